@@ -1,0 +1,431 @@
+// The one schema for everything that differs between environments. Stack config
+// (stacks/Pulumi.<env>.yaml) is read here, validated as a whole, and handed to the rest of the
+// program as a typed, frozen object. Nothing else reads pulumi.Config.
+//
+// Validation reports every problem at once, each prefixed with the config key it concerns
+// (e.g. `platform:clusters.secondary.location`), and runs before any resource is registered.
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import {
+    AZURE_REGIONS, cidrsOverlap, isBelowZone, isDnsLabel, isDnsName, isIpv4AddressOrCidr,
+    isIpv4Cidr, isUuid,
+} from "./validators";
+
+/** The config namespace: the Pulumi project name. */
+export const CONFIG_NAMESPACE = "platform";
+
+/** The two cluster roles. `primary` also hosts Harbor and Tekton. */
+export const CLUSTER_KEYS = ["primary", "secondary"] as const;
+export type ClusterKey = typeof CLUSTER_KEYS[number];
+
+/** The minimum Kubernetes minor the Tekton Operator accepts. */
+export const MIN_KUBERNETES_MINOR = 34;
+
+// ---------------------------------------------------------------------------------------------
+// Field types
+// ---------------------------------------------------------------------------------------------
+
+const region = z.string().refine(v => AZURE_REGIONS.includes(v), {
+    message: "unknown Azure region (use the programmatic name, e.g. westeurope)",
+});
+const cidr = z.string().refine(isIpv4Cidr, { message: "not an IPv4 CIDR with no host bits set (e.g. 10.10.0.0/16)" });
+const ipRange = z.string().refine(isIpv4AddressOrCidr, { message: "not an IPv4 address or CIDR" });
+const dnsName = z.string().refine(isDnsName, { message: "not a lower-case, fully qualified DNS name" });
+const dnsLabel = z.string().refine(isDnsLabel, { message: "not a DNS-1123 label (lower-case letters, digits, '-')" });
+const uuid = z.string().refine(isUuid, { message: "not an Entra object id (a UUID)" });
+const vmSize = z.string().regex(/^Standard_[A-Za-z0-9_]+$/, "not an Azure VM size (e.g. Standard_D4ds_v5)");
+const httpsUrl = z.string().regex(/^https:\/\/[^\s/]+\/\S+$/, "not an https:// repository URL");
+const path = z.string().regex(/^\/[A-Za-z0-9._~\/-]*$/, "not an absolute URL path (e.g. /healthz)");
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "not a time of day in HH:MM");
+const utcOffset = z.string().regex(/^[+-](0\d|1[0-4]):[0-5]\d$/, "not a UTC offset such as +00:00");
+const cron = z.string().regex(/^(\S+\s+){4}\S+$/, "not a five-field cron expression");
+const duration = z.string().regex(/^\d+[mh]$/, "not a duration such as 30m or 2h");
+const weekDay = z.enum(["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]);
+const severity = z.enum(["none", "low", "medium", "high", "critical"]);
+const geoCode = z.string().regex(/^(WORLD|GEO-[A-Z]{2}|[A-Z]{2}(-[A-Z0-9]{1,3})?)$/,
+    "not a Traffic Manager geographic code (WORLD, GEO-EU, DE, US-CA …)");
+
+// ---------------------------------------------------------------------------------------------
+// Sections (one per top-level config key)
+// ---------------------------------------------------------------------------------------------
+
+const clusterPlacement = z.object({
+    /** Azure region of this cluster and its VNet. */
+    location: region,
+    /** Address space of the cluster's own VNet; node subnets are carved from it. */
+    vnetCidr: cidr,
+}).strict();
+
+const maintenanceWindow = z.object({
+    dayOfWeek: weekDay,
+    startTime: hhmm,
+    utcOffset: utcOffset.default("+00:00"),
+    durationHours: z.number().int().min(4).max(24),
+}).strict();
+
+const nodePool = z.object({
+    vmSize,
+    minCount: z.number().int().min(1).max(1000),
+    maxCount: z.number().int().min(1).max(1000),
+}).strict().refine(p => p.minCount <= p.maxCount, {
+    path: ["minCount"],
+    message: "is greater than maxCount",
+});
+
+const kubernetesSection = z.object({
+    /** Kubernetes minor version, e.g. "1.34"; patches come from the `patch` upgrade channel. */
+    version: z.string().regex(/^1\.\d{2}$/, "not a Kubernetes minor version such as \"1.34\" (no patch number)"),
+    /** Availability zones for every node pool; empty for a region without zones or a cheap dev stack. */
+    availabilityZones: z.array(z.enum(["1", "2", "3"])).max(3),
+    systemPool: nodePool,
+    userPool: nodePool,
+    /** Network-policy engine that enforces NetworkPolicies on the CNI Overlay data plane. */
+    networkPolicy: z.enum(["cilium", "calico", "azure"]),
+    podCidr: cidr,
+    serviceCidr: cidr,
+    dnsServiceIp: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, "not an IPv4 address"),
+    /** API server authorized IP ranges; the deploying machine and CI runners must be inside them. */
+    authorizedIpRanges: z.array(ipRange).min(1, "at least one range is required (the API server must not be open to the internet)"),
+    /** Entra groups whose members are cluster admins (Azure RBAC Cluster Admin). */
+    adminGroupObjectIds: z.array(uuid).min(1, "at least one admin group is required"),
+    /** Entra group with read-only access (Azure Kubernetes Service RBAC Reader). */
+    developersGroupObjectId: uuid.optional(),
+    /** Entra group with write access (Azure Kubernetes Service RBAC Writer). */
+    operatorsGroupObjectId: uuid.optional(),
+    /** kubelogin login mode used by the Kubernetes providers: non-interactive only. */
+    kubeloginMode: z.enum(["azurecli", "workloadidentity", "spn", "msi"]).default("azurecli"),
+    /** Node OS + Kubernetes patch upgrade window. */
+    upgradeWindow: maintenanceWindow,
+    /** Node image upgrade window. */
+    nodeOsUpgradeWindow: maintenanceWindow,
+    /** Microsoft Defender for Containers sensor. */
+    defender: z.boolean(),
+    logRetentionDays: z.number().int().min(30).max(730),
+}).strict();
+
+const registrySection = z.object({
+    sku: z.enum(["Basic", "Standard", "Premium"]),
+    /** Replicate to the secondary region (Premium only). */
+    geoReplication: z.boolean().default(false),
+    /** Days to keep untagged manifests (Premium only); omit to keep forever. */
+    untaggedRetentionDays: z.number().int().min(0).max(365).optional(),
+    /** Public IP ranges allowed to reach the registry (Premium only); omit for no network rules. */
+    allowedIpRanges: z.array(ipRange).optional(),
+}).strict();
+
+const dnsSection = z.object({
+    /** Azure DNS zone the stack creates; delegate to its name servers (a stack output). */
+    zoneName: dnsName,
+    /** Shared application hostname: a CNAME to Traffic Manager, so never the zone apex. */
+    appHostname: dnsName,
+    /** Harbor (primary cluster only). */
+    harborHostname: dnsName,
+    /** Git webhook receiver for the Tekton EventListener (primary cluster only). */
+    hooksHostname: dnsName,
+    /** Argo CD UI/API, one per region. */
+    argocdHostnames: z.object({ primary: dnsName, secondary: dnsName }).strict(),
+    /** ACME account e-mail for Let's Encrypt. */
+    acmeEmail: z.string().email("not an e-mail address"),
+}).strict();
+
+const trafficSection = z.object({
+    routingMethod: z.enum(["Performance", "Priority", "Weighted", "Geographic"]).default("Performance"),
+    /** Path answered by each region's gateway for the Traffic Manager probe. */
+    healthPath: path,
+    /** DNS TTL of the Traffic Manager profile, in seconds. */
+    ttlSeconds: z.number().int().min(0).max(2147483647).default(30),
+    /** Priority routing: lower is preferred. */
+    priorities: z.object({ primary: z.number().int().min(1).max(1000), secondary: z.number().int().min(1).max(1000) }).strict().optional(),
+    /** Weighted routing. */
+    weights: z.object({ primary: z.number().int().min(1).max(1000), secondary: z.number().int().min(1).max(1000) }).strict().optional(),
+    /** Geographic routing: the geographic codes each region serves. */
+    geoMappings: z.object({ primary: z.array(geoCode), secondary: z.array(geoCode) }).strict().optional(),
+}).strict();
+
+const gatekeeperSection = z.object({
+    /** Admission webhook failure policy: `Fail` blocks the API when Gatekeeper is down (prod). */
+    failurePolicy: z.enum(["Fail", "Ignore"]),
+    /** Constraint enforcement: deny in prod; warn/dryrun to roll out a new rule. */
+    enforcementAction: z.enum(["deny", "warn", "dryrun"]),
+    replicas: z.number().int().min(1).max(10),
+    /** Extra namespaces, besides the built-in system/platform list, exempt from the constraints. */
+    extraExemptNamespaces: z.array(dnsLabel).default([]),
+}).strict();
+
+const syncWindow = z.object({
+    kind: z.enum(["allow", "deny"]),
+    schedule: cron,
+    duration,
+    manualSync: z.boolean().default(false),
+}).strict();
+
+const deliverySection = z.object({
+    /** Application source repository (Tekton builds it). */
+    sourceRepoUrl: httpsUrl,
+    /** Manifests repository (Argo CD deploys it; the pipeline opens digest-bump PRs on it). */
+    manifestsRepoUrl: httpsUrl,
+    /** Branch that triggers builds and that Argo CD tracks. */
+    branch: z.string().regex(/^[A-Za-z0-9._\/-]+$/, "not a git branch name"),
+    /** Path in the manifests repo per region, watched by that region's root Application. */
+    manifestsPaths: z.object({ primary: z.string().min(1), secondary: z.string().min(1) }).strict(),
+    /** Namespace of the pipeline: the only place registry credentials may exist. */
+    pipelineNamespace: dnsLabel,
+    /** Git identity of the pipeline's bot; its own commits never trigger a build. */
+    botName: z.string().min(1),
+    botEmail: z.string().email("not an e-mail address"),
+    /** Harbor pulls (and the pipeline) stop at or above this severity. */
+    blockSeverity: severity,
+    /** Reviewed CVE ids that do not block a pull. */
+    cveAllowlist: z.array(z.string().regex(/^CVE-\d{4}-\d{4,}$/, "not a CVE id")).default([]),
+    /** Tags kept per repository in Harbor staging. */
+    retainTags: z.number().int().min(1).max(1000),
+    /** Harbor garbage-collection schedule. */
+    gcSchedule: cron,
+    /** Argo CD in HA mode (redis-ha, several replicas). */
+    argocdHa: z.boolean(),
+    syncWindows: z.array(syncWindow).default([]),
+}).strict();
+
+const alertsSection = z.object({
+    /** Receivers of the platform alerts (action group e-mail). */
+    emails: z.array(z.string().email("not an e-mail address")).min(1),
+    /** An Argo CD application OutOfSync or Degraded longer than this is GitOps drift. */
+    driftMinutes: z.number().int().min(5).max(1440),
+}).strict();
+
+const stackSection = z.object({
+    environment: z.enum(["dev", "prod"]),
+    /** Short prefix for Azure resource names (letters and digits; ACR names allow nothing else). */
+    namePrefix: z.string().regex(/^[a-z][a-z0-9]{1,11}$/, "2-12 lower-case letters and digits, starting with a letter"),
+    clusters: z.object({ primary: clusterPlacement, secondary: clusterPlacement }).strict(),
+    kubernetes: kubernetesSection,
+    registry: registrySection,
+    dns: dnsSection,
+    traffic: trafficSection,
+    gatekeeper: gatekeeperSection,
+    externalDnsPolicy: z.enum(["sync", "upsert-only"]),
+    delivery: deliverySection,
+    alerts: alertsSection,
+    /** `protect` stateful resources and put CanNotDelete locks on their resource groups. */
+    protectStatefulResources: z.boolean(),
+    tags: z.record(z.string(), z.string()).default({}),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Cross-field rules
+// ---------------------------------------------------------------------------------------------
+
+type RawConfig = z.input<typeof stackSection>;
+type Issue = { path: (string | number)[]; message: string };
+
+type Sections = Partial<z.output<typeof stackSection>>;
+
+/** Rules across fields; each runs only when the sections it reads parsed cleanly. */
+function crossFieldIssues(c: Sections): Issue[] {
+    const issues: Issue[] = [];
+    const add = (path: (string | number)[], message: string) => issues.push({ path, message });
+    if (c.clusters) clusterRules(c.clusters, c.kubernetes, add);
+    if (c.kubernetes) kubernetesRules(c.kubernetes, add);
+    if (c.registry) registryRules(c.registry, add);
+    if (c.dns) dnsRules(c.dns, add);
+    if (c.traffic) trafficRules(c.traffic, add);
+    if (c.delivery && c.delivery.manifestsPaths.primary === c.delivery.manifestsPaths.secondary) {
+        add(["delivery", "manifestsPaths", "secondary"], "is the same path as primary; each region needs its own path");
+    }
+    return issues;
+}
+
+type Add = (path: (string | number)[], message: string) => void;
+type Out = z.output<typeof stackSection>;
+
+function clusterRules(clusters: Out["clusters"], k8s: Out["kubernetes"] | undefined, add: Add): void {
+    const c = { clusters, kubernetes: k8s };
+    if (c.clusters.primary.location === c.clusters.secondary.location) {
+        add(["clusters", "secondary", "location"], `is the same region as clusters.primary.location (${c.clusters.primary.location}); the two clusters must be in different regions`);
+    }
+    if (cidrsOverlap(c.clusters.primary.vnetCidr, c.clusters.secondary.vnetCidr)) {
+        add(["clusters", "secondary", "vnetCidr"], "overlaps clusters.primary.vnetCidr; the VNets must be peerable");
+    }
+    if (!c.kubernetes) return;
+    for (const key of CLUSTER_KEYS) {
+        for (const other of ["podCidr", "serviceCidr"] as const) {
+            if (cidrsOverlap(c.clusters[key].vnetCidr, c.kubernetes[other])) {
+                add(["kubernetes", other], `overlaps clusters.${key}.vnetCidr`);
+            }
+        }
+    }
+}
+
+function kubernetesRules(k8s: Out["kubernetes"], add: Add): void {
+    const c = { kubernetes: k8s };
+    if (cidrsOverlap(c.kubernetes.podCidr, c.kubernetes.serviceCidr)) {
+        add(["kubernetes", "serviceCidr"], "overlaps kubernetes.podCidr");
+    }
+    const minor = Number(c.kubernetes.version.split(".")[1]);
+    if (minor < MIN_KUBERNETES_MINOR) {
+        add(["kubernetes", "version"], `${c.kubernetes.version} is below 1.${MIN_KUBERNETES_MINOR}, the minimum the Tekton Operator supports`);
+    }
+}
+
+function registryRules(registry: Out["registry"], add: Add): void {
+    const c = { registry };
+    if (c.registry.sku !== "Premium") {
+        if (c.registry.geoReplication) add(["registry", "geoReplication"], "geo-replication requires sku Premium");
+        if (c.registry.untaggedRetentionDays !== undefined) add(["registry", "untaggedRetentionDays"], "retention requires sku Premium");
+        if (c.registry.allowedIpRanges !== undefined) add(["registry", "allowedIpRanges"], "network rules require sku Premium");
+    }
+}
+
+function dnsRules(dns: Out["dns"], add: Add): void {
+    const c = { dns };
+    const zone = c.dns.zoneName;
+    const hosts: [(string | number)[], string][] = [
+        [["dns", "appHostname"], c.dns.appHostname],
+        [["dns", "harborHostname"], c.dns.harborHostname],
+        [["dns", "hooksHostname"], c.dns.hooksHostname],
+        [["dns", "argocdHostnames", "primary"], c.dns.argocdHostnames.primary],
+        [["dns", "argocdHostnames", "secondary"], c.dns.argocdHostnames.secondary],
+    ];
+    for (const [p, host] of hosts) {
+        if (host === zone) add(p, `${host} is the apex of zone ${zone}; it must be a name below it${p[1] === "appHostname" ? " (the app hostname is a CNAME to Traffic Manager, which the apex cannot be)" : ""}`);
+        else if (!isBelowZone(host, zone)) add(p, `${host} is outside the DNS zone ${zone}`);
+    }
+    const seen = new Map<string, string>();
+    for (const [p, host] of hosts) {
+        const prev = seen.get(host);
+        if (prev) add(p, `${host} is already used by ${prev}`);
+        else seen.set(host, p.join("."));
+    }
+}
+
+function trafficRules(t: Out["traffic"], add: Add): void {
+    if (t.routingMethod === "Priority") {
+        if (!t.priorities) add(["traffic", "priorities"], "required when routingMethod is Priority");
+        else if (t.priorities.primary === t.priorities.secondary) add(["traffic", "priorities"], "the two regions need different priorities");
+    }
+    if (t.routingMethod === "Weighted" && !t.weights) add(["traffic", "weights"], "required when routingMethod is Weighted");
+    if (t.routingMethod === "Geographic") {
+        if (!t.geoMappings) {
+            add(["traffic", "geoMappings"], "required when routingMethod is Geographic");
+        } else {
+            for (const key of CLUSTER_KEYS) {
+                if (t.geoMappings[key].length === 0) add(["traffic", "geoMappings", key], "is empty; every region must serve at least one geographic code");
+            }
+            const overlap = t.geoMappings.primary.filter(g => t.geoMappings!.secondary.includes(g));
+            if (overlap.length > 0) add(["traffic", "geoMappings", "secondary"], `overlaps primary: ${overlap.join(", ")} (a code can map to one region only)`);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+// ---------------------------------------------------------------------------------------------
+
+export type PlatformConfig = Readonly<z.output<typeof stackSection>> & {
+    /** Secrets from stack config; they never leave Pulumi's secret wrapper. */
+    readonly secrets: PlatformSecrets;
+};
+
+export interface PlatformSecrets {
+    /** Token the pipeline uses to open digest-bump pull requests on the manifests repo. */
+    readonly gitPushToken: pulumi.Output<string>;
+    /** Read-only token Argo CD uses to read the manifests repo. */
+    readonly gitReadToken: pulumi.Output<string>;
+    /** HMAC secret of the git webhook (GitHub interceptor). */
+    readonly webhookSecret: pulumi.Output<string>;
+}
+
+/** Secret config keys and what they are for; all required. */
+export const SECRET_KEYS: Record<keyof PlatformSecrets, string> = {
+    gitPushToken: "git token allowed to open pull requests on the manifests repo",
+    gitReadToken: "read-only git token for Argo CD",
+    webhookSecret: "HMAC secret shared with the git webhook",
+};
+
+/** The top-level (non-secret) config keys, in the order they are documented. */
+export const CONFIG_KEYS = Object.keys(stackSection.shape) as (keyof RawConfig)[];
+
+export class ConfigError extends Error {
+    constructor(readonly problems: string[]) {
+        super(`Invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+            problems.map(p => `  - ${p}`).join("\n"));
+        this.name = "ConfigError";
+    }
+}
+
+function keyName(path: readonly PropertyKey[]): string {
+    const [head, ...rest] = path.map(String);
+    return `${CONFIG_NAMESPACE}:${head}${rest.map(r => /^\d+$/.test(r) ? `[${r}]` : `.${r}`).join("")}`;
+}
+
+/**
+ * Validates raw config values (as Pulumi would hand them over: parsed objects per key).
+ * Pure and synchronous so it can be tested without a Pulumi runtime. Throws ConfigError.
+ */
+export function parseConfig(raw: Record<string, unknown>, presentSecrets: readonly string[]): Omit<PlatformConfig, "secrets"> {
+    const problems: string[] = [];
+    for (const key of Object.keys(raw)) {
+        if (!(CONFIG_KEYS as string[]).includes(key) && !(key in SECRET_KEYS)) {
+            problems.push(`${keyName([key])}: unknown config key`);
+        }
+    }
+    for (const key of Object.keys(SECRET_KEYS)) {
+        if (!presentSecrets.includes(key)) {
+            problems.push(`${keyName([key])}: missing required secret (${SECRET_KEYS[key as keyof PlatformSecrets]}); set it with \`pulumi config set --secret ${keyName([key])} …\``);
+        }
+    }
+    // Each section is parsed on its own so that a malformed section does not hide the
+    // cross-field problems of the others.
+    const sections: Sections = {};
+    const errorMap: z.core.$ZodErrorMap = iss => iss.input === undefined ? "missing required key" : undefined;
+    for (const key of CONFIG_KEYS) {
+        const result = stackSection.shape[key].safeParse(raw[key], { error: errorMap });
+        if (result.success) {
+            (sections as Record<string, unknown>)[key] = result.data;
+            continue;
+        }
+        for (const issue of result.error.issues) {
+            const message = issue.code === "unrecognized_keys"
+                ? `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.join(", ")}`
+                : issue.message;
+            problems.push(`${keyName([key, ...issue.path])}: ${message}`);
+        }
+    }
+    for (const issue of crossFieldIssues(sections)) problems.push(`${keyName(issue.path)}: ${issue.message}`);
+    if (problems.length > 0) throw new ConfigError(problems);
+    return deepFreeze(sections as Out);
+}
+
+/** Reads and validates the stack's config. Call before registering any resource. */
+export function loadConfig(): PlatformConfig {
+    const cfg = new pulumi.Config(CONFIG_NAMESPACE);
+    const raw: Record<string, unknown> = {};
+    const allKeys = Object.keys(pulumi.runtime.allConfig())
+        .filter(k => k.startsWith(`${CONFIG_NAMESPACE}:`))
+        .map(k => k.slice(CONFIG_NAMESPACE.length + 1));
+    for (const key of allKeys) {
+        if (key in SECRET_KEYS) continue;
+        const text = pulumi.runtime.getConfig(`${CONFIG_NAMESPACE}:${key}`)!;
+        try {
+            raw[key] = JSON.parse(text);
+        } catch {
+            raw[key] = text; // plain strings (e.g. `environment: dev`) are not JSON
+        }
+    }
+    const presentSecrets = Object.keys(SECRET_KEYS).filter(k => pulumi.runtime.getConfig(`${CONFIG_NAMESPACE}:${k}`) !== undefined);
+    const parsed = parseConfig(raw, presentSecrets);
+    const secrets = Object.fromEntries(
+        Object.keys(SECRET_KEYS).map(k => [k, cfg.requireSecret(k)]),
+    ) as unknown as PlatformSecrets;
+    return Object.freeze({ ...parsed, secrets });
+}
+
+function deepFreeze<T>(value: T): T {
+    if (value && typeof value === "object") {
+        for (const v of Object.values(value)) deepFreeze(v);
+        Object.freeze(value);
+    }
+    return value;
+}
+
+export type { RawConfig };

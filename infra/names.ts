@@ -1,0 +1,46 @@
+// Namespaces and ServiceAccounts that more than one part of the stack must agree on: the Azure
+// layer federates identities to these subjects, the cluster components create them, Gatekeeper
+// exempts the platform namespaces. One place, so the subject and the ServiceAccount cannot drift.
+
+/** Namespaces of the platform components, per cluster. */
+export const NAMESPACES = {
+    envoyGateway: "envoy-gateway-system",
+    gateway: "gateway",
+    certManager: "cert-manager",
+    externalDns: "external-dns",
+    sealedSecrets: "sealed-secrets",
+    gatekeeper: "gatekeeper-system",
+    argocd: "argocd",
+    harbor: "harbor",
+    tektonOperator: "tekton-operator",
+    tektonPipelines: "tekton-pipelines",
+} as const;
+
+/** Kubernetes' own namespaces: never subject to the application constraints. */
+export const SYSTEM_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease", "gatekeeper-system"] as const;
+
+/** Namespaces Gatekeeper exempts: system plus platform (their charts pull pinned upstream images). */
+export function exemptNamespaces(extra: readonly string[] = []): string[] {
+    return [...new Set([...SYSTEM_NAMESPACES, ...Object.values(NAMESPACES), ...extra])].sort();
+}
+
+/** ServiceAccounts that authenticate to Azure with workload identity. */
+export const WORKLOAD_IDENTITY_SERVICE_ACCOUNTS = {
+    certManager: { namespace: NAMESPACES.certManager, name: "cert-manager" },
+    externalDns: { namespace: NAMESPACES.externalDns, name: "external-dns" },
+} as const;
+
+/** The pipeline's ServiceAccount name (its namespace comes from config: delivery.pipelineNamespace). */
+export const PIPELINE_SERVICE_ACCOUNT = "pipeline";
+
+/** Workload identity federation subject for a ServiceAccount. */
+export function serviceAccountSubject(namespace: string, name: string): string {
+    return `system:serviceaccount:${namespace}:${name}`;
+}
+
+/** Audience Azure AD expects in federated tokens. */
+export const AZURE_FEDERATION_AUDIENCE = "api://AzureADTokenExchange";
+
+/** Label that opts a pod into the workload identity webhook; the SA carries the client-id annotation. */
+export const WORKLOAD_IDENTITY_POD_LABEL = { "azure.workload.identity/use": "true" } as const;
+export const WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id";

@@ -1,0 +1,39 @@
+// Every pinned chart and application version, in one table. Upgrades are a one-line change here
+// and show up in `pulumi preview` / `npm run plan -- --diff` as a changed `version` input.
+//
+// Chart versions match ../shared/reference/SOURCES.md (the values files the components were
+// written against). cert-manager chart versions carry a leading `v`; Envoy Gateway is served
+// from an OCI registry, so its `repo` is empty and `chart` is the full OCI reference.
+
+export interface ChartPin {
+    /** Helm repository URL; empty for OCI charts. */
+    readonly repo: string;
+    /** Chart name, or the full `oci://` reference for OCI charts. */
+    readonly chart: string;
+    readonly version: string;
+    /** Application version the chart ships, for the README and dashboards. */
+    readonly appVersion: string;
+}
+
+export const CHARTS = {
+    envoyGateway: { repo: "", chart: "oci://docker.io/envoyproxy/gateway-helm", version: "v1.9.0", appVersion: "v1.9.0" },
+    certManager: { repo: "https://charts.jetstack.io", chart: "cert-manager", version: "v1.21.1", appVersion: "v1.21.1" },
+    externalDns: { repo: "https://kubernetes-sigs.github.io/external-dns/", chart: "external-dns", version: "1.21.1", appVersion: "0.21.0" },
+    sealedSecrets: { repo: "https://bitnami-labs.github.io/sealed-secrets", chart: "sealed-secrets", version: "2.18.5", appVersion: "0.36.6" },
+    gatekeeper: { repo: "https://open-policy-agent.github.io/gatekeeper/charts", chart: "gatekeeper", version: "3.23.0", appVersion: "v3.23.0" },
+    argocd: { repo: "https://argoproj.github.io/argo-helm", chart: "argo-cd", version: "10.1.1", appVersion: "v3.4.4" },
+    harbor: { repo: "https://helm.goharbor.io", chart: "harbor", version: "1.19.1", appVersion: "2.15.1" },
+    tektonOperator: { repo: "https://tektoncd.github.io/operator", chart: "tekton-operator", version: "0.81.1", appVersion: "v0.81.1" },
+} as const satisfies Record<string, ChartPin>;
+
+export type ChartName = keyof typeof CHARTS;
+
+/** Gateway API version bundled by the Envoy Gateway chart (it owns the CRDs). */
+export const GATEWAY_API_VERSION = "v1.6.1";
+
+/** Components the Tekton Operator v0.81.1 installs (for documentation and the pipeline's API versions). */
+export const TEKTON = {
+    pipelines: "v1.15.0",
+    triggers: "v0.37.0",
+    dashboard: "v0.71.0",
+} as const;

@@ -1,0 +1,28 @@
+// Shared test helpers: one engine run per stack (memoised; the runs are deterministic), plus
+// lookups into the recorded registrations.
+import { runStack, RunOptions, StackRun } from "../tools/engine";
+
+const cache = new Map<string, Promise<StackRun>>();
+
+/** The full program for a committed stack (dev, prod), run once per test process. */
+export function stackRun(stack: "dev" | "prod"): Promise<StackRun> {
+    if (!cache.has(stack)) cache.set(stack, runStack({ stack }));
+    return cache.get(stack)!;
+}
+
+/** A fresh run with options (config overrides, dry run, a custom program); not memoised. */
+export function freshRun(options: RunOptions): Promise<StackRun> {
+    return runStack(options);
+}
+
+/** Runs `fn` expecting it to reject; returns the error. */
+export async function rejection(fn: () => Promise<unknown>): Promise<Error> {
+    try {
+        await fn();
+    } catch (e) {
+        return e as Error;
+    }
+    throw new Error("expected a rejection, but it resolved");
+}
+
+export * from "../tools/engine";

@@ -1,0 +1,373 @@
+// The offline engine: runs the real program under Pulumi's mock monitor, with realistic outputs
+// (tools/mock-outputs.ts), and records every registration with its parent, provider,
+// dependencies, protect flag and inputs. `plan`, `admit`, the benchmarks and every test use it.
+//
+// Each run gets its own Pulumi runtime store (AsyncLocalStorage), so several stacks can be run,
+// one after the other, in one process.
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import * as structproto from "google-protobuf/google/protobuf/struct_pb";
+import * as resproto from "@pulumi/pulumi/proto/resource_pb";
+import * as provproto from "@pulumi/pulumi/proto/provider_pb";
+import { mockCall, mockResource } from "./mock-outputs";
+
+// SDK internals the engine relies on (marked @internal, so absent from the typings). Pinned
+// SDK version in package.json; test/tools/engine.test.ts fails loudly if they move.
+interface SdkInternals {
+    withLocalStorage<T>(fn: () => T): T;
+    getStore(): Record<string, unknown>;
+    waitForRPCs(): Promise<void>;
+}
+/* eslint-disable @typescript-eslint/no-require-imports */
+const sdkState = require("@pulumi/pulumi/runtime/state") as Pick<SdkInternals, "withLocalStorage" | "getStore">;
+const sdkSettings = require("@pulumi/pulumi/runtime/settings") as Pick<SdkInternals, "waitForRPCs">;
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+export const ROOT = path.resolve(__dirname, "..");
+export const SECRET = "[secret]";
+export const UNKNOWN = "[unknown]";
+
+const SIG_KEY = pulumi.runtime.specialSigKey;
+const SECRET_SIG = pulumi.runtime.specialSecretSig;
+const RESOURCE_SIG = pulumi.runtime.specialResourceSig;
+const ASSET_SIG = pulumi.runtime.specialAssetSig;
+const ARCHIVE_SIG = pulumi.runtime.specialArchiveSig;
+const UNKNOWN_VALUE = pulumi.runtime.unknownValue;
+
+/** One registration as the engine saw it. */
+export interface RecordedResource {
+    urn: string;
+    type: string;
+    name: string;
+    /** Parent URN (the stack for top-level resources). */
+    parent?: string;
+    /** URN of the explicit provider, if any. */
+    provider?: string;
+    /** URNs this resource depends on (dependsOn and input dependencies). */
+    dependencies: string[];
+    protect: boolean;
+    custom: boolean;
+    /** Inputs with every secret replaced by "[secret]": safe to print or write. */
+    inputs: Record<string, unknown>;
+    /** Inputs with secrets revealed: for tests that compare secret values (never printed). */
+    rawInputs: Record<string, unknown>;
+    additionalSecretOutputs: string[];
+    ignoreChanges: string[];
+    deleteBeforeReplace: boolean;
+}
+
+export interface StackRun {
+    stack: string;
+    resources: RecordedResource[];
+    /** Stack outputs, secrets replaced by "[secret]". */
+    outputs: Record<string, unknown>;
+    /** Stack outputs with secrets revealed (tests only). */
+    rawOutputs: Record<string, unknown>;
+}
+
+export interface RunOptions {
+    stack: string;
+    /** Replace (or, with `undefined`, remove) config keys, e.g. `{"platform:traffic": {...}}`. */
+    configOverrides?: Record<string, unknown>;
+    /** Run as `pulumi preview` (isDryRun true). Default false. */
+    dryRun?: boolean;
+    /** The program to run; defaults to the project's entry point (infra/index.ts). */
+    program?: () => unknown;
+    /** Directory holding Pulumi.<stack>.yaml; defaults to the project's stacks/. */
+    stackConfigDir?: string;
+}
+
+/** Thrown when the stack has no config file. */
+export class StackNotFoundError extends Error {}
+
+// ---------------------------------------------------------------------------------------------
+// Config
+// ---------------------------------------------------------------------------------------------
+
+export function projectName(): string {
+    const project = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
+    return project.name;
+}
+
+export function listStacks(dir = path.join(ROOT, "stacks")): string[] {
+    return fs.readdirSync(dir)
+        .map(f => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+        .filter((s): s is string => !!s)
+        .sort();
+}
+
+/**
+ * Reads a stack's config file the way Pulumi hands it to the program: every value as a string
+ * (objects as JSON). `secure:` values cannot be decrypted offline and become placeholder secrets.
+ */
+export function readStackConfig(stack: string, dir = path.join(ROOT, "stacks"), overrides: Record<string, unknown> = {}):
+    { config: Record<string, string>; secretKeys: string[] } {
+    const file = path.join(dir, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(file)) {
+        throw new StackNotFoundError(`no config for stack '${stack}': ${path.relative(process.cwd(), file)} does not exist (stacks: ${listStacks(dir).join(", ")})`);
+    }
+    const doc = YAML.parse(fs.readFileSync(file, "utf8")) ?? {};
+    const values: Record<string, unknown> = { ...(doc.config ?? {}) };
+    for (const [k, v] of Object.entries(overrides)) {
+        if (v === undefined) delete values[k];
+        else values[k] = v;
+    }
+    const config: Record<string, string> = {};
+    const secretKeys: string[] = [];
+    for (const [key, value] of Object.entries(values)) {
+        const fullKey = key.includes(":") ? key : `${projectName()}:${key}`;
+        if (value && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value) {
+            config[fullKey] = `offline-placeholder-for-${fullKey}`;
+            secretKeys.push(fullKey);
+        } else {
+            config[fullKey] = typeof value === "string" ? value : JSON.stringify(value);
+        }
+    }
+    return { config, secretKeys };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Serialized-property helpers
+// ---------------------------------------------------------------------------------------------
+
+/** Converts a serialized property tree to plain data, either revealing or redacting secrets. */
+function plain(value: unknown, reveal: boolean): unknown {
+    if (value === UNKNOWN_VALUE) return UNKNOWN;
+    if (Array.isArray(value)) return value.map(v => plain(v, reveal));
+    if (value && typeof value === "object") {
+        const obj = value as Record<string, unknown>;
+        switch (obj[SIG_KEY]) {
+            case SECRET_SIG: return reveal ? plain(obj.value, reveal) : SECRET;
+            case RESOURCE_SIG: return obj.urn;
+            case ASSET_SIG: return { asset: obj.path ?? obj.uri ?? obj.text };
+            case ARCHIVE_SIG: return { archive: obj.path ?? obj.uri ?? Object.keys(obj.assets as object ?? {}) };
+        }
+        const out: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(obj)) out[k] = plain(v, reveal);
+        return out;
+    }
+    return value;
+}
+
+/** Names of top-level properties that arrived as secrets. */
+function secretKeysOf(obj: Record<string, unknown>): string[] {
+    return Object.entries(obj)
+        .filter(([, v]) => v && typeof v === "object" && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG)
+        .map(([k]) => k);
+}
+
+function wrapSecret(value: unknown): unknown {
+    return { [SIG_KEY]: SECRET_SIG, value };
+}
+
+/** A provider reference is `<urn>::<id>`; the URN itself contains `::`. */
+function providerUrn(ref: string): string | undefined {
+    if (!ref) return undefined;
+    const i = ref.lastIndexOf("::");
+    return i > 0 ? ref.slice(0, i) : ref;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The monitor
+// ---------------------------------------------------------------------------------------------
+
+type Callback<T> = (err: Error | null, resp?: T) => void;
+
+// MockMonitor's `newUrn` is private in the typings; the subclass overrides it, so widen the base.
+const MockMonitorBase = MockMonitor as unknown as new (mocks: pulumi.runtime.Mocks) => {
+    resources: Map<string, { urn: string; id: string | null; state: unknown }>;
+    invoke(req: provproto.InvokeRequest, callback: Callback<provproto.InvokeResponse>): Promise<void>;
+    registerResourceOutputs(req: resproto.RegisterResourceOutputsRequest, callback: Callback<object>): void;
+};
+
+class RecordingMonitor extends MockMonitorBase {
+    readonly recorded: RecordedResource[] = [];
+    readonly clusters = new Map<string, Record<string, any>>();
+    stackOutputs?: Record<string, unknown>;
+
+    constructor() {
+        super({
+            newResource: () => { throw new Error("unreachable: RecordingMonitor handles registrations itself"); },
+            call: () => { throw new Error("unreachable: RecordingMonitor handles invokes itself"); },
+        });
+    }
+
+    /** URNs as the real engine forms them: children of the root stack carry no `Stack$` prefix. */
+    newUrn(parent: string, type: string, name: string): string {
+        const parentType = parent ? parent.split("::")[2] : "";
+        const qualified = parent && parentType !== "pulumi:pulumi:Stack" ? `${parentType}$${type}` : type;
+        return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${qualified}::${name}`;
+    }
+
+    async registerResource(req: resproto.RegisterResourceRequest, callback: Callback<resproto.RegisterResourceResponse>): Promise<void> {
+        try {
+            const type = req.getType();
+            const name = req.getName();
+            const serializedInputs = (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
+            const rawInputs = plain(serializedInputs, true) as Record<string, unknown>;
+            const urn = this.newUrn(req.getParent(), type, name);
+            const propertyDeps = [...req.getPropertydependenciesMap().entries()]
+                .flatMap(([, deps]) => (deps as resproto.RegisterResourceRequest.PropertyDependencies).getUrnsList());
+            const dependencies = [...new Set([...req.getDependenciesList(), ...propertyDeps])].sort();
+            const additionalSecretOutputs = req.getAdditionalsecretoutputsList();
+
+            this.recorded.push({
+                urn, type, name,
+                parent: req.getParent() || undefined,
+                provider: providerUrn(req.getProvider()),
+                dependencies,
+                protect: req.getProtect() === true,
+                custom: req.getCustom(),
+                inputs: plain(serializedInputs, false) as Record<string, unknown>,
+                rawInputs,
+                additionalSecretOutputs,
+                ignoreChanges: req.getIgnorechangesList(),
+                deleteBeforeReplace: req.getDeletebeforereplace(),
+            });
+
+            let id = "";
+            let state: Record<string, unknown> = {};
+            if (req.getCustom()) {
+                const result = mockResource({ urn, type, name, inputs: rawInputs, clusters: this.clusters });
+                id = result.id;
+                state = result.state;
+                // The SDK does not apply additionalSecretOutputs under mocks, and a real engine
+                // keeps outputs of secret inputs secret: honour both here.
+                for (const key of new Set([...additionalSecretOutputs, ...secretKeysOf(serializedInputs)])) {
+                    if (key in state) state[key] = wrapSecret(state[key]);
+                }
+            }
+            this.resources.set(urn, { urn, id, state });
+            const response = new resproto.RegisterResourceResponse();
+            response.setUrn(urn);
+            response.setId(id);
+            response.setObject(structproto.Struct.fromJavaScript(state as Record<string, any>));
+            callback(null, response);
+        } catch (err) {
+            callback(err as Error, undefined);
+        }
+    }
+
+    async invoke(req: provproto.InvokeRequest, callback: Callback<provproto.InvokeResponse>): Promise<void> {
+        try {
+            const tok = req.getTok();
+            if (tok === "pulumi:pulumi:getResource") return super.invoke(req, callback);
+            const args = plain(req.getArgs()?.toJavaScript() ?? {}, true) as Record<string, any>;
+            const result = mockCall(tok, args, this.clusters);
+            const response = new provproto.InvokeResponse();
+            response.setReturn(structproto.Struct.fromJavaScript(result));
+            callback(null, response);
+        } catch (err) {
+            callback(err as Error, undefined);
+        }
+    }
+
+    registerResourceOutputs(req: resproto.RegisterResourceOutputsRequest, callback: Callback<object>): void {
+        const urn = req.getUrn();
+        if (urn.includes("::pulumi:pulumi:Stack::")) {
+            this.stackOutputs = (req.getOutputs()?.toJavaScript() ?? {}) as Record<string, unknown>;
+        }
+        super.registerResourceOutputs(req, callback);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running a stack
+// ---------------------------------------------------------------------------------------------
+
+function defaultProgram(): unknown {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const entry = require(path.join(ROOT, "infra", "index.ts"));
+    const main = entry.default ?? entry;
+    return typeof main === "function" ? main() : main;
+}
+
+/**
+ * Runs the program for one stack under the mock monitor and returns what it registered.
+ * Rejects with the program's own error (e.g. a ConfigError) if it fails.
+ */
+export async function runStack(options: RunOptions): Promise<StackRun> {
+    const { config, secretKeys } = readStackConfig(options.stack, options.stackConfigDir, options.configOverrides);
+    const program = options.program ?? defaultProgram;
+    const monitor = new RecordingMonitor();
+
+    return sdkState.withLocalStorage(async () => {
+        pulumi.runtime.setMockOptions(monitor as unknown as MockMonitor, projectName(), options.stack, options.dryRun ?? false);
+        const store = sdkState.getStore();
+        store.supportsSecrets = true;
+        store.supportsResourceReferences = true;
+        store.supportsOutputValues = false;
+        store.supportsDeletedWith = true;
+        store.supportsAliasSpecs = true;
+        pulumi.runtime.setAllConfig(config, secretKeys);
+
+        // The program's own error (e.g. ConfigError) is caught inside the stack and rethrown
+        // after the run, so it surfaces as itself rather than as an unhandled rejection.
+        let programError: unknown;
+        await pulumi.runtime.runInPulumiStack(async () => {
+            try {
+                return await program();
+            } catch (e) {
+                programError = e;
+                return {};
+            }
+        });
+        await sdkSettings.waitForRPCs();
+        if (programError !== undefined) throw programError;
+        const rawOutputs = (plain(monitor.stackOutputs ?? {}, true) ?? {}) as Record<string, unknown>;
+        const outputs = (plain(monitor.stackOutputs ?? {}, false) ?? {}) as Record<string, unknown>;
+        return { stack: options.stack, resources: monitor.recorded, outputs, rawOutputs };
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queries used by tools and tests
+// ---------------------------------------------------------------------------------------------
+
+export function byType(run: StackRun, type: string): RecordedResource[] {
+    return run.resources.filter(r => r.type === type);
+}
+
+export function byName(run: StackRun, type: string, name: string): RecordedResource {
+    const found = run.resources.filter(r => r.type === type && r.name === name);
+    if (found.length !== 1) {
+        throw new Error(`expected one ${type} named ${name}, found ${found.length} (names: ${byType(run, type).map(r => r.name).join(", ")})`);
+    }
+    return found[0];
+}
+
+/** Every resource below `ancestorUrn` in the parent tree. */
+export function descendants(run: StackRun, ancestorUrn: string): RecordedResource[] {
+    const byUrn = new Map(run.resources.map(r => [r.urn, r]));
+    return run.resources.filter(r => {
+        for (let p = r.parent; p; p = byUrn.get(p)?.parent) if (p === ancestorUrn) return true;
+        return false;
+    });
+}
+
+/** The plan document `plan --json` writes: DESIGN.md's contract, keys sorted, secrets redacted. */
+export function planDocument(run: StackRun): { stack: string; resources: unknown[]; outputs: unknown } {
+    return sortKeys({
+        stack: run.stack,
+        resources: run.resources.map(r => ({
+            urn: r.urn, type: r.type, name: r.name,
+            parent: r.parent ?? null,
+            provider: r.provider ?? null,
+            dependencies: r.dependencies,
+            protect: r.protect,
+            inputs: r.inputs,
+        })),
+        outputs: run.outputs,
+    }) as { stack: string; resources: unknown[]; outputs: unknown };
+}
+
+export function sortKeys(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(sortKeys);
+    if (value && typeof value === "object") {
+        return Object.fromEntries(Object.keys(value).sort().map(k => [k, sortKeys((value as Record<string, unknown>)[k])]));
+    }
+    return value;
+}
