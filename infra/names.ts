@@ -44,3 +44,9 @@ export const AZURE_FEDERATION_AUDIENCE = "api://AzureADTokenExchange";
 /** Label that opts a pod into the workload identity webhook; the SA carries the client-id annotation. */
 export const WORKLOAD_IDENTITY_POD_LABEL = { "azure.workload.identity/use": "true" } as const;
 export const WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id";
+
+/** The one shared Gateway per cluster; apps and platform UIs attach HTTPRoutes to it. */
+export const GATEWAY = { name: "platform", namespace: NAMESPACES.gateway, className: "envoy" } as const;
+
+/** cert-manager ClusterIssuers (ACME DNS-01 on the Azure DNS zone). */
+export const CLUSTER_ISSUERS = { staging: "letsencrypt-staging", production: "letsencrypt-production" } as const;
