@@ -163,6 +163,12 @@ function wrapSecret(value: unknown): unknown {
     return { [SIG_KEY]: SECRET_SIG, value };
 }
 
+/** The SDK reads a failed RPC's message from gRPC's `details` field. */
+function asGrpcError(err: unknown): Error {
+    const e = err instanceof Error ? err : new Error(String(err));
+    return Object.assign(e, { details: e.message });
+}
+
 /** A provider reference is `<urn>::<id>`; the URN itself contains `::`. */
 function providerUrn(ref: string): string | undefined {
     if (!ref) return undefined;
@@ -247,7 +253,7 @@ class RecordingMonitor extends MockMonitorBase {
             response.setObject(structproto.Struct.fromJavaScript(state as Record<string, any>));
             callback(null, response);
         } catch (err) {
-            callback(err as Error, undefined);
+            callback(asGrpcError(err), undefined);
         }
     }
 
@@ -261,7 +267,7 @@ class RecordingMonitor extends MockMonitorBase {
             response.setReturn(structproto.Struct.fromJavaScript(result));
             callback(null, response);
         } catch (err) {
-            callback(err as Error, undefined);
+            callback(asGrpcError(err), undefined);
         }
     }
 

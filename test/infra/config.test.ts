@@ -1,0 +1,196 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { ConfigError, parseConfig, SECRET_KEYS } from "../../infra/config";
+import { cidrsOverlap, isBelowZone, isIpv4AddressOrCidr, isIpv4Cidr } from "../../infra/validators";
+import { ROOT } from "../../tools/engine";
+import { freshRun, rejection } from "../harness";
+
+/** The committed stack file as raw config values (what Pulumi hands the program, parsed). */
+function stackValues(stack: string): Record<string, any> {
+    const doc = YAML.parse(fs.readFileSync(path.join(ROOT, "stacks", `Pulumi.${stack}.yaml`), "utf8"));
+    const raw: Record<string, any> = {};
+    for (const [k, v] of Object.entries(doc.config as Record<string, unknown>)) {
+        if (k.startsWith("platform:") && !(k.slice(9) in SECRET_KEYS)) raw[k.slice(9)] = structuredClone(v);
+    }
+    return raw;
+}
+const allSecrets = Object.keys(SECRET_KEYS);
+
+/** parseConfig's problems for the dev config after `mutate`. */
+function problemsAfter(mutate: (c: Record<string, any>) => void, secrets = allSecrets): string[] {
+    const raw = stackValues("dev");
+    mutate(raw);
+    try {
+        parseConfig(raw, secrets);
+        return [];
+    } catch (e) {
+        assert.ok(e instanceof ConfigError, `expected ConfigError, got ${e}`);
+        return e.problems;
+    }
+}
+
+function assertProblem(problems: string[], key: string, fragment: RegExp): void {
+    assert.ok(problems.some(p => p.startsWith(`${key}: `) && fragment.test(p)),
+        `expected a problem for ${key} matching ${fragment}, got:\n${problems.join("\n")}`);
+}
+
+describe("config: the committed stacks", () => {
+    for (const stack of ["dev", "prod"]) {
+        it(`${stack} is valid`, () => {
+            assert.deepEqual(problemsAfter(() => { /* as committed */ }, allSecrets).length, 0);
+            const parsed = parseConfig(stackValues(stack), allSecrets);
+            assert.equal(parsed.environment, stack);
+        });
+    }
+
+    it("dev is cheap: no zones, Standard ACR without replication, fail-open webhook, nothing protected", () => {
+        const dev = parseConfig(stackValues("dev"), allSecrets);
+        assert.deepEqual(dev.kubernetes.availabilityZones, []);
+        assert.equal(dev.registry.sku, "Standard");
+        assert.equal(dev.registry.geoReplication, false);
+        assert.equal(dev.gatekeeper.failurePolicy, "Ignore");
+        assert.equal(dev.protectStatefulResources, false);
+        assert.ok(dev.kubernetes.userPool.maxCount <= 3);
+    });
+
+    it("prod is production-grade: zones, autoscaling, replicated Premium ACR with retention and network rules, fail-closed, protected", () => {
+        const prod = parseConfig(stackValues("prod"), allSecrets);
+        assert.deepEqual([...prod.kubernetes.availabilityZones], ["1", "2", "3"]);
+        assert.ok(prod.kubernetes.userPool.maxCount > prod.kubernetes.userPool.minCount);
+        assert.equal(prod.registry.sku, "Premium");
+        assert.equal(prod.registry.geoReplication, true);
+        assert.ok(prod.registry.untaggedRetentionDays !== undefined);
+        assert.ok((prod.registry.allowedIpRanges ?? []).length > 0);
+        assert.equal(prod.gatekeeper.failurePolicy, "Fail");
+        assert.equal(prod.externalDnsPolicy, "upsert-only");
+        assert.equal(prod.protectStatefulResources, true);
+    });
+
+    it("the parsed config is frozen (components cannot mutate shared settings)", () => {
+        const dev = parseConfig(stackValues("dev"), allSecrets);
+        assert.throws(() => { (dev.kubernetes as any).version = "1.99"; });
+    });
+});
+
+describe("config: validation names every problem and its key", () => {
+    it("rejects the same region twice", () => {
+        assertProblem(problemsAfter(c => { c.clusters.secondary.location = c.clusters.primary.location; }),
+            "platform:clusters.secondary.location", /same region/);
+    });
+
+    it("rejects an unknown region", () => {
+        assertProblem(problemsAfter(c => { c.clusters.primary.location = "westeu"; }),
+            "platform:clusters.primary.location", /unknown Azure region/);
+    });
+
+    it("rejects min > max nodes", () => {
+        assertProblem(problemsAfter(c => { c.kubernetes.userPool.minCount = 5; c.kubernetes.userPool.maxCount = 2; }),
+            "platform:kubernetes.userPool.minCount", /greater than maxCount/);
+    });
+
+    it("rejects malformed and host-bit CIDRs, and overlapping VNets", () => {
+        const problems = problemsAfter(c => {
+            c.clusters.primary.vnetCidr = "10.10.0.0/33";
+            c.kubernetes.podCidr = "192.168.0.1/16";
+        });
+        assertProblem(problems, "platform:clusters.primary.vnetCidr", /not an IPv4 CIDR/);
+        assertProblem(problems, "platform:kubernetes.podCidr", /not an IPv4 CIDR/);
+        assertProblem(problemsAfter(c => { c.clusters.secondary.vnetCidr = "10.10.128.0/17"; }),
+            "platform:clusters.secondary.vnetCidr", /overlaps/);
+    });
+
+    it("rejects malformed authorized IP ranges and an empty list", () => {
+        assertProblem(problemsAfter(c => { c.kubernetes.authorizedIpRanges = ["203.0.113.0/24", "300.1.1.1"]; }),
+            "platform:kubernetes.authorizedIpRanges[1]", /not an IPv4 address or CIDR/);
+        assertProblem(problemsAfter(c => { c.kubernetes.authorizedIpRanges = []; }),
+            "platform:kubernetes.authorizedIpRanges", /at least one range/);
+    });
+
+    it("rejects a patch version or garbage where a Kubernetes minor is expected, and minors below 1.34", () => {
+        assertProblem(problemsAfter(c => { c.kubernetes.version = "1.34.2"; }), "platform:kubernetes.version", /minor version/);
+        assertProblem(problemsAfter(c => { c.kubernetes.version = "latest"; }), "platform:kubernetes.version", /minor version/);
+        assertProblem(problemsAfter(c => { c.kubernetes.version = "1.33"; }), "platform:kubernetes.version", /below 1\.34/);
+    });
+
+    it("rejects malformed hostnames, hostnames outside the zone, and the app hostname at the apex", () => {
+        assertProblem(problemsAfter(c => { c.dns.harborHostname = "Harbor_.example.com"; }), "platform:dns.harborHostname", /DNS name/);
+        assertProblem(problemsAfter(c => { c.dns.hooksHostname = "hooks.other.example.org"; }), "platform:dns.hooksHostname", /outside the DNS zone/);
+        assertProblem(problemsAfter(c => { c.dns.appHostname = "evildev.platform.example.com"; }), "platform:dns.appHostname", /outside the DNS zone/);
+        assertProblem(problemsAfter(c => { c.dns.appHostname = c.dns.zoneName; }), "platform:dns.appHostname", /apex.*CNAME/);
+    });
+
+    it("rejects a missing required key and a missing secret, and unknown keys", () => {
+        const problems = problemsAfter(c => { delete c.dns.acmeEmail; delete c.registry; c.registy = {}; }, ["gitReadToken", "webhookSecret"]);
+        assertProblem(problems, "platform:dns.acmeEmail", /missing required key/);
+        assertProblem(problems, "platform:registry", /missing required key/);
+        assertProblem(problems, "platform:registy", /unknown config key/);
+        assertProblem(problems, "platform:gitPushToken", /missing required secret.*pulumi config set --secret/);
+        assertProblem(problemsAfter(c => { c.kubernetes.verison = "1.34"; }), "platform:kubernetes", /unknown key verison/);
+    });
+
+    it("rejects Premium-only registry features on a lower SKU", () => {
+        const problems = problemsAfter(c => {
+            c.registry = { sku: "Standard", geoReplication: true, untaggedRetentionDays: 7, allowedIpRanges: ["203.0.113.0/24"] };
+        });
+        assertProblem(problems, "platform:registry.geoReplication", /Premium/);
+        assertProblem(problems, "platform:registry.untaggedRetentionDays", /Premium/);
+        assertProblem(problems, "platform:registry.allowedIpRanges", /Premium/);
+    });
+
+    it("requires the settings of the chosen Traffic Manager routing method", () => {
+        assertProblem(problemsAfter(c => { c.traffic.routingMethod = "Priority"; }), "platform:traffic.priorities", /required/);
+        assertProblem(problemsAfter(c => { c.traffic.routingMethod = "Weighted"; }), "platform:traffic.weights", /required/);
+        assertProblem(problemsAfter(c => { c.traffic.routingMethod = "Geographic"; }), "platform:traffic.geoMappings", /required/);
+        assertProblem(problemsAfter(c => { c.traffic.routingMethod = "Roundrobin"; }), "platform:traffic.routingMethod", /Performance/);
+    });
+
+    it("rejects empty or overlapping geographic mappings", () => {
+        assertProblem(problemsAfter(c => { c.traffic.routingMethod = "Geographic"; c.traffic.geoMappings = { primary: ["GEO-EU"], secondary: [] }; }),
+            "platform:traffic.geoMappings.secondary", /empty/);
+        assertProblem(problemsAfter(c => { c.traffic.routingMethod = "Geographic"; c.traffic.geoMappings = { primary: ["GEO-EU", "DE"], secondary: ["DE", "WORLD"] }; }),
+            "platform:traffic.geoMappings.secondary", /overlaps primary: DE/);
+        assert.deepEqual(problemsAfter(c => { c.traffic.routingMethod = "Geographic"; c.traffic.geoMappings = { primary: ["GEO-EU"], secondary: ["WORLD"] }; }), []);
+    });
+
+    it("reports every problem at once, across sections", () => {
+        const problems = problemsAfter(c => {
+            c.clusters.primary.location = "mars";
+            c.kubernetes.systemPool.minCount = 9;
+            c.dns.appHostname = c.dns.zoneName;
+            c.registry.geoReplication = true;
+        });
+        assert.equal(problems.length, 4, problems.join("\n"));
+    });
+});
+
+describe("config: validation happens before any resource is registered", () => {
+    it("a bad stack config fails the whole run with one ConfigError naming each key", async () => {
+        const err = await rejection(() => freshRun({
+            stack: "dev",
+            configOverrides: { "platform:kubernetes": { version: "1.34.1" }, "platform:gitPushToken": undefined },
+        }));
+        assert.ok(err instanceof ConfigError, String(err));
+        assert.match(err.message, /platform:kubernetes\.version/);
+        assert.match(err.message, /platform:gitPushToken: missing required secret/);
+    });
+});
+
+describe("config validators", () => {
+    it("CIDRs and ranges", () => {
+        assert.ok(isIpv4Cidr("10.0.0.0/8"));
+        assert.ok(!isIpv4Cidr("10.0.0.1/8"));
+        assert.ok(!isIpv4Cidr("10.0.0.0"));
+        assert.ok(isIpv4AddressOrCidr("203.0.113.7"));
+        assert.ok(!isIpv4AddressOrCidr("203.0.113.256"));
+        assert.ok(cidrsOverlap("10.0.0.0/16", "10.0.255.0/24"));
+        assert.ok(!cidrsOverlap("10.0.0.0/16", "10.1.0.0/16"));
+    });
+
+    it("zone membership is by label, not by suffix", () => {
+        assert.ok(isBelowZone("app.example.com", "example.com"));
+        assert.ok(!isBelowZone("badexample.com", "example.com"));
+        assert.ok(!isBelowZone("example.com", "example.com"));
+    });
+});
