@@ -1,0 +1,101 @@
+// ExternalDNS for the per-region hostnames (HTTPRoutes on the shared Gateway, LoadBalancer
+// Services), writing to the Azure DNS zone with workload identity.
+//
+// Each cluster runs its own instance with a distinct txtOwnerId, so neither deletes the other's
+// records. The shared app hostname is excluded: Pulumi owns its CNAME to Traffic Manager, and both
+// regions' HTTPRoutes carry that hostname, so without the exclusion each instance would try to
+// point it at its own region's IP.
+import { createHash } from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { chartRelease } from "./chart";
+import { WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION, WORKLOAD_IDENTITY_POD_LABEL, WORKLOAD_IDENTITY_SERVICE_ACCOUNTS } from "../../infra/names";
+
+/** Where the Azure provider reads its config by default (`--azure-config-file`). */
+export const AZURE_CONFIG_DIR = "/etc/kubernetes";
+
+export interface ExternalDnsArgs {
+    provider: k8s.Provider;
+    /** Client id of the identity federated to ExternalDNS's ServiceAccount (DNS Zone Contributor on the zone). */
+    identityClientId: pulumi.Input<string>;
+    tenantId: pulumi.Input<string>;
+    subscriptionId: pulumi.Input<string>;
+    dnsZone: { name: pulumi.Input<string>; resourceGroupName: pulumi.Input<string> };
+    /** Distinct per cluster, e.g. `<stack>-<cluster>`: the TXT ownership marker. */
+    txtOwnerId: string;
+    /** `sync` deletes records it owns when their source goes away; `upsert-only` never deletes. */
+    policy: "sync" | "upsert-only";
+    /** Hostnames ExternalDNS must never touch (the Pulumi-owned app hostname); subdomains included. */
+    excludeHostnames: string[];
+    dependsOn?: pulumi.Resource[];
+}
+
+/** Sources ExternalDNS watches: routes on the shared Gateway, and LoadBalancer Services. */
+export const EXTERNAL_DNS_SOURCES = ["gateway-httproute", "service"] as const;
+
+export class ExternalDns extends pulumi.ComponentResource {
+    readonly release: k8s.helm.v3.Release;
+    readonly namespace: pulumi.Output<string>;
+
+    constructor(name: string, args: ExternalDnsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:cluster:ExternalDns", name, {}, opts);
+        const problems: string[] = [];
+        // TXT owner ids end up in record values; keep them simple and recognisable.
+        if (!/^[a-z0-9][-a-z0-9]{0,62}$/.test(args.txtOwnerId)) problems.push(`txtOwnerId '${args.txtOwnerId}' must be lowercase alphanumerics and '-'`);
+        if (!["sync", "upsert-only"].includes(args.policy)) problems.push(`policy '${args.policy}' must be sync or upsert-only`);
+        for (const h of args.excludeHostnames) if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/.test(h)) problems.push(`excludeHostnames entry '${h}' is not a hostname`);
+        if (problems.length) throw new Error(`ExternalDns ${name}: ${problems.join("; ")}`);
+
+        const child = { parent: this, provider: args.provider };
+        const sa = WORKLOAD_IDENTITY_SERVICE_ACCOUNTS.externalDns;
+
+        const ns = new k8s.core.v1.Namespace("ns", { metadata: { name: sa.namespace } }, child);
+
+        // With workload identity the provider config holds no credential (ids only), so a ConfigMap,
+        // reviewable in the plan, rather than the chart's deprecated secretConfiguration.
+        const azureConfig = new k8s.core.v1.ConfigMap("azure-config", {
+            metadata: { name: "external-dns-azure", namespace: ns.metadata.name },
+            data: {
+                "azure.json": pulumi.jsonStringify({
+                    tenantId: args.tenantId,
+                    subscriptionId: args.subscriptionId,
+                    resourceGroup: args.dnsZone.resourceGroupName,
+                    useWorkloadIdentityExtension: true,
+                }),
+            },
+        }, child);
+
+        this.release = chartRelease("external-dns", {
+            chart: "externalDns",
+            releaseName: "external-dns",
+            namespace: ns.metadata.name,
+            values: {
+                fullnameOverride: "external-dns",
+                provider: { name: "azure" },
+                serviceAccount: {
+                    create: true,
+                    name: sa.name,
+                    annotations: { [WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION]: args.identityClientId },
+                },
+                podLabels: { ...WORKLOAD_IDENTITY_POD_LABEL },
+                // The pod template changes with the config, so the pod restarts on a config change.
+                podAnnotations: { "checksum/azure-config": azureConfig.data.apply(d => hashOf(d["azure.json"])) },
+                sources: [...EXTERNAL_DNS_SOURCES],
+                domainFilters: [args.dnsZone.name],
+                excludeDomains: [...args.excludeHostnames].sort(),
+                policy: args.policy,
+                registry: "txt",
+                txtOwnerId: args.txtOwnerId,
+                extraVolumes: [{ name: "azure-config", configMap: { name: azureConfig.metadata.name } }],
+                extraVolumeMounts: [{ name: "azure-config", mountPath: AZURE_CONFIG_DIR, readOnly: true }],
+            },
+        }, { ...child, dependsOn: [azureConfig, ...(args.dependsOn ?? [])] });
+
+        this.namespace = ns.metadata.name;
+        this.registerOutputs({ namespace: this.namespace });
+    }
+}
+
+function hashOf(text: string): string {
+    return createHash("sha256").update(text).digest("hex");
+}

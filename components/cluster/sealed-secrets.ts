@@ -1,0 +1,111 @@
+// Sealed Secrets with one sealing key for both regions, so a SealedSecret committed once decrypts
+// in whichever cluster Argo CD applies it to.
+//
+// The key is generated once per stack (SealingKey) and kept in Pulumi state as a secret. Each
+// cluster gets it as a `kubernetes.io/tls` Secret labelled as the active sealing key *before* the
+// controller starts: at start-up the controller adopts every labelled key in its namespace and only
+// generates its own when it finds none. Key renewal is off, or each controller would mint a new key
+// every 30 days and the regions would drift apart; rotation is a deliberate change of SealingKey.
+//
+// Sealing from a workstation or CI, with the public certificate (a stack output):
+//   kubeseal --cert sealing-cert.pem --format yaml < secret.yaml > sealed.yaml
+// or against a cluster:
+//   kubeseal --controller-namespace sealed-secrets --controller-name sealed-secrets-controller ...
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as tls from "@pulumi/tls";
+import { chartRelease } from "./chart";
+import { NAMESPACES } from "../../infra/names";
+
+/** The controller's Service/Deployment name (`kubeseal --controller-name`). */
+export const SEALED_SECRETS_CONTROLLER = { name: "sealed-secrets-controller", namespace: NAMESPACES.sealedSecrets } as const;
+/** Label the controller looks for on sealing keys; value `active` marks keys it may use. */
+export const SEALING_KEY_LABEL = "sealedsecrets.bitnami.com/sealed-secrets-key";
+/** Name of the shared key Secret; also the chart's `secretName` (the controller's key prefix). */
+export const SEALING_KEY_SECRET = "sealed-secrets-key";
+
+/** Validity of the sealing certificate. kubeseal refuses to seal with an expired certificate. */
+export const SEALING_CERT_VALIDITY_HOURS = 10 * 365 * 24;
+
+export interface SealingKeyArgs {
+    /** Certificate subject; defaults to what the controller itself would use. */
+    commonName?: string;
+}
+
+/** The stack's one sealing key pair (RSA 4096, self-signed certificate). Create it once per stack. */
+export class SealingKey extends pulumi.ComponentResource {
+    /** Public certificate (PEM): safe to publish; `kubeseal --cert` input. */
+    readonly certificatePem: pulumi.Output<string>;
+    /** Private key (PEM), always a Pulumi secret. */
+    readonly privateKeyPem: pulumi.Output<string>;
+
+    constructor(name: string, args: SealingKeyArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:cluster:SealingKey", name, {}, opts);
+        const key = new tls.PrivateKey("key", { algorithm: "RSA", rsaBits: 4096 }, { parent: this });
+        // No timestamps in inputs: validity is counted from creation by the provider, so a second
+        // `pulumi up` shows no diff.
+        const cert = new tls.SelfSignedCert("cert", {
+            privateKeyPem: key.privateKeyPem,
+            subject: { commonName: args.commonName ?? "sealed-secret", organization: "sealed-secret" },
+            validityPeriodHours: SEALING_CERT_VALIDITY_HOURS,
+            allowedUses: ["key_encipherment", "digital_signature"],
+            isCaCertificate: false,
+        }, { parent: this });
+        this.certificatePem = cert.certPem;
+        this.privateKeyPem = pulumi.secret(key.privateKeyPem);
+        this.registerOutputs({ certificatePem: this.certificatePem });
+    }
+}
+
+export interface SealedSecretsArgs {
+    provider: k8s.Provider;
+    /** The stack's SealingKey (or anything with the same two PEM outputs). */
+    sealingKey: { certificatePem: pulumi.Input<string>; privateKeyPem: pulumi.Input<string> };
+    dependsOn?: pulumi.Resource[];
+}
+
+/** The Sealed Secrets controller in one cluster, using the shared sealing key. */
+export class SealedSecrets extends pulumi.ComponentResource {
+    readonly release: k8s.helm.v3.Release;
+    /** Public certificate the controller seals with (same in every cluster). */
+    readonly certificatePem: pulumi.Output<string>;
+    readonly controllerName: string = SEALED_SECRETS_CONTROLLER.name;
+    readonly controllerNamespace: pulumi.Output<string>;
+
+    constructor(name: string, args: SealedSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:cluster:SealedSecrets", name, {}, opts);
+        const child = { parent: this, provider: args.provider };
+
+        const ns = new k8s.core.v1.Namespace("ns", { metadata: { name: SEALED_SECRETS_CONTROLLER.namespace } }, child);
+
+        const keySecret = new k8s.core.v1.Secret("sealing-key", {
+            metadata: {
+                name: SEALING_KEY_SECRET,
+                namespace: ns.metadata.name,
+                labels: { [SEALING_KEY_LABEL]: "active" },
+            },
+            type: "kubernetes.io/tls",
+            stringData: {
+                "tls.crt": args.sealingKey.certificatePem,
+                "tls.key": pulumi.secret(args.sealingKey.privateKeyPem),
+            },
+        }, child);
+
+        this.release = chartRelease("sealed-secrets", {
+            chart: "sealedSecrets",
+            releaseName: "sealed-secrets",
+            namespace: ns.metadata.name,
+            values: {
+                // Service and Deployment named as kubeseal's default --controller-name.
+                fullnameOverride: SEALED_SECRETS_CONTROLLER.name,
+                secretName: SEALING_KEY_SECRET,
+                // "0" (a string) disables renewal; the chart's default ("") means every 30 days.
+                keyrenewperiod: "0",
+            },
+        }, { ...child, dependsOn: [keySecret, ...(args.dependsOn ?? [])] });
+
+        this.certificatePem = pulumi.output(args.sealingKey.certificatePem);
+        this.controllerNamespace = ns.metadata.name;
+        this.registerOutputs({ certificatePem: this.certificatePem, controllerNamespace: this.controllerNamespace });
+    }
+}
