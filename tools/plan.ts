@@ -1,24 +1,40 @@
-// `npm run plan -- --stack <name> [--json <file>] [--preview]`
+// `npm run plan -- --stack <name> [--json <file>] [--diff <old.json>] [--preview]`
 //
-// What `pulumi up` would create, offline: a readable tree and a summary on stdout; with --json,
-// the plan document of DESIGN.md (resources in registration order, keys sorted, secrets as
-// "[secret]"). Exit 0 on success, 2 on bad config or usage.
+// What `pulumi up` would create, offline: a readable tree, a summary and the deploy-path
+// estimate on stdout; the offline policy results; with --json, the plan document of DESIGN.md
+// (resources in registration order, keys sorted, secrets as "[secret]"); with --diff, what
+// changed against an earlier plan document, security-relevant changes first.
+// Exit 0 on success, 1 when a mandatory policy fails, 2 on bad config or usage (including an
+// unreadable or malformed --diff file).
 import * as fs from "fs";
+import * as path from "path";
 import { parseArgs } from "util";
 import { ConfigError } from "../infra/config";
-import { planDocument, RecordedResource, runStack, StackNotFoundError, StackRun } from "./engine";
+import { planDocument, readStackConfig, RecordedResource, ROOT, runStack, StackNotFoundError, StackRun } from "./engine";
+import { deployEstimate, renderDeployPath } from "./deploy-path";
+import { diffPlans, parsePlanDocument, PlanDoc, PlanDocumentError, renderDiff } from "./plan-diff";
 
 export const EXIT = { ok: 0, policy: 1, usage: 2 } as const;
 
-const USAGE = "usage: npm run plan -- --stack <name> [--json <file>] [--preview]";
+const USAGE = "usage: npm run plan -- --stack <name> [--json <file>] [--diff <old.json>] [--preview]";
 
 export class UsageError extends Error {}
 
 export interface PlanArgs {
     stack: string;
     json?: string;
+    /** A plan document (`--json` of an earlier run) to compare with. */
+    diff?: string;
     preview: boolean;
 }
+
+/** Options for callers other than the command line (tests). */
+export interface PlanOptions {
+    /** Directory holding Pulumi.<stack>.yaml; defaults to the project's stacks/. */
+    stackConfigDir?: string;
+}
+
+interface Writer { write(s: string): unknown }
 
 export function parsePlanArgs(argv: string[]): PlanArgs {
     let parsed;
@@ -28,6 +44,7 @@ export function parsePlanArgs(argv: string[]): PlanArgs {
             options: {
                 stack: { type: "string", short: "s" },
                 json: { type: "string" },
+                diff: { type: "string" },
                 preview: { type: "boolean", default: false },
             },
             strict: true,
@@ -36,9 +53,11 @@ export function parsePlanArgs(argv: string[]): PlanArgs {
     } catch (e) {
         throw new UsageError(`${(e as Error).message}\n${USAGE}`);
     }
-    const { stack, json, preview } = parsed.values;
+    const { stack, json, diff, preview } = parsed.values;
     if (!stack) throw new UsageError(`--stack is required\n${USAGE}`);
-    return { stack, json, preview: preview ?? false };
+    if (json !== undefined && !json) throw new UsageError(`--json needs a file name\n${USAGE}`);
+    if (diff !== undefined && !diff) throw new UsageError(`--diff needs a file name\n${USAGE}`);
+    return { stack, json, diff, preview: preview ?? false };
 }
 
 /** The resource tree, one line per resource, children indented under their parent. */
@@ -75,17 +94,88 @@ export function renderSummary(run: StackRun): string {
     ].join("\n");
 }
 
-export async function main(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
+/** The serialized plan document: byte-identical for identical runs. */
+export function planJson(run: StackRun): string {
+    return `${JSON.stringify(planDocument(run), null, 2)}\n`;
+}
+
+/** Reads and validates the --diff file; a problem is a usage error (exit 2). */
+export function readOldPlan(file: string): PlanDoc {
+    let text: string;
+    try {
+        text = fs.readFileSync(file, "utf8");
+    } catch (e) {
+        throw new UsageError(`--diff ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    try {
+        return parsePlanDocument(text, `--diff ${file}`);
+    } catch (e) {
+        if (e instanceof PlanDocumentError) throw new UsageError(e.message);
+        throw e;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Offline policy pack. INTEGRATION POINT: policy/offline.ts (owned by the policy pack) exports
+// `evaluatePolicies(run, { environment, pipelineNamespace })`. It is loaded only if present so
+// that `plan` works before the pack exists; the types below are the contract it must meet.
+// ---------------------------------------------------------------------------------------------
+
+export interface PolicyViolation {
+    policy: string;
+    enforcementLevel: "mandatory" | "advisory";
+    urn?: string;
+    message: string;
+}
+
+export type EvaluatePolicies = (run: StackRun, options: { environment: string; pipelineNamespace?: string }) => PolicyViolation[];
+
+const POLICY_MODULE = path.join(ROOT, "policy", "offline.ts");
+
+/** The offline policy evaluator, or undefined while policy/offline.ts does not exist. */
+export function loadPolicies(): EvaluatePolicies | undefined {
+    if (!fs.existsSync(POLICY_MODULE)) return undefined;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const mod = require(POLICY_MODULE) as { evaluatePolicies?: EvaluatePolicies };
+    if (typeof mod.evaluatePolicies !== "function") throw new Error(`${POLICY_MODULE} does not export evaluatePolicies`);
+    return mod.evaluatePolicies;
+}
+
+/** `platform:environment` and the pipeline namespace, as the stack config sets them. */
+export function policyContext(stack: string, stackConfigDir?: string): { environment: string; pipelineNamespace?: string } {
+    const { config } = readStackConfig(stack, stackConfigDir);
+    let pipelineNamespace: string | undefined;
+    try {
+        const delivery = JSON.parse(config["platform:delivery"] ?? "{}");
+        if (typeof delivery?.pipelineNamespace === "string") pipelineNamespace = delivery.pipelineNamespace;
+    } catch { /* validated by the program already */ }
+    return { environment: config["platform:environment"] ?? stack, pipelineNamespace };
+}
+
+export function renderViolations(violations: PolicyViolation[]): string {
+    const mandatory = violations.filter(v => v.enforcementLevel === "mandatory").length;
+    const lines = [`Policies: ${mandatory} mandatory, ${violations.length - mandatory} advisory violation(s).`];
+    for (const v of [...violations].sort((a, b) => (a.enforcementLevel === b.enforcementLevel ? 0 : a.enforcementLevel === "mandatory" ? -1 : 1))) {
+        lines.push(`  ${v.enforcementLevel === "mandatory" ? "FAIL" : "warn"} [${v.enforcementLevel}] ${v.policy}: ${v.message}${v.urn ? `\n       ${v.urn}` : ""}`);
+    }
+    return lines.join("\n");
+}
+
+export async function main(argv: string[], out: Writer = process.stdout, err: Writer = process.stderr, options: PlanOptions = {}): Promise<number> {
     let args: PlanArgs;
+    let oldPlan: PlanDoc | undefined;
     try {
         args = parsePlanArgs(argv);
+        // Check the old plan before the (slower) run, so a typo fails fast.
+        if (args.diff) oldPlan = readOldPlan(args.diff);
     } catch (e) {
-        err.write(`${(e as Error).message}\n`);
+        if (!(e instanceof UsageError)) throw e;
+        err.write(`plan: ${e.message}\n`);
         return EXIT.usage;
     }
     let run: StackRun;
     try {
-        run = await runStack({ stack: args.stack, dryRun: args.preview });
+        run = await runStack({ stack: args.stack, dryRun: args.preview, stackConfigDir: options.stackConfigDir });
     } catch (e) {
         if (e instanceof ConfigError || e instanceof StackNotFoundError) {
             err.write(`plan: stack '${args.stack}': ${e.message}\n`);
@@ -94,11 +184,27 @@ export async function main(argv: string[], out = process.stdout, err = process.s
         throw e;
     }
     out.write(`${renderTree(run)}\n\n${renderSummary(run)}\n`);
-    if (args.json) {
-        fs.writeFileSync(args.json, `${JSON.stringify(planDocument(run), null, 2)}\n`);
-        out.write(`Plan written to ${args.json}\n`);
+    out.write(`\n${renderDeployPath(deployEstimate(run.resources))}\n`);
+
+    let code: number = EXIT.ok;
+    const evaluatePolicies = loadPolicies();
+    if (evaluatePolicies) {
+        const violations = evaluatePolicies(run, policyContext(args.stack, options.stackConfigDir));
+        out.write(`\n${renderViolations(violations)}\n`);
+        if (violations.some(v => v.enforcementLevel === "mandatory")) code = EXIT.policy;
+    } else {
+        out.write(`\nPolicies: not evaluated (policy/offline.ts not present).\n`);
     }
-    return EXIT.ok;
+
+    if (args.json) {
+        fs.writeFileSync(args.json, planJson(run));
+        out.write(`\nPlan written to ${args.json}\n`);
+    }
+    if (oldPlan && args.diff) {
+        const current = JSON.parse(planJson(run)) as PlanDoc;
+        out.write(`\n${renderDiff(diffPlans(oldPlan, current), args.diff)}\n`);
+    }
+    return code;
 }
 
 if (require.main === module) {
