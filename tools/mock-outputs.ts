@@ -52,6 +52,14 @@ const AZURE_NAME_INPUT: Record<string, string> = {
     "insights:MetricAlert": "ruleName",
     "insights:ScheduledQueryRule": "ruleName",
     "insights:DiagnosticSetting": "name",
+    // azure-native v3 puts Azure Monitor under `monitor` (there is no `insights` module).
+    "monitor:ActionGroup": "actionGroupName",
+    "monitor:MetricAlert": "ruleName",
+    "monitor:AzureMonitorWorkspace": "azureMonitorWorkspaceName",
+    "monitor:DataCollectionEndpoint": "dataCollectionEndpointName",
+    "monitor:DataCollectionRule": "dataCollectionRuleName",
+    "monitor:DataCollectionRuleAssociation": "associationName",
+    "alertsmanagement:PrometheusRuleGroup": "ruleGroupName",
 };
 
 /** ARM resource type path per azure-native type, for realistic ids. */
@@ -68,6 +76,12 @@ const ARM_TYPE: Record<string, string> = {
     "insights:ActionGroup": "Microsoft.Insights/actionGroups",
     "insights:MetricAlert": "Microsoft.Insights/metricAlerts",
     "insights:ScheduledQueryRule": "Microsoft.Insights/scheduledQueryRules",
+    "monitor:ActionGroup": "Microsoft.Insights/actionGroups",
+    "monitor:MetricAlert": "Microsoft.Insights/metricAlerts",
+    "monitor:AzureMonitorWorkspace": "Microsoft.Monitor/accounts",
+    "monitor:DataCollectionEndpoint": "Microsoft.Insights/dataCollectionEndpoints",
+    "monitor:DataCollectionRule": "Microsoft.Insights/dataCollectionRules",
+    "alertsmanagement:PrometheusRuleGroup": "Microsoft.AlertsManagement/prometheusRuleGroups",
 };
 
 export interface MockContext {
@@ -236,6 +250,27 @@ function mockAzure(ctx: MockContext, mod: string, state: Props): { id: string; s
             break;
         case "storage:BlobContainer":
             id = `${rgId(rg)}/providers/Microsoft.Storage/storageAccounts/${inputs.accountName}/blobServices/default/containers/${name}`;
+            break;
+        case "monitor:AzureMonitorWorkspace": {
+            const location = inputs.location ?? "westeurope";
+            state.accountId = uuidFrom(urn, "amw");
+            state.metrics = {
+                internalId: `mac_${state.accountId}`,
+                prometheusQueryEndpoint: `https://${name}-${hash(urn).slice(0, 10)}.${location}.prometheus.monitor.azure.com`,
+            };
+            state.provisioningState = "Succeeded";
+            break;
+        }
+        case "monitor:DataCollectionEndpoint":
+            state.immutableId = `dce-${hash(urn, "immutable").slice(0, 32)}`;
+            state.metricsIngestion = { endpoint: `https://${name.toLowerCase()}-${hash(urn).slice(0, 4)}.${inputs.location ?? "westeurope"}-1.metrics.ingest.monitor.azure.com` };
+            break;
+        case "monitor:DataCollectionRule":
+            state.immutableId = `dcr-${hash(urn, "immutable").slice(0, 32)}`;
+            break;
+        case "monitor:DataCollectionRuleAssociation":
+            // An extension resource: its id hangs off the associated resource, not a resource group.
+            id = `${inputs.resourceUri}/providers/Microsoft.Insights/dataCollectionRuleAssociations/${name}`;
             break;
     }
     return { id, state };
