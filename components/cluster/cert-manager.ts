@@ -55,9 +55,9 @@ export class CertManager extends pulumi.ComponentResource {
         const child = { parent: this, provider: args.provider };
         const sa = WORKLOAD_IDENTITY_SERVICE_ACCOUNTS.certManager;
 
-        const ns = new k8s.core.v1.Namespace("ns", { metadata: { name: sa.namespace } }, child);
+        const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: sa.namespace } }, child);
 
-        this.release = chartRelease("cert-manager", {
+        this.release = chartRelease(`${name}-cert-manager`, {
             chart: "certManager",
             releaseName: "cert-manager",
             namespace: ns.metadata.name,
@@ -81,7 +81,7 @@ export class CertManager extends pulumi.ComponentResource {
             },
         }, { ...child, dependsOn: args.dependsOn });
 
-        const issuer = (key: keyof typeof CLUSTER_ISSUERS) => new k8s.apiextensions.CustomResource(`issuer-${key}`, {
+        const issuer = (key: keyof typeof CLUSTER_ISSUERS) => new k8s.apiextensions.CustomResource(`${name}-issuer-${key}`, {
             apiVersion: "cert-manager.io/v1",
             kind: "ClusterIssuer",
             metadata: { name: CLUSTER_ISSUERS[key] },

@@ -49,11 +49,11 @@ export class ExternalDns extends pulumi.ComponentResource {
         const child = { parent: this, provider: args.provider };
         const sa = WORKLOAD_IDENTITY_SERVICE_ACCOUNTS.externalDns;
 
-        const ns = new k8s.core.v1.Namespace("ns", { metadata: { name: sa.namespace } }, child);
+        const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: sa.namespace } }, child);
 
         // With workload identity the provider config holds no credential (ids only), so a ConfigMap,
         // reviewable in the plan, rather than the chart's deprecated secretConfiguration.
-        const azureConfig = new k8s.core.v1.ConfigMap("azure-config", {
+        const azureConfig = new k8s.core.v1.ConfigMap(`${name}-azure-config`, {
             metadata: { name: "external-dns-azure", namespace: ns.metadata.name },
             data: {
                 "azure.json": pulumi.jsonStringify({
@@ -65,7 +65,7 @@ export class ExternalDns extends pulumi.ComponentResource {
             },
         }, child);
 
-        this.release = chartRelease("external-dns", {
+        this.release = chartRelease(`${name}-external-dns`, {
             chart: "externalDns",
             releaseName: "external-dns",
             namespace: ns.metadata.name,

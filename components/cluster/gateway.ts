@@ -96,17 +96,17 @@ export class PlatformGateway extends pulumi.ComponentResource {
         const hostnames = args.hostnames.includes(args.probeHostname) ? [...args.hostnames] : [...args.hostnames, args.probeHostname];
         this.listenerHostnames = hostnames;
 
-        const controllerNs = new k8s.core.v1.Namespace("envoy-gateway-ns", {
+        const controllerNs = new k8s.core.v1.Namespace(`${name}-envoy-gateway-ns`, {
             metadata: { name: NAMESPACES.envoyGateway },
         }, child);
-        const gatewayNs = new k8s.core.v1.Namespace("gateway-ns", {
+        const gatewayNs = new k8s.core.v1.Namespace(`${name}-gateway-ns`, {
             // Labelled so its own routes (probe) may attach to label-selected listeners.
             metadata: { name: GATEWAY.namespace, labels: { [GATEWAY_ROUTES_LABEL]: "true" } },
         }, child);
 
         // Chart defaults are right for us: crds.enabled installs the Envoy Gateway and Gateway API
         // CRDs (the only place they are installed), and the controller name matches the GatewayClass.
-        this.release = chartRelease("envoy-gateway", {
+        this.release = chartRelease(`${name}-envoy-gateway`, {
             chart: "envoyGateway",
             releaseName: "envoy-gateway",
             namespace: controllerNs.metadata.name,
@@ -126,7 +126,7 @@ export class PlatformGateway extends pulumi.ComponentResource {
         this.crdsReady = this.release;
         const afterCrds = { ...child, dependsOn: [this.release] };
 
-        const gatewayClass = new k8s.apiextensions.CustomResource("gatewayclass", {
+        const gatewayClass = new k8s.apiextensions.CustomResource(`${name}-gatewayclass`, {
             apiVersion: "gateway.networking.k8s.io/v1",
             kind: "GatewayClass",
             metadata: { name: GATEWAY.className },
@@ -136,7 +136,7 @@ export class PlatformGateway extends pulumi.ComponentResource {
             },
         }, afterCrds);
 
-        const envoyProxy = new k8s.apiextensions.CustomResource("envoyproxy", {
+        const envoyProxy = new k8s.apiextensions.CustomResource(`${name}-envoyproxy`, {
             apiVersion: "gateway.envoyproxy.io/v1alpha1",
             kind: "EnvoyProxy",
             metadata: { name: `${GATEWAY.name}-proxy`, namespace: gatewayNs.metadata.name },
@@ -201,7 +201,7 @@ export class PlatformGateway extends pulumi.ComponentResource {
             },
         ];
 
-        this.gateway = new k8s.apiextensions.CustomResource("gateway", {
+        this.gateway = new k8s.apiextensions.CustomResource(`${name}-gateway`, {
             apiVersion: "gateway.networking.k8s.io/v1",
             kind: "Gateway",
             metadata: {
@@ -219,7 +219,7 @@ export class PlatformGateway extends pulumi.ComponentResource {
         }, { ...child, dependsOn: [this.release, envoyProxy] });
 
         // Plain HTTP only ever redirects.
-        new k8s.apiextensions.CustomResource("http-redirect", {
+        new k8s.apiextensions.CustomResource(`${name}-http-redirect`, {
             apiVersion: "gateway.networking.k8s.io/v1",
             kind: "HTTPRoute",
             metadata: { name: "http-to-https", namespace: gatewayNs.metadata.name },
@@ -233,7 +233,7 @@ export class PlatformGateway extends pulumi.ComponentResource {
 
         // Traffic Manager's probe: answered by Envoy itself, so an endpoint is Online exactly when
         // its region's gateway and load balancer path work, independent of any app rollout.
-        const healthFilter = new k8s.apiextensions.CustomResource("health-response", {
+        const healthFilter = new k8s.apiextensions.CustomResource(`${name}-health-response`, {
             apiVersion: "gateway.envoyproxy.io/v1alpha1",
             kind: "HTTPRouteFilter",
             metadata: { name: "health-ok", namespace: gatewayNs.metadata.name },
@@ -246,7 +246,7 @@ export class PlatformGateway extends pulumi.ComponentResource {
             },
         }, afterCrds);
 
-        new k8s.apiextensions.CustomResource("health-route", {
+        new k8s.apiextensions.CustomResource(`${name}-health-route`, {
             apiVersion: "gateway.networking.k8s.io/v1",
             kind: "HTTPRoute",
             metadata: { name: "traffic-manager-probe", namespace: gatewayNs.metadata.name },

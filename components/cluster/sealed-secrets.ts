@@ -41,10 +41,10 @@ export class SealingKey extends pulumi.ComponentResource {
 
     constructor(name: string, args: SealingKeyArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super("platform:cluster:SealingKey", name, {}, opts);
-        const key = new tls.PrivateKey("key", { algorithm: "RSA", rsaBits: 4096 }, { parent: this });
+        const key = new tls.PrivateKey(`${name}-key`, { algorithm: "RSA", rsaBits: 4096 }, { parent: this });
         // No timestamps in inputs: validity is counted from creation by the provider, so a second
         // `pulumi up` shows no diff.
-        const cert = new tls.SelfSignedCert("cert", {
+        const cert = new tls.SelfSignedCert(`${name}-cert`, {
             privateKeyPem: key.privateKeyPem,
             subject: { commonName: args.commonName ?? "sealed-secret", organization: "sealed-secret" },
             validityPeriodHours: SEALING_CERT_VALIDITY_HOURS,
@@ -76,9 +76,9 @@ export class SealedSecrets extends pulumi.ComponentResource {
         super("platform:cluster:SealedSecrets", name, {}, opts);
         const child = { parent: this, provider: args.provider };
 
-        const ns = new k8s.core.v1.Namespace("ns", { metadata: { name: SEALED_SECRETS_CONTROLLER.namespace } }, child);
+        const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: SEALED_SECRETS_CONTROLLER.namespace } }, child);
 
-        const keySecret = new k8s.core.v1.Secret("sealing-key", {
+        const keySecret = new k8s.core.v1.Secret(`${name}-sealing-key`, {
             metadata: {
                 name: SEALING_KEY_SECRET,
                 namespace: ns.metadata.name,
@@ -91,7 +91,7 @@ export class SealedSecrets extends pulumi.ComponentResource {
             },
         }, child);
 
-        this.release = chartRelease("sealed-secrets", {
+        this.release = chartRelease(`${name}-sealed-secrets`, {
             chart: "sealedSecrets",
             releaseName: "sealed-secrets",
             namespace: ns.metadata.name,
