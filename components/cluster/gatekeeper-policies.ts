@@ -1,0 +1,382 @@
+// The platform's admission policies, as data: one definition per ConstraintTemplate, written in
+// CEL for Gatekeeper's K8sNativeValidation engine. The Gatekeeper component turns these into
+// ConstraintTemplates and constraints; the offline evaluator (tools/admission.ts) evaluates the
+// very objects the component registered, so what `admit` checks is what the cluster enforces.
+//
+// CEL used here is limited to what both Kubernetes' CEL environment and @bufbuild/cel provide:
+// the standard macros (has, all, exists, filter, map), size, in, startsWith, endsWith, contains,
+// matches (RE2, unanchored) and, in messageExpressions only, `join` from the strings extension
+// (cel-go ext.Strings in Kubernetes, `strings` from @bufbuild/cel/ext offline). No optional
+// syntax (`?.`), no Kubernetes-only libraries (quantity, url, ip, authorizer).
+//
+// Bindings (Gatekeeper's K8sNativeValidation): `variables.anyObject` is the reviewed object,
+// `variables.params` the constraint's spec.parameters; template variables are `variables.<name>`.
+// A null-valued field is treated as absent, as the API server drops it before admission.
+
+/** Gatekeeper's admission target and CEL engine names. */
+export const GATEKEEPER_TARGET = "admission.k8s.gatekeeper.sh";
+export const CEL_ENGINE = "K8sNativeValidation";
+export const TEMPLATE_API_VERSION = "templates.gatekeeper.sh/v1";
+export const CONSTRAINT_API_VERSION = "constraints.gatekeeper.sh/v1beta1";
+/** Pulumi waits until Gatekeeper has accepted the template and created the constraint CRD. */
+export const TEMPLATE_WAIT_FOR = { "pulumi.com/waitFor": "jsonpath={.status.created}=true" } as const;
+
+/** Registry-credential Secret types (kubelet only reads pull credentials from these). */
+export const REGISTRY_CREDENTIAL_SECRET_TYPES = ["kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg"] as const;
+/** Data keys that carry registry credentials, whatever the Secret's declared type. */
+export const REGISTRY_CREDENTIAL_DATA_KEYS = [".dockerconfigjson", ".dockercfg"] as const;
+
+// ---------------------------------------------------------------------------------------------
+// Object shapes (the subset of the ConstraintTemplate CRD and constraint CRDs this stack uses)
+// ---------------------------------------------------------------------------------------------
+
+export interface CelValidation {
+    expression: string;
+    message: string;
+    messageExpression?: string;
+}
+
+export interface CelVariable {
+    name: string;
+    expression: string;
+}
+
+export interface CelSource {
+    variables?: CelVariable[];
+    validations: CelValidation[];
+}
+
+export interface KindMatcher {
+    apiGroups: string[];
+    kinds: string[];
+}
+
+export interface ConstraintMatch {
+    kinds?: KindMatcher[];
+    namespaces?: string[];
+    excludedNamespaces?: string[];
+    scope?: "*" | "Cluster" | "Namespaced";
+    name?: string;
+    labelSelector?: LabelSelector;
+    namespaceSelector?: LabelSelector;
+}
+
+export interface LabelSelector {
+    matchLabels?: Record<string, string>;
+    matchExpressions?: { key: string; operator: "In" | "NotIn" | "Exists" | "DoesNotExist"; values?: string[] }[];
+}
+
+export interface ConstraintTemplateObject {
+    apiVersion: string;
+    kind: "ConstraintTemplate";
+    metadata: { name: string; annotations?: Record<string, string> };
+    spec: {
+        crd: { spec: { names: { kind: string }; validation?: { openAPIV3Schema: Record<string, unknown> } } };
+        targets: { target: string; code: { engine: string; source: unknown }[]; rego?: string }[];
+    };
+}
+
+export type EnforcementAction = "deny" | "warn" | "dryrun";
+
+export interface ConstraintObject {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string };
+    spec: {
+        enforcementAction?: string;
+        match?: ConstraintMatch;
+        parameters?: Record<string, unknown>;
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared CEL fragments
+// ---------------------------------------------------------------------------------------------
+
+const OBJ = "variables.anyObject";
+
+/** Pods and every built-in kind that carries a pod template (ReplicationController included: it is one more way to run a pod). */
+export const WORKLOAD_KINDS: KindMatcher[] = [
+    { apiGroups: [""], kinds: ["Pod", "ReplicationController"] },
+    { apiGroups: ["apps"], kinds: ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"] },
+    { apiGroups: ["batch"], kinds: ["Job", "CronJob"] },
+];
+
+/** `has()` chain for a dotted path below the object, so a missing level is absence, not an error. */
+function hasPath(root: string, path: string[]): string {
+    return path.map((_, i) => `has(${[root, ...path.slice(0, i + 1)].join(".")})`).join(" && ");
+}
+
+/** The pod spec of a Pod, of a CronJob's job template, or of any kind with spec.template ({} if absent). */
+const POD_SPEC: CelVariable = {
+    name: "podSpec",
+    expression: [
+        `${OBJ}.kind == 'Pod' ? (${hasPath(OBJ, ["spec"])} ? ${OBJ}.spec : {}) :`,
+        `${OBJ}.kind == 'CronJob' ? (${hasPath(OBJ, ["spec", "jobTemplate", "spec", "template", "spec"])} ? ${OBJ}.spec.jobTemplate.spec.template.spec : {}) :`,
+        `(${hasPath(OBJ, ["spec", "template", "spec"])} ? ${OBJ}.spec.template.spec : {})`,
+    ].join("\n"),
+};
+
+/** Every container list of the pod spec: containers, initContainers, ephemeralContainers. */
+const CONTAINERS: CelVariable = {
+    name: "containers",
+    expression: ["containers", "initContainers", "ephemeralContainers"]
+        .map(list => `(has(variables.podSpec.${list}) ? variables.podSpec.${list} : [])`)
+        .join(" +\n"),
+};
+
+/** `<name>=<image>` for a container, for messages. */
+const DESCRIBE = "(has(c.name) ? c.name : '<unnamed>') + '=' + (has(c.image) ? c.image : '<no image>')";
+
+const IN_PIPELINE_NAMESPACE = `(has(${OBJ}.metadata.namespace) && ${OBJ}.metadata.namespace == variables.params.pipelineNamespace)`;
+
+// ---------------------------------------------------------------------------------------------
+// The policies
+// ---------------------------------------------------------------------------------------------
+
+/** Values the constraints' parameters are computed from. */
+export interface PolicyContext {
+    /** The ACR login server, e.g. `myacr.azurecr.io` (no scheme, no trailing slash). */
+    acrLoginServer: string;
+    /** The only namespace that may hold registry credentials. */
+    pipelineNamespace: string;
+}
+
+export interface PolicyDefinition {
+    /** Constraint kind; the template's name is its lower-case form. */
+    kind: string;
+    /** Name of the single constraint of this kind. */
+    constraintName: string;
+    description: string;
+    /** openAPIV3Schema of the constraint's parameters. */
+    parametersSchema: Record<string, unknown>;
+    parameters(ctx: PolicyContext): Record<string, unknown>;
+    kinds: KindMatcher[];
+    source: CelSource;
+}
+
+const stringList = { type: "array", items: { type: "string" } };
+
+/** The registry prefix images must start with: the login server plus `/`, so a look-alike host cannot match. */
+export function registryPrefix(acrLoginServer: string): string {
+    return `${acrLoginServer.replace(/\/+$/, "")}/`;
+}
+
+const IMAGE_FROM_REGISTRY = "(has(c.image) && variables.params.registries.exists(r, r.endsWith('/') && c.image.startsWith(r)))";
+// Pinned: a sha256 digest, or (no digest at all) a tag after the last path segment that is not
+// `latest`. The tag's character class excludes `/` and `:`, so a registry port (`reg:5000/app`)
+// is not mistaken for a tag.
+const IMAGE_PINNED = "(has(c.image) && (c.image.matches('@sha256:[a-f0-9]{64}$') || (!c.image.contains('@') && c.image.matches(':[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$') && !c.image.endsWith(':latest'))))";
+
+export const POLICIES: readonly PolicyDefinition[] = [
+    {
+        kind: "PlatformAllowedRegistries",
+        constraintName: "images-from-platform-registry",
+        description: "Every container image (containers, initContainers, ephemeralContainers) of pods and pod templates comes from the platform registry.",
+        parametersSchema: {
+            type: "object",
+            properties: { registries: { ...stringList, description: "Allowed image prefixes, each ending in '/'." } },
+        },
+        parameters: ctx => ({ registries: [registryPrefix(ctx.acrLoginServer)] }),
+        kinds: WORKLOAD_KINDS,
+        source: {
+            variables: [POD_SPEC, CONTAINERS],
+            validations: [{
+                expression: `variables.containers.all(c, ${IMAGE_FROM_REGISTRY})`,
+                message: "container images must come from the platform registry",
+                messageExpression: `'container images must come from ' + variables.params.registries.join(' or ') + '; not allowed: ' + variables.containers.filter(c, !${IMAGE_FROM_REGISTRY}).map(c, ${DESCRIBE}).join(', ')`,
+            }],
+        },
+    },
+    {
+        kind: "PlatformPinnedImages",
+        constraintName: "images-pinned",
+        description: "Every container image is pinned by @sha256 digest or by a tag other than latest; an image without a tag is rejected.",
+        parametersSchema: { type: "object", properties: {} },
+        parameters: () => ({}),
+        kinds: WORKLOAD_KINDS,
+        source: {
+            variables: [POD_SPEC, CONTAINERS],
+            validations: [{
+                expression: `variables.containers.all(c, ${IMAGE_PINNED})`,
+                message: "container images must be pinned by @sha256 digest or a tag other than latest",
+                messageExpression: `'container images must be pinned by @sha256 digest or a tag other than latest: ' + variables.containers.filter(c, !${IMAGE_PINNED}).map(c, ${DESCRIBE}).join(', ')`,
+            }],
+        },
+    },
+    {
+        kind: "PlatformPodSecurity",
+        constraintName: "no-privileged-or-host-access",
+        description: "No privileged containers, no host network/PID/IPC namespaces, no hostPath volumes.",
+        parametersSchema: { type: "object", properties: {} },
+        parameters: () => ({}),
+        kinds: WORKLOAD_KINDS,
+        source: {
+            variables: [
+                POD_SPEC,
+                CONTAINERS,
+                {
+                    name: "privileged",
+                    expression: "variables.containers.filter(c, has(c.securityContext) && has(c.securityContext.privileged) && c.securityContext.privileged == true)",
+                },
+                {
+                    name: "hostNamespaces",
+                    // Field selection only (no `in`/index on the pod spec): typed objects are not maps.
+                    expression: ["hostNetwork", "hostPID", "hostIPC"]
+                        .map(f => `(has(variables.podSpec.${f}) && variables.podSpec.${f} == true ? ['${f}'] : [])`)
+                        .join(" +\n"),
+                },
+                {
+                    name: "hostPathVolumes",
+                    expression: "has(variables.podSpec.volumes) ? variables.podSpec.volumes.filter(v, has(v.hostPath)) : []",
+                },
+            ],
+            validations: [
+                {
+                    expression: "size(variables.privileged) == 0",
+                    message: "privileged containers are not allowed",
+                    messageExpression: "'privileged containers are not allowed: ' + variables.privileged.map(c, has(c.name) ? c.name : '<unnamed>').join(', ')",
+                },
+                {
+                    expression: "size(variables.hostNamespaces) == 0",
+                    message: "host namespaces (hostNetwork, hostPID, hostIPC) are not allowed",
+                    messageExpression: "'host namespaces are not allowed: ' + variables.hostNamespaces.join(', ')",
+                },
+                {
+                    expression: "size(variables.hostPathVolumes) == 0",
+                    message: "hostPath volumes are not allowed",
+                    messageExpression: "'hostPath volumes are not allowed: ' + variables.hostPathVolumes.map(v, has(v.name) ? v.name : '<unnamed>').join(', ')",
+                },
+            ],
+        },
+    },
+    {
+        kind: "PlatformRegistryCredentials",
+        constraintName: "registry-credentials-only-in-pipeline",
+        description: "Registry credentials (dockerconfigjson/dockercfg Secrets, or any Secret or SealedSecret carrying such data) exist only in the pipeline namespace.",
+        parametersSchema: {
+            type: "object",
+            properties: {
+                pipelineNamespace: { type: "string" },
+                secretTypes: stringList,
+                dataKeys: stringList,
+            },
+        },
+        parameters: ctx => ({
+            pipelineNamespace: ctx.pipelineNamespace,
+            secretTypes: [...REGISTRY_CREDENTIAL_SECRET_TYPES],
+            dataKeys: [...REGISTRY_CREDENTIAL_DATA_KEYS],
+        }),
+        // SealedSecrets too: the controller would unseal them into a credential Secret; catching
+        // the SealedSecret itself gives app teams the error at `admit` time rather than at sync.
+        kinds: [{ apiGroups: [""], kinds: ["Secret"] }, { apiGroups: ["bitnami.com"], kinds: ["SealedSecret"] }],
+        source: {
+            variables: [
+                {
+                    name: "secretType",
+                    expression: [
+                        `${OBJ}.kind == 'SealedSecret' ? (${hasPath(OBJ, ["spec", "template", "type"])} ? ${OBJ}.spec.template.type : '') :`,
+                        `(has(${OBJ}.type) ? ${OBJ}.type : '')`,
+                    ].join("\n"),
+                },
+                {
+                    name: "dataKeys",
+                    expression: [
+                        `${OBJ}.kind == 'SealedSecret' ? (${hasPath(OBJ, ["spec", "encryptedData"])} ? ${OBJ}.spec.encryptedData.map(k, k) : []) :`,
+                        `(has(${OBJ}.data) ? ${OBJ}.data.map(k, k) : []) + (has(${OBJ}.stringData) ? ${OBJ}.stringData.map(k, k) : [])`,
+                    ].join("\n"),
+                },
+                {
+                    name: "isRegistryCredential",
+                    expression: "variables.secretType in variables.params.secretTypes || variables.dataKeys.exists(k, k in variables.params.dataKeys)",
+                },
+            ],
+            validations: [{
+                expression: `!variables.isRegistryCredential || ${IN_PIPELINE_NAMESPACE}`,
+                message: "registry credentials are only allowed in the pipeline namespace; clusters pull from ACR with their kubelet identity",
+                messageExpression: "'registry credentials (' + (variables.secretType in variables.params.secretTypes ? variables.secretType : 'data ' + variables.dataKeys.filter(k, k in variables.params.dataKeys).join(', ')) + ') are only allowed in namespace ' + variables.params.pipelineNamespace + '; clusters pull from ACR with their kubelet identity'",
+            }],
+        },
+    },
+    {
+        kind: "PlatformNoImagePullSecrets",
+        constraintName: "no-image-pull-secrets",
+        description: "No imagePullSecrets on workloads or ServiceAccounts outside the pipeline namespace: clusters pull from ACR with their kubelet identity.",
+        parametersSchema: { type: "object", properties: { pipelineNamespace: { type: "string" } } },
+        parameters: ctx => ({ pipelineNamespace: ctx.pipelineNamespace }),
+        kinds: [...WORKLOAD_KINDS, { apiGroups: [""], kinds: ["ServiceAccount"] }],
+        source: {
+            variables: [
+                POD_SPEC,
+                {
+                    name: "pullSecrets",
+                    expression: [
+                        `${OBJ}.kind == 'ServiceAccount' ? (has(${OBJ}.imagePullSecrets) ? ${OBJ}.imagePullSecrets : []) :`,
+                        "(has(variables.podSpec.imagePullSecrets) ? variables.podSpec.imagePullSecrets : [])",
+                    ].join("\n"),
+                },
+            ],
+            validations: [{
+                expression: `size(variables.pullSecrets) == 0 || ${IN_PIPELINE_NAMESPACE}`,
+                message: "imagePullSecrets are not allowed outside the pipeline namespace; clusters pull from ACR with their kubelet identity",
+                messageExpression: "'imagePullSecrets are not allowed outside namespace ' + variables.params.pipelineNamespace + ' (clusters pull from ACR with their kubelet identity): ' + variables.pullSecrets.map(s, has(s.name) ? s.name : '<unnamed>').join(', ')",
+            }],
+        },
+    },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Building the objects (pure: the component wraps these in Pulumi resources)
+// ---------------------------------------------------------------------------------------------
+
+export function templateName(policy: PolicyDefinition): string {
+    return policy.kind.toLowerCase();
+}
+
+export function constraintTemplate(policy: PolicyDefinition): ConstraintTemplateObject {
+    return {
+        apiVersion: TEMPLATE_API_VERSION,
+        kind: "ConstraintTemplate",
+        metadata: {
+            name: templateName(policy),
+            annotations: { description: policy.description, ...TEMPLATE_WAIT_FOR },
+        },
+        spec: {
+            crd: { spec: { names: { kind: policy.kind }, validation: { openAPIV3Schema: policy.parametersSchema } } },
+            targets: [{
+                target: GATEKEEPER_TARGET,
+                code: [{ engine: CEL_ENGINE, source: policy.source }],
+            }],
+        },
+    };
+}
+
+export interface ConstraintSettings {
+    enforcementAction: EnforcementAction;
+    exemptNamespaces: readonly string[];
+}
+
+export function constraint(policy: PolicyDefinition, ctx: PolicyContext, settings: ConstraintSettings): ConstraintObject {
+    return {
+        apiVersion: CONSTRAINT_API_VERSION,
+        kind: policy.kind,
+        metadata: { name: policy.constraintName },
+        spec: {
+            enforcementAction: settings.enforcementAction,
+            match: {
+                kinds: policy.kinds.map(k => ({ apiGroups: [...k.apiGroups], kinds: [...k.kinds] })),
+                excludedNamespaces: [...settings.exemptNamespaces],
+            },
+            parameters: policy.parameters(ctx),
+        },
+    };
+}
+
+/** Every template and constraint for a context: the same objects the component registers. */
+export function policyBundle(ctx: PolicyContext, settings: ConstraintSettings):
+    { templates: ConstraintTemplateObject[]; constraints: ConstraintObject[] } {
+    return {
+        templates: POLICIES.map(constraintTemplate),
+        constraints: POLICIES.map(p => constraint(p, ctx, settings)),
+    };
+}

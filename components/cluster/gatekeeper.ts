@@ -1,0 +1,130 @@
+// Gatekeeper: the admission guard rails of one cluster. The chart (HA webhook, audit on), then
+// the platform's CEL ConstraintTemplates and one constraint per template (definitions in
+// gatekeeper-policies.ts, which the offline `admit` evaluates too).
+//
+// Gatekeeper creates a constraint's CRD only after it has accepted the template, so templates
+// carry `pulumi.com/waitFor: jsonpath={.status.created}=true` and each constraint depends on its
+// template; otherwise the first `pulumi up` fails with "no matches for kind".
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { NAMESPACES } from "../../infra/names";
+import { chartRelease } from "./chart";
+import {
+    constraint, CONSTRAINT_API_VERSION, constraintTemplate, EnforcementAction, POLICIES, PolicyDefinition, templateName,
+} from "./gatekeeper-policies";
+
+export interface GatekeeperArgs {
+    /** The cluster's provider; every object goes through it. */
+    provider: k8s.Provider;
+    /** ACR login server (e.g. `myacr.azurecr.io`): the only registry workloads may pull from. */
+    acrLoginServer: pulumi.Input<string>;
+    /** The only namespace where registry credentials and imagePullSecrets are allowed. */
+    pipelineNamespace: string;
+    /** Namespaces no constraint applies to (system and platform); usually names.ts exemptNamespaces(extra). */
+    exemptNamespaces: string[];
+    /** deny in prod; warn/dryrun to roll out a new rule. */
+    enforcementAction: EnforcementAction;
+    /** Webhook failure policy: Fail (prod) blocks the API while Gatekeeper is down; Ignore fails open. */
+    failurePolicy: "Fail" | "Ignore";
+    /** Webhook (controller-manager) replicas. */
+    replicas: number;
+}
+
+export class Gatekeeper extends pulumi.ComponentResource {
+    public readonly namespace: pulumi.Output<string>;
+    /** Constraint kinds installed, in a stable order. */
+    public readonly constraintKinds: string[];
+
+    constructor(name: string, args: GatekeeperArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:cluster:Gatekeeper", name, {}, opts);
+        validate(args);
+        const provider = args.provider;
+        const exempt = [...new Set(args.exemptNamespaces)].sort();
+
+        const ns = new k8s.core.v1.Namespace(`${name}-ns`, {
+            metadata: {
+                name: NAMESPACES.gatekeeper,
+                labels: {
+                    // Gatekeeper never reviews its own namespace (the chart's post-install job sets the same).
+                    "admission.gatekeeper.sh/ignore": "no-self-managing",
+                    "pod-security.kubernetes.io/enforce": "restricted",
+                },
+            },
+        }, { parent: this, provider });
+
+        // With one replica a PDB of minAvailable 1 would block every node drain (AKS upgrades
+        // stall); with more, at most one webhook pod is voluntarily disrupted at a time.
+        const minAvailable = Math.max(args.replicas - 1, 0);
+        const release = chartRelease(`${name}-chart`, {
+            chart: "gatekeeper",
+            releaseName: "gatekeeper",
+            namespace: ns.metadata.name,
+            values: {
+                replicas: args.replicas,
+                pdb: { controllerManager: { minAvailable } },
+                validatingWebhookFailurePolicy: args.failurePolicy,
+                validatingWebhookTimeoutSeconds: 3,
+                // Audit reports violations of existing objects (e.g. created before a constraint).
+                disableAudit: false,
+                auditInterval: 60,
+                auditFromCache: false,
+                constraintViolationsLimit: 20,
+                // The templates are CEL; the engine must be on.
+                enableK8sNativeValidation: true,
+                // No mutation policies in this stack: one webhook less on the API path.
+                disableMutation: true,
+                logDenies: true,
+                controllerManager: {
+                    // Lets these namespaces carry the admission.gatekeeper.sh/ignore label.
+                    exemptNamespaces: exempt,
+                    topologySpreadConstraints: args.replicas > 1 ? [{
+                        maxSkew: 1,
+                        topologyKey: "topology.kubernetes.io/zone",
+                        whenUnsatisfiable: "ScheduleAnyway",
+                        labelSelector: { matchLabels: { "gatekeeper.sh/operation": "webhook" } },
+                    }] : [],
+                },
+            },
+        }, { parent: this, provider });
+
+        const ctx = pulumi.output(args.acrLoginServer).apply(acrLoginServer => ({
+            acrLoginServer, pipelineNamespace: args.pipelineNamespace,
+        }));
+        const settings = { enforcementAction: args.enforcementAction, exemptNamespaces: exempt };
+
+        this.constraintKinds = POLICIES.map(p => p.kind);
+        for (const policy of POLICIES) {
+            const template = this.template(name, policy, release, provider);
+            const c = ctx.apply(x => constraint(policy, x, settings));
+            new k8s.apiextensions.CustomResource(`${name}-${policy.constraintName}`, {
+                apiVersion: CONSTRAINT_API_VERSION,
+                kind: policy.kind,
+                metadata: { name: policy.constraintName },
+                spec: c.spec,
+            }, { parent: this, provider, dependsOn: [template] });
+        }
+
+        this.namespace = ns.metadata.name;
+        this.registerOutputs({ namespace: this.namespace, constraintKinds: this.constraintKinds });
+    }
+
+    private template(name: string, policy: PolicyDefinition, release: pulumi.Resource, provider: k8s.Provider): k8s.apiextensions.CustomResource {
+        const t = constraintTemplate(policy);
+        return new k8s.apiextensions.CustomResource(`${name}-${templateName(policy)}`, {
+            apiVersion: t.apiVersion,
+            kind: t.kind,
+            metadata: t.metadata,
+            spec: t.spec,
+        }, { parent: this, provider, dependsOn: [release] });
+    }
+}
+
+function validate(args: GatekeeperArgs): void {
+    const problems: string[] = [];
+    if (!Number.isInteger(args.replicas) || args.replicas < 1) problems.push(`replicas must be a positive integer (got ${args.replicas})`);
+    if (!args.pipelineNamespace) problems.push("pipelineNamespace is required");
+    if (args.exemptNamespaces.includes(args.pipelineNamespace)) {
+        problems.push(`pipeline namespace '${args.pipelineNamespace}' must not be exempt: the credential constraints are what confine it`);
+    }
+    if (problems.length) throw new Error(`Gatekeeper: ${problems.join("; ")}`);
+}
