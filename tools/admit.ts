@@ -1,0 +1,116 @@
+// `npm run admit -- --stack <name> [--namespace <ns>] <manifest.yaml|dir|->…`
+//
+// Evaluates the stack's own Gatekeeper policy — the ConstraintTemplates' CEL and the constraints'
+// parameters and match rules, exactly as the offline run registers them — against manifests.
+// One line per object on stdout: `ALLOW kind/namespace/name` or
+// `DENY kind/namespace/name: [constraint] message; …` (`-` when the object names no namespace);
+// warn/dryrun violations go to stderr as `WARN …` lines.
+// Exit 0 all allowed, 1 any denied, 2 bad usage, bad config, unreadable or malformed input, or a
+// stack without Gatekeeper templates (nothing to check is not a pass).
+import { parseArgs } from "util";
+import { ConfigError } from "../infra/config";
+import { Admission, formatReview, formatWarnings, ManifestError, PolicyError, policySetFromRun, readManifests, Review } from "./admission";
+import { runStack, StackNotFoundError, StackRun } from "./engine";
+
+export const EXIT = { allowed: 0, denied: 1, error: 2 } as const;
+
+const USAGE = "usage: npm run admit -- --stack <name> [--namespace <ns>] <manifest.yaml|directory|->...";
+
+export interface AdmitArgs {
+    stack: string;
+    namespace?: string;
+    files: string[];
+}
+
+export class UsageError extends Error {}
+
+export function parseAdmitArgs(argv: string[]): AdmitArgs {
+    let parsed;
+    try {
+        parsed = parseArgs({
+            args: argv,
+            options: {
+                stack: { type: "string", short: "s" },
+                namespace: { type: "string", short: "n" },
+            },
+            strict: true,
+            allowPositionals: true,
+        });
+    } catch (e) {
+        throw new UsageError(`${(e as Error).message}\n${USAGE}`);
+    }
+    const { stack, namespace } = parsed.values;
+    if (!stack) throw new UsageError(`--stack is required\n${USAGE}`);
+    if (parsed.positionals.length === 0) throw new UsageError(`no manifest files given\n${USAGE}`);
+    return { stack, namespace, files: parsed.positionals };
+}
+
+export interface AdmitDeps {
+    /** A finished run to take the policy from (tests); otherwise the stack is run offline. */
+    run?: StackRun;
+    out?: NodeJS.WritableStream;
+    err?: NodeJS.WritableStream;
+}
+
+export async function main(argv: string[], deps: AdmitDeps = {}): Promise<number> {
+    const out = deps.out ?? process.stdout;
+    const err = deps.err ?? process.stderr;
+    const fail = (message: string): number => {
+        err.write(`admit: ${message}\n`);
+        return EXIT.error;
+    };
+    try {
+        let args: AdmitArgs;
+        try {
+            args = parseAdmitArgs(argv);
+        } catch (e) {
+            if (e instanceof UsageError) return fail(e.message);
+            throw e;
+        }
+
+        // Read the input first: a typo in a path should not cost a stack run.
+        let objects;
+        try {
+            objects = readManifests(args.files);
+        } catch (e) {
+            if (e instanceof ManifestError) return fail(`unreadable or malformed input:\n${e.message}`);
+            throw e;
+        }
+
+        let run = deps.run;
+        if (!run) {
+            try {
+                run = await runStack({ stack: args.stack });
+            } catch (e) {
+                if (e instanceof ConfigError || e instanceof StackNotFoundError) return fail(`stack '${args.stack}': ${e.message}`);
+                throw e;
+            }
+        }
+
+        const set = policySetFromRun(run);
+        if (set.templates.length === 0 || set.constraints.length === 0) {
+            return fail(`stack '${run.stack}' registers no Gatekeeper ConstraintTemplates and constraints; nothing to evaluate`);
+        }
+        let admission: Admission;
+        try {
+            admission = new Admission(set);
+        } catch (e) {
+            if (e instanceof PolicyError) return fail(`stack '${run.stack}': ${e.message}`);
+            throw e;
+        }
+
+        const reviews: Review[] = admission.reviewAll(objects, { defaultNamespace: args.namespace });
+        for (const r of reviews) {
+            out.write(`${formatReview(r)}\n`);
+            for (const w of formatWarnings(r)) err.write(`${w}\n`);
+        }
+        return reviews.every(r => r.allowed) ? EXIT.allowed : EXIT.denied;
+    } catch (e) {
+        // Never a stack trace: the message is enough to report, and nothing was admitted.
+        return fail(`internal error: ${(e as Error)?.message ?? String(e)}`);
+    }
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then(code => { process.exitCode = code; });
+}
