@@ -32,6 +32,8 @@ export interface PlanArgs {
 export interface PlanOptions {
     /** Directory holding Pulumi.<stack>.yaml; defaults to the project's stacks/. */
     stackConfigDir?: string;
+    /** The policy evaluator to use instead of policy/offline.ts; `null` skips policies. */
+    policies?: EvaluatePolicies | null;
 }
 
 interface Writer { write(s: string): unknown }
@@ -187,13 +189,13 @@ export async function main(argv: string[], out: Writer = process.stdout, err: Wr
     out.write(`\n${renderDeployPath(deployEstimate(run.resources))}\n`);
 
     let code: number = EXIT.ok;
-    const evaluatePolicies = loadPolicies();
+    const evaluatePolicies = options.policies === undefined ? loadPolicies() : options.policies ?? undefined;
     if (evaluatePolicies) {
         const violations = evaluatePolicies(run, policyContext(args.stack, options.stackConfigDir));
         out.write(`\n${renderViolations(violations)}\n`);
         if (violations.some(v => v.enforcementLevel === "mandatory")) code = EXIT.policy;
     } else {
-        out.write(`\nPolicies: not evaluated (policy/offline.ts not present).\n`);
+        out.write(`\nPolicies: not evaluated (${options.policies === null ? "skipped" : "policy/offline.ts not present"}).\n`);
     }
 
     if (args.json) {
