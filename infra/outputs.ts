@@ -1,12 +1,65 @@
 // The typed output contract other repositories import (via StackReference). The stack exports
-// exactly this shape; changing it is a breaking change for consumers.
+// exactly this shape; changing or removing a key is a breaking change for consumers, adding one
+// is not.
+//
+// `*OutputValues` interfaces describe what a consumer reads (plain values); `Exported<T>` is
+// what the program returns for them (one Output per top-level key). The Azure layer's keys are
+// in AzureOutputValues; the cluster layer adds its own to PlatformOutputValues.
 import * as pulumi from "@pulumi/pulumi";
 
-export interface PlatformOutputs {
-    [key: string]: unknown;
+export interface ClusterOutputValues {
+    name: string;
+    resourceGroupName: string;
+    location: string;
+    /** Azure resource id of the managed cluster. */
+    id: string;
+    /** API server FQDN (reachable only from the authorized IP ranges). */
+    fqdn: string;
+    /** OIDC issuer for workload identity federation (`FederatedIdentityCredential.issuer`). */
+    oidcIssuerUrl: string;
+    /** The static public IP the cluster's gateway Service binds (Traffic Manager endpoint target). */
+    gatewayIp: { name: string; resourceGroupName: string; address: string; fqdn: string };
+    /** Source address of the cluster's outbound traffic (for allow-lists). */
+    egressIpAddress: string;
 }
 
-/** Use from another repository: `const out = await readPlatformOutputs(new pulumi.StackReference("org/platform/prod"))`. */
-export function platformOutput<K extends keyof PlatformOutputs & string>(ref: pulumi.StackReference, key: K): pulumi.Output<PlatformOutputs[K]> {
-    return ref.requireOutput(key) as pulumi.Output<PlatformOutputs[K]>;
+export interface WorkloadIdentityOutputValues {
+    clientId: string;
+    principalId: string;
+}
+
+export interface AzureOutputValues {
+    environment: string;
+    subscriptionId: string;
+    tenantId: string;
+    registry: { loginServer: string; name: string; id: string };
+    clusters: { primary: ClusterOutputValues; secondary: ClusterOutputValues };
+    /** User kubeconfigs (kubelogin exec, non-interactive login). Secret. */
+    kubeconfigs: { primary: string; secondary: string };
+    trafficManagerFqdn: string;
+    appHostname: string;
+    dnsZone: { name: string; resourceGroupName: string; nameServers: string[] };
+    pipelineNamespace: string;
+    /** Client id the pipeline ServiceAccount annotates (`azure.workload.identity/client-id`). */
+    pipelineIdentityClientId: string;
+    identities: {
+        pipeline: WorkloadIdentityOutputValues;
+        certManager: WorkloadIdentityOutputValues;
+        externalDns: WorkloadIdentityOutputValues;
+    };
+    logAnalyticsWorkspaceId: string;
+}
+
+/** Everything the stack exports. The cluster layer extends this (e.g. the sealing certificate). */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface PlatformOutputValues extends AzureOutputValues {}
+
+/** What the program returns for a set of output values: one Output per top-level key. */
+export type Exported<T> = { [K in keyof T]: pulumi.Output<T[K]> };
+
+export type PlatformOutputs = Exported<PlatformOutputValues>;
+
+/** Use from another repository: `platformOutput(new pulumi.StackReference("org/platform/prod"), "registry")`. */
+export function platformOutput<K extends keyof PlatformOutputValues & string>(ref: pulumi.StackReference, key: K): pulumi.Output<PlatformOutputValues[K]> {
+    return ref.requireOutput(key) as pulumi.Output<PlatformOutputValues[K]>;
 }

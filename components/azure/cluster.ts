@@ -1,0 +1,296 @@
+// One regional AKS cluster with everything DESIGN.md asks of it: its own VNet, Azure CNI Overlay
+// with a network-policy engine, Entra ID + Azure RBAC with local accounts off, OIDC issuer +
+// workload identity, a tainted system pool and an autoscaling user pool across the configured
+// zones, the minor version pinned with `patch` + node-image channels and both named maintenance
+// windows, authorized API ranges, Container Insights and Defender to the workspace.
+//
+// Also per region: the static gateway IP Traffic Manager targets, a static egress IP (a known
+// source address for registry network rules), the control-plane identity's Network Contributor
+// on the group holding them, access for the deployer and the Entra groups, and the Kubernetes
+// provider built from the *user* kubeconfig (never admin credentials).
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as containerservice from "@pulumi/azure-native/containerservice";
+import * as network from "@pulumi/azure-native/network";
+import { ClusterKey, PlatformConfig } from "../../infra/config";
+import { toNonInteractiveKubeconfig } from "./kubeconfig";
+import { BuiltInRole, grantRole, PrincipalType } from "./roles";
+
+type KubernetesConfig = PlatformConfig["kubernetes"];
+type MaintenanceWindow = KubernetesConfig["upgradeWindow"];
+
+/** AKS-reserved names of the two planned-maintenance configurations. */
+export const MAINTENANCE_CONFIG_NAMES = {
+    upgrade: "aksManagedAutoUpgradeSchedule",
+    nodeOs: "aksManagedNodeOSUpgradeSchedule",
+} as const;
+
+/** The system pool's taint: only critical add-ons (and DaemonSets) run there. */
+export const SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule";
+
+export interface ClusterArgs {
+    key: ClusterKey;
+    namePrefix: string;
+    location: string;
+    /** The regional group: VNet, cluster, gateway and egress IPs. */
+    resourceGroupName: pulumi.Input<string>;
+    resourceGroupId: pulumi.Input<string>;
+    vnetCidr: string;
+    kubernetes: KubernetesConfig;
+    /** AKS SKU tier: Standard (financially backed SLA) for production, Free otherwise. */
+    skuTier: "Free" | "Standard";
+    logAnalyticsWorkspaceId: pulumi.Input<string>;
+    subscriptionId: pulumi.Input<string>;
+    tenantId: pulumi.Input<string>;
+    /** The principal running `pulumi up` (gets RBAC Cluster Admin; the provider acts as it). */
+    deployer: { objectId: pulumi.Input<string>; principalType: pulumi.Input<PrincipalType> };
+    /** Region-unique DNS label of the gateway IP (`<label>.<region>.cloudapp.azure.com`). */
+    gatewayDnsLabel: string;
+    protect: boolean;
+    tags: Record<string, string>;
+}
+
+export interface GatewayIp {
+    name: pulumi.Output<string>;
+    resourceGroupName: pulumi.Output<string>;
+    address: pulumi.Output<string>;
+    id: pulumi.Output<string>;
+    fqdn: pulumi.Output<string>;
+}
+
+/** First quarter of the VNet for the nodes (Overlay pods do not consume VNet addresses). */
+export function nodeSubnetCidr(vnetCidr: string): string {
+    const [base, bits] = vnetCidr.split("/");
+    const prefix = Number(bits);
+    return `${base}/${prefix <= 27 ? prefix + 2 : prefix}`;
+}
+
+/** Network policy engine and the data plane it runs on (Cilium enforces on its own data plane). */
+export function networkPolicySettings(engine: KubernetesConfig["networkPolicy"]): { networkPolicy: string; networkDataplane: string } {
+    return engine === "cilium"
+        ? { networkPolicy: "cilium", networkDataplane: "cilium" }
+        : { networkPolicy: engine, networkDataplane: "azure" };
+}
+
+function maintenanceWindow(w: MaintenanceWindow): containerservice.MaintenanceConfigurationArgs["maintenanceWindow"] {
+    return {
+        schedule: { weekly: { dayOfWeek: w.dayOfWeek, intervalWeeks: 1 } },
+        startTime: w.startTime,
+        utcOffset: w.utcOffset,
+        durationHours: w.durationHours,
+    };
+}
+
+export class Cluster extends pulumi.ComponentResource {
+    readonly key: ClusterKey;
+    readonly location: string;
+    readonly clusterName: pulumi.Output<string>;
+    readonly clusterId: pulumi.Output<string>;
+    readonly resourceGroupName: pulumi.Output<string>;
+    readonly fqdn: pulumi.Output<string>;
+    readonly oidcIssuerUrl: pulumi.Output<string>;
+    /** Object id of the kubelet identity (pulls images). */
+    readonly kubeletObjectId: pulumi.Output<string>;
+    /** Principal id of the cluster's system-assigned (control-plane) identity. */
+    readonly controlPlanePrincipalId: pulumi.Output<string>;
+    readonly gatewayIp: GatewayIp;
+    readonly egressIpAddress: pulumi.Output<string>;
+    /** Non-interactive user kubeconfig (secret). */
+    readonly kubeconfig: pulumi.Output<string>;
+    readonly provider: k8s.Provider;
+
+    constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:azure:Cluster", name, {}, opts);
+        const { key, namePrefix, location, kubernetes: kc } = args;
+        this.key = key;
+        this.location = location;
+        const zones = kc.availabilityZones.length > 0 ? [...kc.availabilityZones] : undefined;
+        const clusterName = `aks-${namePrefix}-${key}`;
+        const subnetName = "snet-nodes";
+
+        const vnet = new network.VirtualNetwork(`${name}-vnet`, {
+            virtualNetworkName: `vnet-${namePrefix}-${key}`,
+            resourceGroupName: args.resourceGroupName,
+            location,
+            addressSpace: { addressPrefixes: [args.vnetCidr] },
+            // Inline, so an update of the VNet never drops the subnet.
+            subnets: [{ name: subnetName, addressPrefix: nodeSubnetCidr(args.vnetCidr) }],
+            tags: args.tags,
+        }, { parent: this });
+        const nodeSubnetId = pulumi.interpolate`${vnet.id}/subnets/${subnetName}`;
+
+        const publicIp = (suffix: string, dnsLabel?: string) => new network.PublicIPAddress(`${name}-${suffix}-ip`, {
+            publicIpAddressName: `pip-${namePrefix}-${key}-${suffix}`,
+            resourceGroupName: args.resourceGroupName,
+            location,
+            sku: { name: "Standard", tier: "Regional" },
+            publicIPAllocationMethod: "Static",
+            publicIPAddressVersion: "IPv4",
+            // Zone-redundant where the region has zones in use.
+            zones,
+            dnsSettings: dnsLabel ? { domainNameLabel: dnsLabel } : undefined,
+            tags: args.tags,
+        }, { parent: this });
+        // The gateway Service binds this address (azure-pip-name + azure-load-balancer-resource-group).
+        const gatewayIp = publicIp("gateway", args.gatewayDnsLabel);
+        // Outbound traffic leaves from this address: registry network rules can name it.
+        const egressIp = publicIp("egress");
+
+        const pool = (poolName: string, mode: "System" | "User", size: KubernetesConfig["systemPool"], taints?: string[]) => ({
+            name: poolName,
+            mode,
+            vmSize: size.vmSize,
+            osType: "Linux",
+            type: "VirtualMachineScaleSets",
+            enableAutoScaling: true,
+            minCount: size.minCount,
+            maxCount: size.maxCount,
+            // Initial size only; afterwards the autoscaler owns it (see ignoreChanges below).
+            count: size.minCount,
+            availabilityZones: zones,
+            orchestratorVersion: kc.version,
+            vnetSubnetID: nodeSubnetId,
+            nodeTaints: taints,
+        });
+
+        const cluster = new containerservice.ManagedCluster(`${name}-aks`, {
+            resourceName: clusterName,
+            resourceGroupName: args.resourceGroupName,
+            location,
+            dnsPrefix: `${namePrefix}-${key}`,
+            nodeResourceGroup: `rg-${namePrefix}-${key}-nodes`,
+            sku: { name: "Base", tier: args.skuTier },
+            identity: { type: "SystemAssigned" },
+            kubernetesVersion: kc.version,
+            autoUpgradeProfile: { upgradeChannel: "patch", nodeOSUpgradeChannel: "NodeImage" },
+            enableRBAC: true,
+            disableLocalAccounts: true,
+            aadProfile: {
+                managed: true,
+                enableAzureRBAC: true,
+                adminGroupObjectIDs: [...kc.adminGroupObjectIds],
+                tenantID: args.tenantId,
+            },
+            oidcIssuerProfile: { enabled: true },
+            securityProfile: {
+                workloadIdentity: { enabled: true },
+                defender: kc.defender
+                    ? { logAnalyticsWorkspaceResourceId: args.logAnalyticsWorkspaceId, securityMonitoring: { enabled: true } }
+                    : undefined,
+            },
+            networkProfile: {
+                networkPlugin: "azure",
+                networkPluginMode: "overlay",
+                ...networkPolicySettings(kc.networkPolicy),
+                podCidr: kc.podCidr,
+                serviceCidr: kc.serviceCidr,
+                dnsServiceIP: kc.dnsServiceIp,
+                loadBalancerSku: "standard",
+                outboundType: "loadBalancer",
+                loadBalancerProfile: { outboundIPs: { publicIPs: [{ id: egressIp.id }] } },
+            },
+            apiServerAccessProfile: { authorizedIPRanges: [...kc.authorizedIpRanges] },
+            addonProfiles: {
+                // Container Insights.
+                omsagent: { enabled: true, config: { logAnalyticsWorkspaceResourceID: args.logAnalyticsWorkspaceId } },
+            },
+            agentPoolProfiles: [
+                pool("system", "System", kc.systemPool, [SYSTEM_POOL_TAINT]),
+                pool("user", "User", kc.userPool),
+            ],
+            tags: args.tags,
+        }, {
+            parent: this,
+            protect: args.protect,
+            // The cluster autoscaler changes pool sizes; sending the initial count again would
+            // fight it on every `pulumi up`.
+            ignoreChanges: ["agentPoolProfiles[0].count", "agentPoolProfiles[1].count"],
+        });
+
+        for (const [kind, configName] of Object.entries(MAINTENANCE_CONFIG_NAMES) as [keyof typeof MAINTENANCE_CONFIG_NAMES, string][]) {
+            new containerservice.MaintenanceConfiguration(`${name}-maintenance-${kind}`, {
+                configName,
+                resourceGroupName: args.resourceGroupName,
+                resourceName: cluster.name,
+                maintenanceWindow: maintenanceWindow(kind === "upgrade" ? kc.upgradeWindow : kc.nodeOsUpgradeWindow),
+            }, { parent: this });
+        }
+
+        // The control plane manages the gateway's load balancer frontend (the static IP), the
+        // egress IP and the node subnet, all in the regional group.
+        this.controlPlanePrincipalId = cluster.identity.apply(i => i!.principalId);
+        grantRole(`${name}-controlplane-network-contributor`, {
+            subscriptionId: args.subscriptionId,
+            role: "NetworkContributor",
+            scope: args.resourceGroupId,
+            principalId: this.controlPlanePrincipalId,
+            principalType: "ServicePrincipal",
+            description: `AKS ${clusterName} control plane: gateway/egress IPs and node subnet`,
+        }, { parent: this });
+
+        // People get access by Entra group only; the cluster-user role lets them list the (exec,
+        // secret-free) user kubeconfig.
+        const access: [string, BuiltInRole, pulumi.Input<string>, pulumi.Input<PrincipalType>][] = [];
+        kc.adminGroupObjectIds.forEach((id, i) => {
+            access.push([`admins-${i}`, "AksRbacClusterAdmin", id, "Group"], [`admins-${i}-user`, "AksClusterUser", id, "Group"]);
+        });
+        if (kc.operatorsGroupObjectId) {
+            access.push(["operators", "AksRbacWriter", kc.operatorsGroupObjectId, "Group"], ["operators-user", "AksClusterUser", kc.operatorsGroupObjectId, "Group"]);
+        }
+        if (kc.developersGroupObjectId) {
+            access.push(["developers", "AksRbacReader", kc.developersGroupObjectId, "Group"], ["developers-user", "AksClusterUser", kc.developersGroupObjectId, "Group"]);
+        }
+        for (const [who, role, principalId, principalType] of access) {
+            grantRole(`${name}-${who}`, {
+                subscriptionId: args.subscriptionId, role, scope: cluster.id, principalId, principalType,
+            }, { parent: this });
+        }
+        const deployerAdmin = grantRole(`${name}-deployer-cluster-admin`, {
+            subscriptionId: args.subscriptionId,
+            role: "AksRbacClusterAdmin",
+            scope: cluster.id,
+            principalId: args.deployer.objectId,
+            principalType: args.deployer.principalType,
+            description: "The principal running pulumi up manages in-cluster resources (local accounts are disabled)",
+        }, { parent: this });
+
+        const credentials = containerservice.listManagedClusterUserCredentialsOutput({
+            resourceGroupName: args.resourceGroupName,
+            resourceName: cluster.name,
+        }, { parent: this });
+        const mode = kc.kubeloginMode;
+        this.kubeconfig = pulumi.secret(credentials.kubeconfigs.apply(kubeconfigs => {
+            if (!kubeconfigs?.length) throw new Error(`AKS ${clusterName} returned no user kubeconfig`);
+            return toNonInteractiveKubeconfig(Buffer.from(kubeconfigs[0].value, "base64").toString("utf8"), mode);
+        }));
+
+        this.provider = new k8s.Provider(`${name}-k8s`, {
+            kubeconfig: this.kubeconfig,
+            // Replace the provider (and everything on it) only when the cluster itself changes,
+            // not when the kubeconfig's CA or server field is refreshed.
+            clusterIdentifier: cluster.id,
+            enableServerSideApply: true,
+            // deleteUnreachable stays off: a run from outside the authorized IP ranges must fail,
+            // not silently drop every in-cluster resource from state.
+        }, { parent: this, dependsOn: [deployerAdmin] });
+
+        this.clusterName = cluster.name;
+        this.clusterId = cluster.id;
+        this.resourceGroupName = pulumi.output(args.resourceGroupName);
+        this.fqdn = cluster.fqdn;
+        this.oidcIssuerUrl = cluster.oidcIssuerProfile.apply(p => p!.issuerURL);
+        this.kubeletObjectId = cluster.identityProfile.apply(p => p!["kubeletidentity"].objectId!);
+        this.gatewayIp = {
+            name: gatewayIp.name,
+            resourceGroupName: this.resourceGroupName,
+            address: gatewayIp.ipAddress.apply(a => a!),
+            id: gatewayIp.id,
+            fqdn: gatewayIp.dnsSettings.apply(d => d!.fqdn!),
+        };
+        this.egressIpAddress = egressIp.ipAddress.apply(a => a!);
+        this.registerOutputs({
+            clusterName: this.clusterName, clusterId: this.clusterId, oidcIssuerUrl: this.oidcIssuerUrl,
+            gatewayIp: this.gatewayIp.address, egressIp: this.egressIpAddress,
+        });
+    }
+}

@@ -1,0 +1,114 @@
+// Workload identities and the registry/DNS roles, in one place so the invariant is readable:
+//   - each cluster's kubelet identity: AcrPull on the registry (no imagePullSecrets anywhere);
+//   - the pipeline identity: AcrPush on the registry — the only registry-write role the stack
+//     grants — federated to the pipeline ServiceAccount on the PRIMARY cluster only;
+//   - cert-manager and ExternalDNS identities: DNS Zone Contributor on the zone only, federated
+//     to their ServiceAccounts on every cluster.
+// Federated credentials of one identity are created one after another: Entra rejects
+// concurrent writes under the same identity.
+import * as pulumi from "@pulumi/pulumi";
+import * as managedidentity from "@pulumi/azure-native/managedidentity";
+import { CLUSTER_KEYS, ClusterKey } from "../../infra/config";
+import {
+    AZURE_FEDERATION_AUDIENCE, PIPELINE_SERVICE_ACCOUNT, serviceAccountSubject, WORKLOAD_IDENTITY_SERVICE_ACCOUNTS,
+} from "../../infra/names";
+import { grantRole } from "./roles";
+
+export interface IdentityClusterRef {
+    clusterName: pulumi.Input<string>;
+    oidcIssuerUrl: pulumi.Input<string>;
+    kubeletObjectId: pulumi.Input<string>;
+}
+
+export interface IdentitiesArgs {
+    namePrefix: string;
+    resourceGroupName: pulumi.Input<string>;
+    location: string;
+    subscriptionId: pulumi.Input<string>;
+    registryId: pulumi.Input<string>;
+    dnsZoneId: pulumi.Input<string>;
+    clusters: Record<ClusterKey, IdentityClusterRef>;
+    pipelineNamespace: string;
+    tags: Record<string, string>;
+}
+
+export interface WorkloadIdentity {
+    clientId: pulumi.Output<string>;
+    principalId: pulumi.Output<string>;
+    name: pulumi.Output<string>;
+}
+
+export class Identities extends pulumi.ComponentResource {
+    readonly pipeline: WorkloadIdentity;
+    readonly certManager: WorkloadIdentity;
+    readonly externalDns: WorkloadIdentity;
+
+    constructor(name: string, args: IdentitiesArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:azure:Identities", name, {}, opts);
+
+        for (const key of CLUSTER_KEYS) {
+            grantRole(`${name}-${key}-kubelet-acrpull`, {
+                subscriptionId: args.subscriptionId,
+                role: "AcrPull",
+                scope: args.registryId,
+                principalId: args.clusters[key].kubeletObjectId,
+                principalType: "ServicePrincipal",
+                description: `Kubelet of the ${key} cluster pulls images`,
+            }, { parent: this });
+        }
+
+        const identity = (id: string, federations: { cluster: ClusterKey; subject: string }[]): WorkloadIdentity => {
+            const uai = new managedidentity.UserAssignedIdentity(`${name}-${id}`, {
+                resourceName: `id-${args.namePrefix}-${id}`,
+                resourceGroupName: args.resourceGroupName,
+                location: args.location,
+                tags: args.tags,
+            }, { parent: this });
+            let previous: pulumi.Resource | undefined;
+            for (const f of federations) {
+                previous = new managedidentity.FederatedIdentityCredential(`${name}-${id}-${f.cluster}`, {
+                    federatedIdentityCredentialResourceName: pulumi.interpolate`${args.clusters[f.cluster].clusterName}`,
+                    resourceName: uai.name,
+                    resourceGroupName: args.resourceGroupName,
+                    issuer: args.clusters[f.cluster].oidcIssuerUrl,
+                    subject: f.subject,
+                    audiences: [AZURE_FEDERATION_AUDIENCE],
+                }, { parent: this, dependsOn: previous ? [previous] : [] });
+            }
+            return { clientId: uai.clientId, principalId: uai.principalId, name: uai.name };
+        };
+
+        this.pipeline = identity("pipeline", [
+            { cluster: "primary", subject: serviceAccountSubject(args.pipelineNamespace, PIPELINE_SERVICE_ACCOUNT) },
+        ]);
+        grantRole(`${name}-pipeline-acrpush`, {
+            subscriptionId: args.subscriptionId,
+            role: "AcrPush",
+            scope: args.registryId,
+            principalId: this.pipeline.principalId,
+            principalType: "ServicePrincipal",
+            description: "The pipeline promotes scanned images by digest; the only registry-write grant",
+        }, { parent: this });
+
+        const dnsIdentity = (id: string, sa: { namespace: string; name: string }): WorkloadIdentity => {
+            const wi = identity(id, CLUSTER_KEYS.map(cluster => ({ cluster, subject: serviceAccountSubject(sa.namespace, sa.name) })));
+            grantRole(`${name}-${id}-dns-zone-contributor`, {
+                subscriptionId: args.subscriptionId,
+                role: "DnsZoneContributor",
+                scope: args.dnsZoneId,
+                principalId: wi.principalId,
+                principalType: "ServicePrincipal",
+                description: `${sa.namespace}/${sa.name} writes records in the platform zone only`,
+            }, { parent: this });
+            return wi;
+        };
+        this.certManager = dnsIdentity("cert-manager", WORKLOAD_IDENTITY_SERVICE_ACCOUNTS.certManager);
+        this.externalDns = dnsIdentity("external-dns", WORKLOAD_IDENTITY_SERVICE_ACCOUNTS.externalDns);
+
+        this.registerOutputs({
+            pipelineClientId: this.pipeline.clientId,
+            certManagerClientId: this.certManager.clientId,
+            externalDnsClientId: this.externalDns.clientId,
+        });
+    }
+}

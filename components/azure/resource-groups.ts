@@ -1,0 +1,65 @@
+// Resource groups: one per region (cluster, VNet, gateway IPs) and shared ones split by
+// lifecycle, so that a CanNotDelete lock covers exactly the groups that hold state (registry,
+// DNS) and never blocks routine replacements elsewhere (Traffic Manager endpoints, identities'
+// federated credentials, role assignments).
+import * as pulumi from "@pulumi/pulumi";
+import * as resources from "@pulumi/azure-native/resources";
+import * as authorization from "@pulumi/azure-native/authorization";
+import { CLUSTER_KEYS, ClusterKey } from "../../infra/config";
+
+export interface ResourceGroupsArgs {
+    namePrefix: string;
+    /** Location of the shared groups (metadata only; their resources choose their own). */
+    sharedLocation: string;
+    regions: Record<ClusterKey, string>;
+    /** CanNotDelete locks on the stateful groups (registry, dns). */
+    lockStateful: boolean;
+    tags: Record<string, string>;
+}
+
+export interface ResourceGroupRef {
+    name: pulumi.Output<string>;
+    id: pulumi.Output<string>;
+    location: string;
+}
+
+export class ResourceGroups extends pulumi.ComponentResource {
+    /** ACR (stateful, locked in prod). */
+    readonly registry: ResourceGroupRef;
+    /** DNS zone (stateful, locked in prod). */
+    readonly dns: ResourceGroupRef;
+    /** Traffic Manager, Log Analytics, workload identities. */
+    readonly global: ResourceGroupRef;
+    /** Per region: VNet, cluster, gateway and egress IPs. */
+    readonly regional: Record<ClusterKey, ResourceGroupRef>;
+
+    constructor(name: string, args: ResourceGroupsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:azure:ResourceGroups", name, {}, opts);
+        const group = (suffix: string, location: string, lock: boolean): ResourceGroupRef => {
+            const rg = new resources.ResourceGroup(`${name}-${suffix}`, {
+                resourceGroupName: `rg-${args.namePrefix}-${suffix}`,
+                location,
+                tags: args.tags,
+            }, { parent: this });
+            if (lock) {
+                new authorization.ManagementLockAtResourceGroupLevel(`${name}-${suffix}-lock`, {
+                    resourceGroupName: rg.name,
+                    lockName: "do-not-delete",
+                    level: "CanNotDelete",
+                    notes: "Holds platform state; managed by Pulumi (protectStatefulResources). Remove deliberately before decommissioning.",
+                }, { parent: this });
+            }
+            return { name: rg.name, id: rg.id, location };
+        };
+        this.registry = group("registry", args.sharedLocation, args.lockStateful);
+        this.dns = group("dns", args.sharedLocation, args.lockStateful);
+        this.global = group("global", args.sharedLocation, false);
+        this.regional = Object.fromEntries(
+            CLUSTER_KEYS.map(key => [key, group(key, args.regions[key], false)]),
+        ) as Record<ClusterKey, ResourceGroupRef>;
+        this.registerOutputs({
+            registry: this.registry.name, dns: this.dns.name, global: this.global.name,
+            primary: this.regional.primary.name, secondary: this.regional.secondary.name,
+        });
+    }
+}
