@@ -41,6 +41,9 @@ const AZURE_NAME_INPUT: Record<string, string> = {
     "network:PublicIPAddress": "publicIpAddressName",
     "network:Profile": "profileName",
     "network:Endpoint": "endpointName",
+    // azure-native v3 serves Traffic Manager from its own `trafficmanager` module.
+    "trafficmanager:Profile": "profileName",
+    "trafficmanager:Endpoint": "endpointName",
     "dns:Zone": "zoneName",
     "dns:RecordSet": "relativeRecordSetName",
     "operationalinsights:Workspace": "workspaceName",
@@ -70,6 +73,7 @@ const ARM_TYPE: Record<string, string> = {
     "network:VirtualNetwork": "Microsoft.Network/virtualNetworks",
     "network:PublicIPAddress": "Microsoft.Network/publicIPAddresses",
     "network:Profile": "Microsoft.Network/trafficmanagerprofiles",
+    "trafficmanager:Profile": "Microsoft.Network/trafficmanagerprofiles",
     "dns:Zone": "Microsoft.Network/dnsZones",
     "operationalinsights:Workspace": "Microsoft.OperationalInsights/workspaces",
     "storage:StorageAccount": "Microsoft.Storage/storageAccounts",
@@ -223,9 +227,11 @@ function mockAzure(ctx: MockContext, mod: string, state: Props): { id: string; s
             }
             break;
         case "network:Profile":
+        case "trafficmanager:Profile":
             state.dnsConfig = { ...(inputs.dnsConfig ?? {}), fqdn: `${inputs.dnsConfig?.relativeName ?? name}.trafficmanager.net` };
             break;
         case "network:Endpoint":
+        case "trafficmanager:Endpoint":
             id = `${rgId(rg)}/providers/Microsoft.Network/trafficmanagerprofiles/${inputs.profileName}/${inputs.endpointType ?? "AzureEndpoints"}/${name}`;
             state.endpointMonitorStatus = "Online";
             break;
