@@ -345,6 +345,15 @@ export function mockCall(token: string, args: Props, clusters: Map<string, Props
             const kubeconfig = userKubeconfig(args.resourceGroupName, args.resourceName, cluster.location);
             return { kubeconfigs: [{ name: "clusterUser", value: Buffer.from(kubeconfig).toString("base64") }] };
         }
+        case "azure-native:storage:listStorageAccountKeys":
+            // Two full-permission keys, base64 like the real ones, derived from the account.
+            return {
+                keys: ["key1", "key2"].map(keyName => ({
+                    keyName,
+                    permissions: "FULL",
+                    value: Buffer.from(hash(args.resourceGroupName, args.accountName, keyName)).toString("base64"),
+                })),
+            };
     }
     throw new Error(`offline engine: no mock for function ${token}; add one to tools/mock-outputs.ts`);
 }

@@ -1,0 +1,83 @@
+// Blob storage for Harbor's image layers (primary cluster only). Harbor's registry uses the
+// distribution `azure` storage driver, which authenticates with the storage account key; so the
+// account keeps shared-key access on, and the key leaves this component only as a Pulumi secret
+// (the Harbor component puts it in one Secret in Harbor's namespace — nowhere else).
+import * as pulumi from "@pulumi/pulumi";
+import * as storage from "@pulumi/azure-native/storage";
+
+export interface HarborStorageArgs {
+    /** Resource group that holds the account (the stateful "registry" group, locked in prod). */
+    resourceGroupName: pulumi.Input<string>;
+    location: pulumi.Input<string>;
+    /** Short lower-case prefix (config `namePrefix`); the account is auto-named from it. */
+    namePrefix: string;
+    /** Explicit account name (3-24 lower-case letters/digits, globally unique); default auto-named. */
+    accountName?: string;
+    /** Zone-redundant storage (prod); locally redundant otherwise. */
+    zoneRedundant: boolean;
+    /** `protect` the account and container (prod): they hold every image pushed to Harbor. */
+    protect: boolean;
+    tags?: Record<string, string>;
+}
+
+/** Name of the private container the registry writes to. */
+export const HARBOR_CONTAINER_NAME = "harbor-registry";
+
+export class HarborStorage extends pulumi.ComponentResource {
+    readonly account: storage.StorageAccount;
+    readonly container: storage.BlobContainer;
+    /** Storage account name (Harbor's `accountname`). */
+    readonly accountName: pulumi.Output<string>;
+    /** Blob container name (Harbor's `container`). */
+    readonly containerName: pulumi.Output<string>;
+    /** Primary account key: a Pulumi secret, for Harbor's namespace only. */
+    readonly accountKey: pulumi.Output<string>;
+
+    constructor(name: string, args: HarborStorageArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:azure:HarborStorage", name, {}, opts);
+
+        // Auto-named (azure-native appends 8 random characters once, kept in state): global
+        // uniqueness without guessing. The logical prefix is cut so the result fits in 24.
+        const logical = `${args.namePrefix}harbor`.replace(/[^a-z0-9]/g, "").slice(0, 16);
+        this.account = new storage.StorageAccount(logical, {
+            resourceGroupName: args.resourceGroupName,
+            location: args.location,
+            accountName: args.accountName,
+            kind: storage.Kind.StorageV2,
+            sku: { name: args.zoneRedundant ? storage.SkuName.Standard_ZRS : storage.SkuName.Standard_LRS },
+            accessTier: storage.AccessTier.Hot,
+            enableHttpsTrafficOnly: true,
+            minimumTlsVersion: storage.MinimumTlsVersion.TLS1_2,
+            allowBlobPublicAccess: false,
+            // Required: the registry's azure driver signs requests with the account key.
+            allowSharedKeyAccess: true,
+            allowCrossTenantReplication: false,
+            tags: args.tags,
+        }, { parent: this, protect: args.protect });
+
+        this.container = new storage.BlobContainer(`${name}-registry`, {
+            resourceGroupName: args.resourceGroupName,
+            accountName: this.account.name,
+            containerName: HARBOR_CONTAINER_NAME,
+            publicAccess: storage.PublicAccess.None,
+        }, { parent: this, protect: args.protect });
+
+        this.accountName = this.account.name;
+        this.containerName = this.container.name;
+        const keys = storage.listStorageAccountKeysOutput({
+            resourceGroupName: args.resourceGroupName,
+            accountName: this.account.name,
+        }, { parent: this });
+        this.accountKey = pulumi.secret(keys.keys.apply(k => {
+            const key = k.find(x => x.keyName === "key1") ?? k[0];
+            if (!key) throw new Error("storage account returned no keys");
+            return key.value;
+        }));
+
+        this.registerOutputs({
+            accountName: this.accountName,
+            containerName: this.containerName,
+            accountKey: this.accountKey,
+        });
+    }
+}
