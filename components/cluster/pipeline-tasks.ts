@@ -1,0 +1,795 @@
+// The Tekton Tasks and Pipelines of the supply chain, as plain objects (tekton.dev/v1), so the
+// component registers them and the tests read them without a cluster.
+//
+// Conventions in every Task:
+// - Step images come only from STEP_IMAGES (digest-pinned).
+// - Values from the webhook (revision, PR number…) reach scripts as environment variables,
+//   never spliced into the script text: a crafted branch or file name cannot inject shell.
+// - Steps run as a non-root user with no privilege escalation, all capabilities dropped and the
+//   runtime seccomp profile — except the BuildKit steps, see ROOTLESS_BUILDKIT_SECURITY.
+// - Credentials arrive only as optional Secret workspaces bound by the PipelineRun, and only the
+//   tasks that need one get it: the tasks that run the repository's own code (test, build) get
+//   none, and only the promote task's pod is labelled for workload identity.
+import * as pulumi from "@pulumi/pulumi";
+import { stepImage } from "./pipeline-images";
+
+type Obj = Record<string, unknown>;
+
+export const TASK_API_VERSION = "tekton.dev/v1";
+
+/** Task names (also the pipeline task names of the build pipeline, in order). */
+export const TASKS = {
+    clone: "git-clone",
+    scanSource: "scan-source",
+    test: "test",
+    build: "build",
+    push: "push-staging",
+    waitForScan: "wait-for-scan",
+    promote: "promote",
+    openPr: "open-pr",
+    reportStatus: "report-status",
+    policyCheck: "policy-check",
+    schemaCheck: "schema-check",
+    deprecationCheck: "deprecation-check",
+} as const;
+
+/** The build pipeline's tasks, in the order they run (each runs after the previous one). */
+export const BUILD_PIPELINE_ORDER = [
+    "clone", "scan-source", "test", "build", "push-staging", "wait-for-scan", "promote", "open-pr",
+] as const;
+
+/** The one pipeline task whose pod gets a workload-identity token (ACR push). */
+export const WORKLOAD_IDENTITY_TASK = "promote";
+
+const NON_ROOT_UID = 65532;
+
+/** Security context of every step except BuildKit's. */
+export const RESTRICTED_STEP_SECURITY = {
+    runAsNonRoot: true,
+    runAsUser: NON_ROOT_UID,
+    runAsGroup: NON_ROOT_UID,
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ["ALL"] },
+    seccompProfile: { type: "RuntimeDefault" },
+} as const;
+
+/**
+ * Rootless BuildKit, daemonless, unprivileged — but not "restricted". What it needs, honestly:
+ * - seccomp and AppArmor `Unconfined`: rootlesskit creates user and mount namespaces and mounts
+ *   inside them, which the runtime-default profiles forbid. This is why the pipeline namespace
+ *   cannot enforce the `baseline` Pod Security level (it forbids Unconfined).
+ * - `allowPrivilegeEscalation` left at its default: rootlesskit maps sub-uids through the
+ *   setuid `newuidmap`/`newgidmap` helpers.
+ * - `--oci-worker-no-process-sandbox` (BUILDKITD_FLAGS): without a writable /proc the worker
+ *   cannot give RUN steps their own PID namespace, so RUN steps share it with buildkitd. That is
+ *   why the build and test tasks hold no credentials at all: the image is exported to the
+ *   workspace and pushed by a separate task.
+ * No `privileged`, no added capabilities, non-root UID 1000 (the image's `user`).
+ */
+export const ROOTLESS_BUILDKIT_SECURITY = {
+    runAsNonRoot: true,
+    runAsUser: 1000,
+    runAsGroup: 1000,
+    privileged: false,
+    seccompProfile: { type: "Unconfined" },
+    appArmorProfile: { type: "Unconfined" },
+} as const;
+
+const BUILDKIT_ENV = [
+    { name: "BUILDKITD_FLAGS", value: "--oci-worker-no-process-sandbox" },
+    { name: "HOME", value: "/home/user" },
+];
+const BUILDKIT_VOLUME_MOUNTS = [{ name: "buildkitd", mountPath: "/home/user/.local/share/buildkit" }];
+const BUILDKIT_VOLUMES = [{ name: "buildkitd", emptyDir: {} }];
+
+/** Trivy/Harbor severities at or above a threshold (config `delivery.blockSeverity`). */
+export const SEVERITY_ORDER = ["none", "low", "medium", "high", "critical"] as const;
+export type Severity = typeof SEVERITY_ORDER[number];
+
+export function severitiesAtOrAbove(threshold: Severity): string[] {
+    // `none` blocks on any finding, including those the scanner could not rate.
+    const levels = SEVERITY_ORDER.slice(SEVERITY_ORDER.indexOf(threshold)).filter(s => s !== "none").map(s => s.toUpperCase());
+    return threshold === "none" ? ["UNKNOWN", ...levels] : levels;
+}
+
+function script(lines: string[]): string {
+    return lines.join("\n") + "\n";
+}
+
+function task(name: string, spec: Obj): Obj {
+    return {
+        apiVersion: TASK_API_VERSION,
+        kind: "Task",
+        metadata: { name },
+        spec: {
+            stepTemplate: {
+                securityContext: RESTRICTED_STEP_SECURITY,
+                env: [{ name: "HOME", value: "/tmp" }],
+            },
+            ...spec,
+        },
+    };
+}
+
+/** Python is run through the Azure CLI image's interpreter (on PATH or az's bundled one). */
+function python(lines: string[]): string {
+    return script([
+        "#!/bin/sh",
+        "set -eu",
+        "PY=$(command -v python3 || echo /usr/lib/az/bin/python)",
+        "exec \"$PY\" - <<'PYTHON'",
+        ...lines,
+        "PYTHON",
+    ]);
+}
+
+/** Shared by the Python steps: a JSON HTTP call, and a robot's credentials from a docker config.json. */
+const PY_HTTP = [
+    "import base64, json, os, sys, time, urllib.error, urllib.parse, urllib.request",
+    "def docker_auth(config_dir, host):",
+    "    with open(os.path.join(config_dir, 'config.json')) as f:",
+    "        auths = json.load(f)['auths']",
+    "    return 'Basic ' + auths[host]['auth']",
+    "def call(url, auth, method='GET', body=None, headers=None):",
+    "    data = None if body is None else json.dumps(body).encode()",
+    "    h = {'Authorization': auth, 'Accept': 'application/json', 'Content-Type': 'application/json', **(headers or {})}",
+    "    req = urllib.request.Request(url, data=data, method=method, headers=h)",
+    "    with urllib.request.urlopen(req, timeout=30) as r:",
+    "        raw = r.read()",
+    "        return r.status, (json.loads(raw) if raw else None)",
+];
+
+// ---------------------------------------------------------------------------------------------
+// Build pipeline tasks
+// ---------------------------------------------------------------------------------------------
+
+export function cloneTask(): Obj {
+    return task(TASKS.clone, {
+        description: "Fetch exactly one commit of a repository (shallow) and report its SHA.",
+        params: [
+            { name: "url", type: "string" },
+            { name: "revision", type: "string", description: "commit SHA (40 hex) to check out" },
+        ],
+        workspaces: [
+            { name: "output" },
+            { name: "git-auth", optional: true, readOnly: true, description: "Secret with key `token`, for private repositories" },
+        ],
+        results: [{ name: "commit", type: "string" }],
+        steps: [{
+            name: "clone",
+            image: stepImage("git"),
+            env: [
+                { name: "URL", value: "$(params.url)" },
+                { name: "REVISION", value: "$(params.revision)" },
+                { name: "DEST", value: "$(workspaces.output.path)" },
+                { name: "AUTH_BOUND", value: "$(workspaces.git-auth.bound)" },
+                { name: "AUTH_DIR", value: "$(workspaces.git-auth.path)" },
+                { name: "RESULT", value: "$(results.commit.path)" },
+            ],
+            script: script([
+                "#!/bin/sh",
+                "set -eu",
+                "case \"$REVISION\" in *[!0-9a-f]*|'') echo \"revision is not a commit SHA\" >&2; exit 1;; esac",
+                "[ ${#REVISION} -eq 40 ] || { echo \"revision is not a 40-hex commit SHA\" >&2; exit 1; }",
+                "cd \"$DEST\" && find . -mindepth 1 -maxdepth 1 -exec rm -rf {} +",
+                "git init -q . && git remote add origin \"$URL\"",
+                "if [ \"$AUTH_BOUND\" = true ]; then",
+                "  # Header on the command line only: the token is never written to .git/config.",
+                "  HDR=\"Authorization: Basic $(printf 'x-access-token:%s' \"$(cat \"$AUTH_DIR/token\")\" | base64 | tr -d '\\n')\"",
+                "  git -c http.extraHeader=\"$HDR\" fetch -q --depth 1 origin \"$REVISION\"",
+                "else",
+                "  git fetch -q --depth 1 origin \"$REVISION\"",
+                "fi",
+                "git checkout -q --detach FETCH_HEAD",
+                "[ \"$(git rev-parse HEAD)\" = \"$REVISION\" ] || { echo \"fetched commit differs from $REVISION\" >&2; exit 1; }",
+                "printf '%s' \"$REVISION\" > \"$RESULT\"",
+            ]),
+        }],
+    });
+}
+
+/** gitleaks (committed credentials) then Trivy filesystem (vulnerable dependencies). */
+export function scanSourceTask(blockSeverity: Severity, cveAllowlist: readonly string[]): Obj {
+    return task(TASKS.scanSource, {
+        description: "Fail on committed credentials (gitleaks) or dependencies with known vulnerabilities at or above the blocking severity (Trivy).",
+        workspaces: [{ name: "source", readOnly: true }],
+        steps: [
+            {
+                name: "credentials",
+                image: stepImage("gitleaks"),
+                workingDir: "$(workspaces.source.path)",
+                // --redact: findings are printed without the secret itself.
+                script: script([
+                    "#!/bin/sh",
+                    "set -eu",
+                    "gitleaks dir --no-banner --redact --exit-code 1 .",
+                ]),
+            },
+            {
+                name: "dependencies",
+                image: stepImage("trivy"),
+                workingDir: "$(workspaces.source.path)",
+                env: [
+                    { name: "SEVERITIES", value: severitiesAtOrAbove(blockSeverity).join(",") },
+                    // The reviewed allowlist from stack config, not a .trivyignore from the repo.
+                    { name: "ALLOWLIST", value: [...cveAllowlist].sort().join("\n") },
+                    { name: "TRIVY_CACHE_DIR", value: "/tmp/trivy-cache" },
+                ],
+                script: script([
+                    "#!/bin/sh",
+                    "set -eu",
+                    "printf '%s\\n' \"$ALLOWLIST\" > /tmp/allowlist",
+                    "trivy fs --scanners vuln --severity \"$SEVERITIES\" --ignorefile /tmp/allowlist --exit-code 1 --no-progress .",
+                ]),
+            },
+        ],
+    });
+}
+
+function buildctl(args: string[]): string {
+    return script([
+        "#!/bin/sh",
+        "set -eu",
+        "buildctl-daemonless.sh build --frontend dockerfile.v0 \\",
+        "  --local context=\"$CONTEXT\" --local dockerfile=\"$CONTEXT\" --opt filename=\"$DOCKERFILE\" \\",
+        ...args.map((a, i) => `  ${a}${i < args.length - 1 ? " \\" : ""}`),
+    ]);
+}
+
+/** Runs the Dockerfile's test stage inside BuildKit; nothing is exported, no credentials. */
+export function testTask(): Obj {
+    return task(TASKS.test, {
+        description: "Run the repository's tests: the `test` stage of its Dockerfile, inside rootless BuildKit.",
+        params: [
+            { name: "dockerfile", type: "string", default: "Dockerfile" },
+            { name: "target", type: "string", default: "test" },
+        ],
+        workspaces: [{ name: "source", readOnly: true }],
+        volumes: BUILDKIT_VOLUMES,
+        steps: [{
+            name: "test",
+            image: stepImage("buildkitRootless"),
+            securityContext: ROOTLESS_BUILDKIT_SECURITY,
+            env: [
+                ...BUILDKIT_ENV,
+                { name: "CONTEXT", value: "$(workspaces.source.path)" },
+                { name: "DOCKERFILE", value: "$(params.dockerfile)" },
+                { name: "TARGET", value: "$(params.target)" },
+            ],
+            volumeMounts: BUILDKIT_VOLUME_MOUNTS,
+            script: buildctl(["--opt target=\"$TARGET\"", "--output type=cacheonly"]),
+        }],
+    });
+}
+
+/** Builds the image into an OCI layout in the workspace; pushing is a separate, credentialed task. */
+export function buildTask(): Obj {
+    return task(TASKS.build, {
+        description: "Build the image with rootless BuildKit into an OCI layout (no registry credentials in this pod).",
+        params: [{ name: "dockerfile", type: "string", default: "Dockerfile" }],
+        workspaces: [{ name: "source", readOnly: true }, { name: "image" }],
+        results: [{ name: "digest", type: "string", description: "manifest digest BuildKit produced" }],
+        volumes: BUILDKIT_VOLUMES,
+        steps: [{
+            name: "build",
+            image: stepImage("buildkitRootless"),
+            securityContext: ROOTLESS_BUILDKIT_SECURITY,
+            env: [
+                ...BUILDKIT_ENV,
+                { name: "CONTEXT", value: "$(workspaces.source.path)" },
+                { name: "DOCKERFILE", value: "$(params.dockerfile)" },
+                { name: "OUT", value: "$(workspaces.image.path)/layout" },
+                { name: "RESULT", value: "$(results.digest.path)" },
+            ],
+            volumeMounts: BUILDKIT_VOLUME_MOUNTS,
+            script: buildctl([
+                "--output type=oci,dest=\"$OUT\",tar=false",
+                "--metadata-file /tmp/metadata.json",
+            ]) + script([
+                "DIGEST=$(tr -d ' \\n' < /tmp/metadata.json | grep -o '\"containerimage.digest\":\"sha256:[0-9a-f]\\{64\\}\"' | grep -o 'sha256:[0-9a-f]*')",
+                "printf '%s' \"$DIGEST\" > \"$RESULT\"",
+            ]),
+        }],
+    });
+}
+
+/** Pushes the OCI layout to Harbor staging with the robot account and checks the digest. */
+export function pushTask(): Obj {
+    return task(TASKS.push, {
+        description: "Push the built image to the Harbor staging project (scan on push) and verify the digest.",
+        params: [
+            { name: "image", type: "string", description: "<harbor>/<project>/<repository>:<tag>" },
+            { name: "digest", type: "string", description: "digest the build produced" },
+        ],
+        workspaces: [{ name: "image", readOnly: true }, { name: "registry-auth", readOnly: true }],
+        results: [{ name: "IMAGE_DIGEST", type: "string" }],
+        steps: [{
+            name: "push",
+            image: stepImage("crane"),
+            env: [
+                { name: "DOCKER_CONFIG", value: "$(workspaces.registry-auth.path)" },
+                { name: "IMAGE", value: "$(params.image)" },
+                { name: "EXPECTED", value: "$(params.digest)" },
+                { name: "LAYOUT", value: "$(workspaces.image.path)/layout" },
+                { name: "RESULT", value: "$(results.IMAGE_DIGEST.path)" },
+            ],
+            script: script([
+                "#!/busybox/sh",
+                "set -eu",
+                "REF=$(crane push \"$LAYOUT\" \"$IMAGE\")",
+                "DIGEST=${REF##*@}",
+                "[ \"$DIGEST\" = \"$EXPECTED\" ] || { echo \"pushed $DIGEST, built $EXPECTED\" >&2; exit 1; }",
+                "printf '%s' \"$DIGEST\" > \"$RESULT\"",
+            ]),
+        }],
+    });
+}
+
+/** Waits for Harbor's Trivy scan of the digest and fails at or above the blocking severity. */
+export function waitForScanTask(blockSeverity: Severity): Obj {
+    return task(TASKS.waitForScan, {
+        description: "Wait for Harbor's scan of the pushed digest; fail on vulnerabilities at or above the blocking severity (the project's reviewed CVE allowlist applies).",
+        params: [
+            { name: "harbor-host", type: "string" },
+            { name: "project", type: "string" },
+            { name: "repository", type: "string" },
+            { name: "digest", type: "string" },
+            { name: "timeout-seconds", type: "string", default: "900" },
+        ],
+        workspaces: [{ name: "registry-auth", readOnly: true }],
+        steps: [{
+            name: "wait",
+            image: stepImage("azureCli"),
+            env: [
+                { name: "HARBOR", value: "$(params.harbor-host)" },
+                { name: "PROJECT", value: "$(params.project)" },
+                { name: "REPOSITORY", value: "$(params.repository)" },
+                { name: "DIGEST", value: "$(params.digest)" },
+                { name: "TIMEOUT", value: "$(params.timeout-seconds)" },
+                { name: "BLOCK", value: severitiesAtOrAbove(blockSeverity).join(",") },
+                { name: "AUTH_DIR", value: "$(workspaces.registry-auth.path)" },
+            ],
+            script: python([
+                ...PY_HTTP,
+                "env = os.environ",
+                "auth = docker_auth(env['AUTH_DIR'], env['HARBOR'])",
+                "block = set(env['BLOCK'].split(','))",
+                "repo = urllib.parse.quote(urllib.parse.quote(env['REPOSITORY'], safe=''), safe='')",
+                "base = f\"https://{env['HARBOR']}/api/v2.0/projects/{env['PROJECT']}/repositories/{repo}/artifacts/{env['DIGEST']}\"",
+                "deadline = time.time() + int(env['TIMEOUT'])",
+                "accept = {'X-Accept-Vulnerabilities': 'application/vnd.security.vulnerability.report; version=1.1, application/vnd.scanner.adapter.vuln.report.harbor+json; version=1.0'}",
+                "while True:",
+                "    _, art = call(base + '?with_scan_overview=true', auth, headers=accept)",
+                "    overview = next(iter((art.get('scan_overview') or {}).values()), {})",
+                "    status = overview.get('scan_status', 'NotScanned')",
+                "    if status == 'Success':",
+                "        break",
+                "    if status == 'Error' or time.time() > deadline:",
+                "        sys.exit(f'scan of {env[\"DIGEST\"]} did not succeed (status {status})')",
+                "    time.sleep(10)",
+                "_, project = call(f\"https://{env['HARBOR']}/api/v2.0/projects/{env['PROJECT']}\", auth)",
+                "allowed = {i['cve_id'] for i in (project.get('cve_allowlist') or {}).get('items') or []}",
+                "_, additions = call(base + '/additions/vulnerabilities', auth, headers=accept)",
+                "found = [v for report in (additions or {}).values() for v in report.get('vulnerabilities') or []]",
+                "blocking = sorted({v['id'] for v in found if v.get('severity', 'Unknown').upper() in block and v['id'] not in allowed})",
+                "print(f\"{len(found)} findings, {len(blocking)} blocking ({env['BLOCK']}), {len(allowed)} allowlisted\")",
+                "if blocking:",
+                "    sys.exit('blocking vulnerabilities: ' + ', '.join(blocking))",
+            ]),
+        }],
+    });
+}
+
+/**
+ * Copies the scanned digest from Harbor to ACR. The ACR credential is an ACR refresh token
+ * exchanged from the pipeline identity's federated (workload identity) token: no static secret.
+ */
+export function promoteTask(): Obj {
+    return task(TASKS.promote, {
+        description: "Copy the scanned image by digest from Harbor staging to ACR, authenticating with workload identity.",
+        params: [
+            { name: "source", type: "string", description: "<harbor>/<project>/<repository>@<digest>" },
+            { name: "acr-login-server", type: "string" },
+            { name: "target", type: "string", description: "<acr>/<repository>:<tag>" },
+            { name: "digest", type: "string" },
+        ],
+        workspaces: [{ name: "registry-auth", readOnly: true }],
+        // Chains type hints: the promoted image is what gets provenance.
+        results: [{ name: "IMAGE_URL", type: "string" }, { name: "IMAGE_DIGEST", type: "string" }],
+        volumes: [{ name: "acr-token", emptyDir: { medium: "Memory" } }],
+        steps: [
+            {
+                name: "acr-token",
+                image: stepImage("azureCli"),
+                env: [
+                    { name: "ACR", value: "$(params.acr-login-server)" },
+                    { name: "AZURE_CONFIG_DIR", value: "/tmp/.azure" },
+                ],
+                volumeMounts: [{ name: "acr-token", mountPath: "/acr" }],
+                // AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_FEDERATED_TOKEN_FILE are injected by the
+                // workload identity webhook (pod label + ServiceAccount client-id annotation).
+                script: script([
+                    "#!/bin/sh",
+                    "set -eu",
+                    "az login --service-principal -u \"$AZURE_CLIENT_ID\" -t \"$AZURE_TENANT_ID\" \\",
+                    "  --federated-token \"$(cat \"$AZURE_FEDERATED_TOKEN_FILE\")\" --allow-no-subscriptions --output none",
+                    "az acr login --name \"${ACR%%.*}\" --expose-token --query accessToken --output tsv > /acr/token",
+                ]),
+            },
+            {
+                name: "copy",
+                image: stepImage("crane"),
+                env: [
+                    { name: "SOURCE", value: "$(params.source)" },
+                    { name: "ACR", value: "$(params.acr-login-server)" },
+                    { name: "TARGET", value: "$(params.target)" },
+                    { name: "DIGEST", value: "$(params.digest)" },
+                    { name: "AUTH_DIR", value: "$(workspaces.registry-auth.path)" },
+                    { name: "DOCKER_CONFIG", value: "/acr/docker" },
+                    { name: "URL_RESULT", value: "$(results.IMAGE_URL.path)" },
+                    { name: "DIGEST_RESULT", value: "$(results.IMAGE_DIGEST.path)" },
+                ],
+                volumeMounts: [{ name: "acr-token", mountPath: "/acr" }],
+                script: script([
+                    "#!/busybox/sh",
+                    "set -eu",
+                    "mkdir -p /acr/docker && cp \"$AUTH_DIR/config.json\" /acr/docker/config.json",
+                    "crane auth login \"$ACR\" -u 00000000-0000-0000-0000-000000000000 --password-stdin < /acr/token",
+                    "crane copy \"$SOURCE\" \"$TARGET\"",
+                    "GOT=$(crane digest \"$TARGET\")",
+                    "[ \"$GOT\" = \"$DIGEST\" ] || { echo \"ACR has $GOT, expected $DIGEST\" >&2; exit 1; }",
+                    "printf '%s' \"${TARGET%:*}\" > \"$URL_RESULT\"",
+                    "printf '%s' \"$DIGEST\" > \"$DIGEST_RESULT\"",
+                ]),
+            },
+        ],
+    });
+}
+
+/** Pushes a branch on the manifests repo that bumps the image digest and opens a pull request. */
+export function openPrTask(): Obj {
+    return task(TASKS.openPr, {
+        description: "Bump the image digest under each region's path in the manifests repo and open a pull request.",
+        params: [
+            { name: "manifests-url", type: "string" },
+            { name: "base-branch", type: "string" },
+            { name: "paths", type: "array" },
+            { name: "image-url", type: "string", description: "<acr>/<repository>" },
+            { name: "digest", type: "string" },
+            { name: "source-revision", type: "string" },
+            { name: "bot-name", type: "string" },
+            { name: "bot-email", type: "string" },
+            { name: "api-url", type: "string", description: "GitHub REST API base" },
+            { name: "repo-slug", type: "string", description: "owner/name" },
+        ],
+        workspaces: [{ name: "git-auth", readOnly: true }],
+        volumes: [{ name: "work", emptyDir: {} }],
+        results: [{ name: "branch", type: "string" }],
+        steps: [
+            {
+                name: "push-branch",
+                image: stepImage("git"),
+                workingDir: "/work",
+                volumeMounts: [{ name: "work", mountPath: "/work" }],
+                env: [
+                    { name: "URL", value: "$(params.manifests-url)" },
+                    { name: "BASE", value: "$(params.base-branch)" },
+                    { name: "IMAGE", value: "$(params.image-url)" },
+                    { name: "DIGEST", value: "$(params.digest)" },
+                    { name: "REVISION", value: "$(params.source-revision)" },
+                    { name: "GIT_AUTHOR_NAME", value: "$(params.bot-name)" },
+                    { name: "GIT_AUTHOR_EMAIL", value: "$(params.bot-email)" },
+                    { name: "GIT_COMMITTER_NAME", value: "$(params.bot-name)" },
+                    { name: "GIT_COMMITTER_EMAIL", value: "$(params.bot-email)" },
+                    { name: "AUTH_DIR", value: "$(workspaces.git-auth.path)" },
+                    { name: "RESULT", value: "$(results.branch.path)" },
+                ],
+                args: ["$(params.paths[*])"],
+                script: script([
+                    "#!/bin/sh",
+                    "set -eu",
+                    "HDR=\"Authorization: Basic $(printf 'x-access-token:%s' \"$(cat \"$AUTH_DIR/token\")\" | base64 | tr -d '\\n')\"",
+                    "git -c http.extraHeader=\"$HDR\" clone -q --depth 1 --branch \"$BASE\" \"$URL\" repo && cd repo",
+                    "BRANCH=\"bump/$(basename \"$IMAGE\")-$(printf '%s' \"$DIGEST\" | cut -c8-19)\"",
+                    "git checkout -q -b \"$BRANCH\"",
+                    "# Replace every pinned reference to this image (tag@digest or @digest) by the new digest.",
+                    "PATTERN=\"$(printf '%s' \"$IMAGE\" | sed 's/[.[\\*^$/]/\\\\&/g')\"",
+                    "for p in \"$@\"; do",
+                    "  [ -d \"$p\" ] || { echo \"no path $p in the manifests repo\" >&2; exit 1; }",
+                    "  find \"$p\" -type f \\( -name '*.yaml' -o -name '*.yml' \\) -exec \\",
+                    "    sed -i -E \"s#${PATTERN}(:[A-Za-z0-9._-]+)?@sha256:[0-9a-f]{64}#${IMAGE}@${DIGEST}#g\" {} +",
+                    "done",
+                    "if git diff --quiet; then echo 'manifests already at this digest'; printf '' > \"$RESULT\"; exit 0; fi",
+                    "git commit -q -am \"Deploy $(basename \"$IMAGE\")@$DIGEST\" -m \"Built from $REVISION, scanned in Harbor, promoted to ACR by digest.\"",
+                    "git -c http.extraHeader=\"$HDR\" push -q --force origin \"HEAD:refs/heads/$BRANCH\"",
+                    "printf '%s' \"$BRANCH\" > \"$RESULT\"",
+                ]),
+            },
+            {
+                name: "pull-request",
+                image: stepImage("azureCli"),
+                env: [
+                    { name: "API", value: "$(params.api-url)" },
+                    { name: "SLUG", value: "$(params.repo-slug)" },
+                    { name: "BASE", value: "$(params.base-branch)" },
+                    { name: "BRANCH", value: "$(results.branch.path)" },
+                    { name: "IMAGE", value: "$(params.image-url)" },
+                    { name: "DIGEST", value: "$(params.digest)" },
+                    { name: "REVISION", value: "$(params.source-revision)" },
+                    { name: "AUTH_DIR", value: "$(workspaces.git-auth.path)" },
+                ],
+                script: python([
+                    ...PY_HTTP,
+                    "env = os.environ",
+                    "branch = open(env['BRANCH']).read().strip()",
+                    "if not branch:",
+                    "    sys.exit(0)",
+                    "auth = 'Bearer ' + open(os.path.join(env['AUTH_DIR'], 'token')).read().strip()",
+                    "body = {'title': f\"Deploy {env['IMAGE'].rsplit('/', 1)[-1]}@{env['DIGEST'][:19]}\", 'head': branch, 'base': env['BASE'],",
+                    "        'body': f\"Image `{env['IMAGE']}@{env['DIGEST']}` built from {env['REVISION']}, scanned in Harbor and promoted to ACR by digest.\"}",
+                    "try:",
+                    "    _, pr = call(f\"{env['API']}/repos/{env['SLUG']}/pulls\", auth, 'POST', body)",
+                    "    print('opened', pr['html_url'])",
+                    "except urllib.error.HTTPError as e:",
+                    "    if e.code == 422:  # a pull request for this branch exists already (re-run)",
+                    "        print('pull request already open for', branch)",
+                    "    else:",
+                    "        raise",
+                ]),
+            },
+        ],
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Manifests check pipeline tasks (the second stage of the two-stage policy model)
+// ---------------------------------------------------------------------------------------------
+
+/** Sets a commit status on the manifests repo. */
+export function reportStatusTask(): Obj {
+    return task(TASKS.reportStatus, {
+        description: "Report a commit status to GitHub. `state` is pending, or a pipeline's $(tasks.status).",
+        params: [
+            { name: "api-url", type: "string" },
+            { name: "repo-slug", type: "string" },
+            { name: "sha", type: "string" },
+            { name: "state", type: "string" },
+            { name: "context", type: "string", default: "platform/manifests-check" },
+        ],
+        workspaces: [{ name: "git-auth", readOnly: true }],
+        steps: [{
+            name: "status",
+            image: stepImage("azureCli"),
+            env: [
+                { name: "API", value: "$(params.api-url)" },
+                { name: "SLUG", value: "$(params.repo-slug)" },
+                { name: "SHA", value: "$(params.sha)" },
+                { name: "STATE", value: "$(params.state)" },
+                { name: "CONTEXT", value: "$(params.context)" },
+                { name: "AUTH_DIR", value: "$(workspaces.git-auth.path)" },
+            ],
+            script: python([
+                ...PY_HTTP,
+                "env = os.environ",
+                "state = {'pending': 'pending', 'Succeeded': 'success', 'Completed': 'success'}.get(env['STATE'], 'failure')",
+                "desc = {'pending': 'Gatekeeper policy, schema and deprecated-API checks running',",
+                "        'success': 'Gatekeeper policy, schemas and API versions OK'}.get(state, 'A manifests check failed; see the PipelineRun')",
+                "auth = 'Bearer ' + open(os.path.join(env['AUTH_DIR'], 'token')).read().strip()",
+                "call(f\"{env['API']}/repos/{env['SLUG']}/statuses/{env['SHA']}\", auth, 'POST', {'state': state, 'context': env['CONTEXT'], 'description': desc})",
+                "print('status', state)",
+            ]),
+        }],
+    });
+}
+
+/** The stack's own Gatekeeper templates + constraints (CEL), evaluated by gator. */
+export function policyCheckTask(): Obj {
+    return task(TASKS.policyCheck, {
+        description: "Evaluate the stack's Gatekeeper ConstraintTemplates (K8sNativeValidation/CEL) and Constraints against the manifests with gator.",
+        params: [{ name: "filename-args", type: "array", description: "`--filename=<path>` per manifests path" }],
+        workspaces: [{ name: "source", readOnly: true }, { name: "policy", readOnly: true }],
+        steps: [{
+            name: "gator",
+            image: stepImage("gator"),
+            workingDir: "$(workspaces.source.path)",
+            // Distroless image: no shell, so arguments only. gator exits non-zero on a violation.
+            args: ["test", "--filename=$(workspaces.policy.path)/policy.yaml", "$(params.filename-args[*])"],
+        }],
+    });
+}
+
+export function schemaCheckTask(kubernetesVersion: string): Obj {
+    return task(TASKS.schemaCheck, {
+        description: "Validate the manifests against the Kubernetes (and known CRD) schemas with kubeconform.",
+        params: [{ name: "paths", type: "array" }],
+        workspaces: [{ name: "source", readOnly: true }],
+        steps: [{
+            name: "kubeconform",
+            image: stepImage("kubeconform"),
+            workingDir: "$(workspaces.source.path)",
+            env: [{ name: "KUBECONFORM_CACHE", value: "/tmp" }],
+            args: [
+                "-strict", "-summary", "-kubernetes-version", `${kubernetesVersion}.0`,
+                "-ignore-filename-pattern", "kustomization\\.ya?ml$",
+                "-schema-location", "default",
+                "-schema-location", "https://raw.githubusercontent.com/datreeio/CRDs-catalog/main/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json",
+                "-ignore-missing-schemas",
+                "$(params.paths[*])",
+            ],
+        }],
+    });
+}
+
+export function deprecationCheckTask(kubernetesVersion: string): Obj {
+    return task(TASKS.deprecationCheck, {
+        description: "Fail on deprecated or removed Kubernetes APIs for the clusters' version (pluto).",
+        workspaces: [{ name: "source", readOnly: true }],
+        steps: [{
+            name: "pluto",
+            image: stepImage("pluto"),
+            args: ["detect-files", "--directory", "$(workspaces.source.path)", "--target-versions", `k8s=v${kubernetesVersion}.0`, "--output", "wide"],
+        }],
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pipelines
+// ---------------------------------------------------------------------------------------------
+
+/** A value that may still be unknown at registration (e.g. the ACR login server). */
+type Str = pulumi.Input<string>;
+
+export const BUILD_PIPELINE = "supply-chain";
+export const CHECK_PIPELINE = "manifests-check";
+
+export interface BuildPipelineOptions {
+    sourceRepoUrl: string;
+    manifestsRepoUrl: string;
+    branch: string;
+    /** Region paths in the manifests repo, sorted. */
+    manifestsPaths: readonly string[];
+    /** `<harbor host>/<project>/<repository>` (no tag). */
+    harborImage: Str;
+    harborHost: Str;
+    harborProject: string;
+    imageRepository: string;
+    acrLoginServer: Str;
+    botName: string;
+    botEmail: string;
+    githubApiUrl: string;
+    manifestsSlug: string;
+}
+
+function ref(name: string): Obj {
+    return { name, kind: "Task" };
+}
+
+/** clone ▶ scan ▶ test ▶ build ▶ push to Harbor ▶ wait for Trivy ▶ promote to ACR ▶ PR. */
+export function buildPipeline(o: BuildPipelineOptions): Obj {
+    const src = { name: "source", workspace: "source", subPath: "src" };
+    const tasks: Obj[] = [
+        {
+            name: "clone", taskRef: ref(TASKS.clone),
+            params: [{ name: "url", value: o.sourceRepoUrl }, { name: "revision", value: "$(params.revision)" }],
+            workspaces: [{ name: "output", workspace: "source", subPath: "src" }, { name: "git-auth", workspace: "git-auth" }],
+        },
+        { name: "scan-source", taskRef: ref(TASKS.scanSource), runAfter: ["clone"], workspaces: [src] },
+        { name: "test", taskRef: ref(TASKS.test), runAfter: ["scan-source"], workspaces: [src] },
+        {
+            name: "build", taskRef: ref(TASKS.build), runAfter: ["test"],
+            workspaces: [src, { name: "image", workspace: "source", subPath: "image" }],
+        },
+        {
+            name: "push-staging", taskRef: ref(TASKS.push), runAfter: ["build"],
+            params: [
+                { name: "image", value: pulumi.interpolate`${o.harborImage}:$(params.revision)` },
+                { name: "digest", value: "$(tasks.build.results.digest)" },
+            ],
+            workspaces: [{ name: "image", workspace: "source", subPath: "image" }, { name: "registry-auth", workspace: "harbor-auth" }],
+        },
+        {
+            name: "wait-for-scan", taskRef: ref(TASKS.waitForScan), runAfter: ["push-staging"],
+            params: [
+                { name: "harbor-host", value: o.harborHost },
+                { name: "project", value: o.harborProject },
+                { name: "repository", value: o.imageRepository },
+                { name: "digest", value: "$(tasks.push-staging.results.IMAGE_DIGEST)" },
+            ],
+            workspaces: [{ name: "registry-auth", workspace: "harbor-auth" }],
+        },
+        {
+            name: "promote", taskRef: ref(TASKS.promote), runAfter: ["wait-for-scan"],
+            params: [
+                { name: "source", value: pulumi.interpolate`${o.harborImage}@$(tasks.push-staging.results.IMAGE_DIGEST)` },
+                { name: "acr-login-server", value: o.acrLoginServer },
+                { name: "target", value: pulumi.interpolate`${o.acrLoginServer}/${o.imageRepository}:$(params.revision)` },
+                { name: "digest", value: "$(tasks.push-staging.results.IMAGE_DIGEST)" },
+            ],
+            workspaces: [{ name: "registry-auth", workspace: "harbor-auth" }],
+        },
+        {
+            name: "open-pr", taskRef: ref(TASKS.openPr), runAfter: ["promote"],
+            params: [
+                { name: "manifests-url", value: o.manifestsRepoUrl },
+                { name: "base-branch", value: o.branch },
+                { name: "paths", value: [...o.manifestsPaths] },
+                { name: "image-url", value: "$(tasks.promote.results.IMAGE_URL)" },
+                { name: "digest", value: "$(tasks.promote.results.IMAGE_DIGEST)" },
+                { name: "source-revision", value: "$(tasks.clone.results.commit)" },
+                { name: "bot-name", value: o.botName },
+                { name: "bot-email", value: o.botEmail },
+                { name: "api-url", value: o.githubApiUrl },
+                { name: "repo-slug", value: o.manifestsSlug },
+            ],
+            workspaces: [{ name: "git-auth", workspace: "git-auth" }],
+        },
+    ];
+    return {
+        apiVersion: TASK_API_VERSION,
+        kind: "Pipeline",
+        metadata: { name: BUILD_PIPELINE },
+        spec: {
+            description: "Build one commit of the source repo, quarantine and scan it in Harbor, promote it by digest to ACR and propose it to the manifests repo.",
+            params: [{ name: "revision", type: "string", description: "commit SHA to build" }],
+            workspaces: [
+                { name: "source", description: "scratch volume: the checkout (src/) and the built OCI layout (image/)" },
+                { name: "harbor-auth", description: "Harbor robot docker config (config.json)" },
+                { name: "git-auth", description: "git token (key `token`)" },
+            ],
+            tasks,
+        },
+    };
+}
+
+export interface CheckPipelineOptions {
+    manifestsPaths: readonly string[];
+    githubApiUrl: string;
+    manifestsSlug: string;
+}
+
+/** The manifests PR check: Gatekeeper CEL (gator) + schemas + deprecated APIs, then a commit status. */
+export function checkPipeline(o: CheckPipelineOptions): Obj {
+    const status = (state: string) => [
+        { name: "api-url", value: o.githubApiUrl },
+        { name: "repo-slug", value: o.manifestsSlug },
+        { name: "sha", value: "$(params.sha)" },
+        { name: "state", value: state },
+    ];
+    const src = { name: "source", workspace: "source" };
+    const paths = [...o.manifestsPaths];
+    return {
+        apiVersion: TASK_API_VERSION,
+        kind: "Pipeline",
+        metadata: { name: CHECK_PIPELINE },
+        spec: {
+            description: "Check a manifests pull request with the stack's own admission policy, the API schemas and the deprecated-API list; report a commit status.",
+            params: [
+                { name: "sha", type: "string", description: "pull request head commit" },
+                { name: "clone-url", type: "string", description: "repository holding the head commit (a fork for fork PRs)" },
+            ],
+            workspaces: [
+                { name: "source" },
+                { name: "policy", description: "ConfigMap with key policy.yaml: the stack's ConstraintTemplates and Constraints" },
+                { name: "git-auth", description: "git token (key `token`), used only to report the status" },
+            ],
+            tasks: [
+                { name: "pending", taskRef: ref(TASKS.reportStatus), params: status("pending"), workspaces: [{ name: "git-auth", workspace: "git-auth" }] },
+                {
+                    name: "clone", taskRef: ref(TASKS.clone),
+                    params: [{ name: "url", value: "$(params.clone-url)" }, { name: "revision", value: "$(params.sha)" }],
+                    workspaces: [{ name: "output", workspace: "source" }],
+                },
+                {
+                    name: "policy", taskRef: ref(TASKS.policyCheck), runAfter: ["clone"],
+                    params: [{ name: "filename-args", value: paths.map(p => `--filename=${p}`) }],
+                    workspaces: [src, { name: "policy", workspace: "policy" }],
+                },
+                { name: "schemas", taskRef: ref(TASKS.schemaCheck), runAfter: ["clone"], params: [{ name: "paths", value: paths }], workspaces: [src] },
+                { name: "deprecated-apis", taskRef: ref(TASKS.deprecationCheck), runAfter: ["clone"], workspaces: [src] },
+            ],
+            finally: [
+                { name: "report", taskRef: ref(TASKS.reportStatus), params: status("$(tasks.status)"), workspaces: [{ name: "git-auth", workspace: "git-auth" }] },
+            ],
+        },
+    };
+}
