@@ -70,7 +70,7 @@ describe("CertManager", () => {
     });
 
     it("creates staging and production ACME issuers solving DNS-01 on the Azure zone with the managed identity", () => {
-        const byIssuer = Object.fromEntries(issuers.map(i => [(i.rawInputs.metadata as Spec).name, (i.rawInputs.spec as Spec).acme]));
+        const byIssuer: Record<string, Spec> = Object.fromEntries(issuers.map(i => [(i.rawInputs.metadata as Spec).name, (i.rawInputs.spec as Spec).acme]));
         assert.deepEqual(Object.keys(byIssuer).sort(), [CLUSTER_ISSUERS.production, CLUSTER_ISSUERS.staging].sort());
         assert.equal(byIssuer[CLUSTER_ISSUERS.staging].server, ACME_SERVERS.staging);
         assert.equal(byIssuer[CLUSTER_ISSUERS.production].server, ACME_SERVERS.production);
