@@ -1,0 +1,650 @@
+// The supply-chain guardrails as Pulumi CrossGuard policies. One array, matched on type strings
+// (no azure-native / kubernetes imports: the pack must load without the providers and must not
+// drift with their class names). policy/index.ts serves them as a PolicyPack for
+// `pulumi preview --policy-pack policy`; policy/offline.ts runs the very same objects on the
+// offline engine's recorded registrations for `npm run plan`.
+//
+// Decisions (see policy/README.md for the long form):
+// - Unknown at preview: every mandatory rule reads values through `lookup` and REPORTS an
+//   unknown security-relevant value as a mandatory violation (the SDK would downgrade it to an
+//   advisory "can't run during preview").
+// - Environment: policy config `environment`, else the stack tag `environment`, else assumed
+//   "prod" (fail closed). `pulumi.getStack()` is not available: the pack runs in its own analyzer
+//   process, and @pulumi/policy 1.21.0 keeps only the stack *tags* from ConfigureStack.
+// - Pipeline namespace: policy config `pipelineNamespace` (default "ci") is the authority. A
+//   Namespace labelled `platform.example.com/pipeline: "true"` is cross-checked against it (stack
+//   policy), never trusted to widen it: the label is written by the code being checked.
+// - Pipeline identity: a UserAssignedIdentity whose Pulumi name or Azure `resourceName` matches
+//   the `pipelineIdentityPattern` config (default /pipeline/i).
+import {
+    EnforcementLevel, PolicyConfigSchema, PolicyResource, ReportViolation, ResourceValidationArgs,
+    ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy,
+} from "@pulumi/policy";
+import {
+    findKeys, formatPath, isNonEmpty, isUnknown, KeyHit, lookup, Lookup, roleGuid, unknownMessage, unwrap,
+} from "./values";
+
+// ---------------------------------------------------------------------------------------------
+// Type strings (current token first, then the alias older azure-native versions used)
+// ---------------------------------------------------------------------------------------------
+
+export const TYPES = {
+    registry: ["azure-native:containerregistry:Registry"],
+    cluster: ["azure-native:containerservice:ManagedCluster"],
+    agentPool: ["azure-native:containerservice:AgentPool"],
+    roleAssignment: ["azure-native:authorization:RoleAssignment"],
+    userAssignedIdentity: ["azure-native:managedidentity:UserAssignedIdentity"],
+    trafficManagerProfile: ["azure-native:trafficmanager:Profile", "azure-native:network:Profile"],
+    dnsZone: ["azure-native:dns:Zone", "azure-native:network:Zone"],
+    privateDnsZone: ["azure-native:privatedns:PrivateZone"],
+    logAnalyticsWorkspace: ["azure-native:operationalinsights:Workspace"],
+    storageAccount: ["azure-native:storage:StorageAccount"],
+    keyVault: ["azure-native:keyvault:Vault"],
+    helmRelease: ["kubernetes:helm.sh/v3:Release"],
+    helmChart: ["kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Chart"],
+    secret: ["kubernetes:core/v1:Secret", "kubernetes:core/v1:SecretPatch"],
+    namespace: ["kubernetes:core/v1:Namespace"],
+    persistentVolumeClaim: ["kubernetes:core/v1:PersistentVolumeClaim"],
+} as const;
+
+const is = (type: string, list: readonly string[]) => list.includes(type);
+
+// ---------------------------------------------------------------------------------------------
+// Azure built-in role definition GUIDs (verified against Microsoft's built-in roles list; note the
+// Owner GUID is ...-443c-..., not -443e-)
+// ---------------------------------------------------------------------------------------------
+
+export const ROLES = {
+    owner: "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+    contributor: "b24988ac-6180-42a0-ab88-20f7382dd24c",
+    userAccessAdministrator: "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
+    rbacAdministrator: "f58310d9-a9f6-439a-9e8d-f62e7b41a168",
+    acrPush: "8311e382-0749-4cb8-b61a-304f252e45ec",
+    acrPull: "7f951dda-4ed3-4680-a7ca-43fe172d538d",
+    /** ABAC-mode registries: the repository-scoped equivalent of AcrPush. */
+    acrRepositoryWriter: "2a1e307c-b015-4ebd-883e-5b7698a07328",
+    /** ACR Tasks can read/write/delete images on the task's behalf. */
+    acrTasksContributor: "fb382eab-e894-4461-af04-94435c366c3f",
+} as const;
+
+const ROLE_NAMES: Record<string, string> = {
+    [ROLES.owner]: "Owner",
+    [ROLES.contributor]: "Contributor",
+    [ROLES.userAccessAdministrator]: "User Access Administrator",
+    [ROLES.rbacAdministrator]: "Role Based Access Control Administrator",
+    [ROLES.acrPush]: "AcrPush",
+    [ROLES.acrRepositoryWriter]: "Container Registry Repository Writer",
+    [ROLES.acrTasksContributor]: "Container Registry Tasks Contributor",
+};
+
+/** Roles the stack must never assign: full control, or the power to grant it. */
+export const PRIVILEGED_ROLES: ReadonlySet<string> = new Set([ROLES.owner, ROLES.contributor, ROLES.userAccessAdministrator, ROLES.rbacAdministrator]);
+
+/** Roles that can write to a registry (at registry scope or any scope above it). */
+export const REGISTRY_WRITE_ROLES: ReadonlySet<string> = new Set([ROLES.acrPush, ROLES.acrRepositoryWriter, ROLES.acrTasksContributor, ROLES.contributor, ROLES.owner]);
+
+// ---------------------------------------------------------------------------------------------
+// Config
+// ---------------------------------------------------------------------------------------------
+
+export const DEFAULT_PIPELINE_NAMESPACE = "ci";
+export const DEFAULT_PIPELINE_IDENTITY_PATTERN = "pipeline";
+export const PIPELINE_NAMESPACE_LABEL = "platform.example.com/pipeline";
+
+const ENVIRONMENT_SCHEMA: PolicyConfigSchema = {
+    properties: { environment: { type: "string", description: "Stack environment (dev, prod …); prod-only rules apply when \"prod\". Unset: the stack tag `environment`, else assumed prod." } },
+};
+const PIPELINE_NAMESPACE_SCHEMA: PolicyConfigSchema = {
+    properties: { pipelineNamespace: { type: "string", default: DEFAULT_PIPELINE_NAMESPACE, description: "The only namespace where registry credentials may exist." } },
+};
+const PIPELINE_IDENTITY_SCHEMA: PolicyConfigSchema = {
+    properties: { pipelineIdentityPattern: { type: "string", default: DEFAULT_PIPELINE_IDENTITY_PATTERN, description: "Case-insensitive regular expression matched against a UserAssignedIdentity's Pulumi name and Azure resourceName." } },
+};
+
+interface Environment { name: string; prod: boolean; note: string }
+
+/** Config `environment`, else stack tag `environment`, else assume prod (fail closed). */
+export function environmentOf(args: { getConfig<T extends object>(): T; stackTags: ReadonlyMap<string, string> }): Environment {
+    const configured = args.getConfig<{ environment?: string }>().environment;
+    const tagged = args.stackTags?.get("environment");
+    const name = configured ?? tagged;
+    if (name) return { name, prod: /^prod(uction)?$/i.test(name), note: "" };
+    return { name: "prod", prod: true, note: " (environment assumed prod: set policy config `environment` or stack tag `environment`)" };
+}
+
+function pipelineNamespaceOf(args: { getConfig<T extends object>(): T }): string {
+    return args.getConfig<{ pipelineNamespace?: string }>().pipelineNamespace || DEFAULT_PIPELINE_NAMESPACE;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policy builders
+// ---------------------------------------------------------------------------------------------
+
+type Props = Record<string, unknown>;
+type Report = (message: string) => void;
+
+interface ResourceRule {
+    name: string;
+    description: string;
+    enforcementLevel: EnforcementLevel;
+    /** Type strings the rule applies to, or a predicate on the type string. */
+    types: readonly string[] | ((type: string) => boolean);
+    configSchema?: PolicyConfigSchema;
+    remediationSteps?: string;
+    check(props: Props, args: ResourceValidationArgs, report: Report): void;
+}
+
+/** The SDK's own unknown error (thrown only if something reads through the proxy). */
+function isSdkUnknownError(e: unknown): e is Error {
+    return e instanceof Error && e.constructor?.name === "UnknownValueError";
+}
+
+function resourcePolicy(rule: ResourceRule): ResourceValidationPolicy {
+    return {
+        name: rule.name,
+        description: rule.description,
+        enforcementLevel: rule.enforcementLevel,
+        configSchema: rule.configSchema,
+        remediationSteps: rule.remediationSteps,
+        validateResource: (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
+            const applies = typeof rule.types === "function" ? rule.types(args.type) : is(args.type, rule.types);
+            if (!applies) return;
+            const props = (unwrap(args.props) ?? {}) as Props;
+            try {
+                rule.check(props, args, message => reportViolation(message));
+            } catch (e) {
+                // Never let the SDK downgrade an unknown to advisory.
+                if (isSdkUnknownError(e)) reportViolation(`${e.message}; this mandatory guardrail cannot verify it`);
+                else throw e;
+            }
+        },
+    };
+}
+
+interface StackRule {
+    name: string;
+    description: string;
+    enforcementLevel: EnforcementLevel;
+    configSchema?: PolicyConfigSchema;
+    remediationSteps?: string;
+    check(resources: PolicyResource[], args: StackValidationArgs, report: ReportViolation): void;
+}
+
+function stackPolicy(rule: StackRule): StackValidationPolicy {
+    return {
+        name: rule.name,
+        description: rule.description,
+        enforcementLevel: rule.enforcementLevel,
+        configSchema: rule.configSchema,
+        remediationSteps: rule.remediationSteps,
+        validateStack: (args: StackValidationArgs, reportViolation: ReportViolation) => {
+            try {
+                rule.check(args.resources, args, reportViolation);
+            } catch (e) {
+                if (isSdkUnknownError(e)) reportViolation(`${e.message}; this mandatory guardrail cannot verify it`);
+                else throw e;
+            }
+        },
+    };
+}
+
+/** Requires `path` to be exactly `expected`; reports unknown and anything else. */
+function requireValue(props: Props, path: readonly string[], expected: unknown, report: Report, why: string): void {
+    const v = lookup(props, path);
+    const name = formatPath(path);
+    if (!v.known) report(unknownMessage(v.path, why));
+    else if (v.value !== expected) {
+        report(`${name} must be ${JSON.stringify(expected)} (${why}); it is ${v.value === undefined ? "not set" : JSON.stringify(v.value)}`);
+    }
+}
+
+function str(l: Lookup): string | undefined {
+    return l.known && typeof l.value === "string" ? l.value : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// ACR
+// ---------------------------------------------------------------------------------------------
+
+const acrAdminUserDisabled = resourcePolicy({
+    name: "acr-admin-user-disabled",
+    description: "ACR admin user must be explicitly disabled: it is a shared static credential with push rights.",
+    enforcementLevel: "mandatory",
+    types: TYPES.registry,
+    remediationSteps: "Set `adminUserEnabled: false` on the registry (explicitly: an absent input is not tracked for drift).",
+    check: (props, _args, report) => requireValue(props, ["adminUserEnabled"], false, report,
+        "the admin user is a static push credential; workloads use their kubelet identity, the pipeline its managed identity"),
+});
+
+const acrAnonymousPullDisabled = resourcePolicy({
+    name: "acr-anonymous-pull-disabled",
+    description: "ACR anonymous pull must be explicitly disabled.",
+    enforcementLevel: "mandatory",
+    types: TYPES.registry,
+    remediationSteps: "Set `anonymousPullEnabled: false` on the registry.",
+    check: (props, _args, report) => requireValue(props, ["anonymousPullEnabled"], false, report,
+        "anonymous pull exposes every image to the internet"),
+});
+
+// ---------------------------------------------------------------------------------------------
+// AKS
+// ---------------------------------------------------------------------------------------------
+
+const aksLocalAccountsDisabled = resourcePolicy({
+    name: "aks-local-accounts-disabled",
+    description: "AKS local accounts (the static cluster-admin kubeconfig) must be disabled.",
+    enforcementLevel: "mandatory",
+    types: TYPES.cluster,
+    remediationSteps: "Set `disableLocalAccounts: true`; use Entra ID with Azure RBAC.",
+    check: (props, _args, report) => requireValue(props, ["disableLocalAccounts"], true, report,
+        "local accounts bypass Entra ID and cannot be revoked per user"),
+});
+
+const aksEntraRbac = resourcePolicy({
+    name: "aks-entra-id-azure-rbac",
+    description: "AKS must use managed Entra ID integration with Azure RBAC for Kubernetes authorization.",
+    enforcementLevel: "mandatory",
+    types: TYPES.cluster,
+    remediationSteps: "Set `aadProfile: { managed: true, enableAzureRBAC: true, … }`.",
+    check: (props, _args, report) => {
+        requireValue(props, ["aadProfile", "managed"], true, report, "cluster access must be Entra ID identities");
+        requireValue(props, ["aadProfile", "enableAzureRBAC"], true, report, "cluster authorization must be Azure RBAC role assignments");
+    },
+});
+
+const aksWorkloadIdentity = resourcePolicy({
+    name: "aks-workload-identity",
+    description: "AKS must have the OIDC issuer and workload identity enabled (no static cloud credentials in pods).",
+    enforcementLevel: "mandatory",
+    types: TYPES.cluster,
+    remediationSteps: "Set `oidcIssuerProfile: { enabled: true }` and `securityProfile: { workloadIdentity: { enabled: true } }`.",
+    check: (props, _args, report) => {
+        requireValue(props, ["oidcIssuerProfile", "enabled"], true, report, "federated credentials need the cluster's OIDC issuer");
+        requireValue(props, ["securityProfile", "workloadIdentity", "enabled"], true, report, "pods authenticate to Azure with workload identity, not secrets");
+    },
+});
+
+const aksApiServerRestricted = resourcePolicy({
+    name: "aks-api-server-restricted",
+    description: "The AKS API server must be private or limited to authorized IP ranges (never 0.0.0.0/0).",
+    enforcementLevel: "mandatory",
+    types: TYPES.cluster,
+    remediationSteps: "Set `apiServerAccessProfile.authorizedIPRanges` to the deployers' and CI runners' egress ranges, or `enablePrivateCluster: true`.",
+    check: (props, _args, report) => {
+        const priv = lookup(props, ["apiServerAccessProfile", "enablePrivateCluster"]);
+        if (priv.known && priv.value === true) return;
+        const ranges = lookup(props, ["apiServerAccessProfile", "authorizedIPRanges"]);
+        if (!ranges.known) return report(unknownMessage(ranges.path, "API server exposure"));
+        if (!Array.isArray(ranges.value) || ranges.value.length === 0) {
+            if (!priv.known) return report(unknownMessage(priv.path, "API server exposure"));
+            return report("apiServerAccessProfile must set authorizedIPRanges (non-empty) or enablePrivateCluster: true; the API server is open to the internet");
+        }
+        ranges.value.forEach((r, i) => {
+            const path = `apiServerAccessProfile.authorizedIPRanges[${i}]`;
+            if (isUnknown(r)) report(unknownMessage(path, "that the range does not open the API server to the internet"));
+            else if (typeof r === "string" && /^0\.0\.0\.0\/0$|^::\/0$/.test(r.trim())) report(`${path} is ${r}: that authorizes every address`);
+        });
+    },
+});
+
+// ---------------------------------------------------------------------------------------------
+// Role assignments
+// ---------------------------------------------------------------------------------------------
+
+const noPrivilegedRoleAssignments = resourcePolicy({
+    name: "no-privileged-role-assignments",
+    description: "The stack must not create Owner, Contributor, User Access Administrator or RBAC Administrator assignments.",
+    enforcementLevel: "mandatory",
+    types: TYPES.roleAssignment,
+    remediationSteps: "Grant the narrowest built-in role (AcrPull, Network Contributor, AKS RBAC roles, DNS Zone Contributor …) at the narrowest scope.",
+    check: (props, _args, report) => {
+        const role = lookup(props, ["roleDefinitionId"]);
+        if (!role.known) return report(unknownMessage(role.path, "which role is granted"));
+        const guid = typeof role.value === "string" ? roleGuid(role.value) : undefined;
+        if (guid && PRIVILEGED_ROLES.has(guid)) {
+            report(`assigns ${ROLE_NAMES[guid]} (${guid}): full control of (or the power to grant access to) everything at its scope, registry write included`);
+        }
+    },
+});
+
+function isPipelineIdentity(r: PolicyResource, pattern: RegExp): boolean {
+    if (!is(r.type, TYPES.userAssignedIdentity)) return false;
+    const resourceName = str(lookup(r.props, ["resourceName"]));
+    return pattern.test(r.name) || (resourceName !== undefined && pattern.test(resourceName));
+}
+
+const registryWriteOnlyPipeline = stackPolicy({
+    name: "registry-write-roles-only-for-pipeline-identity",
+    description: "Only the pipeline's user-assigned identity may hold a role that writes to the registry (AcrPush and equivalents).",
+    enforcementLevel: "mandatory",
+    configSchema: PIPELINE_IDENTITY_SCHEMA,
+    remediationSteps: "Grant AcrPull to readers; give push only to the pipeline identity (a UserAssignedIdentity named *pipeline*), federated to the pipeline ServiceAccount.",
+    check: (resources, args, report) => {
+        const source = args.getConfig<{ pipelineIdentityPattern?: string }>().pipelineIdentityPattern || DEFAULT_PIPELINE_IDENTITY_PATTERN;
+        const pattern = new RegExp(source, "i");
+        const pipeline = resources.filter(r => isPipelineIdentity(r, pattern));
+        const knownIds = new Set(pipeline.map(u => str(lookup(u.props, ["principalId"]))).filter((v): v is string => !!v).map(v => v.toLowerCase()));
+        // A pipeline identity whose principalId is not in its props (new at preview, or inputs only offline).
+        const unresolved = new Set(pipeline.filter(u => !str(lookup(u.props, ["principalId"]))).map(u => u.urn));
+
+        for (const ra of resources.filter(r => is(r.type, TYPES.roleAssignment))) {
+            const props = unwrap(ra.props);
+            const role = lookup(props, ["roleDefinitionId"]);
+            if (!role.known) {
+                report(`${ra.name}: ${unknownMessage(role.path, "whether it grants registry write")}`, ra.urn);
+                continue;
+            }
+            const guid = typeof role.value === "string" ? roleGuid(role.value) : undefined;
+            if (!guid || !REGISTRY_WRITE_ROLES.has(guid)) continue;
+            const roleName = ROLE_NAMES[guid];
+            if (pipeline.length === 0) {
+                report(`${ra.name} grants ${roleName} (registry write) but the stack has no pipeline identity (a UserAssignedIdentity whose name matches /${source}/i)`, ra.urn);
+                continue;
+            }
+            // Provenance: which pipeline identities the principalId was computed from. The engine
+            // gives per-property dependencies; the offline engine only the union, used as-is.
+            const perProperty = Object.keys(ra.propertyDependencies ?? {}).length > 0;
+            const deps = perProperty ? (ra.propertyDependencies.principalId ?? []) : ra.dependencies;
+            const derived = deps.some(d => unresolved.has(d.urn));
+            const principal = lookup(props, ["principalId"]);
+            if (!principal.known) {
+                if (!derived) report(`${ra.name} grants ${roleName}: ${unknownMessage(principal.path, "that the grantee is the pipeline identity")} (it is not computed from a pipeline identity)`, ra.urn);
+                continue;
+            }
+            const id = typeof principal.value === "string" ? principal.value.toLowerCase() : undefined;
+            if (id && knownIds.has(id)) continue;
+            if (id && derived) continue;
+            report(`${ra.name} grants ${roleName} (registry write) to principal ${principal.value ?? "(none)"}, which is not the pipeline identity's principalId (${pipeline.map(p => p.name).join(", ")})`, ra.urn);
+        }
+    },
+});
+
+// ---------------------------------------------------------------------------------------------
+// Registry credentials in Kubernetes
+// ---------------------------------------------------------------------------------------------
+
+const REGISTRY_SECRET_TYPES = new Set(["kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg"]);
+const DOCKER_DATA_KEYS = new Set([".dockerconfigjson", ".dockercfg"]);
+/** Keys under which a pod spec / chart values place pull credentials. */
+const PULL_SECRET_KEYS = new Set(["imagepullsecrets", "imagepullsecret", "pullsecrets", "pullsecret"]);
+/** Extra Helm-values keys that carry registry credentials (charts that render their own pull secret). */
+const VALUES_CREDENTIAL_KEYS = new Set([...PULL_SECRET_KEYS, "imagecredentials", "registrycredentials", ".dockerconfigjson", ".dockercfg", "dockerconfigjson"]);
+/** Keys whose unknown value could hide a pod spec (so an unknown there is reported). */
+const POD_SPEC_CONTAINERS = new Set(["spec", "template", "jobTemplate", "podTemplate"]);
+/**
+ * In Helm values, unknowns are reported only at these keys (and at credential keys): an unknown
+ * leaf elsewhere is almost always a scalar computed from an output (a client id, a hostname), and
+ * reporting those would block every preview of every chart that uses workload identity.
+ */
+const VALUES_CONTAINERS = new Set([...POD_SPEC_CONTAINERS, "global", "image"]);
+
+interface Finding { what: string; unknown: boolean }
+
+function pullSecretFindings(hits: KeyHit[]): Finding[] {
+    return hits
+        .filter(h => h.unknown || isNonEmpty(h.value))
+        .map(h => ({ what: h.unknown ? `${h.path} (unknown during preview)` : h.path, unknown: h.unknown }));
+}
+
+function secretFindings(props: Props): Finding[] {
+    const findings: Finding[] = [];
+    const type = lookup(props, ["type"]);
+    if (!type.known) findings.push({ what: "Secret type (unknown during preview)", unknown: true });
+    else if (typeof type.value === "string" && REGISTRY_SECRET_TYPES.has(type.value)) findings.push({ what: `Secret of type ${type.value}`, unknown: false });
+    const annotations = lookup(props, ["metadata", "annotations"]);
+    if (!annotations.known) findings.push({ what: "metadata.annotations (unknown during preview; could hold tekton.dev/docker-*)", unknown: true });
+    else if (annotations.value && typeof annotations.value === "object") {
+        for (const key of Object.keys(annotations.value).sort()) {
+            if (/^tekton\.dev\/docker-/.test(key)) findings.push({ what: `Tekton registry credential annotation ${key}`, unknown: false });
+        }
+    }
+    // Best effort: a docker config under an Opaque type (type and annotations are the authority).
+    for (const field of ["data", "stringData"]) {
+        const data = lookup(props, [field]);
+        if (data.known && data.value && typeof data.value === "object") {
+            for (const key of Object.keys(data.value).sort()) {
+                if (DOCKER_DATA_KEYS.has(key)) findings.push({ what: `${field}["${key}"] (a docker registry config)`, unknown: false });
+            }
+        }
+    }
+    return findings;
+}
+
+/** Namespace an object lands in: its own, else the provider's default, else "default". */
+function objectNamespace(props: Props, args: ResourceValidationArgs, path: readonly string[]): Lookup {
+    const own = lookup(props, path);
+    if (!own.known || (typeof own.value === "string" && own.value)) return own;
+    const fromProvider = args.provider ? lookup(args.provider.props, ["namespace"]) : { known: true as const, value: undefined };
+    if (!fromProvider.known) return { known: false, path: "provider namespace" };
+    return { known: true, value: typeof fromProvider.value === "string" && fromProvider.value ? fromProvider.value : "default" };
+}
+
+const noRegistryCredentials = resourcePolicy({
+    name: "no-registry-credentials-outside-pipeline-namespace",
+    description: "Registry-credential Secrets and imagePullSecrets (in objects and in Helm values) may exist only in the pipeline namespace.",
+    enforcementLevel: "mandatory",
+    types: type => type.startsWith("kubernetes:") && !type.startsWith("kubernetes:index:"),
+    configSchema: PIPELINE_NAMESPACE_SCHEMA,
+    remediationSteps: "Pull from ACR with the kubelet identity (AcrPull) — no imagePullSecrets; keep push credentials (Harbor robot, Tekton docker secrets) in the pipeline namespace only.",
+    check: (props, args, report) => {
+        const pipelineNs = pipelineNamespaceOf(args);
+        let findings: Finding[];
+        let ns: Lookup;
+        if (is(args.type, TYPES.helmRelease) || is(args.type, TYPES.helmChart)) {
+            // Walk the values: charts take pull secrets at many paths (global.imagePullSecrets,
+            // image.pullSecrets, controller.imagePullSecrets …).
+            const values = lookup(props, ["values"]);
+            findings = values.known
+                ? pullSecretFindings(findKeys(values.value, k => VALUES_CREDENTIAL_KEYS.has(k.toLowerCase()), VALUES_CONTAINERS))
+                    .map(f => ({ ...f, what: `values.${f.what}` }))
+                : [{ what: "values (unknown during preview)", unknown: true }];
+            const files = lookup(props, ["valueYamlFiles"]);
+            if (!files.known || isNonEmpty(files.value)) findings.push({ what: "valueYamlFiles (values files cannot be inspected; pass values inline)", unknown: true });
+            ns = objectNamespace(props, args, ["namespace"]);
+        } else {
+            findings = [
+                ...(is(args.type, TYPES.secret) ? secretFindings(props) : []),
+                ...pullSecretFindings(findKeys(props, k => PULL_SECRET_KEYS.has(k.toLowerCase()), POD_SPEC_CONTAINERS)),
+            ];
+            ns = objectNamespace(props, args, ["metadata", "namespace"]);
+        }
+        if (findings.length === 0) return;
+        if (ns.known && ns.value === pipelineNs) return;
+        const where = ns.known ? `namespace "${ns.value}"` : "a namespace unknown during preview";
+        const certain = findings.filter(f => !f.unknown);
+        if (certain.length) {
+            report(`registry credentials in ${where}, outside the pipeline namespace "${pipelineNs}": ${certain.map(f => f.what).join("; ")}`);
+        }
+        const unknown = findings.filter(f => f.unknown);
+        if (unknown.length) {
+            report(`cannot verify that no registry credential lands in ${where} (pipeline namespace "${pipelineNs}"): ${unknown.map(f => f.what).join("; ")}; a mandatory guardrail does not pass what it cannot see`);
+        }
+    },
+});
+
+const pipelineNamespaceConsistent = stackPolicy({
+    name: "pipeline-namespace-consistent",
+    description: "A Namespace labelled as the pipeline namespace must be the one the policy pack allows credentials in.",
+    enforcementLevel: "mandatory",
+    configSchema: PIPELINE_NAMESPACE_SCHEMA,
+    remediationSteps: `Set the policy config \`pipelineNamespace\` to the stack's delivery.pipelineNamespace, and label only that Namespace ${PIPELINE_NAMESPACE_LABEL}: "true".`,
+    check: (resources, args, report) => {
+        const configured = pipelineNamespaceOf(args);
+        for (const ns of resources.filter(r => is(r.type, TYPES.namespace))) {
+            const label = lookup(ns.props, ["metadata", "labels", PIPELINE_NAMESPACE_LABEL]);
+            if (!label.known || String(label.value) !== "true") continue;
+            const name = lookup(ns.props, ["metadata", "name"]);
+            if (!name.known) report(unknownMessage("metadata.name of the labelled pipeline Namespace", "that it is the configured pipeline namespace"), ns.urn);
+            else if (name.value !== configured) {
+                report(`Namespace ${JSON.stringify(name.value ?? ns.name)} is labelled ${PIPELINE_NAMESPACE_LABEL}=true but the policy pack's pipelineNamespace is "${configured}"; registry credentials there will be rejected (or the label is wrong)`, ns.urn);
+            }
+        }
+    },
+});
+
+// ---------------------------------------------------------------------------------------------
+// Gatekeeper, Traffic Manager, protection
+// ---------------------------------------------------------------------------------------------
+
+function isGatekeeperChart(props: Props): boolean {
+    const chart = str(lookup(props, ["chart"])) ?? "";
+    const repo = str(lookup(props, ["repositoryOpts", "repo"])) ?? "";
+    return chart === "gatekeeper" || chart.endsWith("/gatekeeper") || repo.includes("open-policy-agent.github.io/gatekeeper");
+}
+
+const gatekeeperFailClosed = resourcePolicy({
+    name: "gatekeeper-webhook-fail-closed-in-prod",
+    description: "In prod the Gatekeeper validating webhook must fail closed (failurePolicy Fail).",
+    enforcementLevel: "mandatory",
+    types: [...TYPES.helmRelease, ...TYPES.helmChart],
+    configSchema: ENVIRONMENT_SCHEMA,
+    remediationSteps: "Set the Gatekeeper release value `validatingWebhookFailurePolicy: Fail` (the chart default is Ignore) with system namespaces exempt and replicas + PDB for HA.",
+    check: (props, args, report) => {
+        if (!isGatekeeperChart(props)) return;
+        const env = environmentOf(args);
+        if (!env.prod) return;
+        const policy = lookup(props, ["values", "validatingWebhookFailurePolicy"]);
+        if (!policy.known) return report(unknownMessage(policy.path, "the admission failure policy") + env.note);
+        if (policy.value !== "Fail") {
+            report(`values.validatingWebhookFailurePolicy is ${policy.value === undefined ? "not set (chart default Ignore)" : JSON.stringify(policy.value)}: with Gatekeeper down, every image would be admitted unchecked${env.note}`);
+        }
+    },
+});
+
+const trafficManagerHostHeader = resourcePolicy({
+    name: "traffic-manager-probe-host-header",
+    description: "Traffic Manager health probes must send a Host header, or the gateway cannot route them and every endpoint shows Degraded.",
+    enforcementLevel: "mandatory",
+    types: TYPES.trafficManagerProfile,
+    remediationSteps: "Add `monitorConfig.customHeaders: [{ name: \"Host\", value: <app hostname> }]`.",
+    check: (props, _args, report) => {
+        const headers = lookup(props, ["monitorConfig", "customHeaders"]);
+        if (!headers.known) return report(unknownMessage(headers.path, "the probe's Host header"));
+        const list = Array.isArray(headers.value) ? headers.value : [];
+        let found = false;
+        list.forEach((h, i) => {
+            const name = lookup(h, ["name"]);
+            if (!name.known) report(unknownMessage(`monitorConfig.customHeaders[${i}].name`, "the probe's Host header"));
+            else if (typeof name.value === "string" && name.value.toLowerCase() === "host") {
+                const value = lookup(h, ["value"]);
+                if (!value.known || isNonEmpty(value.value)) found = true;
+            }
+        });
+        if (!found) report("monitorConfig.customHeaders has no non-empty Host header: the gateway will not route the probe and both endpoints will show Degraded");
+    },
+});
+
+export const STATEFUL_TYPES: readonly string[] = [
+    ...TYPES.registry, ...TYPES.dnsZone, ...TYPES.privateDnsZone, ...TYPES.cluster, ...TYPES.logAnalyticsWorkspace,
+    ...TYPES.storageAccount, ...TYPES.keyVault, ...TYPES.persistentVolumeClaim,
+];
+
+const statefulProtected = resourcePolicy({
+    name: "stateful-resources-protected-in-prod",
+    description: "In prod, stateful resources (registry, DNS zone, clusters, Log Analytics, storage, Key Vault, PVCs) must be `protect`ed.",
+    enforcementLevel: "mandatory",
+    types: STATEFUL_TYPES,
+    configSchema: ENVIRONMENT_SCHEMA,
+    remediationSteps: "Pass `protect: true` for these resources when platform:protectStatefulResources is on (prod).",
+    check: (_props, args, report) => {
+        const env = environmentOf(args);
+        if (env.prod && args.opts?.protect !== true) {
+            report(`${args.type.split(":").slice(1).join(":")} ${args.name} holds state and is not protected: a stray delete or replace would destroy it${env.note}`);
+        }
+    },
+});
+
+// ---------------------------------------------------------------------------------------------
+// Advisory: right in prod, but a hard block would be wrong
+// ---------------------------------------------------------------------------------------------
+
+const acrPremiumInProd = resourcePolicy({
+    name: "acr-premium-in-prod",
+    description: "Prod ACR should be Premium (geo-replication, retention, network rules). Advisory: a SKU is a cost/availability decision, not an exposure, and the config schema already ties the Premium-only features to it.",
+    enforcementLevel: "advisory",
+    types: TYPES.registry,
+    configSchema: ENVIRONMENT_SCHEMA,
+    check: (props, args, report) => {
+        const env = environmentOf(args);
+        if (!env.prod) return;
+        const sku = lookup(props, ["sku", "name"]);
+        if (!sku.known) report(unknownMessage(sku.path, "the registry SKU"));
+        else if (sku.value !== "Premium") report(`registry SKU is ${JSON.stringify(sku.value)}: no geo-replication to the second region, no retention, no network rules${env.note}`);
+    },
+});
+
+const aksZonesInProd = resourcePolicy({
+    name: "aks-availability-zones-in-prod",
+    description: "Prod node pools should span availability zones. Advisory: some regions have no zones (the config allows an empty list there), and zones cannot be added to an existing pool.",
+    enforcementLevel: "advisory",
+    types: [...TYPES.cluster, ...TYPES.agentPool],
+    configSchema: ENVIRONMENT_SCHEMA,
+    check: (props, args, report) => {
+        const env = environmentOf(args);
+        if (!env.prod) return;
+        const pools: { name: string; zones: Lookup }[] = [];
+        if (is(args.type, TYPES.agentPool)) {
+            pools.push({ name: args.name, zones: lookup(props, ["availabilityZones"]) });
+        } else {
+            const profiles = lookup(props, ["agentPoolProfiles"]);
+            if (!profiles.known) return report(unknownMessage(profiles.path, "node pool zones"));
+            (Array.isArray(profiles.value) ? profiles.value : []).forEach((p, i) => {
+                pools.push({ name: str(lookup(p, ["name"])) ?? `agentPoolProfiles[${i}]`, zones: lookup(p, ["availabilityZones"]) });
+            });
+        }
+        for (const pool of pools) {
+            if (!pool.zones.known) report(unknownMessage(pool.zones.path, `zones of pool ${pool.name}`));
+            else if (!Array.isArray(pool.zones.value) || pool.zones.value.length < 2) report(`node pool ${pool.name} is not spread over availability zones: a zone outage takes the pool down${env.note}`);
+        }
+    },
+});
+
+const aksDefenderInProd = resourcePolicy({
+    name: "aks-defender-in-prod",
+    description: "Prod clusters should run the Microsoft Defender for Containers sensor. Advisory: Defender is often enabled subscription-wide by Azure Policy, which this pack cannot see, and it is a paid plan.",
+    enforcementLevel: "advisory",
+    types: TYPES.cluster,
+    configSchema: ENVIRONMENT_SCHEMA,
+    check: (props, args, report) => {
+        const env = environmentOf(args);
+        if (!env.prod) return;
+        const on = lookup(props, ["securityProfile", "defender", "securityMonitoring", "enabled"]);
+        if (!on.known) report(unknownMessage(on.path, "the Defender sensor"));
+        else if (on.value !== true) report(`securityProfile.defender.securityMonitoring.enabled is not true: no runtime threat detection on this cluster${env.note}`);
+    },
+});
+
+const trafficManagerHttpsProbe = resourcePolicy({
+    name: "traffic-manager-probe-https",
+    description: "Traffic Manager should probe over HTTPS on a health path. Advisory: HTTP probes still work; HTTPS also proves the certificate and the TLS listener.",
+    enforcementLevel: "advisory",
+    types: TYPES.trafficManagerProfile,
+    check: (props, _args, report) => {
+        const protocol = lookup(props, ["monitorConfig", "protocol"]);
+        const path = lookup(props, ["monitorConfig", "path"]);
+        if (!protocol.known || !path.known) return;
+        if (protocol.value !== "HTTPS") report(`monitorConfig.protocol is ${JSON.stringify(protocol.value ?? "not set")}: probe over HTTPS so a broken certificate or listener marks the endpoint Degraded`);
+        if (!isNonEmpty(path.value)) report("monitorConfig.path is not set: probe a health path the gateway answers");
+    },
+});
+
+/** Every policy of the pack, mandatory first. */
+export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
+    acrAdminUserDisabled,
+    acrAnonymousPullDisabled,
+    aksLocalAccountsDisabled,
+    aksEntraRbac,
+    aksWorkloadIdentity,
+    aksApiServerRestricted,
+    noPrivilegedRoleAssignments,
+    registryWriteOnlyPipeline,
+    noRegistryCredentials,
+    pipelineNamespaceConsistent,
+    gatekeeperFailClosed,
+    trafficManagerHostHeader,
+    statefulProtected,
+    acrPremiumInProd,
+    aksZonesInProd,
+    aksDefenderInProd,
+    trafficManagerHttpsProbe,
+];
