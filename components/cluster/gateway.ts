@@ -132,7 +132,8 @@ export class PlatformGateway extends pulumi.ComponentResource {
             metadata: { name: GATEWAY.className },
             spec: {
                 controllerName: ENVOY_GATEWAY_CONTROLLER,
-                description: "Envoy Gateway; per-Gateway infrastructure via EnvoyProxy parametersRef",
+                // Max 64 characters (GatewayClass CRD).
+                description: "Envoy Gateway; proxy settings per Gateway (EnvoyProxy)",
             },
         }, afterCrds);
 

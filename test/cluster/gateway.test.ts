@@ -88,6 +88,7 @@ describe("PlatformGateway", () => {
         const gc = one(crOfKind(run, component, "GatewayClass"), "GatewayClass");
         assert.equal((gc.rawInputs.metadata as Spec).name, GATEWAY.className);
         assert.equal(spec(gc).controllerName, "gateway.envoyproxy.io/gatewayclass-controller");
+        assert.ok(String(spec(gc).description).length <= 64, "GatewayClass description is limited to 64 characters");
         const gateway = one(crOfKind(run, component, "Gateway"), "Gateway");
         assert.equal(gateway.rawInputs.apiVersion, "gateway.networking.k8s.io/v1");
         assert.deepEqual({ name: (gateway.rawInputs.metadata as Spec).name, namespace: (gateway.rawInputs.metadata as Spec).namespace },
