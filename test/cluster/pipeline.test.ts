@@ -1,0 +1,451 @@
+import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as managedidentity from "@pulumi/azure-native/managedidentity";
+import { run as celRun } from "@bufbuild/cel";
+import {
+    AZURE_FEDERATION_AUDIENCE, GATEWAY, NAMESPACES, PIPELINE_SERVICE_ACCOUNT, serviceAccountSubject,
+    WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION,
+} from "../../infra/names";
+import { uuidFrom } from "../../tools/mock-outputs";
+import { SupplyChainPipeline, SupplyChainPipelineArgs } from "../../components/cluster/pipeline";
+import { BUILD_PIPELINE_ORDER, severitiesAtOrAbove, WORKLOAD_IDENTITY_TASK } from "../../components/cluster/pipeline-tasks";
+import { pullRequestFilter, pushFilter } from "../../components/cluster/pipeline-triggers";
+import { DIGEST_PINNED, imagesNeedingRefresh, STEP_IMAGES, stepImage, StepImageName } from "../../components/cluster/pipeline-images";
+import { byName, byType, descendants, freshRun, planDocument, readStackConfig, RecordedResource, StackRun, stackRun } from "../harness";
+
+const NS = "ci";
+const ROBOT_SECRET = "robot-secret-value-7f3a9c";
+const GIT_TOKEN = "ghp_testtoken000000000000000000000000";
+const WEBHOOK_SECRET = "webhook-hmac-secret-4d2e";
+const BOT = "platform-bot@example.com";
+const SOURCE = "https://github.com/example/shop.git";
+const MANIFESTS = "https://github.com/example/shop-manifests";
+const SHA = "0123456789abcdef0123456789abcdef01234567";
+
+type Any = Record<string, any>;
+
+function baseArgs(provider: k8s.Provider, clientId: pulumi.Input<string>): SupplyChainPipelineArgs {
+    return {
+        provider,
+        namespace: NS,
+        pipelineIdentityClientId: clientId,
+        acrLoginServer: "shopacr.azurecr.io",
+        harbor: { host: "harbor.dev.example.com", project: "staging", robotName: "robot$staging+pipeline", robotSecret: pulumi.secret(ROBOT_SECRET) },
+        sourceRepoUrl: SOURCE,
+        manifestsRepoUrl: MANIFESTS,
+        branch: "main",
+        manifestsPathByRegion: { secondary: "clusters/secondary", primary: "clusters/primary" },
+        botName: "platform-bot",
+        botEmail: BOT,
+        blockSeverity: "high",
+        cveAllowlist: ["CVE-2024-0001"],
+        gitPushToken: pulumi.secret(GIT_TOKEN),
+        webhookSecret: pulumi.secret(WEBHOOK_SECRET),
+        hooksHostname: "hooks.dev.example.com",
+        policyBundleYaml: "apiVersion: templates.gatekeeper.sh/v1\nkind: ConstraintTemplate\nmetadata:\n  name: k8sallowedrepos\n",
+        kubernetesVersion: "1.34",
+    };
+}
+
+function pipelineRun(overrides: Partial<SupplyChainPipelineArgs> = {}): Promise<StackRun> {
+    return freshRun({
+        stack: "dev",
+        program: () => {
+            const provider = new k8s.Provider("primary", {});
+            const identity = new managedidentity.UserAssignedIdentity("pipeline-identity", { resourceGroupName: "rg-delivery", resourceName: "id-pipeline" });
+            new managedidentity.FederatedIdentityCredential("pipeline-federation", {
+                resourceGroupName: "rg-delivery",
+                resourceName: "id-pipeline",
+                federatedIdentityCredentialResourceName: "pipeline-sa",
+                issuer: "https://westeurope.oic.prod-aks.azure.com/tenant/issuer/",
+                subject: serviceAccountSubject(NS, PIPELINE_SERVICE_ACCOUNT),
+                audiences: [AZURE_FEDERATION_AUDIENCE],
+            });
+            new SupplyChainPipeline("delivery", { ...baseArgs(provider, identity.clientId), ...overrides });
+        },
+    });
+}
+
+const cr = (r: StackRun, kind: string) => r.resources.filter(x => x.type.endsWith(`:${kind}`) && x.type.startsWith("kubernetes:"));
+const byMetaName = (r: StackRun, kind: string, name: string): Any => {
+    const found = cr(r, kind).filter(x => (x.inputs as Any).metadata?.name === name);
+    assert.equal(found.length, 1, `one ${kind} ${name}`);
+    return found[0].inputs as Any;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The invariant walker: registry credentials / pull secrets only in the pipeline namespace.
+// Walks every recorded input, including Helm release values and Tekton specs.
+// ---------------------------------------------------------------------------------------------
+
+interface Finding { where: string; namespace: string | undefined; what: string }
+
+const REGISTRY_SECRET_TYPES = ["kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg"];
+
+function credentialFindings(run: StackRun): Finding[] {
+    const findings: Finding[] = [];
+    const visit = (v: unknown, where: string, ns: string | undefined): void => {
+        if (Array.isArray(v)) { v.forEach((x, i) => visit(x, `${where}[${i}]`, ns)); return; }
+        if (!v || typeof v !== "object") return;
+        const o = v as Any;
+        const here = typeof o.metadata?.namespace === "string" ? o.metadata.namespace : ns;
+        const isSecret = o.kind === "Secret" || (o.type && REGISTRY_SECRET_TYPES.includes(o.type) && (o.stringData || o.data));
+        if (isSecret && REGISTRY_SECRET_TYPES.includes(o.type)) findings.push({ where, namespace: here, what: `Secret of type ${o.type}` });
+        for (const key of Object.keys(o.metadata?.annotations ?? {})) {
+            if (key.startsWith("tekton.dev/docker-")) findings.push({ where, namespace: here, what: `annotation ${key}` });
+        }
+        if (Array.isArray(o.imagePullSecrets) && o.imagePullSecrets.length > 0) findings.push({ where, namespace: here, what: "imagePullSecrets" });
+        for (const [k, x] of Object.entries(o)) visit(x, `${where}.${k}`, here);
+    };
+    for (const res of run.resources) {
+        const ns = res.type === "kubernetes:helm.sh/v3:Release" ? (res.rawInputs as Any).namespace : undefined;
+        if (res.type === "kubernetes:core/v1:Secret") {
+            const i = res.rawInputs as Any;
+            if (REGISTRY_SECRET_TYPES.includes(i.type)) findings.push({ where: res.urn, namespace: i.metadata?.namespace, what: `Secret of type ${i.type}` });
+        }
+        visit(res.rawInputs, res.urn, ns);
+    }
+    return findings;
+}
+
+/** Every `steps[].image` anywhere in the recorded inputs (Tasks, embedded taskSpecs, sidecars). */
+function stepImages(run: StackRun): { where: string; image: unknown }[] {
+    const out: { where: string; image: unknown }[] = [];
+    const visit = (v: unknown, where: string): void => {
+        if (Array.isArray(v)) { v.forEach((x, i) => visit(x, `${where}[${i}]`)); return; }
+        if (!v || typeof v !== "object") return;
+        const o = v as Any;
+        for (const list of ["steps", "sidecars"]) {
+            if (Array.isArray(o[list])) for (const s of o[list]) out.push({ where: `${where}.${list}.${s?.name}`, image: s?.image });
+        }
+        if (o.stepTemplate && "image" in o.stepTemplate) out.push({ where: `${where}.stepTemplate`, image: o.stepTemplate.image });
+        for (const [k, x] of Object.entries(o)) visit(x, `${where}.${k}`);
+    };
+    for (const res of run.resources) if (res.type.startsWith("kubernetes:tekton.dev/")) visit(res.rawInputs, res.urn);
+    return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sample GitHub payloads
+// ---------------------------------------------------------------------------------------------
+
+function pushPayload(o: { ref?: string; email?: string; committerEmail?: string; files?: string[]; repo?: string; deleted?: boolean } = {}): Any {
+    const files = o.files ?? ["src/app.ts"];
+    const email = o.email ?? "dev@example.com";
+    return {
+        ref: o.ref ?? "refs/heads/main",
+        before: "f".repeat(40),
+        after: o.deleted ? "0".repeat(40) : SHA,
+        deleted: o.deleted ?? false,
+        repository: { html_url: o.repo ?? "https://github.com/example/shop", clone_url: `${o.repo ?? "https://github.com/example/shop"}.git` },
+        head_commit: o.deleted ? null : {
+            id: SHA,
+            author: { name: "Dev", email },
+            committer: { name: "Dev", email: o.committerEmail ?? email },
+            added: [], modified: files, removed: [],
+        },
+        commits: o.deleted ? [] : [{ id: SHA, added: [], modified: files, removed: [] }],
+    };
+}
+
+function prPayload(o: { action?: string; base?: string; repo?: string } = {}): Any {
+    return {
+        action: o.action ?? "opened",
+        number: 7,
+        repository: { html_url: o.repo ?? "https://github.com/example/shop-manifests" },
+        pull_request: {
+            base: { ref: o.base ?? "main" },
+            head: { sha: SHA, ref: "bump/shop", repo: { clone_url: "https://github.com/example/shop-manifests.git" } },
+        },
+    };
+}
+
+/** Evaluates a filter as the CEL interceptor would: an evaluation error means "not triggered". */
+function triggers(filter: string, body: Any): boolean {
+    const result = celRun(filter, { body });
+    if (result instanceof Error) return false;
+    assert.equal(typeof result, "boolean", `filter evaluated to ${String(result)}`);
+    return result as boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe("SupplyChainPipeline", () => {
+    let r: StackRun;
+    let comp: RecordedResource;
+    before(async () => {
+        r = await pipelineRun();
+        comp = byType(r, "platform:cluster:SupplyChainPipeline")[0];
+    });
+
+    it("is a component whose Kubernetes children all use the given provider", () => {
+        assert.ok(comp);
+        const kids = descendants(r, comp.urn).filter(c => c.custom);
+        assert.ok(kids.length > 20);
+        for (const c of kids) assert.match(c.provider ?? "", /::primary$/, c.urn);
+    });
+
+    describe("the build pipeline", () => {
+        it("runs clone ▶ scan ▶ test ▶ build ▶ push to Harbor ▶ wait for Trivy ▶ promote ▶ PR, strictly in order", () => {
+            const p = byMetaName(r, "Pipeline", "supply-chain");
+            const tasks: Any[] = p.spec.tasks;
+            assert.deepEqual(tasks.map(t => t.name), [...BUILD_PIPELINE_ORDER]);
+            tasks.forEach((t, i) => {
+                if (i === 0) assert.equal(t.runAfter, undefined);
+                else assert.deepEqual(t.runAfter, [tasks[i - 1].name], `${t.name} runs after ${tasks[i - 1].name}`);
+            });
+            // Every referenced Task exists in the namespace.
+            const taskNames = new Set(cr(r, "Task").map(t => (t.inputs as Any).metadata.name));
+            for (const t of tasks) assert.ok(taskNames.has(t.taskRef.name), t.taskRef.name);
+        });
+
+        it("scans for committed credentials (gitleaks) and vulnerable dependencies (Trivy fs) at the blocking severity", () => {
+            const scan = byMetaName(r, "Task", "scan-source");
+            const [creds, deps] = scan.spec.steps;
+            assert.equal(creds.image, stepImage("gitleaks"));
+            assert.match(creds.script, /gitleaks dir .*--redact .*--exit-code 1/);
+            assert.equal(deps.image, stepImage("trivy"));
+            assert.match(deps.script, /trivy fs --scanners vuln .*--exit-code 1/);
+            assert.equal(deps.env.find((e: Any) => e.name === "SEVERITIES").value, "HIGH,CRITICAL");
+            assert.deepEqual(severitiesAtOrAbove("none"), ["UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"]);
+        });
+
+        it("builds daemonless with rootless BuildKit: never privileged, no credentials in the build or test pod", () => {
+            for (const name of ["build", "test"]) {
+                const t = byMetaName(r, "Task", name);
+                const step = t.spec.steps[0];
+                assert.equal(step.image, stepImage("buildkitRootless"));
+                assert.match(step.image, /-rootless@sha256:/);
+                assert.match(step.script, /buildctl-daemonless\.sh build/);
+                assert.equal(step.securityContext.privileged, false);
+                assert.equal(step.securityContext.runAsNonRoot, true);
+                assert.equal(step.securityContext.capabilities, undefined, "no added capabilities");
+                assert.ok(!t.spec.workspaces.some((w: Any) => /auth/.test(w.name)), `${name} must not get a credential workspace`);
+            }
+            assert.match(byMetaName(r, "Task", "build").spec.steps[0].script, /type=oci/);
+        });
+
+        it("pushes to Harbor staging, gates on Harbor's Trivy result and promotes the same digest to ACR", () => {
+            const tasks: Any[] = byMetaName(r, "Pipeline", "supply-chain").spec.tasks;
+            const t = Object.fromEntries(tasks.map(x => [x.name, x]));
+            const param = (task: string, name: string) => t[task].params.find((p: Any) => p.name === name).value;
+            assert.equal(param("push-staging", "image"), "harbor.dev.example.com/staging/shop:$(params.revision)");
+            assert.equal(param("push-staging", "digest"), "$(tasks.build.results.digest)");
+            assert.equal(param("wait-for-scan", "digest"), "$(tasks.push-staging.results.IMAGE_DIGEST)");
+            assert.equal(param("promote", "source"), "harbor.dev.example.com/staging/shop@$(tasks.push-staging.results.IMAGE_DIGEST)");
+            assert.equal(param("promote", "target"), "shopacr.azurecr.io/shop:$(params.revision)");
+            assert.equal(param("open-pr", "digest"), "$(tasks.promote.results.IMAGE_DIGEST)");
+            assert.deepEqual(param("open-pr", "paths"), ["clusters/primary", "clusters/secondary"]);
+            const wait = byMetaName(r, "Task", "wait-for-scan").spec.steps[0];
+            assert.equal(wait.env.find((e: Any) => e.name === "BLOCK").value, "HIGH,CRITICAL");
+            const promote = byMetaName(r, "Task", "promote").spec.steps;
+            assert.match(promote[0].script, /az login --service-principal .*\n.*--federated-token/);
+            assert.match(promote[0].script, /az acr login .*--expose-token/);
+            assert.match(promote[1].script, /crane copy/);
+            assert.ok(!JSON.stringify(promote).includes("password\":"), "no static ACR secret");
+        });
+    });
+
+    describe("step images", () => {
+        it("every step image of every Task is pinned by digest and comes from the one table", () => {
+            const images = stepImages(r);
+            assert.ok(images.length >= 15);
+            const known = new Set((Object.keys(STEP_IMAGES) as StepImageName[]).map(stepImage));
+            for (const { where, image } of images) {
+                assert.equal(typeof image, "string", where);
+                assert.match(image as string, DIGEST_PINNED, where);
+                assert.ok(known.has(image as string), `${where}: ${image} is not from STEP_IMAGES`);
+            }
+        });
+
+        it("the table holds only digest references; unverified digests are listed for refresh", () => {
+            for (const name of Object.keys(STEP_IMAGES) as StepImageName[]) {
+                assert.match(STEP_IMAGES[name].digest, /^sha256:[0-9a-f]{64}$/, name);
+                assert.match(stepImage(name), DIGEST_PINNED, name);
+            }
+            assert.deepEqual(imagesNeedingRefresh(), ["gator", "pluto"]);
+            assert.doesNotMatch("alpine/git:latest", DIGEST_PINNED);
+        });
+    });
+
+    describe("identity", () => {
+        it("annotates the pipeline ServiceAccount with the pipeline identity's client id; the federated subject names it", () => {
+            const sa = byMetaName(r, "ServiceAccount", PIPELINE_SERVICE_ACCOUNT);
+            const identity = byName(r, "azure-native:managedidentity:UserAssignedIdentity", "pipeline-identity");
+            assert.equal(sa.metadata.namespace, NS);
+            assert.equal(sa.metadata.annotations[WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION], uuidFrom(identity.urn, "client"));
+            assert.equal(sa.automountServiceAccountToken, false);
+            assert.equal(sa.imagePullSecrets, undefined);
+            const fic = byName(r, "azure-native:managedidentity:FederatedIdentityCredential", "pipeline-federation").inputs as Any;
+            assert.equal(fic.subject, `system:serviceaccount:${sa.metadata.namespace}:${sa.metadata.name}`);
+        });
+
+        it("runs the build as that ServiceAccount and labels the promote pod (only) for workload identity", () => {
+            const tt = byMetaName(r, "TriggerTemplate", "supply-chain");
+            const run = tt.spec.resourcetemplates[0];
+            assert.equal(run.apiVersion, "tekton.dev/v1");
+            assert.equal(run.kind, "PipelineRun");
+            assert.equal(run.spec.taskRunTemplate.serviceAccountName, PIPELINE_SERVICE_ACCOUNT);
+            const labelled = run.spec.taskRunSpecs.filter((s: Any) => s.metadata?.labels?.["azure.workload.identity/use"] === "true");
+            assert.deepEqual(labelled.map((s: Any) => s.pipelineTaskName), [WORKLOAD_IDENTITY_TASK]);
+            assert.equal(run.metadata.labels["azure.workload.identity/use"], undefined, "not on every pod: test/build run repository code");
+        });
+    });
+
+    describe("credentials", () => {
+        it("creates the Harbor robot docker config, git token and webhook secret only in the pipeline namespace", () => {
+            const secrets = byType(r, "kubernetes:core/v1:Secret").map(s => s.rawInputs as Any);
+            assert.deepEqual(secrets.map(s => s.metadata.name).sort(), ["git-token", "github-webhook", "harbor-robot"]);
+            for (const s of secrets) assert.equal(s.metadata.namespace, NS);
+            const harbor = secrets.find(s => s.metadata.name === "harbor-robot")!;
+            assert.equal(harbor.type, "kubernetes.io/dockerconfigjson");
+            const cfg = JSON.parse(harbor.stringData[".dockerconfigjson"]);
+            const auth = cfg.auths["harbor.dev.example.com"];
+            assert.equal(Buffer.from(auth.auth, "base64").toString(), `robot$staging+pipeline:${ROBOT_SECRET}`);
+        });
+
+        it("no registry-credential Secret, tekton.dev/docker-* annotation or imagePullSecrets outside the pipeline namespace", () => {
+            const bad = credentialFindings(r).filter(f => f.namespace !== NS);
+            assert.deepEqual(bad, []);
+            assert.ok(credentialFindings(r).some(f => f.what.includes("dockerconfigjson")), "the walker sees the robot secret");
+        });
+
+        it("keeps every secret out of the plan document", () => {
+            const doc = JSON.stringify(planDocument(r));
+            for (const s of [ROBOT_SECRET, GIT_TOKEN, WEBHOOK_SECRET, Buffer.from(`robot$staging+pipeline:${ROBOT_SECRET}`).toString("base64")]) {
+                assert.ok(!doc.includes(s), "a secret leaked into the plan");
+            }
+            for (const name of ["harbor-robot", "git-token", "github-webhook"]) {
+                const s = byType(r, "kubernetes:core/v1:Secret").find(x => (x.rawInputs as Any).metadata.name === name)!;
+                assert.ok(JSON.stringify(s.inputs).includes("[secret]"), name);
+            }
+        });
+
+        it("the invariant walker catches credentials outside the pipeline namespace (incl. Helm values)", async () => {
+            const leaky = await freshRun({
+                stack: "dev",
+                program: () => {
+                    const provider = new k8s.Provider("primary", {});
+                    new k8s.core.v1.Secret("pull", { metadata: { name: "pull", namespace: "apps" }, type: "kubernetes.io/dockerconfigjson", stringData: { ".dockerconfigjson": "{}" } }, { provider });
+                    new k8s.helm.v3.Release("chart", { chart: "x", namespace: "harbor", values: { core: { imagePullSecrets: [{ name: "regcred" }] } } }, { provider });
+                },
+            });
+            const found = credentialFindings(leaky).map(f => `${f.namespace}: ${f.what}`).sort();
+            assert.deepEqual([...new Set(found)], ["apps: Secret of type kubernetes.io/dockerconfigjson", "harbor: imagePullSecrets"]);
+        });
+    });
+
+    describe("network", () => {
+        it("denies all ingress and egress by default, then allows DNS, HTTPS out and webhooks from the Gateway only", () => {
+            const policies = cr(r, "NetworkPolicy").map(p => p.inputs as Any);
+            for (const p of policies) assert.equal(p.metadata.namespace, NS);
+            const deny = policies.find(p => p.metadata.name === "default-deny")!;
+            assert.deepEqual(deny.spec.podSelector, {});
+            assert.deepEqual(deny.spec.policyTypes, ["Ingress", "Egress"]);
+            assert.equal(deny.spec.ingress, undefined);
+            assert.equal(deny.spec.egress, undefined);
+            const ingress = policies.filter(p => p.spec.ingress);
+            assert.equal(ingress.length, 1);
+            assert.deepEqual(ingress[0].spec.podSelector, { matchLabels: { eventlistener: "supply-chain" } });
+            assert.deepEqual(ingress[0].spec.ingress[0].ports, [{ protocol: "TCP", port: 8080 }]);
+            const fromNs = ingress[0].spec.ingress[0].from[0].namespaceSelector.matchExpressions[0].values;
+            assert.ok(fromNs.includes(GATEWAY.namespace));
+            const https = policies.find(p => p.metadata.name === "allow-https-internet")!;
+            assert.ok(https.spec.egress[0].to[0].ipBlock.except.includes("169.254.0.0/16"), "no instance metadata endpoint");
+            const dns = policies.find(p => p.metadata.name === "allow-dns")!;
+            assert.deepEqual(dns.spec.egress[0].to[0].podSelector, { matchLabels: { "k8s-app": "kube-dns" } });
+        });
+    });
+
+    describe("triggers", () => {
+        it("EventListener: GitHub interceptor (HMAC secret, push) then the CEL filter, for the build trigger", () => {
+            const el = byMetaName(r, "EventListener", "supply-chain");
+            const [push, pr] = el.spec.triggers;
+            assert.equal(push.interceptors[0].ref.name, "github");
+            const p = Object.fromEntries(push.interceptors[0].params.map((x: Any) => [x.name, x.value]));
+            assert.deepEqual(p.secretRef, { secretName: "github-webhook", secretKey: "secretToken" });
+            assert.deepEqual(p.eventTypes, ["push"]);
+            assert.equal(push.interceptors[1].ref.name, "cel");
+            assert.equal(push.template.ref, "supply-chain");
+            assert.deepEqual(pr.interceptors[0].params.find((x: Any) => x.name === "eventTypes").value, ["pull_request"]);
+            assert.equal(pr.template.ref, "manifests-check");
+        });
+
+        it("the CEL filter (as deployed) triggers on a push to main and not on other branches or bot commits", () => {
+            const el = byMetaName(r, "EventListener", "supply-chain");
+            const filter: string = el.spec.triggers[0].interceptors[1].params[0].value;
+            assert.doesNotMatch(filter, /header\.match|\.split\(|compareSecret|parseJSON|parseURL|truncate/, "no Tekton-only CEL helpers");
+            assert.equal(triggers(filter, pushPayload()), true, "push to main");
+            assert.equal(triggers(filter, pushPayload({ ref: "refs/heads/feature/x" })), false, "other branch");
+            assert.equal(triggers(filter, pushPayload({ ref: "refs/tags/v1.0.0" })), false, "tag");
+            assert.equal(triggers(filter, pushPayload({ email: BOT })), false, "authored by the bot");
+            assert.equal(triggers(filter, pushPayload({ committerEmail: BOT })), false, "committed by the bot");
+            assert.equal(triggers(filter, pushPayload({ deleted: true })), false, "branch deletion");
+            assert.equal(triggers(filter, pushPayload({ repo: "https://github.com/evil/shop" })), false, "another repository");
+        });
+
+        it("when source and manifests share a repo, a push touching only manifests does not build", () => {
+            const filter = pushFilter({ branch: "main", repoUrl: SOURCE, botEmail: BOT, manifestsOnlyPaths: ["clusters/primary", "./clusters/secondary/"] });
+            assert.equal(triggers(filter, pushPayload({ files: ["clusters/primary/app.yaml", "clusters/secondary/app.yaml"] })), false);
+            assert.equal(triggers(filter, pushPayload({ files: ["clusters/primary/app.yaml", "src/main.go"] })), true);
+            // A merged bump PR (merge commit by a human) is manifest-only too.
+            assert.equal(triggers(filter, pushPayload({ email: "maintainer@example.com", files: ["clusters/primary/app.yaml"] })), false);
+        });
+
+        it("the PR filter runs the check for PRs to the manifests repo's branch only", () => {
+            const el = byMetaName(r, "EventListener", "supply-chain");
+            const filter: string = el.spec.triggers[1].interceptors[1].params[0].value;
+            assert.equal(filter, pullRequestFilter({ branch: "main", repoUrl: MANIFESTS }));
+            assert.equal(triggers(filter, prPayload()), true);
+            assert.equal(triggers(filter, prPayload({ action: "synchronize" })), true);
+            assert.equal(triggers(filter, prPayload({ action: "closed" })), false);
+            assert.equal(triggers(filter, prPayload({ base: "develop" })), false);
+            assert.equal(triggers(filter, prPayload({ repo: "https://github.com/example/shop" })), false);
+        });
+
+        it("exposes /hooks on the shared Gateway to el-supply-chain:8080", () => {
+            const route = byMetaName(r, "HTTPRoute", "hooks");
+            assert.equal(route.metadata.namespace, NS);
+            assert.deepEqual(route.spec.parentRefs.map((p: Any) => [p.name, p.namespace]), [[GATEWAY.name, GATEWAY.namespace]]);
+            assert.deepEqual(route.spec.hostnames, ["hooks.dev.example.com"]);
+            assert.deepEqual(route.spec.rules[0].matches, [{ path: { type: "PathPrefix", value: "/hooks" } }]);
+            assert.deepEqual(route.spec.rules[0].backendRefs, [{ kind: "Service", name: "el-supply-chain", port: 8080 }]);
+        });
+    });
+
+    describe("manifests check (two-stage policy)", () => {
+        it("evaluates the stack's policy bundle with gator, schemas with kubeconform, deprecated APIs with pluto, and reports a status", () => {
+            const cm = byMetaName(r, "ConfigMap", "policy-bundle");
+            assert.equal(cm.metadata.namespace, NS);
+            assert.match(cm.data["policy.yaml"], /ConstraintTemplate/);
+            const p = byMetaName(r, "Pipeline", "manifests-check");
+            assert.deepEqual(p.spec.tasks.map((t: Any) => t.name), ["pending", "clone", "policy", "schemas", "deprecated-apis"]);
+            assert.equal(p.spec.finally[0].params.find((x: Any) => x.name === "state").value, "$(tasks.status)");
+            const gator = byMetaName(r, "Task", "policy-check").spec.steps[0];
+            assert.equal(gator.image, stepImage("gator"));
+            assert.equal(gator.args[0], "test");
+            const policyTask = p.spec.tasks.find((t: Any) => t.name === "policy");
+            assert.deepEqual(policyTask.params[0].value, ["--filename=clusters/primary", "--filename=clusters/secondary"]);
+            assert.ok(byMetaName(r, "Task", "schema-check").spec.steps[0].args.includes("1.34.0"));
+            assert.ok(byMetaName(r, "Task", "deprecation-check").spec.steps[0].args.includes("k8s=v1.34.0"));
+            const tt = byMetaName(r, "TriggerTemplate", "manifests-check").spec.resourcetemplates[0];
+            assert.deepEqual(tt.spec.workspaces.find((w: Any) => w.name === "policy"), { name: "policy", configMap: { name: "policy-bundle" } });
+            assert.equal(tt.spec.taskRunSpecs, undefined, "the check never gets an Azure token");
+        });
+    });
+});
+
+describe("credential invariant across each stack's plan", () => {
+    for (const stack of ["dev", "prod"] as const) {
+        it(`${stack}: registry credentials and pull secrets only in the pipeline namespace; every Tekton step image digest-pinned`, async () => {
+            const delivery = JSON.parse(readStackConfig(stack).config["platform:delivery"]);
+            const run = await stackRun(stack);
+            const bad = credentialFindings(run).filter(f => f.namespace !== delivery.pipelineNamespace);
+            assert.deepEqual(bad, []);
+            for (const { where, image } of stepImages(run)) assert.match(String(image), DIGEST_PINNED, where);
+            const tektonNs = run.resources.filter(x => (x.inputs as Any).metadata?.namespace === NAMESPACES.tektonPipelines && x.type === "kubernetes:core/v1:Secret");
+            assert.deepEqual(tektonNs, []);
+        });
+    }
+});
