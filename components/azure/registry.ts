@@ -34,7 +34,7 @@ export class Registry extends pulumi.ComponentResource {
     constructor(name: string, args: RegistryArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:azure:Registry", name, {}, opts);
         const premium = args.sku === "Premium";
-        const zoneRedundancy = premium ? (args.zoneRedundant ? "Enabled" : "Disabled") : undefined;
+        const zoneRedundancy = premium && args.zoneRedundant ? "Enabled" : "Disabled";
         const networkRuleSet = premium && args.allowedIpRanges !== undefined
             ? pulumi.all(args.clusterEgressIps ?? []).apply(egress => ({
                 defaultAction: "Deny",
@@ -55,7 +55,8 @@ export class Registry extends pulumi.ComponentResource {
                 ? { retentionPolicy: { status: "enabled", days: args.untaggedRetentionDays } }
                 : undefined,
             networkRuleSet,
-            networkRuleBypassOptions: premium ? "AzureServices" : undefined,
+            // Trusted Azure services (e.g. Defender image scanning) pass the network rules.
+            networkRuleBypassOptions: "AzureServices",
             publicNetworkAccess: "Enabled",
             tags: args.tags,
         }, { parent: this, protect: args.protect });

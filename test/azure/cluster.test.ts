@@ -1,0 +1,187 @@
+import { strict as assert } from "assert";
+import * as YAML from "yaml";
+import { byName, byType, descendants, RecordedResource, stackRun, StackRun } from "../harness";
+import { BUILT_IN_ROLES } from "../../components/azure/roles";
+import { uuidFrom, MOCK_DEPLOYER_OBJECT_ID, MOCK_SUBSCRIPTION_ID, AKS_AAD_SERVER_ID } from "../../tools/mock-outputs";
+import { CLUSTER_KEYS } from "../../infra/config";
+
+const AKS = "azure-native:containerservice:ManagedCluster";
+const MAINT = "azure-native:containerservice:MaintenanceConfiguration";
+const RA = "azure-native:authorization:RoleAssignment";
+const PIP = "azure-native:network:PublicIPAddress";
+const VNET = "azure-native:network:VirtualNetwork";
+const PROVIDER = "pulumi:providers:kubernetes";
+
+const cluster = (run: StackRun, key: string) => byName(run, AKS, `${key}-aks`);
+const mockClusterId = (rg: string, name: string) =>
+    `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${rg}/providers/Microsoft.ContainerService/managedClusters/${name}`;
+const roleOf = (r: RecordedResource) => String(r.inputs.roleDefinitionId).split("/").pop();
+
+for (const stack of ["dev", "prod"] as const) {
+    describe(`AKS clusters (${stack})`, () => {
+        let run: StackRun;
+        before(async () => { run = await stackRun(stack); });
+
+        it("creates exactly two clusters, in the two configured regions, with distinct names", () => {
+            const clusters = byType(run, AKS);
+            assert.equal(clusters.length, 2);
+            assert.deepEqual(clusters.map(c => c.inputs.location), ["westeurope", "northeurope"]);
+            assert.equal(new Set(clusters.map(c => c.inputs.resourceName)).size, 2);
+            assert.equal(new Set(clusters.map(c => c.inputs.resourceGroupName)).size, 2);
+            assert.equal(new Set(clusters.map(c => c.inputs.nodeResourceGroup)).size, 2);
+        });
+
+        it("gives every Azure child of the two regions its own logical and physical name", () => {
+            const names = (key: string) => descendants(run, byName(run, "platform:azure:Cluster", key).urn);
+            const primary = names("primary");
+            const secondary = names("secondary");
+            assert.ok(primary.length >= 10);
+            assert.equal(primary.length, secondary.length);
+            const overlap = primary.map(r => r.name).filter(n => secondary.some(s => s.name === n));
+            assert.deepEqual(overlap, []);
+            const physical = (rs: RecordedResource[]) => rs
+                .map(r => r.inputs.resourceName ?? r.inputs.virtualNetworkName ?? r.inputs.publicIpAddressName)
+                .filter((n): n is string => typeof n === "string");
+            assert.deepEqual(physical(primary).filter(n => physical(secondary).includes(n)), []);
+        });
+
+        for (const key of CLUSTER_KEYS) {
+            it(`${key}: CNI Overlay with Cilium policy + data plane and the configured CIDRs`, () => {
+                const np = cluster(run, key).inputs.networkProfile as Record<string, unknown>;
+                assert.equal(np.networkPlugin, "azure");
+                assert.equal(np.networkPluginMode, "overlay");
+                assert.equal(np.networkPolicy, "cilium");
+                assert.equal(np.networkDataplane, "cilium");
+                assert.equal(np.podCidr, "192.168.0.0/16");
+                assert.equal(np.serviceCidr, "172.16.0.0/16");
+                assert.equal(np.dnsServiceIP, "172.16.0.10");
+                assert.equal(np.loadBalancerSku, "standard");
+            });
+
+            it(`${key}: Entra ID with Azure RBAC, local accounts disabled, OIDC issuer and workload identity`, () => {
+                const i = cluster(run, key).inputs as Record<string, any>;
+                assert.equal(i.aadProfile.managed, true);
+                assert.equal(i.aadProfile.enableAzureRBAC, true);
+                assert.deepEqual(i.aadProfile.adminGroupObjectIDs, [stack === "dev" ? "6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7" : "7a2b3c4d-5e6f-4a70-8b81-a2c3d4e5f607"]);
+                assert.equal(i.disableLocalAccounts, true);
+                assert.equal(i.enableRBAC, true);
+                assert.equal(i.oidcIssuerProfile.enabled, true);
+                assert.equal(i.securityProfile.workloadIdentity.enabled, true);
+                assert.deepEqual(i.identity, { type: "SystemAssigned" });
+            });
+
+            it(`${key}: minor version pinned, patch + NodeImage channels, authorized IP ranges`, () => {
+                const i = cluster(run, key).inputs as Record<string, any>;
+                assert.equal(i.kubernetesVersion, "1.34");
+                assert.deepEqual(i.autoUpgradeProfile, { upgradeChannel: "patch", nodeOSUpgradeChannel: "NodeImage" });
+                assert.deepEqual(i.apiServerAccessProfile.authorizedIPRanges,
+                    stack === "dev" ? ["203.0.113.0/24"] : ["203.0.113.0/24", "198.51.100.16/28"]);
+            });
+
+            it(`${key}: tainted System pool and autoscaling User pool, in the configured zones and the node subnet`, () => {
+                const c = cluster(run, key);
+                const pools = c.inputs.agentPoolProfiles as Record<string, any>[];
+                const system = pools.find(p => p.mode === "System")!;
+                const user = pools.find(p => p.mode === "User")!;
+                assert.deepEqual(system.nodeTaints, ["CriticalAddonsOnly=true:NoSchedule"]);
+                assert.equal(user.nodeTaints, undefined);
+                for (const p of [system, user]) {
+                    assert.equal(p.enableAutoScaling, true);
+                    assert.ok(p.minCount <= p.maxCount);
+                    assert.deepEqual(p.availabilityZones, stack === "prod" ? ["1", "2", "3"] : undefined);
+                    assert.equal(p.orchestratorVersion, "1.34");
+                    const vnet = byName(run, VNET, `${key}-vnet`);
+                    assert.match(p.vnetSubnetID, new RegExp(`/virtualNetworks/${vnet.inputs.virtualNetworkName}/subnets/snet-nodes$`));
+                }
+                assert.deepEqual([user.minCount, user.maxCount], stack === "prod" ? [3, 12] : [1, 3]);
+                assert.ok(c.ignoreChanges.includes("agentPoolProfiles[0].count"), "the autoscaler owns the node count");
+                assert.ok(c.dependencies.includes(byName(run, VNET, `${key}-vnet`).urn));
+            });
+
+            it(`${key}: Container Insights and (prod only) Defender report to the stack's workspace`, () => {
+                const i = cluster(run, key).inputs as Record<string, any>;
+                const workspace = byType(run, "azure-native:operationalinsights:Workspace")[0];
+                const workspaceId = `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${workspace.inputs.resourceGroupName}/providers/Microsoft.OperationalInsights/workspaces/${workspace.inputs.workspaceName}`;
+                assert.equal(i.addonProfiles.omsagent.enabled, true);
+                assert.equal(i.addonProfiles.omsagent.config.logAnalyticsWorkspaceResourceID, workspaceId);
+                if (stack === "prod") {
+                    assert.deepEqual(i.securityProfile.defender, { logAnalyticsWorkspaceResourceId: workspaceId, securityMonitoring: { enabled: true } });
+                } else {
+                    assert.equal(i.securityProfile.defender, undefined);
+                }
+                assert.equal(workspace.inputs.retentionInDays, stack === "prod" ? 90 : 30);
+            });
+
+            it(`${key}: both named maintenance windows, weekly, from config`, () => {
+                const c = cluster(run, key);
+                const configs = byType(run, MAINT).filter(m => m.inputs.resourceName === c.inputs.resourceName);
+                const byConfig = Object.fromEntries(configs.map(m => [m.inputs.configName, m.inputs.maintenanceWindow as Record<string, any>]));
+                assert.deepEqual(Object.keys(byConfig).sort(), ["aksManagedAutoUpgradeSchedule", "aksManagedNodeOSUpgradeSchedule"]);
+                const expected = stack === "dev"
+                    ? { upgrade: ["Tuesday", "09:00"], nodeOs: ["Wednesday", "09:00"] }
+                    : { upgrade: ["Sunday", "02:00"], nodeOs: ["Saturday", "02:00"] };
+                for (const [name, [day, start]] of [["aksManagedAutoUpgradeSchedule", expected.upgrade], ["aksManagedNodeOSUpgradeSchedule", expected.nodeOs]] as const) {
+                    assert.deepEqual(byConfig[name], { schedule: { weekly: { dayOfWeek: day, intervalWeeks: 1 } }, startTime: start, utcOffset: "+00:00", durationHours: 4 });
+                }
+                for (const m of configs) assert.ok(m.dependencies.includes(c.urn));
+            });
+
+            it(`${key}: static, Standard, DNS-labelled gateway IP (zone-redundant in prod) where the control plane is Network Contributor`, () => {
+                const c = cluster(run, key);
+                const ip = byName(run, PIP, `${key}-gateway-ip`);
+                assert.equal(ip.inputs.publicIPAllocationMethod, "Static");
+                assert.deepEqual(ip.inputs.sku, { name: "Standard", tier: "Regional" });
+                assert.deepEqual(ip.inputs.zones, stack === "prod" ? ["1", "2", "3"] : undefined);
+                assert.equal(ip.inputs.location, c.inputs.location);
+                assert.match(String((ip.inputs.dnsSettings as any).domainNameLabel), new RegExp(`^sc${stack}-${key}-[0-9a-f]{6}$`));
+                const nc = byType(run, RA).filter(r => roleOf(r) === BUILT_IN_ROLES.NetworkContributor && r.urn.includes(`::${key}-`));
+                assert.equal(nc.length, 1);
+                assert.equal(nc[0].inputs.scope, `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${ip.inputs.resourceGroupName}`);
+                assert.equal(nc[0].inputs.principalId, uuidFrom(c.urn, "controlplane"));
+                assert.equal(nc[0].inputs.principalType, "ServicePrincipal");
+            });
+
+            it(`${key}: egress leaves from a static IP of its own`, () => {
+                const c = cluster(run, key);
+                const egress = byName(run, PIP, `${key}-egress-ip`);
+                const lb = (c.inputs.networkProfile as any).loadBalancerProfile;
+                assert.deepEqual(lb.outboundIPs.publicIPs, [{ id: `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${egress.inputs.resourceGroupName}/providers/Microsoft.Network/publicIPAddresses/${egress.inputs.publicIpAddressName}` }]);
+            });
+
+            it(`${key}: the deployer is RBAC Cluster Admin; admins/operators/developers groups get Cluster Admin/Writer/Reader`, () => {
+                const c = cluster(run, key);
+                const id = mockClusterId(String(c.inputs.resourceGroupName), String(c.inputs.resourceName));
+                const onCluster = byType(run, RA).filter(r => r.inputs.scope === id);
+                const grants = onCluster.map(r => `${roleOf(r)} ${r.inputs.principalId} ${r.inputs.principalType}`).sort();
+                const cfg = stack === "dev"
+                    ? { admin: "6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7", dev: "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", ops: "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e" }
+                    : { admin: "7a2b3c4d-5e6f-4a70-8b81-a2c3d4e5f607", dev: "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f", ops: "3d4e5f6a-7b8c-4d9e-8f0a-2b3c4d5e6f70" };
+                assert.deepEqual(grants, [
+                    `${BUILT_IN_ROLES.AksRbacClusterAdmin} ${MOCK_DEPLOYER_OBJECT_ID} User`,
+                    `${BUILT_IN_ROLES.AksRbacClusterAdmin} ${cfg.admin} Group`,
+                    `${BUILT_IN_ROLES.AksRbacWriter} ${cfg.ops} Group`,
+                    `${BUILT_IN_ROLES.AksRbacReader} ${cfg.dev} Group`,
+                    `${BUILT_IN_ROLES.AksClusterUser} ${cfg.admin} Group`,
+                    `${BUILT_IN_ROLES.AksClusterUser} ${cfg.ops} Group`,
+                    `${BUILT_IN_ROLES.AksClusterUser} ${cfg.dev} Group`,
+                ].sort());
+            });
+
+            it(`${key}: the Kubernetes provider uses the rewritten user kubeconfig (secret), clusterIdentifier, SSA, after the deployer's grant`, () => {
+                const c = cluster(run, key);
+                const provider = byName(run, PROVIDER, `${key}-k8s`);
+                assert.equal(provider.inputs.kubeconfig, "[secret]");
+                const kubeconfig = YAML.parse(String(provider.rawInputs.kubeconfig));
+                assert.match(kubeconfig.users[0].name, /^clusterUser_/, "user credentials, never clusterAdmin");
+                assert.deepEqual(kubeconfig.users[0].user.exec.args, ["get-token", "--login", "azurecli", "--server-id", AKS_AAD_SERVER_ID]);
+                assert.match(kubeconfig.clusters[0].cluster.server, new RegExp(`^https://${c.inputs.resourceName}-`));
+                assert.equal(provider.inputs.clusterIdentifier, mockClusterId(String(c.inputs.resourceGroupName), String(c.inputs.resourceName)));
+                assert.equal(provider.inputs.enableServerSideApply, "true");
+                assert.notEqual(provider.inputs.deleteUnreachable, "true");
+                const deployerGrant = byType(run, RA).find(r => r.inputs.principalId === MOCK_DEPLOYER_OBJECT_ID && r.inputs.scope === provider.inputs.clusterIdentifier)!;
+                assert.ok(provider.dependencies.includes(deployerGrant.urn), "the provider waits for the deployer's RBAC grant");
+                assert.ok(provider.dependencies.includes(c.urn));
+            });
+        }
+    });
+}
