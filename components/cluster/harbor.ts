@@ -1,0 +1,287 @@
+// Harbor, the quarantine registry (primary cluster only): the pipeline pushes to its `staging`
+// project, Trivy scans on push, pulls of vulnerable artifacts are blocked, and only clean
+// digests are promoted to ACR.
+//
+// Served through the shared Gateway (TLS ends there, cert-manager's certificate), with no
+// request timeout: Envoy's default 15 s route timeout cuts multi-gigabyte layer pushes.
+// Generated secrets (admin password, encryption key, internal registry password) and the storage
+// key live in Secrets in Harbor's namespace and reach the chart through its `existingSecret*`
+// options, so the Helm values stay free of secrets (and readable in the plan).
+//
+// The robot account for the pipeline is created here, but its secret is NOT stored in the cluster
+// by this component: it is an output for the Tekton component, which owns the pipeline namespace,
+// the only place registry credentials may exist.
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as random from "@pulumi/random";
+import { GATEWAY, NAMESPACES } from "../../infra/names";
+import { chartRelease } from "./chart";
+import {
+    Access, blockSettings, harborCron, HarborGcSchedule, HarborProject, HarborRetentionPolicy,
+    HarborRobotAccount, robotFullName, Severity,
+} from "./harbor-api";
+
+/** Harbor's admin user (basic auth for the API providers). */
+export const HARBOR_ADMIN_USER = "admin";
+/** The quarantine project the pipeline pushes to. */
+export const HARBOR_STAGING_PROJECT = "staging";
+/** Name of Harbor's ClusterIP Service (`expose.clusterIP.name`) and its HTTP port. */
+export const HARBOR_SERVICE = { name: "harbor", port: 80 } as const;
+
+/** What the pipeline's robot may do in the staging project: push, pull, and read scan results. */
+export const PIPELINE_ROBOT_ACCESS: readonly Access[] = [
+    { resource: "repository", action: "push" },
+    { resource: "repository", action: "pull" },
+    // Reading an artifact (with its scan overview) is how the pipeline waits for Trivy.
+    { resource: "artifact", action: "read" },
+];
+
+export interface HarborArgs {
+    provider: k8s.Provider;
+    /** Public hostname (config `dns.harborHostname`); externalURL is https://<hostname>. */
+    hostname: string;
+    /** Image storage from the Azure layer (HarborStorage outputs). */
+    storage: {
+        accountName: pulumi.Input<string>;
+        containerName: pulumi.Input<string>;
+        /** Account key: a Pulumi secret. Stored only in Harbor's namespace. */
+        accountKey: pulumi.Output<string>;
+    };
+    /** The `staging` project's policy (config `delivery.*`). */
+    staging: {
+        /** Pulls blocked at or above this severity; `none` blocks nothing. */
+        blockSeverity: Severity;
+        /** Reviewed CVE ids that do not block a pull. */
+        cveAllowlist: readonly string[];
+        /** Artifacts kept per repository. */
+        retainTags: number;
+        /** Five-field cron of garbage collection (tag retention runs on the same schedule). */
+        gcSchedule: string;
+    };
+    /** Short name of the pipeline's robot account (default `pipeline`). */
+    robotName?: string;
+    /** Bump to rotate the robot secret. */
+    robotSecretVersion?: number;
+    /** Gateway listener (sectionName) to attach to, e.g. the HTTPS listener; default: every listener that admits the route. */
+    gatewayListener?: string;
+    /** API base URL for the providers; default https://<hostname> (through the Gateway). */
+    apiUrl?: string;
+    /** Things Harbor needs first (Gateway, cert-manager issuers, ExternalDNS). */
+    dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+export class Harbor extends pulumi.ComponentResource {
+    readonly namespace: k8s.core.v1.Namespace;
+    readonly release: k8s.helm.v3.Release;
+    readonly route: k8s.apiextensions.CustomResource;
+    /** https://<hostname> */
+    readonly url: string;
+    /** Registry host for image references and `docker login` (the Harbor hostname). */
+    readonly registryHost: pulumi.Output<string>;
+    /** Name of the quarantine project. */
+    readonly stagingProject: pulumi.Output<string>;
+    /** The pipeline's robot account, limited to the staging project; the secret is a Pulumi secret. */
+    readonly robot: { name: pulumi.Output<string>; secret: pulumi.Output<string> };
+    /** Harbor admin password (secret), for break-glass access. */
+    readonly adminPassword: pulumi.Output<string>;
+
+    constructor(name: string, args: HarborArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:cluster:Harbor", name, {}, opts);
+        const k8sOpts = { parent: this, provider: args.provider };
+        const ns = NAMESPACES.harbor;
+        this.url = `https://${args.hostname}`;
+
+        this.namespace = new k8s.core.v1.Namespace(`${name}-ns`, {
+            metadata: { name: ns, labels: { "app.kubernetes.io/part-of": "platform" } },
+        }, { ...k8sOpts, dependsOn: args.dependsOn });
+
+        // Harbor requires upper, lower and digits; no specials, so basic auth and env stay simple.
+        const adminPassword = new random.RandomPassword(`${name}-admin-password`, {
+            length: 32, special: false, minUpper: 2, minLower: 2, minNumeric: 2,
+        }, { parent: this });
+        // The key Harbor encrypts stored credentials with: exactly 16 characters, and stable
+        // (the chart's default is a public constant).
+        const secretKey = new random.RandomPassword(`${name}-secret-key`, {
+            length: 16, special: false,
+        }, { parent: this });
+        // core/jobservice -> registry basic auth; replaces the chart's well-known default password.
+        const registryPassword = new random.RandomPassword(`${name}-registry-password`, {
+            length: 32, special: false,
+        }, { parent: this });
+        this.adminPassword = pulumi.secret(adminPassword.result);
+
+        const secret = (id: string, secretName: string, data: Record<string, pulumi.Input<string>>) =>
+            new k8s.core.v1.Secret(`${name}-${id}`, {
+                metadata: { name: secretName, namespace: this.namespace.metadata.name },
+                type: "Opaque",
+                stringData: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, pulumi.secret(v)])),
+            }, k8sOpts);
+
+        const adminSecret = secret("admin", "harbor-admin", { HARBOR_ADMIN_PASSWORD: adminPassword.result });
+        const keySecret = secret("secret-key", "harbor-secret-key", { secretKey: secretKey.result });
+        const registryAuth = secret("registry-auth", "harbor-registry-internal-auth", {
+            REGISTRY_PASSWD: registryPassword.result,
+            REGISTRY_HTPASSWD: pulumi.interpolate`harbor_registry_user:${registryPassword.bcryptHash}`,
+        });
+        // The storage account key: in Harbor's namespace only, read by the registry's azure driver.
+        const storageSecret = secret("azure-storage", "harbor-azure-storage", {
+            AZURE_STORAGE_ACCESS_KEY: args.storage.accountKey,
+        });
+
+        this.release = chartRelease(`${name}-release`, {
+            chart: "harbor",
+            releaseName: "harbor",
+            namespace: this.namespace.metadata.name,
+            values: harborValues(args, {
+                adminSecret: "harbor-admin",
+                secretKeySecret: "harbor-secret-key",
+                registryAuthSecret: "harbor-registry-internal-auth",
+                storageSecret: "harbor-azure-storage",
+            }),
+            timeoutSeconds: 900,
+        }, { ...k8sOpts, dependsOn: [adminSecret, keySecret, registryAuth, storageSecret] });
+
+        this.route = new k8s.apiextensions.CustomResource(`${name}-route`, {
+            apiVersion: "gateway.networking.k8s.io/v1",
+            kind: "HTTPRoute",
+            metadata: { name: "harbor", namespace: this.namespace.metadata.name },
+            spec: harborRouteSpec(args.hostname, args.gatewayListener),
+        }, { ...k8sOpts, dependsOn: [this.release] });
+
+        // --- Harbor's own configuration, through its API -------------------------------------
+        const connection = {
+            apiUrl: args.apiUrl ?? this.url,
+            username: HARBOR_ADMIN_USER,
+            password: this.adminPassword,
+        };
+        const apiOpts: pulumi.CustomResourceOptions = { parent: this, dependsOn: [this.release, this.route] };
+        const block = blockSettings(args.staging.blockSeverity);
+        const project = new HarborProject(`${name}-staging`, {
+            ...connection,
+            name: HARBOR_STAGING_PROJECT,
+            public: false,
+            autoScan: true,
+            preventVul: block.preventVul,
+            severity: block.severity,
+            // The project's own, reviewed list (from config), not the system one.
+            reuseSysCveAllowlist: false,
+            cveAllowlist: [...args.staging.cveAllowlist],
+        }, apiOpts);
+
+        const cron = harborCron(args.staging.gcSchedule);
+        new HarborRetentionPolicy(`${name}-staging-retention`, {
+            ...connection,
+            projectId: project.projectId,
+            retainTags: args.staging.retainTags,
+            // Same schedule as GC: what retention untags, the next GC run reclaims.
+            cron,
+        }, { ...apiOpts, dependsOn: [this.release, this.route, project] });
+
+        new HarborGcSchedule(`${name}-gc`, {
+            ...connection,
+            cron,
+            deleteUntagged: true,
+            workers: 1,
+        }, apiOpts);
+
+        const robotName = args.robotName ?? "pipeline";
+        const robot = new HarborRobotAccount(`${name}-robot-${robotName}`, {
+            ...connection,
+            name: robotName,
+            project: HARBOR_STAGING_PROJECT,
+            fullName: robotFullName(HARBOR_STAGING_PROJECT, robotName),
+            description: "Tekton pipeline: push to and read from the staging project only",
+            access: PIPELINE_ROBOT_ACCESS.map(a => ({ ...a })),
+            duration: -1,
+            secretVersion: args.robotSecretVersion ?? 1,
+        }, { ...apiOpts, dependsOn: [this.release, this.route, project] });
+
+        this.registryHost = pulumi.output(args.hostname);
+        this.stagingProject = project.name;
+        this.robot = {
+            name: robot.fullName,
+            // Explicitly secret: under mocks the SDK does not apply additionalSecretOutputs.
+            secret: pulumi.secret(robot.secret),
+        };
+
+        this.registerOutputs({
+            url: this.url,
+            registryHost: this.registryHost,
+            stagingProject: this.stagingProject,
+            robotName: this.robot.name,
+            robotSecret: this.robot.secret,
+            adminPassword: this.adminPassword,
+        });
+    }
+}
+
+/** Names of the Secrets the chart reads through its existingSecret options. */
+export interface HarborSecretNames {
+    adminSecret: string;
+    secretKeySecret: string;
+    registryAuthSecret: string;
+    storageSecret: string;
+}
+
+/** Chart values (keys checked against harbor chart 1.19.1 values.yaml). No secrets in here. */
+export function harborValues(args: Pick<HarborArgs, "hostname" | "storage">, secrets: HarborSecretNames): pulumi.Output<Record<string, unknown>> {
+    return pulumi.output({
+        accountName: args.storage.accountName,
+        containerName: args.storage.containerName,
+    }).apply((s): Record<string, unknown> => ({
+        expose: {
+            // Served through the shared Gateway: a ClusterIP Service, no Ingress, no TLS of its own.
+            type: "clusterIP",
+            tls: { enabled: false },
+            clusterIP: { name: HARBOR_SERVICE.name, ports: { httpPort: HARBOR_SERVICE.port } },
+        },
+        externalURL: `https://${args.hostname}`,
+        existingSecretAdminPassword: secrets.adminSecret,
+        existingSecretAdminPasswordKey: "HARBOR_ADMIN_PASSWORD",
+        existingSecretSecretKey: secrets.secretKeySecret,
+        persistence: {
+            enabled: true,
+            // Keep the database/redis/trivy volumes if the release is ever uninstalled.
+            resourcePolicy: "keep",
+            imageChartStorage: {
+                // Everything goes through Harbor (and the Gateway): clients never need to reach
+                // the storage account directly.
+                disableredirect: true,
+                type: "azure",
+                azure: {
+                    accountname: s.accountName,
+                    container: s.containerName,
+                    existingSecret: secrets.storageSecret,
+                },
+            },
+        },
+        registry: {
+            credentials: { existingSecret: secrets.registryAuthSecret },
+        },
+        // The jobservice log volume is ReadWriteOnce (Azure Disk): a rolling update would hang.
+        updateStrategy: { type: "Recreate" },
+        trivy: { enabled: true },
+        metrics: { enabled: false },
+    }));
+}
+
+/** The HTTPRoute on the shared Gateway. `timeouts.request: "0s"` disables the request timeout. */
+export function harborRouteSpec(hostname: string, listener?: string): Record<string, unknown> {
+    return {
+        parentRefs: [{
+            group: "gateway.networking.k8s.io",
+            kind: "Gateway",
+            name: GATEWAY.name,
+            namespace: GATEWAY.namespace,
+            ...(listener ? { sectionName: listener } : {}),
+        }],
+        hostnames: [hostname],
+        rules: [{
+            matches: [{ path: { type: "PathPrefix", value: "/" } }],
+            backendRefs: [{ group: "", kind: "Service", name: HARBOR_SERVICE.name, port: HARBOR_SERVICE.port }],
+            // Multi-gigabyte layer pushes outlast any fixed deadline (Envoy's default is 15 s).
+            // Gateway API: a zero duration disables the timeout; backendRequest stays unset.
+            timeouts: { request: "0s" },
+        }],
+    };
+}
