@@ -770,14 +770,15 @@ export function checkPipeline(o: CheckPipelineOptions): Obj {
             workspaces: [
                 { name: "source" },
                 { name: "policy", description: "ConfigMap with key policy.yaml: the stack's ConstraintTemplates and Constraints" },
-                { name: "git-auth", description: "git token (key `token`), used only to report the status" },
+                { name: "git-auth", description: "git token (key `token`): clone a private manifests repo, report the status" },
             ],
             tasks: [
                 { name: "pending", taskRef: ref(TASKS.reportStatus), params: status("pending"), workspaces: [{ name: "git-auth", workspace: "git-auth" }] },
                 {
                     name: "clone", taskRef: ref(TASKS.clone),
                     params: [{ name: "url", value: "$(params.clone-url)" }, { name: "revision", value: "$(params.sha)" }],
-                    workspaces: [{ name: "output", workspace: "source" }],
+                    // The manifests repo is usually private; the clone step only runs git.
+                    workspaces: [{ name: "output", workspace: "source" }, { name: "git-auth", workspace: "git-auth" }],
                 },
                 {
                     name: "policy", taskRef: ref(TASKS.policyCheck), runAfter: ["clone"],
