@@ -215,6 +215,9 @@ class RecordingMonitor extends MockMonitorBase {
             const serializedInputs = (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
             const rawInputs = plain(serializedInputs, true) as Record<string, unknown>;
             const urn = this.newUrn(req.getParent(), type, name);
+            // The real engine refuses a second resource with the same URN; so does this one
+            // (e.g. two clusters' components giving their children the same fixed names).
+            if (this.resources.has(urn)) throw new Error(`Duplicate resource URN '${urn}'; try giving it a unique name`);
             const propertyDeps = [...req.getPropertydependenciesMap().entries()]
                 .flatMap(([, deps]) => (deps as resproto.RegisterResourceRequest.PropertyDependencies).getUrnsList());
             const dependencies = [...new Set([...req.getDependenciesList(), ...propertyDeps])].sort();

@@ -96,3 +96,18 @@ describe("offline engine", () => {
         assert.match(String(err), /no mock for function azure-native:nothing:getNothing/);
     });
 });
+
+describe("offline engine: URN uniqueness", () => {
+    it("rejects two resources with the same URN, as the real engine does", async () => {
+        const err = await freshRun({
+            stack: "dev", program: () => {
+                const a = new pulumi.ComponentResource("platform:test:Cluster", "primary", {}, {});
+                const b = new pulumi.ComponentResource("platform:test:Cluster", "secondary", {}, {});
+                new k8s.core.v1.Namespace("gateway", {}, { parent: a });
+                new k8s.core.v1.Namespace("gateway", {}, { parent: b });
+                return {};
+            },
+        }).then(() => undefined, e => e as Error);
+        assert.match(String(err), /Duplicate resource URN/);
+    });
+});
