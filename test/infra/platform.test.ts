@@ -1,0 +1,98 @@
+import { strict as assert } from "assert";
+import { byType, freshRun, planDocument, stackRun, StackRun } from "../harness";
+import { MOCK_SUBSCRIPTION_ID, MOCK_TENANT_ID } from "../../tools/mock-outputs";
+
+const STATEFUL = [
+    "azure-native:containerregistry:Registry",
+    "azure-native:containerregistry:Replication",
+    "azure-native:dns:Zone",
+    "azure-native:containerservice:ManagedCluster",
+    "azure-native:operationalinsights:Workspace",
+];
+const LOCK = "azure-native:authorization:ManagementLockAtResourceGroupLevel";
+
+describe("platform composition (Azure layer)", () => {
+    it("prod: stateful resources are protected and the registry and DNS groups carry CanNotDelete locks", async () => {
+        const run = await stackRun("prod");
+        for (const type of STATEFUL) {
+            const rs = byType(run, type);
+            assert.ok(rs.length > 0, type);
+            for (const r of rs) assert.equal(r.protect, true, `${type} ${r.name}`);
+        }
+        const locks = byType(run, LOCK);
+        assert.deepEqual(locks.map(l => [l.inputs.resourceGroupName, l.inputs.level]).sort(),
+            [["rg-scprod-dns", "CanNotDelete"], ["rg-scprod-registry", "CanNotDelete"]]);
+        assert.equal(byType(run, "azure-native:containerregistry:Registry")[0].inputs.resourceGroupName, "rg-scprod-registry");
+        assert.equal(byType(run, "azure-native:dns:Zone")[0].inputs.resourceGroupName, "rg-scprod-dns");
+        // Nothing else is protected: replacing an endpoint or an identity must stay possible.
+        const others = run.resources.filter(r => r.protect && !STATEFUL.includes(r.type));
+        assert.deepEqual(others.map(r => r.type), []);
+    });
+
+    it("dev: nothing protected, no locks", async () => {
+        const run = await stackRun("dev");
+        assert.deepEqual(run.resources.filter(r => r.protect).map(r => r.name), []);
+        assert.equal(byType(run, LOCK).length, 0);
+    });
+
+    it("resource group names do not collide, per region and shared", async () => {
+        const run = await stackRun("dev");
+        const names = byType(run, "azure-native:resources:ResourceGroup").map(r => r.inputs.resourceGroupName).sort();
+        assert.deepEqual(names, ["rg-scdev-dns", "rg-scdev-global", "rg-scdev-primary", "rg-scdev-registry", "rg-scdev-secondary"]);
+    });
+
+    for (const stack of ["dev", "prod"] as const) {
+        it(`${stack}: kubeconfigs and secret config never appear in the plan JSON in clear`, async () => {
+            const run = await stackRun(stack);
+            const json = JSON.stringify(planDocument(run));
+            for (const leaked of ["certificate-authority-data", "mock-ca:", "get-token", "clusterUser_", "offline-placeholder"]) {
+                assert.ok(!json.includes(leaked), `plan JSON leaks ${leaked}`);
+            }
+            assert.equal(run.outputs.kubeconfigs, "[secret]");
+            const raw = run.rawOutputs.kubeconfigs as { primary: string; secondary: string };
+            assert.match(raw.primary, /--login\n\s*- azurecli/);
+            assert.notEqual(raw.primary, raw.secondary);
+            for (const p of byType(run, "pulumi:providers:kubernetes")) assert.equal(p.inputs.kubeconfig, "[secret]");
+        });
+
+        it(`${stack}: exports the typed output contract`, async () => {
+            const run = await stackRun(stack);
+            const o = run.outputs as Record<string, any>;
+            assert.equal(o.environment, stack);
+            assert.equal(o.subscriptionId, MOCK_SUBSCRIPTION_ID);
+            assert.equal(o.tenantId, MOCK_TENANT_ID);
+            assert.match(o.registry.loginServer, /^[a-z0-9]+\.azurecr\.io$/);
+            for (const key of ["primary", "secondary"]) {
+                const c = o.clusters[key];
+                assert.equal(c.name, `aks-sc${stack}-${key}`);
+                assert.equal(c.resourceGroupName, `rg-sc${stack}-${key}`);
+                assert.match(c.oidcIssuerUrl, /^https:\/\/.+\.oic\.prod-aks\.azure\.com\//);
+                assert.match(c.gatewayIp.address, /^\d+\.\d+\.\d+\.\d+$/);
+                assert.equal(c.gatewayIp.resourceGroupName, c.resourceGroupName);
+            }
+            assert.notEqual(o.clusters.primary.oidcIssuerUrl, o.clusters.secondary.oidcIssuerUrl);
+            assert.equal(o.clusters.primary.location, "westeurope");
+            assert.equal(o.clusters.secondary.location, "northeurope");
+            assert.equal(o.appHostname, stack === "dev" ? "app.dev.platform.example.com" : "app.platform.example.com");
+            assert.equal(o.dnsZone.name, stack === "dev" ? "dev.platform.example.com" : "platform.example.com");
+            assert.equal(o.dnsZone.nameServers.length, 4);
+            assert.match(o.trafficManagerFqdn, /\.trafficmanager\.net$/);
+            assert.equal(o.pipelineNamespace, "ci");
+            assert.equal(o.pipelineIdentityClientId, o.identities.pipeline.clientId);
+            assert.equal(new Set([o.identities.pipeline.clientId, o.identities.certManager.clientId, o.identities.externalDns.clientId]).size, 3);
+            assert.match(o.logAnalyticsWorkspaceId, /\/Microsoft\.OperationalInsights\/workspaces\//);
+        });
+    }
+
+    it("is deterministic: two runs register identical plans", async () => {
+        const a = planDocument(await stackRun("prod"));
+        const b = planDocument(await freshRun({ stack: "prod" }));
+        assert.deepEqual(b, a);
+    });
+
+    it("completes as a preview (isDryRun) with the same resources", async () => {
+        const preview: StackRun = await freshRun({ stack: "dev", dryRun: true });
+        const up = await stackRun("dev");
+        assert.deepEqual(preview.resources.map(r => r.urn).sort(), up.resources.map(r => r.urn).sort());
+    });
+});
