@@ -43,8 +43,16 @@ function configFor(policy: AnyPolicy, options: { environment: string; pipelineNa
 function secretStrings(redacted: unknown, raw: unknown, out: Set<string>): void {
     if (redacted === SECRET && raw !== SECRET) {
         const collect = (v: unknown): void => {
-            if (typeof v === "string" && v.length >= 4) out.add(v);
-            else if (typeof v === "number" || typeof v === "boolean") { if (String(v).length >= 4) out.add(String(v)); }
+            if (typeof v === "string" && v.length >= 4) {
+                out.add(v);
+                // The same value as it appears inside a JSON-encoded message.
+                out.add(JSON.stringify(v).slice(1, -1));
+                // A JSON document (a docker config, a kubeconfig as JSON): its leaves are secret too.
+                if (/^\s*[[{]/.test(v)) {
+                    try { collect(JSON.parse(v)); } catch { /* not JSON */ }
+                }
+            }
+            else if (typeof v === "number" && String(v).length >= 6) out.add(String(v));
             else if (Array.isArray(v)) v.forEach(collect);
             else if (v && typeof v === "object") Object.values(v).forEach(collect);
         };
@@ -100,8 +108,8 @@ export function evaluate(run: StackRun, opts: { environment: string; pipelineNam
         const level: PolicyViolation["enforcementLevel"] = policy.enforcementLevel === "advisory" ? "advisory" : "mandatory";
         const config = configFor(policy, opts);
         const getConfig = <T extends object>() => ({ ...config }) as T;
-        const push = (message: string, urn?: string) =>
-            violations.push({ policy: policy.name, enforcementLevel: level, ...(urn ? { urn } : {}), message: scrub(message, secrets) });
+        const push = (message: string, urn?: string, enforcementLevel = level) =>
+            violations.push({ policy: policy.name, enforcementLevel, ...(urn ? { urn } : {}), message: scrub(message, secrets) });
         // A policy that throws is a failed guardrail, not a pass.
         const guarded = (urn: string | undefined, fn: () => unknown) => {
             try {
@@ -111,7 +119,7 @@ export function evaluate(run: StackRun, opts: { environment: string; pipelineNam
                 }
             } catch (e) {
                 if (e instanceof NotApplicable) return;
-                push(`policy failed: ${(e as Error).message}`, urn);
+                push(`policy failed: ${(e as Error).message}`, urn, "mandatory");
             }
         };
 
@@ -130,7 +138,7 @@ export function evaluate(run: StackRun, opts: { environment: string; pipelineNam
                 pr.dependencies = r.dependencies.map(d => resources.get(d)).filter((d): d is PolicyResource => !!d);
             }
             const args: StackValidationArgs = { resources: [...resources.values()], stackTags, getConfig, notApplicable };
-            guarded(undefined, () => policy.validateStack(args, push));
+            guarded(undefined, () => policy.validateStack(args, (message, urn) => push(message, urn)));
             continue;
         }
 

@@ -1,0 +1,628 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as authorization from "@pulumi/azure-native/authorization";
+import * as containerregistry from "@pulumi/azure-native/containerregistry";
+import * as managedidentity from "@pulumi/azure-native/managedidentity";
+import {
+    PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy,
+} from "@pulumi/policy";
+import { policies, ROLES, TYPES } from "../../policy/policies";
+import { evaluate, evaluatePolicies, PolicyViolation } from "../../policy/offline";
+import { UNKNOWN_SENTINELS } from "../../policy/values";
+import { freshRun, RecordedResource, StackRun } from "../harness";
+
+// ---------------------------------------------------------------------------------------------
+// Hand-built analyzer arguments
+// ---------------------------------------------------------------------------------------------
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+// The SDK's own proxy and sentinels (internal): props are wrapped exactly as the analyzer does.
+const sdkProxy = require("@pulumi/policy/proxy") as {
+    unknownCheckingProxy<T>(v: T): T;
+    unknownStringValue: string; unknownBooleanValue: string; unknownNumberValue: string; unknownArrayValue: string;
+    unknownAssetValue: string; unknownArchiveValue: string; unknownObjectValue: string;
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+const UNKNOWN = sdkProxy.unknownStringValue;
+const UNKNOWN_BOOL = sdkProxy.unknownBooleanValue;
+
+type Props = Record<string, any>;
+interface ArgOptions {
+    name?: string;
+    protect?: boolean;
+    config?: Record<string, unknown>;
+    stackTags?: Record<string, string>;
+    provider?: { type: string; props: Props };
+}
+
+function resourceArgs(type: string, props: Props, o: ArgOptions = {}): ResourceValidationArgs {
+    const name = o.name ?? "r";
+    return {
+        type,
+        props: sdkProxy.unknownCheckingProxy(props),
+        urn: `urn:pulumi:test::platform::${type}::${name}`,
+        name,
+        opts: {
+            protect: o.protect ?? false, ignoreChanges: [], aliases: [], additionalSecretOutputs: [],
+            customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+        },
+        provider: o.provider ? { ...o.provider, urn: "urn:provider", name: "provider" } : undefined,
+        stackTags: new Map(Object.entries(o.stackTags ?? {})),
+        isType: () => false,
+        asType: () => undefined,
+        getConfig: <T extends object>() => ({ ...(o.config ?? {}) }) as T,
+        notApplicable: (reason?: string): never => { throw new Error(`not applicable: ${reason}`); },
+    };
+}
+
+function policy<T extends ResourceValidationPolicy | StackValidationPolicy>(name: string): T {
+    const found = policies.find(p => p.name === name);
+    if (!found) throw new Error(`no policy ${name}`);
+    return found as T;
+}
+
+/** Messages a resource policy reports for one resource. */
+function check(policyName: string, type: string, props: Props, o: ArgOptions = {}): string[] {
+    const p = policy<ResourceValidationPolicy>(policyName);
+    const messages: string[] = [];
+    const validations = Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource!];
+    for (const v of validations) v(resourceArgs(type, props, o), m => messages.push(m));
+    return messages;
+}
+
+interface StackRes { type: string; name: string; props: Props; deps?: string[]; propertyDeps?: Record<string, string[]> }
+
+function checkStack(policyName: string, resources: StackRes[], config: Record<string, unknown> = {}): { message: string; urn?: string }[] {
+    const urn = (r: StackRes) => `urn:pulumi:test::platform::${r.type}::${r.name}`;
+    const built = new Map<string, PolicyResource>();
+    for (const r of resources) {
+        built.set(r.name, {
+            type: r.type, props: sdkProxy.unknownCheckingProxy(r.props), urn: urn(r), name: r.name,
+            opts: { protect: false, ignoreChanges: [], aliases: [], additionalSecretOutputs: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 } },
+            dependencies: [], propertyDependencies: {}, isType: () => false, asType: () => undefined,
+        });
+    }
+    for (const r of resources) {
+        const b = built.get(r.name)!;
+        b.dependencies = (r.deps ?? []).map(d => built.get(d)!);
+        b.propertyDependencies = Object.fromEntries(Object.entries(r.propertyDeps ?? {}).map(([k, v]) => [k, v.map(d => built.get(d)!)]));
+    }
+    const args: StackValidationArgs = {
+        resources: [...built.values()], stackTags: new Map(),
+        getConfig: <T extends object>() => ({ ...config }) as T,
+        notApplicable: (reason?: string): never => { throw new Error(`not applicable: ${reason}`); },
+    };
+    const out: { message: string; urn?: string }[] = [];
+    policy<StackValidationPolicy>(policyName).validateStack(args, (message, u) => out.push({ message, urn: u }));
+    return out;
+}
+
+const assertUnknownReported = (messages: string[], fragment: string) => {
+    assert.ok(messages.some(m => m.includes(fragment) && /unknown during preview/.test(m)), `expected an unknown-at-preview violation about ${fragment}, got ${JSON.stringify(messages)}`);
+};
+
+const REGISTRY = TYPES.registry[0];
+const CLUSTER = TYPES.cluster[0];
+const ROLE_ASSIGNMENT = TYPES.roleAssignment[0];
+const UAI = TYPES.userAssignedIdentity[0];
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+const roleId = (guid: string) => `/subscriptions/00000000-0000-0000-0000-000000000000/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
+
+// ---------------------------------------------------------------------------------------------
+// The pack itself
+// ---------------------------------------------------------------------------------------------
+
+describe("policy pack", () => {
+    it("has unique names, an explicit enforcement level each, and no reserved name", () => {
+        const names = policies.map(p => p.name);
+        assert.equal(new Set(names).size, names.length);
+        assert.ok(!names.includes("all"));
+        for (const p of policies) assert.ok(p.enforcementLevel === "mandatory" || p.enforcementLevel === "advisory", p.name);
+    });
+
+    it("recognises every unknown sentinel the SDK uses (a version bump that changes them fails here)", () => {
+        for (const key of ["unknownStringValue", "unknownBooleanValue", "unknownNumberValue", "unknownArrayValue", "unknownAssetValue", "unknownArchiveValue", "unknownObjectValue"] as const) {
+            assert.ok(UNKNOWN_SENTINELS.has(sdkProxy[key]), key);
+        }
+        assert.ok(UNKNOWN_SENTINELS.has(pulumi.runtime.unknownValue));
+        assert.ok(UNKNOWN_SENTINELS.has("[unknown]"));
+    });
+
+    it("uses the verified built-in role GUIDs (Owner is -443c-, not -443e-)", () => {
+        assert.equal(ROLES.owner, "8e3af657-a8ff-443c-a75c-2fe8c4bcb635");
+        assert.equal(ROLES.contributor, "b24988ac-6180-42a0-ab88-20f7382dd24c");
+        assert.equal(ROLES.acrPush, "8311e382-0749-4cb8-b61a-304f252e45ec");
+    });
+
+    it("is a loadable pack folder: PulumiPolicy.yaml with runtime nodejs, a versioned package.json, index wrapping the array", () => {
+        const dir = path.join(__dirname, "..", "..", "policy");
+        assert.equal(YAML.parse(fs.readFileSync(path.join(dir, "PulumiPolicy.yaml"), "utf8")).runtime, "nodejs");
+        const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"));
+        assert.match(pkg.version, /^\d+\.\d+\.\d+$/);
+        assert.equal(pkg.dependencies, undefined, "the pack shares the root node_modules");
+        const index = fs.readFileSync(path.join(dir, "index.ts"), "utf8");
+        assert.match(index, /new PolicyPack\("supply-chain-guardrails"/);
+    });
+
+    it("ships a policy config per environment that sets every policy's `environment`", () => {
+        for (const env of ["dev", "prod"]) {
+            const cfg = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "policy", "config", `${env}.json`), "utf8"));
+            for (const p of policies.filter(p => p.configSchema?.properties.environment)) {
+                assert.equal(cfg[p.name]?.environment, env, `${env}.json: ${p.name}`);
+            }
+            for (const key of Object.keys(cfg)) assert.ok(policies.some(p => p.name === key), `${env}.json names unknown policy ${key}`);
+        }
+    });
+
+    it("imports neither azure-native nor kubernetes", () => {
+        for (const f of ["policies.ts", "values.ts", "index.ts", "offline.ts"]) {
+            const src = fs.readFileSync(path.join(__dirname, "..", "..", "policy", f), "utf8");
+            assert.doesNotMatch(src, /from "@pulumi\/(azure-native|kubernetes)/, f);
+        }
+    });
+});
+
+// ---------------------------------------------------------------------------------------------
+// ACR
+// ---------------------------------------------------------------------------------------------
+
+describe("ACR policies", () => {
+    const good = { adminUserEnabled: false, anonymousPullEnabled: false, sku: { name: "Premium" } };
+
+    it("pass a registry with admin user and anonymous pull explicitly off", () => {
+        assert.deepEqual(check("acr-admin-user-disabled", REGISTRY, good), []);
+        assert.deepEqual(check("acr-anonymous-pull-disabled", REGISTRY, good), []);
+    });
+
+    it("reject the admin user enabled, or left implicit", () => {
+        assert.match(check("acr-admin-user-disabled", REGISTRY, { ...good, adminUserEnabled: true })[0], /adminUserEnabled must be false.*it is true/);
+        assert.match(check("acr-admin-user-disabled", REGISTRY, { anonymousPullEnabled: false })[0], /not set/);
+    });
+
+    it("reject anonymous pull", () => {
+        assert.match(check("acr-anonymous-pull-disabled", REGISTRY, { ...good, anonymousPullEnabled: true })[0], /anonymousPullEnabled must be false/);
+    });
+
+    it("report an admin user flag unknown at preview instead of passing", () => {
+        assertUnknownReported(check("acr-admin-user-disabled", REGISTRY, { ...good, adminUserEnabled: UNKNOWN_BOOL }), "adminUserEnabled");
+    });
+
+    it("ignore other types", () => {
+        assert.deepEqual(check("acr-admin-user-disabled", CLUSTER, { adminUserEnabled: true }), []);
+    });
+});
+
+// ---------------------------------------------------------------------------------------------
+// AKS
+// ---------------------------------------------------------------------------------------------
+
+describe("AKS policies", () => {
+    const good: Props = {
+        disableLocalAccounts: true,
+        aadProfile: { managed: true, enableAzureRBAC: true },
+        oidcIssuerProfile: { enabled: true },
+        securityProfile: { workloadIdentity: { enabled: true }, defender: { securityMonitoring: { enabled: true } } },
+        apiServerAccessProfile: { authorizedIPRanges: ["203.0.113.0/24"] },
+        agentPoolProfiles: [{ name: "system", availabilityZones: ["1", "2", "3"] }],
+    };
+    const mandatory = ["aks-local-accounts-disabled", "aks-entra-id-azure-rbac", "aks-workload-identity", "aks-api-server-restricted"];
+
+    it("pass a hardened cluster", () => {
+        for (const p of mandatory) assert.deepEqual(check(p, CLUSTER, good), [], p);
+    });
+
+    it("reject local accounts", () => {
+        assert.match(check("aks-local-accounts-disabled", CLUSTER, { ...good, disableLocalAccounts: false })[0], /disableLocalAccounts must be true/);
+        assert.equal(check("aks-local-accounts-disabled", CLUSTER, { ...good, disableLocalAccounts: undefined }).length, 1);
+    });
+
+    it("reject missing Entra ID integration or Azure RBAC", () => {
+        assert.match(check("aks-entra-id-azure-rbac", CLUSTER, { ...good, aadProfile: { managed: true, enableAzureRBAC: false } })[0], /enableAzureRBAC must be true/);
+        assert.match(check("aks-entra-id-azure-rbac", CLUSTER, { ...good, aadProfile: { enableAzureRBAC: true } })[0], /aadProfile.managed must be true/);
+        assert.equal(check("aks-entra-id-azure-rbac", CLUSTER, { ...good, aadProfile: undefined }).length, 2);
+    });
+
+    it("reject workload identity or the OIDC issuer off", () => {
+        assert.match(check("aks-workload-identity", CLUSTER, { ...good, securityProfile: {} })[0], /securityProfile.workloadIdentity.enabled must be true/);
+        assert.match(check("aks-workload-identity", CLUSTER, { ...good, oidcIssuerProfile: { enabled: false } })[0], /oidcIssuerProfile.enabled must be true/);
+    });
+
+    it("require authorized ranges or a private API server, and no open range", () => {
+        assert.match(check("aks-api-server-restricted", CLUSTER, { ...good, apiServerAccessProfile: undefined })[0], /open to the internet/);
+        assert.match(check("aks-api-server-restricted", CLUSTER, { ...good, apiServerAccessProfile: { authorizedIPRanges: [] } })[0], /open to the internet/);
+        assert.deepEqual(check("aks-api-server-restricted", CLUSTER, { ...good, apiServerAccessProfile: { enablePrivateCluster: true } }), []);
+        assert.match(check("aks-api-server-restricted", CLUSTER, { ...good, apiServerAccessProfile: { authorizedIPRanges: ["10.0.0.0/8", "0.0.0.0/0"] } })[0], /\[1\] is 0\.0\.0\.0\/0/);
+    });
+
+    it("report authorized ranges unknown at preview instead of passing", () => {
+        assertUnknownReported(check("aks-api-server-restricted", CLUSTER, { ...good, apiServerAccessProfile: { authorizedIPRanges: UNKNOWN } }), "authorizedIPRanges");
+        assertUnknownReported(check("aks-api-server-restricted", CLUSTER, { ...good, apiServerAccessProfile: { authorizedIPRanges: ["203.0.113.0/24", UNKNOWN] } }), "authorizedIPRanges[1]");
+        assertUnknownReported(check("aks-entra-id-azure-rbac", CLUSTER, { ...good, aadProfile: UNKNOWN }), "aadProfile");
+    });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Role assignments
+// ---------------------------------------------------------------------------------------------
+
+describe("role assignment policies", () => {
+    it("reject Owner, Contributor and the access-granting roles", () => {
+        for (const guid of [ROLES.owner, ROLES.contributor, ROLES.userAccessAdministrator, ROLES.rbacAdministrator]) {
+            assert.equal(check("no-privileged-role-assignments", ROLE_ASSIGNMENT, { roleDefinitionId: roleId(guid), principalId: "p" }).length, 1, guid);
+        }
+        assert.match(check("no-privileged-role-assignments", ROLE_ASSIGNMENT, { roleDefinitionId: roleId(ROLES.owner.toUpperCase()) })[0], /Owner/);
+    });
+
+    it("allow narrow roles", () => {
+        assert.deepEqual(check("no-privileged-role-assignments", ROLE_ASSIGNMENT, { roleDefinitionId: roleId(ROLES.acrPull), principalId: "p" }), []);
+        assert.deepEqual(check("no-privileged-role-assignments", ROLE_ASSIGNMENT, { roleDefinitionId: roleId(ROLES.acrPush), principalId: "p" }), []);
+    });
+
+    it("report a role definition unknown at preview", () => {
+        assertUnknownReported(check("no-privileged-role-assignments", ROLE_ASSIGNMENT, { roleDefinitionId: UNKNOWN }), "roleDefinitionId");
+    });
+
+    describe("registry write only for the pipeline identity (stack)", () => {
+        const P = "registry-write-roles-only-for-pipeline-identity";
+        const pipelineId = "11111111-1111-4111-8111-111111111111";
+        const pipeline: StackRes = { type: UAI, name: "primary-pipeline", props: { resourceName: "id-pipeline", principalId: pipelineId } };
+        const other: StackRes = { type: UAI, name: "external-dns", props: { resourceName: "id-external-dns", principalId: "22222222-2222-4222-8222-222222222222" } };
+
+        it("passes AcrPush to the pipeline identity's principalId", () => {
+            const ra: StackRes = { type: ROLE_ASSIGNMENT, name: "pipeline-acr-push", props: { roleDefinitionId: roleId(ROLES.acrPush), principalId: pipelineId } };
+            assert.deepEqual(checkStack(P, [pipeline, other, ra]), []);
+        });
+
+        it("rejects AcrPush (or Contributor) to another principal", () => {
+            const push: StackRes = { type: ROLE_ASSIGNMENT, name: "dns-acr-push", props: { roleDefinitionId: roleId(ROLES.acrPush), principalId: other.props.principalId } };
+            const contrib: StackRes = { type: ROLE_ASSIGNMENT, name: "dns-contrib", props: { roleDefinitionId: roleId(ROLES.contributor), principalId: other.props.principalId } };
+            const out = checkStack(P, [pipeline, other, push, contrib]);
+            assert.equal(out.length, 2);
+            assert.match(out[0].message, /dns-acr-push grants AcrPush .* not the pipeline identity/);
+            assert.ok(out[0].urn?.endsWith("::dns-acr-push"));
+        });
+
+        it("passes at preview when the unknown principalId is computed from the pipeline identity", () => {
+            const newPipeline = { ...pipeline, props: { resourceName: "id-pipeline", principalId: UNKNOWN } };
+            const ra: StackRes = { type: ROLE_ASSIGNMENT, name: "pipeline-acr-push", props: { roleDefinitionId: roleId(ROLES.acrPush), principalId: UNKNOWN }, propertyDeps: { principalId: ["primary-pipeline"], scope: [] } };
+            assert.deepEqual(checkStack(P, [newPipeline, ra]), []);
+        });
+
+        it("reports an unknown principalId that is not computed from a pipeline identity", () => {
+            const ra: StackRes = {
+                type: ROLE_ASSIGNMENT, name: "mystery-push", props: { roleDefinitionId: roleId(ROLES.acrPush), principalId: UNKNOWN },
+                deps: ["primary-pipeline"], // ordering only: not where the principal comes from
+                propertyDeps: { principalId: ["external-dns"] },
+            };
+            const out = checkStack(P, [{ ...pipeline, props: { resourceName: "id-pipeline", principalId: UNKNOWN } }, other, ra]);
+            assert.equal(out.length, 1);
+            assert.match(out[0].message, /unknown during preview/);
+        });
+
+        it("rejects registry write when the stack has no pipeline identity", () => {
+            const ra: StackRes = { type: ROLE_ASSIGNMENT, name: "push", props: { roleDefinitionId: roleId(ROLES.acrPush), principalId: "x" } };
+            assert.match(checkStack(P, [other, ra])[0].message, /no pipeline identity/);
+        });
+
+        it("honours a configured identity pattern", () => {
+            const ra: StackRes = { type: ROLE_ASSIGNMENT, name: "push", props: { roleDefinitionId: roleId(ROLES.acrPush), principalId: other.props.principalId } };
+            assert.deepEqual(checkStack(P, [other, ra], { pipelineIdentityPattern: "^external-dns$" }), []);
+        });
+
+        it("ignores AcrPull", () => {
+            const ra: StackRes = { type: ROLE_ASSIGNMENT, name: "kubelet-pull", props: { roleDefinitionId: roleId(ROLES.acrPull), principalId: "kubelet" } };
+            assert.deepEqual(checkStack(P, [pipeline, ra]), []);
+        });
+    });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Registry credentials in Kubernetes
+// ---------------------------------------------------------------------------------------------
+
+describe("no registry credentials outside the pipeline namespace", () => {
+    const P = "no-registry-credentials-outside-pipeline-namespace";
+    const SECRET = "kubernetes:core/v1:Secret";
+    const dockerSecret = (namespace?: string) => ({
+        metadata: { name: "regcred", ...(namespace ? { namespace } : {}) },
+        type: "kubernetes.io/dockerconfigjson",
+        stringData: { ".dockerconfigjson": "{}" },
+    });
+    const podSpec = (pullSecrets?: unknown) => ({ containers: [{ name: "app", image: "acr.azurecr.io/app@sha256:abc" }], ...(pullSecrets !== undefined ? { imagePullSecrets: pullSecrets } : {}) });
+
+    it("allows a docker-config Secret in the pipeline namespace (default ci, or configured)", () => {
+        assert.deepEqual(check(P, SECRET, dockerSecret("ci")), []);
+        assert.deepEqual(check(P, SECRET, dockerSecret("build"), { config: { pipelineNamespace: "build" } }), []);
+    });
+
+    it("rejects docker-config Secrets elsewhere, including the configured namespace moving away", () => {
+        assert.match(check(P, SECRET, dockerSecret("apps"))[0], /namespace "apps", outside the pipeline namespace "ci".*kubernetes\.io\/dockerconfigjson/);
+        assert.equal(check(P, SECRET, dockerSecret("ci"), { config: { pipelineNamespace: "build" } }).length, 1);
+        assert.equal(check(P, SECRET, { ...dockerSecret("apps"), type: "kubernetes.io/dockercfg" }).length, 1);
+    });
+
+    it("resolves a missing namespace to the provider's default namespace, else default", () => {
+        assert.match(check(P, SECRET, dockerSecret())[0], /namespace "default"/);
+        assert.deepEqual(check(P, SECRET, dockerSecret(), { provider: { type: "pulumi:providers:kubernetes", props: { namespace: "ci" } } }), []);
+    });
+
+    it("rejects Tekton docker credential annotations and docker config data outside ci", () => {
+        const tekton = { metadata: { namespace: "apps", annotations: { "tekton.dev/docker-0": "https://acr.azurecr.io" } }, type: "kubernetes.io/basic-auth", stringData: { username: "u", password: "p" } };
+        assert.match(check(P, SECRET, tekton)[0], /tekton\.dev\/docker-0/);
+        const opaque = { metadata: { namespace: "apps" }, type: "Opaque", data: { ".dockerconfigjson": "e30=" } };
+        assert.match(check(P, SECRET, opaque)[0], /a docker registry config/);
+    });
+
+    it("passes ordinary Secrets", () => {
+        assert.deepEqual(check(P, SECRET, { metadata: { namespace: "apps" }, type: "Opaque", stringData: { token: "x" } }), []);
+    });
+
+    it("rejects imagePullSecrets in Pods, workload pod templates, CronJobs and ServiceAccounts", () => {
+        const cases: [string, Props][] = [
+            ["kubernetes:core/v1:Pod", { metadata: { namespace: "apps" }, spec: podSpec([{ name: "regcred" }]) }],
+            ["kubernetes:apps/v1:Deployment", { metadata: { namespace: "apps" }, spec: { template: { spec: podSpec([{ name: "regcred" }]) } } }],
+            ["kubernetes:apps/v1:StatefulSet", { metadata: { namespace: "apps" }, spec: { template: { spec: podSpec([{ name: "regcred" }]) } } }],
+            ["kubernetes:batch/v1:CronJob", { metadata: { namespace: "apps" }, spec: { jobTemplate: { spec: { template: { spec: podSpec([{ name: "regcred" }]) } } } } }],
+            ["kubernetes:core/v1:ServiceAccount", { metadata: { namespace: "apps" }, imagePullSecrets: [{ name: "regcred" }] }],
+            ["kubernetes:tekton.dev/v1:TaskRun", { metadata: { namespace: "apps" }, spec: { podTemplate: { imagePullSecrets: [{ name: "regcred" }] } } }],
+        ];
+        for (const [type, props] of cases) {
+            const out = check(P, type, props);
+            assert.equal(out.length, 1, type);
+            assert.match(out[0], /imagePullSecrets/, type);
+        }
+    });
+
+    it("allows empty imagePullSecrets, and imagePullSecrets in the pipeline namespace", () => {
+        assert.deepEqual(check(P, "kubernetes:apps/v1:Deployment", { metadata: { namespace: "apps" }, spec: { template: { spec: podSpec([]) } } }), []);
+        assert.deepEqual(check(P, "kubernetes:apps/v1:Deployment", { metadata: { namespace: "ci" }, spec: { template: { spec: podSpec([{ name: "harbor-robot" }]) } } }), []);
+    });
+
+    it("reports a credential whose namespace is unknown at preview, and a Secret type unknown at preview", () => {
+        assert.match(check(P, SECRET, { ...dockerSecret(), metadata: { namespace: UNKNOWN } })[0], /a namespace unknown during preview/);
+        assertUnknownReported(check(P, SECRET, { metadata: { namespace: "apps" }, type: UNKNOWN }), "Secret type");
+        assertUnknownReported(check(P, "kubernetes:apps/v1:Deployment", { metadata: { namespace: "apps" }, spec: { template: UNKNOWN } }), "spec.template");
+    });
+
+    describe("Helm release values walk", () => {
+        const release = (values: unknown, namespace = "argocd") => ({ name: "r", chart: "argo-cd", namespace, values });
+
+        it("finds pull secrets at any depth and under chart-specific keys", () => {
+            const out = check(P, RELEASE, release({
+                global: { imagePullSecrets: [] },
+                controller: { replicas: 2, imagePullSecrets: [{ name: "regcred" }] },
+                image: { pullSecrets: ["regcred"] },
+                nested: { list: [{ deeper: { imagePullSecrets: ["x"] } }] },
+            }));
+            assert.equal(out.length, 1);
+            assert.match(out[0], /namespace "argocd".*values\.controller\.imagePullSecrets; values\.image\.pullSecrets; values\.nested\.list\[0\]\.deeper\.imagePullSecrets/);
+        });
+
+        it("finds charts that render their own pull secret from values", () => {
+            assert.match(check(P, RELEASE, release({ imageCredentials: { registry: "r", username: "u", password: "p" } }))[0], /values\.imageCredentials/);
+        });
+
+        it("passes values without credentials, and any values in the pipeline namespace", () => {
+            assert.deepEqual(check(P, RELEASE, release({ global: { imagePullSecrets: [] }, server: { replicas: 2 } })), []);
+            assert.deepEqual(check(P, RELEASE, release({ imagePullSecrets: [{ name: "harbor" }] }, "ci")), []);
+        });
+
+        it("reports unknown values and unknown pull-secret keys, but not an unknown scalar elsewhere", () => {
+            assertUnknownReported(check(P, RELEASE, release(UNKNOWN)), "values");
+            assertUnknownReported(check(P, RELEASE, release({ controller: { imagePullSecrets: UNKNOWN } })), "values.controller.imagePullSecrets");
+            assertUnknownReported(check(P, RELEASE, release({ global: UNKNOWN })), "values.global");
+            assert.deepEqual(check(P, RELEASE, release({ serviceAccount: { annotations: { "azure.workload.identity/client-id": UNKNOWN } } })), []);
+        });
+
+        it("reports values files it cannot read", () => {
+            assert.match(check(P, RELEASE, { ...release({}), valueYamlFiles: [{ path: "values.yaml" }] })[0], /valueYamlFiles/);
+        });
+    });
+
+    it("cross-checks a Namespace labelled as the pipeline namespace (stack)", () => {
+        const ns = (name: string): StackRes => ({ type: "kubernetes:core/v1:Namespace", name, props: { metadata: { name, labels: { "platform.example.com/pipeline": "true" } } } });
+        assert.deepEqual(checkStack("pipeline-namespace-consistent", [ns("ci")]), []);
+        assert.match(checkStack("pipeline-namespace-consistent", [ns("build")])[0].message, /"build" is labelled .* pipelineNamespace is "ci"/);
+        assert.deepEqual(checkStack("pipeline-namespace-consistent", [ns("build")], { pipelineNamespace: "build" }), []);
+    });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Gatekeeper, Traffic Manager, protection
+// ---------------------------------------------------------------------------------------------
+
+describe("Gatekeeper fails closed in prod", () => {
+    const P = "gatekeeper-webhook-fail-closed-in-prod";
+    const gk = (values: unknown) => ({ name: "gatekeeper", chart: "gatekeeper", repositoryOpts: { repo: "https://open-policy-agent.github.io/gatekeeper/charts" }, namespace: "gatekeeper-system", values });
+    const prod = { config: { environment: "prod" } };
+
+    it("passes Fail in prod, and Ignore in dev", () => {
+        assert.deepEqual(check(P, RELEASE, gk({ validatingWebhookFailurePolicy: "Fail" }), prod), []);
+        assert.deepEqual(check(P, RELEASE, gk({ validatingWebhookFailurePolicy: "Ignore" }), { config: { environment: "dev" } }), []);
+    });
+
+    it("rejects Ignore, or the chart default, in prod", () => {
+        assert.match(check(P, RELEASE, gk({ validatingWebhookFailurePolicy: "Ignore" }), prod)[0], /"Ignore"/);
+        assert.match(check(P, RELEASE, gk({}), prod)[0], /chart default Ignore/);
+    });
+
+    it("takes the environment from a stack tag, and assumes prod when nothing says", () => {
+        assert.deepEqual(check(P, RELEASE, gk({ validatingWebhookFailurePolicy: "Ignore" }), { stackTags: { environment: "dev" } }), []);
+        assert.match(check(P, RELEASE, gk({ validatingWebhookFailurePolicy: "Ignore" }))[0], /assumed prod/);
+    });
+
+    it("reports a failure policy unknown at preview", () => {
+        assertUnknownReported(check(P, RELEASE, gk({ validatingWebhookFailurePolicy: UNKNOWN }), prod), "validatingWebhookFailurePolicy");
+    });
+
+    it("ignores other charts", () => {
+        assert.deepEqual(check(P, RELEASE, { chart: "argo-cd", values: {} }, prod), []);
+    });
+});
+
+describe("Traffic Manager probe Host header", () => {
+    const P = "traffic-manager-probe-host-header";
+    const profile = (headers: unknown) => ({ monitorConfig: { protocol: "HTTPS", port: 443, path: "/healthz", customHeaders: headers } });
+
+    it("passes a Host header (any case), under the current and the legacy type token", () => {
+        for (const type of TYPES.trafficManagerProfile) {
+            assert.deepEqual(check(P, type, profile([{ name: "host", value: "app.platform.example.com" }])), [], type);
+        }
+    });
+
+    it("rejects a probe without a Host header", () => {
+        assert.match(check(P, TYPES.trafficManagerProfile[0], profile(undefined))[0], /no non-empty Host header/);
+        assert.equal(check(P, TYPES.trafficManagerProfile[0], profile([{ name: "X-Probe", value: "1" }, { name: "Host", value: "" }])).length, 1);
+    });
+
+    it("reports headers unknown at preview", () => {
+        assertUnknownReported(check(P, TYPES.trafficManagerProfile[0], profile(UNKNOWN)), "customHeaders");
+    });
+});
+
+describe("stateful resources protected in prod", () => {
+    const P = "stateful-resources-protected-in-prod";
+    const stateful = [REGISTRY, TYPES.dnsZone[0], CLUSTER, TYPES.logAnalyticsWorkspace[0], TYPES.storageAccount[0]];
+
+    it("rejects unprotected stateful resources in prod", () => {
+        for (const type of stateful) assert.match(check(P, type, {}, { config: { environment: "prod" }, name: "x" })[0], /holds state and is not protected/, type);
+    });
+
+    it("passes protected ones in prod, anything in dev, and stateless types", () => {
+        for (const type of stateful) {
+            assert.deepEqual(check(P, type, {}, { config: { environment: "prod" }, protect: true }), [], type);
+            assert.deepEqual(check(P, type, {}, { config: { environment: "dev" } }), [], type);
+        }
+        assert.deepEqual(check(P, "azure-native:network:VirtualNetwork", {}, { config: { environment: "prod" } }), []);
+    });
+});
+
+describe("advisory policies", () => {
+    const prod = { config: { environment: "prod" } };
+
+    it("are advisory", () => {
+        for (const name of ["acr-premium-in-prod", "aks-availability-zones-in-prod", "aks-defender-in-prod", "traffic-manager-probe-https"]) {
+            assert.equal(policy(name).enforcementLevel, "advisory", name);
+        }
+    });
+
+    it("flag a non-Premium registry, zoneless pools and Defender off in prod only", () => {
+        assert.match(check("acr-premium-in-prod", REGISTRY, { sku: { name: "Standard" } }, prod)[0], /"Standard"/);
+        assert.deepEqual(check("acr-premium-in-prod", REGISTRY, { sku: { name: "Standard" } }, { config: { environment: "dev" } }), []);
+        assert.match(check("aks-availability-zones-in-prod", CLUSTER, { agentPoolProfiles: [{ name: "system", availabilityZones: [] }] }, prod)[0], /system is not spread/);
+        assert.match(check("aks-availability-zones-in-prod", TYPES.agentPool[0], { availabilityZones: ["1"] }, { ...prod, name: "user" })[0], /user is not spread/);
+        assert.match(check("aks-defender-in-prod", CLUSTER, { securityProfile: {} }, prod)[0], /no runtime threat detection/);
+        assert.match(check("traffic-manager-probe-https", TYPES.trafficManagerProfile[0], { monitorConfig: { protocol: "HTTP", path: "/healthz" } })[0], /HTTPS/);
+    });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Offline evaluation on an engine run
+// ---------------------------------------------------------------------------------------------
+
+describe("evaluatePolicies on an engine run", () => {
+    let run: StackRun;
+    let violations: PolicyViolation[];
+    const SUB = "/subscriptions/00000000-0000-0000-0000-000000000000";
+    const TOKEN = "robot$pipeline-token-0123456789";
+
+    before(async () => {
+        run = await freshRun({
+            stack: "dev",
+            program: () => {
+                const registry = new containerregistry.Registry("acr", {
+                    resourceGroupName: "rg-registry", registryName: "scdevacr", sku: { name: "Standard" },
+                    adminUserEnabled: true, anonymousPullEnabled: false,
+                });
+                const pipeline = new managedidentity.UserAssignedIdentity("primary-pipeline", { resourceGroupName: "rg-identity", resourceName: "id-pipeline" });
+                const dns = new managedidentity.UserAssignedIdentity("external-dns", { resourceGroupName: "rg-identity", resourceName: "id-external-dns" });
+                new authorization.RoleAssignment("pipeline-acr-push", { scope: registry.id, principalId: pipeline.principalId, principalType: "ServicePrincipal", roleDefinitionId: `${SUB}/providers/Microsoft.Authorization/roleDefinitions/${ROLES.acrPush}` });
+                new authorization.RoleAssignment("dns-acr-push", { scope: registry.id, principalId: dns.principalId, principalType: "ServicePrincipal", roleDefinitionId: `${SUB}/providers/Microsoft.Authorization/roleDefinitions/${ROLES.acrPush}` });
+                new authorization.RoleAssignment("dns-owner", { scope: registry.id, principalId: dns.principalId, principalType: "ServicePrincipal", roleDefinitionId: `${SUB}/providers/Microsoft.Authorization/roleDefinitions/${ROLES.owner}` });
+                const provider = new k8s.Provider("primary", {});
+                new k8s.core.v1.Secret("apps-regcred", {
+                    metadata: { name: "regcred", namespace: "apps" }, type: "kubernetes.io/dockerconfigjson",
+                    stringData: { ".dockerconfigjson": pulumi.secret(JSON.stringify({ auths: { "h": { auth: TOKEN } } })) },
+                }, { provider });
+                new k8s.core.v1.Secret("ci-robot", {
+                    metadata: { name: "harbor-robot", namespace: "ci" }, type: "kubernetes.io/dockerconfigjson",
+                    stringData: { ".dockerconfigjson": pulumi.secret(JSON.stringify({ auths: { "h": { auth: TOKEN } } })) },
+                }, { provider });
+            },
+        });
+        violations = evaluatePolicies(run, { environment: "prod" });
+    });
+
+    const about = (policyName: string, name?: string) =>
+        violations.filter(v => v.policy === policyName && (name === undefined || v.urn?.endsWith(`::${name}`)));
+
+    it("reports each offending resource under its policy, with the URN", () => {
+        assert.equal(about("acr-admin-user-disabled", "acr").length, 1);
+        assert.equal(about("no-privileged-role-assignments", "dns-owner").length, 1);
+        assert.equal(about("registry-write-roles-only-for-pipeline-identity", "dns-acr-push").length, 1);
+        assert.equal(about("registry-write-roles-only-for-pipeline-identity", "pipeline-acr-push").length, 0);
+        assert.equal(about("no-registry-credentials-outside-pipeline-namespace", "apps-regcred").length, 1);
+        assert.equal(about("no-registry-credentials-outside-pipeline-namespace", "ci-robot").length, 0);
+        assert.equal(about("stateful-resources-protected-in-prod", "acr").length, 1);
+    });
+
+    it("carries enforcement levels and lists mandatory violations first", () => {
+        const premium = about("acr-premium-in-prod", "acr");
+        assert.equal(premium.length, 1);
+        assert.equal(premium[0].enforcementLevel, "advisory");
+        const firstAdvisory = violations.findIndex(v => v.enforcementLevel === "advisory");
+        assert.ok(violations.slice(firstAdvisory).every(v => v.enforcementLevel === "advisory"));
+        assert.ok(violations.slice(0, firstAdvisory).every(v => v.enforcementLevel === "mandatory"));
+    });
+
+    it("applies the environment: nothing prod-only in dev", () => {
+        const dev = evaluatePolicies(run, { environment: "dev" });
+        assert.equal(dev.filter(v => v.policy === "stateful-resources-protected-in-prod" || v.policy === "acr-premium-in-prod").length, 0);
+        assert.equal(dev.filter(v => v.policy === "acr-admin-user-disabled").length, 1);
+    });
+
+    it("applies the pipeline namespace option", () => {
+        const moved = evaluatePolicies(run, { environment: "dev", pipelineNamespace: "apps" });
+        const creds = moved.filter(v => v.policy === "no-registry-credentials-outside-pipeline-namespace");
+        assert.deepEqual(creds.map(v => v.urn?.split("::").pop()), ["ci-robot"]);
+    });
+
+    it("never puts a secret value in a message", () => {
+        const echo: ResourceValidationPolicy = {
+            name: "echo", description: "echoes props", enforcementLevel: "advisory",
+            validateResource: (args, report) => { if (args.type === "kubernetes:core/v1:Secret") report(JSON.stringify(args.props)); },
+        };
+        const out = evaluate(run, { environment: "dev" }, [echo]);
+        assert.equal(out.length, 2);
+        for (const v of out) {
+            assert.ok(!v.message.includes(TOKEN), v.message);
+            assert.ok(v.message.includes(".dockerconfigjson"), "keys stay visible to policies");
+        }
+        for (const v of violations) assert.ok(!v.message.includes(TOKEN));
+    });
+
+    it("reports '[unknown]' values of a recorded preview as violations", () => {
+        const base = run.resources.find(r => r.name === "acr")!;
+        const unknownRun: StackRun = {
+            ...run,
+            resources: [{ ...base, inputs: { ...base.inputs, adminUserEnabled: "[unknown]" }, rawInputs: { ...base.rawInputs, adminUserEnabled: "[unknown]" } } as RecordedResource],
+        };
+        const out = evaluatePolicies(unknownRun, { environment: "dev" }).filter(v => v.policy === "acr-admin-user-disabled");
+        assert.equal(out.length, 1);
+        assert.equal(out[0].enforcementLevel, "mandatory");
+        assert.match(out[0].message, /unknown during preview/);
+    });
+
+    it("turns a policy that throws into a mandatory violation, not a pass", () => {
+        const broken: ResourceValidationPolicy = {
+            name: "broken", description: "throws", enforcementLevel: "advisory",
+            validateResource: () => { throw new Error("boom"); },
+        };
+        const out = evaluate(run, { environment: "dev" }, [broken]);
+        assert.ok(out.length > 0 && out.every(v => /policy failed: boom/.test(v.message)));
+    });
+});
