@@ -192,6 +192,8 @@ const MockMonitorBase = MockMonitor as unknown as new (mocks: pulumi.runtime.Moc
 class RecordingMonitor extends MockMonitorBase {
     readonly recorded: RecordedResource[] = [];
     readonly clusters = new Map<string, Record<string, any>>();
+    /** Failed registrations and invokes: the real engine fails the deployment on any of them. */
+    readonly failures: Error[] = [];
     stackOutputs?: Record<string, unknown>;
 
     constructor() {
@@ -256,6 +258,7 @@ class RecordingMonitor extends MockMonitorBase {
             response.setObject(structproto.Struct.fromJavaScript(state as Record<string, any>));
             callback(null, response);
         } catch (err) {
+            this.failures.push(err as Error);
             callback(asGrpcError(err), undefined);
         }
     }
@@ -270,6 +273,7 @@ class RecordingMonitor extends MockMonitorBase {
             response.setReturn(structproto.Struct.fromJavaScript(result));
             callback(null, response);
         } catch (err) {
+            this.failures.push(err as Error);
             callback(asGrpcError(err), undefined);
         }
     }
@@ -326,6 +330,9 @@ export async function runStack(options: RunOptions): Promise<StackRun> {
         });
         await sdkSettings.waitForRPCs();
         if (programError !== undefined) throw programError;
+        if (monitor.failures.length > 0) {
+            throw new Error(`the deployment would fail:\n${monitor.failures.map(f => `  - ${f.message}`).join("\n")}`);
+        }
         const rawOutputs = (plain(monitor.stackOutputs ?? {}, true) ?? {}) as Record<string, unknown>;
         const outputs = (plain(monitor.stackOutputs ?? {}, false) ?? {}) as Record<string, unknown>;
         return { stack: options.stack, resources: monitor.recorded, outputs, rawOutputs };
