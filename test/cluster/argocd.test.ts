@@ -1,0 +1,186 @@
+import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { byName, byType, descendants, freshRun, planDocument, RecordedResource, StackRun } from "../harness";
+import { ArgoCd, ARGOCD_SERVER_SERVICE, IN_CLUSTER, SyncWindow } from "../../components/cluster/argocd";
+import { exemptNamespaces, GATEWAY, NAMESPACES } from "../../infra/names";
+
+const REPO = "https://github.com/example-org/platform-manifests";
+const TOKEN = "ghp_read_only_token_for_tests";
+const EXEMPT = [...exemptNamespaces(), "ci"];
+
+function argoRun(ha: boolean, syncWindows: SyncWindow[] = []): Promise<StackRun> {
+    return freshRun({
+        stack: ha ? "prod" : "dev",
+        program: () => {
+            const provider = new k8s.Provider("primary", {});
+            new ArgoCd("argocd", {
+                provider,
+                clusterKey: "primary",
+                hostname: "argocd-weu.dev.platform.example.com",
+                manifestsRepoUrl: REPO,
+                branch: "main",
+                path: "envs/dev/primary",
+                repoReadToken: pulumi.secret(TOKEN),
+                ha,
+                syncWindows,
+                exemptNamespaces: EXEMPT,
+            });
+        },
+    });
+}
+
+const CR = (kind: string) => `kubernetes:argoproj.io/v1alpha1:${kind}`;
+
+function project(run: StackRun, name: string): any {
+    const found = byType(run, CR("AppProject")).filter(r => (r.inputs.metadata as any).name === name);
+    assert.equal(found.length, 1, `one AppProject ${name}`);
+    return found[0].inputs.spec;
+}
+
+function keyPaths(value: unknown, prefix = ""): string[] {
+    if (Array.isArray(value)) return value.flatMap((v, i) => keyPaths(v, `${prefix}[${i}]`));
+    if (value && typeof value === "object") {
+        return Object.entries(value).flatMap(([k, v]) => [`${prefix}.${k}`, ...keyPaths(v, `${prefix}.${k}`)]);
+    }
+    return [];
+}
+
+describe("ArgoCd", () => {
+    let dev: StackRun;
+    let prod: StackRun;
+    const windows: SyncWindow[] = [{ kind: "allow", schedule: "0 7 * * 1-4", duration: "10h", manualSync: true }];
+    before(async () => {
+        [dev, prod] = await Promise.all([argoRun(false), argoRun(true, windows)]);
+    });
+
+    it("installs the pinned chart with server.insecure (TLS at the Gateway), no Dex", () => {
+        const release = byType(dev, "kubernetes:helm.sh/v3:Release")[0];
+        assert.equal(release.inputs.chart, "argo-cd");
+        assert.equal(release.inputs.namespace, NAMESPACES.argocd);
+        const v = release.inputs.values as any;
+        assert.equal(v.configs.params["server.insecure"], true);
+        assert.equal(v.global.domain, "argocd-weu.dev.platform.example.com");
+        assert.equal(v.dex.enabled, false);
+    });
+
+    it("is HA in prod (redis-ha, 2 server/repo-server/applicationset replicas), single in dev", () => {
+        const d = byType(dev, "kubernetes:helm.sh/v3:Release")[0].inputs.values as any;
+        const p = byType(prod, "kubernetes:helm.sh/v3:Release")[0].inputs.values as any;
+        assert.equal(d["redis-ha"].enabled, false);
+        assert.equal(p["redis-ha"].enabled, true);
+        for (const c of ["server", "repoServer", "applicationSet"]) {
+            assert.equal(d[c].replicas, 1, `dev ${c}`);
+            assert.equal(p[c].replicas, 2, `prod ${c}`);
+            assert.equal(p[c].pdb.enabled, true, `prod ${c} pdb`);
+        }
+        assert.equal(p.controller.replicas, 1, "one controller (sharding is separate)");
+    });
+
+    it("routes its hostname on the shared Gateway to argocd-server", () => {
+        const route = byName(dev, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "argocd-route");
+        const spec = route.inputs.spec as any;
+        assert.deepEqual(spec.hostnames, ["argocd-weu.dev.platform.example.com"]);
+        assert.equal(spec.parentRefs[0].name, GATEWAY.name);
+        assert.equal(spec.parentRefs[0].namespace, GATEWAY.namespace);
+        assert.deepEqual(spec.rules[0].backendRefs.map((b: any) => [b.name, b.port]), [[ARGOCD_SERVER_SERVICE.name, ARGOCD_SERVER_SERVICE.port]]);
+    });
+
+    it("stores read-only repo credentials in one labelled Secret in the Argo CD namespace, secret in the plan", () => {
+        const secrets = byType(dev, "kubernetes:core/v1:Secret");
+        assert.equal(secrets.length, 1);
+        const s = secrets[0];
+        assert.equal((s.inputs.metadata as any).namespace, NAMESPACES.argocd);
+        assert.equal((s.inputs.metadata as any).labels["argocd.argoproj.io/secret-type"], "repository");
+        assert.equal((s.rawInputs.stringData as any).url, REPO);
+        assert.equal((s.rawInputs.stringData as any).password, TOKEN);
+        assert.equal(s.inputs.stringData, "[secret]");
+        assert.ok(!JSON.stringify(planDocument(dev)).includes(TOKEN), "plan JSON leaks the git token");
+    });
+
+    it("has no registry credentials or imagePullSecrets anywhere (values included)", () => {
+        const component = byType(dev, "platform:cluster:ArgoCd")[0];
+        for (const r of descendants(dev, component.urn)) {
+            assert.ok(!keyPaths(r.rawInputs).some(p => /imagePullSecrets/i.test(p)), `${r.type} ${r.name}`);
+            if (r.type === "kubernetes:core/v1:Secret") {
+                assert.ok(!/dockerconfigjson|dockercfg/.test(String(r.rawInputs.type)), r.name);
+            }
+        }
+    });
+
+    it("platform-root: the manifests repo, only Applications, only in the Argo CD namespace, nothing cluster-scoped", () => {
+        const spec = project(dev, "platform-root");
+        assert.deepEqual(spec.sourceRepos, [REPO]);
+        assert.deepEqual(spec.destinations, [{ server: IN_CLUSTER, namespace: NAMESPACES.argocd }]);
+        assert.deepEqual(spec.clusterResourceWhitelist, []);
+        assert.deepEqual(spec.namespaceResourceWhitelist, [{ group: "argoproj.io", kind: "Application" }]);
+    });
+
+    it("apps: the manifests repo, every namespace except system/platform/pipeline ones, namespaced kinds + Namespace", () => {
+        const spec = project(dev, "apps");
+        assert.deepEqual(spec.sourceRepos, [REPO]);
+        const denies = spec.destinations.filter((d: any) => d.namespace.startsWith("!")).map((d: any) => d.namespace.slice(1));
+        assert.deepEqual(denies, [...new Set(EXEMPT)].sort());
+        for (const ns of ["kube-system", "argocd", "harbor", "gatekeeper-system", "ci"]) assert.ok(denies.includes(ns), ns);
+        const allows = spec.destinations.filter((d: any) => !d.namespace.startsWith("!"));
+        assert.deepEqual(allows, [{ server: IN_CLUSTER, namespace: "*" }]);
+        assert.ok(spec.destinations.every((d: any) => d.server === IN_CLUSTER), "this cluster only");
+        assert.deepEqual(spec.clusterResourceWhitelist, [{ group: "", kind: "Namespace" }]);
+        assert.ok(spec.clusterResourceBlacklist.every((b: any) => b.kind === "Namespace" && EXEMPT.includes(b.name)));
+        assert.deepEqual(spec.namespaceResourceWhitelist, [{ group: "*", kind: "*" }]);
+    });
+
+    it("apps carries the environment's sync windows (none in dev)", () => {
+        assert.deepEqual(project(dev, "apps").syncWindows, []);
+        const w = project(prod, "apps").syncWindows;
+        assert.equal(w.length, 1);
+        assert.deepEqual({ kind: w[0].kind, schedule: w[0].schedule, duration: w[0].duration, manualSync: w[0].manualSync },
+            { kind: "allow", schedule: "0 7 * * 1-4", duration: "10h", manualSync: true });
+        assert.deepEqual(w[0].applications, ["*"]);
+    });
+
+    it("locks the default project (forced server-side patch): no sources, destinations or kinds", () => {
+        const [patch] = byType(dev, CR("AppProjectPatch"));
+        const meta = patch.inputs.metadata as any;
+        assert.equal(meta.name, "default");
+        assert.equal(meta.namespace, NAMESPACES.argocd);
+        assert.equal(meta.annotations["pulumi.com/patchForce"], "true");
+        const spec = patch.inputs.spec as any;
+        assert.deepEqual(spec.sourceRepos, []);
+        assert.deepEqual(spec.destinations, []);
+        assert.deepEqual(spec.clusterResourceWhitelist, []);
+        assert.deepEqual(spec.namespaceResourceWhitelist, []);
+        assert.deepEqual(spec.namespaceResourceBlacklist, [{ group: "*", kind: "*" }]);
+    });
+
+    it("root Application: platform-root project, region path on the branch, automated prune+selfHeal, retry, sync options", () => {
+        const [app] = byType(dev, CR("Application"));
+        const meta = app.inputs.metadata as any;
+        assert.equal(meta.namespace, NAMESPACES.argocd);
+        assert.equal(meta.finalizers, undefined, "no cascading delete of every workload");
+        const spec = app.inputs.spec as any;
+        assert.equal(spec.project, "platform-root");
+        assert.deepEqual(spec.source, { repoURL: REPO, targetRevision: "main", path: "envs/dev/primary" });
+        assert.deepEqual(spec.destination, { server: IN_CLUSTER, namespace: NAMESPACES.argocd });
+        assert.deepEqual(spec.syncPolicy.automated, { prune: true, selfHeal: true });
+        assert.ok(spec.syncPolicy.retry.limit > 0);
+        assert.ok(spec.syncPolicy.retry.backoff.factor > 1, "backoff grows");
+        assert.ok(spec.syncPolicy.retry.backoff.duration && spec.syncPolicy.retry.backoff.maxDuration);
+        assert.deepEqual([...spec.syncPolicy.syncOptions].sort(), ["CreateNamespace=true", "SkipDryRunOnMissingResource=true"]);
+    });
+
+    it("creates custom resources only after the chart (its CRDs) and the root app after its projects", () => {
+        const release = byType(dev, "kubernetes:helm.sh/v3:Release")[0].urn;
+        const crs: RecordedResource[] = [...byType(dev, CR("AppProject")), ...byType(dev, CR("AppProjectPatch")), ...byType(dev, CR("Application"))];
+        for (const r of crs) assert.ok(r.dependencies.includes(release), `${r.type} ${r.name} waits for the chart`);
+        const [app] = byType(dev, CR("Application"));
+        for (const p of byType(dev, CR("AppProject"))) assert.ok(app.dependencies.includes(p.urn), `root app waits for ${p.name}`);
+    });
+
+    it("parents every child to the component and uses the given provider", () => {
+        const component = byType(dev, "platform:cluster:ArgoCd")[0];
+        const children = descendants(dev, component.urn);
+        assert.ok(children.length >= 8);
+        for (const r of children.filter(c => c.custom)) assert.match(String(r.provider), /::primary$/);
+    });
+});
