@@ -110,7 +110,8 @@ export function parseManifests(text: string, source: string): ManifestObject[] {
         if (doc.errors.length) {
             const e = doc.errors[0];
             const line = e.linePos?.[0] ? ` (line ${e.linePos[0].line}, column ${e.linePos[0].col})` : "";
-            throw new ManifestError(`${where}: invalid YAML${line}: ${e.message.split("\n")[0]}`);
+            const text = e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+            throw new ManifestError(`${where}: invalid YAML${line}: ${text}`);
         }
         let value: unknown;
         try {

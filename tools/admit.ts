@@ -8,9 +8,8 @@
 // Exit 0 all allowed, 1 any denied, 2 bad usage, bad config, unreadable or malformed input, or a
 // stack without Gatekeeper templates (nothing to check is not a pass).
 import { parseArgs } from "util";
-import { ConfigError } from "../infra/config";
 import { Admission, formatReview, formatWarnings, ManifestError, PolicyError, policySetFromRun, readManifests, Review } from "./admission";
-import { runStack, StackNotFoundError, StackRun } from "./engine";
+import type { StackRun } from "./engine";
 
 export const EXIT = { allowed: 0, denied: 1, error: 2 } as const;
 
@@ -79,6 +78,10 @@ export async function main(argv: string[], deps: AdmitDeps = {}): Promise<number
 
         let run = deps.run;
         if (!run) {
+            // Loaded only when needed: the Pulumi SDK is slow to load, and usage or input errors
+            // should come back at once.
+            const { runStack, StackNotFoundError } = await import("./engine");
+            const { ConfigError } = await import("../infra/config");
             try {
                 run = await runStack({ stack: args.stack });
             } catch (e) {

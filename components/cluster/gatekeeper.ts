@@ -36,8 +36,8 @@ export class Gatekeeper extends pulumi.ComponentResource {
     public readonly constraintKinds: string[];
 
     constructor(name: string, args: GatekeeperArgs, opts?: pulumi.ComponentResourceOptions) {
+        validate(args); // before registering anything
         super("platform:cluster:Gatekeeper", name, {}, opts);
-        validate(args);
         const provider = args.provider;
         const exempt = [...new Set(args.exemptNamespaces)].sort();
 
