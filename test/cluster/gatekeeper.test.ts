@@ -1,0 +1,214 @@
+import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { Gatekeeper, GatekeeperArgs } from "../../components/cluster/gatekeeper";
+import {
+    CEL_ENGINE, GATEKEEPER_TARGET, policyBundle, POLICIES, REGISTRY_CREDENTIAL_SECRET_TYPES,
+} from "../../components/cluster/gatekeeper-policies";
+import { exemptNamespaces, NAMESPACES, SYSTEM_NAMESPACES } from "../../infra/names";
+import { CHARTS } from "../../infra/versions";
+import { policySetFromRun } from "../../tools/admission";
+import { byName, byType, descendants, freshRun, rejection, RecordedResource, StackRun } from "../harness";
+
+type Spec = Record<string, any>;
+const ACR = "myacr.azurecr.io";
+const TEMPLATE_TYPE = "kubernetes:templates.gatekeeper.sh/v1:ConstraintTemplate";
+const CONSTRAINT_PREFIX = "kubernetes:constraints.gatekeeper.sh/v1beta1:";
+
+/** The explicit exempt list: a change to names.ts must show up here as a deliberate test change. */
+const EXPECTED_EXEMPT = [
+    "argocd", "cert-manager", "envoy-gateway-system", "external-dns", "gatekeeper-system", "gateway", "harbor",
+    "kube-node-lease", "kube-public", "kube-system", "sealed-secrets", "tekton-operator", "tekton-pipelines",
+];
+
+function args(overrides: Partial<Omit<GatekeeperArgs, "provider">> = {}): Omit<GatekeeperArgs, "provider"> {
+    return {
+        acrLoginServer: ACR,
+        pipelineNamespace: "ci",
+        exemptNamespaces: exemptNamespaces(),
+        enforcementAction: "deny",
+        failurePolicy: "Fail",
+        replicas: 3,
+        ...overrides,
+    };
+}
+
+function gatekeeperRun(overrides: Partial<Omit<GatekeeperArgs, "provider">> = {}): Promise<StackRun> {
+    return freshRun({
+        stack: "dev",
+        program: () => {
+            const provider = new k8s.Provider("primary", {});
+            new Gatekeeper("primary", { provider, ...args(overrides) });
+        },
+    });
+}
+
+const release = (run: StackRun) => byType(run, "kubernetes:helm.sh/v3:Release")[0];
+const values = (run: StackRun) => release(run).rawInputs.values as Spec;
+const templates = (run: StackRun) => byType(run, TEMPLATE_TYPE);
+const constraints = (run: StackRun) => run.resources.filter(r => r.type.startsWith(CONSTRAINT_PREFIX));
+
+describe("Gatekeeper", () => {
+    let prod: StackRun;
+    let dev: StackRun;
+    before(async () => {
+        prod = await gatekeeperRun();
+        dev = await gatekeeperRun({ failurePolicy: "Ignore", replicas: 1, exemptNamespaces: exemptNamespaces(["legacy-batch"]) });
+    });
+
+    describe("chart", () => {
+        it("installs the pinned chart into its explicitly created namespace through the cluster's provider", () => {
+            const component = byName(prod, "platform:cluster:Gatekeeper", "primary");
+            const ns = byType(prod, "kubernetes:core/v1:Namespace")[0];
+            const r = release(prod);
+            assert.equal(ns.parent, component.urn);
+            assert.equal((ns.rawInputs.metadata as Spec).name, NAMESPACES.gatekeeper);
+            assert.equal(r.parent, component.urn);
+            assert.equal(r.rawInputs.chart, CHARTS.gatekeeper.chart);
+            assert.equal(r.rawInputs.version, CHARTS.gatekeeper.version);
+            assert.equal(r.rawInputs.namespace, NAMESPACES.gatekeeper);
+            assert.equal(r.rawInputs.createNamespace, false);
+            assert.ok(r.dependencies.includes(ns.urn), "release waits for its namespace");
+            const provider = byType(prod, "pulumi:providers:kubernetes")[0].urn;
+            for (const child of descendants(prod, component.urn)) assert.equal(child.provider, provider, `${child.name} uses the cluster provider`);
+        });
+
+        it("fails closed (webhook Fail) in prod and open (Ignore) in dev", () => {
+            assert.equal(values(prod).validatingWebhookFailurePolicy, "Fail");
+            assert.equal(values(dev).validatingWebhookFailurePolicy, "Ignore");
+        });
+
+        it("runs HA replicas with a PDB that never blocks node drains of a single replica", () => {
+            assert.equal(values(prod).replicas, 3);
+            assert.equal(values(prod).pdb.controllerManager.minAvailable, 2);
+            assert.equal(values(prod).controllerManager.topologySpreadConstraints[0].topologyKey, "topology.kubernetes.io/zone");
+            assert.equal(values(dev).replicas, 1);
+            assert.equal(values(dev).pdb.controllerManager.minAvailable, 0);
+            assert.deepEqual(values(dev).controllerManager.topologySpreadConstraints, []);
+        });
+
+        it("keeps audit and the CEL engine on", () => {
+            assert.equal(values(prod).disableAudit, false);
+            assert.ok(values(prod).auditInterval > 0);
+            assert.equal(values(prod).enableK8sNativeValidation, true);
+        });
+    });
+
+    describe("exempt namespaces", () => {
+        it("is the explicit system + platform list of names.ts", () => {
+            assert.deepEqual(exemptNamespaces(), EXPECTED_EXEMPT);
+            for (const ns of [...SYSTEM_NAMESPACES, ...Object.values(NAMESPACES)]) assert.ok(EXPECTED_EXEMPT.includes(ns), ns);
+        });
+
+        it("is passed to the chart and to every constraint, extras included", () => {
+            assert.deepEqual(values(prod).controllerManager.exemptNamespaces, EXPECTED_EXEMPT);
+            const withExtra = [...EXPECTED_EXEMPT, "legacy-batch"].sort();
+            assert.deepEqual(values(dev).controllerManager.exemptNamespaces, withExtra);
+            for (const c of constraints(prod)) assert.deepEqual((c.rawInputs.spec as Spec).match.excludedNamespaces, EXPECTED_EXEMPT, c.name);
+            for (const c of constraints(dev)) assert.deepEqual((c.rawInputs.spec as Spec).match.excludedNamespaces, withExtra, c.name);
+        });
+
+        it("never exempts the pipeline namespace (the credential rules are what confine it)", async () => {
+            for (const c of constraints(prod)) assert.ok(!(c.rawInputs.spec as Spec).match.excludedNamespaces.includes("ci"));
+            const err = await rejection(() => gatekeeperRun({ exemptNamespaces: exemptNamespaces(["ci"]) }));
+            assert.match(err.message, /pipeline namespace 'ci' must not be exempt/);
+        });
+    });
+
+    describe("templates and constraints", () => {
+        it("registers one CEL template and one constraint per policy", () => {
+            assert.equal(templates(prod).length, POLICIES.length);
+            assert.equal(constraints(prod).length, POLICIES.length);
+            for (const t of templates(prod)) {
+                const spec = t.rawInputs.spec as Spec;
+                assert.equal(spec.targets.length, 1);
+                assert.equal(spec.targets[0].target, GATEKEEPER_TARGET);
+                assert.equal(spec.targets[0].rego, undefined, "no Rego: the same CEL runs offline");
+                assert.deepEqual(spec.targets[0].code.map((c: Spec) => c.engine), [CEL_ENGINE]);
+                assert.ok(spec.targets[0].code[0].source.validations.length > 0);
+                assert.equal((t.rawInputs.metadata as Spec).name, spec.crd.spec.names.kind.toLowerCase());
+            }
+        });
+
+        it("templates wait for Gatekeeper to create the constraint CRD and come after the chart", () => {
+            for (const t of templates(prod)) {
+                assert.equal((t.rawInputs.metadata as Spec).annotations["pulumi.com/waitFor"], "jsonpath={.status.created}=true", t.name);
+                assert.ok(t.dependencies.includes(release(prod).urn), `${t.name} depends on the chart`);
+            }
+        });
+
+        it("every constraint depends on the template that defines its kind", () => {
+            const templateByKind = new Map(templates(prod).map(t => [(t.rawInputs.spec as Spec).crd.spec.names.kind as string, t]));
+            for (const c of constraints(prod)) {
+                const kind = c.rawInputs.kind as string;
+                assert.equal(c.type, `${CONSTRAINT_PREFIX}${kind}`);
+                const template = templateByKind.get(kind);
+                assert.ok(template, `a template defines ${kind}`);
+                assert.ok(c.dependencies.includes(template!.urn), `${c.name} depends on ${template!.name}`);
+            }
+        });
+
+        it("carries the enforcement action from args", async () => {
+            for (const c of constraints(prod)) assert.equal((c.rawInputs.spec as Spec).enforcementAction, "deny");
+            const warn = await gatekeeperRun({ enforcementAction: "warn" });
+            for (const c of constraints(warn)) assert.equal((c.rawInputs.spec as Spec).enforcementAction, "warn");
+        });
+
+        it("puts the ACR login server, with a trailing slash, in the registry constraint's parameters", async () => {
+            const c = constraints(prod).find(r => r.rawInputs.kind === "PlatformAllowedRegistries")!;
+            assert.deepEqual((c.rawInputs.spec as Spec).parameters, { registries: [`${ACR}/`] });
+            // An Output (the registry's loginServer) resolves the same way.
+            const fromOutput = await gatekeeperRun({ acrLoginServer: pulumi.output("other.azurecr.io") });
+            const c2 = constraints(fromOutput).find(r => r.rawInputs.kind === "PlatformAllowedRegistries")!;
+            assert.deepEqual((c2.rawInputs.spec as Spec).parameters, { registries: ["other.azurecr.io/"] });
+        });
+
+        it("confines registry credentials and pull secrets to the pipeline namespace", () => {
+            const creds = constraints(prod).find(r => r.rawInputs.kind === "PlatformRegistryCredentials")!;
+            assert.equal((creds.rawInputs.spec as Spec).parameters.pipelineNamespace, "ci");
+            assert.deepEqual((creds.rawInputs.spec as Spec).parameters.secretTypes, [...REGISTRY_CREDENTIAL_SECRET_TYPES]);
+            const pull = constraints(prod).find(r => r.rawInputs.kind === "PlatformNoImagePullSecrets")!;
+            assert.equal((pull.rawInputs.spec as Spec).parameters.pipelineNamespace, "ci");
+            const kinds = (pull.rawInputs.spec as Spec).match.kinds.flatMap((k: Spec) => k.kinds);
+            assert.ok(kinds.includes("ServiceAccount"));
+        });
+
+        it("matches Pods and every pod-template kind for the image and pod-security rules", () => {
+            for (const kind of ["PlatformAllowedRegistries", "PlatformPinnedImages", "PlatformPodSecurity"]) {
+                const c = constraints(prod).find(r => r.rawInputs.kind === kind)!;
+                const matched = (c.rawInputs.spec as Spec).match.kinds.map((k: Spec) => k.kinds.map((n: string) => `${k.apiGroups.join(",")}/${n}`)).flat().sort();
+                assert.deepEqual(matched, [
+                    "/Pod", "/ReplicationController", "apps/DaemonSet", "apps/Deployment", "apps/ReplicaSet", "apps/StatefulSet", "batch/CronJob", "batch/Job",
+                ], kind);
+            }
+        });
+
+        it("registers exactly the objects the policy module defines (what admit evaluates is what is deployed)", () => {
+            const expected = policyBundle({ acrLoginServer: ACR, pipelineNamespace: "ci" }, { enforcementAction: "deny", exemptNamespaces: EXPECTED_EXEMPT });
+            const fromRun = policySetFromRun(prod);
+            const byKind = <T extends { kind: string; spec: unknown }>(xs: T[]) => [...xs].sort((a, b) => a.kind.localeCompare(b.kind));
+            assert.deepEqual(byKind(fromRun.constraints), byKind(expected.constraints));
+            const tKey = (t: { metadata: { name: string } }) => t.metadata.name;
+            assert.deepEqual([...fromRun.templates].sort((a, b) => tKey(a).localeCompare(tKey(b))), [...expected.templates].sort((a, b) => tKey(a).localeCompare(tKey(b))));
+        });
+
+        it("gives two instances (two clusters) distinct resource names", async () => {
+            const run = await freshRun({
+                stack: "dev",
+                program: () => {
+                    for (const cluster of ["primary", "secondary"]) {
+                        new Gatekeeper(cluster, { provider: new k8s.Provider(cluster, {}), ...args() });
+                    }
+                },
+            });
+            const urns = run.resources.map((r: RecordedResource) => r.urn);
+            assert.equal(new Set(urns).size, urns.length);
+            assert.equal(templates(run).length, 2 * POLICIES.length);
+        });
+
+        it("rejects nonsense replicas before registering anything", async () => {
+            const err = await rejection(() => gatekeeperRun({ replicas: 0 }));
+            assert.match(err.message, /replicas must be a positive integer/);
+        });
+    });
+});

@@ -1,0 +1,324 @@
+import { strict as assert } from "assert";
+import * as path from "path";
+import * as fs from "fs";
+import { execFileSync } from "child_process";
+import { Writable } from "stream";
+import * as k8s from "@pulumi/kubernetes";
+import { Gatekeeper } from "../../components/cluster/gatekeeper";
+import { ConstraintObject, ConstraintTemplateObject, EnforcementAction } from "../../components/cluster/gatekeeper-policies";
+import { exemptNamespaces } from "../../infra/names";
+import {
+    Admission, admit, formatReview, ManifestError, parseManifests, PolicyError, PolicySet, policySetFromRun, readManifests,
+} from "../../tools/admission";
+import { main } from "../../tools/admit";
+import { freshRun, ROOT, StackRun } from "../harness";
+
+const FIXTURES = path.join(ROOT, "test", "fixtures", "admit");
+const fixture = (...p: string[]) => path.join(FIXTURES, ...p);
+const DIGEST = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+function gatekeeperRun(enforcementAction: EnforcementAction = "deny"): Promise<StackRun> {
+    return freshRun({
+        stack: "dev",
+        program: () => {
+            const provider = new k8s.Provider("primary", {});
+            new Gatekeeper("primary", {
+                provider,
+                acrLoginServer: "myacr.azurecr.io",
+                pipelineNamespace: "ci",
+                exemptNamespaces: exemptNamespaces(),
+                enforcementAction,
+                failurePolicy: "Fail",
+                replicas: 3,
+            });
+        },
+    });
+}
+
+class Capture extends Writable {
+    text = "";
+    _write(chunk: Buffer, _enc: string, cb: () => void) { this.text += chunk.toString(); cb(); }
+    get lines() { return this.text.split("\n").filter(Boolean); }
+}
+
+async function admitCli(run: StackRun, ...argv: string[]) {
+    const out = new Capture();
+    const err = new Capture();
+    const code = await main(["--stack", "dev", ...argv], { run, out, err });
+    return { code, out: out.lines, err: err.text };
+}
+
+/** Constraint names in a DENY line. */
+const denied = (line: string) => [...line.matchAll(/\[([a-z0-9-]+)\]/g)].map(m => m[1]).sort();
+
+/** For each denied fixture: the DENY line's object and the constraints that must refuse it (exactly). */
+const DENIED: Record<string, { object: string; constraints: string[] }> = {
+    "lookalike-registry.yaml": { object: "Deployment/team-a/web", constraints: ["images-from-platform-registry"] },
+    "foreign-registry.yaml": { object: "Pod/team-a/nginx", constraints: ["images-from-platform-registry"] },
+    "image-without-tag.yaml": { object: "StatefulSet/team-a/db", constraints: ["images-pinned"] },
+    "registry-port-without-tag.yaml": { object: "Pod/team-a/ported", constraints: ["images-from-platform-registry", "images-pinned"] },
+    "latest-tag.yaml": { object: "ReplicaSet/team-a/web", constraints: ["images-pinned"] },
+    "init-container-foreign-image.yaml": { object: "Deployment/team-a/web", constraints: ["images-from-platform-registry"] },
+    "ephemeral-container-foreign-image.yaml": { object: "Pod/team-a/web", constraints: ["images-from-platform-registry"] },
+    "cronjob-nested-template.yaml": { object: "CronJob/team-a/miner", constraints: ["images-from-platform-registry"] },
+    "privileged-init-container.yaml": { object: "Job/team-a/setup", constraints: ["no-privileged-or-host-access"] },
+    "privileged-yaml11-boolean.yaml": { object: "Pod/team-a/sneaky", constraints: ["no-privileged-or-host-access"] },
+    "host-access.yaml": { object: "DaemonSet/team-a/node-reader", constraints: ["no-privileged-or-host-access", "no-privileged-or-host-access"] },
+    "dockerconfigjson-secret.yaml": { object: "Secret/team-a/regcred", constraints: ["registry-credentials-only-in-pipeline"] },
+    "dockercfg-secret.yaml": { object: "Secret/team-a/regcred-legacy", constraints: ["registry-credentials-only-in-pipeline"] },
+    "opaque-secret-with-docker-config.yaml": { object: "Secret/team-a/not-a-regcred", constraints: ["registry-credentials-only-in-pipeline"] },
+    "sealed-registry-secret.yaml": { object: "SealedSecret/team-a/regcred", constraints: ["registry-credentials-only-in-pipeline"] },
+    "serviceaccount-image-pull-secrets.yaml": { object: "ServiceAccount/team-a/default", constraints: ["no-image-pull-secrets"] },
+    "workload-image-pull-secrets.yaml": { object: "Deployment/team-a/web", constraints: ["no-image-pull-secrets"] },
+    "list-wrapped-pod.yaml": { object: "Pod/team-a/wrapped", constraints: ["images-from-platform-registry"] },
+    "mixed.yaml": { object: "Pod/team-a/bad", constraints: ["images-pinned"] },
+    "secret-without-namespace.yaml": { object: "Secret/-/regcred", constraints: ["registry-credentials-only-in-pipeline"] },
+};
+
+describe("admit", () => {
+    let run: StackRun;
+    before(async () => {
+        run = await gatekeeperRun();
+    });
+
+    describe("fixtures", () => {
+        it("covers every denied fixture in the table", () => {
+            assert.deepEqual(fs.readdirSync(fixture("denied")).sort(), Object.keys(DENIED).sort());
+        });
+
+        for (const file of ["app.yaml", "pipeline-namespace.yaml", "exempt-namespace.yaml"]) {
+            it(`allows allowed/${file} (exit 0)`, async () => {
+                const { code, out, err } = await admitCli(run, fixture("allowed", file));
+                assert.equal(code, 0, out.join("\n") + err);
+                assert.ok(out.length > 0);
+                for (const line of out) assert.match(line, /^ALLOW [A-Za-z]+\/[a-z0-9-]+\/[a-z0-9-]+$/);
+            });
+        }
+
+        for (const [file, want] of Object.entries(DENIED)) {
+            it(`denies denied/${file} (exit 1): ${want.constraints.join(", ")}`, async () => {
+                const { code, out } = await admitCli(run, fixture("denied", file));
+                assert.equal(code, 1, out.join("\n"));
+                const line = out.find(l => l.startsWith(`DENY ${want.object}: `));
+                assert.ok(line, `a DENY line for ${want.object} in:\n${out.join("\n")}`);
+                assert.deepEqual(denied(line!), [...want.constraints].sort(), line);
+            });
+        }
+
+        it("prints one line per object of a multi-document file, in order", async () => {
+            const { code, out } = await admitCli(run, fixture("denied", "mixed.yaml"));
+            assert.equal(code, 1);
+            assert.equal(out.length, 2);
+            assert.equal(out[0], "ALLOW ConfigMap/team-a/settings");
+            assert.match(out[1], /^DENY Pod\/team-a\/bad: \[images-pinned\] .*main=myacr\.azurecr\.io\/team-a\/main$/);
+        });
+
+        it("names the offending image and the allowed prefix (look-alike host is not ACR)", async () => {
+            const { out } = await admitCli(run, fixture("denied", "lookalike-registry.yaml"));
+            assert.equal(out[0], "DENY Deployment/team-a/web: [images-from-platform-registry] container images must come from myacr.azurecr.io/; not allowed: web=myacr.azurecr.io.evil.example/x:1.0");
+        });
+
+        it("reports every violation of an object, not only the first", async () => {
+            const { out } = await admitCli(run, fixture("denied", "host-access.yaml"));
+            assert.match(out[0], /host namespaces are not allowed: hostNetwork, hostPID;/);
+            assert.match(out[0], /hostPath volumes are not allowed: root$/);
+        });
+
+        it("applies --namespace to objects that name none", async () => {
+            assert.equal((await admitCli(run, fixture("denied", "secret-without-namespace.yaml"))).code, 1);
+            const inPipeline = await admitCli(run, "--namespace", "ci", fixture("denied", "secret-without-namespace.yaml"));
+            assert.equal(inPipeline.code, 0);
+            assert.deepEqual(inPipeline.out, ["ALLOW Secret/ci/regcred"]);
+        });
+
+        it("evaluates a directory recursively and several files together", async () => {
+            const dir = await admitCli(run, fixture("allowed"));
+            assert.equal(dir.code, 0);
+            assert.ok(dir.out.length >= 10);
+            const both = await admitCli(run, fixture("allowed", "app.yaml"), fixture("denied", "latest-tag.yaml"));
+            assert.equal(both.code, 1);
+            assert.equal(both.out.filter(l => l.startsWith("DENY")).length, 1);
+        });
+    });
+
+    describe("exit 2: unreadable or malformed input, bad usage, nothing to evaluate", () => {
+        for (const file of fs.readdirSync(path.join(__dirname, "..", "fixtures", "admit", "malformed")).sort()) {
+            it(`rejects malformed/${file} with a clear message and no verdicts`, async () => {
+                const { code, out, err } = await admitCli(run, fixture("allowed", "app.yaml"), fixture("malformed", file));
+                assert.equal(code, 2);
+                assert.deepEqual(out, [], "no verdicts when the input is not fully readable");
+                assert.ok(err.includes(`malformed/${file}: document`), err);
+                assert.doesNotMatch(err, /\n\s+at /, "no stack trace");
+            });
+        }
+
+        it("names the line of a YAML syntax error", async () => {
+            const { err } = await admitCli(run, fixture("malformed", "bad-yaml.yaml"));
+            assert.match(err, /bad-yaml\.yaml: document 1: invalid YAML \(line \d+, column \d+\)/);
+        });
+
+        it("rejects a missing file, missing arguments and unknown options", async () => {
+            assert.equal((await admitCli(run, fixture("does-not-exist.yaml"))).code, 2);
+            const out = new Capture();
+            const err = new Capture();
+            assert.equal(await main([fixture("allowed", "app.yaml")], { run, out, err }), 2);
+            assert.match(err.text, /--stack is required/);
+            assert.equal(await main(["--stack", "dev"], { run, out, err }), 2);
+            assert.match(err.text, /no manifest files given/);
+            assert.equal(await main(["--stack", "dev", "--bogus", "x.yaml"], { run, out, err }), 2);
+            assert.equal(out.text, "");
+        });
+
+        it("refuses to pass anything when the stack has no Gatekeeper constraints", async () => {
+            const empty = await freshRun({ stack: "dev", program: () => { new k8s.Provider("p", {}); } });
+            const { code, err } = await admitCli(empty, fixture("allowed", "app.yaml"));
+            assert.equal(code, 2);
+            assert.match(err, /registers no Gatekeeper ConstraintTemplates/);
+        });
+
+        it("exits 2 without a stack trace from the real command line", () => {
+            let status = 0;
+            let stderr = "";
+            try {
+                execFileSync(process.execPath, [require.resolve("tsx/cli"), path.join(ROOT, "tools", "admit.ts"), "--stack", "dev", fixture("malformed", "bad-yaml.yaml")],
+                    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+            } catch (e) {
+                status = (e as { status: number }).status;
+                stderr = String((e as { stderr: Buffer }).stderr);
+            }
+            assert.equal(status, 2);
+            assert.match(stderr, /^admit: unreadable or malformed input:/);
+            assert.doesNotMatch(stderr, /\n\s+at /);
+        });
+    });
+
+    describe("enforcement actions", () => {
+        it("warn: allowed (exit 0), violations reported on stderr", async () => {
+            const warnRun = await gatekeeperRun("warn");
+            const { code, out, err } = await admitCli(warnRun, fixture("denied", "latest-tag.yaml"));
+            assert.equal(code, 0);
+            assert.deepEqual(out, ["ALLOW ReplicaSet/team-a/web"]);
+            assert.match(err, /^WARN ReplicaSet\/team-a\/web: \[images-pinned\] \(warn\) /m);
+        });
+    });
+
+    describe("evaluation library", () => {
+        let set: PolicySet;
+        before(() => { set = policySetFromRun(run); });
+
+        const pod = (image: string, extra: Record<string, unknown> = {}) => ({
+            apiVersion: "v1", kind: "Pod", metadata: { name: "p", namespace: "team-a" },
+            spec: { containers: [{ name: "c", image }], ...extra },
+        });
+        const verdict = (obj: object) => formatReview(admit(set, [obj as never])[0]);
+
+        it("takes the templates and constraints from the run", () => {
+            assert.equal(set.templates.length, 5);
+            assert.equal(set.constraints.length, 5);
+            assert.equal(new Admission(set).size, 5);
+        });
+
+        it("pins: digest or non-latest tag; host:port is not a tag", () => {
+            const ok = ["myacr.azurecr.io/a:1.0", `myacr.azurecr.io/a@sha256:${DIGEST}`, `myacr.azurecr.io/a:latest@sha256:${DIGEST}`, "myacr.azurecr.io/team/a:v2_rc.1"];
+            const bad = ["myacr.azurecr.io/a", "myacr.azurecr.io/a:latest", "myacr.azurecr.io/a@sha256:abc", "myacr.azurecr.io/a@sha256:" + DIGEST.toUpperCase()];
+            for (const image of ok) assert.match(verdict(pod(image)), /^ALLOW/, image);
+            for (const image of bad) assert.match(verdict(pod(image)), /^DENY .*\[images-pinned\]/, image);
+        });
+
+        it("registry: only the exact ACR prefix with a slash", () => {
+            for (const image of ["myacr.azurecr.io.evil.example/x:1", "evil.example/myacr.azurecr.io/x:1", "myacr.azurecr.iox/x:1", "myacr.azurecr.io:1.0"]) {
+                assert.match(verdict(pod(image)), /\[images-from-platform-registry\]/, image);
+            }
+        });
+
+        it("a container without an image, or a null field, does not slip through or crash", () => {
+            assert.match(verdict({ apiVersion: "v1", kind: "Pod", metadata: { name: "p", namespace: "team-a" }, spec: { containers: [{ name: "c" }] } }),
+                /^DENY .*\[images-from-platform-registry\].*c=<no image>/);
+            assert.match(verdict(pod("myacr.azurecr.io/a:1", { initContainers: null, volumes: null })), /^ALLOW/);
+        });
+
+        it("parses YAML integers as CEL ints (arithmetic as in Kubernetes), floats as doubles", () => {
+            const arithmetic: PolicySet = {
+                templates: [template("ReplicaLimit", {
+                    validations: [{
+                        expression: "variables.anyObject.spec.replicas % 2 == 1 && variables.anyObject.spec.replicas + 1 <= variables.params.max",
+                        message: "odd replicas up to max-1",
+                    }],
+                })],
+                constraints: [constraintOf("ReplicaLimit", { max: 4 })],
+            };
+            const objs = parseManifests([
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a, namespace: x}\nspec: {replicas: 3}",
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: b, namespace: x}\nspec: {replicas: 5}",
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: c, namespace: x}\nspec: {replicas: 3.0}",
+            ].join("\n---\n"), "inline");
+            const reviews = admit(arithmetic, objs).map(formatReview);
+            assert.equal(reviews[0], "ALLOW Deployment/x/a");
+            assert.equal(reviews[1], "DENY Deployment/x/b: [replicalimit] odd replicas up to max-1");
+            // 3.0 is a double: `%` has no double overload, an error, and errors fail closed.
+            assert.match(reviews[2], /^DENY Deployment\/x\/c: \[replicalimit\] validation 1 of ReplicaLimit could not be evaluated/);
+        });
+
+        it("honours match kinds, excluded-namespace globs and namespaces", () => {
+            const t = template("AlwaysDeny", { validations: [{ expression: "false", message: "no" }] });
+            const c = constraintOf("AlwaysDeny", {}, {
+                kinds: [{ apiGroups: ["apps"], kinds: ["Deployment"] }],
+                excludedNamespaces: ["team-*"],
+                namespaces: ["team-*", "prod-*"],
+            });
+            const a = new Admission({ templates: [t], constraints: [c] });
+            const dep = (ns: string) => ({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "d", namespace: ns } });
+            assert.equal(a.review(dep("prod-1")).allowed, false);
+            assert.equal(a.review(dep("team-a")).allowed, true, "excluded by glob");
+            assert.equal(a.review(dep("other")).allowed, true, "not in namespaces");
+            assert.equal(a.review({ apiVersion: "v1", kind: "Pod", metadata: { name: "p", namespace: "prod-1" } }).allowed, true, "kind not matched");
+            assert.equal(a.review({ apiVersion: "extensions/v1beta1", kind: "Deployment", metadata: { name: "d", namespace: "prod-1" } }).allowed, true, "group not matched");
+        });
+
+        it("uses messageExpression, falling back to message when it fails", () => {
+            const t = template("Msg", {
+                validations: [
+                    { expression: "false", message: "static", messageExpression: "'dynamic ' + variables.anyObject.metadata.name" },
+                    { expression: "false", message: "fallback", messageExpression: "variables.anyObject.nope" },
+                ],
+            });
+            const r = admit({ templates: [t], constraints: [constraintOf("Msg", {})] }, [{ apiVersion: "v1", kind: "Pod", metadata: { name: "p", namespace: "n" } }])[0];
+            assert.deepEqual(r.denials.map(d => d.message), ["dynamic p", "fallback"]);
+        });
+
+        it("refuses templates it cannot evaluate: Rego only, bad CEL, constraint without template", () => {
+            const rego: ConstraintTemplateObject = { ...template("Rego", { validations: [] }) };
+            rego.spec.targets = [{ target: "admission.k8s.gatekeeper.sh", code: [], rego: "package x" }];
+            assert.throws(() => new Admission({ templates: [rego], constraints: [] }), PolicyError);
+            const bad = template("Bad", { validations: [{ expression: "object.(", message: "x" }] });
+            assert.throws(() => new Admission({ templates: [bad], constraints: [] }), /CEL does not parse/);
+            assert.throws(() => new Admission({ templates: [], constraints: [constraintOf("Missing", {})] }), /no ConstraintTemplate defines kind Missing/);
+        });
+
+        it("reads files through the library the same way (ManifestError for bad input)", () => {
+            assert.ok(readManifests([fixture("allowed", "app.yaml")]).length >= 6);
+            assert.throws(() => readManifests([fixture("malformed", "duplicate-key.yaml")]), ManifestError);
+        });
+    });
+});
+
+function template(kind: string, source: { validations: { expression: string; message: string; messageExpression?: string }[]; variables?: { name: string; expression: string }[] }): ConstraintTemplateObject {
+    return {
+        apiVersion: "templates.gatekeeper.sh/v1",
+        kind: "ConstraintTemplate",
+        metadata: { name: kind.toLowerCase() },
+        spec: {
+            crd: { spec: { names: { kind } } },
+            targets: [{ target: "admission.k8s.gatekeeper.sh", code: [{ engine: "K8sNativeValidation", source }] }],
+        },
+    };
+}
+
+function constraintOf(kind: string, parameters: Record<string, unknown>, match: ConstraintObject["spec"]["match"] = {}): ConstraintObject {
+    return {
+        apiVersion: "constraints.gatekeeper.sh/v1beta1",
+        kind,
+        metadata: { name: kind.toLowerCase() },
+        spec: { enforcementAction: "deny", match, parameters },
+    };
+}
