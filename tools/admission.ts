@@ -191,15 +191,41 @@ function expandPath(p: string, problems: string[]): string[] {
 // Policies from a stack run
 // ---------------------------------------------------------------------------------------------
 
-/** The ConstraintTemplates and constraints a run registers, exactly as their inputs carry them. */
-export function policySetFromRun(run: StackRun): PolicySet {
-    const templates = run.resources
-        .filter(r => r.type === TEMPLATE_RESOURCE_TYPE)
-        .map(r => r.rawInputs as unknown as ConstraintTemplateObject);
-    const constraints = run.resources
-        .filter(r => r.type.startsWith(CONSTRAINT_RESOURCE_TYPE_PREFIX))
-        .map(r => r.rawInputs as unknown as ConstraintObject);
-    return { templates, constraints };
+/**
+ * The ConstraintTemplates and constraints a run registers, exactly as their inputs carry them, one
+ * set per cluster (Kubernetes provider). Clusters with identical policy share one set, so a
+ * two-region stack is evaluated once; if they differ, an object is reviewed against each.
+ */
+export function policySetsFromRun(run: StackRun): PolicySet[] {
+    const byCluster = new Map<string, PolicySet>();
+    const setOf = (provider: string | undefined) => {
+        const key = provider ?? "";
+        if (!byCluster.has(key)) byCluster.set(key, { templates: [], constraints: [] });
+        return byCluster.get(key)!;
+    };
+    for (const r of run.resources) {
+        if (r.type === TEMPLATE_RESOURCE_TYPE) setOf(r.provider).templates.push(r.rawInputs as unknown as ConstraintTemplateObject);
+        else if (r.type.startsWith(CONSTRAINT_RESOURCE_TYPE_PREFIX)) setOf(r.provider).constraints.push(r.rawInputs as unknown as ConstraintObject);
+    }
+    const distinct = new Map<string, PolicySet>();
+    for (const set of byCluster.values()) {
+        const canonical = stableJson({
+            templates: [...set.templates].sort(byName),
+            constraints: [...set.constraints].sort((a, b) => `${a.kind}/${a.metadata?.name}`.localeCompare(`${b.kind}/${b.metadata?.name}`)),
+        });
+        if (!distinct.has(canonical)) distinct.set(canonical, set);
+    }
+    return [...distinct.values()];
+}
+
+function byName(a: { metadata: { name: string } }, b: { metadata: { name: string } }): number {
+    return (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? "");
+}
+
+function stableJson(v: unknown): string {
+    if (Array.isArray(v)) return `[${v.map(stableJson).join(",")}]`;
+    if (isPlainObject(v)) return `{${Object.keys(v).sort().map(k => `${JSON.stringify(k)}:${stableJson(v[k])}`).join(",")}}`;
+    return JSON.stringify(v) ?? "null";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -377,36 +403,16 @@ export interface AdmissionOptions {
 
 /** A compiled policy set: compile once, review many objects. */
 export class Admission {
-    private readonly constraints: CompiledConstraint[];
+    /** One list of constraints per distinct policy set (cluster). */
+    private readonly groups: CompiledConstraint[][];
 
-    constructor(set: PolicySet) {
-        const templates = new Map<string, CompiledTemplate>();
-        for (const t of set.templates) {
-            const compiled = compileTemplate(t);
-            if (templates.has(compiled.kind)) throw new PolicyError(`two ConstraintTemplates define kind ${compiled.kind}`);
-            templates.set(compiled.kind, compiled);
-        }
-        this.constraints = set.constraints.map(c => {
-            const name = c?.metadata?.name ?? "<unnamed>";
-            const template = templates.get(c?.kind);
-            if (!template) throw new PolicyError(`constraint ${c?.kind}/${name}: no ConstraintTemplate defines kind ${c?.kind}`);
-            const object = toCelInput(c, true) as Record<string, unknown>;
-            const spec = (object.spec ?? {}) as Record<string, unknown>;
-            return {
-                name,
-                kind: c.kind,
-                enforcementAction: c.spec?.enforcementAction ?? "deny",
-                match: (c.spec?.match ?? {}) as ConstraintMatch,
-                object,
-                parameters: spec.parameters ?? null,
-                template,
-            };
-        });
+    constructor(sets: PolicySet | PolicySet[]) {
+        this.groups = (Array.isArray(sets) ? sets : [sets]).map(compileSet);
     }
 
     /** Number of constraints in force. */
     get size(): number {
-        return this.constraints.length;
+        return this.groups.reduce((n, g) => n + g.length, 0);
     }
 
     /** Reviews objects in order; Namespace objects among them inform namespaceSelector matching. */
@@ -436,9 +442,13 @@ export class Admission {
             userInfo: { username: "admit" },
             dryRun: true,
         };
-        for (const c of this.constraints) {
+        const seen = new Set<string>(); // the same violation from two clusters is reported once
+        for (const c of this.groups.flat()) {
             if (!matches(c.match, obj, namespaces)) continue;
             for (const message of evaluate(c, celObject, request)) {
+                const key = `${c.name}\u0000${c.enforcementAction}\u0000${message}`;
+                if (seen.has(key)) continue;
+                seen.add(key);
                 const v: Violation = { constraint: c.name, constraintKind: c.kind, enforcementAction: c.enforcementAction, message };
                 (c.enforcementAction === "deny" ? review.denials : review.warnings).push(v);
             }
@@ -446,6 +456,31 @@ export class Admission {
         review.allowed = review.denials.length === 0;
         return review;
     }
+}
+
+function compileSet(set: PolicySet): CompiledConstraint[] {
+    const templates = new Map<string, CompiledTemplate>();
+    for (const t of set.templates) {
+        const compiled = compileTemplate(t);
+        if (templates.has(compiled.kind)) throw new PolicyError(`two ConstraintTemplates define kind ${compiled.kind}`);
+        templates.set(compiled.kind, compiled);
+    }
+    return set.constraints.map(c => {
+        const name = c?.metadata?.name ?? "<unnamed>";
+        const template = templates.get(c?.kind);
+        if (!template) throw new PolicyError(`constraint ${c?.kind}/${name}: no ConstraintTemplate defines kind ${c?.kind}`);
+        const object = toCelInput(c, true) as Record<string, unknown>;
+        const spec = (object.spec ?? {}) as Record<string, unknown>;
+        return {
+            name,
+            kind: c.kind,
+            enforcementAction: c.spec?.enforcementAction ?? "deny",
+            match: (c.spec?.match ?? {}) as ConstraintMatch,
+            object,
+            parameters: spec.parameters ?? null,
+            template,
+        };
+    });
 }
 
 function withNamespace(obj: KubeObject, ns: string | undefined): KubeObject {
@@ -487,8 +522,8 @@ function validationMessage(v: CompiledTemplate["validations"][number], ctx: Reco
     return v.message || `failed expression: ${v.expression}`;
 }
 
-/** Convenience: compile the set and review the objects. */
-export function admit(set: PolicySet, objects: (KubeObject | ManifestObject)[], options: AdmissionOptions = {}): Review[] {
+/** Convenience: compile the set(s) and review the objects. */
+export function admit(set: PolicySet | PolicySet[], objects: (KubeObject | ManifestObject)[], options: AdmissionOptions = {}): Review[] {
     return new Admission(set).reviewAll(objects, options);
 }
 

@@ -8,7 +8,7 @@
 // Exit 0 all allowed, 1 any denied, 2 bad usage, bad config, unreadable or malformed input, or a
 // stack without Gatekeeper templates (nothing to check is not a pass).
 import { parseArgs } from "util";
-import { Admission, formatReview, formatWarnings, ManifestError, PolicyError, policySetFromRun, readManifests, Review } from "./admission";
+import { Admission, formatReview, formatWarnings, ManifestError, PolicyError, policySetsFromRun, readManifests, Review } from "./admission";
 import type { StackRun } from "./engine";
 
 export const EXIT = { allowed: 0, denied: 1, error: 2 } as const;
@@ -90,13 +90,13 @@ export async function main(argv: string[], deps: AdmitDeps = {}): Promise<number
             }
         }
 
-        const set = policySetFromRun(run);
-        if (set.templates.length === 0 || set.constraints.length === 0) {
+        const sets = policySetsFromRun(run);
+        if (!sets.some(s => s.templates.length > 0 && s.constraints.length > 0)) {
             return fail(`stack '${run.stack}' registers no Gatekeeper ConstraintTemplates and constraints; nothing to evaluate`);
         }
         let admission: Admission;
         try {
-            admission = new Admission(set);
+            admission = new Admission(sets);
         } catch (e) {
             if (e instanceof PolicyError) return fail(`stack '${run.stack}': ${e.message}`);
             throw e;

@@ -7,7 +7,7 @@ import {
 } from "../../components/cluster/gatekeeper-policies";
 import { exemptNamespaces, NAMESPACES, SYSTEM_NAMESPACES } from "../../infra/names";
 import { CHARTS } from "../../infra/versions";
-import { policySetFromRun } from "../../tools/admission";
+import { policySetsFromRun } from "../../tools/admission";
 import { byName, byType, descendants, freshRun, rejection, RecordedResource, StackRun } from "../harness";
 
 type Spec = Record<string, any>;
@@ -185,7 +185,9 @@ describe("Gatekeeper", () => {
 
         it("registers exactly the objects the policy module defines (what admit evaluates is what is deployed)", () => {
             const expected = policyBundle({ acrLoginServer: ACR, pipelineNamespace: "ci" }, { enforcementAction: "deny", exemptNamespaces: EXPECTED_EXEMPT });
-            const fromRun = policySetFromRun(prod);
+            const sets = policySetsFromRun(prod);
+            assert.equal(sets.length, 1);
+            const fromRun = sets[0];
             const byKind = <T extends { kind: string; spec: unknown }>(xs: T[]) => [...xs].sort((a, b) => a.kind.localeCompare(b.kind));
             assert.deepEqual(byKind(fromRun.constraints), byKind(expected.constraints));
             const tKey = (t: { metadata: { name: string } }) => t.metadata.name;

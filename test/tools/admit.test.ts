@@ -8,7 +8,7 @@ import { Gatekeeper } from "../../components/cluster/gatekeeper";
 import { ConstraintObject, ConstraintTemplateObject, EnforcementAction } from "../../components/cluster/gatekeeper-policies";
 import { exemptNamespaces } from "../../infra/names";
 import {
-    Admission, admit, formatReview, ManifestError, parseManifests, PolicyError, PolicySet, policySetFromRun, readManifests,
+    Admission, admit, formatReview, ManifestError, parseManifests, PolicyError, PolicySet, policySetsFromRun, readManifests,
 } from "../../tools/admission";
 import { main } from "../../tools/admit";
 import { freshRun, ROOT, StackRun } from "../harness";
@@ -192,6 +192,30 @@ describe("admit", () => {
         });
     });
 
+    describe("two clusters", () => {
+        it("evaluates identical cluster policies once, and differing ones each", async () => {
+            const program = (secondaryAcr: string) => () => {
+                for (const [cluster, acr] of [["primary", "myacr.azurecr.io"], ["secondary", secondaryAcr]]) {
+                    new Gatekeeper(cluster, {
+                        provider: new k8s.Provider(cluster, {}), acrLoginServer: acr, pipelineNamespace: "ci",
+                        exemptNamespaces: exemptNamespaces(), enforcementAction: "deny", failurePolicy: "Fail", replicas: 2,
+                    });
+                }
+            };
+            const same = await freshRun({ stack: "dev", program: program("myacr.azurecr.io") });
+            assert.equal(policySetsFromRun(same).length, 1);
+            const { code, out } = await admitCli(same, fixture("denied", "lookalike-registry.yaml"));
+            assert.equal(code, 1);
+            assert.deepEqual(denied(out[0]), ["images-from-platform-registry"], "reported once, not once per cluster");
+
+            const differ = await freshRun({ stack: "dev", program: program("other.azurecr.io") });
+            assert.equal(policySetsFromRun(differ).length, 2);
+            const r = await admitCli(differ, fixture("allowed", "app.yaml"));
+            assert.equal(r.code, 1, "an image from the primary's ACR is refused by the secondary's policy");
+            assert.match(r.out.find(l => l.startsWith("DENY Deployment"))!, /must come from other\.azurecr\.io\//);
+        });
+    });
+
     describe("enforcement actions", () => {
         it("warn: allowed (exit 0), violations reported on stderr", async () => {
             const warnRun = await gatekeeperRun("warn");
@@ -204,7 +228,7 @@ describe("admit", () => {
 
     describe("evaluation library", () => {
         let set: PolicySet;
-        before(() => { set = policySetFromRun(run); });
+        before(() => { [set] = policySetsFromRun(run); });
 
         const pod = (image: string, extra: Record<string, unknown> = {}) => ({
             apiVersion: "v1", kind: "Pod", metadata: { name: "p", namespace: "team-a" },
