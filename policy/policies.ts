@@ -192,7 +192,7 @@ function stackPolicy(rule: StackRule): StackValidationPolicy {
 function requireValue(props: Props, path: readonly string[], expected: unknown, report: Report, why: string): void {
     const v = lookup(props, path);
     const name = formatPath(path);
-    if (!v.known) report(unknownMessage(v.path, why));
+    if (!v.known) report(unknownMessage(v.path, `that ${name} is ${JSON.stringify(expected)} (${why})`));
     else if (v.value !== expected) {
         report(`${name} must be ${JSON.stringify(expected)} (${why}); it is ${v.value === undefined ? "not set" : JSON.stringify(v.value)}`);
     }
