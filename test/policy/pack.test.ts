@@ -33,6 +33,9 @@ describe("policy pack served over gRPC (as `pulumi preview --policy-pack policy`
 
     before(async () => {
         child = spawn(process.execPath, [path.join(ROOT, "node_modules/@pulumi/pulumi/cmd/run-policy-pack"), "127.0.0.1:1", "."], { cwd: path.join(ROOT, "policy") });
+        // Never leave the server behind, even if mocha is interrupted before `after`.
+        const stop = () => child.kill();
+        process.once("exit", stop);
         let stderr = "";
         child.stderr!.on("data", d => { stderr += d; });
         const port = await new Promise<string>((resolve, reject) => {
