@@ -34,7 +34,8 @@ export function sdkModules(root = ROOT, entries = ENTRY_POINTS): string[] {
         const file = queue.pop()!;
         if (seen.has(file)) continue;
         seen.add(file);
-        const text = fs.readFileSync(file, "utf8");
+        // Type-only imports are erased: they load nothing.
+        const text = fs.readFileSync(file, "utf8").replace(/\b(import|export)\s+type\s[^;]*?from\s*["'][^"']+["']/g, "");
         for (const m of text.matchAll(IMPORT)) {
             const spec = m[1];
             if (spec.startsWith(".")) {

@@ -4,15 +4,15 @@
 // estimate on stdout; the offline policy results; with --json, the plan document of DESIGN.md
 // (resources in registration order, keys sorted, secrets as "[secret]"); with --diff, what
 // changed against an earlier plan document, security-relevant changes first.
-// Exit 0 on success, 1 when a mandatory policy fails, 2 on bad config or usage (including an
-// unreadable or malformed --diff file).
+// Exit 0 on success, 1 when a mandatory policy of the offline policy pack fails, 2 on bad config
+// or usage (including an unreadable or malformed --diff file).
 import * as fs from "fs";
-import * as path from "path";
 import { parseArgs } from "util";
 import { ConfigError } from "../infra/config";
-import { planDocument, readStackConfig, RecordedResource, ROOT, runStack, StackNotFoundError, StackRun } from "./engine";
+import { planDocument, readStackConfig, RecordedResource, runStack, StackNotFoundError, StackRun } from "./engine";
 import { deployEstimate, renderDeployPath } from "./deploy-path";
 import { diffPlans, parsePlanDocument, PlanDoc, PlanDocumentError, renderDiff } from "./plan-diff";
+import { evaluatePolicies, PolicyViolation } from "../policy/offline";
 
 export const EXIT = { ok: 0, policy: 1, usage: 2 } as const;
 
@@ -32,7 +32,7 @@ export interface PlanArgs {
 export interface PlanOptions {
     /** Directory holding Pulumi.<stack>.yaml; defaults to the project's stacks/. */
     stackConfigDir?: string;
-    /** The policy evaluator to use instead of policy/offline.ts; `null` skips policies. */
+    /** The policy evaluator to use instead of the pack's (policy/offline.ts); `null` skips policies. */
     policies?: EvaluatePolicies | null;
 }
 
@@ -118,30 +118,17 @@ export function readOldPlan(file: string): PlanDoc {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Offline policy pack. INTEGRATION POINT: policy/offline.ts (owned by the policy pack) exports
-// `evaluatePolicies(run, { environment, pipelineNamespace })`. It is loaded only if present so
-// that `plan` works before the pack exists; the types below are the contract it must meet.
+// Offline policy pack: policy/offline.ts runs the pack's own policies on the run, so `plan`
+// enforces what `pulumi preview --policy-pack policy` does. Statically imported so the contract
+// below is type-checked against it.
 // ---------------------------------------------------------------------------------------------
 
-export interface PolicyViolation {
-    policy: string;
-    enforcementLevel: "mandatory" | "advisory";
-    urn?: string;
-    message: string;
-}
+export type { PolicyViolation };
 
 export type EvaluatePolicies = (run: StackRun, options: { environment: string; pipelineNamespace?: string }) => PolicyViolation[];
 
-const POLICY_MODULE = path.join(ROOT, "policy", "offline.ts");
-
-/** The offline policy evaluator, or undefined while policy/offline.ts does not exist. */
-export function loadPolicies(): EvaluatePolicies | undefined {
-    if (!fs.existsSync(POLICY_MODULE)) return undefined;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mod = require(POLICY_MODULE) as { evaluatePolicies?: EvaluatePolicies };
-    if (typeof mod.evaluatePolicies !== "function") throw new Error(`${POLICY_MODULE} does not export evaluatePolicies`);
-    return mod.evaluatePolicies;
-}
+// Fails to compile if policy/offline.ts drifts from the contract.
+const packPolicies: EvaluatePolicies = evaluatePolicies;
 
 /** `platform:environment` and the pipeline namespace, as the stack config sets them. */
 export function policyContext(stack: string, stackConfigDir?: string): { environment: string; pipelineNamespace?: string } {
@@ -189,13 +176,13 @@ export async function main(argv: string[], out: Writer = process.stdout, err: Wr
     out.write(`\n${renderDeployPath(deployEstimate(run.resources))}\n`);
 
     let code: number = EXIT.ok;
-    const evaluatePolicies = options.policies === undefined ? loadPolicies() : options.policies ?? undefined;
-    if (evaluatePolicies) {
-        const violations = evaluatePolicies(run, policyContext(args.stack, options.stackConfigDir));
+    const evaluate = options.policies === undefined ? packPolicies : options.policies;
+    if (evaluate) {
+        const violations = evaluate(run, policyContext(args.stack, options.stackConfigDir));
         out.write(`\n${renderViolations(violations)}\n`);
         if (violations.some(v => v.enforcementLevel === "mandatory")) code = EXIT.policy;
     } else {
-        out.write(`\nPolicies: not evaluated (${options.policies === null ? "skipped" : "policy/offline.ts not present"}).\n`);
+        out.write(`\nPolicies: skipped.\n`);
     }
 
     if (args.json) {
