@@ -14,7 +14,10 @@
 //   - the estimate is the latest finish; the longest chain is followed back from it.
 //
 // Lower bound ("essential chain"): the same computation keeping only edges no schedule can drop —
-//   - provider edges and custom-parent edges (always), and
+//   - provider edges and custom-parent edges (always),
+//   - ordering the platform itself requires (ESSENTIAL_ORDERING: a custom resource after the
+//     Helm release that brings its CRD, serialised federated credentials, a Kubernetes provider
+//     after the role assignment that lets it act), and
 //   - data dependencies: a resource's `propertyDependencies` (URNs whose outputs flow into its
 //     inputs) when the graph carries them. The engine currently records one merged
 //     `dependencies` list, so until it records the split, a dependency edge counts as a data
@@ -23,9 +26,8 @@
 //     managed identity, registry, DNS zone, Log Analytics workspace, public IP, Traffic
 //     Manager profile, Kubernetes Namespace). Pure ordering (dependsOn a Helm release for its
 //     CRDs, serialised federated credentials, add-on after add-on) is dropped.
-// It is a lower bound on any schedule honouring the data flow: removing needless ordering can
-// bring the estimate down towards it, never below it. (Some dropped ordering is genuinely
-// needed — CRDs before their custom resources — so it may not be fully reachable.)
+// It is a lower bound on any schedule honouring those edges: removing needless ordering (the
+// regions, independent add-ons) brings the estimate down towards it, never below it.
 
 /** The part of a recorded resource (or plan-document resource) the analysis needs. */
 export interface GraphResource {
@@ -120,6 +122,27 @@ export const ESSENTIAL_PREREQUISITES: readonly RegExp[] = [
     /^pulumi:providers:/,
 ];
 
+/** Built-in API groups that look like CRD groups (contain a dot) but are served by Kubernetes itself. */
+const BUILTIN_GROUPS = /^kubernetes:(networking|rbac\.authorization|admissionregistration|apiextensions|storage|scheduling|coordination|discovery|certificates|node|events|resource|flowcontrol\.apiserver|apiregistration)\.k8s\.io\//;
+const CUSTOM_KUBERNETES_RESOURCE = /^kubernetes:(?!helm\.sh\/)[a-z0-9-]+(\.[a-z0-9-]+)+\/[^:]+:/;
+
+/** Is `type` a Kubernetes custom resource (its kind comes from a CRD)? */
+export function isKubernetesCustomResource(type: string): boolean {
+    return CUSTOM_KUBERNETES_RESOURCE.test(type) && !BUILTIN_GROUPS.test(type);
+}
+
+/**
+ * Ordering that is essential although no data flows: a dependent of type `from` waiting for a
+ * dependency of type `to` keeps that edge in the lower bound.
+ */
+export const ESSENTIAL_ORDERING: readonly { from: (type: string) => boolean; to: RegExp; why: string }[] = [
+    { from: isKubernetesCustomResource, to: /^kubernetes:helm\.sh\/v3:Release$/, why: "the chart installs the CRD (and the controller/webhook that admits it)" },
+    { from: t => /^azure-native:managedidentity:FederatedIdentityCredential$/.test(t), to: /^azure-native:managedidentity:FederatedIdentityCredential$/,
+        why: "Entra rejects concurrent federated-credential writes on one identity" },
+    { from: t => /^pulumi:providers:kubernetes$/.test(t), to: /^azure-native:authorization:RoleAssignment$/,
+        why: "the provider acts as the deployer, which needs its cluster role first" },
+];
+
 /** Components: recorded as non-custom; for plan documents, the stack and `platform:` types. */
 export function isComponent(r: GraphResource): boolean {
     if (r.custom !== undefined) return !r.custom;
@@ -173,12 +196,18 @@ export function criticalPath(resources: readonly GraphResource[], options: Criti
         const t = byUrn.get(urn);
         return !!t && ESSENTIAL_PREREQUISITES.some(p => p.test(t.type));
     };
+    const isEssentialOrdering = (r: GraphResource, urn: string) => {
+        const t = byUrn.get(urn);
+        return !!t && ESSENTIAL_ORDERING.some(o => o.from(r.type) && o.to.test(t.type));
+    };
     const waitsFor = (r: GraphResource): string[] => {
         const preds: string[] = [];
         if (!isComponent(r)) {
             if (!essential) preds.push(...r.dependencies);
-            else if (r.propertyDependencies) preds.push(...r.propertyDependencies);
-            else preds.push(...r.dependencies.filter(isPrerequisite));
+            else {
+                preds.push(...(r.propertyDependencies ?? r.dependencies.filter(isPrerequisite)));
+                preds.push(...r.dependencies.filter(d => isEssentialOrdering(r, d)));
+            }
             if (r.provider) preds.push(r.provider);
             const parent = r.parent ? byUrn.get(r.parent) : undefined;
             if (parent && !isComponent(parent)) preds.push(parent.urn);
@@ -276,7 +305,7 @@ function renderChain(chain: PathStep[]): string[] {
 export function renderDeployPath(e: DeployEstimate): string {
     return [
         `Deploy path (from-scratch \`pulumi up\`, typical durations, unlimited parallelism):`,
-        `  estimate ${formatDuration(e.estimate.totalSeconds)}; lower bound ${formatDuration(e.lowerBound.totalSeconds)} (essential edges only: providers, custom parents, data dependencies by ${e.lowerBoundBasis}).`,
+        `  estimate ${formatDuration(e.estimate.totalSeconds)}; lower bound ${formatDuration(e.lowerBound.totalSeconds)} (essential edges only: providers, custom parents, CRD/Entra/RBAC ordering, data dependencies by ${e.lowerBoundBasis}).`,
         `  Longest chain (finish, own duration, resource):`,
         ...renderChain(e.estimate.chain),
         `  Essential chain:`,

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { criticalPath, deployEstimate, durationOf, formatDuration, GraphResource, renderDeployPath } from "../../tools/deploy-path";
+import { criticalPath, deployEstimate, durationOf, formatDuration, GraphResource, isKubernetesCustomResource, renderDeployPath } from "../../tools/deploy-path";
 
 // A small known graph: two regions in parallel, each a VNet and a cluster in one resource group;
 // the primary cluster's provider, a namespace, two Helm releases ordered by an explicit
@@ -20,12 +20,13 @@ const PROV = U("pulumi:providers:kubernetes", "prov-a");
 const NS = U("kubernetes:core/v1:Namespace", "ns");
 const GW = U("kubernetes:helm.sh/v3:Release", "gateway");
 const CERT = U("kubernetes:helm.sh/v3:Release", "cert-manager");
+const ISSUER = U("kubernetes:cert-manager.io/v1:ClusterIssuer", "issuer");
 const APP = U("azure-native:authorization:RoleAssignment", "app");
 const REGISTRY = U("azure-native:containerregistry:Registry", "acr");
 const REPLICA = U("azure-native:containerregistry:Replication", "acr-replica");
 
 const SECONDS: Record<string, number> = {
-    rg: 5, "vnet-a": 10, "aks-a": 600, "vnet-b": 10, "aks-b": 700, "prov-a": 1, ns: 2, gateway: 90, "cert-manager": 120, app: 10,
+    rg: 5, "vnet-a": 10, "aks-a": 600, "vnet-b": 10, "aks-b": 700, "prov-a": 1, ns: 2, gateway: 90, "cert-manager": 120, issuer: 3, app: 10,
     acr: 60, "acr-replica": 240,
 };
 const seconds = (r: GraphResource) => (r.custom === false ? 0 : SECONDS[r.name] ?? 0);
@@ -52,6 +53,8 @@ function graph(withPropertyDeps: boolean): GraphResource[] {
         res(GW, ADDONS, [NS], { provider: PROV, ...pd([NS]) }),
         // cert-manager needs the namespace (data) and comes after the gateway chart (dependsOn only).
         res(CERT, ADDONS, [GW, NS], { provider: PROV, ...pd([NS]) }),
+        // A custom resource after the chart that installs its CRD: ordering, but essential.
+        res(ISSUER, ADDONS, [CERT], { provider: PROV, ...pd([]) }),
         // Depends on the whole add-ons component: waits for its last child.
         res(APP, STACK, [ADDONS], pd([])),
         // A custom parent: the replica cannot start before the registry exists.
@@ -64,11 +67,11 @@ describe("deploy path", () => {
     it("estimates the critical path: regions in parallel, provider after its cluster, component done when its children are", () => {
         const p = criticalPath(graph(false), { durationOf: seconds });
         // rg 0-5, vnet-a 5-15, aks-a 15-615, prov 615-616, ns 616-618, gateway 618-708,
-        // cert-manager 708-828, app (waits for the add-ons component) 828-838.
-        assert.equal(p.totalSeconds, 838);
+        // cert-manager 708-828, issuer 828-831, app (waits for the add-ons component) 831-841.
+        assert.equal(p.totalSeconds, 841);
         assert.deepEqual(p.chain.map(s => [s.name, s.start, s.finish]), [
             ["rg", 0, 5], ["vnet-a", 5, 15], ["aks-a", 15, 615], ["prov-a", 615, 616], ["ns", 616, 618],
-            ["gateway", 618, 708], ["cert-manager", 708, 828], ["app", 828, 838],
+            ["gateway", 618, 708], ["cert-manager", 708, 828], ["issuer", 828, 831], ["app", 831, 841],
         ]);
     });
 
@@ -89,19 +92,19 @@ describe("deploy path", () => {
     it("lower bound from property dependencies drops ordering-only edges", () => {
         const e = deployEstimate(graph(true), seconds);
         assert.equal(e.lowerBoundBasis, "propertyDependencies");
-        assert.equal(e.estimate.totalSeconds, 838);
-        // cert-manager no longer waits for the gateway chart: 618 + 120 = 738; the gateway ends
-        // at 708; `app` has no data dependency on the add-ons, so it starts at 0.
-        assert.equal(e.lowerBound.totalSeconds, 738);
-        assert.deepEqual(e.lowerBound.chain.map(s => s.name), ["rg", "vnet-a", "aks-a", "prov-a", "ns", "cert-manager"]);
+        assert.equal(e.estimate.totalSeconds, 841);
+        // cert-manager no longer waits for the gateway chart: 618 + 120 = 738; the issuer still
+        // waits for cert-manager (its CRD): 741; `app` has no data dependency on the add-ons.
+        assert.equal(e.lowerBound.totalSeconds, 741);
+        assert.deepEqual(e.lowerBound.chain.map(s => s.name), ["rg", "vnet-a", "aks-a", "prov-a", "ns", "cert-manager", "issuer"]);
     });
 
     it("without property dependencies, the lower bound keeps edges to prerequisite types only", () => {
         const e = deployEstimate(graph(false), seconds);
         assert.equal(e.lowerBoundBasis, "prerequisite types");
         // Namespace, cluster, VNet, resource group, provider edges kept; the Helm-release and
-        // component edges dropped: same 738 as with the precise split.
-        assert.equal(e.lowerBound.totalSeconds, 738);
+        // component edges dropped, the CRD ordering kept: same 741 as with the precise split.
+        assert.equal(e.lowerBound.totalSeconds, 741);
         assert.ok(e.lowerBound.totalSeconds <= e.estimate.totalSeconds);
     });
 
@@ -122,6 +125,27 @@ describe("deploy path", () => {
         assert.equal(durationOf({ urn: "u", type: "platform:cluster:Gatekeeper", name: "g", dependencies: [] }), 0);
     });
 
+    it("keeps federated credentials serialised in the lower bound", () => {
+        const ID = U("azure-native:managedidentity:UserAssignedIdentity", "id");
+        const F1 = U("azure-native:managedidentity:FederatedIdentityCredential", "f1");
+        const F2 = U("azure-native:managedidentity:FederatedIdentityCredential", "f2");
+        const g = [res(ID, null), res(F1, null, [ID]), res(F2, null, [ID, F1])];
+        const e = deployEstimate(g, () => 10);
+        assert.equal(e.estimate.totalSeconds, 30);
+        assert.equal(e.lowerBound.totalSeconds, 30);
+    });
+
+    it("tells custom resources from built-in kinds", () => {
+        const cr = isKubernetesCustomResource;
+        assert.ok(cr("kubernetes:cert-manager.io/v1:ClusterIssuer"));
+        assert.ok(cr("kubernetes:gateway.networking.k8s.io/v1:Gateway"));
+        assert.ok(cr("kubernetes:constraints.gatekeeper.sh/v1beta1:K8sAllowedRepos"));
+        assert.ok(!cr("kubernetes:networking.k8s.io/v1:NetworkPolicy"));
+        assert.ok(!cr("kubernetes:apps/v1:Deployment"));
+        assert.ok(!cr("kubernetes:core/v1:Namespace"));
+        assert.ok(!cr("kubernetes:helm.sh/v3:Release"));
+    });
+
     it("rejects a dependency cycle", () => {
         const a = res(U("azure-native:network:Subnet", "a"), null, [U("azure-native:network:Subnet", "b")]);
         const b = res(U("azure-native:network:Subnet", "b"), null, [a.urn]);
@@ -130,7 +154,7 @@ describe("deploy path", () => {
 
     it("renders the estimate, the lower bound and both chains", () => {
         const text = renderDeployPath(deployEstimate(graph(true), seconds));
-        assert.match(text, /estimate 13m 58s; lower bound 12m 18s/);
+        assert.match(text, /estimate 14m 1s; lower bound 12m 21s/);
         assert.match(text, /aks-a/);
         assert.equal(formatDuration(3725), "1h 2m 5s");
     });
