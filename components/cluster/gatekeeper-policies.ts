@@ -153,6 +153,15 @@ export interface PolicyDefinition {
     parameters(ctx: PolicyContext): Record<string, unknown>;
     kinds: KindMatcher[];
     source: CelSource;
+    /**
+     * Which namespaces the constraint skips:
+     * - `platform`: system and platform namespaces (their charts run pinned upstream images);
+     * - `platform-and-pipeline`: those plus the pipeline namespace, whose Tekton steps run
+     *   digest-pinned upstream tool images (clone, scan, build) rather than ACR images;
+     * - `system`: only Kubernetes' own namespaces — registry credentials are confined to the
+     *   pipeline namespace everywhere else, platform namespaces included.
+     */
+    exemption: "platform" | "platform-and-pipeline" | "system";
 }
 
 const stringList = { type: "array", items: { type: "string" } };
@@ -179,6 +188,7 @@ export const POLICIES: readonly PolicyDefinition[] = [
         },
         parameters: ctx => ({ registries: [registryPrefix(ctx.acrLoginServer)] }),
         kinds: WORKLOAD_KINDS,
+        exemption: "platform-and-pipeline",
         source: {
             variables: [POD_SPEC, CONTAINERS],
             validations: [{
@@ -195,6 +205,7 @@ export const POLICIES: readonly PolicyDefinition[] = [
         parametersSchema: { type: "object", properties: {} },
         parameters: () => ({}),
         kinds: WORKLOAD_KINDS,
+        exemption: "platform",
         source: {
             variables: [POD_SPEC, CONTAINERS],
             validations: [{
@@ -211,6 +222,7 @@ export const POLICIES: readonly PolicyDefinition[] = [
         parametersSchema: { type: "object", properties: {} },
         parameters: () => ({}),
         kinds: WORKLOAD_KINDS,
+        exemption: "platform",
         source: {
             variables: [
                 POD_SPEC,
@@ -270,6 +282,7 @@ export const POLICIES: readonly PolicyDefinition[] = [
         // SealedSecrets too: the controller would unseal them into a credential Secret; catching
         // the SealedSecret itself gives app teams the error at `admit` time rather than at sync.
         kinds: [{ apiGroups: [""], kinds: ["Secret"] }, { apiGroups: ["bitnami.com"], kinds: ["SealedSecret"] }],
+        exemption: "system",
         source: {
             variables: [
                 {
@@ -305,6 +318,7 @@ export const POLICIES: readonly PolicyDefinition[] = [
         parametersSchema: { type: "object", properties: { pipelineNamespace: { type: "string" } } },
         parameters: ctx => ({ pipelineNamespace: ctx.pipelineNamespace }),
         kinds: [...WORKLOAD_KINDS, { apiGroups: [""], kinds: ["ServiceAccount"] }],
+        exemption: "system",
         source: {
             variables: [
                 POD_SPEC,
@@ -353,7 +367,18 @@ export function constraintTemplate(policy: PolicyDefinition): ConstraintTemplate
 
 export interface ConstraintSettings {
     enforcementAction: EnforcementAction;
+    /** System + platform namespaces (names.ts exemptNamespaces), for `platform` exemptions. */
     exemptNamespaces: readonly string[];
+    /** Kubernetes' own namespaces (names.ts SYSTEM_NAMESPACES), for `system` exemptions. */
+    systemNamespaces: readonly string[];
+}
+
+/** The namespaces a policy's constraint excludes (see PolicyDefinition.exemption). */
+export function excludedNamespaces(policy: PolicyDefinition, ctx: PolicyContext, settings: ConstraintSettings): string[] {
+    const list = policy.exemption === "system" ? settings.systemNamespaces
+        : policy.exemption === "platform-and-pipeline" ? [...settings.exemptNamespaces, ctx.pipelineNamespace]
+        : settings.exemptNamespaces;
+    return [...new Set(list)].sort();
 }
 
 export function constraint(policy: PolicyDefinition, ctx: PolicyContext, settings: ConstraintSettings): ConstraintObject {
@@ -365,7 +390,7 @@ export function constraint(policy: PolicyDefinition, ctx: PolicyContext, setting
             enforcementAction: settings.enforcementAction,
             match: {
                 kinds: policy.kinds.map(k => ({ apiGroups: [...k.apiGroups], kinds: [...k.kinds] })),
-                excludedNamespaces: [...settings.exemptNamespaces],
+                excludedNamespaces: excludedNamespaces(policy, ctx, settings),
             },
             parameters: policy.parameters(ctx),
         },

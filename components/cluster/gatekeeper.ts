@@ -7,7 +7,7 @@
 // template; otherwise the first `pulumi up` fails with "no matches for kind".
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { NAMESPACES } from "../../infra/names";
+import { NAMESPACES, SYSTEM_NAMESPACES } from "../../infra/names";
 import { chartRelease } from "./chart";
 import {
     constraint, CONSTRAINT_API_VERSION, constraintTemplate, EnforcementAction, POLICIES, PolicyDefinition, templateName,
@@ -90,7 +90,7 @@ export class Gatekeeper extends pulumi.ComponentResource {
         const ctx = pulumi.output(args.acrLoginServer).apply(acrLoginServer => ({
             acrLoginServer, pipelineNamespace: args.pipelineNamespace,
         }));
-        const settings = { enforcementAction: args.enforcementAction, exemptNamespaces: exempt };
+        const settings = { enforcementAction: args.enforcementAction, exemptNamespaces: exempt, systemNamespaces: [...SYSTEM_NAMESPACES] };
 
         this.constraintKinds = POLICIES.map(p => p.kind);
         for (const policy of POLICIES) {

@@ -100,16 +100,31 @@ describe("Gatekeeper", () => {
             for (const ns of [...SYSTEM_NAMESPACES, ...Object.values(NAMESPACES)]) assert.ok(EXPECTED_EXEMPT.includes(ns), ns);
         });
 
-        it("is passed to the chart and to every constraint, extras included", () => {
+        it("is passed to the chart, and each constraint skips exactly its policy's scope", () => {
             assert.deepEqual(values(prod).controllerManager.exemptNamespaces, EXPECTED_EXEMPT);
             const withExtra = [...EXPECTED_EXEMPT, "legacy-batch"].sort();
             assert.deepEqual(values(dev).controllerManager.exemptNamespaces, withExtra);
-            for (const c of constraints(prod)) assert.deepEqual((c.rawInputs.spec as Spec).match.excludedNamespaces, EXPECTED_EXEMPT, c.name);
-            for (const c of constraints(dev)) assert.deepEqual((c.rawInputs.spec as Spec).match.excludedNamespaces, withExtra, c.name);
+            const excluded = (run: StackRun, kind: string) =>
+                (constraints(run).find(c => c.type.endsWith(`:${kind}`))!.rawInputs.spec as Spec).match.excludedNamespaces;
+            // Image and pod-security rules skip system + platform namespaces …
+            for (const kind of ["PlatformPinnedImages", "PlatformPodSecurity"]) {
+                assert.deepEqual(excluded(prod, kind), EXPECTED_EXEMPT, kind);
+                assert.deepEqual(excluded(dev, kind), withExtra, kind);
+            }
+            // … the ACR-only rule also skips the pipeline, whose steps run digest-pinned tool images …
+            assert.deepEqual(excluded(prod, "PlatformAllowedRegistries"), [...EXPECTED_EXEMPT, "ci"].sort());
+            // … and the credential rules bind every namespace but Kubernetes' own: no platform
+            // namespace may hold registry credentials either.
+            for (const kind of ["PlatformRegistryCredentials", "PlatformNoImagePullSecrets"]) {
+                assert.deepEqual(excluded(prod, kind), [...SYSTEM_NAMESPACES].sort(), kind);
+                for (const platformNs of Object.values(NAMESPACES).filter(n => !(SYSTEM_NAMESPACES as readonly string[]).includes(n))) assert.ok(!excluded(dev, kind).includes(platformNs), `${kind} skips ${platformNs}`);
+            }
         });
 
-        it("never exempts the pipeline namespace (the credential rules are what confine it)", async () => {
-            for (const c of constraints(prod)) assert.ok(!(c.rawInputs.spec as Spec).match.excludedNamespaces.includes("ci"));
+        it("never exempts the pipeline namespace from the credential and pinning rules", async () => {
+            for (const c of constraints(prod).filter(c => !c.type.endsWith(":PlatformAllowedRegistries"))) {
+                assert.ok(!(c.rawInputs.spec as Spec).match.excludedNamespaces.includes("ci"), c.type);
+            }
             const err = await rejection(() => gatekeeperRun({ exemptNamespaces: exemptNamespaces(["ci"]) }));
             assert.match(err.message, /pipeline namespace 'ci' must not be exempt/);
         });
@@ -184,7 +199,7 @@ describe("Gatekeeper", () => {
         });
 
         it("registers exactly the objects the policy module defines (what admit evaluates is what is deployed)", () => {
-            const expected = policyBundle({ acrLoginServer: ACR, pipelineNamespace: "ci" }, { enforcementAction: "deny", exemptNamespaces: EXPECTED_EXEMPT });
+            const expected = policyBundle({ acrLoginServer: ACR, pipelineNamespace: "ci" }, { enforcementAction: "deny", exemptNamespaces: EXPECTED_EXEMPT, systemNamespaces: [...SYSTEM_NAMESPACES] });
             const sets = policySetsFromRun(prod);
             assert.equal(sets.length, 1);
             const fromRun = sets[0];
