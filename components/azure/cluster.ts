@@ -231,9 +231,10 @@ export class Cluster extends pulumi.ComponentResource {
         // People get access by Entra group only; the cluster-user role lets them list the (exec,
         // secret-free) user kubeconfig.
         const access: [string, BuiltInRole, pulumi.Input<string>, pulumi.Input<PrincipalType>][] = [];
-        kc.adminGroupObjectIds.forEach((id, i) => {
-            access.push([`admins-${i}`, "AksRbacClusterAdmin", id, "Group"], [`admins-${i}-user`, "AksClusterUser", id, "Group"]);
-        });
+        // Logical names carry the group id, so reordering the config list changes nothing.
+        for (const id of kc.adminGroupObjectIds) {
+            access.push([`admins-${id}`, "AksRbacClusterAdmin", id, "Group"], [`admins-${id}-user`, "AksClusterUser", id, "Group"]);
+        }
         if (kc.operatorsGroupObjectId) {
             access.push(["operators", "AksRbacWriter", kc.operatorsGroupObjectId, "Group"], ["operators-user", "AksClusterUser", kc.operatorsGroupObjectId, "Group"]);
         }

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import * as YAML from "yaml";
-import { byName, byType, descendants, RecordedResource, stackRun, StackRun } from "../harness";
+import { byName, byType, descendants, freshRun, readStackConfig, RecordedResource, stackRun, StackRun } from "../harness";
 import { BUILT_IN_ROLES } from "../../components/azure/roles";
 import { uuidFrom, MOCK_DEPLOYER_OBJECT_ID, MOCK_SUBSCRIPTION_ID, AKS_AAD_SERVER_ID } from "../../tools/mock-outputs";
 import { CLUSTER_KEYS } from "../../infra/config";
@@ -185,3 +185,23 @@ for (const stack of ["dev", "prod"] as const) {
         }
     });
 }
+
+describe("AKS clusters: configuration variants", () => {
+    const devKubernetes = () => JSON.parse(readStackConfig("dev").config["platform:kubernetes"]);
+
+    it("kubeloginMode selects the provider's non-interactive login", async () => {
+        const run = await freshRun({ stack: "dev", configOverrides: { "platform:kubernetes": { ...devKubernetes(), kubeloginMode: "workloadidentity" } } });
+        for (const key of CLUSTER_KEYS) {
+            const kubeconfig = YAML.parse(String(byName(run, PROVIDER, `${key}-k8s`).rawInputs.kubeconfig));
+            assert.deepEqual(kubeconfig.users[0].user.exec.args, ["get-token", "--login", "workloadidentity", "--server-id", AKS_AAD_SERVER_ID]);
+        }
+    });
+
+    it("calico and azure policy engines run on the Azure data plane", async () => {
+        for (const engine of ["calico", "azure"]) {
+            const run = await freshRun({ stack: "dev", configOverrides: { "platform:kubernetes": { ...devKubernetes(), networkPolicy: engine } } });
+            const np = cluster(run, "primary").inputs.networkProfile as Record<string, unknown>;
+            assert.deepEqual([np.networkPolicy, np.networkDataplane, np.networkPluginMode], [engine, "azure", "overlay"]);
+        }
+    });
+});
