@@ -60,7 +60,8 @@ export class Traffic extends pulumi.ComponentResource {
         }, { parent: this });
         let previous: pulumi.Resource | undefined;
         for (const key of CLUSTER_KEYS) {
-            // One after another: concurrent writes to one profile's endpoints conflict.
+            // One after another: both are writes under the same profile; serialising costs seconds
+            // and rules out concurrent-modification conflicts on it.
             previous = new trafficmanager.Endpoint(`${name}-${key}`, {
                 endpointName: key,
                 profileName: profile.name.apply(n => n!),
