@@ -50,9 +50,20 @@ export interface AzureOutputValues {
     logAnalyticsWorkspaceId: string;
 }
 
-/** Everything the stack exports. The cluster layer extends this (e.g. the sealing certificate). */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface PlatformOutputValues extends AzureOutputValues {}
+/** The cluster layer's outputs. */
+export interface ClusterLayerOutputValues {
+    /** Public certificate of the shared sealing key: `kubeseal --cert` with it seals for both regions. */
+    sealedSecretsCertificate: string;
+    /** Where the controller runs, for `kubeseal --controller-name/--controller-namespace`. */
+    sealedSecretsController: { name: string; namespace: string };
+    harborUrl: string;
+    argocdUrls: { primary: string; secondary: string };
+    /** Git webhook endpoint of the pipeline (content type JSON, events push and pull_request). */
+    webhookUrl: string;
+}
+
+/** Everything the stack exports. */
+export interface PlatformOutputValues extends AzureOutputValues, ClusterLayerOutputValues {}
 
 /** What the program returns for a set of output values: one Output per top-level key. */
 export type Exported<T> = { [K in keyof T]: pulumi.Output<T[K]> };

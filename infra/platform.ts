@@ -5,8 +5,8 @@
 //     │                                Traffic Manager, identities, Kubernetes providers)
 //     └─ azureOutputs(cfg, azure)    → the Azure half of the output contract (infra/outputs.ts)
 //
-// The cluster layer (in-cluster components) consumes an AzureFoundation and adds its own
-// outputs; it goes in its own function between the two calls above.
+//     ├─ createClusterLayer(cfg, azure) → in-cluster services of both regions (infra/cluster-layer.ts)
+//     └─ PlatformAlerts                → action group, Traffic Manager and in-cluster alerts
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
@@ -19,6 +19,8 @@ import { Registry } from "../components/azure/registry";
 import { ResourceGroups } from "../components/azure/resource-groups";
 import { deployerPrincipalType } from "../components/azure/roles";
 import { Traffic } from "../components/azure/traffic";
+import { PlatformAlerts } from "../components/azure/alerts";
+import { clusterOutputs, createClusterLayer } from "./cluster-layer";
 import { CLUSTER_KEYS, ClusterKey, PlatformConfig } from "./config";
 import { AzureOutputValues, ClusterOutputValues, Exported, PlatformOutputs } from "./outputs";
 
@@ -60,7 +62,9 @@ export interface AzureFoundation {
     subscriptionId: pulumi.Output<string>;
     tenantId: pulumi.Output<string>;
     identities: { certManager: FoundationIdentity; externalDns: FoundationIdentity; pipeline: FoundationIdentity };
-    trafficManagerFqdn: pulumi.Output<string>;
+    trafficManager: { fqdn: pulumi.Output<string>; profileId: pulumi.Output<string>; endpointNames: string[] };
+    /** Resource groups other layers place resources in: stateful (registry, locked in prod) and global. */
+    resourceGroups: { registry: pulumi.Output<string>; global: pulumi.Output<string> };
     logAnalyticsWorkspaceId: pulumi.Output<string>;
 }
 
@@ -189,7 +193,8 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
         subscriptionId: client.subscriptionId,
         tenantId: client.tenantId,
         identities: { certManager: id(identities.certManager), externalDns: id(identities.externalDns), pipeline: id(identities.pipeline) },
-        trafficManagerFqdn: traffic.fqdn,
+        trafficManager: { fqdn: traffic.fqdn, profileId: traffic.profileId, endpointNames: traffic.endpointNames },
+        resourceGroups: { registry: groups.registry.name, global: groups.global.name },
         logAnalyticsWorkspaceId: monitoring.workspaceId,
     };
 }
@@ -214,7 +219,7 @@ export function azureOutputs(cfg: PlatformConfig, azure: AzureFoundation): Expor
         registry: pulumi.output(azure.registry),
         clusters: pulumi.output({ primary: cluster(azure.clusters.primary), secondary: cluster(azure.clusters.secondary) }),
         kubeconfigs: pulumi.secret({ primary: azure.clusters.primary.kubeconfig, secondary: azure.clusters.secondary.kubeconfig }),
-        trafficManagerFqdn: azure.trafficManagerFqdn,
+        trafficManagerFqdn: azure.trafficManager.fqdn,
         appHostname: pulumi.output(cfg.dns.appHostname),
         dnsZone: pulumi.output({ name: azure.dnsZone.name, resourceGroupName: azure.dnsZone.resourceGroupName, nameServers: azure.dnsZone.nameServers }),
         pipelineNamespace: pulumi.output(cfg.delivery.pipelineNamespace),
@@ -230,8 +235,25 @@ export function azureOutputs(cfg: PlatformConfig, azure: AzureFoundation): Expor
 
 export function createPlatform(cfg: PlatformConfig): PlatformOutputs {
     const azure = createAzureFoundation(cfg);
-    // The cluster layer goes here: `const platform = createClusterLayer(cfg, azure);`
+    const clusters = createClusterLayer(cfg, azure);
+    new PlatformAlerts("alerts", {
+        resourceGroupName: azure.resourceGroups.global,
+        location: cfg.clusters.primary.location,
+        namePrefix: cfg.namePrefix,
+        emails: cfg.alerts.emails,
+        driftMinutes: cfg.alerts.driftMinutes,
+        trafficManagerProfileId: azure.trafficManager.profileId,
+        endpointNames: azure.trafficManager.endpointNames,
+        clusters: CLUSTER_KEYS.map(key => ({
+            key,
+            clusterId: azure.clusters[key].clusterId,
+            clusterName: azure.clusters[key].clusterName,
+            location: azure.clusters[key].location,
+        })),
+        tags: cfg.tags,
+    });
     return {
         ...azureOutputs(cfg, azure),
+        ...clusterOutputs(cfg, clusters),
     };
 }

@@ -244,7 +244,8 @@ class RecordingMonitor extends MockMonitorBase {
             if (req.getCustom()) {
                 const result = mockResource({ urn, type, name, inputs: rawInputs, clusters: this.clusters });
                 id = result.id;
-                state = result.state;
+                // Protobuf structs cannot carry `undefined`: drop absent fields as the wire would.
+                state = JSON.parse(JSON.stringify(result.state));
                 // The SDK does not apply additionalSecretOutputs under mocks, and a real engine
                 // keeps outputs of secret inputs secret: honour both here.
                 for (const key of new Set([...additionalSecretOutputs, ...secretKeysOf(serializedInputs)])) {

@@ -190,6 +190,9 @@ export class Cluster extends pulumi.ComponentResource {
                 loadBalancerProfile: { outboundIPs: { publicIPs: [{ id: egressIp.id }] } },
             },
             apiServerAccessProfile: { authorizedIPRanges: [...kc.authorizedIpRanges] },
+            // Managed Prometheus: certificate-expiry and GitOps-drift alerts read cert-manager
+            // and Argo CD metrics scraped by the add-on (components/azure/alerts.ts).
+            azureMonitorProfile: { metrics: { enabled: true } },
             addonProfiles: {
                 // Container Insights.
                 omsagent: { enabled: true, config: { logAnalyticsWorkspaceResourceID: args.logAnalyticsWorkspaceId } },

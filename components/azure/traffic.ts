@@ -36,6 +36,9 @@ export function endpointRouting(t: TrafficConfig, key: ClusterKey): { priority?:
 export class Traffic extends pulumi.ComponentResource {
     readonly fqdn: pulumi.Output<string>;
     readonly profileName: pulumi.Output<string>;
+    readonly profileId: pulumi.Output<string>;
+    /** Endpoint names, one per cluster key (the dimension the endpoint alerts split on). */
+    readonly endpointNames: string[] = [...CLUSTER_KEYS];
 
     constructor(name: string, args: TrafficArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:azure:Traffic", name, {}, opts);
@@ -73,6 +76,7 @@ export class Traffic extends pulumi.ComponentResource {
             }, { parent: this, dependsOn: previous ? [previous] : [] });
         }
         this.profileName = profile.name.apply(n => n!);
+        this.profileId = profile.id;
         this.fqdn = profile.dnsConfig.apply(d => d!.fqdn!);
         this.registerOutputs({ fqdn: this.fqdn });
     }

@@ -8,6 +8,9 @@ const STATEFUL = [
     "azure-native:dns:Zone",
     "azure-native:containerservice:ManagedCluster",
     "azure-native:operationalinsights:Workspace",
+    // Harbor's image storage: every image the pipeline pushed.
+    "azure-native:storage:StorageAccount",
+    "azure-native:storage:BlobContainer",
 ];
 const LOCK = "azure-native:authorization:ManagementLockAtResourceGroupLevel";
 

@@ -1,0 +1,228 @@
+// The cluster layer: what runs inside each AKS cluster, wired to the Azure layer.
+//
+//   per cluster (in parallel, each through its own provider):
+//     gateway ─┬─ cert-manager (needs the Gateway API CRDs)
+//              ├─ ExternalDNS, Sealed Secrets, Gatekeeper, metrics scraping (independent)
+//              └─ Argo CD (routes on the Gateway; its root app waits for Gatekeeper's constraints,
+//                 so no application is admitted before the guard rails exist)
+//   primary only:
+//     Harbor (behind the Gateway) ─▶ Tekton platform ─▶ supply-chain pipeline (the only
+//     component that receives registry credentials: the Harbor robot and the ACR identity)
+import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
+import { HarborStorage } from "../components/azure/harbor-storage";
+import { ArgoCd } from "../components/cluster/argocd";
+import { CertManager } from "../components/cluster/cert-manager";
+import { ExternalDns } from "../components/cluster/external-dns";
+import { Gatekeeper } from "../components/cluster/gatekeeper";
+import { policyBundle } from "../components/cluster/gatekeeper-policies";
+import { PlatformGateway } from "../components/cluster/gateway";
+import { Harbor } from "../components/cluster/harbor";
+import { MetricsScraping } from "../components/cluster/metrics-scraping";
+import { SupplyChainPipeline } from "../components/cluster/pipeline";
+import { SealedSecrets, SealingKey, SEALED_SECRETS_CONTROLLER } from "../components/cluster/sealed-secrets";
+import { TektonPlatform } from "../components/cluster/tekton";
+import { CLUSTER_KEYS, ClusterKey, PlatformConfig } from "./config";
+import { CLUSTER_ISSUERS, exemptNamespaces, NAMESPACES, SYSTEM_NAMESPACES } from "./names";
+import type { AzureFoundation } from "./platform";
+
+/** In-cluster services of one region. */
+export interface RegionalServices {
+    gateway: PlatformGateway;
+    certManager: CertManager;
+    externalDns: ExternalDns;
+    sealedSecrets: SealedSecrets;
+    gatekeeper: Gatekeeper;
+    argocd: ArgoCd;
+}
+
+export interface ClusterLayer {
+    regions: Record<ClusterKey, RegionalServices>;
+    sealingCertificate: pulumi.Output<string>;
+    harbor: Harbor;
+    pipeline: SupplyChainPipeline;
+}
+
+/** Hostnames a region's Gateway terminates TLS for; Harbor and the webhook live on the primary. */
+export function gatewayHostnames(cfg: PlatformConfig, key: ClusterKey): string[] {
+    const hosts = [cfg.dns.appHostname, cfg.dns.argocdHostnames[key]];
+    if (key === "primary") hosts.push(cfg.dns.harborHostname, cfg.dns.hooksHostname);
+    return hosts;
+}
+
+/** The multi-document YAML of a stack's Gatekeeper templates and constraints (the manifests check runs it). */
+export function policyBundleYaml(cfg: PlatformConfig, acrLoginServer: pulumi.Input<string>): pulumi.Output<string> {
+    return pulumi.output(acrLoginServer).apply(loginServer => {
+        const bundle = policyBundle(
+            { acrLoginServer: loginServer, pipelineNamespace: cfg.delivery.pipelineNamespace },
+            {
+                enforcementAction: cfg.gatekeeper.enforcementAction,
+                exemptNamespaces: exemptNamespaces(cfg.gatekeeper.extraExemptNamespaces),
+                systemNamespaces: [...SYSTEM_NAMESPACES],
+            });
+        return [...bundle.templates, ...bundle.constraints].map(doc => YAML.stringify(doc)).join("---\n");
+    });
+}
+
+function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: ClusterKey, sealingKey: SealingKey): RegionalServices {
+    const cluster = azure.clusters[key];
+    const provider = cluster.provider;
+    const dnsZone = { name: azure.dnsZone.name, resourceGroupName: azure.dnsZone.resourceGroupName };
+    const exempt = exemptNamespaces(cfg.gatekeeper.extraExemptNamespaces);
+    const argocdHost = cfg.dns.argocdHostnames[key];
+
+    // Platform UIs accept routes only from their own namespace; the app hostname from labelled app namespaces.
+    const routeNamespaces: Record<string, string[]> = { [argocdHost]: [NAMESPACES.argocd] };
+    if (key === "primary") {
+        routeNamespaces[cfg.dns.harborHostname] = [NAMESPACES.harbor];
+        routeNamespaces[cfg.dns.hooksHostname] = [cfg.delivery.pipelineNamespace];
+    }
+    const gateway = new PlatformGateway(`${key}-gateway`, {
+        provider,
+        publicIp: cluster.gatewayIp,
+        hostnames: gatewayHostnames(cfg, key),
+        probeHostname: cfg.dns.appHostname,
+        healthPath: cfg.traffic.healthPath,
+        clusterIssuer: CLUSTER_ISSUERS.production,
+        routeNamespaces,
+        proxyReplicas: cfg.environment === "prod" ? 3 : 2,
+    });
+
+    const certManager = new CertManager(`${key}-cert-manager`, {
+        provider,
+        identityClientId: azure.identities.certManager.clientId,
+        subscriptionId: azure.subscriptionId,
+        dnsZone,
+        acmeEmail: cfg.dns.acmeEmail,
+        dependsOn: [gateway.crdsReady],
+        replicas: cfg.environment === "prod" ? 2 : 1,
+    });
+
+    const externalDns = new ExternalDns(`${key}-external-dns`, {
+        provider,
+        identityClientId: azure.identities.externalDns.clientId,
+        tenantId: azure.tenantId,
+        subscriptionId: azure.subscriptionId,
+        dnsZone,
+        // Distinct per cluster: each region's ExternalDNS only touches the records it created.
+        txtOwnerId: `${cfg.namePrefix}-${key}`,
+        policy: cfg.externalDnsPolicy,
+        // Pulumi owns the shared app hostname's CNAME to Traffic Manager.
+        excludeHostnames: [cfg.dns.appHostname],
+        dependsOn: [gateway.crdsReady],
+    });
+
+    const sealedSecrets = new SealedSecrets(`${key}-sealed-secrets`, { provider, sealingKey });
+
+    const gatekeeper = new Gatekeeper(`${key}-gatekeeper`, {
+        provider,
+        acrLoginServer: azure.registry.loginServer,
+        pipelineNamespace: cfg.delivery.pipelineNamespace,
+        exemptNamespaces: exempt,
+        enforcementAction: cfg.gatekeeper.enforcementAction,
+        failurePolicy: cfg.gatekeeper.failurePolicy,
+        replicas: cfg.gatekeeper.replicas,
+    });
+
+    new MetricsScraping(`${key}-metrics`, { provider });
+
+    const argocd = new ArgoCd(`${key}-argocd`, {
+        provider,
+        clusterKey: key,
+        hostname: argocdHost,
+        manifestsRepoUrl: cfg.delivery.manifestsRepoUrl,
+        branch: cfg.delivery.branch,
+        path: cfg.delivery.manifestsPaths[key],
+        repoReadToken: cfg.secrets.gitReadToken,
+        ha: cfg.delivery.argocdHa,
+        syncWindows: cfg.delivery.syncWindows,
+        // Applications may never deploy into system/platform namespaces or the pipeline's.
+        exemptNamespaces: [...exempt, cfg.delivery.pipelineNamespace],
+        gatewayListener: argocdHost,
+        dependsOn: [gateway, gatekeeper],
+    });
+
+    return { gateway, certManager, externalDns, sealedSecrets, gatekeeper, argocd };
+}
+
+/** Builds the cluster layer on top of the Azure layer. */
+export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation): ClusterLayer {
+    // One sealing key for both regions: a SealedSecret in git decrypts in either cluster.
+    const sealingKey = new SealingKey("sealing-key", {});
+    const regions = Object.fromEntries(
+        CLUSTER_KEYS.map(key => [key, regionalServices(cfg, azure, key, sealingKey)]),
+    ) as Record<ClusterKey, RegionalServices>;
+
+    const primary = azure.clusters.primary;
+    const primaryServices = regions.primary;
+
+    const harborStorage = new HarborStorage("harbor-storage", {
+        resourceGroupName: azure.resourceGroups.registry,
+        location: primary.location,
+        namePrefix: cfg.namePrefix,
+        zoneRedundant: cfg.kubernetes.availabilityZones.length > 0,
+        protect: cfg.protectStatefulResources,
+        tags: cfg.tags,
+    });
+
+    const harbor = new Harbor("harbor", {
+        provider: primary.provider,
+        hostname: cfg.dns.harborHostname,
+        storage: { accountName: harborStorage.accountName, containerName: harborStorage.containerName, accountKey: harborStorage.accountKey },
+        staging: {
+            blockSeverity: cfg.delivery.blockSeverity,
+            cveAllowlist: cfg.delivery.cveAllowlist,
+            retainTags: cfg.delivery.retainTags,
+            gcSchedule: cfg.delivery.gcSchedule,
+        },
+        gatewayListener: cfg.dns.harborHostname,
+        // Harbor's API is configured through its public hostname: route, certificate and DNS first.
+        dependsOn: [primaryServices.gateway, primaryServices.certManager, primaryServices.externalDns],
+    });
+
+    const tekton = new TektonPlatform("tekton", {
+        provider: primary.provider,
+        dependsOn: [primaryServices.gatekeeper],
+    });
+
+    // The only component that receives registry credentials (the Harbor robot and the ACR push identity).
+    const pipeline = new SupplyChainPipeline("supply-chain", {
+        provider: primary.provider,
+        namespace: cfg.delivery.pipelineNamespace,
+        pipelineIdentityClientId: azure.identities.pipeline.clientId,
+        acrLoginServer: azure.registry.loginServer,
+        harbor: {
+            host: harbor.registryHost,
+            project: "staging",
+            robotName: harbor.robot.name,
+            robotSecret: harbor.robot.secret,
+        },
+        sourceRepoUrl: cfg.delivery.sourceRepoUrl,
+        manifestsRepoUrl: cfg.delivery.manifestsRepoUrl,
+        branch: cfg.delivery.branch,
+        manifestsPathByRegion: cfg.delivery.manifestsPaths,
+        botName: cfg.delivery.botName,
+        botEmail: cfg.delivery.botEmail,
+        blockSeverity: cfg.delivery.blockSeverity,
+        cveAllowlist: cfg.delivery.cveAllowlist,
+        gitPushToken: cfg.secrets.gitPushToken,
+        webhookSecret: cfg.secrets.webhookSecret,
+        hooksHostname: cfg.dns.hooksHostname,
+        policyBundleYaml: policyBundleYaml(cfg, azure.registry.loginServer),
+        kubernetesVersion: cfg.kubernetes.version,
+        dependsOn: [tekton, primaryServices.gateway],
+    });
+
+    return { regions, sealingCertificate: sealingKey.certificatePem, harbor, pipeline };
+}
+
+/** The cluster layer's part of the output contract. */
+export function clusterOutputs(cfg: PlatformConfig, layer: ClusterLayer) {
+    return {
+        sealedSecretsCertificate: layer.sealingCertificate,
+        sealedSecretsController: pulumi.output({ name: SEALED_SECRETS_CONTROLLER.name, namespace: SEALED_SECRETS_CONTROLLER.namespace }),
+        harborUrl: pulumi.output(`https://${cfg.dns.harborHostname}`),
+        argocdUrls: pulumi.output({ primary: `https://${cfg.dns.argocdHostnames.primary}`, secondary: `https://${cfg.dns.argocdHostnames.secondary}` }),
+        webhookUrl: pulumi.output(layer.pipeline.webhookUrl),
+    };
+}
