@@ -136,6 +136,8 @@ export function evaluate(run: StackRun, opts: { environment: string; pipelineNam
                 const pr = resources.get(r.urn)!;
                 pr.parent = r.parent ? resources.get(r.parent) : undefined;
                 pr.dependencies = r.dependencies.map(d => resources.get(d)).filter((d): d is PolicyResource => !!d);
+                pr.propertyDependencies = Object.fromEntries(Object.entries(r.propertyDependencies ?? {}).map(([key, urns]) =>
+                    [key, urns.map(u => resources.get(u)).filter((d): d is PolicyResource => !!d)]));
             }
             const args: StackValidationArgs = { resources: [...resources.values()], stackTags, getConfig, notApplicable };
             guarded(undefined, () => policy.validateStack(args, (message, urn) => push(message, urn)));

@@ -40,8 +40,18 @@ export interface GraphResource {
     /** Known for recorded resources; for plan documents inferred from the type (see isComponent). */
     custom?: boolean;
     inputs?: Record<string, unknown>;
-    /** Data dependencies only, when the source records them (see the lower-bound note above). */
-    propertyDependencies?: readonly string[];
+    /**
+     * Data dependencies only, when the source records them (see the lower-bound note above):
+     * a flat list, or per input property as the offline engine records them.
+     */
+    propertyDependencies?: readonly string[] | Readonly<Record<string, readonly string[]>>;
+}
+
+/** The data dependencies of a resource as one list, whichever form the source recorded. */
+function dataDependencies(r: GraphResource): readonly string[] | undefined {
+    const pd = r.propertyDependencies;
+    if (pd === undefined) return undefined;
+    return Array.isArray(pd) ? pd : Object.values(pd as Record<string, readonly string[]>).flat();
 }
 
 export interface DurationRule {
@@ -205,7 +215,7 @@ export function criticalPath(resources: readonly GraphResource[], options: Criti
         if (!isComponent(r)) {
             if (!essential) preds.push(...r.dependencies);
             else {
-                preds.push(...(r.propertyDependencies ?? r.dependencies.filter(isPrerequisite)));
+                preds.push(...(dataDependencies(r) ?? r.dependencies.filter(isPrerequisite)));
                 preds.push(...r.dependencies.filter(d => isEssentialOrdering(r, d)));
             }
             if (r.provider) preds.push(r.provider);
@@ -215,7 +225,7 @@ export function criticalPath(resources: readonly GraphResource[], options: Criti
             // A component completes when its children do (and, for the estimate, what it depends on).
             preds.push(...(children.get(r.urn) ?? []));
             if (!essential) preds.push(...r.dependencies);
-            else if (r.propertyDependencies) preds.push(...r.propertyDependencies);
+            else preds.push(...(dataDependencies(r) ?? []));
         }
         return [...new Set(preds)].filter(u => byUrn.has(u) && u !== r.urn).sort();
     };

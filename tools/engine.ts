@@ -48,6 +48,8 @@ export interface RecordedResource {
     provider?: string;
     /** URNs this resource depends on (dependsOn and input dependencies). */
     dependencies: string[];
+    /** Data dependencies per input property: the URNs whose outputs flow into that input. */
+    propertyDependencies: Record<string, string[]>;
     protect: boolean;
     custom: boolean;
     /** Inputs with every secret replaced by "[secret]": safe to print or write. */
@@ -220,9 +222,12 @@ class RecordingMonitor extends MockMonitorBase {
             // The real engine refuses a second resource with the same URN; so does this one
             // (e.g. two clusters' components giving their children the same fixed names).
             if (this.resources.has(urn)) throw new Error(`Duplicate resource URN '${urn}'; try giving it a unique name`);
-            const propertyDeps = [...req.getPropertydependenciesMap().entries()]
-                .flatMap(([, deps]) => (deps as resproto.RegisterResourceRequest.PropertyDependencies).getUrnsList());
-            const dependencies = [...new Set([...req.getDependenciesList(), ...propertyDeps])].sort();
+            const propertyDependencies: Record<string, string[]> = {};
+            for (const [key, deps] of [...req.getPropertydependenciesMap().entries()].sort(([a], [b]) => String(a).localeCompare(String(b)))) {
+                const urns = [...new Set((deps as resproto.RegisterResourceRequest.PropertyDependencies).getUrnsList())].sort();
+                if (urns.length > 0) propertyDependencies[String(key)] = urns;
+            }
+            const dependencies = [...new Set([...req.getDependenciesList(), ...Object.values(propertyDependencies).flat()])].sort();
             const additionalSecretOutputs = req.getAdditionalsecretoutputsList();
 
             this.recorded.push({
@@ -230,6 +235,7 @@ class RecordingMonitor extends MockMonitorBase {
                 parent: req.getParent() || undefined,
                 provider: providerUrn(req.getProvider()),
                 dependencies,
+                propertyDependencies,
                 protect: req.getProtect() === true,
                 custom: req.getCustom(),
                 inputs: plain(serializedInputs, false) as Record<string, unknown>,

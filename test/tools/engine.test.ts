@@ -76,6 +76,8 @@ describe("offline engine", () => {
         assert.equal(ns.provider, byName(run, "pulumi:providers:kubernetes", "p").urn);
         assert.equal(ns.protect, true);
         assert.deepEqual(cm.dependencies, [ns.urn]);
+        assert.deepEqual(cm.propertyDependencies, { metadata: [ns.urn] }, "data dependencies are recorded per input");
+        assert.deepEqual(ns.propertyDependencies, {});
         assert.equal(ns.urn, "urn:pulumi:dev::platform::platform:test:Parent$kubernetes:core/v1:Namespace::ns");
     });
 
