@@ -147,6 +147,12 @@ export function mockResource(ctx: MockContext): { id: string; state: Props } {
             return { id: hash(urn).slice(0, 38), state };
         }
     }
+    if (type === "pulumi-nodejs:dynamic:Resource" && inputs.secretVersion !== undefined && inputs.fullName !== undefined) {
+        // Harbor robot account (components/cluster/harbor-api.ts): Harbor generates the secret.
+        state.robotId = parseInt(hash(urn).slice(0, 6), 16);
+        state.secret = `mockrobot-${hash(urn, "secret").slice(0, 32)}`;
+        return { id: String(state.robotId), state };
+    }
     if (type.startsWith("kubernetes:")) {
         // Kubernetes objects echo their inputs, with the name the provider would choose.
         const metadata: Props = { ...(inputs.metadata ?? {}) };

@@ -1,0 +1,176 @@
+// Cross-layer wiring on the full stacks: the values one layer produces are the values the other
+// layer consumes. Component tests prove each piece; these prove the pieces are connected. The
+// engine derives every id from its resource's URN, so wiring the wrong identity, IP or cluster
+// makes these fail.
+import { strict as assert } from "assert";
+import { byType, descendants, planDocument, RecordedResource, stackRun, StackRun } from "../harness";
+import { CLUSTER_KEYS } from "../../infra/config";
+import { PIPELINE_SERVICE_ACCOUNT, serviceAccountSubject, WORKLOAD_IDENTITY_SERVICE_ACCOUNTS } from "../../infra/names";
+
+type Any = Record<string, any>;
+const CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id";
+
+/** Every value stored under `key` anywhere in `value`. */
+function valuesAt(value: unknown, key: string, found: unknown[] = []): unknown[] {
+    if (Array.isArray(value)) value.forEach(v => valuesAt(v, key, found));
+    else if (value && typeof value === "object") {
+        for (const [k, v] of Object.entries(value)) {
+            if (k === key) found.push(v);
+            valuesAt(v, key, found);
+        }
+    }
+    return found;
+}
+
+function component(run: StackRun, type: string, name: string): RecordedResource {
+    const c = run.resources.find(r => r.type === type && r.name === name);
+    assert.ok(c, `no ${type} named ${name}`);
+    return c;
+}
+
+function releaseIn(run: StackRun, componentType: string, componentName: string): RecordedResource {
+    const releases = descendants(run, component(run, componentType, componentName).urn).filter(r => r.type === "kubernetes:helm.sh/v3:Release");
+    assert.equal(releases.length, 1, `${componentName} has one chart`);
+    return releases[0];
+}
+
+function providerOf(run: StackRun, key: string): string {
+    return byType(run, "pulumi:providers:kubernetes").find(p => p.name === `${key}-k8s`)!.urn;
+}
+
+for (const stack of ["dev", "prod"] as const) {
+    describe(`wiring (${stack})`, () => {
+        let run: StackRun;
+        let out: Any;
+        before(async () => {
+            run = await stackRun(stack);
+            out = run.rawOutputs as Any;
+        });
+
+        it("every Kubernetes object goes through an explicit cluster provider, never an ambient kubeconfig", () => {
+            const clusterProviders = new Set(CLUSTER_KEYS.map(k => providerOf(run, k)));
+            const k8sObjects = run.resources.filter(r => r.type.startsWith("kubernetes:"));
+            assert.ok(k8sObjects.length > 50);
+            for (const r of k8sObjects) assert.ok(r.provider && clusterProviders.has(r.provider), `${r.type} ${r.name} has provider ${r.provider}`);
+        });
+
+        it("cert-manager and ExternalDNS run as the DNS identities federated to their ServiceAccounts on each cluster's issuer", () => {
+            const federated = byType(run, "azure-native:managedidentity:FederatedIdentityCredential");
+            for (const key of CLUSTER_KEYS) {
+                for (const [component_, identity, type] of [
+                    ["certManager", out.identities.certManager, "platform:cluster:CertManager"],
+                    ["externalDns", out.identities.externalDns, "platform:cluster:ExternalDns"],
+                ] as const) {
+                    const name = `${key}-${component_ === "certManager" ? "cert-manager" : "external-dns"}`;
+                    const inCluster = [
+                        ...valuesAt(releaseIn(run, type, name).rawInputs, CLIENT_ID_ANNOTATION),
+                        ...descendants(run, component(run, type, name).urn).flatMap(r => valuesAt(r.rawInputs, CLIENT_ID_ANNOTATION)),
+                    ];
+                    assert.ok(inCluster.length > 0, `${name} carries a client-id annotation`);
+                    for (const v of inCluster) assert.equal(v, identity.clientId, `${name} uses its own identity`);
+
+                    const sa = WORKLOAD_IDENTITY_SERVICE_ACCOUNTS[component_];
+                    const creds = federated.filter(f => f.rawInputs.subject === serviceAccountSubject(sa.namespace, sa.name)
+                        && f.rawInputs.issuer === out.clusters[key].oidcIssuerUrl);
+                    assert.equal(creds.length, 1, `${component_} is federated on the ${key} issuer`);
+                }
+            }
+        });
+
+        it("the pipeline ServiceAccount, its federated subject and the AcrPush identity agree, on the primary only", () => {
+            const pipelineNs = out.pipelineNamespace;
+            const sas = byType(run, "kubernetes:core/v1:ServiceAccount").filter(r => (r.rawInputs as Any).metadata?.name === PIPELINE_SERVICE_ACCOUNT);
+            assert.equal(sas.length, 1);
+            assert.equal((sas[0].rawInputs as Any).metadata.namespace, pipelineNs);
+            assert.equal((sas[0].rawInputs as Any).metadata.annotations[CLIENT_ID_ANNOTATION], out.identities.pipeline.clientId);
+            assert.equal(sas[0].provider, providerOf(run, "primary"));
+
+            const creds = byType(run, "azure-native:managedidentity:FederatedIdentityCredential")
+                .filter(f => f.rawInputs.subject === serviceAccountSubject(pipelineNs, PIPELINE_SERVICE_ACCOUNT));
+            assert.equal(creds.length, 1);
+            assert.equal(creds[0].rawInputs.issuer, out.clusters.primary.oidcIssuerUrl);
+            const push = byType(run, "azure-native:authorization:RoleAssignment").filter(a => String(a.rawInputs.roleDefinitionId).endsWith("8311e382-0749-4cb8-b61a-304f252e45ec"));
+            assert.deepEqual(push.map(a => a.rawInputs.principalId), [out.identities.pipeline.principalId]);
+        });
+
+        it("each region's Gateway Service takes that region's static public IP", () => {
+            for (const key of CLUSTER_KEYS) {
+                const proxies = descendants(run, component(run, "platform:cluster:PlatformGateway", `${key}-gateway`).urn)
+                    .filter(r => r.type.endsWith(":EnvoyProxy"));
+                assert.equal(proxies.length, 1);
+                const annotations = valuesAt(proxies[0].rawInputs, "annotations")[0] as Any;
+                assert.equal(annotations["service.beta.kubernetes.io/azure-pip-name"], out.clusters[key].gatewayIp.name);
+                assert.equal(annotations["service.beta.kubernetes.io/azure-load-balancer-resource-group"], out.clusters[key].gatewayIp.resourceGroupName);
+                assert.equal(proxies[0].provider, providerOf(run, key));
+            }
+        });
+
+        it("Gatekeeper in both clusters admits only images under this stack's ACR login server", () => {
+            const constraints = run.resources.filter(r => r.type === "kubernetes:constraints.gatekeeper.sh/v1beta1:PlatformAllowedRegistries");
+            assert.equal(constraints.length, 2);
+            for (const c of constraints) assert.deepEqual((c.rawInputs as Any).spec.parameters.registries, [`${out.registry.loginServer}/`]);
+        });
+
+        it("one sealing key, installed identically in both clusters, whose certificate is the stack output", () => {
+            const keys = byType(run, "kubernetes:core/v1:Secret").filter(s => (s.rawInputs as Any).type === "kubernetes.io/tls"
+                && (s.rawInputs as Any).metadata?.labels?.["sealedsecrets.bitnami.com/sealed-secrets-key"] === "active");
+            assert.equal(keys.length, 2);
+            assert.notEqual(keys[0].provider, keys[1].provider);
+            const data = keys.map(k => JSON.stringify((k.rawInputs as Any).stringData ?? (k.rawInputs as Any).data));
+            assert.equal(data[0], data[1]);
+            assert.ok(data[0].includes(JSON.stringify(out.sealedSecretsCertificate).slice(1, 40)), "the installed certificate is the published one");
+        });
+
+        it("ExternalDNS owner ids differ per cluster and neither touches the Pulumi-owned app hostname", () => {
+            const values = CLUSTER_KEYS.map(k => releaseIn(run, "platform:cluster:ExternalDns", `${k}-external-dns`).rawInputs.values as Any);
+            assert.notEqual(values[0].txtOwnerId, values[1].txtOwnerId);
+            for (const v of values) assert.ok(JSON.stringify(v).includes(out.appHostname), "app hostname excluded");
+        });
+
+        it("the Harbor robot's secret reaches only the pipeline namespace, and never the plan in clear", () => {
+            const robot = byType(run, "pulumi-nodejs:dynamic:Resource").find(r => r.rawInputs.fullName !== undefined && r.rawInputs.secretVersion !== undefined);
+            assert.ok(robot, "a Harbor robot account");
+            const holders = run.resources.filter(r => r !== robot && JSON.stringify(r.rawInputs).includes("mockrobot-"));
+            assert.ok(holders.length > 0, "the robot secret is wired to the pipeline");
+            for (const h of holders) {
+                assert.equal(h.type, "kubernetes:core/v1:Secret", `${h.type} ${h.name} holds the robot secret`);
+                assert.equal((h.rawInputs as Any).metadata.namespace, out.pipelineNamespace);
+            }
+            assert.ok(!JSON.stringify(planDocument(run)).includes("mockrobot-"));
+        });
+
+        it("Harbor, Tekton and the pipeline live on the primary cluster only", () => {
+            const primary = providerOf(run, "primary");
+            for (const [type, name] of [["platform:cluster:Harbor", "harbor"], ["platform:cluster:TektonPlatform", "tekton"], ["platform:cluster:SupplyChainPipeline", "supply-chain"]]) {
+                const objects = descendants(run, component(run, type, name).urn).filter(r => r.type.startsWith("kubernetes:"));
+                assert.ok(objects.length > 0, name);
+                for (const o of objects) assert.equal(o.provider, primary, `${o.type} ${o.name}`);
+            }
+        });
+
+        it("applications arrive only after the guard rails: each root Application waits for that cluster's constraints", () => {
+            const byUrn = new Map(run.resources.map(r => [r.urn, r]));
+            const reachable = (from: RecordedResource): Set<string> => {
+                const seen = new Set<string>();
+                const stack = [...from.dependencies];
+                while (stack.length) {
+                    const urn = stack.pop()!;
+                    if (seen.has(urn)) continue;
+                    seen.add(urn);
+                    stack.push(...(byUrn.get(urn)?.dependencies ?? []));
+                }
+                return seen;
+            };
+            for (const key of CLUSTER_KEYS) {
+                const argocd = component(run, "platform:cluster:ArgoCd", `${key}-argocd`);
+                const root = descendants(run, argocd.urn).find(r => r.type === "kubernetes:argoproj.io/v1alpha1:Application");
+                assert.ok(root, `${key}: root Application`);
+                const gatekeeper = component(run, "platform:cluster:Gatekeeper", `${key}-gatekeeper`);
+                const constraints = descendants(run, gatekeeper.urn).filter(r => r.type.startsWith("kubernetes:constraints.gatekeeper.sh/"));
+                assert.equal(constraints.length, 5);
+                const before = reachable(root);
+                for (const c of constraints) assert.ok(before.has(c.urn), `${key}: root Application waits for ${c.name}`);
+            }
+        });
+    });
+}
