@@ -85,7 +85,7 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         healthPath: cfg.traffic.healthPath,
         clusterIssuer: CLUSTER_ISSUERS.production,
         routeNamespaces,
-        proxyReplicas: cfg.environment === "prod" ? 3 : 2,
+        proxyReplicas: cfg.replicas.gatewayProxy,
     });
 
     const certManager = new CertManager(`${key}-cert-manager`, {
@@ -95,7 +95,7 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         dnsZone,
         acmeEmail: cfg.dns.acmeEmail,
         dependsOn: [gateway.crdsReady],
-        replicas: cfg.environment === "prod" ? 2 : 1,
+        replicas: cfg.replicas.certManager,
     });
 
     const externalDns = new ExternalDns(`${key}-external-dns`, {

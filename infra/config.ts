@@ -98,6 +98,8 @@ const kubernetesSection = z.object({
     upgradeWindow: maintenanceWindow,
     /** Node image upgrade window. */
     nodeOsUpgradeWindow: maintenanceWindow,
+    /** AKS control-plane tier: Standard (or Premium) carries the uptime SLA; Free has none. */
+    skuTier: z.enum(["Free", "Standard", "Premium"]),
     /** Microsoft Defender for Containers sensor. */
     defender: z.boolean(),
     logRetentionDays: z.number().int().min(30).max(730),
@@ -204,6 +206,13 @@ const stackSection = z.object({
     traffic: trafficSection,
     gatekeeper: gatekeeperSection,
     externalDnsPolicy: z.enum(["sync", "upsert-only"]),
+    /** Replicas of the platform's own data-path and issuing controllers, per cluster. */
+    replicas: z.object({
+        /** Envoy proxies behind each Gateway (a PDB keeps all but one up during drains). */
+        gatewayProxy: z.number().int().min(1).max(10),
+        /** cert-manager controller (more than one enables a PDB and leader election takes over). */
+        certManager: z.number().int().min(1).max(5),
+    }).strict(),
     delivery: deliverySection,
     alerts: alertsSection,
     /** `protect` stateful resources and put CanNotDelete locks on their resource groups. */

@@ -111,7 +111,7 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
         resourceGroupId: groups.regional[key].id,
         vnetCidr: cfg.clusters[key].vnetCidr,
         kubernetes: cfg.kubernetes,
-        skuTier: cfg.environment === "prod" ? "Standard" : "Free",
+        skuTier: cfg.kubernetes.skuTier,
         logAnalyticsWorkspaceId: monitoring.workspaceId,
         subscriptionId: client.subscriptionId,
         tenantId: client.tenantId,

@@ -38,7 +38,7 @@ export interface ClusterArgs {
     vnetCidr: string;
     kubernetes: KubernetesConfig;
     /** AKS SKU tier: Standard (financially backed SLA) for production, Free otherwise. */
-    skuTier: "Free" | "Standard";
+    skuTier: "Free" | "Standard" | "Premium";
     logAnalyticsWorkspaceId: pulumi.Input<string>;
     subscriptionId: pulumi.Input<string>;
     tenantId: pulumi.Input<string>;

@@ -53,6 +53,7 @@ describe("config: the committed stacks", () => {
         assert.equal(dev.gatekeeper.failurePolicy, "Ignore");
         assert.equal(dev.protectStatefulResources, false);
         assert.ok(dev.kubernetes.userPool.maxCount <= 3);
+        assert.equal(dev.kubernetes.skuTier, "Free");
     });
 
     it("prod is production-grade: zones, autoscaling, replicated Premium ACR with retention and network rules, fail-closed, protected", () => {
@@ -66,6 +67,9 @@ describe("config: the committed stacks", () => {
         assert.equal(prod.gatekeeper.failurePolicy, "Fail");
         assert.equal(prod.externalDnsPolicy, "upsert-only");
         assert.equal(prod.protectStatefulResources, true);
+        assert.notEqual(prod.kubernetes.skuTier, "Free", "prod control planes carry the uptime SLA");
+        assert.ok(prod.replicas.gatewayProxy >= 3 && prod.replicas.certManager >= 2 && prod.gatekeeper.replicas >= 3);
+        assert.equal(prod.delivery.argocdHa, true);
     });
 
     it("the parsed config is frozen (components cannot mutate shared settings)", () => {

@@ -3,7 +3,7 @@
 // engine derives every id from its resource's URN, so wiring the wrong identity, IP or cluster
 // makes these fail.
 import { strict as assert } from "assert";
-import { byType, descendants, planDocument, RecordedResource, stackRun, StackRun } from "../harness";
+import { byType, descendants, freshRun, planDocument, RecordedResource, stackRun, StackRun } from "../harness";
 import { CLUSTER_KEYS } from "../../infra/config";
 import { PIPELINE_SERVICE_ACCOUNT, serviceAccountSubject, WORKLOAD_IDENTITY_SERVICE_ACCOUNTS } from "../../infra/names";
 
@@ -174,3 +174,21 @@ for (const stack of ["dev", "prod"] as const) {
         });
     });
 }
+
+describe("environment differences come from the stack files", () => {
+    it("AKS tier and platform replicas follow config, not the environment's name", async () => {
+        const run = await freshRun({
+            stack: "dev",
+            configOverrides: { "platform:replicas": { gatewayProxy: 4, certManager: 3 } },
+        });
+        const clusters = byType(run, "azure-native:containerservice:ManagedCluster");
+        for (const c of clusters) assert.equal((c.rawInputs as Any).sku.tier, "Free");
+        const prodClusters = byType(await stackRun("prod"), "azure-native:containerservice:ManagedCluster");
+        for (const c of prodClusters) assert.equal((c.rawInputs as Any).sku.tier, "Standard");
+        const certManager = run.resources.filter(r => r.type === "kubernetes:helm.sh/v3:Release" && (r.rawInputs as Any).chart === "cert-manager");
+        assert.equal(certManager.length, 2);
+        for (const r of certManager) assert.equal((r.rawInputs as Any).values.replicaCount, 3);
+        const proxies = run.resources.filter(r => r.type.endsWith(":EnvoyProxy"));
+        for (const p of proxies) assert.equal(valuesAt(p.rawInputs, "replicas")[0], 4);
+    });
+});
