@@ -20,7 +20,7 @@ import { PlatformGateway } from "../components/cluster/gateway";
 import { Harbor } from "../components/cluster/harbor";
 import { MetricsScraping } from "../components/cluster/metrics-scraping";
 import { SupplyChainPipeline } from "../components/cluster/pipeline";
-import { SealedSecrets, SealingKey, SEALED_SECRETS_CONTROLLER } from "../components/cluster/sealed-secrets";
+import { SealedSecrets, SealingKey, SealingKeyGeneration, SEALED_SECRETS_CONTROLLER } from "../components/cluster/sealed-secrets";
 import { TektonPlatform } from "../components/cluster/tekton";
 import { CLUSTER_KEYS, ClusterKey, PlatformConfig } from "./config";
 import { CLUSTER_ISSUERS, exemptNamespaces, NAMESPACES, SYSTEM_NAMESPACES } from "./names";
@@ -64,7 +64,7 @@ export function policyBundleYaml(cfg: PlatformConfig, acrLoginServer: pulumi.Inp
     });
 }
 
-function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: ClusterKey, sealingKey: SealingKey): RegionalServices {
+function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: ClusterKey, sealingKeys: SealingKeyGeneration[]): RegionalServices {
     const cluster = azure.clusters[key];
     const provider = cluster.provider;
     const dnsZone = { name: azure.dnsZone.name, resourceGroupName: azure.dnsZone.resourceGroupName };
@@ -112,7 +112,7 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         dependsOn: [gateway.crdsReady],
     });
 
-    const sealedSecrets = new SealedSecrets(`${key}-sealed-secrets`, { provider, sealingKey });
+    const sealedSecrets = new SealedSecrets(`${key}-sealed-secrets`, { provider, sealingKeys });
 
     const gatekeeper = new Gatekeeper(`${key}-gatekeeper`, {
         provider,
@@ -147,10 +147,13 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
 
 /** Builds the cluster layer on top of the Azure layer. */
 export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation): ClusterLayer {
-    // One sealing key for both regions: a SealedSecret in git decrypts in either cluster.
-    const sealingKey = new SealingKey("sealing-key", {});
+    // The same sealing keys in both regions: a SealedSecret in git decrypts in either cluster.
+    const sealingKeys: SealingKeyGeneration[] = cfg.sealedSecrets.keyGenerations.map(generation => {
+        const key = new SealingKey(`sealing-key-g${generation}`, {});
+        return { generation, certificatePem: key.certificatePem, privateKeyPem: key.privateKeyPem };
+    });
     const regions = Object.fromEntries(
-        CLUSTER_KEYS.map(key => [key, regionalServices(cfg, azure, key, sealingKey)]),
+        CLUSTER_KEYS.map(key => [key, regionalServices(cfg, azure, key, sealingKeys)]),
     ) as Record<ClusterKey, RegionalServices>;
 
     const primary = azure.clusters.primary;
@@ -213,7 +216,9 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
         dependsOn: [tekton, primaryServices.gateway],
     });
 
-    return { regions, sealingCertificate: sealingKey.certificatePem, harbor, pipeline };
+    // kubeseal seals with the newest generation, as the controllers do.
+    const sealingCertificate = pulumi.output(sealingKeys[sealingKeys.length - 1].certificatePem);
+    return { regions, sealingCertificate, harbor, pipeline };
 }
 
 /** The cluster layer's part of the output contract. */

@@ -215,6 +215,14 @@ const stackSection = z.object({
     }).strict(),
     delivery: deliverySection,
     alerts: alertsSection,
+    sealedSecrets: z.object({
+        /**
+         * Generations of the shared sealing key, oldest first. All unseal; the newest seals.
+         * Rotate by appending a generation, re-sealing, then dropping the old one.
+         */
+        keyGenerations: z.array(z.number().int().min(1)).min(1, "at least one key generation is required").max(3)
+            .refine(g => g.every((v, i) => i === 0 || v > g[i - 1]), "must be strictly increasing (oldest first)"),
+    }).strict(),
     /** `protect` stateful resources and put CanNotDelete locks on their resource groups. */
     protectStatefulResources: z.boolean(),
     tags: z.record(z.string(), z.string()).default({}),

@@ -5,7 +5,11 @@
 // cluster gets it as a `kubernetes.io/tls` Secret labelled as the active sealing key *before* the
 // controller starts: at start-up the controller adopts every labelled key in its namespace and only
 // generates its own when it finds none. Key renewal is off, or each controller would mint a new key
-// every 30 days and the regions would drift apart; rotation is a deliberate change of SealingKey.
+// every 30 days and the regions would drift apart.
+//
+// Rotation is a deliberate stack change: add a key generation (config sealedSecrets.keyGenerations).
+// Every installed key unseals; the controller seals with the newest (latest certificate NotBefore,
+// i.e. the generation created last). Drop the old generation once everything is re-sealed.
 //
 // Sealing from a workstation or CI, with the public certificate (a stack output):
 //   kubeseal --cert sealing-cert.pem --format yaml < secret.yaml > sealed.yaml
@@ -21,8 +25,12 @@ import { NAMESPACES } from "../../infra/names";
 export const SEALED_SECRETS_CONTROLLER = { name: "sealed-secrets-controller", namespace: NAMESPACES.sealedSecrets } as const;
 /** Label the controller looks for on sealing keys; value `active` marks keys it may use. */
 export const SEALING_KEY_LABEL = "sealedsecrets.bitnami.com/sealed-secrets-key";
-/** Name of the shared key Secret; also the chart's `secretName` (the controller's key prefix). */
+/** The chart's `secretName` (the controller's key prefix); key Secrets are `<prefix>-g<generation>`. */
 export const SEALING_KEY_SECRET = "sealed-secrets-key";
+
+export function sealingKeySecretName(generation: number): string {
+    return `${SEALING_KEY_SECRET}-g${generation}`;
+}
 
 /** Validity of the sealing certificate. kubeseal refuses to seal with an expired certificate. */
 export const SEALING_CERT_VALIDITY_HOURS = 10 * 365 * 24;
@@ -57,17 +65,24 @@ export class SealingKey extends pulumi.ComponentResource {
     }
 }
 
+/** One generation of the shared sealing key. */
+export interface SealingKeyGeneration {
+    generation: number;
+    certificatePem: pulumi.Input<string>;
+    privateKeyPem: pulumi.Input<string>;
+}
+
 export interface SealedSecretsArgs {
     provider: k8s.Provider;
-    /** The stack's SealingKey (or anything with the same two PEM outputs). */
-    sealingKey: { certificatePem: pulumi.Input<string>; privateKeyPem: pulumi.Input<string> };
+    /** The stack's sealing keys, oldest generation first; the last one seals. */
+    sealingKeys: SealingKeyGeneration[];
     dependsOn?: pulumi.Resource[];
 }
 
 /** The Sealed Secrets controller in one cluster, using the shared sealing key. */
 export class SealedSecrets extends pulumi.ComponentResource {
     readonly release: k8s.helm.v3.Release;
-    /** Public certificate the controller seals with (same in every cluster). */
+    /** Public certificate the controller seals with: the newest generation's (same in every cluster). */
     readonly certificatePem: pulumi.Output<string>;
     readonly controllerName: string = SEALED_SECRETS_CONTROLLER.name;
     readonly controllerNamespace: pulumi.Output<string>;
@@ -78,18 +93,19 @@ export class SealedSecrets extends pulumi.ComponentResource {
 
         const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: SEALED_SECRETS_CONTROLLER.namespace } }, child);
 
-        const keySecret = new k8s.core.v1.Secret(`${name}-sealing-key`, {
+        if (args.sealingKeys.length === 0) throw new Error(`${name}: at least one sealing key is required`);
+        const keySecrets = args.sealingKeys.map(key => new k8s.core.v1.Secret(`${name}-sealing-key-g${key.generation}`, {
             metadata: {
-                name: SEALING_KEY_SECRET,
+                name: sealingKeySecretName(key.generation),
                 namespace: ns.metadata.name,
                 labels: { [SEALING_KEY_LABEL]: "active" },
             },
             type: "kubernetes.io/tls",
             stringData: {
-                "tls.crt": args.sealingKey.certificatePem,
-                "tls.key": pulumi.secret(args.sealingKey.privateKeyPem),
+                "tls.crt": key.certificatePem,
+                "tls.key": pulumi.secret(key.privateKeyPem),
             },
-        }, child);
+        }, child));
 
         this.release = chartRelease(`${name}-sealed-secrets`, {
             chart: "sealedSecrets",
@@ -102,9 +118,9 @@ export class SealedSecrets extends pulumi.ComponentResource {
                 // "0" (a string) disables renewal; the chart's default ("") means every 30 days.
                 keyrenewperiod: "0",
             },
-        }, { ...child, dependsOn: [keySecret, ...(args.dependsOn ?? [])] });
+        }, { ...child, dependsOn: [...keySecrets, ...(args.dependsOn ?? [])] });
 
-        this.certificatePem = pulumi.output(args.sealingKey.certificatePem);
+        this.certificatePem = pulumi.output(args.sealingKeys[args.sealingKeys.length - 1].certificatePem);
         this.controllerNamespace = ns.metadata.name;
         this.registerOutputs({ certificatePem: this.certificatePem, controllerNamespace: this.controllerNamespace });
     }

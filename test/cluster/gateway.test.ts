@@ -229,7 +229,7 @@ export function twoClusterProgram(): Record<string, unknown> {
             excludeHostnames: [APP],
             dependsOn: [gateway.crdsReady],
         });
-        new SealedSecrets(cluster, { provider, sealingKey: key });
+        new SealedSecrets(cluster, { provider, sealingKeys: [{ generation: 1, ...key }] });
     }
     return { sealingCertificate: key.certificatePem };
 }

@@ -2,6 +2,7 @@ import { strict as assert } from "assert";
 import * as k8s from "@pulumi/kubernetes";
 import {
     SEALED_SECRETS_CONTROLLER, SEALING_CERT_VALIDITY_HOURS, SEALING_KEY_LABEL, SEALING_KEY_SECRET, SealedSecrets, SealingKey,
+    sealingKeySecretName,
 } from "../../components/cluster/sealed-secrets";
 import { byName, byType, freshRun, planDocument, StackRun } from "../harness";
 
@@ -14,7 +15,7 @@ describe("SealingKey and SealedSecrets", () => {
             stack: "dev",
             program: () => {
                 const key = new SealingKey("sealing");
-                const s = new SealedSecrets("primary", { provider: new k8s.Provider("primary", {}), sealingKey: key });
+                const s = new SealedSecrets("primary", { provider: new k8s.Provider("primary", {}), sealingKeys: [{ generation: 1, certificatePem: key.certificatePem, privateKeyPem: key.privateKeyPem }] });
                 return { certificate: key.certificatePem, controllerCertificate: s.certificatePem, privateKey: key.privateKeyPem };
             },
         });
@@ -31,10 +32,10 @@ describe("SealingKey and SealedSecrets", () => {
     });
 
     it("installs the key as the active sealing key in the controller namespace", () => {
-        const secret = byName(run, "kubernetes:core/v1:Secret", "primary-sealing-key");
+        const secret = byName(run, "kubernetes:core/v1:Secret", "primary-sealing-key-g1");
         assert.equal(secret.rawInputs.type, "kubernetes.io/tls");
         assert.deepEqual(secret.rawInputs.metadata, {
-            name: SEALING_KEY_SECRET, namespace: SEALED_SECRETS_CONTROLLER.namespace, labels: { [SEALING_KEY_LABEL]: "active" },
+            name: sealingKeySecretName(1), namespace: SEALED_SECRETS_CONTROLLER.namespace, labels: { [SEALING_KEY_LABEL]: "active" },
         });
         const data = secret.rawInputs.stringData as Spec;
         assert.match(data["tls.key"], /BEGIN RSA PRIVATE KEY/);
@@ -44,7 +45,7 @@ describe("SealingKey and SealedSecrets", () => {
 
     it("starts the controller after the key exists, with renewal off and a fixed name for kubeseal", () => {
         const release = byName(run, "kubernetes:helm.sh/v3:Release", "primary-sealed-secrets");
-        const secret = byName(run, "kubernetes:core/v1:Secret", "primary-sealing-key");
+        const secret = byName(run, "kubernetes:core/v1:Secret", "primary-sealing-key-g1");
         assert.ok(release.dependencies.includes(secret.urn));
         const values = release.rawInputs.values as Spec;
         // A string: the chart renders --key-renew-period only for a non-empty value, and a number 0 would be dropped.
@@ -63,5 +64,35 @@ describe("SealingKey and SealedSecrets", () => {
         assert.ok(!json.includes("PRIVATE KEY"));
         assert.ok(!json.includes(Buffer.from("mock-private-key").toString("base64").slice(0, 16)));
         assert.equal(byType(run, "tls:index/privateKey:PrivateKey").length, 1);
+    });
+});
+
+describe("SealedSecrets key rotation", () => {
+    it("installs every generation (all unseal) and publishes the newest (it seals)", async () => {
+        const run = await freshRun({
+            stack: "dev",
+            program: () => {
+                const keys = [1, 2].map(g => {
+                    const k = new SealingKey(`sealing-g${g}`);
+                    return { generation: g, certificatePem: k.certificatePem, privateKeyPem: k.privateKeyPem };
+                });
+                const s = new SealedSecrets("primary", { provider: new k8s.Provider("primary", {}), sealingKeys: keys });
+                return { newest: keys[1].certificatePem, sealing: s.certificatePem };
+            },
+        });
+        const secrets = byType(run, "kubernetes:core/v1:Secret").map(s => s.rawInputs.metadata as Spec);
+        assert.deepEqual(secrets.map(m => m.name), [sealingKeySecretName(1), sealingKeySecretName(2)]);
+        for (const m of secrets) assert.equal(m.labels[SEALING_KEY_LABEL], "active");
+        assert.equal(run.outputs.sealing, run.outputs.newest);
+        const release = byType(run, "kubernetes:helm.sh/v3:Release")[0];
+        assert.equal(byType(run, "kubernetes:core/v1:Secret").filter(s => release.dependencies.includes(s.urn)).length, 2);
+    });
+
+    it("refuses to start a controller without a key", async () => {
+        const err = await freshRun({
+            stack: "dev",
+            program: () => { new SealedSecrets("primary", { provider: new k8s.Provider("primary", {}), sealingKeys: [] }); },
+        }).then(() => undefined, e => e as Error);
+        assert.match(String(err), /at least one sealing key/);
     });
 });

@@ -198,3 +198,11 @@ describe("config validators", () => {
         assert.ok(!isBelowZone("example.com", "example.com"));
     });
 });
+
+describe("config: sealing key generations", () => {
+    it("must be a non-empty, strictly increasing list", () => {
+        assertProblem(problemsAfter(c => { c.sealedSecrets.keyGenerations = []; }), "platform:sealedSecrets.keyGenerations", /at least one/);
+        assertProblem(problemsAfter(c => { c.sealedSecrets.keyGenerations = [2, 1]; }), "platform:sealedSecrets.keyGenerations", /strictly increasing/);
+        assert.deepEqual(problemsAfter(c => { c.sealedSecrets.keyGenerations = [1, 2]; }), []);
+    });
+});
