@@ -1,0 +1,65 @@
+// The GitHub workflows are valid YAML and reference only what the project has: npm scripts,
+// stacks, the policy pack and its per-stack config.
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { listStacks, ROOT } from "../../tools/engine";
+
+type Any = Record<string, any>;
+const dir = path.join(ROOT, ".github", "workflows");
+const workflows = fs.readdirSync(dir).filter(f => f.endsWith(".yml")).map(f => ({ file: f, doc: YAML.parse(fs.readFileSync(path.join(dir, f), "utf8")) as Any }));
+const scripts = Object.keys(JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts);
+
+function steps(doc: Any): Any[] {
+    return Object.values(doc.jobs as Any).flatMap((job: Any) => job.steps ?? []);
+}
+
+describe("GitHub workflows", () => {
+    it("exist for pull requests and deployments", () => {
+        assert.deepEqual(workflows.map(w => w.file).sort(), ["deploy.yml", "pull-request.yml"]);
+        for (const { doc } of workflows) assert.ok(doc.on && doc.jobs, "trigger and jobs");
+    });
+
+    it("run only npm scripts the project defines", () => {
+        for (const { file, doc } of workflows) {
+            for (const step of steps(doc)) {
+                for (const m of String(step.run ?? "").matchAll(/npm run (?:--silent )?([\w:-]+)/g)) {
+                    assert.ok(scripts.includes(m[1]), `${file}: npm run ${m[1]} is not a script`);
+                }
+            }
+        }
+    });
+
+    it("target existing stacks, the policy pack and its per-stack config", () => {
+        const stacks = listStacks();
+        for (const { file, doc } of workflows) {
+            for (const [name, job] of Object.entries(doc.jobs as Any)) {
+                for (const stack of (job as Any).strategy?.matrix?.stack ?? []) assert.ok(stacks.includes(stack), `${file}/${name}: stack ${stack}`);
+                for (const step of (job as Any).steps ?? []) {
+                    if (!String(step.uses ?? "").startsWith("pulumi/actions")) continue;
+                    assert.ok(fs.existsSync(path.join(ROOT, step.with.policyPacks, "PulumiPolicy.yaml")), `${file}: policy pack`);
+                    for (const stack of (job as Any).strategy.matrix.stack) {
+                        const cfg = String(step.with.policyPackConfigs).replace("${{ matrix.stack }}", stack);
+                        assert.ok(fs.existsSync(path.join(ROOT, cfg)), `${file}: ${cfg}`);
+                    }
+                }
+            }
+        }
+    });
+
+    it("deploy prod only behind an environment approval, after dev, never in parallel", () => {
+        const deploy = workflows.find(w => w.file === "deploy.yml")!.doc.jobs.deploy;
+        assert.equal(deploy.strategy["max-parallel"], 1);
+        assert.deepEqual(deploy.strategy.matrix.stack, ["dev", "prod"]);
+        assert.match(deploy.environment, /matrix\.stack == 'prod' && 'production'/);
+        assert.equal(workflows.find(w => w.file === "deploy.yml")!.doc.concurrency["cancel-in-progress"], false);
+    });
+
+    it("authenticate to Azure with OIDC only (no client secret anywhere)", () => {
+        for (const { file } of workflows) {
+            const text = fs.readFileSync(path.join(dir, file), "utf8");
+            assert.ok(!/client-secret|ARM_CLIENT_SECRET|AZURE_CLIENT_SECRET/.test(text), file);
+        }
+    });
+});
