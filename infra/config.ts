@@ -10,6 +10,7 @@ import {
     AZURE_REGIONS, cidrsOverlap, isBelowZone, isDnsLabel, isDnsName, isIpv4AddressOrCidr,
     isIpv4Cidr, isUuid,
 } from "./validators";
+import { exemptNamespaces } from "./names";
 
 /** The config namespace: the Pulumi project name. */
 export const CONFIG_NAMESPACE = "platform";
@@ -90,8 +91,14 @@ const kubernetesSection = z.object({
     adminGroupObjectIds: z.array(uuid).min(1, "at least one admin group is required"),
     /** Entra group with read-only access (Azure Kubernetes Service RBAC Reader). */
     developersGroupObjectId: uuid.optional(),
-    /** Entra group with write access (Azure Kubernetes Service RBAC Writer). */
+    /**
+     * Entra group with read access everywhere and write access (Azure Kubernetes Service RBAC
+     * Writer) only in `operatorNamespaces`: cluster-wide Writer would reach the pipeline
+     * namespace's credentials and identity, and the platform namespaces.
+     */
     operatorsGroupObjectId: uuid.optional(),
+    /** Application namespaces where the operators group may write (never system, platform or pipeline). */
+    operatorNamespaces: z.array(dnsLabel).default([]),
     /** kubelogin login mode used by the Kubernetes providers: non-interactive only. */
     kubeloginMode: z.enum(["azurecli", "workloadidentity", "spn", "msi"]).default("azurecli"),
     /** Node OS + Kubernetes patch upgrade window. */
@@ -246,6 +253,12 @@ function crossFieldIssues(c: Sections): Issue[] {
     if (c.registry) registryRules(c.registry, add);
     if (c.dns) dnsRules(c.dns, add);
     if (c.traffic) trafficRules(c.traffic, add);
+    if (c.kubernetes && c.delivery) {
+        const forbidden = new Set([...exemptNamespaces(c.gatekeeper?.extraExemptNamespaces ?? []), c.delivery.pipelineNamespace]);
+        c.kubernetes.operatorNamespaces.forEach((ns, i) => {
+            if (forbidden.has(ns)) add(["kubernetes", "operatorNamespaces", i], `${ns} is a system, platform or pipeline namespace; operators get write access only to application namespaces`);
+        });
+    }
     if (c.delivery && c.delivery.manifestsPaths.primary === c.delivery.manifestsPaths.secondary) {
         add(["delivery", "manifestsPaths", "secondary"], "is the same path as primary; each region needs its own path");
     }

@@ -206,3 +206,13 @@ describe("config: sealing key generations", () => {
         assert.deepEqual(problemsAfter(c => { c.sealedSecrets.keyGenerations = [1, 2]; }), []);
     });
 });
+
+describe("config: operator write access", () => {
+    it("is only for application namespaces", () => {
+        const problems = problemsAfter(c => { c.kubernetes.operatorNamespaces = ["team-a", "ci", "argocd", "kube-system"]; });
+        assertProblem(problems, "platform:kubernetes.operatorNamespaces[1]", /pipeline namespace/);
+        assertProblem(problems, "platform:kubernetes.operatorNamespaces[2]", /platform/);
+        assertProblem(problems, "platform:kubernetes.operatorNamespaces[3]", /system/);
+        assert.equal(problems.length, 3);
+    });
+});
