@@ -39,6 +39,16 @@ export interface TektonPlatformArgs {
 export const TEKTON_CONFIG_NAME = "config";
 export const TEKTON_PROFILE = "all";
 
+/**
+ * The operator installs the tekton.dev / triggers.tekton.dev CRDs only while it reconciles the
+ * TektonConfig; Pulumi must wait for that (its Ready condition) before anything creates a Task,
+ * Pipeline or EventListener, or a from-scratch `up` fails with "no matches for kind".
+ */
+export const TEKTON_CONFIG_READY = {
+    "pulumi.com/waitFor": "condition=Ready",
+    "pulumi.com/timeoutSeconds": "1200",
+} as const;
+
 /** The Helm values of the operator chart (keys checked against its values.yaml at 0.81.1). */
 export function tektonOperatorValues(): Record<string, unknown> {
     return {
@@ -119,7 +129,7 @@ export class TektonPlatform extends pulumi.ComponentResource {
             apiVersion: "operator.tekton.dev/v1alpha1",
             kind: "TektonConfig",
             // Cluster-scoped; the operator reconciles only the one named `config`.
-            metadata: { name: TEKTON_CONFIG_NAME },
+            metadata: { name: TEKTON_CONFIG_NAME, annotations: TEKTON_CONFIG_READY },
             spec: tektonConfigSpec(args.pruneKeep ?? 50, args.pruneSchedule ?? "0 3 * * *"),
         }, { parent: this, provider, dependsOn: [release] });
 

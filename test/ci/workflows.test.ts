@@ -17,7 +17,7 @@ function steps(doc: Any): Any[] {
 
 describe("GitHub workflows", () => {
     it("exist for pull requests and deployments", () => {
-        assert.deepEqual(workflows.map(w => w.file).sort(), ["deploy.yml", "pull-request.yml"]);
+        assert.deepEqual(workflows.map(w => w.file).sort(), ["deploy.yml", "pull-request.yml", "pulumi-up.yml"]);
         for (const { doc } of workflows) assert.ok(doc.on && doc.jobs, "trigger and jobs");
     });
 
@@ -35,12 +35,15 @@ describe("GitHub workflows", () => {
         const stacks = listStacks();
         for (const { file, doc } of workflows) {
             for (const [name, job] of Object.entries(doc.jobs as Any)) {
-                for (const stack of (job as Any).strategy?.matrix?.stack ?? []) assert.ok(stacks.includes(stack), `${file}/${name}: stack ${stack}`);
+                const jobStacks: string[] = (job as Any).strategy?.matrix?.stack ?? ((job as Any).with?.stack ? [(job as Any).with.stack] : []);
+                for (const stack of jobStacks) assert.ok(stacks.includes(stack), `${file}/${name}: stack ${stack}`);
+                if ((job as Any).uses) assert.ok(fs.existsSync(path.join(ROOT, (job as Any).uses)), `${file}/${name}: ${(job as Any).uses}`);
                 for (const step of (job as Any).steps ?? []) {
                     if (!String(step.uses ?? "").startsWith("pulumi/actions")) continue;
                     assert.ok(fs.existsSync(path.join(ROOT, step.with.policyPacks, "PulumiPolicy.yaml")), `${file}: policy pack`);
-                    for (const stack of (job as Any).strategy.matrix.stack) {
-                        const cfg = String(step.with.policyPackConfigs).replace("${{ matrix.stack }}", stack);
+                    // Called workflows get their stack as an input: check every committed stack.
+                    for (const stack of jobStacks.length ? jobStacks : stacks) {
+                        const cfg = String(step.with.policyPackConfigs).replace(/\$\{\{ (matrix|inputs)\.stack \}\}/, stack);
                         assert.ok(fs.existsSync(path.join(ROOT, cfg)), `${file}: ${cfg}`);
                     }
                 }
@@ -48,12 +51,22 @@ describe("GitHub workflows", () => {
         }
     });
 
-    it("deploy prod only behind an environment approval, after dev, never in parallel", () => {
-        const deploy = workflows.find(w => w.file === "deploy.yml")!.doc.jobs.deploy;
-        assert.equal(deploy.strategy["max-parallel"], 1);
-        assert.deepEqual(deploy.strategy.matrix.stack, ["dev", "prod"]);
-        assert.match(deploy.environment, /matrix\.stack == 'prod' && 'production'/);
-        assert.equal(workflows.find(w => w.file === "deploy.yml")!.doc.concurrency["cancel-in-progress"], false);
+    it("deploy prod only after dev, behind the production environment's approval", () => {
+        const jobs = workflows.find(w => w.file === "deploy.yml")!.doc.jobs;
+        assert.equal(jobs["deploy-dev"].with.stack, "dev");
+        assert.equal(jobs["deploy-prod"].with.stack, "prod");
+        assert.equal(jobs["deploy-prod"].needs, "deploy-dev");
+        assert.equal(jobs["deploy-prod"].with.environment, "production");
+        const up = workflows.find(w => w.file === "pulumi-up.yml")!.doc.jobs.up;
+        assert.equal(up.environment, "${{ inputs.environment }}");
+        assert.equal(up.concurrency["cancel-in-progress"], false);
+    });
+
+    it("fail a step when any command of a pipeline fails (bash -eo pipefail)", () => {
+        for (const { file, doc } of workflows) {
+            const pipes = steps(doc).filter(s => /\|\s*tee/.test(String(s.run ?? "")));
+            if (pipes.length) assert.equal(doc.defaults?.run?.shell, "bash", `${file} pipes into tee without pipefail`);
+        }
     });
 
     it("authenticate to Azure with OIDC only (no client secret anywhere)", () => {

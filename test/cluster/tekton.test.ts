@@ -58,6 +58,12 @@ describe("TektonPlatform", () => {
         assert.ok(c.dependencies.includes(release.urn), "TektonConfig must wait for the operator chart (CRDs)");
     });
 
+    it("makes Pulumi wait until the operator reports TektonConfig Ready (the Tekton CRDs exist only then)", () => {
+        const metadata = (byType(r, CR_TYPE)[0].inputs as Record<string, any>).metadata;
+        assert.equal(metadata.annotations["pulumi.com/waitFor"], "condition=Ready");
+        assert.ok(Number(metadata.annotations["pulumi.com/timeoutSeconds"]) >= 600);
+    });
+
     it("does not expose the dashboard", () => {
         assert.equal(byType(r, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute").length, 0);
         assert.equal(byType(r, "kubernetes:core/v1:Service").length, 0);

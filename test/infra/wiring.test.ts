@@ -192,3 +192,26 @@ describe("environment differences come from the stack files", () => {
         for (const p of proxies) assert.equal(valuesAt(p.rawInputs, "replicas")[0], 4);
     });
 });
+
+describe("ordering across components", () => {
+    it("every Tekton object of the pipeline waits for the operator's TektonConfig (which waits for Ready)", async () => {
+        const run = await stackRun("dev");
+        const config = run.resources.find(r => r.type === "kubernetes:operator.tekton.dev/v1alpha1:TektonConfig")!;
+        const byUrn = new Map(run.resources.map(r => [r.urn, r]));
+        const waitsFor = (r: RecordedResource, target: string): boolean => {
+            const seen = new Set<string>();
+            const stack = [...r.dependencies];
+            while (stack.length) {
+                const u = stack.pop()!;
+                if (u === target) return true;
+                if (seen.has(u)) continue;
+                seen.add(u);
+                stack.push(...(byUrn.get(u)?.dependencies ?? []));
+            }
+            return false;
+        };
+        const tektonObjects = run.resources.filter(r => /^kubernetes:(triggers\.)?tekton\.dev\//.test(r.type));
+        assert.ok(tektonObjects.length >= 8);
+        for (const o of tektonObjects) assert.ok(waitsFor(o, config.urn), `${o.type} ${o.name}`);
+    });
+});
