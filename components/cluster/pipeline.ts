@@ -23,6 +23,7 @@ import {
     schemaCheckTask, scanSourceTask, Severity, testTask, waitForScanTask, WORKLOAD_IDENTITY_TASK,
 } from "./pipeline-tasks";
 import { githubApi, pullRequestFilter, pushFilter, repoHtmlUrl } from "./pipeline-triggers";
+import { gatewayRouteSpec } from "./gateway-route";
 
 export interface HarborRobotArgs {
     /** Harbor's public hostname (registry and API), e.g. harbor.example.com. */
@@ -361,15 +362,13 @@ export class SupplyChainPipeline extends pulumi.ComponentResource {
             apiVersion: "gateway.networking.k8s.io/v1",
             kind: "HTTPRoute",
             metadata: { name: "hooks", namespace: nsName },
-            spec: {
-                parentRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: gateway.name, namespace: gateway.namespace }],
-                hostnames: [args.hooksHostname],
-                rules: [{
-                    matches: [{ path: { type: "PathPrefix", value: HOOKS_PATH } }],
-                    filters: [{ type: "URLRewrite", urlRewrite: { path: { type: "ReplacePrefixMatch", replacePrefixMatch: "/" } } }],
-                    backendRefs: [{ kind: "Service", name: eventListenerService(EVENT_LISTENER), port: EVENT_LISTENER_PORT }],
-                }],
-            },
+            spec: gatewayRouteSpec({
+                hostname: args.hooksHostname,
+                gateway,
+                pathPrefix: HOOKS_PATH,
+                filters: [{ type: "URLRewrite", urlRewrite: { path: { type: "ReplacePrefixMatch", replacePrefixMatch: "/" } } }],
+                backend: { name: eventListenerService(EVENT_LISTENER), port: EVENT_LISTENER_PORT },
+            }),
         }, child({ dependsOn: [listener] }));
 
         this.namespace = nsName;
