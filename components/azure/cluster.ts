@@ -72,6 +72,11 @@ export function networkPolicySettings(engine: KubernetesConfig["networkPolicy"])
         : { networkPolicy: engine, networkDataplane: "azure" };
 }
 
+/** Azure RBAC scope of one Kubernetes namespace of an AKS cluster (`<cluster id>/namespaces/<ns>`). */
+export function namespaceScope(clusterId: pulumi.Input<string>, namespace: string): pulumi.Output<string> {
+    return pulumi.interpolate`${clusterId}/namespaces/${namespace}`;
+}
+
 function maintenanceWindow(w: MaintenanceWindow): containerservice.MaintenanceConfigurationArgs["maintenanceWindow"] {
     return {
         schedule: { weekly: { dayOfWeek: w.dayOfWeek, intervalWeeks: 1 } },
@@ -232,21 +237,29 @@ export class Cluster extends pulumi.ComponentResource {
         }, { parent: this });
 
         // People get access by Entra group only; the cluster-user role lets them list the (exec,
-        // secret-free) user kubeconfig.
-        const access: [string, BuiltInRole, pulumi.Input<string>, pulumi.Input<PrincipalType>][] = [];
+        // secret-free) user kubeconfig. Scope is the cluster or, for write access, one namespace
+        // (AKS Azure RBAC: `<cluster id>/namespaces/<namespace>`).
+        const access: [string, BuiltInRole, pulumi.Input<string>, pulumi.Input<string>, pulumi.Input<PrincipalType>][] = [];
         // Logical names carry the group id, so reordering the config list changes nothing.
         for (const id of kc.adminGroupObjectIds) {
-            access.push([`admins-${id}`, "AksRbacClusterAdmin", id, "Group"], [`admins-${id}-user`, "AksClusterUser", id, "Group"]);
+            access.push([`admins-${id}`, "AksRbacClusterAdmin", cluster.id, id, "Group"], [`admins-${id}-user`, "AksClusterUser", cluster.id, id, "Group"]);
         }
         if (kc.operatorsGroupObjectId) {
-            access.push(["operators", "AksRbacWriter", kc.operatorsGroupObjectId, "Group"], ["operators-user", "AksClusterUser", kc.operatorsGroupObjectId, "Group"]);
+            const ops = kc.operatorsGroupObjectId;
+            // Read everywhere, write only in the configured application namespaces: cluster-wide
+            // Writer would reach the pipeline namespace (its Secrets, and pods running as the
+            // ServiceAccount federated to the AcrPush identity) and the platform namespaces.
+            access.push(["operators-reader", "AksRbacReader", cluster.id, ops, "Group"], ["operators-user", "AksClusterUser", cluster.id, ops, "Group"]);
+            for (const ns of kc.operatorNamespaces) {
+                access.push([`operators-writer-${ns}`, "AksRbacWriter", namespaceScope(cluster.id, ns), ops, "Group"]);
+            }
         }
         if (kc.developersGroupObjectId) {
-            access.push(["developers", "AksRbacReader", kc.developersGroupObjectId, "Group"], ["developers-user", "AksClusterUser", kc.developersGroupObjectId, "Group"]);
+            access.push(["developers", "AksRbacReader", cluster.id, kc.developersGroupObjectId, "Group"], ["developers-user", "AksClusterUser", cluster.id, kc.developersGroupObjectId, "Group"]);
         }
-        for (const [who, role, principalId, principalType] of access) {
+        for (const [who, role, scope, principalId, principalType] of access) {
             grantRole(`${name}-${who}`, {
-                subscriptionId: args.subscriptionId, role, scope: cluster.id, principalId, principalType,
+                subscriptionId: args.subscriptionId, role, scope, principalId, principalType,
             }, { parent: this });
         }
         const deployerAdmin = grantRole(`${name}-deployer-cluster-admin`, {

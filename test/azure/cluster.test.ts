@@ -16,6 +16,12 @@ const cluster = (run: StackRun, key: string) => byName(run, AKS, `${key}-aks`);
 const mockClusterId = (rg: string, name: string) =>
     `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${rg}/providers/Microsoft.ContainerService/managedClusters/${name}`;
 const roleOf = (r: RecordedResource) => String(r.inputs.roleDefinitionId).split("/").pop();
+const groups = {
+    dev: { admin: "6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7", dev: "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", ops: "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e" },
+    prod: { admin: "7a2b3c4d-5e6f-4a70-8b81-a2c3d4e5f607", dev: "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f", ops: "3d4e5f6a-7b8c-4d9e-8f0a-2b3c4d5e6f70" },
+} as const;
+/** kubernetes.operatorNamespaces in the committed stacks. */
+const operatorNamespaces = { dev: ["team-a"], prod: [] as string[] } as const;
 
 for (const stack of ["dev", "prod"] as const) {
     describe(`AKS clusters (${stack})`, () => {
@@ -148,18 +154,16 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.deepEqual(lb.outboundIPs.publicIPs, [{ id: `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${egress.inputs.resourceGroupName}/providers/Microsoft.Network/publicIPAddresses/${egress.inputs.publicIpAddressName}` }]);
             });
 
-            it(`${key}: the deployer is RBAC Cluster Admin; admins/operators/developers groups get Cluster Admin/Writer/Reader`, () => {
+            it(`${key}: at cluster scope the deployer and admins are Cluster Admin, operators and developers only Reader (+ Cluster User)`, () => {
                 const c = cluster(run, key);
                 const id = mockClusterId(String(c.inputs.resourceGroupName), String(c.inputs.resourceName));
                 const onCluster = byType(run, RA).filter(r => r.inputs.scope === id);
                 const grants = onCluster.map(r => `${roleOf(r)} ${r.inputs.principalId} ${r.inputs.principalType}`).sort();
-                const cfg = stack === "dev"
-                    ? { admin: "6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7", dev: "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", ops: "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e" }
-                    : { admin: "7a2b3c4d-5e6f-4a70-8b81-a2c3d4e5f607", dev: "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f", ops: "3d4e5f6a-7b8c-4d9e-8f0a-2b3c4d5e6f70" };
+                const cfg = groups[stack];
                 assert.deepEqual(grants, [
                     `${BUILT_IN_ROLES.AksRbacClusterAdmin} ${MOCK_DEPLOYER_OBJECT_ID} User`,
                     `${BUILT_IN_ROLES.AksRbacClusterAdmin} ${cfg.admin} Group`,
-                    `${BUILT_IN_ROLES.AksRbacWriter} ${cfg.ops} Group`,
+                    `${BUILT_IN_ROLES.AksRbacReader} ${cfg.ops} Group`,
                     `${BUILT_IN_ROLES.AksRbacReader} ${cfg.dev} Group`,
                     `${BUILT_IN_ROLES.AksClusterUser} ${cfg.admin} Group`,
                     `${BUILT_IN_ROLES.AksClusterUser} ${cfg.ops} Group`,
@@ -167,6 +171,14 @@ for (const stack of ["dev", "prod"] as const) {
                 ].sort());
             });
 
+            it(`${key}: RBAC Writer only at namespace scope, for the operators group, in exactly kubernetes.operatorNamespaces`, () => {
+                const c = cluster(run, key);
+                const id = mockClusterId(String(c.inputs.resourceGroupName), String(c.inputs.resourceName));
+                const writers = byType(run, RA).filter(r => roleOf(r) === BUILT_IN_ROLES.AksRbacWriter && String(r.inputs.scope).startsWith(id));
+                assert.deepEqual(writers.map(r => [r.inputs.scope, r.inputs.principalId, r.inputs.principalType]),
+                    operatorNamespaces[stack].map(ns => [`${id}/namespaces/${ns}`, groups[stack].ops, "Group"]));
+                for (const w of writers) assert.ok(w.dependencies.includes(c.urn), "scope comes from the cluster's id");
+            });
             it(`${key}: the Kubernetes provider uses the rewritten user kubeconfig (secret), clusterIdentifier, SSA, after the deployer's grant`, () => {
                 const c = cluster(run, key);
                 const provider = byName(run, PROVIDER, `${key}-k8s`);
@@ -195,6 +207,24 @@ describe("AKS clusters: configuration variants", () => {
             const kubeconfig = YAML.parse(String(byName(run, PROVIDER, `${key}-k8s`).rawInputs.kubeconfig));
             assert.deepEqual(kubeconfig.users[0].user.exec.args, ["get-token", "--login", "workloadidentity", "--server-id", AKS_AAD_SERVER_ID]);
         }
+    });
+
+    it("operators get namespace-scoped Writer per configured namespace and never a cluster-scoped one; none without the group", async () => {
+        const run = await freshRun({ stack: "dev", configOverrides: { "platform:kubernetes": { ...devKubernetes(), operatorNamespaces: ["team-b", "team-a"] } } });
+        const writers = byType(run, RA).filter(r => roleOf(r) === BUILT_IN_ROLES.AksRbacWriter);
+        assert.equal(writers.length, 4);
+        for (const key of CLUSTER_KEYS) {
+            const c = cluster(run, key);
+            const id = mockClusterId(String(c.inputs.resourceGroupName), String(c.inputs.resourceName));
+            assert.deepEqual(writers.filter(w => String(w.inputs.scope).startsWith(`${id}/`)).map(w => w.inputs.scope).sort(),
+                [`${id}/namespaces/team-a`, `${id}/namespaces/team-b`]);
+        }
+        for (const w of writers) assert.equal(w.inputs.principalId, groups.dev.ops);
+
+        const { operatorsGroupObjectId: _, ...withoutOperators } = devKubernetes();
+        const none = await freshRun({ stack: "dev", configOverrides: { "platform:kubernetes": withoutOperators } });
+        assert.deepEqual(byType(none, RA).filter(r => roleOf(r) === BUILT_IN_ROLES.AksRbacWriter).map(r => r.name), []);
+        assert.ok(!byType(none, RA).some(r => r.inputs.principalId === groups.dev.ops));
     });
 
     it("calico and azure policy engines run on the Azure data plane", async () => {
