@@ -6,7 +6,15 @@
 // request timeout: Envoy's default 15 s route timeout cuts multi-gigabyte layer pushes.
 // Generated secrets (admin password, encryption key, internal registry password) and the storage
 // key live in Secrets in Harbor's namespace and reach the chart through its `existingSecret*`
-// options, so the Helm values stay free of secrets (and readable in the plan).
+// options. The one exception is the internal PostgreSQL password: chart 1.19.1 has no
+// existing-secret option for the internal database (only `database.external.existingSecret`;
+// upstream PRs #1702/#1733 adding one were closed), so it is a generated value passed as
+// `database.internal.password` — a nested Pulumi secret, redacted in the plan and encrypted in
+// state, instead of the chart's public default "changeit".
+//
+// Network: ingress to the namespace is denied except from Harbor's own pods and from the Envoy
+// proxies (the only way in, through the shared Gateway); egress stays open (Azure Storage, Trivy
+// DB updates, replication).
 //
 // The robot account for the pipeline is created here, but its secret is NOT stored in the cluster
 // by this component: it is an output for the Tekton component, which owns the pipeline namespace,
@@ -14,8 +22,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
-import { GATEWAY, NAMESPACES } from "../../infra/names";
+import { NAMESPACES } from "../../infra/names";
 import { chartRelease } from "./chart";
+import { gatewayRouteSpec } from "./gateway-route";
 import {
     Access, blockSettings, harborCron, HarborGcSchedule, HarborProject, HarborRetentionPolicy,
     HarborRobotAccount, robotFullName, Severity,
@@ -108,6 +117,13 @@ export class Harbor extends pulumi.ComponentResource {
         const registryPassword = new random.RandomPassword(`${name}-registry-password`, {
             length: 32, special: false,
         }, { parent: this });
+        // The internal PostgreSQL superuser password (chart default: the public "changeit").
+        // Alphanumeric: the chart puts it into connection URLs and env files. PostgreSQL reads
+        // it only when the data volume is first initialised: rotating it later needs an
+        // `ALTER USER` in the database first (goharbor/harbor-helm#2342).
+        const databasePassword = new random.RandomPassword(`${name}-database-password`, {
+            length: 32, special: false,
+        }, { parent: this });
         this.adminPassword = pulumi.secret(adminPassword.result);
 
         const secret = (id: string, secretName: string, data: Record<string, pulumi.Input<string>>) =>
@@ -137,7 +153,7 @@ export class Harbor extends pulumi.ComponentResource {
                 secretKeySecret: "harbor-secret-key",
                 registryAuthSecret: "harbor-registry-internal-auth",
                 storageSecret: "harbor-azure-storage",
-            }),
+            }, pulumi.secret(databasePassword.result)),
             timeoutSeconds: 900,
         }, { ...k8sOpts, dependsOn: [adminSecret, keySecret, registryAuth, storageSecret] });
 
@@ -145,8 +161,23 @@ export class Harbor extends pulumi.ComponentResource {
             apiVersion: "gateway.networking.k8s.io/v1",
             kind: "HTTPRoute",
             metadata: { name: "harbor", namespace: this.namespace.metadata.name },
-            spec: harborRouteSpec(args.hostname, args.gatewayListener),
+            spec: gatewayRouteSpec({
+                hostname: args.hostname,
+                listener: args.gatewayListener,
+                backend: HARBOR_SERVICE,
+                // Multi-gigabyte layer pushes outlast any fixed deadline (Envoy's default is 15 s).
+                // Gateway API: a zero duration disables the timeout; backendRequest stays unset.
+                timeouts: { request: "0s" },
+            }),
         }, { ...k8sOpts, dependsOn: [this.release] });
+
+        // --- Network: ingress only from Harbor itself and the Gateway's Envoy proxies ----------
+        for (const [id, spec] of harborNetworkPolicies()) {
+            new k8s.networking.v1.NetworkPolicy(`${name}-${id}`, {
+                metadata: { name: id, namespace: this.namespace.metadata.name },
+                spec,
+            }, k8sOpts);
+        }
 
         // --- Harbor's own configuration, through its API -------------------------------------
         const connection = {
@@ -223,12 +254,17 @@ export interface HarborSecretNames {
     storageSecret: string;
 }
 
-/** Chart values (keys checked against harbor chart 1.19.1 values.yaml). No secrets in here. */
-export function harborValues(args: Pick<HarborArgs, "hostname" | "storage">, secrets: HarborSecretNames): pulumi.Output<Record<string, unknown>> {
-    return pulumi.output({
-        accountName: args.storage.accountName,
-        containerName: args.storage.containerName,
-    }).apply((s): Record<string, unknown> => ({
+/**
+ * Chart values (keys checked against harbor chart 1.19.1 values.yaml). The only secret is the
+ * internal database password, kept a nested Pulumi secret: a plain object (not one `apply`), so
+ * only that leaf is redacted and the rest of the values stay readable in the plan.
+ */
+export function harborValues(
+    args: Pick<HarborArgs, "hostname" | "storage">,
+    secrets: HarborSecretNames,
+    databasePassword: pulumi.Output<string>,
+): Record<string, unknown> {
+    return {
         expose: {
             // Served through the shared Gateway: a ClusterIP Service, no Ingress, no TLS of its own.
             type: "clusterIP",
@@ -249,8 +285,8 @@ export function harborValues(args: Pick<HarborArgs, "hostname" | "storage">, sec
                 disableredirect: true,
                 type: "azure",
                 azure: {
-                    accountname: s.accountName,
-                    container: s.containerName,
+                    accountname: args.storage.accountName,
+                    container: args.storage.containerName,
                     existingSecret: secrets.storageSecret,
                 },
             },
@@ -258,30 +294,46 @@ export function harborValues(args: Pick<HarborArgs, "hostname" | "storage">, sec
         registry: {
             credentials: { existingSecret: secrets.registryAuthSecret },
         },
+        database: {
+            type: "internal",
+            // No existingSecret option for the internal database in this chart version.
+            internal: { password: pulumi.secret(databasePassword) },
+        },
         // The jobservice log volume is ReadWriteOnce (Azure Disk): a rolling update would hang.
         updateStrategy: { type: "Recreate" },
         trivy: { enabled: true },
         metrics: { enabled: false },
-    }));
-}
-
-/** The HTTPRoute on the shared Gateway. `timeouts.request: "0s"` disables the request timeout. */
-export function harborRouteSpec(hostname: string, listener?: string): Record<string, unknown> {
-    return {
-        parentRefs: [{
-            group: "gateway.networking.k8s.io",
-            kind: "Gateway",
-            name: GATEWAY.name,
-            namespace: GATEWAY.namespace,
-            ...(listener ? { sectionName: listener } : {}),
-        }],
-        hostnames: [hostname],
-        rules: [{
-            matches: [{ path: { type: "PathPrefix", value: "/" } }],
-            backendRefs: [{ group: "", kind: "Service", name: HARBOR_SERVICE.name, port: HARBOR_SERVICE.port }],
-            // Multi-gigabyte layer pushes outlast any fixed deadline (Envoy's default is 15 s).
-            // Gateway API: a zero duration disables the timeout; backendRequest stays unset.
-            timeouts: { request: "0s" },
-        }],
     };
 }
+
+/** Envoy Gateway's default deployment mode runs the proxies in the controller's namespace. */
+export const GATEWAY_PROXY_NAMESPACE = NAMESPACES.envoyGateway;
+
+const namespacePeer = (ns: string) => ({
+    // Set by the API server on every namespace and immutable: a tenant cannot relabel into it.
+    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } },
+});
+
+/**
+ * Default-deny ingress plus the two allowed sources: Harbor's own pods (core, jobservice,
+ * registry, database, redis, Trivy talk to each other) and the Envoy proxies (every client —
+ * `docker push`, the pipeline, the API providers — comes through the Gateway). Not narrowed to a
+ * port: the chart's nginx container port is not a chart value and changed between versions.
+ */
+export function harborNetworkPolicies(): [string, k8s.types.input.networking.v1.NetworkPolicySpec][] {
+    return [
+        ["default-deny-ingress", { podSelector: {}, policyTypes: ["Ingress"] }],
+        ["allow-same-namespace", {
+            podSelector: {},
+            policyTypes: ["Ingress"],
+            // A bare podSelector peer means "any pod in this policy's namespace".
+            ingress: [{ from: [{ podSelector: {} }] }],
+        }],
+        ["allow-from-gateway", {
+            podSelector: {},
+            policyTypes: ["Ingress"],
+            ingress: [{ from: [namespacePeer(GATEWAY_PROXY_NAMESPACE)] }],
+        }],
+    ];
+}
+

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { byName, byType, descendants, freshRun, planDocument, RecordedResource, StackRun } from "../harness";
 import { Harbor, HARBOR_SERVICE } from "../../components/cluster/harbor";
+import { gatewayRouteSpec } from "../../components/cluster/gateway-route";
 import { Severity } from "../../components/cluster/harbor-api";
 import { GATEWAY, NAMESPACES } from "../../infra/names";
 
@@ -67,7 +68,7 @@ describe("Harbor", () => {
         assert.equal(v.existingSecretAdminPassword, "harbor-admin");
     });
 
-    it("keeps secrets out of the Helm values (they reference existing Secrets) and has no pull secrets anywhere", () => {
+    it("keeps secrets out of the Helm values (they reference existing Secrets; the DB password is a nested secret) and has no pull secrets anywhere", () => {
         const release = byType(run, "kubernetes:helm.sh/v3:Release")[0];
         const raw = JSON.stringify(release.rawInputs.values);
         assert.ok(!raw.includes(STORAGE_KEY), "storage key in values");
@@ -114,6 +115,47 @@ describe("Harbor", () => {
         }
     });
 
+    it("generates the internal PostgreSQL password (not the chart's public default) and passes it only as a nested secret", () => {
+        const release = byType(run, "kubernetes:helm.sh/v3:Release")[0];
+        const raw = (release.rawInputs.values as any).database;
+        assert.equal(raw.type, "internal");
+        const password = String(raw.internal.password);
+        assert.notEqual(password, "changeit");
+        assert.match(password, /^mockpw-/, "from a RandomPassword");
+        const generator = run.resources.find(r => r.type === "random:index/randomPassword:RandomPassword" && r.name === "harbor-database-password");
+        assert.ok(generator, "a RandomPassword for the database");
+        assert.equal(generator!.inputs.special, false, "alphanumeric: it goes into connection URLs");
+        assert.ok(Number(generator!.inputs.length) >= 32);
+        // Only that leaf is redacted: the rest of the values stay readable in the plan.
+        const v = release.inputs.values as any;
+        assert.equal(v.database.internal.password, "[secret]");
+        assert.equal(v.database.type, "internal");
+        assert.equal(v.expose.type, "clusterIP");
+        const json = JSON.stringify(planDocument(run));
+        assert.ok(!json.includes(password), "plan JSON leaks the database password");
+        assert.ok(!json.includes("changeit"), "plan JSON carries the chart's default password");
+    });
+
+    it("denies ingress to the harbor namespace except from Harbor itself and the Envoy proxies; egress open", () => {
+        const policies = byType(run, "kubernetes:networking.k8s.io/v1:NetworkPolicy").map(p => p.inputs as any);
+        assert.deepEqual(policies.map(p => p.metadata.name).sort(), ["allow-from-gateway", "allow-same-namespace", "default-deny-ingress"]);
+        for (const p of policies) {
+            assert.equal(p.metadata.namespace, NAMESPACES.harbor);
+            assert.deepEqual(p.spec.podSelector, {}, `${p.metadata.name} covers every pod`);
+            assert.deepEqual(p.spec.policyTypes, ["Ingress"], `${p.metadata.name}: egress stays open`);
+            assert.equal(p.spec.egress, undefined);
+        }
+        const byName = (n: string) => policies.find(p => p.metadata.name === n)!;
+        assert.equal(byName("default-deny-ingress").spec.ingress, undefined);
+        // Every allowed peer, exactly: own pods, and the namespace Envoy Gateway runs its proxies in.
+        const peers = policies.flatMap(p => (p.spec.ingress ?? []).map((rule: any) => ({ from: rule.from, ports: rule.ports })));
+        assert.deepEqual(peers, [
+            { from: [{ podSelector: {} }], ports: undefined },
+            { from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "envoy-gateway-system" } } }], ports: undefined },
+        ]);
+        assert.equal(NAMESPACES.envoyGateway, "envoy-gateway-system");
+    });
+
     it("routes the Harbor hostname on the shared Gateway with the request timeout disabled", () => {
         const route = byName(run, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "harbor-route");
         const spec = route.inputs.spec as any;
@@ -126,6 +168,8 @@ describe("Harbor", () => {
             assert.deepEqual(rule.backendRefs.map((b: any) => [b.name, b.port]), [[HARBOR_SERVICE.name, HARBOR_SERVICE.port]]);
         }
         assert.ok(route.dependencies.includes(byType(run, "kubernetes:helm.sh/v3:Release")[0].urn), "route waits for the chart");
+        assert.deepEqual(spec, gatewayRouteSpec({ hostname: "harbor.dev.platform.example.com", backend: HARBOR_SERVICE, timeouts: { request: "0s" } }),
+            "built by the shared route builder");
     });
 
     it("configures the staging project from config: scan on push, pull blocking, allowlist", () => {
