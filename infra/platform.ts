@@ -162,6 +162,7 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
         subscriptionId: client.subscriptionId,
         registryId: registry.id,
         dnsZoneId: dns.zoneId,
+        dnsResourceGroupId: groups.dns.id,
         clusters: {
             primary: clusters.primary,
             secondary: clusters.secondary,

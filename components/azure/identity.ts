@@ -2,8 +2,11 @@
 //   - each cluster's kubelet identity: AcrPull on the registry (no imagePullSecrets anywhere);
 //   - the pipeline identity: AcrPush on the registry — the only registry-write role the stack
 //     grants — federated to the pipeline ServiceAccount on the PRIMARY cluster only;
-//   - cert-manager and ExternalDNS identities: DNS Zone Contributor on the zone only, federated
-//     to their ServiceAccounts on every cluster.
+//   - cert-manager and ExternalDNS identities: DNS Zone Contributor on the zone, federated to
+//     their ServiceAccounts on every cluster; ExternalDNS also Reader on the zone's resource group,
+//     because its Azure provider discovers zones by listing the group (zones ListByResourceGroup).
+//     cert-manager does not: its issuers name the zone (hostedZoneName) and it reads and writes
+//     record sets on that zone only.
 // Federated credentials of one identity are created one after another: Entra rejects
 // concurrent writes under the same identity.
 import * as pulumi from "@pulumi/pulumi";
@@ -27,6 +30,8 @@ export interface IdentitiesArgs {
     subscriptionId: pulumi.Input<string>;
     registryId: pulumi.Input<string>;
     dnsZoneId: pulumi.Input<string>;
+    /** The resource group holding the zone (and nothing else): ExternalDNS lists zones in it. */
+    dnsResourceGroupId: pulumi.Input<string>;
     clusters: Record<ClusterKey, IdentityClusterRef>;
     pipelineNamespace: string;
     tags: Record<string, string>;
@@ -90,7 +95,7 @@ export class Identities extends pulumi.ComponentResource {
             description: "The pipeline promotes scanned images by digest; the only registry-write grant",
         }, { parent: this });
 
-        const dnsIdentity = (id: string, sa: { namespace: string; name: string }): WorkloadIdentity => {
+        const dnsIdentity = (id: string, sa: { namespace: string; name: string }, listsZones: boolean): WorkloadIdentity => {
             const wi = identity(id, CLUSTER_KEYS.map(cluster => ({ cluster, subject: serviceAccountSubject(sa.namespace, sa.name) })));
             grantRole(`${name}-${id}-dns-zone-contributor`, {
                 subscriptionId: args.subscriptionId,
@@ -100,10 +105,20 @@ export class Identities extends pulumi.ComponentResource {
                 principalType: "ServicePrincipal",
                 description: `${sa.namespace}/${sa.name} writes records in the platform zone only`,
             }, { parent: this });
+            if (listsZones) {
+                grantRole(`${name}-${id}-dns-group-reader`, {
+                    subscriptionId: args.subscriptionId,
+                    role: "Reader",
+                    scope: args.dnsResourceGroupId,
+                    principalId: wi.principalId,
+                    principalType: "ServicePrincipal",
+                    description: `${sa.namespace}/${sa.name} lists the zones in the DNS resource group (read only)`,
+                }, { parent: this });
+            }
             return wi;
         };
-        this.certManager = dnsIdentity("cert-manager", WORKLOAD_IDENTITY_SERVICE_ACCOUNTS.certManager);
-        this.externalDns = dnsIdentity("external-dns", WORKLOAD_IDENTITY_SERVICE_ACCOUNTS.externalDns);
+        this.certManager = dnsIdentity("cert-manager", WORKLOAD_IDENTITY_SERVICE_ACCOUNTS.certManager, false);
+        this.externalDns = dnsIdentity("external-dns", WORKLOAD_IDENTITY_SERVICE_ACCOUNTS.externalDns, true);
 
         this.registerOutputs({
             pipelineClientId: this.pipeline.clientId,

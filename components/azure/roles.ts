@@ -15,6 +15,8 @@ export const BUILT_IN_ROLES = {
     AcrPush: "8311e382-0749-4cb8-b61a-304f252e45ec",
     NetworkContributor: "4d97b98b-1d4f-4787-a291-c67834d212e7",
     DnsZoneContributor: "befefa01-2a29-4197-83a8-272ff33ce314",
+    /** Read-only on ARM resources; ExternalDNS needs it on the DNS zone's group to list its zones. */
+    Reader: "acdd72a7-3385-48ef-bd42-f606fba81ae7",
     /** Lists the user kubeconfig (exec form, no secret): needed by people to `az aks get-credentials`. */
     AksClusterUser: "4abbcc35-e782-43d8-92c5-2d3f1bd2253f",
     AksRbacClusterAdmin: "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",

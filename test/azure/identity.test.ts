@@ -17,6 +17,10 @@ const zoneId = (run: StackRun) => {
     const zone = byType(run, "azure-native:dns:Zone")[0];
     return `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${zone.inputs.resourceGroupName}/providers/Microsoft.Network/dnsZones/${zone.inputs.zoneName}`;
 };
+const dnsGroupId = (run: StackRun) => {
+    const zone = byType(run, "azure-native:dns:Zone")[0];
+    return `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${zone.inputs.resourceGroupName}`;
+};
 const principalOf = (run: StackRun, identity: string) => uuidFrom(byName(run, UAI, identity).urn, "principal");
 
 for (const stack of ["dev", "prod"] as const) {
@@ -69,10 +73,7 @@ for (const stack of ["dev", "prod"] as const) {
         });
 
         for (const [id, sa] of [["cert-manager", "system:serviceaccount:cert-manager:cert-manager"], ["external-dns", "system:serviceaccount:external-dns:external-dns"]] as const) {
-            it(`${id}: DNS Zone Contributor on the zone only, federated on each cluster's issuer, one credential after another`, () => {
-                const principal = principalOf(run, `identity-${id}`);
-                const grants = byType(run, RA).filter(r => r.inputs.principalId === principal);
-                assert.deepEqual(grants.map(r => [roleOf(r), r.inputs.scope]), [[BUILT_IN_ROLES.DnsZoneContributor, zoneId(run)]]);
+            it(`${id}: DNS Zone Contributor on the zone, federated on each cluster's issuer, one credential after another`, () => {
                 const primary = byName(run, FIC, `identity-${id}-primary`);
                 const secondary = byName(run, FIC, `identity-${id}-secondary`);
                 for (const [fic, key] of [[primary, "primary"], [secondary, "secondary"]] as const) {
@@ -84,6 +85,23 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.ok(secondary.dependencies.includes(primary.urn), "Entra rejects concurrent credential writes on one identity");
             });
         }
+
+        it("cert-manager: DNS Zone Contributor on the zone and nothing else (its issuers name the zone; it never lists the group)", () => {
+            const grants = byType(run, RA).filter(r => r.inputs.principalId === principalOf(run, "identity-cert-manager"));
+            assert.deepEqual(grants.map(r => [roleOf(r), r.inputs.scope]), [[BUILT_IN_ROLES.DnsZoneContributor, zoneId(run)]]);
+        });
+
+        it("external-dns: DNS Zone Contributor on the zone plus Reader on the zone's resource group (it lists zones there)", () => {
+            const grants = byType(run, RA).filter(r => r.inputs.principalId === principalOf(run, "identity-external-dns"));
+            assert.deepEqual(grants.map(r => [roleOf(r), r.inputs.scope]).sort(), [
+                [BUILT_IN_ROLES.DnsZoneContributor, zoneId(run)],
+                [BUILT_IN_ROLES.Reader, dnsGroupId(run)],
+            ].sort());
+            assert.ok(zoneId(run).startsWith(`${dnsGroupId(run)}/providers/`), "the group that holds the zone");
+            // The Reader grant is the only one at resource-group scope on the DNS group, and it is read-only.
+            const onGroup = byType(run, RA).filter(r => r.inputs.scope === dnsGroupId(run));
+            assert.deepEqual(onGroup.map(r => roleOf(r)), [BUILT_IN_ROLES.Reader]);
+        });
 
         it("grants nothing to principals other than kubelets, the control planes, the three workload identities, the deployer and the configured groups", () => {
             const principals = new Set(byType(run, RA).map(r => String(r.inputs.principalType)));
