@@ -11,11 +11,21 @@
 //                  forced) to allow nothing, so no Application can escape into it.
 //
 // Served through the shared Gateway: TLS ends there, so argocd-server runs with
-// `server.insecure` and the UI/CLI use HTTPS + gRPC-web.
+// `server.insecure` and the UI/CLI use HTTPS + gRPC-web. Only the operators' networks reach it:
+// an Envoy Gateway SecurityPolicy on the route denies every other client IP (the Gateway's
+// Service has externalTrafficPolicy Local, so Envoy sees the real client address).
+//
+// Network: ingress to the namespace is denied except between Argo CD's own pods, from the Envoy
+// proxies to argocd-server, and from kube-system (the managed-Prometheus scraper) to the
+// application controller's metrics port. Egress stays open (git, Helm repositories).
+import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { GATEWAY, NAMESPACES } from "../../infra/names";
+import { NAMESPACES } from "../../infra/names";
+import { isIpv4Cidr } from "../../infra/validators";
 import { chartRelease } from "./chart";
+import { gatewayRouteSpec } from "./gateway-route";
+import { METRICS_PORTS, scrapeAnnotations } from "./metrics-scraping";
 
 /** The in-cluster API server as Argo CD names it. */
 export const IN_CLUSTER = "https://kubernetes.default.svc";
@@ -23,6 +33,17 @@ export const ROOT_PROJECT = "platform-root";
 export const APPS_PROJECT = "apps";
 /** argocd-server's Service (release `argocd`, chart fullname `argocd`) and its HTTP port. */
 export const ARGOCD_SERVER_SERVICE = { name: "argocd-server", port: 80 } as const;
+/** The HTTPRoute's name (the SecurityPolicy targets it). */
+export const ARGOCD_ROUTE = "argocd-server";
+/** Pod labels (`app.kubernetes.io/name`: nameOverride `argocd` + component name) and container ports, chart 10.1.1. */
+export const ARGOCD_PODS = {
+    server: { labels: { "app.kubernetes.io/name": "argocd-server" }, port: 8080 },
+    applicationController: { labels: { "app.kubernetes.io/name": "argocd-application-controller" }, port: METRICS_PORTS.argocdApplicationController },
+} as const;
+/** Envoy Gateway's default deployment mode runs the proxies in the controller's namespace. */
+export const GATEWAY_PROXY_NAMESPACE = NAMESPACES.envoyGateway;
+/** Where the AKS managed-Prometheus add-on (ama-metrics) runs. */
+export const METRICS_SCRAPER_NAMESPACE = "kube-system";
 
 export interface SyncWindow {
     kind: "allow" | "deny";
@@ -58,7 +79,30 @@ export interface ArgoCdArgs {
     exemptNamespaces: readonly string[];
     /** Gateway listener (sectionName) to attach to; default: every listener that admits the route. */
     gatewayListener?: string;
+    /**
+     * Client networks allowed to reach the UI/API through the Gateway (IPv4 addresses or CIDRs;
+     * the operators' networks, e.g. `kubernetes.authorizedIpRanges`). Every other client gets 403.
+     * An empty list is an error: exposing Argo CD to the whole internet must not happen by accident.
+     * Optional only until the cluster layer passes it: when undefined, no SecurityPolicy is created.
+     */
+    allowedClientCidrs?: readonly string[];
     dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/** `allowedClientCidrs` as the SecurityPolicy wants them (a bare address becomes /32), or the problems. */
+export function normaliseClientCidrs(cidrs: readonly string[]): { cidrs: string[]; problems: string[] } {
+    const problems: string[] = [];
+    if (cidrs.length === 0) {
+        problems.push("allowedClientCidrs is empty: Argo CD would be open to every client on the internet; list the operators' networks");
+    }
+    const out: string[] = [];
+    for (const c of cidrs) {
+        const cidr = net.isIPv4(c) ? `${c}/32` : c;
+        if (!isIpv4Cidr(cidr)) problems.push(`allowedClientCidrs: '${c}' is not an IPv4 address or CIDR (without host bits)`);
+        else if (cidr.endsWith("/0")) problems.push(`allowedClientCidrs: '${c}' allows every client`);
+        else if (!out.includes(cidr)) out.push(cidr);
+    }
+    return { cidrs: out, problems };
 }
 
 export class ArgoCd extends pulumi.ComponentResource {
@@ -69,6 +113,9 @@ export class ArgoCd extends pulumi.ComponentResource {
 
     constructor(name: string, args: ArgoCdArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:cluster:ArgoCd", name, {}, opts);
+        // Validate before registering anything.
+        const allowlist = args.allowedClientCidrs === undefined ? undefined : normaliseClientCidrs(args.allowedClientCidrs);
+        if (allowlist?.problems.length) throw new Error(`ArgoCd ${name}: ${allowlist.problems.join("; ")}`);
         const k8sOpts = { parent: this, provider: args.provider };
         const ns = NAMESPACES.argocd;
         this.url = `https://${args.hostname}`;
@@ -105,12 +152,30 @@ export class ArgoCd extends pulumi.ComponentResource {
         // Custom resources wait for the chart's CRDs.
         const crOpts = { ...k8sOpts, dependsOn: [this.release] };
 
-        new k8s.apiextensions.CustomResource(`${name}-route`, {
+        const route = new k8s.apiextensions.CustomResource(`${name}-route`, {
             apiVersion: "gateway.networking.k8s.io/v1",
             kind: "HTTPRoute",
-            metadata: { name: "argocd-server", namespace: this.namespace.metadata.name },
-            spec: argoCdRouteSpec(args.hostname, args.gatewayListener),
+            metadata: { name: ARGOCD_ROUTE, namespace: this.namespace.metadata.name },
+            spec: gatewayRouteSpec({ hostname: args.hostname, listener: args.gatewayListener, backend: ARGOCD_SERVER_SERVICE }),
         }, crOpts);
+
+        if (allowlist) {
+            // Envoy Gateway's CRDs come with the gateway chart, which the namespace (and so the
+            // route) already waits for.
+            new k8s.apiextensions.CustomResource(`${name}-client-allowlist`, {
+                apiVersion: "gateway.envoyproxy.io/v1alpha1",
+                kind: "SecurityPolicy",
+                metadata: { name: `${ARGOCD_ROUTE}-client-allowlist`, namespace: this.namespace.metadata.name },
+                spec: clientAllowlistPolicySpec(ARGOCD_ROUTE, allowlist.cidrs),
+            }, { ...k8sOpts, dependsOn: [route] });
+        }
+
+        for (const [id, spec] of argoCdNetworkPolicies()) {
+            new k8s.networking.v1.NetworkPolicy(`${name}-${id}`, {
+                metadata: { name: id, namespace: this.namespace.metadata.name },
+                spec,
+            }, k8sOpts);
+        }
 
         const rootProject = new k8s.apiextensions.CustomResource(`${name}-project-root`, {
             apiVersion: "argoproj.io/v1alpha1",
@@ -175,28 +240,65 @@ export function argoCdValues(hostname: string, ha: boolean): Record<string, unkn
         // No SSO configured: no Dex.
         dex: { enabled: false },
         "redis-ha": { enabled: ha },
-        controller: { replicas: 1 },
+        controller: {
+            replicas: 1,
+            // The GitOps-drift alerts read argocd_app_info; ama-metrics scrapes annotated pods.
+            // The controller always serves /metrics on containerPorts.metrics (8082);
+            // `controller.metrics.enabled` only adds a Service/ServiceMonitor, not needed here.
+            podAnnotations: scrapeAnnotations(METRICS_PORTS.argocdApplicationController),
+        },
         server: { replicas, pdb: { enabled: ha } },
         repoServer: { replicas, pdb: { enabled: ha } },
         applicationSet: { replicas, pdb: { enabled: ha } },
     };
 }
 
-export function argoCdRouteSpec(hostname: string, listener?: string): Record<string, unknown> {
+/**
+ * Envoy Gateway SecurityPolicy (v1alpha1, Envoy Gateway v1.9) on one HTTPRoute: deny by default,
+ * allow only the listed client CIDRs. With no ClientTrafficPolicy, the client IP is the
+ * connection's peer address (X-Forwarded-For from clients is not trusted).
+ */
+export function clientAllowlistPolicySpec(routeName: string, cidrs: readonly string[]): Record<string, unknown> {
     return {
-        parentRefs: [{
-            group: "gateway.networking.k8s.io",
-            kind: "Gateway",
-            name: GATEWAY.name,
-            namespace: GATEWAY.namespace,
-            ...(listener ? { sectionName: listener } : {}),
-        }],
-        hostnames: [hostname],
-        rules: [{
-            matches: [{ path: { type: "PathPrefix", value: "/" } }],
-            backendRefs: [{ group: "", kind: "Service", name: ARGOCD_SERVER_SERVICE.name, port: ARGOCD_SERVER_SERVICE.port }],
-        }],
+        targetRefs: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", name: routeName }],
+        authorization: {
+            defaultAction: "Deny",
+            rules: [{ name: "operator-networks", action: "Allow", principal: { clientCIDRs: [...cidrs] } }],
+        },
     };
+}
+
+const namespacePeer = (ns: string) => ({
+    // Set by the API server on every namespace and immutable: a tenant cannot relabel into it.
+    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } },
+});
+
+/**
+ * Default-deny ingress plus: Argo CD's own pods (server, repo-server, controller, redis,
+ * applicationset talk to each other), the Envoy proxies to argocd-server's HTTP port, and
+ * kube-system (ama-metrics) to the application controller's metrics port.
+ */
+export function argoCdNetworkPolicies(): [string, k8s.types.input.networking.v1.NetworkPolicySpec][] {
+    const tcp = (port: number) => [{ protocol: "TCP", port }];
+    return [
+        ["default-deny-ingress", { podSelector: {}, policyTypes: ["Ingress"] }],
+        ["allow-same-namespace", {
+            podSelector: {},
+            policyTypes: ["Ingress"],
+            // A bare podSelector peer means "any pod in this policy's namespace".
+            ingress: [{ from: [{ podSelector: {} }] }],
+        }],
+        ["allow-server-from-gateway", {
+            podSelector: { matchLabels: { ...ARGOCD_PODS.server.labels } },
+            policyTypes: ["Ingress"],
+            ingress: [{ from: [namespacePeer(GATEWAY_PROXY_NAMESPACE)], ports: tcp(ARGOCD_PODS.server.port) }],
+        }],
+        ["allow-controller-metrics", {
+            podSelector: { matchLabels: { ...ARGOCD_PODS.applicationController.labels } },
+            policyTypes: ["Ingress"],
+            ingress: [{ from: [namespacePeer(METRICS_SCRAPER_NAMESPACE)], ports: tcp(ARGOCD_PODS.applicationController.port) }],
+        }],
+    ];
 }
 
 const inCluster = (namespace: string) => ({ server: IN_CLUSTER, namespace });

@@ -1,15 +1,16 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { byName, byType, descendants, freshRun, planDocument, RecordedResource, StackRun } from "../harness";
+import { byName, byType, descendants, freshRun, planDocument, RecordedResource, rejection, StackRun } from "../harness";
 import { ArgoCd, ARGOCD_SERVER_SERVICE, IN_CLUSTER, SyncWindow } from "../../components/cluster/argocd";
+import { gatewayRouteSpec } from "../../components/cluster/gateway-route";
 import { exemptNamespaces, GATEWAY, NAMESPACES } from "../../infra/names";
 
 const REPO = "https://github.com/example-org/platform-manifests";
 const TOKEN = "ghp_read_only_token_for_tests";
 const EXEMPT = [...exemptNamespaces(), "ci"];
 
-function argoRun(ha: boolean, syncWindows: SyncWindow[] = []): Promise<StackRun> {
+function argoRun(ha: boolean, syncWindows: SyncWindow[] = [], allowedClientCidrs?: string[]): Promise<StackRun> {
     return freshRun({
         stack: ha ? "prod" : "dev",
         program: () => {
@@ -25,6 +26,7 @@ function argoRun(ha: boolean, syncWindows: SyncWindow[] = []): Promise<StackRun>
                 ha,
                 syncWindows,
                 exemptNamespaces: EXEMPT,
+                allowedClientCidrs,
             });
         },
     });
@@ -84,6 +86,70 @@ describe("ArgoCd", () => {
         assert.equal(spec.parentRefs[0].name, GATEWAY.name);
         assert.equal(spec.parentRefs[0].namespace, GATEWAY.namespace);
         assert.deepEqual(spec.rules[0].backendRefs.map((b: any) => [b.name, b.port]), [[ARGOCD_SERVER_SERVICE.name, ARGOCD_SERVER_SERVICE.port]]);
+        assert.deepEqual(spec, gatewayRouteSpec({ hostname: "argocd-weu.dev.platform.example.com", backend: ARGOCD_SERVER_SERVICE }),
+            "built by the shared route builder");
+    });
+
+    it("annotates the application controller pods for ama-metrics on 8082 (argocd_app_info feeds the drift alerts)", () => {
+        for (const run of [dev, prod]) {
+            const v = byType(run, "kubernetes:helm.sh/v3:Release")[0].inputs.values as any;
+            assert.deepEqual(v.controller.podAnnotations, {
+                "prometheus.io/scrape": "true", "prometheus.io/port": "8082", "prometheus.io/path": "/metrics",
+            });
+        }
+    });
+
+    it("denies ingress to the argocd namespace except from itself, the Envoy proxies (server) and kube-system (controller metrics)", () => {
+        const policies = byType(dev, "kubernetes:networking.k8s.io/v1:NetworkPolicy").map(p => p.inputs as any);
+        assert.deepEqual(policies.map(p => p.metadata.name).sort(),
+            ["allow-controller-metrics", "allow-same-namespace", "allow-server-from-gateway", "default-deny-ingress"]);
+        for (const p of policies) {
+            assert.equal(p.metadata.namespace, NAMESPACES.argocd);
+            assert.deepEqual(p.spec.policyTypes, ["Ingress"], `${p.metadata.name}: egress stays open (git)`);
+            assert.equal(p.spec.egress, undefined);
+        }
+        const find = (n: string) => policies.find(p => p.metadata.name === n)!;
+        assert.deepEqual(find("default-deny-ingress").spec, { podSelector: {}, policyTypes: ["Ingress"] });
+        const ns = (name: string) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } } });
+        assert.deepEqual(find("allow-same-namespace").spec.podSelector, {});
+        assert.deepEqual(find("allow-same-namespace").spec.ingress, [{ from: [{ podSelector: {} }] }]);
+        assert.deepEqual(find("allow-server-from-gateway").spec.podSelector, { matchLabels: { "app.kubernetes.io/name": "argocd-server" } });
+        assert.deepEqual(find("allow-server-from-gateway").spec.ingress, [{ from: [ns("envoy-gateway-system")], ports: [{ protocol: "TCP", port: 8080 }] }]);
+        assert.deepEqual(find("allow-controller-metrics").spec.podSelector, { matchLabels: { "app.kubernetes.io/name": "argocd-application-controller" } });
+        assert.deepEqual(find("allow-controller-metrics").spec.ingress, [{ from: [ns("kube-system")], ports: [{ protocol: "TCP", port: 8082 }] }]);
+    });
+
+    describe("client allowlist (SecurityPolicy on the route)", () => {
+        const SP = "kubernetes:gateway.envoyproxy.io/v1alpha1:SecurityPolicy";
+
+        it("allows only the configured client CIDRs to the Argo CD route, everything else denied", async () => {
+            const run = await argoRun(false, [], ["203.0.113.0/24", "198.51.100.7", "203.0.113.0/24"]);
+            const [policy] = byType(run, SP);
+            assert.ok(policy, "a SecurityPolicy");
+            assert.equal((policy.inputs.metadata as any).namespace, NAMESPACES.argocd, "same namespace as the route it targets");
+            const route = byName(run, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "argocd-route");
+            const spec = policy.inputs.spec as any;
+            assert.deepEqual(spec.targetRefs, [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", name: (route.inputs.metadata as any).name }]);
+            assert.equal(spec.authorization.defaultAction, "Deny");
+            assert.equal(spec.authorization.rules.length, 1);
+            assert.equal(spec.authorization.rules[0].action, "Allow");
+            // A bare address becomes /32 (the CRD wants CIDRs); duplicates dropped, order kept.
+            assert.deepEqual(spec.authorization.rules[0].principal, { clientCIDRs: ["203.0.113.0/24", "198.51.100.7/32"] });
+            assert.ok(policy.dependencies.includes(route.urn), "after the route it targets");
+        });
+
+        it("refuses an empty list (Argo CD open to the internet must be a decision), or a malformed or catch-all range", async () => {
+            const empty = await rejection(() => argoRun(false, [], []));
+            assert.match(empty.message, /allowedClientCidrs is empty/);
+            const bad = await rejection(() => argoRun(false, [], ["10.0.0.0/33", "0.0.0.0/0", "not-an-ip"]));
+            assert.match(bad.message, /'10\.0\.0\.0\/33' is not an IPv4 address or CIDR/);
+            assert.match(bad.message, /'0\.0\.0\.0\/0' allows every client/);
+            assert.match(bad.message, /'not-an-ip'/);
+        });
+
+        it("creates no SecurityPolicy until the cluster layer passes the list", () => {
+            assert.equal(byType(dev, SP).length, 0);
+        });
     });
 
     it("stores read-only repo credentials in one labelled Secret in the Argo CD namespace, secret in the plan", () => {
