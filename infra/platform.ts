@@ -152,6 +152,7 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
         appTarget: traffic.fqdn,
         ttlSeconds: cfg.traffic.ttlSeconds,
         protect,
+        lockZone: protect,
         tags,
     });
 

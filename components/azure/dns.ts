@@ -3,6 +3,7 @@
 // hostname: a CNAME to Traffic Manager, which is why it can never be the zone apex.
 import * as pulumi from "@pulumi/pulumi";
 import * as dns from "@pulumi/azure-native/dns";
+import * as authorization from "@pulumi/azure-native/authorization";
 
 export interface DnsArgs {
     zoneName: string;
@@ -13,7 +14,21 @@ export interface DnsArgs {
     /** TTL of the app CNAME: no longer than Traffic Manager's own, or failover waits on it. */
     ttlSeconds: number;
     protect: boolean;
+    /**
+     * CanNotDelete lock on the zone's SOA record set: the zone cannot be deleted (ARM would have
+     * to delete the locked SOA with it) while every other record set stays freely writable and
+     * deletable. Never a lock on the zone or its group: locks are inherited by record sets.
+     */
+    lockZone: boolean;
     tags: Record<string, string>;
+}
+
+/** Name of the SOA record set: the zone apex. Azure creates it with the zone; it cannot be deleted alone. */
+export const SOA_RECORD_SET = "@";
+
+/** ARM id of a zone's SOA record set (`<zone id>/SOA/@`), the scope of the zone's deletion lock. */
+export function soaRecordSetId(zoneId: pulumi.Input<string>): pulumi.Output<string> {
+    return pulumi.interpolate`${zoneId}/SOA/${SOA_RECORD_SET}`;
 }
 
 /** `app.dev.example.com` in zone `dev.example.com` -> `app` (record names are zone-relative). */
@@ -37,6 +52,16 @@ export class Dns extends pulumi.ComponentResource {
             zoneType: "Public",
             tags: args.tags,
         }, { parent: this, protect: args.protect });
+        if (args.lockZone) {
+            // Azure DNS, "How to protect DNS zones and records": lock the SOA record set rather
+            // than the zone, so DNS-01 challenge cleanup and ExternalDNS deletions keep working.
+            new authorization.ManagementLockByScope(`${name}-zone-lock`, {
+                scope: soaRecordSetId(zone.id),
+                lockName: "do-not-delete-zone",
+                level: "CanNotDelete",
+                notes: "Prevents deleting the platform DNS zone (it cannot be deleted without its SOA record set); record sets stay writable. Managed by Pulumi (protectStatefulResources).",
+            }, { parent: this });
+        }
         new dns.RecordSet(`${name}-app-cname`, {
             zoneName: zone.name,
             resourceGroupName: args.resourceGroupName,

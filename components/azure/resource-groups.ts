@@ -1,7 +1,13 @@
 // Resource groups: one per region (cluster, VNet, gateway IPs) and shared ones split by
-// lifecycle, so that a CanNotDelete lock covers exactly the groups that hold state (registry,
-// DNS) and never blocks routine replacements elsewhere (Traffic Manager endpoints, identities'
-// federated credentials, role assignments).
+// lifecycle, so that a CanNotDelete lock covers exactly the group that holds registry state and
+// never blocks routine replacements elsewhere (Traffic Manager endpoints, identities' federated
+// credentials, role assignments).
+//
+// The DNS group is deliberately NOT locked: a lock is inherited by every child resource, so a
+// CanNotDelete lock on the group (or on the zone) blocks deleting any record set — cert-manager's
+// DNS-01 `_acme-challenge` TXT cleanup, ExternalDNS deletions, Pulumi replacing the app CNAME.
+// The zone is instead protected by `protect` and a CanNotDelete lock on its SOA record set
+// (components/azure/dns.ts), the form Azure DNS documents for exactly this.
 import * as pulumi from "@pulumi/pulumi";
 import * as resources from "@pulumi/azure-native/resources";
 import * as authorization from "@pulumi/azure-native/authorization";
@@ -12,7 +18,7 @@ export interface ResourceGroupsArgs {
     /** Location of the shared groups (metadata only; their resources choose their own). */
     sharedLocation: string;
     regions: Record<ClusterKey, string>;
-    /** CanNotDelete locks on the stateful groups (registry, dns). */
+    /** CanNotDelete lock on the registry group (the DNS zone is locked at its SOA record set instead). */
     lockStateful: boolean;
     tags: Record<string, string>;
 }
@@ -26,7 +32,7 @@ export interface ResourceGroupRef {
 export class ResourceGroups extends pulumi.ComponentResource {
     /** ACR (stateful, locked in prod). */
     readonly registry: ResourceGroupRef;
-    /** DNS zone (stateful, locked in prod). */
+    /** DNS zone (stateful; the zone's SOA record set, not this group, is locked in prod). */
     readonly dns: ResourceGroupRef;
     /** Traffic Manager, Log Analytics, workload identities. */
     readonly global: ResourceGroupRef;
@@ -52,7 +58,7 @@ export class ResourceGroups extends pulumi.ComponentResource {
             return { name: rg.name, id: rg.id, location };
         };
         this.registry = group("registry", args.sharedLocation, args.lockStateful);
-        this.dns = group("dns", args.sharedLocation, args.lockStateful);
+        this.dns = group("dns", args.sharedLocation, false);
         this.global = group("global", args.sharedLocation, false);
         this.regional = Object.fromEntries(
             CLUSTER_KEYS.map(key => [key, group(key, args.regions[key], false)]),

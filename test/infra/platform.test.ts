@@ -13,18 +13,34 @@ const STATEFUL = [
     "azure-native:storage:BlobContainer",
 ];
 const LOCK = "azure-native:authorization:ManagementLockAtResourceGroupLevel";
+const SCOPE_LOCK = "azure-native:authorization:ManagementLockByScope";
+const zoneIdOf = (run: StackRun) => {
+    const zone = byType(run, "azure-native:dns:Zone")[0];
+    return `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${zone.inputs.resourceGroupName}/providers/Microsoft.Network/dnsZones/${zone.inputs.zoneName}`;
+};
 
 describe("platform composition (Azure layer)", () => {
-    it("prod: stateful resources are protected and the registry and DNS groups carry CanNotDelete locks", async () => {
+    it("prod: stateful resources are protected; the registry group and the DNS zone's SOA record set carry CanNotDelete locks", async () => {
         const run = await stackRun("prod");
         for (const type of STATEFUL) {
             const rs = byType(run, type);
             assert.ok(rs.length > 0, type);
             for (const r of rs) assert.equal(r.protect, true, `${type} ${r.name}`);
         }
+        // No lock on the DNS group or the zone: locks are inherited by record sets and would block
+        // DNS-01 challenge cleanup, ExternalDNS deletions and replacing the app CNAME.
         const locks = byType(run, LOCK);
-        assert.deepEqual(locks.map(l => [l.inputs.resourceGroupName, l.inputs.level]).sort(),
-            [["rg-scprod-dns", "CanNotDelete"], ["rg-scprod-registry", "CanNotDelete"]]);
+        assert.deepEqual(locks.map(l => [l.inputs.resourceGroupName, l.inputs.level]),
+            [["rg-scprod-registry", "CanNotDelete"]]);
+        const zone = byType(run, "azure-native:dns:Zone")[0];
+        const scoped = byType(run, SCOPE_LOCK);
+        assert.deepEqual(scoped.map(l => [l.inputs.scope, l.inputs.level]), [[`${zoneIdOf(run)}/SOA/@`, "CanNotDelete"]]);
+        assert.ok(scoped[0].dependencies.includes(zone.urn), "the lock follows the zone");
+        const lockedScopes = [...scoped.map(l => String(l.inputs.scope)), ...locks.map(l => `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${l.inputs.resourceGroupName}`)];
+        for (const rs of byType(run, "azure-native:dns:RecordSet")) {
+            const id = `${zoneIdOf(run)}/${rs.inputs.recordType}/${rs.inputs.relativeRecordSetName}`;
+            assert.ok(!lockedScopes.some(scope => id.startsWith(`${scope}/`) || id === scope), `${id} inherits no lock`);
+        }
         assert.equal(byType(run, "azure-native:containerregistry:Registry")[0].inputs.resourceGroupName, "rg-scprod-registry");
         assert.equal(byType(run, "azure-native:dns:Zone")[0].inputs.resourceGroupName, "rg-scprod-dns");
         // Nothing else is protected: replacing an endpoint or an identity must stay possible.
@@ -36,6 +52,7 @@ describe("platform composition (Azure layer)", () => {
         const run = await stackRun("dev");
         assert.deepEqual(run.resources.filter(r => r.protect).map(r => r.name), []);
         assert.equal(byType(run, LOCK).length, 0);
+        assert.equal(byType(run, SCOPE_LOCK).length, 0);
     });
 
     it("resource group names do not collide, per region and shared", async () => {
