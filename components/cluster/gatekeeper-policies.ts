@@ -158,8 +158,10 @@ export interface PolicyDefinition {
      * - `platform`: system and platform namespaces (their charts run pinned upstream images);
      * - `platform-and-pipeline`: those plus the pipeline namespace, whose Tekton steps run
      *   digest-pinned upstream tool images (clone, scan, build) rather than ACR images;
-     * - `system`: only Kubernetes' own namespaces — registry credentials are confined to the
-     *   pipeline namespace everywhere else, platform namespaces included.
+     * - `system`: only Kubernetes' own namespaces (Gatekeeper's included). Registry credentials
+     *   are confined to the pipeline namespace everywhere else, platform namespaces included; and
+     *   no platform chart needs privileged containers or host access, so write access to a
+     *   platform namespace (gateway, argocd …) must not buy a privileged, hostPID, hostPath pod.
      */
     exemption: "platform" | "platform-and-pipeline" | "system";
 }
@@ -222,7 +224,11 @@ export const POLICIES: readonly PolicyDefinition[] = [
         parametersSchema: { type: "object", properties: {} },
         parameters: () => ({}),
         kinds: WORKLOAD_KINDS,
-        exemption: "platform",
+        // Binds platform namespaces too: none of the platform charts (Envoy Gateway, cert-manager,
+        // ExternalDNS, Sealed Secrets, Argo CD, Harbor, Tekton operator/pipelines/triggers) runs
+        // privileged or with host namespaces/hostPath at their defaults, which this stack keeps;
+        // Gatekeeper's own namespace is in the system list. Only kube-system & co. are skipped.
+        exemption: "system",
         source: {
             variables: [
                 POD_SPEC,

@@ -106,16 +106,19 @@ describe("Gatekeeper", () => {
             assert.deepEqual(values(dev).controllerManager.exemptNamespaces, withExtra);
             const excluded = (run: StackRun, kind: string) =>
                 (constraints(run).find(c => c.type.endsWith(`:${kind}`))!.rawInputs.spec as Spec).match.excludedNamespaces;
-            // Image and pod-security rules skip system + platform namespaces …
-            for (const kind of ["PlatformPinnedImages", "PlatformPodSecurity"]) {
-                assert.deepEqual(excluded(prod, kind), EXPECTED_EXEMPT, kind);
-                assert.deepEqual(excluded(dev, kind), withExtra, kind);
-            }
+            // The pinning rule skips system + platform namespaces (their charts' upstream images) …
+            assert.deepEqual(excluded(prod, "PlatformPinnedImages"), EXPECTED_EXEMPT);
+            assert.deepEqual(excluded(dev, "PlatformPinnedImages"), withExtra);
             // … the ACR-only rule also skips the pipeline, whose steps run digest-pinned tool images …
             assert.deepEqual(excluded(prod, "PlatformAllowedRegistries"), [...EXPECTED_EXEMPT, "ci"].sort());
-            // … and the credential rules bind every namespace but Kubernetes' own: no platform
-            // namespace may hold registry credentials either.
-            for (const kind of ["PlatformRegistryCredentials", "PlatformNoImagePullSecrets"]) {
+            // … and the credential and pod-security rules bind every namespace but Kubernetes' own:
+            // no platform namespace may hold registry credentials, and none needs privileged or
+            // host access (write access to e.g. gateway must not buy a node-owning pod).
+            const everyScope = new Set(POLICIES.map(p => p.exemption));
+            assert.deepEqual([...everyScope].sort(), ["platform", "platform-and-pipeline", "system"]);
+            assert.deepEqual(POLICIES.filter(p => p.exemption === "system").map(p => p.kind).sort(),
+                ["PlatformNoImagePullSecrets", "PlatformPodSecurity", "PlatformRegistryCredentials"]);
+            for (const kind of ["PlatformRegistryCredentials", "PlatformNoImagePullSecrets", "PlatformPodSecurity"]) {
                 assert.deepEqual(excluded(prod, kind), [...SYSTEM_NAMESPACES].sort(), kind);
                 for (const platformNs of Object.values(NAMESPACES).filter(n => !(SYSTEM_NAMESPACES as readonly string[]).includes(n))) assert.ok(!excluded(dev, kind).includes(platformNs), `${kind} skips ${platformNs}`);
             }

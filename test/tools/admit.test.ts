@@ -68,6 +68,7 @@ const DENIED: Record<string, { object: string; constraints: string[] }> = {
     "dockercfg-secret.yaml": { object: "Secret/team-a/regcred-legacy", constraints: ["registry-credentials-only-in-pipeline"] },
     "opaque-secret-with-docker-config.yaml": { object: "Secret/team-a/not-a-regcred", constraints: ["registry-credentials-only-in-pipeline"] },
     "sealed-registry-secret.yaml": { object: "SealedSecret/team-a/regcred", constraints: ["registry-credentials-only-in-pipeline"] },
+    "platform-namespace-host-access.yaml": { object: "Pod/gateway/node-shell", constraints: ["no-privileged-or-host-access", "no-privileged-or-host-access", "no-privileged-or-host-access"] },
     "serviceaccount-image-pull-secrets.yaml": { object: "ServiceAccount/team-a/default", constraints: ["no-image-pull-secrets"] },
     "workload-image-pull-secrets.yaml": { object: "Deployment/team-a/web", constraints: ["no-image-pull-secrets"] },
     "list-wrapped-pod.yaml": { object: "Pod/team-a/wrapped", constraints: ["images-from-platform-registry"] },
@@ -122,6 +123,16 @@ describe("admit", () => {
             const { out } = await admitCli(run, fixture("denied", "host-access.yaml"));
             assert.match(out[0], /host namespaces are not allowed: hostNetwork, hostPID;/);
             assert.match(out[0], /hostPath volumes are not allowed: root$/);
+        });
+
+        it("pod security binds platform namespaces too; only Kubernetes' own are exempt", async () => {
+            const { out } = await admitCli(run, fixture("denied", "platform-namespace-host-access.yaml"));
+            assert.equal(out[0], "DENY Pod/gateway/node-shell: [no-privileged-or-host-access] privileged containers are not allowed: shell; "
+                + "[no-privileged-or-host-access] host namespaces are not allowed: hostPID; [no-privileged-or-host-access] hostPath volumes are not allowed: host-root");
+            // The image rules still skip platform namespaces (their charts' upstream images): only pod security speaks.
+            const allowedSystem = await admitCli(run, fixture("allowed", "exempt-namespace.yaml"));
+            assert.equal(allowedSystem.code, 0);
+            assert.ok(allowedSystem.out.includes("ALLOW DaemonSet/kube-system/node-agent"), "kube-system stays exempt");
         });
 
         it("applies --namespace to objects that name none", async () => {
