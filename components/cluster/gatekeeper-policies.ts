@@ -25,6 +25,38 @@ export const TEMPLATE_WAIT_FOR = { "pulumi.com/waitFor": "jsonpath={.status.crea
 export const REGISTRY_CREDENTIAL_SECRET_TYPES = ["kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg"] as const;
 /** Data keys that carry registry credentials, whatever the Secret's declared type. */
 export const REGISTRY_CREDENTIAL_DATA_KEYS = [".dockerconfigjson", ".dockercfg"] as const;
+/**
+ * Annotation prefixes that mark a Secret as registry credentials, whatever its type: Tekton's
+ * credential initializer turns a Secret annotated `tekton.dev/docker-<n>: <registry>` (basic-auth
+ * or docker config) into the steps' docker config. The policy pack flags the same annotation.
+ */
+export const REGISTRY_CREDENTIAL_ANNOTATION_PREFIXES = ["tekton.dev/docker-"] as const;
+/**
+ * Data keys holding a docker client config file, the way Tekton workspaces, Kaniko and BuildKit
+ * mount it (`$DOCKER_CONFIG/config.json`). Only the exact key counts, and only when its content
+ * has the docker config's `"auths"` key, so an application's own `config.json` is not flagged.
+ */
+export const DOCKER_CONFIG_FILE_KEYS = ["config.json"] as const;
+/** The JSON key under which a docker config file holds registry credentials. */
+export const DOCKER_CONFIG_AUTHS_MARKER = '"auths"';
+
+/**
+ * The base64 text that `text` encodes to wherever it sits in a longer input: one infix per byte
+ * alignment (0, 1, 2 mod 3), keeping only the characters that depend on `text` alone. A Secret's
+ * `data` is base64, and CEL here has no base64 decoding, so a substring of the plain text is
+ * searched for as these infixes instead.
+ */
+export function base64Infixes(text: string): string[] {
+    const bytes = Buffer.byteLength(text, "utf8");
+    return [0, 1, 2].map(offset => {
+        const encoded = Buffer.concat([Buffer.alloc(offset), Buffer.from(text, "utf8")]).toString("base64");
+        // Leading characters mix padding bits with text bits (none, 1 or 2 of them); so does the
+        // last character unless the bits end on a 6-bit boundary.
+        const start = [0, 2, 3][offset];
+        const end = Math.floor((8 * (offset + bytes)) / 6);
+        return encoded.slice(start, end);
+    });
+}
 
 // ---------------------------------------------------------------------------------------------
 // Object shapes (the subset of the ConstraintTemplate CRD and constraint CRDs this stack uses)
@@ -271,22 +303,32 @@ export const POLICIES: readonly PolicyDefinition[] = [
     {
         kind: "PlatformRegistryCredentials",
         constraintName: "registry-credentials-only-in-pipeline",
-        description: "Registry credentials (dockerconfigjson/dockercfg Secrets, or any Secret or SealedSecret carrying such data) exist only in the pipeline namespace.",
+        description: "Registry credentials (dockerconfigjson/dockercfg Secrets, Secrets annotated tekton.dev/docker-*, or any Secret or SealedSecret carrying .dockerconfigjson/.dockercfg data or a docker config.json with auths) exist only in the pipeline namespace.",
         parametersSchema: {
             type: "object",
             properties: {
                 pipelineNamespace: { type: "string" },
                 secretTypes: stringList,
                 dataKeys: stringList,
+                annotationPrefixes: stringList,
+                configFileKeys: stringList,
+                configFileMarkers: { ...stringList, description: "Text that marks a docker config file as holding credentials." },
+                configFileMarkersBase64: { ...stringList, description: "The same markers as they appear inside base64 (Secret data)." },
             },
         },
         parameters: ctx => ({
             pipelineNamespace: ctx.pipelineNamespace,
             secretTypes: [...REGISTRY_CREDENTIAL_SECRET_TYPES],
             dataKeys: [...REGISTRY_CREDENTIAL_DATA_KEYS],
+            annotationPrefixes: [...REGISTRY_CREDENTIAL_ANNOTATION_PREFIXES],
+            configFileKeys: [...DOCKER_CONFIG_FILE_KEYS],
+            configFileMarkers: [DOCKER_CONFIG_AUTHS_MARKER],
+            configFileMarkersBase64: base64Infixes(DOCKER_CONFIG_AUTHS_MARKER),
         }),
         // SealedSecrets too: the controller would unseal them into a credential Secret; catching
         // the SealedSecret itself gives app teams the error at `admit` time rather than at sync.
+        // What the SealedSecret holds encrypted cannot be read here (a sealed `config.json` is
+        // only known by its key); the Secret the controller creates is reviewed on its own.
         kinds: [{ apiGroups: [""], kinds: ["Secret"] }, { apiGroups: ["bitnami.com"], kinds: ["SealedSecret"] }],
         exemption: "system",
         source: {
@@ -299,21 +341,51 @@ export const POLICIES: readonly PolicyDefinition[] = [
                     ].join("\n"),
                 },
                 {
+                    // A SealedSecret's keys: the encrypted ones and the plain-text template ones
+                    // (spec.template.data), both of which end up in the unsealed Secret.
                     name: "dataKeys",
                     expression: [
-                        `${OBJ}.kind == 'SealedSecret' ? (${hasPath(OBJ, ["spec", "encryptedData"])} ? ${OBJ}.spec.encryptedData.map(k, k) : []) :`,
+                        `${OBJ}.kind == 'SealedSecret' ?`,
+                        `  (${hasPath(OBJ, ["spec", "encryptedData"])} ? ${OBJ}.spec.encryptedData.map(k, k) : []) +`,
+                        `  (${hasPath(OBJ, ["spec", "template", "data"])} ? ${OBJ}.spec.template.data.map(k, k) : []) :`,
                         `(has(${OBJ}.data) ? ${OBJ}.data.map(k, k) : []) + (has(${OBJ}.stringData) ? ${OBJ}.stringData.map(k, k) : [])`,
                     ].join("\n"),
                 },
                 {
-                    name: "isRegistryCredential",
-                    expression: "variables.secretType in variables.params.secretTypes || variables.dataKeys.exists(k, k in variables.params.dataKeys)",
+                    // The unsealed Secret takes its metadata from spec.template.metadata.
+                    name: "credentialAnnotations",
+                    expression: [
+                        `${OBJ}.kind == 'SealedSecret' ?`,
+                        `  (${hasPath(OBJ, ["spec", "template", "metadata", "annotations"])} ? ${OBJ}.spec.template.metadata.annotations.filter(k, variables.params.annotationPrefixes.exists(p, k.startsWith(p))) : []) :`,
+                        `(${hasPath(OBJ, ["metadata", "annotations"])} ? ${OBJ}.metadata.annotations.filter(k, variables.params.annotationPrefixes.exists(p, k.startsWith(p))) : [])`,
+                    ].join("\n"),
+                },
+                {
+                    // config.json keys whose value is a docker config with credentials: plain text in
+                    // stringData and in a SealedSecret's template data, base64 in data.
+                    name: "dockerConfigFiles",
+                    expression: [
+                        `${OBJ}.kind == 'SealedSecret' ?`,
+                        `  (${hasPath(OBJ, ["spec", "template", "data"])} ? ${OBJ}.spec.template.data.filter(k, k in variables.params.configFileKeys && variables.params.configFileMarkers.exists(m, ${OBJ}.spec.template.data[k].contains(m))) : []) :`,
+                        `(has(${OBJ}.data) ? ${OBJ}.data.filter(k, k in variables.params.configFileKeys && variables.params.configFileMarkersBase64.exists(m, ${OBJ}.data[k].contains(m))) : []) +`,
+                        `(has(${OBJ}.stringData) ? ${OBJ}.stringData.filter(k, k in variables.params.configFileKeys && variables.params.configFileMarkers.exists(m, ${OBJ}.stringData[k].contains(m))) : [])`,
+                    ].join("\n"),
+                },
+                {
+                    // Why the object is a registry credential, one entry per reason (empty: it is not).
+                    name: "reasons",
+                    expression: [
+                        "(variables.secretType in variables.params.secretTypes ? ['type ' + variables.secretType] : []) +",
+                        "variables.dataKeys.filter(k, k in variables.params.dataKeys).map(k, 'key ' + k) +",
+                        "variables.credentialAnnotations.map(k, 'annotation ' + k) +",
+                        "variables.dockerConfigFiles.map(k, 'docker config in key ' + k)",
+                    ].join("\n"),
                 },
             ],
             validations: [{
-                expression: `!variables.isRegistryCredential || ${IN_PIPELINE_NAMESPACE}`,
+                expression: `size(variables.reasons) == 0 || ${IN_PIPELINE_NAMESPACE}`,
                 message: "registry credentials are only allowed in the pipeline namespace; clusters pull from ACR with their kubelet identity",
-                messageExpression: "'registry credentials (' + (variables.secretType in variables.params.secretTypes ? variables.secretType : 'data ' + variables.dataKeys.filter(k, k in variables.params.dataKeys).join(', ')) + ') are only allowed in namespace ' + variables.params.pipelineNamespace + '; clusters pull from ACR with their kubelet identity'",
+                messageExpression: "'registry credentials (' + variables.reasons.join(', ') + ') are only allowed in namespace ' + variables.params.pipelineNamespace + '; clusters pull from ACR with their kubelet identity'",
             }],
         },
     },

@@ -20,7 +20,11 @@ export interface GatekeeperArgs {
     acrLoginServer: pulumi.Input<string>;
     /** The only namespace where registry credentials and imagePullSecrets are allowed. */
     pipelineNamespace: string;
-    /** Namespaces no constraint applies to (system and platform); usually names.ts exemptNamespaces(extra). */
+    /**
+     * System and platform namespaces, usually names.ts exemptNamespaces(extra): the chart's exempt
+     * list, and what the image rules skip. The pod-security and credential rules skip only
+     * Kubernetes' own namespaces (names.ts SYSTEM_NAMESPACES); see PolicyDefinition.exemption.
+     */
     exemptNamespaces: string[];
     /** deny in prod; warn/dryrun to roll out a new rule. */
     enforcementAction: EnforcementAction;

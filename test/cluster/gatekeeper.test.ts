@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { Gatekeeper, GatekeeperArgs } from "../../components/cluster/gatekeeper";
 import {
-    CEL_ENGINE, GATEKEEPER_TARGET, policyBundle, POLICIES, REGISTRY_CREDENTIAL_SECRET_TYPES,
+    base64Infixes, CEL_ENGINE, GATEKEEPER_TARGET, policyBundle, POLICIES, REGISTRY_CREDENTIAL_SECRET_TYPES,
 } from "../../components/cluster/gatekeeper-policies";
 import { exemptNamespaces, NAMESPACES, SYSTEM_NAMESPACES } from "../../infra/names";
 import { CHARTS } from "../../infra/versions";
@@ -185,10 +185,32 @@ describe("Gatekeeper", () => {
             const creds = constraints(prod).find(r => r.rawInputs.kind === "PlatformRegistryCredentials")!;
             assert.equal((creds.rawInputs.spec as Spec).parameters.pipelineNamespace, "ci");
             assert.deepEqual((creds.rawInputs.spec as Spec).parameters.secretTypes, [...REGISTRY_CREDENTIAL_SECRET_TYPES]);
+            // Tekton's credential annotation and a docker config.json count as credentials too
+            // (the policy pack flags the same annotation).
+            assert.deepEqual((creds.rawInputs.spec as Spec).parameters.annotationPrefixes, ["tekton.dev/docker-"]);
+            assert.deepEqual((creds.rawInputs.spec as Spec).parameters.configFileKeys, ["config.json"]);
+            assert.deepEqual((creds.rawInputs.spec as Spec).parameters.configFileMarkers, ['"auths"']);
+            assert.deepEqual((creds.rawInputs.spec as Spec).parameters.configFileMarkersBase64, base64Infixes('"auths"'));
+            const credKinds = (creds.rawInputs.spec as Spec).match.kinds.map((k: Spec) => `${k.apiGroups.join(",")}/${k.kinds.join(",")}`);
+            assert.deepEqual(credKinds, ["/Secret", "bitnami.com/SealedSecret"]);
             const pull = constraints(prod).find(r => r.rawInputs.kind === "PlatformNoImagePullSecrets")!;
             assert.equal((pull.rawInputs.spec as Spec).parameters.pipelineNamespace, "ci");
             const kinds = (pull.rawInputs.spec as Spec).match.kinds.flatMap((k: Spec) => k.kinds);
             assert.ok(kinds.includes("ServiceAccount"));
+        });
+
+        it("finds a text inside base64 at every byte alignment (Secret data is base64; CEL has no decoder)", () => {
+            const marker = '"auths"';
+            const infixes = base64Infixes(marker);
+            assert.equal(infixes.length, 3);
+            for (const prefix of ["", "{", "{\n", "{\n  ", "  {", "{\"credsStore\":\"x\",", "\u00e9{"]) {
+                const encoded = Buffer.from(`${prefix}${marker}: {"reg": {"auth": "eDp5"}}}`).toString("base64");
+                assert.ok(infixes.some(i => encoded.includes(i)), `marker after ${JSON.stringify(prefix)}`);
+            }
+            for (const plain of ['{"auth": {"issuer": "x"}}', '{"author": "a"}', '{"logLevel": "info"}', "auths without quotes"]) {
+                const encoded = Buffer.from(plain).toString("base64");
+                for (const [i, infix] of infixes.entries()) assert.ok(!encoded.includes(infix), `${plain} (alignment ${i})`);
+            }
         });
 
         it("matches Pods and every pod-template kind for the image and pod-security rules", () => {

@@ -68,6 +68,11 @@ const DENIED: Record<string, { object: string; constraints: string[] }> = {
     "dockercfg-secret.yaml": { object: "Secret/team-a/regcred-legacy", constraints: ["registry-credentials-only-in-pipeline"] },
     "opaque-secret-with-docker-config.yaml": { object: "Secret/team-a/not-a-regcred", constraints: ["registry-credentials-only-in-pipeline"] },
     "sealed-registry-secret.yaml": { object: "SealedSecret/team-a/regcred", constraints: ["registry-credentials-only-in-pipeline"] },
+    "sealed-secret-template-data-docker-key.yaml": { object: "SealedSecret/team-a/pull-config", constraints: ["registry-credentials-only-in-pipeline"] },
+    "sealed-secret-untyped-encrypted-docker-key.yaml": { object: "SealedSecret/team-a/regcred-untyped", constraints: ["registry-credentials-only-in-pipeline"] },
+    "tekton-docker-annotation-secret.yaml": { object: "Secret/team-a/registry-login", constraints: ["registry-credentials-only-in-pipeline"] },
+    "opaque-secret-with-docker-config-file.yaml": { object: "Secret/team-a/buildkit-auth", constraints: ["registry-credentials-only-in-pipeline"] },
+    "opaque-secret-with-docker-config-file-stringdata.yaml": { object: "Secret/team-a/kaniko-auth", constraints: ["registry-credentials-only-in-pipeline"] },
     "platform-namespace-host-access.yaml": { object: "Pod/gateway/node-shell", constraints: ["no-privileged-or-host-access", "no-privileged-or-host-access", "no-privileged-or-host-access"] },
     "serviceaccount-image-pull-secrets.yaml": { object: "ServiceAccount/team-a/default", constraints: ["no-image-pull-secrets"] },
     "workload-image-pull-secrets.yaml": { object: "Deployment/team-a/web", constraints: ["no-image-pull-secrets"] },
@@ -87,7 +92,12 @@ describe("admit", () => {
             assert.deepEqual(fs.readdirSync(fixture("denied")).sort(), Object.keys(DENIED).sort());
         });
 
-        for (const file of ["app.yaml", "pipeline-namespace.yaml", "exempt-namespace.yaml"]) {
+        it("has the allowed fixtures the tests below name (a new one is picked up by the loop)", () => {
+            const files = fs.readdirSync(fixture("allowed")).sort();
+            for (const f of ["app.yaml", "exempt-namespace.yaml", "harmless-secrets.yaml", "pipeline-namespace.yaml"]) assert.ok(files.includes(f), f);
+        });
+
+        for (const file of fs.readdirSync(path.join(__dirname, "..", "fixtures", "admit", "allowed")).sort()) {
             it(`allows allowed/${file} (exit 0)`, async () => {
                 const { code, out, err } = await admitCli(run, fixture("allowed", file));
                 assert.equal(code, 0, out.join("\n") + err);
@@ -123,6 +133,14 @@ describe("admit", () => {
             const { out } = await admitCli(run, fixture("denied", "host-access.yaml"));
             assert.match(out[0], /host namespaces are not allowed: hostNetwork, hostPID;/);
             assert.match(out[0], /hostPath volumes are not allowed: root$/);
+        });
+
+        it("says why a Secret is a registry credential (type, key, Tekton annotation, docker config.json)", async () => {
+            const line = async (file: string) => (await admitCli(run, fixture("denied", file))).out[0];
+            assert.match(await line("dockerconfigjson-secret.yaml"), /registry credentials \(type kubernetes\.io\/dockerconfigjson, key \.dockerconfigjson\) are only allowed in namespace ci;/);
+            assert.match(await line("tekton-docker-annotation-secret.yaml"), /registry credentials \(annotation tekton\.dev\/docker-0\) are only allowed in namespace ci;/);
+            assert.match(await line("opaque-secret-with-docker-config-file.yaml"), /registry credentials \(docker config in key config\.json\) are only allowed/);
+            assert.match(await line("sealed-secret-template-data-docker-key.yaml"), /registry credentials \(key \.dockerconfigjson\) are only allowed/);
         });
 
         it("pod security binds platform namespaces too; only Kubernetes' own are exempt", async () => {
@@ -264,6 +282,55 @@ describe("admit", () => {
             for (const image of ["myacr.azurecr.io.evil.example/x:1", "evil.example/myacr.azurecr.io/x:1", "myacr.azurecr.iox/x:1", "myacr.azurecr.io:1.0"]) {
                 assert.match(verdict(pod(image)), /\[images-from-platform-registry\]/, image);
             }
+        });
+
+        describe("registry credentials", () => {
+            const secret = (extra: Record<string, unknown>, namespace = "team-a", annotations?: Record<string, string>) => ({
+                apiVersion: "v1", kind: "Secret", metadata: { name: "s", namespace, ...(annotations ? { annotations } : {}) }, ...extra,
+            });
+            const sealed = (spec: Record<string, unknown>, namespace = "team-a") => ({
+                apiVersion: "bitnami.com/v1alpha1", kind: "SealedSecret", metadata: { name: "s", namespace }, spec,
+            });
+            const CRED = /^DENY .*\[registry-credentials-only-in-pipeline\]/;
+            const b64 = (text: string) => Buffer.from(text).toString("base64");
+
+            it("a tekton.dev/docker-* annotation makes any Secret a credential; other annotations do not", () => {
+                for (const key of ["tekton.dev/docker-0", "tekton.dev/docker-harbor"]) {
+                    assert.match(verdict(secret({ type: "kubernetes.io/basic-auth", stringData: { username: "u", password: "p" } }, "team-a", { [key]: "https://reg" })), CRED, key);
+                    assert.match(verdict(secret({ type: "Opaque" }, "harbor", { [key]: "https://reg" })), CRED, `${key} in a platform namespace`);
+                    assert.match(verdict(secret({ type: "kubernetes.io/basic-auth" }, "ci", { [key]: "https://reg" })), /^ALLOW/, `${key} in the pipeline namespace`);
+                }
+                for (const key of ["tekton.dev/git-0", "tekton.dev/dockerfile", "example.com/tekton.dev/docker-0", "docker-0"]) {
+                    assert.match(verdict(secret({ type: "kubernetes.io/basic-auth" }, "team-a", { [key]: "https://reg" })), /^ALLOW/, key);
+                }
+            });
+
+            it("a config.json key is a credential when it holds a docker config's auths, base64 or plain, at any alignment", () => {
+                for (const config of ['{"auths":{"reg":{"auth":"eDp5"}}}', '{ "auths": {} }', '{\n\t"auths": {"reg": {}}\n}', '{"credsStore":"","auths":{}}']) {
+                    assert.match(verdict(secret({ type: "Opaque", data: { "config.json": b64(config) } })), CRED, `data ${JSON.stringify(config)}`);
+                    assert.match(verdict(secret({ stringData: { "config.json": config } })), CRED, `stringData ${JSON.stringify(config)}`);
+                    assert.match(verdict(secret({ stringData: { "config.json": config } }, "ci")), /^ALLOW/);
+                }
+                // Precise: only the key config.json, and only with auths in it.
+                assert.match(verdict(secret({ data: { "config.json": b64('{"auth":{"issuer":"x"},"authors":[]}') } })), /^ALLOW/);
+                assert.match(verdict(secret({ stringData: { "config.json": '{"logLevel":"info"}' } })), /^ALLOW/);
+                assert.match(verdict(secret({ data: { "settings.json": b64('{"auths":{}}') }, stringData: { "docker.json": '{"auths":{}}' } })), /^ALLOW/);
+                // Plain text in data (not base64) is not how the API server stores it; the base64 markers only.
+                assert.match(verdict(secret({ data: { "config.json": b64("x").repeat(3) } })), /^ALLOW/);
+            });
+
+            it("a SealedSecret's keys are scanned in spec.encryptedData and spec.template.data, with or without a type", () => {
+                for (const key of [".dockerconfigjson", ".dockercfg"]) {
+                    assert.match(verdict(sealed({ encryptedData: { [key]: "AgB=" } })), CRED, `encryptedData ${key}`);
+                    assert.match(verdict(sealed({ encryptedData: { token: "AgB=" }, template: { data: { [key]: "{{ .token }}" } } })), CRED, `template.data ${key}`);
+                    assert.match(verdict(sealed({ template: { metadata: { name: "s" }, data: { [key]: "x" } } })), CRED, `template.data only ${key}`);
+                }
+                assert.match(verdict(sealed({ encryptedData: { token: "AgB=" }, template: { data: { "config.json": '{"auths":{"reg":{"auth":"{{ .token }}"}}}' } } })), CRED, "template config.json with auths");
+                assert.match(verdict(sealed({ encryptedData: { token: "AgB=" }, template: { metadata: { annotations: { "tekton.dev/docker-0": "https://reg" } } } })), CRED, "template annotation");
+                assert.match(verdict(sealed({ encryptedData: { token: "AgB=" }, template: { data: { "config.json": '{"logLevel":"info"}' } } })), /^ALLOW/);
+                assert.match(verdict(sealed({ encryptedData: { ".dockerconfigjson": "AgB=" } }, "ci")), /^ALLOW/);
+                assert.match(verdict(sealed({})), /^ALLOW/, "an empty spec is not a credential (and does not crash)");
+            });
         });
 
         it("a container without an image, or a null field, does not slip through or crash", () => {
