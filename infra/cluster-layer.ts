@@ -139,6 +139,8 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         // Applications may never deploy into system/platform namespaces or the pipeline's.
         exemptNamespaces: [...exempt, cfg.delivery.pipelineNamespace],
         gatewayListener: argocdHost,
+        // The UI/API answers only the networks that may reach the API servers (operators, CI).
+        allowedClientCidrs: [...cfg.kubernetes.authorizedIpRanges],
         dependsOn: [gateway, gatekeeper],
     });
 

@@ -7,7 +7,7 @@
 // warn/dryrun violations go to stderr as `WARN …` lines.
 // Exit 0 all allowed, 1 any denied, 2 bad usage, bad config, unreadable or malformed input, or a
 // stack without Gatekeeper templates (nothing to check is not a pass).
-import { parseArgs } from "util";
+import { parseStackArgs, UsageError } from "./cli";
 import { Admission, formatReview, formatWarnings, ManifestError, PolicyError, policySetsFromRun, readManifests, Review } from "./admission";
 import type { StackRun } from "./engine";
 
@@ -21,27 +21,12 @@ export interface AdmitArgs {
     files: string[];
 }
 
-export class UsageError extends Error {}
+export { UsageError };
 
 export function parseAdmitArgs(argv: string[]): AdmitArgs {
-    let parsed;
-    try {
-        parsed = parseArgs({
-            args: argv,
-            options: {
-                stack: { type: "string", short: "s" },
-                namespace: { type: "string", short: "n" },
-            },
-            strict: true,
-            allowPositionals: true,
-        });
-    } catch (e) {
-        throw new UsageError(`${(e as Error).message}\n${USAGE}`);
-    }
-    const { stack, namespace } = parsed.values;
-    if (!stack) throw new UsageError(`--stack is required\n${USAGE}`);
-    if (parsed.positionals.length === 0) throw new UsageError(`no manifest files given\n${USAGE}`);
-    return { stack, namespace, files: parsed.positionals };
+    const { stack, values, positionals } = parseStackArgs(argv, { namespace: { type: "string", short: "n" } }, USAGE, true);
+    if (positionals.length === 0) throw new UsageError(`no manifest files given\n${USAGE}`);
+    return { stack, namespace: values.namespace as string | undefined, files: positionals };
 }
 
 export interface AdmitDeps {

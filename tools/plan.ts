@@ -7,7 +7,7 @@
 // Exit 0 on success, 1 when a mandatory policy of the offline policy pack fails, 2 on bad config
 // or usage (including an unreadable or malformed --diff file).
 import * as fs from "fs";
-import { parseArgs } from "util";
+import { parseStackArgs, UsageError } from "./cli";
 import { ConfigError } from "../infra/config";
 import { planDocument, readStackConfig, RecordedResource, runStack, StackNotFoundError, StackRun } from "./engine";
 import { deployEstimate, renderDeployPath } from "./deploy-path";
@@ -18,7 +18,7 @@ export const EXIT = { ok: 0, policy: 1, usage: 2 } as const;
 
 const USAGE = "usage: npm run plan -- --stack <name> [--json <file>] [--diff <old.json>] [--preview]";
 
-export class UsageError extends Error {}
+export { UsageError };
 
 export interface PlanArgs {
     stack: string;
@@ -39,27 +39,16 @@ export interface PlanOptions {
 interface Writer { write(s: string): unknown }
 
 export function parsePlanArgs(argv: string[]): PlanArgs {
-    let parsed;
-    try {
-        parsed = parseArgs({
-            args: argv,
-            options: {
-                stack: { type: "string", short: "s" },
-                json: { type: "string" },
-                diff: { type: "string" },
-                preview: { type: "boolean", default: false },
-            },
-            strict: true,
-            allowPositionals: false,
-        });
-    } catch (e) {
-        throw new UsageError(`${(e as Error).message}\n${USAGE}`);
-    }
-    const { stack, json, diff, preview } = parsed.values;
-    if (!stack) throw new UsageError(`--stack is required\n${USAGE}`);
+    const { stack, values } = parseStackArgs(argv, {
+        json: { type: "string" },
+        diff: { type: "string" },
+        preview: { type: "boolean", default: false },
+    }, USAGE);
+    const json = values.json as string | undefined;
+    const diff = values.diff as string | undefined;
     if (json !== undefined && !json) throw new UsageError(`--json needs a file name\n${USAGE}`);
     if (diff !== undefined && !diff) throw new UsageError(`--diff needs a file name\n${USAGE}`);
-    return { stack, json, diff, preview: preview ?? false };
+    return { stack, json, diff, preview: (values.preview as boolean | undefined) ?? false };
 }
 
 /** The resource tree, one line per resource, children indented under their parent. */

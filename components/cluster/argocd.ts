@@ -83,9 +83,8 @@ export interface ArgoCdArgs {
      * Client networks allowed to reach the UI/API through the Gateway (IPv4 addresses or CIDRs;
      * the operators' networks, e.g. `kubernetes.authorizedIpRanges`). Every other client gets 403.
      * An empty list is an error: exposing Argo CD to the whole internet must not happen by accident.
-     * Optional only until the cluster layer passes it: when undefined, no SecurityPolicy is created.
      */
-    allowedClientCidrs?: readonly string[];
+    allowedClientCidrs: readonly string[];
     dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
@@ -114,8 +113,8 @@ export class ArgoCd extends pulumi.ComponentResource {
     constructor(name: string, args: ArgoCdArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:cluster:ArgoCd", name, {}, opts);
         // Validate before registering anything.
-        const allowlist = args.allowedClientCidrs === undefined ? undefined : normaliseClientCidrs(args.allowedClientCidrs);
-        if (allowlist?.problems.length) throw new Error(`ArgoCd ${name}: ${allowlist.problems.join("; ")}`);
+        const allowlist = normaliseClientCidrs(args.allowedClientCidrs);
+        if (allowlist.problems.length) throw new Error(`ArgoCd ${name}: ${allowlist.problems.join("; ")}`);
         const k8sOpts = { parent: this, provider: args.provider };
         const ns = NAMESPACES.argocd;
         this.url = `https://${args.hostname}`;
@@ -159,16 +158,14 @@ export class ArgoCd extends pulumi.ComponentResource {
             spec: gatewayRouteSpec({ hostname: args.hostname, listener: args.gatewayListener, backend: ARGOCD_SERVER_SERVICE }),
         }, crOpts);
 
-        if (allowlist) {
-            // Envoy Gateway's CRDs come with the gateway chart, which the namespace (and so the
-            // route) already waits for.
-            new k8s.apiextensions.CustomResource(`${name}-client-allowlist`, {
-                apiVersion: "gateway.envoyproxy.io/v1alpha1",
-                kind: "SecurityPolicy",
-                metadata: { name: `${ARGOCD_ROUTE}-client-allowlist`, namespace: this.namespace.metadata.name },
-                spec: clientAllowlistPolicySpec(ARGOCD_ROUTE, allowlist.cidrs),
-            }, { ...k8sOpts, dependsOn: [route] });
-        }
+        // Envoy Gateway's CRDs come with the gateway chart, which the namespace (and so the
+        // route) already waits for.
+        new k8s.apiextensions.CustomResource(`${name}-client-allowlist`, {
+            apiVersion: "gateway.envoyproxy.io/v1alpha1",
+            kind: "SecurityPolicy",
+            metadata: { name: `${ARGOCD_ROUTE}-client-allowlist`, namespace: this.namespace.metadata.name },
+            spec: clientAllowlistPolicySpec(ARGOCD_ROUTE, allowlist.cidrs),
+        }, { ...k8sOpts, dependsOn: [route] });
 
         for (const [id, spec] of argoCdNetworkPolicies()) {
             new k8s.networking.v1.NetworkPolicy(`${name}-${id}`, {

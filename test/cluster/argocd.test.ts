@@ -10,7 +10,7 @@ const REPO = "https://github.com/example-org/platform-manifests";
 const TOKEN = "ghp_read_only_token_for_tests";
 const EXEMPT = [...exemptNamespaces(), "ci"];
 
-function argoRun(ha: boolean, syncWindows: SyncWindow[] = [], allowedClientCidrs?: string[]): Promise<StackRun> {
+function argoRun(ha: boolean, syncWindows: SyncWindow[] = [], allowedClientCidrs: string[] = ["203.0.113.0/24"]): Promise<StackRun> {
     return freshRun({
         stack: ha ? "prod" : "dev",
         program: () => {
@@ -147,8 +147,8 @@ describe("ArgoCd", () => {
             assert.match(bad.message, /'not-an-ip'/);
         });
 
-        it("creates no SecurityPolicy until the cluster layer passes the list", () => {
-            assert.equal(byType(dev, SP).length, 0);
+        it("is always created (every Argo CD is behind an allowlist)", () => {
+            assert.equal(byType(dev, SP).length, 1);
         });
     });
 

@@ -3,7 +3,7 @@
 // engine derives every id from its resource's URN, so wiring the wrong identity, IP or cluster
 // makes these fail.
 import { strict as assert } from "assert";
-import { byType, descendants, freshRun, planDocument, RecordedResource, stackRun, StackRun } from "../harness";
+import { byType, descendants, freshRun, planDocument, readStackConfig, RecordedResource, stackRun, StackRun } from "../harness";
 import { CLUSTER_KEYS } from "../../infra/config";
 import { PIPELINE_SERVICE_ACCOUNT, serviceAccountSubject, WORKLOAD_IDENTITY_SERVICE_ACCOUNTS } from "../../infra/names";
 
@@ -137,6 +137,17 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.equal((h.rawInputs as Any).metadata.namespace, out.pipelineNamespace);
             }
             assert.ok(!JSON.stringify(planDocument(run)).includes("mockrobot-"));
+        });
+
+        it("each Argo CD answers only the networks authorized for the API servers", () => {
+            const ranges = JSON.parse(readStackConfig(stack).config["platform:kubernetes"]).authorizedIpRanges as string[];
+            const policies = run.resources.filter(r => r.type === "kubernetes:gateway.envoyproxy.io/v1alpha1:SecurityPolicy");
+            assert.equal(policies.length, 2);
+            for (const p of policies) {
+                const spec = (p.rawInputs as Any).spec;
+                assert.equal(spec.authorization.defaultAction, "Deny");
+                assert.deepEqual(spec.authorization.rules.flatMap((r: Any) => r.principal.clientCIDRs).sort(), [...ranges].sort());
+            }
         });
 
         it("Harbor, Tekton and the pipeline live on the primary cluster only", () => {
