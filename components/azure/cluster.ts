@@ -14,6 +14,7 @@ import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as network from "@pulumi/azure-native/network";
 import { ClusterKey, PlatformConfig } from "../../infra/config";
 import { toNonInteractiveKubeconfig } from "./kubeconfig";
+import { RbacPropagationDelay } from "./rbac-propagation";
 import { BuiltInRole, grantRole, PrincipalType } from "./roles";
 
 type KubernetesConfig = PlatformConfig["kubernetes"];
@@ -44,6 +45,11 @@ export interface ClusterArgs {
     tenantId: pulumi.Input<string>;
     /** The principal running `pulumi up` (gets RBAC Cluster Admin; the provider acts as it). */
     deployer: { objectId: pulumi.Input<string>; principalType: pulumi.Input<PrincipalType> };
+    /**
+     * Seconds the Kubernetes provider waits, on the first `up` only, after the deployer's grant
+     * is created (Azure RBAC takes minutes to reach AKS); default 180. See rbac-propagation.ts.
+     */
+    rbacPropagationSeconds?: number;
     /** Region-unique DNS label of the gateway IP (`<label>.<region>.cloudapp.azure.com`). */
     gatewayDnsLabel: string;
     protect: boolean;
@@ -270,6 +276,12 @@ export class Cluster extends pulumi.ComponentResource {
             principalType: args.deployer.principalType,
             description: "The principal running pulumi up manages in-cluster resources (local accounts are disabled)",
         }, { parent: this });
+        // A new assignment takes up to ~5 minutes to reach AKS's authorization; without this the
+        // first Kubernetes object of a from-scratch `up` can get 403. A delay, not a check.
+        const deployerAdminPropagated = new RbacPropagationDelay(`${name}-deployer-rbac-propagation`, {
+            roleAssignmentId: deployerAdmin.id,
+            seconds: args.rbacPropagationSeconds,
+        }, { parent: this });
 
         const credentials = containerservice.listManagedClusterUserCredentialsOutput({
             resourceGroupName: args.resourceGroupName,
@@ -289,7 +301,7 @@ export class Cluster extends pulumi.ComponentResource {
             enableServerSideApply: true,
             // deleteUnreachable stays off: a run from outside the authorized IP ranges must fail,
             // not silently drop every in-cluster resource from state.
-        }, { parent: this, dependsOn: [deployerAdmin] });
+        }, { parent: this, dependsOn: [deployerAdmin, deployerAdminPropagated] });
 
         this.clusterName = cluster.name;
         this.clusterId = cluster.id;

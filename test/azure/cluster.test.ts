@@ -11,6 +11,7 @@ const RA = "azure-native:authorization:RoleAssignment";
 const PIP = "azure-native:network:PublicIPAddress";
 const VNET = "azure-native:network:VirtualNetwork";
 const PROVIDER = "pulumi:providers:kubernetes";
+const DYNAMIC = "pulumi-nodejs:dynamic:Resource";
 
 const cluster = (run: StackRun, key: string) => byName(run, AKS, `${key}-aks`);
 const mockClusterId = (rg: string, name: string) =>
@@ -193,6 +194,25 @@ for (const stack of ["dev", "prod"] as const) {
                 const deployerGrant = byType(run, RA).find(r => r.inputs.principalId === MOCK_DEPLOYER_OBJECT_ID && r.inputs.scope === provider.inputs.clusterIdentifier)!;
                 assert.ok(provider.dependencies.includes(deployerGrant.urn), "the provider waits for the deployer's RBAC grant");
                 assert.ok(provider.dependencies.includes(c.urn));
+            });
+
+            it(`${key}: an RBAC propagation delay sits between the deployer's grant and the provider, with deterministic inputs`, () => {
+                const c = cluster(run, key);
+                const provider = byName(run, PROVIDER, `${key}-k8s`);
+                const deployerGrant = byType(run, RA).find(r => r.inputs.principalId === MOCK_DEPLOYER_OBJECT_ID && r.inputs.scope === provider.inputs.clusterIdentifier)!;
+                const delay = byName(run, DYNAMIC, `${key}-deployer-rbac-propagation`);
+                assert.equal(delay.parent, byName(run, "platform:azure:Cluster", key).urn);
+                assert.ok(delay.dependencies.includes(deployerGrant.urn), "the delay starts after the grant exists");
+                assert.ok(provider.dependencies.includes(delay.urn), "the provider (and every Kubernetes object) waits for the delay");
+                assert.equal(delay.inputs.roleAssignmentId,
+                    `${deployerGrant.inputs.scope}/providers/Microsoft.Authorization/roleAssignments/${deployerGrant.inputs.roleAssignmentName}`);
+                assert.equal(delay.inputs.seconds, 180);
+                // Only the assignment id and the delay: nothing time-dependent that would diff on the next run.
+                assert.deepEqual(Object.keys(delay.inputs).filter(k => k !== "__provider").sort(), ["roleAssignmentId", "seconds"]);
+                assert.doesNotMatch(JSON.stringify({ ...delay.inputs, __provider: undefined }), /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/);
+                assert.ok(!String(delay.rawInputs.__provider).includes("Date"), "the provider never reads the clock");
+                assert.notEqual(delay.inputs.roleAssignmentId, byName(run, DYNAMIC, `${key === "primary" ? "secondary" : "primary"}-deployer-rbac-propagation`).inputs.roleAssignmentId);
+                assert.ok(!c.dependencies.includes(delay.urn));
             });
         }
     });
