@@ -314,9 +314,25 @@ export async function runStack(options: RunOptions): Promise<StackRun> {
     const program = options.program ?? defaultProgram;
     const monitor = new RecordingMonitor();
 
+    // The SDK captures a stack trace for every resource (its source position, for the real
+    // engine's diagnostics); mapping those through source maps dominated offline runs. Errors
+    // still carry stack traces, with transpiled positions, while the program runs.
+    const sourceMaps = process.sourceMapsEnabled;
+    process.setSourceMapsEnabled(false);
+    try {
+        return await runWithMocks(options, program, monitor, config, secretKeys);
+    } finally {
+        process.setSourceMapsEnabled(sourceMaps);
+    }
+}
+
+function runWithMocks(options: RunOptions, program: () => unknown, monitor: RecordingMonitor,
+    config: Record<string, string>, secretKeys: string[]): Promise<StackRun> {
     return sdkState.withLocalStorage(async () => {
         pulumi.runtime.setMockOptions(monitor as unknown as MockMonitor, projectName(), options.stack, options.dryRun ?? false);
         const store = sdkState.getStore();
+        // Serialize each dynamic provider once per run, as the real engine's process does.
+        (store.settings as { options: Record<string, unknown> }).options.cacheDynamicProviders = true;
         store.supportsSecrets = true;
         store.supportsResourceReferences = true;
         store.supportsOutputValues = false;
