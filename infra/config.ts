@@ -230,7 +230,10 @@ const stackSection = z.object({
         keyGenerations: z.array(z.number().int().min(1)).min(1, "at least one key generation is required").max(3)
             .refine(g => g.every((v, i) => i === 0 || v > g[i - 1]), "must be strictly increasing (oldest first)"),
     }).strict(),
-    /** `protect` stateful resources and put CanNotDelete locks on their resource groups. */
+    /**
+     * `protect` stateful resources; CanNotDelete locks on the registry's resource group and on
+     * the DNS zone's SOA record (a zone or group lock would block record deletes: DNS-01 clean-up).
+     */
     protectStatefulResources: z.boolean(),
     tags: z.record(z.string(), z.string()).default({}),
 });

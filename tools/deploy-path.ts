@@ -162,6 +162,10 @@ export function isComponent(r: GraphResource): boolean {
 /** Typical create duration in seconds (0 for components). */
 export function durationOf(r: GraphResource): number {
     if (isComponent(r)) return 0;
+    // A deliberate wait (components/azure/rbac-propagation.ts) takes exactly what it declares.
+    if (r.type === "pulumi-nodejs:dynamic:Resource" && typeof r.inputs?.roleAssignmentId === "string" && typeof r.inputs?.seconds === "number") {
+        return r.inputs.seconds;
+    }
     const chart = typeof r.inputs?.chart === "string" ? r.inputs.chart : "";
     const rule = DURATIONS.find(d => d.type.test(r.type) && (!d.chart || d.chart.test(chart)));
     return rule ? rule.seconds : 0;

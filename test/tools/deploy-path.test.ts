@@ -159,3 +159,10 @@ describe("deploy path", () => {
         assert.equal(formatDuration(3725), "1h 2m 5s");
     });
 });
+
+describe("deploy path: declared waits", () => {
+    it("counts the RBAC propagation delay as the seconds it declares", () => {
+        const delay: GraphResource = { urn: "urn:d", type: "pulumi-nodejs:dynamic:Resource", name: "d", dependencies: [], custom: true, inputs: { roleAssignmentId: "/x", seconds: 180 } };
+        assert.equal(durationOf(delay), 180);
+    });
+});
