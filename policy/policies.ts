@@ -43,6 +43,7 @@ export const TYPES = {
     helmRelease: ["kubernetes:helm.sh/v3:Release"],
     helmChart: ["kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Chart"],
     secret: ["kubernetes:core/v1:Secret", "kubernetes:core/v1:SecretPatch"],
+    sealedSecret: ["kubernetes:bitnami.com/v1alpha1:SealedSecret"],
     namespace: ["kubernetes:core/v1:Namespace"],
     persistentVolumeClaim: ["kubernetes:core/v1:PersistentVolumeClaim"],
 } as const;
@@ -398,16 +399,45 @@ function secretFindings(props: Props): Finding[] {
             if (/^tekton\.dev\/docker-/.test(key)) findings.push({ what: `Tekton registry credential annotation ${key}`, unknown: false });
         }
     }
-    // Best effort: a docker config under an Opaque type (type and annotations are the authority).
-    for (const field of ["data", "stringData"]) {
+    // Best effort: a docker config under an Opaque type (type and annotations are the authority),
+    // including the `config.json` with an "auths" object that Tekton, BuildKit and Kaniko read.
+    for (const field of ["data", "stringData"] as const) {
         const data = lookup(props, [field]);
         if (data.known && data.value && typeof data.value === "object") {
-            for (const key of Object.keys(data.value).sort()) {
+            const entries = data.value as Record<string, unknown>;
+            for (const key of Object.keys(entries).sort()) {
                 if (DOCKER_DATA_KEYS.has(key)) findings.push({ what: `${field}["${key}"] (a docker registry config)`, unknown: false });
+                else if (key === "config.json" && isDockerConfigFile(entries[key], field === "data")) {
+                    findings.push({ what: `${field}["config.json"] (a docker config with "auths")`, unknown: false });
+                }
             }
         }
     }
     return findings;
+}
+
+function isDockerConfigFile(value: unknown, base64: boolean): boolean {
+    if (typeof value !== "string") return false;
+    const text = base64 ? Buffer.from(value, "base64").toString("utf8") : value;
+    return text.includes('"auths"');
+}
+
+/**
+ * A SealedSecret becomes a Secret when the controller unseals it: judge the Secret it will make
+ * (type and annotations from spec.template, key names from encryptedData and template data).
+ */
+function sealedSecretFindings(props: Props): Finding[] {
+    const spec = lookup(props, ["spec"]);
+    if (!spec.known) return [{ what: "spec (unknown during preview)", unknown: true }];
+    const sp = (spec.value ?? {}) as Props;
+    const template = (sp.template ?? {}) as Props;
+    return secretFindings({
+        type: template.type,
+        metadata: { annotations: ((template.metadata ?? {}) as Props).annotations },
+        // Encrypted values are opaque: only their key names count.
+        data: Object.fromEntries(Object.keys((sp.encryptedData ?? {}) as Props).map(k => [k, ""])),
+        stringData: template.data,
+    }).map(f => ({ ...f, what: `SealedSecret: ${f.what}` }));
 }
 
 /** Namespace an object lands in: its own, else the provider's default, else "default". */
@@ -444,6 +474,7 @@ const noRegistryCredentials = resourcePolicy({
         } else {
             findings = [
                 ...(is(args.type, TYPES.secret) ? secretFindings(props) : []),
+                ...(is(args.type, TYPES.sealedSecret) ? sealedSecretFindings(props) : []),
                 ...pullSecretFindings(findKeys(props, k => PULL_SECRET_KEYS.has(k.toLowerCase()), POD_SPEC_CONTAINERS)),
             ];
             ns = objectNamespace(props, args, ["metadata", "namespace"]);

@@ -357,6 +357,24 @@ describe("no registry credentials outside the pipeline namespace", () => {
         assert.match(check(P, SECRET, opaque)[0], /a docker registry config/);
     });
 
+    it("rejects a docker config.json (with auths) outside ci, as the Gatekeeper constraint does", () => {
+        const auths = JSON.stringify({ auths: { "acr.azurecr.io": { auth: "dTpw" } } });
+        assert.match(check(P, SECRET, { metadata: { namespace: "apps" }, type: "Opaque", stringData: { "config.json": auths } })[0], /config\.json.*auths/);
+        assert.match(check(P, SECRET, { metadata: { namespace: "apps" }, type: "Opaque", data: { "config.json": Buffer.from(auths).toString("base64") } })[0], /config\.json/);
+        // An application's own config.json is not a registry credential.
+        assert.deepEqual(check(P, SECRET, { metadata: { namespace: "apps" }, type: "Opaque", stringData: { "config.json": "{\"logLevel\":\"info\"}" } }), []);
+    });
+
+    it("judges a SealedSecret by the Secret it unseals into", () => {
+        const SEALED = "kubernetes:bitnami.com/v1alpha1:SealedSecret";
+        const sealed = (spec: Props) => ({ metadata: { namespace: "apps" }, spec });
+        assert.match(check(P, SEALED, sealed({ template: { type: "kubernetes.io/dockerconfigjson" }, encryptedData: { ".dockerconfigjson": "AgB…" } }))[0], /SealedSecret: Secret of type kubernetes\.io\/dockerconfigjson/);
+        assert.match(check(P, SEALED, sealed({ encryptedData: { ".dockerconfigjson": "AgB…" } }))[0], /a docker registry config/);
+        assert.match(check(P, SEALED, sealed({ template: { metadata: { annotations: { "tekton.dev/docker-0": "https://r" } } }, encryptedData: { password: "AgB…" } }))[0], /tekton\.dev\/docker-0/);
+        assert.deepEqual(check(P, SEALED, sealed({ encryptedData: { password: "AgB…" } })), []);
+        assert.deepEqual(check(P, SEALED, { metadata: { namespace: "ci" }, spec: { template: { type: "kubernetes.io/dockerconfigjson" } } }), []);
+    });
+
     it("passes ordinary Secrets", () => {
         assert.deepEqual(check(P, SECRET, { metadata: { namespace: "apps" }, type: "Opaque", stringData: { token: "x" } }), []);
     });
