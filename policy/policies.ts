@@ -660,6 +660,34 @@ const trafficManagerHttpsProbe = resourcePolicy({
 });
 
 /** Every policy of the pack, mandatory first. */
+// ---------------------------------------------------------------------------------------------
+// Images
+// ---------------------------------------------------------------------------------------------
+
+/** The all-zero digest marks an image whose real digest has not been resolved yet. */
+const PLACEHOLDER_DIGEST = /[\w./:-]+@sha256:0{64}\b/g;
+
+function placeholderImages(value: unknown, found = new Set<string>()): Set<string> {
+    if (typeof value === "string") for (const m of value.matchAll(PLACEHOLDER_DIGEST)) found.add(m[0]);
+    else if (Array.isArray(value)) value.forEach(v => placeholderImages(v, found));
+    else if (value && typeof value === "object") Object.values(value).forEach(v => placeholderImages(v, found));
+    return found;
+}
+
+// Advisory: such an image fails closed (the pull fails), so nothing unverified runs; but a
+// reviewer must see that part of the stack will not work until the digest is refreshed.
+const imageDigestsResolved = resourcePolicy({
+    name: "image-digests-resolved",
+    description: "Images pinned by a placeholder (all-zero) digest cannot be pulled until the digest is refreshed.",
+    enforcementLevel: "advisory",
+    types: type => type.startsWith("kubernetes:"),
+    remediationSteps: "Resolve the digest (`crane digest <repo>:<tag>`) and update components/cluster/pipeline-images.ts.",
+    check: (props, _args, report) => {
+        const images = [...placeholderImages(props)].sort();
+        if (images.length) report(`placeholder digest, the pull will fail until it is refreshed: ${images.join(", ")}`);
+    },
+});
+
 export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
     acrAdminUserDisabled,
     acrAnonymousPullDisabled,
@@ -678,4 +706,5 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
     aksZonesInProd,
     aksDefenderInProd,
     trafficManagerHttpsProbe,
+    imageDigestsResolved,
 ];

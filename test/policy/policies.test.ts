@@ -375,6 +375,15 @@ describe("no registry credentials outside the pipeline namespace", () => {
         assert.deepEqual(check(P, SEALED, { metadata: { namespace: "ci" }, spec: { template: { type: "kubernetes.io/dockerconfigjson" } } }), []);
     });
 
+    it("flags (advisory) images pinned by the all-zero placeholder digest", () => {
+        const D = "image-digests-resolved";
+        const zero = `docker.io/openpolicyagent/gator:v3.23.0@sha256:${"0".repeat(64)}`;
+        const real = `ghcr.io/yannh/kubeconform:v0.7.0-alpine@sha256:${"8f".repeat(32)}`;
+        const task = { spec: { steps: [{ image: zero }, { image: real }] } };
+        assert.match(check(D, "kubernetes:tekton.dev/v1:Task", task)[0], /gator:v3\.23\.0@sha256:0{64}/);
+        assert.deepEqual(check(D, "kubernetes:tekton.dev/v1:Task", { spec: { steps: [{ image: real }] } }), []);
+    });
+
     it("passes ordinary Secrets", () => {
         assert.deepEqual(check(P, SECRET, { metadata: { namespace: "apps" }, type: "Opaque", stringData: { token: "x" } }), []);
     });
