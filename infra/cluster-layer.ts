@@ -141,7 +141,9 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         gatewayListener: argocdHost,
         // The UI/API answers only the networks that may reach the API servers (operators, CI).
         allowedClientCidrs: [...cfg.kubernetes.authorizedIpRanges],
-        dependsOn: [gateway, gatekeeper],
+        routeDependsOn: [gateway.crdsReady],
+        // No application is synced before the guard rails exist.
+        applicationsDependOn: [gatekeeper],
     });
 
     return { gateway, certManager, externalDns, sealedSecrets, gatekeeper, argocd };
@@ -181,14 +183,13 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
             gcSchedule: cfg.delivery.gcSchedule,
         },
         gatewayListener: cfg.dns.harborHostname,
-        // Harbor's API is configured through its public hostname: route, certificate and DNS first.
-        dependsOn: [primaryServices.gateway, primaryServices.certManager, primaryServices.externalDns],
+        routeDependsOn: [primaryServices.gateway.crdsReady],
+        // Harbor's API is configured through its public hostname: the Gateway (listener and
+        // certificate), cert-manager (issuer) and DNS first. The chart installs meanwhile.
+        apiDependsOn: [primaryServices.gateway, primaryServices.certManager, primaryServices.externalDns],
     });
 
-    const tekton = new TektonPlatform("tekton", {
-        provider: primary.provider,
-        dependsOn: [primaryServices.gatekeeper],
-    });
+    const tekton = new TektonPlatform("tekton", { provider: primary.provider });
 
     // The only component that receives registry credentials (the Harbor robot and the ACR push identity).
     const pipeline = new SupplyChainPipeline("supply-chain", {
@@ -215,7 +216,8 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
         hooksHostname: cfg.dns.hooksHostname,
         policyBundleYaml: policyBundleYaml(cfg, azure.registry.loginServer),
         kubernetesVersion: cfg.kubernetes.version,
-        dependsOn: [tekton, primaryServices.gateway],
+        tektonDependsOn: [tekton],
+        routeDependsOn: [primaryServices.gateway.crdsReady],
     });
 
     // kubeseal seals with the newest generation, as the controllers do.

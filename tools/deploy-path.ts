@@ -151,6 +151,8 @@ export const ESSENTIAL_ORDERING: readonly { from: (type: string) => boolean; to:
         why: "Entra rejects concurrent federated-credential writes on one identity" },
     { from: t => /^pulumi:providers:kubernetes$/.test(t), to: /^azure-native:authorization:RoleAssignment$/,
         why: "the provider acts as the deployer, which needs its cluster role first" },
+    { from: t => /^pulumi:providers:kubernetes$/.test(t), to: /^pulumi-nodejs:dynamic:Resource$/,
+        why: "the role must have propagated to the API server (the RBAC propagation delay)" },
 ];
 
 /** Components: recorded as non-custom; for plan documents, the stack and `platform:` types. */

@@ -85,7 +85,13 @@ export interface ArgoCdArgs {
      * An empty list is an error: exposing Argo CD to the whole internet must not happen by accident.
      */
     allowedClientCidrs: readonly string[];
-    dependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** What the HTTPRoute and its SecurityPolicy need first: the Gateway API and Envoy Gateway CRDs. */
+    routeDependsOn?: pulumi.Input<pulumi.Resource>[];
+    /**
+     * What must exist before the root Application syncs any application: the guard rails
+     * (Gatekeeper's constraints). The chart itself installs without waiting for them.
+     */
+    applicationsDependOn?: pulumi.Input<pulumi.Resource>[];
 }
 
 /** `allowedClientCidrs` as the SecurityPolicy wants them (a bare address becomes /32), or the problems. */
@@ -121,7 +127,7 @@ export class ArgoCd extends pulumi.ComponentResource {
 
         this.namespace = new k8s.core.v1.Namespace(`${name}-ns`, {
             metadata: { name: ns, labels: { "app.kubernetes.io/part-of": "platform" } },
-        }, { ...k8sOpts, dependsOn: args.dependsOn });
+        }, k8sOpts);
 
         // Repository credentials, picked up by label; read-only token, HTTPS.
         const repoSecret = new k8s.core.v1.Secret(`${name}-manifests-repo`, {
@@ -156,10 +162,9 @@ export class ArgoCd extends pulumi.ComponentResource {
             kind: "HTTPRoute",
             metadata: { name: ARGOCD_ROUTE, namespace: this.namespace.metadata.name },
             spec: gatewayRouteSpec({ hostname: args.hostname, listener: args.gatewayListener, backend: ARGOCD_SERVER_SERVICE }),
-        }, crOpts);
+        }, { ...k8sOpts, dependsOn: [this.release, ...(args.routeDependsOn ?? [])] });
 
-        // Envoy Gateway's CRDs come with the gateway chart, which the namespace (and so the
-        // route) already waits for.
+        // Envoy Gateway's CRDs come with the gateway chart, which the route waits for.
         new k8s.apiextensions.CustomResource(`${name}-client-allowlist`, {
             apiVersion: "gateway.envoyproxy.io/v1alpha1",
             kind: "SecurityPolicy",
@@ -208,7 +213,7 @@ export class ArgoCd extends pulumi.ComponentResource {
             // deleting every workload in the region.
             metadata: { name: `root-${args.clusterKey}`, namespace: this.namespace.metadata.name },
             spec: rootApplicationSpec(args.manifestsRepoUrl, args.branch, args.path),
-        }, { ...k8sOpts, dependsOn: [this.release, rootProject, appsProject, repoSecret] });
+        }, { ...k8sOpts, dependsOn: [this.release, rootProject, appsProject, repoSecret, ...(args.applicationsDependOn ?? [])] });
 
         this.registerOutputs({ url: this.url, rootApplication: this.rootApplication.metadata.name });
     }

@@ -75,8 +75,14 @@ export interface HarborArgs {
     gatewayListener?: string;
     /** API base URL for the providers; default https://<hostname> (through the Gateway). */
     apiUrl?: string;
-    /** Things Harbor needs first (Gateway, cert-manager issuers, ExternalDNS). */
-    dependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** What the HTTPRoute needs first: the Gateway API CRDs (the gateway chart). */
+    routeDependsOn?: pulumi.Input<pulumi.Resource>[];
+    /**
+     * What Harbor's API calls need first: they go through the public hostname, so its
+     * certificate issuer and DNS record (cert-manager, ExternalDNS). The chart itself installs
+     * without waiting for any of this.
+     */
+    apiDependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
 export class Harbor extends pulumi.ComponentResource {
@@ -102,7 +108,7 @@ export class Harbor extends pulumi.ComponentResource {
 
         this.namespace = new k8s.core.v1.Namespace(`${name}-ns`, {
             metadata: { name: ns, labels: { "app.kubernetes.io/part-of": "platform" } },
-        }, { ...k8sOpts, dependsOn: args.dependsOn });
+        }, k8sOpts);
 
         // Harbor requires upper, lower and digits; no specials, so basic auth and env stay simple.
         const adminPassword = new random.RandomPassword(`${name}-admin-password`, {
@@ -169,7 +175,7 @@ export class Harbor extends pulumi.ComponentResource {
                 // Gateway API: a zero duration disables the timeout; backendRequest stays unset.
                 timeouts: { request: "0s" },
             }),
-        }, { ...k8sOpts, dependsOn: [this.release] });
+        }, { ...k8sOpts, dependsOn: [this.release, ...(args.routeDependsOn ?? [])] });
 
         // --- Network: ingress only from Harbor itself and the Gateway's Envoy proxies ----------
         for (const [id, spec] of harborNetworkPolicies()) {
@@ -185,7 +191,8 @@ export class Harbor extends pulumi.ComponentResource {
             username: HARBOR_ADMIN_USER,
             password: this.adminPassword,
         };
-        const apiOpts: pulumi.CustomResourceOptions = { parent: this, dependsOn: [this.release, this.route] };
+        const apiReady = [this.release, this.route, ...(args.apiDependsOn ?? [])];
+        const apiOpts: pulumi.CustomResourceOptions = { parent: this, dependsOn: apiReady };
         const block = blockSettings(args.staging.blockSeverity);
         const project = new HarborProject(`${name}-staging`, {
             ...connection,
@@ -206,7 +213,7 @@ export class Harbor extends pulumi.ComponentResource {
             retainTags: args.staging.retainTags,
             // Same schedule as GC: what retention untags, the next GC run reclaims.
             cron,
-        }, { ...apiOpts, dependsOn: [this.release, this.route, project] });
+        }, { ...apiOpts, dependsOn: [...apiReady, project] });
 
         new HarborGcSchedule(`${name}-gc`, {
             ...connection,
@@ -225,7 +232,7 @@ export class Harbor extends pulumi.ComponentResource {
             access: PIPELINE_ROBOT_ACCESS.map(a => ({ ...a })),
             duration: -1,
             secretVersion: args.robotSecretVersion ?? 1,
-        }, { ...apiOpts, dependsOn: [this.release, this.route, project] });
+        }, { ...apiOpts, dependsOn: [...apiReady, project] });
 
         this.registryHost = pulumi.output(args.hostname);
         this.stagingProject = project.name;

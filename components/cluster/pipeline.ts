@@ -72,8 +72,10 @@ export interface SupplyChainPipelineArgs {
     kubernetesVersion: string;
     /** Shared Gateway to attach /hooks to; defaults to names.ts GATEWAY. */
     gateway?: { name: string; namespace: string };
-    /** Resources that must exist first (the Tekton platform: its CRDs and interceptors). */
-    dependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** What the Tekton objects need first: the Tekton platform (its CRDs and interceptors). */
+    tektonDependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** What the /hooks HTTPRoute needs first: the Gateway API CRDs (the gateway chart). */
+    routeDependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
 export const EVENT_LISTENER = "supply-chain";
@@ -134,7 +136,7 @@ export class SupplyChainPipeline extends pulumi.ComponentResource {
                     "pod-security.kubernetes.io/audit": "baseline",
                 },
             },
-        }, child({ dependsOn: args.dependsOn }));
+        }, child({}));
         const nsName = namespace.metadata.name;
         const inNs = (n: string) => ({ name: n, namespace: nsName });
         const after = child({ dependsOn: [namespace] });
@@ -241,7 +243,7 @@ export class SupplyChainPipeline extends pulumi.ComponentResource {
             const { apiVersion, kind, metadata, ...rest } = obj as { apiVersion: string; kind: string; metadata: Record<string, unknown> };
             return new k8s.apiextensions.CustomResource(`${name}-${logical}`, {
                 apiVersion, kind, metadata: { ...metadata, namespace: nsName }, ...rest,
-            }, child({ dependsOn: [namespace, ...deps] }));
+            }, child({ dependsOn: [namespace, ...(args.tektonDependsOn ?? []), ...deps] }));
         };
         const tasks = [
             cloneTask(), scanSourceTask(args.blockSeverity, args.cveAllowlist ?? []), testTask(), buildTask(), pushTask(),
@@ -369,7 +371,7 @@ export class SupplyChainPipeline extends pulumi.ComponentResource {
                 filters: [{ type: "URLRewrite", urlRewrite: { path: { type: "ReplacePrefixMatch", replacePrefixMatch: "/" } } }],
                 backend: { name: eventListenerService(EVENT_LISTENER), port: EVENT_LISTENER_PORT },
             }),
-        }, child({ dependsOn: [listener] }));
+        }, child({ dependsOn: [listener, ...(args.routeDependsOn ?? [])] }));
 
         this.namespace = nsName;
         this.serviceAccountName = PIPELINE_SERVICE_ACCOUNT;

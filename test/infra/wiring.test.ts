@@ -226,3 +226,51 @@ describe("ordering across components", () => {
         for (const o of tektonObjects) assert.ok(waitsFor(o, config.urn), `${o.type} ${o.name}`);
     });
 });
+
+describe("deploy path: no needless ordering", () => {
+    let run: StackRun;
+    let closure: (r: RecordedResource) => Set<string>;
+    before(async () => {
+        run = await stackRun("prod");
+        const byUrn = new Map(run.resources.map(r => [r.urn, r]));
+        closure = (r: RecordedResource) => {
+            const seen = new Set<string>();
+            const stack = [...r.dependencies, ...(r.provider ? [r.provider] : [])];
+            while (stack.length) {
+                const u = stack.pop()!;
+                if (seen.has(u)) continue;
+                seen.add(u);
+                const d = byUrn.get(u);
+                if (d) stack.push(...d.dependencies, ...(d.provider ? [d.provider] : []));
+            }
+            return seen;
+        };
+    });
+
+    it("the two regions deploy in parallel: nothing in one cluster waits for the other", () => {
+        const providers = Object.fromEntries(CLUSTER_KEYS.map(k => [k, byType(run, "pulumi:providers:kubernetes").find(p => p.name === `${k}-k8s`)!.urn]));
+        const aks = Object.fromEntries(CLUSTER_KEYS.map(k => [k, byType(run, "azure-native:containerservice:ManagedCluster").find(c => c.name === `${k}-aks`)!.urn]));
+        for (const [key, other] of [["primary", "secondary"], ["secondary", "primary"]]) {
+            for (const r of run.resources.filter(x => x.provider === providers[key])) {
+                const deps = closure(r);
+                assert.ok(!deps.has(providers[other]) && !deps.has(aks[other]), `${r.type} ${r.name} (${key}) waits for the ${other} cluster`);
+            }
+        }
+    });
+
+    it("charts wait only for the charts they need (cert-manager and ExternalDNS for the Gateway API CRDs)", () => {
+        const releases = byType(run, "kubernetes:helm.sh/v3:Release");
+        const chartOf = (urn: string) => (releases.find(r => r.urn === urn)?.rawInputs as Any | undefined)?.chart as string | undefined;
+        const waits: Record<string, string[]> = {};
+        for (const r of releases) {
+            const before = [...closure(r)].map(chartOf).filter((c): c is string => !!c);
+            const key = `${r.provider!.split("::").pop()}:${(r.rawInputs as Any).chart}`;
+            waits[key] = [...new Set(before.map(c => c.split("/").pop()!))].sort();
+        }
+        for (const [key, before] of Object.entries(waits)) {
+            const chart = key.split(":").slice(1).join(":").split("/").pop()!;
+            const expected = chart === "cert-manager" || chart === "external-dns" ? ["gateway-helm"] : [];
+            assert.deepEqual(before, expected, `${key} waits for ${before.join(", ")}`);
+        }
+    });
+});
