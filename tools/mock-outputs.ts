@@ -62,6 +62,7 @@ const AZURE_NAME_INPUT: Record<string, string> = {
     "monitor:DataCollectionEndpoint": "dataCollectionEndpointName",
     "monitor:DataCollectionRule": "dataCollectionRuleName",
     "monitor:DataCollectionRuleAssociation": "associationName",
+    "monitor:DiagnosticSetting": "name",
     "alertsmanagement:PrometheusRuleGroup": "ruleGroupName",
 };
 
@@ -250,6 +251,9 @@ function mockAzure(ctx: MockContext, mod: string, state: Props): { id: string; s
             break;
         case "operationalinsights:Workspace":
             state.customerId = uuidFrom(urn, "workspace");
+            break;
+        case "monitor:DiagnosticSetting":
+            id = `${inputs.resourceUri}/providers/Microsoft.Insights/diagnosticSettings/${name}`;
             break;
         case "authorization:RoleAssignment":
             id = `${inputs.scope}/providers/Microsoft.Authorization/roleAssignments/${name}`;

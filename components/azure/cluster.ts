@@ -11,6 +11,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as containerservice from "@pulumi/azure-native/containerservice";
+import * as monitor from "@pulumi/azure-native/monitor";
 import * as network from "@pulumi/azure-native/network";
 import { ClusterKey, PlatformConfig } from "../../infra/config";
 import { toNonInteractiveKubeconfig } from "./kubeconfig";
@@ -91,6 +92,9 @@ function maintenanceWindow(w: MaintenanceWindow): containerservice.MaintenanceCo
         durationHours: w.durationHours,
     };
 }
+
+/** AKS control-plane log categories sent to Log Analytics. */
+export const CONTROL_PLANE_LOG_CATEGORIES = ["kube-audit-admin", "guard", "cluster-autoscaler"] as const;
 
 export class Cluster extends pulumi.ComponentResource {
     readonly key: ClusterKey;
@@ -302,6 +306,17 @@ export class Cluster extends pulumi.ComponentResource {
             // deleteUnreachable stays off: a run from outside the authorized IP ranges must fail,
             // not silently drop every in-cluster resource from state.
         }, { parent: this, dependsOn: [deployerAdmin, deployerAdminPropagated] });
+
+        // Control-plane logs to the workspace: who changed what through the API server
+        // (kube-audit-admin: writes only, the affordable audit trail), Entra authentication
+        // (guard) and autoscaler decisions. Container Insights covers the workloads.
+        new monitor.DiagnosticSetting(`${name}-control-plane-logs`, {
+            name: "control-plane-to-log-analytics",
+            resourceUri: cluster.id,
+            workspaceId: args.logAnalyticsWorkspaceId,
+            logAnalyticsDestinationType: "Dedicated",
+            logs: CONTROL_PLANE_LOG_CATEGORIES.map(category => ({ category, enabled: true })),
+        }, { parent: this });
 
         this.clusterName = cluster.name;
         this.clusterId = cluster.id;

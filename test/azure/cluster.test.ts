@@ -255,3 +255,19 @@ describe("AKS clusters: configuration variants", () => {
         }
     });
 });
+
+describe("cluster control-plane logs", () => {
+    it("send the API server's write audit, Entra auth and autoscaler logs of each cluster to the workspace", async () => {
+        const run = await stackRun("dev");
+        const settings = byType(run, "azure-native:monitor:DiagnosticSetting");
+        const clusters = byType(run, "azure-native:containerservice:ManagedCluster");
+        assert.equal(settings.length, clusters.length);
+        const workspace = (run.rawOutputs as Record<string, any>).logAnalyticsWorkspaceId;
+        for (const s of settings) {
+            assert.equal(s.rawInputs.workspaceId, workspace);
+            assert.deepEqual((s.rawInputs.logs as { category: string }[]).map(l => l.category).sort(), ["cluster-autoscaler", "guard", "kube-audit-admin"]);
+            assert.ok(clusters.some(c => s.propertyDependencies.resourceUri?.includes(c.urn)), "scoped to a cluster");
+        }
+        assert.notEqual(settings[0].rawInputs.resourceUri, settings[1].rawInputs.resourceUri);
+    });
+});
