@@ -182,6 +182,7 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
             retainTags: cfg.delivery.retainTags,
             gcSchedule: cfg.delivery.gcSchedule,
         },
+        robotSecretVersion: cfg.delivery.robotSecretVersion,
         gatewayListener: cfg.dns.harborHostname,
         routeDependsOn: [primaryServices.gateway.crdsReady],
         // Harbor's API is configured through its public hostname: the Gateway (listener and

@@ -186,6 +186,8 @@ const deliverySection = z.object({
     blockSeverity: severity,
     /** Reviewed CVE ids that do not block a pull. */
     cveAllowlist: z.array(z.string().regex(/^CVE-\d{4}-\d{4,}$/, "not a CVE id")).default([]),
+    /** Bump to rotate the Harbor robot's secret (Harbor issues a new one; the pipeline's copy follows). */
+    robotSecretVersion: z.number().int().min(1).default(1),
     /** Tags kept per repository in Harbor staging. */
     retainTags: z.number().int().min(1).max(1000),
     /** Harbor garbage-collection schedule. */

@@ -274,3 +274,13 @@ describe("deploy path: no needless ordering", () => {
         }
     });
 });
+
+describe("secret rotation knobs", () => {
+    it("delivery.robotSecretVersion reaches the Harbor robot (bumping it rotates the secret in place)", async () => {
+        const raw = JSON.parse(readStackConfig("dev").config["platform:delivery"]);
+        const run = await freshRun({ stack: "dev", configOverrides: { "platform:delivery": { ...raw, robotSecretVersion: 3 } } });
+        const robots = byType(run, "pulumi-nodejs:dynamic:Resource").filter(r => r.rawInputs.fullName !== undefined && r.rawInputs.secretVersion !== undefined);
+        assert.equal(robots.length, 1);
+        assert.equal(robots[0].rawInputs.secretVersion, 3);
+    });
+});
