@@ -148,12 +148,7 @@ export function mockResource(ctx: MockContext): { id: string; state: Props } {
             return { id: hash(urn).slice(0, 38), state };
         }
     }
-    if (type === "pulumi-nodejs:dynamic:Resource" && inputs.secretVersion !== undefined && inputs.fullName !== undefined) {
-        // Harbor robot account (components/cluster/harbor-api.ts): Harbor generates the secret.
-        state.robotId = parseInt(hash(urn).slice(0, 6), 16);
-        state.secret = `mockrobot-${hash(urn, "secret").slice(0, 32)}`;
-        return { id: String(state.robotId), state };
-    }
+    if (type === "pulumi-nodejs:dynamic:Resource") return mockDynamic(ctx, state);
     if (type.startsWith("kubernetes:")) {
         // Kubernetes objects echo their inputs, with the name the provider would choose.
         const metadata: Props = { ...(inputs.metadata ?? {}) };
@@ -168,6 +163,25 @@ export function mockResource(ctx: MockContext): { id: string; state: Props } {
         return { id: ns ? `${ns}/${metadata.name}` : metadata.name, state };
     }
     return { id: `${name}-${hash(urn).slice(0, 8)}`, state };
+}
+
+/**
+ * Dynamic resources echo their inputs; the ones whose outputs the program reads get them here
+ * (components/cluster/harbor-api.ts: Harbor assigns project ids and generates robot secrets).
+ */
+function mockDynamic(ctx: MockContext, state: Props): { id: string; state: Props } {
+    const { urn, inputs } = ctx;
+    const numericId = parseInt(hash(urn).slice(0, 6), 16);
+    if (inputs.secretVersion !== undefined && inputs.fullName !== undefined) {
+        state.robotId = numericId;
+        state.secret = `mockrobot-${hash(urn, "secret").slice(0, 32)}`;
+        return { id: String(numericId), state };
+    }
+    if (inputs.autoScan !== undefined && inputs.preventVul !== undefined) {
+        state.projectId = numericId;
+        return { id: String(numericId), state };
+    }
+    return { id: hash(urn).slice(0, 16), state };
 }
 
 function mockAzure(ctx: MockContext, mod: string, state: Props): { id: string; state: Props } {

@@ -284,3 +284,15 @@ describe("secret rotation knobs", () => {
         assert.equal(robots[0].rawInputs.secretVersion, 3);
     });
 });
+
+describe("Harbor configuration wiring", () => {
+    it("the retention policy targets the staging project Harbor assigned (its projectId flows in)", async () => {
+        const run = await stackRun("dev");
+        const dynamic = byType(run, "pulumi-nodejs:dynamic:Resource");
+        const project = dynamic.find(r => r.rawInputs.autoScan !== undefined)!;
+        const retention = dynamic.find(r => r.rawInputs.retainTags !== undefined)!;
+        assert.ok(project && retention);
+        assert.ok(Number.isInteger(retention.rawInputs.projectId) && (retention.rawInputs.projectId as number) > 0, "projectId present");
+        assert.deepEqual(retention.propertyDependencies.projectId, [project.urn]);
+    });
+});
