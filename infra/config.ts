@@ -19,6 +19,9 @@ export const CONFIG_NAMESPACE = "platform";
 export const CLUSTER_KEYS = ["primary", "secondary"] as const;
 export type ClusterKey = typeof CLUSTER_KEYS[number];
 
+/** Non-interactive kubelogin modes the Kubernetes providers may use. */
+export const KUBELOGIN_MODES = ["azurecli", "workloadidentity", "spn", "msi"] as const;
+
 /** The minimum Kubernetes minor the Tekton Operator accepts. */
 export const MIN_KUBERNETES_MINOR = 34;
 
@@ -100,7 +103,7 @@ const kubernetesSection = z.object({
     /** Application namespaces where the operators group may write (never system, platform or pipeline). */
     operatorNamespaces: z.array(dnsLabel).default([]),
     /** kubelogin login mode used by the Kubernetes providers: non-interactive only. */
-    kubeloginMode: z.enum(["azurecli", "workloadidentity", "spn", "msi"]).default("azurecli"),
+    kubeloginMode: z.enum(KUBELOGIN_MODES).default("azurecli"),
     /** Node OS + Kubernetes patch upgrade window. */
     upgradeWindow: maintenanceWindow,
     /** Node image upgrade window. */
@@ -431,6 +434,24 @@ export function parseConfig(raw: Record<string, unknown>, presentSecrets: readon
     return deepFreeze(sections as Out);
 }
 
+/**
+ * The kubelogin mode depends on where `pulumi up` runs (a workstation with `az login`, a CI
+ * runner with a federated token), not on the environment, so this variable may override the
+ * stack's `kubernetes.kubeloginMode`.
+ */
+export const KUBELOGIN_MODE_ENV = "PLATFORM_KUBELOGIN_MODE";
+
+/** Applies environment overrides to the raw config; returns the problems they have. */
+export function applyEnvironmentOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): string[] {
+    const mode = env[KUBELOGIN_MODE_ENV];
+    if (mode === undefined || mode === "") return [];
+    if (!(KUBELOGIN_MODES as readonly string[]).includes(mode)) {
+        return [`${KUBELOGIN_MODE_ENV}: '${mode}' is not a kubelogin mode (${KUBELOGIN_MODES.join(", ")})`];
+    }
+    if (raw.kubernetes && typeof raw.kubernetes === "object") raw.kubernetes = { ...raw.kubernetes, kubeloginMode: mode };
+    return [];
+}
+
 /** Reads and validates the stack's config. Call before registering any resource. */
 export function loadConfig(): PlatformConfig {
     const cfg = new pulumi.Config(CONFIG_NAMESPACE);
@@ -448,7 +469,15 @@ export function loadConfig(): PlatformConfig {
         }
     }
     const presentSecrets = Object.keys(SECRET_KEYS).filter(k => pulumi.runtime.getConfig(`${CONFIG_NAMESPACE}:${k}`) !== undefined);
-    const parsed = parseConfig(raw, presentSecrets);
+    const envProblems = applyEnvironmentOverrides(raw, process.env);
+    let parsed: Omit<PlatformConfig, "secrets">;
+    try {
+        parsed = parseConfig(raw, presentSecrets);
+    } catch (e) {
+        if (e instanceof ConfigError && envProblems.length) throw new ConfigError([...envProblems, ...e.problems]);
+        throw e;
+    }
+    if (envProblems.length) throw new ConfigError(envProblems);
     const secrets = Object.fromEntries(
         Object.keys(SECRET_KEYS).map(k => [k, cfg.requireSecret(k)]),
     ) as unknown as PlatformSecrets;

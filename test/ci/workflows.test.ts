@@ -69,6 +69,21 @@ describe("GitHub workflows", () => {
         }
     });
 
+    it("log the Kubernetes providers in with a federated token kept fresh for the whole job", () => {
+        for (const file of ["pulumi-up.yml", "pull-request.yml"]) {
+            const doc = workflows.find(w => w.file === file)!.doc;
+            const job = Object.values(doc.jobs as Any).find((j: Any) => (j.steps ?? []).some((s: Any) => String(s.uses ?? "").startsWith("pulumi/actions"))) as Any;
+            assert.equal(job.env.PLATFORM_KUBELOGIN_MODE, "workloadidentity", file);
+            assert.equal(job.permissions?.["id-token"] ?? doc.permissions["id-token"], "write", file);
+            const stepsText = JSON.stringify(job.steps);
+            assert.match(stepsText, /federated-token\.sh --keep-fresh/, file);
+            // The token must be in place before anything talks to the clusters.
+            const idx = (re: RegExp) => job.steps.findIndex((s: Any) => re.test(JSON.stringify(s)));
+            assert.ok(idx(/federated-token/) < idx(/pulumi\/actions/), file);
+        }
+        assert.ok(fs.existsSync(path.join(ROOT, ".github/scripts/federated-token.sh")));
+    });
+
     it("authenticate to Azure with OIDC only (no client secret anywhere)", () => {
         for (const { file } of workflows) {
             const text = fs.readFileSync(path.join(dir, file), "utf8");

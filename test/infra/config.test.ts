@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { ConfigError, parseConfig, SECRET_KEYS } from "../../infra/config";
+import { applyEnvironmentOverrides, ConfigError, parseConfig, SECRET_KEYS } from "../../infra/config";
 import { cidrsOverlap, isBelowZone, isIpv4AddressOrCidr, isIpv4Cidr } from "../../infra/validators";
 import { ROOT } from "../../tools/engine";
 import { freshRun, rejection } from "../harness";
@@ -214,5 +214,33 @@ describe("config: operator write access", () => {
         assertProblem(problems, "platform:kubernetes.operatorNamespaces[2]", /platform/);
         assertProblem(problems, "platform:kubernetes.operatorNamespaces[3]", /system/);
         assert.equal(problems.length, 3);
+    });
+});
+
+describe("config: the kubelogin mode follows where `up` runs", () => {
+    it("PLATFORM_KUBELOGIN_MODE overrides the stack's mode, and a bad value is named", () => {
+        const raw = stackValues("dev");
+        assert.deepEqual(applyEnvironmentOverrides(raw, { PLATFORM_KUBELOGIN_MODE: "workloadidentity" }), []);
+        assert.equal(parseConfig(raw, allSecrets).kubernetes.kubeloginMode, "workloadidentity");
+        assert.match(applyEnvironmentOverrides(stackValues("dev"), { PLATFORM_KUBELOGIN_MODE: "devicecode" })[0], /PLATFORM_KUBELOGIN_MODE: 'devicecode' is not a kubelogin mode/);
+        const untouched = stackValues("dev");
+        assert.deepEqual(applyEnvironmentOverrides(untouched, {}), []);
+        assert.equal(parseConfig(untouched, allSecrets).kubernetes.kubeloginMode, "azurecli");
+    });
+
+    it("the override reaches the providers' kubeconfigs (a full run in CI mode)", async () => {
+        process.env.PLATFORM_KUBELOGIN_MODE = "workloadidentity";
+        try {
+            const run = await freshRun({ stack: "dev" });
+            const providers = run.resources.filter(r => r.type === "pulumi:providers:kubernetes");
+            assert.equal(providers.length, 2);
+            for (const p of providers) {
+                const kubeconfig = String(p.rawInputs.kubeconfig);
+                assert.match(kubeconfig, /- workloadidentity/);
+                assert.doesNotMatch(kubeconfig, /devicecode|azurecli/);
+            }
+        } finally {
+            delete process.env.PLATFORM_KUBELOGIN_MODE;
+        }
     });
 });
