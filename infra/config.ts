@@ -102,6 +102,15 @@ const kubernetesSection = z.object({
     operatorsGroupObjectId: uuid.optional(),
     /** Application namespaces where the operators group may write (never system, platform or pipeline). */
     operatorNamespaces: z.array(dnsLabel).default([]),
+    /**
+     * Who gets Azure Kubernetes Service RBAC Cluster Admin to deploy in-cluster resources. Unset:
+     * whoever runs `pulumi up` (getClientConfig), so runs by different principals swap the grant.
+     * Teams set the CI identity (or a group all deployers belong to) here.
+     */
+    deployer: z.object({
+        objectId: uuid,
+        principalType: z.enum(["User", "ServicePrincipal", "Group"]),
+    }).strict().optional(),
     /** kubelogin login mode used by the Kubernetes providers: non-interactive only. */
     kubeloginMode: z.enum(KUBELOGIN_MODES).default("azurecli"),
     /** Node OS + Kubernetes patch upgrade window. */

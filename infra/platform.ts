@@ -115,7 +115,9 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
         logAnalyticsWorkspaceId: monitoring.workspaceId,
         subscriptionId: client.subscriptionId,
         tenantId: client.tenantId,
-        deployer: { objectId: client.objectId, principalType: client.clientId.apply(deployerPrincipalType) },
+        deployer: cfg.kubernetes.deployer
+            ? { objectId: cfg.kubernetes.deployer.objectId, principalType: cfg.kubernetes.deployer.principalType }
+            : { objectId: client.objectId, principalType: client.clientId.apply(deployerPrincipalType) },
         gatewayDnsLabel: `${prefix}-${key}-${suffix}`,
         protect,
         tags,

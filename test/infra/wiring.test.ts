@@ -5,6 +5,7 @@
 import { strict as assert } from "assert";
 import { byType, descendants, freshRun, planDocument, readStackConfig, RecordedResource, stackRun, StackRun } from "../harness";
 import { CLUSTER_KEYS } from "../../infra/config";
+import { MOCK_DEPLOYER_OBJECT_ID } from "../../tools/mock-outputs";
 import { PIPELINE_SERVICE_ACCOUNT, serviceAccountSubject, WORKLOAD_IDENTITY_SERVICE_ACCOUNTS } from "../../infra/names";
 
 type Any = Record<string, any>;
@@ -294,5 +295,25 @@ describe("Harbor configuration wiring", () => {
         assert.ok(project && retention);
         assert.ok(Number.isInteger(retention.rawInputs.projectId) && (retention.rawInputs.projectId as number) > 0, "projectId present");
         assert.deepEqual(retention.propertyDependencies.projectId, [project.urn]);
+    });
+});
+
+describe("deploying principal", () => {
+    const clusterAdmin = (run: StackRun) => byType(run, "azure-native:authorization:RoleAssignment")
+        .filter(a => a.name.endsWith("-deployer-cluster-admin"));
+
+    it("defaults to whoever runs up", async () => {
+        const run = await stackRun("dev");
+        assert.deepEqual(clusterAdmin(run).map(a => a.rawInputs.principalId), [MOCK_DEPLOYER_OBJECT_ID, MOCK_DEPLOYER_OBJECT_ID]);
+    });
+
+    it("is a stable, configured principal when set (runs by CI and people do not swap the grant)", async () => {
+        const k8s = JSON.parse(readStackConfig("dev").config["platform:kubernetes"]);
+        const deployer = { objectId: "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b", principalType: "Group" };
+        const run = await freshRun({ stack: "dev", configOverrides: { "platform:kubernetes": { ...k8s, deployer } } });
+        for (const a of clusterAdmin(run)) {
+            assert.equal(a.rawInputs.principalId, deployer.objectId);
+            assert.equal(a.rawInputs.principalType, "Group");
+        }
     });
 });
