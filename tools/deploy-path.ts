@@ -153,6 +153,8 @@ export const ESSENTIAL_ORDERING: readonly { from: (type: string) => boolean; to:
         why: "the provider acts as the deployer, which needs its cluster role first" },
     { from: t => /^pulumi:providers:kubernetes$/.test(t), to: /^pulumi-nodejs:dynamic:Resource$/,
         why: "the role must have propagated to the API server (the RBAC propagation delay)" },
+    { from: t => /^pulumi-nodejs:dynamic:Resource$/.test(t), to: /^kubernetes:helm\.sh\/v3:Release$/,
+        why: "an application configured through its API (Harbor) answers only once its chart is ready" },
 ];
 
 /** Components: recorded as non-custom; for plan documents, the stack and `platform:` types. */

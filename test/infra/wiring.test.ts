@@ -317,3 +317,19 @@ describe("deploying principal", () => {
         }
     });
 });
+
+describe("exposure", () => {
+    for (const stack of ["dev", "prod"] as const) {
+        it(`${stack}: only the Gateway is exposed; routes reach only the intended backends (never the Tekton dashboard)`, async () => {
+            const run = await stackRun(stack);
+            assert.equal(byType(run, "kubernetes:networking.k8s.io/v1:Ingress").length, 0, "no Ingress objects");
+            const lbServices = byType(run, "kubernetes:core/v1:Service").filter(s => (s.rawInputs as Any).spec?.type === "LoadBalancer");
+            assert.deepEqual(lbServices.map(s => s.name), [], "no LoadBalancer Service besides the Gateway's (Envoy Gateway creates that one)");
+            const backends = byType(run, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")
+                .flatMap(r => valuesAt((r.rawInputs as Any).spec, "backendRefs").flat() as Any[])
+                .map(b => `${b.name}:${b.port}`);
+            const expected = ["argocd-server:80", "argocd-server:80", "harbor:80", "el-supply-chain:8080"];
+            assert.deepEqual([...backends].sort(), [...expected].sort());
+        });
+    }
+});

@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { listStacks, readStackConfig } from "../../tools/engine";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
@@ -155,6 +156,21 @@ describe("policy pack", () => {
                 assert.equal(cfg[p.name]?.environment, env, `${env}.json: ${p.name}`);
             }
             for (const key of Object.keys(cfg)) assert.ok(policies.some(p => p.name === key), `${env}.json names unknown policy ${key}`);
+        }
+    });
+
+    it("judges each stack with that stack's own settings (one source of truth for the pipeline namespace)", () => {
+        // The offline plan reads the stack config; a real `pulumi preview` reads policy/config/<stack>.json.
+        for (const stack of listStacks()) {
+            const cfg = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "policy", "config", `${stack}.json`), "utf8"));
+            const stackConfig = readStackConfig(stack).config;
+            const pipelineNamespace = JSON.parse(stackConfig["platform:delivery"]).pipelineNamespace;
+            const withNamespace = policies.filter(p => p.configSchema?.properties.pipelineNamespace);
+            assert.ok(withNamespace.length >= 2);
+            for (const p of withNamespace) assert.equal(cfg[p.name]?.pipelineNamespace, pipelineNamespace, `${stack}.json: ${p.name}`);
+            for (const p of policies.filter(p => p.configSchema?.properties.environment)) {
+                assert.equal(cfg[p.name]?.environment, stackConfig["platform:environment"], `${stack}.json: ${p.name}`);
+            }
         }
     });
 
