@@ -165,6 +165,45 @@ function wrapSecret(value: unknown): unknown {
     return { [SIG_KEY]: SECRET_SIG, value };
 }
 
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+    return !!value && typeof value === "object" && !Array.isArray(value);
+}
+
+/**
+ * Inputs with every output nested in them that the provider computes marked unknown: a key the
+ * post-create state has and the input object lacks (`oidcIssuerProfile.issuerURL`,
+ * `identity.principalId`, `dnsConfig.fqdn`...). azure-native's preview does the same (its
+ * PreviewOutputs maps the inputs onto the output shape and marks the rest computed); echoing the
+ * input object alone would make such an output known and `undefined`. Signature objects (secrets,
+ * resource references, assets) and arrays are leaves.
+ */
+function withNestedUnknowns(input: unknown, created: unknown): unknown {
+    if (!isPlainObject(input) || SIG_KEY in input || !isPlainObject(created)) return input;
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(input)) out[key] = withNestedUnknowns(value, created[key]);
+    for (const [key, value] of Object.entries(created)) if (!(key in input) && value !== undefined) out[key] = UNKNOWN_VALUE;
+    return out;
+}
+
+/**
+ * The outputs a provider reports at preview for a resource it would create: the inputs, nested
+ * computed outputs unknown, top-level computed outputs absent (the SDK resolves those as unknown).
+ * The Kubernetes provider names an object (and a Helm release) that has no name in Check, before
+ * the preview, so that name is known.
+ */
+function previewState(type: string, inputs: Record<string, unknown>, created: Record<string, unknown>): Record<string, unknown> {
+    const state: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(inputs)) state[key] = withNestedUnknowns(value, created[key]);
+    if (type.startsWith("kubernetes:")) {
+        const createdName = isPlainObject(created.metadata) ? created.metadata.name : undefined;
+        if (typeof createdName === "string" && (inputs.metadata === undefined || (isPlainObject(inputs.metadata) && !(SIG_KEY in inputs.metadata) && !("name" in inputs.metadata)))) {
+            state.metadata = { ...(isPlainObject(state.metadata) ? state.metadata : {}), name: createdName };
+        }
+        if (type === "kubernetes:helm.sh/v3:Release" && inputs.name === undefined && typeof created.name === "string") state.name = created.name;
+    }
+    return state;
+}
+
 /** The SDK reads a failed RPC's message from gRPC's `details` field. */
 function asGrpcError(err: unknown): Error {
     const e = err instanceof Error ? err : new Error(String(err));
@@ -198,7 +237,8 @@ class RecordingMonitor extends MockMonitorBase {
     readonly failures: Error[] = [];
     stackOutputs?: Record<string, unknown>;
 
-    constructor() {
+    /** `dryRun`: answer as a preview of a from-scratch stack (inputs only, no ids, no outputs). */
+    constructor(private readonly dryRun: boolean) {
         super({
             newResource: () => { throw new Error("unreachable: RecordingMonitor handles registrations itself"); },
             call: () => { throw new Error("unreachable: RecordingMonitor handles invokes itself"); },
@@ -247,7 +287,22 @@ class RecordingMonitor extends MockMonitorBase {
 
             let id = "";
             let state: Record<string, unknown> = {};
-            if (req.getCustom()) {
+            if (req.getCustom() && this.dryRun) {
+                // A preview of a stack created from scratch: the engine knows only the inputs. It
+                // echoes them (unknown ones stay the unknown sentinel, secret ones stay secret) and
+                // sends no id and no computed output; the SDK resolves every output missing from
+                // the response, and the id, as unknown (runtime/rpc.js resolveProperties, resource.js
+                // resolveOutputs: under isDryRun it does not fill outputs in from the inputs).
+                // Computed outputs nested in an echoed input object are sent as the unknown
+                // sentinel (see previewState). The mock's post-create state only tells which
+                // outputs the provider computes; its clusters map is a throwaway, so no invoke can
+                // see a cluster that does not exist yet.
+                const created = mockResource({ urn, type, name, inputs: rawInputs, clusters: new Map() }).state;
+                state = previewState(type, structuredClone(serializedInputs), created);
+                for (const key of additionalSecretOutputs) {
+                    if (key in state && !secretKeysOf(state).includes(key)) state[key] = wrapSecret(state[key]);
+                }
+            } else if (req.getCustom()) {
                 const result = mockResource({ urn, type, name, inputs: rawInputs, clusters: this.clusters });
                 id = result.id;
                 // Protobuf structs cannot carry `undefined`: drop absent fields as the wire would.
@@ -312,7 +367,7 @@ function defaultProgram(): unknown {
 export async function runStack(options: RunOptions): Promise<StackRun> {
     const { config, secretKeys } = readStackConfig(options.stack, options.stackConfigDir, options.configOverrides);
     const program = options.program ?? defaultProgram;
-    const monitor = new RecordingMonitor();
+    const monitor = new RecordingMonitor(options.dryRun ?? false);
 
     // The SDK captures a stack trace for every resource (its source position, for the real
     // engine's diagnostics); mapping those through source maps dominated offline runs. Errors
