@@ -5,7 +5,9 @@ import * as tls from "@pulumi/tls";
 import * as k8s from "@pulumi/kubernetes";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as containerservice from "@pulumi/azure-native/containerservice";
-import { byName, freshRun, planDocument, readStackConfig } from "../harness";
+import * as authorization from "@pulumi/azure-native/authorization";
+import { byName, byType, freshRun, planDocument, readStackConfig, runStack } from "../harness";
+import { MOCK_TENANT_ID } from "../../tools/mock-outputs";
 
 /** A small program touching every secret path the engine must honour. */
 function secretsProgram() {
@@ -81,10 +83,13 @@ describe("offline engine", () => {
         assert.equal(ns.urn, "urn:pulumi:dev::platform::platform:test:Parent$kubernetes:core/v1:Namespace::ns");
     });
 
-    it("is deterministic and supports preview (isDryRun)", async () => {
-        const a = JSON.stringify(planDocument(await freshRun({ stack: "dev", program: secretsProgram })));
-        const b = JSON.stringify(planDocument(await freshRun({ stack: "dev", program: secretsProgram, dryRun: true })));
-        assert.equal(a, b);
+    it("is deterministic: two runs, and two dry runs, are byte-identical", async () => {
+        const serialized = async (dryRun: boolean) => {
+            const run = await freshRun({ stack: "dev", program: secretsProgram, dryRun });
+            return JSON.stringify({ plan: planDocument(run), raw: run.resources.map(r => r.rawInputs), rawOutputs: run.rawOutputs });
+        };
+        assert.equal(await serialized(false), await serialized(false));
+        assert.equal(await serialized(true), await serialized(true));
     });
 
     it("reports a missing mock instead of silently dropping outputs", async () => {
@@ -96,6 +101,87 @@ describe("offline engine", () => {
         }).then(() => undefined, e => e as Error);
         assert.ok(err, "expected the run to fail");
         assert.match(String(err), /no mock for function azure-native:nothing:getNothing/);
+    });
+});
+
+/** Computed outputs flowing into other resources' inputs, nested, into Helm values, and into invokes. */
+function previewProgram() {
+    const identity = new managedidentity.UserAssignedIdentity("id", { resourceGroupName: "rg", location: "westeurope" });
+    const cluster = new containerservice.ManagedCluster("aks", {
+        resourceGroupName: "rg", location: "westeurope", dnsPrefix: "a", oidcIssuerProfile: { enabled: true },
+    });
+    // A computed output nested in an object the program set (issuerURL under oidcIssuerProfile).
+    new managedidentity.FederatedIdentityCredential("fic", {
+        resourceGroupName: "rg", resourceName: identity.name,
+        issuer: cluster.oidcIssuerProfile.apply(p => p!.issuerURL!),
+        subject: "system:serviceaccount:ci:pipeline", audiences: ["api://AzureADTokenExchange"],
+    });
+    new k8s.core.v1.ServiceAccount("sa", {
+        metadata: { name: "pipeline", namespace: "ci", annotations: { "azure.workload.identity/client-id": identity.clientId } },
+    });
+    new k8s.helm.v3.Release("chart", {
+        chart: "external-dns", namespace: "external-dns",
+        values: { replicas: 2, serviceAccount: { annotations: { "azure.workload.identity/client-id": identity.clientId } } },
+    });
+    // Secret config next to a computed password: the secret stays "[secret]".
+    const token = new pulumi.Config("platform").requireSecret("gitPushToken");
+    const password = new random.RandomPassword("pw", { length: 24 });
+    new k8s.core.v1.ConfigMap("cm", { metadata: { name: "cm", namespace: "ci" }, data: { token, password: password.result } });
+    // An output-form invoke with an unknown argument never reaches the monitor (there is no mock
+    // for this token: a call would fail the run); one with known arguments still gets its mock.
+    const nothing = pulumi.runtime.invokeOutput<{ value: string }>("azure-native:nothing:getNothing", { name: cluster.name });
+    const kubeconfig = containerservice.listManagedClusterUserCredentialsOutput({ resourceGroupName: "rg", resourceName: cluster.name });
+    const client = authorization.getClientConfigOutput();
+    return {
+        clientId: identity.clientId, id: identity.id, nothing: nothing.value, kubeconfig: kubeconfig.kubeconfigs,
+        tenantId: client.tenantId, literal: "x",
+    };
+}
+
+describe("offline engine: dry run (a from-scratch `pulumi preview`)", () => {
+    it("knows the inputs only: computed outputs reach dependents as [unknown], literals stay known", async () => {
+        const run = await freshRun({ stack: "dev", program: previewProgram, dryRun: true });
+        const sa = byName(run, "kubernetes:core/v1:ServiceAccount", "sa");
+        assert.deepEqual(sa.inputs.metadata, { name: "pipeline", namespace: "ci", annotations: { "azure.workload.identity/client-id": "[unknown]" } });
+        const fic = byName(run, "azure-native:managedidentity:FederatedIdentityCredential", "fic");
+        assert.equal(fic.inputs.issuer, "[unknown]", "a computed output nested in an input object is unknown, not undefined");
+        assert.equal(fic.inputs.resourceName, "[unknown]", "azure-native's `name` output is computed");
+        assert.equal(fic.inputs.subject, "system:serviceaccount:ci:pipeline");
+        assert.equal(fic.inputs.resourceGroupName, "rg");
+        const release = byName(run, "kubernetes:helm.sh/v3:Release", "chart");
+        assert.deepEqual(release.inputs.values, { replicas: 2, serviceAccount: { annotations: { "azure.workload.identity/client-id": "[unknown]" } } });
+        const cm = byName(run, "kubernetes:core/v1:ConfigMap", "cm");
+        assert.deepEqual(cm.inputs.data, { token: "[secret]", password: "[unknown]" });
+        assert.match(String((cm.rawInputs.data as Record<string, unknown>).token), /^offline-placeholder/);
+        // Inputs the program set to literals are known, as a real preview knows them.
+        const aks = byName(run, "azure-native:containerservice:ManagedCluster", "aks");
+        assert.deepEqual(aks.inputs.oidcIssuerProfile, { enabled: true });
+        assert.equal(aks.inputs.dnsPrefix, "a");
+        // Stack outputs: computed ones and unknown invokes unknown, known-argument invokes answered.
+        assert.equal(run.outputs.clientId, "[unknown]");
+        assert.equal(run.outputs.id, "[unknown]", "no id before the resource exists");
+        assert.equal(run.outputs.nothing, "[unknown]");
+        assert.equal(run.outputs.kubeconfig, "[unknown]");
+        assert.equal(run.outputs.tenantId, MOCK_TENANT_ID);
+        assert.equal(run.outputs.literal, "x");
+        const json = JSON.stringify(planDocument(run));
+        for (const leaked of ["offline-placeholder", "mockpw-"]) assert.ok(!json.includes(leaked), `plan JSON leaks ${leaked}`);
+    });
+
+    it("in an update run the same invoke is called (its argument is known) and fails for want of a mock", async () => {
+        const err = await freshRun({ stack: "dev", program: previewProgram }).then(() => undefined, e => e as Error);
+        assert.match(String(err), /no mock for function azure-native:nothing:getNothing/);
+    });
+
+    it("runs the dev stack as a preview: the plan shows [unknown] and no secret in clear", async () => {
+        const run = await runStack({ stack: "dev", dryRun: true });
+        const json = JSON.stringify(planDocument(run));
+        assert.ok(json.includes('"[unknown]"'));
+        for (const leaked of ["offline-placeholder", "mockpw-", "mockrobot-", "BEGIN RSA PRIVATE KEY", "certificate-authority-data", "get-token"]) {
+            assert.ok(!json.includes(leaked), `plan JSON leaks ${leaked}`);
+        }
+        for (const p of byType(run, "pulumi:providers:kubernetes")) assert.equal(p.inputs.kubeconfig, "[unknown]", "the kubeconfig invoke's arguments are unknown");
+        assert.equal(run.outputs.environment, "dev");
     });
 });
 
