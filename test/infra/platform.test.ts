@@ -110,9 +110,34 @@ describe("platform composition (Azure layer)", () => {
         assert.deepEqual(b, a);
     });
 
-    it("completes as a preview (isDryRun) with the same resources", async () => {
+    it("completes as a preview (isDryRun) with the same resources; what it knows agrees with the update, computed values are unknown", async () => {
         const preview: StackRun = await freshRun({ stack: "dev", dryRun: true });
         const up = await stackRun("dev");
         assert.deepEqual(preview.resources.map(r => r.urn).sort(), up.resources.map(r => r.urn).sort());
+        // Every value the preview knows is the value the update registers: "[unknown]" may stand
+        // for anything, nothing else may differ (the preview never invents a value).
+        const disagreements: string[] = [];
+        const compare = (p: unknown, u: unknown, at: string): void => {
+            if (p === "[unknown]") return;
+            if (p && typeof p === "object" && u && typeof u === "object" && Array.isArray(p) === Array.isArray(u)) {
+                for (const k of new Set([...Object.keys(p), ...Object.keys(u)])) {
+                    compare((p as Record<string, unknown>)[k], (u as Record<string, unknown>)[k], `${at}.${k}`);
+                }
+            } else if (JSON.stringify(p) !== JSON.stringify(u)) disagreements.push(at);
+        };
+        const upByUrn = new Map(up.resources.map(r => [r.urn, r]));
+        for (const r of preview.resources) compare(r.inputs, upByUrn.get(r.urn)!.inputs, r.urn);
+        assert.deepEqual(disagreements, []);
+        // What a from-scratch preview cannot know: computed outputs of resources to be created.
+        const o = preview.outputs as Record<string, unknown>;
+        assert.equal(o.environment, "dev");
+        for (const key of ["registry", "clusters", "identities", "kubeconfigs", "pipelineIdentityClientId"]) assert.equal(o[key], "[unknown]", key);
+        for (const fic of byType(preview, "azure-native:managedidentity:FederatedIdentityCredential")) {
+            assert.equal(fic.inputs.issuer, "[unknown]", "the AKS OIDC issuer is computed");
+            assert.notEqual(fic.inputs.subject, "[unknown]");
+        }
+        for (const p of byType(preview, "pulumi:providers:kubernetes")) assert.equal(p.inputs.kubeconfig, "[unknown]");
+        const unknowns = preview.resources.filter(r => JSON.stringify(r.inputs).includes('"[unknown]"')).length;
+        assert.ok(unknowns > 0 && unknowns < preview.resources.length, `${unknowns} of ${preview.resources.length} resources have unknown inputs`);
     });
 });
