@@ -99,12 +99,14 @@ export class Gatekeeper extends pulumi.ComponentResource {
         this.constraintKinds = POLICIES.map(p => p.kind);
         for (const policy of POLICIES) {
             const template = this.template(name, policy, release, provider);
-            const c = ctx.apply(x => constraint(policy, x, settings));
+            // Only the parameters depend on the registry's login server: the match rules and the
+            // enforcement action stay known (reviewable) even in a from-scratch preview.
+            const known = constraint(policy, { acrLoginServer: "", pipelineNamespace: args.pipelineNamespace }, settings);
             new k8s.apiextensions.CustomResource(`${name}-${policy.constraintName}`, {
                 apiVersion: CONSTRAINT_API_VERSION,
                 kind: policy.kind,
                 metadata: { name: policy.constraintName },
-                spec: c.spec,
+                spec: { ...known.spec, parameters: ctx.apply(x => constraint(policy, x, settings).spec.parameters ?? {}) },
             }, { parent: this, provider, dependsOn: [template] });
         }
 

@@ -333,3 +333,18 @@ describe("exposure", () => {
         });
     }
 });
+
+describe("a from-scratch preview stays reviewable", () => {
+    it("Gatekeeper constraints show their match rules and enforcement; only the ACR prefix is unknown", async () => {
+        const run = await freshRun({ stack: "dev", dryRun: true });
+        const constraints = run.resources.filter(r => r.type.startsWith("kubernetes:constraints.gatekeeper.sh/"));
+        assert.equal(constraints.length, 10);
+        for (const c of constraints) {
+            const spec = c.inputs.spec as Any;
+            assert.equal(spec.enforcementAction, "deny", c.name);
+            assert.ok(Array.isArray(spec.match.kinds) && Array.isArray(spec.match.excludedNamespaces), c.name);
+        }
+        const registries = constraints.filter(c => c.type.endsWith(":PlatformAllowedRegistries"));
+        for (const c of registries) assert.equal((c.inputs.spec as Any).parameters, "[unknown]");
+    });
+});
