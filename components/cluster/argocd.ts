@@ -25,6 +25,7 @@ import { NAMESPACES } from "../../infra/names";
 import { isIpv4Cidr } from "../../infra/validators";
 import { chartRelease } from "./chart";
 import { gatewayRouteSpec } from "./gateway-route";
+import { GATEWAY_PROXY_NAMESPACE, isolatedNamespace, NamedNetworkPolicy, namespacePeer } from "./network-policies";
 import { METRICS_PORTS, scrapeAnnotations } from "./metrics-scraping";
 
 /** The in-cluster API server as Argo CD names it. */
@@ -40,8 +41,6 @@ export const ARGOCD_PODS = {
     server: { labels: { "app.kubernetes.io/name": "argocd-server" }, port: 8080 },
     applicationController: { labels: { "app.kubernetes.io/name": "argocd-application-controller" }, port: METRICS_PORTS.argocdApplicationController },
 } as const;
-/** Envoy Gateway's default deployment mode runs the proxies in the controller's namespace. */
-export const GATEWAY_PROXY_NAMESPACE = NAMESPACES.envoyGateway;
 /** Where the AKS managed-Prometheus add-on (ama-metrics) runs. */
 export const METRICS_SCRAPER_NAMESPACE = "kube-system";
 
@@ -270,26 +269,16 @@ export function clientAllowlistPolicySpec(routeName: string, cidrs: readonly str
     };
 }
 
-const namespacePeer = (ns: string) => ({
-    // Set by the API server on every namespace and immutable: a tenant cannot relabel into it.
-    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } },
-});
 
 /**
  * Default-deny ingress plus: Argo CD's own pods (server, repo-server, controller, redis,
  * applicationset talk to each other), the Envoy proxies to argocd-server's HTTP port, and
  * kube-system (ama-metrics) to the application controller's metrics port.
  */
-export function argoCdNetworkPolicies(): [string, k8s.types.input.networking.v1.NetworkPolicySpec][] {
+export function argoCdNetworkPolicies(): NamedNetworkPolicy[] {
     const tcp = (port: number) => [{ protocol: "TCP", port }];
     return [
-        ["default-deny-ingress", { podSelector: {}, policyTypes: ["Ingress"] }],
-        ["allow-same-namespace", {
-            podSelector: {},
-            policyTypes: ["Ingress"],
-            // A bare podSelector peer means "any pod in this policy's namespace".
-            ingress: [{ from: [{ podSelector: {} }] }],
-        }],
+        ...isolatedNamespace(),
         ["allow-server-from-gateway", {
             podSelector: { matchLabels: { ...ARGOCD_PODS.server.labels } },
             policyTypes: ["Ingress"],

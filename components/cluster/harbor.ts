@@ -25,6 +25,7 @@ import * as random from "@pulumi/random";
 import { NAMESPACES } from "../../infra/names";
 import { chartRelease } from "./chart";
 import { gatewayRouteSpec } from "./gateway-route";
+import { GATEWAY_PROXY_NAMESPACE, isolatedNamespace, NamedNetworkPolicy, namespacePeer } from "./network-policies";
 import {
     Access, blockSettings, harborCron, HarborGcSchedule, HarborProject, HarborRetentionPolicy,
     HarborRobotAccount, robotFullName, Severity,
@@ -313,13 +314,7 @@ export function harborValues(
     };
 }
 
-/** Envoy Gateway's default deployment mode runs the proxies in the controller's namespace. */
-export const GATEWAY_PROXY_NAMESPACE = NAMESPACES.envoyGateway;
 
-const namespacePeer = (ns: string) => ({
-    // Set by the API server on every namespace and immutable: a tenant cannot relabel into it.
-    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } },
-});
 
 /**
  * Default-deny ingress plus the two allowed sources: Harbor's own pods (core, jobservice,
@@ -327,15 +322,9 @@ const namespacePeer = (ns: string) => ({
  * `docker push`, the pipeline, the API providers — comes through the Gateway). Not narrowed to a
  * port: the chart's nginx container port is not a chart value and changed between versions.
  */
-export function harborNetworkPolicies(): [string, k8s.types.input.networking.v1.NetworkPolicySpec][] {
+export function harborNetworkPolicies(): NamedNetworkPolicy[] {
     return [
-        ["default-deny-ingress", { podSelector: {}, policyTypes: ["Ingress"] }],
-        ["allow-same-namespace", {
-            podSelector: {},
-            policyTypes: ["Ingress"],
-            // A bare podSelector peer means "any pod in this policy's namespace".
-            ingress: [{ from: [{ podSelector: {} }] }],
-        }],
+        ...isolatedNamespace(),
         ["allow-from-gateway", {
             podSelector: {},
             policyTypes: ["Ingress"],
