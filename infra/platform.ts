@@ -20,6 +20,7 @@ import { ResourceGroups } from "../components/azure/resource-groups";
 import { deployerPrincipalType } from "../components/azure/roles";
 import { Traffic } from "../components/azure/traffic";
 import { PlatformAlerts } from "../components/azure/alerts";
+import { ContainerInsights } from "../components/azure/container-insights";
 import { clusterOutputs, createClusterLayer } from "./cluster-layer";
 import { CLUSTER_KEYS, ClusterKey, PlatformConfig } from "./config";
 import { AzureOutputValues, ClusterOutputValues, Exported, PlatformOutputs } from "./outputs";
@@ -122,6 +123,20 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
         protect,
         tags,
     })])) as Record<ClusterKey, Cluster>;
+
+    // Container Insights authenticates with managed identity (useAADAuth): each cluster's agent
+    // needs its data collection rule to the workspace, in the workspace's region, and the
+    // association on the cluster, as `az aks enable-addons --enable-msi-auth-for-monitoring` makes.
+    for (const key of CLUSTER_KEYS) {
+        new ContainerInsights(`${key}-container-insights`, {
+            clusterId: clusters[key].clusterId,
+            clusterName: clusters[key].clusterName,
+            location: primaryLocation, // the workspace's region
+            workspaceId: monitoring.workspaceId,
+            resourceGroupName: groups.regional[key].name,
+            tags,
+        });
+    }
 
     const zoneRedundant = cfg.kubernetes.availabilityZones.length > 0;
     const registry = new Registry("registry", {

@@ -209,8 +209,13 @@ export class Cluster extends pulumi.ComponentResource {
             // and Argo CD metrics scraped by the add-on (components/azure/alerts.ts).
             azureMonitorProfile: { metrics: { enabled: true } },
             addonProfiles: {
-                // Container Insights.
-                omsagent: { enabled: true, config: { logAnalyticsWorkspaceResourceID: args.logAnalyticsWorkspaceId } },
+                // Container Insights, authenticating with the add-on's managed identity rather than
+                // the workspace's shared key. The agent then needs the cluster's data collection rule
+                // and association (components/azure/container-insights.ts, wired in infra/platform.ts).
+                omsagent: {
+                    enabled: true,
+                    config: { logAnalyticsWorkspaceResourceID: args.logAnalyticsWorkspaceId, useAADAuth: "true" },
+                },
             },
             agentPoolProfiles: [
                 pool("system", "System", kc.systemPool, [SYSTEM_POOL_TAINT]),

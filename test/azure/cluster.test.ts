@@ -111,6 +111,7 @@ for (const stack of ["dev", "prod"] as const) {
                 const workspaceId = `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${workspace.inputs.resourceGroupName}/providers/Microsoft.OperationalInsights/workspaces/${workspace.inputs.workspaceName}`;
                 assert.equal(i.addonProfiles.omsagent.enabled, true);
                 assert.equal(i.addonProfiles.omsagent.config.logAnalyticsWorkspaceResourceID, workspaceId);
+                assert.equal(i.addonProfiles.omsagent.config.useAADAuth, "true", "managed-identity auth, no workspace shared key");
                 if (stack === "prod") {
                     assert.deepEqual(i.securityProfile.defender, { logAnalyticsWorkspaceResourceId: workspaceId, securityMonitoring: { enabled: true } });
                 } else {
