@@ -217,7 +217,11 @@ const alertsSection = z.object({
 }).strict();
 
 const stackSection = z.object({
-    environment: z.enum(["dev", "prod"]),
+    /**
+     * Environment name (dev, staging, prod …): tags, outputs, and which policy-pack rules apply
+     * (policy/config/<stack>.json; the prod-only rules judge `prod`).
+     */
+    environment: z.string().regex(/^[a-z][a-z0-9-]{1,15}$/, "2-16 lower-case letters, digits or '-', starting with a letter"),
     /** Short prefix for Azure resource names (letters and digits; ACR names allow nothing else). */
     namePrefix: z.string().regex(/^[a-z][a-z0-9]{1,11}$/, "2-12 lower-case letters and digits, starting with a letter"),
     clusters: z.object({ primary: clusterPlacement, secondary: clusterPlacement }).strict(),

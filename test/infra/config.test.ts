@@ -244,3 +244,10 @@ describe("config: the kubelogin mode follows where `up` runs", () => {
         }
     });
 });
+
+describe("config: environments", () => {
+    it("are named freely (a staging stack is a copy of a stack file), but validated", () => {
+        assert.deepEqual(problemsAfter(c => { c.environment = "staging"; }), []);
+        assertProblem(problemsAfter(c => { c.environment = "Prod!"; }), "platform:environment", /lower-case/);
+    });
+});
