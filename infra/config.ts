@@ -10,14 +10,14 @@ import {
     AZURE_REGIONS, cidrsOverlap, isBelowZone, isDnsLabel, isDnsName, isIpv4AddressOrCidr,
     isIpv4Cidr, isUuid,
 } from "./validators";
-import { exemptNamespaces } from "./names";
+import { CLUSTER_KEYS, exemptNamespaces } from "./names";
 
 /** The config namespace: the Pulumi project name. */
 export const CONFIG_NAMESPACE = "platform";
 
-/** The two cluster roles. `primary` also hosts Harbor and Tekton. */
-export const CLUSTER_KEYS = ["primary", "secondary"] as const;
-export type ClusterKey = typeof CLUSTER_KEYS[number];
+// Re-exported for the modules that read them from here; names.ts is their home.
+export { CLUSTER_KEYS } from "./names";
+export type { ClusterKey } from "./names";
 
 /** Non-interactive kubelogin modes the Kubernetes providers may use. */
 export const KUBELOGIN_MODES = ["azurecli", "workloadidentity", "spn", "msi"] as const;

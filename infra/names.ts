@@ -2,6 +2,10 @@
 // layer federates identities to these subjects, the cluster components create them, Gatekeeper
 // exempts the platform namespaces. One place, so the subject and the ServiceAccount cannot drift.
 
+/** The two cluster roles. `primary` also hosts Harbor and Tekton. */
+export const CLUSTER_KEYS = ["primary", "secondary"] as const;
+export type ClusterKey = typeof CLUSTER_KEYS[number];
+
 /** Namespaces of the platform components, per cluster. */
 export const NAMESPACES = {
     envoyGateway: "envoy-gateway-system",
@@ -17,7 +21,10 @@ export const NAMESPACES = {
 } as const;
 
 /** Kubernetes' own namespaces: never subject to the application constraints. */
-export const SYSTEM_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease", "gatekeeper-system"] as const;
+export const SYSTEM_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease", NAMESPACES.gatekeeper] as const;
+
+/** Where AKS runs its add-ons (the managed-Prometheus scraper ama-metrics, CoreDNS, …). */
+export const KUBE_SYSTEM = "kube-system";
 
 /** Namespaces Gatekeeper exempts: system plus platform (their charts pull pinned upstream images). */
 export function exemptNamespaces(extra: readonly string[] = []): string[] {
