@@ -9,13 +9,11 @@
 //     Harbor (behind the Gateway) ─▶ Tekton platform ─▶ supply-chain pipeline (the only
 //     component that receives registry credentials: the Harbor robot and the ACR identity)
 import * as pulumi from "@pulumi/pulumi";
-import * as YAML from "yaml";
 import { HarborStorage } from "../components/azure/harbor-storage";
 import { ArgoCd } from "../components/cluster/argocd";
 import { CertManager } from "../components/cluster/cert-manager";
 import { ExternalDns } from "../components/cluster/external-dns";
 import { Gatekeeper } from "../components/cluster/gatekeeper";
-import { policyBundle } from "../components/cluster/gatekeeper-policies";
 import { PlatformGateway } from "../components/cluster/gateway";
 import { Harbor } from "../components/cluster/harbor";
 import { MetricsScraping } from "../components/cluster/metrics-scraping";
@@ -23,8 +21,8 @@ import { SupplyChainPipeline } from "../components/cluster/pipeline";
 import { SealedSecrets, SealingKey, SealingKeyGeneration, SEALED_SECRETS_CONTROLLER } from "../components/cluster/sealed-secrets";
 import { TektonPlatform } from "../components/cluster/tekton";
 import { CLUSTER_KEYS, ClusterKey, PlatformConfig } from "./config";
-import { CLUSTER_ISSUERS, exemptNamespaces, NAMESPACES, SYSTEM_NAMESPACES } from "./names";
-import type { AzureFoundation } from "./platform";
+import { CLUSTER_ISSUERS, exemptNamespaces, NAMESPACES } from "./names";
+import type { AzureFoundation } from "./azure-layer";
 
 /** In-cluster services of one region. */
 export interface RegionalServices {
@@ -48,20 +46,6 @@ export function gatewayHostnames(cfg: PlatformConfig, key: ClusterKey): string[]
     const hosts = [cfg.dns.appHostname, cfg.dns.argocdHostnames[key]];
     if (key === "primary") hosts.push(cfg.dns.harborHostname, cfg.dns.hooksHostname);
     return hosts;
-}
-
-/** The multi-document YAML of a stack's Gatekeeper templates and constraints (the manifests check runs it). */
-export function policyBundleYaml(cfg: PlatformConfig, acrLoginServer: pulumi.Input<string>): pulumi.Output<string> {
-    return pulumi.output(acrLoginServer).apply(loginServer => {
-        const bundle = policyBundle(
-            { acrLoginServer: loginServer, pipelineNamespace: cfg.delivery.pipelineNamespace },
-            {
-                enforcementAction: cfg.gatekeeper.enforcementAction,
-                exemptNamespaces: exemptNamespaces(cfg.gatekeeper.extraExemptNamespaces),
-                systemNamespaces: [...SYSTEM_NAMESPACES],
-            });
-        return [...bundle.templates, ...bundle.constraints].map(doc => YAML.stringify(doc)).join("---\n");
-    });
 }
 
 function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: ClusterKey, sealingKeys: SealingKeyGeneration[]): RegionalServices {
@@ -215,7 +199,8 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
         gitPushToken: cfg.secrets.gitPushToken,
         webhookSecret: cfg.secrets.webhookSecret,
         hooksHostname: cfg.dns.hooksHostname,
-        policyBundleYaml: policyBundleYaml(cfg, azure.registry.loginServer),
+        // The same templates and constraints the primary's Gatekeeper enforces.
+        policyBundleYaml: primaryServices.gatekeeper.policyBundleYaml,
         kubernetesVersion: cfg.kubernetes.version,
         tektonDependsOn: [tekton],
         routeDependsOn: [primaryServices.gateway.crdsReady],

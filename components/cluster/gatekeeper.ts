@@ -7,10 +7,11 @@
 // template; otherwise the first `pulumi up` fails with "no matches for kind".
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import * as YAML from "yaml";
 import { NAMESPACES, SYSTEM_NAMESPACES } from "../../infra/names";
 import { chartRelease } from "./chart";
 import {
-    constraint, CONSTRAINT_API_VERSION, constraintTemplate, EnforcementAction, POLICIES, PolicyDefinition, templateName,
+    constraint, CONSTRAINT_API_VERSION, constraintTemplate, EnforcementAction, POLICIES, policyBundle, PolicyDefinition, templateName,
 } from "./gatekeeper-policies";
 
 export interface GatekeeperArgs {
@@ -38,6 +39,11 @@ export class Gatekeeper extends pulumi.ComponentResource {
     public readonly namespace: pulumi.Output<string>;
     /** Constraint kinds installed, in a stable order. */
     public readonly constraintKinds: string[];
+    /**
+     * The templates and constraints this Gatekeeper enforces, as one multi-document YAML: what
+     * the manifests check runs before merge is exactly what admission enforces after it.
+     */
+    public readonly policyBundleYaml: pulumi.Output<string>;
 
     constructor(name: string, args: GatekeeperArgs, opts?: pulumi.ComponentResourceOptions) {
         validate(args); // before registering anything
@@ -110,6 +116,10 @@ export class Gatekeeper extends pulumi.ComponentResource {
             }, { parent: this, provider, dependsOn: [template] });
         }
 
+        this.policyBundleYaml = ctx.apply(x => {
+            const bundle = policyBundle(x, settings);
+            return [...bundle.templates, ...bundle.constraints].map(doc => YAML.stringify(doc)).join("---\n");
+        });
         this.namespace = ns.metadata.name;
         this.registerOutputs({ namespace: this.namespace, constraintKinds: this.constraintKinds });
     }
