@@ -14,7 +14,7 @@ import { ArgoCd } from "../components/cluster/argocd";
 import { CertManager } from "../components/cluster/cert-manager";
 import { ExternalDns } from "../components/cluster/external-dns";
 import { Gatekeeper } from "../components/cluster/gatekeeper";
-import { PlatformGateway } from "../components/cluster/gateway";
+import { listenerName, PlatformGateway } from "../components/cluster/gateway";
 import { Harbor } from "../components/cluster/harbor";
 import { MetricsScraping } from "../components/cluster/metrics-scraping";
 import { SupplyChainPipeline } from "../components/cluster/pipeline";
@@ -41,11 +41,20 @@ export interface ClusterLayer {
     pipeline: SupplyChainPipeline;
 }
 
-/** Hostnames a region's Gateway terminates TLS for; Harbor and the webhook live on the primary. */
-export function gatewayHostnames(cfg: PlatformConfig, key: ClusterKey): string[] {
-    const hosts = [cfg.dns.appHostname, cfg.dns.argocdHostnames[key]];
-    if (key === "primary") hosts.push(cfg.dns.harborHostname, cfg.dns.hooksHostname);
-    return hosts;
+/**
+ * What a region's Gateway serves: one HTTPS listener per hostname and, for the platform UIs,
+ * the only namespace allowed to attach routes to it (the app hostname takes routes from
+ * labelled application namespaces). Harbor and the git webhook live on the primary only.
+ */
+export function servedHostnames(cfg: PlatformConfig, key: ClusterKey): { hostname: string; routesFrom?: string }[] {
+    return [
+        { hostname: cfg.dns.appHostname },
+        { hostname: cfg.dns.argocdHostnames[key], routesFrom: NAMESPACES.argocd },
+        ...(key === "primary" ? [
+            { hostname: cfg.dns.harborHostname, routesFrom: NAMESPACES.harbor },
+            { hostname: cfg.dns.hooksHostname, routesFrom: cfg.delivery.pipelineNamespace },
+        ] : []),
+    ];
 }
 
 function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: ClusterKey, sealingKeys: SealingKeyGeneration[]): RegionalServices {
@@ -55,20 +64,15 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
     const exempt = exemptNamespaces(cfg.gatekeeper.extraExemptNamespaces);
     const argocdHost = cfg.dns.argocdHostnames[key];
 
-    // Platform UIs accept routes only from their own namespace; the app hostname from labelled app namespaces.
-    const routeNamespaces: Record<string, string[]> = { [argocdHost]: [NAMESPACES.argocd] };
-    if (key === "primary") {
-        routeNamespaces[cfg.dns.harborHostname] = [NAMESPACES.harbor];
-        routeNamespaces[cfg.dns.hooksHostname] = [cfg.delivery.pipelineNamespace];
-    }
+    const served = servedHostnames(cfg, key);
     const gateway = new PlatformGateway(`${key}-gateway`, {
         provider,
         publicIp: cluster.gatewayIp,
-        hostnames: gatewayHostnames(cfg, key),
+        hostnames: served.map(s => s.hostname),
         probeHostname: cfg.dns.appHostname,
         healthPath: cfg.traffic.healthPath,
         clusterIssuer: CLUSTER_ISSUERS.production,
-        routeNamespaces,
+        routeNamespaces: Object.fromEntries(served.filter(s => s.routesFrom).map(s => [s.hostname, [s.routesFrom!]])),
         proxyReplicas: cfg.replicas.gatewayProxy,
     });
 
@@ -122,7 +126,7 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         syncWindows: cfg.delivery.syncWindows,
         // Applications may never deploy into system/platform namespaces or the pipeline's.
         exemptNamespaces: [...exempt, cfg.delivery.pipelineNamespace],
-        gatewayListener: argocdHost,
+        gatewayListener: listenerName(argocdHost),
         // The UI/API answers only the networks that may reach the API servers (operators, CI).
         allowedClientCidrs: [...cfg.kubernetes.authorizedIpRanges],
         routeDependsOn: [gateway.crdsReady],
@@ -167,7 +171,7 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
             gcSchedule: cfg.delivery.gcSchedule,
         },
         robotSecretVersion: cfg.delivery.robotSecretVersion,
-        gatewayListener: cfg.dns.harborHostname,
+        gatewayListener: listenerName(cfg.dns.harborHostname),
         routeDependsOn: [primaryServices.gateway.crdsReady],
         // Harbor's API is configured through its public hostname: the Gateway (listener and
         // certificate), cert-manager (issuer) and DNS first. The chart installs meanwhile.
@@ -206,18 +210,17 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
         routeDependsOn: [primaryServices.gateway.crdsReady],
     });
 
-    // kubeseal seals with the newest generation, as the controllers do.
-    const sealingCertificate = pulumi.output(sealingKeys[sealingKeys.length - 1].certificatePem);
-    return { regions, sealingCertificate, harbor, pipeline };
+    // kubeseal seals with what the controllers seal with: the newest generation (same in both regions).
+    return { regions, sealingCertificate: regions.primary.sealedSecrets.certificatePem, harbor, pipeline };
 }
 
 /** The cluster layer's part of the output contract. */
-export function clusterOutputs(cfg: PlatformConfig, layer: ClusterLayer) {
+export function clusterOutputs(_cfg: PlatformConfig, layer: ClusterLayer) {
     return {
         sealedSecretsCertificate: layer.sealingCertificate,
         sealedSecretsController: pulumi.output({ name: SEALED_SECRETS_CONTROLLER.name, namespace: SEALED_SECRETS_CONTROLLER.namespace }),
-        harborUrl: pulumi.output(`https://${cfg.dns.harborHostname}`),
-        argocdUrls: pulumi.output({ primary: `https://${cfg.dns.argocdHostnames.primary}`, secondary: `https://${cfg.dns.argocdHostnames.secondary}` }),
+        harborUrl: pulumi.output(layer.harbor.url),
+        argocdUrls: pulumi.output({ primary: layer.regions.primary.argocd.url, secondary: layer.regions.secondary.argocd.url }),
         webhookUrl: pulumi.output(layer.pipeline.webhookUrl),
     };
 }

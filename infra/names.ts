@@ -55,5 +55,11 @@ export const WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION = "azure.workload.identity/c
 /** The one shared Gateway per cluster; apps and platform UIs attach HTTPRoutes to it. */
 export const GATEWAY = { name: "platform", namespace: NAMESPACES.gateway, className: "envoy" } as const;
 
+/**
+ * Application namespaces labelled with this (value "true") may attach HTTPRoutes to the shared
+ * listeners (the app hostname) — a contract with app teams (README, "Onboarding a service").
+ */
+export const GATEWAY_ROUTES_LABEL = "platform.gateway/routes";
+
 /** cert-manager ClusterIssuers (ACME DNS-01 on the Azure DNS zone). */
 export const CLUSTER_ISSUERS = { staging: "letsencrypt-staging", production: "letsencrypt-production" } as const;

@@ -19,10 +19,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { chartRelease } from "./chart";
-import { GATEWAY, NAMESPACES } from "../../infra/names";
+import { GATEWAY, GATEWAY_ROUTES_LABEL, NAMESPACES } from "../../infra/names";
 
-/** Namespaces labelled with this (value "true") may attach HTTPRoutes to the shared listeners. */
-export const GATEWAY_ROUTES_LABEL = "platform.gateway/routes";
+export { GATEWAY_ROUTES_LABEL };
+
+/** The HTTPS listener serving a hostname is named after it: routes attach with `sectionName`. */
+export function listenerName(hostname: string): string {
+    return hostname;
+}
 
 /** Controller name Envoy Gateway's chart configures (config.envoyGateway.gateway.controllerName). */
 export const ENVOY_GATEWAY_CONTROLLER = "gateway.envoyproxy.io/gatewayclass-controller";
@@ -184,7 +188,7 @@ export class PlatformGateway extends pulumi.ComponentResource {
         const listeners = [
             { name: "http", protocol: "HTTP", port: 80, allowedRoutes: sameNamespace },
             ...hostnames.map(hostname => ({
-                name: hostname,
+                name: listenerName(hostname),
                 hostname,
                 protocol: "HTTPS",
                 port: 443,
