@@ -290,17 +290,16 @@ type Add = (path: (string | number)[], message: string) => void;
 type Out = z.output<typeof stackSection>;
 
 function clusterRules(clusters: Out["clusters"], k8s: Out["kubernetes"] | undefined, add: Add): void {
-    const c = { clusters, kubernetes: k8s };
-    if (c.clusters.primary.location === c.clusters.secondary.location) {
-        add(["clusters", "secondary", "location"], `is the same region as clusters.primary.location (${c.clusters.primary.location}); the two clusters must be in different regions`);
+    if (clusters.primary.location === clusters.secondary.location) {
+        add(["clusters", "secondary", "location"], `is the same region as clusters.primary.location (${clusters.primary.location}); the two clusters must be in different regions`);
     }
-    if (cidrsOverlap(c.clusters.primary.vnetCidr, c.clusters.secondary.vnetCidr)) {
+    if (cidrsOverlap(clusters.primary.vnetCidr, clusters.secondary.vnetCidr)) {
         add(["clusters", "secondary", "vnetCidr"], "overlaps clusters.primary.vnetCidr; the VNets must be peerable");
     }
-    if (!c.kubernetes) return;
+    if (!k8s) return;
     for (const key of CLUSTER_KEYS) {
         for (const other of ["podCidr", "serviceCidr"] as const) {
-            if (cidrsOverlap(c.clusters[key].vnetCidr, c.kubernetes[other])) {
+            if (cidrsOverlap(clusters[key].vnetCidr, k8s[other])) {
                 add(["kubernetes", other], `overlaps clusters.${key}.vnetCidr`);
             }
         }
@@ -308,34 +307,31 @@ function clusterRules(clusters: Out["clusters"], k8s: Out["kubernetes"] | undefi
 }
 
 function kubernetesRules(k8s: Out["kubernetes"], add: Add): void {
-    const c = { kubernetes: k8s };
-    if (cidrsOverlap(c.kubernetes.podCidr, c.kubernetes.serviceCidr)) {
+    if (cidrsOverlap(k8s.podCidr, k8s.serviceCidr)) {
         add(["kubernetes", "serviceCidr"], "overlaps kubernetes.podCidr");
     }
-    const minor = Number(c.kubernetes.version.split(".")[1]);
+    const minor = Number(k8s.version.split(".")[1]);
     if (minor < MIN_KUBERNETES_MINOR) {
-        add(["kubernetes", "version"], `${c.kubernetes.version} is below 1.${MIN_KUBERNETES_MINOR}, the minimum the Tekton Operator supports`);
+        add(["kubernetes", "version"], `${k8s.version} is below 1.${MIN_KUBERNETES_MINOR}, the minimum the Tekton Operator supports`);
     }
 }
 
 function registryRules(registry: Out["registry"], add: Add): void {
-    const c = { registry };
-    if (c.registry.sku !== "Premium") {
-        if (c.registry.geoReplication) add(["registry", "geoReplication"], "geo-replication requires sku Premium");
-        if (c.registry.untaggedRetentionDays !== undefined) add(["registry", "untaggedRetentionDays"], "retention requires sku Premium");
-        if (c.registry.allowedIpRanges !== undefined) add(["registry", "allowedIpRanges"], "network rules require sku Premium");
+    if (registry.sku !== "Premium") {
+        if (registry.geoReplication) add(["registry", "geoReplication"], "geo-replication requires sku Premium");
+        if (registry.untaggedRetentionDays !== undefined) add(["registry", "untaggedRetentionDays"], "retention requires sku Premium");
+        if (registry.allowedIpRanges !== undefined) add(["registry", "allowedIpRanges"], "network rules require sku Premium");
     }
 }
 
 function dnsRules(dns: Out["dns"], add: Add): void {
-    const c = { dns };
-    const zone = c.dns.zoneName;
+    const zone = dns.zoneName;
     const hosts: [(string | number)[], string][] = [
-        [["dns", "appHostname"], c.dns.appHostname],
-        [["dns", "harborHostname"], c.dns.harborHostname],
-        [["dns", "hooksHostname"], c.dns.hooksHostname],
-        [["dns", "argocdHostnames", "primary"], c.dns.argocdHostnames.primary],
-        [["dns", "argocdHostnames", "secondary"], c.dns.argocdHostnames.secondary],
+        [["dns", "appHostname"], dns.appHostname],
+        [["dns", "harborHostname"], dns.harborHostname],
+        [["dns", "hooksHostname"], dns.hooksHostname],
+        [["dns", "argocdHostnames", "primary"], dns.argocdHostnames.primary],
+        [["dns", "argocdHostnames", "secondary"], dns.argocdHostnames.secondary],
     ];
     for (const [p, host] of hosts) {
         if (host === zone) add(p, `${host} is the apex of zone ${zone}; it must be a name below it${p[1] === "appHostname" ? " (the app hostname is a CNAME to Traffic Manager, which the apex cannot be)" : ""}`);

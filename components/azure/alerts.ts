@@ -111,7 +111,7 @@ function problems(args: PlatformAlertsArgs, shortName: string): string[] {
     return out;
 }
 
-export class PlatformAlerts extends pulumi.ComponentResource {
+export class Alerts extends pulumi.ComponentResource {
     readonly actionGroupId: pulumi.Output<string>;
     readonly workspaceId: pulumi.Output<string>;
     /** PromQL endpoint of the Azure Monitor workspace (Grafana data source). */

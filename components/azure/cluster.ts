@@ -15,7 +15,7 @@ import * as monitor from "@pulumi/azure-native/monitor";
 import * as network from "@pulumi/azure-native/network";
 import { ClusterKey, PlatformConfig } from "../../infra/config";
 import { toNonInteractiveKubeconfig } from "./kubeconfig";
-import { RbacPropagationDelay } from "./rbac-propagation";
+import { DEFAULT_RBAC_PROPAGATION_SECONDS, RbacPropagationDelay } from "./rbac-propagation";
 import { BuiltInRole, grantRole, PrincipalType } from "./roles";
 
 type KubernetesConfig = PlatformConfig["kubernetes"];
@@ -46,11 +46,6 @@ export interface ClusterArgs {
     tenantId: pulumi.Input<string>;
     /** The principal running `pulumi up` (gets RBAC Cluster Admin; the provider acts as it). */
     deployer: { objectId: pulumi.Input<string>; principalType: pulumi.Input<PrincipalType> };
-    /**
-     * Seconds the Kubernetes provider waits, on the first `up` only, after the deployer's grant
-     * is created (Azure RBAC takes minutes to reach AKS); default 180. See rbac-propagation.ts.
-     */
-    rbacPropagationSeconds?: number;
     /** Region-unique DNS label of the gateway IP (`<label>.<region>.cloudapp.azure.com`). */
     gatewayDnsLabel: string;
     protect: boolean;
@@ -96,6 +91,253 @@ function maintenanceWindow(w: MaintenanceWindow): containerservice.MaintenanceCo
 /** AKS control-plane log categories sent to Log Analytics. */
 export const CONTROL_PLANE_LOG_CATEGORIES = ["kube-audit-admin", "guard", "cluster-autoscaler"] as const;
 
+/** Azure RBAC grant to an Entra group, on the cluster or on one of its namespaces. */
+export interface AccessGrant {
+    /** Logical name below the cluster's (`<cluster>-<who>`); carries the group id, not a list index. */
+    who: string;
+    role: BuiltInRole;
+    /** The cluster id, or a namespace scope (namespaceScope). */
+    scope: pulumi.Input<string>;
+    groupObjectId: pulumi.Input<string>;
+}
+
+/**
+ * People get access by Entra group only; the cluster-user role lets them list the (exec,
+ * secret-free) user kubeconfig. Scope is the cluster or, for write access, one namespace
+ * (AKS Azure RBAC: `<cluster id>/namespaces/<namespace>`).
+ */
+export function clusterAccessGrants(kc: KubernetesConfig, clusterId: pulumi.Input<string>): AccessGrant[] {
+    const grants: AccessGrant[] = [];
+    const grant = (who: string, role: BuiltInRole, groupObjectId: string, scope: pulumi.Input<string> = clusterId) =>
+        grants.push({ who, role, scope, groupObjectId });
+    // Logical names carry the group id, so reordering the config list changes nothing.
+    for (const id of kc.adminGroupObjectIds) {
+        grant(`admins-${id}`, "AksRbacClusterAdmin", id);
+        grant(`admins-${id}-user`, "AksClusterUser", id);
+    }
+    if (kc.operatorsGroupObjectId) {
+        const ops = kc.operatorsGroupObjectId;
+        // Read everywhere, write only in the configured application namespaces: cluster-wide
+        // Writer would reach the pipeline namespace (its Secrets, and pods running as the
+        // ServiceAccount federated to the AcrPush identity) and the platform namespaces.
+        grant("operators-reader", "AksRbacReader", ops);
+        grant("operators-user", "AksClusterUser", ops);
+        for (const ns of kc.operatorNamespaces) {
+            grant(`operators-writer-${ns}`, "AksRbacWriter", ops, namespaceScope(clusterId, ns));
+        }
+    }
+    if (kc.developersGroupObjectId) {
+        grant("developers", "AksRbacReader", kc.developersGroupObjectId);
+        grant("developers-user", "AksClusterUser", kc.developersGroupObjectId);
+    }
+    return grants;
+}
+
+/** `aks-<prefix>-<key>`: the AKS resource name. */
+function aksClusterName(args: ClusterArgs): string {
+    return `aks-${args.namePrefix}-${args.key}`;
+}
+
+/** Zones of the node pools and the public IPs; undefined (no zones) where the config lists none. */
+function zonesOf(kc: KubernetesConfig): string[] | undefined {
+    return kc.availabilityZones.length > 0 ? [...kc.availabilityZones] : undefined;
+}
+
+interface ClusterNetwork {
+    nodeSubnetId: pulumi.Output<string>;
+    /** The gateway Service binds this address (azure-pip-name + azure-load-balancer-resource-group). */
+    gatewayIp: network.PublicIPAddress;
+    /** Outbound traffic leaves from this address: registry network rules can name it. */
+    egressIp: network.PublicIPAddress;
+}
+
+/** The regional VNet with its node subnet, and the static gateway and egress IPs. */
+function clusterNetwork(name: string, args: ClusterArgs, parent: pulumi.Resource): ClusterNetwork {
+    const { key, namePrefix, location } = args;
+    const subnetName = "snet-nodes";
+    const vnet = new network.VirtualNetwork(`${name}-vnet`, {
+        virtualNetworkName: `vnet-${namePrefix}-${key}`,
+        resourceGroupName: args.resourceGroupName,
+        location,
+        addressSpace: { addressPrefixes: [args.vnetCidr] },
+        // Inline, so an update of the VNet never drops the subnet.
+        subnets: [{ name: subnetName, addressPrefix: nodeSubnetCidr(args.vnetCidr) }],
+        tags: args.tags,
+    }, { parent });
+
+    const publicIp = (suffix: string, dnsLabel?: string) => new network.PublicIPAddress(`${name}-${suffix}-ip`, {
+        publicIpAddressName: `pip-${namePrefix}-${key}-${suffix}`,
+        resourceGroupName: args.resourceGroupName,
+        location,
+        sku: { name: "Standard", tier: "Regional" },
+        publicIPAllocationMethod: "Static",
+        publicIPAddressVersion: "IPv4",
+        // Zone-redundant where the region has zones in use.
+        zones: zonesOf(args.kubernetes),
+        dnsSettings: dnsLabel ? { domainNameLabel: dnsLabel } : undefined,
+        tags: args.tags,
+    }, { parent });
+
+    return {
+        nodeSubnetId: pulumi.interpolate`${vnet.id}/subnets/${subnetName}`,
+        gatewayIp: publicIp("gateway", args.gatewayDnsLabel),
+        egressIp: publicIp("egress"),
+    };
+}
+
+/** One autoscaling VMSS pool in the node subnet, across the configured zones. */
+function agentPool(
+    kc: KubernetesConfig, nodeSubnetId: pulumi.Input<string>,
+    poolName: string, mode: "System" | "User", size: KubernetesConfig["systemPool"], taints?: string[],
+) {
+    return {
+        name: poolName,
+        mode,
+        vmSize: size.vmSize,
+        osType: "Linux",
+        type: "VirtualMachineScaleSets",
+        enableAutoScaling: true,
+        minCount: size.minCount,
+        maxCount: size.maxCount,
+        // Initial size only; afterwards the autoscaler owns it (see ignoreChanges in managedCluster).
+        count: size.minCount,
+        availabilityZones: zonesOf(kc),
+        orchestratorVersion: kc.version,
+        vnetSubnetID: nodeSubnetId,
+        nodeTaints: taints,
+    };
+}
+
+/** The AKS cluster itself; see the file comment for what it is configured with. */
+function managedCluster(name: string, args: ClusterArgs, net: ClusterNetwork, parent: pulumi.Resource): containerservice.ManagedCluster {
+    const { key, namePrefix, location, kubernetes: kc } = args;
+    return new containerservice.ManagedCluster(`${name}-aks`, {
+        resourceName: aksClusterName(args),
+        resourceGroupName: args.resourceGroupName,
+        location,
+        dnsPrefix: `${namePrefix}-${key}`,
+        nodeResourceGroup: `rg-${namePrefix}-${key}-nodes`,
+        sku: { name: "Base", tier: args.skuTier },
+        identity: { type: "SystemAssigned" },
+        kubernetesVersion: kc.version,
+        autoUpgradeProfile: { upgradeChannel: "patch", nodeOSUpgradeChannel: "NodeImage" },
+        enableRBAC: true,
+        disableLocalAccounts: true,
+        aadProfile: {
+            managed: true,
+            enableAzureRBAC: true,
+            adminGroupObjectIDs: [...kc.adminGroupObjectIds],
+            tenantID: args.tenantId,
+        },
+        oidcIssuerProfile: { enabled: true },
+        securityProfile: {
+            workloadIdentity: { enabled: true },
+            defender: kc.defender
+                ? { logAnalyticsWorkspaceResourceId: args.logAnalyticsWorkspaceId, securityMonitoring: { enabled: true } }
+                : undefined,
+        },
+        networkProfile: {
+            networkPlugin: "azure",
+            networkPluginMode: "overlay",
+            ...networkPolicySettings(kc.networkPolicy),
+            podCidr: kc.podCidr,
+            serviceCidr: kc.serviceCidr,
+            dnsServiceIP: kc.dnsServiceIp,
+            loadBalancerSku: "standard",
+            outboundType: "loadBalancer",
+            loadBalancerProfile: { outboundIPs: { publicIPs: [{ id: net.egressIp.id }] } },
+        },
+        apiServerAccessProfile: { authorizedIPRanges: [...kc.authorizedIpRanges] },
+        // Managed Prometheus: certificate-expiry and GitOps-drift alerts read cert-manager
+        // and Argo CD metrics scraped by the add-on (components/azure/alerts.ts).
+        azureMonitorProfile: { metrics: { enabled: true } },
+        addonProfiles: {
+            // Container Insights, authenticating with the add-on's managed identity rather than
+            // the workspace's shared key. The agent then needs the cluster's data collection rule
+            // and association (components/azure/container-insights.ts, wired in infra/azure-layer.ts).
+            omsagent: {
+                enabled: true,
+                config: { logAnalyticsWorkspaceResourceID: args.logAnalyticsWorkspaceId, useAADAuth: "true" },
+            },
+        },
+        agentPoolProfiles: [
+            agentPool(kc, net.nodeSubnetId, "system", "System", kc.systemPool, [SYSTEM_POOL_TAINT]),
+            agentPool(kc, net.nodeSubnetId, "user", "User", kc.userPool),
+        ],
+        tags: args.tags,
+    }, {
+        parent,
+        protect: args.protect,
+        // The cluster autoscaler changes pool sizes; sending the initial count again would
+        // fight it on every `pulumi up`.
+        ignoreChanges: ["agentPoolProfiles[0].count", "agentPoolProfiles[1].count"],
+    });
+}
+
+/** Both AKS-named planned-maintenance windows (Kubernetes patch upgrades, node OS images). */
+function maintenanceConfigurations(name: string, args: ClusterArgs, clusterName: pulumi.Input<string>, parent: pulumi.Resource): void {
+    const kc = args.kubernetes;
+    for (const [kind, configName] of Object.entries(MAINTENANCE_CONFIG_NAMES) as [keyof typeof MAINTENANCE_CONFIG_NAMES, string][]) {
+        new containerservice.MaintenanceConfiguration(`${name}-maintenance-${kind}`, {
+            configName,
+            resourceGroupName: args.resourceGroupName,
+            resourceName: clusterName,
+            maintenanceWindow: maintenanceWindow(kind === "upgrade" ? kc.upgradeWindow : kc.nodeOsUpgradeWindow),
+        }, { parent });
+    }
+}
+
+/**
+ * The deployer's RBAC Cluster Admin, and the delay after it: a new assignment takes up to ~5
+ * minutes to reach AKS's authorization; without the delay the first Kubernetes object of a
+ * from-scratch `up` can get 403. A delay, not a check (rbac-propagation.ts).
+ */
+function deployerClusterAdmin(name: string, args: ClusterArgs, clusterId: pulumi.Input<string>, parent: pulumi.Resource): pulumi.Resource[] {
+    const grant = grantRole(`${name}-deployer-cluster-admin`, {
+        subscriptionId: args.subscriptionId,
+        role: "AksRbacClusterAdmin",
+        scope: clusterId,
+        principalId: args.deployer.objectId,
+        principalType: args.deployer.principalType,
+        description: "The principal running pulumi up manages in-cluster resources (local accounts are disabled)",
+    }, { parent });
+    const propagated = new RbacPropagationDelay(`${name}-deployer-rbac-propagation`, {
+        roleAssignmentId: grant.id,
+        seconds: DEFAULT_RBAC_PROPAGATION_SECONDS,
+    }, { parent });
+    return [grant, propagated];
+}
+
+/**
+ * The Kubernetes provider, built from the cluster's *user* kubeconfig (never admin credentials)
+ * rewritten to a non-interactive kubelogin mode. Returns the kubeconfig (secret) as well.
+ */
+function userKubeconfigProvider(
+    name: string, args: ClusterArgs, cluster: containerservice.ManagedCluster, dependsOn: pulumi.Resource[], parent: pulumi.Resource,
+): { kubeconfig: pulumi.Output<string>; provider: k8s.Provider } {
+    const clusterName = aksClusterName(args);
+    const credentials = containerservice.listManagedClusterUserCredentialsOutput({
+        resourceGroupName: args.resourceGroupName,
+        resourceName: cluster.name,
+    }, { parent });
+    const mode = args.kubernetes.kubeloginMode;
+    const kubeconfig = pulumi.secret(credentials.kubeconfigs.apply(kubeconfigs => {
+        if (!kubeconfigs?.length) throw new Error(`AKS ${clusterName} returned no user kubeconfig`);
+        return toNonInteractiveKubeconfig(Buffer.from(kubeconfigs[0].value, "base64").toString("utf8"), mode);
+    }));
+
+    const provider = new k8s.Provider(`${name}-k8s`, {
+        kubeconfig,
+        // Replace the provider (and everything on it) only when the cluster itself changes,
+        // not when the kubeconfig's CA or server field is refreshed.
+        clusterIdentifier: cluster.id,
+        enableServerSideApply: true,
+        // deleteUnreachable stays off: a run from outside the authorized IP ranges must fail,
+        // not silently drop every in-cluster resource from state.
+    }, { parent, dependsOn });
+    return { kubeconfig, provider };
+}
+
 export class Cluster extends pulumi.ComponentResource {
     readonly key: ClusterKey;
     readonly location: string;
@@ -116,212 +358,22 @@ export class Cluster extends pulumi.ComponentResource {
 
     constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:azure:Cluster", name, {}, opts);
-        const { key, namePrefix, location, kubernetes: kc } = args;
-        this.key = key;
-        this.location = location;
-        const zones = kc.availabilityZones.length > 0 ? [...kc.availabilityZones] : undefined;
-        const clusterName = `aks-${namePrefix}-${key}`;
-        const subnetName = "snet-nodes";
+        this.key = args.key;
+        this.location = args.location;
 
-        const vnet = new network.VirtualNetwork(`${name}-vnet`, {
-            virtualNetworkName: `vnet-${namePrefix}-${key}`,
-            resourceGroupName: args.resourceGroupName,
-            location,
-            addressSpace: { addressPrefixes: [args.vnetCidr] },
-            // Inline, so an update of the VNet never drops the subnet.
-            subnets: [{ name: subnetName, addressPrefix: nodeSubnetCidr(args.vnetCidr) }],
-            tags: args.tags,
-        }, { parent: this });
-        const nodeSubnetId = pulumi.interpolate`${vnet.id}/subnets/${subnetName}`;
+        const net = clusterNetwork(name, args, this);
+        const cluster = managedCluster(name, args, net, this);
+        maintenanceConfigurations(name, args, cluster.name, this);
 
-        const publicIp = (suffix: string, dnsLabel?: string) => new network.PublicIPAddress(`${name}-${suffix}-ip`, {
-            publicIpAddressName: `pip-${namePrefix}-${key}-${suffix}`,
-            resourceGroupName: args.resourceGroupName,
-            location,
-            sku: { name: "Standard", tier: "Regional" },
-            publicIPAllocationMethod: "Static",
-            publicIPAddressVersion: "IPv4",
-            // Zone-redundant where the region has zones in use.
-            zones,
-            dnsSettings: dnsLabel ? { domainNameLabel: dnsLabel } : undefined,
-            tags: args.tags,
-        }, { parent: this });
-        // The gateway Service binds this address (azure-pip-name + azure-load-balancer-resource-group).
-        const gatewayIp = publicIp("gateway", args.gatewayDnsLabel);
-        // Outbound traffic leaves from this address: registry network rules can name it.
-        const egressIp = publicIp("egress");
-
-        const pool = (poolName: string, mode: "System" | "User", size: KubernetesConfig["systemPool"], taints?: string[]) => ({
-            name: poolName,
-            mode,
-            vmSize: size.vmSize,
-            osType: "Linux",
-            type: "VirtualMachineScaleSets",
-            enableAutoScaling: true,
-            minCount: size.minCount,
-            maxCount: size.maxCount,
-            // Initial size only; afterwards the autoscaler owns it (see ignoreChanges below).
-            count: size.minCount,
-            availabilityZones: zones,
-            orchestratorVersion: kc.version,
-            vnetSubnetID: nodeSubnetId,
-            nodeTaints: taints,
-        });
-
-        const cluster = new containerservice.ManagedCluster(`${name}-aks`, {
-            resourceName: clusterName,
-            resourceGroupName: args.resourceGroupName,
-            location,
-            dnsPrefix: `${namePrefix}-${key}`,
-            nodeResourceGroup: `rg-${namePrefix}-${key}-nodes`,
-            sku: { name: "Base", tier: args.skuTier },
-            identity: { type: "SystemAssigned" },
-            kubernetesVersion: kc.version,
-            autoUpgradeProfile: { upgradeChannel: "patch", nodeOSUpgradeChannel: "NodeImage" },
-            enableRBAC: true,
-            disableLocalAccounts: true,
-            aadProfile: {
-                managed: true,
-                enableAzureRBAC: true,
-                adminGroupObjectIDs: [...kc.adminGroupObjectIds],
-                tenantID: args.tenantId,
-            },
-            oidcIssuerProfile: { enabled: true },
-            securityProfile: {
-                workloadIdentity: { enabled: true },
-                defender: kc.defender
-                    ? { logAnalyticsWorkspaceResourceId: args.logAnalyticsWorkspaceId, securityMonitoring: { enabled: true } }
-                    : undefined,
-            },
-            networkProfile: {
-                networkPlugin: "azure",
-                networkPluginMode: "overlay",
-                ...networkPolicySettings(kc.networkPolicy),
-                podCidr: kc.podCidr,
-                serviceCidr: kc.serviceCidr,
-                dnsServiceIP: kc.dnsServiceIp,
-                loadBalancerSku: "standard",
-                outboundType: "loadBalancer",
-                loadBalancerProfile: { outboundIPs: { publicIPs: [{ id: egressIp.id }] } },
-            },
-            apiServerAccessProfile: { authorizedIPRanges: [...kc.authorizedIpRanges] },
-            // Managed Prometheus: certificate-expiry and GitOps-drift alerts read cert-manager
-            // and Argo CD metrics scraped by the add-on (components/azure/alerts.ts).
-            azureMonitorProfile: { metrics: { enabled: true } },
-            addonProfiles: {
-                // Container Insights, authenticating with the add-on's managed identity rather than
-                // the workspace's shared key. The agent then needs the cluster's data collection rule
-                // and association (components/azure/container-insights.ts, wired in infra/platform.ts).
-                omsagent: {
-                    enabled: true,
-                    config: { logAnalyticsWorkspaceResourceID: args.logAnalyticsWorkspaceId, useAADAuth: "true" },
-                },
-            },
-            agentPoolProfiles: [
-                pool("system", "System", kc.systemPool, [SYSTEM_POOL_TAINT]),
-                pool("user", "User", kc.userPool),
-            ],
-            tags: args.tags,
-        }, {
-            parent: this,
-            protect: args.protect,
-            // The cluster autoscaler changes pool sizes; sending the initial count again would
-            // fight it on every `pulumi up`.
-            ignoreChanges: ["agentPoolProfiles[0].count", "agentPoolProfiles[1].count"],
-        });
-
-        for (const [kind, configName] of Object.entries(MAINTENANCE_CONFIG_NAMES) as [keyof typeof MAINTENANCE_CONFIG_NAMES, string][]) {
-            new containerservice.MaintenanceConfiguration(`${name}-maintenance-${kind}`, {
-                configName,
-                resourceGroupName: args.resourceGroupName,
-                resourceName: cluster.name,
-                maintenanceWindow: maintenanceWindow(kind === "upgrade" ? kc.upgradeWindow : kc.nodeOsUpgradeWindow),
-            }, { parent: this });
-        }
-
-        // The control plane manages the gateway's load balancer frontend (the static IP), the
-        // egress IP and the node subnet, all in the regional group.
         this.controlPlanePrincipalId = cluster.identity.apply(i => i!.principalId);
-        grantRole(`${name}-controlplane-network-contributor`, {
-            subscriptionId: args.subscriptionId,
-            role: "NetworkContributor",
-            scope: args.resourceGroupId,
-            principalId: this.controlPlanePrincipalId,
-            principalType: "ServicePrincipal",
-            description: `AKS ${clusterName} control plane: gateway/egress IPs and node subnet`,
-        }, { parent: this });
+        this.grantControlPlaneNetworkContributor(name, args);
+        this.grantGroupAccess(name, args, cluster.id);
+        const deployerAccess = deployerClusterAdmin(name, args, cluster.id, this);
 
-        // People get access by Entra group only; the cluster-user role lets them list the (exec,
-        // secret-free) user kubeconfig. Scope is the cluster or, for write access, one namespace
-        // (AKS Azure RBAC: `<cluster id>/namespaces/<namespace>`).
-        const access: [string, BuiltInRole, pulumi.Input<string>, pulumi.Input<string>, pulumi.Input<PrincipalType>][] = [];
-        // Logical names carry the group id, so reordering the config list changes nothing.
-        for (const id of kc.adminGroupObjectIds) {
-            access.push([`admins-${id}`, "AksRbacClusterAdmin", cluster.id, id, "Group"], [`admins-${id}-user`, "AksClusterUser", cluster.id, id, "Group"]);
-        }
-        if (kc.operatorsGroupObjectId) {
-            const ops = kc.operatorsGroupObjectId;
-            // Read everywhere, write only in the configured application namespaces: cluster-wide
-            // Writer would reach the pipeline namespace (its Secrets, and pods running as the
-            // ServiceAccount federated to the AcrPush identity) and the platform namespaces.
-            access.push(["operators-reader", "AksRbacReader", cluster.id, ops, "Group"], ["operators-user", "AksClusterUser", cluster.id, ops, "Group"]);
-            for (const ns of kc.operatorNamespaces) {
-                access.push([`operators-writer-${ns}`, "AksRbacWriter", namespaceScope(cluster.id, ns), ops, "Group"]);
-            }
-        }
-        if (kc.developersGroupObjectId) {
-            access.push(["developers", "AksRbacReader", cluster.id, kc.developersGroupObjectId, "Group"], ["developers-user", "AksClusterUser", cluster.id, kc.developersGroupObjectId, "Group"]);
-        }
-        for (const [who, role, scope, principalId, principalType] of access) {
-            grantRole(`${name}-${who}`, {
-                subscriptionId: args.subscriptionId, role, scope, principalId, principalType,
-            }, { parent: this });
-        }
-        const deployerAdmin = grantRole(`${name}-deployer-cluster-admin`, {
-            subscriptionId: args.subscriptionId,
-            role: "AksRbacClusterAdmin",
-            scope: cluster.id,
-            principalId: args.deployer.objectId,
-            principalType: args.deployer.principalType,
-            description: "The principal running pulumi up manages in-cluster resources (local accounts are disabled)",
-        }, { parent: this });
-        // A new assignment takes up to ~5 minutes to reach AKS's authorization; without this the
-        // first Kubernetes object of a from-scratch `up` can get 403. A delay, not a check.
-        const deployerAdminPropagated = new RbacPropagationDelay(`${name}-deployer-rbac-propagation`, {
-            roleAssignmentId: deployerAdmin.id,
-            seconds: args.rbacPropagationSeconds,
-        }, { parent: this });
-
-        const credentials = containerservice.listManagedClusterUserCredentialsOutput({
-            resourceGroupName: args.resourceGroupName,
-            resourceName: cluster.name,
-        }, { parent: this });
-        const mode = kc.kubeloginMode;
-        this.kubeconfig = pulumi.secret(credentials.kubeconfigs.apply(kubeconfigs => {
-            if (!kubeconfigs?.length) throw new Error(`AKS ${clusterName} returned no user kubeconfig`);
-            return toNonInteractiveKubeconfig(Buffer.from(kubeconfigs[0].value, "base64").toString("utf8"), mode);
-        }));
-
-        this.provider = new k8s.Provider(`${name}-k8s`, {
-            kubeconfig: this.kubeconfig,
-            // Replace the provider (and everything on it) only when the cluster itself changes,
-            // not when the kubeconfig's CA or server field is refreshed.
-            clusterIdentifier: cluster.id,
-            enableServerSideApply: true,
-            // deleteUnreachable stays off: a run from outside the authorized IP ranges must fail,
-            // not silently drop every in-cluster resource from state.
-        }, { parent: this, dependsOn: [deployerAdmin, deployerAdminPropagated] });
-
-        // Control-plane logs to the workspace: who changed what through the API server
-        // (kube-audit-admin: writes only, the affordable audit trail), Entra authentication
-        // (guard) and autoscaler decisions. Container Insights covers the workloads.
-        new monitor.DiagnosticSetting(`${name}-control-plane-logs`, {
-            name: "control-plane-to-log-analytics",
-            resourceUri: cluster.id,
-            workspaceId: args.logAnalyticsWorkspaceId,
-            logAnalyticsDestinationType: "Dedicated",
-            logs: CONTROL_PLANE_LOG_CATEGORIES.map(category => ({ category, enabled: true })),
-        }, { parent: this });
+        const kubernetesAccess = userKubeconfigProvider(name, args, cluster, deployerAccess, this);
+        this.kubeconfig = kubernetesAccess.kubeconfig;
+        this.provider = kubernetesAccess.provider;
+        this.sendControlPlaneLogs(name, args, cluster.id);
 
         this.clusterName = cluster.name;
         this.clusterId = cluster.id;
@@ -330,16 +382,55 @@ export class Cluster extends pulumi.ComponentResource {
         this.oidcIssuerUrl = cluster.oidcIssuerProfile.apply(p => p!.issuerURL);
         this.kubeletObjectId = cluster.identityProfile.apply(p => p!["kubeletidentity"].objectId!);
         this.gatewayIp = {
-            name: gatewayIp.name,
+            name: net.gatewayIp.name,
             resourceGroupName: this.resourceGroupName,
-            address: gatewayIp.ipAddress.apply(a => a!),
-            id: gatewayIp.id,
-            fqdn: gatewayIp.dnsSettings.apply(d => d!.fqdn!),
+            address: net.gatewayIp.ipAddress.apply(a => a!),
+            id: net.gatewayIp.id,
+            fqdn: net.gatewayIp.dnsSettings.apply(d => d!.fqdn!),
         };
-        this.egressIpAddress = egressIp.ipAddress.apply(a => a!);
+        this.egressIpAddress = net.egressIp.ipAddress.apply(a => a!);
         this.registerOutputs({
             clusterName: this.clusterName, clusterId: this.clusterId, oidcIssuerUrl: this.oidcIssuerUrl,
             gatewayIp: this.gatewayIp.address, egressIp: this.egressIpAddress,
         });
+    }
+
+    /**
+     * The control plane manages the gateway's load balancer frontend (the static IP), the
+     * egress IP and the node subnet, all in the regional group.
+     */
+    private grantControlPlaneNetworkContributor(name: string, args: ClusterArgs): void {
+        grantRole(`${name}-controlplane-network-contributor`, {
+            subscriptionId: args.subscriptionId,
+            role: "NetworkContributor",
+            scope: args.resourceGroupId,
+            principalId: this.controlPlanePrincipalId,
+            principalType: "ServicePrincipal",
+            description: `AKS ${aksClusterName(args)} control plane: gateway/egress IPs and node subnet`,
+        }, { parent: this });
+    }
+
+    /** The Entra groups' access (clusterAccessGrants), one role assignment each. */
+    private grantGroupAccess(name: string, args: ClusterArgs, clusterId: pulumi.Input<string>): void {
+        for (const { who, role, scope, groupObjectId } of clusterAccessGrants(args.kubernetes, clusterId)) {
+            grantRole(`${name}-${who}`, {
+                subscriptionId: args.subscriptionId, role, scope, principalId: groupObjectId, principalType: "Group",
+            }, { parent: this });
+        }
+    }
+
+    /**
+     * Control-plane logs to the workspace: who changed what through the API server
+     * (kube-audit-admin: writes only, the affordable audit trail), Entra authentication
+     * (guard) and autoscaler decisions. Container Insights covers the workloads.
+     */
+    private sendControlPlaneLogs(name: string, args: ClusterArgs, clusterId: pulumi.Input<string>): void {
+        new monitor.DiagnosticSetting(`${name}-control-plane-logs`, {
+            name: "control-plane-to-log-analytics",
+            resourceUri: clusterId,
+            workspaceId: args.logAnalyticsWorkspaceId,
+            logAnalyticsDestinationType: "Dedicated",
+            logs: CONTROL_PLANE_LOG_CATEGORIES.map(category => ({ category, enabled: true })),
+        }, { parent: this });
     }
 }

@@ -11,8 +11,6 @@ export interface HarborStorageArgs {
     location: pulumi.Input<string>;
     /** Short lower-case prefix (config `namePrefix`); the account is auto-named from it. */
     namePrefix: string;
-    /** Explicit account name (3-24 lower-case letters/digits, globally unique); default auto-named. */
-    accountName?: string;
     /** Zone-redundant storage (prod); locally redundant otherwise. */
     zoneRedundant: boolean;
     /** `protect` the account and container (prod): they hold every image pushed to Harbor. */
@@ -42,7 +40,6 @@ export class HarborStorage extends pulumi.ComponentResource {
         this.account = new storage.StorageAccount(logical, {
             resourceGroupName: args.resourceGroupName,
             location: args.location,
-            accountName: args.accountName,
             kind: storage.Kind.StorageV2,
             sku: { name: args.zoneRedundant ? storage.SkuName.Standard_ZRS : storage.SkuName.Standard_LRS },
             accessTier: storage.AccessTier.Hot,

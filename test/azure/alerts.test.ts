@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { PlatformAlerts, PlatformAlertsArgs, isoMinutes, prometheusAlertRules } from "../../components/azure/alerts";
+import { Alerts, PlatformAlertsArgs, isoMinutes, prometheusAlertRules } from "../../components/azure/alerts";
 import { byName, byType, descendants, freshRun, StackRun } from "../harness";
 
 const RG = "rg-platform";
@@ -25,7 +25,7 @@ function args(overrides: Partial<PlatformAlertsArgs> = {}): PlatformAlertsArgs {
 }
 
 function run(overrides: Partial<PlatformAlertsArgs> = {}): Promise<StackRun> {
-    return freshRun({ stack: "dev", program: () => { new PlatformAlerts("alerts", args(overrides)); } });
+    return freshRun({ stack: "dev", program: () => { new Alerts("alerts", args(overrides)); } });
 }
 
 const T = {
@@ -48,7 +48,7 @@ function minutesOf(iso: string): number {
     return Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0);
 }
 
-describe("PlatformAlerts", () => {
+describe("Alerts", () => {
     let r: StackRun;
     let actionGroupId: string;
     before(async () => {

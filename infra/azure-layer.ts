@@ -1,0 +1,250 @@
+// The Azure layer: everything the platform needs from Azure, built once per program run.
+//
+//   createAzureFoundation(cfg) → AzureFoundation (consumed by infra/cluster-layer.ts and the outputs)
+//     ├─ ResourceGroups        → regional, registry (stateful, locked in prod), DNS and global groups
+//     ├─ Monitoring            → Log Analytics workspace
+//     ├─ Cluster ×2            → AKS per region: VNet, gateway/egress IPs, access grants,
+//     │                          Kubernetes provider (components/azure/cluster.ts)
+//     ├─ ContainerInsights ×2  → data collection rule + association per cluster
+//     ├─ Registry              → ACR (its network rules admit the clusters' egress IPs)
+//     ├─ Traffic               → Traffic Manager over the two gateway IPs
+//     ├─ Dns                   → zone + app CNAME to Traffic Manager
+//     └─ Identities            → workload identities (cert-manager, ExternalDNS, pipeline) and the
+//                                registry/DNS roles
+//   azureOutputs(cfg, azure)   → the Azure half of the output contract (infra/outputs.ts)
+import { createHash } from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as authorization from "@pulumi/azure-native/authorization";
+import { Cluster, GatewayIp } from "../components/azure/cluster";
+import { ContainerInsights } from "../components/azure/container-insights";
+import { Dns } from "../components/azure/dns";
+import { Identities } from "../components/azure/identity";
+import { Monitoring } from "../components/azure/monitoring";
+import { Registry } from "../components/azure/registry";
+import { ResourceGroups } from "../components/azure/resource-groups";
+import { deployerPrincipalType } from "../components/azure/roles";
+import { Traffic } from "../components/azure/traffic";
+import { CLUSTER_KEYS, ClusterKey, PlatformConfig } from "./config";
+import { AzureOutputValues, ClusterOutputValues, Exported } from "./outputs";
+
+/** What the cluster layer needs of one cluster. */
+export interface FoundationCluster {
+    key: ClusterKey;
+    /** Azure region. */
+    location: string;
+    /** Provider for this cluster (user kubeconfig, non-interactive kubelogin, SSA on). */
+    provider: k8s.Provider;
+    clusterName: pulumi.Output<string>;
+    resourceGroupName: pulumi.Output<string>;
+    clusterId: pulumi.Output<string>;
+    fqdn: pulumi.Output<string>;
+    oidcIssuerUrl: pulumi.Output<string>;
+    /** Static IP for the gateway Service: `azure-pip-name` = name, `azure-load-balancer-resource-group` = resourceGroupName. */
+    gatewayIp: GatewayIp;
+    egressIpAddress: pulumi.Output<string>;
+    /** Secret. */
+    kubeconfig: pulumi.Output<string>;
+}
+
+export interface FoundationIdentity {
+    clientId: pulumi.Output<string>;
+    principalId: pulumi.Output<string>;
+}
+
+/** The Azure layer, as the cluster layer and the outputs see it. */
+export interface AzureFoundation {
+    clusters: Record<ClusterKey, FoundationCluster>;
+    registry: { loginServer: pulumi.Output<string>; id: pulumi.Output<string>; name: pulumi.Output<string> };
+    dnsZone: { name: pulumi.Output<string>; resourceGroupName: pulumi.Output<string>; id: pulumi.Output<string>; nameServers: pulumi.Output<string[]> };
+    subscriptionId: pulumi.Output<string>;
+    tenantId: pulumi.Output<string>;
+    identities: { certManager: FoundationIdentity; externalDns: FoundationIdentity; pipeline: FoundationIdentity };
+    trafficManager: { fqdn: pulumi.Output<string>; profileId: pulumi.Output<string>; endpointNames: string[] };
+    /** Resource groups other layers place resources in: stateful (registry, locked in prod) and global. */
+    resourceGroups: { registry: pulumi.Output<string>; global: pulumi.Output<string> };
+    logAnalyticsWorkspaceId: pulumi.Output<string>;
+}
+
+/**
+ * Suffix for the few names that are global across Azure (ACR, Traffic Manager, cloudapp DNS
+ * labels). Derived from the DNS zone, which the organisation owns, so it is stable, the same
+ * on every run, and distinct between environments and organisations.
+ */
+export function globalNameSuffix(zoneName: string): string {
+    return createHash("sha256").update(zoneName).digest("hex").slice(0, 6);
+}
+
+/** Builds the Azure layer. Registers resources; call once per program run. */
+export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
+    const prefix = cfg.namePrefix;
+    const suffix = globalNameSuffix(cfg.dns.zoneName);
+    const tags = { ...cfg.tags, "managed-by": "pulumi", platform: prefix };
+    const protect = cfg.protectStatefulResources;
+    const primaryLocation = cfg.clusters.primary.location;
+    const client = authorization.getClientConfigOutput();
+
+    const groups = new ResourceGroups("rg", {
+        namePrefix: prefix,
+        sharedLocation: primaryLocation,
+        regions: { primary: primaryLocation, secondary: cfg.clusters.secondary.location },
+        lockStateful: protect,
+        tags,
+    });
+
+    const monitoring = new Monitoring("monitoring", {
+        namePrefix: prefix,
+        resourceGroupName: groups.global.name,
+        location: primaryLocation,
+        retentionDays: cfg.kubernetes.logRetentionDays,
+        protect,
+        tags,
+    });
+
+    const clusters = Object.fromEntries(CLUSTER_KEYS.map(key => [key, new Cluster(key, {
+        key,
+        namePrefix: prefix,
+        location: cfg.clusters[key].location,
+        resourceGroupName: groups.regional[key].name,
+        resourceGroupId: groups.regional[key].id,
+        vnetCidr: cfg.clusters[key].vnetCidr,
+        kubernetes: cfg.kubernetes,
+        skuTier: cfg.kubernetes.skuTier,
+        logAnalyticsWorkspaceId: monitoring.workspaceId,
+        subscriptionId: client.subscriptionId,
+        tenantId: client.tenantId,
+        deployer: cfg.kubernetes.deployer
+            ? { objectId: cfg.kubernetes.deployer.objectId, principalType: cfg.kubernetes.deployer.principalType }
+            : { objectId: client.objectId, principalType: client.clientId.apply(deployerPrincipalType) },
+        gatewayDnsLabel: `${prefix}-${key}-${suffix}`,
+        protect,
+        tags,
+    })])) as Record<ClusterKey, Cluster>;
+
+    // Container Insights authenticates with managed identity (useAADAuth): each cluster's agent
+    // needs its data collection rule to the workspace, in the workspace's region, and the
+    // association on the cluster, as `az aks enable-addons --enable-msi-auth-for-monitoring` makes.
+    for (const key of CLUSTER_KEYS) {
+        new ContainerInsights(`${key}-container-insights`, {
+            clusterId: clusters[key].clusterId,
+            clusterName: clusters[key].clusterName,
+            location: primaryLocation, // the workspace's region
+            workspaceId: monitoring.workspaceId,
+            resourceGroupName: groups.regional[key].name,
+            tags,
+        });
+    }
+
+    const zoneRedundant = cfg.kubernetes.availabilityZones.length > 0;
+    const registry = new Registry("registry", {
+        registryName: `${prefix}${suffix}`,
+        resourceGroupName: groups.registry.name,
+        location: primaryLocation,
+        sku: cfg.registry.sku,
+        replicaLocation: cfg.registry.geoReplication ? cfg.clusters.secondary.location : undefined,
+        untaggedRetentionDays: cfg.registry.untaggedRetentionDays,
+        allowedIpRanges: cfg.registry.allowedIpRanges,
+        clusterEgressIps: CLUSTER_KEYS.map(key => clusters[key].egressIpAddress),
+        zoneRedundant,
+        protect,
+        tags,
+    });
+
+    const traffic = new Traffic("traffic", {
+        relativeName: `${prefix}-${suffix}`,
+        resourceGroupName: groups.global.name,
+        traffic: cfg.traffic,
+        probeHost: cfg.dns.appHostname,
+        targets: { primary: clusters.primary.gatewayIp.id, secondary: clusters.secondary.gatewayIp.id },
+        tags,
+    });
+
+    const dns = new Dns("dns", {
+        zoneName: cfg.dns.zoneName,
+        appHostname: cfg.dns.appHostname,
+        resourceGroupName: groups.dns.name,
+        appTarget: traffic.fqdn,
+        ttlSeconds: cfg.traffic.ttlSeconds,
+        protect,
+        lockZone: protect,
+        tags,
+    });
+
+    const identities = new Identities("identity", {
+        namePrefix: prefix,
+        resourceGroupName: groups.global.name,
+        location: primaryLocation,
+        subscriptionId: client.subscriptionId,
+        registryId: registry.id,
+        dnsZoneId: dns.zoneId,
+        dnsResourceGroupId: groups.dns.id,
+        clusters: {
+            primary: clusters.primary,
+            secondary: clusters.secondary,
+        },
+        pipelineNamespace: cfg.delivery.pipelineNamespace,
+        tags,
+    });
+
+    const foundationCluster = (c: Cluster): FoundationCluster => ({
+        key: c.key,
+        location: c.location,
+        provider: c.provider,
+        clusterName: c.clusterName,
+        resourceGroupName: c.resourceGroupName,
+        clusterId: c.clusterId,
+        fqdn: c.fqdn,
+        oidcIssuerUrl: c.oidcIssuerUrl,
+        gatewayIp: c.gatewayIp,
+        egressIpAddress: c.egressIpAddress,
+        kubeconfig: c.kubeconfig,
+    });
+    const id = (i: { clientId: pulumi.Output<string>; principalId: pulumi.Output<string> }): FoundationIdentity =>
+        ({ clientId: i.clientId, principalId: i.principalId });
+
+    return {
+        clusters: { primary: foundationCluster(clusters.primary), secondary: foundationCluster(clusters.secondary) },
+        registry: { loginServer: registry.loginServer, id: registry.id, name: registry.name },
+        dnsZone: { name: dns.zoneName, resourceGroupName: dns.resourceGroupName, id: dns.zoneId, nameServers: dns.nameServers },
+        subscriptionId: client.subscriptionId,
+        tenantId: client.tenantId,
+        identities: { certManager: id(identities.certManager), externalDns: id(identities.externalDns), pipeline: id(identities.pipeline) },
+        trafficManager: { fqdn: traffic.fqdn, profileId: traffic.profileId, endpointNames: traffic.endpointNames },
+        resourceGroups: { registry: groups.registry.name, global: groups.global.name },
+        logAnalyticsWorkspaceId: monitoring.workspaceId,
+    };
+}
+
+/** The Azure layer's part of the output contract. Kubeconfigs stay secret, under their own key. */
+export function azureOutputs(cfg: PlatformConfig, azure: AzureFoundation): Exported<AzureOutputValues> {
+    const cluster = (c: FoundationCluster): pulumi.Output<ClusterOutputValues> => pulumi.output({
+        name: c.clusterName,
+        resourceGroupName: c.resourceGroupName,
+        location: c.location,
+        id: c.clusterId,
+        fqdn: c.fqdn,
+        oidcIssuerUrl: c.oidcIssuerUrl,
+        gatewayIp: { name: c.gatewayIp.name, resourceGroupName: c.gatewayIp.resourceGroupName, address: c.gatewayIp.address, fqdn: c.gatewayIp.fqdn },
+        egressIpAddress: c.egressIpAddress,
+    });
+    const identity = (i: FoundationIdentity) => ({ clientId: i.clientId, principalId: i.principalId });
+    return {
+        environment: pulumi.output(cfg.environment),
+        subscriptionId: azure.subscriptionId,
+        tenantId: azure.tenantId,
+        registry: pulumi.output(azure.registry),
+        clusters: pulumi.output({ primary: cluster(azure.clusters.primary), secondary: cluster(azure.clusters.secondary) }),
+        kubeconfigs: pulumi.secret({ primary: azure.clusters.primary.kubeconfig, secondary: azure.clusters.secondary.kubeconfig }),
+        trafficManagerFqdn: azure.trafficManager.fqdn,
+        appHostname: pulumi.output(cfg.dns.appHostname),
+        dnsZone: pulumi.output({ name: azure.dnsZone.name, resourceGroupName: azure.dnsZone.resourceGroupName, nameServers: azure.dnsZone.nameServers }),
+        pipelineNamespace: pulumi.output(cfg.delivery.pipelineNamespace),
+        pipelineIdentityClientId: azure.identities.pipeline.clientId,
+        identities: pulumi.output({
+            pipeline: identity(azure.identities.pipeline),
+            certManager: identity(azure.identities.certManager),
+            externalDns: identity(azure.identities.externalDns),
+        }),
+        logAnalyticsWorkspaceId: azure.logAnalyticsWorkspaceId,
+    };
+}
