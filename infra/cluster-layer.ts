@@ -141,7 +141,7 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
 export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation): ClusterLayer {
     // The same sealing keys in both regions: a SealedSecret in git decrypts in either cluster.
     const sealingKeys: SealingKeyGeneration[] = cfg.sealedSecrets.keyGenerations.map(generation => {
-        const key = new SealingKey(`sealing-key-g${generation}`, {});
+        const key = new SealingKey(`sealing-key-g${generation}`);
         return { generation, certificatePem: key.certificatePem, privateKeyPem: key.privateKeyPem };
     });
     const regions = Object.fromEntries(

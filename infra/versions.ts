@@ -11,7 +11,7 @@ export interface ChartPin {
     /** Chart name, or the full `oci://` reference for OCI charts. */
     readonly chart: string;
     readonly version: string;
-    /** Application version the chart ships, for the README and dashboards. */
+    /** Application version the chart ships (the gator step image follows Gatekeeper's). */
     readonly appVersion: string;
 }
 
@@ -28,12 +28,6 @@ export const CHARTS = {
 
 export type ChartName = keyof typeof CHARTS;
 
-/** Gateway API version bundled by the Envoy Gateway chart (it owns the CRDs). */
-export const GATEWAY_API_VERSION = "v1.6.1";
-
-/** Components the Tekton Operator v0.81.1 installs (for documentation and the pipeline's API versions). */
-export const TEKTON = {
-    pipelines: "v1.15.0",
-    triggers: "v0.37.0",
-    dashboard: "v0.71.0",
-} as const;
+// Not pinned separately, because the charts above own them: the Gateway API CRDs (v1.6.1, bundled
+// by the Envoy Gateway chart) and the Tekton components the operator installs (pipelines
+// v1.15.0, triggers v0.37.0, dashboard v0.71.0 with operator v0.81.1).

@@ -21,7 +21,7 @@
 import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { NAMESPACES } from "../../infra/names";
+import { KUBE_SYSTEM, NAMESPACES } from "../../infra/names";
 import { isIpv4Cidr } from "../../infra/validators";
 import { chartRelease } from "./chart";
 import { gatewayRouteSpec } from "./gateway-route";
@@ -42,7 +42,7 @@ export const ARGOCD_PODS = {
     applicationController: { labels: { "app.kubernetes.io/name": "argocd-application-controller" }, port: METRICS_PORTS.argocdApplicationController },
 } as const;
 /** Where the AKS managed-Prometheus add-on (ama-metrics) runs. */
-export const METRICS_SCRAPER_NAMESPACE = "kube-system";
+export const METRICS_SCRAPER_NAMESPACE = KUBE_SYSTEM;
 
 export interface SyncWindow {
     kind: "allow" | "deny";
@@ -117,7 +117,7 @@ export class ArgoCd extends pulumi.ComponentResource {
 
     constructor(name: string, args: ArgoCdArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:cluster:ArgoCd", name, {}, opts);
-        // Validate before registering anything.
+        // Validated before any child is registered.
         const allowlist = normaliseClientCidrs(args.allowedClientCidrs);
         if (allowlist.problems.length) throw new Error(`ArgoCd ${name}: ${allowlist.problems.join("; ")}`);
         const k8sOpts = { parent: this, provider: args.provider };

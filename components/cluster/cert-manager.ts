@@ -19,7 +19,8 @@ export const ACME_SERVERS = {
     production: "https://acme-v02.api.letsencrypt.org/directory",
 } as const;
 
-export type AzureEnvironment = "AzurePublicCloud" | "AzureChinaCloud" | "AzureGermanCloud" | "AzureUSGovernmentCloud";
+/** Azure cloud of the DNS zone (the stack targets the public cloud). */
+const AZURE_ENVIRONMENT = "AzurePublicCloud";
 
 export interface CertManagerArgs {
     provider: k8s.Provider;
@@ -33,7 +34,6 @@ export interface CertManagerArgs {
     dependsOn: pulumi.Resource[];
     /** Controller replicas; > 1 also enables a PDB. Default 1. */
     replicas?: number;
-    environment?: AzureEnvironment;
 }
 
 export class CertManager extends pulumi.ComponentResource {
@@ -97,7 +97,7 @@ export class CertManager extends pulumi.ComponentResource {
                                 subscriptionID: args.subscriptionId,
                                 resourceGroupName: args.dnsZone.resourceGroupName,
                                 hostedZoneName: args.dnsZone.name,
-                                environment: args.environment ?? "AzurePublicCloud",
+                                environment: AZURE_ENVIRONMENT,
                                 // Workload identity: the token comes from the projected SA token.
                                 managedIdentity: { clientID: args.identityClientId },
                             },

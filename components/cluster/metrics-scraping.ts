@@ -15,9 +15,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { isDnsLabel } from "../../infra/validators";
-import { NAMESPACES } from "../../infra/names";
+import { KUBE_SYSTEM, NAMESPACES } from "../../infra/names";
 
-export const AMA_METRICS_SETTINGS_CONFIGMAP = { name: "ama-metrics-settings-configmap", namespace: "kube-system" } as const;
+export const AMA_METRICS_SETTINGS_CONFIGMAP = { name: "ama-metrics-settings-configmap", namespace: KUBE_SYSTEM } as const;
 
 /** Namespaces whose annotated pods feed the platform alerts. */
 export const ALERT_METRICS_NAMESPACES: readonly string[] = [NAMESPACES.certManager, NAMESPACES.argocd];
@@ -35,12 +35,13 @@ export function namespaceRegex(namespaces: readonly string[]): string {
     return [...new Set(namespaces)].sort().join("|");
 }
 
+/** Free-form version of the settings file (the add-on keeps ≤ 10 characters); bump on a change. */
+const SETTINGS_CONFIG_VERSION = "ver1";
+
 export interface MetricsScrapingArgs {
     provider: k8s.Provider;
     /** Namespaces to scrape annotated pods in; default ALERT_METRICS_NAMESPACES. */
     namespaces?: readonly string[];
-    /** Free-form version of this settings file (the add-on keeps ≤ 10 characters). */
-    configVersion?: string;
 }
 
 export class MetricsScraping extends pulumi.ComponentResource {
@@ -51,11 +52,9 @@ export class MetricsScraping extends pulumi.ComponentResource {
     constructor(name: string, args: MetricsScrapingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:cluster:MetricsScraping", name, {}, opts);
         const namespaces = args.namespaces ?? ALERT_METRICS_NAMESPACES;
-        const configVersion = args.configVersion ?? "ver1";
         const problems: string[] = [];
         if (namespaces.length === 0) problems.push("namespaces: at least one is required");
         for (const ns of namespaces) if (!isDnsLabel(ns)) problems.push(`namespaces: '${ns}' is not a namespace name`);
-        if (!/^[A-Za-z0-9._-]{1,10}$/.test(configVersion)) problems.push(`configVersion: '${configVersion}' must be 1-10 of [A-Za-z0-9._-]`);
         if (problems.length > 0) throw new Error(`MetricsScraping ${name}: ${problems.join("; ")}`);
         this.namespaceRegex = namespaceRegex(namespaces);
 
@@ -67,7 +66,7 @@ export class MetricsScraping extends pulumi.ComponentResource {
             },
             data: {
                 "schema-version": "v1",
-                "config-version": configVersion,
+                "config-version": SETTINGS_CONFIG_VERSION,
                 // TOML; namespace names need no escaping (DNS labels).
                 "pod-annotation-based-scraping": `podannotationnamespaceregex = "${this.namespaceRegex}"`,
             },

@@ -22,6 +22,8 @@
 // source is named by its repository/path where known, otherwise by what it is). "index" means the
 // sources indicate the multi-arch index digest (what `crane digest <repo>:<tag>` returns).
 
+import { CHARTS } from "../../infra/versions";
+
 export interface PinnedImage {
     /** Registry and repository, no tag. */
     readonly repo: string;
@@ -103,7 +105,7 @@ export const STEP_IMAGES = {
         // No published digest found: no public pin of openpolicyagent/gator (or
         // ghcr.io/open-policy-agent/gator) with a digest exists in the code/issue/doc indexes for any
         // v3.2x tag, and Gatekeeper's release notes/docs publish none. Stays a placeholder.
-        repo: "docker.io/openpolicyagent/gator", tag: "v3.23.0",
+        repo: "docker.io/openpolicyagent/gator", tag: CHARTS.gatekeeper.appVersion,
         digest: PLACEHOLDER_DIGEST,
         source: "placeholder-refresh-required", purpose: "evaluate the stack's Gatekeeper templates/constraints (CEL) on the manifests",
     },

@@ -35,11 +35,6 @@ export function sealingKeySecretName(generation: number): string {
 /** Validity of the sealing certificate. kubeseal refuses to seal with an expired certificate. */
 export const SEALING_CERT_VALIDITY_HOURS = 10 * 365 * 24;
 
-export interface SealingKeyArgs {
-    /** Certificate subject; defaults to what the controller itself would use. */
-    commonName?: string;
-}
-
 /** The stack's one sealing key pair (RSA 4096, self-signed certificate). Create it once per stack. */
 export class SealingKey extends pulumi.ComponentResource {
     /** Public certificate (PEM): safe to publish; `kubeseal --cert` input. */
@@ -47,14 +42,15 @@ export class SealingKey extends pulumi.ComponentResource {
     /** Private key (PEM), always a Pulumi secret. */
     readonly privateKeyPem: pulumi.Output<string>;
 
-    constructor(name: string, args: SealingKeyArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
         super("platform:cluster:SealingKey", name, {}, opts);
         const key = new tls.PrivateKey(`${name}-key`, { algorithm: "RSA", rsaBits: 4096 }, { parent: this });
         // No timestamps in inputs: validity is counted from creation by the provider, so a second
         // `pulumi up` shows no diff.
         const cert = new tls.SelfSignedCert(`${name}-cert`, {
             privateKeyPem: key.privateKeyPem,
-            subject: { commonName: args.commonName ?? "sealed-secret", organization: "sealed-secret" },
+            // The subject the controller itself would use for a key it generated.
+            subject: { commonName: "sealed-secret", organization: "sealed-secret" },
             validityPeriodHours: SEALING_CERT_VALIDITY_HOURS,
             allowedUses: ["key_encipherment", "digital_signature"],
             isCaCertificate: false,
@@ -76,7 +72,6 @@ export interface SealedSecretsArgs {
     provider: k8s.Provider;
     /** The stack's sealing keys, oldest generation first; the last one seals. */
     sealingKeys: SealingKeyGeneration[];
-    dependsOn?: pulumi.Resource[];
 }
 
 /** The Sealed Secrets controller in one cluster, using the shared sealing key. */
@@ -118,7 +113,7 @@ export class SealedSecrets extends pulumi.ComponentResource {
                 // "0" (a string) disables renewal; the chart's default ("") means every 30 days.
                 keyrenewperiod: "0",
             },
-        }, { ...child, dependsOn: [...keySecrets, ...(args.dependsOn ?? [])] });
+        }, { ...child, dependsOn: keySecrets });
 
         this.certificatePem = pulumi.output(args.sealingKeys[args.sealingKeys.length - 1].certificatePem);
         this.controllerNamespace = ns.metadata.name;
