@@ -23,6 +23,14 @@ import {
 import {
     findKeys, formatPath, isNonEmpty, isUnknown, KeyHit, lookup, Lookup, roleGuid, unknownMessage, unwrap,
 } from "./values";
+// Relative imports of dependency-free modules only (a test follows them): no provider SDKs.
+import {
+    BUILT_IN_ROLES, BuiltInRole, PRIVILEGED_ROLES as PRIVILEGED_ROLE_LIST, REGISTRY_WRITE_ROLES as REGISTRY_WRITE_ROLE_LIST, ROLE_DISPLAY_NAMES,
+} from "../components/azure/role-ids";
+import {
+    DOCKER_CONFIG_AUTHS_MARKER, DOCKER_CONFIG_FILE_KEYS, REGISTRY_CREDENTIAL_ANNOTATION_PREFIXES, REGISTRY_CREDENTIAL_DATA_KEYS,
+    REGISTRY_CREDENTIAL_SECRET_TYPES,
+} from "../components/cluster/gatekeeper-policies";
 
 // ---------------------------------------------------------------------------------------------
 // Type strings (current token first, then the alias older azure-native versions used)
@@ -51,38 +59,32 @@ export const TYPES = {
 const is = (type: string, list: readonly string[]) => list.includes(type);
 
 // ---------------------------------------------------------------------------------------------
-// Azure built-in role definition GUIDs (verified against Microsoft's built-in roles list; note the
-// Owner GUID is ...-443c-..., not -443e-)
+// Azure built-in roles: GUIDs, display names and the role groups come from
+// components/azure/role-ids.ts, the one table the stack's role assignments use too (it imports
+// nothing, so the pack stays free of provider SDKs).
 // ---------------------------------------------------------------------------------------------
 
+/** Short names of the role GUIDs the rules below (and their tests) refer to. */
 export const ROLES = {
-    owner: "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
-    contributor: "b24988ac-6180-42a0-ab88-20f7382dd24c",
-    userAccessAdministrator: "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
-    rbacAdministrator: "f58310d9-a9f6-439a-9e8d-f62e7b41a168",
-    acrPush: "8311e382-0749-4cb8-b61a-304f252e45ec",
-    acrPull: "7f951dda-4ed3-4680-a7ca-43fe172d538d",
-    /** ABAC-mode registries: the repository-scoped equivalent of AcrPush. */
-    acrRepositoryWriter: "2a1e307c-b015-4ebd-883e-5b7698a07328",
-    /** ACR Tasks can read/write/delete images on the task's behalf. */
-    acrTasksContributor: "fb382eab-e894-4461-af04-94435c366c3f",
+    owner: BUILT_IN_ROLES.Owner,
+    contributor: BUILT_IN_ROLES.Contributor,
+    userAccessAdministrator: BUILT_IN_ROLES.UserAccessAdministrator,
+    rbacAdministrator: BUILT_IN_ROLES.RoleBasedAccessControlAdministrator,
+    acrPush: BUILT_IN_ROLES.AcrPush,
+    acrPull: BUILT_IN_ROLES.AcrPull,
+    acrRepositoryWriter: BUILT_IN_ROLES.ContainerRegistryRepositoryWriter,
+    acrTasksContributor: BUILT_IN_ROLES.ContainerRegistryTasksContributor,
 } as const;
 
-const ROLE_NAMES: Record<string, string> = {
-    [ROLES.owner]: "Owner",
-    [ROLES.contributor]: "Contributor",
-    [ROLES.userAccessAdministrator]: "User Access Administrator",
-    [ROLES.rbacAdministrator]: "Role Based Access Control Administrator",
-    [ROLES.acrPush]: "AcrPush",
-    [ROLES.acrRepositoryWriter]: "Container Registry Repository Writer",
-    [ROLES.acrTasksContributor]: "Container Registry Tasks Contributor",
-};
+/** Display name by (lower-case) GUID, for messages. */
+const ROLE_NAMES: Readonly<Record<string, string>> = Object.fromEntries(
+    (Object.keys(BUILT_IN_ROLES) as BuiltInRole[]).map(role => [BUILT_IN_ROLES[role], ROLE_DISPLAY_NAMES[role]]));
 
-/** Roles the stack must never assign: full control, or the power to grant it. */
-export const PRIVILEGED_ROLES: ReadonlySet<string> = new Set([ROLES.owner, ROLES.contributor, ROLES.userAccessAdministrator, ROLES.rbacAdministrator]);
+/** GUIDs of the roles the stack must never assign: full control, or the power to grant it. */
+export const PRIVILEGED_ROLES: ReadonlySet<string> = new Set(PRIVILEGED_ROLE_LIST.map(role => BUILT_IN_ROLES[role]));
 
-/** Roles that can write to a registry (at registry scope or any scope above it). */
-export const REGISTRY_WRITE_ROLES: ReadonlySet<string> = new Set([ROLES.acrPush, ROLES.acrRepositoryWriter, ROLES.acrTasksContributor, ROLES.contributor, ROLES.owner]);
+/** GUIDs of the roles that can write to a registry (at registry scope or any scope above it). */
+export const REGISTRY_WRITE_ROLES: ReadonlySet<string> = new Set(REGISTRY_WRITE_ROLE_LIST.map(role => BUILT_IN_ROLES[role]));
 
 // ---------------------------------------------------------------------------------------------
 // Config
@@ -364,12 +366,17 @@ const registryWriteOnlyPipeline = stackPolicy({
 // Registry credentials in Kubernetes
 // ---------------------------------------------------------------------------------------------
 
-const REGISTRY_SECRET_TYPES = new Set(["kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg"]);
-const DOCKER_DATA_KEYS = new Set([".dockerconfigjson", ".dockercfg"]);
+// What marks a registry credential is defined once, in the Gatekeeper policies
+// (components/cluster/gatekeeper-policies.ts, which imports nothing): the pack flags the same
+// Secret types, data keys, annotation prefixes and docker config files the cluster denies.
+const REGISTRY_SECRET_TYPES: ReadonlySet<string> = new Set(REGISTRY_CREDENTIAL_SECRET_TYPES);
+const DOCKER_DATA_KEYS: ReadonlySet<string> = new Set(REGISTRY_CREDENTIAL_DATA_KEYS);
+const DOCKER_CONFIG_FILES: ReadonlySet<string> = new Set(DOCKER_CONFIG_FILE_KEYS);
+const isCredentialAnnotation = (key: string) => REGISTRY_CREDENTIAL_ANNOTATION_PREFIXES.some(prefix => key.startsWith(prefix));
 /** Keys under which a pod spec / chart values place pull credentials. */
 const PULL_SECRET_KEYS = new Set(["imagepullsecrets", "imagepullsecret", "pullsecrets", "pullsecret"]);
 /** Extra Helm-values keys that carry registry credentials (charts that render their own pull secret). */
-const VALUES_CREDENTIAL_KEYS = new Set([...PULL_SECRET_KEYS, "imagecredentials", "registrycredentials", ".dockerconfigjson", ".dockercfg", "dockerconfigjson"]);
+const VALUES_CREDENTIAL_KEYS = new Set([...PULL_SECRET_KEYS, "imagecredentials", "registrycredentials", ...REGISTRY_CREDENTIAL_DATA_KEYS.map(k => k.toLowerCase()), "dockerconfigjson"]);
 /** Keys whose unknown value could hide a pod spec (so an unknown there is reported). */
 const POD_SPEC_CONTAINERS = new Set(["spec", "template", "jobTemplate", "podTemplate"]);
 /**
@@ -393,10 +400,12 @@ function secretFindings(props: Props): Finding[] {
     if (!type.known) findings.push({ what: "Secret type (unknown during preview)", unknown: true });
     else if (typeof type.value === "string" && REGISTRY_SECRET_TYPES.has(type.value)) findings.push({ what: `Secret of type ${type.value}`, unknown: false });
     const annotations = lookup(props, ["metadata", "annotations"]);
-    if (!annotations.known) findings.push({ what: "metadata.annotations (unknown during preview; could hold tekton.dev/docker-*)", unknown: true });
+    if (!annotations.known) {
+        findings.push({ what: `metadata.annotations (unknown during preview; could hold ${REGISTRY_CREDENTIAL_ANNOTATION_PREFIXES.map(p => `${p}*`).join(", ")})`, unknown: true });
+    }
     else if (annotations.value && typeof annotations.value === "object") {
         for (const key of Object.keys(annotations.value).sort()) {
-            if (/^tekton\.dev\/docker-/.test(key)) findings.push({ what: `Tekton registry credential annotation ${key}`, unknown: false });
+            if (isCredentialAnnotation(key)) findings.push({ what: `Tekton registry credential annotation ${key}`, unknown: false });
         }
     }
     // Best effort: a docker config under an Opaque type (type and annotations are the authority),
@@ -407,8 +416,8 @@ function secretFindings(props: Props): Finding[] {
             const entries = data.value as Record<string, unknown>;
             for (const key of Object.keys(entries).sort()) {
                 if (DOCKER_DATA_KEYS.has(key)) findings.push({ what: `${field}["${key}"] (a docker registry config)`, unknown: false });
-                else if (key === "config.json" && isDockerConfigFile(entries[key], field === "data")) {
-                    findings.push({ what: `${field}["config.json"] (a docker config with "auths")`, unknown: false });
+                else if (DOCKER_CONFIG_FILES.has(key) && isDockerConfigFile(entries[key], field === "data")) {
+                    findings.push({ what: `${field}["${key}"] (a docker config with ${DOCKER_CONFIG_AUTHS_MARKER})`, unknown: false });
                 }
             }
         }
@@ -419,7 +428,7 @@ function secretFindings(props: Props): Finding[] {
 function isDockerConfigFile(value: unknown, base64: boolean): boolean {
     if (typeof value !== "string") return false;
     const text = base64 ? Buffer.from(value, "base64").toString("utf8") : value;
-    return text.includes('"auths"');
+    return text.includes(DOCKER_CONFIG_AUTHS_MARKER);
 }
 
 /**

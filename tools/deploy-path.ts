@@ -63,6 +63,12 @@ export interface DurationRule {
     seconds: number;
     /** Typical range, as observed for creates in a Western European region. */
     typical: string;
+    /**
+     * A catch-all (every other type of a provider, or any type at all): a resource landing here
+     * has no row of its own, usually because a type token drifted. A test runs the committed
+     * stacks and fails on any resource that only a fallback row matches.
+     */
+    fallback?: true;
 }
 
 /**
@@ -79,8 +85,9 @@ export const DURATIONS: readonly DurationRule[] = [
     { type: /^azure-native:containerregistry:Registry$/, seconds: 60, typical: "~1 min" },
     { type: /^azure-native:containerregistry:Replication$/, seconds: 240, typical: "3-5 min (geo-replica)" },
     { type: /^azure-native:containerregistry:/, seconds: 10, typical: "5-15 s (cache rules, scope maps, tokens)" },
-    { type: /^azure-native:network:Profile$/, seconds: 60, typical: "~1 min (Traffic Manager)" },
-    { type: /^azure-native:network:Endpoint$/, seconds: 30, typical: "20-40 s" },
+    // Traffic Manager has its own module in azure-native v3 (v2's `network:Profile`/`network:Endpoint`).
+    { type: /^azure-native:trafficmanager:Profile$/, seconds: 60, typical: "~1 min (Traffic Manager)" },
+    { type: /^azure-native:trafficmanager:Endpoint$/, seconds: 30, typical: "20-40 s" },
     { type: /^azure-native:network:VirtualNetwork$/, seconds: 10, typical: "5-15 s" },
     { type: /^azure-native:network:Subnet$/, seconds: 10, typical: "5-15 s" },
     { type: /^azure-native:network:PublicIPAddress$/, seconds: 10, typical: "5-15 s" },
@@ -93,9 +100,11 @@ export const DURATIONS: readonly DurationRule[] = [
     { type: /^azure-native:authorization:ManagementLock/, seconds: 5, typical: "2-10 s" },
     { type: /^azure-native:resources:ResourceGroup$/, seconds: 5, typical: "2-10 s" },
     { type: /^azure-native:operationalinsights:Workspace$/, seconds: 30, typical: "20-60 s" },
-    { type: /^azure-native:insights:/, seconds: 15, typical: "10-20 s (alerts, action groups, diagnostics)" },
+    // Azure Monitor is `monitor` in azure-native v3 (v2's `insights`); Prometheus rule groups are `alertsmanagement`.
+    { type: /^azure-native:(monitor|alertsmanagement):/, seconds: 15, typical: "10-20 s (alerts, action groups, diagnostics, data collection, Prometheus rule groups)" },
     { type: /^azure-native:storage:StorageAccount$/, seconds: 30, typical: "20-40 s" },
-    { type: /^azure-native:/, seconds: 15, typical: "10-20 s (other ARM resources)" },
+    { type: /^azure-native:storage:BlobContainer$/, seconds: 15, typical: "10-20 s" },
+    { type: /^azure-native:/, seconds: 15, typical: "10-20 s (other ARM resources)", fallback: true },
     // Helm releases, per chart (atomic: waits for every workload)
     { type: /^kubernetes:helm\.sh\/v3:Release$/, chart: /gateway-helm|envoy/, seconds: 90, typical: "1-2 min" },
     { type: /^kubernetes:helm\.sh\/v3:Release$/, chart: /cert-manager/, seconds: 120, typical: "1-3 min (webhook readiness)" },
@@ -115,14 +124,18 @@ export const DURATIONS: readonly DurationRule[] = [
     // Providers and local resources
     { type: /^pulumi:providers:/, seconds: 1, typical: "~1 s (configure)" },
     { type: /^(random|tls):/, seconds: 1, typical: "<1 s (local)" },
+    // Dynamic providers: the RBAC propagation wait counts what it declares (see durationOf); the
+    // others configure Harbor through its API (projects, robot accounts, retention, GC).
+    { type: /^pulumi-nodejs:dynamic:Resource$/, seconds: 15, typical: "~15 s assumed (a few Harbor API calls each)" },
     // Anything else that is custom
-    { type: /./, seconds: 15, typical: "unknown type: 15 s assumed" },
+    { type: /./, seconds: 15, typical: "unknown type: 15 s assumed", fallback: true },
 ];
 
 /** Types a dependent cannot be created without (containers and identities): see the header. */
 export const ESSENTIAL_PREREQUISITES: readonly RegExp[] = [
     /^azure-native:resources:ResourceGroup$/,
-    /^azure-native:network:(VirtualNetwork|Subnet|PublicIPAddress|Profile)$/,
+    /^azure-native:network:(VirtualNetwork|Subnet|PublicIPAddress)$/,
+    /^azure-native:trafficmanager:Profile$/,
     /^azure-native:containerservice:ManagedCluster$/,
     /^azure-native:managedidentity:UserAssignedIdentity$/,
     /^azure-native:containerregistry:Registry$/,
@@ -170,9 +183,13 @@ export function durationOf(r: GraphResource): number {
     if (r.type === "pulumi-nodejs:dynamic:Resource" && typeof r.inputs?.roleAssignmentId === "string" && typeof r.inputs?.seconds === "number") {
         return r.inputs.seconds;
     }
+    return durationRuleOf(r)?.seconds ?? 0;
+}
+
+/** The DURATIONS row a custom resource takes its duration from (first match); see `fallback`. */
+export function durationRuleOf(r: GraphResource): DurationRule | undefined {
     const chart = typeof r.inputs?.chart === "string" ? r.inputs.chart : "";
-    const rule = DURATIONS.find(d => d.type.test(r.type) && (!d.chart || d.chart.test(chart)));
-    return rule ? rule.seconds : 0;
+    return DURATIONS.find(d => d.type.test(r.type) && (!d.chart || d.chart.test(chart)));
 }
 
 export interface PathStep {

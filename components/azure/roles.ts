@@ -1,4 +1,4 @@
-// Azure role assignments, one way: well-known built-in role GUIDs in ONE table, full role
+// Azure role assignments, one way: well-known built-in role GUIDs in ONE table (./role-ids), full role
 // definition ids built from the subscription, and deterministic assignment names.
 //
 // Naming: the assignment name is a GUID derived from (scope, role, principal). A second
@@ -9,27 +9,11 @@ import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 
-/** Built-in Azure role definition GUIDs (identical in every tenant). */
-export const BUILT_IN_ROLES = {
-    AcrPull: "7f951dda-4ed3-4680-a7ca-43fe172d538d",
-    AcrPush: "8311e382-0749-4cb8-b61a-304f252e45ec",
-    NetworkContributor: "4d97b98b-1d4f-4787-a291-c67834d212e7",
-    DnsZoneContributor: "befefa01-2a29-4197-83a8-272ff33ce314",
-    /** Read-only on ARM resources; ExternalDNS needs it on the DNS zone's group to list its zones. */
-    Reader: "acdd72a7-3385-48ef-bd42-f606fba81ae7",
-    /** Lists the user kubeconfig (exec form, no secret): needed by people to `az aks get-credentials`. */
-    AksClusterUser: "4abbcc35-e782-43d8-92c5-2d3f1bd2253f",
-    AksRbacClusterAdmin: "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
-    AksRbacWriter: "a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb",
-    AksRbacReader: "7f6c6a51-bcf8-42ba-9220-52d62157d7db",
-    /** Never assigned by this stack; listed so tests and policies can assert their absence. */
-    Contributor: "b24988ac-6180-42a0-ab88-20f7382dd24c",
-    Owner: "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
-} as const;
-export type BuiltInRole = keyof typeof BUILT_IN_ROLES;
-
-/** Roles that can write to a registry; only the pipeline identity may hold one (AcrPush). */
-export const REGISTRY_WRITE_ROLES: readonly BuiltInRole[] = ["AcrPush", "Contributor", "Owner"];
+// The GUID table and the role groups live in ./role-ids (dependency-free: the policy pack reads
+// them too); re-exported here for the stack's components and tests.
+import { BUILT_IN_ROLES, BuiltInRole } from "./role-ids";
+export { BUILT_IN_ROLES, PRIVILEGED_ROLES, REGISTRY_WRITE_ROLES } from "./role-ids";
+export type { BuiltInRole } from "./role-ids";
 
 export type PrincipalType = "ServicePrincipal" | "Group" | "User";
 

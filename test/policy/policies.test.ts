@@ -11,7 +11,8 @@ import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import {
     PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy,
 } from "@pulumi/policy";
-import { policies, ROLES, TYPES } from "../../policy/policies";
+import { policies, PRIVILEGED_ROLES, REGISTRY_WRITE_ROLES, ROLES, TYPES } from "../../policy/policies";
+import { BUILT_IN_ROLES } from "../../components/azure/role-ids";
 import { evaluate, evaluatePolicies, PolicyViolation } from "../../policy/offline";
 import { UNKNOWN_SENTINELS } from "../../policy/values";
 import { freshRun, RecordedResource, StackRun } from "../harness";
@@ -139,6 +140,16 @@ describe("policy pack", () => {
         assert.equal(ROLES.acrPush, "8311e382-0749-4cb8-b61a-304f252e45ec");
     });
 
+    it("enforces the shared role groups (components/azure/role-ids.ts), the same the stack's tests use", () => {
+        const B = BUILT_IN_ROLES;
+        assert.deepEqual([...REGISTRY_WRITE_ROLES].sort(), [
+            B.AcrPush, B.ContainerRegistryRepositoryWriter, B.ContainerRegistryTasksContributor, B.Contributor, B.Owner,
+        ].sort());
+        assert.deepEqual([...PRIVILEGED_ROLES].sort(), [B.Owner, B.Contributor, B.UserAccessAdministrator, B.RoleBasedAccessControlAdministrator].sort());
+        for (const guid of Object.values(B)) assert.match(guid, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+        assert.equal(new Set(Object.values(B)).size, Object.values(B).length, "one GUID per role");
+    });
+
     it("is a loadable pack folder: PulumiPolicy.yaml with runtime nodejs, a versioned package.json, index wrapping the array", () => {
         const dir = path.join(__dirname, "..", "..", "policy");
         assert.equal(YAML.parse(fs.readFileSync(path.join(dir, "PulumiPolicy.yaml"), "utf8")).runtime, "nodejs");
@@ -180,7 +191,52 @@ describe("policy pack", () => {
             assert.doesNotMatch(src, /from "@pulumi\/(azure-native|kubernetes)/, f);
         }
     });
+
+    it("loads no provider SDK, even through the shared modules it imports (the pack's import graph)", () => {
+        const root = path.resolve(__dirname, "..", "..");
+        const graph = runtimeImportGraph(path.join(root, "policy", "index.ts"));
+        const rel = (f: string) => path.relative(root, f);
+        // The shared tables the pack reads (a walk that missed them would prove nothing).
+        assert.ok(graph.files.has(path.join(root, "components", "azure", "role-ids.ts")), [...graph.files].map(rel).join(", "));
+        assert.ok(graph.files.has(path.join(root, "components", "cluster", "gatekeeper-policies.ts")));
+        const providers = [...graph.packages].filter(([p]) => /^@pulumi\/(azure-native|kubernetes)(\/|$)/.test(p))
+            .map(([p, from]) => `${p} (imported by ${rel(from)})`);
+        assert.deepEqual(providers, []);
+        assert.deepEqual([...graph.packages.keys()].sort(), ["@pulumi/policy"], "the pack's only package dependency");
+    });
 });
+
+/**
+ * Every file reachable from `entry` through relative imports (import/export … from, require,
+ * dynamic import; `import type`/`export type` are erased and skipped), and every package
+ * specifier those files load, with the first file that loads it.
+ */
+function runtimeImportGraph(entry: string): { files: Set<string>; packages: Map<string, string> } {
+    const files = new Set<string>();
+    const packages = new Map<string, string>();
+    const resolve = (from: string, spec: string): string => {
+        const base = path.resolve(path.dirname(from), spec);
+        const hit = [base, `${base}.ts`, path.join(base, "index.ts")].find(f => fs.existsSync(f) && fs.statSync(f).isFile());
+        if (!hit) throw new Error(`${from}: cannot resolve ${spec}`);
+        return hit;
+    };
+    const pending = [entry];
+    while (pending.length) {
+        const file = pending.pop()!;
+        if (files.has(file)) continue;
+        files.add(file);
+        const src = fs.readFileSync(file, "utf8");
+        const specifiers = [
+            ...[...src.matchAll(/^\s*(import|export)\s+(type\s+)?(?:[^"';]*?\s+from\s+)?["']([^"']+)["']/gm)].filter(m => !m[2]).map(m => m[3]),
+            ...[...src.matchAll(/\b(?:require|import)\s*\(\s*["']([^"']+)["']\s*\)/g)].map(m => m[1]),
+        ];
+        for (const spec of specifiers) {
+            if (spec.startsWith(".")) pending.push(resolve(file, spec));
+            else if (!spec.startsWith("node:") && !packages.has(spec)) packages.set(spec, file);
+        }
+    }
+    return { files, packages };
+}
 
 // ---------------------------------------------------------------------------------------------
 // ACR

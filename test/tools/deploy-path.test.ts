@@ -1,5 +1,8 @@
 import { strict as assert } from "assert";
-import { criticalPath, deployEstimate, durationOf, formatDuration, GraphResource, isKubernetesCustomResource, renderDeployPath } from "../../tools/deploy-path";
+import {
+    criticalPath, deployEstimate, durationOf, durationRuleOf, formatDuration, GraphResource, isComponent, isKubernetesCustomResource, renderDeployPath,
+} from "../../tools/deploy-path";
+import { stackRun } from "../harness";
 
 // A small known graph: two regions in parallel, each a VNet and a cluster in one resource group;
 // the primary cluster's provider, a namespace, two Helm releases ordered by an explicit
@@ -112,7 +115,10 @@ describe("deploy path", () => {
         const r = (type: string, inputs: Record<string, unknown> = {}, custom = true): GraphResource =>
             ({ urn: U(type, "x"), type, name: "x", dependencies: [], custom, inputs });
         assert.equal(durationOf(r("azure-native:containerservice:ManagedCluster")), 540);
-        assert.equal(durationOf(r("azure-native:network:Profile")), 60);
+        assert.equal(durationOf(r("azure-native:trafficmanager:Profile")), 60);
+        assert.equal(durationOf(r("azure-native:trafficmanager:Endpoint")), 30);
+        assert.equal(durationOf(r("azure-native:monitor:MetricAlert")), 15);
+        assert.equal(durationRuleOf(r("azure-native:monitor:MetricAlert"))?.fallback, undefined);
         assert.equal(durationOf(r("azure-native:containerregistry:Registry")), 60);
         assert.equal(durationOf(r("azure-native:authorization:RoleAssignment")), 30);
         assert.equal(durationOf(r("azure-native:managedidentity:FederatedIdentityCredential")), 10);
@@ -165,4 +171,22 @@ describe("deploy path: declared waits", () => {
         const delay: GraphResource = { urn: "urn:d", type: "pulumi-nodejs:dynamic:Resource", name: "d", dependencies: [], custom: true, inputs: { roleAssignmentId: "/x", seconds: 180 } };
         assert.equal(durationOf(delay), 180);
     });
+});
+
+describe("deploy path: the committed stacks", function () {
+    this.timeout(120_000);
+    // A type token that drifts (azure-native moved Traffic Manager from `network` to
+    // `trafficmanager`, Azure Monitor from `insights` to `monitor`) silently falls to a catch-all
+    // row and skews the estimate: every resource the stacks register must have a row of its own.
+    for (const stack of ["dev", "prod"] as const) {
+        it(`${stack}: every custom resource type has its own DURATIONS row (no fallback)`, async () => {
+            const run = await stackRun(stack);
+            const custom = run.resources.filter(r => !isComponent(r));
+            assert.ok(custom.some(r => r.type === "azure-native:trafficmanager:Profile"), "the stack registers a Traffic Manager profile");
+            const unmatched = [...new Set(custom
+                .filter(r => { const rule = durationRuleOf(r); return !rule || rule.fallback; })
+                .map(r => `${r.type} (${durationRuleOf(r)?.typical ?? "no row"})`))].sort();
+            assert.deepEqual(unmatched, []);
+        });
+    }
 });
