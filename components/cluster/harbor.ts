@@ -17,8 +17,8 @@
 // DB updates, replication).
 //
 // The robot account for the pipeline is created here, but its secret is NOT stored in the cluster
-// by this component: it is an output for the Tekton component, which owns the pipeline namespace,
-// the only place registry credentials may exist.
+// by this component: it is an output for the SupplyChainPipeline component (pipeline.ts), which
+// owns the pipeline namespace, the only place registry credentials may exist.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";

@@ -17,7 +17,10 @@ type Obj = Record<string, unknown>;
 
 export const TASK_API_VERSION = "tekton.dev/v1";
 
-/** Task names (also the pipeline task names of the build pipeline, in order). */
+/**
+ * Task names (each Task's `metadata.name`). The pipelines name their own tasks, which may differ:
+ * the build pipeline's task `clone` runs the Task `git-clone` (see BUILD_PIPELINE_TASKS).
+ */
 export const TASKS = {
     clone: "git-clone",
     scanSource: "scan-source",
@@ -32,14 +35,6 @@ export const TASKS = {
     schemaCheck: "schema-check",
     deprecationCheck: "deprecation-check",
 } as const;
-
-/** The build pipeline's tasks, in the order they run (each runs after the previous one). */
-export const BUILD_PIPELINE_ORDER = [
-    "clone", "scan-source", "test", "build", "push-staging", "wait-for-scan", "promote", "open-pr",
-] as const;
-
-/** The one pipeline task whose pod gets a workload-identity token (ACR push). */
-export const WORKLOAD_IDENTITY_TASK = "promote";
 
 const NON_ROOT_UID = 65532;
 
@@ -123,6 +118,16 @@ function python(lines: string[]): string {
     ]);
 }
 
+/**
+ * The git token (key `token` of the `git-auth` workspace, mounted at $AUTH_DIR) as git's HTTP
+ * header, in GitHub's `x-access-token` Basic form. Passed with `git -c http.extraHeader="$HDR"`
+ * only, so the token is never written to .git/config.
+ */
+const SH_GIT_AUTH_HEADER = "HDR=\"Authorization: Basic $(printf 'x-access-token:%s' \"$(cat \"$AUTH_DIR/token\")\" | base64 | tr -d '\\n')\"";
+
+/** The same git token as the GitHub REST API's Authorization value (Python; needs PY_HTTP and `env`). */
+const PY_GIT_TOKEN_AUTH = "auth = 'Bearer ' + open(os.path.join(env['AUTH_DIR'], 'token')).read().strip()";
+
 /** Shared by the Python steps: a JSON HTTP call, and a robot's credentials from a docker config.json. */
 const PY_HTTP = [
     "import base64, json, os, sys, time, urllib.error, urllib.parse, urllib.request",
@@ -175,7 +180,7 @@ export function cloneTask(): Obj {
                 "git init -q . && git remote add origin \"$URL\"",
                 "if [ \"$AUTH_BOUND\" = true ]; then",
                 "  # Header on the command line only: the token is never written to .git/config.",
-                "  HDR=\"Authorization: Basic $(printf 'x-access-token:%s' \"$(cat \"$AUTH_DIR/token\")\" | base64 | tr -d '\\n')\"",
+                `  ${SH_GIT_AUTH_HEADER}`,
                 "  git -c http.extraHeader=\"$HDR\" fetch -q --depth 1 origin \"$REVISION\"",
                 "else",
                 "  git fetch -q --depth 1 origin \"$REVISION\"",
@@ -488,7 +493,7 @@ export function openPrTask(): Obj {
                 script: script([
                     "#!/bin/sh",
                     "set -eu",
-                    "HDR=\"Authorization: Basic $(printf 'x-access-token:%s' \"$(cat \"$AUTH_DIR/token\")\" | base64 | tr -d '\\n')\"",
+                    SH_GIT_AUTH_HEADER,
                     "git -c http.extraHeader=\"$HDR\" clone -q --depth 1 --branch \"$BASE\" \"$URL\" repo && cd repo",
                     "BRANCH=\"bump/$(basename \"$IMAGE\")-$(printf '%s' \"$DIGEST\" | cut -c8-19)\"",
                     "git checkout -q -b \"$BRANCH\"",
@@ -524,7 +529,7 @@ export function openPrTask(): Obj {
                     "branch = open(env['BRANCH']).read().strip()",
                     "if not branch:",
                     "    sys.exit(0)",
-                    "auth = 'Bearer ' + open(os.path.join(env['AUTH_DIR'], 'token')).read().strip()",
+                    PY_GIT_TOKEN_AUTH,
                     "body = {'title': f\"Deploy {env['IMAGE'].rsplit('/', 1)[-1]}@{env['DIGEST'][:19]}\", 'head': branch, 'base': env['BASE'],",
                     "        'body': f\"Image `{env['IMAGE']}@{env['DIGEST']}` built from {env['REVISION']}, scanned in Harbor and promoted to ACR by digest.\"}",
                     "try:",
@@ -574,7 +579,7 @@ export function reportStatusTask(): Obj {
                 "state = {'pending': 'pending', 'Succeeded': 'success', 'Completed': 'success'}.get(env['STATE'], 'failure')",
                 "desc = {'pending': 'Gatekeeper policy, schema and deprecated-API checks running',",
                 "        'success': 'Gatekeeper policy, schemas and API versions OK'}.get(state, 'A manifests check failed; see the PipelineRun')",
-                "auth = 'Bearer ' + open(os.path.join(env['AUTH_DIR'], 'token')).read().strip()",
+                PY_GIT_TOKEN_AUTH,
                 "call(f\"{env['API']}/repos/{env['SLUG']}/statuses/{env['SHA']}\", auth, 'POST', {'state': state, 'context': env['CONTEXT'], 'description': desc})",
                 "print('status', state)",
             ]),
@@ -632,6 +637,15 @@ export function deprecationCheckTask(kubernetesVersion: string): Obj {
     });
 }
 
+/** Every Task both pipelines run, as the component registers them. */
+export function supplyChainTasks(o: { blockSeverity: Severity; cveAllowlist: readonly string[]; kubernetesVersion: string }): Obj[] {
+    return [
+        cloneTask(), scanSourceTask(o.blockSeverity, o.cveAllowlist), testTask(), buildTask(), pushTask(),
+        waitForScanTask(o.blockSeverity), promoteTask(), openPrTask(),
+        reportStatusTask(), policyCheckTask(), schemaCheckTask(o.kubernetesVersion), deprecationCheckTask(o.kubernetesVersion),
+    ];
+}
+
 // ---------------------------------------------------------------------------------------------
 // Pipelines
 // ---------------------------------------------------------------------------------------------
@@ -651,7 +665,7 @@ export interface BuildPipelineOptions {
     /** `<harbor host>/<project>/<repository>` (no tag). */
     harborImage: Str;
     harborHost: Str;
-    harborProject: string;
+    harborProject: Str;
     imageRepository: string;
     acrLoginServer: Str;
     botName: string;
@@ -664,31 +678,47 @@ function ref(name: string): Obj {
     return { name, kind: "Task" };
 }
 
-/** clone ▶ scan ▶ test ▶ build ▶ push to Harbor ▶ wait for Trivy ▶ promote to ACR ▶ PR. */
-export function buildPipeline(o: BuildPipelineOptions): Obj {
-    const src = { name: "source", workspace: "source", subPath: "src" };
-    const tasks: Obj[] = [
-        {
-            name: "clone", taskRef: ref(TASKS.clone),
+/** One task of the build pipeline: its name in the pipeline, the Task it runs, and its bindings. */
+interface BuildPipelineTask {
+    /** The pipeline task name (what `runAfter`, `$(tasks.<name>.results…)` and taskRunSpecs use). */
+    name: string;
+    /** The Task it runs (a TASKS value). */
+    task: string;
+    bindings: (o: BuildPipelineOptions) => { params?: Obj[]; workspaces: Obj[] };
+}
+
+const SRC = { name: "source", workspace: "source", subPath: "src" };
+const IMAGE = { name: "image", workspace: "source", subPath: "image" };
+
+/**
+ * The build pipeline, in the order its tasks run — the ONE place that order is written: each
+ * task runs after the previous entry (`runAfter`), and BUILD_PIPELINE_ORDER and
+ * WORKLOAD_IDENTITY_TASK are derived from it.
+ */
+const BUILD_PIPELINE_TASKS = [
+    {
+        name: "clone", task: TASKS.clone,
+        bindings: o => ({
             params: [{ name: "url", value: o.sourceRepoUrl }, { name: "revision", value: "$(params.revision)" }],
             workspaces: [{ name: "output", workspace: "source", subPath: "src" }, { name: "git-auth", workspace: "git-auth" }],
-        },
-        { name: "scan-source", taskRef: ref(TASKS.scanSource), runAfter: ["clone"], workspaces: [src] },
-        { name: "test", taskRef: ref(TASKS.test), runAfter: ["scan-source"], workspaces: [src] },
-        {
-            name: "build", taskRef: ref(TASKS.build), runAfter: ["test"],
-            workspaces: [src, { name: "image", workspace: "source", subPath: "image" }],
-        },
-        {
-            name: "push-staging", taskRef: ref(TASKS.push), runAfter: ["build"],
+        }),
+    },
+    { name: "scan-source", task: TASKS.scanSource, bindings: () => ({ workspaces: [SRC] }) },
+    { name: "test", task: TASKS.test, bindings: () => ({ workspaces: [SRC] }) },
+    { name: "build", task: TASKS.build, bindings: () => ({ workspaces: [SRC, IMAGE] }) },
+    {
+        name: "push-staging", task: TASKS.push,
+        bindings: o => ({
             params: [
                 { name: "image", value: pulumi.interpolate`${o.harborImage}:$(params.revision)` },
                 { name: "digest", value: "$(tasks.build.results.digest)" },
             ],
-            workspaces: [{ name: "image", workspace: "source", subPath: "image" }, { name: "registry-auth", workspace: "harbor-auth" }],
-        },
-        {
-            name: "wait-for-scan", taskRef: ref(TASKS.waitForScan), runAfter: ["push-staging"],
+            workspaces: [IMAGE, { name: "registry-auth", workspace: "harbor-auth" }],
+        }),
+    },
+    {
+        name: "wait-for-scan", task: TASKS.waitForScan,
+        bindings: o => ({
             params: [
                 { name: "harbor-host", value: o.harborHost },
                 { name: "project", value: o.harborProject },
@@ -696,9 +726,11 @@ export function buildPipeline(o: BuildPipelineOptions): Obj {
                 { name: "digest", value: "$(tasks.push-staging.results.IMAGE_DIGEST)" },
             ],
             workspaces: [{ name: "registry-auth", workspace: "harbor-auth" }],
-        },
-        {
-            name: "promote", taskRef: ref(TASKS.promote), runAfter: ["wait-for-scan"],
+        }),
+    },
+    {
+        name: "promote", task: TASKS.promote,
+        bindings: o => ({
             params: [
                 { name: "source", value: pulumi.interpolate`${o.harborImage}@$(tasks.push-staging.results.IMAGE_DIGEST)` },
                 { name: "acr-login-server", value: o.acrLoginServer },
@@ -706,9 +738,11 @@ export function buildPipeline(o: BuildPipelineOptions): Obj {
                 { name: "digest", value: "$(tasks.push-staging.results.IMAGE_DIGEST)" },
             ],
             workspaces: [{ name: "registry-auth", workspace: "harbor-auth" }],
-        },
-        {
-            name: "open-pr", taskRef: ref(TASKS.openPr), runAfter: ["promote"],
+        }),
+    },
+    {
+        name: "open-pr", task: TASKS.openPr,
+        bindings: o => ({
             params: [
                 { name: "manifests-url", value: o.manifestsRepoUrl },
                 { name: "base-branch", value: o.branch },
@@ -722,8 +756,27 @@ export function buildPipeline(o: BuildPipelineOptions): Obj {
                 { name: "repo-slug", value: o.manifestsSlug },
             ],
             workspaces: [{ name: "git-auth", workspace: "git-auth" }],
-        },
-    ];
+        }),
+    },
+] as const satisfies readonly BuildPipelineTask[];
+
+/** The build pipeline's task names, in the order they run (each runs after the previous one). */
+export const BUILD_PIPELINE_ORDER = BUILD_PIPELINE_TASKS.map(t => t.name);
+
+/**
+ * The one pipeline task whose pod gets a workload-identity token: the one running the promote
+ * Task (ACR push). The tasks that run the repository's own code (test, build) never get one.
+ */
+export const WORKLOAD_IDENTITY_TASK = BUILD_PIPELINE_TASKS.find(t => t.task === TASKS.promote)!.name;
+
+/** clone ▶ scan ▶ test ▶ build ▶ push to Harbor ▶ wait for Trivy ▶ promote to ACR ▶ PR. */
+export function buildPipeline(o: BuildPipelineOptions): Obj {
+    const tasks: Obj[] = BUILD_PIPELINE_TASKS.map((t: BuildPipelineTask, i) => ({
+        name: t.name,
+        taskRef: ref(t.task),
+        ...(i > 0 ? { runAfter: [BUILD_PIPELINE_TASKS[i - 1].name] } : {}),
+        ...t.bindings(o),
+    }));
     return {
         apiVersion: TASK_API_VERSION,
         kind: "Pipeline",

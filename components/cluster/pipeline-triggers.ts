@@ -4,6 +4,10 @@
 // split() or compareSecret() — so any conforming evaluator (here @bufbuild/cel) agrees with
 // Tekton's cel-go. Variables: `body` (the webhook JSON). Event type and HMAC are checked by the
 // GitHub interceptor that runs before the CEL interceptor.
+//
+// Below the filters: the TriggerBindings, TriggerTemplates and EventListener that use them.
+import { PIPELINE_SERVICE_ACCOUNT, WORKLOAD_IDENTITY_POD_LABEL } from "../../infra/names";
+import { BUILD_PIPELINE, CHECK_PIPELINE, WORKLOAD_IDENTITY_TASK } from "./pipeline-tasks";
 
 /** A CEL string literal (CEL shares JSON's escapes for the characters a URL/e-mail/path uses). */
 export function celString(value: string): string {
@@ -80,4 +84,146 @@ export function pullRequestFilter(o: PullRequestFilterOptions): string {
         `body.repository.html_url == ${celString(repoHtmlUrl(o.repoUrl))}`,
         "body.pull_request.head.sha.matches(\"^[0-9a-f]{40}$\")",
     ].join(" && ");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The webhook objects (triggers.tekton.dev): TriggerBindings, TriggerTemplates, the EventListener.
+// Plain objects without a namespace; the component puts them into the pipeline namespace.
+// ---------------------------------------------------------------------------------------------
+
+const TRIGGERS_API_VERSION = "triggers.tekton.dev/v1beta1";
+
+export const EVENT_LISTENER = "supply-chain";
+export const EVENT_LISTENER_SERVICE_ACCOUNT = "eventlistener";
+/** The ServiceAccount the manifests check runs as (the build runs as PIPELINE_SERVICE_ACCOUNT). */
+export const CHECK_SERVICE_ACCOUNT = "manifests-check";
+export const SECRET_NAMES = { harborRobot: "harbor-robot", gitToken: "git-token", webhook: "github-webhook" } as const;
+/** ConfigMap holding the stack's Gatekeeper policy bundle (key policy.yaml) for the manifests check. */
+export const POLICY_CONFIGMAP = "policy-bundle";
+
+const BINDINGS = { push: "github-push", pullRequest: "github-pull-request" } as const;
+
+type Obj = Record<string, unknown>;
+
+/** Push event → the pushed commit (`revision`). */
+export function pushBinding(): Obj {
+    return {
+        apiVersion: TRIGGERS_API_VERSION, kind: "TriggerBinding", metadata: { name: BINDINGS.push },
+        spec: { params: [{ name: "revision", value: "$(body.after)" }] },
+    };
+}
+
+/** Pull-request event → the head commit and the repository holding it (a fork for fork PRs). */
+export function pullRequestBinding(): Obj {
+    return {
+        apiVersion: TRIGGERS_API_VERSION, kind: "TriggerBinding", metadata: { name: BINDINGS.pullRequest },
+        spec: {
+            params: [
+                { name: "sha", value: "$(body.pull_request.head.sha)" },
+                { name: "clone-url", value: "$(body.pull_request.head.repo.clone_url)" },
+            ],
+        },
+    };
+}
+
+const RUN_LABELS = { "app.kubernetes.io/part-of": "supply-chain", "app.kubernetes.io/managed-by": "tekton-triggers" };
+const POD_TEMPLATE = { securityContext: { fsGroup: 65532 }, automountServiceAccountToken: false };
+
+/** A scratch workspace: a fresh ReadWriteOnce volume per run. */
+function scratchVolume(size: string): Obj {
+    return { volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: size } } } } };
+}
+
+/** Push → PipelineRun of the build pipeline, as the pipeline ServiceAccount, with its credentials. */
+export function buildTriggerTemplate(): Obj {
+    return {
+        apiVersion: TRIGGERS_API_VERSION, kind: "TriggerTemplate", metadata: { name: BUILD_PIPELINE },
+        spec: {
+            params: [{ name: "revision", description: "commit SHA pushed" }],
+            resourcetemplates: [{
+                apiVersion: "tekton.dev/v1",
+                kind: "PipelineRun",
+                metadata: { generateName: `${BUILD_PIPELINE}-`, labels: { ...RUN_LABELS, "platform.example/revision": "$(tt.params.revision)" } },
+                spec: {
+                    pipelineRef: { name: BUILD_PIPELINE },
+                    params: [{ name: "revision", value: "$(tt.params.revision)" }],
+                    taskRunTemplate: { serviceAccountName: PIPELINE_SERVICE_ACCOUNT, podTemplate: POD_TEMPLATE },
+                    // Only the promote pod gets the federated token: the tasks that run the
+                    // repository's own code (test, build) never hold an Azure credential.
+                    taskRunSpecs: [{ pipelineTaskName: WORKLOAD_IDENTITY_TASK, metadata: { labels: { ...WORKLOAD_IDENTITY_POD_LABEL } } }],
+                    workspaces: [
+                        { name: "source", ...scratchVolume("4Gi") },
+                        { name: "harbor-auth", secret: { secretName: SECRET_NAMES.harborRobot, items: [{ key: ".dockerconfigjson", path: "config.json" }] } },
+                        { name: "git-auth", secret: { secretName: SECRET_NAMES.gitToken } },
+                    ],
+                    timeouts: { pipeline: "1h30m0s" },
+                },
+            }],
+        },
+    };
+}
+
+/** Manifests PR → PipelineRun of the check pipeline, as the check ServiceAccount (no Azure token). */
+export function checkTriggerTemplate(): Obj {
+    return {
+        apiVersion: TRIGGERS_API_VERSION, kind: "TriggerTemplate", metadata: { name: CHECK_PIPELINE },
+        spec: {
+            params: [{ name: "sha" }, { name: "clone-url" }],
+            resourcetemplates: [{
+                apiVersion: "tekton.dev/v1",
+                kind: "PipelineRun",
+                metadata: { generateName: `${CHECK_PIPELINE}-`, labels: { ...RUN_LABELS, "platform.example/revision": "$(tt.params.sha)" } },
+                spec: {
+                    pipelineRef: { name: CHECK_PIPELINE },
+                    params: [{ name: "sha", value: "$(tt.params.sha)" }, { name: "clone-url", value: "$(tt.params.clone-url)" }],
+                    taskRunTemplate: { serviceAccountName: CHECK_SERVICE_ACCOUNT, podTemplate: POD_TEMPLATE },
+                    workspaces: [
+                        { name: "source", ...scratchVolume("1Gi") },
+                        { name: "policy", configMap: { name: POLICY_CONFIGMAP } },
+                        { name: "git-auth", secret: { secretName: SECRET_NAMES.gitToken } },
+                    ],
+                    timeouts: { pipeline: "30m0s" },
+                },
+            }],
+        },
+    };
+}
+
+/** The GitHub core interceptor: verifies the HMAC (webhook secret) and the event type. */
+function githubInterceptor(eventTypes: string[]): Obj {
+    return {
+        ref: { name: "github", kind: "ClusterInterceptor" },
+        params: [
+            { name: "secretRef", value: { secretName: SECRET_NAMES.webhook, secretKey: "secretToken" } },
+            { name: "eventTypes", value: eventTypes },
+        ],
+    };
+}
+
+function celInterceptor(filter: string): Obj {
+    return { ref: { name: "cel", kind: "ClusterInterceptor" }, params: [{ name: "filter", value: filter }] };
+}
+
+/** Two triggers: push → build (pushFilter), manifests PR → check (pullRequestFilter); HMAC first, then CEL. */
+export function eventListener(filters: { push: string; pullRequest: string }): Obj {
+    return {
+        apiVersion: TRIGGERS_API_VERSION, kind: "EventListener", metadata: { name: EVENT_LISTENER },
+        spec: {
+            serviceAccountName: EVENT_LISTENER_SERVICE_ACCOUNT,
+            triggers: [
+                {
+                    name: "build-on-push",
+                    interceptors: [githubInterceptor(["push"]), celInterceptor(filters.push)],
+                    bindings: [{ ref: BINDINGS.push }],
+                    template: { ref: BUILD_PIPELINE },
+                },
+                {
+                    name: "check-manifests-pr",
+                    interceptors: [githubInterceptor(["pull_request"]), celInterceptor(filters.pullRequest)],
+                    bindings: [{ ref: BINDINGS.pullRequest }],
+                    template: { ref: CHECK_PIPELINE },
+                },
+            ],
+        },
+    };
 }

@@ -32,8 +32,6 @@ export interface TektonPlatformArgs {
     pruneKeep?: number;
     /** Pruner cron schedule (UTC). */
     pruneSchedule?: string;
-    /** Resources that must exist first (e.g. the Gatekeeper exemptions). */
-    dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
 export const TEKTON_CONFIG_NAME = "config";
@@ -116,7 +114,7 @@ export class TektonPlatform extends pulumi.ComponentResource {
                 name: NAMESPACES.tektonOperator,
                 labels: { "pod-security.kubernetes.io/enforce": "baseline", "pod-security.kubernetes.io/warn": "restricted" },
             },
-        }, { parent: this, provider, dependsOn: args.dependsOn });
+        }, { parent: this, provider });
 
         const release = chartRelease(`${name}-operator`, {
             chart: "tektonOperator",

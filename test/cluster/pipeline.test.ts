@@ -8,8 +8,8 @@ import {
     WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION,
 } from "../../infra/names";
 import { uuidFrom } from "../../tools/mock-outputs";
-import { SupplyChainPipeline, SupplyChainPipelineArgs } from "../../components/cluster/pipeline";
-import { BUILD_PIPELINE_ORDER, severitiesAtOrAbove, WORKLOAD_IDENTITY_TASK } from "../../components/cluster/pipeline-tasks";
+import { pipelineNetworkPolicies, SupplyChainPipeline, SupplyChainPipelineArgs } from "../../components/cluster/pipeline";
+import { BUILD_PIPELINE_ORDER, severitiesAtOrAbove, TASKS, WORKLOAD_IDENTITY_TASK } from "../../components/cluster/pipeline-tasks";
 import { pullRequestFilter, pushFilter } from "../../components/cluster/pipeline-triggers";
 import { DIGEST_PINNED, imagesNeedingRefresh, STEP_IMAGES, stepImage, StepImageName } from "../../components/cluster/pipeline-images";
 import { byName, byType, descendants, freshRun, planDocument, readStackConfig, RecordedResource, StackRun, stackRun } from "../harness";
@@ -190,7 +190,10 @@ describe("SupplyChainPipeline", () => {
         it("runs clone ▶ scan ▶ test ▶ build ▶ push to Harbor ▶ wait for Trivy ▶ promote ▶ PR, strictly in order", () => {
             const p = byMetaName(r, "Pipeline", "supply-chain");
             const tasks: Any[] = p.spec.tasks;
+            assert.deepEqual([...BUILD_PIPELINE_ORDER], ["clone", "scan-source", "test", "build", "push-staging", "wait-for-scan", "promote", "open-pr"]);
             assert.deepEqual(tasks.map(t => t.name), [...BUILD_PIPELINE_ORDER]);
+            // Pipeline task names are not Task names: `clone` runs the Task `git-clone`.
+            assert.equal(tasks[0].taskRef.name, TASKS.clone);
             tasks.forEach((t, i) => {
                 if (i === 0) assert.equal(t.runAfter, undefined);
                 else assert.deepEqual(t.runAfter, [tasks[i - 1].name], `${t.name} runs after ${tasks[i - 1].name}`);
@@ -289,11 +292,25 @@ describe("SupplyChainPipeline", () => {
             assert.equal(run.spec.taskRunTemplate.serviceAccountName, PIPELINE_SERVICE_ACCOUNT);
             const labelled = run.spec.taskRunSpecs.filter((s: Any) => s.metadata?.labels?.["azure.workload.identity/use"] === "true");
             assert.deepEqual(labelled.map((s: Any) => s.pipelineTaskName), [WORKLOAD_IDENTITY_TASK]);
+            // …and that pipeline task is the one running the promote Task.
+            const tasks: Any[] = byMetaName(r, "Pipeline", "supply-chain").spec.tasks;
+            assert.deepEqual(tasks.filter(t => t.taskRef.name === TASKS.promote).map(t => t.name), [WORKLOAD_IDENTITY_TASK]);
             assert.equal(run.metadata.labels["azure.workload.identity/use"], undefined, "not on every pod: test/build run repository code");
         });
     });
 
     describe("credentials", () => {
+        it("the git token reaches git as a Basic header on the command line and the GitHub API as Bearer, the same way in every task", () => {
+            const steps = (task: string): Any[] => byMetaName(r, "Task", task).spec.steps;
+            const header = /^ *HDR="Authorization: Basic \$\(printf 'x-access-token:%s' "\$\(cat "\$AUTH_DIR\/token"\)" \| base64 \| tr -d '\\n'\)"$/m;
+            for (const script of [steps("git-clone")[0].script, steps("open-pr")[0].script]) {
+                assert.match(script, header);
+                assert.doesNotMatch(script, /git config/, "the token is never written to .git/config");
+            }
+            const bearer = "auth = 'Bearer ' + open(os.path.join(env['AUTH_DIR'], 'token')).read().strip()\n";
+            for (const script of [steps("open-pr")[1].script, steps("report-status")[0].script]) assert.ok(script.includes(bearer));
+        });
+
         it("creates the Harbor robot docker config, git token and webhook secret only in the pipeline namespace", () => {
             const secrets = byType(r, "kubernetes:core/v1:Secret").map(s => s.rawInputs as Any);
             assert.deepEqual(secrets.map(s => s.metadata.name).sort(), ["git-token", "github-webhook", "harbor-robot"]);
@@ -355,6 +372,13 @@ describe("SupplyChainPipeline", () => {
             assert.ok(https.spec.egress[0].to[0].ipBlock.except.includes("169.254.0.0/16"), "no instance metadata endpoint");
             const dns = policies.find(p => p.metadata.name === "allow-dns")!;
             assert.deepEqual(dns.spec.egress[0].to[0].podSelector, { matchLabels: { "k8s-app": "kube-dns" } });
+        });
+
+        it("registers exactly pipelineNetworkPolicies(), in the pipeline namespace", () => {
+            const recorded = cr(r, "NetworkPolicy").map(p => p.inputs as Any);
+            const expected = pipelineNetworkPolicies();
+            assert.deepEqual(recorded.map(p => p.metadata.name).sort(), expected.map(([id]) => id).sort());
+            for (const [id, spec] of expected) assert.deepEqual(recorded.find(p => p.metadata.name === id)!.spec, spec, id);
         });
     });
 
