@@ -188,7 +188,7 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
         acrLoginServer: azure.registry.loginServer,
         harbor: {
             host: harbor.registryHost,
-            project: "staging",
+            project: harbor.stagingProject,
             robotName: harbor.robot.name,
             robotSecret: harbor.robot.secret,
         },
@@ -215,7 +215,7 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
 }
 
 /** The cluster layer's part of the output contract. */
-export function clusterOutputs(_cfg: PlatformConfig, layer: ClusterLayer) {
+export function clusterOutputs(layer: ClusterLayer) {
     return {
         sealedSecretsCertificate: layer.sealingCertificate,
         sealedSecretsController: pulumi.output({ name: SEALED_SECRETS_CONTROLLER.name, namespace: SEALED_SECRETS_CONTROLLER.namespace }),

@@ -11,6 +11,7 @@ import {
     isIpv4Cidr, isUuid,
 } from "./validators";
 import { CLUSTER_KEYS, exemptNamespaces } from "./names";
+import { MIN_KUBERNETES_MINOR } from "./versions";
 
 /** The config namespace: the Pulumi project name. */
 export const CONFIG_NAMESPACE = "platform";
@@ -22,8 +23,6 @@ export type { ClusterKey } from "./names";
 /** Non-interactive kubelogin modes the Kubernetes providers may use. */
 export const KUBELOGIN_MODES = ["azurecli", "workloadidentity", "spn", "msi"] as const;
 
-/** The minimum Kubernetes minor the Tekton Operator accepts. */
-export const MIN_KUBERNETES_MINOR = 34;
 
 // ---------------------------------------------------------------------------------------------
 // Field types

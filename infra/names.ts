@@ -37,6 +37,12 @@ export const WORKLOAD_IDENTITY_SERVICE_ACCOUNTS = {
     externalDns: { namespace: NAMESPACES.externalDns, name: "external-dns" },
 } as const;
 
+/**
+ * Label marking the one namespace allowed to hold registry credentials; the policy pack checks
+ * it names the namespace it was configured with.
+ */
+export const PIPELINE_NAMESPACE_LABEL = "platform.example.com/pipeline";
+
 /** The pipeline's ServiceAccount name (its namespace comes from config: delivery.pipelineNamespace). */
 export const PIPELINE_SERVICE_ACCOUNT = "pipeline";
 

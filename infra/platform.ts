@@ -6,7 +6,7 @@
 //     ├─ createClusterLayer(cfg, azure) → in-cluster services of both regions (infra/cluster-layer.ts)
 //     ├─ Alerts                         → action group, Traffic Manager and in-cluster alerts
 //     │                                   (components/azure/alerts.ts)
-//     └─ outputs: azureOutputs(cfg, azure) + clusterOutputs(cfg, clusters) (infra/outputs.ts)
+//     └─ outputs: azureOutputs(cfg, azure) + clusterOutputs(clusters) (infra/outputs.ts)
 import { Alerts } from "../components/azure/alerts";
 import { azureOutputs, createAzureFoundation } from "./azure-layer";
 import { clusterOutputs, createClusterLayer } from "./cluster-layer";
@@ -34,6 +34,6 @@ export function createPlatform(cfg: PlatformConfig): PlatformOutputs {
     });
     return {
         ...azureOutputs(cfg, azure),
-        ...clusterOutputs(cfg, clusters),
+        ...clusterOutputs(clusters),
     };
 }

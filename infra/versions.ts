@@ -28,6 +28,9 @@ export const CHARTS = {
 
 export type ChartName = keyof typeof CHARTS;
 
+/** The Tekton Operator at CHARTS.tektonOperator requires Kubernetes 1.34 or newer (config validation enforces it). */
+export const MIN_KUBERNETES_MINOR = 34;
+
 // Not pinned separately, because the charts above own them: the Gateway API CRDs (v1.6.1, bundled
 // by the Envoy Gateway chart) and the Tekton components the operator installs (pipelines
 // v1.15.0, triggers v0.37.0, dashboard v0.71.0 with operator v0.81.1).

@@ -27,6 +27,7 @@ import {
 import {
     BUILT_IN_ROLES, BuiltInRole, PRIVILEGED_ROLES as PRIVILEGED_ROLE_LIST, REGISTRY_WRITE_ROLES as REGISTRY_WRITE_ROLE_LIST, ROLE_DISPLAY_NAMES,
 } from "../components/azure/role-ids";
+import { PIPELINE_NAMESPACE_LABEL } from "../infra/names";
 import {
     DOCKER_CONFIG_AUTHS_MARKER, DOCKER_CONFIG_FILE_KEYS, REGISTRY_CREDENTIAL_ANNOTATION_PREFIXES, REGISTRY_CREDENTIAL_DATA_KEYS,
     REGISTRY_CREDENTIAL_SECRET_TYPES,
@@ -92,7 +93,7 @@ export const REGISTRY_WRITE_ROLES: ReadonlySet<string> = new Set(REGISTRY_WRITE_
 
 export const DEFAULT_PIPELINE_NAMESPACE = "ci";
 export const DEFAULT_PIPELINE_IDENTITY_PATTERN = "pipeline";
-export const PIPELINE_NAMESPACE_LABEL = "platform.example.com/pipeline";
+export { PIPELINE_NAMESPACE_LABEL };
 
 const ENVIRONMENT_SCHEMA: PolicyConfigSchema = {
     properties: { environment: { type: "string", description: "Stack environment (dev, prod …); prod-only rules apply when \"prod\". Unset: the stack tag `environment`, else assumed prod." } },

@@ -74,8 +74,6 @@ export interface HarborArgs {
     robotSecretVersion?: number;
     /** Gateway listener (sectionName) to attach to, e.g. the HTTPS listener; default: every listener that admits the route. */
     gatewayListener?: string;
-    /** API base URL for the providers; default https://<hostname> (through the Gateway). */
-    apiUrl?: string;
     /** What the HTTPRoute needs first: the Gateway API CRDs (the gateway chart). */
     routeDependsOn?: pulumi.Input<pulumi.Resource>[];
     /**
@@ -188,7 +186,8 @@ export class Harbor extends pulumi.ComponentResource {
 
         // --- Harbor's own configuration, through its API -------------------------------------
         const connection = {
-            apiUrl: args.apiUrl ?? this.url,
+            // Through the Gateway, as every client reaches Harbor.
+            apiUrl: this.url,
             username: HARBOR_ADMIN_USER,
             password: this.adminPassword,
         };

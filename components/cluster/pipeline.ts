@@ -17,9 +17,7 @@
 // (pipelineNetworkPolicies, pipelineSecrets). The component only registers them.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import {
-    NAMESPACES, PIPELINE_SERVICE_ACCOUNT, WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION,
-} from "../../infra/names";
+import { NAMESPACES, PIPELINE_NAMESPACE_LABEL, PIPELINE_SERVICE_ACCOUNT, WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION } from "../../infra/names";
 import { BUILD_PIPELINE, buildPipeline, CHECK_PIPELINE, checkPipeline, Severity, supplyChainTasks } from "./pipeline-tasks";
 import {
     buildTriggerTemplate, CHECK_SERVICE_ACCOUNT, checkTriggerTemplate, EVENT_LISTENER, EVENT_LISTENER_SERVICE_ACCOUNT,
@@ -95,6 +93,7 @@ const GATEWAY_DATAPLANE_NAMESPACES = [NAMESPACES.envoyGateway, NAMESPACES.gatewa
 const NON_INTERNET = ["10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16"];
 
 const PIPELINE_NAMESPACE_LABELS = {
+    [PIPELINE_NAMESPACE_LABEL]: "true",
     // Rootless BuildKit needs seccomp/AppArmor Unconfined, which `baseline`
     // forbids (see ROOTLESS_BUILDKIT_SECURITY); warn/audit still report it.
     "pod-security.kubernetes.io/enforce": "privileged",
