@@ -38,7 +38,7 @@ export interface AlertsCluster {
     location: string;
 }
 
-export interface PlatformAlertsArgs {
+export interface AlertsArgs {
     resourceGroupName: pulumi.Input<string>;
     /** Region of the Azure Monitor workspace, its data collection endpoints/rules and rule groups. */
     location: string;
@@ -100,7 +100,7 @@ export function prometheusAlertRules(driftMinutes: number): {
     ];
 }
 
-function problems(args: PlatformAlertsArgs, shortName: string): string[] {
+function problems(args: AlertsArgs, shortName: string): string[] {
     const out: string[] = [];
     if (args.emails.length === 0) out.push("emails: at least one receiver is required");
     if (new Set(args.emails.map(e => e.toLowerCase())).size !== args.emails.length) out.push("emails: duplicate address");
@@ -121,11 +121,11 @@ export class Alerts extends pulumi.ComponentResource {
     readonly dataCollectionRuleIds: Record<string, pulumi.Output<string>>;
     readonly ruleGroupIds: Record<string, pulumi.Output<string>>;
 
-    constructor(name: string, args: PlatformAlertsArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: AlertsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:azure:Alerts", name, {}, opts);
         const shortName = args.shortName ?? `${args.namePrefix}-ops`.slice(0, 12);
         const bad = problems(args, shortName);
-        if (bad.length > 0) throw new Error(`PlatformAlerts ${name}: ${bad.join("; ")}`);
+        if (bad.length > 0) throw new Error(`Alerts ${name}: ${bad.join("; ")}`);
         const tags = args.tags ?? {};
         const parent = { parent: this };
 

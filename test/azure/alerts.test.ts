@@ -1,12 +1,12 @@
 import { strict as assert } from "assert";
-import { Alerts, PlatformAlertsArgs, isoMinutes, prometheusAlertRules } from "../../components/azure/alerts";
+import { Alerts, AlertsArgs, isoMinutes, prometheusAlertRules } from "../../components/azure/alerts";
 import { byName, byType, descendants, freshRun, StackRun } from "../harness";
 
 const RG = "rg-platform";
 const PROFILE_ID = "/subscriptions/00000000-1111-4222-8333-444444444444/resourceGroups/rg-platform/providers/Microsoft.Network/trafficmanagerprofiles/tm-scdev";
 const clusterId = (key: string) => `/subscriptions/00000000-1111-4222-8333-444444444444/resourceGroups/rg-${key}/providers/Microsoft.ContainerService/managedClusters/aks-scdev-${key}`;
 
-function args(overrides: Partial<PlatformAlertsArgs> = {}): PlatformAlertsArgs {
+function args(overrides: Partial<AlertsArgs> = {}): AlertsArgs {
     return {
         resourceGroupName: RG,
         location: "westeurope",
@@ -24,7 +24,7 @@ function args(overrides: Partial<PlatformAlertsArgs> = {}): PlatformAlertsArgs {
     };
 }
 
-function run(overrides: Partial<PlatformAlertsArgs> = {}): Promise<StackRun> {
+function run(overrides: Partial<AlertsArgs> = {}): Promise<StackRun> {
     return freshRun({ stack: "dev", program: () => { new Alerts("alerts", args(overrides)); } });
 }
 
