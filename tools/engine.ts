@@ -442,6 +442,25 @@ export function descendants(run: StackRun, ancestorUrn: string): RecordedResourc
     });
 }
 
+/**
+ * Every URN `resource` waits for, directly or through others: its dependencies, transitively,
+ * and with `viaProviders` also the providers it (or anything it waits for) is created through.
+ */
+export function dependencyClosure(run: StackRun, resource: RecordedResource, options: { viaProviders?: boolean } = {}): Set<string> {
+    const byUrn = new Map(run.resources.map(r => [r.urn, r]));
+    const next = (r: RecordedResource) => [...r.dependencies, ...(options.viaProviders && r.provider ? [r.provider] : [])];
+    const seen = new Set<string>();
+    const pending = next(resource);
+    while (pending.length) {
+        const urn = pending.pop()!;
+        if (seen.has(urn)) continue;
+        seen.add(urn);
+        const r = byUrn.get(urn);
+        if (r) pending.push(...next(r));
+    }
+    return seen;
+}
+
 /** The plan document `plan --json` writes: DESIGN.md's contract, keys sorted, secrets redacted. */
 export function planDocument(run: StackRun): { stack: string; resources: unknown[]; outputs: unknown } {
     return sortKeys({

@@ -107,10 +107,15 @@ function rgId(rg: string): string {
     return `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${rg}`;
 }
 
-/** Deterministic public IPv4 address in a Microsoft-owned range. */
-function publicIp(seed: string): string {
+/** Deterministic public IPv4 address in a Microsoft-owned range (a PublicIPAddress's, from its URN). */
+export function publicIp(seed: string): string {
     const h = hash(seed);
     return `20.${parseInt(h.slice(0, 2), 16)}.${parseInt(h.slice(2, 4), 16)}.${1 + (parseInt(h.slice(4, 6), 16) % 254)}`;
+}
+
+/** The OIDC issuer URL a ManagedCluster gets (from its URN). */
+export function oidcIssuerUrl(location: string, clusterUrn: string): string {
+    return `https://${location}.oic.prod-aks.azure.com/${MOCK_TENANT_ID}/${uuidFrom(clusterUrn, "issuer")}/`;
 }
 
 export function clusterFqdn(resourceGroup: string, name: string, location: string): string {
@@ -224,7 +229,7 @@ function mockAzure(ctx: MockContext, mod: string, state: Props): { id: string; s
             };
             state.oidcIssuerProfile = {
                 ...(inputs.oidcIssuerProfile ?? {}),
-                issuerURL: `https://${location}.oic.prod-aks.azure.com/${MOCK_TENANT_ID}/${uuidFrom(urn, "issuer")}/`,
+                issuerURL: oidcIssuerUrl(location, urn),
             };
             state.provisioningState = "Succeeded";
             ctx.clusters.set(`${rg}/${name}`, { location, fqdn: state.fqdn });

@@ -1,13 +1,11 @@
-// Lookups shared by the Azure-layer tests: values the offline engine's mocks derive from URNs.
-import { createHash } from "crypto";
+// Lookups shared by the Azure-layer tests: values the offline engine's mocks derive from URNs
+// (computed with the mocks' own functions, so the tests and the engine cannot drift apart).
 import { byName, StackRun } from "../harness";
-import { uuidFrom } from "../../tools/mock-outputs";
+import { oidcIssuerUrl, publicIp, uuidFrom } from "../../tools/mock-outputs";
 
-/** The address tools/mock-outputs.ts assigns to a PublicIPAddress (first three bytes of its URN hash). */
+/** The address tools/mock-outputs.ts assigns to a PublicIPAddress. */
 export function publicIpAddressOf(run: StackRun, name: string): string {
-    const urn = byName(run, "azure-native:network:PublicIPAddress", name).urn;
-    const h = createHash("sha256").update(urn).digest("hex");
-    return `20.${parseInt(h.slice(0, 2), 16)}.${parseInt(h.slice(2, 4), 16)}.${1 + (parseInt(h.slice(4, 6), 16) % 254)}`;
+    return publicIp(byName(run, "azure-native:network:PublicIPAddress", name).urn);
 }
 
 /** Kubelet identity object id the mock gives a ManagedCluster. */
@@ -18,5 +16,5 @@ export function kubeletObjectIdOf(run: StackRun, clusterLogicalName: string): st
 /** OIDC issuer the mock gives a ManagedCluster. */
 export function issuerOf(run: StackRun, clusterLogicalName: string): string {
     const c = byName(run, "azure-native:containerservice:ManagedCluster", clusterLogicalName);
-    return `https://${c.inputs.location}.oic.prod-aks.azure.com/72f988bf-0000-4000-8000-00000000d011/${uuidFrom(c.urn, "issuer")}/`;
+    return oidcIssuerUrl(String(c.inputs.location), c.urn);
 }

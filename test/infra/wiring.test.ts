@@ -3,7 +3,7 @@
 // engine derives every id from its resource's URN, so wiring the wrong identity, IP or cluster
 // makes these fail.
 import { strict as assert } from "assert";
-import { byType, descendants, freshRun, planDocument, readStackConfig, RecordedResource, stackRun, StackRun } from "../harness";
+import { byType, dependencyClosure, descendants, freshRun, planDocument, readStackConfig, RecordedResource, stackRun, StackRun } from "../harness";
 import { CLUSTER_KEYS } from "../../infra/config";
 import { MOCK_DEPLOYER_OBJECT_ID } from "../../tools/mock-outputs";
 import { PIPELINE_SERVICE_ACCOUNT, serviceAccountSubject, WORKLOAD_IDENTITY_SERVICE_ACCOUNTS } from "../../infra/names";
@@ -161,18 +161,6 @@ for (const stack of ["dev", "prod"] as const) {
         });
 
         it("applications arrive only after the guard rails: each root Application waits for that cluster's constraints", () => {
-            const byUrn = new Map(run.resources.map(r => [r.urn, r]));
-            const reachable = (from: RecordedResource): Set<string> => {
-                const seen = new Set<string>();
-                const stack = [...from.dependencies];
-                while (stack.length) {
-                    const urn = stack.pop()!;
-                    if (seen.has(urn)) continue;
-                    seen.add(urn);
-                    stack.push(...(byUrn.get(urn)?.dependencies ?? []));
-                }
-                return seen;
-            };
             for (const key of CLUSTER_KEYS) {
                 const argocd = component(run, "platform:cluster:ArgoCd", `${key}-argocd`);
                 const root = descendants(run, argocd.urn).find(r => r.type === "kubernetes:argoproj.io/v1alpha1:Application");
@@ -180,7 +168,7 @@ for (const stack of ["dev", "prod"] as const) {
                 const gatekeeper = component(run, "platform:cluster:Gatekeeper", `${key}-gatekeeper`);
                 const constraints = descendants(run, gatekeeper.urn).filter(r => r.type.startsWith("kubernetes:constraints.gatekeeper.sh/"));
                 assert.equal(constraints.length, 5);
-                const before = reachable(root);
+                const before = dependencyClosure(run, root);
                 for (const c of constraints) assert.ok(before.has(c.urn), `${key}: root Application waits for ${c.name}`);
             }
         });
@@ -209,44 +197,16 @@ describe("ordering across components", () => {
     it("every Tekton object of the pipeline waits for the operator's TektonConfig (which waits for Ready)", async () => {
         const run = await stackRun("dev");
         const config = run.resources.find(r => r.type === "kubernetes:operator.tekton.dev/v1alpha1:TektonConfig")!;
-        const byUrn = new Map(run.resources.map(r => [r.urn, r]));
-        const waitsFor = (r: RecordedResource, target: string): boolean => {
-            const seen = new Set<string>();
-            const stack = [...r.dependencies];
-            while (stack.length) {
-                const u = stack.pop()!;
-                if (u === target) return true;
-                if (seen.has(u)) continue;
-                seen.add(u);
-                stack.push(...(byUrn.get(u)?.dependencies ?? []));
-            }
-            return false;
-        };
         const tektonObjects = run.resources.filter(r => /^kubernetes:(triggers\.)?tekton\.dev\//.test(r.type));
         assert.ok(tektonObjects.length >= 8);
-        for (const o of tektonObjects) assert.ok(waitsFor(o, config.urn), `${o.type} ${o.name}`);
+        for (const o of tektonObjects) assert.ok(dependencyClosure(run, o).has(config.urn), `${o.type} ${o.name}`);
     });
 });
 
 describe("deploy path: no needless ordering", () => {
     let run: StackRun;
-    let closure: (r: RecordedResource) => Set<string>;
-    before(async () => {
-        run = await stackRun("prod");
-        const byUrn = new Map(run.resources.map(r => [r.urn, r]));
-        closure = (r: RecordedResource) => {
-            const seen = new Set<string>();
-            const stack = [...r.dependencies, ...(r.provider ? [r.provider] : [])];
-            while (stack.length) {
-                const u = stack.pop()!;
-                if (seen.has(u)) continue;
-                seen.add(u);
-                const d = byUrn.get(u);
-                if (d) stack.push(...d.dependencies, ...(d.provider ? [d.provider] : []));
-            }
-            return seen;
-        };
-    });
+    const closure = (r: RecordedResource) => dependencyClosure(run, r, { viaProviders: true });
+    before(async () => { run = await stackRun("prod"); });
 
     it("the two regions deploy in parallel: nothing in one cluster waits for the other", () => {
         const providers = Object.fromEntries(CLUSTER_KEYS.map(k => [k, byType(run, "pulumi:providers:kubernetes").find(p => p.name === `${k}-k8s`)!.urn]));

@@ -6,7 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as authorization from "@pulumi/azure-native/authorization";
-import { byName, byType, freshRun, planDocument, readStackConfig, runStack } from "../harness";
+import { byName, byType, dependencyClosure, freshRun, planDocument, readStackConfig, runStack } from "../harness";
 import { MOCK_TENANT_ID } from "../../tools/mock-outputs";
 
 /** A small program touching every secret path the engine must honour. */
@@ -197,5 +197,24 @@ describe("offline engine: URN uniqueness", () => {
             },
         }).then(() => undefined, e => e as Error);
         assert.match(String(err), /Duplicate resource URN/);
+    });
+});
+
+describe("offline engine: dependency closure", () => {
+    it("follows dependencies transitively, and providers only when asked", async () => {
+        const run = await freshRun({
+            stack: "dev", program: () => {
+                const provider = new k8s.Provider("p", {});
+                const a = new k8s.core.v1.Namespace("a", { metadata: { name: "a" } }, { provider });
+                const b = new k8s.core.v1.ConfigMap("b", { metadata: { namespace: a.metadata.name } }, { provider });
+                new k8s.core.v1.ConfigMap("c", { metadata: { name: "c" } }, { provider, dependsOn: [b] });
+                return {};
+            },
+        });
+        const [p, a, b, c] = [["pulumi:providers:kubernetes", "p"], ["kubernetes:core/v1:Namespace", "a"],
+            ["kubernetes:core/v1:ConfigMap", "b"], ["kubernetes:core/v1:ConfigMap", "c"]].map(([t, n]) => byName(run, t, n));
+        assert.deepEqual([...dependencyClosure(run, c)].sort(), [a.urn, b.urn].sort());
+        assert.deepEqual([...dependencyClosure(run, c, { viaProviders: true })].sort(), [a.urn, b.urn, p.urn].sort());
+        assert.equal(dependencyClosure(run, a).size, 0);
     });
 });
