@@ -460,6 +460,16 @@ export function applyEnvironmentOverrides(raw: Record<string, unknown>, env: Nod
     return [];
 }
 
+/**
+ * The azure-native provider's default region (`azure-native:location`) is not ours to read, but a
+ * typo there would only surface in Azure, on a resource that takes the provider's default.
+ */
+export function providerConfigProblems(get: (key: string) => string | undefined): string[] {
+    const location = get("azure-native:location");
+    if (location === undefined || AZURE_REGIONS.includes(location)) return [];
+    return [`azure-native:location: '${location}' is an unknown Azure region (use the programmatic name, e.g. westeurope)`];
+}
+
 /** Reads and validates the stack's config. Call before registering any resource. */
 export function loadConfig(): PlatformConfig {
     const cfg = new pulumi.Config(CONFIG_NAMESPACE);
@@ -477,7 +487,7 @@ export function loadConfig(): PlatformConfig {
         }
     }
     const presentSecrets = Object.keys(SECRET_KEYS).filter(k => pulumi.runtime.getConfig(`${CONFIG_NAMESPACE}:${k}`) !== undefined);
-    const envProblems = applyEnvironmentOverrides(raw, process.env);
+    const envProblems = [...providerConfigProblems(k => pulumi.runtime.getConfig(k)), ...applyEnvironmentOverrides(raw, process.env)];
     let parsed: Omit<PlatformConfig, "secrets">;
     try {
         parsed = parseConfig(raw, presentSecrets);

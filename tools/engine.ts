@@ -63,6 +63,7 @@ export interface RunOptions {
 }
 
 /** Thrown when the stack has no config file. */
+/** A stack file that is missing or unreadable: a usage error (exit 2), never a stack trace. */
 export class StackNotFoundError extends Error {}
 
 // ---------------------------------------------------------------------------------------------
@@ -81,6 +82,25 @@ export function listStacks(dir = path.join(ROOT, "stacks")): string[] {
         .sort();
 }
 
+/** Parses a stack file; a YAML error or a wrong shape names the file, line and problem. */
+function parseStackFile(file: string): { config?: Record<string, unknown> } {
+    const shown = path.relative(process.cwd(), file);
+    const lineCounter = new YAML.LineCounter();
+    const doc = YAML.parseDocument(fs.readFileSync(file, "utf8"), { prettyErrors: false, lineCounter });
+    const error = doc.errors[0];
+    if (error) {
+        const { line, col } = lineCounter.linePos(error.pos[0]);
+        const where = `:${line}:${col}`;
+        throw new StackNotFoundError(`${shown}${where}: not valid YAML: ${error.message.split("\n")[0]}`);
+    }
+    const value = (doc.toJS() ?? {}) as unknown;
+    const isMap = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && !Array.isArray(v);
+    if (!isMap(value) || (value.config !== undefined && !isMap(value.config))) {
+        throw new StackNotFoundError(`${shown}: expected a mapping with a 'config:' mapping (Pulumi stack file)`);
+    }
+    return value as { config?: Record<string, unknown> };
+}
+
 /**
  * Reads a stack's config file the way Pulumi hands it to the program: every value as a string
  * (objects as JSON). `secure:` values cannot be decrypted offline and become placeholder secrets.
@@ -91,7 +111,7 @@ export function readStackConfig(stack: string, dir = path.join(ROOT, "stacks"), 
     if (!fs.existsSync(file)) {
         throw new StackNotFoundError(`no config for stack '${stack}': ${path.relative(process.cwd(), file)} does not exist (stacks: ${listStacks(dir).join(", ")})`);
     }
-    const doc = YAML.parse(fs.readFileSync(file, "utf8")) ?? {};
+    const doc = parseStackFile(file);
     const values: Record<string, unknown> = { ...(doc.config ?? {}) };
     for (const [k, v] of Object.entries(overrides)) {
         if (v === undefined) delete values[k];

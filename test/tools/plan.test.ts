@@ -78,6 +78,29 @@ describe("plan", function () {
         assert.equal(r.out, "");
     });
 
+    it("a stack file that is not valid YAML exits 2 naming the file, line and problem, with no stack trace", async () => {
+        const dir = path.join(tmp, "stacks-unreadable");
+        fs.mkdirSync(dir);
+        fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), "config:\n  platform:environment: dev\n  platform:tags: {owner: [x\n");
+        const r = await plan(["--stack", "dev"], { stackConfigDir: dir });
+        assert.equal(r.code, EXIT.usage, r.err);
+        assert.match(r.err, /Pulumi\.dev\.yaml:\d+:\d+: not valid YAML: /);
+        assert.doesNotMatch(r.err, STACK_TRACE);
+        assert.equal(r.out, "");
+    });
+
+    it("an unknown azure-native:location exits 2 naming the key", async () => {
+        const dir = path.join(tmp, "stacks-location");
+        fs.mkdirSync(dir);
+        const doc = YAML.parse(fs.readFileSync(path.join(ROOT, "stacks", "Pulumi.dev.yaml"), "utf8"));
+        doc.config["azure-native:location"] = "westeruope";
+        fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), YAML.stringify(doc));
+        const r = await plan(["--stack", "dev"], { stackConfigDir: dir });
+        assert.equal(r.code, EXIT.usage, r.err);
+        assert.match(r.err, /azure-native:location: 'westeruope' is an unknown Azure region/);
+        assert.doesNotMatch(r.err, STACK_TRACE);
+    });
+
     describe("on the dev stack", () => {
         let first: { code: number; out: string; err: string };
         const a = () => path.join(tmp, "a.json");
