@@ -39,6 +39,8 @@ export interface RecordedResource {
     additionalSecretOutputs: string[];
     ignoreChanges: string[];
     deleteBeforeReplace: boolean;
+    /** How many aliases the SDK sent (offline runs strip azure-native's version aliases). */
+    aliasCount: number;
 }
 
 export interface StackRun {
@@ -60,9 +62,15 @@ export interface RunOptions {
     program?: () => unknown;
     /** Directory holding Pulumi.<stack>.yaml; defaults to the project's stacks/. */
     stackConfigDir?: string;
+    /**
+     * Keep azure-native's API-version aliases (default false). Every azure-native resource
+     * carries one alias per other API version of its type (113 on a ManagedCluster); the SDK
+     * builds promise chains for each, about a fifth of a plan's time, and nothing offline reads
+     * them. Offline only: the program itself never strips them (test/tools/engine.test.ts).
+     */
+    keepVersionAliases?: boolean;
 }
 
-/** Thrown when the stack has no config file. */
 /** A stack file that is missing or unreadable: a usage error (exit 2), never a stack trace. */
 export class StackNotFoundError extends Error {}
 
@@ -276,6 +284,7 @@ class RecordingMonitor extends MockMonitorBase {
                 additionalSecretOutputs,
                 ignoreChanges: req.getIgnorechangesList(),
                 deleteBeforeReplace: req.getDeletebeforereplace(),
+                aliasCount: req.getAliasesList().length + req.getAliasurnsList().length,
             });
 
             let id = "";
@@ -374,6 +383,20 @@ export async function runStack(options: RunOptions): Promise<StackRun> {
     }
 }
 
+/** An azure-native alias that names only another API version of the same type. */
+function isVersionAlias(alias: unknown): boolean {
+    if (!alias || typeof alias !== "object" || pulumi.Output.isInstance(alias)) return false;
+    const keys = Object.keys(alias);
+    const type = (alias as { type?: unknown }).type;
+    return keys.length === 1 && typeof type === "string" && type.startsWith("azure-native:");
+}
+
+/** Offline-only stack transformation: drops azure-native's API-version aliases (see RunOptions). */
+function withoutVersionAliases(args: pulumi.ResourceTransformationArgs): pulumi.ResourceTransformationResult | undefined {
+    if (!args.type.startsWith("azure-native:") || !args.opts.aliases?.length) return undefined;
+    return { props: args.props, opts: { ...args.opts, aliases: args.opts.aliases.filter(a => !isVersionAlias(a)) } };
+}
+
 function runWithMocks(options: RunOptions, program: () => unknown, monitor: RecordingMonitor,
     config: Record<string, string>, secretKeys: string[]): Promise<StackRun> {
     return withMockRuntime(monitor, projectName(), options.stack, options.dryRun ?? false, config, secretKeys, async () => {
@@ -381,6 +404,7 @@ function runWithMocks(options: RunOptions, program: () => unknown, monitor: Reco
         // after the run, so it surfaces as itself rather than as an unhandled rejection.
         let programError: unknown;
         await pulumi.runtime.runInPulumiStack(async () => {
+            if (!options.keepVersionAliases) pulumi.runtime.registerStackTransformation(withoutVersionAliases);
             try {
                 return await program();
             } catch (e) {

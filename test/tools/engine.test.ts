@@ -1,4 +1,6 @@
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
@@ -216,5 +218,34 @@ describe("offline engine: dependency closure", () => {
         assert.deepEqual([...dependencyClosure(run, c)].sort(), [a.urn, b.urn].sort());
         assert.deepEqual([...dependencyClosure(run, c, { viaProviders: true })].sort(), [a.urn, b.urn, p.urn].sort());
         assert.equal(dependencyClosure(run, a).size, 0);
+    });
+});
+
+describe("offline engine: azure-native version aliases", () => {
+    const program = () => {
+        const identity = new managedidentity.UserAssignedIdentity("id", { resourceGroupName: "rg", location: "westeurope" });
+        return { clientId: identity.clientId };
+    };
+
+    it("the SDK sends an alias per other API version; offline runs strip them without changing the plan", async () => {
+        const kept = await freshRun({ stack: "dev", program, keepVersionAliases: true });
+        const stripped = await freshRun({ stack: "dev", program });
+        const aliases = (run: typeof kept) => byType(run, "azure-native:managedidentity:UserAssignedIdentity")[0].aliasCount;
+        assert.ok(aliases(kept) > 1, `the SDK registers version aliases (${aliases(kept)})`);
+        assert.equal(aliases(stripped), 0);
+        assert.deepEqual(planDocument(stripped), planDocument(kept));
+    });
+
+    it("the program itself registers no transformation (what `pulumi up` sends keeps its aliases)", () => {
+        const offenders: string[] = [];
+        const walk = (dir: string) => {
+            for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+                const file = path.join(dir, entry.name);
+                if (entry.isDirectory()) walk(file);
+                else if (file.endsWith(".ts") && /registerStackTransformation|registerResourceTransform|transformations\s*:|transforms\s*:/.test(fs.readFileSync(file, "utf8"))) offenders.push(file);
+            }
+        };
+        for (const dir of ["infra", "components"]) walk(path.join(__dirname, "..", "..", dir));
+        assert.deepEqual(offenders, []);
     });
 });
