@@ -374,12 +374,18 @@ export async function runStack(options: RunOptions): Promise<StackRun> {
     // The SDK captures a stack trace for every resource (its source position, for the real
     // engine's diagnostics); mapping those through source maps dominated offline runs. Errors
     // still carry stack traces, with transpiled positions, while the program runs.
+    // The SDK also records `new Error().stack` on every internal promise (runtime/debuggable.js
+    // debuggablePromise), printed only under PULUMI_DEBUG_PROMISE_LEAKS: offline, no stack is
+    // captured at all unless PLATFORM_ENGINE_STACK_TRACES is set (errors keep their messages).
     const sourceMaps = process.sourceMapsEnabled;
+    const stackTraceLimit = Error.stackTraceLimit;
     process.setSourceMapsEnabled(false);
+    if (!process.env.PLATFORM_ENGINE_STACK_TRACES) Error.stackTraceLimit = 0;
     try {
         return await runWithMocks(options, program, monitor, config, secretKeys);
     } finally {
         process.setSourceMapsEnabled(sourceMaps);
+        Error.stackTraceLimit = stackTraceLimit;
     }
 }
 
