@@ -1,89 +1,97 @@
-// `npm run bench [-- --runs <n>] [--stacks dev,prod]`
+// `npm run bench [-- --pairs <n>] [--stacks dev,prod] [--test]`
 //
-// 1. Wall time of `plan` per stack (a fresh `npx tsx tools/plan.ts --stack <s>` process each
-//    run; one warm-up, then the median of n) next to the floor: a process started the same way
-//    that only imports the SDK modules `plan` loads (collected by following tools/plan.ts's,
-//    the program's and the policy pack's imports). Target: plan ≤ 3× the floor.
-// 2. The deploy-path estimate and its lower bound per stack (tools/deploy-path.ts).
+// 1. `plan` against its fair floor, per stack. `plan` runs the way users run it
+//    (`npm run --silent plan -- --stack <s>`, a fresh process tree each time). The floor is a
+//    plain `node` process that requires exactly the node_modules files `plan` loads, in load
+//    order — recorded from one probed run of `plan` (tools/bench-probe.cjs), not a hand-kept
+//    list — and does nothing else (tools/bench-floor.cjs). One warm-up each, then n alternating
+//    (floor, plan) pairs, so drift in the machine's load hits both alike; median, min and max.
+//    Warm: tsx's compile cache filled. Cold, as from a fresh clone: plan with TSX_DISABLE_CACHE=1
+//    (tsx transpiles every file again). Targets: plan ≤ 2× the floor warm, ≤ 2.5× cold.
+//    Peak memory (max RSS) of plan's process comes from the probed run.
+// 2. With --test: the wall time of one `npm test`.
+// 3. The deploy-path estimate and its lower bound per stack (tools/deploy-path.ts).
 //
 // Timings are reported, never asserted (CONTRIBUTING: no timing assertions in tests).
-// Only Node built-ins are imported at the top: `--floor` children must load nothing else.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 
 const ROOT = path.resolve(__dirname, "..");
-const TARGET_RATIO = 3;
-const USAGE = "usage: npm run bench -- [--runs <n>] [--stacks dev,prod]";
+const TARGET_WARM = 2;
+const TARGET_COLD = 2.5;
+const USAGE = "usage: npm run bench -- [--pairs <n>] [--stacks dev,prod] [--test]";
+const NPM = process.env.npm_execpath ? [process.execPath, process.env.npm_execpath] : ["npm"];
 
-/** Entry points `plan` loads: itself, the program (required by the engine), the policy pack. */
-const ENTRY_POINTS = ["tools/plan.ts", "infra/index.ts", "policy/offline.ts"];
-const IMPORT = /(?:\bfrom\s*|\brequire\s*\(\s*|\bimport\s*\(\s*|^\s*import\s+)["']([^"']+)["']/gm;
+interface Probe { argv: string[]; maxRssKb: number; modules: string[] }
 
-function resolveLocal(fromFile: string, spec: string): string | undefined {
-    const base = path.resolve(path.dirname(fromFile), spec);
-    return [base, `${base}.ts`, path.join(base, "index.ts")].find(f => fs.existsSync(f) && fs.statSync(f).isFile() && f.endsWith(".ts"));
-}
-
-/** Every `@pulumi/…` module specifier reachable from the entry points through local imports. */
-export function sdkModules(root = ROOT, entries = ENTRY_POINTS): string[] {
-    const seen = new Set<string>();
-    const modules = new Set<string>();
-    const queue = entries.map(e => path.join(root, e)).filter(f => fs.existsSync(f));
-    while (queue.length) {
-        const file = queue.pop()!;
-        if (seen.has(file)) continue;
-        seen.add(file);
-        // Type-only imports are erased: they load nothing.
-        const text = fs.readFileSync(file, "utf8").replace(/\b(import|export)\s+type\s[^;]*?from\s*["'][^"']+["']/g, "");
-        for (const m of text.matchAll(IMPORT)) {
-            const spec = m[1];
-            if (spec.startsWith(".")) {
-                const local = resolveLocal(file, spec);
-                if (local) queue.push(local);
-            } else if (spec.startsWith("@pulumi/")) {
-                modules.add(spec);
-            }
-        }
+/** Runs `plan` once with the probe preloaded; returns the plan process's record. */
+export function recordPlan(stack: string): Probe {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-probe-"));
+    try {
+        const env = { ...process.env, BENCH_PROBE_DIR: dir, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --require ${path.join(ROOT, "tools", "bench-probe.cjs")}` };
+        run(planCommand(stack), [0, 1], env);
+        const records = fs.readdirSync(dir).map(f => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as Probe);
+        // tsx's CLI runs the script in a child node process whose argv[1] is the script itself.
+        const plan = records.find(r => (r.argv[1] ?? "").endsWith(path.join("tools", "plan.ts")));
+        if (!plan) throw new Error("the probed run recorded no process running tools/plan.ts");
+        return plan;
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
     }
-    return [...modules].sort();
 }
 
-function median(xs: number[]): number {
+function planCommand(stack: string): string[] {
+    return [...NPM, "run", "--silent", "plan", "--", "--stack", stack];
+}
+
+/** Wall seconds of one command; throws if it exits with another code than okCodes. */
+function run(command: string[], okCodes: number[], env: NodeJS.ProcessEnv = process.env): number {
+    const start = process.hrtime.bigint();
+    const r = spawnSync(command[0], command.slice(1), { cwd: ROOT, encoding: "utf8", env, stdio: ["ignore", "ignore", "pipe"] });
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    if (r.error) throw r.error;
+    if (!okCodes.includes(r.status ?? -1)) {
+        throw new Error(`\`${command.join(" ")}\` exited ${r.status}:\n${(r.stderr ?? "").split("\n").filter(l => !/^npm warn/.test(l)).join("\n")}`);
+    }
+    return seconds;
+}
+
+export function median(xs: number[]): number {
     const s = [...xs].sort((a, b) => a - b);
     const mid = Math.floor(s.length / 2);
     return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-/** Wall seconds of one child process; throws if it fails. */
-function timeOnce(args: string[], okCodes: number[]): number {
-    const start = process.hrtime.bigint();
-    const r = spawnSync("npx", ["tsx", ...args], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "ignore", "pipe"] });
-    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    if (r.error) throw r.error;
-    if (!okCodes.includes(r.status ?? -1)) {
-        throw new Error(`\`npx tsx ${args.join(" ")}\` exited ${r.status}:\n${(r.stderr ?? "").split("\n").filter(l => !/^npm warn/.test(l)).join("\n")}`);
+/** One warm-up each, then n alternating (a, b) pairs; `bEnv` is b's environment. */
+function pairs(a: string[], b: string[], n: number, okA: number[], okB: number[], bEnv: NodeJS.ProcessEnv = process.env) {
+    run(a, okA);
+    run(b, okB, bEnv);
+    const all = { a: [] as number[], b: [] as number[] };
+    for (let i = 0; i < n; i++) {
+        all.a.push(run(a, okA));
+        all.b.push(run(b, okB, bEnv));
     }
-    return seconds;
+    return { floor: median(all.a), plan: median(all.b), all };
 }
 
-function timeMedian(args: string[], runs: number, okCodes: number[]): { median: number; all: number[] } {
-    timeOnce(args, okCodes); // warm-up: tsx's compile cache, the OS file cache
-    const all = Array.from({ length: runs }, () => timeOnce(args, okCodes));
-    return { median: median(all), all };
-}
-
-function parse(argv: string[]): { runs: number; stacks: string[] } {
-    let runs = 5;
-    let stacks = ["dev", "prod"];
+function parse(argv: string[]): { pairs: number; stacks: string[]; test: boolean } {
+    let n = 5;
+    let stacks = ["prod"];
+    let test = false;
     for (let i = 0; i < argv.length; i++) {
         const [flag, value] = [argv[i], argv[i + 1]];
-        if (flag === "--runs" && value && /^[1-9]\d*$/.test(value)) { runs = Number(value); i++; }
+        if (flag === "--pairs" && value && /^[1-9]\d*$/.test(value)) { n = Number(value); i++; }
         else if (flag === "--stacks" && value) { stacks = value.split(",").filter(Boolean); i++; }
+        else if (flag === "--test") test = true;
         else throw new Error(`unexpected argument '${flag}'\n${USAGE}`);
     }
-    return { runs, stacks };
+    if (n < 5) throw new Error(`--pairs ${n}: at least 5 pairs make a median worth reading\n${USAGE}`);
+    return { pairs: n, stacks, test };
 }
+
+const secs = (x: number) => `${x.toFixed(2)}s`;
 
 async function bench(argv: string[]): Promise<number> {
     let opts;
@@ -93,22 +101,39 @@ async function bench(argv: string[]): Promise<number> {
         process.stderr.write(`bench: ${(e as Error).message}\n`);
         return 2;
     }
-    const modules = sdkModules();
     const out = (s = "") => process.stdout.write(`${s}\n`);
-    out(`plan wall time: median of ${opts.runs} runs after one warm-up, each a fresh \`npx tsx\` process.`);
-    out(`floor: \`npx tsx tools/bench.ts --floor\`, importing only the ${modules.length} SDK modules plan loads:`);
-    out(`  ${modules.join(", ")}`);
-    const floor = timeMedian(["tools/bench.ts", "--floor", ...modules], opts.runs, [0]);
+    out(`Node ${process.version}, ${os.cpus().length} cores; ${opts.pairs} alternating (floor, plan) pairs after one warm-up each.`);
+    out(`  plan:  ${planCommand("<stack>").slice(NPM.length - 1).join(" ")}`);
+    out("  floor: node tools/bench-floor.cjs <the node_modules files plan loaded, in load order>");
     out();
-    out(`  ${"stack".padEnd(8)}${"plan".padStart(9)}${"floor".padStart(9)}${"ratio".padStart(8)}  target ≤ ${TARGET_RATIO}×`);
+    out(`  ${"stack".padEnd(6)}${"modules".padStart(8)}${"floor".padStart(8)}${"plan".padStart(8)}${"warm".padStart(7)}${"cold".padStart(7)}  plan min–max   floor min–max  plan peak RSS`);
     for (const stack of opts.stacks) {
-        // Exit 1 (a mandatory policy violation) is still a completed plan.
-        const plan = timeMedian(["tools/plan.ts", "--stack", stack], opts.runs, [0, 1]);
-        const ratio = plan.median / floor.median;
-        out(`  ${stack.padEnd(8)}${`${plan.median.toFixed(2)}s`.padStart(9)}${`${floor.median.toFixed(2)}s`.padStart(9)}${`${ratio.toFixed(2)}×`.padStart(8)}  ${ratio <= TARGET_RATIO ? "ok" : "OVER TARGET"}`);
+        const probe = recordPlan(stack);
+        const list = path.join(os.tmpdir(), `bench-floor-${process.pid}-${stack}.json`);
+        fs.writeFileSync(list, JSON.stringify(probe.modules));
+        try {
+            // Exit 1 (a mandatory policy violation) is still a completed plan.
+            const floorCommand = [process.execPath, path.join(ROOT, "tools", "bench-floor.cjs"), list];
+            const warm = pairs(floorCommand, planCommand(stack), opts.pairs, [0], [0, 1]);
+            const cold = pairs(floorCommand, planCommand(stack), opts.pairs, [0], [0, 1], { ...process.env, TSX_DISABLE_CACHE: "1" });
+            const [warmRatio, coldRatio] = [warm.plan / warm.floor, cold.plan / cold.floor];
+            out(`  ${stack.padEnd(6)}${String(probe.modules.length).padStart(8)}${secs(warm.floor).padStart(8)}${secs(warm.plan).padStart(8)}` +
+                `${`${warmRatio.toFixed(2)}×`.padStart(7)}${`${coldRatio.toFixed(2)}×`.padStart(7)}` +
+                `  ${secs(Math.min(...warm.all.b))}–${secs(Math.max(...warm.all.b))}   ${secs(Math.min(...warm.all.a))}–${secs(Math.max(...warm.all.a))}` +
+                `  ${(probe.maxRssKb / 1024).toFixed(0)} MB` +
+                `  ${warmRatio <= TARGET_WARM ? "warm ok" : `warm OVER ${TARGET_WARM}×`}, ${coldRatio <= TARGET_COLD ? "cold ok" : `cold OVER ${TARGET_COLD}×`}` +
+                ` (cold plan ${secs(cold.plan)})`);
+        } finally {
+            fs.rmSync(list, { force: true });
+        }
+    }
+    if (opts.test) {
+        out();
+        const seconds = run([...NPM, "test", "--silent"], [0]);
+        out(`npm test: ${secs(seconds)} wall (target < 25 s on 2 cores)`);
     }
 
-    // Loaded only here, so that --floor children import nothing but the SDK modules.
+    // Loaded only now: the engine is not needed for the timings above.
     const { runStack } = await import("./engine");
     const { deployEstimate, formatDuration } = await import("./deploy-path");
     out();
@@ -124,20 +149,9 @@ async function bench(argv: string[]): Promise<number> {
     return 0;
 }
 
-/** The floor: load the modules, do nothing else. */
-function floor(modules: string[]): void {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    for (const m of modules) require(m);
-}
-
 if (require.main === module) {
-    const argv = process.argv.slice(2);
-    if (argv[0] === "--floor") {
-        floor(argv.slice(1));
-    } else {
-        bench(argv).then(code => { process.exitCode = code; }, e => {
-            process.stderr.write(`bench: ${(e as Error).message}\n`);
-            process.exitCode = 1;
-        });
-    }
+    bench(process.argv.slice(2)).then(code => { process.exitCode = code; }, e => {
+        process.stderr.write(`bench: ${(e as Error).message}\n`);
+        process.exitCode = 1;
+    });
 }
