@@ -14,6 +14,12 @@ export default tseslint.config(
         },
     },
     {
+        // Plain CommonJS helpers (bench probes): require is how they load anything.
+        files: ["**/*.cjs"],
+        languageOptions: { sourceType: "commonjs", globals: { require: "readonly", process: "readonly", __filename: "readonly" } },
+        rules: { "@typescript-eslint/no-require-imports": "off" },
+    },
+    {
         files: ["infra/**/*.ts", "components/**/*.ts"],
         plugins: { "@pulumi": pulumi },
         languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
