@@ -669,13 +669,16 @@ const trafficManagerHttpsProbe = resourcePolicy({
     },
 });
 
-/** Every policy of the pack, mandatory first. */
 // ---------------------------------------------------------------------------------------------
 // Images
 // ---------------------------------------------------------------------------------------------
 
-/** The all-zero digest marks an image whose real digest has not been resolved yet. */
-const PLACEHOLDER_DIGEST = /[\w./:-]+@sha256:0{64}\b/g;
+/**
+ * A digest no image can have: 64 times the same hex digit (the all-zero "fill me in" value and
+ * its kin). Such a reference cannot be pulled, so whatever runs it fails — every manifests PR's
+ * check, for the gator/pluto steps that once carried one.
+ */
+const PLACEHOLDER_DIGEST = /[\w./:-]+@sha256:([0-9a-f])\1{63}(?![0-9a-f])/g;
 
 function placeholderImages(value: unknown, found = new Set<string>()): Set<string> {
     if (typeof value === "string") for (const m of value.matchAll(PLACEHOLDER_DIGEST)) found.add(m[0]);
@@ -684,20 +687,20 @@ function placeholderImages(value: unknown, found = new Set<string>()): Set<strin
     return found;
 }
 
-// Advisory: such an image fails closed (the pull fails), so nothing unverified runs; but a
-// reviewer must see that part of the stack will not work until the digest is refreshed.
+// Mandatory: a placeholder digest is a step that can never run, shipped as if it could.
 const imageDigestsResolved = resourcePolicy({
     name: "image-digests-resolved",
-    description: "Images pinned by a placeholder (all-zero) digest cannot be pulled until the digest is refreshed.",
-    enforcementLevel: "advisory",
+    description: "Images must be pinned by a real digest: a placeholder (e.g. all-zero) digest cannot be pulled.",
+    enforcementLevel: "mandatory",
     types: type => type.startsWith("kubernetes:"),
-    remediationSteps: "Resolve the digest (`crane digest <repo>:<tag>`) and update components/cluster/pipeline-images.ts.",
+    remediationSteps: "Pin the digest the tag resolves to (`crane digest <repo>:<tag>`), or let the registry lookup resolve it at preview (components/cluster/pipeline-images.ts, source \"registry-lookup\").",
     check: (props, _args, report) => {
         const images = [...placeholderImages(props)].sort();
-        if (images.length) report(`placeholder digest, the pull will fail until it is refreshed: ${images.join(", ")}`);
+        if (images.length) report(`placeholder digest, the image cannot be pulled: ${images.join(", ")}`);
     },
 });
 
+/** Every policy of the pack, mandatory first. */
 export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
     acrAdminUserDisabled,
     acrAnonymousPullDisabled,
@@ -712,9 +715,9 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
     gatekeeperFailClosed,
     trafficManagerHostHeader,
     statefulProtected,
+    imageDigestsResolved,
     acrPremiumInProd,
     aksZonesInProd,
     aksDefenderInProd,
     trafficManagerHttpsProbe,
-    imageDigestsResolved,
 ];

@@ -358,6 +358,15 @@ export function userKubeconfig(resourceGroup: string, name: string, location: st
     ].join("\n");
 }
 
+/**
+ * The digest the offline registry reports for an image name (`getRegistryImage`): derived from
+ * the name, so it is deterministic, differs per image and tag, and is visibly not a real one to
+ * whoever looks it up (no registry is reachable offline).
+ */
+export function mockRegistryDigest(name: string): string {
+    return `sha256:${hash("offline-registry-digest", name)}`;
+}
+
 /** Results of provider functions (invokes) the program calls. */
 export function mockCall(token: string, args: Props, clusters: Map<string, Props>): Props {
     switch (token) {
@@ -373,6 +382,14 @@ export function mockCall(token: string, args: Props, clusters: Map<string, Props
             if (!cluster) throw new Error(`listManagedClusterUserCredentials: no cluster ${args.resourceGroupName}/${args.resourceName} registered`);
             const kubeconfig = userKubeconfig(args.resourceGroupName, args.resourceName, cluster.location);
             return { kubeconfigs: [{ name: "clusterUser", value: Buffer.from(kubeconfig).toString("base64") }] };
+        }
+        case "docker:index/getRegistryImage:getRegistryImage": {
+            // As the provider answers: the id is the digest (terraform-provider-docker v4.5.0
+            // data_source_docker_registry_image.go). A name that already carries a digest is
+            // looked up by that digest, as upstream does; none of the program's do.
+            const at = String(args.name).indexOf("@sha256:");
+            const digest = at >= 0 ? String(args.name).slice(at + 1) : mockRegistryDigest(String(args.name));
+            return { id: digest, name: args.name, sha256Digest: digest, insecureSkipVerify: args.insecureSkipVerify ?? false };
         }
         case "azure-native:storage:listStorageAccountKeys":
             // Two full-permission keys, base64 like the real ones, derived from the account.

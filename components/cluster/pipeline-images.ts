@@ -1,43 +1,50 @@
 // Every container image a pipeline step runs, pinned by digest, in one table.
 //
 // A tag can be re-pointed by whoever controls the upstream repository; a digest cannot, so a
-// step image is only ever referenced as `<repo>:<tag>@sha256:<digest>` (the tag is for humans,
-// the runtime pulls by digest). Tests enforce that every step of every Task uses one of these
-// references and that each has the digest form.
+// step runs `<repo>:<tag>@sha256:<digest>` (the tag is for humans, the runtime pulls by digest).
+// Each image's digest comes from one of two places, never from a placeholder:
+// - `digest` (source "public-pin"): a digest corroborated for exactly that tag by several
+//   independent public pins (each entry says where). Bumping it is a reviewed one-line change.
+// - source "registry-lookup": no digest could be verified offline, so `pulumi preview`/`up` asks
+//   the registry for the tag's digest (@pulumi/docker getRegistryImage, see resolveDigest) and the
+//   Task is created with that digest: `up` pins what it deploys. If the tag is re-pointed
+//   upstream, the next preview shows the Task's image changing; review it like a version bump.
+//   Once a digest is verified, move it into `digest` and the lookup goes away.
+// Tests (test/cluster/pipeline-images.test.ts) and the mandatory policy `image-digests-resolved`
+// fail on an all-zero (or other placeholder) digest anywhere in the plans or the repository.
 //
-// Refreshing (needs registry access, which the offline build does not have):
+// Refreshing a pin (needs registry access):
 //   crane digest <repo>:<tag>            # or: regctl image digest / docker buildx imagetools inspect
-// then replace `digest` below, keep `tag` in step, and record where it came from in `source`.
-// Bump one image per commit so a broken pull is easy to bisect.
-//
-// Provenance of the digests below: they could not be resolved against the registries from the
-// build environment. Where a digest is given with `source: "public-pin"`, it is the digest that
-// several independent public repositories pin for exactly that tag (found by code search); it
-// must still be confirmed with `crane digest` before the first production run. Where no public
-// pin could be found, the digest is the all-zero PLACEHOLDER: the pull fails (fails closed)
-// until someone refreshes it, which is the intended behaviour for an unverified image.
-//
-// Each entry's comment records where its digest was corroborated (re-checked by exact-string search
-// of a public code index; the index gives file contents, often without the repository name, so a
-// source is named by its repository/path where known, otherwise by what it is). "index" means the
-// sources indicate the multi-arch index digest (what `crane digest <repo>:<tag>` returns).
+// then replace `digest`, keep `tag` in step and record the corroboration in the entry's comment.
+// Bump one image per commit so a broken pull is easy to bisect. "index" below means the sources
+// indicate the multi-arch index digest (what `crane digest <repo>:<tag>` returns).
 
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
 import { CHARTS } from "../../infra/versions";
 
-export interface PinnedImage {
+interface ImageBase {
     /** Registry and repository, no tag. */
     readonly repo: string;
-    /** Human-readable tag the digest was taken for. */
+    /** Human-readable tag; the digest is the one this tag points to. */
     readonly tag: string;
-    /** `sha256:<64 hex>`; the all-zero value marks a digest that must be refreshed. */
-    readonly digest: string;
-    /** Where the digest comes from: a public pin for that tag, or a placeholder to refresh. */
-    readonly source: "public-pin" | "placeholder-refresh-required";
     /** What the pipeline uses the image for. */
     readonly purpose: string;
 }
 
-export const PLACEHOLDER_DIGEST = `sha256:${"0".repeat(64)}`;
+/** A digest verified for the tag (several independent public pins agree). */
+export interface PinnedImage extends ImageBase {
+    readonly source: "public-pin";
+    /** `sha256:<64 hex>`. */
+    readonly digest: string;
+}
+
+/** No verifiable digest: the registry is asked for the tag's digest at preview/update. */
+export interface LookedUpImage extends ImageBase {
+    readonly source: "registry-lookup";
+}
+
+export type StepImageSpec = PinnedImage | LookedUpImage;
 
 export const STEP_IMAGES = {
     git: {
@@ -76,12 +83,11 @@ export const STEP_IMAGES = {
         source: "public-pin", purpose: "daemonless rootless builds (test stage and image)",
     },
     azureCli: {
-        // NOT corroborated: only ONE public pin of azure-cli:2.80.0 with a digest was found (a shell
-        // script's AZURE_CLI_IMAGE); no second source, no other digest. Confirm with `crane digest`
-        // before the first production run.
+        // Looked up: only ONE public pin of azure-cli:2.80.0 with a digest exists in the public code
+        // index (a shell script's AZURE_CLI_IMAGE, sha256:b138e112…; re-checked 2026-12-03), no
+        // second source, so it is not taken as verified.
         repo: "mcr.microsoft.com/azure-cli", tag: "2.80.0",
-        digest: "sha256:b138e1125a95b7e7bc000f8458f1bb206b7836b11eca38a3633cf135619a99ca",
-        source: "public-pin", purpose: "workload-identity login + ACR token; python3 for the Harbor and GitHub APIs",
+        source: "registry-lookup", purpose: "workload-identity login + ACR token; python3 for the Harbor and GitHub APIs",
     },
     crane: {
         // Corroborated: >= 6 distinct public pins give this digest for crane:debug, and >= 2 others pin
@@ -101,38 +107,94 @@ export const STEP_IMAGES = {
         source: "public-pin", purpose: "schema validation of the manifests in a pull request",
     },
     gator: {
-        // Same version as the Gatekeeper chart the stack installs (infra/versions.ts).
-        // No published digest found: no public pin of openpolicyagent/gator (or
-        // ghcr.io/open-policy-agent/gator) with a digest exists in the code/issue/doc indexes for any
-        // v3.2x tag, and Gatekeeper's release notes/docs publish none. Stays a placeholder.
+        // Same version as the Gatekeeper chart the stack installs (infra/versions.ts); Gatekeeper's
+        // release workflow publishes it as openpolicyagent/gator:<tag> on Docker Hub
+        // (open-policy-agent/gatekeeper v3.23.0 .github/workflows/release.yaml GATOR_IMAGE_REPO).
+        // Looked up: no public pin of openpolicyagent/gator (or ghcr.io/open-policy-agent/gator) with
+        // a digest exists for any v3.2x tag, and Gatekeeper's release notes publish none.
         repo: "docker.io/openpolicyagent/gator", tag: CHARTS.gatekeeper.appVersion,
-        digest: PLACEHOLDER_DIGEST,
-        source: "placeholder-refresh-required", purpose: "evaluate the stack's Gatekeeper templates/constraints (CEL) on the manifests",
+        source: "registry-lookup", purpose: "evaluate the stack's Gatekeeper templates/constraints (CEL) on the manifests",
     },
     pluto: {
-        // No published digest found: public uses of us-docker.pkg.dev/fairwinds-ops/oss/pluto (v5.24.4,
-        // v5.24.0, v5.20.4, v5) are all tag-only; Fairwinds' releases publish cosign signatures, not
-        // digests. Stays a placeholder.
+        // Fairwinds publishes a multi-arch manifest list us-docker.pkg.dev/fairwinds-ops/oss/pluto:<tag>
+        // since v5.24.0 (FairwindsOps/pluto .goreleaser.yml docker_manifests @ v5.24.0). Looked up:
+        // public uses are tag-only and the releases publish cosign signatures, not digests.
         repo: "us-docker.pkg.dev/fairwinds-ops/oss/pluto", tag: "v5.24.4",
-        digest: PLACEHOLDER_DIGEST,
-        source: "placeholder-refresh-required", purpose: "deprecated/removed Kubernetes API check",
+        source: "registry-lookup", purpose: "deprecated/removed Kubernetes API check",
     },
-} as const satisfies Record<string, PinnedImage>;
+} as const satisfies Record<string, StepImageSpec>;
 
 export type StepImageName = keyof typeof STEP_IMAGES;
 
-/** The reference a step uses: `<repo>:<tag>@<digest>`. */
-export function stepImage(name: StepImageName): string {
-    const i: PinnedImage = STEP_IMAGES[name];
-    return `${i.repo}:${i.tag}@${i.digest}`;
+/** A digest: `sha256:` and 64 hex digits. */
+export const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/** `<repo>:<tag>@<digest>`, the form every step uses. */
+export function imageReference(image: StepImageSpec, digest: string): string {
+    return `${image.repo}:${image.tag}@${digest}`;
+}
+
+/**
+ * The name the registry lookup is made with. Docker Hub images go without `docker.io/`: the
+ * provider sends a name whose first component is a host to that host
+ * (kreuzwerker/terraform-provider-docker v4.5.0, bridged by @pulumi/docker 5.x:
+ * internal/provider/resource_docker_image_funcs.go parseImageOptions), and docker.io serves no
+ * registry API; without a host it uses registry-1.docker.io.
+ */
+export function registryLookupName(image: StepImageSpec): string {
+    return `${image.repo.replace(/^docker\.io\//, "")}:${image.tag}`;
+}
+
+// One lookup per image and program run (several Tasks share an image; one digest for all).
+const lookups = new WeakMap<object, Map<StepImageName, pulumi.Output<string>>>();
+
+/**
+ * The tag's digest as the registry reports it at preview/update. getRegistryImage sends
+ * HEAD /v2/<repo>/manifests/<tag> accepting the Docker and OCI manifest-list/index types and
+ * returns Docker-Content-Digest (anonymous bearer token where the registry asks for one), so a
+ * multi-arch image yields its index digest, as `crane digest` does
+ * (terraform-provider-docker v4.5.0 internal/provider/data_source_docker_registry_image.go,
+ * authentication_helpers.go setupHTTPHeadersForRegistryRequests). It needs no Docker daemon:
+ * provider configuration only records the host (internal/provider/provider.go configure) and
+ * the data source never creates a Docker client. A missing tag fails the preview.
+ */
+function resolveDigest(name: StepImageName, image: LookedUpImage): pulumi.Output<string> {
+    const stack = pulumi.runtime.getStackResource();
+    const cache = stack ? (lookups.get(stack) ?? lookups.set(stack, new Map()).get(stack)!) : new Map<StepImageName, pulumi.Output<string>>();
+    let ref = cache.get(name);
+    if (!ref) {
+        const lookupName = registryLookupName(image);
+        ref = docker.getRegistryImageOutput({ name: lookupName, insecureSkipVerify: false }).apply(r => {
+            if (!SHA256_DIGEST.test(r.sha256Digest) || isPlaceholderDigest(r.sha256Digest)) {
+                throw new Error(`registry lookup of ${lookupName} returned ${JSON.stringify(r.sha256Digest)}, not an image digest`);
+            }
+            return imageReference(image, r.sha256Digest);
+        });
+        cache.set(name, ref);
+    }
+    return ref;
+}
+
+/** A digest that cannot be real: all one hex digit (the all-zero "fill me in" value, …). */
+export function isPlaceholderDigest(digest: string): boolean {
+    return /^sha256:([0-9a-f])\1{63}$/.test(digest);
+}
+
+/**
+ * The reference a step uses, `<repo>:<tag>@<digest>`: a plain string for a pinned image, an
+ * Output for an image whose digest is looked up at preview/update (Task specs take either).
+ */
+export function stepImage(name: StepImageName): pulumi.Input<string> {
+    const image: StepImageSpec = STEP_IMAGES[name];
+    return image.source === "public-pin" ? imageReference(image, image.digest) : resolveDigest(name, image);
 }
 
 /** A digest-pinned image reference (tag optional, digest mandatory). */
 export const DIGEST_PINNED = /^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)+(:[A-Za-z0-9._-]+)?@sha256:[0-9a-f]{64}$/;
 
-/** Images whose digest still has to be refreshed before the first real run. */
-export function imagesNeedingRefresh(): StepImageName[] {
+/** Images whose digest the registry is asked for at preview/update (no verified pin). */
+export function imagesLookedUp(): StepImageName[] {
     return (Object.keys(STEP_IMAGES) as StepImageName[])
-        .filter(k => (STEP_IMAGES[k] as PinnedImage).source !== "public-pin")
+        .filter(k => (STEP_IMAGES[k] as StepImageSpec).source === "registry-lookup")
         .sort();
 }

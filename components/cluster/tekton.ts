@@ -20,6 +20,8 @@
 //   annotations) do not grow etcd without bound. The event-based `tektonpruner` is left off so
 //   two pruners do not compete.
 // - results: off (needs a database; not part of this stack).
+// - Every field the CRD marks required is set here, so the object is valid on its own
+//   (test/schemas.test.ts validates it against the vendored v0.81.1 CRD).
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { NAMESPACES } from "../../infra/names";
@@ -94,8 +96,19 @@ export function tektonConfigSpec(pruneKeep: number, pruneSchedule: string): Reco
             keep: pruneKeep,
             schedule: pruneSchedule,
         },
-        tektonpruner: { disabled: true },
-        result: { disabled: true },
+        // Both fields below are `required` in the operator's CRD (tektoncd/operator v0.81.1
+        // config/base/generated-crds/operator.tekton.dev_tektonconfigs.yaml: `is_external_db` has no
+        // omitempty in pkg/apis/operator/v1alpha1/tektonresult_types.go, `global-config` none in
+        // tektonpruner_types.go). Without them the object is valid only if the operator's
+        // defaulting webhook happens to be up when Pulumi applies it.
+        tektonpruner: {
+            disabled: true,
+            // Unused while the event-based pruner is off. With the level set, the operator's
+            // defaulting (tektonpruner_defaults.go Pruner.SetDefaults) leaves it as sent.
+            "global-config": { enforcedConfigLevel: "global" },
+        },
+        // No Results database at all, so none is external.
+        result: { disabled: true, is_external_db: false },
     };
 }
 

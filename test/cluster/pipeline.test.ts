@@ -7,11 +7,14 @@ import {
     AZURE_FEDERATION_AUDIENCE, GATEWAY, NAMESPACES, PIPELINE_SERVICE_ACCOUNT, serviceAccountSubject,
     WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION,
 } from "../../infra/names";
-import { uuidFrom } from "../../tools/mock-outputs";
+import { mockRegistryDigest, uuidFrom } from "../../tools/mock-outputs";
 import { pipelineNetworkPolicies, SupplyChainPipeline, SupplyChainPipelineArgs } from "../../components/cluster/pipeline";
 import { BUILD_PIPELINE_ORDER, severitiesAtOrAbove, TASKS, WORKLOAD_IDENTITY_TASK } from "../../components/cluster/pipeline-tasks";
 import { pullRequestFilter, pushFilter } from "../../components/cluster/pipeline-triggers";
-import { DIGEST_PINNED, imagesNeedingRefresh, STEP_IMAGES, stepImage, StepImageName } from "../../components/cluster/pipeline-images";
+import {
+    DIGEST_PINNED, imageReference, imagesLookedUp, isPlaceholderDigest, registryLookupName, SHA256_DIGEST, STEP_IMAGES, stepImage,
+    StepImageName, StepImageSpec,
+} from "../../components/cluster/pipeline-images";
 import { byName, byType, descendants, freshRun, planDocument, readStackConfig, RecordedResource, StackRun, stackRun } from "../harness";
 
 const NS = "ci";
@@ -65,6 +68,12 @@ function pipelineRun(overrides: Partial<SupplyChainPipelineArgs> = {}): Promise<
             new SupplyChainPipeline("delivery", { ...baseArgs(provider, identity.clientId), ...overrides });
         },
     });
+}
+
+/** The image a step gets offline: its pin, or the digest the offline registry answers for the tag. */
+function offlineStepImage(name: StepImageName): string {
+    const i: StepImageSpec = STEP_IMAGES[name];
+    return imageReference(i, i.source === "public-pin" ? i.digest : mockRegistryDigest(registryLookupName(i)));
 }
 
 const cr = (r: StackRun, kind: string) => r.resources.filter(x => x.type.endsWith(`:${kind}`) && x.type.startsWith("kubernetes:"));
@@ -254,7 +263,7 @@ describe("SupplyChainPipeline", () => {
         it("every step image of every Task is pinned by digest and comes from the one table", () => {
             const images = stepImages(r);
             assert.ok(images.length >= 15);
-            const known = new Set((Object.keys(STEP_IMAGES) as StepImageName[]).map(stepImage));
+            const known = new Set((Object.keys(STEP_IMAGES) as StepImageName[]).map(offlineStepImage));
             for (const { where, image } of images) {
                 assert.equal(typeof image, "string", where);
                 assert.match(image as string, DIGEST_PINNED, where);
@@ -262,12 +271,17 @@ describe("SupplyChainPipeline", () => {
             }
         });
 
-        it("the table holds only digest references; unverified digests are listed for refresh", () => {
+        it("the table holds verified digests or registry lookups, never a placeholder", () => {
             for (const name of Object.keys(STEP_IMAGES) as StepImageName[]) {
-                assert.match(STEP_IMAGES[name].digest, /^sha256:[0-9a-f]{64}$/, name);
-                assert.match(stepImage(name), DIGEST_PINNED, name);
+                const i: StepImageSpec = STEP_IMAGES[name];
+                if (i.source === "public-pin") {
+                    assert.match(i.digest, SHA256_DIGEST, name);
+                    assert.ok(!isPlaceholderDigest(i.digest), name);
+                    assert.equal(stepImage(name), offlineStepImage(name));
+                }
+                assert.match(offlineStepImage(name), DIGEST_PINNED, name);
             }
-            assert.deepEqual(imagesNeedingRefresh(), ["gator", "pluto"]);
+            assert.deepEqual(imagesLookedUp(), ["azureCli", "gator", "pluto"]);
             assert.doesNotMatch("alpine/git:latest", DIGEST_PINNED);
         });
     });
@@ -447,7 +461,7 @@ describe("SupplyChainPipeline", () => {
             assert.deepEqual(p.spec.tasks.map((t: Any) => t.name), ["pending", "clone", "policy", "schemas", "deprecated-apis"]);
             assert.equal(p.spec.finally[0].params.find((x: Any) => x.name === "state").value, "$(tasks.status)");
             const gator = byMetaName(r, "Task", "policy-check").spec.steps[0];
-            assert.equal(gator.image, stepImage("gator"));
+            assert.equal(gator.image, offlineStepImage("gator"));
             assert.equal(gator.args[0], "test");
             const policyTask = p.spec.tasks.find((t: Any) => t.name === "policy");
             assert.deepEqual(policyTask.params[0].value, ["--filename=clusters/primary", "--filename=clusters/secondary"]);

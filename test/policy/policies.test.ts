@@ -447,12 +447,14 @@ describe("no registry credentials outside the pipeline namespace", () => {
         assert.deepEqual(check(P, SEALED, { metadata: { namespace: "ci" }, spec: { template: { type: "kubernetes.io/dockerconfigjson" } } }), []);
     });
 
-    it("flags (advisory) images pinned by the all-zero placeholder digest", () => {
+    it("rejects (mandatory) images pinned by a placeholder digest: all-zero or any one repeated hex digit", () => {
         const D = "image-digests-resolved";
+        assert.equal(policy(D).enforcementLevel, "mandatory");
         const zero = `docker.io/openpolicyagent/gator:v3.23.0@sha256:${"0".repeat(64)}`;
+        const fs = `us-docker.pkg.dev/fairwinds-ops/oss/pluto:v5.24.4@sha256:${"f".repeat(64)}`;
         const real = `ghcr.io/yannh/kubeconform:v0.7.0-alpine@sha256:${"8f".repeat(32)}`;
-        const task = { spec: { steps: [{ image: zero }, { image: real }] } };
-        assert.match(check(D, "kubernetes:tekton.dev/v1:Task", task)[0], /gator:v3\.23\.0@sha256:0{64}/);
+        const task = { spec: { steps: [{ image: zero }, { image: real }, { image: fs }] } };
+        assert.match(check(D, "kubernetes:tekton.dev/v1:Task", task)[0], /gator:v3\.23\.0@sha256:0{64}, us-docker\.pkg\.dev\/fairwinds-ops\/oss\/pluto:v5\.24\.4@sha256:f{64}$/);
         assert.deepEqual(check(D, "kubernetes:tekton.dev/v1:Task", { spec: { steps: [{ image: real }] } }), []);
     });
 
