@@ -153,7 +153,9 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
     const traffic = new Traffic("traffic", {
         relativeName: `${prefix}-${suffix}`,
         resourceGroupName: groups.global.name,
-        traffic: cfg.traffic,
+        routing: cfg.traffic.routing,
+        healthPath: cfg.traffic.healthPath,
+        ttlSeconds: cfg.traffic.ttlSeconds,
         probeHost: cfg.dns.appHostname,
         targets: { primary: clusters.primary.gatewayIp.id, secondary: clusters.secondary.gatewayIp.id },
         tags,

@@ -148,6 +148,8 @@ const dnsSection = z.object({
     acmeEmail: z.string().email("not an e-mail address"),
 }).strict();
 
+const regionPair = z.object({ primary: z.number().int().min(1).max(1000), secondary: z.number().int().min(1).max(1000) }).strict();
+
 const trafficSection = z.object({
     routingMethod: z.enum(["Performance", "Priority", "Weighted", "Geographic"]).default("Performance"),
     /** Path answered by each region's gateway for the Traffic Manager probe. */
@@ -155,12 +157,38 @@ const trafficSection = z.object({
     /** DNS TTL of the Traffic Manager profile, in seconds. */
     ttlSeconds: z.number().int().min(0).max(2147483647).default(30),
     /** Priority routing: lower is preferred. */
-    priorities: z.object({ primary: z.number().int().min(1).max(1000), secondary: z.number().int().min(1).max(1000) }).strict().optional(),
+    priorities: regionPair.optional(),
     /** Weighted routing. */
-    weights: z.object({ primary: z.number().int().min(1).max(1000), secondary: z.number().int().min(1).max(1000) }).strict().optional(),
+    weights: regionPair.optional(),
     /** Geographic routing: the geographic codes each region serves. */
     geoMappings: z.object({ primary: z.array(geoCode), secondary: z.array(geoCode) }).strict().optional(),
-}).strict();
+}).strict().transform((t, ctx) => {
+    // The settings of the chosen method are required, and the result carries only those (the
+    // component's TrafficRouting), so nothing downstream re-checks them.
+    const missing = (key: string) => { ctx.addIssue({ code: "custom", path: [key], message: `required when routingMethod is ${t.routingMethod}` }); return z.NEVER; };
+    const base = { healthPath: t.healthPath, ttlSeconds: t.ttlSeconds };
+    switch (t.routingMethod) {
+        case "Performance":
+            return { ...base, routing: { method: "Performance" as const } };
+        case "Priority":
+            if (!t.priorities) return missing("priorities");
+            if (t.priorities.primary === t.priorities.secondary) ctx.addIssue({ code: "custom", path: ["priorities"], message: "the two regions need different priorities" });
+            return { ...base, routing: { method: "Priority" as const, priorities: t.priorities } };
+        case "Weighted":
+            if (!t.weights) return missing("weights");
+            return { ...base, routing: { method: "Weighted" as const, weights: t.weights } };
+        case "Geographic": {
+            const geo = t.geoMappings;
+            if (!geo) return missing("geoMappings");
+            for (const key of CLUSTER_KEYS) {
+                if (geo[key].length === 0) ctx.addIssue({ code: "custom", path: ["geoMappings", key], message: "is empty; every region must serve at least one geographic code" });
+            }
+            const overlap = geo.primary.filter(g => geo.secondary.includes(g));
+            if (overlap.length > 0) ctx.addIssue({ code: "custom", path: ["geoMappings", "secondary"], message: `overlaps primary: ${overlap.join(", ")} (a code can map to one region only)` });
+            return { ...base, routing: { method: "Geographic" as const, geoMappings: geo } };
+        }
+    }
+});
 
 const gatekeeperSection = z.object({
     /** Admission webhook failure policy: `Fail` blocks the API when Gatekeeper is down (prod). */
@@ -272,7 +300,6 @@ function crossFieldIssues(c: Sections): Issue[] {
     if (c.kubernetes) kubernetesRules(c.kubernetes, add);
     if (c.registry) registryRules(c.registry, add);
     if (c.dns) dnsRules(c.dns, add);
-    if (c.traffic) trafficRules(c.traffic, add);
     if (c.kubernetes && c.delivery) {
         const forbidden = new Set([...exemptNamespaces(c.gatekeeper?.extraExemptNamespaces ?? []), c.delivery.pipelineNamespace]);
         c.kubernetes.operatorNamespaces.forEach((ns, i) => {
@@ -341,25 +368,6 @@ function dnsRules(dns: Out["dns"], add: Add): void {
         const prev = seen.get(host);
         if (prev) add(p, `${host} is already used by ${prev}`);
         else seen.set(host, p.join("."));
-    }
-}
-
-function trafficRules(t: Out["traffic"], add: Add): void {
-    if (t.routingMethod === "Priority") {
-        if (!t.priorities) add(["traffic", "priorities"], "required when routingMethod is Priority");
-        else if (t.priorities.primary === t.priorities.secondary) add(["traffic", "priorities"], "the two regions need different priorities");
-    }
-    if (t.routingMethod === "Weighted" && !t.weights) add(["traffic", "weights"], "required when routingMethod is Weighted");
-    if (t.routingMethod === "Geographic") {
-        if (!t.geoMappings) {
-            add(["traffic", "geoMappings"], "required when routingMethod is Geographic");
-        } else {
-            for (const key of CLUSTER_KEYS) {
-                if (t.geoMappings[key].length === 0) add(["traffic", "geoMappings", key], "is empty; every region must serve at least one geographic code");
-            }
-            const overlap = t.geoMappings.primary.filter(g => t.geoMappings!.secondary.includes(g));
-            if (overlap.length > 0) add(["traffic", "geoMappings", "secondary"], `overlaps primary: ${overlap.join(", ")} (a code can map to one region only)`);
-        }
     }
 }
 

@@ -4,15 +4,30 @@
 // without it the gateway does not route the probe and both endpoints show Degraded.
 import * as pulumi from "@pulumi/pulumi";
 import * as trafficmanager from "@pulumi/azure-native/trafficmanager";
-import { CLUSTER_KEYS, ClusterKey, PlatformConfig } from "../../infra/config";
+import { CLUSTER_KEYS, ClusterKey } from "../../infra/names";
 
-type TrafficConfig = PlatformConfig["traffic"];
+/**
+ * How Traffic Manager picks a region; each method carries only the settings it uses.
+ * - Performance: the region with the lowest latency to the client (no settings).
+ * - Priority: the lowest-numbered healthy region (1–1000, distinct): active/passive.
+ * - Weighted: regions in proportion to their weights (1–1000).
+ * - Geographic: by the client's location; each region serves its list of geographic codes.
+ */
+export type TrafficRouting =
+    | { method: "Performance" }
+    | { method: "Priority"; priorities: Readonly<Record<ClusterKey, number>> }
+    | { method: "Weighted"; weights: Readonly<Record<ClusterKey, number>> }
+    | { method: "Geographic"; geoMappings: Readonly<Record<ClusterKey, readonly string[]>> };
 
 export interface TrafficArgs {
     /** Globally unique label: `<relativeName>.trafficmanager.net`. */
     relativeName: string;
     resourceGroupName: pulumi.Input<string>;
-    traffic: TrafficConfig;
+    routing: TrafficRouting;
+    /** Path the probe requests (HTTPS, port 443); each region's gateway answers it. */
+    healthPath: string;
+    /** DNS TTL of the profile, in seconds. */
+    ttlSeconds: number;
     /** Host header the probe sends (the shared app hostname the gateway serves). */
     probeHost: string;
     /** Per region, the public IP resource id the endpoint targets. */
@@ -24,12 +39,12 @@ export interface TrafficArgs {
 export const PROBE = { intervalInSeconds: 30, timeoutInSeconds: 10, toleratedNumberOfFailures: 3 } as const;
 
 /** Routing-specific endpoint properties for one region. */
-export function endpointRouting(t: TrafficConfig, key: ClusterKey): { priority?: number; weight?: number; geoMapping?: string[] } {
-    switch (t.routingMethod) {
-        case "Priority": return { priority: t.priorities![key] };
-        case "Weighted": return { weight: t.weights![key] };
-        case "Geographic": return { geoMapping: [...t.geoMappings![key]] };
-        default: return {};
+export function endpointRouting(routing: TrafficRouting, key: ClusterKey): { priority?: number; weight?: number; geoMapping?: string[] } {
+    switch (routing.method) {
+        case "Priority": return { priority: routing.priorities[key] };
+        case "Weighted": return { weight: routing.weights[key] };
+        case "Geographic": return { geoMapping: [...routing.geoMappings[key]] };
+        case "Performance": return {};
     }
 }
 
@@ -42,18 +57,17 @@ export class Traffic extends pulumi.ComponentResource {
 
     constructor(name: string, args: TrafficArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:azure:Traffic", name, {}, opts);
-        const t = args.traffic;
         const profile = new trafficmanager.Profile(`${name}-profile`, {
             profileName: args.relativeName,
             resourceGroupName: args.resourceGroupName,
             location: "global",
             profileStatus: "Enabled",
-            trafficRoutingMethod: t.routingMethod,
-            dnsConfig: { relativeName: args.relativeName, ttl: t.ttlSeconds },
+            trafficRoutingMethod: args.routing.method,
+            dnsConfig: { relativeName: args.relativeName, ttl: args.ttlSeconds },
             monitorConfig: {
                 protocol: "HTTPS",
                 port: 443,
-                path: t.healthPath,
+                path: args.healthPath,
                 customHeaders: [{ name: "Host", value: args.probeHost }],
                 expectedStatusCodeRanges: [{ min: 200, max: 299 }],
                 ...PROBE,
@@ -72,7 +86,7 @@ export class Traffic extends pulumi.ComponentResource {
                 endpointType: "AzureEndpoints",
                 targetResourceId: args.targets[key],
                 endpointStatus: "Enabled",
-                ...endpointRouting(t, key),
+                ...endpointRouting(args.routing, key),
             }, { parent: this, dependsOn: previous ? [previous] : [] });
         }
         this.profileName = profile.name.apply(n => n!);
