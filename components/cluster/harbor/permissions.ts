@@ -53,7 +53,7 @@ const project = (resource: string, action: string): HarborPermission => ({ scope
 const system = (resource: string, action: string): HarborPermission => ({ scope: "system", resource, action });
 
 /** The pipeline Task names (TASKS in pipeline-tasks.ts), repeated here so this module stays dependency-free. */
-export const PIPELINE_HARBOR_TASKS = { push: "push", waitForScan: "wait-for-scan", promote: "promote" } as const;
+export const PIPELINE_HARBOR_TASKS = { push: "push-staging", waitForScan: "wait-for-scan", promote: "promote" } as const;
 
 /**
  * Registry (/v2) requests: Harbor's v2auth middleware maps the HTTP method to an action on the
