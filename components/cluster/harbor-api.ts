@@ -625,6 +625,10 @@ const retentionProvider: pulumi.dynamic.ResourceProvider = {
     async update(id, _olds, news) {
         const spec = retentionSpecOf(news);
         const res = await harborRequest(connectionOf(news), "PUT", `/retentions/${id}`, retentionPayload(spec));
+        if (res.status === 404) {
+            // The project no longer names this policy (handler/retention.go requirePolicyAccess).
+            throw new Error(`Harbor retention policy ${id} of project ${spec.projectId} was deleted outside Pulumi: run \`pulumi refresh\` and \`pulumi up\` to recreate it`);
+        }
         if (res.status !== 200) fail(`PUT retention ${id}`, res);
         return { outs: { ...news, ...spec } };
     },

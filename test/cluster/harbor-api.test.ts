@@ -285,6 +285,9 @@ describe("Harbor API providers against Harbor v2.15.1's answers (local stub)", (
             [`GET /api/v2.0/retentions/${retention.id} 500`, `GET /api/v2.0/projects/${projectId} 200`], "Harbor answers 500, not 404");
         await providers.retention.delete!(retention.id, retention.outs);
         assert.equal(harbor.calls.at(-2)!.status, 400, "DELETE of a missing policy is a 400");
+        // An update without a refresh first says what to do.
+        await assert.rejects(providers.retention.update!(retention.id, retention.outs, { ...retention.outs, retainTags: 5 }),
+            /deleted outside Pulumi: run `pulumi refresh`/);
     });
 
     it("still fails on a 500 for a policy the project has (a real server error)", async () => {
