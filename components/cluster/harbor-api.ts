@@ -107,21 +107,43 @@ function stringBool(v: unknown): boolean {
     return v === true || v === "true";
 }
 
-/** The ProjectReq body for POST /projects and PUT /projects/{id}. */
+/**
+ * The ProjectReq body for POST /projects. No `cve_allowlist`: Harbor's CreateProject copies only
+ * the name, metadata, registry and storage limit into the new project and drops the allowlist
+ * (goharbor/harbor v2.15.1 src/server/v2.0/handler/project.go, CreateProject: `p := &project.Project{
+ * Name, OwnerID, RegistryID}` + Metadata); it is applied by the PUT that follows (projectPayload).
+ */
+export function projectCreatePayload(spec: ProjectSpec): Record<string, unknown> {
+    return {
+        project_name: spec.name,
+        metadata: projectMetadata(spec),
+        // Unlimited quota (-1); retention and GC keep the project small.
+        storage_limit: -1,
+    };
+}
+
+/**
+ * The ProjectReq body for PUT /projects/{id}: metadata and the CVE allowlist, which UpdateProject
+ * does store (v2.15.1 handler/project.go, UpdateProject: `params.Project.CVEAllowlist` →
+ * `p.CVEAllowlist`, project_id 0 filled in with the project's id).
+ */
 export function projectPayload(spec: ProjectSpec): Record<string, unknown> {
     return {
         project_name: spec.name,
-        metadata: {
-            public: boolString(spec.public),
-            auto_scan: boolString(spec.autoScan),
-            prevent_vul: boolString(spec.preventVul),
-            severity: spec.severity,
-            reuse_sys_cve_allowlist: boolString(spec.reuseSysCveAllowlist),
-        },
+        metadata: projectMetadata(spec),
         // No expiry: entries are reviewed in config and removed there.
         cve_allowlist: { items: normalizeCves(spec.cveAllowlist).map(cve_id => ({ cve_id })) },
-        // Unlimited quota (-1); retention and GC keep the project small.
         storage_limit: -1,
+    };
+}
+
+function projectMetadata(spec: ProjectSpec): Record<string, string> {
+    return {
+        public: boolString(spec.public),
+        auto_scan: boolString(spec.autoScan),
+        prevent_vul: boolString(spec.preventVul),
+        severity: spec.severity,
+        reuse_sys_cve_allowlist: boolString(spec.reuseSysCveAllowlist),
     };
 }
 
@@ -153,9 +175,35 @@ export function normalizeProjectSpec(spec: ProjectSpec): ProjectSpec {
     };
 }
 
-/** Harbor's name for a project-level robot (default `robot$` prefix). */
+/**
+ * Harbor's name for a project-level robot. Harbor stores `<project>+<name>` (v2.15.1
+ * src/controller/robot/controller.go, Create: `fmt.Sprintf("%s+%s", r.ProjectName, r.Name)`) and
+ * every answer prefixes it with the configured robot prefix, `robot$` by default (populate:
+ * `config.RobotPrefix(ctx) + r.Name`; src/lib/config/metadata/metadatalist.go ROBOT_NAME_PREFIX).
+ */
 export function robotFullName(project: string, name: string, prefix = "robot$"): string {
     return `${prefix}${project}+${name}`;
+}
+
+/**
+ * Whether a robot name from Harbor's answer is the project robot `<project>+<name>`, whatever the
+ * configured prefix. Robot names cannot contain `+` (handler/robot.go validateName:
+ * `^[a-z0-9]+(?:[._-][a-z0-9]+)*$`), so a prefix without `+` followed by exactly
+ * `<project>+<name>` is that robot and no other.
+ */
+export function isProjectRobotNamed(remoteName: string, project: string, name: string): boolean {
+    const stored = `${project}+${name}`;
+    return remoteName.endsWith(stored) && !remoteName.slice(0, remoteName.length - stored.length).includes("+");
+}
+
+/**
+ * The list query for one project's robots: ListRobot returns system-level robots only unless
+ * `q` says `Level=project,ProjectID=<id>` (v2.15.1 src/server/v2.0/handler/robot.go, ListRobot).
+ * The robot's name is not put in `q`: Harbor stores it without the prefix and unescapes `q` a
+ * second time (src/lib/q/builder.go parseKeywords: url.QueryUnescape), turning its `+` into a space.
+ */
+export function projectRobotsQuery(projectId: number, page: number, pageSize: number): string {
+    return `/robots?q=${encodeURIComponent(`Level=project,ProjectID=${projectId}`)}&page=${page}&page_size=${pageSize}`;
 }
 
 /** The RobotCreate body for POST /robots: project level, permissions in that project only. */
@@ -246,14 +294,31 @@ export function gcPayload(spec: GcSpec): Record<string, unknown> {
     };
 }
 
+/**
+ * The schedule as GET /system/gc/schedule returns it: a GCHistory whose `job_parameters` is a
+ * JSON *string* (v2.15.1 src/server/v2.0/handler/model/gc.go, GCSchedule.ToSwagger:
+ * `JobParameters: string(json.Marshal(ExtraAttrs))`; swagger GCHistory.job_parameters: string).
+ * No schedule at all is a 200 with an empty body (handler/gc.go GetGCSchedule).
+ */
 export function gcSpecFromRemote(remote: any): GcSpec | undefined {
     const type = remote?.schedule?.type;
     if (!type || type === "None") return undefined;
+    const params = jobParameters(remote?.job_parameters);
     return {
         cron: String(remote?.schedule?.cron ?? ""),
-        deleteUntagged: remote?.parameters?.delete_untagged === true,
-        workers: Number(remote?.parameters?.workers ?? 1),
+        deleteUntagged: params.delete_untagged === true,
+        workers: Number(params.workers ?? 1),
     };
+}
+
+function jobParameters(raw: unknown): Record<string, unknown> {
+    if (typeof raw !== "string" || raw.trim() === "") return {};
+    try {
+        const parsed = JSON.parse(raw);
+        return parsed && typeof parsed === "object" ? parsed : {};
+    } catch {
+        return {};
+    }
 }
 
 /** Stable JSON (sorted keys) for comparing normalized specs. */
@@ -388,19 +453,18 @@ const projectProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs) {
         const conn = connectionOf(inputs);
         const spec = normalizeProjectSpec(inputs);
-        const res = await harborRequest(conn, "POST", "/projects", projectPayload(spec));
+        const res = await harborRequest(conn, "POST", "/projects", projectCreatePayload(spec));
         let projectId: number | undefined;
         if (res.status === 201) {
             projectId = idFromLocation(res.location);
-        } else if (res.status === 409) {
-            // Already there (state lost, or created by hand): adopt it and impose the spec.
-            projectId = Number((await getProjectByName(conn, spec.name)).project_id);
-            const put = await harborRequest(conn, "PUT", `/projects/${projectId}`, projectPayload(spec));
-            if (put.status !== 200) fail(`PUT project ${spec.name}`, put);
-        } else {
+        } else if (res.status !== 409) {
+            // 409: already there (state lost, or created by hand): adopt it, the PUT imposes the spec.
             fail(`POST project ${spec.name}`, res);
         }
         if (!projectId) projectId = Number((await getProjectByName(conn, spec.name)).project_id);
+        // POST ignores the CVE allowlist (see projectCreatePayload): always PUT the full spec.
+        const put = await harborRequest(conn, "PUT", `/projects/${projectId}`, projectPayload(spec));
+        if (put.status !== 200) fail(`PUT project ${spec.name}`, put);
         return { id: String(projectId), outs: { ...inputs, ...spec, projectId } };
     },
     async read(id, props) {
@@ -431,10 +495,17 @@ const projectProvider: pulumi.dynamic.ResourceProvider = {
 
 const ROBOT_KEYS = ["name", "project", "description", "access", "duration"];
 
-async function findRobot(conn: HarborConnection, fullName: string): Promise<any | undefined> {
-    const res = await harborRequest(conn, "GET", `/robots?page_size=100&q=${encodeURIComponent(`name=${fullName}`)}`);
-    if (res.status !== 200) fail(`GET robots`, res);
-    return (res.body as any[] ?? []).find(r => r?.name === fullName);
+/** The project robot `<project>+<name>`, if Harbor has it (pages through the project's robots). */
+async function findProjectRobot(conn: HarborConnection, project: string, name: string): Promise<any | undefined> {
+    const projectId = Number((await getProjectByName(conn, project)).project_id);
+    const pageSize = 100;
+    for (let page = 1; ; page++) {
+        const res = await harborRequest(conn, "GET", projectRobotsQuery(projectId, page, pageSize));
+        if (res.status !== 200) fail(`GET robots of project ${project}`, res);
+        const robots: any[] = Array.isArray(res.body) ? res.body : [];
+        const hit = robots.find(r => isProjectRobotNamed(String(r?.name ?? ""), project, name));
+        if (hit || robots.length < pageSize) return hit;
+    }
 }
 
 async function refreshRobotSecret(conn: HarborConnection, id: number | string): Promise<string> {
@@ -463,8 +534,8 @@ const robotProvider: pulumi.dynamic.ResourceProvider = {
         }
         if (res.status !== 409) fail(`POST robot ${spec.name}`, res);
         // Already there: its secret cannot be read back, so adopt it and issue a new one.
-        const existing = await findRobot(conn, inputs.fullName);
-        if (!existing) fail(`POST robot ${spec.name} (conflict, but no robot named ${inputs.fullName})`, res);
+        const existing = await findProjectRobot(conn, spec.project, spec.name);
+        if (!existing) fail(`POST robot ${spec.name} (conflict, but project ${spec.project} has no robot ${spec.project}+${spec.name})`, res);
         const put = await harborRequest(conn, "PUT", `/robots/${existing.id}`, robotUpdatePayload(spec, existing.name));
         if (put.status !== 200) fail(`PUT robot ${existing.name}`, put);
         const secret = await refreshRobotSecret(conn, existing.id);
@@ -498,6 +569,21 @@ const robotProvider: pulumi.dynamic.ResourceProvider = {
 
 const RETENTION_KEYS = ["projectId", "retainTags", "cron"];
 
+/**
+ * Whether retention policy `id` no longer exists. Harbor does not answer 404 for a missing policy:
+ * GET /retentions/{id} fails with a plain error (500, "internal server error") and DELETE with 400
+ * (v2.15.1 src/pkg/retention/manager.go GetPolicy: `fmt.Errorf("no such Retention policy…")`;
+ * handler/retention.go GetRetention → SendError, DeleteRetention → BadRequestError; src/lib/http/
+ * error.go hides 5xx messages). The project says which policy it has: DeleteRetention removes its
+ * `retention_id` metadata, and deleting the project removes both.
+ */
+async function retentionGone(conn: HarborConnection, id: string, projectId: number): Promise<boolean> {
+    const project = await harborRequest(conn, "GET", `/projects/${projectId}`);
+    if (project.status === 404) return true;
+    if (project.status !== 200) fail(`GET project ${projectId}`, project);
+    return String(project.body?.metadata?.retention_id ?? "") !== String(id);
+}
+
 function retentionSpecOf(props: any): RetentionSpec {
     return { projectId: Number(props.projectId), retainTags: Number(props.retainTags), cron: String(props.cron) };
 }
@@ -528,8 +614,10 @@ const retentionProvider: pulumi.dynamic.ResourceProvider = {
         return { id: String(id), outs: { ...inputs, ...spec } };
     },
     async read(id, props) {
-        const res = await harborRequest(connectionOf(props), "GET", `/retentions/${id}`);
+        const conn = connectionOf(props);
+        const res = await harborRequest(conn, "GET", `/retentions/${id}`);
         if (res.status === 404) return {};
+        if ((res.status === 500 || res.status === 400) && await retentionGone(conn, id, Number(props.projectId))) return {};
         if (res.status !== 200) fail(`GET retention ${id}`, res);
         const remote = retentionSpecFromRemote(res.body);
         return { id, props: { ...props, ...remote }, inputs: { ...props, ...remote } };
@@ -537,13 +625,21 @@ const retentionProvider: pulumi.dynamic.ResourceProvider = {
     async update(id, _olds, news) {
         const spec = retentionSpecOf(news);
         const res = await harborRequest(connectionOf(news), "PUT", `/retentions/${id}`, retentionPayload(spec));
+        if (res.status === 404) {
+            // The project no longer names this policy (handler/retention.go requirePolicyAccess).
+            throw new Error(`Harbor retention policy ${id} of project ${spec.projectId} was deleted outside Pulumi: run \`pulumi refresh\` and \`pulumi up\` to recreate it`);
+        }
         if (res.status !== 200) fail(`PUT retention ${id}`, res);
         return { outs: { ...news, ...spec } };
     },
     async delete(id, props) {
-        // Deleting the project removes its policy too; 404/405 mean there is nothing left to do.
-        const res = await harborRequest(connectionOf(props), "DELETE", `/retentions/${id}`);
-        if (![200, 404, 405].includes(res.status)) fail(`DELETE retention ${id}`, res);
+        // Deleting the project removes its policy too; 404/405 mean there is nothing left to do,
+        // and a 400/500 for a policy the project no longer has means it was deleted elsewhere.
+        const conn = connectionOf(props);
+        const res = await harborRequest(conn, "DELETE", `/retentions/${id}`);
+        if ([200, 404, 405].includes(res.status)) return;
+        if ((res.status === 500 || res.status === 400) && await retentionGone(conn, id, Number(props.projectId))) return;
+        fail(`DELETE retention ${id}`, res);
     },
 };
 

@@ -38,12 +38,21 @@ export const HARBOR_STAGING_PROJECT = "staging";
 /** Name of Harbor's ClusterIP Service (`expose.clusterIP.name`) and its HTTP port. */
 export const HARBOR_SERVICE = { name: "harbor", port: 80 } as const;
 
-/** What the pipeline's robot may do in the staging project: push, pull, and read scan results. */
+/**
+ * What the pipeline's robot may do in the staging project: exactly what its Harbor calls need
+ * (one row per call, with Harbor's check, in ./harbor/permissions.ts HARBOR_CALLS; the test holds
+ * the two equal).
+ */
 export const PIPELINE_ROBOT_ACCESS: readonly Access[] = [
+    // push-staging: crane push; promote: crane copy from Harbor.
     { resource: "repository", action: "push" },
     { resource: "repository", action: "pull" },
-    // Reading an artifact (with its scan overview) is how the pipeline waits for Trivy.
+    // wait-for-scan: the artifact with its scan overview (GET …/artifacts/{digest}).
     { resource: "artifact", action: "read" },
+    // wait-for-scan: the project's reviewed CVE allowlist (GET /projects/{name}).
+    { resource: "project", action: "read" },
+    // wait-for-scan: the findings (GET …/artifacts/{digest}/additions/vulnerabilities).
+    { resource: "artifact-addition", action: "read" },
 ];
 
 export interface HarborArgs {

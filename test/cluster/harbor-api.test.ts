@@ -1,12 +1,14 @@
 // The Harbor API providers' pure logic (payloads, mapping back, diff) and their create/read/
-// update/diff cycle against a small in-memory stand-in for Harbor's REST API (global fetch
-// stubbed): no network.
+// update/delete cycle over real HTTP against a stand-in for Harbor v2.15.1 on 127.0.0.1
+// (test/fixtures/harbor/stub.ts: Harbor's status codes and bodies, checked against the vendored
+// swagger excerpt).
 import { strict as assert } from "assert";
 import {
-    blockSettings, canonical, gcPayload, gcSpecFromRemote, harborCron, idFromLocation, isTransient,
-    normalizeAccess, projectPayload, projectSpecFromRemote, providers, retentionPayload,
+    blockSettings, canonical, gcPayload, gcSpecFromRemote, harborCron, idFromLocation, isProjectRobotNamed, isTransient,
+    normalizeAccess, projectCreatePayload, projectPayload, projectRobotsQuery, projectSpecFromRemote, providers, retentionPayload,
     retentionSpecFromRemote, robotCreatePayload, robotFullName, robotSpecFromRemote, specDiff, ProjectSpec,
 } from "../../components/cluster/harbor-api";
+import { HarborStub, parseQ } from "../fixtures/harbor/stub";
 
 const conn = { apiUrl: "https://harbor.example.com", username: "admin", password: "pw" };
 const staging: ProjectSpec = {
@@ -23,6 +25,10 @@ describe("Harbor API: payloads", () => {
         });
         assert.deepEqual(p.cve_allowlist.items, [{ cve_id: "CVE-2024-0001" }, { cve_id: "CVE-2024-0002" }]);
         assert.equal(p.cve_allowlist.expires_at, undefined, "reviewed entries do not expire");
+        // POST /projects drops cve_allowlist (handler/project.go CreateProject): not sent there.
+        const create = projectCreatePayload(staging) as any;
+        assert.equal(create.cve_allowlist, undefined);
+        assert.deepEqual(create.metadata, p.metadata);
     });
 
     it("turns blocking off for severity none", () => {
@@ -56,6 +62,18 @@ describe("Harbor API: payloads", () => {
         assert.equal(robotFullName("staging", "pipeline"), "robot$staging+pipeline");
     });
 
+    it("recognises the project robot by Harbor's stored name, whatever the configured prefix", () => {
+        assert.ok(isProjectRobotNamed("robot$staging+pipeline", "staging", "pipeline"));
+        assert.ok(isProjectRobotNamed("bot_staging+pipeline", "staging", "pipeline"));
+        assert.ok(!isProjectRobotNamed("robot$staging+mypipeline", "staging", "pipeline"));
+        assert.ok(!isProjectRobotNamed("robot$other+staging+pipeline", "staging", "pipeline"));
+        // Listed per project (handler/robot.go ListRobot lists system robots without Level), and
+        // no `+` in q: Harbor's q parser unescapes once more and would read it as a space.
+        const path = projectRobotsQuery(3, 1, 100);
+        const q = new URL(path, "http://h").searchParams.get("q")!;
+        assert.deepEqual(parseQ(q), { Level: "project", ProjectID: "3" });
+    });
+
     it("maps a robot back, flagging permissions outside one project", () => {
         const one = robotSpecFromRemote({
             id: 9, name: "robot$staging+pipeline", level: "project", duration: -1, description: "d",
@@ -86,8 +104,12 @@ describe("Harbor API: payloads", () => {
         assert.throws(() => harborCron("bad"));
         const p = gcPayload({ cron: "0 0 3 * * *", deleteUntagged: true, workers: 1 }) as any;
         assert.deepEqual(p.schedule, { type: "Custom", cron: "0 0 3 * * *" });
-        assert.deepEqual(gcSpecFromRemote(p), { cron: "0 0 3 * * *", deleteUntagged: true, workers: 1 });
+        assert.deepEqual(p.parameters, { delete_untagged: true, workers: 1 });
+        // GET answers a GCHistory: the parameters come back as the JSON string job_parameters.
+        const got = { schedule: { type: "Custom", cron: "0 0 3 * * *" }, job_parameters: '{"delete_untagged":true,"time_window":2,"workers":1}' };
+        assert.deepEqual(gcSpecFromRemote(got), { cron: "0 0 3 * * *", deleteUntagged: true, workers: 1 });
         assert.equal(gcSpecFromRemote({ schedule: { type: "None" } }), undefined);
+        assert.equal(gcSpecFromRemote(undefined), undefined, "no schedule: 200 with an empty body");
     });
 
     it("parses ids from Location headers and tells the gateway's 404 from Harbor's", () => {
@@ -139,153 +161,156 @@ describe("Harbor API: diff", () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// A minimal in-memory Harbor: enough of /projects, /robots, /retentions and /system/gc/schedule.
+// The providers over HTTP against the Harbor stand-in.
 // ---------------------------------------------------------------------------------------------
 
-class FakeHarbor {
-    projects = new Map<number, any>();
-    robots = new Map<number, any>();
-    retentions = new Map<number, any>();
-    gc: any = { schedule: { type: "None" } };
-    calls: string[] = [];
-    private seq = 1;
-
-    handle(method: string, url: string, body: any): { status: number; body?: any; location?: string } {
-        const path = url.replace(/^https:\/\/harbor\.example\.com\/api\/v2\.0/, "").split("?")[0];
-        this.calls.push(`${method} ${path}`);
-        const notFound = { status: 404, body: { errors: [{ code: "NOT_FOUND" }] } };
-        let m: RegExpExecArray | null;
-        if (method === "POST" && path === "/projects") {
-            if ([...this.projects.values()].some(p => p.name === body.project_name)) return { status: 409, body: { errors: [{ code: "CONFLICT" }] } };
-            const id = this.seq++;
-            this.projects.set(id, { project_id: id, name: body.project_name, metadata: { ...body.metadata }, cve_allowlist: { items: body.cve_allowlist.items } });
-            return { status: 201, location: `/api/v2.0/projects/${id}` };
-        }
-        if ((m = /^\/projects\/([^/]+)$/.exec(path))) {
-            const key = decodeURIComponent(m[1]);
-            const p = /^\d+$/.test(key) ? this.projects.get(Number(key)) : [...this.projects.values()].find(x => x.name === key);
-            if (!p) return notFound;
-            if (method === "GET") return { status: 200, body: structuredClone(p) };
-            if (method === "PUT") { p.metadata = { ...p.metadata, ...body.metadata }; p.cve_allowlist = { items: body.cve_allowlist.items }; return { status: 200 }; }
-            if (method === "DELETE") { this.projects.delete(p.project_id); return { status: 200 }; }
-        }
-        if (method === "POST" && path === "/robots") {
-            const id = this.seq++;
-            const name = `robot$${body.permissions[0].namespace}+${body.name}`;
-            this.robots.set(id, { id, name, description: body.description, level: body.level, duration: body.duration, permissions: body.permissions, secret: `s-${id}-1` });
-            return { status: 201, body: { id, name, secret: `s-${id}-1` } };
-        }
-        if ((m = /^\/robots\/(\d+)$/.exec(path))) {
-            const r = this.robots.get(Number(m[1]));
-            if (!r) return notFound;
-            if (method === "GET") { const { secret: _s, ...rest } = r; return { status: 200, body: structuredClone(rest) }; }
-            if (method === "PUT") { Object.assign(r, { description: body.description, permissions: body.permissions }); return { status: 200 }; }
-            if (method === "PATCH") { r.secret = `s-${r.id}-${Number(r.secret.split("-")[2]) + 1}`; return { status: 200, body: { secret: r.secret } }; }
-            if (method === "DELETE") { this.robots.delete(r.id); return { status: 200 }; }
-        }
-        if (method === "POST" && path === "/retentions") {
-            const id = this.seq++;
-            this.retentions.set(id, structuredClone(body));
-            this.projects.get(body.scope.ref)!.metadata.retention_id = String(id);
-            return { status: 201, location: `/api/v2.0/retentions/${id}` };
-        }
-        if ((m = /^\/retentions\/(\d+)$/.exec(path))) {
-            const id = Number(m[1]);
-            if (!this.retentions.has(id)) return notFound;
-            if (method === "GET") return { status: 200, body: structuredClone(this.retentions.get(id)) };
-            if (method === "PUT") { this.retentions.set(id, structuredClone(body)); return { status: 200 }; }
-        }
-        if (path === "/system/gc/schedule") {
-            if (method === "GET") return { status: 200, body: structuredClone(this.gc) };
-            if (method === "POST" || method === "PUT") { this.gc = structuredClone(body); return { status: method === "POST" ? 201 : 200 }; }
-        }
-        return { status: 405, body: { errors: [{ code: "METHOD_NOT_ALLOWED" }] } };
-    }
-}
-
-describe("Harbor API providers against a fake Harbor", () => {
-    const realFetch = globalThis.fetch;
-    let harbor: FakeHarbor;
-    beforeEach(() => {
-        harbor = new FakeHarbor();
-        globalThis.fetch = (async (url: string, init: any) => {
-            assert.equal(init.headers.Authorization, `Basic ${Buffer.from("admin:pw").toString("base64")}`);
-            const res = harbor.handle(init.method, String(url), init.body ? JSON.parse(init.body) : undefined);
-            return new Response(res.body === undefined ? "" : JSON.stringify(res.body), {
-                status: res.status,
-                headers: res.location ? { location: res.location } : {},
-            });
-        }) as typeof fetch;
+describe("Harbor API providers against Harbor v2.15.1's answers (local stub)", () => {
+    let harbor: HarborStub;
+    let c: { apiUrl: string; username: string; password: string };
+    const robotInputs = () => ({
+        ...c, name: "pipeline", project: "staging", fullName: "robot$staging+pipeline", description: "d",
+        duration: -1, secretVersion: 1, access: [{ resource: "repository", action: "push" }, { resource: "repository", action: "pull" }],
     });
-    afterEach(() => { globalThis.fetch = realFetch; });
+    beforeEach(async () => {
+        harbor = new HarborStub({ adminPassword: "pw" });
+        c = { apiUrl: await harbor.start(), username: "admin", password: "pw" };
+    });
+    afterEach(async () => {
+        await harbor.stop();
+        assert.deepEqual(harbor.violations, [], "stub answers match the swagger excerpt");
+    });
 
-    it("creates the project, reads it back equal to the desired state: a second run changes nothing", async () => {
-        const inputs = { ...conn, ...staging };
+    it("creates the project with its CVE allowlist (POST ignores it: a PUT applies it), a second run changes nothing", async () => {
+        const inputs = { ...c, ...staging };
         const created = await providers.project.create(inputs);
-        assert.equal(created.id, "1");
+        const stored = harbor.projects.get(Number(created.id))!;
+        assert.deepEqual(stored.cve_allowlist.items, [{ cve_id: "CVE-2024-0001" }, { cve_id: "CVE-2024-0002" }]);
+        assert.equal(stored.metadata.prevent_vul, "true");
+        assert.deepEqual(harbor.calls.map(x => `${x.method} ${x.path} ${x.status}`),
+            ["POST /api/v2.0/projects 201", `PUT /api/v2.0/projects/${created.id} 200`]);
         const read = await providers.project.read!(created.id, created.outs);
         const d = await providers.project.diff!(created.id, read.props, inputs);
         assert.equal(d.changes, false, "no diff after create + refresh");
-        assert.equal(harbor.projects.get(1).metadata.prevent_vul, "true");
     });
 
     it("read reconciles drift made in the UI, and update puts it back", async () => {
-        const inputs = { ...conn, ...staging };
+        const inputs = { ...c, ...staging };
         const created = await providers.project.create(inputs);
-        harbor.projects.get(1).metadata.auto_scan = "false";
+        const stored = harbor.projects.get(Number(created.id))!;
+        stored.metadata.auto_scan = "false";
+        stored.cve_allowlist.items = [];
         const read = await providers.project.read!(created.id, created.outs);
         assert.equal(read.props.autoScan, false);
-        const d = await providers.project.diff!(created.id, read.props, inputs);
-        assert.equal(d.changes, true);
+        assert.deepEqual(read.props.cveAllowlist, []);
+        assert.equal((await providers.project.diff!(created.id, read.props, inputs)).changes, true);
         await providers.project.update!(created.id, read.props, inputs);
-        assert.equal(harbor.projects.get(1).metadata.auto_scan, "true");
+        assert.equal(stored.metadata.auto_scan, "true");
+        assert.equal(stored.cve_allowlist.items.length, 2);
     });
 
-    it("adopts an existing project on create instead of failing", async () => {
-        harbor.handle("POST", "/projects", projectPayload({ ...staging, autoScan: false }));
-        harbor.calls = [];
-        const created = await providers.project.create({ ...conn, ...staging });
-        assert.equal(created.id, "1");
-        assert.equal(harbor.projects.get(1).metadata.auto_scan, "true");
-        assert.ok(harbor.calls.includes("PUT /projects/1"));
+    it("adopts an existing project on create (409) and imposes the spec", async () => {
+        const existing = harbor.addProject("staging", { public: "false", auto_scan: "false" });
+        const created = await providers.project.create({ ...c, ...staging });
+        assert.equal(created.id, String(existing.project_id));
+        assert.equal(existing.metadata.auto_scan, "true");
+        assert.equal(existing.cve_allowlist.items.length, 2);
+        assert.ok(harbor.calls.some(x => x.method === "POST" && x.status === 409));
     });
 
     it("a vanished project reads as deleted", async () => {
-        const read = await providers.project.read!("42", { ...conn, ...staging });
+        const read = await providers.project.read!("42", { ...c, ...staging });
         assert.equal(read.id, undefined);
     });
 
     it("creates the robot with its secret, keeps the secret on read, rotates it on a new secretVersion", async () => {
-        const inputs = {
-            ...conn, name: "pipeline", project: "staging", fullName: "robot$staging+pipeline", description: "d",
-            duration: -1, secretVersion: 1, access: [{ resource: "repository", action: "push" }, { resource: "repository", action: "pull" }],
-        };
+        await providers.project.create({ ...c, ...staging });
+        const inputs = robotInputs();
         const created = await providers.robot.create(inputs);
-        assert.equal(created.outs.secret, `s-${created.id}-1`);
+        const robot = harbor.robots.get(Number(created.id))!;
+        assert.equal(created.outs.secret, robot.secret);
         assert.equal(created.outs.fullName, "robot$staging+pipeline");
         const read = await providers.robot.read!(created.id, created.outs);
         assert.equal(read.props.secret, created.outs.secret);
         assert.equal((await providers.robot.diff!(created.id, read.props, inputs)).changes, false);
         const rotated = await providers.robot.update!(created.id, read.props, { ...inputs, secretVersion: 2 });
-        assert.equal(rotated.outs.secret, `s-${created.id}-2`);
+        assert.equal(rotated.outs.secret, robot.secret);
+        assert.notEqual(rotated.outs.secret, created.outs.secret);
     });
 
-    it("sets retention on the project and the GC schedule, idempotently", async () => {
-        const project = await providers.project.create({ ...conn, ...staging });
-        const retention = await providers.retention.create({ ...conn, projectId: Number(project.id), retainTags: 10, cron: "0 0 3 * * *" });
+    it("adopts an existing robot on create (409): finds it among the project's robots, imposes the spec, issues a new secret", async () => {
+        const project = harbor.addProject("staging");
+        const old = harbor.addRobot(project, "pipeline", [{ resource: "repository", action: "pull" }]);
+        const created = await providers.robot.create(robotInputs());
+        assert.equal(created.id, String(old.robot.id));
+        assert.equal(created.outs.fullName, "robot$staging+pipeline");
+        assert.equal(created.outs.secret, old.robot.secret, "the freshly issued secret");
+        assert.notEqual(created.outs.secret, old.secret);
+        assert.deepEqual(old.robot.permissions[0].access.map(a => `${a.resource}:${a.action}`).sort(), ["repository:pull", "repository:push"]);
+        const list = harbor.calls.find(x => x.method === "GET" && x.path === "/api/v2.0/robots")!;
+        assert.equal(list.status, 200);
+        assert.deepEqual(parseQ(new URLSearchParams(list.query).get("q")!), { Level: "project", ProjectID: String(project.project_id) });
+    });
+
+    it("adopts the existing robot under a non-default robot name prefix", async () => {
+        await harbor.stop();
+        harbor = new HarborStub({ adminPassword: "pw", robotPrefix: "bot_" });
+        c = { ...c, apiUrl: await harbor.start() };
+        const project = harbor.addProject("staging");
+        const old = harbor.addRobot(project, "pipeline", [{ resource: "repository", action: "pull" }]);
+        const created = await providers.robot.create(robotInputs());
+        assert.equal(created.id, String(old.robot.id));
+        assert.equal(created.outs.fullName, "bot_staging+pipeline", "Harbor's name, not the guessed one");
+    });
+
+    it("sets retention on the project, idempotently; a policy deleted outside Pulumi reads as gone and deletes cleanly", async () => {
+        const project = await providers.project.create({ ...c, ...staging });
+        const projectId = Number(project.id);
+        const retention = await providers.retention.create({ ...c, projectId, retainTags: 10, cron: "0 0 3 * * *" });
         const rRead = await providers.retention.read!(retention.id, retention.outs);
         assert.equal((await providers.retention.diff!(retention.id, rRead.props, retention.outs)).changes, false);
         // A second create (state lost) reuses the project's policy rather than adding one.
-        const again = await providers.retention.create({ ...conn, projectId: Number(project.id), retainTags: 5, cron: "0 0 3 * * *" });
+        const again = await providers.retention.create({ ...c, projectId, retainTags: 5, cron: "0 0 3 * * *" });
         assert.equal(again.id, retention.id);
         assert.equal(harbor.retentions.size, 1);
 
-        const gc = await providers.gc.create({ ...conn, cron: "0 0 3 * * *", deleteUntagged: true, workers: 1 });
-        assert.ok(harbor.calls.includes("POST /system/gc/schedule"));
+        // Deleted in the UI (DELETE /retentions/{id} also drops the project's retention_id).
+        const res = await fetch(`${c.apiUrl}/api/v2.0/retentions/${retention.id}`, {
+            method: "DELETE", headers: { Authorization: `Basic ${Buffer.from("admin:pw").toString("base64")}` },
+        });
+        assert.equal(res.status, 200);
+        harbor.calls = [];
+        const gone = await providers.retention.read!(retention.id, retention.outs);
+        assert.equal(gone.id, undefined, "refresh drops it from state");
+        assert.deepEqual(harbor.calls.map(x => `${x.method} ${x.path} ${x.status}`),
+            [`GET /api/v2.0/retentions/${retention.id} 500`, `GET /api/v2.0/projects/${projectId} 200`], "Harbor answers 500, not 404");
+        await providers.retention.delete!(retention.id, retention.outs);
+        assert.equal(harbor.calls.at(-2)!.status, 400, "DELETE of a missing policy is a 400");
+        // An update without a refresh first says what to do.
+        await assert.rejects(providers.retention.update!(retention.id, retention.outs, { ...retention.outs, retainTags: 5 }),
+            /deleted outside Pulumi: run `pulumi refresh`/);
+    });
+
+    it("still fails on a 500 for a policy the project has (a real server error)", async () => {
+        const project = await providers.project.create({ ...c, ...staging });
+        const retention = await providers.retention.create({ ...c, projectId: Number(project.id), retainTags: 10, cron: "0 0 3 * * *" });
+        // The project names the policy but Harbor cannot read it: not "gone".
+        harbor.retentions.delete(Number(retention.id));
+        await assert.rejects(providers.retention.read!(retention.id, retention.outs), /GET retention .* HTTP 500/);
+    });
+
+    it("sets the GC schedule, reads it back from job_parameters: a second run changes nothing; update uses PUT", async () => {
+        const gc = await providers.gc.create({ ...c, cron: "0 0 3 * * *", deleteUntagged: true, workers: 1 });
+        assert.ok(harbor.calls.some(x => x.method === "POST" && x.path === "/api/v2.0/system/gc/schedule" && x.status === 201));
+        assert.deepEqual(harbor.gc?.extraAttrs.delete_untagged, true);
         const gRead = await providers.gc.read!(gc.id, gc.outs);
-        assert.equal((await providers.gc.diff!(gc.id, gRead.props, gc.outs)).changes, false);
+        assert.deepEqual({ cron: gRead.props.cron, deleteUntagged: gRead.props.deleteUntagged, workers: gRead.props.workers },
+            { cron: "0 0 3 * * *", deleteUntagged: true, workers: 1 });
+        assert.equal((await providers.gc.diff!(gc.id, gRead.props, gc.outs)).changes, false, "no diff after create + refresh");
         await providers.gc.update!(gc.id, gRead.props, { ...gc.outs, cron: "0 0 4 * * *" });
-        assert.ok(harbor.calls.includes("PUT /system/gc/schedule"), "an existing schedule is updated with PUT");
-        assert.equal(harbor.gc.schedule.cron, "0 0 4 * * *");
+        assert.ok(harbor.calls.some(x => x.method === "PUT" && x.path === "/api/v2.0/system/gc/schedule" && x.status === 200));
+        assert.equal(harbor.gc?.cron, "0 0 4 * * *");
+        await providers.gc.delete!(gc.id, gc.outs);
+        assert.equal(harbor.gc, undefined);
+        assert.deepEqual(await providers.gc.read!(gc.id, gc.outs), {}, "no schedule reads as gone");
     });
 });
