@@ -37,17 +37,32 @@ function mergeMaps(current: Obj, modified: Obj, mergeKeys: Record<string, string
     return out;
 }
 
-/** A merge-strategy list: elements with the same key are merged as maps, the others kept. */
+/**
+ * A merge-strategy list: elements with the same key are merged as maps, the template's others
+ * kept. Order as k8s.io/apimachinery strategicpatch (patch.go mergeSliceWithSpecialElements →
+ * normalizeElementOrder → mergeSortedSlice): the step's elements in the step's order
+ * ($setElementOrder), the template-only elements inserted by their position in the template.
+ */
 function mergeByKey(current: Obj[], modified: Obj[], key: string): Obj[] {
-    const fromStep = new Map(modified.map(e => [e[key], e]));
-    const templateOnly = current.filter(e => !fromStep.has(e[key]));
-    const merged = modified.map(e => {
+    const stepKeys = new Set(modified.map(e => e[key]));
+    const left = current.filter(e => !stepKeys.has(e[key]));
+    const right = modified.map(e => {
         const t = current.find(c => c[key] === e[key]);
         return t ? mergeMaps(t, e, {}) : e;
     });
-    // Order: upstream's $setElementOrder directive keeps the step's order and places the
-    // template-only elements by their position in the template; no test depends on the order.
-    return [...templateOnly, ...merged];
+    const serverIndex = (e: Obj) => current.findIndex(c => c[key] === e[key]);
+    const out: Obj[] = [];
+    let i = 0, j = 0;
+    while (i < left.length || j < right.length) {
+        if (i >= left.length) out.push(right[j++]);
+        else if (j >= right.length) out.push(left[i++]);
+        else {
+            const li = serverIndex(left[i]), ri = serverIndex(right[j]);
+            if (li >= 0 && ri >= 0 && li < ri) out.push(left[i++]);
+            else out.push(right[j++]);
+        }
+    }
+    return out;
 }
 
 /**
@@ -148,8 +163,16 @@ export function taskParams(task: Obj, given: Record<string, ParamValue>): Record
  * results (`$(params.x)`, `$(tasks.<t>.results.<r>)`), as the PipelineRun reconciler does
  * (pkg/reconciler/pipelinerun/resources/apply.go ApplyParameters / ApplyTaskResults).
  */
-export function pipelineTaskParams(pipelineTask: Obj, runParams: Record<string, ParamValue>, taskResults: Record<string, Record<string, string>> = {}): Record<string, ParamValue> {
+export function pipelineTaskParams(
+    pipelineTask: Obj, runParams: Record<string, ParamValue>, taskResults: Record<string, Record<string, string>> = {},
+    /** Other pipeline-level values, e.g. `{ "tasks.status": "Failed" }` for a finally task (apply.go ApplyPipelineTaskStateContext). */
+    context: Record<string, string> = {},
+): Record<string, ParamValue> {
     const one = (v: string): string => v
+        .replace(/\$\((tasks\.status|context\.[A-Za-z.]+)\)/g, (w, k) => {
+            if (!(k in context)) throw new Error(`${w}: not given`);
+            return context[k];
+        })
         .replace(/\$\(params\.([A-Za-z0-9_-]+)\)/g, (w, n) => {
             const x = runParams[n];
             if (typeof x !== "string") throw new Error(`${w}: no string param`);
@@ -216,9 +239,12 @@ export function validateTimeouts(t: Timeouts): string[] {
 }
 
 /**
- * What the reconciler does when the tasks have run for `elapsedMs` and are still going
- * (pkg/reconciler/pipelinerun/pipelinerun.go: HasTimedOut cancels the whole run, finally
- * included; HaveTasksTimedOut only stops the tasks and then schedules `finally`).
+ * What the reconciler does when the tasks have run for `elapsedMs` and are still going:
+ * pkg/reconciler/pipelinerun/pipelinerun.go reconcile — HaveTasksTimedOut (a tasks timeout,
+ * explicit or pipeline − finally) times out only the running non-finally tasks, and
+ * pkg/reconciler/pipelinerun/resources/pipelinerunstate.go keeps the run going while finally
+ * tasks are pending; HasTimedOut (the pipeline timeout) times out the whole run
+ * (timeoutPipelineRun), finally tasks included.
  */
 export function onTasksStillRunning(t: Timeouts, elapsedMs: number): "running" | "tasks-timed-out-finally-runs" | "run-timed-out-finally-cancelled" {
     const tasks = tasksTimeout(t);
