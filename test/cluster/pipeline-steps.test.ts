@@ -42,6 +42,8 @@ describe("pipeline step scripts", () => {
 
     it("the step tests have what they need: root, busybox, git, setpriv, unshare, python3 with PyYAML", () => {
         requireStepTools();
+        // A missing tool is a failure that names it, never a skipped test.
+        assert.throws(() => which("no-such-linter"), /no-such-linter is not installed: .*apt-get/);
     });
 });
 

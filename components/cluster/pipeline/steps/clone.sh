@@ -8,9 +8,9 @@ case "$REVISION" in *[!0-9a-f]*|'') echo "revision is not a commit SHA" >&2; exi
 # The workspace directory is created by the kubelet and owned by root (fsGroup only grants the
 # group), while this step runs as uid 65532: git >= 2.35.2 then stops with "detected dubious
 # ownership". Trust exactly this directory, in command-line scope through the environment
-# (GIT_CONFIG_COUNT, git >= 2.31), where safe.directory is honoured and nothing is written to a
-# config file. (git Documentation/config/safe.txt: "only respected in protected configuration",
-# i.e. system, global and command scopes.)
+# (GIT_CONFIG_COUNT), where safe.directory is honoured and nothing is written to a config file
+# (git Documentation/config/safe.txt: "only respected in protected configuration", i.e. the
+# system, global and command scopes — command scope since git 2.39; the image has 2.49.1).
 export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0="$DEST"
 
 cd "$DEST" && find . -mindepth 1 -maxdepth 1 -exec rm -rf {} +
