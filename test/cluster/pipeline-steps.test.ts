@@ -10,7 +10,7 @@ import * as https from "https";
 import * as path from "path";
 import { AddressInfo } from "net";
 import {
-    cloneTask, openPrTask, policyCheckTask, reportStatusTask, scanSourceTask, STEPS_DIR, waitForScanTask,
+    buildTask, cloneTask, openPrTask, policyCheckTask, pushTask, reportStatusTask, scanSourceTask, STEPS_DIR, waitForScanTask,
 } from "../../components/cluster/pipeline-tasks";
 import { dockerConfigJson } from "../../components/cluster/pipeline";
 import {
@@ -314,6 +314,59 @@ describe("pipeline steps, executed (scanners and the policy guard)", function ()
             assert.equal(r.code, 1);
             assert.match(r.stderr, /no path clusters\/secondary/);
         });
+    });
+
+    describe("build and push-staging (stand-ins for buildctl and crane; the shell around them is real)", () => {
+        const BUILT = `sha256:${"1".repeat(64)}`;
+        const CONFIG = `sha256:${"2".repeat(64)}`;
+
+        it("build runs as uid 1000, writes the OCI layout into the fsGroup workspace and reports containerimage.digest", async () => {
+            // buildctl --metadata-file writes json.MarshalIndent(…, "", "  ") of the exporter response
+            // (moby/buildkit cmd/buildctl/build.go writeMetadataFile), nested descriptor included.
+            const metadata = JSON.stringify({
+                "containerimage.config.digest": CONFIG,
+                "containerimage.descriptor": { mediaType: "application/vnd.oci.image.index.v1+json", digest: BUILT, size: 856 },
+                "containerimage.digest": BUILT,
+            }, null, 2);
+            fs.writeFileSync(path.join(root, "bin", "buildctl-daemonless.sh"), [
+                "#!/bin/sh",
+                "set -eu",
+                "printf '%s\\n' \"$(id -u)\" \"$@\" > /tmp/buildctl.argv",
+                "while [ $# -gt 0 ]; do",
+                "  case \"$1\" in",
+                "    --metadata-file) meta=$2; shift;;",
+                "    --output) dest=$(printf '%s' \"$2\" | sed 's/.*dest=\\([^,]*\\).*/\\1/'); shift;;",
+                "  esac; shift",
+                "done",
+                "mkdir -p \"$dest\" && echo '{}' > \"$dest/index.json\"",
+                `cat > "$meta" <<'JSON'\n${metadata}\nJSON`,
+            ].join("\n") + "\n", { mode: 0o755 });
+            const src = checkout({ Dockerfile: "FROM scratch\n" });
+            const image = volumeWorkspace(root, "image", "image");
+            const r = await runStep({ task: buildTask(), step: "build", root, workspaces: { source: src, image } });
+            assert.equal(r.code, 0, r.stderr);
+            assert.equal(r.step.securityContext.runAsUser, 1000);
+            assert.equal(r.results.digest, BUILT);
+            assert.ok(fs.existsSync(path.join(image, "layout", "index.json")), "uid 1000 can write the workspace (fsGroup)");
+            const argv = fs.readFileSync(path.join(root, "tmp", "buildctl.argv"), "utf8").split("\n");
+            assert.equal(argv[0], "1000");
+            assert.ok(argv.includes(`context=${src}`) && argv.includes(`type=oci,dest=${image}/layout,tar=false`), argv.join(" "));
+        });
+
+        for (const [what, pushed, code] of [["the digest it built", BUILT, 0], ["another digest", CONFIG, 1]] as const) {
+            it(`push-staging accepts only ${what}`, async () => {
+                fs.writeFileSync(path.join(root, "bin", "crane"), `#!/bin/sh\n[ "$1" = push ] && [ -f "$DOCKER_CONFIG/config.json" ] && printf '%s@%s\\n' "\${3%:*}" '${pushed}'\n`, { mode: 0o755 });
+                const image = volumeWorkspace(root, "image", "image");
+                const auth = secretWorkspace(root, "registry-auth", { "config.json": "{}" });
+                const r = await runStep({
+                    task: pushTask(), step: "push", root, workspaces: { image, "registry-auth": auth },
+                    params: { image: "harbor.dev.example.com/staging/shop:abc", digest: BUILT },
+                });
+                assert.equal(r.code, code, r.stderr);
+                if (code === 0) assert.equal(r.results.IMAGE_DIGEST, BUILT);
+                else assert.match(r.stderr, new RegExp(`pushed ${CONFIG}, built ${BUILT}`));
+            });
+        }
     });
 
     describe("scan-source (finding 8): the repository cannot switch its scans off", () => {
