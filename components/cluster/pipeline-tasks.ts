@@ -2,20 +2,39 @@
 // component registers them and the tests read them without a cluster.
 //
 // Conventions in every Task:
+// - Step scripts are files in ./pipeline/steps (shell linted by shellcheck, run by the tests with
+//   real git / busybox sh / python3), loaded here verbatim with stepScript().
 // - Step images come only from STEP_IMAGES (digest-pinned).
 // - Values from the webhook (revision, PR number…) reach scripts as environment variables,
 //   never spliced into the script text: a crafted branch or file name cannot inject shell.
-// - Steps run as a non-root user with no privilege escalation, all capabilities dropped and the
-//   runtime seccomp profile — except the BuildKit steps, see ROOTLESS_BUILDKIT_SECURITY.
+// - Each Task's stepTemplate carries the security context of all its steps, and no step sets its
+//   own: Tekton merges the template into every step field by field (see stepTemplateFor), so a
+//   restricted template under a BuildKit step would still drop its capabilities and forbid
+//   privilege escalation. Steps run restricted, except the BuildKit tasks' (ROOTLESS_BUILDKIT_SECURITY).
 // - Credentials arrive only as optional Secret workspaces bound by the PipelineRun, and only the
 //   tasks that need one get it: the tasks that run the repository's own code (test, build) get
 //   none, and only the promote task's pod is labelled for workload identity.
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { stepImage } from "./pipeline-images";
 
 type Obj = Record<string, unknown>;
 
 export const TASK_API_VERSION = "tekton.dev/v1";
+
+/** The folder of step scripts (*.sh, *.py) and of the scanners' stack configuration. */
+export const PIPELINE_FILES_DIR = path.join(__dirname, "pipeline");
+export const STEPS_DIR = path.join(PIPELINE_FILES_DIR, "steps");
+
+/** A step script, verbatim from ./pipeline/steps: what the tests run is what the Task runs. */
+export function stepScript(file: string): string {
+    return fs.readFileSync(path.join(STEPS_DIR, file), "utf8");
+}
+
+function pipelineFile(file: string): string {
+    return fs.readFileSync(path.join(PIPELINE_FILES_DIR, file), "utf8");
+}
 
 /**
  * Task names (each Task's `metadata.name`). The pipelines name their own tasks, which may differ:
@@ -36,6 +55,9 @@ export const TASKS = {
     deprecationCheck: "deprecation-check",
 } as const;
 
+/** The Tasks whose steps run rootless BuildKit (and so are not "restricted"). */
+export const BUILDKIT_TASKS: readonly string[] = [TASKS.test, TASKS.build];
+
 const NON_ROOT_UID = 65532;
 
 /** Security context of every step except BuildKit's. */
@@ -53,8 +75,10 @@ export const RESTRICTED_STEP_SECURITY = {
  * - seccomp and AppArmor `Unconfined`: rootlesskit creates user and mount namespaces and mounts
  *   inside them, which the runtime-default profiles forbid. This is why the pipeline namespace
  *   cannot enforce the `baseline` Pod Security level (it forbids Unconfined).
- * - `allowPrivilegeEscalation` left at its default: rootlesskit maps sub-uids through the
- *   setuid `newuidmap`/`newgidmap` helpers.
+ * - `allowPrivilegeEscalation` left at its default (true) and no capability dropped: rootlesskit
+ *   maps sub-uids through the setuid/file-capability `newuidmap`/`newgidmap` helpers, which
+ *   no_new_privs or an empty bounding set break (moby/buildkit#1671). Hence these steps must
+ *   not inherit RESTRICTED_STEP_SECURITY through the stepTemplate merge.
  * - `--oci-worker-no-process-sandbox` (BUILDKITD_FLAGS): without a writable /proc the worker
  *   cannot give RUN steps their own PID namespace, so RUN steps share it with buildkitd. That is
  *   why the build and test tasks hold no credentials at all: the image is exported to the
@@ -87,62 +111,20 @@ export function severitiesAtOrAbove(threshold: Severity): string[] {
     return threshold === "none" ? ["UNKNOWN", ...levels] : levels;
 }
 
-function script(lines: string[]): string {
-    return lines.join("\n") + "\n";
+/** The stepTemplate of a Task: its steps' one security context, and HOME on the writable /tmp. */
+function stepTemplateFor(security: typeof RESTRICTED_STEP_SECURITY | typeof ROOTLESS_BUILDKIT_SECURITY): Obj {
+    return { securityContext: security, env: [{ name: "HOME", value: "/tmp" }] };
 }
 
 function task(name: string, spec: Obj): Obj {
+    const security = BUILDKIT_TASKS.includes(name) ? ROOTLESS_BUILDKIT_SECURITY : RESTRICTED_STEP_SECURITY;
     return {
         apiVersion: TASK_API_VERSION,
         kind: "Task",
         metadata: { name },
-        spec: {
-            stepTemplate: {
-                securityContext: RESTRICTED_STEP_SECURITY,
-                env: [{ name: "HOME", value: "/tmp" }],
-            },
-            ...spec,
-        },
+        spec: { stepTemplate: stepTemplateFor(security), ...spec },
     };
 }
-
-/** Python is run through the Azure CLI image's interpreter (on PATH or az's bundled one). */
-function python(lines: string[]): string {
-    return script([
-        "#!/bin/sh",
-        "set -eu",
-        "PY=$(command -v python3 || echo /usr/lib/az/bin/python)",
-        "exec \"$PY\" - <<'PYTHON'",
-        ...lines,
-        "PYTHON",
-    ]);
-}
-
-/**
- * The git token (key `token` of the `git-auth` workspace, mounted at $AUTH_DIR) as git's HTTP
- * header, in GitHub's `x-access-token` Basic form. Passed with `git -c http.extraHeader="$HDR"`
- * only, so the token is never written to .git/config.
- */
-const SH_GIT_AUTH_HEADER = "HDR=\"Authorization: Basic $(printf 'x-access-token:%s' \"$(cat \"$AUTH_DIR/token\")\" | base64 | tr -d '\\n')\"";
-
-/** The same git token as the GitHub REST API's Authorization value (Python; needs PY_HTTP and `env`). */
-const PY_GIT_TOKEN_AUTH = "auth = 'Bearer ' + open(os.path.join(env['AUTH_DIR'], 'token')).read().strip()";
-
-/** Shared by the Python steps: a JSON HTTP call, and a robot's credentials from a docker config.json. */
-const PY_HTTP = [
-    "import base64, json, os, sys, time, urllib.error, urllib.parse, urllib.request",
-    "def docker_auth(config_dir, host):",
-    "    with open(os.path.join(config_dir, 'config.json')) as f:",
-    "        auths = json.load(f)['auths']",
-    "    return 'Basic ' + auths[host]['auth']",
-    "def call(url, auth, method='GET', body=None, headers=None):",
-    "    data = None if body is None else json.dumps(body).encode()",
-    "    h = {'Authorization': auth, 'Accept': 'application/json', 'Content-Type': 'application/json', **(headers or {})}",
-    "    req = urllib.request.Request(url, data=data, method=method, headers=h)",
-    "    with urllib.request.urlopen(req, timeout=30) as r:",
-    "        raw = r.read()",
-    "        return r.status, (json.loads(raw) if raw else None)",
-];
 
 // ---------------------------------------------------------------------------------------------
 // Build pipeline tasks
@@ -171,74 +153,41 @@ export function cloneTask(): Obj {
                 { name: "AUTH_DIR", value: "$(workspaces.git-auth.path)" },
                 { name: "RESULT", value: "$(results.commit.path)" },
             ],
-            script: script([
-                "#!/bin/sh",
-                "set -eu",
-                "case \"$REVISION\" in *[!0-9a-f]*|'') echo \"revision is not a commit SHA\" >&2; exit 1;; esac",
-                "[ ${#REVISION} -eq 40 ] || { echo \"revision is not a 40-hex commit SHA\" >&2; exit 1; }",
-                "cd \"$DEST\" && find . -mindepth 1 -maxdepth 1 -exec rm -rf {} +",
-                "git init -q . && git remote add origin \"$URL\"",
-                "if [ \"$AUTH_BOUND\" = true ]; then",
-                "  # Header on the command line only: the token is never written to .git/config.",
-                `  ${SH_GIT_AUTH_HEADER}`,
-                "  git -c http.extraHeader=\"$HDR\" fetch -q --depth 1 origin \"$REVISION\"",
-                "else",
-                "  git fetch -q --depth 1 origin \"$REVISION\"",
-                "fi",
-                "git checkout -q --detach FETCH_HEAD",
-                "[ \"$(git rev-parse HEAD)\" = \"$REVISION\" ] || { echo \"fetched commit differs from $REVISION\" >&2; exit 1; }",
-                "printf '%s' \"$REVISION\" > \"$RESULT\"",
-            ]),
+            script: stepScript("clone.sh"),
         }],
     });
 }
 
-/** gitleaks (committed credentials) then Trivy filesystem (vulnerable dependencies). */
+/** gitleaks (committed credentials) then Trivy filesystem (vulnerable dependencies), stack config only. */
 export function scanSourceTask(blockSeverity: Severity, cveAllowlist: readonly string[]): Obj {
     return task(TASKS.scanSource, {
-        description: "Fail on committed credentials (gitleaks) or dependencies with known vulnerabilities at or above the blocking severity (Trivy).",
+        description: "Fail on committed credentials (gitleaks) or dependencies with known vulnerabilities at or above the blocking severity (Trivy), with the stack's scanner configuration only.",
         workspaces: [{ name: "source", readOnly: true }],
         steps: [
             {
                 name: "credentials",
                 image: stepImage("gitleaks"),
-                workingDir: "$(workspaces.source.path)",
-                // --redact: findings are printed without the secret itself.
-                script: script([
-                    "#!/bin/sh",
-                    "set -eu",
-                    "gitleaks dir --no-banner --redact --exit-code 1 .",
-                ]),
+                env: [
+                    { name: "SRC", value: "$(workspaces.source.path)" },
+                    { name: "CONFIG_TOML", value: pipelineFile("gitleaks.toml") },
+                ],
+                script: stepScript("scan-credentials.sh"),
             },
             {
                 name: "dependencies",
                 image: stepImage("trivy"),
-                workingDir: "$(workspaces.source.path)",
                 env: [
+                    { name: "SRC", value: "$(workspaces.source.path)" },
                     { name: "SEVERITIES", value: severitiesAtOrAbove(blockSeverity).join(",") },
                     // The reviewed allowlist from stack config, not a .trivyignore from the repo.
                     { name: "ALLOWLIST", value: [...cveAllowlist].sort().join("\n") },
+                    { name: "CONFIG_YAML", value: pipelineFile("trivy.yaml") },
                     { name: "TRIVY_CACHE_DIR", value: "/tmp/trivy-cache" },
                 ],
-                script: script([
-                    "#!/bin/sh",
-                    "set -eu",
-                    "printf '%s\\n' \"$ALLOWLIST\" > /tmp/allowlist",
-                    "trivy fs --scanners vuln --severity \"$SEVERITIES\" --ignorefile /tmp/allowlist --exit-code 1 --no-progress .",
-                ]),
+                script: stepScript("scan-dependencies.sh"),
             },
         ],
     });
-}
-
-function buildctl(args: string[]): string {
-    return script([
-        "#!/bin/sh",
-        "set -eu",
-        "buildctl-daemonless.sh build --frontend dockerfile.v0 \\",
-        "  --local context=\"$CONTEXT\" --local dockerfile=\"$CONTEXT\" --opt filename=\"$DOCKERFILE\" \\",
-        ...args.map((a, i) => `  ${a}${i < args.length - 1 ? " \\" : ""}`),
-    ]);
 }
 
 /** Runs the Dockerfile's test stage inside BuildKit; nothing is exported, no credentials. */
@@ -254,7 +203,6 @@ export function testTask(): Obj {
         steps: [{
             name: "test",
             image: stepImage("buildkitRootless"),
-            securityContext: ROOTLESS_BUILDKIT_SECURITY,
             env: [
                 ...BUILDKIT_ENV,
                 { name: "CONTEXT", value: "$(workspaces.source.path)" },
@@ -262,7 +210,7 @@ export function testTask(): Obj {
                 { name: "TARGET", value: "$(params.target)" },
             ],
             volumeMounts: BUILDKIT_VOLUME_MOUNTS,
-            script: buildctl(["--opt target=\"$TARGET\"", "--output type=cacheonly"]),
+            script: stepScript("buildkit-test.sh"),
         }],
     });
 }
@@ -278,7 +226,6 @@ export function buildTask(): Obj {
         steps: [{
             name: "build",
             image: stepImage("buildkitRootless"),
-            securityContext: ROOTLESS_BUILDKIT_SECURITY,
             env: [
                 ...BUILDKIT_ENV,
                 { name: "CONTEXT", value: "$(workspaces.source.path)" },
@@ -287,13 +234,7 @@ export function buildTask(): Obj {
                 { name: "RESULT", value: "$(results.digest.path)" },
             ],
             volumeMounts: BUILDKIT_VOLUME_MOUNTS,
-            script: buildctl([
-                "--output type=oci,dest=\"$OUT\",tar=false",
-                "--metadata-file /tmp/metadata.json",
-            ]) + script([
-                "DIGEST=$(tr -d ' \\n' < /tmp/metadata.json | grep -o '\"containerimage.digest\":\"sha256:[0-9a-f]\\{64\\}\"' | grep -o 'sha256:[0-9a-f]*')",
-                "printf '%s' \"$DIGEST\" > \"$RESULT\"",
-            ]),
+            script: stepScript("buildkit-build.sh"),
         }],
     });
 }
@@ -318,14 +259,7 @@ export function pushTask(): Obj {
                 { name: "LAYOUT", value: "$(workspaces.image.path)/layout" },
                 { name: "RESULT", value: "$(results.IMAGE_DIGEST.path)" },
             ],
-            script: script([
-                "#!/busybox/sh",
-                "set -eu",
-                "REF=$(crane push \"$LAYOUT\" \"$IMAGE\")",
-                "DIGEST=${REF##*@}",
-                "[ \"$DIGEST\" = \"$EXPECTED\" ] || { echo \"pushed $DIGEST, built $EXPECTED\" >&2; exit 1; }",
-                "printf '%s' \"$DIGEST\" > \"$RESULT\"",
-            ]),
+            script: stepScript("push.sh"),
         }],
     });
 }
@@ -354,33 +288,7 @@ export function waitForScanTask(blockSeverity: Severity): Obj {
                 { name: "BLOCK", value: severitiesAtOrAbove(blockSeverity).join(",") },
                 { name: "AUTH_DIR", value: "$(workspaces.registry-auth.path)" },
             ],
-            script: python([
-                ...PY_HTTP,
-                "env = os.environ",
-                "auth = docker_auth(env['AUTH_DIR'], env['HARBOR'])",
-                "block = set(env['BLOCK'].split(','))",
-                "repo = urllib.parse.quote(urllib.parse.quote(env['REPOSITORY'], safe=''), safe='')",
-                "base = f\"https://{env['HARBOR']}/api/v2.0/projects/{env['PROJECT']}/repositories/{repo}/artifacts/{env['DIGEST']}\"",
-                "deadline = time.time() + int(env['TIMEOUT'])",
-                "accept = {'X-Accept-Vulnerabilities': 'application/vnd.security.vulnerability.report; version=1.1, application/vnd.scanner.adapter.vuln.report.harbor+json; version=1.0'}",
-                "while True:",
-                "    _, art = call(base + '?with_scan_overview=true', auth, headers=accept)",
-                "    overview = next(iter((art.get('scan_overview') or {}).values()), {})",
-                "    status = overview.get('scan_status', 'NotScanned')",
-                "    if status == 'Success':",
-                "        break",
-                "    if status == 'Error' or time.time() > deadline:",
-                "        sys.exit(f'scan of {env[\"DIGEST\"]} did not succeed (status {status})')",
-                "    time.sleep(10)",
-                "_, project = call(f\"https://{env['HARBOR']}/api/v2.0/projects/{env['PROJECT']}\", auth)",
-                "allowed = {i['cve_id'] for i in (project.get('cve_allowlist') or {}).get('items') or []}",
-                "_, additions = call(base + '/additions/vulnerabilities', auth, headers=accept)",
-                "found = [v for report in (additions or {}).values() for v in report.get('vulnerabilities') or []]",
-                "blocking = sorted({v['id'] for v in found if v.get('severity', 'Unknown').upper() in block and v['id'] not in allowed})",
-                "print(f\"{len(found)} findings, {len(blocking)} blocking ({env['BLOCK']}), {len(allowed)} allowlisted\")",
-                "if blocking:",
-                "    sys.exit('blocking vulnerabilities: ' + ', '.join(blocking))",
-            ]),
+            script: stepScript("wait-for-scan.py"),
         }],
     });
 }
@@ -411,15 +319,7 @@ export function promoteTask(): Obj {
                     { name: "AZURE_CONFIG_DIR", value: "/tmp/.azure" },
                 ],
                 volumeMounts: [{ name: "acr-token", mountPath: "/acr" }],
-                // AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_FEDERATED_TOKEN_FILE are injected by the
-                // workload identity webhook (pod label + ServiceAccount client-id annotation).
-                script: script([
-                    "#!/bin/sh",
-                    "set -eu",
-                    "az login --service-principal -u \"$AZURE_CLIENT_ID\" -t \"$AZURE_TENANT_ID\" \\",
-                    "  --federated-token \"$(cat \"$AZURE_FEDERATED_TOKEN_FILE\")\" --allow-no-subscriptions --output none",
-                    "az acr login --name \"${ACR%%.*}\" --expose-token --query accessToken --output tsv > /acr/token",
-                ]),
+                script: stepScript("acr-token.sh"),
             },
             {
                 name: "copy",
@@ -435,17 +335,7 @@ export function promoteTask(): Obj {
                     { name: "DIGEST_RESULT", value: "$(results.IMAGE_DIGEST.path)" },
                 ],
                 volumeMounts: [{ name: "acr-token", mountPath: "/acr" }],
-                script: script([
-                    "#!/busybox/sh",
-                    "set -eu",
-                    "mkdir -p /acr/docker && cp \"$AUTH_DIR/config.json\" /acr/docker/config.json",
-                    "crane auth login \"$ACR\" -u 00000000-0000-0000-0000-000000000000 --password-stdin < /acr/token",
-                    "crane copy \"$SOURCE\" \"$TARGET\"",
-                    "GOT=$(crane digest \"$TARGET\")",
-                    "[ \"$GOT\" = \"$DIGEST\" ] || { echo \"ACR has $GOT, expected $DIGEST\" >&2; exit 1; }",
-                    "printf '%s' \"${TARGET%:*}\" > \"$URL_RESULT\"",
-                    "printf '%s' \"$DIGEST\" > \"$DIGEST_RESULT\"",
-                ]),
+                script: stepScript("promote-copy.sh"),
             },
         ],
     });
@@ -490,25 +380,7 @@ export function openPrTask(): Obj {
                     { name: "RESULT", value: "$(results.branch.path)" },
                 ],
                 args: ["$(params.paths[*])"],
-                script: script([
-                    "#!/bin/sh",
-                    "set -eu",
-                    SH_GIT_AUTH_HEADER,
-                    "git -c http.extraHeader=\"$HDR\" clone -q --depth 1 --branch \"$BASE\" \"$URL\" repo && cd repo",
-                    "BRANCH=\"bump/$(basename \"$IMAGE\")-$(printf '%s' \"$DIGEST\" | cut -c8-19)\"",
-                    "git checkout -q -b \"$BRANCH\"",
-                    "# Replace every pinned reference to this image (tag@digest or @digest) by the new digest.",
-                    "PATTERN=\"$(printf '%s' \"$IMAGE\" | sed 's/[.[\\*^$/]/\\\\&/g')\"",
-                    "for p in \"$@\"; do",
-                    "  [ -d \"$p\" ] || { echo \"no path $p in the manifests repo\" >&2; exit 1; }",
-                    "  find \"$p\" -type f \\( -name '*.yaml' -o -name '*.yml' \\) -exec \\",
-                    "    sed -i -E \"s#${PATTERN}(:[A-Za-z0-9._-]+)?@sha256:[0-9a-f]{64}#${IMAGE}@${DIGEST}#g\" {} +",
-                    "done",
-                    "if git diff --quiet; then echo 'manifests already at this digest'; printf '' > \"$RESULT\"; exit 0; fi",
-                    "git commit -q -am \"Deploy $(basename \"$IMAGE\")@$DIGEST\" -m \"Built from $REVISION, scanned in Harbor, promoted to ACR by digest.\"",
-                    "git -c http.extraHeader=\"$HDR\" push -q --force origin \"HEAD:refs/heads/$BRANCH\"",
-                    "printf '%s' \"$BRANCH\" > \"$RESULT\"",
-                ]),
+                script: stepScript("open-pr-branch.sh"),
             },
             {
                 name: "pull-request",
@@ -523,24 +395,7 @@ export function openPrTask(): Obj {
                     { name: "REVISION", value: "$(params.source-revision)" },
                     { name: "AUTH_DIR", value: "$(workspaces.git-auth.path)" },
                 ],
-                script: python([
-                    ...PY_HTTP,
-                    "env = os.environ",
-                    "branch = open(env['BRANCH']).read().strip()",
-                    "if not branch:",
-                    "    sys.exit(0)",
-                    PY_GIT_TOKEN_AUTH,
-                    "body = {'title': f\"Deploy {env['IMAGE'].rsplit('/', 1)[-1]}@{env['DIGEST'][:19]}\", 'head': branch, 'base': env['BASE'],",
-                    "        'body': f\"Image `{env['IMAGE']}@{env['DIGEST']}` built from {env['REVISION']}, scanned in Harbor and promoted to ACR by digest.\"}",
-                    "try:",
-                    "    _, pr = call(f\"{env['API']}/repos/{env['SLUG']}/pulls\", auth, 'POST', body)",
-                    "    print('opened', pr['html_url'])",
-                    "except urllib.error.HTTPError as e:",
-                    "    if e.code == 422:  # a pull request for this branch exists already (re-run)",
-                    "        print('pull request already open for', branch)",
-                    "    else:",
-                    "        raise",
-                ]),
+                script: stepScript("open-pr.py"),
             },
         ],
     });
@@ -573,48 +428,63 @@ export function reportStatusTask(): Obj {
                 { name: "CONTEXT", value: "$(params.context)" },
                 { name: "AUTH_DIR", value: "$(workspaces.git-auth.path)" },
             ],
-            script: python([
-                ...PY_HTTP,
-                "env = os.environ",
-                "state = {'pending': 'pending', 'Succeeded': 'success', 'Completed': 'success'}.get(env['STATE'], 'failure')",
-                "desc = {'pending': 'Gatekeeper policy, schema and deprecated-API checks running',",
-                "        'success': 'Gatekeeper policy, schemas and API versions OK'}.get(state, 'A manifests check failed; see the PipelineRun')",
-                PY_GIT_TOKEN_AUTH,
-                "call(f\"{env['API']}/repos/{env['SLUG']}/statuses/{env['SHA']}\", auth, 'POST', {'state': state, 'context': env['CONTEXT'], 'description': desc})",
-                "print('status', state)",
-            ]),
+            script: stepScript("report-status.py"),
         }],
     });
 }
 
-/** The stack's own Gatekeeper templates + constraints (CEL), evaluated by gator. */
+/**
+ * The stack's own Gatekeeper templates + constraints (CEL), evaluated by gator — after a step
+ * that rejects any policy object in the pull request's files, since gator would load those as
+ * policy too (steps/policy-guard.py). No credential workspace: the PR's files are never read
+ * next to the push-capable token.
+ */
 export function policyCheckTask(): Obj {
     return task(TASKS.policyCheck, {
-        description: "Evaluate the stack's Gatekeeper ConstraintTemplates (K8sNativeValidation/CEL) and Constraints against the manifests with gator.",
-        params: [{ name: "filename-args", type: "array", description: "`--filename=<path>` per manifests path" }],
+        description: "Reject Gatekeeper policy objects in the pull request, then evaluate the stack's Gatekeeper ConstraintTemplates (K8sNativeValidation/CEL) and Constraints against the manifests with gator.",
+        params: [
+            { name: "paths", type: "array", description: "the manifests paths of the pull request" },
+            { name: "filename-args", type: "array", description: "`--filename=<path>` per manifests path" },
+        ],
         workspaces: [{ name: "source", readOnly: true }, { name: "policy", readOnly: true }],
-        steps: [{
-            name: "gator",
-            image: stepImage("gator"),
-            workingDir: "$(workspaces.source.path)",
-            // Distroless image: no shell, so arguments only. gator exits non-zero on a violation.
-            args: ["test", "--filename=$(workspaces.policy.path)/policy.yaml", "$(params.filename-args[*])"],
-        }],
+        steps: [
+            {
+                name: "reject-policy-objects",
+                image: stepImage("azureCli"),
+                workingDir: "$(workspaces.source.path)",
+                args: ["$(params.paths[*])"],
+                script: stepScript("policy-guard.py"),
+            },
+            {
+                name: "gator",
+                image: stepImage("gator"),
+                workingDir: "$(workspaces.source.path)",
+                // Distroless image: no shell, so arguments only. gator exits non-zero on a violation.
+                args: ["test", "--filename=$(workspaces.policy.path)/policy.yaml", "$(params.filename-args[*])"],
+            },
+        ],
     });
 }
+
+/** Where kubeconform caches downloaded schemas: an emptyDir, because `-cache` needs an existing directory. */
+const KUBECONFORM_CACHE = "/kubeconform-cache";
 
 export function schemaCheckTask(kubernetesVersion: string): Obj {
     return task(TASKS.schemaCheck, {
         description: "Validate the manifests against the Kubernetes (and known CRD) schemas with kubeconform.",
         params: [{ name: "paths", type: "array" }],
         workspaces: [{ name: "source", readOnly: true }],
+        volumes: [{ name: "schema-cache", emptyDir: {} }],
         steps: [{
             name: "kubeconform",
             image: stepImage("kubeconform"),
             workingDir: "$(workspaces.source.path)",
-            env: [{ name: "KUBECONFORM_CACHE", value: "/tmp" }],
+            volumeMounts: [{ name: "schema-cache", mountPath: KUBECONFORM_CACHE }],
+            // kubeconform v0.7.0 reads its cache folder only from `-cache` (pkg/config/config.go) and
+            // fails unless it exists (pkg/registry/registry.go New); it has no KUBECONFORM_CACHE.
             args: [
                 "-strict", "-summary", "-kubernetes-version", `${kubernetesVersion}.0`,
+                "-cache", KUBECONFORM_CACHE,
                 "-ignore-filename-pattern", "kustomization\\.ya?ml$",
                 "-schema-location", "default",
                 "-schema-location", "https://raw.githubusercontent.com/datreeio/CRDs-catalog/main/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json",
@@ -835,7 +705,7 @@ export function checkPipeline(o: CheckPipelineOptions): Obj {
                 },
                 {
                     name: "policy", taskRef: ref(TASKS.policyCheck), runAfter: ["clone"],
-                    params: [{ name: "filename-args", value: paths.map(p => `--filename=${p}`) }],
+                    params: [{ name: "paths", value: paths }, { name: "filename-args", value: paths.map(p => `--filename=${p}`) }],
                     workspaces: [src, { name: "policy", workspace: "policy" }],
                 },
                 { name: "schemas", taskRef: ref(TASKS.schemaCheck), runAfter: ["clone"], params: [{ name: "paths", value: paths }], workspaces: [src] },

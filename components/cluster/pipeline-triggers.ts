@@ -163,6 +163,9 @@ export function buildTriggerTemplate(): Obj {
     };
 }
 
+/** Timeouts of a manifests-check PipelineRun (Tekton duration strings). */
+export const CHECK_RUN_TIMEOUTS = { pipeline: "30m0s", tasks: "25m0s", finally: "5m0s" } as const;
+
 /** Manifests PR → PipelineRun of the check pipeline, as the check ServiceAccount (no Azure token). */
 export function checkTriggerTemplate(): Obj {
     return {
@@ -182,7 +185,13 @@ export function checkTriggerTemplate(): Obj {
                         { name: "policy", configMap: { name: POLICY_CONFIGMAP } },
                         { name: "git-auth", secret: { secretName: SECRET_NAMES.gitToken } },
                     ],
-                    timeouts: { pipeline: "30m0s" },
+                    // The `finally` status report must still run when the checks time out. With only
+                    // `timeouts.pipeline`, Tekton derives no tasks timeout (tektoncd/pipeline v1.15.0
+                    // pkg/apis/pipeline/v1/pipelinerun_types.go TasksTimeout) and cancels everything,
+                    // finally included, when the pipeline timeout expires. So the tasks get 25m and
+                    // finally its own 5m; tasks + finally <= pipeline (pipelinerun_validation.go
+                    // validatePipelineTimeout).
+                    timeouts: CHECK_RUN_TIMEOUTS,
                 },
             }],
         },

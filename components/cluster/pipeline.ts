@@ -18,7 +18,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { NAMESPACES, PIPELINE_NAMESPACE_LABEL, PIPELINE_SERVICE_ACCOUNT, WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION } from "../../infra/names";
-import { BUILD_PIPELINE, buildPipeline, CHECK_PIPELINE, checkPipeline, Severity, supplyChainTasks } from "./pipeline-tasks";
+import { BUILD_PIPELINE, buildPipeline, BUILDKIT_TASKS, CHECK_PIPELINE, checkPipeline, Severity, supplyChainTasks } from "./pipeline-tasks";
 import {
     buildTriggerTemplate, CHECK_SERVICE_ACCOUNT, checkTriggerTemplate, EVENT_LISTENER, EVENT_LISTENER_SERVICE_ACCOUNT,
     eventListener, githubApi, POLICY_CONFIGMAP, pullRequestBinding, pullRequestFilter, pushBinding, pushFilter,
@@ -89,6 +89,9 @@ export const HOOKS_PATH = "/hooks";
 /** Namespaces the Gateway's Envoy data plane may run in (Envoy Gateway's default, or the Gateway's own). */
 const GATEWAY_DATAPLANE_NAMESPACES = [NAMESPACES.envoyGateway, NAMESPACES.gateway];
 
+/** The label Tekton puts on every TaskRun pod: the name of the Task it runs. */
+export const TEKTON_TASK_LABEL = "tekton.dev/task";
+
 /** Pod address ranges that are not "the internet": pods, services, node and link-local (IMDS). */
 const NON_INTERNET = ["10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16"];
 
@@ -134,6 +137,16 @@ export function pipelineNetworkPolicies(): NamedNetworkPolicy[] {
             podSelector: {},
             policyTypes: ["Egress"],
             egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: NON_INTERNET } }], ports: [{ protocol: "TCP", port: 443 }] }],
+        }],
+        // The build and test pods run the repository's Dockerfile: Debian/Ubuntu base images fetch
+        // packages over plain http (apt verifies them by signature), so `RUN apt-get …` needs port 80
+        // — to public addresses only, and only from these pods. Tekton labels each TaskRun (and so
+        // its pod) `tekton.dev/task: <Task name>` (tektoncd/pipeline v1.15.0
+        // pkg/reconciler/taskrun/taskrun.go storeTaskSpecAndMergeMeta; pkg/pod/pod.go makeLabels).
+        ["allow-http-internet-for-builds", {
+            podSelector: { matchExpressions: [{ key: TEKTON_TASK_LABEL, operator: "In", values: [...BUILDKIT_TASKS] }] },
+            policyTypes: ["Egress"],
+            egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: NON_INTERNET } }], ports: [{ protocol: "TCP", port: 80 }] }],
         }],
         // Harbor is reached at its public hostname, which resolves to the Gateway's load balancer;
         // in-cluster that traffic is delivered straight to the Envoy pods (443 is 10443 there).

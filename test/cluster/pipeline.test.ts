@@ -15,6 +15,7 @@ import {
     DIGEST_PINNED, imageReference, imagesLookedUp, isPlaceholderDigest, registryLookupName, SHA256_DIGEST, STEP_IMAGES, stepImage,
     StepImageName, StepImageSpec,
 } from "../../components/cluster/pipeline-images";
+import { mergedSteps } from "./pipeline/tekton";
 import { byName, byType, descendants, freshRun, planDocument, readStackConfig, RecordedResource, StackRun, stackRun } from "../harness";
 
 const NS = "ci";
@@ -218,7 +219,8 @@ describe("SupplyChainPipeline", () => {
             assert.equal(creds.image, stepImage("gitleaks"));
             assert.match(creds.script, /gitleaks dir .*--redact .*--exit-code 1/);
             assert.equal(deps.image, stepImage("trivy"));
-            assert.match(deps.script, /trivy fs --scanners vuln .*--exit-code 1/);
+            assert.match(deps.script, /trivy fs --config \/tmp\/trivy\.yaml --scanners vuln --severity "\$SEVERITIES"/);
+            assert.match(deps.script, /--exit-code 1/);
             assert.equal(deps.env.find((e: Any) => e.name === "SEVERITIES").value, "HIGH,CRITICAL");
             assert.deepEqual(severitiesAtOrAbove("none"), ["UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"]);
         });
@@ -226,13 +228,15 @@ describe("SupplyChainPipeline", () => {
         it("builds daemonless with rootless BuildKit: never privileged, no credentials in the build or test pod", () => {
             for (const name of ["build", "test"]) {
                 const t = byMetaName(r, "Task", name);
-                const step = t.spec.steps[0];
+                // The step as Tekton runs it: stepTemplate merged in (see pipeline-security.test.ts).
+                const step = mergedSteps(t)[0];
                 assert.equal(step.image, stepImage("buildkitRootless"));
-                assert.match(step.image, /-rootless@sha256:/);
+                assert.match(String(step.image), /-rootless@sha256:/);
                 assert.match(step.script, /buildctl-daemonless\.sh build/);
                 assert.equal(step.securityContext.privileged, false);
                 assert.equal(step.securityContext.runAsNonRoot, true);
-                assert.equal(step.securityContext.capabilities, undefined, "no added capabilities");
+                assert.equal(step.securityContext.capabilities, undefined, "no added (or dropped) capabilities");
+                assert.equal(step.securityContext.allowPrivilegeEscalation, undefined, "newuidmap needs privilege escalation");
                 assert.ok(!t.spec.workspaces.some((w: Any) => /auth/.test(w.name)), `${name} must not get a credential workspace`);
             }
             assert.match(byMetaName(r, "Task", "build").spec.steps[0].script, /type=oci/);
@@ -460,11 +464,14 @@ describe("SupplyChainPipeline", () => {
             const p = byMetaName(r, "Pipeline", "manifests-check");
             assert.deepEqual(p.spec.tasks.map((t: Any) => t.name), ["pending", "clone", "policy", "schemas", "deprecated-apis"]);
             assert.equal(p.spec.finally[0].params.find((x: Any) => x.name === "state").value, "$(tasks.status)");
-            const gator = byMetaName(r, "Task", "policy-check").spec.steps[0];
+            const policySteps: Any[] = byMetaName(r, "Task", "policy-check").spec.steps;
+            assert.deepEqual(policySteps.map(s => s.name), ["reject-policy-objects", "gator"]);
+            const gator = policySteps[1];
             assert.equal(gator.image, offlineStepImage("gator"));
             assert.equal(gator.args[0], "test");
             const policyTask = p.spec.tasks.find((t: Any) => t.name === "policy");
-            assert.deepEqual(policyTask.params[0].value, ["--filename=clusters/primary", "--filename=clusters/secondary"]);
+            assert.deepEqual(policyTask.params.find((x: Any) => x.name === "filename-args").value, ["--filename=clusters/primary", "--filename=clusters/secondary"]);
+            assert.deepEqual(policyTask.params.find((x: Any) => x.name === "paths").value, ["clusters/primary", "clusters/secondary"]);
             assert.ok(byMetaName(r, "Task", "schema-check").spec.steps[0].args.includes("1.34.0"));
             assert.ok(byMetaName(r, "Task", "deprecation-check").spec.steps[0].args.includes("k8s=v1.34.0"));
             const tt = byMetaName(r, "TriggerTemplate", "manifests-check").spec.resourcetemplates[0];
