@@ -136,11 +136,12 @@ describe("Harbor permissions: the scan gate step as the pipeline robot", functio
                     .replace(/\$\(params\.([\w-]+)\)/g, (_m, p) => params[p])
                     .replace("$(workspaces.registry-auth.path)", authDir);
             }
-            const script = path.join(dir, "wait.sh");
+            // Tekton writes the script to a file and executes it: its shebang picks the interpreter.
+            const script = path.join(dir, "wait-step");
             fs.writeFileSync(script, step.script, { mode: 0o755 });
             // Async: the stand-in answers on this process's event loop.
             const child = await new Promise<StepRun>(resolve => {
-                const p = spawn("sh", [script], { env: { PATH: process.env.PATH!, HOME: dir, SSL_CERT_FILE: path.join(dir, "cert.pem"), ...env } });
+                const p = spawn(script, [], { env: { PATH: process.env.PATH!, HOME: dir, SSL_CERT_FILE: path.join(dir, "cert.pem"), ...env } });
                 let output = "";
                 p.stdout.on("data", d => { output += d; });
                 p.stderr.on("data", d => { output += d; });
