@@ -20,9 +20,16 @@
 //   `apiVersion`/`kind` must be the resource's group/version and kind.
 // - Branches of allOf/anyOf/oneOf/not are value validations only (structural schemas may not
 //   declare new fields in them), so they are not closed.
+// - `x-kubernetes-validations` (CEL rules, celViolations below): each rule is evaluated with `self`
+//   bound to the value at its node, after the schema's `default`s are applied (the server defaults
+//   before it validates), with the standard CEL functions and cel-go's string extensions that
+//   Kubernetes registers (@bufbuild/cel, as tools/admission.ts). Transition rules (`oldSelf`)
+//   only run on updates and are skipped. A rule that is false or fails to evaluate is a violation.
 // Not evaluated here: `format` (the server checks a few, e.g. int32/date-time; ajv knows none of
-// Kubernetes' names) and `x-kubernetes-validations` (CEL rules).
+// Kubernetes' names) and CEL cost limits.
 import Ajv, { ErrorObject, ValidateFunction } from "ajv";
+import { celEnv, CelEnv, isCelError, parse, plan } from "@bufbuild/cel";
+import { strings } from "@bufbuild/cel/ext";
 import type { Schema } from "../tools/vendor-crds";
 
 const VALUE_BRANCHES = ["allOf", "anyOf", "oneOf"];
@@ -88,6 +95,7 @@ export function resourceSchema(root: Schema, apiVersion: string, kind: string, o
         type: "object",
         properties: {
             name: { type: "string", maxLength: 253 },
+            generateName: { type: "string" },
             namespace: { type: "string" },
             labels: { type: "object", additionalProperties: { type: "string" } },
             annotations: { type: "object", additionalProperties: { type: "string" } },
@@ -124,4 +132,120 @@ function describe(e: ErrorObject): string {
     if (e.keyword === "additionalProperties") return `${where}: unknown field "${(e.params as { additionalProperty: string }).additionalProperty}" (the API server prunes it)`;
     if (e.keyword === "required") return `${where}: missing required field "${(e.params as { missingProperty: string }).missingProperty}"`;
     return `${where}: ${e.message}${e.keyword === "enum" ? ` ${JSON.stringify((e.params as { allowedValues: unknown }).allowedValues)}` : ""}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Defaults and CEL rules
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A copy of `value` with the schema's `default`s filled in where a field is absent and its
+ * parent present, through properties, items and map values (structural defaulting).
+ */
+export function withDefaults(node: Schema, value: unknown): unknown {
+    if (Array.isArray(value)) {
+        const items = node.items as Schema | undefined;
+        return items && !Array.isArray(items) ? value.map(v => withDefaults(items, v)) : value;
+    }
+    if (!value || typeof value !== "object") return value;
+    const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+    for (const [key, child] of Object.entries((node.properties ?? {}) as Record<string, Schema>)) {
+        if (out[key] === undefined && child.default !== undefined) out[key] = structuredClone(child.default);
+        if (out[key] !== undefined) out[key] = withDefaults(child, out[key]);
+    }
+    const map = node.additionalProperties;
+    if (map && typeof map === "object" && !node.properties) {
+        for (const key of Object.keys(out)) out[key] = withDefaults(map as Schema, out[key]);
+    }
+    return out;
+}
+
+type Program = (ctx: Record<string, unknown>) => unknown;
+let env: CelEnv | undefined;
+const programs = new Map<string, Program | Error>();
+
+function program(rule: string): Program | Error {
+    let p = programs.get(rule);
+    if (!p) {
+        try {
+            env ??= celEnv({ funcs: strings });
+            p = plan(env, parse(rule)) as Program;
+        } catch (e) {
+            p = e as Error;
+        }
+        programs.set(rule, p);
+    }
+    return p;
+}
+
+interface Rule { rule: string; message?: string }
+
+// CEL reserved words; a schema property with such a name is `__<name>__` in rules
+// (k8s.io/apiserver pkg/cel/escaping.go, e.g. Gateway API's `p1.__namespace__`).
+const CEL_RESERVED = new Set(["true", "false", "null", "in", "as", "break", "const", "continue", "else", "for", "function", "if",
+    "import", "let", "loop", "package", "namespace", "return", "var", "void", "while"]);
+
+/** A declared property's name as CEL rules see it (escaping.go Escape). */
+export function celPropertyName(name: string): string {
+    if (CEL_RESERVED.has(name)) return `__${name}__`;
+    return name.replace(/__/g, "__underscores__").replace(/\./g, "__dot__").replace(/-/g, "__dash__").replace(/\//g, "__slash__");
+}
+
+/**
+ * `value` as a rule's `self`: declared properties under their escaped names (map keys as they
+ * are), `integer` (and int-or-string numbers) as CEL int, `number` as double.
+ */
+export function celValue(node: Schema, value: unknown): unknown {
+    if (Array.isArray(value)) {
+        const items = node.items as Schema | undefined;
+        return value.map(v => celValue(items && !Array.isArray(items) ? items : {}, v));
+    }
+    if (value && typeof value === "object") {
+        const out: Record<string, unknown> = {};
+        const props = (node.properties ?? {}) as Record<string, Schema>;
+        const map = node.additionalProperties && typeof node.additionalProperties === "object" ? node.additionalProperties as Schema : undefined;
+        for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+            if (v === null || v === undefined) continue;
+            if (props[key]) out[celPropertyName(key)] = celValue(props[key], v);
+            else out[key] = celValue(map ?? {}, v);
+        }
+        return out;
+    }
+    if (typeof value === "number" && Number.isSafeInteger(value) && node.type !== "number") return BigInt(value);
+    return value;
+}
+
+/** Violations of the CEL rules (`x-kubernetes-validations`) of `node` and below, for `value`. */
+export function celViolations(node: Schema, value: unknown, where = ""): string[] {
+    if (value === undefined || value === null) return [];
+    const out: string[] = [];
+    for (const r of (node["x-kubernetes-validations"] ?? []) as Rule[]) {
+        if (/\boldSelf\b/.test(r.rule)) continue;
+        const p = program(r.rule);
+        const result = p instanceof Error ? p : p({ self: celValue(node, value) });
+        if (result === true) continue;
+        const why = p instanceof Error || isCelError(result) ? ` (could not evaluate: ${String((result as Error).message).split("\n")[0]})` : "";
+        out.push(`${where || "/"}: ${r.message ?? `failed rule: ${r.rule}`}${why}`);
+    }
+    if (Array.isArray(value)) {
+        const items = node.items as Schema | undefined;
+        if (items && !Array.isArray(items)) value.forEach((v, i) => out.push(...celViolations(items, v, `${where}/${i}`)));
+    } else if (typeof value === "object") {
+        const o = value as Record<string, unknown>;
+        for (const [key, child] of Object.entries((node.properties ?? {}) as Record<string, Schema>)) {
+            out.push(...celViolations(child, o[key], `${where}/${key}`));
+        }
+        const map = node.additionalProperties;
+        if (map && typeof map === "object" && !node.properties) {
+            for (const [key, v] of Object.entries(o)) out.push(...celViolations(map as Schema, v, `${where}/${key}`));
+        }
+    }
+    return out;
+}
+
+/** Structural and CEL violations of a whole custom resource (`patch`: structure only, partial). */
+export function resourceViolations(validator: StructuralValidator, key: string, root: Schema, object: Record<string, unknown>, o: { patch?: boolean } = {}): string[] {
+    const structural = validator.validate(key, () => resourceSchema(root, String(object.apiVersion), String(object.kind), o), object);
+    if (o.patch) return structural;
+    return [...structural, ...celViolations(root, withDefaults(root, object))];
 }

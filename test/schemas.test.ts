@@ -17,7 +17,7 @@ import * as path from "path";
 import { stackRun, RecordedResource, StackRun } from "./harness";
 import { execFileSync } from "child_process";
 import { goConstString, readSources, readVendored, renderSourcesMd, Schema, stripDescriptions, VENDOR_DIR, VendoredCrd, vendorFile } from "../tools/vendor-crds";
-import { resourceSchema, StructuralValidator, toJsonSchema } from "./schemas-structural";
+import { celViolations, resourceSchema, resourceViolations, StructuralValidator, toJsonSchema, withDefaults } from "./schemas-structural";
 import { tektonConfigSpec } from "../components/cluster/tekton";
 
 type Any = Record<string, any>;
@@ -81,6 +81,14 @@ export function checkRun(run: StackRun): Checked[] {
         const [group, version] = object.apiVersion.includes("/") ? object.apiVersion.split("/") : ["", object.apiVersion];
         if (BUILT_IN_GROUPS.has(group)) continue;
         out.push({ urn: r.urn, errors: check(r, object, group, version, templates) });
+        // A TriggerTemplate's resourcetemplates are created by the EventListener at run time
+        // (Triggers' own CRDs preserve unknown fields, so nothing checks them at apply time).
+        if (object.kind === "TriggerTemplate") {
+            (object.spec?.resourcetemplates ?? []).forEach((t: Any, i: number) => {
+                const [g, v] = String(t.apiVersion).split("/");
+                out.push({ urn: `${r.urn} resourcetemplates[${i}]`, errors: check({ ...r, type: `kubernetes:${t.apiVersion}:${t.kind}` }, t, g, v, templates) });
+            });
+        }
     }
     return out;
 }
@@ -94,13 +102,13 @@ function check(r: RecordedResource, object: Any, group: string, version: string,
         if (!template) return [`no ConstraintTemplate in the stack declares kind ${object.kind}`];
         // Gatekeeper serves v1beta1 and v1alpha1 (frameworks crds.go CreateCRD).
         if (!["v1beta1", "v1alpha1"].includes(version)) return [`constraints are served as v1beta1/v1alpha1, not ${version}`];
-        return validator.validate(`${key}/${template.metadata.name}`, () => resourceSchema(constraintSchema(template), object.apiVersion, object.kind, { patch }), object);
+        return resourceViolations(validator, `${key}/${template.metadata.name}`, constraintSchema(template), object, { patch });
     }
     const definition = vendored.get(`${group}/${object.kind}`);
     if (!definition) return [`no vendored CRD for ${group}/${object.kind}: add its upstream file to test/vendor/crds/SOURCES.json and run tools/vendor-crds.ts`];
     const served = definition.versions[version];
     if (!served) return [`${group}/${object.kind} does not serve ${version} (served: ${Object.keys(definition.versions).join(", ")})`];
-    return validator.validate(key, () => resourceSchema(served.schema, object.apiVersion, object.kind, { patch }), object);
+    return resourceViolations(validator, key, served.schema, object, { patch });
 }
 
 describe("custom resources validate against the upstream CRD schemas at the pinned versions", () => {
@@ -110,6 +118,7 @@ describe("custom resources validate against the upstream CRD schemas at the pinn
             // The plans hold every kind the stack creates (Tekton, Argo CD, Gateway API, Envoy
             // Gateway, cert-manager, Gatekeeper templates and constraints).
             assert.ok(checked.length >= 50, `only ${checked.length} custom resources found`);
+            assert.ok(checked.some(c => c.urn.endsWith("resourcetemplates[0]")), "the PipelineRuns the triggers create are checked too");
             assert.deepEqual(checked.filter(c => c.errors.length > 0), []);
         });
     }
@@ -159,6 +168,32 @@ describe("the structural-schema validator", () => {
         const s = { type: "object", properties: { a: { type: "string" }, b: { type: "string" } }, oneOf: [{ required: ["a"] }, { required: ["b"] }] };
         assert.deepEqual(errors(s, { a: "x" }), []);
         assert.ok(errors(s, { a: "x", b: "y" }).length > 0, "oneOf still applies");
+    });
+
+    it("evaluates the CRD's CEL rules with `self` at their node: Gateway API's HTTPRoute path rules", () => {
+        const schema = crd("gateway.networking.k8s.io", "HTTPRoute").versions.v1.schema;
+        const route = (value: string) => ({
+            apiVersion: "gateway.networking.k8s.io/v1", kind: "HTTPRoute", metadata: { name: "r", namespace: "apps" },
+            spec: { rules: [{ matches: [{ path: { type: "PathPrefix", value } }] }] },
+        });
+        assert.deepEqual(celViolations(schema, withDefaults(schema, route("/api"))), []);
+        assert.deepEqual(celViolations(schema, withDefaults(schema, route("api"))), [
+            "/spec/rules/0/matches/0/path: value must be an absolute path and start with '/' when type one of ['Exact', 'PathPrefix']",
+        ]);
+        assert.deepEqual(resourceViolations(v, "route", schema, route("/a//b")), ["/spec/rules/0/matches/0/path: must not contain '//' when type one of ['Exact', 'PathPrefix']"]);
+    });
+
+    it("applies defaults before the rules, and escapes property names that are CEL keywords (`namespace` is `__namespace__`)", () => {
+        const schema = crd("gateway.networking.k8s.io", "HTTPRoute").versions.v1.schema;
+        // parentRefs[].group/kind default to gateway.networking.k8s.io/Gateway; the rule compares them.
+        const ref = (namespace: string) => ({ name: "platform", namespace });
+        const route = (...parentRefs: Any[]) => ({ apiVersion: "gateway.networking.k8s.io/v1", kind: "HTTPRoute", metadata: { name: "r" }, spec: { parentRefs } });
+        const defaulted = withDefaults(schema, route(ref("gateway"))) as Any;
+        assert.equal(defaulted.spec.parentRefs[0].kind, "Gateway");
+        // Two references to the same parent must differ in sectionName or port; in other namespaces they are other parents.
+        assert.deepEqual(celViolations(schema, withDefaults(schema, route(ref("gateway"), ref("other")))), []);
+        assert.ok(celViolations(schema, withDefaults(schema, route(ref("gateway"), ref("gateway"))))
+            .some(m => m.startsWith("/spec/parentRefs: sectionName or port must be unique")));
     });
 
     it("an upstream schema rejects what upstream rejects: TektonConfig without result.is_external_db, an unknown pipeline flag", () => {

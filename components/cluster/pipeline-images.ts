@@ -180,10 +180,14 @@ export function isPlaceholderDigest(digest: string): boolean {
     return /^sha256:([0-9a-f])\1{63}$/.test(digest);
 }
 
+/** Images with a verified pin: their reference is a plain string. */
+export type PinnedStepImageName = { [K in StepImageName]: typeof STEP_IMAGES[K]["source"] extends "public-pin" ? K : never }[StepImageName];
+
 /**
- * The reference a step uses, `<repo>:<tag>@<digest>`: a plain string for a pinned image, an
- * Output for an image whose digest is looked up at preview/update (Task specs take either).
+ * The reference a step uses, `<repo>:<tag>@<digest>`: a plain string for a pinned image (typed
+ * so), an Output for an image whose digest is looked up at preview/update. Task specs take either.
  */
+export function stepImage<N extends StepImageName>(name: N): N extends PinnedStepImageName ? string : pulumi.Output<string>;
 export function stepImage(name: StepImageName): pulumi.Input<string> {
     const image: StepImageSpec = STEP_IMAGES[name];
     return image.source === "public-pin" ? imageReference(image, image.digest) : resolveDigest(name, image);

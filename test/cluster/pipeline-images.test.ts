@@ -31,6 +31,14 @@ function stepImages(run: StackRun): { where: string; image: unknown }[] {
     return out;
 }
 
+// Type-level (never called): a pinned image's reference is a string, a looked-up one an Output.
+export function stepImageTypes(): string[] {
+    const pinned: string = stepImage("git");
+    // @ts-expect-error gator's digest is looked up at preview: an Output, not a string
+    const lookedUp: string = stepImage("gator");
+    return [pinned, lookedUp];
+}
+
 describe("step images", () => {
     it("no placeholder digest anywhere: not in a tracked file, not in the dev or prod plan", async () => {
         const tracked = execFileSync("git", ["ls-files", "-z"], { cwd: ROOT }).toString().split("\0").filter(Boolean);
