@@ -71,7 +71,8 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         hostnames: served.map(s => s.hostname),
         probeHostname: cfg.dns.appHostname,
         healthPath: cfg.traffic.healthPath,
-        clusterIssuer: CLUSTER_ISSUERS.production,
+        // Per stack (dns.acmeIssuer): dev uses Let's Encrypt staging, so rebuilds spend no production rate limit.
+        clusterIssuer: CLUSTER_ISSUERS[cfg.dns.acmeIssuer],
         routeNamespaces: Object.fromEntries(served.filter(s => s.routesFrom).map(s => [s.hostname, [s.routesFrom!]])),
         proxyReplicas: cfg.replicas.gatewayProxy,
     });

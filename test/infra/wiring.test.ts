@@ -6,7 +6,8 @@ import { strict as assert } from "assert";
 import { byType, dependencyClosure, descendants, freshRun, planDocument, readStackConfig, RecordedResource, stackRun, StackRun } from "../harness";
 import { CLUSTER_KEYS } from "../../infra/config";
 import { MOCK_DEPLOYER_OBJECT_ID } from "../../tools/mock-outputs";
-import { PIPELINE_SERVICE_ACCOUNT, serviceAccountSubject, WORKLOAD_IDENTITY_SERVICE_ACCOUNTS } from "../../infra/names";
+import { CLUSTER_ISSUERS, PIPELINE_SERVICE_ACCOUNT, serviceAccountSubject, WORKLOAD_IDENTITY_SERVICE_ACCOUNTS } from "../../infra/names";
+import { ACME_SERVERS } from "../../components/cluster/cert-manager";
 
 type Any = Record<string, any>;
 const CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id";
@@ -158,6 +159,18 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.ok(objects.length > 0, name);
                 for (const o of objects) assert.equal(o.provider, primary, `${o.type} ${o.name}`);
             }
+        });
+
+        it("each Gateway's certificates come from the stack's ACME issuer (dev: Let's Encrypt staging)", () => {
+            const issuer = JSON.parse(readStackConfig(stack).config["platform:dns"]).acmeIssuer as "staging" | "production";
+            assert.equal(issuer, stack === "dev" ? "staging" : "production");
+            const gateways = byType(run, "kubernetes:gateway.networking.k8s.io/v1:Gateway");
+            assert.equal(gateways.length, 2);
+            for (const g of gateways) assert.equal((g.rawInputs as Any).metadata.annotations["cert-manager.io/cluster-issuer"], CLUSTER_ISSUERS[issuer]);
+            // The issuer the annotation names exists on that cluster, pointing at the matching ACME directory.
+            const issuers = byType(run, "kubernetes:cert-manager.io/v1:ClusterIssuer").filter(i => (i.rawInputs as Any).metadata.name === CLUSTER_ISSUERS[issuer]);
+            assert.equal(issuers.length, 2);
+            for (const i of issuers) assert.equal((i.rawInputs as Any).spec.acme.server, ACME_SERVERS[issuer]);
         });
 
         it("applications arrive only after the guard rails: each root Application waits for that cluster's constraints", () => {
