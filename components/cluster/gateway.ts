@@ -16,8 +16,18 @@
 // - A hostname-less HTTPS listener is the default TLS filter chain, so a client without SNI (Traffic
 //   Manager's prober is not documented to send one) still completes the handshake and the probe
 //   route answers; it admits only routes from the Gateway's own namespace.
+// - That default listener has its own certificate, self-signed by the stack (Traffic Manager does
+//   not validate it), for two reasons. Envoy Gateway forces ALPN http/1.1 on every HTTPS listener
+//   whose certificate SANs overlap another listener's on the same port (against HTTP/2 connection
+//   coalescing): envoyproxy/gateway internal/gatewayapi/listener.go checkOverlappingCertificates
+//   (sets TLSOverlaps) and internal/xds/translator/listener.go ("if irListener.TLSOverlaps &&
+//   config.ALPNProtocols == nil { ... []string{"http/1.1"} }") @ v1.9.0 (39763b1c). Reusing the app
+//   hostname's certificate therefore cost the app listener HTTP/2 (and gRPC). And the probe has a
+//   certificate from the first `up` on, before ACME has issued one. Its SAN is under `.invalid`
+//   (RFC 2606), so it overlaps no real hostname.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import * as tls from "@pulumi/tls";
 import { chartRelease } from "./chart";
 import { GATEWAY, GATEWAY_ROUTES_LABEL, NAMESPACES } from "../../infra/names";
 
@@ -51,6 +61,13 @@ export interface PlatformGatewayArgs {
     /** Envoy proxy replicas (a PDB keeps one up during node drains). Default 2. */
     proxyReplicas?: number;
 }
+
+/** Secret holding the default listener's self-signed certificate (not managed by cert-manager). */
+export const DEFAULT_LISTENER_SECRET = "tls-default-listener";
+/** The default listener certificate's only SAN: `.invalid` (RFC 2606) overlaps no served hostname. */
+export const DEFAULT_LISTENER_SAN = `${GATEWAY.name}.${GATEWAY.namespace}.invalid`;
+/** Validity of the default listener's certificate; renewed (replaced) by `up` in its last year. */
+export const DEFAULT_LISTENER_CERT_VALIDITY_HOURS = 5 * 365 * 24;
 
 const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/;
 
@@ -167,6 +184,8 @@ export class PlatformGateway extends pulumi.ComponentResource {
             },
         }, afterCrds);
 
+        const defaultCertSecret = this.defaultListenerCertificate(name, gatewayNs, child);
+
         const gatewayRef = { group: "gateway.networking.k8s.io", kind: "Gateway", name: GATEWAY.name, namespace: GATEWAY.namespace };
         const sameNamespace = { namespaces: { from: "Same" } };
         const allowedRoutesFor = (hostname: string) => {
@@ -196,12 +215,12 @@ export class PlatformGateway extends pulumi.ComponentResource {
                 allowedRoutes: allowedRoutesFor(hostname),
             })),
             {
-                // Default filter chain for clients without (matching) SNI; serves the probe
-                // hostname's certificate. cert-manager skips it (no hostname) with a warning event.
+                // Default filter chain for clients without (matching) SNI, with its own self-signed
+                // certificate (see the header). cert-manager skips it (no hostname) with a warning event.
                 name: "https-default",
                 protocol: "HTTPS",
                 port: 443,
-                tls: { mode: "Terminate", certificateRefs: [certificateRef(args.probeHostname)] },
+                tls: { mode: "Terminate", certificateRefs: [{ group: "", kind: "Secret", name: defaultCertSecret.metadata.name }] },
                 allowedRoutes: sameNamespace,
             },
         ];
@@ -221,7 +240,7 @@ export class PlatformGateway extends pulumi.ComponentResource {
                 },
                 listeners,
             },
-        }, { ...child, dependsOn: [this.release, envoyProxy] });
+        }, { ...child, dependsOn: [this.release, envoyProxy, defaultCertSecret] });
 
         // Plain HTTP only ever redirects.
         new k8s.apiextensions.CustomResource(`${name}-http-redirect`, {
@@ -279,5 +298,28 @@ export class PlatformGateway extends pulumi.ComponentResource {
             gatewayNamespace: this.gatewayNamespace,
             listenerHostnames: this.listenerHostnames,
         });
+    }
+
+    /**
+     * The default listener's certificate: a key and a self-signed certificate made by the stack
+     * (kept in state; the key only as a secret) in a `kubernetes.io/tls` Secret of the Gateway's
+     * namespace. No timestamps in inputs: validity counts from creation, so re-runs show no diff.
+     */
+    private defaultListenerCertificate(name: string, gatewayNs: k8s.core.v1.Namespace, child: pulumi.CustomResourceOptions): k8s.core.v1.Secret {
+        const key = new tls.PrivateKey(`${name}-default-listener-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
+        const cert = new tls.SelfSignedCert(`${name}-default-listener-cert`, {
+            privateKeyPem: key.privateKeyPem,
+            subject: { commonName: DEFAULT_LISTENER_SAN, organization: "platform gateway (default listener)" },
+            dnsNames: [DEFAULT_LISTENER_SAN],
+            validityPeriodHours: DEFAULT_LISTENER_CERT_VALIDITY_HOURS,
+            earlyRenewalHours: 365 * 24,
+            allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+            isCaCertificate: false,
+        }, { parent: this });
+        return new k8s.core.v1.Secret(`${name}-default-listener-tls`, {
+            metadata: { name: DEFAULT_LISTENER_SECRET, namespace: gatewayNs.metadata.name },
+            type: "kubernetes.io/tls",
+            stringData: { "tls.crt": cert.certPem, "tls.key": pulumi.secret(key.privateKeyPem) },
+        }, child);
     }
 }
