@@ -1,6 +1,8 @@
 // The cluster layer: what runs inside each AKS cluster, wired to the Azure layer.
 //
 //   per cluster (in parallel, each through its own provider):
+//     Gatekeeper first: when its webhook fails closed (prod), every other Kubernetes object of
+//     the cluster waits for its release (admittedOptions); failing open (dev), nothing does.
 //     gateway ─┬─ cert-manager (needs the Gateway API CRDs)
 //              ├─ ExternalDNS, Sealed Secrets, Gatekeeper, metrics scraping (independent)
 //              └─ Argo CD (routes on the Gateway; its root app waits for Gatekeeper's constraints,
@@ -13,7 +15,7 @@ import { HarborStorage } from "../components/azure/harbor-storage";
 import { ArgoCd } from "../components/cluster/argocd";
 import { CertManager } from "../components/cluster/cert-manager";
 import { ExternalDns } from "../components/cluster/external-dns";
-import { Gatekeeper } from "../components/cluster/gatekeeper";
+import { Gatekeeper, waitForAdmissionWebhook } from "../components/cluster/gatekeeper";
 import { listenerName, PlatformGateway } from "../components/cluster/gateway";
 import { Harbor } from "../components/cluster/harbor";
 import { MetricsScraping } from "../components/cluster/metrics-scraping";
@@ -57,12 +59,34 @@ export function servedHostnames(cfg: PlatformConfig, key: ClusterKey): { hostnam
     ];
 }
 
+/**
+ * Options for every component on a cluster other than Gatekeeper: with a fail-closed webhook
+ * (gatekeeper.failurePolicy Fail, prod) their Kubernetes objects wait for the Gatekeeper release,
+ * so none races the webhook's registration; failing open (dev) they don't pay that wait.
+ */
+function admittedOptions(cfg: PlatformConfig, gatekeeper: Gatekeeper): pulumi.ComponentResourceOptions {
+    return cfg.gatekeeper.failurePolicy === "Fail" ? waitForAdmissionWebhook(gatekeeper.release) : {};
+}
+
 function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: ClusterKey, sealingKeys: SealingKeyGeneration[]): RegionalServices {
     const cluster = azure.clusters[key];
     const provider = cluster.provider;
     const dnsZone = { name: azure.dnsZone.name, resourceGroupName: azure.dnsZone.resourceGroupName };
     const exempt = exemptNamespaces(cfg.gatekeeper.extraExemptNamespaces);
     const argocdHost = cfg.dns.argocdHostnames[key];
+
+    // First, because with a fail-closed webhook (prod) every other Kubernetes object of this
+    // cluster waits for it (see waitForAdmissionWebhook); failing open (dev), nothing waits.
+    const gatekeeper = new Gatekeeper(`${key}-gatekeeper`, {
+        provider,
+        acrLoginServer: azure.registry.loginServer,
+        pipelineNamespace: cfg.delivery.pipelineNamespace,
+        exemptNamespaces: exempt,
+        enforcementAction: cfg.gatekeeper.enforcementAction,
+        failurePolicy: cfg.gatekeeper.failurePolicy,
+        replicas: cfg.gatekeeper.replicas,
+    });
+    const admitted = admittedOptions(cfg, gatekeeper);
 
     const served = servedHostnames(cfg, key);
     const gateway = new PlatformGateway(`${key}-gateway`, {
@@ -75,7 +99,7 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         clusterIssuer: CLUSTER_ISSUERS[cfg.dns.acmeIssuer],
         routeNamespaces: Object.fromEntries(served.filter(s => s.routesFrom).map(s => [s.hostname, [s.routesFrom!]])),
         proxyReplicas: cfg.replicas.gatewayProxy,
-    });
+    }, admitted);
 
     const certManager = new CertManager(`${key}-cert-manager`, {
         provider,
@@ -85,7 +109,7 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         acmeEmail: cfg.dns.acmeEmail,
         dependsOn: [gateway.crdsReady],
         replicas: cfg.replicas.certManager,
-    });
+    }, admitted);
 
     const externalDns = new ExternalDns(`${key}-external-dns`, {
         provider,
@@ -99,21 +123,11 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         // Pulumi owns the shared app hostname's CNAME to Traffic Manager.
         excludeHostnames: [cfg.dns.appHostname],
         dependsOn: [gateway.crdsReady],
-    });
+    }, admitted);
 
-    const sealedSecrets = new SealedSecrets(`${key}-sealed-secrets`, { provider, sealingKeys });
+    const sealedSecrets = new SealedSecrets(`${key}-sealed-secrets`, { provider, sealingKeys }, admitted);
 
-    const gatekeeper = new Gatekeeper(`${key}-gatekeeper`, {
-        provider,
-        acrLoginServer: azure.registry.loginServer,
-        pipelineNamespace: cfg.delivery.pipelineNamespace,
-        exemptNamespaces: exempt,
-        enforcementAction: cfg.gatekeeper.enforcementAction,
-        failurePolicy: cfg.gatekeeper.failurePolicy,
-        replicas: cfg.gatekeeper.replicas,
-    });
-
-    new MetricsScraping(`${key}-metrics`, { provider });
+    new MetricsScraping(`${key}-metrics`, { provider }, admitted);
 
     const argocd = new ArgoCd(`${key}-argocd`, {
         provider,
@@ -133,7 +147,7 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         routeDependsOn: [gateway.crdsReady],
         // No application is synced before the guard rails exist.
         applicationsDependOn: [gatekeeper],
-    });
+    }, admitted);
 
     return { gateway, certManager, externalDns, sealedSecrets, gatekeeper, argocd };
 }
@@ -151,6 +165,7 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
 
     const primary = azure.clusters.primary;
     const primaryServices = regions.primary;
+    const admitted = admittedOptions(cfg, primaryServices.gatekeeper);
 
     const harborStorage = new HarborStorage("harbor-storage", {
         resourceGroupName: azure.resourceGroups.registry,
@@ -177,9 +192,9 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
         // Harbor's API is configured through its public hostname: the Gateway (listener and
         // certificate), cert-manager (issuer) and DNS first. The chart installs meanwhile.
         apiDependsOn: [primaryServices.gateway, primaryServices.certManager, primaryServices.externalDns],
-    });
+    }, admitted);
 
-    const tekton = new TektonPlatform("tekton", { provider: primary.provider });
+    const tekton = new TektonPlatform("tekton", { provider: primary.provider }, admitted);
 
     // The only component that receives registry credentials (the Harbor robot and the ACR push identity).
     const pipeline = new SupplyChainPipeline("supply-chain", {
@@ -209,7 +224,7 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
         kubernetesVersion: cfg.kubernetes.version,
         tektonDependsOn: [tekton],
         routeDependsOn: [primaryServices.gateway.crdsReady],
-    });
+    }, admitted);
 
     // kubeseal seals with what the controllers seal with: the newest generation (same in both regions).
     return { regions, sealingCertificate: regions.primary.sealedSecrets.certificatePem, harbor, pipeline };

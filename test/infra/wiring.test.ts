@@ -216,6 +216,40 @@ describe("ordering across components", () => {
     });
 });
 
+describe("install order against Gatekeeper's webhook", () => {
+    const gatekeeperRelease = (run: StackRun, key: string) =>
+        descendants(run, component(run, "platform:cluster:Gatekeeper", `${key}-gatekeeper`).urn).find(r => r.type === "kubernetes:helm.sh/v3:Release")!;
+    /** Kubernetes objects of one cluster that wait for that cluster's Gatekeeper release, and those that don't. */
+    function split(run: StackRun, key: string) {
+        const release = gatekeeperRelease(run, key);
+        const before = dependencyClosure(run, release);
+        const gatekeeper = new Set(descendants(run, component(run, "platform:cluster:Gatekeeper", `${key}-gatekeeper`).urn).map(r => r.urn));
+        const others = run.resources.filter(r => r.type.startsWith("kubernetes:") && r.provider === providerOf(run, key)
+            && !gatekeeper.has(r.urn) && !before.has(r.urn));
+        const waiting = others.filter(r => dependencyClosure(run, r).has(release.urn));
+        return { others, waiting, notWaiting: others.filter(r => !waiting.includes(r)) };
+    }
+
+    it("prod (webhook fails closed): every other Kubernetes object on a cluster waits for the Gatekeeper release", async () => {
+        const run = await stackRun("prod");
+        assert.equal(JSON.parse(readStackConfig("prod").config["platform:gatekeeper"]).failurePolicy, "Fail");
+        for (const key of CLUSTER_KEYS) {
+            const { others, notWaiting } = split(run, key);
+            assert.ok(others.length > 30, `${key}: ${others.length} objects`);
+            assert.deepEqual(notWaiting.map(r => `${r.type} ${r.name}`), [], `${key}: objects that race the webhook`);
+        }
+    });
+
+    it("dev (webhook fails open): nothing waits for Gatekeeper but the root Applications (which wait for the constraints)", async () => {
+        const run = await stackRun("dev");
+        assert.equal(JSON.parse(readStackConfig("dev").config["platform:gatekeeper"]).failurePolicy, "Ignore");
+        for (const key of CLUSTER_KEYS) {
+            const { waiting } = split(run, key);
+            assert.deepEqual(waiting.map(r => r.type), ["kubernetes:argoproj.io/v1alpha1:Application"], key);
+        }
+    });
+});
+
 describe("deploy path: no needless ordering", () => {
     let run: StackRun;
     const closure = (r: RecordedResource) => dependencyClosure(run, r, { viaProviders: true });
@@ -232,7 +266,9 @@ describe("deploy path: no needless ordering", () => {
         }
     });
 
-    it("charts wait only for the charts they need (cert-manager and ExternalDNS for the Gateway API CRDs)", () => {
+    for (const stack of ["dev", "prod"] as const) it(`${stack}: charts wait only for the charts they need (cert-manager and ExternalDNS for the Gateway API CRDs; in prod, Gatekeeper's fail-closed webhook)`, async () => {
+        const run = await stackRun(stack);
+        const closure = (r: RecordedResource) => dependencyClosure(run, r, { viaProviders: true });
         const releases = byType(run, "kubernetes:helm.sh/v3:Release");
         const chartOf = (urn: string) => (releases.find(r => r.urn === urn)?.rawInputs as Any | undefined)?.chart as string | undefined;
         const waits: Record<string, string[]> = {};
@@ -243,8 +279,9 @@ describe("deploy path: no needless ordering", () => {
         }
         for (const [key, before] of Object.entries(waits)) {
             const chart = key.split(":").slice(1).join(":").split("/").pop()!;
-            const expected = chart === "cert-manager" || chart === "external-dns" ? ["gateway-helm"] : [];
-            assert.deepEqual(before, expected, `${key} waits for ${before.join(", ")}`);
+            const needs = chart === "cert-manager" || chart === "external-dns" ? ["gateway-helm"] : [];
+            const admission = stack === "prod" && chart !== "gatekeeper" ? ["gatekeeper"] : [];
+            assert.deepEqual(before, [...needs, ...admission].sort(), `${key} waits for ${before.join(", ")}`);
         }
     });
 });
