@@ -1,4 +1,4 @@
-// The cluster's one ingress: Envoy Gateway (which owns the Gateway API CRDs), a GatewayClass and the
+// The cluster's one ingress: Envoy Gateway (with the Gateway API CRDs), a GatewayClass and the
 // shared Gateway apps attach HTTPRoutes to, exposed on the region's static public IP.
 //
 // Decisions, briefly:
@@ -28,7 +28,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as tls from "@pulumi/tls";
-import { chartRelease } from "./chart";
+import { chartRelease, crdChart } from "./chart";
 import { GATEWAY, GATEWAY_ROUTES_LABEL, NAMESPACES } from "../../infra/names";
 
 export { GATEWAY_ROUTES_LABEL };
@@ -95,9 +95,11 @@ function validate(args: PlatformGatewayArgs): string[] {
 }
 
 export class PlatformGateway extends pulumi.ComponentResource {
-    /** The Envoy Gateway release; it installs the Gateway API CRDs, so depend on it to order after them. */
+    /** The Envoy Gateway controller release (its CRDs come from `crds`). */
     readonly release: k8s.helm.v3.Release;
-    /** Alias of `release` for readers: "the Gateway API CRDs exist once this is ready". */
+    /** The Envoy Gateway and Gateway API CRDs (a Pulumi-rendered CRD chart, upgraded with its version). */
+    readonly crds: k8s.helm.v4.Chart;
+    /** What other components depend on to order after the Gateway API / Envoy Gateway CRDs (= `crds`). */
     readonly crdsReady: pulumi.Resource;
     readonly gatewayClassName: pulumi.Output<string>;
     readonly gatewayName: pulumi.Output<string>;
@@ -125,14 +127,27 @@ export class PlatformGateway extends pulumi.ComponentResource {
             metadata: { name: GATEWAY.namespace, labels: { [GATEWAY_ROUTES_LABEL]: "true" } },
         }, child);
 
-        // Chart defaults are right for us: crds.enabled installs the Envoy Gateway and Gateway API
-        // CRDs (the only place they are installed), and the controller name matches the GatewayClass.
+        // The Envoy Gateway and Gateway API CRDs come from Envoy Gateway's CRD chart, rendered by
+        // Pulumi, so a version bump upgrades them. gateway-helm's own copy sits in its `crds`
+        // subchart's crds/ folder (envoyproxy/gateway charts/gateway-helm/charts/crds/crds/ @ v1.9.0,
+        // 39763b1c), which Helm installs once and never upgrades; it is switched off (crds.enabled,
+        // the subchart's condition in charts/gateway-helm/Chart.yaml), as the chart's install docs
+        // say to when the CRDs are managed separately (site/content/en/v1.9/install/install-helm.md).
+        // Same CRDs as before: Envoy Gateway's, and the Gateway API v1.6.1 *experimental* channel
+        // (what gateway-helm bundled: its crds/gatewayapi-crds.yaml is the experimental install;
+        // gateway-crds-helm values.yaml: channel "experimental", both groups off by default).
+        this.crds = crdChart(`${name}-crds`, {
+            chart: "envoyGatewayCrds",
+            values: { crds: { gatewayAPI: { enabled: true, channel: "experimental" }, envoyGateway: { enabled: true } } },
+        }, child);
+
+        // Otherwise chart defaults are right for us: the controller name matches the GatewayClass.
         this.release = chartRelease(`${name}-envoy-gateway`, {
             chart: "envoyGateway",
             releaseName: "envoy-gateway",
             namespace: controllerNs.metadata.name,
             values: {
-                crds: { enabled: true },
+                crds: { enabled: false },
                 deployment: { replicas: 2 },
                 // At most one controller pod down during drains (leader election keeps one active).
                 podDisruptionBudget: { minAvailable: 1 },
@@ -143,9 +158,10 @@ export class PlatformGateway extends pulumi.ComponentResource {
                     },
                 },
             },
-        }, child);
-        this.crdsReady = this.release;
-        const afterCrds = { ...child, dependsOn: [this.release] };
+        }, { ...child, dependsOn: [this.crds] });
+        this.crdsReady = this.crds;
+        // Gateway API / Envoy Gateway objects: after their CRDs and the controller that reconciles them.
+        const afterCrds = { ...child, dependsOn: [this.crds, this.release] };
 
         const gatewayClass = new k8s.apiextensions.CustomResource(`${name}-gatewayclass`, {
             apiVersion: "gateway.networking.k8s.io/v1",

@@ -93,11 +93,13 @@ describe("PlatformGateway", () => {
         component = byName(run, "platform:cluster:PlatformGateway", "primary");
     });
 
-    it("installs Envoy Gateway from the pinned chart, with its bundled Gateway API CRDs, into its own namespace", () => {
+    it("installs Envoy Gateway from the pinned chart into its own namespace, its CRDs from the separate CRD chart", () => {
         const release = one(under(run, component, RELEASE), "release");
         assert.equal(release.rawInputs.chart, "oci://docker.io/envoyproxy/gateway-helm");
         assert.equal(release.rawInputs.namespace, NAMESPACES.envoyGateway);
-        assert.equal(values(release).crds.enabled, true);
+        assert.equal(values(release).crds.enabled, false, "gateway-helm's crds/ copy (never upgraded by Helm) is off");
+        const crds = one(under(run, component, "kubernetes:helm.sh/v4:Chart"), "CRD chart");
+        assert.ok(release.dependencies.includes(crds.urn), "the controller starts after its CRDs");
         const ns = byName(run, "kubernetes:core/v1:Namespace", "primary-envoy-gateway-ns");
         assert.ok(release.dependencies.includes(ns.urn), "release waits for its namespace");
         assert.equal(ns.parent, component.urn);
@@ -332,12 +334,13 @@ describe("cluster base in two clusters (primary, secondary)", () => {
         }
     });
 
-    it("installs cert-manager only after the Gateway API CRDs (the Envoy Gateway release) of the same cluster", () => {
+    it("installs cert-manager only after the Gateway API CRDs (the Envoy Gateway CRD chart) of the same cluster", () => {
+        const crdChart = (cluster: string) => one(under(run, component("PlatformGateway", cluster), "kubernetes:helm.sh/v4:Chart"), "CRD chart");
         for (const cluster of Object.keys(CLUSTERS)) {
             const deps = release("CertManager", cluster).dependencies;
-            assert.ok(deps.includes(release("PlatformGateway", cluster).urn), cluster);
+            assert.ok(deps.includes(crdChart(cluster).urn), cluster);
             const other = cluster === "primary" ? "secondary" : "primary";
-            assert.ok(!deps.includes(release("PlatformGateway", other).urn), "no cross-cluster ordering");
+            assert.ok(!deps.includes(crdChart(other).urn), "no cross-cluster ordering");
         }
     });
 

@@ -266,11 +266,13 @@ describe("deploy path: no needless ordering", () => {
         }
     });
 
-    for (const stack of ["dev", "prod"] as const) it(`${stack}: charts wait only for the charts they need (cert-manager and ExternalDNS for the Gateway API CRDs; in prod, Gatekeeper's fail-closed webhook)`, async () => {
+    for (const stack of ["dev", "prod"] as const) it(`${stack}: charts wait only for the charts they need (cert-manager, ExternalDNS and Envoy Gateway for the Gateway API CRDs; in prod, Gatekeeper's fail-closed webhook)`, async () => {
         const run = await stackRun(stack);
         const closure = (r: RecordedResource) => dependencyClosure(run, r, { viaProviders: true });
         const releases = byType(run, "kubernetes:helm.sh/v3:Release");
-        const chartOf = (urn: string) => (releases.find(r => r.urn === urn)?.rawInputs as Any | undefined)?.chart as string | undefined;
+        // Charts: Helm releases and the Pulumi-rendered CRD charts (helm.v4.Chart).
+        const charts = [...releases, ...byType(run, "kubernetes:helm.sh/v4:Chart")];
+        const chartOf = (urn: string) => (charts.find(r => r.urn === urn)?.rawInputs as Any | undefined)?.chart as string | undefined;
         const waits: Record<string, string[]> = {};
         for (const r of releases) {
             const before = [...closure(r)].map(chartOf).filter((c): c is string => !!c);
@@ -279,7 +281,7 @@ describe("deploy path: no needless ordering", () => {
         }
         for (const [key, before] of Object.entries(waits)) {
             const chart = key.split(":").slice(1).join(":").split("/").pop()!;
-            const needs = chart === "cert-manager" || chart === "external-dns" ? ["gateway-helm"] : [];
+            const needs = chart === "cert-manager" || chart === "external-dns" ? ["gateway-crds-helm"] : chart === "gateway-helm" ? ["gateway-crds-helm"] : [];
             const admission = stack === "prod" && chart !== "gatekeeper" ? ["gatekeeper"] : [];
             assert.deepEqual(before, [...needs, ...admission].sort(), `${key} waits for ${before.join(", ")}`);
         }
