@@ -1,8 +1,9 @@
 // The cluster layer: what runs inside each AKS cluster, wired to the Azure layer.
 //
 //   per cluster (in parallel, each through its own provider):
-//     Gatekeeper first: when its webhook fails closed (prod), every other Kubernetes object of
-//     the cluster waits for its release (admittedOptions); failing open (dev), nothing does.
+//     Gateway API CRDs, then Gatekeeper: when its webhook fails closed (prod), every other
+//     Kubernetes object of the cluster waits for its release (admittedOptions); failing open
+//     (dev), nothing does.
 //     gateway ─┬─ cert-manager (needs the Gateway API CRDs)
 //              ├─ ExternalDNS, Sealed Secrets, Gatekeeper, metrics scraping (independent)
 //              └─ Argo CD (routes on the Gateway; its root app waits for Gatekeeper's constraints,
@@ -16,7 +17,7 @@ import { ArgoCd } from "../components/cluster/argocd";
 import { CertManager } from "../components/cluster/cert-manager";
 import { ExternalDns } from "../components/cluster/external-dns";
 import { Gatekeeper, waitForAdmissionWebhook } from "../components/cluster/gatekeeper";
-import { listenerName, PlatformGateway } from "../components/cluster/gateway";
+import { GatewayApiCrds, listenerName, PlatformGateway } from "../components/cluster/gateway";
 import { Harbor } from "../components/cluster/harbor";
 import { MetricsScraping } from "../components/cluster/metrics-scraping";
 import { SupplyChainPipeline } from "../components/cluster/pipeline";
@@ -76,7 +77,10 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
     const argocdHost = cfg.dns.argocdHostnames[key];
 
     // First, because with a fail-closed webhook (prod) every other Kubernetes object of this
-    // cluster waits for it (see waitForAdmissionWebhook); failing open (dev), nothing waits.
+    // cluster waits for it (see waitForAdmissionWebhook); failing open (dev), nothing waits. The
+    // Gateway API CRDs (a Pulumi-rendered chart that the waiting cannot reach) go before it.
+    const failClosed = cfg.gatekeeper.failurePolicy === "Fail";
+    const gatewayCrds = new GatewayApiCrds(`${key}-gateway-crds`, { provider });
     const gatekeeper = new Gatekeeper(`${key}-gatekeeper`, {
         provider,
         acrLoginServer: azure.registry.loginServer,
@@ -85,6 +89,7 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         enforcementAction: cfg.gatekeeper.enforcementAction,
         failurePolicy: cfg.gatekeeper.failurePolicy,
         replicas: cfg.gatekeeper.replicas,
+        installAfter: failClosed ? [gatewayCrds] : [],
     });
     const admitted = admittedOptions(cfg, gatekeeper);
 
@@ -99,6 +104,7 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         clusterIssuer: CLUSTER_ISSUERS[cfg.dns.acmeIssuer],
         routeNamespaces: Object.fromEntries(served.filter(s => s.routesFrom).map(s => [s.hostname, [s.routesFrom!]])),
         proxyReplicas: cfg.replicas.gatewayProxy,
+        crds: gatewayCrds,
     }, admitted);
 
     const certManager = new CertManager(`${key}-cert-manager`, {

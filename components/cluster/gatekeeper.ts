@@ -33,6 +33,11 @@ export interface GatekeeperArgs {
     failurePolicy: "Fail" | "Ignore";
     /** Webhook (controller-manager) replicas. */
     replicas: number;
+    /**
+     * What the release installs after: objects that must exist before a fail-closed webhook does
+     * because nothing can make them wait for it (see waitForAdmissionWebhook).
+     */
+    installAfter?: pulumi.Resource[];
 }
 
 export class Gatekeeper extends pulumi.ComponentResource {
@@ -100,7 +105,7 @@ export class Gatekeeper extends pulumi.ComponentResource {
                     }] : [],
                 },
             },
-        }, { parent: this, provider });
+        }, { parent: this, provider, dependsOn: args.installAfter ?? [] });
 
         const ctx = pulumi.output(args.acrLoginServer).apply(acrLoginServer => ({
             acrLoginServer, pipelineNamespace: args.pipelineNamespace,
@@ -156,11 +161,16 @@ export class Gatekeeper extends pulumi.ComponentResource {
  * install (on later `up`s the release already exists).
  *
  * A transformation (inherited by every descendant, unlike a component's dependsOn) keeps this in
- * one place instead of in every component's Args.
+ * one place instead of in every component's Args. It cannot reach the objects of a remote
+ * component (helm.v4.Chart: the provider creates them), so those go before Gatekeeper instead.
  */
 export function waitForAdmissionWebhook(release: pulumi.Resource): pulumi.ComponentResourceOptions {
     const transformation: pulumi.ResourceTransformation = ({ type, props, opts }) => {
         if (!type.startsWith("kubernetes:")) return undefined;
+        // A helm.v4.Chart's objects are created by the provider: no transformation here reaches them.
+        if (type === "kubernetes:helm.sh/v4:Chart") {
+            throw new Error("waitForAdmissionWebhook: a helm.v4.Chart's objects cannot be made to wait; install it before Gatekeeper (installAfter)");
+        }
         const own = opts.dependsOn;
         if (own !== undefined && !Array.isArray(own) && !pulumi.Resource.isInstance(own)) {
             throw new Error(`waitForAdmissionWebhook: ${type}: dependsOn must be a resource or a list (got a promise or output)`);

@@ -60,6 +60,40 @@ export interface PlatformGatewayArgs {
     routeNamespaces?: Record<string, string[]>;
     /** Envoy proxy replicas (a PDB keeps one up during node drains). Default 2. */
     proxyReplicas?: number;
+    /** The cluster's Gateway API / Envoy Gateway CRDs; default: created as a child. */
+    crds?: GatewayApiCrds;
+}
+
+export interface GatewayApiCrdsArgs {
+    provider: k8s.Provider;
+}
+
+/**
+ * The Envoy Gateway and Gateway API CRDs of one cluster, from Envoy Gateway's CRD chart rendered by
+ * Pulumi (chart.ts crdChart), so a version bump upgrades them. gateway-helm's own copy sits in its
+ * `crds` subchart's crds/ folder (envoyproxy/gateway charts/gateway-helm/charts/crds/crds/ @ v1.9.0,
+ * 39763b1c), which Helm installs once and never upgrades; PlatformGateway switches it off
+ * (crds.enabled, the subchart's condition in charts/gateway-helm/Chart.yaml), as the chart's install
+ * docs say to when the CRDs are managed separately (site/content/en/v1.9/install/install-helm.md).
+ * Same CRDs as before: Envoy Gateway's, and the Gateway API v1.6.1 *experimental* channel (what
+ * gateway-helm bundled: its crds/gatewayapi-crds.yaml is the experimental install;
+ * gateway-crds-helm values.yaml: channel "experimental", both groups off by default).
+ *
+ * A component of its own so the cluster layer can apply the CRDs before Gatekeeper's fail-closed
+ * webhook exists (the chart's objects are created by the provider, out of reach of the options
+ * that make everything else wait for that webhook).
+ */
+export class GatewayApiCrds extends pulumi.ComponentResource {
+    readonly chart: k8s.helm.v4.Chart;
+
+    constructor(name: string, args: GatewayApiCrdsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:cluster:GatewayApiCrds", name, {}, opts);
+        this.chart = crdChart(`${name}-chart`, {
+            chart: "envoyGatewayCrds",
+            values: { crds: { gatewayAPI: { enabled: true, channel: "experimental" }, envoyGateway: { enabled: true } } },
+        }, { parent: this, provider: args.provider });
+        this.registerOutputs({});
+    }
 }
 
 /** Secret holding the default listener's self-signed certificate (not managed by cert-manager). */
@@ -98,7 +132,7 @@ export class PlatformGateway extends pulumi.ComponentResource {
     /** The Envoy Gateway controller release (its CRDs come from `crds`). */
     readonly release: k8s.helm.v3.Release;
     /** The Envoy Gateway and Gateway API CRDs (a Pulumi-rendered CRD chart, upgraded with its version). */
-    readonly crds: k8s.helm.v4.Chart;
+    readonly crds: GatewayApiCrds;
     /** What other components depend on to order after the Gateway API / Envoy Gateway CRDs (= `crds`). */
     readonly crdsReady: pulumi.Resource;
     readonly gatewayClassName: pulumi.Output<string>;
@@ -127,19 +161,8 @@ export class PlatformGateway extends pulumi.ComponentResource {
             metadata: { name: GATEWAY.namespace, labels: { [GATEWAY_ROUTES_LABEL]: "true" } },
         }, child);
 
-        // The Envoy Gateway and Gateway API CRDs come from Envoy Gateway's CRD chart, rendered by
-        // Pulumi, so a version bump upgrades them. gateway-helm's own copy sits in its `crds`
-        // subchart's crds/ folder (envoyproxy/gateway charts/gateway-helm/charts/crds/crds/ @ v1.9.0,
-        // 39763b1c), which Helm installs once and never upgrades; it is switched off (crds.enabled,
-        // the subchart's condition in charts/gateway-helm/Chart.yaml), as the chart's install docs
-        // say to when the CRDs are managed separately (site/content/en/v1.9/install/install-helm.md).
-        // Same CRDs as before: Envoy Gateway's, and the Gateway API v1.6.1 *experimental* channel
-        // (what gateway-helm bundled: its crds/gatewayapi-crds.yaml is the experimental install;
-        // gateway-crds-helm values.yaml: channel "experimental", both groups off by default).
-        this.crds = crdChart(`${name}-crds`, {
-            chart: "envoyGatewayCrds",
-            values: { crds: { gatewayAPI: { enabled: true, channel: "experimental" }, envoyGateway: { enabled: true } } },
-        }, child);
+        // The CRDs: given (so the cluster layer can order them before Gatekeeper) or made here.
+        this.crds = args.crds ?? new GatewayApiCrds(`${name}-crds`, { provider }, { parent: this });
 
         // Otherwise chart defaults are right for us: the controller name matches the GatewayClass.
         this.release = chartRelease(`${name}-envoy-gateway`, {
