@@ -1,6 +1,9 @@
 // The cluster layer: what runs inside each AKS cluster, wired to the Azure layer.
 //
 //   per cluster (in parallel, each through its own provider):
+//     Gateway API CRDs, then Gatekeeper: when its webhook fails closed (prod), every other
+//     Kubernetes object of the cluster waits for its release (admittedOptions); failing open
+//     (dev), nothing does.
 //     gateway ─┬─ cert-manager (needs the Gateway API CRDs)
 //              ├─ ExternalDNS, Sealed Secrets, Gatekeeper, metrics scraping (independent)
 //              └─ Argo CD (routes on the Gateway; its root app waits for Gatekeeper's constraints,
@@ -13,8 +16,8 @@ import { HarborStorage } from "../components/azure/harbor-storage";
 import { ArgoCd } from "../components/cluster/argocd";
 import { CertManager } from "../components/cluster/cert-manager";
 import { ExternalDns } from "../components/cluster/external-dns";
-import { Gatekeeper } from "../components/cluster/gatekeeper";
-import { listenerName, PlatformGateway } from "../components/cluster/gateway";
+import { Gatekeeper, waitForAdmissionWebhook } from "../components/cluster/gatekeeper";
+import { GatewayApiCrds, listenerName, PlatformGateway } from "../components/cluster/gateway";
 import { Harbor } from "../components/cluster/harbor";
 import { MetricsScraping } from "../components/cluster/metrics-scraping";
 import { SupplyChainPipeline } from "../components/cluster/pipeline";
@@ -57,12 +60,38 @@ export function servedHostnames(cfg: PlatformConfig, key: ClusterKey): { hostnam
     ];
 }
 
+/**
+ * Options for every component on a cluster other than Gatekeeper: with a fail-closed webhook
+ * (gatekeeper.failurePolicy Fail, prod) their Kubernetes objects wait for the Gatekeeper release,
+ * so none races the webhook's registration; failing open (dev) they don't pay that wait.
+ */
+function admittedOptions(cfg: PlatformConfig, gatekeeper: Gatekeeper): pulumi.ComponentResourceOptions {
+    return cfg.gatekeeper.failurePolicy === "Fail" ? waitForAdmissionWebhook(gatekeeper.release) : {};
+}
+
 function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: ClusterKey, sealingKeys: SealingKeyGeneration[]): RegionalServices {
     const cluster = azure.clusters[key];
     const provider = cluster.provider;
     const dnsZone = { name: azure.dnsZone.name, resourceGroupName: azure.dnsZone.resourceGroupName };
     const exempt = exemptNamespaces(cfg.gatekeeper.extraExemptNamespaces);
     const argocdHost = cfg.dns.argocdHostnames[key];
+
+    // First, because with a fail-closed webhook (prod) every other Kubernetes object of this
+    // cluster waits for it (see waitForAdmissionWebhook); failing open (dev), nothing waits. The
+    // Gateway API CRDs (a Pulumi-rendered chart that the waiting cannot reach) go before it.
+    const failClosed = cfg.gatekeeper.failurePolicy === "Fail";
+    const gatewayCrds = new GatewayApiCrds(`${key}-gateway-crds`, { provider });
+    const gatekeeper = new Gatekeeper(`${key}-gatekeeper`, {
+        provider,
+        acrLoginServer: azure.registry.loginServer,
+        pipelineNamespace: cfg.delivery.pipelineNamespace,
+        exemptNamespaces: exempt,
+        enforcementAction: cfg.gatekeeper.enforcementAction,
+        failurePolicy: cfg.gatekeeper.failurePolicy,
+        replicas: cfg.gatekeeper.replicas,
+        installAfter: failClosed ? [gatewayCrds] : [],
+    });
+    const admitted = admittedOptions(cfg, gatekeeper);
 
     const served = servedHostnames(cfg, key);
     const gateway = new PlatformGateway(`${key}-gateway`, {
@@ -71,10 +100,12 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         hostnames: served.map(s => s.hostname),
         probeHostname: cfg.dns.appHostname,
         healthPath: cfg.traffic.healthPath,
-        clusterIssuer: CLUSTER_ISSUERS.production,
+        // Per stack (dns.acmeIssuer): dev uses Let's Encrypt staging, so rebuilds spend no production rate limit.
+        clusterIssuer: CLUSTER_ISSUERS[cfg.dns.acmeIssuer],
         routeNamespaces: Object.fromEntries(served.filter(s => s.routesFrom).map(s => [s.hostname, [s.routesFrom!]])),
         proxyReplicas: cfg.replicas.gatewayProxy,
-    });
+        crds: gatewayCrds,
+    }, admitted);
 
     const certManager = new CertManager(`${key}-cert-manager`, {
         provider,
@@ -84,7 +115,7 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         acmeEmail: cfg.dns.acmeEmail,
         dependsOn: [gateway.crdsReady],
         replicas: cfg.replicas.certManager,
-    });
+    }, admitted);
 
     const externalDns = new ExternalDns(`${key}-external-dns`, {
         provider,
@@ -98,21 +129,11 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         // Pulumi owns the shared app hostname's CNAME to Traffic Manager.
         excludeHostnames: [cfg.dns.appHostname],
         dependsOn: [gateway.crdsReady],
-    });
+    }, admitted);
 
-    const sealedSecrets = new SealedSecrets(`${key}-sealed-secrets`, { provider, sealingKeys });
+    const sealedSecrets = new SealedSecrets(`${key}-sealed-secrets`, { provider, sealingKeys }, admitted);
 
-    const gatekeeper = new Gatekeeper(`${key}-gatekeeper`, {
-        provider,
-        acrLoginServer: azure.registry.loginServer,
-        pipelineNamespace: cfg.delivery.pipelineNamespace,
-        exemptNamespaces: exempt,
-        enforcementAction: cfg.gatekeeper.enforcementAction,
-        failurePolicy: cfg.gatekeeper.failurePolicy,
-        replicas: cfg.gatekeeper.replicas,
-    });
-
-    new MetricsScraping(`${key}-metrics`, { provider });
+    new MetricsScraping(`${key}-metrics`, { provider }, admitted);
 
     const argocd = new ArgoCd(`${key}-argocd`, {
         provider,
@@ -132,7 +153,7 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         routeDependsOn: [gateway.crdsReady],
         // No application is synced before the guard rails exist.
         applicationsDependOn: [gatekeeper],
-    });
+    }, admitted);
 
     return { gateway, certManager, externalDns, sealedSecrets, gatekeeper, argocd };
 }
@@ -150,6 +171,7 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
 
     const primary = azure.clusters.primary;
     const primaryServices = regions.primary;
+    const admitted = admittedOptions(cfg, primaryServices.gatekeeper);
 
     const harborStorage = new HarborStorage("harbor-storage", {
         resourceGroupName: azure.resourceGroups.registry,
@@ -176,9 +198,9 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
         // Harbor's API is configured through its public hostname: the Gateway (listener and
         // certificate), cert-manager (issuer) and DNS first. The chart installs meanwhile.
         apiDependsOn: [primaryServices.gateway, primaryServices.certManager, primaryServices.externalDns],
-    });
+    }, admitted);
 
-    const tekton = new TektonPlatform("tekton", { provider: primary.provider });
+    const tekton = new TektonPlatform("tekton", { provider: primary.provider }, admitted);
 
     // The only component that receives registry credentials (the Harbor robot and the ACR push identity).
     const pipeline = new SupplyChainPipeline("supply-chain", {
@@ -208,7 +230,7 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
         kubernetesVersion: cfg.kubernetes.version,
         tektonDependsOn: [tekton],
         routeDependsOn: [primaryServices.gateway.crdsReady],
-    });
+    }, admitted);
 
     // kubeseal seals with what the controllers seal with: the newest generation (same in both regions).
     return { regions, sealingCertificate: regions.primary.sealedSecrets.certificatePem, harbor, pipeline };

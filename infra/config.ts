@@ -146,6 +146,15 @@ const dnsSection = z.object({
     argocdHostnames: z.object({ primary: dnsName, secondary: dnsName }).strict(),
     /** ACME account e-mail for Let's Encrypt. */
     acmeEmail: z.string().email("not an e-mail address"),
+    /**
+     * Let's Encrypt directory the Gateway's certificates come from: `staging` for stacks that are
+     * rebuilt often (dev: both regions request the same names on every rebuild and would hit the
+     * production rate limits), `production` where browsers must trust the certificates. Required,
+     * so a new stack decides it explicitly.
+     */
+    acmeIssuer: z.enum(["staging", "production"], {
+        error: iss => iss.input === undefined ? "missing required key" : "must be 'staging' or 'production'",
+    }),
 }).strict();
 
 const regionPair = z.object({ primary: z.number().int().min(1).max(1000), secondary: z.number().int().min(1).max(1000) }).strict();

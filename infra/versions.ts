@@ -1,5 +1,8 @@
 // Every pinned chart and application version, in one table. Upgrades are a one-line change here
-// and show up in `pulumi preview` / `npm run plan -- --diff` as a changed `version` input.
+// and show up in `pulumi preview` / `npm run plan -- --diff` as a changed `version` input; the
+// charts' CRDs upgrade with them (components/cluster/chart.ts). Two exceptions, held by tests:
+// envoyGateway and envoyGatewayCrds move together, and a sealedSecrets bump also re-vendors the
+// chart's CRD (components/cluster/sealed-secrets.ts SEALED_SECRETS_CRD).
 //
 // Chart versions match ../shared/reference/SOURCES.md (the values files the components were
 // written against). cert-manager chart versions carry a leading `v`; Envoy Gateway is served
@@ -17,6 +20,8 @@ export interface ChartPin {
 
 export const CHARTS = {
     envoyGateway: { repo: "", chart: "oci://docker.io/envoyproxy/gateway-helm", version: "v1.9.0", appVersion: "v1.9.0" },
+    // Envoy Gateway's and the Gateway API's CRDs, as templates (rendered by Pulumi, see chart.ts crdChart); same version as gateway-helm.
+    envoyGatewayCrds: { repo: "", chart: "oci://docker.io/envoyproxy/gateway-crds-helm", version: "v1.9.0", appVersion: "v1.9.0" },
     certManager: { repo: "https://charts.jetstack.io", chart: "cert-manager", version: "v1.21.1", appVersion: "v1.21.1" },
     externalDns: { repo: "https://kubernetes-sigs.github.io/external-dns/", chart: "external-dns", version: "1.21.1", appVersion: "0.21.0" },
     sealedSecrets: { repo: "https://bitnami-labs.github.io/sealed-secrets", chart: "sealed-secrets", version: "2.18.5", appVersion: "0.36.6" },
@@ -32,5 +37,5 @@ export type ChartName = keyof typeof CHARTS;
 export const MIN_KUBERNETES_MINOR = 34;
 
 // Not pinned separately, because the charts above own them: the Gateway API CRDs (v1.6.1, bundled
-// by the Envoy Gateway chart) and the Tekton components the operator installs (pipelines
+// by the Envoy Gateway CRD chart) and the Tekton components the operator installs (pipelines
 // v1.15.0, triggers v0.37.0, dashboard v0.71.0 with operator v0.81.1).

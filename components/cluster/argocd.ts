@@ -160,7 +160,9 @@ export class ArgoCd extends pulumi.ComponentResource {
             apiVersion: "gateway.networking.k8s.io/v1",
             kind: "HTTPRoute",
             metadata: { name: ARGOCD_ROUTE, namespace: this.namespace.metadata.name },
-            spec: gatewayRouteSpec({ hostname: args.hostname, listener: args.gatewayListener, backend: ARGOCD_SERVER_SERVICE }),
+            spec: gatewayRouteSpec({
+                hostname: args.hostname, listener: args.gatewayListener, backend: ARGOCD_SERVER_SERVICE, timeouts: { ...ARGOCD_ROUTE_TIMEOUTS },
+            }),
         }, { ...k8sOpts, dependsOn: [this.release, ...(args.routeDependsOn ?? [])] });
 
         // Envoy Gateway's CRDs come with the gateway chart, which the route waits for.
@@ -248,11 +250,34 @@ export function argoCdValues(hostname: string, ha: boolean): Record<string, unkn
             // `controller.metrics.enabled` only adds a Service/ServiceMonitor, not needed here.
             podAnnotations: scrapeAnnotations(METRICS_PORTS.argocdApplicationController),
         },
-        server: { replicas, pdb: { enabled: ha } },
-        repoServer: { replicas, pdb: { enabled: ha } },
-        applicationSet: { replicas, pdb: { enabled: ha } },
+        server: { replicas, pdb: argoCdPdb(ha) },
+        repoServer: { replicas, pdb: argoCdPdb(ha) },
+        applicationSet: { replicas, pdb: argoCdPdb(ha) },
     };
 }
+
+/**
+ * PDB values of a replicated Argo CD component. Chart 10.1.1 renders `minAvailable:
+ * {{ .pdb.minAvailable | default 0 }}` unless `maxUnavailable` is set (argoproj/argo-helm
+ * charts/argo-cd/templates/argocd-server/pdb.yaml @ argo-cd-10.1.1, af0a9310; the same in the
+ * repo-server and applicationset templates), so `enabled` alone gives a PDB of minAvailable 0,
+ * which protects nothing. maxUnavailable 1: drains evict one pod at a time, whatever the replicas.
+ */
+export function argoCdPdb(enabled: boolean): Record<string, unknown> {
+    return { enabled, maxUnavailable: 1 };
+}
+
+/**
+ * HTTPRoute timeouts of the Argo CD route. Without one, Envoy Gateway sets no route timeout and
+ * Envoy's default of 15 s applies (envoyproxy/gateway internal/gatewayapi/route.go
+ * processRouteTimeout and internal/xds/translator/route.go getEffectiveRequestTimeout @ v1.9.0,
+ * 39763b1c: only a configured timeout is set on the route), which cuts the UI's event streams and
+ * the CLI's gRPC-web streams (`app wait`, `app logs -f`). "0s" disables the request timeout (Gateway
+ * API HTTPRoute `timeouts.request`: "Setting a timeout to the zero duration (e.g. "0s") SHOULD
+ * disable the timeout completely"; Envoy Gateway parses it to a route timeout of 0, which Envoy
+ * treats as none). Idle connections are still closed by Envoy's stream idle timeout.
+ */
+export const ARGOCD_ROUTE_TIMEOUTS = { request: "0s" } as const;
 
 /**
  * Envoy Gateway SecurityPolicy (v1alpha1, Envoy Gateway v1.9) on one HTTPRoute: deny by default,

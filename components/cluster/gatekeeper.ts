@@ -33,10 +33,20 @@ export interface GatekeeperArgs {
     failurePolicy: "Fail" | "Ignore";
     /** Webhook (controller-manager) replicas. */
     replicas: number;
+    /**
+     * What the release installs after: objects that must exist before a fail-closed webhook does
+     * because nothing can make them wait for it (see waitForAdmissionWebhook).
+     */
+    installAfter?: pulumi.Resource[];
 }
 
 export class Gatekeeper extends pulumi.ComponentResource {
     public readonly namespace: pulumi.Output<string>;
+    /**
+     * The chart release. Helm reports it ready only after its post-install hook's webhook probe
+     * answered (see waitForAdmissionWebhook), so "after this" means "the webhook admits".
+     */
+    public readonly release: k8s.helm.v3.Release;
     /** Constraint kinds installed, in a stable order. */
     public readonly constraintKinds: string[];
     /**
@@ -65,7 +75,7 @@ export class Gatekeeper extends pulumi.ComponentResource {
         // With one replica a PDB of minAvailable 1 would block every node drain (AKS upgrades
         // stall); with more, at most one webhook pod is voluntarily disrupted at a time.
         const minAvailable = Math.max(args.replicas - 1, 0);
-        const release = chartRelease(`${name}-chart`, {
+        const release = this.release = chartRelease(`${name}-chart`, {
             chart: "gatekeeper",
             releaseName: "gatekeeper",
             namespace: ns.metadata.name,
@@ -95,7 +105,7 @@ export class Gatekeeper extends pulumi.ComponentResource {
                     }] : [],
                 },
             },
-        }, { parent: this, provider });
+        }, { parent: this, provider, dependsOn: args.installAfter ?? [] });
 
         const ctx = pulumi.output(args.acrLoginServer).apply(acrLoginServer => ({
             acrLoginServer, pipelineNamespace: args.pipelineNamespace,
@@ -133,6 +143,42 @@ export class Gatekeeper extends pulumi.ComponentResource {
             spec: t.spec,
         }, { parent: this, provider, dependsOn: [release] });
     }
+}
+
+/**
+ * Options for a component whose Kubernetes objects must wait for a fail-closed Gatekeeper: every
+ * `kubernetes:` resource below it (however deep) also depends on `release`.
+ *
+ * Why: with failurePolicy Fail the webhook matches every object, and the chart registers it in the
+ * same Helm pass as the Deployment serving it; anything created meanwhile is rejected ("failed
+ * calling webhook") and fails the `up`. Helm reports the release ready only once its post-install
+ * hook has probed the webhook (open-policy-agent/gatekeeper charts/gatekeeper/templates/
+ * namespace-post-install.yaml @ v3.23.0, cdf332c3: initContainers from
+ * gatekeeper.postInstallWebhookProbeContainer while postInstall.probeWebhook.enabled, the default,
+ * alongside the default postInstall.labelNamespace job). The alternative, installing with Ignore
+ * and switching to Fail afterwards, needs a second owner of the webhook's failurePolicy that every
+ * Helm upgrade resets, and leaves the cluster fail-open in between; the wait costs only the first
+ * install (on later `up`s the release already exists).
+ *
+ * A transformation (inherited by every descendant, unlike a component's dependsOn) keeps this in
+ * one place instead of in every component's Args. It cannot reach the objects of a remote
+ * component (helm.v4.Chart: the provider creates them), so those go before Gatekeeper instead.
+ */
+export function waitForAdmissionWebhook(release: pulumi.Resource): pulumi.ComponentResourceOptions {
+    const transformation: pulumi.ResourceTransformation = ({ type, props, opts }) => {
+        if (!type.startsWith("kubernetes:")) return undefined;
+        // A helm.v4.Chart's objects are created by the provider: no transformation here reaches them.
+        if (type === "kubernetes:helm.sh/v4:Chart") {
+            throw new Error("waitForAdmissionWebhook: a helm.v4.Chart's objects cannot be made to wait; install it before Gatekeeper (installAfter)");
+        }
+        const own = opts.dependsOn;
+        if (own !== undefined && !Array.isArray(own) && !pulumi.Resource.isInstance(own)) {
+            throw new Error(`waitForAdmissionWebhook: ${type}: dependsOn must be a resource or a list (got a promise or output)`);
+        }
+        const dependsOn = [...(own === undefined ? [] : Array.isArray(own) ? own : [own]), release];
+        return { props, opts: { ...opts, dependsOn } };
+    };
+    return { transformations: [transformation] };
 }
 
 function validate(args: GatekeeperArgs): void {

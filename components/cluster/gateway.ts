@@ -1,4 +1,4 @@
-// The cluster's one ingress: Envoy Gateway (which owns the Gateway API CRDs), a GatewayClass and the
+// The cluster's one ingress: Envoy Gateway (with the Gateway API CRDs), a GatewayClass and the
 // shared Gateway apps attach HTTPRoutes to, exposed on the region's static public IP.
 //
 // Decisions, briefly:
@@ -16,9 +16,19 @@
 // - A hostname-less HTTPS listener is the default TLS filter chain, so a client without SNI (Traffic
 //   Manager's prober is not documented to send one) still completes the handshake and the probe
 //   route answers; it admits only routes from the Gateway's own namespace.
+// - That default listener has its own certificate, self-signed by the stack (Traffic Manager does
+//   not validate it), for two reasons. Envoy Gateway forces ALPN http/1.1 on every HTTPS listener
+//   whose certificate SANs overlap another listener's on the same port (against HTTP/2 connection
+//   coalescing): envoyproxy/gateway internal/gatewayapi/listener.go checkOverlappingCertificates
+//   (sets TLSOverlaps) and internal/xds/translator/listener.go ("if irListener.TLSOverlaps &&
+//   config.ALPNProtocols == nil { ... []string{"http/1.1"} }") @ v1.9.0 (39763b1c). Reusing the app
+//   hostname's certificate therefore cost the app listener HTTP/2 (and gRPC). And the probe has a
+//   certificate from the first `up` on, before ACME has issued one. Its SAN is under `.invalid`
+//   (RFC 2606), so it overlaps no real hostname.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { chartRelease } from "./chart";
+import * as tls from "@pulumi/tls";
+import { chartRelease, crdChart } from "./chart";
 import { GATEWAY, GATEWAY_ROUTES_LABEL, NAMESPACES } from "../../infra/names";
 
 export { GATEWAY_ROUTES_LABEL };
@@ -50,7 +60,48 @@ export interface PlatformGatewayArgs {
     routeNamespaces?: Record<string, string[]>;
     /** Envoy proxy replicas (a PDB keeps one up during node drains). Default 2. */
     proxyReplicas?: number;
+    /** The cluster's Gateway API / Envoy Gateway CRDs; default: created as a child. */
+    crds?: GatewayApiCrds;
 }
+
+export interface GatewayApiCrdsArgs {
+    provider: k8s.Provider;
+}
+
+/**
+ * The Envoy Gateway and Gateway API CRDs of one cluster, from Envoy Gateway's CRD chart rendered by
+ * Pulumi (chart.ts crdChart), so a version bump upgrades them. gateway-helm's own copy sits in its
+ * `crds` subchart's crds/ folder (envoyproxy/gateway charts/gateway-helm/charts/crds/crds/ @ v1.9.0,
+ * 39763b1c), which Helm installs once and never upgrades; PlatformGateway switches it off
+ * (crds.enabled, the subchart's condition in charts/gateway-helm/Chart.yaml), as the chart's install
+ * docs say to when the CRDs are managed separately (site/content/en/v1.9/install/install-helm.md).
+ * Same CRDs as before: Envoy Gateway's, and the Gateway API v1.6.1 *experimental* channel (what
+ * gateway-helm bundled: its crds/gatewayapi-crds.yaml is the experimental install;
+ * gateway-crds-helm values.yaml: channel "experimental", both groups off by default).
+ *
+ * A component of its own so the cluster layer can apply the CRDs before Gatekeeper's fail-closed
+ * webhook exists (the chart's objects are created by the provider, out of reach of the options
+ * that make everything else wait for that webhook).
+ */
+export class GatewayApiCrds extends pulumi.ComponentResource {
+    readonly chart: k8s.helm.v4.Chart;
+
+    constructor(name: string, args: GatewayApiCrdsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:cluster:GatewayApiCrds", name, {}, opts);
+        this.chart = crdChart(`${name}-chart`, {
+            chart: "envoyGatewayCrds",
+            values: { crds: { gatewayAPI: { enabled: true, channel: "experimental" }, envoyGateway: { enabled: true } } },
+        }, { parent: this, provider: args.provider });
+        this.registerOutputs({});
+    }
+}
+
+/** Secret holding the default listener's self-signed certificate (not managed by cert-manager). */
+export const DEFAULT_LISTENER_SECRET = "tls-default-listener";
+/** The default listener certificate's only SAN: `.invalid` (RFC 2606) overlaps no served hostname. */
+export const DEFAULT_LISTENER_SAN = `${GATEWAY.name}.${GATEWAY.namespace}.invalid`;
+/** Validity of the default listener's certificate; renewed (replaced) by `up` in its last year. */
+export const DEFAULT_LISTENER_CERT_VALIDITY_HOURS = 5 * 365 * 24;
 
 const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/;
 
@@ -78,9 +129,11 @@ function validate(args: PlatformGatewayArgs): string[] {
 }
 
 export class PlatformGateway extends pulumi.ComponentResource {
-    /** The Envoy Gateway release; it installs the Gateway API CRDs, so depend on it to order after them. */
+    /** The Envoy Gateway controller release (its CRDs come from `crds`). */
     readonly release: k8s.helm.v3.Release;
-    /** Alias of `release` for readers: "the Gateway API CRDs exist once this is ready". */
+    /** The Envoy Gateway and Gateway API CRDs (a Pulumi-rendered CRD chart, upgraded with its version). */
+    readonly crds: GatewayApiCrds;
+    /** What other components depend on to order after the Gateway API / Envoy Gateway CRDs (= `crds`). */
     readonly crdsReady: pulumi.Resource;
     readonly gatewayClassName: pulumi.Output<string>;
     readonly gatewayName: pulumi.Output<string>;
@@ -108,14 +161,16 @@ export class PlatformGateway extends pulumi.ComponentResource {
             metadata: { name: GATEWAY.namespace, labels: { [GATEWAY_ROUTES_LABEL]: "true" } },
         }, child);
 
-        // Chart defaults are right for us: crds.enabled installs the Envoy Gateway and Gateway API
-        // CRDs (the only place they are installed), and the controller name matches the GatewayClass.
+        // The CRDs: given (so the cluster layer can order them before Gatekeeper) or made here.
+        this.crds = args.crds ?? new GatewayApiCrds(`${name}-crds`, { provider }, { parent: this });
+
+        // Otherwise chart defaults are right for us: the controller name matches the GatewayClass.
         this.release = chartRelease(`${name}-envoy-gateway`, {
             chart: "envoyGateway",
             releaseName: "envoy-gateway",
             namespace: controllerNs.metadata.name,
             values: {
-                crds: { enabled: true },
+                crds: { enabled: false },
                 deployment: { replicas: 2 },
                 // At most one controller pod down during drains (leader election keeps one active).
                 podDisruptionBudget: { minAvailable: 1 },
@@ -126,9 +181,10 @@ export class PlatformGateway extends pulumi.ComponentResource {
                     },
                 },
             },
-        }, child);
-        this.crdsReady = this.release;
-        const afterCrds = { ...child, dependsOn: [this.release] };
+        }, { ...child, dependsOn: [this.crds] });
+        this.crdsReady = this.crds;
+        // Gateway API / Envoy Gateway objects: after their CRDs and the controller that reconciles them.
+        const afterCrds = { ...child, dependsOn: [this.crds, this.release] };
 
         const gatewayClass = new k8s.apiextensions.CustomResource(`${name}-gatewayclass`, {
             apiVersion: "gateway.networking.k8s.io/v1",
@@ -167,6 +223,8 @@ export class PlatformGateway extends pulumi.ComponentResource {
             },
         }, afterCrds);
 
+        const defaultCertSecret = this.defaultListenerCertificate(name, gatewayNs, child);
+
         const gatewayRef = { group: "gateway.networking.k8s.io", kind: "Gateway", name: GATEWAY.name, namespace: GATEWAY.namespace };
         const sameNamespace = { namespaces: { from: "Same" } };
         const allowedRoutesFor = (hostname: string) => {
@@ -196,12 +254,12 @@ export class PlatformGateway extends pulumi.ComponentResource {
                 allowedRoutes: allowedRoutesFor(hostname),
             })),
             {
-                // Default filter chain for clients without (matching) SNI; serves the probe
-                // hostname's certificate. cert-manager skips it (no hostname) with a warning event.
+                // Default filter chain for clients without (matching) SNI, with its own self-signed
+                // certificate (see the header). cert-manager skips it (no hostname) with a warning event.
                 name: "https-default",
                 protocol: "HTTPS",
                 port: 443,
-                tls: { mode: "Terminate", certificateRefs: [certificateRef(args.probeHostname)] },
+                tls: { mode: "Terminate", certificateRefs: [{ group: "", kind: "Secret", name: defaultCertSecret.metadata.name }] },
                 allowedRoutes: sameNamespace,
             },
         ];
@@ -221,7 +279,7 @@ export class PlatformGateway extends pulumi.ComponentResource {
                 },
                 listeners,
             },
-        }, { ...child, dependsOn: [this.release, envoyProxy] });
+        }, { ...child, dependsOn: [this.release, envoyProxy, defaultCertSecret] });
 
         // Plain HTTP only ever redirects.
         new k8s.apiextensions.CustomResource(`${name}-http-redirect`, {
@@ -279,5 +337,28 @@ export class PlatformGateway extends pulumi.ComponentResource {
             gatewayNamespace: this.gatewayNamespace,
             listenerHostnames: this.listenerHostnames,
         });
+    }
+
+    /**
+     * The default listener's certificate: a key and a self-signed certificate made by the stack
+     * (kept in state; the key only as a secret) in a `kubernetes.io/tls` Secret of the Gateway's
+     * namespace. No timestamps in inputs: validity counts from creation, so re-runs show no diff.
+     */
+    private defaultListenerCertificate(name: string, gatewayNs: k8s.core.v1.Namespace, child: pulumi.CustomResourceOptions): k8s.core.v1.Secret {
+        const key = new tls.PrivateKey(`${name}-default-listener-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
+        const cert = new tls.SelfSignedCert(`${name}-default-listener-cert`, {
+            privateKeyPem: key.privateKeyPem,
+            subject: { commonName: DEFAULT_LISTENER_SAN, organization: "platform gateway (default listener)" },
+            dnsNames: [DEFAULT_LISTENER_SAN],
+            validityPeriodHours: DEFAULT_LISTENER_CERT_VALIDITY_HOURS,
+            earlyRenewalHours: 365 * 24,
+            allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+            isCaCertificate: false,
+        }, { parent: this });
+        return new k8s.core.v1.Secret(`${name}-default-listener-tls`, {
+            metadata: { name: DEFAULT_LISTENER_SECRET, namespace: gatewayNs.metadata.name },
+            type: "kubernetes.io/tls",
+            stringData: { "tls.crt": cert.certPem, "tls.key": pulumi.secret(key.privateKeyPem) },
+        }, child);
     }
 }

@@ -15,11 +15,37 @@
 //   kubeseal --cert sealing-cert.pem --format yaml < secret.yaml > sealed.yaml
 // or against a cluster:
 //   kubeseal --controller-namespace sealed-secrets --controller-name sealed-secrets-controller ...
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as tls from "@pulumi/tls";
+import * as YAML from "yaml";
 import { chartRelease } from "./chart";
 import { NAMESPACES } from "../../infra/names";
+
+/**
+ * The SealedSecret CRD of the pinned chart, vendored byte for byte: the chart ships it only in its
+ * crds/ folder (bitnami-labs/sealed-secrets helm/sealed-secrets/crds/ @ helm-v2.18.5, e12ae821; no
+ * template or value renders it), which Helm installs once and never upgrades. The stack applies it
+ * itself (see SealedSecrets) and skips the chart's copy. Bumping CHARTS.sealedSecrets means
+ * re-vendoring this file from the new tag (a test compares the versions and the blob).
+ */
+export const SEALED_SECRETS_CRD = {
+    file: path.join(__dirname, "crds", "sealed-secrets-2.18.5.bitnami.com_sealedsecrets.yaml"),
+    repo: "bitnami-labs/sealed-secrets",
+    path: "helm/sealed-secrets/crds/bitnami.com_sealedsecrets.yaml",
+    ref: "helm-v2.18.5",
+    commit: "e12ae8217687d110d01b27bff3072dc79a03422c",
+    chartVersion: "2.18.5",
+    /** `git hash-object` of the file (= the blob at that path and commit). */
+    gitBlob: "a41921e47b7eb51c1e8f14e4d8dcf990f6f068aa",
+} as const;
+
+/** The vendored CRD as an object. */
+export function sealedSecretsCrd(): Record<string, any> {
+    return YAML.parse(fs.readFileSync(SEALED_SECRETS_CRD.file, "utf8"));
+}
 
 /** The controller's Service/Deployment name (`kubeseal --controller-name`). */
 export const SEALED_SECRETS_CONTROLLER = { name: "sealed-secrets-controller", namespace: NAMESPACES.sealedSecrets } as const;
@@ -102,10 +128,23 @@ export class SealedSecrets extends pulumi.ComponentResource {
             },
         }, child));
 
+        // The CRD, applied by Pulumi so that a chart upgrade upgrades it. A server-side-apply patch
+        // (forced), not a plain CRD resource: it takes over the CRD the chart's crds/ installed on
+        // existing clusters (a create would fail with "already exists"), creates it on new ones,
+        // and removing it from the program never deletes the CRD (which would delete every
+        // SealedSecret, and with them the Secrets they own).
+        const crd = sealedSecretsCrd();
+        const crdPatch = new k8s.apiextensions.v1.CustomResourceDefinitionPatch(`${name}-crd`, {
+            metadata: { ...crd.metadata, annotations: { ...crd.metadata.annotations, "pulumi.com/patchForce": "true" } },
+            spec: crd.spec,
+        }, child);
+
         this.release = chartRelease(`${name}-sealed-secrets`, {
             chart: "sealedSecrets",
             releaseName: "sealed-secrets",
             namespace: ns.metadata.name,
+            // The CRD comes from crdPatch above.
+            skipCrds: true,
             values: {
                 // Service and Deployment named as kubeseal's default --controller-name.
                 fullnameOverride: SEALED_SECRETS_CONTROLLER.name,
@@ -113,7 +152,7 @@ export class SealedSecrets extends pulumi.ComponentResource {
                 // "0" (a string) disables renewal; the chart's default ("") means every 30 days.
                 keyrenewperiod: "0",
             },
-        }, { ...child, dependsOn: keySecrets });
+        }, { ...child, dependsOn: [...keySecrets, crdPatch] });
 
         this.certificatePem = pulumi.output(args.sealingKeys[args.sealingKeys.length - 1].certificatePem);
         this.controllerNamespace = ns.metadata.name;

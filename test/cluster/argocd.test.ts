@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { byName, byType, descendants, freshRun, planDocument, RecordedResource, rejection, StackRun } from "../harness";
-import { ArgoCd, ARGOCD_SERVER_SERVICE, IN_CLUSTER, SyncWindow } from "../../components/cluster/argocd";
+import { ArgoCd, ARGOCD_ROUTE_TIMEOUTS, ARGOCD_SERVER_SERVICE, IN_CLUSTER, SyncWindow } from "../../components/cluster/argocd";
 import { gatewayRouteSpec } from "../../components/cluster/gateway-route";
 import { exemptNamespaces, GATEWAY, NAMESPACES } from "../../infra/names";
 
@@ -48,6 +48,35 @@ function keyPaths(value: unknown, prefix = ""): string[] {
     return [];
 }
 
+/** Components of the argo-cd chart 10.1.1 with a PDB template (templates/<component>/pdb.yaml). */
+const ARGO_PDB_COMPONENTS = ["server", "repoServer", "applicationSet", "controller", "notifications", "dex", "redis"] as const;
+
+/**
+ * The `spec` the argo-cd chart 10.1.1 renders for a component's PDB, or undefined when it renders
+ * none. Transcribes argoproj/argo-helm charts/argo-cd/templates/argocd-server/pdb.yaml (and the
+ * repo-server, applicationset, controller, notifications, dex, redis twins) @ argo-cd-10.1.1
+ * (af0a9310): `{{- if .pdb.enabled }}` (notifications/dex also need the component enabled; redis
+ * only without redis-ha), then `{{- with .pdb.maxUnavailable }} maxUnavailable {{- else }}
+ * minAvailable: {{ .pdb.minAvailable | default 0 }}`. Go templates treat "", 0, nil and false as
+ * empty; values.yaml defaults both to "".
+ */
+function renderArgoCdPdbSpec(values: any, component: typeof ARGO_PDB_COMPONENTS[number]): { maxUnavailable?: number; minAvailable?: number } | undefined {
+    const empty = (v: unknown) => v === undefined || v === null || v === "" || v === 0 || v === false;
+    const c = values[component] ?? {};
+    const pdb = c.pdb ?? {};
+    if (empty(pdb.enabled)) return undefined;
+    if ((component === "notifications" || component === "dex") && c.enabled === false) return undefined;
+    if (component === "redis" && (c.enabled === false || values["redis-ha"]?.enabled)) return undefined;
+    if (!empty(pdb.maxUnavailable)) return { maxUnavailable: pdb.maxUnavailable };
+    return { minAvailable: empty(pdb.minAvailable) ? 0 : pdb.minAvailable };
+}
+
+/** Seconds of a Gateway API Duration (GEP-2257: 1h30m, 10s, 500ms). */
+function durationSeconds(d: string): number {
+    const unit: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
+    return [...d.matchAll(/([0-9]+)(h|ms|m|s)/g)].reduce((sum, [, n, u]) => sum + Number(n) * unit[u], 0);
+}
+
 describe("ArgoCd", () => {
     let dev: StackRun;
     let prod: StackRun;
@@ -79,6 +108,32 @@ describe("ArgoCd", () => {
         assert.equal(p.controller.replicas, 1, "one controller (sharding is separate)");
     });
 
+    it("prod's PDBs keep a pod up during drains: none renders minAvailable 0 (chart 10.1.1 templates)", () => {
+        const p = byType(prod, "kubernetes:helm.sh/v3:Release")[0].inputs.values as any;
+        const rendered = ARGO_PDB_COMPONENTS.map(c => [c, renderArgoCdPdbSpec(p, c)] as const).filter(([, spec]) => spec);
+        assert.deepEqual(rendered.map(([c]) => c).sort(), ["applicationSet", "repoServer", "server"], "a PDB for each replicated component");
+        for (const [c, spec] of rendered) {
+            const replicas = p[c].replicas as number;
+            const allowedDown = spec!.maxUnavailable ?? replicas - (spec!.minAvailable ?? 0);
+            assert.ok(allowedDown >= 1 && allowedDown < replicas, `${c}: ${JSON.stringify(spec)} with ${replicas} replicas`);
+        }
+        // Dev runs single replicas: no PDB at all (one that allows nothing would block node drains).
+        const d = byType(dev, "kubernetes:helm.sh/v3:Release")[0].inputs.values as any;
+        assert.deepEqual(ARGO_PDB_COMPONENTS.filter(c => renderArgoCdPdbSpec(d, c)), []);
+    });
+
+    it("the route does not cut long-lived UI and gRPC-web streams (no 15 s Envoy default)", () => {
+        for (const run of [dev, prod]) {
+            const rule = (byName(run, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "argocd-route").inputs.spec as any).rules[0];
+            assert.deepEqual(rule.timeouts, ARGOCD_ROUTE_TIMEOUTS);
+            // Gateway API v1.6.1 HTTPRoute CRD: Duration pattern (GEP-2257); "0s" disables the timeout.
+            assert.match(rule.timeouts.request, /^([0-9]{1,5}(h|m|s|ms)){1,4}$/);
+            assert.ok(["0s", "0ms", "0m", "0h"].includes(rule.timeouts.request) || durationSeconds(rule.timeouts.request) >= 3600,
+                `request timeout ${rule.timeouts.request} would cut streams`);
+            assert.equal(rule.timeouts.backendRequest, undefined, "a backend timeout would cut them as well");
+        }
+    });
+
     it("routes its hostname on the shared Gateway to argocd-server", () => {
         const route = byName(dev, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "argocd-route");
         const spec = route.inputs.spec as any;
@@ -86,7 +141,7 @@ describe("ArgoCd", () => {
         assert.equal(spec.parentRefs[0].name, GATEWAY.name);
         assert.equal(spec.parentRefs[0].namespace, GATEWAY.namespace);
         assert.deepEqual(spec.rules[0].backendRefs.map((b: any) => [b.name, b.port]), [[ARGOCD_SERVER_SERVICE.name, ARGOCD_SERVER_SERVICE.port]]);
-        assert.deepEqual(spec, gatewayRouteSpec({ hostname: "argocd-weu.dev.platform.example.com", backend: ARGOCD_SERVER_SERVICE }),
+        assert.deepEqual(spec, gatewayRouteSpec({ hostname: "argocd-weu.dev.platform.example.com", backend: ARGOCD_SERVER_SERVICE, timeouts: { ...ARGOCD_ROUTE_TIMEOUTS } }),
             "built by the shared route builder");
     });
 

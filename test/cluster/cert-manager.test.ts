@@ -50,8 +50,8 @@ describe("CertManager", () => {
         assert.equal(release.rawInputs.version, "v1.21.1");
         assert.equal(release.rawInputs.namespace, WORKLOAD_IDENTITY_SERVICE_ACCOUNTS.certManager.namespace);
         assert.deepEqual(values().crds, { enabled: true, keep: true });
-        const gatewayRelease = byType(run, "kubernetes:helm.sh/v3:Release").find(r => r.rawInputs.chart === "oci://docker.io/envoyproxy/gateway-helm")!;
-        assert.ok(release.dependencies.includes(gatewayRelease.urn), "cert-manager waits for the Envoy Gateway chart (Gateway API CRDs)");
+        const crdChart = byType(run, "kubernetes:helm.sh/v4:Chart").find(r => r.rawInputs.chart === "oci://docker.io/envoyproxy/gateway-crds-helm")!;
+        assert.ok(release.dependencies.includes(crdChart.urn), "cert-manager waits for Envoy Gateway's CRD chart (Gateway API CRDs)");
         assert.ok(release.dependencies.includes(byName(run, "kubernetes:core/v1:Namespace", "primary-ns").urn));
     });
 

@@ -1,7 +1,8 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { Gatekeeper, GatekeeperArgs } from "../../components/cluster/gatekeeper";
+import * as random from "@pulumi/random";
+import { Gatekeeper, GatekeeperArgs, waitForAdmissionWebhook } from "../../components/cluster/gatekeeper";
 import {
     base64Infixes, CEL_ENGINE, GATEKEEPER_TARGET, policyBundle, POLICIES, REGISTRY_CREDENTIAL_SECRET_TYPES,
 } from "../../components/cluster/gatekeeper-policies";
@@ -252,5 +253,50 @@ describe("Gatekeeper", () => {
             const err = await rejection(() => gatekeeperRun({ replicas: 0 }));
             assert.match(err.message, /replicas must be a positive integer/);
         });
+    });
+});
+
+describe("waitForAdmissionWebhook", () => {
+    class Holder extends pulumi.ComponentResource {
+        constructor(name: string, build: (parent: pulumi.Resource) => void, opts?: pulumi.ComponentResourceOptions) {
+            super("test:index:Holder", name, {}, opts);
+            build(this);
+        }
+    }
+
+    it("makes every Kubernetes object below a component (nested too) wait for the release, and nothing else", async () => {
+        const run = await freshRun({
+            stack: "prod",
+            program: () => {
+                const provider = new k8s.Provider("c", {});
+                const release = new k8s.core.v1.ConfigMap("stand-in-release", {}, { provider });
+                new Holder("outer", outer => {
+                    new k8s.core.v1.Namespace("ns", {}, { parent: outer, provider });
+                    new Holder("inner", inner => {
+                        new k8s.core.v1.ConfigMap("cm", {}, { parent: inner, provider, dependsOn: [outer] });
+                        new random.RandomPassword("pw", { length: 8 }, { parent: inner });
+                    }, { parent: outer });
+                }, waitForAdmissionWebhook(release));
+            },
+        });
+        const release = byName(run, "kubernetes:core/v1:ConfigMap", "stand-in-release");
+        for (const [type, name] of [["kubernetes:core/v1:Namespace", "ns"], ["kubernetes:core/v1:ConfigMap", "cm"]]) {
+            assert.ok(byName(run, type, name).dependencies.includes(release.urn), name);
+        }
+        assert.ok(!byName(run, "random:index/randomPassword:RandomPassword", "pw").dependencies.includes(release.urn), "not a Kubernetes object");
+    });
+
+    it("refuses a helm.v4.Chart below it (the provider creates its objects: they could not be made to wait)", async () => {
+        const err = await rejection(() => freshRun({
+            stack: "prod",
+            program: () => {
+                const provider = new k8s.Provider("c", {});
+                const release = new k8s.core.v1.ConfigMap("stand-in-release", {}, { provider });
+                new Holder("outer", outer => {
+                    new k8s.helm.v4.Chart("crds", { chart: "oci://example/crds" }, { parent: outer, provider });
+                }, waitForAdmissionWebhook(release));
+            },
+        }));
+        assert.match(err.message, /helm\.v4\.Chart.*install it before Gatekeeper/);
     });
 });

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import * as k8s from "@pulumi/kubernetes";
-import { PlatformGateway, PlatformGatewayArgs, GATEWAY_ROUTES_LABEL, tlsSecretName } from "../../components/cluster/gateway";
+import { DEFAULT_LISTENER_SECRET, PlatformGateway, PlatformGatewayArgs, GATEWAY_ROUTES_LABEL, tlsSecretName } from "../../components/cluster/gateway";
 import { CertManager } from "../../components/cluster/cert-manager";
 import { ExternalDns } from "../../components/cluster/external-dns";
 import { SealedSecrets, SealingKey } from "../../components/cluster/sealed-secrets";
@@ -29,6 +29,10 @@ function one<T>(items: T[], what: string): T {
     return items[0];
 }
 
+function dependsOnSecret(r: RecordedResource, secret: RecordedResource): boolean {
+    return r.dependencies.includes(secret.urn);
+}
+
 const APP = "app.platform.example.com";
 const ARGO = "argocd-primary.platform.example.com";
 
@@ -45,6 +49,39 @@ function gatewayArgs(provider: k8s.Provider, overrides: Partial<PlatformGatewayA
     };
 }
 
+/**
+ * Envoy Gateway v1.9.0's hostname overlap test (envoyproxy/gateway internal/gatewayapi/listener.go
+ * areOverlappingHostnames / hostnameMatchesWithOther @ 39763b1c): a missing hostname overlaps
+ * everything; a `*.` wildcard matches one label; otherwise only equal names.
+ */
+function egHostnamesOverlap(a: string | undefined, b: string | undefined): boolean {
+    if (a === undefined || b === undefined) return true;
+    const matches = (x: string, y: string) => y.startsWith("*") && !x.startsWith("*")
+        ? x.endsWith(y.slice(1)) && !x.slice(0, x.length - y.length + 1).includes(".")
+        : x === y;
+    return matches(a, b) || matches(b, a);
+}
+
+/**
+ * Listeners Envoy Gateway v1.9.0 serves with ALPN forced to http/1.1: the HTTPS listeners whose
+ * certificate SANs overlap another HTTPS listener's on the same port (listener.go
+ * checkOverlappingCertificates sets TLSOverlaps; internal/xds/translator/listener.go then sets
+ * ALPNProtocols ["http/1.1"] unless a ClientTrafficPolicy sets ALPN, which this stack does not).
+ * `sansOf` gives the SANs of the certificate in a listener's secret.
+ */
+function egHttp1OnlyListeners(listeners: Spec[], sansOf: (secret: string) => string[]): string[] {
+    const https = listeners.filter(l => l.protocol === "HTTPS");
+    const sans = https.map(l => (l.tls.certificateRefs as Spec[]).flatMap(r => sansOf(r.name)));
+    const forced = new Set<string>();
+    for (let i = 0; i < https.length; i++) {
+        for (let j = i + 1; j < https.length; j++) {
+            if (https[i].port !== https[j].port) continue;
+            if (sans[i].some(a => sans[j].some(b => egHostnamesOverlap(a, b)))) forced.add(https[i].name).add(https[j].name);
+        }
+    }
+    return [...forced].sort();
+}
+
 describe("PlatformGateway", () => {
     let run: StackRun;
     let component: RecordedResource;
@@ -56,11 +93,13 @@ describe("PlatformGateway", () => {
         component = byName(run, "platform:cluster:PlatformGateway", "primary");
     });
 
-    it("installs Envoy Gateway from the pinned chart, with its bundled Gateway API CRDs, into its own namespace", () => {
+    it("installs Envoy Gateway from the pinned chart into its own namespace, its CRDs from the separate CRD chart", () => {
         const release = one(under(run, component, RELEASE), "release");
         assert.equal(release.rawInputs.chart, "oci://docker.io/envoyproxy/gateway-helm");
         assert.equal(release.rawInputs.namespace, NAMESPACES.envoyGateway);
-        assert.equal(values(release).crds.enabled, true);
+        assert.equal(values(release).crds.enabled, false, "gateway-helm's crds/ copy (never upgraded by Helm) is off");
+        const crds = one(under(run, component, "kubernetes:helm.sh/v4:Chart"), "CRD chart");
+        assert.ok(release.dependencies.includes(crds.urn), "the controller starts after its CRDs");
         const ns = byName(run, "kubernetes:core/v1:Namespace", "primary-envoy-gateway-ns");
         assert.ok(release.dependencies.includes(ns.urn), "release waits for its namespace");
         assert.equal(ns.parent, component.urn);
@@ -109,6 +148,35 @@ describe("PlatformGateway", () => {
         assert.equal(new Set(https.map(l => l.tls.certificateRefs[0].name)).size, https.length, "one secret (Certificate) per hostname");
     });
 
+    it("gives the default (no-SNI) listener its own self-signed certificate, so no listener loses HTTP/2", () => {
+        const gateway = one(crOfKind(run, component, "Gateway"), "Gateway");
+        const listeners = spec(gateway).listeners as Spec[];
+        const fallback = one(listeners.filter(l => l.name === "https-default"), "https-default listener");
+        assert.equal(fallback.hostname, undefined, "the default filter chain matches every SNI (and none)");
+        assert.deepEqual(fallback.tls.certificateRefs, [{ group: "", kind: "Secret", name: DEFAULT_LISTENER_SECRET }]);
+
+        // The stack makes that Secret from its own self-signed certificate; the key stays a secret.
+        const secret = one(under(run, component, "kubernetes:core/v1:Secret"), "default listener Secret");
+        assert.equal((secret.rawInputs.metadata as Spec).name, DEFAULT_LISTENER_SECRET);
+        assert.equal((secret.rawInputs.metadata as Spec).namespace, GATEWAY.namespace);
+        assert.equal(secret.rawInputs.type, "kubernetes.io/tls");
+        const cert = one(under(run, component, "tls:index/selfSignedCert:SelfSignedCert"), "self-signed certificate");
+        assert.ok(secret.dependencies.includes(cert.urn), "the Secret holds that certificate");
+        assert.ok(JSON.stringify(planDocument(run)).includes("[secret]"));
+        assert.ok(!JSON.stringify(planDocument(run)).includes("PRIVATE KEY"), "the key never shows in the plan");
+        assert.ok(dependsOnSecret(gateway, secret), "the Gateway is created after the certificate it references");
+
+        // What Envoy Gateway does with these certificates: cert-manager issues each hostname's
+        // secret for that listener's hostname (cert-manager pkg/controller/certificate-shim/sync.go
+        // @ v1.21.1, 24e33194: tlsHosts[secretRef] gets the listener's hostname), the default one
+        // carries the SANs the stack gave it.
+        const selfSignedSans = cert.rawInputs.dnsNames as string[];
+        const sansOf = (secretName: string) => secretName === DEFAULT_LISTENER_SECRET
+            ? selfSignedSans
+            : listeners.filter(l => l.hostname && tlsSecretName(l.hostname) === secretName).map(l => l.hostname as string);
+        assert.deepEqual(egHttp1OnlyListeners(listeners, sansOf), [], "no listener is forced to ALPN http/1.1");
+    });
+
     it("restricts which namespaces may attach routes to each hostname", () => {
         const listeners = spec(one(crOfKind(run, component, "Gateway"), "Gateway")).listeners as Spec[];
         const byHost = (h: string) => listeners.find(l => l.hostname === h)!;
@@ -150,7 +218,7 @@ describe("PlatformGateway", () => {
         const listeners = spec(one(crOfKind(run, component, "Gateway"), "Gateway")).listeners as Spec[];
         const fallback = listeners.find(l => l.name === "https-default")!;
         assert.equal(fallback.hostname, undefined);
-        assert.equal(fallback.tls.certificateRefs[0].name, tlsSecretName(APP));
+        assert.equal(fallback.tls.certificateRefs[0].name, DEFAULT_LISTENER_SECRET);
     });
 
     it("orders every Gateway API / Envoy Gateway object after the chart that installs their CRDs", () => {
@@ -258,19 +326,21 @@ describe("cluster base in two clusters (primary, secondary)", () => {
         for (const cluster of Object.keys(CLUSTERS)) {
             const providerUrn = byName(run, "pulumi:providers:kubernetes", cluster).urn;
             for (const type of ["PlatformGateway", "CertManager", "ExternalDns", "SealedSecrets"]) {
-                const custom = descendants(run, component(type, cluster).urn).filter(r => r.custom);
+                // Kubernetes objects (the gateway's self-signed key and certificate are local tls resources).
+                const custom = descendants(run, component(type, cluster).urn).filter(r => r.custom && r.type.startsWith("kubernetes:"));
                 assert.ok(custom.length > 0);
                 for (const r of custom) assert.equal(r.provider, providerUrn, `${type}/${r.name} in ${cluster}`);
             }
         }
     });
 
-    it("installs cert-manager only after the Gateway API CRDs (the Envoy Gateway release) of the same cluster", () => {
+    it("installs cert-manager only after the Gateway API CRDs (the Envoy Gateway CRD chart) of the same cluster", () => {
+        const crdChart = (cluster: string) => one(under(run, component("PlatformGateway", cluster), "kubernetes:helm.sh/v4:Chart"), "CRD chart");
         for (const cluster of Object.keys(CLUSTERS)) {
             const deps = release("CertManager", cluster).dependencies;
-            assert.ok(deps.includes(release("PlatformGateway", cluster).urn), cluster);
+            assert.ok(deps.includes(crdChart(cluster).urn), cluster);
             const other = cluster === "primary" ? "secondary" : "primary";
-            assert.ok(!deps.includes(release("PlatformGateway", other).urn), "no cross-cluster ordering");
+            assert.ok(!deps.includes(crdChart(other).urn), "no cross-cluster ordering");
         }
     });
 
@@ -314,7 +384,8 @@ describe("cluster base in two clusters (primary, secondary)", () => {
             one(under(run, component("SealedSecrets", cluster), "kubernetes:core/v1:Secret"), "key secret"));
         assert.deepEqual(secrets[0].rawInputs.stringData, secrets[1].rawInputs.stringData);
         assert.match(JSON.stringify(secrets[0].rawInputs.stringData), /BEGIN RSA PRIVATE KEY/);
-        assert.equal(byType(run, "tls:index/privateKey:PrivateKey").length, 1, "one key per stack");
+        // (The other keys are the Gateways' ECDSA default-listener keys, one per cluster.)
+        assert.equal(byType(run, "tls:index/privateKey:PrivateKey").filter(k => k.rawInputs.algorithm === "RSA").length, 1, "one sealing key per stack");
         for (const [i, cluster] of Object.keys(CLUSTERS).entries()) {
             const chart = release("SealedSecrets", cluster);
             assert.ok(chart.dependencies.includes(secrets[i].urn), `${cluster}: key Secret exists before the controller`);

@@ -134,6 +134,14 @@ describe("config: validation names every problem and its key", () => {
         assertProblem(problemsAfter(c => { c.kubernetes.verison = "1.34"; }), "platform:kubernetes", /unknown key verison/);
     });
 
+    it("the ACME issuer is a required per-stack choice: staging or production, nothing else", () => {
+        assertProblem(problemsAfter(c => { delete c.dns.acmeIssuer; }), "platform:dns.acmeIssuer", /missing required key/);
+        assertProblem(problemsAfter(c => { c.dns.acmeIssuer = "letsencrypt-prod"; }), "platform:dns.acmeIssuer", /'staging' or 'production'/);
+        // Dev is rebuilt often in two regions: it must not spend Let's Encrypt production rate limits.
+        assert.equal(stackValues("dev").dns.acmeIssuer, "staging");
+        assert.equal(stackValues("prod").dns.acmeIssuer, "production");
+    });
+
     it("rejects Premium-only registry features on a lower SKU", () => {
         const problems = problemsAfter(c => {
             c.registry = { sku: "Standard", geoReplication: true, untaggedRetentionDays: 7, allowedIpRanges: ["203.0.113.0/24"] };

@@ -6,7 +6,8 @@ import { strict as assert } from "assert";
 import { byType, dependencyClosure, descendants, freshRun, planDocument, readStackConfig, RecordedResource, stackRun, StackRun } from "../harness";
 import { CLUSTER_KEYS } from "../../infra/config";
 import { MOCK_DEPLOYER_OBJECT_ID } from "../../tools/mock-outputs";
-import { PIPELINE_SERVICE_ACCOUNT, serviceAccountSubject, WORKLOAD_IDENTITY_SERVICE_ACCOUNTS } from "../../infra/names";
+import { CLUSTER_ISSUERS, PIPELINE_SERVICE_ACCOUNT, serviceAccountSubject, WORKLOAD_IDENTITY_SERVICE_ACCOUNTS } from "../../infra/names";
+import { ACME_SERVERS } from "../../components/cluster/cert-manager";
 
 type Any = Record<string, any>;
 const CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id";
@@ -160,6 +161,18 @@ for (const stack of ["dev", "prod"] as const) {
             }
         });
 
+        it("each Gateway's certificates come from the stack's ACME issuer (dev: Let's Encrypt staging)", () => {
+            const issuer = JSON.parse(readStackConfig(stack).config["platform:dns"]).acmeIssuer as "staging" | "production";
+            assert.equal(issuer, stack === "dev" ? "staging" : "production");
+            const gateways = byType(run, "kubernetes:gateway.networking.k8s.io/v1:Gateway");
+            assert.equal(gateways.length, 2);
+            for (const g of gateways) assert.equal((g.rawInputs as Any).metadata.annotations["cert-manager.io/cluster-issuer"], CLUSTER_ISSUERS[issuer]);
+            // The issuer the annotation names exists on that cluster, pointing at the matching ACME directory.
+            const issuers = byType(run, "kubernetes:cert-manager.io/v1:ClusterIssuer").filter(i => (i.rawInputs as Any).metadata.name === CLUSTER_ISSUERS[issuer]);
+            assert.equal(issuers.length, 2);
+            for (const i of issuers) assert.equal((i.rawInputs as Any).spec.acme.server, ACME_SERVERS[issuer]);
+        });
+
         it("applications arrive only after the guard rails: each root Application waits for that cluster's constraints", () => {
             for (const key of CLUSTER_KEYS) {
                 const argocd = component(run, "platform:cluster:ArgoCd", `${key}-argocd`);
@@ -203,6 +216,46 @@ describe("ordering across components", () => {
     });
 });
 
+describe("install order against Gatekeeper's webhook", () => {
+    const gatekeeperRelease = (run: StackRun, key: string) =>
+        descendants(run, component(run, "platform:cluster:Gatekeeper", `${key}-gatekeeper`).urn).find(r => r.type === "kubernetes:helm.sh/v3:Release")!;
+    /** Kubernetes objects of one cluster that wait for that cluster's Gatekeeper release, and those that don't. */
+    function split(run: StackRun, key: string) {
+        const release = gatekeeperRelease(run, key);
+        const before = dependencyClosure(run, release);
+        const gatekeeper = new Set(descendants(run, component(run, "platform:cluster:Gatekeeper", `${key}-gatekeeper`).urn).map(r => r.urn));
+        const others = run.resources.filter(r => r.type.startsWith("kubernetes:") && r.provider === providerOf(run, key)
+            && !gatekeeper.has(r.urn) && !before.has(r.urn));
+        const waiting = others.filter(r => dependencyClosure(run, r).has(release.urn));
+        return { others, waiting, notWaiting: others.filter(r => !waiting.includes(r)) };
+    }
+
+    it("prod (webhook fails closed): every other Kubernetes object on a cluster waits for the Gatekeeper release", async () => {
+        const run = await stackRun("prod");
+        assert.equal(JSON.parse(readStackConfig("prod").config["platform:gatekeeper"]).failurePolicy, "Fail");
+        for (const key of CLUSTER_KEYS) {
+            const { others, notWaiting } = split(run, key);
+            assert.ok(others.length > 30, `${key}: ${others.length} objects`);
+            assert.deepEqual(notWaiting.map(r => `${r.type} ${r.name}`), [], `${key}: objects that race the webhook`);
+            // The one thing no dependsOn of ours reaches, the objects a helm.v4.Chart's provider
+            // creates (the Gateway API CRDs), is installed before Gatekeeper instead.
+            const crdChart = run.resources.find(r => r.type === "kubernetes:helm.sh/v4:Chart" && r.provider === providerOf(run, key))!;
+            assert.ok(dependencyClosure(run, gatekeeperRelease(run, key)).has(crdChart.urn), `${key}: Gatekeeper installs after the CRD chart`);
+        }
+    });
+
+    it("dev (webhook fails open): nothing waits for Gatekeeper but the root Applications (which wait for the constraints)", async () => {
+        const run = await stackRun("dev");
+        assert.equal(JSON.parse(readStackConfig("dev").config["platform:gatekeeper"]).failurePolicy, "Ignore");
+        for (const key of CLUSTER_KEYS) {
+            const { waiting } = split(run, key);
+            assert.deepEqual(waiting.map(r => r.type), ["kubernetes:argoproj.io/v1alpha1:Application"], key);
+            assert.deepEqual([...dependencyClosure(run, gatekeeperRelease(run, key))].filter(u => u.includes("helm.sh/v4:Chart")), [],
+                `${key}: Gatekeeper does not wait for the CRDs either`);
+        }
+    });
+});
+
 describe("deploy path: no needless ordering", () => {
     let run: StackRun;
     const closure = (r: RecordedResource) => dependencyClosure(run, r, { viaProviders: true });
@@ -219,9 +272,13 @@ describe("deploy path: no needless ordering", () => {
         }
     });
 
-    it("charts wait only for the charts they need (cert-manager and ExternalDNS for the Gateway API CRDs)", () => {
+    for (const stack of ["dev", "prod"] as const) it(`${stack}: charts wait only for the charts they need (cert-manager, ExternalDNS and Envoy Gateway for the Gateway API CRDs; in prod, Gatekeeper's fail-closed webhook)`, async () => {
+        const run = await stackRun(stack);
+        const closure = (r: RecordedResource) => dependencyClosure(run, r, { viaProviders: true });
         const releases = byType(run, "kubernetes:helm.sh/v3:Release");
-        const chartOf = (urn: string) => (releases.find(r => r.urn === urn)?.rawInputs as Any | undefined)?.chart as string | undefined;
+        // Charts: Helm releases and the Pulumi-rendered CRD charts (helm.v4.Chart).
+        const charts = [...releases, ...byType(run, "kubernetes:helm.sh/v4:Chart")];
+        const chartOf = (urn: string) => (charts.find(r => r.urn === urn)?.rawInputs as Any | undefined)?.chart as string | undefined;
         const waits: Record<string, string[]> = {};
         for (const r of releases) {
             const before = [...closure(r)].map(chartOf).filter((c): c is string => !!c);
@@ -230,8 +287,11 @@ describe("deploy path: no needless ordering", () => {
         }
         for (const [key, before] of Object.entries(waits)) {
             const chart = key.split(":").slice(1).join(":").split("/").pop()!;
-            const expected = chart === "cert-manager" || chart === "external-dns" ? ["gateway-helm"] : [];
-            assert.deepEqual(before, expected, `${key} waits for ${before.join(", ")}`);
+            const needs = ["cert-manager", "external-dns", "gateway-helm"].includes(chart) ? ["gateway-crds-helm"] : [];
+            // Prod: Gatekeeper after the Gateway API CRDs, everything else after Gatekeeper.
+            const admission = stack !== "prod" || chart === "gateway-crds-helm" ? []
+                : chart === "gatekeeper" ? ["gateway-crds-helm"] : ["gatekeeper", "gateway-crds-helm"];
+            assert.deepEqual(before, [...new Set([...needs, ...admission])].sort(), `${key} waits for ${before.join(", ")}`);
         }
     });
 });
