@@ -15,11 +15,13 @@ import { CertManager } from "../components/cluster/cert-manager";
 import { ExternalDns } from "../components/cluster/external-dns";
 import { Gatekeeper } from "../components/cluster/gatekeeper";
 import { listenerName, PlatformGateway } from "../components/cluster/gateway";
-import { Harbor } from "../components/cluster/harbor";
+import { Harbor, HARBOR_ADMIN_USER } from "../components/cluster/harbor";
 import { MetricsScraping } from "../components/cluster/metrics-scraping";
 import { SupplyChainPipeline } from "../components/cluster/pipeline";
 import { SealedSecrets, SealingKey, SealingKeyGeneration, SEALED_SECRETS_CONTROLLER } from "../components/cluster/sealed-secrets";
 import { TektonPlatform } from "../components/cluster/tekton";
+import { TektonDashboardProxy } from "../components/cluster/tekton-dashboard-proxy";
+import { HarborSso } from "../components/cluster/harbor-oidc";
 import { CLUSTER_KEYS, ClusterKey, PlatformConfig } from "./config";
 import { CLUSTER_ISSUERS, exemptNamespaces, NAMESPACES } from "./names";
 import type { AzureFoundation } from "./azure-layer";
@@ -39,6 +41,7 @@ export interface ClusterLayer {
     sealingCertificate: pulumi.Output<string>;
     harbor: Harbor;
     pipeline: SupplyChainPipeline;
+    tektonDashboard: TektonDashboardProxy;
 }
 
 /**
@@ -53,6 +56,7 @@ export function servedHostnames(cfg: PlatformConfig, key: ClusterKey): { hostnam
         ...(key === "primary" ? [
             { hostname: cfg.dns.harborHostname, routesFrom: NAMESPACES.harbor },
             { hostname: cfg.dns.hooksHostname, routesFrom: cfg.delivery.pipelineNamespace },
+            { hostname: cfg.dns.tektonHostname, routesFrom: NAMESPACES.tektonDashboardProxy },
         ] : []),
     ];
 }
@@ -129,6 +133,8 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         gatewayListener: listenerName(argocdHost),
         // The UI/API answers only the networks that may reach the API servers (operators, CI).
         allowedClientCidrs: [...cfg.kubernetes.authorizedIpRanges],
+        // Sign-in with Entra ID; RBAC from the same three groups as AKS.
+        sso: { issuer: azure.sso.issuer, clientId: azure.sso.argocd.clientId, groups: azure.sso.groups },
         routeDependsOn: [gateway.crdsReady],
         // No application is synced before the guard rails exist.
         applicationsDependOn: [gatekeeper],
@@ -178,7 +184,31 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
         apiDependsOn: [primaryServices.gateway, primaryServices.certManager, primaryServices.externalDns],
     });
 
+    // People sign in to Harbor with Entra ID; the admin password stays for the API providers.
+    new HarborSso("harbor-sso", {
+        connection: { apiUrl: harbor.url, username: HARBOR_ADMIN_USER, password: harbor.adminPassword },
+        issuer: azure.sso.issuer,
+        clientId: azure.sso.harbor.clientId,
+        clientSecret: azure.sso.harbor.clientSecret,
+        groups: azure.sso.groups,
+        stagingProject: harbor.stagingProject,
+        dependsOn: [harbor.release, harbor.route, primaryServices.gateway, primaryServices.certManager, primaryServices.externalDns],
+    });
+
     const tekton = new TektonPlatform("tekton", { provider: primary.provider });
+
+    // The read-only dashboard, only behind oauth2-proxy (Entra sign-in, the three groups).
+    const tektonDashboard = new TektonDashboardProxy("tekton-dashboard", {
+        provider: primary.provider,
+        hostname: cfg.dns.tektonHostname,
+        issuer: azure.sso.issuer,
+        clientId: azure.sso.tektonDashboard.clientId,
+        allowedGroups: Object.values(azure.sso.groups),
+        allowedClientCidrs: [...cfg.kubernetes.authorizedIpRanges],
+        gatewayListener: listenerName(cfg.dns.tektonHostname),
+        routeDependsOn: [primaryServices.gateway.crdsReady],
+        dashboardDependsOn: [tekton],
+    });
 
     // The only component that receives registry credentials (the Harbor robot and the ACR push identity).
     const pipeline = new SupplyChainPipeline("supply-chain", {
@@ -211,7 +241,7 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
     });
 
     // kubeseal seals with what the controllers seal with: the newest generation (same in both regions).
-    return { regions, sealingCertificate: regions.primary.sealedSecrets.certificatePem, harbor, pipeline };
+    return { regions, sealingCertificate: regions.primary.sealedSecrets.certificatePem, harbor, pipeline, tektonDashboard };
 }
 
 /** The cluster layer's part of the output contract. */
@@ -222,5 +252,11 @@ export function clusterOutputs(layer: ClusterLayer) {
         harborUrl: pulumi.output(layer.harbor.url),
         argocdUrls: pulumi.output({ primary: layer.regions.primary.argocd.url, secondary: layer.regions.secondary.argocd.url }),
         webhookUrl: pulumi.output(layer.pipeline.webhookUrl),
+        tektonDashboardUrl: pulumi.output(layer.tektonDashboard.url),
+        signInUrls: pulumi.output({
+            argocd: { primary: layer.regions.primary.argocd.url, secondary: layer.regions.secondary.argocd.url },
+            harbor: layer.harbor.url,
+            tektonDashboard: layer.tektonDashboard.url,
+        }),
     };
 }
