@@ -59,7 +59,7 @@ describe("Entra app registrations", () => {
                     assert.deepEqual(i.publicClient?.redirectUris, expectRedirects[a.name].publicClient, a.name);
                     assert.equal(i.web.implicitGrant.accessTokenIssuanceEnabled, false);
                     assert.equal(i.web.implicitGrant.idTokenIssuanceEnabled, false);
-                    const graph = (i.requiredResourceAccesses as Any[]).find(r => r.resourceAppId === MICROSOFT_GRAPH_APP_ID);
+                    const graph = (i.requiredResourceAccesses as Any[]).find(r => r.resourceAppId === MICROSOFT_GRAPH_APP_ID)!;
                     assert.ok(graph.resourceAccesses.every((x: Any) => x.type === "Scope"), "delegated permissions only");
                     assert.ok(graph.resourceAccesses.some((x: Any) => x.id === GRAPH_DELEGATED_SCOPES.openid));
                 }

@@ -84,7 +84,7 @@ describe("sign-in: no UI without Entra ID", () => {
                 const withTekton = gateways.filter(g => ((g.rawInputs as Any).spec.listeners as Any[]).some(l => l.hostname === dns.tektonHostname));
                 assert.equal(withTekton.length, 1, "primary only");
                 const g = withTekton[0].rawInputs as Any;
-                const listener = (g.spec.listeners as Any[]).find(l => l.hostname === dns.tektonHostname);
+                const listener = (g.spec.listeners as Any[]).find(l => l.hostname === dns.tektonHostname)!;
                 assert.deepEqual(listener.allowedRoutes.namespaces.selector.matchExpressions[0].values, ["gateway", "tekton-dashboard-proxy"]);
                 assert.equal(listener.tls.mode, "Terminate");
                 assert.ok(g.metadata.annotations["cert-manager.io/cluster-issuer"]);
