@@ -9,7 +9,9 @@
 // Entra puts the groups assigned to the app into the `groups` claim as object ids, so Harbor's
 // OIDC group names are those ids. Users are onboarded on first sign-in with their
 // `preferred_username`. The generated admin password stays, for these providers only
-// (break-glass: docs/runbooks.md).
+// (break-glass: docs/runbooks.md): Harbor authenticates its superuser against its database in
+// every auth mode (goharbor/harbor v2.15.1 src/core/auth/authenticator.go Login), so basic auth
+// as `admin` keeps working after the switch to OIDC.
 //
 // Harbor refuses to change `auth_mode` once users other than admin exist
 // (goharbor/harbor v2.15.1 src/controller/config/controller.go validateCfg), which is why the
