@@ -115,6 +115,18 @@ describe("Argo CD sign-in (committed stacks)", () => {
                 }
             });
 
+            it("each region's callback (argocd-cm `url` + /auth/callback) is registered on the Argo CD app", () => {
+                const app = byType(run, "azuread:index/application:Application").find(a => a.name === "sso-argocd")!;
+                const registered = (app.rawInputs as Any).web.redirectUris as string[];
+                const callbacks = argoReleases(run).map(values => {
+                    // argo-helm argo-cd-10.1.1 templates/_helpers.tpl "argo-cd.config.cm.presets":
+                    // url = https://<global.domain> unless configs.cm.url is set; Argo CD redirects to <url>/auth/callback.
+                    const url = values.configs.cm.url ?? `https://${values.global.domain}`;
+                    return `${url}/auth/callback`;
+                });
+                assert.deepEqual([...callbacks].sort(), [...registered].sort());
+            });
+
             it("the local admin is disabled and Dex is off: the UI and CLI sign in only through Entra", () => {
                 for (const values of argoReleases(run)) {
                     assert.equal(values.configs.cm["admin.enabled"], false);

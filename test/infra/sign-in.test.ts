@@ -148,6 +148,16 @@ describe("sign-in: no UI without Entra ID", () => {
                 assert.ok(!JSON.stringify(secret.inputs).includes(String((secret.rawInputs as Any).stringData["cookie-secret"])), "cookie secret redacted");
             });
 
+            it("the stack outputs list the sign-in URLs; the dashboard behind the proxy is the read-only one", () => {
+                assert.deepEqual((run.rawOutputs as Any).signInUrls, {
+                    argocd: { primary: `https://${dns.argocdHostnames.primary}`, secondary: `https://${dns.argocdHostnames.secondary}` },
+                    harbor: `https://${dns.harborHostname}`,
+                    tektonDashboard: `https://${dns.tektonHostname}`,
+                });
+                const tektonConfig = byType(run, "kubernetes:operator.tekton.dev/v1alpha1:TektonConfig")[0];
+                assert.equal((tektonConfig.rawInputs as Any).spec.dashboard.readonly, true);
+            });
+
             it("inside the cluster only the proxy reaches the dashboard; only the Gateway reaches the proxy", () => {
                 const nps = byType(run, "kubernetes:networking.k8s.io/v1:NetworkPolicy").map(n => n.rawInputs as Any);
                 const dashboard = nps.filter(n => n.metadata.namespace === "tekton-pipelines" && n.spec.podSelector.matchLabels?.["app.kubernetes.io/part-of"] === "tekton-dashboard");
