@@ -3,6 +3,7 @@
 // create shows no change, that drift made in the UI is put back, and that the client secret is
 // only ever sent, never read back.
 import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
 import {
     groupMemberPayload, HARBOR_ROLES, harborOidcSettings, OIDC_GROUP_TYPE, oidcProviders, oidcSettingsFromRemote,
     stagingProjectRoles,
@@ -163,4 +164,16 @@ describe("Harbor OIDC providers against a fake Harbor", () => {
         const d = await p.diff!("1", inputs, { ...inputs, groupName: GROUPS.developers });
         assert.deepEqual(d.replaces, ["groupName"]);
     });
+});
+
+describe("Harbor OIDC providers: serializable as dynamic providers", () => {
+    // `pulumi up` stores each dynamic provider as serialized source in the state and runs it
+    // without this project; what it reuses from harbor-api.ts must serialize with it.
+    for (const [name, provider] of Object.entries(oidcProviders)) {
+        it(`${name} serializes without project-relative requires`, async () => {
+            const sf = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
+            assert.ok(!/require\("\.\.?\//.test(sf.text), "no relative require");
+            assert.match(sf.text, /api\/v2\.0/, "carries Harbor's request helper");
+        });
+    }
 });
