@@ -95,7 +95,8 @@ export function oauth2ProxyConfig(o: { hostname: string; issuer: string; allowed
 export function oauth2ProxyValues(configFile: pulumi.Input<string>, clientId: pulumi.Input<string>): Record<string, unknown> {
     return {
         config: {
-            // client-id and cookie-secret from our Secret; no client-secret key (federated token).
+            // client-id and cookie-secret from our Secret (the chart renders its own only without
+            // existingSecret: templates/secret.yaml); no client-secret key (federated token).
             existingSecret: OAUTH2_PROXY.secret,
             requiredSecretKeys: ["client-id", "cookie-secret"],
             configFile,
