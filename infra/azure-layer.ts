@@ -9,8 +9,10 @@
 //     ├─ Registry              → ACR (its network rules admit the clusters' egress IPs)
 //     ├─ Traffic               → Traffic Manager over the two gateway IPs
 //     ├─ Dns                   → zone + app CNAME to Traffic Manager
-//     └─ Identities            → workload identities (cert-manager, ExternalDNS, pipeline) and the
-//                                registry/DNS roles
+//     ├─ Identities            → workload identities (cert-manager, ExternalDNS, pipeline) and the
+//     │                          registry/DNS roles
+//     └─ EntraApps             → sign-in to the platform UIs: an app registration per UI, the
+//                                three groups assigned, federated to the UIs' ServiceAccounts
 //   azureOutputs(cfg, azure)   → the Azure half of the output contract (infra/outputs.ts)
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
@@ -19,6 +21,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import { Cluster, GatewayIp } from "../components/azure/cluster";
 import { ContainerInsights } from "../components/azure/container-insights";
 import { Dns } from "../components/azure/dns";
+import { EntraApps, entraIssuer, SsoApp, SsoGroups } from "../components/azure/entra-apps";
 import { Identities } from "../components/azure/identity";
 import { Monitoring } from "../components/azure/monitoring";
 import { Registry } from "../components/azure/registry";
@@ -26,6 +29,7 @@ import { ResourceGroups } from "../components/azure/resource-groups";
 import { deployerPrincipalType } from "../components/azure/roles";
 import { Traffic } from "../components/azure/traffic";
 import { CLUSTER_KEYS, ClusterKey, PlatformConfig } from "./config";
+import { SSO_SERVICE_ACCOUNTS } from "./names";
 import { AzureOutputValues, ClusterOutputValues, Exported } from "./outputs";
 
 /** What the cluster layer needs of one cluster. */
@@ -64,6 +68,24 @@ export interface AzureFoundation {
     /** Resource groups other layers place resources in: stateful (registry, locked in prod) and global. */
     resourceGroups: { registry: pulumi.Output<string>; global: pulumi.Output<string> };
     logAnalyticsWorkspaceId: pulumi.Output<string>;
+    /** Entra sign-in of the platform UIs. */
+    sso: {
+        /** The tenant's v2.0 issuer. */
+        issuer: pulumi.Output<string>;
+        groups: SsoGroups;
+        argocd: SsoApp;
+        harbor: SsoApp & { /** Secret. */ clientSecret: pulumi.Output<string> };
+        tektonDashboard: SsoApp;
+    };
+}
+
+/** The three platform groups from config (validated: required GUIDs, one admin group). */
+export function ssoGroups(cfg: PlatformConfig): SsoGroups {
+    return {
+        admins: cfg.kubernetes.adminGroupObjectIds[0],
+        operators: cfg.kubernetes.operatorsGroupObjectId,
+        developers: cfg.kubernetes.developersGroupObjectId,
+    };
 }
 
 /**
@@ -188,6 +210,18 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
         tags,
     });
 
+    const signInGroups = ssoGroups(cfg);
+    const federated = (sa: { namespace: string; name: string }, keys: readonly ClusterKey[]) =>
+        keys.map(key => ({ key, issuer: clusters[key].oidcIssuerUrl, namespace: sa.namespace, name: sa.name }));
+    const entraApps = new EntraApps("sso", {
+        namePrefix: prefix,
+        groups: signInGroups,
+        argocd: { hostnames: cfg.dns.argocdHostnames, serviceAccounts: federated(SSO_SERVICE_ACCOUNTS.argocdServer, CLUSTER_KEYS) },
+        harbor: { hostname: cfg.dns.harborHostname, clientSecretVersion: cfg.sso.harborClientSecretVersion },
+        // The dashboard and its proxy run on the primary cluster only.
+        tektonDashboard: { hostname: cfg.dns.tektonHostname, serviceAccounts: federated(SSO_SERVICE_ACCOUNTS.oauth2Proxy, ["primary"]) },
+    });
+
     const foundationCluster = (c: Cluster): FoundationCluster => ({
         key: c.key,
         location: c.location,
@@ -214,6 +248,13 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
         trafficManager: { fqdn: traffic.fqdn, profileId: traffic.profileId, endpointNames: traffic.endpointNames },
         resourceGroups: { registry: groups.registry.name, global: groups.global.name },
         logAnalyticsWorkspaceId: monitoring.workspaceId,
+        sso: {
+            issuer: client.tenantId.apply(entraIssuer),
+            groups: signInGroups,
+            argocd: entraApps.argocd,
+            harbor: entraApps.harbor,
+            tektonDashboard: entraApps.tektonDashboard,
+        },
     };
 }
 

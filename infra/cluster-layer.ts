@@ -18,11 +18,13 @@ import { CertManager } from "../components/cluster/cert-manager";
 import { ExternalDns } from "../components/cluster/external-dns";
 import { Gatekeeper, waitForAdmissionWebhook } from "../components/cluster/gatekeeper";
 import { GatewayApiCrds, listenerName, PlatformGateway } from "../components/cluster/gateway";
-import { Harbor } from "../components/cluster/harbor";
+import { Harbor, HARBOR_ADMIN_USER } from "../components/cluster/harbor";
 import { MetricsScraping } from "../components/cluster/metrics-scraping";
 import { SupplyChainPipeline } from "../components/cluster/pipeline";
 import { SealedSecrets, SealingKey, SealingKeyGeneration, SEALED_SECRETS_CONTROLLER } from "../components/cluster/sealed-secrets";
 import { TektonPlatform } from "../components/cluster/tekton";
+import { TektonDashboardProxy } from "../components/cluster/tekton-dashboard-proxy";
+import { HarborSso } from "../components/cluster/harbor-oidc";
 import { CLUSTER_KEYS, ClusterKey, PlatformConfig } from "./config";
 import { CLUSTER_ISSUERS, exemptNamespaces, NAMESPACES } from "./names";
 import type { AzureFoundation } from "./azure-layer";
@@ -42,6 +44,7 @@ export interface ClusterLayer {
     sealingCertificate: pulumi.Output<string>;
     harbor: Harbor;
     pipeline: SupplyChainPipeline;
+    tektonDashboard: TektonDashboardProxy;
 }
 
 /**
@@ -56,6 +59,7 @@ export function servedHostnames(cfg: PlatformConfig, key: ClusterKey): { hostnam
         ...(key === "primary" ? [
             { hostname: cfg.dns.harborHostname, routesFrom: NAMESPACES.harbor },
             { hostname: cfg.dns.hooksHostname, routesFrom: cfg.delivery.pipelineNamespace },
+            { hostname: cfg.dns.tektonHostname, routesFrom: NAMESPACES.tektonDashboardProxy },
         ] : []),
     ];
 }
@@ -150,6 +154,8 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         gatewayListener: listenerName(argocdHost),
         // The UI/API answers only the networks that may reach the API servers (operators, CI).
         allowedClientCidrs: [...cfg.kubernetes.authorizedIpRanges],
+        // Sign-in with Entra ID; RBAC from the same three groups as AKS.
+        sso: { issuer: azure.sso.issuer, clientId: azure.sso.argocd.clientId, groups: azure.sso.groups },
         routeDependsOn: [gateway.crdsReady],
         // No application is synced before the guard rails exist.
         applicationsDependOn: [gatekeeper],
@@ -200,7 +206,31 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
         apiDependsOn: [primaryServices.gateway, primaryServices.certManager, primaryServices.externalDns],
     }, admitted);
 
+    // People sign in to Harbor with Entra ID; the admin password stays for the API providers.
+    new HarborSso("harbor-sso", {
+        connection: { apiUrl: harbor.url, username: HARBOR_ADMIN_USER, password: harbor.adminPassword },
+        issuer: azure.sso.issuer,
+        clientId: azure.sso.harbor.clientId,
+        clientSecret: azure.sso.harbor.clientSecret,
+        groups: azure.sso.groups,
+        stagingProject: harbor.stagingProject,
+        dependsOn: [harbor.release, harbor.route, primaryServices.gateway, primaryServices.certManager, primaryServices.externalDns],
+    });
+
     const tekton = new TektonPlatform("tekton", { provider: primary.provider }, admitted);
+
+    // The read-only dashboard, only behind oauth2-proxy (Entra sign-in, the three groups).
+    const tektonDashboard = new TektonDashboardProxy("tekton-dashboard", {
+        provider: primary.provider,
+        hostname: cfg.dns.tektonHostname,
+        issuer: azure.sso.issuer,
+        clientId: azure.sso.tektonDashboard.clientId,
+        allowedGroups: Object.values(azure.sso.groups),
+        allowedClientCidrs: [...cfg.kubernetes.authorizedIpRanges],
+        gatewayListener: listenerName(cfg.dns.tektonHostname),
+        routeDependsOn: [primaryServices.gateway.crdsReady],
+        dashboardDependsOn: [tekton],
+    }, admitted);
 
     // The only component that receives registry credentials (the Harbor robot and the ACR push identity).
     const pipeline = new SupplyChainPipeline("supply-chain", {
@@ -233,7 +263,7 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
     }, admitted);
 
     // kubeseal seals with what the controllers seal with: the newest generation (same in both regions).
-    return { regions, sealingCertificate: regions.primary.sealedSecrets.certificatePem, harbor, pipeline };
+    return { regions, sealingCertificate: regions.primary.sealedSecrets.certificatePem, harbor, pipeline, tektonDashboard };
 }
 
 /** The cluster layer's part of the output contract. */
@@ -244,5 +274,11 @@ export function clusterOutputs(layer: ClusterLayer) {
         harborUrl: pulumi.output(layer.harbor.url),
         argocdUrls: pulumi.output({ primary: layer.regions.primary.argocd.url, secondary: layer.regions.secondary.argocd.url }),
         webhookUrl: pulumi.output(layer.pipeline.webhookUrl),
+        tektonDashboardUrl: pulumi.output(layer.tektonDashboard.url),
+        signInUrls: pulumi.output({
+            argocd: { primary: layer.regions.primary.argocd.url, secondary: layer.regions.secondary.argocd.url },
+            harbor: layer.harbor.url,
+            tektonDashboard: layer.tektonDashboard.url,
+        }),
     };
 }

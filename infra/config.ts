@@ -36,6 +36,12 @@ const ipRange = z.string().refine(isIpv4AddressOrCidr, { message: "not an IPv4 a
 const dnsName = z.string().refine(isDnsName, { message: "not a lower-case, fully qualified DNS name" });
 const dnsLabel = z.string().refine(isDnsLabel, { message: "not a DNS-1123 label (lower-case letters, digits, '-')" });
 const uuid = z.string().refine(isUuid, { message: "not an Entra object id (a UUID)" });
+/** A group id the platform UIs' sign-in depends on: a missing key says what it is for. */
+const requiredGroup = (role: string) => z.string({
+    error: iss => iss.input === undefined
+        ? `missing required key: the object id of the Entra ${role} group (AKS, Argo CD, Harbor and the Tekton dashboard sign in by group)`
+        : undefined,
+}).refine(isUuid, { message: "not an Entra object id (a UUID)" });
 const vmSize = z.string().regex(/^Standard_[A-Za-z0-9_]+$/, "not an Azure VM size (e.g. Standard_D4ds_v5)");
 const httpsUrl = z.string().regex(/^https:\/\/[^\s/]+\/\S+$/, "not an https:// repository URL");
 const path = z.string().regex(/^\/[A-Za-z0-9._~\/-]*$/, "not an absolute URL path (e.g. /healthz)");
@@ -89,16 +95,24 @@ const kubernetesSection = z.object({
     dnsServiceIp: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, "not an IPv4 address"),
     /** API server authorized IP ranges; the deploying machine and CI runners must be inside them. */
     authorizedIpRanges: z.array(ipRange).min(1, "at least one range is required (the API server must not be open to the internet)"),
-    /** Entra groups whose members are cluster admins (Azure RBAC Cluster Admin). */
-    adminGroupObjectIds: z.array(uuid).min(1, "at least one admin group is required"),
-    /** Entra group with read-only access (Azure Kubernetes Service RBAC Reader). */
-    developersGroupObjectId: uuid.optional(),
+    /**
+     * Entra group whose members are cluster admins (Azure RBAC Cluster Admin) and admins of every
+     * platform UI (Argo CD role:admin, Harbor system admin). Exactly one: Harbor takes a single
+     * admin group (`oidc_admin_group`), and the three groups must mean the same everywhere.
+     */
+    adminGroupObjectIds: z.array(uuid).min(1, "at least one admin group is required")
+        .max(1, "exactly one admin group: the platform UIs map one Entra admin group (Harbor's oidc_admin_group takes one)"),
+    /**
+     * Entra group with read-only access (Azure Kubernetes Service RBAC Reader; read-only in Argo
+     * CD, guest in Harbor staging, the Tekton dashboard). Required: sign-in to the UIs is by group.
+     */
+    developersGroupObjectId: requiredGroup("developers"),
     /**
      * Entra group with read access everywhere and write access (Azure Kubernetes Service RBAC
      * Writer) only in `operatorNamespaces`: cluster-wide Writer would reach the pipeline
      * namespace's credentials and identity, and the platform namespaces.
      */
-    operatorsGroupObjectId: uuid.optional(),
+    operatorsGroupObjectId: requiredGroup("operators"),
     /** Application namespaces where the operators group may write (never system, platform or pipeline). */
     operatorNamespaces: z.array(dnsLabel).default([]),
     /**
@@ -142,6 +156,8 @@ const dnsSection = z.object({
     harborHostname: dnsName,
     /** Git webhook receiver for the Tekton EventListener (primary cluster only). */
     hooksHostname: dnsName,
+    /** Tekton dashboard (read-only, primary cluster only), behind oauth2-proxy (Entra sign-in). */
+    tektonHostname: dnsName,
     /** Argo CD UI/API, one per region. */
     argocdHostnames: z.object({ primary: dnsName, secondary: dnsName }).strict(),
     /** ACME account e-mail for Let's Encrypt. */
@@ -284,6 +300,14 @@ const stackSection = z.object({
         keyGenerations: z.array(z.number().int().min(1)).min(1, "at least one key generation is required").max(3)
             .refine(g => g.every((v, i) => i === 0 || v > g[i - 1]), "must be strictly increasing (oldest first)"),
     }).strict(),
+    /** Single sign-on to the platform UIs (the groups are kubernetes.*GroupObjectId*). */
+    sso: z.object({
+        /**
+         * Bump to rotate the Harbor app registration's client secret (Harbor's OIDC client cannot
+         * use workload identity); Harbor's configuration follows on the same `up` (docs/runbooks.md).
+         */
+        harborClientSecretVersion: z.number().int().min(1).default(1),
+    }).strict().prefault({}),
     /**
      * `protect` stateful resources; CanNotDelete locks on the registry's resource group and on
      * the DNS zone's SOA record (a zone or group lock would block record deletes: DNS-01 clean-up).
@@ -365,6 +389,7 @@ function dnsRules(dns: Out["dns"], add: Add): void {
         [["dns", "appHostname"], dns.appHostname],
         [["dns", "harborHostname"], dns.harborHostname],
         [["dns", "hooksHostname"], dns.hooksHostname],
+        [["dns", "tektonHostname"], dns.tektonHostname],
         [["dns", "argocdHostnames", "primary"], dns.argocdHostnames.primary],
         [["dns", "argocdHostnames", "secondary"], dns.argocdHostnames.secondary],
     ];

@@ -18,6 +18,8 @@ export const NAMESPACES = {
     harbor: "harbor",
     tektonOperator: "tekton-operator",
     tektonPipelines: "tekton-pipelines",
+    /** oauth2-proxy in front of the Tekton dashboard (Entra sign-in). */
+    tektonDashboardProxy: "tekton-dashboard-proxy",
 } as const;
 
 /** Kubernetes' own namespaces: never subject to the application constraints. */
@@ -35,6 +37,17 @@ export function exemptNamespaces(extra: readonly string[] = []): string[] {
 export const WORKLOAD_IDENTITY_SERVICE_ACCOUNTS = {
     certManager: { namespace: NAMESPACES.certManager, name: "cert-manager" },
     externalDns: { namespace: NAMESPACES.externalDns, name: "external-dns" },
+} as const;
+
+/**
+ * ServiceAccounts that sign in to their Entra app registration with a federated token instead of
+ * a client secret (components/azure/entra-apps.ts federates them; the charts create them).
+ */
+export const SSO_SERVICE_ACCOUNTS = {
+    /** argo-cd chart 10.1.1 values.yaml `server.serviceAccount.name`. */
+    argocdServer: { namespace: NAMESPACES.argocd, name: "argocd-server" },
+    /** oauth2-proxy chart 10.7.0: the chart fullname (release `oauth2-proxy`). */
+    oauth2Proxy: { namespace: NAMESPACES.tektonDashboardProxy, name: "oauth2-proxy" },
 } as const;
 
 /**

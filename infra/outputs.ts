@@ -60,6 +60,10 @@ export interface ClusterLayerOutputValues {
     argocdUrls: { primary: string; secondary: string };
     /** Git webhook endpoint of the pipeline (content type JSON, events push and pull_request). */
     webhookUrl: string;
+    /** The read-only Tekton dashboard, behind oauth2-proxy (Entra sign-in). */
+    tektonDashboardUrl: string;
+    /** Where people sign in with Entra ID (members of the admins, operators or developers group). */
+    signInUrls: { argocd: { primary: string; secondary: string }; harbor: string; tektonDashboard: string };
 }
 
 /** Everything the stack exports. */

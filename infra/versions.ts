@@ -29,6 +29,8 @@ export const CHARTS = {
     argocd: { repo: "https://argoproj.github.io/argo-helm", chart: "argo-cd", version: "10.1.1", appVersion: "v3.4.4" },
     harbor: { repo: "https://helm.goharbor.io", chart: "harbor", version: "1.19.1", appVersion: "2.15.1" },
     tektonOperator: { repo: "https://tektoncd.github.io/operator", chart: "tekton-operator", version: "0.81.1", appVersion: "v0.81.1" },
+    // oauth2-proxy/manifests tag oauth2-proxy-10.7.0 (2a4bdf83bf5f86937c88a7f6b0580f37253c04bb); repo URL from its helm/oauth2-proxy/README.md.
+    oauth2Proxy: { repo: "https://oauth2-proxy.github.io/manifests", chart: "oauth2-proxy", version: "10.7.0", appVersion: "7.15.3" },
 } as const satisfies Record<string, ChartPin>;
 
 export type ChartName = keyof typeof CHARTS;

@@ -96,6 +96,12 @@ export const DURATIONS: readonly DurationRule[] = [
     { type: /^azure-native:dns:RecordSet$/, seconds: 5, typical: "2-10 s" },
     { type: /^azure-native:managedidentity:UserAssignedIdentity$/, seconds: 10, typical: "5-15 s" },
     { type: /^azure-native:managedidentity:FederatedIdentityCredential$/, seconds: 10, typical: "~10 s (Entra rejects concurrent writes: serialised per identity)" },
+    // Microsoft Graph writes (azuread); the provider waits out Entra's replication after each create.
+    { type: /^azuread:index\/application:Application$/, seconds: 10, typical: "~10 s assumed (create + replication wait)" },
+    { type: /^azuread:index\/servicePrincipal:ServicePrincipal$/, seconds: 10, typical: "~10 s assumed" },
+    { type: /^azuread:index\/appRoleAssignment:AppRoleAssignment$/, seconds: 5, typical: "~5 s assumed" },
+    { type: /^azuread:index\/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential$/, seconds: 5, typical: "~5 s assumed" },
+    { type: /^azuread:index\/applicationPassword:ApplicationPassword$/, seconds: 5, typical: "~5 s assumed" },
     { type: /^azure-native:authorization:RoleAssignment$/, seconds: 30, typical: "~30 s incl. ARM; RBAC propagation can take minutes more, not modelled" },
     { type: /^azure-native:authorization:ManagementLock/, seconds: 5, typical: "2-10 s" },
     { type: /^azure-native:resources:ResourceGroup$/, seconds: 5, typical: "2-10 s" },

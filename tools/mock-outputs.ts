@@ -153,6 +153,7 @@ export function mockResource(ctx: MockContext): { id: string; state: Props } {
             return { id: hash(urn).slice(0, 38), state };
         }
     }
+    if (type.startsWith("azuread:")) return mockAzureAd(ctx, state);
     if (type === "pulumi-nodejs:dynamic:Resource") return mockDynamic(ctx, state);
     if (type.startsWith("kubernetes:")) {
         // Kubernetes objects echo their inputs, with the name the provider would choose.
@@ -168,6 +169,42 @@ export function mockResource(ctx: MockContext): { id: string; state: Props } {
         return { id: ns ? `${ns}/${metadata.name}` : metadata.name, state };
     }
     return { id: `${name}-${hash(urn).slice(0, 8)}`, state };
+}
+
+/**
+ * Entra ID (azuread v6) objects: Graph assigns object ids and client ids (GUIDs, here from the
+ * URN); resource ids follow the provider's formats (`/applications/<objectId>`, and credentials
+ * below their application).
+ */
+function mockAzureAd(ctx: MockContext, state: Props): { id: string; state: Props } {
+    const { urn, type, inputs } = ctx;
+    switch (type) {
+        case "azuread:index/application:Application": {
+            state.objectId = uuidFrom(urn, "object");
+            state.clientId = uuidFrom(urn, "client");
+            state.publisherDomain = "example.onmicrosoft.com";
+            return { id: `/applications/${state.objectId}`, state };
+        }
+        case "azuread:index/servicePrincipal:ServicePrincipal":
+            state.objectId = uuidFrom(urn, "object");
+            state.applicationTenantId = MOCK_TENANT_ID;
+            state.type = "Application";
+            return { id: `/servicePrincipals/${state.objectId}`, state };
+        case "azuread:index/appRoleAssignment:AppRoleAssignment":
+            state.principalType = "Group";
+            return { id: `/servicePrincipals/${inputs.resourceObjectId}/appRoleAssignedTo/${hash(urn).slice(0, 43)}`, state };
+        case "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential":
+            state.credentialId = uuidFrom(urn, "credential");
+            return { id: `${inputs.applicationId}/federatedIdentityCredential/${state.credentialId}`, state };
+        case "azuread:index/applicationPassword:ApplicationPassword":
+            state.keyId = uuidFrom(urn, "key");
+            // Entra client secrets are 40 characters with a `~` at position 4.
+            state.value = `${hash(urn, "v").slice(0, 3)}8Q~${hash(urn, "secret").slice(0, 34)}`;
+            state.startDate = "2026-01-01T00:00:00Z";
+            state.endDate = "2028-01-01T00:00:00Z";
+            return { id: `${inputs.applicationId}/password/${state.keyId}`, state };
+    }
+    throw new Error(`offline engine: no mock for ${type}; add one to tools/mock-outputs.ts`);
 }
 
 /**

@@ -225,6 +225,19 @@ export const SECURITY_RULES: readonly SecurityRule[] = [
         path: /\.(adminUserEnabled|anonymousPullEnabled|disableLocalAccounts|enableAzureRBAC|enableRBAC|adminGroupObjectIDs|managed|oidcIssuerProfile|workloadIdentity)\b/ },
     { category: "access", reason: "Argo CD project boundary (repos, destinations, kinds)", on: ANY, type: /^kubernetes:argoproj\.io\/v1alpha1:AppProject$/,
         path: /^inputs\.spec\b/ },
+    // access: who may sign in to the platform UIs, with which role (Entra apps, the UIs' own settings)
+    { category: "access", reason: "Entra group assigned to or removed from a UI's app registration (who may sign in)", on: ANY,
+        type: /^azuread:index\/appRoleAssignment:AppRoleAssignment$/ },
+    { category: "access", reason: "app registration sign-in surface (redirect URIs, audience, group claims, permissions)", on: ANY,
+        type: /^azuread:index\/application:Application$/, path: /^inputs\.(web|publicClient|signInAudience|groupMembershipClaims|requiredResourceAccesses)\b/ },
+    { category: "access", reason: "app registration no longer limited to assigned groups", on: CHANGED,
+        type: /^azuread:index\/servicePrincipal:ServicePrincipal$/, path: /^inputs\.appRoleAssignmentRequired$/ },
+    { category: "access", reason: "workload identity trust (federated credential on an app registration)", on: ANY,
+        type: /^azuread:index\/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential$/, path: /^inputs\.(subject|issuer|audiences)\b/ },
+    { category: "access", reason: "Argo CD sign-in or RBAC (local admin, OIDC, policy)", on: CHANGED, type: /^kubernetes:helm\.sh\/v3:Release$/,
+        path: /^inputs\.values\.configs\.(rbac\b|cm\["(admin\.enabled|oidc\.config)"\])/ },
+    { category: "access", reason: "Harbor authentication or group role", on: ANY, type: /^pulumi-nodejs:dynamic:Resource$/,
+        path: /^inputs\.(settings|roleId|groupName)\b/, when: e => inputAt(e.resource, "settings") !== undefined || inputAt(e.resource, "roleId") !== undefined },
     // network: what is reachable from where
     { category: "network", reason: "network exposure (authorized ranges, public access, network rules)", on: CHANGED,
         path: /\.(authorizedIPRanges|enablePrivateCluster|publicNetworkAccess|networkRuleSet|networkRuleBypassOptions|ipRules|loadBalancerSourceRanges|outboundType)\b/ },
@@ -250,6 +263,7 @@ export const SECURITY_RULES: readonly SecurityRule[] = [
     { category: "protection", reason: "management lock removed or changed", on: ["removed", "changed"], type: /^azure-native:authorization:ManagementLock/ },
     // secrets: what could leak
     { category: "secrets", reason: "value moved into or out of a secret", on: CHANGED, when: e => isSecret(e.change?.before) !== isSecret(e.change?.after) },
+    { category: "secrets", reason: "client secret of an app registration created, rotated or deleted", on: ANY, type: /^azuread:index\/applicationPassword:ApplicationPassword$/ },
     { category: "secrets", reason: "Kubernetes Secret created or deleted", on: WHOLE, type: /^kubernetes:(core\/v1:Secret|bitnami\.com\/v1alpha1:SealedSecret)$/ },
 ];
 

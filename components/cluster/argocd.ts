@@ -27,6 +27,7 @@ import { chartRelease } from "./chart";
 import { gatewayRouteSpec } from "./gateway-route";
 import { GATEWAY_PROXY_NAMESPACE, isolatedNamespace, NamedNetworkPolicy, namespacePeer } from "./network-policies";
 import { METRICS_PORTS, scrapeAnnotations } from "./metrics-scraping";
+import { ArgoCdSso, argoCdSsoValues, mergeValues } from "./argocd-sso";
 
 /** The in-cluster API server as Argo CD names it. */
 export const IN_CLUSTER = "https://kubernetes.default.svc";
@@ -84,6 +85,8 @@ export interface ArgoCdArgs {
      * An empty list is an error: exposing Argo CD to the whole internet must not happen by accident.
      */
     allowedClientCidrs: readonly string[];
+    /** Sign-in with Entra ID (argocd-sso.ts): OIDC, group RBAC, local admin disabled. */
+    sso: ArgoCdSso;
     /** What the HTTPRoute and its SecurityPolicy need first: the Gateway API and Envoy Gateway CRDs. */
     routeDependsOn?: pulumi.Input<pulumi.Resource>[];
     /**
@@ -97,7 +100,7 @@ export interface ArgoCdArgs {
 export function normaliseClientCidrs(cidrs: readonly string[]): { cidrs: string[]; problems: string[] } {
     const problems: string[] = [];
     if (cidrs.length === 0) {
-        problems.push("allowedClientCidrs is empty: Argo CD would be open to every client on the internet; list the operators' networks");
+        problems.push("allowedClientCidrs is empty: the UI would be open to every client on the internet; list the operators' networks");
     }
     const out: string[] = [];
     for (const c of cidrs) {
@@ -149,7 +152,7 @@ export class ArgoCd extends pulumi.ComponentResource {
             chart: "argocd",
             releaseName: "argocd",
             namespace: this.namespace.metadata.name,
-            values: argoCdValues(args.hostname, args.ha),
+            values: mergeValues(argoCdValues(args.hostname, args.ha), argoCdSsoValues(args.sso)),
             timeoutSeconds: 900,
         }, k8sOpts);
 
@@ -240,7 +243,7 @@ export function argoCdValues(hostname: string, ha: boolean): Record<string, unkn
                 "statusbadge.enabled": false,
             },
         },
-        // No SSO configured: no Dex.
+        // SSO is Argo CD's own OIDC client against Entra ID (argocd-sso.ts): no Dex.
         dex: { enabled: false },
         "redis-ha": { enabled: ha },
         controller: {

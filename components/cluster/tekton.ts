@@ -4,9 +4,9 @@
 // not race this TektonConfig with a default one.
 //
 // Decisions (TektonConfig fields checked against operator.tekton.dev v1alpha1 at v0.81.1):
-// - dashboard `readonly: true` and no HTTPRoute: it has no authentication of its own, so it is
-//   reached with `kubectl port-forward` (Entra ID + Azure RBAC) until an authenticating proxy
-//   exists.
+// - dashboard `readonly: true` and no HTTPRoute here: it has no authentication of its own, so it
+//   is exposed only behind oauth2-proxy with Entra sign-in (tekton-dashboard-proxy.ts), or reached
+//   with `kubectl port-forward` (Entra ID + Azure RBAC).
 // - pipeline `disable-creds-init: true`: Tekton never turns ServiceAccount secrets into step
 //   credentials; the pipeline mounts its few secrets explicitly as workspaces.
 // - chains: in-toto provenance for TaskRuns/PipelineRuns and signatures of the promoted image,

@@ -9,6 +9,7 @@ import { exemptNamespaces, GATEWAY, NAMESPACES } from "../../infra/names";
 const REPO = "https://github.com/example-org/platform-manifests";
 const TOKEN = "ghp_read_only_token_for_tests";
 const EXEMPT = [...exemptNamespaces(), "ci"];
+const SSO_GROUPS = { admins: "6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7", operators: "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e", developers: "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d" };
 
 function argoRun(ha: boolean, syncWindows: SyncWindow[] = [], allowedClientCidrs: string[] = ["203.0.113.0/24"]): Promise<StackRun> {
     return freshRun({
@@ -27,6 +28,7 @@ function argoRun(ha: boolean, syncWindows: SyncWindow[] = [], allowedClientCidrs
                 syncWindows,
                 exemptNamespaces: EXEMPT,
                 allowedClientCidrs,
+                sso: { issuer: "https://login.microsoftonline.com/72f988bf-0000-4000-8000-00000000d011/v2.0", clientId: "5d0b1c2a-3e4f-4a5b-8c6d-7e8f9a0b1c2d", groups: SSO_GROUPS },
             });
         },
     });

@@ -34,7 +34,7 @@ const CHART_V4 = "kubernetes:helm.sh/v4:Chart";
  * - argocd 10.1.1: templates (argoproj/argo-helm charts/argo-cd/templates/crds/, af0a9310) behind `crds.install`.
  * - tektonOperator 0.81.1: `installCRDs` ("If the Tekton-operator CRDs should automatically be
  *   installed and upgraded", tektoncd/operator charts/tekton-operator/values.yaml, 1510682b).
- * - externalDns 1.21.1, harbor 1.19.1: no CRDs.
+ * - externalDns 1.21.1, harbor 1.19.1, oauth2Proxy 10.7.0 (oauth2-proxy/manifests): no CRDs.
  */
 const CRD_UPGRADE: Record<ChartName, { how: string; ok: (release: RecordedResource) => boolean }> = {
     envoyGateway: { how: "crds subchart off (CRDs from envoyGatewayCrds)", ok: r => values(r).crds?.enabled === false },
@@ -46,6 +46,7 @@ const CRD_UPGRADE: Record<ChartName, { how: string; ok: (release: RecordedResour
     tektonOperator: { how: "installCRDs", ok: r => values(r).installCRDs === true },
     externalDns: { how: "no CRDs", ok: () => true },
     harbor: { how: "no CRDs", ok: () => true },
+    oauth2Proxy: { how: "no CRDs", ok: () => true },
 };
 
 function values(r: RecordedResource): Any {

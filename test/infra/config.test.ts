@@ -259,3 +259,52 @@ describe("config: environments", () => {
         assertProblem(problemsAfter(c => { c.environment = "Prod!"; }), "platform:environment", /lower-case/);
     });
 });
+
+describe("config: sign-in groups and hostnames", () => {
+    it("the developers and operators groups are required, with a message naming the key and its purpose", () => {
+        const problems = problemsAfter(c => {
+            delete c.kubernetes.developersGroupObjectId;
+            delete c.kubernetes.operatorsGroupObjectId;
+        });
+        for (const key of ["developersGroupObjectId", "operatorsGroupObjectId"]) {
+            assertProblem(problems, `platform:kubernetes.${key}`, /missing required key: the object id of the Entra (developers|operators) group/);
+        }
+    });
+
+    it("group ids must be GUIDs", () => {
+        const problems = problemsAfter(c => {
+            c.kubernetes.developersGroupObjectId = "platform-developers";
+            c.kubernetes.operatorsGroupObjectId = "1b2c3d4e-5f6a-4b7c-9d8e";
+            c.kubernetes.adminGroupObjectIds = ["admins"];
+        });
+        assertProblem(problems, "platform:kubernetes.developersGroupObjectId", /not an Entra object id/);
+        assertProblem(problems, "platform:kubernetes.operatorsGroupObjectId", /not an Entra object id/);
+        assertProblem(problems, "platform:kubernetes.adminGroupObjectIds[0]", /not an Entra object id/);
+    });
+
+    it("exactly one admin group (Harbor's oidc_admin_group takes one)", () => {
+        assertProblem(problemsAfter(c => { c.kubernetes.adminGroupObjectIds = []; }), "platform:kubernetes.adminGroupObjectIds", /at least one admin group/);
+        assertProblem(problemsAfter(c => {
+            c.kubernetes.adminGroupObjectIds = ["6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7", "7a2b3c4d-5e6f-4a70-8b81-a2c3d4e5f607"];
+        }), "platform:kubernetes.adminGroupObjectIds", /exactly one admin group.*oidc_admin_group/);
+    });
+
+    it("the Tekton dashboard hostname is required, inside the zone, and not shared", () => {
+        assertProblem(problemsAfter(c => { delete c.dns.tektonHostname; }), "platform:dns.tektonHostname", /missing required key/);
+        assertProblem(problemsAfter(c => { c.dns.tektonHostname = "tekton.example.org"; }), "platform:dns.tektonHostname", /outside the DNS zone/);
+        assertProblem(problemsAfter(c => { c.dns.tektonHostname = c.dns.harborHostname; }), "platform:dns.tektonHostname", /already used by dns.harborHostname/);
+    });
+
+    it("sso.harborClientSecretVersion defaults to 1 and must be a positive integer", () => {
+        assert.equal(parseConfig(stackValues("dev"), allSecrets).sso.harborClientSecretVersion, 1);
+        assertProblem(problemsAfter(c => { c.sso = { harborClientSecretVersion: 0 }; }), "platform:sso.harborClientSecretVersion", /.+/);
+        assertProblem(problemsAfter(c => { c.sso = { harborSecret: 2 }; }), "platform:sso", /unknown key harborSecret/);
+    });
+
+    it("a stack without the groups fails before any resource is registered, naming the keys", async () => {
+        const k8s = stackValues("dev").kubernetes;
+        delete k8s.developersGroupObjectId;
+        const err = await rejection(() => freshRun({ stack: "dev", configOverrides: { "platform:kubernetes": k8s } }));
+        assert.match(err.message, /platform:kubernetes\.developersGroupObjectId: missing required key/);
+    });
+});

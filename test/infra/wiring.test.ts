@@ -141,10 +141,10 @@ for (const stack of ["dev", "prod"] as const) {
             assert.ok(!JSON.stringify(planDocument(run)).includes("mockrobot-"));
         });
 
-        it("each Argo CD answers only the networks authorized for the API servers", () => {
+        it("each Argo CD and the Tekton dashboard answer only the networks authorized for the API servers", () => {
             const ranges = JSON.parse(readStackConfig(stack).config["platform:kubernetes"]).authorizedIpRanges as string[];
             const policies = run.resources.filter(r => r.type === "kubernetes:gateway.envoyproxy.io/v1alpha1:SecurityPolicy");
-            assert.equal(policies.length, 2);
+            assert.deepEqual(policies.map(p => (p.rawInputs as Any).metadata.namespace).sort(), ["argocd", "argocd", "tekton-dashboard-proxy"]);
             for (const p of policies) {
                 const spec = (p.rawInputs as Any).spec;
                 assert.equal(spec.authorization.defaultAction, "Deny");
@@ -348,7 +348,7 @@ describe("exposure", () => {
             const backends = byType(run, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")
                 .flatMap(r => valuesAt((r.rawInputs as Any).spec, "backendRefs").flat() as Any[])
                 .map(b => `${b.name}:${b.port}`);
-            const expected = ["argocd-server:80", "argocd-server:80", "harbor:80", "el-supply-chain:8080"];
+            const expected = ["argocd-server:80", "argocd-server:80", "harbor:80", "el-supply-chain:8080", "oauth2-proxy:80"];
             assert.deepEqual([...backends].sort(), [...expected].sort());
         });
     }

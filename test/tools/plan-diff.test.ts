@@ -4,6 +4,7 @@ import * as path from "path";
 import {
     diffPlans, diffValues, joinPath, parsePlanDocument, PlanDoc, PlanDocumentError, PlanResource, renderDiff, SecurityFinding,
 } from "../../tools/plan-diff";
+import { freshRun, planDocument, readStackConfig, stackRun } from "../harness";
 
 const FIXTURES = path.join(__dirname, "..", "fixtures", "plans");
 const load = (f: string) => parsePlanDocument(fs.readFileSync(path.join(FIXTURES, f), "utf8"), f);
@@ -99,5 +100,25 @@ describe("plan diff", () => {
         assert.throws(() => parsePlanDocument("[]", "old.json"), /old\.json: not a plan document/);
         assert.throws(() => parsePlanDocument(JSON.stringify({ stack: "dev", resources: [{ urn: "u", type: "t", name: "n" }], outputs: {} }), "old.json"),
             (e: Error) => /resources\[0\]\.dependencies/.test(e.message) && /resources\[0\]\.protect/.test(e.message));
+    });
+});
+
+describe("plan diff: sign-in changes are security-relevant", () => {
+    it("a changed operators group shows up as who may sign in and what Argo CD/Harbor grant", async () => {
+        const k8s = JSON.parse(readStackConfig("dev").config["platform:kubernetes"]);
+        const before = planDocument(await stackRun("dev")) as unknown as PlanDoc;
+        const after = planDocument(await freshRun({ stack: "dev", configOverrides: {
+            "platform:kubernetes": { ...k8s, operatorsGroupObjectId: "44444444-4444-4444-8444-444444444444" },
+            "platform:sso": { harborClientSecretVersion: 2 },
+        } })) as unknown as PlanDoc;
+        const d = diffPlans(before, after);
+        const reasons = (name: string) => d.security.filter(f => f.name === name).flatMap(f => f.reasons);
+        for (const app of ["sso-argocd", "sso-harbor", "sso-tekton-dashboard"]) {
+            assert.ok(reasons(`${app}-operators`).some(r => /assigned to or removed from/.test(r)), app);
+        }
+        assert.ok(reasons("primary-argocd-release").some(r => /Argo CD sign-in or RBAC/.test(r)));
+        assert.ok(reasons("harbor-sso-staging-operators").some(r => /Harbor authentication or group role/.test(r)));
+        assert.ok(reasons("sso-harbor").some(r => /client secret/.test(r)));
+        assert.ok(renderDiff(d, "before").includes("Argo CD sign-in or RBAC"));
     });
 });
