@@ -17,6 +17,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as authorization from "@pulumi/azure-native/authorization";
 import { Cluster, GatewayIp } from "../components/azure/cluster";
+import { STORAGE_SERVICE_ENDPOINT } from "../components/azure/harbor-storage";
 import { ContainerInsights } from "../components/azure/container-insights";
 import { Dns } from "../components/azure/dns";
 import { Identities } from "../components/azure/identity";
@@ -43,6 +44,8 @@ export interface FoundationCluster {
     /** Static IP for the gateway Service: `azure-pip-name` = name, `azure-load-balancer-resource-group` = resourceGroupName. */
     gatewayIp: GatewayIp;
     egressIpAddress: pulumi.Output<string>;
+    /** ARM id of the node subnet (the only network Harbor's storage account admits). */
+    nodeSubnetId: pulumi.Output<string>;
     /** Secret. */
     kubeconfig: pulumi.Output<string>;
 }
@@ -106,7 +109,6 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
         namePrefix: prefix,
         location: cfg.clusters[key].location,
         resourceGroupName: groups.regional[key].name,
-        resourceGroupId: groups.regional[key].id,
         vnetCidr: cfg.clusters[key].vnetCidr,
         kubernetes: cfg.kubernetes,
         skuTier: cfg.kubernetes.skuTier,
@@ -117,6 +119,8 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
             ? { objectId: cfg.kubernetes.deployer.objectId, principalType: cfg.kubernetes.deployer.principalType }
             : { objectId: client.objectId, principalType: client.clientId.apply(deployerPrincipalType) },
         gatewayDnsLabel: `${prefix}-${key}-${suffix}`,
+        // Harbor's storage account (primary only) admits only the primary's node subnet.
+        subnetServiceEndpoints: key === "primary" ? [STORAGE_SERVICE_ENDPOINT] : [],
         protect,
         tags,
     })])) as Record<ClusterKey, Cluster>;
@@ -183,6 +187,7 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
             secondary: clusters.secondary,
         },
         pipelineNamespace: cfg.delivery.pipelineNamespace,
+        protect,
         tags,
     });
 
@@ -197,6 +202,7 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
         oidcIssuerUrl: c.oidcIssuerUrl,
         gatewayIp: c.gatewayIp,
         egressIpAddress: c.egressIpAddress,
+        nodeSubnetId: c.nodeSubnetId,
         kubeconfig: c.kubeconfig,
     });
     const id = (i: { clientId: pulumi.Output<string>; principalId: pulumi.Output<string> }): FoundationIdentity =>

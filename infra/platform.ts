@@ -30,6 +30,7 @@ export function createPlatform(cfg: PlatformConfig): PlatformOutputs {
             clusterName: azure.clusters[key].clusterName,
             location: azure.clusters[key].location,
         })),
+        protect: cfg.protectStatefulResources,
         tags: cfg.tags,
     });
     return {

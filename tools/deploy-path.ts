@@ -104,6 +104,7 @@ export const DURATIONS: readonly DurationRule[] = [
     { type: /^azure-native:(monitor|alertsmanagement):/, seconds: 15, typical: "10-20 s (alerts, action groups, diagnostics, data collection, Prometheus rule groups)" },
     { type: /^azure-native:storage:StorageAccount$/, seconds: 30, typical: "20-40 s" },
     { type: /^azure-native:storage:BlobContainer$/, seconds: 15, typical: "10-20 s" },
+    { type: /^azure-native:storage:BlobServiceProperties$/, seconds: 10, typical: "5-15 s (soft-delete settings)" },
     { type: /^azure-native:/, seconds: 15, typical: "10-20 s (other ARM resources)", fallback: true },
     // Helm releases, per chart (atomic: waits for every workload)
     { type: /^kubernetes:helm\.sh\/v3:Release$/, chart: /gateway-helm|envoy/, seconds: 90, typical: "1-2 min" },

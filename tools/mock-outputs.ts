@@ -51,6 +51,7 @@ const AZURE_NAME_INPUT: Record<string, string> = {
     "authorization:ManagementLockAtResourceGroupLevel": "lockName",
     "storage:StorageAccount": "accountName",
     "storage:BlobContainer": "containerName",
+    "storage:BlobServiceProperties": "blobServicesName",
     "insights:ActionGroup": "actionGroupName",
     "insights:MetricAlert": "ruleName",
     "insights:ScheduledQueryRule": "ruleName",
@@ -78,6 +79,7 @@ const ARM_TYPE: Record<string, string> = {
     "dns:Zone": "Microsoft.Network/dnsZones",
     "operationalinsights:Workspace": "Microsoft.OperationalInsights/workspaces",
     "storage:StorageAccount": "Microsoft.Storage/storageAccounts",
+    "containerservice:AgentPool": "Microsoft.ContainerService/managedClusters/agentPools",
     "insights:ActionGroup": "Microsoft.Insights/actionGroups",
     "insights:MetricAlert": "Microsoft.Insights/metricAlerts",
     "insights:ScheduledQueryRule": "Microsoft.Insights/scheduledQueryRules",
@@ -220,7 +222,8 @@ function mockAzure(ctx: MockContext, mod: string, state: Props): { id: string; s
             state.nodeResourceGroup = inputs.nodeResourceGroup ?? `MC_${rg}_${name}_${location}`;
             state.identity = { ...(inputs.identity ?? {}), principalId: uuidFrom(urn, "controlplane"), tenantId: MOCK_TENANT_ID };
             const kubeletName = `${name}-agentpool`;
-            state.identityProfile = {
+            // A pre-created kubelet identity is returned as given; otherwise AKS makes one in the node group.
+            state.identityProfile = inputs.identityProfile?.kubeletidentity ? inputs.identityProfile : {
                 kubeletidentity: {
                     clientId: uuidFrom(urn, "kubelet-client"),
                     objectId: uuidFrom(urn, "kubelet-object"),
@@ -282,6 +285,12 @@ function mockAzure(ctx: MockContext, mod: string, state: Props): { id: string; s
             break;
         case "storage:StorageAccount":
             state.primaryEndpoints = { blob: `https://${name}.blob.core.windows.net/` };
+            break;
+        case "containerservice:AgentPool":
+            id = `${rgId(rg)}/providers/Microsoft.ContainerService/managedClusters/${inputs.resourceName}/agentPools/${name}`;
+            break;
+        case "storage:BlobServiceProperties":
+            id = `${rgId(rg)}/providers/Microsoft.Storage/storageAccounts/${inputs.accountName}/blobServices/${name}`;
             break;
         case "storage:BlobContainer":
             id = `${rgId(rg)}/providers/Microsoft.Storage/storageAccounts/${inputs.accountName}/blobServices/default/containers/${name}`;

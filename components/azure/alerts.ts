@@ -52,6 +52,8 @@ export interface AlertsArgs {
     /** Traffic Manager endpoint names to watch, one alert series each; empty watches every endpoint. */
     endpointNames: readonly pulumi.Input<string>[];
     clusters: readonly AlertsCluster[];
+    /** `protect` the Azure Monitor workspace (prod): it holds the clusters' Prometheus metrics. */
+    protect?: boolean;
     /** Action group short name (≤ 12 characters, shown in SMS/e-mail); defaults to `<prefix>-ops`, truncated. */
     shortName?: string;
     tags?: Record<string, string>;
@@ -184,7 +186,7 @@ export class Alerts extends pulumi.ComponentResource {
             resourceGroupName: args.resourceGroupName,
             location: args.location,
             tags,
-        }, parent);
+        }, { parent: this, protect: args.protect ?? false });
 
         const rules = prometheusAlertRules(args.driftMinutes);
         this.dataCollectionRuleIds = {};
