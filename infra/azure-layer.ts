@@ -70,9 +70,10 @@ export interface AzureFoundation {
 }
 
 /**
- * Suffix for the few names that are global across Azure (ACR, Traffic Manager, cloudapp DNS
- * labels). Derived from the DNS zone, which the organisation owns, so it is stable, the same
- * on every run, and distinct between environments and organisations.
+ * Suffix for the names that are global across Azure and can be replaced freely (Traffic Manager,
+ * cloudapp DNS labels: a new name comes with a new zone, so create-before-delete succeeds).
+ * Derived from the DNS zone, which the organisation owns, so it is stable, the same on every
+ * run, and distinct between environments and organisations. Not used for the registry.
  */
 export function globalNameSuffix(zoneName: string): string {
     return createHash("sha256").update(zoneName).digest("hex").slice(0, 6);
@@ -141,7 +142,8 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
 
     const zoneRedundant = cfg.kubernetes.availabilityZones.length > 0;
     const registry = new Registry("registry", {
-        registryName: `${prefix}${suffix}`,
+        // From config, not the zone: a zone change must never rename (replace) the registry.
+        registryName: cfg.registry.name,
         resourceGroupName: groups.registry.name,
         location: primaryLocation,
         sku: cfg.registry.sku,

@@ -126,6 +126,12 @@ const kubernetesSection = z.object({
 }).strict();
 
 const registrySection = z.object({
+    /**
+     * The ACR name (global across Azure, part of `<name>.azurecr.io`). Set once per environment
+     * and never derived from the DNS zone: renaming replaces the registry, which in prod is
+     * protected and locked, so the replacement could not succeed.
+     */
+    name: z.string().regex(/^[a-z0-9]{5,50}$/, "5-50 lower-case letters and digits (a global ACR name)"),
     sku: z.enum(["Basic", "Standard", "Premium"]),
     /** Replicate to the secondary region (Premium only). */
     geoReplication: z.boolean().default(false),

@@ -3,6 +3,7 @@
 // client id and issuer is derived from the resource's URN: unique per resource (a test that wires
 // the wrong identity fails) and identical across runs (plans are byte-identical).
 import { createHash } from "crypto";
+import { AZURE_NAME_INPUT, azureModuleType } from "./azure-replacement";
 
 export const MOCK_SUBSCRIPTION_ID = "00000000-1111-4222-8333-444444444444";
 export const MOCK_TENANT_ID = "72f988bf-0000-4000-8000-00000000d011";
@@ -26,46 +27,6 @@ export function uuidFrom(...parts: string[]): string {
 
 type Props = Record<string, any>;
 
-/** Input property that carries an azure-native resource's name, per type. */
-const AZURE_NAME_INPUT: Record<string, string> = {
-    "resources:ResourceGroup": "resourceGroupName",
-    "containerregistry:Registry": "registryName",
-    "containerregistry:Replication": "replicationName",
-    "containerservice:ManagedCluster": "resourceName",
-    "containerservice:AgentPool": "agentPoolName",
-    "containerservice:MaintenanceConfiguration": "configName",
-    "managedidentity:UserAssignedIdentity": "resourceName",
-    "managedidentity:FederatedIdentityCredential": "federatedIdentityCredentialResourceName",
-    "network:VirtualNetwork": "virtualNetworkName",
-    "network:Subnet": "subnetName",
-    "network:PublicIPAddress": "publicIpAddressName",
-    "network:Profile": "profileName",
-    "network:Endpoint": "endpointName",
-    // azure-native v3 serves Traffic Manager from its own `trafficmanager` module.
-    "trafficmanager:Profile": "profileName",
-    "trafficmanager:Endpoint": "endpointName",
-    "dns:Zone": "zoneName",
-    "dns:RecordSet": "relativeRecordSetName",
-    "operationalinsights:Workspace": "workspaceName",
-    "authorization:RoleAssignment": "roleAssignmentName",
-    "authorization:ManagementLockAtResourceGroupLevel": "lockName",
-    "storage:StorageAccount": "accountName",
-    "storage:BlobContainer": "containerName",
-    "storage:BlobServiceProperties": "blobServicesName",
-    "insights:ActionGroup": "actionGroupName",
-    "insights:MetricAlert": "ruleName",
-    "insights:ScheduledQueryRule": "ruleName",
-    "insights:DiagnosticSetting": "name",
-    // azure-native v3 puts Azure Monitor under `monitor` (there is no `insights` module).
-    "monitor:ActionGroup": "actionGroupName",
-    "monitor:MetricAlert": "ruleName",
-    "monitor:AzureMonitorWorkspace": "azureMonitorWorkspaceName",
-    "monitor:DataCollectionEndpoint": "dataCollectionEndpointName",
-    "monitor:DataCollectionRule": "dataCollectionRuleName",
-    "monitor:DataCollectionRuleAssociation": "associationName",
-    "monitor:DiagnosticSetting": "name",
-    "alertsmanagement:PrometheusRuleGroup": "ruleGroupName",
-};
 
 /** ARM resource type path per azure-native type, for realistic ids. */
 const ARM_TYPE: Record<string, string> = {
@@ -98,11 +59,6 @@ export interface MockContext {
     inputs: Props;
     /** Clusters registered so far, keyed `resourceGroup/name`, for kubeconfig invokes. */
     clusters: Map<string, Props>;
-}
-
-function azureModuleType(type: string): string | undefined {
-    const m = /^azure-native:([^:]+):([^:]+)$/.exec(type);
-    return m ? `${m[1]}:${m[2]}` : undefined;
 }
 
 function rgId(rg: string): string {
