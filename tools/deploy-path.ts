@@ -125,8 +125,8 @@ export const DURATIONS: readonly DurationRule[] = [
     // Providers and local resources
     { type: /^pulumi:providers:/, seconds: 1, typical: "~1 s (configure)" },
     { type: /^(random|tls):/, seconds: 1, typical: "<1 s (local)" },
-    // Dynamic providers: the RBAC propagation wait counts what it declares (see durationOf); the
-    // others configure Harbor through its API (projects, robot accounts, retention, GC).
+    // Dynamic providers: the RBAC grant check counts its typical propagation time (see durationOf);
+    // the others configure Harbor through its API (projects, robot accounts, retention, GC).
     { type: /^pulumi-nodejs:dynamic:Resource$/, seconds: 15, typical: "~15 s assumed (a few Harbor API calls each)" },
     // Anything else that is custom
     { type: /./, seconds: 15, typical: "unknown type: 15 s assumed", fallback: true },
@@ -177,12 +177,19 @@ export function isComponent(r: GraphResource): boolean {
     return r.type === "pulumi:pulumi:Stack" || r.type.startsWith("platform:");
 }
 
+/**
+ * Typical time until a new AKS Azure RBAC assignment is effective (Microsoft documents "up to
+ * five minutes"); the check stops as soon as it is, where the old fixed wait always took 180 s.
+ */
+export const RBAC_PROPAGATION_TYPICAL_SECONDS = 120;
+
 /** Typical create duration in seconds (0 for components). */
 export function durationOf(r: GraphResource): number {
     if (isComponent(r)) return 0;
-    // A deliberate wait (components/azure/rbac-propagation.ts) takes exactly what it declares.
-    if (r.type === "pulumi-nodejs:dynamic:Resource" && typeof r.inputs?.roleAssignmentId === "string" && typeof r.inputs?.seconds === "number") {
-        return r.inputs.seconds;
+    // The RBAC grant check (components/azure/rbac-propagation.ts) polls until AKS has picked the
+    // assignment up: typically a minute or two, at most its timeoutSeconds.
+    if (r.type === "pulumi-nodejs:dynamic:Resource" && typeof r.inputs?.roleAssignmentId === "string" && typeof r.inputs?.timeoutSeconds === "number") {
+        return Math.min(RBAC_PROPAGATION_TYPICAL_SECONDS, r.inputs.timeoutSeconds);
     }
     return durationRuleOf(r)?.seconds ?? 0;
 }

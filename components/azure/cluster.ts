@@ -23,7 +23,8 @@ import * as monitor from "@pulumi/azure-native/monitor";
 import * as network from "@pulumi/azure-native/network";
 import { ClusterKey, PlatformConfig } from "../../infra/config";
 import { toNonInteractiveKubeconfig } from "./kubeconfig";
-import { DEFAULT_RBAC_PROPAGATION_SECONDS, RbacPropagationDelay } from "./rbac-propagation";
+import * as YAML from "yaml";
+import { connectionOf, RbacGrantEffective } from "./rbac-propagation";
 import { BuiltInRole, grantRole, PrincipalType } from "./roles";
 
 type KubernetesConfig = PlatformConfig["kubernetes"];
@@ -387,11 +388,14 @@ function maintenanceConfigurations(name: string, args: ClusterArgs, clusterName:
 }
 
 /**
- * The deployer's RBAC Cluster Admin, and the delay after it: a new assignment takes up to ~5
- * minutes to reach AKS's authorization; without the delay the first Kubernetes object of a
- * from-scratch `up` can get 403. A delay, not a check (rbac-propagation.ts).
+ * The deployer's RBAC Cluster Admin, and a bounded wait until it is effective: a new assignment
+ * takes up to ~5 minutes to reach AKS's authorization; without the wait the first Kubernetes
+ * object of a from-scratch `up` can get 403. The check asks the API server through the user
+ * kubeconfig (rbac-propagation.ts).
  */
-function deployerClusterAdmin(name: string, args: ClusterArgs, clusterId: pulumi.Input<string>, parent: pulumi.Resource): pulumi.Resource[] {
+function deployerClusterAdmin(
+    name: string, args: ClusterArgs, clusterId: pulumi.Input<string>, kubeconfig: pulumi.Output<string>, parent: pulumi.Resource,
+): pulumi.Resource[] {
     const grant = grantRole(`${name}-deployer-cluster-admin`, {
         subscriptionId: args.subscriptionId,
         role: "AksRbacClusterAdmin",
@@ -400,32 +404,32 @@ function deployerClusterAdmin(name: string, args: ClusterArgs, clusterId: pulumi
         principalType: args.deployer.principalType,
         description: "The principal running pulumi up manages in-cluster resources (local accounts are disabled)",
     }, { parent });
-    const propagated = new RbacPropagationDelay(`${name}-deployer-rbac-propagation`, {
+    const propagated = new RbacGrantEffective(`${name}-deployer-rbac-propagation`, {
         roleAssignmentId: grant.id,
-        seconds: DEFAULT_RBAC_PROPAGATION_SECONDS,
+        connection: kubeconfig.apply(k => connectionOf(YAML.parse(k))),
     }, { parent });
     return [grant, propagated];
 }
 
-/**
- * The Kubernetes provider, built from the cluster's *user* kubeconfig (never admin credentials)
- * rewritten to a non-interactive kubelogin mode. Returns the kubeconfig (secret) as well.
- */
-function userKubeconfigProvider(
-    name: string, args: ClusterArgs, cluster: containerservice.ManagedCluster, dependsOn: pulumi.Resource[], parent: pulumi.Resource,
-): { kubeconfig: pulumi.Output<string>; provider: k8s.Provider } {
+/** The cluster's *user* kubeconfig (never admin credentials), rewritten to a non-interactive kubelogin mode (secret). */
+function userKubeconfig(args: ClusterArgs, cluster: containerservice.ManagedCluster, parent: pulumi.Resource): pulumi.Output<string> {
     const clusterName = aksClusterName(args);
     const credentials = containerservice.listManagedClusterUserCredentialsOutput({
         resourceGroupName: args.resourceGroupName,
         resourceName: cluster.name,
     }, { parent });
     const mode = args.kubernetes.kubeloginMode;
-    const kubeconfig = pulumi.secret(credentials.kubeconfigs.apply(kubeconfigs => {
+    return pulumi.secret(credentials.kubeconfigs.apply(kubeconfigs => {
         if (!kubeconfigs?.length) throw new Error(`AKS ${clusterName} returned no user kubeconfig`);
         return toNonInteractiveKubeconfig(Buffer.from(kubeconfigs[0].value, "base64").toString("utf8"), mode);
     }));
+}
 
-    const provider = new k8s.Provider(`${name}-k8s`, {
+/** The Kubernetes provider on the user kubeconfig; created after `dependsOn` (the effective grant). */
+function kubernetesProvider(
+    name: string, cluster: containerservice.ManagedCluster, kubeconfig: pulumi.Output<string>, dependsOn: pulumi.Resource[], parent: pulumi.Resource,
+): k8s.Provider {
+    return new k8s.Provider(`${name}-k8s`, {
         kubeconfig,
         // Replace the provider (and everything on it) only when the cluster itself changes,
         // not when the kubeconfig's CA or server field is refreshed.
@@ -434,7 +438,6 @@ function userKubeconfigProvider(
         // deleteUnreachable stays off: a run from outside the authorized IP ranges must fail,
         // not silently drop every in-cluster resource from state.
     }, { parent, dependsOn });
-    return { kubeconfig, provider };
 }
 
 export class Cluster extends pulumi.ComponentResource {
@@ -472,11 +475,9 @@ export class Cluster extends pulumi.ComponentResource {
         this.controlPlanePrincipalId = ids.controlPlane.principalId;
         this.nodeSubnetId = net.nodeSubnetId;
         this.grantGroupAccess(name, args, cluster.id);
-        const deployerAccess = deployerClusterAdmin(name, args, cluster.id, this);
-
-        const kubernetesAccess = userKubeconfigProvider(name, args, cluster, deployerAccess, this);
-        this.kubeconfig = kubernetesAccess.kubeconfig;
-        this.provider = kubernetesAccess.provider;
+        this.kubeconfig = userKubeconfig(args, cluster, this);
+        const deployerAccess = deployerClusterAdmin(name, args, cluster.id, this.kubeconfig, this);
+        this.provider = kubernetesProvider(name, cluster, this.kubeconfig, deployerAccess, this);
         this.sendControlPlaneLogs(name, args, cluster.id);
 
         this.clusterName = cluster.name;
