@@ -191,6 +191,11 @@ export function durationOf(r: GraphResource): number {
     if (r.type === "pulumi-nodejs:dynamic:Resource" && typeof r.inputs?.roleAssignmentId === "string" && typeof r.inputs?.timeoutSeconds === "number") {
         return Math.min(RBAC_PROPAGATION_TYPICAL_SECONDS, r.inputs.timeoutSeconds);
     }
+    // The gateways-serving check (components/azure/serving-check.ts) lasts at least its sustained
+    // window once the gateways answer, plus one probe interval.
+    if (r.type === "pulumi-nodejs:dynamic:Resource" && typeof r.inputs?.sustainSeconds === "number" && typeof r.inputs?.intervalSeconds === "number") {
+        return r.inputs.sustainSeconds + r.inputs.intervalSeconds;
+    }
     return durationRuleOf(r)?.seconds ?? 0;
 }
 
