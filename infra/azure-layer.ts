@@ -19,6 +19,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as authorization from "@pulumi/azure-native/authorization";
 import { Cluster, GatewayIp } from "../components/azure/cluster";
+import { STORAGE_SERVICE_ENDPOINT } from "../components/azure/harbor-storage";
 import { ContainerInsights } from "../components/azure/container-insights";
 import { Dns } from "../components/azure/dns";
 import { EntraApps, entraIssuer, SsoApp, SsoGroups } from "../components/azure/entra-apps";
@@ -47,6 +48,8 @@ export interface FoundationCluster {
     /** Static IP for the gateway Service: `azure-pip-name` = name, `azure-load-balancer-resource-group` = resourceGroupName. */
     gatewayIp: GatewayIp;
     egressIpAddress: pulumi.Output<string>;
+    /** ARM id of the node subnet (the only network Harbor's storage account admits). */
+    nodeSubnetId: pulumi.Output<string>;
     /** Secret. */
     kubeconfig: pulumi.Output<string>;
 }
@@ -89,9 +92,10 @@ export function ssoGroups(cfg: PlatformConfig): SsoGroups {
 }
 
 /**
- * Suffix for the few names that are global across Azure (ACR, Traffic Manager, cloudapp DNS
- * labels). Derived from the DNS zone, which the organisation owns, so it is stable, the same
- * on every run, and distinct between environments and organisations.
+ * Suffix for the names that are global across Azure and can be replaced freely (Traffic Manager,
+ * cloudapp DNS labels: a new name comes with a new zone, so create-before-delete succeeds).
+ * Derived from the DNS zone, which the organisation owns, so it is stable, the same on every
+ * run, and distinct between environments and organisations. Not used for the registry.
  */
 export function globalNameSuffix(zoneName: string): string {
     return createHash("sha256").update(zoneName).digest("hex").slice(0, 6);
@@ -128,7 +132,6 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
         namePrefix: prefix,
         location: cfg.clusters[key].location,
         resourceGroupName: groups.regional[key].name,
-        resourceGroupId: groups.regional[key].id,
         vnetCidr: cfg.clusters[key].vnetCidr,
         kubernetes: cfg.kubernetes,
         skuTier: cfg.kubernetes.skuTier,
@@ -139,6 +142,8 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
             ? { objectId: cfg.kubernetes.deployer.objectId, principalType: cfg.kubernetes.deployer.principalType }
             : { objectId: client.objectId, principalType: client.clientId.apply(deployerPrincipalType) },
         gatewayDnsLabel: `${prefix}-${key}-${suffix}`,
+        // Harbor's storage account (primary only) admits only the primary's node subnet.
+        subnetServiceEndpoints: key === "primary" ? [STORAGE_SERVICE_ENDPOINT] : [],
         protect,
         tags,
     })])) as Record<ClusterKey, Cluster>;
@@ -159,7 +164,8 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
 
     const zoneRedundant = cfg.kubernetes.availabilityZones.length > 0;
     const registry = new Registry("registry", {
-        registryName: `${prefix}${suffix}`,
+        // From config, not the zone: a zone change must never rename (replace) the registry.
+        registryName: cfg.registry.name,
         resourceGroupName: groups.registry.name,
         location: primaryLocation,
         sku: cfg.registry.sku,
@@ -207,6 +213,7 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
             secondary: clusters.secondary,
         },
         pipelineNamespace: cfg.delivery.pipelineNamespace,
+        protect,
         tags,
     });
 
@@ -233,6 +240,7 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
         oidcIssuerUrl: c.oidcIssuerUrl,
         gatewayIp: c.gatewayIp,
         egressIpAddress: c.egressIpAddress,
+        nodeSubnetId: c.nodeSubnetId,
         kubeconfig: c.kubeconfig,
     });
     const id = (i: { clientId: pulumi.Output<string>; principalId: pulumi.Output<string> }): FoundationIdentity =>

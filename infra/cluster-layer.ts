@@ -12,7 +12,7 @@
 //     Harbor (behind the Gateway) ─▶ Tekton platform ─▶ supply-chain pipeline (the only
 //     component that receives registry credentials: the Harbor robot and the ACR identity)
 import * as pulumi from "@pulumi/pulumi";
-import { HarborStorage } from "../components/azure/harbor-storage";
+import { HARBOR_SOFT_DELETE_DAYS, HarborStorage } from "../components/azure/harbor-storage";
 import { ArgoCd } from "../components/cluster/argocd";
 import { CertManager } from "../components/cluster/cert-manager";
 import { ExternalDns } from "../components/cluster/external-dns";
@@ -185,6 +185,8 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
         namePrefix: cfg.namePrefix,
         zoneRedundant: cfg.kubernetes.availabilityZones.length > 0,
         protect: cfg.protectStatefulResources,
+        allowedSubnetId: primary.nodeSubnetId,
+        softDeleteDays: cfg.protectStatefulResources ? HARBOR_SOFT_DELETE_DAYS : 0,
         tags: cfg.tags,
     });
 

@@ -116,9 +116,11 @@ const kubernetesSection = z.object({
     /** Application namespaces where the operators group may write (never system, platform or pipeline). */
     operatorNamespaces: z.array(dnsLabel).default([]),
     /**
-     * Who gets Azure Kubernetes Service RBAC Cluster Admin to deploy in-cluster resources. Unset:
-     * whoever runs `pulumi up` (getClientConfig), so runs by different principals swap the grant.
-     * Teams set the CI identity (or a group all deployers belong to) here.
+     * Who gets Azure Kubernetes Service RBAC Cluster Admin to deploy in-cluster resources: a
+     * group all deployers belong to, or the CI identity. Unset: whoever runs `pulumi up`
+     * (getClientConfig) — a standing personal grant, so prod requires it and rejects a User.
+     * `principalType` is declared here and ARM checks it against the object on the role
+     * assignment (a mismatch fails the assignment), so a User cannot pass as a Group.
      */
     deployer: z.object({
         objectId: uuid,
@@ -138,6 +140,12 @@ const kubernetesSection = z.object({
 }).strict();
 
 const registrySection = z.object({
+    /**
+     * The ACR name (global across Azure, part of `<name>.azurecr.io`). Set once per environment
+     * and never derived from the DNS zone: renaming replaces the registry, which in prod is
+     * protected and locked, so the replacement could not succeed.
+     */
+    name: z.string().regex(/^[a-z0-9]{5,50}$/, "5-50 lower-case letters and digits (a global ACR name)"),
     sku: z.enum(["Basic", "Standard", "Premium"]),
     /** Replicate to the secondary region (Premium only). */
     geoReplication: z.boolean().default(false),
@@ -339,6 +347,7 @@ function crossFieldIssues(c: Sections): Issue[] {
             if (forbidden.has(ns)) add(["kubernetes", "operatorNamespaces", i], `${ns} is a system, platform or pipeline namespace; operators get write access only to application namespaces`);
         });
     }
+    if (c.environment === "prod" && c.kubernetes) deployerRules(c.kubernetes.deployer, add);
     if (c.delivery && c.delivery.manifestsPaths.primary === c.delivery.manifestsPaths.secondary) {
         add(["delivery", "manifestsPaths", "secondary"], "is the same path as primary; each region needs its own path");
     }
@@ -372,6 +381,15 @@ function kubernetesRules(k8s: Out["kubernetes"], add: Add): void {
     const minor = Number(k8s.version.split(".")[1]);
     if (minor < MIN_KUBERNETES_MINOR) {
         add(["kubernetes", "version"], `${k8s.version} is below 1.${MIN_KUBERNETES_MINOR}, the minimum the Tekton Operator supports`);
+    }
+}
+
+/** Prod: access by group (or the CI identity) only — no personal Cluster Admin grant. */
+function deployerRules(deployer: Out["kubernetes"]["deployer"], add: Add): void {
+    if (!deployer) {
+        add(["kubernetes", "deployer"], "required in prod: a group of the deployers or the CI identity (unset grants Cluster Admin to whoever runs up)");
+    } else if (deployer.principalType === "User") {
+        add(["kubernetes", "deployer", "principalType"], "is User; in prod the deployer must be a Group or the CI identity (ServicePrincipal): access by group only");
     }
 }
 

@@ -23,6 +23,12 @@ export function createPlatform(cfg: PlatformConfig): PlatformOutputs {
         emails: cfg.alerts.emails,
         driftMinutes: cfg.alerts.driftMinutes,
         trafficManagerProfileId: azure.trafficManager.profileId,
+        servingProbe: {
+            addresses: CLUSTER_KEYS.map(key => azure.clusters[key].gatewayIp.address),
+            host: cfg.dns.appHostname,
+            path: cfg.traffic.healthPath,
+            after: CLUSTER_KEYS.map(key => clusters.regions[key].gateway),
+        },
         endpointNames: azure.trafficManager.endpointNames,
         clusters: CLUSTER_KEYS.map(key => ({
             key,
@@ -30,6 +36,7 @@ export function createPlatform(cfg: PlatformConfig): PlatformOutputs {
             clusterName: azure.clusters[key].clusterName,
             location: azure.clusters[key].location,
         })),
+        protect: cfg.protectStatefulResources,
         tags: cfg.tags,
     });
     return {

@@ -110,6 +110,7 @@ export const DURATIONS: readonly DurationRule[] = [
     { type: /^azure-native:(monitor|alertsmanagement):/, seconds: 15, typical: "10-20 s (alerts, action groups, diagnostics, data collection, Prometheus rule groups)" },
     { type: /^azure-native:storage:StorageAccount$/, seconds: 30, typical: "20-40 s" },
     { type: /^azure-native:storage:BlobContainer$/, seconds: 15, typical: "10-20 s" },
+    { type: /^azure-native:storage:BlobServiceProperties$/, seconds: 10, typical: "5-15 s (soft-delete settings)" },
     { type: /^azure-native:/, seconds: 15, typical: "10-20 s (other ARM resources)", fallback: true },
     // Helm releases, per chart (atomic: waits for every workload)
     { type: /^kubernetes:helm\.sh\/v3:Release$/, chart: /gateway-helm|envoy/, seconds: 90, typical: "1-2 min" },
@@ -130,8 +131,8 @@ export const DURATIONS: readonly DurationRule[] = [
     // Providers and local resources
     { type: /^pulumi:providers:/, seconds: 1, typical: "~1 s (configure)" },
     { type: /^(random|tls):/, seconds: 1, typical: "<1 s (local)" },
-    // Dynamic providers: the RBAC propagation wait counts what it declares (see durationOf); the
-    // others configure Harbor through its API (projects, robot accounts, retention, GC).
+    // Dynamic providers: the RBAC grant check counts its typical propagation time (see durationOf);
+    // the others configure Harbor through its API (projects, robot accounts, retention, GC).
     { type: /^pulumi-nodejs:dynamic:Resource$/, seconds: 15, typical: "~15 s assumed (a few Harbor API calls each)" },
     // Anything else that is custom
     { type: /./, seconds: 15, typical: "unknown type: 15 s assumed", fallback: true },
@@ -182,12 +183,24 @@ export function isComponent(r: GraphResource): boolean {
     return r.type === "pulumi:pulumi:Stack" || r.type.startsWith("platform:");
 }
 
+/**
+ * Typical time until a new AKS Azure RBAC assignment is effective (Microsoft documents "up to
+ * five minutes"); the check stops as soon as it is, where the old fixed wait always took 180 s.
+ */
+export const RBAC_PROPAGATION_TYPICAL_SECONDS = 120;
+
 /** Typical create duration in seconds (0 for components). */
 export function durationOf(r: GraphResource): number {
     if (isComponent(r)) return 0;
-    // A deliberate wait (components/azure/rbac-propagation.ts) takes exactly what it declares.
-    if (r.type === "pulumi-nodejs:dynamic:Resource" && typeof r.inputs?.roleAssignmentId === "string" && typeof r.inputs?.seconds === "number") {
-        return r.inputs.seconds;
+    // The RBAC grant check (components/azure/rbac-propagation.ts) polls until AKS has picked the
+    // assignment up: typically a minute or two, at most its timeoutSeconds.
+    if (r.type === "pulumi-nodejs:dynamic:Resource" && typeof r.inputs?.roleAssignmentId === "string" && typeof r.inputs?.timeoutSeconds === "number") {
+        return Math.min(RBAC_PROPAGATION_TYPICAL_SECONDS, r.inputs.timeoutSeconds);
+    }
+    // The gateways-serving check (components/azure/serving-check.ts) lasts at least its sustained
+    // window once the gateways answer, plus one probe interval.
+    if (r.type === "pulumi-nodejs:dynamic:Resource" && typeof r.inputs?.sustainSeconds === "number" && typeof r.inputs?.intervalSeconds === "number") {
+        return r.inputs.sustainSeconds + r.inputs.intervalSeconds;
     }
     return durationRuleOf(r)?.seconds ?? 0;
 }

@@ -3,6 +3,7 @@
 // client id and issuer is derived from the resource's URN: unique per resource (a test that wires
 // the wrong identity fails) and identical across runs (plans are byte-identical).
 import { createHash } from "crypto";
+import { AZURE_NAME_INPUT, azureModuleType } from "./azure-replacement";
 
 export const MOCK_SUBSCRIPTION_ID = "00000000-1111-4222-8333-444444444444";
 export const MOCK_TENANT_ID = "72f988bf-0000-4000-8000-00000000d011";
@@ -26,45 +27,6 @@ export function uuidFrom(...parts: string[]): string {
 
 type Props = Record<string, any>;
 
-/** Input property that carries an azure-native resource's name, per type. */
-const AZURE_NAME_INPUT: Record<string, string> = {
-    "resources:ResourceGroup": "resourceGroupName",
-    "containerregistry:Registry": "registryName",
-    "containerregistry:Replication": "replicationName",
-    "containerservice:ManagedCluster": "resourceName",
-    "containerservice:AgentPool": "agentPoolName",
-    "containerservice:MaintenanceConfiguration": "configName",
-    "managedidentity:UserAssignedIdentity": "resourceName",
-    "managedidentity:FederatedIdentityCredential": "federatedIdentityCredentialResourceName",
-    "network:VirtualNetwork": "virtualNetworkName",
-    "network:Subnet": "subnetName",
-    "network:PublicIPAddress": "publicIpAddressName",
-    "network:Profile": "profileName",
-    "network:Endpoint": "endpointName",
-    // azure-native v3 serves Traffic Manager from its own `trafficmanager` module.
-    "trafficmanager:Profile": "profileName",
-    "trafficmanager:Endpoint": "endpointName",
-    "dns:Zone": "zoneName",
-    "dns:RecordSet": "relativeRecordSetName",
-    "operationalinsights:Workspace": "workspaceName",
-    "authorization:RoleAssignment": "roleAssignmentName",
-    "authorization:ManagementLockAtResourceGroupLevel": "lockName",
-    "storage:StorageAccount": "accountName",
-    "storage:BlobContainer": "containerName",
-    "insights:ActionGroup": "actionGroupName",
-    "insights:MetricAlert": "ruleName",
-    "insights:ScheduledQueryRule": "ruleName",
-    "insights:DiagnosticSetting": "name",
-    // azure-native v3 puts Azure Monitor under `monitor` (there is no `insights` module).
-    "monitor:ActionGroup": "actionGroupName",
-    "monitor:MetricAlert": "ruleName",
-    "monitor:AzureMonitorWorkspace": "azureMonitorWorkspaceName",
-    "monitor:DataCollectionEndpoint": "dataCollectionEndpointName",
-    "monitor:DataCollectionRule": "dataCollectionRuleName",
-    "monitor:DataCollectionRuleAssociation": "associationName",
-    "monitor:DiagnosticSetting": "name",
-    "alertsmanagement:PrometheusRuleGroup": "ruleGroupName",
-};
 
 /** ARM resource type path per azure-native type, for realistic ids. */
 const ARM_TYPE: Record<string, string> = {
@@ -78,6 +40,7 @@ const ARM_TYPE: Record<string, string> = {
     "dns:Zone": "Microsoft.Network/dnsZones",
     "operationalinsights:Workspace": "Microsoft.OperationalInsights/workspaces",
     "storage:StorageAccount": "Microsoft.Storage/storageAccounts",
+    "containerservice:AgentPool": "Microsoft.ContainerService/managedClusters/agentPools",
     "insights:ActionGroup": "Microsoft.Insights/actionGroups",
     "insights:MetricAlert": "Microsoft.Insights/metricAlerts",
     "insights:ScheduledQueryRule": "Microsoft.Insights/scheduledQueryRules",
@@ -96,11 +59,6 @@ export interface MockContext {
     inputs: Props;
     /** Clusters registered so far, keyed `resourceGroup/name`, for kubeconfig invokes. */
     clusters: Map<string, Props>;
-}
-
-function azureModuleType(type: string): string | undefined {
-    const m = /^azure-native:([^:]+):([^:]+)$/.exec(type);
-    return m ? `${m[1]}:${m[2]}` : undefined;
 }
 
 function rgId(rg: string): string {
@@ -257,7 +215,8 @@ function mockAzure(ctx: MockContext, mod: string, state: Props): { id: string; s
             state.nodeResourceGroup = inputs.nodeResourceGroup ?? `MC_${rg}_${name}_${location}`;
             state.identity = { ...(inputs.identity ?? {}), principalId: uuidFrom(urn, "controlplane"), tenantId: MOCK_TENANT_ID };
             const kubeletName = `${name}-agentpool`;
-            state.identityProfile = {
+            // A pre-created kubelet identity is returned as given; otherwise AKS makes one in the node group.
+            state.identityProfile = inputs.identityProfile?.kubeletidentity ? inputs.identityProfile : {
                 kubeletidentity: {
                     clientId: uuidFrom(urn, "kubelet-client"),
                     objectId: uuidFrom(urn, "kubelet-object"),
@@ -319,6 +278,12 @@ function mockAzure(ctx: MockContext, mod: string, state: Props): { id: string; s
             break;
         case "storage:StorageAccount":
             state.primaryEndpoints = { blob: `https://${name}.blob.core.windows.net/` };
+            break;
+        case "containerservice:AgentPool":
+            id = `${rgId(rg)}/providers/Microsoft.ContainerService/managedClusters/${inputs.resourceName}/agentPools/${name}`;
+            break;
+        case "storage:BlobServiceProperties":
+            id = `${rgId(rg)}/providers/Microsoft.Storage/storageAccounts/${inputs.accountName}/blobServices/${name}`;
             break;
         case "storage:BlobContainer":
             id = `${rgId(rg)}/providers/Microsoft.Storage/storageAccounts/${inputs.accountName}/blobServices/default/containers/${name}`;

@@ -1,8 +1,11 @@
 // `plan --diff <old.json>`: what changed between two plan documents (DESIGN.md's JSON shape),
-// resources matched by URN, with the security-relevant changes called out first.
+// resources matched by URN. First the changes Azure can only make by REPLACING the resource (and
+// whether that replacement can succeed), then the security-relevant changes, then everything.
 //
-// Pure functions: parse/validate a plan document, diff two of them, classify the changes with
-// one small rule table (SECURITY_RULES), render the result as text.
+// Pure functions: parse/validate a plan document, diff two of them, find replacements
+// (tools/azure-replacement.ts), classify the changes with one small rule table
+// (SECURITY_RULES), render the result as text.
+import { AZURE_NAME_INPUT, azureModuleType, replaceReason } from "./azure-replacement";
 import { SECRET } from "./engine";
 
 /** One resource of a plan document (`plan --json`). */
@@ -102,8 +105,21 @@ export interface PlanDiff {
     changed: ResourceChange[];
     unchanged: number;
     outputChanges: ValueChange[];
+    /** Changes only a replacement can make; those that cannot succeed first, then plan order. */
+    replacements: Replacement[];
     /** Security-relevant findings, in category order, then plan order. */
     security: SecurityFinding[];
+}
+
+/** A changed resource the provider replaces (create the new one, then delete the old one). */
+export interface Replacement {
+    urn: string;
+    type: string;
+    name: string;
+    /** The changes forcing it, each with its reason. */
+    causes: { change: ValueChange; reason: string }[];
+    /** Why the replacement cannot succeed; empty when it can. */
+    blockers: string[];
 }
 
 const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
@@ -170,8 +186,78 @@ export function diffPlans(previous: PlanDoc, current: PlanDoc): PlanDiff {
     }
     const removed = previous.resources.filter(r => !newUrns.has(r.urn));
     const outputChanges = diffValues(previous.outputs, current.outputs, "outputs");
-    const diff = { oldStack: previous.stack, newStack: current.stack, added, removed, changed, unchanged, outputChanges, security: [] };
-    return { ...diff, security: classify(diff) };
+    const diff = { oldStack: previous.stack, newStack: current.stack, added, removed, changed, unchanged, outputChanges, replacements: [], security: [] };
+    return { ...diff, replacements: findReplacements(changed, previous), security: classify(diff) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replacements: a changed input azure-native marks replace-on-change (tools/azure-replacement.ts).
+// Pulumi replaces create-before-delete unless deleteBeforeReplace is set (the plan document does
+// not record it; this stack sets it nowhere). So a replacement cannot succeed when
+//   - the Azure name stays the same: azure-native's create first GETs the id and fails with
+//     "cannot create already existing resource" (pulumi-azure-native provider/pkg/provider,
+//     the create path's existence check);
+//   - the old resource is `protect`ed: Pulumi refuses to delete it, the update stops;
+//   - the old resource sits under a CanNotDelete/ReadOnly lock (its resource group's, or a lock
+//     on its scope): ARM refuses the delete (a lock is inherited by everything below its scope).
+// ---------------------------------------------------------------------------------------------
+
+function str(v: unknown): string | undefined {
+    return typeof v === "string" ? v : undefined;
+}
+
+/** Scopes (lower-case) under a delete-blocking lock in the plan: `/resourceGroups/<rg>` or an ARM id. */
+function lockedScopes(plan: PlanDoc): { scope: string; label: string }[] {
+    const out: { scope: string; label: string }[] = [];
+    for (const r of plan.resources) {
+        const level = str(r.inputs.level);
+        if (level !== "CanNotDelete" && level !== "ReadOnly") continue;
+        if (r.type === "azure-native:authorization:ManagementLockAtResourceGroupLevel" && str(r.inputs.resourceGroupName)) {
+            out.push({ scope: `/resourcegroups/${str(r.inputs.resourceGroupName)!.toLowerCase()}`, label: `resource group ${r.inputs.resourceGroupName} is locked (${level})` });
+        } else if (r.type === "azure-native:authorization:ManagementLockByScope" && str(r.inputs.scope)) {
+            out.push({ scope: str(r.inputs.scope)!.toLowerCase().replace(/^\/subscriptions\/[^/]+/, ""), label: `${r.inputs.scope} is locked (${level})` });
+        }
+    }
+    return out;
+}
+
+/** What the old resource occupies, for matching locks: its group and, where the inputs tell, its scope. */
+function lockBlocker(r: PlanResource, locks: { scope: string; label: string }[]): string | undefined {
+    const rg = str(r.inputs.resourceGroupName)?.toLowerCase();
+    const places = [
+        rg ? `/resourcegroups/${rg}` : undefined,
+        // Extension resources (role assignments, diagnostic settings) live at their scope.
+        str(r.inputs.scope)?.toLowerCase().replace(/^\/subscriptions\/[^/]+/, ""),
+        str(r.inputs.resourceUri)?.toLowerCase().replace(/^\/subscriptions\/[^/]+/, ""),
+    ].filter((p): p is string => !!p);
+    // A lock at a child scope (a DNS zone's SOA record) blocks deleting its parent (the zone).
+    const zone = r.type === "azure-native:dns:Zone" && rg ? `/resourcegroups/${rg}/providers/microsoft.network/dnszones/${String(r.inputs.zoneName).toLowerCase()}/` : undefined;
+    const hit = locks.find(l => places.some(p => p === l.scope || p.startsWith(`${l.scope}/`)) || (zone && l.scope.startsWith(zone)));
+    return hit?.label;
+}
+
+function findReplacements(changed: ResourceChange[], previous: PlanDoc): Replacement[] {
+    const locks = lockedScopes(previous);
+    const out: Replacement[] = [];
+    for (const c of changed) {
+        const causes = c.changes.flatMap(change => {
+            const reason = replaceReason(c.type, change.path);
+            return reason ? [{ change, reason }] : [];
+        });
+        if (causes.length === 0) continue;
+        const blockers: string[] = [];
+        const mod = azureModuleType(c.type);
+        const nameKey = mod ? AZURE_NAME_INPUT[mod] : undefined;
+        const oldName = nameKey ? str(c.before.inputs[nameKey]) : undefined;
+        if (oldName && oldName === str(c.after.inputs[nameKey!])) {
+            blockers.push(`fixed name '${oldName}': create-before-delete meets "already exists"`);
+        }
+        if (c.before.protect) blockers.push("protected: Pulumi will not delete the old one");
+        const locked = lockBlocker(c.before, locks);
+        if (locked) blockers.push(`${locked}: ARM will not delete the old one`);
+        out.push({ urn: c.urn, type: c.type, name: c.name, causes, blockers });
+    }
+    return out.map((r, i) => ({ r, i })).sort((a, b) => Number(b.r.blockers.length > 0) - Number(a.r.blockers.length > 0) || a.i - b.i).map(({ r }) => r);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -342,6 +428,14 @@ export function renderDiff(diff: PlanDiff, oldLabel: string): string {
     lines.push(`Plan diff: stack ${diff.newStack} against ${oldLabel} (stack ${diff.oldStack})`);
     lines.push(`  ${diff.added.length} to add, ${diff.removed.length} to remove, ${diff.changed.length} to change, ${diff.unchanged} unchanged; ${diff.outputChanges.length} output value(s) changed.`);
     if (diff.oldStack !== diff.newStack) lines.push(`  note: comparing different stacks; URNs embed the stack name, so nothing matches.`);
+    const failing = diff.replacements.filter(r => r.blockers.length > 0).length;
+    lines.push("", `Replacements (${diff.replacements.length}${failing ? `, ${failing} CANNOT SUCCEED` : ""}): changes Azure makes only by replacing the resource`);
+    if (diff.replacements.length === 0) lines.push("  none");
+    for (const r of diff.replacements) {
+        lines.push(`  REPLACE ${r.type}  ${r.name}${r.blockers.length ? "  — CANNOT SUCCEED" : ""}`);
+        for (const b of r.blockers) lines.push(`      cannot succeed: ${b}`);
+        for (const { change, reason } of r.causes) lines.push(`      ${renderChange(change)}  (${reason})`);
+    }
     lines.push("", `Security-relevant changes (${diff.security.length}):`);
     if (diff.security.length === 0) lines.push("  none");
     for (const f of diff.security) {

@@ -14,6 +14,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as monitor from "@pulumi/azure-native/monitor";
 import * as alertsmanagement from "@pulumi/azure-native/alertsmanagement";
+import { GatewaysServing } from "./serving-check";
 
 /** Traffic Manager platform metric: 1 while an endpoint's probe status is Online, else 0. */
 export const TM_ENDPOINT_STATE_METRIC = "ProbeAgentCurrentEndpointStateByProfileResourceId";
@@ -49,12 +50,30 @@ export interface AlertsArgs {
     driftMinutes: number;
     /** ARM id of the Traffic Manager profile. */
     trafficManagerProfileId: pulumi.Input<string>;
+    /**
+     * What Traffic Manager probes, per region: the endpoint alert is created only once every
+     * gateway has answered that probe for a whole alert window (serving-check.ts), so a first
+     * deployment does not page. `after`: what must exist before probing starts (the gateways).
+     */
+    servingProbe: { addresses: pulumi.Input<string>[]; host: string; path: string; after: pulumi.Resource[] };
     /** Traffic Manager endpoint names to watch, one alert series each; empty watches every endpoint. */
     endpointNames: readonly pulumi.Input<string>[];
     clusters: readonly AlertsCluster[];
+    /** `protect` the Azure Monitor workspace (prod): it holds the clusters' Prometheus metrics. */
+    protect?: boolean;
     /** Action group short name (≤ 12 characters, shown in SMS/e-mail); defaults to `<prefix>-ops`, truncated. */
     shortName?: string;
     tags?: Record<string, string>;
+}
+
+/** The Traffic Manager alert's evaluation window. */
+export const TM_ALERT_WINDOW = "PT5M";
+
+/** `PT5M` → 300 (minutes/hours forms only). */
+export function isoSeconds(duration: string): number {
+    const m = /^PT(?:(\d+)H)?(?:(\d+)M)?$/.exec(duration);
+    if (!m || (!m[1] && !m[2])) throw new Error(`not a PT…H…M duration: ${duration}`);
+    return Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60;
 }
 
 /** `30` → `PT30M`; whole hours as `PT2H`. */
@@ -146,6 +165,14 @@ export class Alerts extends pulumi.ComponentResource {
 
         // Traffic Manager: Maximum over 5 minutes below 1 means the endpoint stayed down for the
         // whole window (the profile's own probe tolerance already absorbs single failures).
+        // Created only after both regions have served the probe for that window (no page while
+        // a first deployment is still building them).
+        const serving = new GatewaysServing(`${name}-gateways-serving`, {
+            addresses: args.servingProbe.addresses,
+            host: args.servingProbe.host,
+            path: args.servingProbe.path,
+            sustainSeconds: isoSeconds(TM_ALERT_WINDOW),
+        }, { parent: this, dependsOn: args.servingProbe.after });
         const endpointAlert = new monitor.MetricAlert(`${name}-tm-endpoint-degraded`, {
             ruleName: `${args.namePrefix}-tm-endpoint-degraded`,
             resourceGroupName: args.resourceGroupName,
@@ -155,7 +182,7 @@ export class Alerts extends pulumi.ComponentResource {
             enabled: true,
             scopes: [args.trafficManagerProfileId],
             evaluationFrequency: "PT1M",
-            windowSize: "PT5M",
+            windowSize: TM_ALERT_WINDOW,
             autoMitigate: true,
             criteria: {
                 odataType: "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",
@@ -177,14 +204,14 @@ export class Alerts extends pulumi.ComponentResource {
             },
             actions,
             tags,
-        }, parent);
+        }, { parent: this, dependsOn: [serving] });
 
         const workspace = new monitor.AzureMonitorWorkspace(`${name}-prometheus`, {
             azureMonitorWorkspaceName: `amw-${args.namePrefix}`,
             resourceGroupName: args.resourceGroupName,
             location: args.location,
             tags,
-        }, parent);
+        }, { parent: this, protect: args.protect ?? false });
 
         const rules = prometheusAlertRules(args.driftMinutes);
         this.dataCollectionRuleIds = {};

@@ -1,21 +1,30 @@
 // One regional AKS cluster with everything DESIGN.md asks of it: its own VNet, Azure CNI Overlay
 // with a network-policy engine, Entra ID + Azure RBAC with local accounts off, OIDC issuer +
-// workload identity, a tainted system pool and an autoscaling user pool across the configured
-// zones, the minor version pinned with `patch` + node-image channels and both named maintenance
-// windows, authorized API ranges, Container Insights and Defender to the workspace.
+// workload identity, a tainted system pool (inline: AKS requires one) and an autoscaling user
+// pool as its own AgentPool resource, across the configured zones, the minor version pinned with
+// `patch` + node-image channels and both named maintenance windows, authorized API ranges,
+// Container Insights and Defender to the workspace.
+//
+// Identities are pre-created, user-assigned and `protect`ed in prod, so they are stable
+// principals that outlive a cluster rebuild: the control plane's (Network Contributor on the node
+// subnet and the two public IPs only, granted before the cluster exists, as mspnp/aks-baseline
+// does) and the kubelet's (AcrPull inside the locked registry group: a CanNotDelete lock also
+// blocks deleting role assignments there, so a principal that changed with every rebuild would
+// leave `up` stuck half-way).
 //
 // Also per region: the static gateway IP Traffic Manager targets, a static egress IP (a known
-// source address for registry network rules), the control-plane identity's Network Contributor
-// on the group holding them, access for the deployer and the Entra groups, and the Kubernetes
-// provider built from the *user* kubeconfig (never admin credentials).
+// source address for registry network rules), access for the deployer and the Entra groups, and
+// the Kubernetes provider built from the *user* kubeconfig (never admin credentials).
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as containerservice from "@pulumi/azure-native/containerservice";
+import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as monitor from "@pulumi/azure-native/monitor";
 import * as network from "@pulumi/azure-native/network";
 import { ClusterKey, PlatformConfig } from "../../infra/config";
 import { toNonInteractiveKubeconfig } from "./kubeconfig";
-import { DEFAULT_RBAC_PROPAGATION_SECONDS, RbacPropagationDelay } from "./rbac-propagation";
+import * as YAML from "yaml";
+import { connectionOf, RbacGrantEffective } from "./rbac-propagation";
 import { BuiltInRole, grantRole, PrincipalType } from "./roles";
 
 type KubernetesConfig = PlatformConfig["kubernetes"];
@@ -36,7 +45,6 @@ export interface ClusterArgs {
     location: string;
     /** The regional group: VNet, cluster, gateway and egress IPs. */
     resourceGroupName: pulumi.Input<string>;
-    resourceGroupId: pulumi.Input<string>;
     vnetCidr: string;
     kubernetes: KubernetesConfig;
     /** AKS SKU tier: Standard (financially backed SLA) for production, Free otherwise. */
@@ -48,6 +56,9 @@ export interface ClusterArgs {
     deployer: { objectId: pulumi.Input<string>; principalType: pulumi.Input<PrincipalType> };
     /** Region-unique DNS label of the gateway IP (`<label>.<region>.cloudapp.azure.com`). */
     gatewayDnsLabel: string;
+    /** Service endpoints on the node subnet (e.g. Microsoft.Storage: Harbor's storage admits only this subnet). */
+    subnetServiceEndpoints?: readonly string[];
+    /** `protect` the cluster and its identities (prod). */
     protect: boolean;
     tags: Record<string, string>;
 }
@@ -145,6 +156,8 @@ function zonesOf(kc: KubernetesConfig): string[] | undefined {
 
 interface ClusterNetwork {
     nodeSubnetId: pulumi.Output<string>;
+    nodeSubnetName: string;
+    vnetName: pulumi.Output<string>;
     /** The gateway Service binds this address (azure-pip-name + azure-load-balancer-resource-group). */
     gatewayIp: network.PublicIPAddress;
     /** Outbound traffic leaves from this address: registry network rules can name it. */
@@ -161,7 +174,13 @@ function clusterNetwork(name: string, args: ClusterArgs, parent: pulumi.Resource
         location,
         addressSpace: { addressPrefixes: [args.vnetCidr] },
         // Inline, so an update of the VNet never drops the subnet.
-        subnets: [{ name: subnetName, addressPrefix: nodeSubnetCidr(args.vnetCidr) }],
+        subnets: [{
+            name: subnetName,
+            addressPrefix: nodeSubnetCidr(args.vnetCidr),
+            serviceEndpoints: args.subnetServiceEndpoints?.length
+                ? args.subnetServiceEndpoints.map(service => ({ service, locations: [location] }))
+                : undefined,
+        }],
         tags: args.tags,
     }, { parent });
 
@@ -180,9 +199,64 @@ function clusterNetwork(name: string, args: ClusterArgs, parent: pulumi.Resource
 
     return {
         nodeSubnetId: pulumi.interpolate`${vnet.id}/subnets/${subnetName}`,
+        nodeSubnetName: subnetName,
+        vnetName: vnet.name,
         gatewayIp: publicIp("gateway", args.gatewayDnsLabel),
         egressIp: publicIp("egress"),
     };
+}
+
+/** The pre-created identities of one cluster (see the file comment). */
+interface ClusterIdentities {
+    controlPlane: managedidentity.UserAssignedIdentity;
+    kubelet: managedidentity.UserAssignedIdentity;
+}
+
+/**
+ * Control-plane and kubelet identities, in the regional group, and the control plane's Managed
+ * Identity Operator on the kubelet identity — which AKS requires before it accepts a custom
+ * kubelet identity (learn.microsoft.com/azure/aks/pre-created-kubelet-managed-identity; the
+ * ManagedCluster's `identityProfile` doc in @pulumi/azure-native 3.28.0 containerservice types:
+ * "The only accepted key is kubeletidentity"). Returns the grants the cluster must wait for.
+ */
+function clusterIdentities(name: string, args: ClusterArgs, parent: pulumi.Resource): { ids: ClusterIdentities; grants: pulumi.Resource[] } {
+    const identity = (role: string) => new managedidentity.UserAssignedIdentity(`${name}-${role}-identity`, {
+        resourceName: `id-${args.namePrefix}-${args.key}-${role}`,
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        tags: args.tags,
+    }, { parent, protect: args.protect });
+    const ids = { controlPlane: identity("controlplane"), kubelet: identity("kubelet") };
+    const operator = grantRole(`${name}-controlplane-kubelet-operator`, {
+        subscriptionId: args.subscriptionId,
+        role: "ManagedIdentityOperator",
+        scope: ids.kubelet.id,
+        principalId: ids.controlPlane.principalId,
+        principalType: "ServicePrincipal",
+        description: `AKS ${aksClusterName(args)} control plane assigns its kubelet identity to the nodes`,
+    }, { parent });
+    return { ids, grants: [operator] };
+}
+
+/**
+ * Network Contributor for the control plane on exactly what it manages outside the node group:
+ * the node subnet (joins the VMSS and load balancer to it) and the gateway and egress IPs (load
+ * balancer frontends) — not the whole regional group. Granted before the cluster exists
+ * (mspnp/aks-baseline, workload-team/modules/role-assignment-EnsureClusterIdentityHasRbacToSelfManagedResources.bicep:
+ * the control-plane identity's Network Contributor on the cluster subnets, ahead of the cluster).
+ */
+function controlPlaneNetworkGrants(name: string, args: ClusterArgs, net: ClusterNetwork, principalId: pulumi.Input<string>, parent: pulumi.Resource): pulumi.Resource[] {
+    const scopes: [string, pulumi.Input<string>][] = [
+        ["subnet", net.nodeSubnetId], ["gateway-ip", net.gatewayIp.id], ["egress-ip", net.egressIp.id],
+    ];
+    return scopes.map(([what, scope]) => grantRole(`${name}-controlplane-network-${what}`, {
+        subscriptionId: args.subscriptionId,
+        role: "NetworkContributor",
+        scope,
+        principalId,
+        principalType: "ServicePrincipal",
+        description: `AKS ${aksClusterName(args)} control plane: ${what}`,
+    }, { parent }));
 }
 
 /** One autoscaling VMSS pool in the node subnet, across the configured zones. */
@@ -209,7 +283,9 @@ function agentPool(
 }
 
 /** The AKS cluster itself; see the file comment for what it is configured with. */
-function managedCluster(name: string, args: ClusterArgs, net: ClusterNetwork, parent: pulumi.Resource): containerservice.ManagedCluster {
+function managedCluster(
+    name: string, args: ClusterArgs, net: ClusterNetwork, ids: ClusterIdentities, dependsOn: pulumi.Resource[], parent: pulumi.Resource,
+): containerservice.ManagedCluster {
     const { key, namePrefix, location, kubernetes: kc } = args;
     return new containerservice.ManagedCluster(`${name}-aks`, {
         resourceName: aksClusterName(args),
@@ -218,7 +294,10 @@ function managedCluster(name: string, args: ClusterArgs, net: ClusterNetwork, pa
         dnsPrefix: `${namePrefix}-${key}`,
         nodeResourceGroup: `rg-${namePrefix}-${key}-nodes`,
         sku: { name: "Base", tier: args.skuTier },
-        identity: { type: "SystemAssigned" },
+        identity: { type: "UserAssigned", userAssignedIdentities: [ids.controlPlane.id] },
+        identityProfile: {
+            kubeletidentity: { resourceId: ids.kubelet.id, clientId: ids.kubelet.clientId, objectId: ids.kubelet.principalId },
+        },
         kubernetesVersion: kc.version,
         autoUpgradeProfile: { upgradeChannel: "patch", nodeOSUpgradeChannel: "NodeImage" },
         enableRBAC: true,
@@ -260,18 +339,39 @@ function managedCluster(name: string, args: ClusterArgs, net: ClusterNetwork, pa
                 config: { logAnalyticsWorkspaceResourceID: args.logAnalyticsWorkspaceId, useAADAuth: "true" },
             },
         },
-        agentPoolProfiles: [
-            agentPool(kc, net.nodeSubnetId, "system", "System", kc.systemPool, [SYSTEM_POOL_TAINT]),
-            agentPool(kc, net.nodeSubnetId, "user", "User", kc.userPool),
-        ],
+        // Only the system pool inline: AKS needs one at creation, and azure-native does not
+        // update `agentPoolProfiles` in place (its ManagedCluster doc: "The Azure API does not
+        // currently allow this property to be updated directly. Instead, additional agent pools
+        // can be defined via the AgentPool resource"). Every other pool is an AgentPool (userPool).
+        agentPoolProfiles: [agentPool(kc, net.nodeSubnetId, "system", "System", kc.systemPool, [SYSTEM_POOL_TAINT])],
         tags: args.tags,
     }, {
         parent,
         protect: args.protect,
+        dependsOn,
         // The cluster autoscaler changes pool sizes; sending the initial count again would
         // fight it on every `pulumi up`.
-        ignoreChanges: ["agentPoolProfiles[0].count", "agentPoolProfiles[1].count"],
+        ignoreChanges: ["agentPoolProfiles[0].count"],
     });
+}
+
+/** AgentPool name of the user pool. */
+export const USER_POOL_NAME = "user";
+
+/**
+ * The user pool as its own resource, so vmSize-independent changes (autoscaler range, taints,
+ * orchestratorVersion) are applied by an update of the pool (azure-native AgentPool; a vmSize
+ * change replaces the pool: provider/pkg/gen/replacement.go lists AgentPool `vmSize`).
+ */
+function userPool(name: string, args: ClusterArgs, net: ClusterNetwork, clusterName: pulumi.Input<string>, parent: pulumi.Resource): containerservice.AgentPool {
+    const { name: _, ...pool } = agentPool(args.kubernetes, net.nodeSubnetId, USER_POOL_NAME, "User", args.kubernetes.userPool);
+    return new containerservice.AgentPool(`${name}-pool-${USER_POOL_NAME}`, {
+        agentPoolName: USER_POOL_NAME,
+        resourceName: clusterName,
+        resourceGroupName: args.resourceGroupName,
+        ...pool,
+        tags: args.tags,
+    }, { parent, ignoreChanges: ["count"] });
 }
 
 /** Both AKS-named planned-maintenance windows (Kubernetes patch upgrades, node OS images). */
@@ -288,11 +388,14 @@ function maintenanceConfigurations(name: string, args: ClusterArgs, clusterName:
 }
 
 /**
- * The deployer's RBAC Cluster Admin, and the delay after it: a new assignment takes up to ~5
- * minutes to reach AKS's authorization; without the delay the first Kubernetes object of a
- * from-scratch `up` can get 403. A delay, not a check (rbac-propagation.ts).
+ * The deployer's RBAC Cluster Admin, and a bounded wait until it is effective: a new assignment
+ * takes up to ~5 minutes to reach AKS's authorization; without the wait the first Kubernetes
+ * object of a from-scratch `up` can get 403. The check asks the API server through the user
+ * kubeconfig (rbac-propagation.ts).
  */
-function deployerClusterAdmin(name: string, args: ClusterArgs, clusterId: pulumi.Input<string>, parent: pulumi.Resource): pulumi.Resource[] {
+function deployerClusterAdmin(
+    name: string, args: ClusterArgs, clusterId: pulumi.Input<string>, kubeconfig: pulumi.Output<string>, parent: pulumi.Resource,
+): pulumi.Resource[] {
     const grant = grantRole(`${name}-deployer-cluster-admin`, {
         subscriptionId: args.subscriptionId,
         role: "AksRbacClusterAdmin",
@@ -301,32 +404,32 @@ function deployerClusterAdmin(name: string, args: ClusterArgs, clusterId: pulumi
         principalType: args.deployer.principalType,
         description: "The principal running pulumi up manages in-cluster resources (local accounts are disabled)",
     }, { parent });
-    const propagated = new RbacPropagationDelay(`${name}-deployer-rbac-propagation`, {
+    const propagated = new RbacGrantEffective(`${name}-deployer-rbac-propagation`, {
         roleAssignmentId: grant.id,
-        seconds: DEFAULT_RBAC_PROPAGATION_SECONDS,
+        connection: kubeconfig.apply(k => connectionOf(YAML.parse(k))),
     }, { parent });
     return [grant, propagated];
 }
 
-/**
- * The Kubernetes provider, built from the cluster's *user* kubeconfig (never admin credentials)
- * rewritten to a non-interactive kubelogin mode. Returns the kubeconfig (secret) as well.
- */
-function userKubeconfigProvider(
-    name: string, args: ClusterArgs, cluster: containerservice.ManagedCluster, dependsOn: pulumi.Resource[], parent: pulumi.Resource,
-): { kubeconfig: pulumi.Output<string>; provider: k8s.Provider } {
+/** The cluster's *user* kubeconfig (never admin credentials), rewritten to a non-interactive kubelogin mode (secret). */
+function userKubeconfig(args: ClusterArgs, cluster: containerservice.ManagedCluster, parent: pulumi.Resource): pulumi.Output<string> {
     const clusterName = aksClusterName(args);
     const credentials = containerservice.listManagedClusterUserCredentialsOutput({
         resourceGroupName: args.resourceGroupName,
         resourceName: cluster.name,
     }, { parent });
     const mode = args.kubernetes.kubeloginMode;
-    const kubeconfig = pulumi.secret(credentials.kubeconfigs.apply(kubeconfigs => {
+    return pulumi.secret(credentials.kubeconfigs.apply(kubeconfigs => {
         if (!kubeconfigs?.length) throw new Error(`AKS ${clusterName} returned no user kubeconfig`);
         return toNonInteractiveKubeconfig(Buffer.from(kubeconfigs[0].value, "base64").toString("utf8"), mode);
     }));
+}
 
-    const provider = new k8s.Provider(`${name}-k8s`, {
+/** The Kubernetes provider on the user kubeconfig; created after `dependsOn` (the effective grant). */
+function kubernetesProvider(
+    name: string, cluster: containerservice.ManagedCluster, kubeconfig: pulumi.Output<string>, dependsOn: pulumi.Resource[], parent: pulumi.Resource,
+): k8s.Provider {
+    return new k8s.Provider(`${name}-k8s`, {
         kubeconfig,
         // Replace the provider (and everything on it) only when the cluster itself changes,
         // not when the kubeconfig's CA or server field is refreshed.
@@ -335,7 +438,6 @@ function userKubeconfigProvider(
         // deleteUnreachable stays off: a run from outside the authorized IP ranges must fail,
         // not silently drop every in-cluster resource from state.
     }, { parent, dependsOn });
-    return { kubeconfig, provider };
 }
 
 export class Cluster extends pulumi.ComponentResource {
@@ -348,8 +450,10 @@ export class Cluster extends pulumi.ComponentResource {
     readonly oidcIssuerUrl: pulumi.Output<string>;
     /** Object id of the kubelet identity (pulls images). */
     readonly kubeletObjectId: pulumi.Output<string>;
-    /** Principal id of the cluster's system-assigned (control-plane) identity. */
+    /** Principal id of the cluster's pre-created control-plane identity. */
     readonly controlPlanePrincipalId: pulumi.Output<string>;
+    /** ARM id of the node subnet (Harbor's storage admits only it). */
+    readonly nodeSubnetId: pulumi.Output<string>;
     readonly gatewayIp: GatewayIp;
     readonly egressIpAddress: pulumi.Output<string>;
     /** Non-interactive user kubeconfig (secret). */
@@ -362,17 +466,18 @@ export class Cluster extends pulumi.ComponentResource {
         this.location = args.location;
 
         const net = clusterNetwork(name, args, this);
-        const cluster = managedCluster(name, args, net, this);
+        const { ids, grants } = clusterIdentities(name, args, this);
+        const networkGrants = controlPlaneNetworkGrants(name, args, net, ids.controlPlane.principalId, this);
+        const cluster = managedCluster(name, args, net, ids, [...grants, ...networkGrants], this);
+        userPool(name, args, net, cluster.name, this);
         maintenanceConfigurations(name, args, cluster.name, this);
 
-        this.controlPlanePrincipalId = cluster.identity.apply(i => i!.principalId);
-        this.grantControlPlaneNetworkContributor(name, args);
+        this.controlPlanePrincipalId = ids.controlPlane.principalId;
+        this.nodeSubnetId = net.nodeSubnetId;
         this.grantGroupAccess(name, args, cluster.id);
-        const deployerAccess = deployerClusterAdmin(name, args, cluster.id, this);
-
-        const kubernetesAccess = userKubeconfigProvider(name, args, cluster, deployerAccess, this);
-        this.kubeconfig = kubernetesAccess.kubeconfig;
-        this.provider = kubernetesAccess.provider;
+        this.kubeconfig = userKubeconfig(args, cluster, this);
+        const deployerAccess = deployerClusterAdmin(name, args, cluster.id, this.kubeconfig, this);
+        this.provider = kubernetesProvider(name, cluster, this.kubeconfig, deployerAccess, this);
         this.sendControlPlaneLogs(name, args, cluster.id);
 
         this.clusterName = cluster.name;
@@ -380,7 +485,8 @@ export class Cluster extends pulumi.ComponentResource {
         this.resourceGroupName = pulumi.output(args.resourceGroupName);
         this.fqdn = cluster.fqdn;
         this.oidcIssuerUrl = cluster.oidcIssuerProfile.apply(p => p!.issuerURL);
-        this.kubeletObjectId = cluster.identityProfile.apply(p => p!["kubeletidentity"].objectId!);
+        // The pre-created identity's principal: known before the cluster, the same after a rebuild.
+        this.kubeletObjectId = ids.kubelet.principalId;
         this.gatewayIp = {
             name: net.gatewayIp.name,
             resourceGroupName: this.resourceGroupName,
@@ -393,21 +499,6 @@ export class Cluster extends pulumi.ComponentResource {
             clusterName: this.clusterName, clusterId: this.clusterId, oidcIssuerUrl: this.oidcIssuerUrl,
             gatewayIp: this.gatewayIp.address, egressIp: this.egressIpAddress,
         });
-    }
-
-    /**
-     * The control plane manages the gateway's load balancer frontend (the static IP), the
-     * egress IP and the node subnet, all in the regional group.
-     */
-    private grantControlPlaneNetworkContributor(name: string, args: ClusterArgs): void {
-        grantRole(`${name}-controlplane-network-contributor`, {
-            subscriptionId: args.subscriptionId,
-            role: "NetworkContributor",
-            scope: args.resourceGroupId,
-            principalId: this.controlPlanePrincipalId,
-            principalType: "ServicePrincipal",
-            description: `AKS ${aksClusterName(args)} control plane: gateway/egress IPs and node subnet`,
-        }, { parent: this });
     }
 
     /** The Entra groups' access (clusterAccessGrants), one role assignment each. */

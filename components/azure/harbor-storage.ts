@@ -2,6 +2,17 @@
 // distribution `azure` storage driver, which authenticates with the storage account key; so the
 // account keeps shared-key access on, and the key leaves this component only as a Pulumi secret
 // (the Harbor component puts it in one Secret in Harbor's namespace — nowhere else).
+//
+// Since a key is enough to read and write every image, the network is the boundary: the account
+// denies every public source except the primary cluster's node subnet, through a Microsoft.Storage
+// service endpoint on that subnet and a virtual-network rule here. A service endpoint, not a
+// private endpoint: the driver talks to `https://<account>.blob.<realm>` with the default realm
+// `core.windows.net` (goharbor/harbor-helm values.yaml @ v1.19.1,
+// persistence.imageChartStorage.azure.realm), which a service endpoint serves unchanged, whereas
+// a private endpoint needs a privatelink DNS zone linked to the VNet for that name to resolve
+// privately. Management-plane calls (container creation, listKeys) are ARM calls and pass.
+// In prod, soft delete keeps deleted blobs and containers for a while (an accidental GC or
+// container delete is recoverable).
 import * as pulumi from "@pulumi/pulumi";
 import * as storage from "@pulumi/azure-native/storage";
 
@@ -15,8 +26,18 @@ export interface HarborStorageArgs {
     zoneRedundant: boolean;
     /** `protect` the account and container (prod): they hold every image pushed to Harbor. */
     protect: boolean;
+    /** ARM id of the only subnet admitted (it must carry the Microsoft.Storage service endpoint). */
+    allowedSubnetId: pulumi.Input<string>;
+    /** Days deleted blobs and containers stay restorable; 0 turns soft delete off (dev). */
+    softDeleteDays: number;
     tags?: Record<string, string>;
 }
+
+/** The service endpoint the admitted subnet needs (set on the primary's node subnet). */
+export const STORAGE_SERVICE_ENDPOINT = "Microsoft.Storage";
+
+/** Soft-delete retention in prod (blobs and containers). */
+export const HARBOR_SOFT_DELETE_DAYS = 14;
 
 /** Name of the private container the registry writes to. */
 export const HARBOR_CONTAINER_NAME = "harbor-registry";
@@ -49,8 +70,24 @@ export class HarborStorage extends pulumi.ComponentResource {
             // Required: the registry's azure driver signs requests with the account key.
             allowSharedKeyAccess: true,
             allowCrossTenantReplication: false,
+            // "Enabled from selected networks": the public endpoint answers only the admitted subnet.
+            publicNetworkAccess: storage.PublicNetworkAccess.Enabled,
+            networkRuleSet: {
+                defaultAction: storage.DefaultAction.Deny,
+                bypass: storage.Bypass.None,
+                virtualNetworkRules: [{ virtualNetworkResourceId: args.allowedSubnetId, action: storage.Action.Allow }],
+            },
             tags: args.tags,
         }, { parent: this, protect: args.protect });
+        if (args.softDeleteDays > 0) {
+            new storage.BlobServiceProperties(`${name}-blob-service`, {
+                resourceGroupName: args.resourceGroupName,
+                accountName: this.account.name,
+                blobServicesName: "default",
+                deleteRetentionPolicy: { enabled: true, days: args.softDeleteDays },
+                containerDeleteRetentionPolicy: { enabled: true, days: args.softDeleteDays },
+            }, { parent: this });
+        }
 
         this.container = new storage.BlobContainer(`${name}-registry`, {
             resourceGroupName: args.resourceGroupName,

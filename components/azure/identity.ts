@@ -1,5 +1,6 @@
 // Workload identities and the registry/DNS roles, in one place so the invariant is readable:
-//   - each cluster's kubelet identity: AcrPull on the registry (no imagePullSecrets anywhere);
+//   - each cluster's kubelet identity (pre-created by the Cluster component, so a stable principal
+//     inside the locked registry group): AcrPull on the registry (no imagePullSecrets anywhere);
 //   - the pipeline identity: AcrPush on the registry — the only registry-write role the stack
 //     grants — federated to the pipeline ServiceAccount on the PRIMARY cluster only;
 //   - cert-manager and ExternalDNS identities: DNS Zone Contributor on the zone, federated to
@@ -34,6 +35,11 @@ export interface IdentitiesArgs {
     dnsResourceGroupId: pulumi.Input<string>;
     clusters: Record<ClusterKey, IdentityClusterRef>;
     pipelineNamespace: string;
+    /**
+     * `protect` the identities (prod): the pipeline's holds AcrPush inside the locked registry
+     * group, where a replaced principal's old assignment could not be deleted.
+     */
+    protect: boolean;
     tags: Record<string, string>;
 }
 
@@ -68,7 +74,7 @@ export class Identities extends pulumi.ComponentResource {
                 resourceGroupName: args.resourceGroupName,
                 location: args.location,
                 tags: args.tags,
-            }, { parent: this });
+            }, { parent: this, protect: args.protect });
             let previous: pulumi.Resource | undefined;
             for (const f of federations) {
                 previous = new managedidentity.FederatedIdentityCredential(`${name}-${id}-${f.cluster}`, {

@@ -1,7 +1,15 @@
 // Resource groups: one per region (cluster, VNet, gateway IPs) and shared ones split by
 // lifecycle, so that a CanNotDelete lock covers exactly the group that holds registry state and
-// never blocks routine replacements elsewhere (Traffic Manager endpoints, identities' federated
-// credentials, role assignments).
+// does not block routine replacements elsewhere (Traffic Manager endpoints, identities' federated
+// credentials, role assignments at other scopes).
+//
+// The lock DOES block deleting role assignments scoped inside the registry group (AcrPull and
+// AcrPush on the registry): Azure, "Lock your resources to protect your infrastructure" — "a
+// cannot-delete lock on a resource group … prevents the deletion of Azure RBAC assignments"
+// (learn.microsoft.com/azure/azure-resource-manager/management/lock-resources). So grants there go
+// only to stable principals — pre-created, protected user-assigned identities (the kubelets'
+// in components/azure/cluster.ts, the pipeline's in identity.ts) — and replacing one of those
+// principals is a manual step with the lock lifted (docs/runbooks.md, "Identity change under the lock").
 //
 // The DNS group is deliberately NOT locked: a lock is inherited by every child resource, so a
 // CanNotDelete lock on the group (or on the zone) blocks deleting any record set — cert-manager's

@@ -17,6 +17,8 @@ export const BUILT_IN_ROLES = {
     /** ACR Tasks can read/write/delete images on the task's behalf. */
     ContainerRegistryTasksContributor: "fb382eab-e894-4461-af04-94435c366c3f",
     NetworkContributor: "4d97b98b-1d4f-4787-a291-c67834d212e7",
+    /** Assign a user-assigned identity: AKS's control plane needs it on a pre-created kubelet identity. */
+    ManagedIdentityOperator: "f1a07417-d97a-45cb-824c-7a7467783830",
     DnsZoneContributor: "befefa01-2a29-4197-83a8-272ff33ce314",
     /** Read-only on ARM resources; ExternalDNS needs it on the DNS zone's group to list its zones. */
     Reader: "acdd72a7-3385-48ef-bd42-f606fba81ae7",
@@ -40,6 +42,7 @@ export const ROLE_DISPLAY_NAMES: Readonly<Record<BuiltInRole, string>> = {
     ContainerRegistryRepositoryWriter: "Container Registry Repository Writer",
     ContainerRegistryTasksContributor: "Container Registry Tasks Contributor",
     NetworkContributor: "Network Contributor",
+    ManagedIdentityOperator: "Managed Identity Operator",
     DnsZoneContributor: "DNS Zone Contributor",
     Reader: "Reader",
     AksClusterUser: "Azure Kubernetes Service Cluster User Role",

@@ -15,6 +15,7 @@ function args(overrides: Partial<AlertsArgs> = {}): AlertsArgs {
         driftMinutes: 30,
         trafficManagerProfileId: PROFILE_ID,
         endpointNames: ["primary", "secondary"],
+        servingProbe: { addresses: ["20.1.2.3", "20.4.5.6"], host: "app.dev.platform.example.com", path: "/healthz", after: [] },
         clusters: [
             { key: "primary", clusterId: clusterId("primary"), clusterName: "aks-scdev-primary", location: "westeurope" },
             { key: "secondary", clusterId: clusterId("secondary"), clusterName: "aks-scdev-secondary", location: "northeurope" },

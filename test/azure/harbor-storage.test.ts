@@ -2,6 +2,8 @@ import { strict as assert } from "assert";
 import { byType, freshRun, planDocument, StackRun } from "../harness";
 import { HarborStorage, HARBOR_CONTAINER_NAME } from "../../components/azure/harbor-storage";
 
+const SUBNET = "/subscriptions/s/resourceGroups/rg-primary/providers/Microsoft.Network/virtualNetworks/vnet/subnets/snet-nodes";
+
 function storageRun(protect: boolean): Promise<StackRun> {
     return freshRun({
         stack: "dev",
@@ -9,6 +11,7 @@ function storageRun(protect: boolean): Promise<StackRun> {
             const s = new HarborStorage("harbor-storage", {
                 resourceGroupName: "rg-registry", location: "westeurope", namePrefix: "scdev",
                 zoneRedundant: protect, protect,
+                allowedSubnetId: SUBNET, softDeleteDays: protect ? 14 : 0,
             });
             return { accountName: s.accountName, containerName: s.containerName, accountKey: s.accountKey };
         },

@@ -8,9 +8,10 @@ export function publicIpAddressOf(run: StackRun, name: string): string {
     return publicIp(byName(run, "azure-native:network:PublicIPAddress", name).urn);
 }
 
-/** Kubelet identity object id the mock gives a ManagedCluster. */
+/** Object id of a cluster's pre-created kubelet identity (`<key>-aks` → `<key>-kubelet-identity`). */
 export function kubeletObjectIdOf(run: StackRun, clusterLogicalName: string): string {
-    return uuidFrom(byName(run, "azure-native:containerservice:ManagedCluster", clusterLogicalName).urn, "kubelet-object");
+    const key = clusterLogicalName.replace(/-aks$/, "");
+    return uuidFrom(byName(run, "azure-native:managedidentity:UserAssignedIdentity", `${key}-kubelet-identity`).urn, "principal");
 }
 
 /** OIDC issuer the mock gives a ManagedCluster. */

@@ -49,7 +49,9 @@ for (const stack of ["dev", "prod"] as const) {
                 const pull = pulls.find(r => r.inputs.principalId === kubeletObjectIdOf(run, `${key}-aks`))!;
                 assert.equal(pull.inputs.scope, registryId(run));
                 assert.equal(pull.inputs.principalType, "ServicePrincipal");
-                assert.ok(pull.dependencies.includes(byName(run, "azure-native:containerservice:ManagedCluster", `${key}-aks`).urn));
+                // The pre-created identity, not the cluster: a cluster rebuild leaves the grant alone.
+                assert.ok(pull.dependencies.includes(byName(run, UAI, `${key}-kubelet-identity`).urn));
+                assert.ok(!pull.dependencies.includes(byName(run, "azure-native:containerservice:ManagedCluster", `${key}-aks`).urn));
             }
         });
 
@@ -105,7 +107,8 @@ for (const stack of ["dev", "prod"] as const) {
 
         it("grants nothing to principals other than kubelets, the control planes, the three workload identities, the deployer and the configured groups", () => {
             const principals = new Set(byType(run, RA).map(r => String(r.inputs.principalType)));
-            assert.deepEqual([...principals].sort(), ["Group", "ServicePrincipal", "User"]);
+            // No User: the committed stacks' deployer is a group (dev) or the CI identity (prod).
+            assert.deepEqual([...principals].sort(), ["Group", "ServicePrincipal"]);
             const groups = byType(run, RA).filter(r => r.inputs.principalType === "Group");
             for (const g of groups) {
                 assert.ok([BUILT_IN_ROLES.AksRbacClusterAdmin, BUILT_IN_ROLES.AksRbacWriter, BUILT_IN_ROLES.AksRbacReader, BUILT_IN_ROLES.AksClusterUser].includes(roleOf(g) as never), g.name);

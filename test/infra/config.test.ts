@@ -144,7 +144,7 @@ describe("config: validation names every problem and its key", () => {
 
     it("rejects Premium-only registry features on a lower SKU", () => {
         const problems = problemsAfter(c => {
-            c.registry = { sku: "Standard", geoReplication: true, untaggedRetentionDays: 7, allowedIpRanges: ["203.0.113.0/24"] };
+            c.registry = { name: c.registry.name, sku: "Standard", geoReplication: true, untaggedRetentionDays: 7, allowedIpRanges: ["203.0.113.0/24"] };
         });
         assertProblem(problems, "platform:registry.geoReplication", /Premium/);
         assertProblem(problems, "platform:registry.untaggedRetentionDays", /Premium/);

@@ -11,6 +11,10 @@ const STATEFUL = [
     // Harbor's image storage: every image the pipeline pushed.
     "azure-native:storage:StorageAccount",
     "azure-native:storage:BlobContainer",
+    // Prometheus metrics (issue 9 item 5).
+    "azure-native:monitor:AzureMonitorWorkspace",
+    // Every identity: grants inside the locked registry group must go to stable principals (issue 9 item 1).
+    "azure-native:managedidentity:UserAssignedIdentity",
 ];
 const LOCK = "azure-native:authorization:ManagementLockAtResourceGroupLevel";
 const SCOPE_LOCK = "azure-native:authorization:ManagementLockByScope";
@@ -43,7 +47,7 @@ describe("platform composition (Azure layer)", () => {
         }
         assert.equal(byType(run, "azure-native:containerregistry:Registry")[0].inputs.resourceGroupName, "rg-scprod-registry");
         assert.equal(byType(run, "azure-native:dns:Zone")[0].inputs.resourceGroupName, "rg-scprod-dns");
-        // Nothing else is protected: replacing an endpoint or an identity must stay possible.
+        // Nothing else is protected: replacing an endpoint or a role assignment must stay possible.
         const others = run.resources.filter(r => r.protect && !STATEFUL.includes(r.type));
         assert.deepEqual(others.map(r => r.type), []);
     });

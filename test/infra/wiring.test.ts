@@ -322,8 +322,9 @@ describe("deploying principal", () => {
     const clusterAdmin = (run: StackRun) => byType(run, "azure-native:authorization:RoleAssignment")
         .filter(a => a.name.endsWith("-deployer-cluster-admin"));
 
-    it("defaults to whoever runs up", async () => {
-        const run = await stackRun("dev");
+    it("defaults to whoever runs up (dev without kubernetes.deployer)", async () => {
+        const { deployer: _, ...k8s } = JSON.parse(readStackConfig("dev").config["platform:kubernetes"]);
+        const run = await freshRun({ stack: "dev", configOverrides: { "platform:kubernetes": k8s } });
         assert.deepEqual(clusterAdmin(run).map(a => a.rawInputs.principalId), [MOCK_DEPLOYER_OBJECT_ID, MOCK_DEPLOYER_OBJECT_ID]);
     });
 

@@ -167,9 +167,11 @@ describe("deploy path", () => {
 });
 
 describe("deploy path: declared waits", () => {
-    it("counts the RBAC propagation delay as the seconds it declares", () => {
-        const delay: GraphResource = { urn: "urn:d", type: "pulumi-nodejs:dynamic:Resource", name: "d", dependencies: [], custom: true, inputs: { roleAssignmentId: "/x", seconds: 180 } };
-        assert.equal(durationOf(delay), 180);
+    it("counts the RBAC grant check as the typical propagation time, capped by its bound", () => {
+        const check = (timeoutSeconds: number): GraphResource => ({ urn: "urn:d", type: "pulumi-nodejs:dynamic:Resource", name: "d", dependencies: [], custom: true,
+            inputs: { roleAssignmentId: "/x", intervalSeconds: 10, timeoutSeconds } });
+        assert.equal(durationOf(check(600)), 120);
+        assert.equal(durationOf(check(60)), 60);
     });
 });
 

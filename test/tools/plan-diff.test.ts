@@ -4,7 +4,7 @@ import * as path from "path";
 import {
     diffPlans, diffValues, joinPath, parsePlanDocument, PlanDoc, PlanDocumentError, PlanResource, renderDiff, SecurityFinding,
 } from "../../tools/plan-diff";
-import { freshRun, planDocument, readStackConfig, stackRun } from "../harness";
+import { freshRun, planDocument, readStackConfig, stackRun, StackRun } from "../harness";
 
 const FIXTURES = path.join(__dirname, "..", "fixtures", "plans");
 const load = (f: string) => parsePlanDocument(fs.readFileSync(path.join(FIXTURES, f), "utf8"), f);
@@ -120,5 +120,69 @@ describe("plan diff: sign-in changes are security-relevant", () => {
         assert.ok(reasons("harbor-sso-staging-operators").some(r => /Harbor authentication or group role/.test(r)));
         assert.ok(reasons("sso-harbor").some(r => /client secret/.test(r)));
         assert.ok(renderDiff(d, "before").includes("Argo CD sign-in or RBAC"));
+    });
+});
+
+describe("plan diff: changes Azure can only make by replacement (issue 9 item 3)", function () {
+    this.timeout(300_000);
+    const prodConfig = (key: string) => JSON.parse(readStackConfig("prod").config[`platform:${key}`]);
+    const docOf = (run: StackRun) => parsePlanDocument(JSON.stringify(planDocument(run)), "plan");
+    let base: PlanDoc;
+    before(async () => { base = docOf(await stackRun("prod")); });
+
+    it("an AKS network setting (podCidr) is a REPLACE, listed first, that cannot succeed: fixed name and protected", async () => {
+        const k8s = prodConfig("kubernetes");
+        const changed = docOf(await freshRun({ stack: "prod", configOverrides: { "platform:kubernetes": { ...k8s, podCidr: "192.169.0.0/16" } } }));
+        const d = diffPlans(base, changed);
+        assert.deepEqual(d.replacements.map(r => r.name).sort(), ["primary-aks", "secondary-aks"]);
+        for (const r of d.replacements) {
+            assert.equal(r.type, "azure-native:containerservice:ManagedCluster");
+            assert.deepEqual(r.causes.map(c => c.change.path), ["inputs.networkProfile.podCidr"]);
+            assert.match(r.causes[0].reason, /ForceNew/);
+            assert.ok(r.blockers.some(b => /fixed name 'aks-scprod-(primary|secondary)'.*already exists/.test(b)), r.blockers.join("; "));
+            assert.ok(r.blockers.some(b => /protected/.test(b)), r.blockers.join("; "));
+        }
+        const text = renderDiff(d, "prod.json");
+        const replace = text.indexOf("REPLACE azure-native:containerservice:ManagedCluster  primary-aks  — CANNOT SUCCEED");
+        assert.ok(replace > 0, text);
+        assert.ok(replace < text.indexOf("Security-relevant changes"), "replacements come before everything else");
+        assert.match(text, /Replacements \(2, 2 CANNOT SUCCEED\)/);
+        assert.match(text, /inputs\.networkProfile\.podCidr: "192\.168\.0\.0\/16" → "192\.169\.0\.0\/16"  \(networkProfile\.podCidr is ForceNew/);
+    });
+
+    it("in-place changes are not replacements: user pool range, authorized IP ranges", async () => {
+        const k8s = prodConfig("kubernetes");
+        const changed = docOf(await freshRun({ stack: "prod", configOverrides: { "platform:kubernetes": {
+            ...k8s, userPool: { ...k8s.userPool, maxCount: 20 }, authorizedIpRanges: [...k8s.authorizedIpRanges, "192.0.2.0/24"],
+        } } }));
+        const d = diffPlans(base, changed);
+        assert.ok(d.changed.some(c => c.type === "azure-native:containerservice:AgentPool"));
+        assert.deepEqual(d.replacements, []);
+    });
+
+    it("a new DNS zone leaves the registry alone; Traffic Manager's renamed replacement can succeed", async () => {
+        const zone = "platform.example.org";
+        const dns = { ...prodConfig("dns"), zoneName: zone, appHostname: `app.${zone}`, harborHostname: `harbor.${zone}`, hooksHostname: `hooks.${zone}`,
+            argocdHostnames: { primary: `argocd-weu.${zone}`, secondary: `argocd-neu.${zone}` } };
+        const d = diffPlans(base, docOf(await freshRun({ stack: "prod", configOverrides: { "platform:dns": dns } })));
+        assert.ok(!d.changed.some(c => c.type === "azure-native:containerregistry:Registry"), "the registry's name does not come from the zone");
+        const tm = d.replacements.find(r => r.type === "azure-native:trafficmanager:Profile")!;
+        assert.ok(tm, "the profile's name comes from the zone: replaced");
+        assert.deepEqual(tm.blockers, [], "a new name: create-before-delete succeeds");
+        const zoneReplacement = d.replacements.find(r => r.type === "azure-native:dns:Zone")!;
+        assert.ok(zoneReplacement.blockers.some(b => /protected/.test(b)));
+        assert.ok(zoneReplacement.blockers.some(b => /SOA\/@ is locked \(CanNotDelete\)/.test(b)), zoneReplacement.blockers.join("; "));
+    });
+
+    it("a role assignment re-pointed inside the locked registry group cannot succeed: the lock blocks deleting the old one", () => {
+        const lock: PlanResource = { urn: "urn:lock", type: "azure-native:authorization:ManagementLockAtResourceGroupLevel", name: "rg-registry-lock", parent: null, provider: null,
+            dependencies: [], protect: false, inputs: { resourceGroupName: "rg-scprod-registry", level: "CanNotDelete", lockName: "do-not-delete" } };
+        const scope = "/subscriptions/s/resourceGroups/rg-scprod-registry/providers/Microsoft.ContainerRegistry/registries/acr";
+        const ra: PlanResource = { urn: "urn:ra", type: "azure-native:authorization:RoleAssignment", name: "primary-kubelet-acrpull", parent: null, provider: null,
+            dependencies: [], protect: false, inputs: { scope, principalId: "old", roleAssignmentName: "guid-old" } };
+        const doc = (r: PlanResource): PlanDoc => ({ stack: "prod", resources: [lock, r], outputs: {} });
+        const d = diffPlans(doc(ra), doc({ ...ra, inputs: { scope, principalId: "new", roleAssignmentName: "guid-new" } }));
+        assert.equal(d.replacements.length, 1);
+        assert.deepEqual(d.replacements[0].blockers, ["resource group rg-scprod-registry is locked (CanNotDelete): ARM will not delete the old one"]);
     });
 });
