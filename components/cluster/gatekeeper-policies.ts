@@ -459,6 +459,16 @@ export function excludedNamespaces(policy: PolicyDefinition, ctx: PolicyContext,
     return [...new Set(list)].sort();
 }
 
+/**
+ * The namespaces every constraint skips: the only ones that may go in the chart's
+ * `controllerManager.exemptNamespaces` (see gatekeeper.ts: Gatekeeper 3.23 exempts them from
+ * every generated ValidatingAdmissionPolicy, whatever the constraint's own match says).
+ */
+export function fullyExemptNamespaces(policies: readonly PolicyDefinition[], ctx: PolicyContext, settings: ConstraintSettings): string[] {
+    const lists = policies.map(p => excludedNamespaces(p, ctx, settings));
+    return lists.length ? lists[0].filter(ns => lists.every(l => l.includes(ns))) : [];
+}
+
 export function constraint(policy: PolicyDefinition, ctx: PolicyContext, settings: ConstraintSettings): ConstraintObject {
     return {
         apiVersion: CONSTRAINT_API_VERSION,
