@@ -13,6 +13,10 @@
 // `variables.params` the constraint's spec.parameters; template variables are `variables.<name>`.
 // A null-valued field is treated as absent, as the API server drops it before admission.
 
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+
 /** Gatekeeper's admission target and CEL engine names. */
 export const GATEKEEPER_TARGET = "admission.k8s.gatekeeper.sh";
 export const CEL_ENGINE = "K8sNativeValidation";
@@ -185,6 +189,8 @@ export interface PolicyDefinition {
     parameters(ctx: PolicyContext): Record<string, unknown>;
     kinds: KindMatcher[];
     source: CelSource;
+    /** Only namespaces with these labels (on top of the exemption below). */
+    namespaceSelector?: LabelSelector;
     /**
      * Which namespaces the constraint skips:
      * - `platform`: system and platform namespaces (their charts run pinned upstream images);
@@ -210,6 +216,43 @@ const IMAGE_FROM_REGISTRY = "(has(c.image) && variables.params.registries.exists
 // `latest`. The tag's character class excludes `/` and `:`, so a registry port (`reg:5000/app`)
 // is not mistaken for a tag.
 const IMAGE_PINNED = "(has(c.image) && (c.image.matches('@sha256:[a-f0-9]{64}$') || (!c.image.contains('@') && c.image.matches(':[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$') && !c.image.endsWith(':latest'))))";
+
+/**
+ * The namespace label that raises a namespace to the restricted level: Kubernetes' own Pod
+ * Security Admission label, so the built-in admission and Gatekeeper read one switch.
+ */
+export const RESTRICTED_NAMESPACE_LABEL = { key: "pod-security.kubernetes.io/enforce", value: "restricted" } as const;
+
+/**
+ * Baseline controls the pipeline namespace skips: its rootless BuildKit steps run with seccomp and
+ * AppArmor Unconfined (pipeline-tasks.ts ROOTLESS_BUILDKIT_SECURITY). Every other baseline control
+ * binds there too.
+ */
+export const PIPELINE_RELAXED_CONTROLS = ["seccompProfile", "appArmorProfile"] as const;
+
+/** Where the CEL templates live: one folder per template, gatekeeper-library layout. */
+export const POLICY_DIR = path.join(__dirname, "gatekeeper", "policies");
+
+/**
+ * A ConstraintTemplate kept as a file (`<POLICY_DIR>/<name>/template.yaml`): its kind, description,
+ * parameter schema and CEL are taken from the file as written, so the file is what is deployed.
+ */
+export function templateFile(name: string): Pick<PolicyDefinition, "kind" | "description" | "parametersSchema" | "source"> {
+    const file = path.join(POLICY_DIR, name, "template.yaml");
+    const t = YAML.parse(fs.readFileSync(file, "utf8")) as ConstraintTemplateObject;
+    const code = t?.spec?.targets?.[0]?.code?.find(c => c.engine === CEL_ENGINE);
+    const kind = t?.spec?.crd?.spec?.names?.kind;
+    const source = code?.source as CelSource | undefined;
+    if (t?.kind !== "ConstraintTemplate" || !kind || t.metadata?.name !== kind.toLowerCase() || !source?.validations?.length) {
+        throw new Error(`${file}: expected a ConstraintTemplate named after its kind with ${CEL_ENGINE} validations`);
+    }
+    return {
+        kind,
+        description: t.metadata.annotations?.description ?? "",
+        parametersSchema: t.spec.crd.spec.validation?.openAPIV3Schema ?? { type: "object", properties: {} },
+        source,
+    };
+}
 
 export const POLICIES: readonly PolicyDefinition[] = [
     {
@@ -250,55 +293,22 @@ export const POLICIES: readonly PolicyDefinition[] = [
         },
     },
     {
-        kind: "PlatformPodSecurity",
-        constraintName: "no-privileged-or-host-access",
-        description: "No privileged containers, no host network/PID/IPC namespaces, no hostPath volumes.",
-        parametersSchema: { type: "object", properties: {} },
+        ...templateFile("pod-security-baseline"),
+        constraintName: "pod-security-baseline",
+        parameters: ctx => ({ relaxations: [{ namespace: ctx.pipelineNamespace, controls: [...PIPELINE_RELAXED_CONTROLS] }] }),
+        kinds: WORKLOAD_KINDS,
+        // Binds platform namespaces too: the platform charts run within baseline at the values this
+        // stack sets (README, security table), and write access to a platform namespace (gateway,
+        // argocd …) must not buy a node-owning pod. Gatekeeper's own namespace is in the system list.
+        exemption: "system",
+    },
+    {
+        ...templateFile("pod-security-restricted"),
+        constraintName: "pod-security-restricted",
         parameters: () => ({}),
         kinds: WORKLOAD_KINDS,
-        // Binds platform namespaces too: none of the platform charts (Envoy Gateway, cert-manager,
-        // ExternalDNS, Sealed Secrets, Argo CD, Harbor, Tekton operator/pipelines/triggers) runs
-        // privileged or with host namespaces/hostPath at their defaults, which this stack keeps;
-        // Gatekeeper's own namespace is in the system list. Only kube-system & co. are skipped.
+        namespaceSelector: { matchLabels: { [RESTRICTED_NAMESPACE_LABEL.key]: RESTRICTED_NAMESPACE_LABEL.value } },
         exemption: "system",
-        source: {
-            variables: [
-                POD_SPEC,
-                CONTAINERS,
-                {
-                    name: "privileged",
-                    expression: "variables.containers.filter(c, has(c.securityContext) && has(c.securityContext.privileged) && c.securityContext.privileged == true)",
-                },
-                {
-                    name: "hostNamespaces",
-                    // Field selection only (no `in`/index on the pod spec): typed objects are not maps.
-                    expression: ["hostNetwork", "hostPID", "hostIPC"]
-                        .map(f => `(has(variables.podSpec.${f}) && variables.podSpec.${f} == true ? ['${f}'] : [])`)
-                        .join(" +\n"),
-                },
-                {
-                    name: "hostPathVolumes",
-                    expression: "has(variables.podSpec.volumes) ? variables.podSpec.volumes.filter(v, has(v.hostPath)) : []",
-                },
-            ],
-            validations: [
-                {
-                    expression: "size(variables.privileged) == 0",
-                    message: "privileged containers are not allowed",
-                    messageExpression: "'privileged containers are not allowed: ' + variables.privileged.map(c, has(c.name) ? c.name : '<unnamed>').join(', ')",
-                },
-                {
-                    expression: "size(variables.hostNamespaces) == 0",
-                    message: "host namespaces (hostNetwork, hostPID, hostIPC) are not allowed",
-                    messageExpression: "'host namespaces are not allowed: ' + variables.hostNamespaces.join(', ')",
-                },
-                {
-                    expression: "size(variables.hostPathVolumes) == 0",
-                    message: "hostPath volumes are not allowed",
-                    messageExpression: "'hostPath volumes are not allowed: ' + variables.hostPathVolumes.map(v, has(v.name) ? v.name : '<unnamed>').join(', ')",
-                },
-            ],
-        },
     },
     {
         kind: "PlatformRegistryCredentials",
@@ -479,6 +489,7 @@ export function constraint(policy: PolicyDefinition, ctx: PolicyContext, setting
             match: {
                 kinds: policy.kinds.map(k => ({ apiGroups: [...k.apiGroups], kinds: [...k.kinds] })),
                 excludedNamespaces: excludedNamespaces(policy, ctx, settings),
+                ...(policy.namespaceSelector ? { namespaceSelector: policy.namespaceSelector } : {}),
             },
             parameters: policy.parameters(ctx),
         },

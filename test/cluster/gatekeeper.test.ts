@@ -1,9 +1,12 @@
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { Gatekeeper, GatekeeperArgs } from "../../components/cluster/gatekeeper";
 import {
-    base64Infixes, CEL_ENGINE, GATEKEEPER_TARGET, policyBundle, POLICIES, REGISTRY_CREDENTIAL_SECRET_TYPES,
+    base64Infixes, CEL_ENGINE, GATEKEEPER_TARGET, policyBundle, POLICIES, POLICY_DIR, REGISTRY_CREDENTIAL_SECRET_TYPES,
 } from "../../components/cluster/gatekeeper-policies";
 import { exemptNamespaces, NAMESPACES, SYSTEM_NAMESPACES } from "../../infra/names";
 import { CHARTS } from "../../infra/versions";
@@ -115,8 +118,8 @@ describe("Gatekeeper", () => {
             const everyScope = new Set(POLICIES.map(p => p.exemption));
             assert.deepEqual([...everyScope].sort(), ["platform", "platform-and-pipeline", "system"]);
             assert.deepEqual(POLICIES.filter(p => p.exemption === "system").map(p => p.kind).sort(),
-                ["PlatformNoImagePullSecrets", "PlatformPodSecurity", "PlatformRegistryCredentials"]);
-            for (const kind of ["PlatformRegistryCredentials", "PlatformNoImagePullSecrets", "PlatformPodSecurity"]) {
+                ["PlatformNoImagePullSecrets", "PlatformPodSecurity", "PlatformPodSecurityRestricted", "PlatformRegistryCredentials"]);
+            for (const kind of ["PlatformRegistryCredentials", "PlatformNoImagePullSecrets", "PlatformPodSecurity", "PlatformPodSecurityRestricted"]) {
                 assert.deepEqual(excluded(prod, kind), [...SYSTEM_NAMESPACES].sort(), kind);
                 for (const platformNs of Object.values(NAMESPACES).filter(n => !(SYSTEM_NAMESPACES as readonly string[]).includes(n))) assert.ok(!excluded(dev, kind).includes(platformNs), `${kind} skips ${platformNs}`);
             }
@@ -228,7 +231,7 @@ describe("Gatekeeper", () => {
         });
 
         it("matches Pods and every pod-template kind for the image and pod-security rules", () => {
-            for (const kind of ["PlatformAllowedRegistries", "PlatformPinnedImages", "PlatformPodSecurity"]) {
+            for (const kind of ["PlatformAllowedRegistries", "PlatformPinnedImages", "PlatformPodSecurity", "PlatformPodSecurityRestricted"]) {
                 const c = constraints(prod).find(r => r.rawInputs.kind === kind)!;
                 const matched = (c.rawInputs.spec as Spec).match.kinds.map((k: Spec) => k.kinds.map((n: string) => `${k.apiGroups.join(",")}/${n}`)).flat().sort();
                 assert.deepEqual(matched, [
@@ -246,6 +249,23 @@ describe("Gatekeeper", () => {
             assert.deepEqual(byKind(fromRun.constraints), byKind(expected.constraints));
             const tKey = (t: { metadata: { name: string } }) => t.metadata.name;
             assert.deepEqual([...fromRun.templates].sort((a, b) => tKey(a).localeCompare(tKey(b))), [...expected.templates].sort((a, b) => tKey(a).localeCompare(tKey(b))));
+        });
+
+        it("registers the CEL template files as written (the file is what is deployed)", () => {
+            for (const dir of ["pod-security-baseline", "pod-security-restricted"]) {
+                const file = YAML.parse(fs.readFileSync(path.join(POLICY_DIR, dir, "template.yaml"), "utf8"));
+                const registered = templates(prod).find(t => (t.rawInputs.metadata as Spec).name === file.metadata.name);
+                assert.ok(registered, dir);
+                assert.deepEqual(registered!.rawInputs.spec, file.spec, dir);
+                assert.equal((registered!.rawInputs.metadata as Spec).annotations.description, file.metadata.annotations.description);
+            }
+        });
+
+        it("binds the restricted level by the Pod Security Admission label, and relaxes only seccomp/AppArmor in the pipeline namespace", () => {
+            const spec = (kind: string) => constraints(prod).find(r => r.rawInputs.kind === kind)!.rawInputs.spec as Spec;
+            assert.deepEqual(spec("PlatformPodSecurityRestricted").match.namespaceSelector, { matchLabels: { "pod-security.kubernetes.io/enforce": "restricted" } });
+            assert.equal(spec("PlatformPodSecurity").match.namespaceSelector, undefined, "baseline binds every namespace");
+            assert.deepEqual(spec("PlatformPodSecurity").parameters, { relaxations: [{ namespace: "ci", controls: ["seccompProfile", "appArmorProfile"] }] });
         });
 
         it("gives two instances (two clusters) distinct resource names", async () => {
