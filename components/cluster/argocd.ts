@@ -27,6 +27,7 @@ import { chartRelease } from "./chart";
 import { gatewayRouteSpec } from "./gateway-route";
 import { GATEWAY_PROXY_NAMESPACE, isolatedNamespace, NamedNetworkPolicy, namespacePeer } from "./network-policies";
 import { METRICS_PORTS, scrapeAnnotations } from "./metrics-scraping";
+import { podSecurityLabels } from "./gatekeeper/pod-security-levels";
 
 /** The in-cluster API server as Argo CD names it. */
 export const IN_CLUSTER = "https://kubernetes.default.svc";
@@ -125,7 +126,7 @@ export class ArgoCd extends pulumi.ComponentResource {
         this.url = `https://${args.hostname}`;
 
         this.namespace = new k8s.core.v1.Namespace(`${name}-ns`, {
-            metadata: { name: ns, labels: { "app.kubernetes.io/part-of": "platform" } },
+            metadata: { name: ns, labels: { "app.kubernetes.io/part-of": "platform", ...podSecurityLabels(ns) } },
         }, k8sOpts);
 
         // Repository credentials, picked up by label; read-only token, HTTPS.

@@ -14,6 +14,7 @@ import {
     constraint, CONSTRAINT_API_VERSION, constraintTemplate, EnforcementAction, fullyExemptNamespaces, POLICIES, policyBundle, PolicyDefinition,
     templateName,
 } from "./gatekeeper-policies";
+import { podSecurityLabels } from "./gatekeeper/pod-security-levels";
 
 export interface GatekeeperArgs {
     /** The cluster's provider; every object goes through it. */
@@ -62,7 +63,7 @@ export class Gatekeeper extends pulumi.ComponentResource {
                 labels: {
                     // Gatekeeper never reviews its own namespace (the chart's post-install job sets the same).
                     "admission.gatekeeper.sh/ignore": "no-self-managing",
-                    "pod-security.kubernetes.io/enforce": "restricted",
+                    ...podSecurityLabels(NAMESPACES.gatekeeper),
                 },
             },
         }, { parent: this, provider });

@@ -20,6 +20,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { chartRelease } from "./chart";
 import { GATEWAY, GATEWAY_ROUTES_LABEL, NAMESPACES } from "../../infra/names";
+import { podSecurityLabels } from "./gatekeeper/pod-security-levels";
 
 export { GATEWAY_ROUTES_LABEL };
 
@@ -101,11 +102,11 @@ export class PlatformGateway extends pulumi.ComponentResource {
         this.listenerHostnames = hostnames;
 
         const controllerNs = new k8s.core.v1.Namespace(`${name}-envoy-gateway-ns`, {
-            metadata: { name: NAMESPACES.envoyGateway },
+            metadata: { name: NAMESPACES.envoyGateway, labels: podSecurityLabels(NAMESPACES.envoyGateway) },
         }, child);
         const gatewayNs = new k8s.core.v1.Namespace(`${name}-gateway-ns`, {
             // Labelled so its own routes (probe) may attach to label-selected listeners.
-            metadata: { name: GATEWAY.namespace, labels: { [GATEWAY_ROUTES_LABEL]: "true" } },
+            metadata: { name: GATEWAY.namespace, labels: { [GATEWAY_ROUTES_LABEL]: "true", ...podSecurityLabels(NAMESPACES.gateway) } },
         }, child);
 
         // Chart defaults are right for us: crds.enabled installs the Envoy Gateway and Gateway API

@@ -20,6 +20,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as tls from "@pulumi/tls";
 import { chartRelease } from "./chart";
 import { NAMESPACES } from "../../infra/names";
+import { podSecurityLabels } from "./gatekeeper/pod-security-levels";
 
 /** The controller's Service/Deployment name (`kubeseal --controller-name`). */
 export const SEALED_SECRETS_CONTROLLER = { name: "sealed-secrets-controller", namespace: NAMESPACES.sealedSecrets } as const;
@@ -86,7 +87,7 @@ export class SealedSecrets extends pulumi.ComponentResource {
         super("platform:cluster:SealedSecrets", name, {}, opts);
         const child = { parent: this, provider: args.provider };
 
-        const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: SEALED_SECRETS_CONTROLLER.namespace } }, child);
+        const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: SEALED_SECRETS_CONTROLLER.namespace, labels: podSecurityLabels(NAMESPACES.sealedSecrets) } }, child);
 
         if (args.sealingKeys.length === 0) throw new Error(`${name}: at least one sealing key is required`);
         const keySecrets = args.sealingKeys.map(key => new k8s.core.v1.Secret(`${name}-sealing-key-g${key.generation}`, {

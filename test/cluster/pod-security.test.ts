@@ -12,7 +12,10 @@ import { PIPELINE_RELAXED_CONTROLS, POLICY_DIR, RESTRICTED_NAMESPACE_LABEL } fro
 import { ROOTLESS_BUILDKIT_SECURITY } from "../../components/cluster/pipeline-tasks";
 import { exemptNamespaces } from "../../infra/names";
 import { Admission, KubeObject, parseManifests, PolicySet, policySetsFromRun, Review } from "../../tools/admission";
-import { freshRun, ROOT } from "../harness";
+import { PLATFORM_POD_SECURITY, POD_SECURITY_ENFORCE_LABEL } from "../../components/cluster/gatekeeper/pod-security-levels";
+import { evaluate } from "../../policy/offline";
+import { podSecurityStandards } from "../../policy/policies";
+import { byType, freshRun, ROOT, stackRun, StackRun } from "../harness";
 
 const ACR = "myacr.azurecr.io";
 const DIGEST = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -189,5 +192,63 @@ describe("Pod Security Standards against upstream's test data", () => {
                 });
             }
         }
+    });
+});
+
+describe("Pod Security Standards: the stack's own namespaces and workloads", () => {
+    const runs: Record<string, StackRun> = {};
+    before(async () => {
+        for (const stack of ["dev", "prod"] as const) runs[stack] = await stackRun(stack);
+    });
+
+    it("labels each platform namespace with its level (README, security table)", () => {
+        for (const run of Object.values(runs)) {
+            const labelled = new Map(byType(run, "kubernetes:core/v1:Namespace").map(r => {
+                const meta = r.rawInputs.metadata as { name: string; labels?: Record<string, string> };
+                return [meta.name, meta.labels?.[POD_SECURITY_ENFORCE_LABEL]];
+            }));
+            for (const [ns, level] of Object.entries(PLATFORM_POD_SECURITY)) assert.equal(labelled.get(ns), level, ns);
+        }
+        assert.deepEqual(Object.entries(PLATFORM_POD_SECURITY).filter(([, l]) => l === "restricted").map(([n]) => n).sort(),
+            ["cert-manager", "external-dns", "gatekeeper-system"]);
+    });
+
+    it("the policy pack finds nothing to flag in the workloads the stack creates (BuildKit in the pipeline namespace included)", () => {
+        for (const [stack, run] of Object.entries(runs)) {
+            const violations = evaluate(run, { environment: stack }, [podSecurityStandards]);
+            assert.deepEqual(violations, [], stack);
+            // Not vacuous: the pipeline's Tasks (BuildKit's Unconfined steps among them) were reviewed.
+            assert.ok(byType(run, "kubernetes:tekton.dev/v1:Task").length > 0);
+        }
+    });
+
+    it("the policy pack flags at preview what admission would refuse, with the same messages", async () => {
+        const bad = await freshRun({
+            stack: "dev",
+            program: () => {
+                const provider = new k8s.Provider("c", {});
+                new k8s.core.v1.Namespace("payments", { metadata: { name: "payments", labels: { [RESTRICTED_NAMESPACE_LABEL.key]: RESTRICTED_NAMESPACE_LABEL.value } } }, { provider });
+                new k8s.apps.v1.Deployment("web", {
+                    metadata: { name: "web", namespace: APP_NS },
+                    spec: {
+                        selector: { matchLabels: { app: "web" } },
+                        template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "web", image: IMAGE, ports: [{ containerPort: 8080, hostPort: 8080 }] }] } },
+                    },
+                }, { provider });
+                // Rootless BuildKit outside the pipeline namespace; and a plain pod where restricted applies.
+                new k8s.apiextensions.CustomResource("build", {
+                    apiVersion: "tekton.dev/v1", kind: "Task", metadata: { name: "build", namespace: APP_NS },
+                    spec: { steps: [{ name: "build", image: IMAGE, securityContext: structuredClone(ROOTLESS_BUILDKIT_SECURITY) }] },
+                }, { provider });
+                new k8s.core.v1.Pod("plain", { metadata: { name: "plain", namespace: "payments" }, spec: { containers: [{ name: "app", image: IMAGE }] } }, { provider });
+            },
+        });
+        const messages = evaluate(bad, { environment: "dev" }, [podSecurityStandards]).map(v => v.message).sort();
+        assert.deepEqual(messages.filter(m => !m.startsWith("plain")), [
+            "build (namespace team-a): [pod-security-baseline] AppArmor profile on container build: AppArmor may only be RuntimeDefault or Localhost",
+            "build (namespace team-a): [pod-security-baseline] seccompProfile on container build: seccomp may only be RuntimeDefault or Localhost",
+            "web (namespace team-a): [pod-security-baseline] hostPort 8080 on container web: host ports are not allowed",
+        ]);
+        assert.ok(messages.filter(m => m.startsWith("plain (namespace payments): [pod-security-restricted]")).length >= 4, messages.join("\n"));
     });
 });
