@@ -78,6 +78,11 @@ const DENIED: Record<string, { object: string; constraints: string[] }> = {
     "workload-image-pull-secrets.yaml": { object: "Deployment/team-a/web", constraints: ["no-image-pull-secrets"] },
     "list-wrapped-pod.yaml": { object: "Pod/team-a/wrapped", constraints: ["images-from-platform-registry"] },
     "mixed.yaml": { object: "Pod/team-a/bad", constraints: ["images-pinned"] },
+    "baseline-host-port-and-capability.yaml": { object: "Deployment/team-a/web", constraints: ["pod-security-baseline", "pod-security-baseline"] },
+    "restricted-namespace.yaml": {
+        object: "Pod/payments/api",
+        constraints: ["pod-security-restricted", "pod-security-restricted", "pod-security-restricted", "pod-security-restricted"],
+    },
     "secret-without-namespace.yaml": { object: "Secret/-/regcred", constraints: ["registry-credentials-only-in-pipeline"] },
 };
 
@@ -115,6 +120,12 @@ describe("admit", () => {
                 assert.deepEqual(denied(line!), [...want.constraints].sort(), line);
             });
         }
+
+        it("names the control and the container in pod-security messages", async () => {
+            const { out } = await admitCli(run, fixture("denied", "baseline-host-port-and-capability.yaml"));
+            assert.match(out[0], /\[pod-security-baseline\] hostPort 8080 on container web: host ports are not allowed;/);
+            assert.match(out[0], /\[pod-security-baseline\] capabilities\.add NET_ADMIN on container web: only AUDIT_WRITE, .* may be added$/);
+        });
 
         it("prints one line per object of a multi-document file, in order", async () => {
             const { code, out } = await admitCli(run, fixture("denied", "mixed.yaml"));
