@@ -4,7 +4,8 @@
 // the Tekton check pipeline and the tests call it directly.
 //
 // Semantics follow Gatekeeper's K8sNativeValidation driver:
-//   bindings   object, oldObject (null), request, params (the constraint object),
+//   bindings   object, oldObject (null), request, params (the constraint object), namespaceObject
+//              (the object's Namespace, found as for namespaceSelector below, else null),
 //              variables.params (constraint spec.parameters), variables.anyObject (the object),
 //              then the template's own variables in order (variables.<name>);
 //   validations each must be `true`; `false` is a violation with the messageExpression's value
@@ -456,15 +457,20 @@ export class Admission {
             dryRun: true,
         };
         const seen = new Set<string>(); // the same violation from two clusters is reported once
-        for (const group of this.groups) for (const c of group.constraints) {
+        for (const group of this.groups) {
             // The reviewed manifests' Namespace objects win over the stack's own.
-            if (!matches(c.match, obj, (name: string) => namespaces.get(name) ?? group.namespaces.get(name))) continue;
-            for (const message of evaluate(c, celObject, request)) {
-                const key = `${c.name}\u0000${c.enforcementAction}\u0000${message}`;
-                if (seen.has(key)) continue;
-                seen.add(key);
-                const v: Violation = { constraint: c.name, constraintKind: c.kind, enforcementAction: c.enforcementAction, message };
-                (c.enforcementAction === "deny" ? review.denials : review.warnings).push(v);
+            const namespaceNamed = (name: string) => namespaces.get(name) ?? group.namespaces.get(name);
+            const nsObject = review.namespace && !CLUSTER_SCOPED.has(obj.kind) ? namespaceNamed(review.namespace) : undefined;
+            const namespaceObject = nsObject ? toCelInput(nsObject) : null;
+            for (const c of group.constraints) {
+                if (!matches(c.match, obj, namespaceNamed)) continue;
+                for (const message of evaluate(c, celObject, request, namespaceObject)) {
+                    const key = `${c.name}\u0000${c.enforcementAction}\u0000${message}`;
+                    if (seen.has(key)) continue;
+                    seen.add(key);
+                    const v: Violation = { constraint: c.name, constraintKind: c.kind, enforcementAction: c.enforcementAction, message };
+                    (c.enforcementAction === "deny" ? review.denials : review.warnings).push(v);
+                }
             }
         }
         review.allowed = review.denials.length === 0;
@@ -503,9 +509,9 @@ function withNamespace(obj: KubeObject, ns: string | undefined): KubeObject {
 }
 
 /** Messages of every failed validation of one constraint on one object. */
-function evaluate(c: CompiledConstraint, object: Record<string, unknown>, request: Record<string, unknown>): string[] {
+function evaluate(c: CompiledConstraint, object: Record<string, unknown>, request: Record<string, unknown>, namespaceObject: unknown): string[] {
     const variables: Record<string, unknown> = { params: c.parameters, anyObject: object };
-    const ctx: Record<string, unknown> = { object, oldObject: null, request, params: c.object, namespaceObject: null, variables };
+    const ctx: Record<string, unknown> = { object, oldObject: null, request, params: c.object, namespaceObject, variables };
     const variableErrors: string[] = [];
     for (const v of c.template.variables) {
         const value = v.program(ctx);

@@ -189,8 +189,6 @@ export interface PolicyDefinition {
     parameters(ctx: PolicyContext): Record<string, unknown>;
     kinds: KindMatcher[];
     source: CelSource;
-    /** Only namespaces with these labels (on top of the exemption below). */
-    namespaceSelector?: LabelSelector;
     /**
      * Which namespaces the constraint skips:
      * - `platform`: system and platform namespaces (their charts run pinned upstream images);
@@ -305,9 +303,9 @@ export const POLICIES: readonly PolicyDefinition[] = [
     {
         ...templateFile("pod-security-restricted"),
         constraintName: "pod-security-restricted",
-        parameters: () => ({}),
+        // The template reads the label from namespaceObject (see its header for why not a namespaceSelector).
+        parameters: () => ({ namespaceLabel: { ...RESTRICTED_NAMESPACE_LABEL } }),
         kinds: WORKLOAD_KINDS,
-        namespaceSelector: { matchLabels: { [RESTRICTED_NAMESPACE_LABEL.key]: RESTRICTED_NAMESPACE_LABEL.value } },
         exemption: "system",
     },
     {
@@ -489,7 +487,6 @@ export function constraint(policy: PolicyDefinition, ctx: PolicyContext, setting
             match: {
                 kinds: policy.kinds.map(k => ({ apiGroups: [...k.apiGroups], kinds: [...k.kinds] })),
                 excludedNamespaces: excludedNamespaces(policy, ctx, settings),
-                ...(policy.namespaceSelector ? { namespaceSelector: policy.namespaceSelector } : {}),
             },
             parameters: policy.parameters(ctx),
         },
