@@ -1,5 +1,7 @@
 // The platform's admission policies, as data: one definition per ConstraintTemplate, written in
-// CEL for Gatekeeper's K8sNativeValidation engine. The Gatekeeper component turns these into
+// CEL for Gatekeeper's K8sNativeValidation engine. The Pod Security Standards templates are files
+// (gatekeeper/policies/<name>/template.yaml, with samples in the gatekeeper-library layout),
+// loaded as written by templateFile(). The Gatekeeper component turns these into
 // ConstraintTemplates and constraints; the offline evaluator (tools/admission.ts) evaluates the
 // very objects the component registered, so what `admit` checks is what the cluster enforces.
 //
