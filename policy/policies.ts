@@ -554,10 +554,10 @@ function podSecurityAdmission(pipelineNamespace: string): Admission {
 }
 
 /** Paths (below the pod) of unknown values that matter; unknown images do not (pod security ignores them). */
-function unknownPaths(node: unknown, path: string[] = []): string[] {
+function unknownPaths(node: unknown, path: (string | number)[]): string[] {
     node = unwrap(node);
     if (isUnknown(node)) return path[path.length - 1] === "image" ? [] : [formatPath(path)];
-    if (Array.isArray(node)) return node.flatMap((v, i) => unknownPaths(v, [...path, String(i)]));
+    if (Array.isArray(node)) return node.flatMap((v, i) => unknownPaths(v, [...path, i]));
     if (node && typeof node === "object") return Object.keys(node).sort().flatMap(k => unknownPaths((node as Props)[k], [...path, k]));
     return [];
 }
@@ -573,14 +573,26 @@ type Loose = Record<string, any>;
 function podOf(type: string, props: Loose): KubeObject | undefined {
     const metadata = { name: String(props.metadata?.name ?? "unnamed"), namespace: props.metadata?.namespace };
     const m = /^kubernetes:([^:]+):(\w+)$/.exec(type);
-    if (m && WORKLOAD_TYPE.test(type)) return { ...props, apiVersion: m[1].replace(/^core\//, ""), kind: m[2], metadata: { ...props.metadata, ...metadata } };
+    if (m && WORKLOAD_TYPE.test(type)) {
+        // A Pod's own annotations carry AppArmor profiles: an unknown metadata is reported through them.
+        const own = isUnknown(props.metadata) ? { annotations: props.metadata } : props.metadata;
+        return { ...props, apiVersion: m[1].replace(/^core\//, ""), kind: m[2], metadata: { ...own, ...metadata } };
+    }
     if (TEKTON_TASK_TYPE.test(type)) {
+        // An unknown part stays the unknown value (never spread: spreading a sentinel string
+        // would turn it into an innocent-looking object), so unknownPaths reports it.
+        const unknownOf = (...vs: unknown[]) => vs.find(isUnknown);
         const template = (props.spec?.stepTemplate ?? {}) as Loose;
-        const steps = ((props.spec?.steps ?? []) as Loose[]).map(step => ({
+        const steps = props.spec?.steps ?? [];
+        const sidecars = props.spec?.sidecars ?? [];
+        const whole = unknownOf(props.spec, template, steps, sidecars);
+        if (whole !== undefined) return { apiVersion: "v1", kind: "Pod", metadata, spec: { containers: whole } };
+        const containers = (steps as Loose[]).map(step => isUnknown(step) ? step : {
             ...template, ...step,
-            securityContext: { ...(template.securityContext ?? {}), ...(step.securityContext ?? {}) },
-        }));
-        return { apiVersion: "v1", kind: "Pod", metadata, spec: { containers: [...steps, ...((props.spec?.sidecars ?? []) as Loose[])] } };
+            securityContext: unknownOf(step.securityContext, template.securityContext)
+                ?? { ...(template.securityContext ?? {}), ...(step.securityContext ?? {}) },
+        });
+        return { apiVersion: "v1", kind: "Pod", metadata, spec: { containers: [...containers, ...(sidecars as Loose[])] } };
     }
     if (EVENT_LISTENER_TYPE.test(type)) {
         const template = props.spec?.resources?.kubernetesResource?.spec?.template;
@@ -606,7 +618,7 @@ export const podSecurityStandards = stackPolicy({
             const pod = podOf(r.type, unwrap(r.props) as Loose);
             if (!pod) continue;
             if (!pod.metadata.namespace) pod.metadata.namespace = "default";
-            const unknown = unknownPaths(pod.spec);
+            const unknown = [...unknownPaths(pod.metadata.annotations, ["metadata", "annotations"]), ...unknownPaths(pod.spec, ["spec"])];
             if (unknown.length) {
                 report(unknownMessage(`${r.name}: ${unknown[0]}`, "its pod security"), r.urn);
                 continue;

@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import * as k8s from "@pulumi/kubernetes";
+import { PolicyResource } from "@pulumi/policy";
 import { Gatekeeper } from "../../components/cluster/gatekeeper";
 import { PIPELINE_RELAXED_CONTROLS, POLICY_DIR, RESTRICTED_NAMESPACE_LABEL } from "../../components/cluster/gatekeeper-policies";
 import { ROOTLESS_BUILDKIT_SECURITY } from "../../components/cluster/pipeline-tasks";
@@ -252,5 +253,25 @@ describe("Pod Security Standards: the stack's own namespaces and workloads", () 
             "web (namespace team-a): [pod-security-baseline] hostPort 8080 on container web: host ports are not allowed",
         ]);
         assert.ok(messages.filter(m => m.startsWith("plain (namespace payments): [pod-security-restricted]")).length >= 4, messages.join("\n"));
+    });
+
+    it("the policy pack reports a securityContext unknown at preview as unverifiable (mandatory), and ignores unknown images", () => {
+        /* eslint-disable-next-line @typescript-eslint/no-require-imports -- the SDK's own unknown sentinel and proxy */
+        const sdk = require("@pulumi/policy/proxy") as { unknownCheckingProxy<T>(v: T): T; unknownStringValue: string; unknownObjectValue: string };
+        const task = (name: string, step: Record<string, unknown>): PolicyResource => ({
+            type: "kubernetes:tekton.dev/v1:Task", name, urn: `urn:pulumi:test::platform::kubernetes:tekton.dev/v1:Task::${name}`,
+            props: sdk.unknownCheckingProxy({ apiVersion: "tekton.dev/v1", kind: "Task", metadata: { name, namespace: APP_NS }, spec: { steps: [{ name: "s", ...step }] } }),
+            opts: { protect: false, ignoreChanges: [], aliases: [], additionalSecretOutputs: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 } },
+            dependencies: [], propertyDependencies: {}, isType: () => false, asType: () => undefined,
+        } as unknown as PolicyResource);
+        const args = {
+            resources: [task("unknown-image", { image: sdk.unknownStringValue }), task("unknown-context", { image: IMAGE, securityContext: sdk.unknownObjectValue })],
+            stackTags: new Map(), getConfig: <T extends object>() => ({ pipelineNamespace: "ci" }) as T,
+            notApplicable: (reason?: string): never => { throw new Error(`not applicable: ${reason}`); },
+        };
+        const out: string[] = [];
+        podSecurityStandards.validateStack(args, message => { out.push(message); });
+        assert.equal(out.length, 1, out.join("\n"));
+        assert.match(out[0], /^unknown-context: spec\.containers\[0\]\.securityContext is unknown during preview .*its pod security cannot be verified/);
     });
 });
