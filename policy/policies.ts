@@ -29,9 +29,12 @@ import {
 } from "../components/azure/role-ids";
 import { PIPELINE_NAMESPACE_LABEL } from "../infra/names";
 import {
-    DOCKER_CONFIG_AUTHS_MARKER, DOCKER_CONFIG_FILE_KEYS, REGISTRY_CREDENTIAL_ANNOTATION_PREFIXES, REGISTRY_CREDENTIAL_DATA_KEYS,
-    REGISTRY_CREDENTIAL_SECRET_TYPES,
+    constraint, constraintTemplate, DOCKER_CONFIG_AUTHS_MARKER, DOCKER_CONFIG_FILE_KEYS, POLICIES, REGISTRY_CREDENTIAL_ANNOTATION_PREFIXES,
+    REGISTRY_CREDENTIAL_DATA_KEYS, REGISTRY_CREDENTIAL_SECRET_TYPES,
 } from "../components/cluster/gatekeeper-policies";
+// The offline Gatekeeper evaluator (@bufbuild/cel, no provider SDK): the pod-security rule below
+// runs the very CEL templates admission enforces.
+import { Admission, KubeObject } from "../tools/admission";
 
 // ---------------------------------------------------------------------------------------------
 // Type strings (current token first, then the alias older azure-native versions used)
@@ -524,6 +527,109 @@ const pipelineNamespaceConsistent = stackPolicy({
 });
 
 // ---------------------------------------------------------------------------------------------
+// Pod Security Standards (the same CEL as admission)
+// ---------------------------------------------------------------------------------------------
+
+/** Constraint kinds of the Pod Security Standards templates (baseline, and restricted by namespace label). */
+export const POD_SECURITY_KINDS: readonly string[] = ["PlatformPodSecurity", "PlatformPodSecurityRestricted"];
+
+const WORKLOAD_TYPE = /^kubernetes:(core\/v1:(Pod|ReplicationController)|apps\/v1:(Deployment|StatefulSet|DaemonSet|ReplicaSet)|batch\/v1:(Job|CronJob))$/;
+const TEKTON_TASK_TYPE = /^kubernetes:tekton\.dev\/v1(beta1)?:Task$/;
+const EVENT_LISTENER_TYPE = /^kubernetes:triggers\.tekton\.dev\/v1(alpha1|beta1)?:EventListener$/;
+
+const podSecurityAdmissions = new Map<string, Admission>();
+/** The pod-security templates and constraints, exactly as the Gatekeeper component registers them. */
+function podSecurityAdmission(pipelineNamespace: string): Admission {
+    let a = podSecurityAdmissions.get(pipelineNamespace);
+    if (!a) {
+        const policies = POLICIES.filter(p => POD_SECURITY_KINDS.includes(p.kind));
+        const settings = { enforcementAction: "deny" as const, exemptNamespaces: [], systemNamespaces: [] };
+        a = new Admission({
+            templates: policies.map(constraintTemplate),
+            constraints: policies.map(p => constraint(p, { acrLoginServer: "", pipelineNamespace }, settings)),
+        });
+        podSecurityAdmissions.set(pipelineNamespace, a);
+    }
+    return a;
+}
+
+/** Paths (below the pod) of unknown values that matter; unknown images do not (pod security ignores them). */
+function unknownPaths(node: unknown, path: (string | number)[]): string[] {
+    node = unwrap(node);
+    if (isUnknown(node)) return path[path.length - 1] === "image" ? [] : [formatPath(path)];
+    if (Array.isArray(node)) return node.flatMap((v, i) => unknownPaths(v, [...path, i]));
+    if (node && typeof node === "object") return Object.keys(node).sort().flatMap(k => unknownPaths((node as Props)[k], [...path, k]));
+    return [];
+}
+
+/**
+ * The pod a resource runs, as admission will see it: the workload itself; a Tekton Task's pod
+ * (steps merged over stepTemplate, as Tekton does, plus sidecars); an EventListener's Deployment
+ * pod template. Undefined for anything else.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- untyped resource inputs
+type Loose = Record<string, any>;
+
+function podOf(type: string, props: Loose): KubeObject | undefined {
+    const metadata = { name: String(props.metadata?.name ?? "unnamed"), namespace: props.metadata?.namespace };
+    const m = /^kubernetes:([^:]+):(\w+)$/.exec(type);
+    if (m && WORKLOAD_TYPE.test(type)) {
+        // A Pod's own annotations carry AppArmor profiles: an unknown metadata is reported through them.
+        const own = isUnknown(props.metadata) ? { annotations: props.metadata } : props.metadata;
+        return { ...props, apiVersion: m[1].replace(/^core\//, ""), kind: m[2], metadata: { ...own, ...metadata } };
+    }
+    if (TEKTON_TASK_TYPE.test(type)) {
+        // An unknown part stays the unknown value (never spread: spreading a sentinel string
+        // would turn it into an innocent-looking object), so unknownPaths reports it.
+        const unknownOf = (...vs: unknown[]) => vs.find(isUnknown);
+        const template = (props.spec?.stepTemplate ?? {}) as Loose;
+        const steps = props.spec?.steps ?? [];
+        const sidecars = props.spec?.sidecars ?? [];
+        const whole = unknownOf(props.spec, template, steps, sidecars);
+        if (whole !== undefined) return { apiVersion: "v1", kind: "Pod", metadata, spec: { containers: whole } };
+        const containers = (steps as Loose[]).map(step => isUnknown(step) ? step : {
+            ...template, ...step,
+            securityContext: unknownOf(step.securityContext, template.securityContext)
+                ?? { ...(template.securityContext ?? {}), ...(step.securityContext ?? {}) },
+        });
+        return { apiVersion: "v1", kind: "Pod", metadata, spec: { containers: [...containers, ...(sidecars as Loose[])] } };
+    }
+    if (EVENT_LISTENER_TYPE.test(type)) {
+        const template = props.spec?.resources?.kubernetesResource?.spec?.template;
+        return template ? { apiVersion: "apps/v1", kind: "Deployment", metadata, spec: { template } } : undefined;
+    }
+    return undefined;
+}
+
+export const podSecurityStandards = stackPolicy({
+    name: "pod-security-standards",
+    description: "Pods, pod templates, Tekton Tasks and EventListeners the stack creates meet the Pod Security Standards baseline (restricted in namespaces labelled for it), checked with the same CEL Gatekeeper enforces.",
+    enforcementLevel: "mandatory",
+    configSchema: PIPELINE_NAMESPACE_SCHEMA,
+    remediationSteps: "Fix the container's securityContext as the message says; the same rule would refuse the pod at admission (README, security table).",
+    check: (resources, args, report) => {
+        const admission = podSecurityAdmission(pipelineNamespaceOf(args));
+        // The stack's Namespaces with their labels decide where restricted applies.
+        const namespaces: KubeObject[] = resources.filter(r => is(r.type, TYPES.namespace)).map(r => {
+            const p = unwrap(r.props) as Loose;
+            return { apiVersion: "v1", kind: "Namespace", metadata: { name: String(p.metadata?.name ?? r.name), labels: { ...(p.metadata?.labels ?? {}) } } };
+        });
+        for (const r of resources) {
+            const pod = podOf(r.type, unwrap(r.props) as Loose);
+            if (!pod) continue;
+            if (!pod.metadata.namespace) pod.metadata.namespace = "default";
+            const unknown = [...unknownPaths(pod.metadata.annotations, ["metadata", "annotations"]), ...unknownPaths(pod.spec, ["spec"])];
+            if (unknown.length) {
+                report(unknownMessage(`${r.name}: ${unknown[0]}`, "its pod security"), r.urn);
+                continue;
+            }
+            const review = admission.reviewAll([...namespaces, pod])[namespaces.length];
+            for (const d of review.denials) report(`${r.name} (namespace ${pod.metadata.namespace}): [${d.constraint}] ${d.message}`, r.urn);
+        }
+    },
+});
+
+// ---------------------------------------------------------------------------------------------
 // Gatekeeper, Traffic Manager, protection
 // ---------------------------------------------------------------------------------------------
 
@@ -712,6 +818,7 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
     registryWriteOnlyPipeline,
     noRegistryCredentials,
     pipelineNamespaceConsistent,
+    podSecurityStandards,
     gatekeeperFailClosed,
     trafficManagerHostHeader,
     statefulProtected,

@@ -4,7 +4,8 @@
 // the Tekton check pipeline and the tests call it directly.
 //
 // Semantics follow Gatekeeper's K8sNativeValidation driver:
-//   bindings   object, oldObject (null), request, params (the constraint object),
+//   bindings   object, oldObject (null), request, params (the constraint object), namespaceObject
+//              (the object's Namespace, found as for namespaceSelector below, else null),
 //              variables.params (constraint spec.parameters), variables.anyObject (the object),
 //              then the template's own variables in order (variables.<name>);
 //   validations each must be `true`; `false` is a violation with the messageExpression's value
@@ -12,9 +13,11 @@
 //              error is a violation too (fail closed: an error never admits);
 //   match      kinds (apiGroups/kinds, `*`), namespaces / excludedNamespaces (globs with a leading
 //              or trailing `*`; a Namespace matches by its own name; other cluster-scoped objects
-//              always match), scope, name, labelSelector. namespaceSelector needs the live
-//              namespace; offline it matches (the constraint applies), unless the Namespace object
-//              is among the reviewed manifests, in which case its labels decide;
+//              always match), scope, name, labelSelector. namespaceSelector reads the namespace's
+//              labels from its Namespace object among the reviewed manifests, else from the
+//              Namespace the stack itself registers on that cluster (PolicySet.namespaces), else
+//              the namespace counts as unlabelled (what a new namespace is): to review a manifest
+//              as in a labelled namespace (e.g. restricted), pass its Namespace manifest too;
 //   enforcement deny → the object is denied; warn and dryrun → reported, still allowed.
 //
 // Manifests are parsed as YAML 1.1, as kubectl does (`yes`/`on` are booleans), with integers as
@@ -32,6 +35,7 @@ import type { StackRun } from "./engine";
 
 export const TEMPLATE_RESOURCE_TYPE = "kubernetes:templates.gatekeeper.sh/v1:ConstraintTemplate";
 export const CONSTRAINT_RESOURCE_TYPE_PREFIX = "kubernetes:constraints.gatekeeper.sh/v1beta1:";
+export const NAMESPACE_RESOURCE_TYPE = "kubernetes:core/v1:Namespace";
 
 /** A Kubernetes object as read from a manifest. */
 export interface KubeObject {
@@ -53,6 +57,8 @@ export interface ManifestObject {
 export interface PolicySet {
     templates: ConstraintTemplateObject[];
     constraints: ConstraintObject[];
+    /** Namespaces the stack creates on that cluster, with their labels (namespaceSelector input). */
+    namespaces?: KubeObject[];
 }
 
 export interface Violation {
@@ -200,18 +206,22 @@ export function policySetsFromRun(run: StackRun): PolicySet[] {
     const byCluster = new Map<string, PolicySet>();
     const setOf = (provider: string | undefined) => {
         const key = provider ?? "";
-        if (!byCluster.has(key)) byCluster.set(key, { templates: [], constraints: [] });
+        if (!byCluster.has(key)) byCluster.set(key, { templates: [], constraints: [], namespaces: [] });
         return byCluster.get(key)!;
     };
     for (const r of run.resources) {
         if (r.type === TEMPLATE_RESOURCE_TYPE) setOf(r.provider).templates.push(r.rawInputs as unknown as ConstraintTemplateObject);
         else if (r.type.startsWith(CONSTRAINT_RESOURCE_TYPE_PREFIX)) setOf(r.provider).constraints.push(r.rawInputs as unknown as ConstraintObject);
+        else if (r.type === NAMESPACE_RESOURCE_TYPE) setOf(r.provider).namespaces!.push({ apiVersion: "v1", kind: "Namespace", ...(r.rawInputs as object), metadata: { ...(r.rawInputs.metadata as object) } } as KubeObject);
     }
+    // A cluster's namespaces without its policy (another provider) play no part.
+    for (const [key, set] of byCluster) if (!set.templates.length && !set.constraints.length) byCluster.delete(key);
     const distinct = new Map<string, PolicySet>();
     for (const set of byCluster.values()) {
         const canonical = stableJson({
             templates: [...set.templates].sort(byName),
             constraints: [...set.constraints].sort((a, b) => `${a.kind}/${a.metadata?.name}`.localeCompare(`${b.kind}/${b.metadata?.name}`)),
+            namespaces: (set.namespaces ?? []).map(n => ({ name: n.metadata.name, labels: n.metadata.labels ?? {} })).sort((a, b) => (a.name ?? "").localeCompare(b.name ?? "")),
         });
         if (!distinct.has(canonical)) distinct.set(canonical, set);
     }
@@ -360,7 +370,7 @@ function selectorMatches(selector: LabelSelector, labels: Record<string, string>
     return true;
 }
 
-function matches(match: ConstraintMatch, obj: KubeObject, namespaces: Map<string, KubeObject>): boolean {
+function matches(match: ConstraintMatch, obj: KubeObject, namespaceNamed: (name: string) => KubeObject | undefined): boolean {
     const group = groupOf(obj.apiVersion);
     const kinds = match.kinds ?? [];
     if (kinds.length && !kinds.some(k =>
@@ -386,8 +396,9 @@ function matches(match: ConstraintMatch, obj: KubeObject, namespaces: Map<string
     }
     if (match.labelSelector && !selectorMatches(match.labelSelector, obj.metadata.labels ?? {})) return false;
     if (match.namespaceSelector && nsApplies) {
-        const nsObject = isNamespace ? obj : namespaces.get(nsName);
-        if (nsObject && !selectorMatches(match.namespaceSelector, nsObject.metadata.labels ?? {})) return false;
+        // A namespace neither reviewed nor created by the stack counts as unlabelled.
+        const nsObject = isNamespace ? obj : namespaceNamed(nsName);
+        if (!selectorMatches(match.namespaceSelector, nsObject?.metadata.labels ?? {})) return false;
     }
     return true;
 }
@@ -403,16 +414,19 @@ export interface AdmissionOptions {
 
 /** A compiled policy set: compile once, review many objects. */
 export class Admission {
-    /** One list of constraints per distinct policy set (cluster). */
-    private readonly groups: CompiledConstraint[][];
+    /** One list of constraints per distinct policy set (cluster), with that cluster's own namespaces. */
+    private readonly groups: { constraints: CompiledConstraint[]; namespaces: Map<string, KubeObject> }[];
 
     constructor(sets: PolicySet | PolicySet[]) {
-        this.groups = (Array.isArray(sets) ? sets : [sets]).map(compileSet);
+        this.groups = (Array.isArray(sets) ? sets : [sets]).map(set => ({
+            constraints: compileSet(set),
+            namespaces: new Map((set.namespaces ?? []).filter(n => n.metadata?.name).map(n => [n.metadata.name!, n])),
+        }));
     }
 
     /** Number of constraints in force. */
     get size(): number {
-        return this.groups.reduce((n, g) => n + g.length, 0);
+        return this.groups.reduce((n, g) => n + g.constraints.length, 0);
     }
 
     /** Reviews objects in order; Namespace objects among them inform namespaceSelector matching. */
@@ -443,14 +457,20 @@ export class Admission {
             dryRun: true,
         };
         const seen = new Set<string>(); // the same violation from two clusters is reported once
-        for (const c of this.groups.flat()) {
-            if (!matches(c.match, obj, namespaces)) continue;
-            for (const message of evaluate(c, celObject, request)) {
-                const key = `${c.name}\u0000${c.enforcementAction}\u0000${message}`;
-                if (seen.has(key)) continue;
-                seen.add(key);
-                const v: Violation = { constraint: c.name, constraintKind: c.kind, enforcementAction: c.enforcementAction, message };
-                (c.enforcementAction === "deny" ? review.denials : review.warnings).push(v);
+        for (const group of this.groups) {
+            // The reviewed manifests' Namespace objects win over the stack's own.
+            const namespaceNamed = (name: string) => namespaces.get(name) ?? group.namespaces.get(name);
+            const nsObject = review.namespace && !CLUSTER_SCOPED.has(obj.kind) ? namespaceNamed(review.namespace) : undefined;
+            const namespaceObject = nsObject ? toCelInput(nsObject) : null;
+            for (const c of group.constraints) {
+                if (!matches(c.match, obj, namespaceNamed)) continue;
+                for (const message of evaluate(c, celObject, request, namespaceObject)) {
+                    const key = `${c.name}\u0000${c.enforcementAction}\u0000${message}`;
+                    if (seen.has(key)) continue;
+                    seen.add(key);
+                    const v: Violation = { constraint: c.name, constraintKind: c.kind, enforcementAction: c.enforcementAction, message };
+                    (c.enforcementAction === "deny" ? review.denials : review.warnings).push(v);
+                }
             }
         }
         review.allowed = review.denials.length === 0;
@@ -489,9 +509,9 @@ function withNamespace(obj: KubeObject, ns: string | undefined): KubeObject {
 }
 
 /** Messages of every failed validation of one constraint on one object. */
-function evaluate(c: CompiledConstraint, object: Record<string, unknown>, request: Record<string, unknown>): string[] {
+function evaluate(c: CompiledConstraint, object: Record<string, unknown>, request: Record<string, unknown>, namespaceObject: unknown): string[] {
     const variables: Record<string, unknown> = { params: c.parameters, anyObject: object };
-    const ctx: Record<string, unknown> = { object, oldObject: null, request, params: c.object, namespaceObject: null, variables };
+    const ctx: Record<string, unknown> = { object, oldObject: null, request, params: c.object, namespaceObject, variables };
     const variableErrors: string[] = [];
     for (const v of c.template.variables) {
         const value = v.program(ctx);

@@ -28,6 +28,7 @@ import { gatewayRouteSpec } from "./gateway-route";
 import { GATEWAY_PROXY_NAMESPACE, isolatedNamespace, NamedNetworkPolicy, namespacePeer } from "./network-policies";
 import { METRICS_PORTS, scrapeAnnotations } from "./metrics-scraping";
 import { ArgoCdSso, argoCdSsoValues, mergeValues } from "./argocd-sso";
+import { podSecurityLabels } from "./gatekeeper/pod-security-levels";
 
 /** The in-cluster API server as Argo CD names it. */
 export const IN_CLUSTER = "https://kubernetes.default.svc";
@@ -128,7 +129,7 @@ export class ArgoCd extends pulumi.ComponentResource {
         this.url = `https://${args.hostname}`;
 
         this.namespace = new k8s.core.v1.Namespace(`${name}-ns`, {
-            metadata: { name: ns, labels: { "app.kubernetes.io/part-of": "platform" } },
+            metadata: { name: ns, labels: { "app.kubernetes.io/part-of": "platform", ...podSecurityLabels(ns) } },
         }, k8sOpts);
 
         // Repository credentials, picked up by label; read-only token, HTTPS.

@@ -13,6 +13,7 @@ import {
     CLUSTER_ISSUERS, WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION, WORKLOAD_IDENTITY_POD_LABEL,
     WORKLOAD_IDENTITY_SERVICE_ACCOUNTS,
 } from "../../infra/names";
+import { podSecurityLabels } from "./gatekeeper/pod-security-levels";
 
 export const ACME_SERVERS = {
     staging: "https://acme-staging-v02.api.letsencrypt.org/directory",
@@ -55,7 +56,7 @@ export class CertManager extends pulumi.ComponentResource {
         const child = { parent: this, provider: args.provider };
         const sa = WORKLOAD_IDENTITY_SERVICE_ACCOUNTS.certManager;
 
-        const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: sa.namespace } }, child);
+        const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: sa.namespace, labels: podSecurityLabels(sa.namespace) } }, child);
 
         this.release = chartRelease(`${name}-cert-manager`, {
             chart: "certManager",

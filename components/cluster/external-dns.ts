@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { chartRelease } from "./chart";
 import { WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION, WORKLOAD_IDENTITY_POD_LABEL, WORKLOAD_IDENTITY_SERVICE_ACCOUNTS } from "../../infra/names";
+import { podSecurityLabels } from "./gatekeeper/pod-security-levels";
 
 /** Where the Azure provider reads its config by default (`--azure-config-file`). */
 export const AZURE_CONFIG_DIR = "/etc/kubernetes";
@@ -49,7 +50,7 @@ export class ExternalDns extends pulumi.ComponentResource {
         const child = { parent: this, provider: args.provider };
         const sa = WORKLOAD_IDENTITY_SERVICE_ACCOUNTS.externalDns;
 
-        const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: sa.namespace } }, child);
+        const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: sa.namespace, labels: podSecurityLabels(sa.namespace) } }, child);
 
         // With workload identity the provider config holds no credential (ids only), so a ConfigMap,
         // reviewable in the plan, rather than the chart's deprecated secretConfiguration.

@@ -1,5 +1,7 @@
 // The platform's admission policies, as data: one definition per ConstraintTemplate, written in
-// CEL for Gatekeeper's K8sNativeValidation engine. The Gatekeeper component turns these into
+// CEL for Gatekeeper's K8sNativeValidation engine. The Pod Security Standards templates are files
+// (gatekeeper/policies/<name>/template.yaml, with samples in the gatekeeper-library layout),
+// loaded as written by templateFile(). The Gatekeeper component turns these into
 // ConstraintTemplates and constraints; the offline evaluator (tools/admission.ts) evaluates the
 // very objects the component registered, so what `admit` checks is what the cluster enforces.
 //
@@ -12,6 +14,10 @@
 // Bindings (Gatekeeper's K8sNativeValidation): `variables.anyObject` is the reviewed object,
 // `variables.params` the constraint's spec.parameters; template variables are `variables.<name>`.
 // A null-valued field is treated as absent, as the API server drops it before admission.
+
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
 
 /** Gatekeeper's admission target and CEL engine names. */
 export const GATEKEEPER_TARGET = "admission.k8s.gatekeeper.sh";
@@ -211,6 +217,43 @@ const IMAGE_FROM_REGISTRY = "(has(c.image) && variables.params.registries.exists
 // is not mistaken for a tag.
 const IMAGE_PINNED = "(has(c.image) && (c.image.matches('@sha256:[a-f0-9]{64}$') || (!c.image.contains('@') && c.image.matches(':[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$') && !c.image.endsWith(':latest'))))";
 
+/**
+ * The namespace label that raises a namespace to the restricted level: Kubernetes' own Pod
+ * Security Admission label, so the built-in admission and Gatekeeper read one switch.
+ */
+export const RESTRICTED_NAMESPACE_LABEL = { key: "pod-security.kubernetes.io/enforce", value: "restricted" } as const;
+
+/**
+ * Baseline controls the pipeline namespace skips: its rootless BuildKit steps run with seccomp and
+ * AppArmor Unconfined (pipeline-tasks.ts ROOTLESS_BUILDKIT_SECURITY). Every other baseline control
+ * binds there too.
+ */
+export const PIPELINE_RELAXED_CONTROLS = ["seccompProfile", "appArmorProfile"] as const;
+
+/** Where the CEL templates live: one folder per template, gatekeeper-library layout. */
+export const POLICY_DIR = path.join(__dirname, "gatekeeper", "policies");
+
+/**
+ * A ConstraintTemplate kept as a file (`<POLICY_DIR>/<name>/template.yaml`): its kind, description,
+ * parameter schema and CEL are taken from the file as written, so the file is what is deployed.
+ */
+export function templateFile(name: string): Pick<PolicyDefinition, "kind" | "description" | "parametersSchema" | "source"> {
+    const file = path.join(POLICY_DIR, name, "template.yaml");
+    const t = YAML.parse(fs.readFileSync(file, "utf8")) as ConstraintTemplateObject;
+    const code = t?.spec?.targets?.[0]?.code?.find(c => c.engine === CEL_ENGINE);
+    const kind = t?.spec?.crd?.spec?.names?.kind;
+    const source = code?.source as CelSource | undefined;
+    if (t?.kind !== "ConstraintTemplate" || !kind || t.metadata?.name !== kind.toLowerCase() || !source?.validations?.length) {
+        throw new Error(`${file}: expected a ConstraintTemplate named after its kind with ${CEL_ENGINE} validations`);
+    }
+    return {
+        kind,
+        description: t.metadata.annotations?.description ?? "",
+        parametersSchema: t.spec.crd.spec.validation?.openAPIV3Schema ?? { type: "object", properties: {} },
+        source,
+    };
+}
+
 export const POLICIES: readonly PolicyDefinition[] = [
     {
         kind: "PlatformAllowedRegistries",
@@ -250,55 +293,22 @@ export const POLICIES: readonly PolicyDefinition[] = [
         },
     },
     {
-        kind: "PlatformPodSecurity",
-        constraintName: "no-privileged-or-host-access",
-        description: "No privileged containers, no host network/PID/IPC namespaces, no hostPath volumes.",
-        parametersSchema: { type: "object", properties: {} },
-        parameters: () => ({}),
+        ...templateFile("pod-security-baseline"),
+        constraintName: "pod-security-baseline",
+        parameters: ctx => ({ relaxations: [{ namespace: ctx.pipelineNamespace, controls: [...PIPELINE_RELAXED_CONTROLS] }] }),
         kinds: WORKLOAD_KINDS,
-        // Binds platform namespaces too: none of the platform charts (Envoy Gateway, cert-manager,
-        // ExternalDNS, Sealed Secrets, Argo CD, Harbor, Tekton operator/pipelines/triggers) runs
-        // privileged or with host namespaces/hostPath at their defaults, which this stack keeps;
-        // Gatekeeper's own namespace is in the system list. Only kube-system & co. are skipped.
+        // Binds platform namespaces too: the platform charts run within baseline at the values this
+        // stack sets (README, security table), and write access to a platform namespace (gateway,
+        // argocd …) must not buy a node-owning pod. Gatekeeper's own namespace is in the system list.
         exemption: "system",
-        source: {
-            variables: [
-                POD_SPEC,
-                CONTAINERS,
-                {
-                    name: "privileged",
-                    expression: "variables.containers.filter(c, has(c.securityContext) && has(c.securityContext.privileged) && c.securityContext.privileged == true)",
-                },
-                {
-                    name: "hostNamespaces",
-                    // Field selection only (no `in`/index on the pod spec): typed objects are not maps.
-                    expression: ["hostNetwork", "hostPID", "hostIPC"]
-                        .map(f => `(has(variables.podSpec.${f}) && variables.podSpec.${f} == true ? ['${f}'] : [])`)
-                        .join(" +\n"),
-                },
-                {
-                    name: "hostPathVolumes",
-                    expression: "has(variables.podSpec.volumes) ? variables.podSpec.volumes.filter(v, has(v.hostPath)) : []",
-                },
-            ],
-            validations: [
-                {
-                    expression: "size(variables.privileged) == 0",
-                    message: "privileged containers are not allowed",
-                    messageExpression: "'privileged containers are not allowed: ' + variables.privileged.map(c, has(c.name) ? c.name : '<unnamed>').join(', ')",
-                },
-                {
-                    expression: "size(variables.hostNamespaces) == 0",
-                    message: "host namespaces (hostNetwork, hostPID, hostIPC) are not allowed",
-                    messageExpression: "'host namespaces are not allowed: ' + variables.hostNamespaces.join(', ')",
-                },
-                {
-                    expression: "size(variables.hostPathVolumes) == 0",
-                    message: "hostPath volumes are not allowed",
-                    messageExpression: "'hostPath volumes are not allowed: ' + variables.hostPathVolumes.map(v, has(v.name) ? v.name : '<unnamed>').join(', ')",
-                },
-            ],
-        },
+    },
+    {
+        ...templateFile("pod-security-restricted"),
+        constraintName: "pod-security-restricted",
+        // The template reads the label from namespaceObject (see its header for why not a namespaceSelector).
+        parameters: () => ({ namespaceLabel: { ...RESTRICTED_NAMESPACE_LABEL } }),
+        kinds: WORKLOAD_KINDS,
+        exemption: "system",
     },
     {
         kind: "PlatformRegistryCredentials",
@@ -457,6 +467,16 @@ export function excludedNamespaces(policy: PolicyDefinition, ctx: PolicyContext,
         : policy.exemption === "platform-and-pipeline" ? [...settings.exemptNamespaces, ctx.pipelineNamespace]
         : settings.exemptNamespaces;
     return [...new Set(list)].sort();
+}
+
+/**
+ * The namespaces every constraint skips: the only ones that may go in the chart's
+ * `controllerManager.exemptNamespaces` (see gatekeeper.ts: Gatekeeper 3.23 exempts them from
+ * every generated ValidatingAdmissionPolicy, whatever the constraint's own match says).
+ */
+export function fullyExemptNamespaces(policies: readonly PolicyDefinition[], ctx: PolicyContext, settings: ConstraintSettings): string[] {
+    const lists = policies.map(p => excludedNamespaces(p, ctx, settings));
+    return lists.length ? lists[0].filter(ns => lists.every(l => l.includes(ns))) : [];
 }
 
 export function constraint(policy: PolicyDefinition, ctx: PolicyContext, settings: ConstraintSettings): ConstraintObject {

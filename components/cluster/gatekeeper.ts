@@ -11,8 +11,10 @@ import * as YAML from "yaml";
 import { NAMESPACES, SYSTEM_NAMESPACES } from "../../infra/names";
 import { chartRelease } from "./chart";
 import {
-    constraint, CONSTRAINT_API_VERSION, constraintTemplate, EnforcementAction, POLICIES, policyBundle, PolicyDefinition, templateName,
+    constraint, CONSTRAINT_API_VERSION, constraintTemplate, EnforcementAction, fullyExemptNamespaces, POLICIES, policyBundle, PolicyDefinition,
+    templateName,
 } from "./gatekeeper-policies";
+import { podSecurityLabels } from "./gatekeeper/pod-security-levels";
 
 export interface GatekeeperArgs {
     /** The cluster's provider; every object goes through it. */
@@ -22,9 +24,10 @@ export interface GatekeeperArgs {
     /** The only namespace where registry credentials and imagePullSecrets are allowed. */
     pipelineNamespace: string;
     /**
-     * System and platform namespaces, usually names.ts exemptNamespaces(extra): the chart's exempt
-     * list, and what the image rules skip. The pod-security and credential rules skip only
-     * Kubernetes' own namespaces (names.ts SYSTEM_NAMESPACES); see PolicyDefinition.exemption.
+     * System and platform namespaces, usually names.ts exemptNamespaces(extra): what the image rules
+     * skip. The pod-security and credential rules skip only Kubernetes' own namespaces (names.ts
+     * SYSTEM_NAMESPACES; see PolicyDefinition.exemption), and only namespaces every rule skips go
+     * in the chart's exempt list.
      */
     exemptNamespaces: string[];
     /** deny in prod; warn/dryrun to roll out a new rule. */
@@ -60,6 +63,9 @@ export class Gatekeeper extends pulumi.ComponentResource {
         super("platform:cluster:Gatekeeper", name, {}, opts);
         const provider = args.provider;
         const exempt = [...new Set(args.exemptNamespaces)].sort();
+        const settings = { enforcementAction: args.enforcementAction, exemptNamespaces: exempt, systemNamespaces: [...SYSTEM_NAMESPACES] };
+        // Match rules depend on the pipeline namespace only, never on the registry's login server.
+        const ctxForMatch = { acrLoginServer: "", pipelineNamespace: args.pipelineNamespace };
 
         const ns = new k8s.core.v1.Namespace(`${name}-ns`, {
             metadata: {
@@ -67,7 +73,7 @@ export class Gatekeeper extends pulumi.ComponentResource {
                 labels: {
                     // Gatekeeper never reviews its own namespace (the chart's post-install job sets the same).
                     "admission.gatekeeper.sh/ignore": "no-self-managing",
-                    "pod-security.kubernetes.io/enforce": "restricted",
+                    ...podSecurityLabels(NAMESPACES.gatekeeper),
                 },
             },
         }, { parent: this, provider });
@@ -95,8 +101,17 @@ export class Gatekeeper extends pulumi.ComponentResource {
                 disableMutation: true,
                 logDenies: true,
                 controllerManager: {
-                    // Lets these namespaces carry the admission.gatekeeper.sh/ignore label.
-                    exemptNamespaces: exempt,
+                    // Only namespaces that no constraint binds. `--exempt-namespace` lets a namespace
+                    // carry the admission.gatekeeper.sh/ignore label, and Gatekeeper 3.23 (flag
+                    // --sync-vap-enforcement-scope, default true) also copies the list into every
+                    // generated ValidatingAdmissionPolicy as a match condition that skips every
+                    // object in those namespaces, labelled or not (open-policy-agent/gatekeeper
+                    // v3.23.0 cdf332c: pkg/controller/constrainttemplate/constrainttemplate_controller.go
+                    // transformTemplateToVAP -> webhook.GetAllExemptedNamespacesWithWildcard;
+                    // pkg/drivers/k8scel/transform/cel_snippets.go matchGlobalExemptedNamespacesGlob).
+                    // A platform namespace listed here would escape the pod-security and credential
+                    // policies meant to bind it; per-policy exclusions stay in each constraint's match.
+                    exemptNamespaces: fullyExemptNamespaces(POLICIES, ctxForMatch, settings),
                     topologySpreadConstraints: args.replicas > 1 ? [{
                         maxSkew: 1,
                         topologyKey: "topology.kubernetes.io/zone",
@@ -110,14 +125,13 @@ export class Gatekeeper extends pulumi.ComponentResource {
         const ctx = pulumi.output(args.acrLoginServer).apply(acrLoginServer => ({
             acrLoginServer, pipelineNamespace: args.pipelineNamespace,
         }));
-        const settings = { enforcementAction: args.enforcementAction, exemptNamespaces: exempt, systemNamespaces: [...SYSTEM_NAMESPACES] };
 
         this.constraintKinds = POLICIES.map(p => p.kind);
         for (const policy of POLICIES) {
             const template = this.template(name, policy, release, provider);
             // Only the parameters depend on the registry's login server: the match rules and the
             // enforcement action stay known (reviewable) even in a from-scratch preview.
-            const known = constraint(policy, { acrLoginServer: "", pipelineNamespace: args.pipelineNamespace }, settings);
+            const known = constraint(policy, ctxForMatch, settings);
             new k8s.apiextensions.CustomResource(`${name}-${policy.constraintName}`, {
                 apiVersion: CONSTRAINT_API_VERSION,
                 kind: policy.kind,

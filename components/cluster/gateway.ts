@@ -30,6 +30,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as tls from "@pulumi/tls";
 import { chartRelease, crdChart } from "./chart";
 import { GATEWAY, GATEWAY_ROUTES_LABEL, NAMESPACES } from "../../infra/names";
+import { podSecurityLabels } from "./gatekeeper/pod-security-levels";
 
 export { GATEWAY_ROUTES_LABEL };
 
@@ -154,11 +155,11 @@ export class PlatformGateway extends pulumi.ComponentResource {
         this.listenerHostnames = hostnames;
 
         const controllerNs = new k8s.core.v1.Namespace(`${name}-envoy-gateway-ns`, {
-            metadata: { name: NAMESPACES.envoyGateway },
+            metadata: { name: NAMESPACES.envoyGateway, labels: podSecurityLabels(NAMESPACES.envoyGateway) },
         }, child);
         const gatewayNs = new k8s.core.v1.Namespace(`${name}-gateway-ns`, {
             // Labelled so its own routes (probe) may attach to label-selected listeners.
-            metadata: { name: GATEWAY.namespace, labels: { [GATEWAY_ROUTES_LABEL]: "true" } },
+            metadata: { name: GATEWAY.namespace, labels: { [GATEWAY_ROUTES_LABEL]: "true", ...podSecurityLabels(NAMESPACES.gateway) } },
         }, child);
 
         // The CRDs: given (so the cluster layer can order them before Gatekeeper) or made here.

@@ -30,6 +30,7 @@ import {
     Access, blockSettings, harborCron, HarborGcSchedule, HarborProject, HarborRetentionPolicy,
     HarborRobotAccount, robotFullName, Severity,
 } from "./harbor-api";
+import { podSecurityLabels } from "./gatekeeper/pod-security-levels";
 
 /** Harbor's admin user (basic auth for the API providers). */
 export const HARBOR_ADMIN_USER = "admin";
@@ -115,7 +116,7 @@ export class Harbor extends pulumi.ComponentResource {
         this.url = `https://${args.hostname}`;
 
         this.namespace = new k8s.core.v1.Namespace(`${name}-ns`, {
-            metadata: { name: ns, labels: { "app.kubernetes.io/part-of": "platform" } },
+            metadata: { name: ns, labels: { "app.kubernetes.io/part-of": "platform", ...podSecurityLabels(ns) } },
         }, k8sOpts);
 
         // Harbor requires upper, lower and digits; no specials, so basic auth and env stay simple.

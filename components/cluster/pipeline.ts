@@ -98,7 +98,9 @@ const NON_INTERNET = ["10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0
 const PIPELINE_NAMESPACE_LABELS = {
     [PIPELINE_NAMESPACE_LABEL]: "true",
     // Rootless BuildKit needs seccomp/AppArmor Unconfined, which `baseline`
-    // forbids (see ROOTLESS_BUILDKIT_SECURITY); warn/audit still report it.
+    // forbids (see ROOTLESS_BUILDKIT_SECURITY); warn/audit still report it. Kubernetes' admission
+    // cannot relax single controls, Gatekeeper can: its baseline constraint holds every other
+    // baseline control here (gatekeeper-policies.ts PIPELINE_RELAXED_CONTROLS).
     "pod-security.kubernetes.io/enforce": "privileged",
     "pod-security.kubernetes.io/warn": "baseline",
     "pod-security.kubernetes.io/audit": "baseline",

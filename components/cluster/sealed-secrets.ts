@@ -23,6 +23,7 @@ import * as tls from "@pulumi/tls";
 import * as YAML from "yaml";
 import { chartRelease } from "./chart";
 import { NAMESPACES } from "../../infra/names";
+import { podSecurityLabels } from "./gatekeeper/pod-security-levels";
 
 /**
  * The SealedSecret CRD of the pinned chart, vendored byte for byte: the chart ships it only in its
@@ -112,7 +113,7 @@ export class SealedSecrets extends pulumi.ComponentResource {
         super("platform:cluster:SealedSecrets", name, {}, opts);
         const child = { parent: this, provider: args.provider };
 
-        const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: SEALED_SECRETS_CONTROLLER.namespace } }, child);
+        const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: SEALED_SECRETS_CONTROLLER.namespace, labels: podSecurityLabels(NAMESPACES.sealedSecrets) } }, child);
 
         if (args.sealingKeys.length === 0) throw new Error(`${name}: at least one sealing key is required`);
         const keySecrets = args.sealingKeys.map(key => new k8s.core.v1.Secret(`${name}-sealing-key-g${key.generation}`, {

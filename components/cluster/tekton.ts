@@ -26,6 +26,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { NAMESPACES } from "../../infra/names";
 import { chartRelease } from "./chart";
+import { podSecurityLabels } from "./gatekeeper/pod-security-levels";
 
 export interface TektonPlatformArgs {
     /** Kubernetes provider of the primary cluster. */
@@ -125,7 +126,7 @@ export class TektonPlatform extends pulumi.ComponentResource {
         const namespace = new k8s.core.v1.Namespace(`${name}-operator-ns`, {
             metadata: {
                 name: NAMESPACES.tektonOperator,
-                labels: { "pod-security.kubernetes.io/enforce": "baseline", "pod-security.kubernetes.io/warn": "restricted" },
+                labels: { ...podSecurityLabels(NAMESPACES.tektonOperator), "pod-security.kubernetes.io/warn": "restricted" },
             },
         }, { parent: this, provider });
 

@@ -1,10 +1,13 @@
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { Gatekeeper, GatekeeperArgs, waitForAdmissionWebhook } from "../../components/cluster/gatekeeper";
 import {
-    base64Infixes, CEL_ENGINE, GATEKEEPER_TARGET, policyBundle, POLICIES, REGISTRY_CREDENTIAL_SECRET_TYPES,
+    base64Infixes, CEL_ENGINE, GATEKEEPER_TARGET, policyBundle, POLICIES, POLICY_DIR, REGISTRY_CREDENTIAL_SECRET_TYPES,
 } from "../../components/cluster/gatekeeper-policies";
 import { exemptNamespaces, NAMESPACES, SYSTEM_NAMESPACES } from "../../infra/names";
 import { CHARTS } from "../../infra/versions";
@@ -102,9 +105,7 @@ describe("Gatekeeper", () => {
         });
 
         it("is passed to the chart, and each constraint skips exactly its policy's scope", () => {
-            assert.deepEqual(values(prod).controllerManager.exemptNamespaces, EXPECTED_EXEMPT);
             const withExtra = [...EXPECTED_EXEMPT, "legacy-batch"].sort();
-            assert.deepEqual(values(dev).controllerManager.exemptNamespaces, withExtra);
             const excluded = (run: StackRun, kind: string) =>
                 (constraints(run).find(c => c.type.endsWith(`:${kind}`))!.rawInputs.spec as Spec).match.excludedNamespaces;
             // The pinning rule skips system + platform namespaces (their charts' upstream images) …
@@ -118,10 +119,26 @@ describe("Gatekeeper", () => {
             const everyScope = new Set(POLICIES.map(p => p.exemption));
             assert.deepEqual([...everyScope].sort(), ["platform", "platform-and-pipeline", "system"]);
             assert.deepEqual(POLICIES.filter(p => p.exemption === "system").map(p => p.kind).sort(),
-                ["PlatformNoImagePullSecrets", "PlatformPodSecurity", "PlatformRegistryCredentials"]);
-            for (const kind of ["PlatformRegistryCredentials", "PlatformNoImagePullSecrets", "PlatformPodSecurity"]) {
+                ["PlatformNoImagePullSecrets", "PlatformPodSecurity", "PlatformPodSecurityRestricted", "PlatformRegistryCredentials"]);
+            for (const kind of ["PlatformRegistryCredentials", "PlatformNoImagePullSecrets", "PlatformPodSecurity", "PlatformPodSecurityRestricted"]) {
                 assert.deepEqual(excluded(prod, kind), [...SYSTEM_NAMESPACES].sort(), kind);
                 for (const platformNs of Object.values(NAMESPACES).filter(n => !(SYSTEM_NAMESPACES as readonly string[]).includes(n))) assert.ok(!excluded(dev, kind).includes(platformNs), `${kind} skips ${platformNs}`);
+            }
+        });
+
+        it("gives the chart only the namespaces every constraint skips (Gatekeeper 3.23 copies it into every generated VAP)", () => {
+            // --exempt-namespace flows into each generated ValidatingAdmissionPolicy as a match
+            // condition skipping every object in those namespaces (gatekeeper v3.23.0
+            // pkg/drivers/k8scel/transform/cel_snippets.go matchGlobalExemptedNamespacesGlob), so a
+            // platform namespace there would escape the pod-security and credential policies.
+            const systemOnly = [...SYSTEM_NAMESPACES].sort();
+            assert.deepEqual(values(prod).controllerManager.exemptNamespaces, systemOnly);
+            // An extra exempt namespace only leaves the image rules: it stays out of the chart's list.
+            assert.deepEqual(values(dev).controllerManager.exemptNamespaces, systemOnly);
+            for (const run of [prod, dev]) {
+                for (const ns of values(run).controllerManager.exemptNamespaces as string[]) {
+                    for (const c of constraints(run)) assert.ok((c.rawInputs.spec as Spec).match.excludedNamespaces.includes(ns), `${c.name} skips ${ns}`);
+                }
             }
         });
 
@@ -215,7 +232,7 @@ describe("Gatekeeper", () => {
         });
 
         it("matches Pods and every pod-template kind for the image and pod-security rules", () => {
-            for (const kind of ["PlatformAllowedRegistries", "PlatformPinnedImages", "PlatformPodSecurity"]) {
+            for (const kind of ["PlatformAllowedRegistries", "PlatformPinnedImages", "PlatformPodSecurity", "PlatformPodSecurityRestricted"]) {
                 const c = constraints(prod).find(r => r.rawInputs.kind === kind)!;
                 const matched = (c.rawInputs.spec as Spec).match.kinds.map((k: Spec) => k.kinds.map((n: string) => `${k.apiGroups.join(",")}/${n}`)).flat().sort();
                 assert.deepEqual(matched, [
@@ -233,6 +250,25 @@ describe("Gatekeeper", () => {
             assert.deepEqual(byKind(fromRun.constraints), byKind(expected.constraints));
             const tKey = (t: { metadata: { name: string } }) => t.metadata.name;
             assert.deepEqual([...fromRun.templates].sort((a, b) => tKey(a).localeCompare(tKey(b))), [...expected.templates].sort((a, b) => tKey(a).localeCompare(tKey(b))));
+        });
+
+        it("registers the CEL template files as written (the file is what is deployed)", () => {
+            for (const dir of ["pod-security-baseline", "pod-security-restricted"]) {
+                const file = YAML.parse(fs.readFileSync(path.join(POLICY_DIR, dir, "template.yaml"), "utf8"));
+                const registered = templates(prod).find(t => (t.rawInputs.metadata as Spec).name === file.metadata.name);
+                assert.ok(registered, dir);
+                assert.deepEqual(registered!.rawInputs.spec, file.spec, dir);
+                assert.equal((registered!.rawInputs.metadata as Spec).annotations.description, file.metadata.annotations.description);
+            }
+        });
+
+        it("selects the restricted level by the Pod Security Admission label, and relaxes only seccomp/AppArmor in the pipeline namespace", () => {
+            const spec = (kind: string) => constraints(prod).find(r => r.rawInputs.kind === kind)!.rawInputs.spec as Spec;
+            assert.deepEqual(spec("PlatformPodSecurityRestricted").parameters, { namespaceLabel: { key: "pod-security.kubernetes.io/enforce", value: "restricted" } });
+            // No namespaceSelector: gator (the manifests-PR check) would auto-reject every object whose
+            // Namespace is not among the manifests; the template reads namespaceObject instead.
+            for (const c of constraints(prod)) assert.equal((c.rawInputs.spec as Spec).match.namespaceSelector, undefined, c.name);
+            assert.deepEqual(spec("PlatformPodSecurity").parameters, { relaxations: [{ namespace: "ci", controls: ["seccompProfile", "appArmorProfile"] }] });
         });
 
         it("gives two instances (two clusters) distinct resource names", async () => {

@@ -180,7 +180,7 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.ok(root, `${key}: root Application`);
                 const gatekeeper = component(run, "platform:cluster:Gatekeeper", `${key}-gatekeeper`);
                 const constraints = descendants(run, gatekeeper.urn).filter(r => r.type.startsWith("kubernetes:constraints.gatekeeper.sh/"));
-                assert.equal(constraints.length, 5);
+                assert.equal(constraints.length, 6); // one per template, pod-security baseline + restricted included
                 const before = dependencyClosure(run, root);
                 for (const c of constraints) assert.ok(before.has(c.urn), `${key}: root Application waits for ${c.name}`);
             }
@@ -359,7 +359,7 @@ describe("a from-scratch preview stays reviewable", () => {
     it("Gatekeeper constraints show their match rules and enforcement; only the ACR prefix is unknown", async () => {
         const run = await freshRun({ stack: "dev", dryRun: true });
         const constraints = run.resources.filter(r => r.type.startsWith("kubernetes:constraints.gatekeeper.sh/"));
-        assert.equal(constraints.length, 10);
+        assert.equal(constraints.length, 12);
         for (const c of constraints) {
             const spec = c.inputs.spec as Any;
             assert.equal(spec.enforcementAction, "deny", c.name);

@@ -61,9 +61,9 @@ const DENIED: Record<string, { object: string; constraints: string[] }> = {
     "init-container-foreign-image.yaml": { object: "Deployment/team-a/web", constraints: ["images-from-platform-registry"] },
     "ephemeral-container-foreign-image.yaml": { object: "Pod/team-a/web", constraints: ["images-from-platform-registry"] },
     "cronjob-nested-template.yaml": { object: "CronJob/team-a/miner", constraints: ["images-from-platform-registry"] },
-    "privileged-init-container.yaml": { object: "Job/team-a/setup", constraints: ["no-privileged-or-host-access"] },
-    "privileged-yaml11-boolean.yaml": { object: "Pod/team-a/sneaky", constraints: ["no-privileged-or-host-access"] },
-    "host-access.yaml": { object: "DaemonSet/team-a/node-reader", constraints: ["no-privileged-or-host-access", "no-privileged-or-host-access"] },
+    "privileged-init-container.yaml": { object: "Job/team-a/setup", constraints: ["pod-security-baseline"] },
+    "privileged-yaml11-boolean.yaml": { object: "Pod/team-a/sneaky", constraints: ["pod-security-baseline"] },
+    "host-access.yaml": { object: "DaemonSet/team-a/node-reader", constraints: ["pod-security-baseline", "pod-security-baseline"] },
     "dockerconfigjson-secret.yaml": { object: "Secret/team-a/regcred", constraints: ["registry-credentials-only-in-pipeline"] },
     "dockercfg-secret.yaml": { object: "Secret/team-a/regcred-legacy", constraints: ["registry-credentials-only-in-pipeline"] },
     "opaque-secret-with-docker-config.yaml": { object: "Secret/team-a/not-a-regcred", constraints: ["registry-credentials-only-in-pipeline"] },
@@ -73,11 +73,16 @@ const DENIED: Record<string, { object: string; constraints: string[] }> = {
     "tekton-docker-annotation-secret.yaml": { object: "Secret/team-a/registry-login", constraints: ["registry-credentials-only-in-pipeline"] },
     "opaque-secret-with-docker-config-file.yaml": { object: "Secret/team-a/buildkit-auth", constraints: ["registry-credentials-only-in-pipeline"] },
     "opaque-secret-with-docker-config-file-stringdata.yaml": { object: "Secret/team-a/kaniko-auth", constraints: ["registry-credentials-only-in-pipeline"] },
-    "platform-namespace-host-access.yaml": { object: "Pod/gateway/node-shell", constraints: ["no-privileged-or-host-access", "no-privileged-or-host-access", "no-privileged-or-host-access"] },
+    "platform-namespace-host-access.yaml": { object: "Pod/gateway/node-shell", constraints: ["pod-security-baseline", "pod-security-baseline", "pod-security-baseline"] },
     "serviceaccount-image-pull-secrets.yaml": { object: "ServiceAccount/team-a/default", constraints: ["no-image-pull-secrets"] },
     "workload-image-pull-secrets.yaml": { object: "Deployment/team-a/web", constraints: ["no-image-pull-secrets"] },
     "list-wrapped-pod.yaml": { object: "Pod/team-a/wrapped", constraints: ["images-from-platform-registry"] },
     "mixed.yaml": { object: "Pod/team-a/bad", constraints: ["images-pinned"] },
+    "baseline-host-port-and-capability.yaml": { object: "Deployment/team-a/web", constraints: ["pod-security-baseline", "pod-security-baseline"] },
+    "restricted-namespace.yaml": {
+        object: "Pod/payments/api",
+        constraints: ["pod-security-restricted", "pod-security-restricted", "pod-security-restricted", "pod-security-restricted"],
+    },
     "secret-without-namespace.yaml": { object: "Secret/-/regcred", constraints: ["registry-credentials-only-in-pipeline"] },
 };
 
@@ -116,6 +121,12 @@ describe("admit", () => {
             });
         }
 
+        it("names the control and the container in pod-security messages", async () => {
+            const { out } = await admitCli(run, fixture("denied", "baseline-host-port-and-capability.yaml"));
+            assert.match(out[0], /\[pod-security-baseline\] hostPort 8080 on container web: host ports are not allowed;/);
+            assert.match(out[0], /\[pod-security-baseline\] capabilities\.add NET_ADMIN on container web: only AUDIT_WRITE, .* may be added$/);
+        });
+
         it("prints one line per object of a multi-document file, in order", async () => {
             const { code, out } = await admitCli(run, fixture("denied", "mixed.yaml"));
             assert.equal(code, 1);
@@ -131,8 +142,8 @@ describe("admit", () => {
 
         it("reports every violation of an object, not only the first", async () => {
             const { out } = await admitCli(run, fixture("denied", "host-access.yaml"));
-            assert.match(out[0], /host namespaces are not allowed: hostNetwork, hostPID;/);
-            assert.match(out[0], /hostPath volumes are not allowed: root$/);
+            assert.match(out[0], /hostNetwork, hostPID on the pod: host namespaces are not allowed;/);
+            assert.match(out[0], /hostPath volume root: hostPath volumes are not allowed$/);
         });
 
         it("says why a Secret is a registry credential (type, key, Tekton annotation, docker config.json)", async () => {
@@ -145,8 +156,8 @@ describe("admit", () => {
 
         it("pod security binds platform namespaces too; only Kubernetes' own are exempt", async () => {
             const { out } = await admitCli(run, fixture("denied", "platform-namespace-host-access.yaml"));
-            assert.equal(out[0], "DENY Pod/gateway/node-shell: [no-privileged-or-host-access] privileged containers are not allowed: shell; "
-                + "[no-privileged-or-host-access] host namespaces are not allowed: hostPID; [no-privileged-or-host-access] hostPath volumes are not allowed: host-root");
+            assert.equal(out[0], "DENY Pod/gateway/node-shell: [pod-security-baseline] privileged on container shell: privileged containers are not allowed; "
+                + "[pod-security-baseline] hostPID on the pod: host namespaces are not allowed; [pod-security-baseline] hostPath volume host-root: hostPath volumes are not allowed");
             // The image rules still skip platform namespaces (their charts' upstream images): only pod security speaks.
             const allowedSystem = await admitCli(run, fixture("allowed", "exempt-namespace.yaml"));
             assert.equal(allowedSystem.code, 0);
@@ -255,6 +266,50 @@ describe("admit", () => {
         });
     });
 
+    describe("namespace labels (the restricted level)", () => {
+        const RESTRICTED = { "pod-security.kubernetes.io/enforce": "restricted" };
+        let withNamespaces: StackRun;
+        before(async () => {
+            withNamespaces = await freshRun({
+                stack: "dev",
+                program: () => {
+                    const provider = new k8s.Provider("primary", {});
+                    new Gatekeeper("primary", {
+                        provider, acrLoginServer: "myacr.azurecr.io", pipelineNamespace: "ci", exemptNamespaces: exemptNamespaces(),
+                        enforcementAction: "deny", failurePolicy: "Fail", replicas: 1,
+                    });
+                    // A namespace the stack itself creates, raised to restricted.
+                    new k8s.core.v1.Namespace("payments", { metadata: { name: "payments", labels: RESTRICTED } }, { provider });
+                },
+            });
+        });
+        // Baseline-clean, but nothing restricted asks for (non-root, seccomp, drop ALL …).
+        const plainPod = (namespace: string) => ({
+            apiVersion: "v1", kind: "Pod", metadata: { name: "p", namespace },
+            spec: { containers: [{ name: "web", image: `myacr.azurecr.io/web@sha256:${DIGEST}` }] },
+        });
+        const constraintsOf = (r: { denials: { constraint: string }[] }) => [...new Set(r.denials.map(d => d.constraint))];
+
+        it("takes a namespace's labels from the stack's own Namespace when the manifests hold none", () => {
+            const sets = policySetsFromRun(withNamespaces);
+            assert.equal(sets.length, 1);
+            assert.ok(sets[0].namespaces!.some(n => n.metadata.name === "payments"));
+            const [inPayments, inTeam] = admit(sets, [plainPod("payments"), plainPod("team-a")] as never);
+            assert.deepEqual(constraintsOf(inPayments), ["pod-security-restricted"]);
+            assert.match(inPayments.denials[0].message, /on container web/);
+            // A namespace neither reviewed nor created by the stack counts as unlabelled: baseline.
+            assert.equal(inTeam.allowed, true);
+        });
+
+        it("lets a reviewed Namespace manifest decide, over the stack's", () => {
+            const sets = policySetsFromRun(withNamespaces);
+            const ns = (name: string, labels: Record<string, string>) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name, labels } });
+            const reviews = admit(sets, [ns("team-a", RESTRICTED), plainPod("team-a"), ns("payments", {}), plainPod("payments")] as never);
+            assert.deepEqual(constraintsOf(reviews[1]), ["pod-security-restricted"]);
+            assert.equal(reviews[3].allowed, true);
+        });
+    });
+
     describe("evaluation library", () => {
         let set: PolicySet;
         before(() => { [set] = policySetsFromRun(run); });
@@ -266,9 +321,9 @@ describe("admit", () => {
         const verdict = (obj: object) => formatReview(admit(set, [obj as never])[0]);
 
         it("takes the templates and constraints from the run", () => {
-            assert.equal(set.templates.length, 5);
-            assert.equal(set.constraints.length, 5);
-            assert.equal(new Admission(set).size, 5);
+            assert.equal(set.templates.length, 6);
+            assert.equal(set.constraints.length, 6);
+            assert.equal(new Admission(set).size, 6);
         });
 
         it("pins: digest or non-latest tag; host:port is not a tag", () => {
