@@ -567,7 +567,6 @@ function unknownPaths(node: unknown, path: (string | number)[]): string[] {
  * (steps merged over stepTemplate, as Tekton does, plus sidecars); an EventListener's Deployment
  * pod template. Undefined for anything else.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- untyped resource inputs
 type Loose = Record<string, any>;
 
 function podOf(type: string, props: Loose): KubeObject | undefined {

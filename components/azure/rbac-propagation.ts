@@ -94,6 +94,7 @@ export interface WaitOptions {
 
 /** Runs the exec plugin and returns its bearer token (ExecCredential `status.token`). */
 export async function execCredentialToken(exec: ExecPlugin): Promise<string> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded inside the function: it runs in a serialized dynamic provider
     const { execFile } = require("child_process") as typeof import("child_process");
     const env = { ...process.env, ...Object.fromEntries(exec.env.map(e => [e.name, e.value])) };
     const stdout = await new Promise<string>((resolve, reject) => {
@@ -115,6 +116,7 @@ export async function execCredentialToken(exec: ExecPlugin): Promise<string> {
 /** POSTs one SelfSubjectAccessReview; returns HTTP status and parsed body. */
 export async function postAccessReview(connection: ClusterConnection, token: string, check: AccessCheck): Promise<{ status: number; body: any }> {
     const url = new URL("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", connection.server);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded inside the function: it runs in a serialized dynamic provider
     const transport = (url.protocol === "https:" ? require("https") : require("http")) as typeof import("https");
     const payload = JSON.stringify({
         apiVersion: "authorization.k8s.io/v1",

@@ -41,6 +41,7 @@ export interface ServingCheckState {
 
 /** One probe: resolves with the HTTP status, or rejects (connection, TLS, timeout). */
 export async function probe(t: ProbeTarget): Promise<number> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded inside the function: it runs in a serialized dynamic provider
     const https = require("https") as typeof import("https");
     return new Promise((resolve, reject) => {
         const req = https.request({
