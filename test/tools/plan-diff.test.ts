@@ -162,7 +162,7 @@ describe("plan diff: changes Azure can only make by replacement (issue 9 item 3)
 
     it("a new DNS zone leaves the registry alone; Traffic Manager's renamed replacement can succeed", async () => {
         const zone = "platform.example.org";
-        const dns = { ...prodConfig("dns"), zoneName: zone, appHostname: `app.${zone}`, harborHostname: `harbor.${zone}`, hooksHostname: `hooks.${zone}`,
+        const dns = { ...prodConfig("dns"), zoneName: zone, appHostname: `app.${zone}`, harborHostname: `harbor.${zone}`, hooksHostname: `hooks.${zone}`, tektonHostname: `tekton.${zone}`,
             argocdHostnames: { primary: `argocd-weu.${zone}`, secondary: `argocd-neu.${zone}` } };
         const d = diffPlans(base, docOf(await freshRun({ stack: "prod", configOverrides: { "platform:dns": dns } })));
         assert.ok(!d.changed.some(c => c.type === "azure-native:containerregistry:Registry"), "the registry's name does not come from the zone");
