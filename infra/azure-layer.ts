@@ -148,6 +148,8 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
         zoneRedundant,
         protect,
         tags,
+        subscriptionId: client.subscriptionId,
+        cacheCredentials: cfg.registry.cacheCredentials,
     });
 
     const traffic = new Traffic("traffic", {
