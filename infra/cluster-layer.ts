@@ -74,6 +74,7 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         clusterIssuer: CLUSTER_ISSUERS.production,
         routeNamespaces: Object.fromEntries(served.filter(s => s.routesFrom).map(s => [s.hostname, [s.routesFrom!]])),
         proxyReplicas: cfg.replicas.gatewayProxy,
+        acrLoginServer: azure.registry.loginServer,
     });
 
     const certManager = new CertManager(`${key}-cert-manager`, {
@@ -84,6 +85,7 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         acmeEmail: cfg.dns.acmeEmail,
         dependsOn: [gateway.crdsReady],
         replicas: cfg.replicas.certManager,
+        acrLoginServer: azure.registry.loginServer,
     });
 
     const externalDns = new ExternalDns(`${key}-external-dns`, {
@@ -98,9 +100,10 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         // Pulumi owns the shared app hostname's CNAME to Traffic Manager.
         excludeHostnames: [cfg.dns.appHostname],
         dependsOn: [gateway.crdsReady],
+        acrLoginServer: azure.registry.loginServer,
     });
 
-    const sealedSecrets = new SealedSecrets(`${key}-sealed-secrets`, { provider, sealingKeys });
+    const sealedSecrets = new SealedSecrets(`${key}-sealed-secrets`, { provider, sealingKeys, acrLoginServer: azure.registry.loginServer });
 
     const gatekeeper = new Gatekeeper(`${key}-gatekeeper`, {
         provider,
@@ -132,6 +135,7 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         routeDependsOn: [gateway.crdsReady],
         // No application is synced before the guard rails exist.
         applicationsDependOn: [gatekeeper],
+        acrLoginServer: azure.registry.loginServer,
     });
 
     return { gateway, certManager, externalDns, sealedSecrets, gatekeeper, argocd };
@@ -162,6 +166,7 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
 
     const harbor = new Harbor("harbor", {
         provider: primary.provider,
+        acrLoginServer: azure.registry.loginServer,
         hostname: cfg.dns.harborHostname,
         storage: { accountName: harborStorage.accountName, containerName: harborStorage.containerName, accountKey: harborStorage.accountKey },
         staging: {
@@ -178,7 +183,7 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
         apiDependsOn: [primaryServices.gateway, primaryServices.certManager, primaryServices.externalDns],
     });
 
-    const tekton = new TektonPlatform("tekton", { provider: primary.provider });
+    const tekton = new TektonPlatform("tekton", { provider: primary.provider, acrLoginServer: azure.registry.loginServer });
 
     // The only component that receives registry credentials (the Harbor robot and the ACR push identity).
     const pipeline = new SupplyChainPipeline("supply-chain", {

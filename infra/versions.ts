@@ -24,6 +24,10 @@ export const CHARTS = {
     argocd: { repo: "https://argoproj.github.io/argo-helm", chart: "argo-cd", version: "10.1.1", appVersion: "v3.4.4" },
     harbor: { repo: "https://helm.goharbor.io", chart: "harbor", version: "1.19.1", appVersion: "2.15.1" },
     tektonOperator: { repo: "https://tektoncd.github.io/operator", chart: "tekton-operator", version: "0.81.1", appVersion: "v0.81.1" },
+    // Ratify (Gatekeeper external-data provider that verifies image signatures): ratify-project/ratify
+    // tag v1.4.0 (f3f6229dee1051e4beb580ec17ad68b7a45f23af), charts/ratify/Chart.yaml version 1.15.0.
+    // The project moved to the notaryproject organisation; its README there documents this repo URL.
+    ratify: { repo: "https://notaryproject.github.io/ratify", chart: "ratify", version: "1.15.0", appVersion: "v1.4.0" },
 } as const satisfies Record<string, ChartPin>;
 
 export type ChartName = keyof typeof CHARTS;

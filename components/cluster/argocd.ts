@@ -24,6 +24,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { KUBE_SYSTEM, NAMESPACES } from "../../infra/names";
 import { isIpv4Cidr } from "../../infra/validators";
 import { chartRelease } from "./chart";
+import { mirrored, PLATFORM_IMAGES } from "./platform-images";
 import { gatewayRouteSpec } from "./gateway-route";
 import { GATEWAY_PROXY_NAMESPACE, isolatedNamespace, NamedNetworkPolicy, namespacePeer } from "./network-policies";
 import { METRICS_PORTS, scrapeAnnotations } from "./metrics-scraping";
@@ -91,6 +92,8 @@ export interface ArgoCdArgs {
      * (Gatekeeper's constraints). The chart itself installs without waiting for them.
      */
     applicationsDependOn?: pulumi.Input<pulumi.Resource>[];
+    /** ACR login server: every image is pulled through its cache rules. */
+    acrLoginServer: pulumi.Input<string>;
 }
 
 /** `allowedClientCidrs` as the SecurityPolicy wants them (a bare address becomes /32), or the problems. */
@@ -149,7 +152,7 @@ export class ArgoCd extends pulumi.ComponentResource {
             chart: "argocd",
             releaseName: "argocd",
             namespace: this.namespace.metadata.name,
-            values: argoCdValues(args.hostname, args.ha),
+            values: argoCdValues(args.hostname, args.ha, args.acrLoginServer),
             timeoutSeconds: 900,
         }, k8sOpts);
 
@@ -223,10 +226,16 @@ export class ArgoCd extends pulumi.ComponentResource {
  * "HA mode without autoscaling" guidance: redis-ha, one controller, two of server, repo-server
  * and applicationset controller.
  */
-export function argoCdValues(hostname: string, ha: boolean): Record<string, unknown> {
+export function argoCdValues(hostname: string, ha: boolean, acrLoginServer: pulumi.Input<string>): Record<string, unknown> {
     const replicas = ha ? 2 : 1;
+    const image = (upstream: string) => mirrored(acrLoginServer, upstream);
+    const images = PLATFORM_IMAGES.argocd;
     return {
-        global: { domain: hostname },
+        // Images (argo-cd 10.1.1 templates): every Argo CD component runs
+        // <component.image.repository or global.image.repository>:<tag or appVersion>; dex, redis and
+        // its exporter <…image.repository>:<…image.tag> (templates/dex, templates/redis); redis-ha
+        // 4.38.0 <image.repository>:<image.tag>, "<exporter.image>:<exporter.tag>", haproxy likewise.
+        global: { domain: hostname, image: { repository: image(images.argocd) } },
         crds: { install: true, keep: true },
         configs: {
             params: {
@@ -239,8 +248,15 @@ export function argoCdValues(hostname: string, ha: boolean): Record<string, unkn
             },
         },
         // No SSO configured: no Dex.
-        dex: { enabled: false },
-        "redis-ha": { enabled: ha },
+        dex: { enabled: false, image: { repository: image(images.dex) } },
+        redis: { image: { repository: image(images.redis) }, exporter: { image: { repository: image(images.redisExporter) } } },
+        "redis-ha": {
+            enabled: ha,
+            image: { repository: image(images.redis) },
+            exporter: { image: image(images.redisExporter) },
+            haproxy: { image: { repository: image(images.haproxy) } },
+            configmapTest: { image: { repository: image(images.shellcheck) } },
+        },
         controller: {
             replicas: 1,
             // The GitOps-drift alerts read argocd_app_info; ama-metrics scrapes annotated pods.
@@ -248,7 +264,7 @@ export function argoCdValues(hostname: string, ha: boolean): Record<string, unkn
             // `controller.metrics.enabled` only adds a Service/ServiceMonitor, not needed here.
             podAnnotations: scrapeAnnotations(METRICS_PORTS.argocdApplicationController),
         },
-        server: { replicas, pdb: { enabled: ha } },
+        server: { replicas, pdb: { enabled: ha }, extensions: { image: { repository: image(images.extensionInstaller) } } },
         repoServer: { replicas, pdb: { enabled: ha } },
         applicationSet: { replicas, pdb: { enabled: ha } },
     };

@@ -19,6 +19,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { chartRelease } from "./chart";
+import { mirrored, PLATFORM_IMAGES } from "./platform-images";
 import { GATEWAY, GATEWAY_ROUTES_LABEL, NAMESPACES } from "../../infra/names";
 
 export { GATEWAY_ROUTES_LABEL };
@@ -50,6 +51,8 @@ export interface PlatformGatewayArgs {
     routeNamespaces?: Record<string, string[]>;
     /** Envoy proxy replicas (a PDB keeps one up during node drains). Default 2. */
     proxyReplicas?: number;
+    /** ACR login server: every image (controller, proxies, shutdown manager, rate limit) is pulled through its cache rules. */
+    acrLoginServer: pulumi.Input<string>;
 }
 
 const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/;
@@ -110,18 +113,32 @@ export class PlatformGateway extends pulumi.ComponentResource {
 
         // Chart defaults are right for us: crds.enabled installs the Envoy Gateway and Gateway API
         // CRDs (the only place they are installed), and the controller name matches the GatewayClass.
+        const images = {
+            controller: mirrored(args.acrLoginServer, PLATFORM_IMAGES.envoyGateway.controller),
+            ratelimit: mirrored(args.acrLoginServer, PLATFORM_IMAGES.envoyGateway.ratelimit),
+            proxy: mirrored(args.acrLoginServer, PLATFORM_IMAGES.envoyGateway.proxy),
+        };
         this.release = chartRelease(`${name}-envoy-gateway`, {
             chart: "envoyGateway",
             releaseName: "envoy-gateway",
             namespace: controllerNs.metadata.name,
             values: {
                 crds: { enabled: true },
+                // gateway-helm v1.9.0 templates/_helpers.tpl: eg.image, eg.ratelimit.image and
+                // eg.envoyProxy.image split these at the first '/' into registry and repository:tag.
+                global: { images: {
+                    envoyGateway: { image: images.controller },
+                    ratelimit: { image: images.ratelimit },
+                    envoyProxy: { image: images.proxy },
+                } },
                 deployment: { replicas: 2 },
                 // At most one controller pod down during drains (leader election keeps one active).
                 podDisruptionBudget: { minAvailable: 1 },
                 config: {
                     envoyGateway: {
                         gateway: { controllerName: ENVOY_GATEWAY_CONTROLLER },
+                        // The proxies' shutdown-manager sidecar runs eg.image, the controller image above
+                        // (the chart's eg.default-envoy-gateway-config, _helpers.tpl).
                         provider: { type: "Kubernetes" },
                     },
                 },
@@ -149,7 +166,8 @@ export class PlatformGateway extends pulumi.ComponentResource {
                 provider: {
                     type: "Kubernetes",
                     kubernetes: {
-                        envoyDeployment: { replicas: args.proxyReplicas ?? 2 },
+                        // Set here too: this Gateway's EnvoyProxy, not only the controller's default.
+                        envoyDeployment: { replicas: args.proxyReplicas ?? 2, container: { image: images.proxy } },
                         envoyPDB: { minAvailable: 1 },
                         envoyService: {
                             type: "LoadBalancer",

@@ -24,6 +24,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { NAMESPACES } from "../../infra/names";
 import { chartRelease } from "./chart";
+import { mirrored, PLATFORM_IMAGES } from "./platform-images";
 
 export interface TektonPlatformArgs {
     /** Kubernetes provider of the primary cluster. */
@@ -32,6 +33,8 @@ export interface TektonPlatformArgs {
     pruneKeep?: number;
     /** Pruner cron schedule (UTC). */
     pruneSchedule?: string;
+    /** ACR login server: the operator's images are pulled through its ghcr.io cache rule. */
+    acrLoginServer: pulumi.Input<string>;
 }
 
 export const TEKTON_CONFIG_NAME = "config";
@@ -48,14 +51,23 @@ export const TEKTON_CONFIG_READY = {
 } as const;
 
 /** The Helm values of the operator chart (keys checked against its values.yaml at 0.81.1). */
-export function tektonOperatorValues(): Record<string, unknown> {
+export function tektonOperatorValues(acrLoginServer: pulumi.Input<string>): Record<string, unknown> {
+    const repository = (upstream: string) => ({ repository: mirrored(acrLoginServer, upstream) });
+    const images = PLATFORM_IMAGES.tektonOperator;
     return {
+        // Chart 0.81.1 templates/_helpers.tpl: operator, webhook and webhook-proxy run
+        // <image.repository or the flavour default>:<tag or appVersion>; the pruner
+        // <repository>@<tag> when the tag is a digest (the chart's default is one).
+        webhook: { image: repository(images.webhook) },
+        webhookProxy: { image: repository(images.webhookProxy) },
+        pruner: { image: repository(images.pruner) },
         // The operator CRDs (TektonConfig …) come with the chart; uninstalling the release
         // deletes every Tekton resource, which is why the release is never removed casually.
         installCRDs: true,
         operator: {
             // The stack creates TektonConfig `config` itself (below).
             autoInstallComponents: false,
+            image: repository(images.operator),
             defaultTargetNamespace: NAMESPACES.tektonPipelines,
         },
     };
@@ -120,7 +132,7 @@ export class TektonPlatform extends pulumi.ComponentResource {
             chart: "tektonOperator",
             releaseName: "tekton-operator",
             namespace: namespace.metadata.name,
-            values: tektonOperatorValues(),
+            values: tektonOperatorValues(args.acrLoginServer),
         }, { parent: this, provider });
 
         this.config = new k8s.apiextensions.CustomResource(`${name}-config`, {

@@ -13,7 +13,7 @@ function run(): Promise<StackRun> {
         stack: "dev",
         program: () => {
             const provider = new k8s.Provider("primary", {});
-            new TektonPlatform("tekton", { provider, pruneKeep: 20, pruneSchedule: "15 2 * * *" });
+            new TektonPlatform("tekton", { provider, acrLoginServer: "platformacr.azurecr.io", pruneKeep: 20, pruneSchedule: "15 2 * * *" });
         },
     });
 }
