@@ -74,6 +74,7 @@ const DENIED: Record<string, { object: string; constraints: string[] }> = {
     "opaque-secret-with-docker-config-file.yaml": { object: "Secret/team-a/buildkit-auth", constraints: ["registry-credentials-only-in-pipeline"] },
     "opaque-secret-with-docker-config-file-stringdata.yaml": { object: "Secret/team-a/kaniko-auth", constraints: ["registry-credentials-only-in-pipeline"] },
     "platform-namespace-host-access.yaml": { object: "Pod/gateway/node-shell", constraints: ["no-privileged-or-host-access", "no-privileged-or-host-access", "no-privileged-or-host-access"] },
+    "platform-namespace-upstream-image.yaml": { object: "Pod/argocd/debug", constraints: ["images-from-platform-registry"] },
     "serviceaccount-image-pull-secrets.yaml": { object: "ServiceAccount/team-a/default", constraints: ["no-image-pull-secrets"] },
     "workload-image-pull-secrets.yaml": { object: "Deployment/team-a/web", constraints: ["no-image-pull-secrets"] },
     "list-wrapped-pod.yaml": { object: "Pod/team-a/wrapped", constraints: ["images-from-platform-registry"] },
@@ -147,10 +148,16 @@ describe("admit", () => {
             const { out } = await admitCli(run, fixture("denied", "platform-namespace-host-access.yaml"));
             assert.equal(out[0], "DENY Pod/gateway/node-shell: [no-privileged-or-host-access] privileged containers are not allowed: shell; "
                 + "[no-privileged-or-host-access] host namespaces are not allowed: hostPID; [no-privileged-or-host-access] hostPath volumes are not allowed: host-root");
-            // The image rules still skip platform namespaces (their charts' upstream images): only pod security speaks.
+            // The fixture's image comes through the ACR and platform namespaces skip the pinning rule: only pod security speaks.
             const allowedSystem = await admitCli(run, fixture("allowed", "exempt-namespace.yaml"));
             assert.equal(allowedSystem.code, 0);
             assert.ok(allowedSystem.out.includes("ALLOW DaemonSet/kube-system/node-agent"), "kube-system stays exempt");
+        });
+
+        it("the ACR-only rule binds platform namespaces: an upstream image in argocd is denied", async () => {
+            const { code, out } = await admitCli(run, fixture("denied", "platform-namespace-upstream-image.yaml"));
+            assert.equal(code, 1);
+            assert.equal(out[0], "DENY Pod/argocd/debug: [images-from-platform-registry] container images must come from myacr.azurecr.io/; not allowed: shell=quay.io/argoproj/argocd:v3.4.4");
         });
 
         it("applies --namespace to objects that name none", async () => {
