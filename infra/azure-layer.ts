@@ -43,6 +43,8 @@ export interface FoundationCluster {
     /** Static IP for the gateway Service: `azure-pip-name` = name, `azure-load-balancer-resource-group` = resourceGroupName. */
     gatewayIp: GatewayIp;
     egressIpAddress: pulumi.Output<string>;
+    /** Client id of the kubelet identity (AcrPull). */
+    kubeletClientId: pulumi.Output<string>;
     /** Secret. */
     kubeconfig: pulumi.Output<string>;
 }
@@ -199,6 +201,7 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
         oidcIssuerUrl: c.oidcIssuerUrl,
         gatewayIp: c.gatewayIp,
         egressIpAddress: c.egressIpAddress,
+        kubeletClientId: c.kubeletClientId,
         kubeconfig: c.kubeconfig,
     });
     const id = (i: { clientId: pulumi.Output<string>; principalId: pulumi.Output<string> }): FoundationIdentity =>

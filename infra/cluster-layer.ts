@@ -20,6 +20,7 @@ import { MetricsScraping } from "../components/cluster/metrics-scraping";
 import { SupplyChainPipeline } from "../components/cluster/pipeline";
 import { SealedSecrets, SealingKey, SealingKeyGeneration, SEALED_SECRETS_CONTROLLER } from "../components/cluster/sealed-secrets";
 import { TektonPlatform } from "../components/cluster/tekton";
+import { ChainsSigningSecret, ImageVerification, SigningKey, SigningKeyGeneration } from "../components/cluster/image-verification";
 import { CLUSTER_KEYS, ClusterKey, PlatformConfig } from "./config";
 import { CLUSTER_ISSUERS, exemptNamespaces, NAMESPACES } from "./names";
 import type { AzureFoundation } from "./azure-layer";
@@ -31,12 +32,15 @@ export interface RegionalServices {
     externalDns: ExternalDns;
     sealedSecrets: SealedSecrets;
     gatekeeper: Gatekeeper;
+    imageVerification: ImageVerification;
     argocd: ArgoCd;
 }
 
 export interface ClusterLayer {
     regions: Record<ClusterKey, RegionalServices>;
     sealingCertificate: pulumi.Output<string>;
+    /** Image-signing keys, oldest first: the newest signs, all verify. */
+    signingKeys: SigningKeyGeneration[];
     harbor: Harbor;
     pipeline: SupplyChainPipeline;
 }
@@ -57,7 +61,8 @@ export function servedHostnames(cfg: PlatformConfig, key: ClusterKey): { hostnam
     ];
 }
 
-function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: ClusterKey, sealingKeys: SealingKeyGeneration[]): RegionalServices {
+function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: ClusterKey, sealingKeys: SealingKeyGeneration[],
+    signingKeys: SigningKeyGeneration[]): RegionalServices {
     const cluster = azure.clusters[key];
     const provider = cluster.provider;
     const dnsZone = { name: azure.dnsZone.name, resourceGroupName: azure.dnsZone.resourceGroupName };
@@ -115,6 +120,20 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         replicas: cfg.gatekeeper.replicas,
     });
 
+    // Signatures are checked in application namespaces only: system and platform namespaces run
+    // upstream images (through the ACR cache), the pipeline namespace its tool images.
+    const imageVerification = new ImageVerification(`${key}-image-verification`, {
+        provider,
+        gatekeeperNamespace: gatekeeper.namespace,
+        dependsOn: [gatekeeper],
+        acrLoginServer: azure.registry.loginServer,
+        trustedPublicKeys: signingKeys.map(k => k.publicKeyPem),
+        kubeletClientId: cluster.kubeletClientId,
+        enforcementAction: cfg.imageVerification.enforcementAction,
+        excludedNamespaces: [...exempt, cfg.delivery.pipelineNamespace],
+        replicas: cfg.gatekeeper.replicas > 1 ? 2 : 1,
+    });
+
     new MetricsScraping(`${key}-metrics`, { provider });
 
     const argocd = new ArgoCd(`${key}-argocd`, {
@@ -134,11 +153,11 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         allowedClientCidrs: [...cfg.kubernetes.authorizedIpRanges],
         routeDependsOn: [gateway.crdsReady],
         // No application is synced before the guard rails exist.
-        applicationsDependOn: [gatekeeper],
+        applicationsDependOn: [gatekeeper, imageVerification],
         acrLoginServer: azure.registry.loginServer,
     });
 
-    return { gateway, certManager, externalDns, sealedSecrets, gatekeeper, argocd };
+    return { gateway, certManager, externalDns, sealedSecrets, gatekeeper, imageVerification, argocd };
 }
 
 /** Builds the cluster layer on top of the Azure layer. */
@@ -148,8 +167,14 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
         const key = new SealingKey(`sealing-key-g${generation}`);
         return { generation, certificatePem: key.certificatePem, privateKeyPem: key.privateKeyPem };
     });
+    // One image-signing key per generation, for the stack: Chains signs with the newest, both
+    // regions' admission trusts them all.
+    const signingKeys: SigningKeyGeneration[] = cfg.imageVerification.keyGenerations.map(generation => {
+        const key = new SigningKey(`image-signing-key-g${generation}`);
+        return { generation, publicKeyPem: key.publicKeyPem, privateKeyPem: key.privateKeyPem };
+    });
     const regions = Object.fromEntries(
-        CLUSTER_KEYS.map(key => [key, regionalServices(cfg, azure, key, sealingKeys)]),
+        CLUSTER_KEYS.map(key => [key, regionalServices(cfg, azure, key, sealingKeys, signingKeys)]),
     ) as Record<ClusterKey, RegionalServices>;
 
     const primary = azure.clusters.primary;
@@ -184,6 +209,12 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
     });
 
     const tekton = new TektonPlatform("tekton", { provider: primary.provider, acrLoginServer: azure.registry.loginServer });
+    new ChainsSigningSecret("chains-signing", {
+        provider: primary.provider,
+        privateKeyPem: signingKeys[signingKeys.length - 1].privateKeyPem,
+        // The operator creates Chains' namespace (and its empty signing-secrets) while reconciling.
+        dependsOn: [tekton.config],
+    });
 
     // The only component that receives registry credentials (the Harbor robot and the ACR push identity).
     const pipeline = new SupplyChainPipeline("supply-chain", {
@@ -216,7 +247,7 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
     });
 
     // kubeseal seals with what the controllers seal with: the newest generation (same in both regions).
-    return { regions, sealingCertificate: regions.primary.sealedSecrets.certificatePem, harbor, pipeline };
+    return { regions, sealingCertificate: regions.primary.sealedSecrets.certificatePem, signingKeys, harbor, pipeline };
 }
 
 /** The cluster layer's part of the output contract. */
@@ -227,5 +258,9 @@ export function clusterOutputs(layer: ClusterLayer) {
         harborUrl: pulumi.output(layer.harbor.url),
         argocdUrls: pulumi.output({ primary: layer.regions.primary.argocd.url, secondary: layer.regions.secondary.argocd.url }),
         webhookUrl: pulumi.output(layer.pipeline.webhookUrl),
+        imageSigning: pulumi.output({
+            publicKeyPem: layer.signingKeys[layer.signingKeys.length - 1].publicKeyPem,
+            trustedPublicKeys: pulumi.all(layer.signingKeys.map(k => k.publicKeyPem)),
+        }),
     };
 }

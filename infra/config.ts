@@ -263,6 +263,17 @@ const stackSection = z.object({
         keyGenerations: z.array(z.number().int().min(1)).min(1, "at least one key generation is required").max(3)
             .refine(g => g.every((v, i) => i === 0 || v > g[i - 1]), "must be strictly increasing (oldest first)"),
     }).strict(),
+    /** Image signatures: the pipeline signs (Tekton Chains), Ratify verifies at admission. */
+    imageVerification: z.object({
+        /**
+         * Generations of the signing key, oldest first. Chains signs with the newest; admission
+         * accepts a signature by any listed one. Rotate: append, re-sign or rebuild, drop the old.
+         */
+        keyGenerations: z.array(z.number().int().min(1)).min(1, "at least one key generation is required").max(3)
+            .refine(g => g.every((v, i) => i === 0 || v > g[i - 1]), "must be strictly increasing (oldest first)"),
+        /** Unsigned images in application namespaces: `deny` (fail closed, prod) or `dryrun` (audit only, dev). */
+        enforcementAction: z.enum(["deny", "warn", "dryrun"]),
+    }).strict(),
     /**
      * `protect` stateful resources; CanNotDelete locks on the registry's resource group and on
      * the DNS zone's SOA record (a zone or group lock would block record deletes: DNS-01 clean-up).

@@ -60,6 +60,11 @@ export interface ClusterLayerOutputValues {
     argocdUrls: { primary: string; secondary: string };
     /** Git webhook endpoint of the pipeline (content type JSON, events push and pull_request). */
     webhookUrl: string;
+    /**
+     * The pipeline's image-signing key: `cosign verify --key` with `publicKeyPem` checks an image;
+     * admission accepts a signature by any of `trustedPublicKeys` (every key generation).
+     */
+    imageSigning: { publicKeyPem: string; trustedPublicKeys: string[] };
 }
 
 /** Everything the stack exports. */

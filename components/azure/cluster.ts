@@ -348,6 +348,8 @@ export class Cluster extends pulumi.ComponentResource {
     readonly oidcIssuerUrl: pulumi.Output<string>;
     /** Object id of the kubelet identity (pulls images). */
     readonly kubeletObjectId: pulumi.Output<string>;
+    /** Client id of the kubelet identity (in-cluster readers of ACR, e.g. Ratify, log in as it). */
+    readonly kubeletClientId: pulumi.Output<string>;
     /** Principal id of the cluster's system-assigned (control-plane) identity. */
     readonly controlPlanePrincipalId: pulumi.Output<string>;
     readonly gatewayIp: GatewayIp;
@@ -381,6 +383,7 @@ export class Cluster extends pulumi.ComponentResource {
         this.fqdn = cluster.fqdn;
         this.oidcIssuerUrl = cluster.oidcIssuerProfile.apply(p => p!.issuerURL);
         this.kubeletObjectId = cluster.identityProfile.apply(p => p!["kubeletidentity"].objectId!);
+        this.kubeletClientId = cluster.identityProfile.apply(p => p!["kubeletidentity"].clientId!);
         this.gatewayIp = {
             name: net.gatewayIp.name,
             resourceGroupName: this.resourceGroupName,

@@ -11,6 +11,7 @@ import * as YAML from "yaml";
 import { NAMESPACES, SYSTEM_NAMESPACES } from "../../infra/names";
 import { chartRelease } from "./chart";
 import { mirrored, PLATFORM_IMAGES } from "./platform-images";
+import { VERIFICATION_TIMEOUT_SECONDS } from "./image-verification";
 import {
     constraint, CONSTRAINT_API_VERSION, constraintTemplate, EnforcementAction, POLICIES, policyBundle, PolicyDefinition, templateName,
 } from "./gatekeeper-policies";
@@ -88,7 +89,9 @@ export class Gatekeeper extends pulumi.ComponentResource {
                 replicas: args.replicas,
                 pdb: { controllerManager: { minAvailable } },
                 validatingWebhookFailurePolicy: args.failurePolicy,
-                validatingWebhookTimeoutSeconds: 3,
+                // Ratify's external-data provider must answer within this (its chart's provider
+                // timeout "MUST match"; components/cluster/image-verification.ts).
+                validatingWebhookTimeoutSeconds: VERIFICATION_TIMEOUT_SECONDS,
                 // Audit reports violations of existing objects (e.g. created before a constraint).
                 disableAudit: false,
                 auditInterval: 60,
