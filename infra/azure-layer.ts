@@ -57,7 +57,8 @@ export interface FoundationIdentity {
 /** The Azure layer, as the cluster layer and the outputs see it. */
 export interface AzureFoundation {
     clusters: Record<ClusterKey, FoundationCluster>;
-    registry: { loginServer: pulumi.Output<string>; id: pulumi.Output<string>; name: pulumi.Output<string> };
+    /** `knownLoginServer`: the same login server, known at preview (image references use it). */
+    registry: { loginServer: pulumi.Output<string>; knownLoginServer: string; id: pulumi.Output<string>; name: pulumi.Output<string> };
     dnsZone: { name: pulumi.Output<string>; resourceGroupName: pulumi.Output<string>; id: pulumi.Output<string>; nameServers: pulumi.Output<string[]> };
     subscriptionId: pulumi.Output<string>;
     tenantId: pulumi.Output<string>;
@@ -209,7 +210,7 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
 
     return {
         clusters: { primary: foundationCluster(clusters.primary), secondary: foundationCluster(clusters.secondary) },
-        registry: { loginServer: registry.loginServer, id: registry.id, name: registry.name },
+        registry: { loginServer: registry.loginServer, knownLoginServer: registry.knownLoginServer, id: registry.id, name: registry.name },
         dnsZone: { name: dns.zoneName, resourceGroupName: dns.resourceGroupName, id: dns.zoneId, nameServers: dns.nameServers },
         subscriptionId: client.subscriptionId,
         tenantId: client.tenantId,

@@ -79,7 +79,7 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         clusterIssuer: CLUSTER_ISSUERS.production,
         routeNamespaces: Object.fromEntries(served.filter(s => s.routesFrom).map(s => [s.hostname, [s.routesFrom!]])),
         proxyReplicas: cfg.replicas.gatewayProxy,
-        acrLoginServer: azure.registry.loginServer,
+        acrLoginServer: azure.registry.knownLoginServer,
     });
 
     const certManager = new CertManager(`${key}-cert-manager`, {
@@ -90,7 +90,7 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         acmeEmail: cfg.dns.acmeEmail,
         dependsOn: [gateway.crdsReady],
         replicas: cfg.replicas.certManager,
-        acrLoginServer: azure.registry.loginServer,
+        acrLoginServer: azure.registry.knownLoginServer,
     });
 
     const externalDns = new ExternalDns(`${key}-external-dns`, {
@@ -105,10 +105,10 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         // Pulumi owns the shared app hostname's CNAME to Traffic Manager.
         excludeHostnames: [cfg.dns.appHostname],
         dependsOn: [gateway.crdsReady],
-        acrLoginServer: azure.registry.loginServer,
+        acrLoginServer: azure.registry.knownLoginServer,
     });
 
-    const sealedSecrets = new SealedSecrets(`${key}-sealed-secrets`, { provider, sealingKeys, acrLoginServer: azure.registry.loginServer });
+    const sealedSecrets = new SealedSecrets(`${key}-sealed-secrets`, { provider, sealingKeys, acrLoginServer: azure.registry.knownLoginServer });
 
     const gatekeeper = new Gatekeeper(`${key}-gatekeeper`, {
         provider,
@@ -126,7 +126,7 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         provider,
         gatekeeperNamespace: gatekeeper.namespace,
         dependsOn: [gatekeeper],
-        acrLoginServer: azure.registry.loginServer,
+        acrLoginServer: azure.registry.knownLoginServer,
         trustedPublicKeys: signingKeys.map(k => k.publicKeyPem),
         kubeletClientId: cluster.kubeletClientId,
         enforcementAction: cfg.imageVerification.enforcementAction,
@@ -154,7 +154,7 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         routeDependsOn: [gateway.crdsReady],
         // No application is synced before the guard rails exist.
         applicationsDependOn: [gatekeeper, imageVerification],
-        acrLoginServer: azure.registry.loginServer,
+        acrLoginServer: azure.registry.knownLoginServer,
     });
 
     return { gateway, certManager, externalDns, sealedSecrets, gatekeeper, imageVerification, argocd };
@@ -191,7 +191,7 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
 
     const harbor = new Harbor("harbor", {
         provider: primary.provider,
-        acrLoginServer: azure.registry.loginServer,
+        acrLoginServer: azure.registry.knownLoginServer,
         hostname: cfg.dns.harborHostname,
         storage: { accountName: harborStorage.accountName, containerName: harborStorage.containerName, accountKey: harborStorage.accountKey },
         staging: {
@@ -208,7 +208,7 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
         apiDependsOn: [primaryServices.gateway, primaryServices.certManager, primaryServices.externalDns],
     });
 
-    const tekton = new TektonPlatform("tekton", { provider: primary.provider, acrLoginServer: azure.registry.loginServer });
+    const tekton = new TektonPlatform("tekton", { provider: primary.provider, acrLoginServer: azure.registry.knownLoginServer });
     new ChainsSigningSecret("chains-signing", {
         provider: primary.provider,
         privateKeyPem: signingKeys[signingKeys.length - 1].privateKeyPem,

@@ -63,3 +63,34 @@ export function throughAcr(acrLoginServer: string, upstream: string): string {
 export function acrMirrorOf(acrLoginServer: string, host: UpstreamHost): string {
     return `${acrLoginServer.replace(/\/+$/, "")}/${host}`;
 }
+
+/**
+ * The values keys through which each platform chart (by chart name, infra/versions.ts) takes
+ * its images, at the pinned versions: all must name the stack's ACR, or the chart falls back to
+ * its upstream default. The policy pack checks releases against this table at preview; the
+ * whole-plan test (test/cluster/platform-images.test.ts) proves from each chart's own values.yaml
+ * and templates that setting these moves every image the chart runs.
+ */
+export const CHART_IMAGE_VALUES: Readonly<Record<string, readonly string[]>> = {
+    "oci://docker.io/envoyproxy/gateway-helm": ["global.images.envoyGateway.image", "global.images.ratelimit.image", "global.images.envoyProxy.image"],
+    "cert-manager": ["imageRegistry"],
+    "external-dns": ["image.repository"],
+    "sealed-secrets": ["image.registry"],
+    "gatekeeper": [
+        "image.repository", "image.crdRepository", "postInstall.labelNamespace.image.repository",
+        "postInstall.probeWebhook.image.repository", "postUpgrade.labelNamespace.image.repository",
+        "preUninstall.deleteWebhookConfigurations.image.repository",
+    ],
+    "argo-cd": [
+        "global.image.repository", "dex.image.repository", "redis.image.repository", "redis.exporter.image.repository",
+        "redis-ha.image.repository", "redis-ha.exporter.image", "redis-ha.haproxy.image.repository",
+        "redis-ha.configmapTest.image.repository", "server.extensions.image.repository",
+    ],
+    "harbor": [
+        "nginx.image.repository", "portal.image.repository", "core.image.repository", "jobservice.image.repository",
+        "registry.registry.image.repository", "registry.controller.image.repository", "trivy.image.repository",
+        "database.internal.image.repository", "redis.internal.image.repository", "exporter.image.repository",
+    ],
+    "tekton-operator": ["operator.image.repository", "webhook.image.repository", "webhookProxy.image.repository", "pruner.image.repository"],
+    "ratify": ["image.repository", "image.crdRepository"],
+};

@@ -48,10 +48,22 @@ export interface RegistryArgs {
     cacheCredentials?: Partial<Record<UpstreamHost, UpstreamCredentials>>;
 }
 
+/**
+ * An ACR's login server in Azure's public cloud: the registry name, lower-cased, under azurecr.io
+ * (Microsoft Learn, "Create a private container registry": "the login server name is
+ * <registry-name>.azurecr.io (all lowercase)"). Known before the registry exists, so image
+ * references built from it can be reviewed at preview.
+ */
+export function acrLoginServerOf(registryName: string): string {
+    return `${registryName.toLowerCase()}.azurecr.io`;
+}
+
 export class Registry extends pulumi.ComponentResource {
     readonly id: pulumi.Output<string>;
     readonly name: pulumi.Output<string>;
     readonly loginServer: pulumi.Output<string>;
+    /** The login server as known before creation (acrLoginServerOf): for image references. */
+    readonly knownLoginServer: string;
     /** One artifact-cache rule per upstream registry (UPSTREAM_REGISTRIES order). */
     readonly cacheRules: containerregistry.CacheRule[];
 
@@ -109,6 +121,7 @@ export class Registry extends pulumi.ComponentResource {
         this.id = registry.id;
         this.name = registry.name;
         this.loginServer = registry.loginServer;
+        this.knownLoginServer = acrLoginServerOf(args.registryName);
         this.registerOutputs({ id: this.id, loginServer: this.loginServer });
     }
 

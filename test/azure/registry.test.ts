@@ -2,6 +2,7 @@ import { strict as assert } from "assert";
 import { byName, byType, freshRun, readStackConfig, rejection, stackRun } from "../harness";
 import { publicIpAddressOf } from "./helpers";
 import { UPSTREAM_REGISTRIES } from "../../infra/image-sources";
+import { acrLoginServerOf } from "../../components/azure/registry";
 import { BUILT_IN_ROLES } from "../../components/azure/role-ids";
 
 const ACR = "azure-native:containerregistry:Registry";
@@ -57,6 +58,12 @@ describe("registry (ACR)", () => {
     });
 
     for (const stack of ["dev", "prod"] as const) {
+        it(`${stack}: the login server image references are built from (known at preview) is the registry's`, async () => {
+            const run = await stackRun(stack);
+            const acr = byName(run, ACR, "registry-acr");
+            assert.equal((run.rawOutputs as Record<string, any>).registry.loginServer, acrLoginServerOf(String(acr.inputs.registryName)));
+        });
+
         it(`${stack}: one artifact-cache rule per upstream registry, <host>/* => <host>/*, valid names, no overlapping wildcards, no credentials by default`, async () => {
             const run = await stackRun(stack);
             const acr = byName(run, ACR, "registry-acr");
