@@ -33,6 +33,7 @@ import { CHARTS } from "../../infra/versions";
 import { chartRelease } from "./chart";
 import { CONSTRAINT_API_VERSION, EnforcementAction, GATEKEEPER_TARGET, TEMPLATE_API_VERSION, TEMPLATE_WAIT_FOR } from "./gatekeeper-policies";
 import { mirrored } from "./platform-images";
+import { VERIFICATION_CONSTRAINT, VERIFICATION_KIND } from "./image-verification-names";
 
 /**
  * Tekton Chains' signing secret (tektoncd/chains v0.29.1 docs/signing.md, "x509": Secret
@@ -43,8 +44,7 @@ export const CHAINS_SIGNING_SECRET = { name: "signing-secrets", namespace: NAMES
 
 /** The Gatekeeper external-data provider name the chart registers and the template calls. */
 export const RATIFY_PROVIDER = "ratify-provider";
-export const VERIFICATION_KIND = "RatifyVerification";
-export const VERIFICATION_CONSTRAINT = "images-signed-by-pipeline";
+export { VERIFICATION_CONSTRAINT, VERIFICATION_KIND } from "./image-verification-names";
 /** Gatekeeper's webhook timeout, which Ratify's provider timeout must equal (seconds). */
 export const VERIFICATION_TIMEOUT_SECONDS = 5;
 

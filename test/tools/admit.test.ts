@@ -11,7 +11,7 @@ import {
     Admission, admit, formatReview, ManifestError, parseManifests, PolicyError, PolicySet, policySetsFromRun, readManifests,
 } from "../../tools/admission";
 import { main } from "../../tools/admit";
-import { freshRun, ROOT, StackRun } from "../harness";
+import { freshRun, ROOT, stackRun, StackRun } from "../harness";
 
 const FIXTURES = path.join(ROOT, "test", "fixtures", "admit");
 const fixture = (...p: string[]) => path.join(FIXTURES, ...p);
@@ -431,3 +431,26 @@ function constraintOf(kind: string, parameters: Record<string, unknown>, match: 
         spec: { enforcementAction: "deny", match, parameters },
     };
 }
+
+describe("admit on the whole stacks: signatures are checked at admission, not here", () => {
+    for (const stack of ["dev", "prod"] as const) {
+        it(`${stack}: evaluates the CEL policies, leaves out the signature constraint, and says the cluster checks signatures`, async () => {
+            const run = await stackRun(stack);
+            const acr = (run.rawOutputs as Record<string, any>).registry.loginServer;
+            const dir = fs.mkdtempSync(path.join(require("os").tmpdir(), "admit-"));
+            const file = path.join(dir, "app.yaml");
+            fs.writeFileSync(file, [
+                "apiVersion: v1", "kind: Pod", "metadata: {name: web, namespace: team-a}",
+                `spec: {containers: [{name: web, image: "${acr}/team-a/web@sha256:${DIGEST}"}]}`, "",
+            ].join("\n"));
+            const out = new Capture();
+            const err = new Capture();
+            const code = await main(["--stack", stack, file], { run, out, err });
+            assert.equal(code, 0, err.text);
+            assert.deepEqual(out.lines, ["ALLOW Pod/team-a/web"]);
+            assert.match(err.text, /^NOTE: image signatures are not checked here \(admit cannot reach a registry\); they are checked at admission by the cluster \(Ratify, constraint images-signed-by-pipeline\)/m);
+            assert.match(err.text, stack === "prod" ? /is denied\.$/m : /is reported \(dryrun\), not denied\.$/m);
+        });
+    }
+});
+
