@@ -230,7 +230,8 @@ describe("deploy path: no needless ordering", () => {
         }
         for (const [key, before] of Object.entries(waits)) {
             const chart = key.split(":").slice(1).join(":").split("/").pop()!;
-            const expected = chart === "cert-manager" || chart === "external-dns" ? ["gateway-helm"] : [];
+            // Ratify registers Gatekeeper's external-data Provider: it needs Gatekeeper's CRDs.
+            const expected = chart === "cert-manager" || chart === "external-dns" ? ["gateway-helm"] : chart === "ratify" ? ["gatekeeper"] : [];
             assert.deepEqual(before, expected, `${key} waits for ${before.join(", ")}`);
         }
     });
@@ -297,7 +298,11 @@ describe("exposure", () => {
 describe("a from-scratch preview stays reviewable", () => {
     it("Gatekeeper constraints show their match rules and enforcement; only the ACR prefix is unknown", async () => {
         const run = await freshRun({ stack: "dev", dryRun: true });
-        const constraints = run.resources.filter(r => r.type.startsWith("kubernetes:constraints.gatekeeper.sh/"));
+        // The signature constraint (RatifyVerification) is fully known too: dryrun in dev, no parameters.
+        const signature = run.resources.filter(r => r.type.endsWith(":RatifyVerification"));
+        assert.equal(signature.length, 2);
+        for (const c of signature) assert.equal((c.inputs.spec as Any).enforcementAction, "dryrun");
+        const constraints = run.resources.filter(r => r.type.startsWith("kubernetes:constraints.gatekeeper.sh/") && !r.type.endsWith(":RatifyVerification"));
         assert.equal(constraints.length, 10);
         for (const c of constraints) {
             const spec = c.inputs.spec as Any;
