@@ -5,7 +5,8 @@
 import { strict as assert } from "assert";
 import { byType, readStackConfig, RecordedResource, stackRun, StackRun } from "../harness";
 import { SYSTEM_NAMESPACES } from "../../infra/names";
-import { throughAcr, UPSTREAM_REGISTRIES } from "../../infra/image-sources";
+import { CHART_IMAGE_VALUES, throughAcr, UPSTREAM_REGISTRIES } from "../../infra/image-sources";
+import { CHARTS } from "../../infra/versions";
 import { CHART_DEFAULTS, CHART_IMAGES, chartOf, effectiveImages, qualified } from "./chart-images";
 
 type Any = Record<string, any>;
@@ -35,6 +36,17 @@ function imageStrings(value: unknown, at = "", found: [string, string][] = []): 
     return found;
 }
 
+function getPath(v: Any, p: string): unknown {
+    return p.split(".").reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Any)[k] : undefined), v);
+}
+function setPath(v: Any, p: string, value: unknown): Any {
+    const keys = p.split(".");
+    let o = v;
+    for (const k of keys.slice(0, -1)) o = (o[k] ??= {});
+    o[keys[keys.length - 1]] = value;
+    return v;
+}
+
 function namespaceOf(r: RecordedResource): string | undefined {
     return (r.inputs as Any).metadata?.namespace ?? (r.inputs as Any).namespace;
 }
@@ -61,6 +73,30 @@ for (const stack of ["dev", "prod"] as const) {
                     if (defaults[slot] !== undefined) {
                         assert.equal(image, throughAcr(acr, upstreamOf(defaults[slot])), `${release.name} ${slot}`);
                     }
+                }
+            }
+        });
+
+        it("the policy pack's table of image values (CHART_IMAGE_VALUES) is exact: those keys alone move every image, and each one matters", () => {
+            assert.deepEqual(Object.keys(CHART_IMAGE_VALUES).sort(), Object.values(CHARTS).map(c => c.chart).sort());
+            for (const release of byType(run, RELEASE)) {
+                const chart = chartOf(release);
+                const values = release.inputs.values as Any;
+                const keys = CHART_IMAGE_VALUES[CHARTS[chart].chart];
+                // Only the table's keys (plus what decides which subcharts render) from the stack's values.
+                const only: Any = values["redis-ha"] ? { "redis-ha": { enabled: values["redis-ha"].enabled } } : {};
+                for (const k of keys) setPath(only, k, getPath(values, k));
+                for (const [slot, image] of Object.entries(effectiveImages(chart, only))) {
+                    assert.ok(image.startsWith(`${acr}/`), `${release.name}: with only CHART_IMAGE_VALUES keys, ${slot} is ${image}`);
+                }
+                // Each key matters: without it some image falls back upstream (subchart keys only when it renders).
+                for (const k of keys) {
+                    if (k.startsWith("redis-ha.") && !values["redis-ha"]?.enabled) continue;
+                    const without = JSON.parse(JSON.stringify(values));
+                    const parent = k.includes(".") ? getPath(without, k.slice(0, k.lastIndexOf("."))) as Any : without;
+                    delete parent[k.slice(k.lastIndexOf(".") + 1)];
+                    const moved = Object.values(effectiveImages(chart, without)).some(i => !i.startsWith(`${acr}/`));
+                    assert.ok(moved, `${release.name}: values.${k} changes no image`);
                 }
             }
         });
