@@ -50,6 +50,8 @@ export interface FoundationCluster {
     egressIpAddress: pulumi.Output<string>;
     /** ARM id of the node subnet (the only network Harbor's storage account admits). */
     nodeSubnetId: pulumi.Output<string>;
+    /** Client id of the kubelet identity (AcrPull). */
+    kubeletClientId: pulumi.Output<string>;
     /** Secret. */
     kubeconfig: pulumi.Output<string>;
 }
@@ -62,7 +64,8 @@ export interface FoundationIdentity {
 /** The Azure layer, as the cluster layer and the outputs see it. */
 export interface AzureFoundation {
     clusters: Record<ClusterKey, FoundationCluster>;
-    registry: { loginServer: pulumi.Output<string>; id: pulumi.Output<string>; name: pulumi.Output<string> };
+    /** `knownLoginServer`: the same login server, known at preview (image references use it). */
+    registry: { loginServer: pulumi.Output<string>; knownLoginServer: string; id: pulumi.Output<string>; name: pulumi.Output<string> };
     dnsZone: { name: pulumi.Output<string>; resourceGroupName: pulumi.Output<string>; id: pulumi.Output<string>; nameServers: pulumi.Output<string[]> };
     subscriptionId: pulumi.Output<string>;
     tenantId: pulumi.Output<string>;
@@ -176,6 +179,8 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
         zoneRedundant,
         protect,
         tags,
+        subscriptionId: client.subscriptionId,
+        cacheCredentials: cfg.registry.cacheCredentials,
     });
 
     const traffic = new Traffic("traffic", {
@@ -241,6 +246,7 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
         gatewayIp: c.gatewayIp,
         egressIpAddress: c.egressIpAddress,
         nodeSubnetId: c.nodeSubnetId,
+        kubeletClientId: c.kubeletClientId,
         kubeconfig: c.kubeconfig,
     });
     const id = (i: { clientId: pulumi.Output<string>; principalId: pulumi.Output<string> }): FoundationIdentity =>
@@ -248,7 +254,7 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
 
     return {
         clusters: { primary: foundationCluster(clusters.primary), secondary: foundationCluster(clusters.secondary) },
-        registry: { loginServer: registry.loginServer, id: registry.id, name: registry.name },
+        registry: { loginServer: registry.loginServer, knownLoginServer: registry.knownLoginServer, id: registry.id, name: registry.name },
         dnsZone: { name: dns.zoneName, resourceGroupName: dns.resourceGroupName, id: dns.zoneId, nameServers: dns.nameServers },
         subscriptionId: client.subscriptionId,
         tenantId: client.tenantId,

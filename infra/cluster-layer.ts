@@ -25,6 +25,7 @@ import { SealedSecrets, SealingKey, SealingKeyGeneration, SEALED_SECRETS_CONTROL
 import { TektonPlatform } from "../components/cluster/tekton";
 import { TektonDashboardProxy } from "../components/cluster/tekton-dashboard-proxy";
 import { HarborSso } from "../components/cluster/harbor-oidc";
+import { ChainsSigningSecret, ImageVerification, SigningKey, SigningKeyGeneration } from "../components/cluster/image-verification";
 import { CLUSTER_KEYS, ClusterKey, PlatformConfig } from "./config";
 import { CLUSTER_ISSUERS, exemptNamespaces, NAMESPACES } from "./names";
 import type { AzureFoundation } from "./azure-layer";
@@ -36,12 +37,15 @@ export interface RegionalServices {
     externalDns: ExternalDns;
     sealedSecrets: SealedSecrets;
     gatekeeper: Gatekeeper;
+    imageVerification: ImageVerification;
     argocd: ArgoCd;
 }
 
 export interface ClusterLayer {
     regions: Record<ClusterKey, RegionalServices>;
     sealingCertificate: pulumi.Output<string>;
+    /** Image-signing keys, oldest first: the newest signs, all verify. */
+    signingKeys: SigningKeyGeneration[];
     harbor: Harbor;
     pipeline: SupplyChainPipeline;
     tektonDashboard: TektonDashboardProxy;
@@ -73,7 +77,8 @@ function admittedOptions(cfg: PlatformConfig, gatekeeper: Gatekeeper): pulumi.Co
     return cfg.gatekeeper.failurePolicy === "Fail" ? waitForAdmissionWebhook(gatekeeper.release) : {};
 }
 
-function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: ClusterKey, sealingKeys: SealingKeyGeneration[]): RegionalServices {
+function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: ClusterKey, sealingKeys: SealingKeyGeneration[],
+    signingKeys: SigningKeyGeneration[]): RegionalServices {
     const cluster = azure.clusters[key];
     const provider = cluster.provider;
     const dnsZone = { name: azure.dnsZone.name, resourceGroupName: azure.dnsZone.resourceGroupName };
@@ -109,6 +114,7 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         routeNamespaces: Object.fromEntries(served.filter(s => s.routesFrom).map(s => [s.hostname, [s.routesFrom!]])),
         proxyReplicas: cfg.replicas.gatewayProxy,
         crds: gatewayCrds,
+        acrLoginServer: azure.registry.knownLoginServer,
     }, admitted);
 
     const certManager = new CertManager(`${key}-cert-manager`, {
@@ -119,6 +125,7 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         acmeEmail: cfg.dns.acmeEmail,
         dependsOn: [gateway.crdsReady],
         replicas: cfg.replicas.certManager,
+        acrLoginServer: azure.registry.knownLoginServer,
     }, admitted);
 
     const externalDns = new ExternalDns(`${key}-external-dns`, {
@@ -133,9 +140,24 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         // Pulumi owns the shared app hostname's CNAME to Traffic Manager.
         excludeHostnames: [cfg.dns.appHostname],
         dependsOn: [gateway.crdsReady],
+        acrLoginServer: azure.registry.knownLoginServer,
     }, admitted);
 
-    const sealedSecrets = new SealedSecrets(`${key}-sealed-secrets`, { provider, sealingKeys }, admitted);
+    const sealedSecrets = new SealedSecrets(`${key}-sealed-secrets`, { provider, sealingKeys, acrLoginServer: azure.registry.knownLoginServer }, admitted);
+
+    // Signatures are checked in application namespaces only: system and platform namespaces run
+    // upstream images (through the ACR cache), the pipeline namespace its tool images.
+    const imageVerification = new ImageVerification(`${key}-image-verification`, {
+        provider,
+        gatekeeperNamespace: gatekeeper.namespace,
+        dependsOn: [gatekeeper],
+        acrLoginServer: azure.registry.knownLoginServer,
+        trustedPublicKeys: signingKeys.map(k => k.publicKeyPem),
+        kubeletClientId: cluster.kubeletClientId,
+        enforcementAction: cfg.imageVerification.enforcementAction,
+        excludedNamespaces: [...exempt, cfg.delivery.pipelineNamespace],
+        replicas: cfg.gatekeeper.replicas > 1 ? 2 : 1,
+    }, admitted);
 
     new MetricsScraping(`${key}-metrics`, { provider }, admitted);
 
@@ -158,10 +180,11 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         sso: { issuer: azure.sso.issuer, clientId: azure.sso.argocd.clientId, groups: azure.sso.groups },
         routeDependsOn: [gateway.crdsReady],
         // No application is synced before the guard rails exist.
-        applicationsDependOn: [gatekeeper],
+        applicationsDependOn: [gatekeeper, imageVerification],
+        acrLoginServer: azure.registry.knownLoginServer,
     }, admitted);
 
-    return { gateway, certManager, externalDns, sealedSecrets, gatekeeper, argocd };
+    return { gateway, certManager, externalDns, sealedSecrets, gatekeeper, imageVerification, argocd };
 }
 
 /** Builds the cluster layer on top of the Azure layer. */
@@ -171,8 +194,14 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
         const key = new SealingKey(`sealing-key-g${generation}`);
         return { generation, certificatePem: key.certificatePem, privateKeyPem: key.privateKeyPem };
     });
+    // One image-signing key per generation, for the stack: Chains signs with the newest, both
+    // regions' admission trusts them all.
+    const signingKeys: SigningKeyGeneration[] = cfg.imageVerification.keyGenerations.map(generation => {
+        const key = new SigningKey(`image-signing-key-g${generation}`);
+        return { generation, publicKeyPem: key.publicKeyPem, privateKeyPem: key.privateKeyPem };
+    });
     const regions = Object.fromEntries(
-        CLUSTER_KEYS.map(key => [key, regionalServices(cfg, azure, key, sealingKeys)]),
+        CLUSTER_KEYS.map(key => [key, regionalServices(cfg, azure, key, sealingKeys, signingKeys)]),
     ) as Record<ClusterKey, RegionalServices>;
 
     const primary = azure.clusters.primary;
@@ -192,6 +221,7 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
 
     const harbor = new Harbor("harbor", {
         provider: primary.provider,
+        acrLoginServer: azure.registry.knownLoginServer,
         hostname: cfg.dns.harborHostname,
         storage: { accountName: harborStorage.accountName, containerName: harborStorage.containerName, accountKey: harborStorage.accountKey },
         staging: {
@@ -219,7 +249,7 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
         dependsOn: [harbor.release, harbor.route, primaryServices.gateway, primaryServices.certManager, primaryServices.externalDns],
     });
 
-    const tekton = new TektonPlatform("tekton", { provider: primary.provider }, admitted);
+    const tekton = new TektonPlatform("tekton", { provider: primary.provider, acrLoginServer: azure.registry.knownLoginServer }, admitted);
 
     // The read-only dashboard, only behind oauth2-proxy (Entra sign-in, the three groups).
     const tektonDashboard = new TektonDashboardProxy("tekton-dashboard", {
@@ -232,6 +262,13 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
         gatewayListener: listenerName(cfg.dns.tektonHostname),
         routeDependsOn: [primaryServices.gateway.crdsReady],
         dashboardDependsOn: [tekton],
+        acrLoginServer: azure.registry.knownLoginServer,
+    }, admitted);
+    new ChainsSigningSecret("chains-signing", {
+        provider: primary.provider,
+        privateKeyPem: signingKeys[signingKeys.length - 1].privateKeyPem,
+        // The operator creates Chains' namespace (and its empty signing-secrets) while reconciling.
+        dependsOn: [tekton.config],
     }, admitted);
 
     // The only component that receives registry credentials (the Harbor robot and the ACR push identity).
@@ -265,7 +302,7 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
     }, admitted);
 
     // kubeseal seals with what the controllers seal with: the newest generation (same in both regions).
-    return { regions, sealingCertificate: regions.primary.sealedSecrets.certificatePem, harbor, pipeline, tektonDashboard };
+    return { regions, sealingCertificate: regions.primary.sealedSecrets.certificatePem, signingKeys, harbor, pipeline, tektonDashboard };
 }
 
 /** The cluster layer's part of the output contract. */
@@ -281,6 +318,10 @@ export function clusterOutputs(layer: ClusterLayer) {
             argocd: { primary: layer.regions.primary.argocd.url, secondary: layer.regions.secondary.argocd.url },
             harbor: layer.harbor.url,
             tektonDashboard: layer.tektonDashboard.url,
+        }),
+        imageSigning: pulumi.output({
+            publicKeyPem: layer.signingKeys[layer.signingKeys.length - 1].publicKeyPem,
+            trustedPublicKeys: pulumi.all(layer.signingKeys.map(k => k.publicKeyPem)),
         }),
     };
 }

@@ -12,6 +12,7 @@ import {
 } from "./validators";
 import { CLUSTER_KEYS, exemptNamespaces } from "./names";
 import { MIN_KUBERNETES_MINOR } from "./versions";
+import { UPSTREAM_REGISTRIES, UpstreamHost } from "./image-sources";
 
 /** The config namespace: the Pulumi project name. */
 export const CONFIG_NAMESPACE = "platform";
@@ -43,6 +44,8 @@ const requiredGroup = (role: string) => z.string({
         : undefined,
 }).refine(isUuid, { message: "not an Entra object id (a UUID)" });
 const vmSize = z.string().regex(/^Standard_[A-Za-z0-9_]+$/, "not an Azure VM size (e.g. Standard_D4ds_v5)");
+const keyVaultSecretId = z.string().regex(/^https:\/\/[a-z0-9-]+\.vault\.azure\.net\/secrets\/[A-Za-z0-9-]+(\/[0-9a-f]{32})?$/,
+    "not a Key Vault secret identifier (https://<vault>.vault.azure.net/secrets/<name>)");
 const httpsUrl = z.string().regex(/^https:\/\/[^\s/]+\/\S+$/, "not an https:// repository URL");
 const path = z.string().regex(/^\/[A-Za-z0-9._~\/-]*$/, "not an absolute URL path (e.g. /healthz)");
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "not a time of day in HH:MM");
@@ -153,6 +156,19 @@ const registrySection = z.object({
     untaggedRetentionDays: z.number().int().min(0).max(365).optional(),
     /** Public IP ranges allowed to reach the registry (Premium only); omit for no network rules. */
     allowedIpRanges: z.array(ipRange).optional(),
+    /**
+     * Artifact cache: credentials for upstream registries that need them, by upstream host
+     * (infra/image-sources.ts). Only Key Vault references: the values stay in the vault.
+     */
+    cacheCredentials: z.partialRecord(
+        z.enum(UPSTREAM_REGISTRIES.map(r => r.host) as [UpstreamHost, ...UpstreamHost[]]),
+        z.object({
+            keyVaultId: z.string().regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.KeyVault\/vaults\/[^/]+$/i,
+                "not a Key Vault resource id (/subscriptions/…/providers/Microsoft.KeyVault/vaults/<name>)"),
+            usernameSecretId: keyVaultSecretId,
+            passwordSecretId: keyVaultSecretId,
+        }).strict(),
+    ).optional(),
 }).strict();
 
 const dnsSection = z.object({
@@ -316,6 +332,17 @@ const stackSection = z.object({
          */
         harborClientSecretVersion: z.number().int().min(1).default(1),
     }).strict().prefault({}),
+    /** Image signatures: the pipeline signs (Tekton Chains), Ratify verifies at admission. */
+    imageVerification: z.object({
+        /**
+         * Generations of the signing key, oldest first. Chains signs with the newest; admission
+         * accepts a signature by any listed one. Rotate: append, re-sign or rebuild, drop the old.
+         */
+        keyGenerations: z.array(z.number().int().min(1)).min(1, "at least one key generation is required").max(3)
+            .refine(g => g.every((v, i) => i === 0 || v > g[i - 1]), "must be strictly increasing (oldest first)"),
+        /** Unsigned images in application namespaces: `deny` (fail closed, prod) or `dryrun` (audit only, dev). */
+        enforcementAction: z.enum(["deny", "warn", "dryrun"]),
+    }).strict(),
     /**
      * `protect` stateful resources; CanNotDelete locks on the registry's resource group and on
      * the DNS zone's SOA record (a zone or group lock would block record deletes: DNS-01 clean-up).

@@ -64,6 +64,11 @@ export interface ClusterLayerOutputValues {
     tektonDashboardUrl: string;
     /** Where people sign in with Entra ID (members of the admins, operators or developers group). */
     signInUrls: { argocd: { primary: string; secondary: string }; harbor: string; tektonDashboard: string };
+    /**
+     * The pipeline's image-signing key: `cosign verify --key` with `publicKeyPem` checks an image;
+     * admission accepts a signature by any of `trustedPublicKeys` (every key generation).
+     */
+    imageSigning: { publicKeyPem: string; trustedPublicKeys: string[] };
 }
 
 /** Everything the stack exports. */

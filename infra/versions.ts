@@ -31,6 +31,10 @@ export const CHARTS = {
     tektonOperator: { repo: "https://tektoncd.github.io/operator", chart: "tekton-operator", version: "0.81.1", appVersion: "v0.81.1" },
     // oauth2-proxy/manifests tag oauth2-proxy-10.7.0 (2a4bdf83bf5f86937c88a7f6b0580f37253c04bb); repo URL from its helm/oauth2-proxy/README.md.
     oauth2Proxy: { repo: "https://oauth2-proxy.github.io/manifests", chart: "oauth2-proxy", version: "10.7.0", appVersion: "7.15.3" },
+    // Ratify (Gatekeeper external-data provider that verifies image signatures): ratify-project/ratify
+    // tag v1.4.0 (f3f6229dee1051e4beb580ec17ad68b7a45f23af), charts/ratify/Chart.yaml version 1.15.0.
+    // The project moved to the notaryproject organisation; its README there documents this repo URL.
+    ratify: { repo: "https://notaryproject.github.io/ratify", chart: "ratify", version: "1.15.0", appVersion: "v1.4.0" },
 } as const satisfies Record<string, ChartPin>;
 
 export type ChartName = keyof typeof CHARTS;

@@ -27,7 +27,8 @@ import {
 import {
     BUILT_IN_ROLES, BuiltInRole, PRIVILEGED_ROLES as PRIVILEGED_ROLE_LIST, REGISTRY_WRITE_ROLES as REGISTRY_WRITE_ROLE_LIST, ROLE_DISPLAY_NAMES,
 } from "../components/azure/role-ids";
-import { PIPELINE_NAMESPACE_LABEL } from "../infra/names";
+import { PIPELINE_NAMESPACE_LABEL, SYSTEM_NAMESPACES } from "../infra/names";
+import { CHART_IMAGE_VALUES } from "../infra/image-sources";
 import {
     constraint, constraintTemplate, DOCKER_CONFIG_AUTHS_MARKER, DOCKER_CONFIG_FILE_KEYS, POLICIES, REGISTRY_CREDENTIAL_ANNOTATION_PREFIXES,
     REGISTRY_CREDENTIAL_DATA_KEYS, REGISTRY_CREDENTIAL_SECRET_TYPES,
@@ -805,6 +806,67 @@ const imageDigestsResolved = resourcePolicy({
     },
 });
 
+// ---------------------------------------------------------------------------------------------
+// Images only from the stack's ACR (platform images through its artifact cache)
+// ---------------------------------------------------------------------------------------------
+
+/** ACR login servers of the stack's registries (`<name>.azurecr.io`, known from the name at preview). */
+function acrLoginServers(resources: PolicyResource[], report: (message: string) => void): string[] | undefined {
+    const servers: string[] = [];
+    for (const r of resources.filter(x => is(x.type, TYPES.registry))) {
+        const name = lookup(r.props, ["registryName"]);
+        if (!name.known) { report(unknownMessage(`${r.name}.registryName`, "which registry images must come from")); return undefined; }
+        if (typeof name.value === "string" && name.value) servers.push(`${name.value.toLowerCase()}.azurecr.io`);
+    }
+    return servers;
+}
+
+const imagesOnlyFromAcr = stackPolicy({
+    name: "images-only-from-acr",
+    description: "Outside Kubernetes' own namespaces, every image a chart release or a Kubernetes object names comes from the stack's ACR (upstream registries through its cache rules).",
+    enforcementLevel: "mandatory",
+    configSchema: PIPELINE_NAMESPACE_SCHEMA,
+    remediationSteps: "Set the chart's image values (infra/image-sources.ts CHART_IMAGE_VALUES) to <acr>/<upstream host>/… (components/cluster/platform-images.ts), and give a new upstream registry a cache rule (UPSTREAM_REGISTRIES).",
+    check: (resources, args, report) => {
+        const servers = acrLoginServers(resources, report);
+        if (!servers) return;
+        if (servers.length === 0) return report("the stack has no ACR: there is no registry images may come from");
+        const fromAcr = (image: string) => servers.some(s => image === s || image.startsWith(`${s}/`));
+        const pipelineNs = pipelineNamespaceOf(args);
+        for (const r of resources) {
+            if (!r.type.startsWith("kubernetes:") || r.type.startsWith("kubernetes:index:")) continue;
+            const helm = is(r.type, TYPES.helmRelease) || is(r.type, TYPES.helmChart);
+            const ns = lookup(r.props, helm ? ["namespace"] : ["metadata", "namespace"]);
+            if (!ns.known) { report(unknownMessage(helm ? "namespace" : "metadata.namespace", "whether its images must come from ACR"), r.urn); continue; }
+            if (typeof ns.value === "string" && (SYSTEM_NAMESPACES as readonly string[]).includes(ns.value)) continue;
+            // The pipeline's Task steps still run upstream tool images (pipeline-images.ts);
+            // Gatekeeper's ACR-only rule exempts that namespace the same way, for now.
+            if (ns.value === pipelineNs && r.type.startsWith("kubernetes:tekton.dev/")) continue;
+            const problems: string[] = [];
+            if (helm) {
+                const chart = str(lookup(r.props, ["chart"])) ?? "";
+                const keys = CHART_IMAGE_VALUES[chart];
+                if (!keys) problems.push(`chart ${JSON.stringify(chart)} has no entry in CHART_IMAGE_VALUES, so which values carry its images is not known`);
+                for (const key of keys ?? []) {
+                    const v = lookup(r.props, ["values", ...key.split(".")]);
+                    if (!v.known) problems.push(`values.${key} is unknown during preview`);
+                    else if (typeof v.value !== "string" || !v.value) problems.push(`values.${key} is not set (the chart's upstream default applies)`);
+                    else if (!fromAcr(v.value)) problems.push(`values.${key} = ${v.value}`);
+                }
+            }
+            const values = helm ? lookup(r.props, ["values"]) : { known: true as const, value: r.props };
+            if (!values.known) problems.push("values are unknown during preview");
+            for (const hit of values.known ? findKeys(values.value, k => k === "image") : []) {
+                if (hit.unknown) problems.push(`${hit.path} is unknown during preview`);
+                else if (typeof hit.value === "string" && !fromAcr(hit.value)) problems.push(`${hit.path} = ${hit.value}`);
+            }
+            if (problems.length) {
+                report(`images outside the stack's ACR (${servers.join(", ")}) in namespace "${ns.value}": ${[...new Set(problems)].join("; ")}`, r.urn);
+            }
+        }
+    },
+});
+
 /** Every policy of the pack, mandatory first. */
 export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
     acrAdminUserDisabled,
@@ -818,6 +880,7 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
     noRegistryCredentials,
     pipelineNamespaceConsistent,
     podSecurityStandards,
+    imagesOnlyFromAcr,
     gatekeeperFailClosed,
     trafficManagerHostHeader,
     statefulProtected,

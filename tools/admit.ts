@@ -7,9 +7,12 @@
 // warn/dryrun violations go to stderr as `WARN …` lines.
 // Exit 0 all allowed, 1 any denied, 2 bad usage, bad config, unreadable or malformed input, or a
 // stack without Gatekeeper templates (nothing to check is not a pass).
+// Image signatures are not checked here (that needs the registry): the stack's signature
+// constraint (Ratify, external data) is left out, and a NOTE on stderr says the cluster checks it.
 import { parseStackArgs, UsageError } from "./cli";
-import { Admission, formatReview, formatWarnings, ManifestError, PolicyError, policySetsFromRun, readManifests, Review } from "./admission";
+import { Admission, formatReview, formatWarnings, ManifestError, PolicyError, PolicySet, policySetsFromRun, readManifests, Review } from "./admission";
 import type { StackRun } from "./engine";
+import { VERIFICATION_CONSTRAINT, VERIFICATION_KIND } from "../components/cluster/image-verification-names";
 
 export const EXIT = { allowed: 0, denied: 1, error: 2 } as const;
 
@@ -75,7 +78,7 @@ export async function main(argv: string[], deps: AdmitDeps = {}): Promise<number
             }
         }
 
-        const sets = policySetsFromRun(run);
+        const { sets, signatureNote } = withoutSignatureCheck(policySetsFromRun(run));
         if (!sets.some(s => s.templates.length > 0 && s.constraints.length > 0)) {
             return fail(`stack '${run.stack}' registers no Gatekeeper ConstraintTemplates and constraints; nothing to evaluate`);
         }
@@ -87,6 +90,7 @@ export async function main(argv: string[], deps: AdmitDeps = {}): Promise<number
             throw e;
         }
 
+        if (signatureNote) err.write(`${signatureNote}\n`);
         const reviews: Review[] = admission.reviewAll(objects, { defaultNamespace: args.namespace });
         for (const r of reviews) {
             out.write(`${formatReview(r)}\n`);
@@ -97,6 +101,31 @@ export async function main(argv: string[], deps: AdmitDeps = {}): Promise<number
         // Never a stack trace: the message is enough to report, and nothing was admitted.
         return fail(`internal error: ${(e as Error)?.message ?? String(e)}`);
     }
+}
+
+/**
+ * The policy sets minus the signature-verification template and constraint (Rego calling Ratify:
+ * only the cluster can evaluate it), and the note that says so — with the enforcement action the
+ * stack's constraint carries, so a dev (`dryrun`) and a prod (`deny`) run read differently.
+ */
+export function withoutSignatureCheck(sets: PolicySet[]): { sets: PolicySet[]; signatureNote?: string } {
+    let action: string | undefined;
+    const kept = sets.map(set => {
+        const found = set.constraints.find(c => c.kind === VERIFICATION_KIND);
+        if (found) action = found.spec?.enforcementAction ?? "deny";
+        return {
+            templates: set.templates.filter(t => t.spec?.crd?.spec?.names?.kind !== VERIFICATION_KIND),
+            constraints: set.constraints.filter(c => c.kind !== VERIFICATION_KIND),
+        };
+    });
+    if (!action) return { sets: kept };
+    const effect = action === "deny" ? "an image without a valid signature by the pipeline's key is denied"
+        : `an image without a valid signature by the pipeline's key is reported (${action}), not denied`;
+    return {
+        sets: kept,
+        signatureNote: `NOTE: image signatures are not checked here (admit cannot reach a registry); they are checked at admission `
+            + `by the cluster (Ratify, constraint ${VERIFICATION_CONSTRAINT}): in application namespaces ${effect}.`,
+    };
 }
 
 if (require.main === module) {

@@ -450,6 +450,8 @@ export class Cluster extends pulumi.ComponentResource {
     readonly oidcIssuerUrl: pulumi.Output<string>;
     /** Object id of the kubelet identity (pulls images). */
     readonly kubeletObjectId: pulumi.Output<string>;
+    /** Client id of the kubelet identity (in-cluster readers of ACR, e.g. Ratify, log in as it). */
+    readonly kubeletClientId: pulumi.Output<string>;
     /** Principal id of the cluster's pre-created control-plane identity. */
     readonly controlPlanePrincipalId: pulumi.Output<string>;
     /** ARM id of the node subnet (Harbor's storage admits only it). */
@@ -487,6 +489,7 @@ export class Cluster extends pulumi.ComponentResource {
         this.oidcIssuerUrl = cluster.oidcIssuerProfile.apply(p => p!.issuerURL);
         // The pre-created identity's principal: known before the cluster, the same after a rebuild.
         this.kubeletObjectId = ids.kubelet.principalId;
+        this.kubeletClientId = ids.kubelet.clientId;
         this.gatewayIp = {
             name: net.gatewayIp.name,
             resourceGroupName: this.resourceGroupName,

@@ -27,6 +27,8 @@ export const BUILT_IN_ROLES = {
     AksRbacClusterAdmin: "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
     AksRbacWriter: "a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb",
     AksRbacReader: "7f6c6a51-bcf8-42ba-9220-52d62157d7db",
+    /** Reads Key Vault secret values: ACR cache credential sets read their upstream credentials. */
+    KeyVaultSecretsUser: "4633458b-17de-408a-b874-0445c86b69e6",
     // Never assigned by this stack; listed so tests and policies can assert their absence.
     Contributor: "b24988ac-6180-42a0-ab88-20f7382dd24c",
     Owner: "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
@@ -49,6 +51,7 @@ export const ROLE_DISPLAY_NAMES: Readonly<Record<BuiltInRole, string>> = {
     AksRbacClusterAdmin: "Azure Kubernetes Service RBAC Cluster Admin",
     AksRbacWriter: "Azure Kubernetes Service RBAC Writer",
     AksRbacReader: "Azure Kubernetes Service RBAC Reader",
+    KeyVaultSecretsUser: "Key Vault Secrets User",
     Contributor: "Contributor",
     Owner: "Owner",
     UserAccessAdministrator: "User Access Administrator",

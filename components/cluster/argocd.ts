@@ -24,6 +24,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { KUBE_SYSTEM, NAMESPACES } from "../../infra/names";
 import { isIpv4Cidr } from "../../infra/validators";
 import { chartRelease } from "./chart";
+import { mirrored, PLATFORM_IMAGES } from "./platform-images";
 import { gatewayRouteSpec } from "./gateway-route";
 import { GATEWAY_PROXY_NAMESPACE, isolatedNamespace, NamedNetworkPolicy, namespacePeer } from "./network-policies";
 import { METRICS_PORTS, scrapeAnnotations } from "./metrics-scraping";
@@ -95,6 +96,8 @@ export interface ArgoCdArgs {
      * (Gatekeeper's constraints). The chart itself installs without waiting for them.
      */
     applicationsDependOn?: pulumi.Input<pulumi.Resource>[];
+    /** ACR login server: every image is pulled through its cache rules. */
+    acrLoginServer: pulumi.Input<string>;
 }
 
 /** `allowedClientCidrs` as the SecurityPolicy wants them (a bare address becomes /32), or the problems. */
@@ -153,7 +156,7 @@ export class ArgoCd extends pulumi.ComponentResource {
             chart: "argocd",
             releaseName: "argocd",
             namespace: this.namespace.metadata.name,
-            values: mergeValues(argoCdValues(args.hostname, args.ha), argoCdSsoValues(args.sso)),
+            values: mergeValues(argoCdValues(args.hostname, args.ha, args.acrLoginServer), argoCdSsoValues(args.sso)),
             timeoutSeconds: 900,
         }, k8sOpts);
 
@@ -229,10 +232,16 @@ export class ArgoCd extends pulumi.ComponentResource {
  * "HA mode without autoscaling" guidance: redis-ha, one controller, two of server, repo-server
  * and applicationset controller.
  */
-export function argoCdValues(hostname: string, ha: boolean): Record<string, unknown> {
+export function argoCdValues(hostname: string, ha: boolean, acrLoginServer: pulumi.Input<string>): Record<string, unknown> {
     const replicas = ha ? 2 : 1;
+    const image = (upstream: string) => mirrored(acrLoginServer, upstream);
+    const images = PLATFORM_IMAGES.argocd;
     return {
-        global: { domain: hostname },
+        // Images (argo-cd 10.1.1 templates): every Argo CD component runs
+        // <component.image.repository or global.image.repository>:<tag or appVersion>; dex, redis and
+        // its exporter <…image.repository>:<…image.tag> (templates/dex, templates/redis); redis-ha
+        // 4.38.0 <image.repository>:<image.tag>, "<exporter.image>:<exporter.tag>", haproxy likewise.
+        global: { domain: hostname, image: { repository: image(images.argocd) } },
         crds: { install: true, keep: true },
         configs: {
             params: {
@@ -245,8 +254,15 @@ export function argoCdValues(hostname: string, ha: boolean): Record<string, unkn
             },
         },
         // SSO is Argo CD's own OIDC client against Entra ID (argocd-sso.ts): no Dex.
-        dex: { enabled: false },
-        "redis-ha": { enabled: ha },
+        dex: { enabled: false, image: { repository: image(images.dex) } },
+        redis: { image: { repository: image(images.redis) }, exporter: { image: { repository: image(images.redisExporter) } } },
+        "redis-ha": {
+            enabled: ha,
+            image: { repository: image(images.redis) },
+            exporter: { image: image(images.redisExporter) },
+            haproxy: { image: { repository: image(images.haproxy) } },
+            configmapTest: { image: { repository: image(images.shellcheck) } },
+        },
         controller: {
             replicas: 1,
             // The GitOps-drift alerts read argocd_app_info; ama-metrics scrapes annotated pods.
@@ -254,7 +270,7 @@ export function argoCdValues(hostname: string, ha: boolean): Record<string, unkn
             // `controller.metrics.enabled` only adds a Service/ServiceMonitor, not needed here.
             podAnnotations: scrapeAnnotations(METRICS_PORTS.argocdApplicationController),
         },
-        server: { replicas, pdb: argoCdPdb(ha) },
+        server: { replicas, pdb: argoCdPdb(ha), extensions: { image: { repository: image(images.extensionInstaller) } } },
         repoServer: { replicas, pdb: argoCdPdb(ha) },
         applicationSet: { replicas, pdb: argoCdPdb(ha) },
     };

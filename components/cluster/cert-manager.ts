@@ -9,6 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { chartRelease } from "./chart";
+import { mirroredRegistry, PLATFORM_IMAGES } from "./platform-images";
 import {
     CLUSTER_ISSUERS, WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION, WORKLOAD_IDENTITY_POD_LABEL,
     WORKLOAD_IDENTITY_SERVICE_ACCOUNTS,
@@ -35,6 +36,8 @@ export interface CertManagerArgs {
     dependsOn: pulumi.Resource[];
     /** Controller replicas; > 1 also enables a PDB. Default 1. */
     replicas?: number;
+    /** ACR login server: the images are pulled through its quay.io cache rule. */
+    acrLoginServer: pulumi.Input<string>;
 }
 
 export class CertManager extends pulumi.ComponentResource {
@@ -64,6 +67,10 @@ export class CertManager extends pulumi.ComponentResource {
             namespace: ns.metadata.name,
             values: {
                 crds: { enabled: true, keep: true },
+                // cert-manager v1.21.1 templates/_helpers.tpl "cert-manager.image": with no
+                // image.repository the reference is <imageRegistry>/<imageNamespace>/<image.name>:<appVersion>
+                // for the controller, webhook, cainjector, ACME solver and startupapicheck alike.
+                imageRegistry: mirroredRegistry(args.acrLoginServer, PLATFORM_IMAGES.certManager.registry),
                 replicaCount: replicas,
                 podDisruptionBudget: replicas > 1 ? { enabled: true, minAvailable: 1 } : { enabled: false },
                 serviceAccount: {

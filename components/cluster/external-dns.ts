@@ -9,6 +9,7 @@ import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { chartRelease } from "./chart";
+import { mirrored, PLATFORM_IMAGES } from "./platform-images";
 import { WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION, WORKLOAD_IDENTITY_POD_LABEL, WORKLOAD_IDENTITY_SERVICE_ACCOUNTS } from "../../infra/names";
 import { podSecurityLabels } from "./gatekeeper/pod-security-levels";
 
@@ -29,6 +30,8 @@ export interface ExternalDnsArgs {
     /** Hostnames ExternalDNS must never touch (the Pulumi-owned app hostname); subdomains included. */
     excludeHostnames: string[];
     dependsOn?: pulumi.Resource[];
+    /** ACR login server: the image is pulled through its registry.k8s.io cache rule. */
+    acrLoginServer: pulumi.Input<string>;
 }
 
 /** Sources ExternalDNS watches: routes on the shared Gateway, and LoadBalancer Services. */
@@ -72,6 +75,8 @@ export class ExternalDns extends pulumi.ComponentResource {
             namespace: ns.metadata.name,
             values: {
                 fullnameOverride: "external-dns",
+                // Chart 1.21.1 _helpers.tpl external-dns.image: <image.repository>:<tag or v+appVersion>.
+                image: { repository: mirrored(args.acrLoginServer, PLATFORM_IMAGES.externalDns.repository) },
                 provider: { name: "azure" },
                 serviceAccount: {
                     create: true,

@@ -18,6 +18,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
+import { NAMESPACES } from "../../infra/names";
 
 /** Gatekeeper's admission target and CEL engine names. */
 export const GATEKEEPER_TARGET = "admission.k8s.gatekeeper.sh";
@@ -194,17 +195,26 @@ export interface PolicyDefinition {
     /**
      * Which namespaces the constraint skips:
      * - `platform`: system and platform namespaces (their charts run pinned upstream images);
-     * - `platform-and-pipeline`: those plus the pipeline namespace, whose Tekton steps run
-     *   digest-pinned upstream tool images (clone, scan, build) rather than ACR images;
+     * - `system-and-pipeline`: Kubernetes' own namespaces, the pipeline namespace (its Task steps
+     *   name upstream tool images, components/cluster/pipeline-images.ts) and the Tekton
+     *   components' namespace (UNMIRRORED_NAMESPACES: the Tekton Operator picks those images
+     *   itself, from its bundled release manifests, not from chart values);
      * - `system`: only Kubernetes' own namespaces (Gatekeeper's included). Registry credentials
      *   are confined to the pipeline namespace everywhere else, platform namespaces included; and
      *   no platform chart needs privileged containers or host access, so write access to a
      *   platform namespace (gateway, argocd …) must not buy a privileged, hostPID, hostPath pod.
      */
-    exemption: "platform" | "platform-and-pipeline" | "system";
+    exemption: "platform" | "system-and-pipeline" | "system";
 }
 
 const stringList = { type: "array", items: { type: "string" } };
+
+/**
+ * Platform namespaces whose images do not come from chart values and so are not yet routed
+ * through the ACR cache: the Tekton Operator deploys Pipelines, Triggers, Chains and Dashboard
+ * with the image references of its bundled release manifests (ghcr.io/tektoncd/…).
+ */
+export const UNMIRRORED_NAMESPACES = [NAMESPACES.tektonPipelines] as const;
 
 /** The registry prefix images must start with: the login server plus `/`, so a look-alike host cannot match. */
 export function registryPrefix(acrLoginServer: string): string {
@@ -265,7 +275,9 @@ export const POLICIES: readonly PolicyDefinition[] = [
         },
         parameters: ctx => ({ registries: [registryPrefix(ctx.acrLoginServer)] }),
         kinds: WORKLOAD_KINDS,
-        exemption: "platform-and-pipeline",
+        // Platform charts pull through the ACR's artifact cache (infra/image-sources.ts), so only
+        // Kubernetes' own namespaces, the Tekton components' namespace and the pipeline's stay exempt.
+        exemption: "system-and-pipeline",
         source: {
             variables: [POD_SPEC, CONTAINERS],
             validations: [{
@@ -464,7 +476,7 @@ export interface ConstraintSettings {
 /** The namespaces a policy's constraint excludes (see PolicyDefinition.exemption). */
 export function excludedNamespaces(policy: PolicyDefinition, ctx: PolicyContext, settings: ConstraintSettings): string[] {
     const list = policy.exemption === "system" ? settings.systemNamespaces
-        : policy.exemption === "platform-and-pipeline" ? [...settings.exemptNamespaces, ctx.pipelineNamespace]
+        : policy.exemption === "system-and-pipeline" ? [...settings.systemNamespaces, ...UNMIRRORED_NAMESPACES, ctx.pipelineNamespace]
         : settings.exemptNamespaces;
     return [...new Set(list)].sort();
 }

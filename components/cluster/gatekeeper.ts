@@ -10,6 +10,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as YAML from "yaml";
 import { NAMESPACES, SYSTEM_NAMESPACES } from "../../infra/names";
 import { chartRelease } from "./chart";
+import { mirrored, PLATFORM_IMAGES } from "./platform-images";
+import { VERIFICATION_TIMEOUT_SECONDS } from "./image-verification";
 import {
     constraint, CONSTRAINT_API_VERSION, constraintTemplate, EnforcementAction, fullyExemptNamespaces, POLICIES, policyBundle, PolicyDefinition,
     templateName,
@@ -81,15 +83,31 @@ export class Gatekeeper extends pulumi.ComponentResource {
         // With one replica a PDB of minAvailable 1 would block every node drain (AKS upgrades
         // stall); with more, at most one webhook pod is voluntarily disrupted at a time.
         const minAvailable = Math.max(args.replicas - 1, 0);
+        const images = {
+            controller: mirrored(args.acrLoginServer, PLATFORM_IMAGES.gatekeeper.controller),
+            crds: mirrored(args.acrLoginServer, PLATFORM_IMAGES.gatekeeper.crds),
+            curl: mirrored(args.acrLoginServer, PLATFORM_IMAGES.gatekeeper.curl),
+        };
         const release = this.release = chartRelease(`${name}-chart`, {
             chart: "gatekeeper",
             releaseName: "gatekeeper",
             namespace: ns.metadata.name,
             values: {
+                // Chart 3.23.0 templates: the controller and audit run <image.repository>:<image.release>;
+                // the CRD-upgrade hook <image.crdRepository>:<image.release> unless
+                // preInstall.crdRepository.image.repository is set (upgrade-crds-hook.yaml); the
+                // other hooks <…image.repository>:<…image.tag> (namespace-post-install.yaml,
+                // namespace-post-upgrade.yaml, webhook-configs-pre-delete.yaml, _helpers.tpl probeWebhook).
+                image: { repository: images.controller, crdRepository: images.crds },
+                postInstall: { labelNamespace: { image: { repository: images.crds } }, probeWebhook: { image: { repository: images.curl } } },
+                postUpgrade: { labelNamespace: { image: { repository: images.crds } } },
+                preUninstall: { deleteWebhookConfigurations: { image: { repository: images.crds } } },
                 replicas: args.replicas,
                 pdb: { controllerManager: { minAvailable } },
                 validatingWebhookFailurePolicy: args.failurePolicy,
-                validatingWebhookTimeoutSeconds: 3,
+                // Ratify's external-data provider must answer within this (its chart's provider
+                // timeout "MUST match"; components/cluster/image-verification.ts).
+                validatingWebhookTimeoutSeconds: VERIFICATION_TIMEOUT_SECONDS,
                 // Audit reports violations of existing objects (e.g. created before a constraint).
                 disableAudit: false,
                 auditInterval: 60,

@@ -29,6 +29,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as tls from "@pulumi/tls";
 import { chartRelease, crdChart } from "./chart";
+import { mirrored, PLATFORM_IMAGES } from "./platform-images";
 import { GATEWAY, GATEWAY_ROUTES_LABEL, NAMESPACES } from "../../infra/names";
 import { podSecurityLabels } from "./gatekeeper/pod-security-levels";
 
@@ -63,6 +64,8 @@ export interface PlatformGatewayArgs {
     proxyReplicas?: number;
     /** The cluster's Gateway API / Envoy Gateway CRDs; default: created as a child. */
     crds?: GatewayApiCrds;
+    /** ACR login server: every image (controller, proxies, shutdown manager, rate limit) is pulled through its cache rules. */
+    acrLoginServer: pulumi.Input<string>;
 }
 
 export interface GatewayApiCrdsArgs {
@@ -166,18 +169,32 @@ export class PlatformGateway extends pulumi.ComponentResource {
         this.crds = args.crds ?? new GatewayApiCrds(`${name}-crds`, { provider }, { parent: this });
 
         // Otherwise chart defaults are right for us: the controller name matches the GatewayClass.
+        const images = {
+            controller: mirrored(args.acrLoginServer, PLATFORM_IMAGES.envoyGateway.controller),
+            ratelimit: mirrored(args.acrLoginServer, PLATFORM_IMAGES.envoyGateway.ratelimit),
+            proxy: mirrored(args.acrLoginServer, PLATFORM_IMAGES.envoyGateway.proxy),
+        };
         this.release = chartRelease(`${name}-envoy-gateway`, {
             chart: "envoyGateway",
             releaseName: "envoy-gateway",
             namespace: controllerNs.metadata.name,
             values: {
                 crds: { enabled: false },
+                // gateway-helm v1.9.0 templates/_helpers.tpl: eg.image, eg.ratelimit.image and
+                // eg.envoyProxy.image split these at the first '/' into registry and repository:tag.
+                global: { images: {
+                    envoyGateway: { image: images.controller },
+                    ratelimit: { image: images.ratelimit },
+                    envoyProxy: { image: images.proxy },
+                } },
                 deployment: { replicas: 2 },
                 // At most one controller pod down during drains (leader election keeps one active).
                 podDisruptionBudget: { minAvailable: 1 },
                 config: {
                     envoyGateway: {
                         gateway: { controllerName: ENVOY_GATEWAY_CONTROLLER },
+                        // The proxies' shutdown-manager sidecar runs eg.image, the controller image above
+                        // (the chart's eg.default-envoy-gateway-config, _helpers.tpl).
                         provider: { type: "Kubernetes" },
                     },
                 },
@@ -206,7 +223,8 @@ export class PlatformGateway extends pulumi.ComponentResource {
                 provider: {
                     type: "Kubernetes",
                     kubernetes: {
-                        envoyDeployment: { replicas: args.proxyReplicas ?? 2 },
+                        // Set here too: this Gateway's EnvoyProxy, not only the controller's default.
+                        envoyDeployment: { replicas: args.proxyReplicas ?? 2, container: { image: images.proxy } },
                         envoyPDB: { minAvailable: 1 },
                         envoyService: {
                             type: "LoadBalancer",

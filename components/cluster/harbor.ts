@@ -24,6 +24,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { NAMESPACES } from "../../infra/names";
 import { chartRelease } from "./chart";
+import { mirrored, PLATFORM_IMAGES } from "./platform-images";
 import { gatewayRouteSpec } from "./gateway-route";
 import { GATEWAY_PROXY_NAMESPACE, isolatedNamespace, NamedNetworkPolicy, namespacePeer } from "./network-policies";
 import {
@@ -58,6 +59,8 @@ export const PIPELINE_ROBOT_ACCESS: readonly Access[] = [
 
 export interface HarborArgs {
     provider: k8s.Provider;
+    /** ACR login server: every Harbor image is pulled through its docker.io cache rule. */
+    acrLoginServer: pulumi.Input<string>;
     /** Public hostname (config `dns.harborHostname`); externalURL is https://<hostname>. */
     hostname: string;
     /** Image storage from the Azure layer (HarborStorage outputs). */
@@ -277,10 +280,11 @@ export interface HarborSecretNames {
  * only that leaf is redacted and the rest of the values stay readable in the plan.
  */
 export function harborValues(
-    args: Pick<HarborArgs, "hostname" | "storage">,
+    args: Pick<HarborArgs, "hostname" | "storage" | "acrLoginServer">,
     secrets: HarborSecretNames,
     databasePassword: pulumi.Output<string>,
 ): Record<string, unknown> {
+    const image = (component: keyof typeof PLATFORM_IMAGES.harbor) => ({ repository: mirrored(args.acrLoginServer, PLATFORM_IMAGES.harbor[component]) });
     return {
         expose: {
             // Served through the shared Gateway: a ClusterIP Service, no Ingress, no TLS of its own.
@@ -310,16 +314,26 @@ export function harborValues(
         },
         registry: {
             credentials: { existingSecret: secrets.registryAuthSecret },
+            registry: { image: image("registry") },
+            controller: { image: image("registryctl") },
         },
         database: {
             type: "internal",
             // No existingSecret option for the internal database in this chart version.
-            internal: { password: pulumi.secret(databasePassword) },
+            internal: { password: pulumi.secret(databasePassword), image: image("database") },
         },
+        redis: { internal: { image: image("redis") } },
         // The jobservice log volume is ReadWriteOnce (Azure Disk): a rolling update would hang.
         updateStrategy: { type: "Recreate" },
-        trivy: { enabled: true },
+        trivy: { enabled: true, image: image("trivy") },
         metrics: { enabled: false },
+        // Chart 1.19.1 templates: every component runs <…image.repository>:<…image.tag>; the
+        // repositories move to ACR, the tags stay the chart's.
+        nginx: { image: image("nginx") },
+        portal: { image: image("portal") },
+        core: { image: image("core") },
+        jobservice: { image: image("jobservice") },
+        exporter: { image: image("exporter") },
     };
 }
 

@@ -22,6 +22,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as tls from "@pulumi/tls";
 import * as YAML from "yaml";
 import { chartRelease } from "./chart";
+import { mirroredRegistry, PLATFORM_IMAGES } from "./platform-images";
 import { NAMESPACES } from "../../infra/names";
 import { podSecurityLabels } from "./gatekeeper/pod-security-levels";
 
@@ -99,6 +100,8 @@ export interface SealedSecretsArgs {
     provider: k8s.Provider;
     /** The stack's sealing keys, oldest generation first; the last one seals. */
     sealingKeys: SealingKeyGeneration[];
+    /** ACR login server: the controller image is pulled through its docker.io cache rule. */
+    acrLoginServer: pulumi.Input<string>;
 }
 
 /** The Sealed Secrets controller in one cluster, using the shared sealing key. */
@@ -149,6 +152,11 @@ export class SealedSecrets extends pulumi.ComponentResource {
             values: {
                 // Service and Deployment named as kubeseal's default --controller-name.
                 fullnameOverride: SEALED_SECRETS_CONTROLLER.name,
+                // Chart 2.18.5 templates/deployment.yaml: image "<image.registry>/<image.repository>:<image.tag>".
+                image: {
+                    registry: mirroredRegistry(args.acrLoginServer, PLATFORM_IMAGES.sealedSecrets.registry),
+                    repository: PLATFORM_IMAGES.sealedSecrets.repository,
+                },
                 secretName: SEALING_KEY_SECRET,
                 // "0" (a string) disables renewal; the chart's default ("") means every 30 days.
                 keyrenewperiod: "0",

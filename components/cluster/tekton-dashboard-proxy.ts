@@ -18,6 +18,7 @@
 // generated secret is the cookie-encryption secret.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { mirroredRegistry, PLATFORM_IMAGES } from "./platform-images";
 import * as random from "@pulumi/random";
 import {
     NAMESPACES, SSO_SERVICE_ACCOUNTS, WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION, WORKLOAD_IDENTITY_POD_LABEL,
@@ -64,6 +65,8 @@ export interface TektonDashboardProxyArgs {
     routeDependsOn?: pulumi.Input<pulumi.Resource>[];
     /** The Tekton components (the dashboard's namespace exists once the TektonConfig is Ready). */
     dashboardDependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** ACR login server: the proxy's image is pulled through its quay.io cache rule. */
+    acrLoginServer: pulumi.Input<string>;
 }
 
 /** oauth2-proxy's configuration file (TOML; option names from v7.15.3 pkg/apis/options). */
@@ -92,8 +95,12 @@ export function oauth2ProxyConfig(o: { hostname: string; issuer: string; allowed
 }
 
 /** Chart values (keys checked against oauth2-proxy chart 10.7.0 values.yaml, vendored in test/fixtures/charts). */
-export function oauth2ProxyValues(configFile: pulumi.Input<string>, clientId: pulumi.Input<string>): Record<string, unknown> {
+export function oauth2ProxyValues(configFile: pulumi.Input<string>, clientId: pulumi.Input<string>, acrLoginServer: pulumi.Input<string>): Record<string, unknown> {
     return {
+        // oauth2-proxy chart 10.7.0 templates/deployment.yaml: the image is
+        // `<image.registry | global.imageRegistry | "quay.io">/<image.repository>:<tag | v+appVersion>`
+        // (oauth2-proxy/manifests 2a4bdf83); the tag stays the chart's.
+        image: { registry: mirroredRegistry(acrLoginServer, PLATFORM_IMAGES.oauth2Proxy.registry), repository: PLATFORM_IMAGES.oauth2Proxy.repository },
         config: {
             // client-id and cookie-secret from our Secret (the chart renders its own only without
             // existingSecret: templates/secret.yaml); no client-secret key (federated token).
@@ -170,7 +177,7 @@ export class TektonDashboardProxy extends pulumi.ComponentResource {
             chart: "oauth2Proxy",
             releaseName: "oauth2-proxy",
             namespace: namespace.metadata.name,
-            values: oauth2ProxyValues(configFile, args.clientId),
+            values: oauth2ProxyValues(configFile, args.clientId, args.acrLoginServer),
         }, { ...k8sOpts, dependsOn: [secret] });
 
         const route = new k8s.apiextensions.CustomResource(`${name}-route`, {

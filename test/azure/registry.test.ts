@@ -1,9 +1,20 @@
 import { strict as assert } from "assert";
-import { byName, byType, stackRun } from "../harness";
+import { byName, byType, freshRun, readStackConfig, rejection, stackRun } from "../harness";
 import { publicIpAddressOf } from "./helpers";
+import { UPSTREAM_REGISTRIES } from "../../infra/image-sources";
+import { acrLoginServerOf } from "../../components/azure/registry";
+import { BUILT_IN_ROLES } from "../../components/azure/role-ids";
 
 const ACR = "azure-native:containerregistry:Registry";
 const REPLICA = "azure-native:containerregistry:Replication";
+const CACHE_RULE = "azure-native:containerregistry:CacheRule";
+const CREDENTIAL_SET = "azure-native:containerregistry:CredentialSet";
+
+/** Whether two ACR wildcard rules overlap (Microsoft Learn, "Wildcard support for artifact cache": overlapping wildcard rules are rejected). */
+function overlaps(a: string, b: string): boolean {
+    const prefix = (r: string) => r.replace(/\*$/, "");
+    return prefix(a).startsWith(prefix(b)) || prefix(b).startsWith(prefix(a));
+}
 
 describe("registry (ACR)", () => {
     for (const stack of ["dev", "prod"] as const) {
@@ -44,5 +55,70 @@ describe("registry (ACR)", () => {
         assert.equal(replicas[0].inputs.location, "northeurope");
         assert.equal(replicas[0].inputs.registryName, acr.inputs.registryName);
         assert.ok(replicas[0].dependencies.includes(acr.urn));
+    });
+
+    for (const stack of ["dev", "prod"] as const) {
+        it(`${stack}: the login server image references are built from (known at preview) is the registry's`, async () => {
+            const run = await stackRun(stack);
+            const acr = byName(run, ACR, "registry-acr");
+            assert.equal((run.rawOutputs as Record<string, any>).registry.loginServer, acrLoginServerOf(String(acr.inputs.registryName)));
+        });
+
+        it(`${stack}: one artifact-cache rule per upstream registry, <host>/* => <host>/*, valid names, no overlapping wildcards, no credentials by default`, async () => {
+            const run = await stackRun(stack);
+            const acr = byName(run, ACR, "registry-acr");
+            const rules = byType(run, CACHE_RULE);
+            assert.deepEqual(rules.map(r => r.inputs.sourceRepository).sort(), UPSTREAM_REGISTRIES.map(u => `${u.host}/*`).sort());
+            for (const rule of rules) {
+                assert.equal(rule.inputs.targetRepository, rule.inputs.sourceRepository);
+                assert.equal(rule.inputs.registryName, acr.inputs.registryName);
+                assert.ok(rule.dependencies.includes(acr.urn));
+                // ACR cache rule names: 5-50 alphanumerics and '-'.
+                assert.match(String(rule.inputs.cacheRuleName), /^[A-Za-z0-9-]{5,50}$/);
+                // ACR repository names: lower-case path components separated by '.', '_', '-' or '/'.
+                assert.match(String(rule.inputs.targetRepository), /^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*\/\*$/);
+                assert.equal(rule.inputs.credentialSetResourceId, undefined);
+                for (const other of rules) {
+                    if (other !== rule) assert.ok(!overlaps(String(rule.inputs.targetRepository), String(other.inputs.targetRepository)));
+                }
+            }
+            assert.equal(byType(run, CREDENTIAL_SET).length, 0);
+        });
+    }
+
+    it("an upstream with credentials gets a credential set (Key Vault references) and its identity may read that vault's secrets", async () => {
+        const registry = JSON.parse(readStackConfig("dev").config["platform:registry"]) as Record<string, unknown>;
+        const vault = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-sec/providers/Microsoft.KeyVault/vaults/kv-platform";
+        const run = await freshRun({ stack: "dev", configOverrides: { "platform:registry": { ...registry, cacheCredentials: { "docker.io": {
+            keyVaultId: vault,
+            usernameSecretId: "https://kv-platform.vault.azure.net/secrets/dockerhub-username",
+            passwordSecretId: "https://kv-platform.vault.azure.net/secrets/dockerhub-token",
+        } } } } });
+        const sets = byType(run, CREDENTIAL_SET);
+        assert.equal(sets.length, 1);
+        assert.equal(sets[0].inputs.loginServer, "docker.io");
+        assert.deepEqual(sets[0].inputs.identity, { type: "SystemAssigned" });
+        assert.deepEqual(sets[0].inputs.authCredentials, [{
+            name: "Credential1",
+            usernameSecretIdentifier: "https://kv-platform.vault.azure.net/secrets/dockerhub-username",
+            passwordSecretIdentifier: "https://kv-platform.vault.azure.net/secrets/dockerhub-token",
+        }]);
+        const docker = byType(run, CACHE_RULE).find(r => r.inputs.sourceRepository === "docker.io/*")!;
+        assert.ok(docker.dependencies.includes(sets[0].urn), "the Docker Hub rule uses the credential set");
+        assert.ok(docker.inputs.credentialSetResourceId);
+        for (const other of byType(run, CACHE_RULE).filter(r => r !== docker)) assert.equal(other.inputs.credentialSetResourceId, undefined);
+        const grant = byType(run, "azure-native:authorization:RoleAssignment").find(r => r.inputs.scope === vault);
+        assert.ok(grant, "a role assignment on the vault");
+        assert.ok(String(grant.inputs.roleDefinitionId).endsWith(BUILT_IN_ROLES.KeyVaultSecretsUser));
+        assert.ok(grant.dependencies.includes(sets[0].urn), "granted to the credential set's identity");
+    });
+
+    it("bad cache credentials are a config error naming the key", async () => {
+        const registry = JSON.parse(readStackConfig("dev").config["platform:registry"]) as Record<string, unknown>;
+        const err = await rejection(() => freshRun({ stack: "dev", configOverrides: { "platform:registry": { ...registry, cacheCredentials: {
+            "docker.io": { keyVaultId: "kv-platform", usernameSecretId: "dockerhub-username", passwordSecretId: "https://kv-platform.vault.azure.net/secrets/t" },
+        } } } }));
+        assert.match(err.message, /platform:registry\.cacheCredentials\.docker\.io\.keyVaultId: not a Key Vault resource id/);
+        assert.match(err.message, /platform:registry\.cacheCredentials\.docker\.io\.usernameSecretId: not a Key Vault secret identifier/);
     });
 });

@@ -18,6 +18,7 @@ function argoRun(ha: boolean, syncWindows: SyncWindow[] = [], allowedClientCidrs
             const provider = new k8s.Provider("primary", {});
             new ArgoCd("argocd", {
                 provider,
+                acrLoginServer: "platformacr.azurecr.io",
                 clusterKey: "primary",
                 hostname: "argocd-weu.dev.platform.example.com",
                 manifestsRepoUrl: REPO,

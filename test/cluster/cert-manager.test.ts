@@ -14,6 +14,7 @@ function program(overrides: Partial<CertManagerArgs> = {}) {
         const provider = new k8s.Provider("primary", {});
         const gateway = new PlatformGateway("primary", {
             provider,
+            acrLoginServer: "platformacr.azurecr.io",
             publicIp: { name: "pip", resourceGroupName: "rg" },
             hostnames: ["app.platform.example.com"],
             probeHostname: "app.platform.example.com",
@@ -21,6 +22,7 @@ function program(overrides: Partial<CertManagerArgs> = {}) {
             clusterIssuer: CLUSTER_ISSUERS.staging,
         });
         new CertManager("primary", {
+            acrLoginServer: "platformacr.azurecr.io",
             provider,
             identityClientId: CLIENT_ID,
             subscriptionId: "sub-123",

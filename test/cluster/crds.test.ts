@@ -34,6 +34,8 @@ const CHART_V4 = "kubernetes:helm.sh/v4:Chart";
  * - argocd 10.1.1: templates (argoproj/argo-helm charts/argo-cd/templates/crds/, af0a9310) behind `crds.install`.
  * - tektonOperator 0.81.1: `installCRDs` ("If the Tekton-operator CRDs should automatically be
  *   installed and upgraded", tektoncd/operator charts/tekton-operator/values.yaml, 1510682b).
+ * - ratify 1.15.0: crds/, plus a pre-install/pre-upgrade hook Job applying them (ratify-project/ratify
+ *   charts/ratify/templates/upgrade-crds-hook.yaml, v1.4.0 f3f6229d, `upgradeCRDs.enabled`, default true).
  * - externalDns 1.21.1, harbor 1.19.1, oauth2Proxy 10.7.0 (oauth2-proxy/manifests): no CRDs.
  */
 const CRD_UPGRADE: Record<ChartName, { how: string; ok: (release: RecordedResource) => boolean }> = {
@@ -47,6 +49,7 @@ const CRD_UPGRADE: Record<ChartName, { how: string; ok: (release: RecordedResour
     externalDns: { how: "no CRDs", ok: () => true },
     harbor: { how: "no CRDs", ok: () => true },
     oauth2Proxy: { how: "no CRDs", ok: () => true },
+    ratify: { how: "pre-upgrade CRD hook on", ok: r => values(r).upgradeCRDs?.enabled !== false && r.rawInputs.disableHooks !== true },
 };
 
 function values(r: RecordedResource): Any {

@@ -11,6 +11,7 @@ const APP = "app.platform.example.com";
 function program(overrides: Partial<ExternalDnsArgs> = {}) {
     return () => {
         new ExternalDns("primary", {
+            acrLoginServer: "platformacr.azurecr.io",
             provider: new k8s.Provider("primary", {}),
             identityClientId: CLIENT_ID,
             tenantId: "tenant-1",

@@ -111,13 +111,20 @@ describe("Gatekeeper", () => {
             // The pinning rule skips system + platform namespaces (their charts' upstream images) …
             assert.deepEqual(excluded(prod, "PlatformPinnedImages"), EXPECTED_EXEMPT);
             assert.deepEqual(excluded(dev, "PlatformPinnedImages"), withExtra);
-            // … the ACR-only rule also skips the pipeline, whose steps run digest-pinned tool images …
-            assert.deepEqual(excluded(prod, "PlatformAllowedRegistries"), [...EXPECTED_EXEMPT, "ci"].sort());
+            // … the ACR-only rule binds platform namespaces (their charts pull through the ACR's
+            // cache rules): only Kubernetes' own, the Tekton components' (the operator picks those
+            // images) and the pipeline's (its steps' tool images) are skipped, whatever is extra-exempt …
+            const registryRuleSkips = [...SYSTEM_NAMESPACES, NAMESPACES.tektonPipelines, "ci"].sort();
+            assert.deepEqual(excluded(prod, "PlatformAllowedRegistries"), registryRuleSkips);
+            assert.deepEqual(excluded(dev, "PlatformAllowedRegistries"), registryRuleSkips);
+            for (const platformNs of [NAMESPACES.argocd, NAMESPACES.harbor, NAMESPACES.certManager, NAMESPACES.envoyGateway, NAMESPACES.tektonOperator]) {
+                assert.ok(!excluded(prod, "PlatformAllowedRegistries").includes(platformNs), platformNs);
+            }
             // … and the credential and pod-security rules bind every namespace but Kubernetes' own:
             // no platform namespace may hold registry credentials, and none needs privileged or
             // host access (write access to e.g. gateway must not buy a node-owning pod).
             const everyScope = new Set(POLICIES.map(p => p.exemption));
-            assert.deepEqual([...everyScope].sort(), ["platform", "platform-and-pipeline", "system"]);
+            assert.deepEqual([...everyScope].sort(), ["platform", "system", "system-and-pipeline"]);
             assert.deepEqual(POLICIES.filter(p => p.exemption === "system").map(p => p.kind).sort(),
                 ["PlatformNoImagePullSecrets", "PlatformPodSecurity", "PlatformPodSecurityRestricted", "PlatformRegistryCredentials"]);
             for (const kind of ["PlatformRegistryCredentials", "PlatformNoImagePullSecrets", "PlatformPodSecurity", "PlatformPodSecurityRestricted"]) {

@@ -39,6 +39,7 @@ const ARGO = "argocd-primary.platform.example.com";
 function gatewayArgs(provider: k8s.Provider, overrides: Partial<PlatformGatewayArgs> = {}): PlatformGatewayArgs {
     return {
         provider,
+        acrLoginServer: "platformacr.azurecr.io",
         publicIp: { name: "pip-gw-primary", resourceGroupName: "rg-net-primary" },
         hostnames: [APP, ARGO],
         probeHostname: APP,
@@ -272,6 +273,7 @@ export function twoClusterProgram(): Record<string, unknown> {
         const provider = new k8s.Provider(cluster, {});
         const gateway = new PlatformGateway(cluster, {
             provider,
+            acrLoginServer: "platformacr.azurecr.io",
             publicIp: { name: c.ip, resourceGroupName: c.ipRg },
             hostnames: [...c.hostnames],
             probeHostname: APP,
@@ -280,6 +282,7 @@ export function twoClusterProgram(): Record<string, unknown> {
         });
         new CertManager(cluster, {
             provider,
+            acrLoginServer: "platformacr.azurecr.io",
             identityClientId: c.dnsClientId,
             subscriptionId: "sub-123",
             dnsZone: ZONE,
@@ -288,6 +291,7 @@ export function twoClusterProgram(): Record<string, unknown> {
         });
         new ExternalDns(cluster, {
             provider,
+            acrLoginServer: "platformacr.azurecr.io",
             identityClientId: c.dnsClientId,
             tenantId: "tenant-1",
             subscriptionId: "sub-123",
@@ -297,7 +301,7 @@ export function twoClusterProgram(): Record<string, unknown> {
             excludeHostnames: [APP],
             dependsOn: [gateway.crdsReady],
         });
-        new SealedSecrets(cluster, { provider, sealingKeys: [{ generation: 1, ...key }] });
+        new SealedSecrets(cluster, { provider, acrLoginServer: "platformacr.azurecr.io", sealingKeys: [{ generation: 1, ...key }] });
     }
     return { sealingCertificate: key.certificatePem };
 }

@@ -18,6 +18,7 @@ function harborRun(opts: { blockSeverity?: Severity; cveAllowlist?: string[] } =
             const provider = new k8s.Provider("primary", {});
             const harbor = new Harbor("harbor", {
                 provider,
+                acrLoginServer: "platformacr.azurecr.io",
                 hostname: "harbor.dev.platform.example.com",
                 storage: { accountName: "scdevharborabc", containerName: "harbor-registry", accountKey: pulumi.secret(STORAGE_KEY) },
                 staging: {

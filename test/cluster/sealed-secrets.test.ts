@@ -15,7 +15,7 @@ describe("SealingKey and SealedSecrets", () => {
             stack: "dev",
             program: () => {
                 const key = new SealingKey("sealing");
-                const s = new SealedSecrets("primary", { provider: new k8s.Provider("primary", {}), sealingKeys: [{ generation: 1, certificatePem: key.certificatePem, privateKeyPem: key.privateKeyPem }] });
+                const s = new SealedSecrets("primary", { acrLoginServer: "platformacr.azurecr.io", provider: new k8s.Provider("primary", {}), sealingKeys: [{ generation: 1, certificatePem: key.certificatePem, privateKeyPem: key.privateKeyPem }] });
                 return { certificate: key.certificatePem, controllerCertificate: s.certificatePem, privateKey: key.privateKeyPem };
             },
         });
@@ -76,7 +76,7 @@ describe("SealedSecrets key rotation", () => {
                     const k = new SealingKey(`sealing-g${g}`);
                     return { generation: g, certificatePem: k.certificatePem, privateKeyPem: k.privateKeyPem };
                 });
-                const s = new SealedSecrets("primary", { provider: new k8s.Provider("primary", {}), sealingKeys: keys });
+                const s = new SealedSecrets("primary", { acrLoginServer: "platformacr.azurecr.io", provider: new k8s.Provider("primary", {}), sealingKeys: keys });
                 return { newest: keys[1].certificatePem, sealing: s.certificatePem };
             },
         });
@@ -91,7 +91,7 @@ describe("SealedSecrets key rotation", () => {
     it("refuses to start a controller without a key", async () => {
         const err = await freshRun({
             stack: "dev",
-            program: () => { new SealedSecrets("primary", { provider: new k8s.Provider("primary", {}), sealingKeys: [] }); },
+            program: () => { new SealedSecrets("primary", { acrLoginServer: "platformacr.azurecr.io", provider: new k8s.Provider("primary", {}), sealingKeys: [] }); },
         }).then(() => undefined, e => e as Error);
         assert.match(String(err), /at least one sealing key/);
     });

@@ -15,6 +15,7 @@ function proxyRun(allowedGroups: string[], allowedClientCidrs: string[]) {
             new TektonDashboardProxy("tekton-dashboard", {
                 provider,
                 hostname: "tekton.dev.platform.example.com",
+                acrLoginServer: "scdev379b30.azurecr.io",
                 issuer: "https://login.microsoftonline.com/72f988bf-0000-4000-8000-00000000d011/v2.0",
                 clientId: "5d0b1c2a-3e4f-4a5b-8c6d-7e8f9a0b1c2d",
                 allowedGroups,

@@ -13,7 +13,7 @@ function run(): Promise<StackRun> {
         stack: "dev",
         program: () => {
             const provider = new k8s.Provider("primary", {});
-            new TektonPlatform("tekton", { provider, pruneKeep: 20, pruneSchedule: "15 2 * * *" });
+            new TektonPlatform("tekton", { provider, acrLoginServer: "platformacr.azurecr.io", pruneKeep: 20, pruneSchedule: "15 2 * * *" });
         },
     });
 }
@@ -47,10 +47,12 @@ describe("TektonPlatform", () => {
         assert.equal(inputs.spec.trigger.disabled, false);
         assert.equal(inputs.spec.pipeline["disable-creds-init"], true);
         assert.equal(inputs.spec.chain.disabled, false);
-        // Chains keeps signatures/attestations on the run objects: no registry credential outside the pipeline namespace.
+        // Chains stores signatures/attestations as OCI artifacts beside the image (verified at
+        // admission), with the stack's key rather than one the operator generates.
         for (const k of ["artifacts.taskrun.storage", "artifacts.pipelinerun.storage", "artifacts.oci.storage"]) {
-            assert.equal(inputs.spec.chain[k], "tekton", k);
+            assert.equal(inputs.spec.chain[k], "oci", k);
         }
+        assert.equal(inputs.spec.chain.generateSigningSecret, false);
         assert.equal(inputs.spec.pruner.keep, 20);
         assert.equal(inputs.spec.pruner.schedule, "15 2 * * *");
         assert.deepEqual(inputs.spec.pruner.resources, ["pipelinerun", "taskrun"]);

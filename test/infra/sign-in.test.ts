@@ -200,7 +200,7 @@ describe("sign-in: upstream option names and chart keys", () => {
     });
 
     it("oauth2-proxy chart values exist in chart 10.7.0's values.yaml", () => {
-        const text = fs.readFileSync(path.join(UP, "oauth2-proxy/chart-10.7.0-values.yaml"), "utf8");
+        const text = fs.readFileSync(path.join(UP, "..", "charts", "oauth2-proxy", "values.yaml"), "utf8");
         // `config.existingSecret` is read by templates/_helpers.tpl (oauth2-proxy.secretName) and
         // documented only as a comment in values.yaml.
         assert.match(text, /^ {2}# existingSecret: secret$/m);

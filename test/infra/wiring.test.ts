@@ -288,10 +288,12 @@ describe("deploy path: no needless ordering", () => {
         for (const [key, before] of Object.entries(waits)) {
             const chart = key.split(":").slice(1).join(":").split("/").pop()!;
             const needs = ["cert-manager", "external-dns", "gateway-helm"].includes(chart) ? ["gateway-crds-helm"] : [];
+            // Ratify registers Gatekeeper's external-data Provider: it needs Gatekeeper's CRDs.
+            const ratify = chart === "ratify" ? ["gatekeeper"] : [];
             // Prod: Gatekeeper after the Gateway API CRDs, everything else after Gatekeeper.
             const admission = stack !== "prod" || chart === "gateway-crds-helm" ? []
                 : chart === "gatekeeper" ? ["gateway-crds-helm"] : ["gatekeeper", "gateway-crds-helm"];
-            assert.deepEqual(before, [...new Set([...needs, ...admission])].sort(), `${key} waits for ${before.join(", ")}`);
+            assert.deepEqual(before, [...new Set([...needs, ...ratify, ...admission])].sort(), `${key} waits for ${before.join(", ")}`);
         }
     });
 });
@@ -358,7 +360,11 @@ describe("exposure", () => {
 describe("a from-scratch preview stays reviewable", () => {
     it("Gatekeeper constraints show their match rules and enforcement; only the ACR prefix is unknown", async () => {
         const run = await freshRun({ stack: "dev", dryRun: true });
-        const constraints = run.resources.filter(r => r.type.startsWith("kubernetes:constraints.gatekeeper.sh/"));
+        // The signature constraint (RatifyVerification) is fully known too: dryrun in dev, no parameters.
+        const signature = run.resources.filter(r => r.type.endsWith(":RatifyVerification"));
+        assert.equal(signature.length, 2);
+        for (const c of signature) assert.equal((c.inputs.spec as Any).enforcementAction, "dryrun");
+        const constraints = run.resources.filter(r => r.type.startsWith("kubernetes:constraints.gatekeeper.sh/") && !r.type.endsWith(":RatifyVerification"));
         assert.equal(constraints.length, 12);
         for (const c of constraints) {
             const spec = c.inputs.spec as Any;

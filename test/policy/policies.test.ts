@@ -340,6 +340,46 @@ describe("role assignment policies", () => {
         assertUnknownReported(check("no-privileged-role-assignments", ROLE_ASSIGNMENT, { roleDefinitionId: UNKNOWN }), "roleDefinitionId");
     });
 
+    describe("images only from the stack's ACR (stack)", () => {
+        const P = "images-only-from-acr";
+        const acr: StackRes = { type: "azure-native:containerregistry:Registry", name: "registry-acr", props: { registryName: "scDev123" } };
+        const A = "scdev123.azurecr.io";
+        const sealed = (values: Props, namespace = "sealed-secrets"): StackRes => ({
+            type: "kubernetes:helm.sh/v3:Release", name: "sealed", props: { chart: "sealed-secrets", namespace, values },
+        });
+        const pod = (image: string, namespace: string, type = "kubernetes:core/v1:Pod"): StackRes => ({
+            type, name: `pod-${namespace}`, props: { metadata: { name: "p", namespace }, spec: { containers: [{ name: "c", image }] } },
+        });
+
+        it("passes charts whose image values name the ACR and objects whose images come from it", () => {
+            assert.deepEqual(checkStack(P, [acr, sealed({ image: { registry: `${A}/docker.io` } }), pod(`${A}/docker.io/envoyproxy/envoy:distroless-v1.39.0`, "envoy-gateway-system")]), []);
+        });
+
+        it("rejects a chart left on its upstream default, an upstream value, and an upstream image in a platform namespace", () => {
+            const out = checkStack(P, [acr, sealed({ keyrenewperiod: "0" }), pod("docker.io/library/busybox:1.37", "argocd")]);
+            assert.equal(out.length, 2);
+            assert.match(out[0].message, /values\.image\.registry is not set \(the chart's upstream default applies\)/);
+            assert.match(out[1].message, /namespace "argocd": spec\.containers\[0\]\.image = docker\.io\/library\/busybox:1\.37/);
+            const upstream = checkStack(P, [acr, sealed({ image: { registry: "docker.io" } })]);
+            assert.match(upstream[0].message, /values\.image\.registry = docker\.io/);
+            // A look-alike host is not the ACR.
+            assert.equal(checkStack(P, [acr, pod(`${A}.evil.example/x:1`, "team-a")]).length, 1);
+        });
+
+        it("skips Kubernetes' own namespaces and (for now) the pipeline's Tekton steps; rejects an unknown chart", () => {
+            assert.deepEqual(checkStack(P, [acr, pod("docker.io/library/busybox:1.37", "kube-system")]), []);
+            const task = pod("docker.io/alpine/git:v2.49.1", "ci", "kubernetes:tekton.dev/v1:Task");
+            assert.deepEqual(checkStack(P, [acr, task], { pipelineNamespace: "ci" }), []);
+            assert.equal(checkStack(P, [acr, pod("docker.io/alpine/git:v2.49.1", "ci")], { pipelineNamespace: "ci" }).length, 1, "only Tekton objects are excepted");
+            const unknownChart: StackRes = { type: "kubernetes:helm.sh/v3:Release", name: "x", props: { chart: "something", namespace: "x", values: {} } };
+            assert.match(checkStack(P, [acr, unknownChart])[0].message, /no entry in CHART_IMAGE_VALUES/);
+        });
+
+        it("reports image values unknown at preview", () => {
+            assertUnknownReported(checkStack(P, [acr, sealed({ image: { registry: UNKNOWN } })]).map(v => v.message), "values.image.registry");
+        });
+    });
+
     describe("registry write only for the pipeline identity (stack)", () => {
         const P = "registry-write-roles-only-for-pipeline-identity";
         const pipelineId = "11111111-1111-4111-8111-111111111111";

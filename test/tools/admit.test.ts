@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import * as path from "path";
 import * as fs from "fs";
+import * as os from "os";
 import { execFileSync } from "child_process";
 import { Writable } from "stream";
 import * as k8s from "@pulumi/kubernetes";
@@ -11,7 +12,7 @@ import {
     Admission, admit, formatReview, ManifestError, parseManifests, PolicyError, PolicySet, policySetsFromRun, readManifests,
 } from "../../tools/admission";
 import { main } from "../../tools/admit";
-import { freshRun, ROOT, StackRun } from "../harness";
+import { freshRun, ROOT, stackRun, StackRun } from "../harness";
 
 const FIXTURES = path.join(ROOT, "test", "fixtures", "admit");
 const fixture = (...p: string[]) => path.join(FIXTURES, ...p);
@@ -74,6 +75,7 @@ const DENIED: Record<string, { object: string; constraints: string[] }> = {
     "opaque-secret-with-docker-config-file.yaml": { object: "Secret/team-a/buildkit-auth", constraints: ["registry-credentials-only-in-pipeline"] },
     "opaque-secret-with-docker-config-file-stringdata.yaml": { object: "Secret/team-a/kaniko-auth", constraints: ["registry-credentials-only-in-pipeline"] },
     "platform-namespace-host-access.yaml": { object: "Pod/gateway/node-shell", constraints: ["pod-security-baseline", "pod-security-baseline", "pod-security-baseline"] },
+    "platform-namespace-upstream-image.yaml": { object: "Pod/argocd/debug", constraints: ["images-from-platform-registry"] },
     "serviceaccount-image-pull-secrets.yaml": { object: "ServiceAccount/team-a/default", constraints: ["no-image-pull-secrets"] },
     "workload-image-pull-secrets.yaml": { object: "Deployment/team-a/web", constraints: ["no-image-pull-secrets"] },
     "list-wrapped-pod.yaml": { object: "Pod/team-a/wrapped", constraints: ["images-from-platform-registry"] },
@@ -158,10 +160,16 @@ describe("admit", () => {
             const { out } = await admitCli(run, fixture("denied", "platform-namespace-host-access.yaml"));
             assert.equal(out[0], "DENY Pod/gateway/node-shell: [pod-security-baseline] privileged on container shell: privileged containers are not allowed; "
                 + "[pod-security-baseline] hostPID on the pod: host namespaces are not allowed; [pod-security-baseline] hostPath volume host-root: hostPath volumes are not allowed");
-            // The image rules still skip platform namespaces (their charts' upstream images): only pod security speaks.
+            // The fixture's image comes through the ACR and platform namespaces skip the pinning rule: only pod security speaks.
             const allowedSystem = await admitCli(run, fixture("allowed", "exempt-namespace.yaml"));
             assert.equal(allowedSystem.code, 0);
             assert.ok(allowedSystem.out.includes("ALLOW DaemonSet/kube-system/node-agent"), "kube-system stays exempt");
+        });
+
+        it("the ACR-only rule binds platform namespaces: an upstream image in argocd is denied", async () => {
+            const { code, out } = await admitCli(run, fixture("denied", "platform-namespace-upstream-image.yaml"));
+            assert.equal(code, 1);
+            assert.equal(out[0], "DENY Pod/argocd/debug: [images-from-platform-registry] container images must come from myacr.azurecr.io/; not allowed: shell=quay.io/argoproj/argocd:v3.4.4");
         });
 
         it("applies --namespace to objects that name none", async () => {
@@ -479,3 +487,26 @@ function constraintOf(kind: string, parameters: Record<string, unknown>, match: 
         spec: { enforcementAction: "deny", match, parameters },
     };
 }
+
+describe("admit on the whole stacks: signatures are checked at admission, not here", () => {
+    for (const stack of ["dev", "prod"] as const) {
+        it(`${stack}: evaluates the CEL policies, leaves out the signature constraint, and says the cluster checks signatures`, async () => {
+            const run = await stackRun(stack);
+            const acr = (run.rawOutputs as Record<string, any>).registry.loginServer;
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "admit-"));
+            const file = path.join(dir, "app.yaml");
+            fs.writeFileSync(file, [
+                "apiVersion: v1", "kind: Pod", "metadata: {name: web, namespace: team-a}",
+                `spec: {containers: [{name: web, image: "${acr}/team-a/web@sha256:${DIGEST}"}]}`, "",
+            ].join("\n"));
+            const out = new Capture();
+            const err = new Capture();
+            const code = await main(["--stack", stack, file], { run, out, err });
+            assert.equal(code, 0, err.text);
+            assert.deepEqual(out.lines, ["ALLOW Pod/team-a/web"]);
+            assert.match(err.text, /^NOTE: image signatures are not checked here \(admit cannot reach a registry\); they are checked at admission by the cluster \(Ratify, constraint images-signed-by-pipeline\)/m);
+            assert.match(err.text, stack === "prod" ? /is denied\.$/m : /is reported \(dryrun\), not denied\.$/m);
+        });
+    }
+});
+

@@ -1,0 +1,133 @@
+// Platform images through ACR, over the whole dev and prod plans: every image a chart release
+// runs (computed from the chart's own values.yaml and templates, test/cluster/chart-images.ts) and
+// every image a Kubernetes object names is `<acr>/<upstream host>/…`, reached by an artifact-cache
+// rule — except in Kubernetes' own namespaces and the documented exceptions below.
+import { strict as assert } from "assert";
+import { byType, readStackConfig, RecordedResource, stackRun, StackRun } from "../harness";
+import { SYSTEM_NAMESPACES } from "../../infra/names";
+import { CHART_IMAGE_VALUES, throughAcr, UPSTREAM_REGISTRIES } from "../../infra/image-sources";
+import { CHARTS } from "../../infra/versions";
+import { CHART_DEFAULTS, CHART_IMAGES, chartOf, effectiveImages, qualified } from "./chart-images";
+
+type Any = Record<string, any>;
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+
+/**
+ * The pipeline's Task steps still name upstream tool images (components/cluster/pipeline-images.ts,
+ * used by pipeline-tasks.ts, which another change owns); the ACR-only rule keeps exempting the
+ * pipeline namespace until they take the ACR prefix. Listed here so the exception is explicit.
+ */
+const PIPELINE_STEP_KINDS = new Set(["kubernetes:tekton.dev/v1:Task", "kubernetes:tekton.dev/v1:Pipeline"]);
+
+/** `ecr-public.aws.com/docker/library/<x>` (argo-cd's Redis/HAProxy) is the Docker official image `docker.io/library/<x>`. */
+function upstreamOf(defaultRef: string): string {
+    return qualified(defaultRef).replace(/^ecr-public\.aws\.com\/docker\/library\//, "docker.io/library/");
+}
+
+/** Every string stored under an `image` key anywhere in `value`, with its path. */
+function imageStrings(value: unknown, at = "", found: [string, string][] = []): [string, string][] {
+    if (Array.isArray(value)) value.forEach((v, i) => imageStrings(v, `${at}[${i}]`, found));
+    else if (value && typeof value === "object") {
+        for (const [k, v] of Object.entries(value)) {
+            if (k === "image" && typeof v === "string") found.push([`${at}.${k}`, v]);
+            imageStrings(v, `${at}.${k}`, found);
+        }
+    }
+    return found;
+}
+
+function getPath(v: Any, p: string): unknown {
+    return p.split(".").reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Any)[k] : undefined), v);
+}
+function setPath(v: Any, p: string, value: unknown): Any {
+    const keys = p.split(".");
+    let o = v;
+    for (const k of keys.slice(0, -1)) o = (o[k] ??= {});
+    o[keys[keys.length - 1]] = value;
+    return v;
+}
+
+function namespaceOf(r: RecordedResource): string | undefined {
+    return (r.inputs as Any).metadata?.namespace ?? (r.inputs as Any).namespace;
+}
+
+for (const stack of ["dev", "prod"] as const) {
+    describe(`platform images through ACR (${stack})`, () => {
+        let run: StackRun;
+        let acr: string;
+        before(async () => {
+            run = await stackRun(stack);
+            acr = (run.rawOutputs as Any).registry.loginServer;
+        });
+
+        it("every chart release runs only <acr>/<host>/… images: the chart's own default images, moved to ACR (same repository and tag)", () => {
+            const releases = byType(run, RELEASE);
+            assert.ok(releases.length >= 8);
+            for (const release of releases) {
+                const chart = chartOf(release);
+                const actual = effectiveImages(chart, release.inputs.values as Any);
+                const defaults = CHART_IMAGES[chart](CHART_DEFAULTS[chart]());
+                for (const [slot, image] of Object.entries(actual)) {
+                    assert.ok(image.startsWith(`${acr}/`), `${release.name} (${chart}) ${slot}: ${image} is not from ${acr}`);
+                    // Slots of subcharts only rendered when enabled (argo-cd's redis-ha) have no default here.
+                    if (defaults[slot] !== undefined) {
+                        assert.equal(image, throughAcr(acr, upstreamOf(defaults[slot])), `${release.name} ${slot}`);
+                    }
+                }
+            }
+        });
+
+        it("the policy pack's table of image values (CHART_IMAGE_VALUES) is exact: those keys alone move every image, and each one matters", () => {
+            assert.deepEqual(Object.keys(CHART_IMAGE_VALUES).sort(), Object.values(CHARTS).map(c => c.chart).sort());
+            for (const release of byType(run, RELEASE)) {
+                const chart = chartOf(release);
+                const values = release.inputs.values as Any;
+                const keys = CHART_IMAGE_VALUES[CHARTS[chart].chart];
+                // Only the table's keys (plus what decides which subcharts render) from the stack's values.
+                const only: Any = values["redis-ha"] ? { "redis-ha": { enabled: values["redis-ha"].enabled } } : {};
+                for (const k of keys) setPath(only, k, getPath(values, k));
+                for (const [slot, image] of Object.entries(effectiveImages(chart, only))) {
+                    assert.ok(image.startsWith(`${acr}/`), `${release.name}: with only CHART_IMAGE_VALUES keys, ${slot} is ${image}`);
+                }
+                // Each key matters: without it some image falls back upstream (subchart keys only when it renders).
+                for (const k of keys) {
+                    if (k.startsWith("redis-ha.") && !values["redis-ha"]?.enabled) continue;
+                    const without = JSON.parse(JSON.stringify(values));
+                    const parent = k.includes(".") ? getPath(without, k.slice(0, k.lastIndexOf("."))) as Any : without;
+                    delete parent[k.slice(k.lastIndexOf(".") + 1)];
+                    const moved = Object.values(effectiveImages(chart, without)).some(i => !i.startsWith(`${acr}/`));
+                    assert.ok(moved, `${release.name}: values.${k} changes no image`);
+                }
+            }
+        });
+
+        it("every upstream registry an image comes from has a cache rule, and every cache rule is used", () => {
+            const hosts = new Set<string>();
+            for (const release of byType(run, RELEASE)) {
+                for (const image of Object.values(effectiveImages(chartOf(release), release.inputs.values as Any))) {
+                    hosts.add(image.slice(acr.length + 1).split("/")[0]);
+                }
+            }
+            const rules = byType(run, "azure-native:containerregistry:CacheRule").map(r => String(r.inputs.sourceRepository).replace(/\/\*$/, ""));
+            assert.deepEqual([...hosts].sort(), [...rules].sort());
+            assert.deepEqual([...rules].sort(), UPSTREAM_REGISTRIES.map(u => u.host).sort());
+        });
+
+        it("no Kubernetes object outside Kubernetes' own namespaces names an image outside ACR (the pipeline's Task steps excepted, see above)", () => {
+            const pipelineNamespace = JSON.parse(readStackConfig(stack).config["platform:delivery"]).pipelineNamespace;
+            const offenders: string[] = [];
+            let checked = 0;
+            for (const r of run.resources.filter(x => x.type.startsWith("kubernetes:") && x.type !== RELEASE)) {
+                const ns = namespaceOf(r);
+                if (ns && (SYSTEM_NAMESPACES as readonly string[]).includes(ns)) continue;
+                if (PIPELINE_STEP_KINDS.has(r.type) && ns === pipelineNamespace) continue;
+                for (const [where, image] of imageStrings(r.inputs)) {
+                    checked++;
+                    if (!image.startsWith(`${acr}/`)) offenders.push(`${r.type} ${r.name}${where}: ${image}`);
+                }
+            }
+            assert.ok(checked > 0, "some object names an image (the Envoy proxy's EnvoyProxy)");
+            assert.deepEqual(offenders, []);
+        });
+    });
+}
