@@ -63,8 +63,9 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.equal(v.provider.enableMutation, false, "Gatekeeper mutation is disabled in this stack");
                 assert.equal(v.oras.authProviders.azureManagedIdentityEnabled, true);
                 assert.deepEqual(v.oras.authProviders.azureContainerRegistryEndpoints, [acr]);
-                const cluster = byName(run, "azure-native:containerservice:ManagedCluster", `${key}-aks`);
-                assert.equal(v.azureManagedIdentity.clientId, uuidFrom(cluster.urn, "kubelet-client"));
+                // The pre-created kubelet identity (components/azure/cluster.ts), which holds AcrPull.
+                const kubelet = byName(run, "azure-native:managedidentity:UserAssignedIdentity", `${key}-kubelet-identity`);
+                assert.equal(v.azureManagedIdentity.clientId, uuidFrom(kubelet.urn, "client"));
                 // Ratify's README: the provider timeout MUST match Gatekeeper's webhook timeout.
                 const gatekeeper = byName(run, RELEASE, `${key}-gatekeeper-chart`).inputs.values as Any;
                 assert.equal(v.provider.timeout.validationTimeoutSeconds, gatekeeper.validatingWebhookTimeoutSeconds);
