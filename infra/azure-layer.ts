@@ -30,7 +30,7 @@ import { ResourceGroups } from "../components/azure/resource-groups";
 import { deployerPrincipalType } from "../components/azure/roles";
 import { Traffic } from "../components/azure/traffic";
 import { CLUSTER_KEYS, ClusterKey, PlatformConfig } from "./config";
-import { SSO_SERVICE_ACCOUNTS } from "./names";
+import { SSO_SERVICE_ACCOUNTS } from "../model/names";
 import { AzureOutputValues, ClusterOutputValues, Exported } from "./outputs";
 
 /** What the cluster layer needs of one cluster. */

@@ -23,11 +23,11 @@ import { MetricsScraping } from "../components/cluster/metrics-scraping";
 import { SupplyChainPipeline } from "../components/cluster/pipeline";
 import { SealedSecrets, SealingKey, SealingKeyGeneration, SEALED_SECRETS_CONTROLLER } from "../components/cluster/sealed-secrets";
 import { TektonPlatform } from "../components/cluster/tekton";
-import { TektonDashboardProxy } from "../components/cluster/tekton-dashboard-proxy";
-import { HarborSso } from "../components/cluster/harbor-oidc";
+import { TektonDashboardProxy } from "../components/cluster/tekton/dashboard-proxy";
+import { HarborSso } from "../components/cluster/harbor/oidc";
 import { ChainsSigningSecret, ImageVerification, SigningKey, SigningKeyGeneration } from "../components/cluster/image-verification";
 import { CLUSTER_KEYS, ClusterKey, PlatformConfig } from "./config";
-import { CLUSTER_ISSUERS, exemptNamespaces, NAMESPACES } from "./names";
+import { CLUSTER_ISSUERS, exemptNamespaces, NAMESPACES } from "../model/names";
 import type { AzureFoundation } from "./azure-layer";
 
 /** In-cluster services of one region. */

@@ -5,24 +5,24 @@
 // Validation reports every problem at once, each prefixed with the config key it concerns
 // (e.g. `platform:clusters.secondary.location`), and runs before any resource is registered.
 import * as pulumi from "@pulumi/pulumi";
+import { KUBELOGIN_MODES } from "../model/kubelogin";
 import { z } from "zod";
 import {
     AZURE_REGIONS, cidrsOverlap, isBelowZone, isDnsLabel, isDnsName, isIpv4AddressOrCidr,
     isIpv4Cidr, isUuid,
-} from "./validators";
-import { CLUSTER_KEYS, exemptNamespaces } from "./names";
-import { MIN_KUBERNETES_MINOR } from "./versions";
-import { UPSTREAM_REGISTRIES, UpstreamHost } from "./image-sources";
+} from "../model/validators";
+import { CLUSTER_KEYS, exemptNamespaces } from "../model/names";
+import { MIN_KUBERNETES_MINOR } from "../model/versions";
+import { UPSTREAM_REGISTRIES, UpstreamHost } from "../model/image-sources";
 
 /** The config namespace: the Pulumi project name. */
 export const CONFIG_NAMESPACE = "platform";
 
 // Re-exported for the modules that read them from here; names.ts is their home.
-export { CLUSTER_KEYS } from "./names";
-export type { ClusterKey } from "./names";
+export { CLUSTER_KEYS } from "../model/names";
+export type { ClusterKey } from "../model/names";
 
 /** Non-interactive kubelogin modes the Kubernetes providers may use. */
-export const KUBELOGIN_MODES = ["azurecli", "workloadidentity", "spn", "msi"] as const;
 
 
 // ---------------------------------------------------------------------------------------------
@@ -158,7 +158,7 @@ const registrySection = z.object({
     allowedIpRanges: z.array(ipRange).optional(),
     /**
      * Artifact cache: credentials for upstream registries that need them, by upstream host
-     * (infra/image-sources.ts). Only Key Vault references: the values stay in the vault.
+     * (model/image-sources.ts). Only Key Vault references: the values stay in the vault.
      */
     cacheCredentials: z.partialRecord(
         z.enum(UPSTREAM_REGISTRIES.map(r => r.host) as [UpstreamHost, ...UpstreamHost[]]),

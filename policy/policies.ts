@@ -1,7 +1,7 @@
 // The supply-chain guardrails as Pulumi CrossGuard policies. One array, matched on type strings
 // (no azure-native / kubernetes imports: the pack must load without the providers and must not
 // drift with their class names). policy/index.ts serves them as a PolicyPack for
-// `pulumi preview --policy-pack policy`; policy/offline.ts runs the very same objects on the
+// `pulumi preview --policy-pack policy`; tools/policy-offline.ts runs the very same objects on the
 // offline engine's recorded registrations for `npm run plan`.
 //
 // Decisions (see policy/README.md for the long form):
@@ -26,16 +26,16 @@ import {
 // Relative imports of dependency-free modules only (a test follows them): no provider SDKs.
 import {
     BUILT_IN_ROLES, BuiltInRole, PRIVILEGED_ROLES as PRIVILEGED_ROLE_LIST, REGISTRY_WRITE_ROLES as REGISTRY_WRITE_ROLE_LIST, ROLE_DISPLAY_NAMES,
-} from "../components/azure/role-ids";
-import { PIPELINE_NAMESPACE_LABEL, SYSTEM_NAMESPACES } from "../infra/names";
-import { CHART_IMAGE_VALUES } from "../infra/image-sources";
+} from "../model/role-ids";
+import { PIPELINE_NAMESPACE_LABEL, SYSTEM_NAMESPACES } from "../model/names";
+import { CHART_IMAGE_VALUES } from "../model/image-sources";
 import {
     constraint, constraintTemplate, DOCKER_CONFIG_AUTHS_MARKER, DOCKER_CONFIG_FILE_KEYS, POLICIES, REGISTRY_CREDENTIAL_ANNOTATION_PREFIXES,
     REGISTRY_CREDENTIAL_DATA_KEYS, REGISTRY_CREDENTIAL_SECRET_TYPES,
-} from "../components/cluster/gatekeeper-policies";
+} from "../model/admission/policies";
 // The offline Gatekeeper evaluator (@bufbuild/cel, no provider SDK): the pod-security rule below
 // runs the very CEL templates admission enforces.
-import { Admission, KubeObject } from "../tools/admission";
+import { Admission, KubeObject } from "../model/admission/evaluator";
 
 // ---------------------------------------------------------------------------------------------
 // Type strings (current token first, then the alias older azure-native versions used)
@@ -65,7 +65,7 @@ const is = (type: string, list: readonly string[]) => list.includes(type);
 
 // ---------------------------------------------------------------------------------------------
 // Azure built-in roles: GUIDs, display names and the role groups come from
-// components/azure/role-ids.ts, the one table the stack's role assignments use too (it imports
+// model/role-ids.ts, the one table the stack's role assignments use too (it imports
 // nothing, so the pack stays free of provider SDKs).
 // ---------------------------------------------------------------------------------------------
 
@@ -372,7 +372,7 @@ const registryWriteOnlyPipeline = stackPolicy({
 // ---------------------------------------------------------------------------------------------
 
 // What marks a registry credential is defined once, in the Gatekeeper policies
-// (components/cluster/gatekeeper-policies.ts, which imports nothing): the pack flags the same
+// (model/admission/policies.ts, which imports nothing): the pack flags the same
 // Secret types, data keys, annotation prefixes and docker config files the cluster denies.
 const REGISTRY_SECRET_TYPES: ReadonlySet<string> = new Set(REGISTRY_CREDENTIAL_SECRET_TYPES);
 const DOCKER_DATA_KEYS: ReadonlySet<string> = new Set(REGISTRY_CREDENTIAL_DATA_KEYS);
@@ -799,7 +799,7 @@ const imageDigestsResolved = resourcePolicy({
     description: "Images must be pinned by a real digest: a placeholder (e.g. all-zero) digest cannot be pulled.",
     enforcementLevel: "mandatory",
     types: type => type.startsWith("kubernetes:"),
-    remediationSteps: "Pin the digest the tag resolves to (`crane digest <repo>:<tag>`), or let the registry lookup resolve it at preview (components/cluster/pipeline-images.ts, source \"registry-lookup\").",
+    remediationSteps: "Pin the digest the tag resolves to (`crane digest <repo>:<tag>`), or let the registry lookup resolve it at preview (components/cluster/pipeline/images.ts, source \"registry-lookup\").",
     check: (props, _args, report) => {
         const images = [...placeholderImages(props)].sort();
         if (images.length) report(`placeholder digest, the image cannot be pulled: ${images.join(", ")}`);
@@ -826,7 +826,7 @@ const imagesOnlyFromAcr = stackPolicy({
     description: "Outside Kubernetes' own namespaces, every image a chart release or a Kubernetes object names comes from the stack's ACR (upstream registries through its cache rules).",
     enforcementLevel: "mandatory",
     configSchema: PIPELINE_NAMESPACE_SCHEMA,
-    remediationSteps: "Set the chart's image values (infra/image-sources.ts CHART_IMAGE_VALUES) to <acr>/<upstream host>/… (components/cluster/platform-images.ts), and give a new upstream registry a cache rule (UPSTREAM_REGISTRIES).",
+    remediationSteps: "Set the chart's image values (model/image-sources.ts CHART_IMAGE_VALUES) to <acr>/<upstream host>/… (components/cluster/platform-images.ts), and give a new upstream registry a cache rule (UPSTREAM_REGISTRIES).",
     check: (resources, args, report) => {
         const servers = acrLoginServers(resources, report);
         if (!servers) return;

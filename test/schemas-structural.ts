@@ -23,7 +23,7 @@
 // - `x-kubernetes-validations` (CEL rules, celViolations below): each rule is evaluated with `self`
 //   bound to the value at its node, after the schema's `default`s are applied (the server defaults
 //   before it validates), with the standard CEL functions and cel-go's string extensions that
-//   Kubernetes registers (@bufbuild/cel, as tools/admission.ts). Transition rules (`oldSelf`)
+//   Kubernetes registers (@bufbuild/cel, as model/admission/evaluator.ts). Transition rules (`oldSelf`)
 //   only run on updates and are skipped. A rule that is false or fails to evaluate is a violation.
 // Not evaluated here: `format` (the server checks a few, e.g. int32/date-time; ajv knows none of
 // Kubernetes' names) and CEL cost limits.

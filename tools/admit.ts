@@ -10,9 +10,9 @@
 // Image signatures are not checked here (that needs the registry): the stack's signature
 // constraint (Ratify, external data) is left out, and a NOTE on stderr says the cluster checks it.
 import { parseStackArgs, UsageError } from "./cli";
-import { Admission, formatReview, formatWarnings, ManifestError, PolicyError, PolicySet, policySetsFromRun, readManifests, Review } from "./admission";
+import { Admission, formatReview, formatWarnings, ManifestError, PolicyError, PolicySet, policySetsFromRun, readManifests, Review } from "../model/admission/evaluator";
 import type { StackRun } from "./engine";
-import { VERIFICATION_CONSTRAINT, VERIFICATION_KIND } from "../components/cluster/image-verification-names";
+import { VERIFICATION_CONSTRAINT, VERIFICATION_KIND } from "../components/cluster/image-verification/names";
 
 export const EXIT = { allowed: 0, denied: 1, error: 2 } as const;
 

@@ -167,7 +167,7 @@ function mockAzureAd(ctx: MockContext, state: Props): { id: string; state: Props
 
 /**
  * Dynamic resources echo their inputs; the ones whose outputs the program reads get them here
- * (components/cluster/harbor-api.ts: Harbor assigns project ids and generates robot secrets).
+ * (components/cluster/harbor/api.ts: Harbor assigns project ids and generates robot secrets).
  */
 function mockDynamic(ctx: MockContext, state: Props): { id: string; state: Props } {
     const { urn, inputs } = ctx;

@@ -12,7 +12,7 @@ import { ConfigError } from "../infra/config";
 import { planDocument, readStackConfig, RecordedResource, runStack, StackNotFoundError, StackRun } from "./engine";
 import { deployEstimate, renderDeployPath } from "./deploy-path";
 import { diffPlans, parsePlanDocument, PlanDoc, PlanDocumentError, renderDiff } from "./plan-diff";
-import { evaluatePolicies, PolicyViolation } from "../policy/offline";
+import { evaluatePolicies, PolicyViolation } from "./policy-offline";
 
 export const EXIT = { ok: 0, policy: 1, usage: 2 } as const;
 
@@ -32,7 +32,7 @@ export interface PlanArgs {
 export interface PlanOptions {
     /** Directory holding Pulumi.<stack>.yaml; defaults to the project's stacks/. */
     stackConfigDir?: string;
-    /** The policy evaluator to use instead of the pack's (policy/offline.ts); `null` skips policies. */
+    /** The policy evaluator to use instead of the pack's (tools/policy-offline.ts); `null` skips policies. */
     policies?: EvaluatePolicies | null;
 }
 
@@ -107,7 +107,7 @@ export function readOldPlan(file: string): PlanDoc {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Offline policy pack: policy/offline.ts runs the pack's own policies on the run, so `plan`
+// Offline policy pack: tools/policy-offline.ts runs the pack's own policies on the run, so `plan`
 // enforces what `pulumi preview --policy-pack policy` does. Statically imported so the contract
 // below is type-checked against it.
 // ---------------------------------------------------------------------------------------------
@@ -116,7 +116,7 @@ export type { PolicyViolation };
 
 export type EvaluatePolicies = (run: StackRun, options: { environment: string; pipelineNamespace?: string }) => PolicyViolation[];
 
-// Fails to compile if policy/offline.ts drifts from the contract.
+// Fails to compile if tools/policy-offline.ts drifts from the contract.
 const packPolicies: EvaluatePolicies = evaluatePolicies;
 
 /** `platform:environment` and the pipeline namespace, as the stack config sets them. */

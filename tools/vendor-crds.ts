@@ -22,7 +22,7 @@ export const VENDOR_DIR = path.resolve(__dirname, "..", "test", "vendor", "crds"
 export interface CrdSource {
     /** GitHub `owner/name`. */
     repository: string;
-    /** Tag the version is pinned by (infra/versions.ts or the chart that bundles it). */
+    /** Tag the version is pinned by (model/versions.ts or the chart that bundles it). */
     ref: string;
     /** The tag's commit: what is actually read. */
     commit: string;

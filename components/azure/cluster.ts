@@ -21,14 +21,66 @@ import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as monitor from "@pulumi/azure-native/monitor";
 import * as network from "@pulumi/azure-native/network";
-import { ClusterKey, PlatformConfig } from "../../infra/config";
+import { ClusterKey } from "../../model/names";
+import { KubeloginMode } from "../../model/kubelogin";
 import { toNonInteractiveKubeconfig } from "./kubeconfig";
 import * as YAML from "yaml";
 import { connectionOf, RbacGrantEffective } from "./rbac-propagation";
 import { BuiltInRole, grantRole, PrincipalType } from "./roles";
 
-type KubernetesConfig = PlatformConfig["kubernetes"];
-type MaintenanceWindow = KubernetesConfig["upgradeWindow"];
+/** A weekly maintenance window (AKS maintenance configuration, weekly schedule). */
+export interface MaintenanceWindow {
+    dayOfWeek: "Sunday" | "Monday" | "Tuesday" | "Wednesday" | "Thursday" | "Friday" | "Saturday";
+    /** Start, HH:MM. */
+    startTime: string;
+    /** UTC offset of startTime, e.g. "+00:00". */
+    utcOffset: string;
+    /** 4–24 hours. */
+    durationHours: number;
+}
+
+/** A node pool's VM size and autoscaler range (minCount ≤ maxCount, 1–1000). */
+export interface NodePoolSize {
+    /** Azure VM size, e.g. Standard_D4ds_v5. */
+    vmSize: string;
+    minCount: number;
+    maxCount: number;
+}
+
+/**
+ * The cluster's Kubernetes settings, each as the component uses it (validated by the stack's
+ * config schema, infra/config.ts, which yields exactly this shape).
+ */
+export interface KubernetesConfig {
+    /** Minor version, e.g. "1.34" (patches come from the `patch` upgrade channel). */
+    version: string;
+    /** Availability zones of every pool ("1"–"3"); empty for none. */
+    availabilityZones: readonly ("1" | "2" | "3")[];
+    systemPool: NodePoolSize;
+    userPool: NodePoolSize;
+    /** Network-policy engine on the CNI Overlay data plane. */
+    networkPolicy: "cilium" | "calico" | "azure";
+    podCidr: string;
+    serviceCidr: string;
+    /** Inside serviceCidr. */
+    dnsServiceIp: string;
+    /** API server authorized IP ranges (at least one). */
+    authorizedIpRanges: readonly string[];
+    /** Entra groups: admins (Cluster Admin), developers (Reader), operators (Reader; Writer in operatorNamespaces). */
+    adminGroupObjectIds: readonly string[];
+    developersGroupObjectId: string;
+    operatorsGroupObjectId: string;
+    operatorNamespaces: readonly string[];
+    /** Who gets Cluster Admin to deploy; unset: whoever runs `up`. */
+    deployer?: { objectId: string; principalType: "User" | "ServicePrincipal" | "Group" };
+    kubeloginMode: KubeloginMode;
+    upgradeWindow: MaintenanceWindow;
+    nodeOsUpgradeWindow: MaintenanceWindow;
+    skuTier: "Free" | "Standard" | "Premium";
+    /** Microsoft Defender for Containers sensor. */
+    defender: boolean;
+    logRetentionDays: number;
+}
 
 /** AKS-reserved names of the two planned-maintenance configurations. */
 export const MAINTENANCE_CONFIG_NAMES = {

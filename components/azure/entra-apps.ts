@@ -12,7 +12,7 @@
 //     bumping `sso.harborClientSecretVersion` (docs/runbooks.md).
 import * as pulumi from "@pulumi/pulumi";
 import * as azuread from "@pulumi/azuread";
-import { AZURE_FEDERATION_AUDIENCE, ClusterKey, CLUSTER_KEYS, serviceAccountSubject } from "../../infra/names";
+import { AZURE_FEDERATION_AUDIENCE, ClusterKey, CLUSTER_KEYS, serviceAccountSubject } from "../../model/names";
 
 /** The three Entra groups (object ids) that mean the same thing in AKS and every platform UI. */
 export interface SsoGroups {

@@ -12,10 +12,10 @@
 // concurrent writes under the same identity.
 import * as pulumi from "@pulumi/pulumi";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
-import { CLUSTER_KEYS, ClusterKey } from "../../infra/config";
+import { CLUSTER_KEYS, ClusterKey } from "../../model/names";
 import {
     AZURE_FEDERATION_AUDIENCE, PIPELINE_SERVICE_ACCOUNT, serviceAccountSubject, WORKLOAD_IDENTITY_SERVICE_ACCOUNTS,
-} from "../../infra/names";
+} from "../../model/names";
 import { grantRole } from "./roles";
 
 export interface IdentityClusterRef {

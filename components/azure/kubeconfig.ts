@@ -5,7 +5,9 @@
 // Pure: YAML text in, YAML text out, so it is unit-tested without an engine.
 import * as YAML from "yaml";
 
-export type KubeloginMode = "azurecli" | "workloadidentity" | "spn" | "msi";
+import { KubeloginMode } from "../../model/kubelogin";
+
+export type { KubeloginMode };
 
 const EXEC_API_VERSION = "client.authentication.k8s.io/v1beta1";
 

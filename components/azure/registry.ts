@@ -3,14 +3,14 @@
 // geo-replication) are applied only on Premium; config validation rejects them elsewhere.
 //
 // Artifact cache: one wildcard cache rule per upstream registry the platform charts pull from
-// (infra/image-sources.ts), so clusters pull platform images from ACR too and the ACR-only
+// (model/image-sources.ts), so clusters pull platform images from ACR too and the ACR-only
 // admission rule binds platform namespaces. Artifact cache works on every SKU (Microsoft Learn,
 // "Artifact cache in Azure Container Registry": "available in Basic, Standard, and Premium").
 // An upstream that needs credentials gets a credential set: its username and password are Key
 // Vault secrets, read by the credential set's own managed identity (Key Vault Secrets User).
 import * as pulumi from "@pulumi/pulumi";
 import * as containerregistry from "@pulumi/azure-native/containerregistry";
-import { cacheRuleRepositories, UPSTREAM_REGISTRIES, UpstreamHost } from "../../infra/image-sources";
+import { cacheRuleRepositories, UPSTREAM_REGISTRIES, UpstreamHost } from "../../model/image-sources";
 import { grantRole } from "./roles";
 
 /** Key Vault secrets holding an upstream registry's credentials (the values never pass through Pulumi). */

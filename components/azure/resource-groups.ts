@@ -19,7 +19,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as resources from "@pulumi/azure-native/resources";
 import * as authorization from "@pulumi/azure-native/authorization";
-import { CLUSTER_KEYS, ClusterKey } from "../../infra/config";
+import { CLUSTER_KEYS, ClusterKey } from "../../model/names";
 
 export interface ResourceGroupsArgs {
     namePrefix: string;

@@ -11,9 +11,9 @@ import * as authorization from "@pulumi/azure-native/authorization";
 
 // The GUID table and the role groups live in ./role-ids (dependency-free: the policy pack reads
 // them too); re-exported here for the stack's components and tests.
-import { BUILT_IN_ROLES, BuiltInRole } from "./role-ids";
-export { BUILT_IN_ROLES, PRIVILEGED_ROLES, REGISTRY_WRITE_ROLES } from "./role-ids";
-export type { BuiltInRole } from "./role-ids";
+import { BUILT_IN_ROLES, BuiltInRole } from "../../model/role-ids";
+export { BUILT_IN_ROLES, PRIVILEGED_ROLES, REGISTRY_WRITE_ROLES } from "../../model/role-ids";
+export type { BuiltInRole } from "../../model/role-ids";
 
 export type PrincipalType = "ServicePrincipal" | "Group" | "User";
 

@@ -4,7 +4,7 @@
 // without it the gateway does not route the probe and both endpoints show Degraded.
 import * as pulumi from "@pulumi/pulumi";
 import * as trafficmanager from "@pulumi/azure-native/trafficmanager";
-import { CLUSTER_KEYS, ClusterKey } from "../../infra/names";
+import { CLUSTER_KEYS, ClusterKey } from "../../model/names";
 
 /**
  * How Traffic Manager picks a region; each method carries only the settings it uses.

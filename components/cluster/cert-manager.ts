@@ -13,8 +13,8 @@ import { mirroredRegistry, PLATFORM_IMAGES } from "./platform-images";
 import {
     CLUSTER_ISSUERS, WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION, WORKLOAD_IDENTITY_POD_LABEL,
     WORKLOAD_IDENTITY_SERVICE_ACCOUNTS,
-} from "../../infra/names";
-import { podSecurityLabels } from "./gatekeeper/pod-security-levels";
+} from "../../model/names";
+import { podSecurityLabels } from "../../model/admission/pod-security-levels";
 
 export const ACME_SERVERS = {
     staging: "https://acme-staging-v02.api.letsencrypt.org/directory",

@@ -1,4 +1,4 @@
-// The one way this stack installs a Helm chart: pinned from infra/versions.ts, a fixed release
+// The one way this stack installs a Helm chart: pinned from model/versions.ts, a fixed release
 // name (no random suffix, so re-runs show no diff), into a namespace the caller created (so
 // namespace labels and ordering are explicit), through the cluster's provider.
 //
@@ -15,7 +15,7 @@
 // holds each chart to it.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { CHARTS, ChartName } from "../../infra/versions";
+import { CHARTS, ChartName } from "../../model/versions";
 
 export interface ChartReleaseArgs {
     /** Which pinned chart (key of CHARTS). */

@@ -10,8 +10,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { chartRelease } from "./chart";
 import { mirrored, PLATFORM_IMAGES } from "./platform-images";
-import { WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION, WORKLOAD_IDENTITY_POD_LABEL, WORKLOAD_IDENTITY_SERVICE_ACCOUNTS } from "../../infra/names";
-import { podSecurityLabels } from "./gatekeeper/pod-security-levels";
+import { WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION, WORKLOAD_IDENTITY_POD_LABEL, WORKLOAD_IDENTITY_SERVICE_ACCOUNTS } from "../../model/names";
+import { podSecurityLabels } from "../../model/admission/pod-security-levels";
 
 /** Where the Azure provider reads its config by default (`--azure-config-file`). */
 export const AZURE_CONFIG_DIR = "/etc/kubernetes";

@@ -14,8 +14,8 @@
 // sections left out keep the add-on's defaults.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { isDnsLabel } from "../../infra/validators";
-import { KUBE_SYSTEM, NAMESPACES } from "../../infra/names";
+import { isDnsLabel } from "../../model/validators";
+import { KUBE_SYSTEM, NAMESPACES } from "../../model/names";
 
 export const AMA_METRICS_SETTINGS_CONFIGMAP = { name: "ama-metrics-settings-configmap", namespace: KUBE_SYSTEM } as const;
 

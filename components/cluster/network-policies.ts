@@ -1,6 +1,6 @@
 // NetworkPolicy building blocks shared by the platform namespaces that isolate themselves.
 import * as k8s from "@pulumi/kubernetes";
-import { NAMESPACES } from "../../infra/names";
+import { NAMESPACES } from "../../model/names";
 
 export type NamedNetworkPolicy = [name: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec];
 

@@ -1,13 +1,13 @@
 // The upstream images each pinned platform chart runs, and the helper that turns one into the
 // stack's ACR reference (through the artifact-cache rules of components/azure/registry.ts).
 //
-// The references are the charts' own defaults at the versions in infra/versions.ts (read from
+// The references are the charts' own defaults at the versions in model/versions.ts (read from
 // each chart's values.yaml / templates; test/cluster/platform-images.test.ts recomputes every
 // chart's effective images from its vendored values.yaml the way its templates compose them). A
 // chart upgrade that changes an image tag shows up there as a failing test.
 import * as pulumi from "@pulumi/pulumi";
-import { acrMirrorOf, throughAcr, UpstreamHost } from "../../infra/image-sources";
-import { CHARTS } from "../../infra/versions";
+import { acrMirrorOf, throughAcr, UpstreamHost } from "../../model/image-sources";
+import { CHARTS } from "../../model/versions";
 
 export const PLATFORM_IMAGES = {
     envoyGateway: {

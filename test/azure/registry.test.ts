@@ -1,9 +1,9 @@
 import { strict as assert } from "assert";
 import { byName, byType, freshRun, readStackConfig, rejection, stackRun } from "../harness";
 import { publicIpAddressOf } from "./helpers";
-import { UPSTREAM_REGISTRIES } from "../../infra/image-sources";
+import { UPSTREAM_REGISTRIES } from "../../model/image-sources";
 import { acrLoginServerOf } from "../../components/azure/registry";
-import { BUILT_IN_ROLES } from "../../components/azure/role-ids";
+import { BUILT_IN_ROLES } from "../../model/role-ids";
 
 const ACR = "azure-native:containerregistry:Registry";
 const REPLICA = "azure-native:containerregistry:Replication";

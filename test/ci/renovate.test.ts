@@ -4,7 +4,8 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { ROOT } from "../../tools/engine";
-import { CHARTS } from "../../infra/versions";
+import { CHARTS } from "../../model/versions";
+import { STEP_IMAGES } from "../../components/cluster/pipeline/images";
 
 interface CustomManager { managerFilePatterns: string[]; matchStrings: string[]; datasourceTemplate: string }
 const config = JSON.parse(fs.readFileSync(path.join(ROOT, "renovate.json"), "utf8")) as {
@@ -39,11 +40,22 @@ describe("dependency updates (renovate.json)", () => {
         }
     });
 
-    it("finds every chart pinned in infra/versions.ts", () => {
-        const found = extract().filter(d => d.file === "infra/versions.ts");
+    it("finds every chart pinned in model/versions.ts", () => {
+        const found = extract().filter(d => d.file === "model/versions.ts");
         for (const [key, pin] of Object.entries(CHARTS)) {
             const name = pin.chart.replace(/^oci:\/\//, "");
             assert.ok(found.some(d => d.depName === name && d.currentValue === pin.version), `CHARTS.${key} (${pin.chart} ${pin.version}) is not found by any manager`);
+        }
+    });
+
+    it("finds every pipeline step image, with its digest where it is pinned", () => {
+        const found = extract().filter(d => d.file === "components/cluster/pipeline/images.ts");
+        for (const [key, image] of Object.entries(STEP_IMAGES)) {
+            const tagIsLiteral = !Object.values(CHARTS).some(c => c.appVersion === image.tag);
+            if (!tagIsLiteral) continue; // follows a chart pin (e.g. gator = Gatekeeper's appVersion): updated with the chart
+            const hit = found.find(d => d.depName === image.repo && d.currentValue === image.tag);
+            assert.ok(hit, `STEP_IMAGES.${key} (${image.repo}:${image.tag}) is not found by the step-image manager`);
+            assert.equal(hit.currentDigest, "digest" in image ? image.digest : undefined, `STEP_IMAGES.${key}: digest`);
         }
     });
 });

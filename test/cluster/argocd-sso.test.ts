@@ -8,7 +8,7 @@ import * as YAML from "yaml";
 import { newEnforcer, newModelFromString, StringAdapter } from "casbin";
 import { byType, freshRun, ROOT, stackRun, StackRun } from "../harness";
 import { MOCK_TENANT_ID, uuidFrom } from "../../tools/mock-outputs";
-import { argoCdRbacPolicy } from "../../components/cluster/argocd-sso";
+import { argoCdRbacPolicy } from "../../components/cluster/argocd/sso";
 
 const UPSTREAM = path.join(ROOT, "test/fixtures/upstream/argo-cd");
 type Any = Record<string, any>;

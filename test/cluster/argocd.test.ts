@@ -3,8 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { byName, byType, descendants, freshRun, planDocument, RecordedResource, rejection, StackRun } from "../harness";
 import { ArgoCd, ARGOCD_ROUTE_TIMEOUTS, ARGOCD_SERVER_SERVICE, IN_CLUSTER, SyncWindow } from "../../components/cluster/argocd";
-import { gatewayRouteSpec } from "../../components/cluster/gateway-route";
-import { exemptNamespaces, GATEWAY, NAMESPACES } from "../../infra/names";
+import { gatewayRouteSpec } from "../../components/cluster/gateway/route";
+import { exemptNamespaces, GATEWAY, NAMESPACES } from "../../model/names";
 
 const REPO = "https://github.com/example-org/platform-manifests";
 const TOKEN = "ghp_read_only_token_for_tests";

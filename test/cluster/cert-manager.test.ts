@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as k8s from "@pulumi/kubernetes";
 import { ACME_SERVERS, CertManager, CertManagerArgs } from "../../components/cluster/cert-manager";
 import { PlatformGateway } from "../../components/cluster/gateway";
-import { CLUSTER_ISSUERS, WORKLOAD_IDENTITY_SERVICE_ACCOUNTS } from "../../infra/names";
+import { CLUSTER_ISSUERS, WORKLOAD_IDENTITY_SERVICE_ACCOUNTS } from "../../model/names";
 import { byName, byType, descendants, freshRun, rejection, RecordedResource, StackRun } from "../harness";
 
 type Spec = Record<string, any>;

@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { CHARTS, ChartName } from "../../infra/versions";
+import { CHARTS, ChartName } from "../../model/versions";
 
 type Any = Record<string, any>;
 const FIXTURES = path.join(__dirname, "..", "fixtures", "charts");
@@ -119,7 +119,7 @@ function sealedSecretsImages(v: Any): Record<string, string> {
     return { controller: `${v.image.registry}/${v.image.repository}:${v.image.tag}` };
 }
 
-/** gatekeeper chart 3.23.0 templates (see components/cluster/gatekeeper.ts for the files). */
+/** gatekeeper chart 3.23.0 templates (see components/cluster/gatekeeper/index.ts for the files). */
 function gatekeeperImages(v: Any): Record<string, string> {
     const withTag = (repo: string, tag: string | undefined) => tag ? `${repo}:${tag}` : repo;
     const pre = v.preInstall?.crdRepository?.image ?? {};

@@ -1,4 +1,4 @@
-// CRDs follow their chart's version: an upgrade (a version bump in infra/versions.ts) upgrades them.
+// CRDs follow their chart's version: an upgrade (a version bump in model/versions.ts) upgrades them.
 //
 // Every chart goes through chart.ts chartRelease, a helm.v3.Release, i.e. a real Helm release:
 // Helm installs a chart's `crds/` folder on the first install only and never upgrades it
@@ -9,7 +9,7 @@
 import { strict as assert } from "assert";
 import * as crypto from "crypto";
 import * as fs from "fs";
-import { CHARTS, ChartName } from "../../infra/versions";
+import { CHARTS, ChartName } from "../../model/versions";
 import { SEALED_SECRETS_CRD, sealedSecretsCrd } from "../../components/cluster/sealed-secrets";
 import { isKubernetesCustomResource } from "../../tools/deploy-path";
 import { byType, dependencyClosure, RecordedResource, stackRun, StackRun } from "../harness";
@@ -20,7 +20,7 @@ const CHART_V4 = "kubernetes:helm.sh/v4:Chart";
 
 /**
  * Where each pinned chart's CRDs are, and what in our inputs makes an upgrade upgrade them.
- * Sources (the chart at the version in infra/versions.ts):
+ * Sources (the chart at the version in model/versions.ts):
  * - envoyGateway v1.9.0: crds/ of the `crds` subchart (envoyproxy/gateway charts/gateway-helm/charts/
  *   crds/crds/, 39763b1c), enabled by `crds.enabled`: must be off; the CRDs come from envoyGatewayCrds.
  * - envoyGatewayCrds v1.9.0: templates (charts/gateway-crds-helm/templates/), rendered by Pulumi.

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import * as k8s from "@pulumi/kubernetes";
 import { AZURE_CONFIG_DIR, ExternalDns, ExternalDnsArgs } from "../../components/cluster/external-dns";
-import { WORKLOAD_IDENTITY_SERVICE_ACCOUNTS } from "../../infra/names";
+import { WORKLOAD_IDENTITY_SERVICE_ACCOUNTS } from "../../model/names";
 import { byName, freshRun, rejection, StackRun } from "../harness";
 
 type Spec = Record<string, any>;

@@ -8,10 +8,10 @@ import * as random from "@pulumi/random";
 import { Gatekeeper, GatekeeperArgs, waitForAdmissionWebhook } from "../../components/cluster/gatekeeper";
 import {
     base64Infixes, CEL_ENGINE, GATEKEEPER_TARGET, policyBundle, POLICIES, POLICY_DIR, REGISTRY_CREDENTIAL_SECRET_TYPES,
-} from "../../components/cluster/gatekeeper-policies";
-import { exemptNamespaces, NAMESPACES, SYSTEM_NAMESPACES } from "../../infra/names";
-import { CHARTS } from "../../infra/versions";
-import { policySetsFromRun } from "../../tools/admission";
+} from "../../model/admission/policies";
+import { exemptNamespaces, NAMESPACES, SYSTEM_NAMESPACES } from "../../model/names";
+import { CHARTS } from "../../model/versions";
+import { policySetsFromRun } from "../../model/admission/evaluator";
 import { byName, byType, descendants, freshRun, rejection, RecordedResource, StackRun } from "../harness";
 
 type Spec = Record<string, any>;

@@ -4,7 +4,7 @@ import { DEFAULT_LISTENER_SECRET, PlatformGateway, PlatformGatewayArgs, GATEWAY_
 import { CertManager } from "../../components/cluster/cert-manager";
 import { ExternalDns } from "../../components/cluster/external-dns";
 import { SealedSecrets, SealingKey } from "../../components/cluster/sealed-secrets";
-import { CLUSTER_ISSUERS, GATEWAY, NAMESPACES, WORKLOAD_IDENTITY_SERVICE_ACCOUNTS } from "../../infra/names";
+import { CLUSTER_ISSUERS, GATEWAY, NAMESPACES, WORKLOAD_IDENTITY_SERVICE_ACCOUNTS } from "../../model/names";
 import { byName, byType, descendants, freshRun, planDocument, rejection, RecordedResource, StackRun } from "../harness";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";

@@ -7,7 +7,7 @@ import {
     blockSettings, canonical, gcPayload, gcSpecFromRemote, harborCron, idFromLocation, isProjectRobotNamed, isTransient,
     normalizeAccess, projectCreatePayload, projectPayload, projectRobotsQuery, projectSpecFromRemote, providers, retentionPayload,
     retentionSpecFromRemote, robotCreatePayload, robotFullName, robotSpecFromRemote, specDiff, ProjectSpec,
-} from "../../components/cluster/harbor-api";
+} from "../../components/cluster/harbor/api";
 import { HarborStub, parseQ } from "../fixtures/harbor/stub";
 
 const conn = { apiUrl: "https://harbor.example.com", username: "admin", password: "pw" };

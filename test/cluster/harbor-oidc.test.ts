@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
     groupMemberPayload, HARBOR_ROLES, harborOidcSettings, OIDC_GROUP_TYPE, oidcProviders, oidcSettingsFromRemote,
     stagingProjectRoles,
-} from "../../components/cluster/harbor-oidc";
+} from "../../components/cluster/harbor/oidc";
 
 const conn = { apiUrl: "https://harbor.example.com", username: "admin", password: "pw" };
 const ISSUER = "https://login.microsoftonline.com/72f988bf-0000-4000-8000-00000000d011/v2.0";

@@ -11,7 +11,7 @@ import { PIPELINE_ROBOT_ACCESS } from "../../components/cluster/harbor";
 import {
     HARBOR_CALLS, HarborCall, PIPELINE_HARBOR_TASKS, permissionsTableMarkdown, pipelineRobotNeeds, robotPasses, RobotAccess,
 } from "../../components/cluster/harbor/permissions";
-import { buildPipeline, TASKS, waitForScanTask } from "../../components/cluster/pipeline-tasks";
+import { buildPipeline, TASKS, waitForScanTask } from "../../components/cluster/pipeline/tasks";
 import projectPermissions from "../fixtures/harbor/project-permissions-v2.15.1.json";
 import swagger from "../fixtures/harbor/swagger-v2.15.1.json";
 import { HarborStub, StubProject } from "../fixtures/harbor/stub";

@@ -3,10 +3,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { byName, byType, descendants, freshRun, planDocument, RecordedResource, StackRun } from "../harness";
 import { Harbor, HARBOR_SERVICE } from "../../components/cluster/harbor";
-import { gatewayRouteSpec } from "../../components/cluster/gateway-route";
-import { Severity } from "../../components/cluster/harbor-api";
+import { gatewayRouteSpec } from "../../components/cluster/gateway/route";
+import { Severity } from "../../components/cluster/harbor/api";
 import { pipelineRobotNeeds } from "../../components/cluster/harbor/permissions";
-import { GATEWAY, NAMESPACES } from "../../infra/names";
+import { GATEWAY, NAMESPACES } from "../../model/names";
 
 const STORAGE_KEY = "bW9jay1zdG9yYWdlLWtleS1mb3ItdGVzdHM=";
 const DYNAMIC = "pulumi-nodejs:dynamic:Resource";

@@ -7,8 +7,8 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { byName, byType, descendants, freshRun, planDocument, readStackConfig, rejection, RecordedResource, stackRun, StackRun } from "../harness";
-import { exemptNamespaces, NAMESPACES, SYSTEM_NAMESPACES } from "../../infra/names";
-import { CHARTS } from "../../infra/versions";
+import { exemptNamespaces, NAMESPACES, SYSTEM_NAMESPACES } from "../../model/names";
+import { CHARTS } from "../../model/versions";
 import { uuidFrom } from "../../tools/mock-outputs";
 import { CHAINS_SIGNING_SECRET, RATIFY_PROVIDER, VERIFICATION_KIND, verificationRego } from "../../components/cluster/image-verification";
 import { CHART_DEFAULTS, helmMerge } from "./chart-images";
@@ -153,7 +153,7 @@ describe("image verification: rotation and config", () => {
     });
 
     it("the Rego is Ratify's default verification template at the pinned version (vendored file, unchanged)", () => {
-        const rego = fs.readFileSync(path.join(__dirname, "..", "..", "components", "cluster", "image-verification.rego"), "utf8");
+        const rego = fs.readFileSync(path.join(__dirname, "..", "..", "components", "cluster", "image-verification", "verification.rego"), "utf8");
         for (const rule of ["violation[{\"msg\": msg}]", "remote_data.system_error", "count(remote_data.errors) > 0", "subject_validation[1].isSuccess == false", "input.review.object.spec.initContainers", "input.review.object.spec.ephemeralContainers"]) {
             assert.ok(rego.includes(rule), rule);
         }

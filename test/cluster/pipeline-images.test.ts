@@ -6,7 +6,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
-import { imageReference, imagesLookedUp, registryLookupName, STEP_IMAGES, stepImage, StepImageName } from "../../components/cluster/pipeline-images";
+import { imageReference, imagesLookedUp, registryLookupName, STEP_IMAGES, stepImage, StepImageName } from "../../components/cluster/pipeline/images";
 import { mockRegistryDigest } from "../../tools/mock-outputs";
 import { freshRun, ROOT, StackRun, stackRun } from "../harness";
 

@@ -11,7 +11,7 @@ import * as path from "path";
 import { AddressInfo } from "net";
 import {
     buildTask, cloneTask, openPrTask, policyCheckTask, pushTask, reportStatusTask, scanSourceTask, STEPS_DIR, waitForScanTask,
-} from "../../components/cluster/pipeline-tasks";
+} from "../../components/cluster/pipeline/tasks";
 import { dockerConfigJson } from "../../components/cluster/pipeline";
 import {
     FS_GROUP, fixtureRepo, git, newRunRoot, removeRunRoot, requireStepTools, runStep, secretWorkspace, volumeWorkspace, which,

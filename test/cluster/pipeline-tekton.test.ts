@@ -4,9 +4,9 @@
 import { strict as assert } from "assert";
 import {
     BUILDKIT_TASKS, RESTRICTED_STEP_SECURITY, ROOTLESS_BUILDKIT_SECURITY, TASKS,
-} from "../../components/cluster/pipeline-tasks";
+} from "../../components/cluster/pipeline/tasks";
 import { pipelineNetworkPolicies, TEKTON_TASK_LABEL } from "../../components/cluster/pipeline";
-import { CHECK_RUN_TIMEOUTS } from "../../components/cluster/pipeline-triggers";
+import { CHECK_RUN_TIMEOUTS } from "../../components/cluster/pipeline/triggers";
 import { finallyTimeout, mergedSteps, mergeStepWithTemplate, onTasksStillRunning, tasksTimeout, validateTimeouts } from "./pipeline/tekton";
 import { egressAllowed } from "./pipeline/network";
 import { StackRun, stackRun } from "../harness";

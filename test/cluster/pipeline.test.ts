@@ -6,15 +6,15 @@ import { run as celRun } from "@bufbuild/cel";
 import {
     AZURE_FEDERATION_AUDIENCE, GATEWAY, NAMESPACES, PIPELINE_SERVICE_ACCOUNT, serviceAccountSubject,
     WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION,
-} from "../../infra/names";
+} from "../../model/names";
 import { mockRegistryDigest, uuidFrom } from "../../tools/mock-outputs";
 import { pipelineNetworkPolicies, SupplyChainPipeline, SupplyChainPipelineArgs } from "../../components/cluster/pipeline";
-import { BUILD_PIPELINE_ORDER, severitiesAtOrAbove, TASKS, WORKLOAD_IDENTITY_TASK } from "../../components/cluster/pipeline-tasks";
-import { pullRequestFilter, pushFilter } from "../../components/cluster/pipeline-triggers";
+import { BUILD_PIPELINE_ORDER, severitiesAtOrAbove, TASKS, WORKLOAD_IDENTITY_TASK } from "../../components/cluster/pipeline/tasks";
+import { pullRequestFilter, pushFilter } from "../../components/cluster/pipeline/triggers";
 import {
     DIGEST_PINNED, imageReference, imagesLookedUp, isPlaceholderDigest, registryLookupName, SHA256_DIGEST, STEP_IMAGES, stepImage,
     StepImageName, StepImageSpec,
-} from "../../components/cluster/pipeline-images";
+} from "../../components/cluster/pipeline/images";
 import { mergedSteps } from "./pipeline/tekton";
 import { byName, byType, descendants, freshRun, planDocument, readStackConfig, RecordedResource, StackRun, stackRun } from "../harness";
 

@@ -4,16 +4,16 @@
 // rule — except in Kubernetes' own namespaces and the documented exceptions below.
 import { strict as assert } from "assert";
 import { byType, readStackConfig, RecordedResource, stackRun, StackRun } from "../harness";
-import { SYSTEM_NAMESPACES } from "../../infra/names";
-import { CHART_IMAGE_VALUES, throughAcr, UPSTREAM_REGISTRIES } from "../../infra/image-sources";
-import { CHARTS } from "../../infra/versions";
+import { SYSTEM_NAMESPACES } from "../../model/names";
+import { CHART_IMAGE_VALUES, throughAcr, UPSTREAM_REGISTRIES } from "../../model/image-sources";
+import { CHARTS } from "../../model/versions";
 import { CHART_DEFAULTS, CHART_IMAGES, chartOf, effectiveImages, qualified } from "./chart-images";
 
 type Any = Record<string, any>;
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 
 /**
- * The pipeline's Task steps still name upstream tool images (components/cluster/pipeline-images.ts,
+ * The pipeline's Task steps still name upstream tool images (components/cluster/pipeline/images.ts,
  * used by pipeline-tasks.ts, which another change owns); the ACR-only rule keeps exempting the
  * pipeline namespace until they take the ACR prefix. Listed here so the exception is explicit.
  */

@@ -9,12 +9,12 @@ import * as YAML from "yaml";
 import * as k8s from "@pulumi/kubernetes";
 import { PolicyResource } from "@pulumi/policy";
 import { Gatekeeper } from "../../components/cluster/gatekeeper";
-import { PIPELINE_RELAXED_CONTROLS, POLICY_DIR, RESTRICTED_NAMESPACE_LABEL } from "../../components/cluster/gatekeeper-policies";
-import { ROOTLESS_BUILDKIT_SECURITY } from "../../components/cluster/pipeline-tasks";
-import { exemptNamespaces } from "../../infra/names";
-import { Admission, KubeObject, parseManifests, PolicySet, policySetsFromRun, Review } from "../../tools/admission";
-import { PLATFORM_POD_SECURITY, POD_SECURITY_ENFORCE_LABEL } from "../../components/cluster/gatekeeper/pod-security-levels";
-import { evaluate } from "../../policy/offline";
+import { PIPELINE_RELAXED_CONTROLS, POLICY_DIR, RESTRICTED_NAMESPACE_LABEL } from "../../model/admission/policies";
+import { ROOTLESS_BUILDKIT_SECURITY } from "../../components/cluster/pipeline/tasks";
+import { exemptNamespaces } from "../../model/names";
+import { Admission, KubeObject, parseManifests, PolicySet, policySetsFromRun, Review } from "../../model/admission/evaluator";
+import { PLATFORM_POD_SECURITY, POD_SECURITY_ENFORCE_LABEL } from "../../model/admission/pod-security-levels";
+import { evaluate } from "../../tools/policy-offline";
 import { podSecurityStandards } from "../../policy/policies";
 import { byType, freshRun, ROOT, stackRun, StackRun } from "../harness";
 

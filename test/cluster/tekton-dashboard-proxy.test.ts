@@ -3,7 +3,7 @@
 import { strict as assert } from "assert";
 import * as k8s from "@pulumi/kubernetes";
 import { byType, descendants, freshRun, rejection } from "../harness";
-import { TektonDashboardProxy } from "../../components/cluster/tekton-dashboard-proxy";
+import { TektonDashboardProxy } from "../../components/cluster/tekton/dashboard-proxy";
 
 const GROUPS = ["6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7", "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e", "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"];
 

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import * as k8s from "@pulumi/kubernetes";
-import { NAMESPACES } from "../../infra/names";
-import { CHARTS } from "../../infra/versions";
+import { NAMESPACES } from "../../model/names";
+import { CHARTS } from "../../model/versions";
 import { TektonPlatform } from "../../components/cluster/tekton";
 import { byName, byType, descendants, freshRun, StackRun } from "../harness";
 

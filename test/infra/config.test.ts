@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { applyEnvironmentOverrides, ConfigError, parseConfig, SECRET_KEYS } from "../../infra/config";
-import { cidrsOverlap, isBelowZone, isIpv4AddressOrCidr, isIpv4Cidr } from "../../infra/validators";
+import { cidrsOverlap, isBelowZone, isIpv4AddressOrCidr, isIpv4Cidr } from "../../model/validators";
 import { ROOT } from "../../tools/engine";
 import { freshRun, rejection } from "../harness";
 

@@ -8,7 +8,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { byType, RecordedResource, ROOT, stackRun, StackRun } from "../harness";
 import { MOCK_TENANT_ID, uuidFrom } from "../../tools/mock-outputs";
-import { HARBOR_ROLES } from "../../components/cluster/harbor-oidc";
+import { HARBOR_ROLES } from "../../components/cluster/harbor/oidc";
 
 type Any = Record<string, any>;
 const ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute";

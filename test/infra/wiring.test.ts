@@ -6,7 +6,7 @@ import { strict as assert } from "assert";
 import { byType, dependencyClosure, descendants, freshRun, planDocument, readStackConfig, RecordedResource, stackRun, StackRun } from "../harness";
 import { CLUSTER_KEYS } from "../../infra/config";
 import { MOCK_DEPLOYER_OBJECT_ID } from "../../tools/mock-outputs";
-import { CLUSTER_ISSUERS, PIPELINE_SERVICE_ACCOUNT, serviceAccountSubject, WORKLOAD_IDENTITY_SERVICE_ACCOUNTS } from "../../infra/names";
+import { CLUSTER_ISSUERS, PIPELINE_SERVICE_ACCOUNT, serviceAccountSubject, WORKLOAD_IDENTITY_SERVICE_ACCOUNTS } from "../../model/names";
 import { ACME_SERVERS } from "../../components/cluster/cert-manager";
 
 type Any = Record<string, any>;

@@ -12,8 +12,8 @@ import {
     PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy,
 } from "@pulumi/policy";
 import { policies, PRIVILEGED_ROLES, REGISTRY_WRITE_ROLES, ROLES, TYPES } from "../../policy/policies";
-import { BUILT_IN_ROLES } from "../../components/azure/role-ids";
-import { evaluate, evaluatePolicies, PolicyViolation } from "../../policy/offline";
+import { BUILT_IN_ROLES } from "../../model/role-ids";
+import { evaluate, evaluatePolicies, PolicyViolation } from "../../tools/policy-offline";
 import { UNKNOWN_SENTINELS } from "../../policy/values";
 import { freshRun, RecordedResource, StackRun } from "../harness";
 
@@ -140,7 +140,7 @@ describe("policy pack", () => {
         assert.equal(ROLES.acrPush, "8311e382-0749-4cb8-b61a-304f252e45ec");
     });
 
-    it("enforces the shared role groups (components/azure/role-ids.ts), the same the stack's tests use", () => {
+    it("enforces the shared role groups (model/role-ids.ts), the same the stack's tests use", () => {
         const B = BUILT_IN_ROLES;
         assert.deepEqual([...REGISTRY_WRITE_ROLES].sort(), [
             B.AcrPush, B.ContainerRegistryRepositoryWriter, B.ContainerRegistryTasksContributor, B.Contributor, B.Owner,
@@ -186,7 +186,7 @@ describe("policy pack", () => {
     });
 
     it("imports neither azure-native nor kubernetes", () => {
-        for (const f of ["policies.ts", "values.ts", "index.ts", "offline.ts"]) {
+        for (const f of ["policies.ts", "values.ts", "index.ts"]) {
             const src = fs.readFileSync(path.join(__dirname, "..", "..", "policy", f), "utf8");
             assert.doesNotMatch(src, /from "@pulumi\/(azure-native|kubernetes)/, f);
         }
@@ -197,8 +197,8 @@ describe("policy pack", () => {
         const graph = runtimeImportGraph(path.join(root, "policy", "index.ts"));
         const rel = (f: string) => path.relative(root, f);
         // The shared tables the pack reads (a walk that missed them would prove nothing).
-        assert.ok(graph.files.has(path.join(root, "components", "azure", "role-ids.ts")), [...graph.files].map(rel).join(", "));
-        assert.ok(graph.files.has(path.join(root, "components", "cluster", "gatekeeper-policies.ts")));
+        assert.ok(graph.files.has(path.join(root, "model", "role-ids.ts")), [...graph.files].map(rel).join(", "));
+        assert.ok(graph.files.has(path.join(root, "model", "admission", "policies.ts")));
         const providers = [...graph.packages].filter(([p]) => /^@pulumi\/(azure-native|kubernetes)(\/|$)/.test(p))
             .map(([p, from]) => `${p} (imported by ${rel(from)})`);
         assert.deepEqual(providers, []);

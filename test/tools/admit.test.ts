@@ -6,11 +6,11 @@ import { execFileSync } from "child_process";
 import { Writable } from "stream";
 import * as k8s from "@pulumi/kubernetes";
 import { Gatekeeper } from "../../components/cluster/gatekeeper";
-import { ConstraintObject, ConstraintTemplateObject, EnforcementAction } from "../../components/cluster/gatekeeper-policies";
-import { exemptNamespaces } from "../../infra/names";
+import { ConstraintObject, ConstraintTemplateObject, EnforcementAction } from "../../model/admission/policies";
+import { exemptNamespaces } from "../../model/names";
 import {
     Admission, admit, formatReview, ManifestError, parseManifests, PolicyError, PolicySet, policySetsFromRun, readManifests,
-} from "../../tools/admission";
+} from "../../model/admission/evaluator";
 import { main } from "../../tools/admit";
 import { freshRun, ROOT, stackRun, StackRun } from "../harness";
 

@@ -144,7 +144,7 @@ describe("plan", function () {
             assert.match(first.out, /\+ pulumi:pulumi:Stack {2}platform-dev/);
             assert.match(first.out, /Stack dev: \d+ resources to create/);
             assert.match(first.out, /Deploy path .*\n {2}estimate \S+( \S+)?; lower bound/);
-            // The pack's own policies ran (policy/offline.ts).
+            // The pack's own policies ran (tools/policy-offline.ts).
             assert.match(first.out, /\nPolicies: \d+ mandatory, \d+ advisory violation\(s\)\./);
             assert.equal(first.code === EXIT.policy, /FAIL \[mandatory\]/.test(first.out));
         });

@@ -2,14 +2,14 @@
 //
 // Two callers:
 // - the supply-chain pipeline's steps, authenticated as the `staging` project's robot account
-//   (components/cluster/pipeline-tasks.ts: push-staging, wait-for-scan, promote) — the robot must
+//   (components/cluster/pipeline/tasks.ts: push-staging, wait-for-scan, promote) — the robot must
 //   hold exactly what these calls need (PIPELINE_ROBOT_ACCESS in ../harbor.ts; checked by
 //   test/cluster/harbor-permissions.test.ts in both directions);
 // - the dynamic providers (../harbor-api.ts), authenticated as Harbor's admin (system admin:
 //   every check passes), listed so the whole API surface and its permissions are in one place.
 //
 // Every `source` is a file:line in goharbor/harbor at HARBOR_SOURCE (the app version of chart
-// 1.19.1, infra/versions.ts). Paths are swagger paths under /api/v2.0 (api/v2.0/swagger.yaml at the
+// 1.19.1, model/versions.ts). Paths are swagger paths under /api/v2.0 (api/v2.0/swagger.yaml at the
 // same tag) or, for registry traffic, distribution's /v2 routes. Dependency-free on purpose: the
 // policy pack and tests import it.
 

@@ -11,7 +11,7 @@
 //   credentials; the pipeline mounts its few secrets explicitly as workspaces.
 // - chains: in-toto provenance for TaskRuns/PipelineRuns and signatures of the built image,
 //   stored as OCI artifacts beside the image (`oci` storage), signed with the stack's key
-//   (components/cluster/image-verification.ts); Chains pushes them with the credentials of the
+//   (components/cluster/image-verification/index.ts); Chains pushes them with the credentials of the
 //   run's ServiceAccount (in the pipeline namespace) and publishes nothing to a public
 //   transparency log. Keyless (Fulcio) signing would need the public Sigstore instance or a
 //   private one and an OIDC issuer it trusts — a later step.
@@ -23,10 +23,10 @@
 //   (test/schemas.test.ts validates it against the vendored v0.81.1 CRD).
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { NAMESPACES } from "../../infra/names";
-import { chartRelease } from "./chart";
-import { podSecurityLabels } from "./gatekeeper/pod-security-levels";
-import { mirrored, PLATFORM_IMAGES } from "./platform-images";
+import { NAMESPACES } from "../../../model/names";
+import { chartRelease } from "../chart";
+import { podSecurityLabels } from "../../../model/admission/pod-security-levels";
+import { mirrored, PLATFORM_IMAGES } from "../platform-images";
 
 export interface TektonPlatformArgs {
     /** Kubernetes provider of the primary cluster. */

@@ -21,7 +21,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { CHARTS } from "../../infra/versions";
+import { CHARTS } from "../../../model/versions";
 
 interface ImageBase {
     /** Registry and repository, no tag. */
@@ -107,7 +107,7 @@ export const STEP_IMAGES = {
         source: "public-pin", purpose: "schema validation of the manifests in a pull request",
     },
     gator: {
-        // Same version as the Gatekeeper chart the stack installs (infra/versions.ts); Gatekeeper's
+        // Same version as the Gatekeeper chart the stack installs (model/versions.ts); Gatekeeper's
         // release workflow publishes it as openpolicyagent/gator:<tag> on Docker Hub
         // (open-policy-agent/gatekeeper v3.23.0 .github/workflows/release.yaml GATOR_IMAGE_REPO).
         // Looked up: no public pin of openpolicyagent/gator (or ghcr.io/open-policy-agent/gator) with

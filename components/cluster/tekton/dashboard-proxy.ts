@@ -18,15 +18,15 @@
 // generated secret is the cookie-encryption secret.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { mirroredRegistry, PLATFORM_IMAGES } from "./platform-images";
+import { mirroredRegistry, PLATFORM_IMAGES } from "../platform-images";
 import * as random from "@pulumi/random";
 import {
     NAMESPACES, SSO_SERVICE_ACCOUNTS, WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION, WORKLOAD_IDENTITY_POD_LABEL,
-} from "../../infra/names";
-import { clientAllowlistPolicySpec, normaliseClientCidrs } from "./argocd";
-import { chartRelease } from "./chart";
-import { gatewayRouteSpec } from "./gateway-route";
-import { GATEWAY_PROXY_NAMESPACE, isolatedNamespace, NamedNetworkPolicy, namespacePeer } from "./network-policies";
+} from "../../../model/names";
+import { clientAllowlistPolicySpec, normaliseClientCidrs } from "../argocd";
+import { chartRelease } from "../chart";
+import { gatewayRouteSpec } from "../gateway/route";
+import { GATEWAY_PROXY_NAMESPACE, isolatedNamespace, NamedNetworkPolicy, namespacePeer } from "../network-policies";
 
 /** The dashboard as the Tekton Operator installs it (tektoncd/dashboard v0.71.0 config/300-service.yaml, 300-deployment.yaml). */
 export const TEKTON_DASHBOARD = {

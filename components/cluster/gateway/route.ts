@@ -1,7 +1,7 @@
-// The one builder of an HTTPRoute spec on the shared Gateway (infra/names.ts GATEWAY), so the
+// The one builder of an HTTPRoute spec on the shared Gateway (model/names.ts GATEWAY), so the
 // parentRef and the route shape cannot drift between the components that expose something
 // (Argo CD, Harbor, the webhook path).
-import { GATEWAY } from "../../infra/names";
+import { GATEWAY } from "../../../model/names";
 
 export interface GatewayRouteOptions {
     /** The hostname the route serves (must match a listener's hostname). */

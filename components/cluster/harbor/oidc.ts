@@ -19,7 +19,7 @@
 // Field names: goharbor/harbor v2.15.1 api/v2.0/swagger.yaml (Configurations, ProjectMember);
 // constants: src/common/const.go (OIDCAuth, OIDCGroupType = 3, RoleGuest = 3, RoleMaintainer = 4).
 import * as pulumi from "@pulumi/pulumi";
-import { canonical, HarborConnection, HarborConnectionArgs, harborRequest, HarborResponse, specDiff } from "./harbor-api";
+import { canonical, HarborConnection, HarborConnectionArgs, harborRequest, HarborResponse, specDiff } from "./api";
 
 /** Harbor project roles (src/common/const.go). */
 export const HARBOR_ROLES = { projectAdmin: 1, developer: 2, guest: 3, maintainer: 4, limitedGuest: 5 } as const;

@@ -6,8 +6,8 @@
 // GitHub interceptor that runs before the CEL interceptor.
 //
 // Below the filters: the TriggerBindings, TriggerTemplates and EventListener that use them.
-import { PIPELINE_SERVICE_ACCOUNT, WORKLOAD_IDENTITY_POD_LABEL } from "../../infra/names";
-import { BUILD_PIPELINE, CHECK_PIPELINE, WORKLOAD_IDENTITY_TASK } from "./pipeline-tasks";
+import { PIPELINE_SERVICE_ACCOUNT, WORKLOAD_IDENTITY_POD_LABEL } from "../../../model/names";
+import { BUILD_PIPELINE, CHECK_PIPELINE, WORKLOAD_IDENTITY_TASK } from "./tasks";
 
 /** A CEL string literal (CEL shares JSON's escapes for the characters a URL/e-mail/path uses). */
 export function celString(value: string): string {

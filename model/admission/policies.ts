@@ -2,7 +2,7 @@
 // CEL for Gatekeeper's K8sNativeValidation engine. The Pod Security Standards templates are files
 // (gatekeeper/policies/<name>/template.yaml, with samples in the gatekeeper-library layout),
 // loaded as written by templateFile(). The Gatekeeper component turns these into
-// ConstraintTemplates and constraints; the offline evaluator (tools/admission.ts) evaluates the
+// ConstraintTemplates and constraints; the offline evaluator (model/admission/evaluator.ts) evaluates the
 // very objects the component registered, so what `admit` checks is what the cluster enforces.
 //
 // CEL used here is limited to what both Kubernetes' CEL environment and @bufbuild/cel provide:
@@ -18,7 +18,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { NAMESPACES } from "../../infra/names";
+import { NAMESPACES } from "../names";
 
 /** Gatekeeper's admission target and CEL engine names. */
 export const GATEKEEPER_TARGET = "admission.k8s.gatekeeper.sh";
@@ -196,7 +196,7 @@ export interface PolicyDefinition {
      * Which namespaces the constraint skips:
      * - `platform`: system and platform namespaces (their charts run pinned upstream images);
      * - `system-and-pipeline`: Kubernetes' own namespaces, the pipeline namespace (its Task steps
-     *   name upstream tool images, components/cluster/pipeline-images.ts) and the Tekton
+     *   name upstream tool images, components/cluster/pipeline/images.ts) and the Tekton
      *   components' namespace (UNMIRRORED_NAMESPACES: the Tekton Operator picks those images
      *   itself, from its bundled release manifests, not from chart values);
      * - `system`: only Kubernetes' own namespaces (Gatekeeper's included). Registry credentials
@@ -241,7 +241,7 @@ export const RESTRICTED_NAMESPACE_LABEL = { key: "pod-security.kubernetes.io/enf
 export const PIPELINE_RELAXED_CONTROLS = ["seccompProfile", "appArmorProfile"] as const;
 
 /** Where the CEL templates live: one folder per template, gatekeeper-library layout. */
-export const POLICY_DIR = path.join(__dirname, "gatekeeper", "policies");
+export const POLICY_DIR = path.join(__dirname, "templates");
 
 /**
  * A ConstraintTemplate kept as a file (`<POLICY_DIR>/<name>/template.yaml`): its kind, description,
@@ -275,7 +275,7 @@ export const POLICIES: readonly PolicyDefinition[] = [
         },
         parameters: ctx => ({ registries: [registryPrefix(ctx.acrLoginServer)] }),
         kinds: WORKLOAD_KINDS,
-        // Platform charts pull through the ACR's artifact cache (infra/image-sources.ts), so only
+        // Platform charts pull through the ACR's artifact cache (model/image-sources.ts), so only
         // Kubernetes' own namespaces, the Tekton components' namespace and the pipeline's stay exempt.
         exemption: "system-and-pipeline",
         source: {

@@ -28,12 +28,12 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as tls from "@pulumi/tls";
-import { NAMESPACES } from "../../infra/names";
-import { CHARTS } from "../../infra/versions";
-import { chartRelease } from "./chart";
-import { CONSTRAINT_API_VERSION, EnforcementAction, GATEKEEPER_TARGET, TEMPLATE_API_VERSION, TEMPLATE_WAIT_FOR } from "./gatekeeper-policies";
-import { mirrored } from "./platform-images";
-import { VERIFICATION_CONSTRAINT, VERIFICATION_KIND } from "./image-verification-names";
+import { NAMESPACES } from "../../../model/names";
+import { CHARTS } from "../../../model/versions";
+import { chartRelease } from "../chart";
+import { CONSTRAINT_API_VERSION, EnforcementAction, GATEKEEPER_TARGET, TEMPLATE_API_VERSION, TEMPLATE_WAIT_FOR } from "../../../model/admission/policies";
+import { mirrored } from "../platform-images";
+import { VERIFICATION_CONSTRAINT, VERIFICATION_KIND } from "./names";
 
 /**
  * Tekton Chains' signing secret (tektoncd/chains v0.29.1 docs/signing.md, "x509": Secret
@@ -44,7 +44,7 @@ export const CHAINS_SIGNING_SECRET = { name: "signing-secrets", namespace: NAMES
 
 /** The Gatekeeper external-data provider name the chart registers and the template calls. */
 export const RATIFY_PROVIDER = "ratify-provider";
-export { VERIFICATION_CONSTRAINT, VERIFICATION_KIND } from "./image-verification-names";
+export { VERIFICATION_CONSTRAINT, VERIFICATION_KIND } from "./names";
 /** Gatekeeper's webhook timeout, which Ratify's provider timeout must equal (seconds). */
 export const VERIFICATION_TIMEOUT_SECONDS = 5;
 
@@ -78,7 +78,7 @@ export interface SigningKeyGeneration {
 
 /** The Rego of the verification template (a file beside this one, upstream's default unchanged). */
 export function verificationRego(): string {
-    return fs.readFileSync(path.join(__dirname, "image-verification.rego"), "utf8");
+    return fs.readFileSync(path.join(__dirname, "verification.rego"), "utf8");
 }
 
 /** Helm values of the Ratify chart (keys checked against chart 1.15.0 values.yaml). */

@@ -22,16 +22,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
-import { NAMESPACES } from "../../infra/names";
-import { chartRelease } from "./chart";
-import { mirrored, PLATFORM_IMAGES } from "./platform-images";
-import { gatewayRouteSpec } from "./gateway-route";
-import { GATEWAY_PROXY_NAMESPACE, isolatedNamespace, NamedNetworkPolicy, namespacePeer } from "./network-policies";
+import { NAMESPACES } from "../../../model/names";
+import { chartRelease } from "../chart";
+import { mirrored, PLATFORM_IMAGES } from "../platform-images";
+import { gatewayRouteSpec } from "../gateway/route";
+import { GATEWAY_PROXY_NAMESPACE, isolatedNamespace, NamedNetworkPolicy, namespacePeer } from "../network-policies";
 import {
     Access, blockSettings, harborCron, HarborGcSchedule, HarborProject, HarborRetentionPolicy,
     HarborRobotAccount, robotFullName, Severity,
-} from "./harbor-api";
-import { podSecurityLabels } from "./gatekeeper/pod-security-levels";
+} from "./api";
+import { podSecurityLabels } from "../../../model/admission/pod-security-levels";
 
 /** Harbor's admin user (basic auth for the API providers). */
 export const HARBOR_ADMIN_USER = "admin";

@@ -21,15 +21,15 @@
 import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { KUBE_SYSTEM, NAMESPACES } from "../../infra/names";
-import { isIpv4Cidr } from "../../infra/validators";
-import { chartRelease } from "./chart";
-import { mirrored, PLATFORM_IMAGES } from "./platform-images";
-import { gatewayRouteSpec } from "./gateway-route";
-import { GATEWAY_PROXY_NAMESPACE, isolatedNamespace, NamedNetworkPolicy, namespacePeer } from "./network-policies";
-import { METRICS_PORTS, scrapeAnnotations } from "./metrics-scraping";
-import { ArgoCdSso, argoCdSsoValues, mergeValues } from "./argocd-sso";
-import { podSecurityLabels } from "./gatekeeper/pod-security-levels";
+import { KUBE_SYSTEM, NAMESPACES } from "../../../model/names";
+import { isIpv4Cidr } from "../../../model/validators";
+import { chartRelease } from "../chart";
+import { mirrored, PLATFORM_IMAGES } from "../platform-images";
+import { gatewayRouteSpec } from "../gateway/route";
+import { GATEWAY_PROXY_NAMESPACE, isolatedNamespace, NamedNetworkPolicy, namespacePeer } from "../network-policies";
+import { METRICS_PORTS, scrapeAnnotations } from "../metrics-scraping";
+import { ArgoCdSso, argoCdSsoValues, mergeValues } from "./sso";
+import { podSecurityLabels } from "../../../model/admission/pod-security-levels";
 
 /** The in-cluster API server as Argo CD names it. */
 export const IN_CLUSTER = "https://kubernetes.default.svc";

@@ -20,7 +20,7 @@
 //   duration of an incident (docs/runbooks.md).
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION, WORKLOAD_IDENTITY_POD_LABEL } from "../../infra/names";
+import { WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION, WORKLOAD_IDENTITY_POD_LABEL } from "../../../model/names";
 
 /** The three Entra groups (object ids). */
 export interface ArgoCdSsoGroups {

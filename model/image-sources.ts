@@ -65,7 +65,7 @@ export function acrMirrorOf(acrLoginServer: string, host: UpstreamHost): string 
 }
 
 /**
- * The values keys through which each platform chart (by chart name, infra/versions.ts) takes
+ * The values keys through which each platform chart (by chart name, model/versions.ts) takes
  * its images, at the pinned versions: all must name the stack's ACR, or the chart falls back to
  * its upstream default. The policy pack checks releases against this table at preview; the
  * whole-plan test (test/cluster/platform-images.test.ts) proves from each chart's own values.yaml

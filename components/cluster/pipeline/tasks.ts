@@ -17,14 +17,14 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { stepImage } from "./pipeline-images";
+import { stepImage } from "./images";
 
 type Obj = Record<string, unknown>;
 
 export const TASK_API_VERSION = "tekton.dev/v1";
 
 /** The folder of step scripts (*.sh, *.py) and of the scanners' stack configuration. */
-export const PIPELINE_FILES_DIR = path.join(__dirname, "pipeline");
+export const PIPELINE_FILES_DIR = __dirname;
 export const STEPS_DIR = path.join(PIPELINE_FILES_DIR, "steps");
 
 /** A step script, verbatim from ./pipeline/steps: what the tests run is what the Task runs. */

@@ -4,7 +4,7 @@
 // same label (gatekeeper-policies.ts RESTRICTED_NAMESPACE_LABEL), does too. Gatekeeper's baseline
 // constraint binds every namespace but Kubernetes' own whatever the label says. README, security
 // table, says the same.
-import { NAMESPACES } from "../../../infra/names";
+import { NAMESPACES } from "../names";
 
 export type PodSecurityLevel = "privileged" | "baseline" | "restricted";
 export const POD_SECURITY_ENFORCE_LABEL = "pod-security.kubernetes.io/enforce";

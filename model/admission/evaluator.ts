@@ -30,8 +30,12 @@ import { celEnv, CelEnv, isCelError, parse, plan } from "@bufbuild/cel";
 import { strings } from "@bufbuild/cel/ext";
 import {
     CEL_ENGINE, CelSource, ConstraintMatch, ConstraintObject, ConstraintTemplateObject, LabelSelector,
-} from "../components/cluster/gatekeeper-policies";
-import type { StackRun } from "./engine";
+} from "./policies";
+
+/** What the evaluator reads of an offline engine run (tools/engine.ts StackRun): the registrations. */
+export interface RecordedRun {
+    resources: readonly { type: string; provider?: string; rawInputs: Record<string, unknown> }[];
+}
 
 export const TEMPLATE_RESOURCE_TYPE = "kubernetes:templates.gatekeeper.sh/v1:ConstraintTemplate";
 export const CONSTRAINT_RESOURCE_TYPE_PREFIX = "kubernetes:constraints.gatekeeper.sh/v1beta1:";
@@ -202,7 +206,7 @@ function expandPath(p: string, problems: string[]): string[] {
  * set per cluster (Kubernetes provider). Clusters with identical policy share one set, so a
  * two-region stack is evaluated once; if they differ, an object is reviewed against each.
  */
-export function policySetsFromRun(run: StackRun): PolicySet[] {
+export function policySetsFromRun(run: RecordedRun): PolicySet[] {
     const byCluster = new Map<string, PolicySet>();
     const setOf = (provider: string | undefined) => {
         const key = provider ?? "";

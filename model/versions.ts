@@ -2,7 +2,7 @@
 // and show up in `pulumi preview` / `npm run plan -- --diff` as a changed `version` input; the
 // charts' CRDs upgrade with them (components/cluster/chart.ts). Two exceptions, held by tests:
 // envoyGateway and envoyGatewayCrds move together, and a sealedSecrets bump also re-vendors the
-// chart's CRD (components/cluster/sealed-secrets.ts SEALED_SECRETS_CRD).
+// chart's CRD (components/cluster/sealed-secrets/index.ts SEALED_SECRETS_CRD).
 //
 // Chart versions match ../shared/reference/SOURCES.md (the values files the components were
 // written against). cert-manager chart versions carry a leading `v`; Envoy Gateway is served

@@ -21,10 +21,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as tls from "@pulumi/tls";
 import * as YAML from "yaml";
-import { chartRelease } from "./chart";
-import { mirroredRegistry, PLATFORM_IMAGES } from "./platform-images";
-import { NAMESPACES } from "../../infra/names";
-import { podSecurityLabels } from "./gatekeeper/pod-security-levels";
+import { chartRelease } from "../chart";
+import { mirroredRegistry, PLATFORM_IMAGES } from "../platform-images";
+import { NAMESPACES } from "../../../model/names";
+import { podSecurityLabels } from "../../../model/admission/pod-security-levels";
 
 /**
  * The SealedSecret CRD of the pinned chart, vendored byte for byte: the chart ships it only in its
@@ -34,7 +34,7 @@ import { podSecurityLabels } from "./gatekeeper/pod-security-levels";
  * re-vendoring this file from the new tag (a test compares the versions and the blob).
  */
 export const SEALED_SECRETS_CRD = {
-    file: path.join(__dirname, "crds", "sealed-secrets-2.18.5.bitnami.com_sealedsecrets.yaml"),
+    file: path.join(__dirname, "sealed-secrets-2.18.5.bitnami.com_sealedsecrets.yaml"),
     repo: "bitnami-labs/sealed-secrets",
     path: "helm/sealed-secrets/crds/bitnami.com_sealedsecrets.yaml",
     ref: "helm-v2.18.5",

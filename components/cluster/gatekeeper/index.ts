@@ -8,15 +8,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as YAML from "yaml";
-import { NAMESPACES, SYSTEM_NAMESPACES } from "../../infra/names";
-import { chartRelease } from "./chart";
-import { mirrored, PLATFORM_IMAGES } from "./platform-images";
-import { VERIFICATION_TIMEOUT_SECONDS } from "./image-verification";
+import { NAMESPACES, SYSTEM_NAMESPACES } from "../../../model/names";
+import { chartRelease } from "../chart";
+import { mirrored, PLATFORM_IMAGES } from "../platform-images";
+import { VERIFICATION_TIMEOUT_SECONDS } from "../image-verification";
 import {
     constraint, CONSTRAINT_API_VERSION, constraintTemplate, EnforcementAction, fullyExemptNamespaces, POLICIES, policyBundle, PolicyDefinition,
     templateName,
-} from "./gatekeeper-policies";
-import { podSecurityLabels } from "./gatekeeper/pod-security-levels";
+} from "../../../model/admission/policies";
+import { podSecurityLabels } from "../../../model/admission/pod-security-levels";
 
 export interface GatekeeperArgs {
     /** The cluster's provider; every object goes through it. */
@@ -106,7 +106,7 @@ export class Gatekeeper extends pulumi.ComponentResource {
                 pdb: { controllerManager: { minAvailable } },
                 validatingWebhookFailurePolicy: args.failurePolicy,
                 // Ratify's external-data provider must answer within this (its chart's provider
-                // timeout "MUST match"; components/cluster/image-verification.ts).
+                // timeout "MUST match"; components/cluster/image-verification/index.ts).
                 validatingWebhookTimeoutSeconds: VERIFICATION_TIMEOUT_SECONDS,
                 // Audit reports violations of existing objects (e.g. created before a constraint).
                 disableAudit: false,

@@ -10,8 +10,8 @@ import type {
     PolicyProviderResource, PolicyResource, PolicyResourceOptions, ResourceValidationArgs,
     ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy,
 } from "@pulumi/policy";
-import type { RecordedResource, StackRun } from "../tools/engine";
-import { policies as packPolicies } from "./policies";
+import type { RecordedResource, StackRun } from "./engine";
+import { policies as packPolicies } from "../policy/policies";
 
 export type PolicyViolation = {
     policy: string;

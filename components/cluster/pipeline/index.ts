@@ -17,15 +17,15 @@
 // (pipelineNetworkPolicies, pipelineSecrets). The component only registers them.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { NAMESPACES, PIPELINE_NAMESPACE_LABEL, PIPELINE_SERVICE_ACCOUNT, WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION } from "../../infra/names";
-import { BUILD_PIPELINE, buildPipeline, BUILDKIT_TASKS, CHECK_PIPELINE, checkPipeline, Severity, supplyChainTasks } from "./pipeline-tasks";
+import { NAMESPACES, PIPELINE_NAMESPACE_LABEL, PIPELINE_SERVICE_ACCOUNT, WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION } from "../../../model/names";
+import { BUILD_PIPELINE, buildPipeline, BUILDKIT_TASKS, CHECK_PIPELINE, checkPipeline, Severity, supplyChainTasks } from "./tasks";
 import {
     buildTriggerTemplate, CHECK_SERVICE_ACCOUNT, checkTriggerTemplate, EVENT_LISTENER, EVENT_LISTENER_SERVICE_ACCOUNT,
     eventListener, githubApi, POLICY_CONFIGMAP, pullRequestBinding, pullRequestFilter, pushBinding, pushFilter,
     repoHtmlUrl, SECRET_NAMES,
-} from "./pipeline-triggers";
-import { gatewayRouteSpec } from "./gateway-route";
-import { NamedNetworkPolicy } from "./network-policies";
+} from "./triggers";
+import { gatewayRouteSpec } from "../gateway/route";
+import { NamedNetworkPolicy } from "../network-policies";
 
 export { CHECK_SERVICE_ACCOUNT, EVENT_LISTENER, EVENT_LISTENER_SERVICE_ACCOUNT, POLICY_CONFIGMAP, SECRET_NAMES };
 

@@ -28,10 +28,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as tls from "@pulumi/tls";
-import { chartRelease, crdChart } from "./chart";
-import { mirrored, PLATFORM_IMAGES } from "./platform-images";
-import { GATEWAY, GATEWAY_ROUTES_LABEL, NAMESPACES } from "../../infra/names";
-import { podSecurityLabels } from "./gatekeeper/pod-security-levels";
+import { chartRelease, crdChart } from "../chart";
+import { mirrored, PLATFORM_IMAGES } from "../platform-images";
+import { GATEWAY, GATEWAY_ROUTES_LABEL, NAMESPACES } from "../../../model/names";
+import { podSecurityLabels } from "../../../model/admission/pod-security-levels";
 
 export { GATEWAY_ROUTES_LABEL };
 
