@@ -154,6 +154,7 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
         acrLoginServer: azure.registry.knownLoginServer,
         trustedPublicKeys: signingKeys.map(k => k.publicKeyPem),
         kubeletClientId: cluster.kubeletClientId,
+        tenantId: azure.tenantId,
         enforcementAction: cfg.imageVerification.enforcementAction,
         excludedNamespaces: [...exempt, cfg.delivery.pipelineNamespace],
         replicas: cfg.gatekeeper.replicas > 1 ? 2 : 1,

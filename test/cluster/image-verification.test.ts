@@ -4,6 +4,7 @@
 // Gatekeeper constraint that denies (prod) or audits (dev) unsigned Pod images in application
 // namespaces.
 import { strict as assert } from "assert";
+import { MOCK_TENANT_ID } from "../../tools/mock-outputs";
 import * as fs from "fs";
 import * as path from "path";
 import { byName, byType, descendants, freshRun, planDocument, readStackConfig, rejection, RecordedResource, stackRun, StackRun } from "../harness";
@@ -66,6 +67,8 @@ for (const stack of ["dev", "prod"] as const) {
                 // The pre-created kubelet identity (components/azure/cluster.ts), which holds AcrPull.
                 const kubelet = byName(run, "azure-native:managedidentity:UserAssignedIdentity", `${key}-kubelet-identity`);
                 assert.equal(v.azureManagedIdentity.clientId, uuidFrom(kubelet.urn, "client"));
+                // Ratify's Azure auth provider fails on an empty AZURE_TENANT_ID (rendered from this value).
+                assert.equal(v.azureManagedIdentity.tenantId, MOCK_TENANT_ID);
                 // Ratify's README: the provider timeout MUST match Gatekeeper's webhook timeout.
                 const gatekeeper = byName(run, RELEASE, `${key}-gatekeeper-chart`).inputs.values as Any;
                 assert.equal(v.provider.timeout.validationTimeoutSeconds, gatekeeper.validatingWebhookTimeoutSeconds);

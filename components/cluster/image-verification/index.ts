@@ -86,6 +86,7 @@ export function ratifyValues(args: {
     acrLoginServer: pulumi.Input<string>;
     trustedPublicKeys: pulumi.Input<string>[];
     kubeletClientId: pulumi.Input<string>;
+    tenantId: pulumi.Input<string>;
     replicas: number;
 }): Record<string, unknown> {
     return {
@@ -110,7 +111,11 @@ export function ratifyValues(args: {
                 azureContainerRegistryEndpoints: [args.acrLoginServer],
             },
         },
-        azureManagedIdentity: { clientId: args.kubeletClientId },
+        // Both are needed: the chart renders AZURE_TENANT_ID from azureManagedIdentity.tenantId (empty by
+        // default), and Ratify's managed-identity auth provider refuses an empty tenant
+        // (ratify-project/ratify v1.4.0 f3f6229d charts/ratify/templates/deployment.yaml:126-128,
+        // pkg/common/oras/authprovider/azure/azureidentity.go:100-102).
+        azureManagedIdentity: { clientId: args.kubeletClientId, tenantId: args.tenantId },
         gatekeeper: { version: CHARTS.gatekeeper.appVersion.replace(/^v/, ""), namespace: NAMESPACES.gatekeeper },
         provider: {
             timeout: { validationTimeoutSeconds: VERIFICATION_TIMEOUT_SECONDS },
@@ -164,6 +169,8 @@ export interface ImageVerificationArgs {
     trustedPublicKeys: pulumi.Input<string>[];
     /** Client id of the cluster's kubelet identity (AcrPull): Ratify reads signatures with it. */
     kubeletClientId: pulumi.Input<string>;
+    /** Entra tenant of that identity. */
+    tenantId: pulumi.Input<string>;
     /** `deny` (fail closed) or `dryrun` (audit only). */
     enforcementAction: EnforcementAction;
     /** Namespaces whose Pods are not checked: system, platform and the pipeline's (no application images). */
