@@ -9,7 +9,7 @@ import {
 } from "../../model/names";
 import { mockRegistryDigest, uuidFrom } from "../../tools/mock-outputs";
 import { pipelineNetworkPolicies, SupplyChainPipeline, SupplyChainPipelineArgs } from "../../components/cluster/pipeline";
-import { BUILD_PIPELINE_ORDER, severitiesAtOrAbove, TASKS, WORKLOAD_IDENTITY_TASK } from "../../components/cluster/pipeline/tasks";
+import { BUILD_PIPELINE_ORDER, isChainsTypeHint, severitiesAtOrAbove, TASKS, WORKLOAD_IDENTITY_TASK } from "../../components/cluster/pipeline/tasks";
 import { pullRequestFilter, pushFilter } from "../../components/cluster/pipeline/triggers";
 import {
     DIGEST_PINNED, imageReference, imagesLookedUp, isPlaceholderDigest, registryLookupName, SHA256_DIGEST, STEP_IMAGES, stepImage,
@@ -251,7 +251,8 @@ describe("SupplyChainPipeline", () => {
             assert.equal(param("wait-for-scan", "digest"), "$(tasks.push-staging.results.IMAGE_DIGEST)");
             assert.equal(param("promote", "source"), "harbor.dev.example.com/staging/shop@$(tasks.push-staging.results.IMAGE_DIGEST)");
             assert.equal(param("promote", "target"), "shopacr.azurecr.io/shop:$(params.revision)");
-            assert.equal(param("open-pr", "digest"), "$(tasks.promote.results.IMAGE_DIGEST)");
+            assert.equal(param("open-pr", "digest"), "$(tasks.promote.results.ACR_DIGEST)");
+            assert.equal(param("open-pr", "image-url"), "$(tasks.promote.results.ACR_URL)");
             assert.deepEqual(param("open-pr", "paths"), ["clusters/primary", "clusters/secondary"]);
             const wait = byMetaName(r, "Task", "wait-for-scan").spec.steps[0];
             assert.equal(wait.env.find((e: Any) => e.name === "BLOCK").value, "HIGH,CRITICAL");
@@ -260,6 +261,24 @@ describe("SupplyChainPipeline", () => {
             assert.match(promote[0].script, /az acr login .*--expose-token/);
             assert.match(promote[1].script, /crane copy/);
             assert.ok(!JSON.stringify(promote).includes("password\":"), "no static ACR secret");
+        });
+    });
+
+    describe("Tekton Chains signs the Harbor staging image (type hints)", () => {
+        it("only push-staging's results are Chains type hints, and they name the Harbor image", () => {
+            // Chains v0.29.1 signs every image its type hints name, with the run's ServiceAccount
+            // credentials (tasks.ts CHAINS_TYPE_HINT_SUFFIXES); those are Harbor's only.
+            const hinted = cr(r, "Task").map(t => t.inputs as Any)
+                .flatMap(t => ((t.spec.results ?? []) as Any[]).filter(x => isChainsTypeHint(x.name)).map(x => `${t.metadata.name}.${x.name}`));
+            assert.deepEqual(hinted.sort(), ["push-staging.IMAGE_DIGEST", "push-staging.IMAGE_URL"]);
+            assert.ok(isChainsTypeHint("PROMOTED_IMAGE_URL") && isChainsTypeHint("IMAGES") && isChainsTypeHint("x-ARTIFACT_OUTPUTS"), "suffix rule as upstream");
+            const push = byMetaName(r, "Task", "push-staging").spec.steps[0];
+            assert.equal(push.env.find((e: Any) => e.name === "URL_RESULT").value, "$(results.IMAGE_URL.path)");
+            const tasks: Any[] = byMetaName(r, "Pipeline", "supply-chain").spec.tasks;
+            const image = tasks.find(t => t.name === "push-staging")!.params.find((p: Any) => p.name === "image").value;
+            assert.match(image, /^harbor\.dev\.example\.com\/staging\/shop:/, "the image push-staging pushes (and reports) is Harbor's");
+            // No pipeline task reads a type-hint result of promote any more.
+            assert.doesNotMatch(JSON.stringify(tasks), /tasks\.promote\.results\.IMAGE_/);
         });
     });
 

@@ -248,7 +248,12 @@ export function pushTask(): Obj {
             { name: "digest", type: "string", description: "digest the build produced" },
         ],
         workspaces: [{ name: "image", readOnly: true }, { name: "registry-auth", readOnly: true }],
-        results: [{ name: "IMAGE_DIGEST", type: "string" }],
+        // Chains type hints (CHAINS_TYPE_HINTS): this — the Harbor staging image, which the run's
+        // ServiceAccount can push to — is the image Chains signs and attests.
+        results: [
+            { name: "IMAGE_URL", type: "string", description: "<harbor>/<project>/<repository> (no tag)" },
+            { name: "IMAGE_DIGEST", type: "string" },
+        ],
         steps: [{
             name: "push",
             image: stepImage("crane"),
@@ -257,6 +262,7 @@ export function pushTask(): Obj {
                 { name: "IMAGE", value: "$(params.image)" },
                 { name: "EXPECTED", value: "$(params.digest)" },
                 { name: "LAYOUT", value: "$(workspaces.image.path)/layout" },
+                { name: "URL_RESULT", value: "$(results.IMAGE_URL.path)" },
                 { name: "RESULT", value: "$(results.IMAGE_DIGEST.path)" },
             ],
             script: stepScript("push.sh"),
@@ -294,8 +300,28 @@ export function waitForScanTask(blockSeverity: Severity): Obj {
 }
 
 /**
- * Copies the scanned digest from Harbor to ACR. The ACR credential is an ACR refresh token
- * exchanged from the pipeline identity's federated (workload identity) token: no static secret.
+ * Result names Tekton Chains v0.29.1 (the version Tekton Operator v0.81.1 ships: tektoncd/operator
+ * v0.81.1 components.yaml) treats as "sign this image" type hints: a result named IMAGES, or any
+ * pair of results whose names END in IMAGE_URL / IMAGE_DIGEST (or ARTIFACT_URI / ARTIFACT_DIGEST),
+ * or ending in ARTIFACT_OUTPUTS (tektoncd/chains v0.29.1 pkg/artifacts/signable.go
+ * ExtractOCIImagesFromResults, pkg/artifacts/structured.go: strings.HasSuffix(res.Name, suffix);
+ * docs/config.md "type hinting"). Chains then pushes `sha256-<hex>.sig` / `.att` to that image's
+ * repository with the credentials of the run's ServiceAccount.
+ */
+export const CHAINS_TYPE_HINT_SUFFIXES = ["IMAGE_URL", "IMAGE_DIGEST", "ARTIFACT_URI", "ARTIFACT_DIGEST", "ARTIFACT_OUTPUTS"] as const;
+export function isChainsTypeHint(resultName: string): boolean {
+    return resultName === "IMAGES" || CHAINS_TYPE_HINT_SUFFIXES.some(s => resultName.endsWith(s));
+}
+
+/** How long promote waits for Chains to sign and attest the staging image (seconds). */
+export const SIGNATURE_WAIT_SECONDS = "600";
+
+/**
+ * Copies the scanned digest from Harbor to ACR, with the signature and attestation Chains stored
+ * beside it in Harbor. The ACR credential is an ACR refresh token exchanged from the pipeline
+ * identity's federated (workload identity) token: no static secret. Its results are deliberately
+ * NOT Chains type hints (isChainsTypeHint): Chains would try to sign the ACR copy, for which the
+ * run's ServiceAccount has no credential; the copy carries the Harbor image's signature instead.
  */
 export function promoteTask(): Obj {
     return task(TASKS.promote, {
@@ -305,10 +331,13 @@ export function promoteTask(): Obj {
             { name: "acr-login-server", type: "string" },
             { name: "target", type: "string", description: "<acr>/<repository>:<tag>" },
             { name: "digest", type: "string" },
+            { name: "signature-timeout-seconds", type: "string", default: SIGNATURE_WAIT_SECONDS, description: "how long to wait for Chains' .sig/.att in Harbor before failing" },
         ],
         workspaces: [{ name: "registry-auth", readOnly: true }],
-        // Chains type hints: the promoted image is what gets provenance.
-        results: [{ name: "IMAGE_URL", type: "string" }, { name: "IMAGE_DIGEST", type: "string" }],
+        results: [
+            { name: "ACR_URL", type: "string", description: "<acr>/<repository> (no tag)" },
+            { name: "ACR_DIGEST", type: "string" },
+        ],
         volumes: [{ name: "acr-token", emptyDir: { medium: "Memory" } }],
         steps: [
             {
@@ -317,6 +346,7 @@ export function promoteTask(): Obj {
                 env: [
                     { name: "ACR", value: "$(params.acr-login-server)" },
                     { name: "AZURE_CONFIG_DIR", value: "/tmp/.azure" },
+                    { name: "ACR_TOKEN", value: "/acr/token" },
                 ],
                 volumeMounts: [{ name: "acr-token", mountPath: "/acr" }],
                 script: stepScript("acr-token.sh"),
@@ -331,8 +361,10 @@ export function promoteTask(): Obj {
                     { name: "DIGEST", value: "$(params.digest)" },
                     { name: "AUTH_DIR", value: "$(workspaces.registry-auth.path)" },
                     { name: "DOCKER_CONFIG", value: "/acr/docker" },
-                    { name: "URL_RESULT", value: "$(results.IMAGE_URL.path)" },
-                    { name: "DIGEST_RESULT", value: "$(results.IMAGE_DIGEST.path)" },
+                    { name: "ACR_TOKEN", value: "/acr/token" },
+                    { name: "SIGNATURE_TIMEOUT", value: "$(params.signature-timeout-seconds)" },
+                    { name: "URL_RESULT", value: "$(results.ACR_URL.path)" },
+                    { name: "DIGEST_RESULT", value: "$(results.ACR_DIGEST.path)" },
                 ],
                 volumeMounts: [{ name: "acr-token", mountPath: "/acr" }],
                 script: stepScript("promote-copy.sh"),
@@ -617,8 +649,8 @@ const BUILD_PIPELINE_TASKS = [
                 { name: "manifests-url", value: o.manifestsRepoUrl },
                 { name: "base-branch", value: o.branch },
                 { name: "paths", value: [...o.manifestsPaths] },
-                { name: "image-url", value: "$(tasks.promote.results.IMAGE_URL)" },
-                { name: "digest", value: "$(tasks.promote.results.IMAGE_DIGEST)" },
+                { name: "image-url", value: "$(tasks.promote.results.ACR_URL)" },
+                { name: "digest", value: "$(tasks.promote.results.ACR_DIGEST)" },
                 { name: "source-revision", value: "$(tasks.clone.results.commit)" },
                 { name: "bot-name", value: o.botName },
                 { name: "bot-email", value: o.botEmail },
