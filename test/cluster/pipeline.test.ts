@@ -316,7 +316,9 @@ describe("SupplyChainPipeline", () => {
             assert.equal(sa.metadata.namespace, NS);
             assert.equal(sa.metadata.annotations[WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION], uuidFrom(identity.urn, "client"));
             assert.equal(sa.automountServiceAccountToken, false);
-            assert.equal(sa.imagePullSecrets, undefined);
+            // Chains signs with the run's SA's imagePullSecrets: the Harbor robot, nothing else.
+            assert.deepEqual(sa.imagePullSecrets, [{ name: "harbor-robot" }]);
+            assert.equal(sa.secrets, undefined);
             const fic = byName(r, "azure-native:managedidentity:FederatedIdentityCredential", "pipeline-federation").inputs as Any;
             assert.equal(fic.subject, `system:serviceaccount:${sa.metadata.namespace}:${sa.metadata.name}`);
         });

@@ -232,13 +232,22 @@ export class SupplyChainPipeline extends pulumi.ComponentResource {
         }
 
         // 3. Identities. The pipeline SA: no API token mounted (no step talks to the Kubernetes
-        // API), no imagePullSecrets, no `secrets` list (creds-init is disabled; secrets are workspaces).
+        // API), no `secrets` list (creds-init is disabled; steps get secrets as workspaces). Its one
+        // imagePullSecret is the Harbor robot: Tekton Chains pushes the staging image's signature
+        // and attestation with the registry credentials of the run's ServiceAccount, read through
+        // k8schain from the SA's imagePullSecrets (tektoncd/chains v0.29.1
+        // pkg/chains/storage/oci/legacy.go NewStorageBackend: k8schain.New(…, {Namespace,
+        // ServiceAccountName: obj.GetServiceAccountName()}); go-containerregistry
+        // pkg/authn/kubernetes keychain.go reads sa.ImagePullSecrets). It names a harbor host only,
+        // so the kubelet's pulls of the step images from ACR are unaffected. Gatekeeper's
+        // PlatformNoImagePullSecrets admits it here and nowhere else (test/cluster/pipeline-trust.test.ts).
         const pipelineSa = new k8s.core.v1.ServiceAccount(`${name}-sa`, {
             metadata: {
                 ...inNs(PIPELINE_SERVICE_ACCOUNT),
                 annotations: { [WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION]: args.pipelineIdentityClientId },
             },
             automountServiceAccountToken: false,
+            imagePullSecrets: [{ name: SECRET_NAMES.harborRobot }],
         }, after);
         const checkSa = new k8s.core.v1.ServiceAccount(`${name}-check-sa`, {
             metadata: inNs(CHECK_SERVICE_ACCOUNT),
