@@ -292,6 +292,7 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
         blockSeverity: cfg.delivery.blockSeverity,
         cveAllowlist: cfg.delivery.cveAllowlist,
         gitPushToken: cfg.secrets.gitPushToken,
+        gitReadToken: cfg.secrets.gitReadToken,
         webhookSecret: cfg.secrets.webhookSecret,
         hooksHostname: cfg.dns.hooksHostname,
         // The same templates and constraints the primary's Gatekeeper enforces.

@@ -21,6 +21,7 @@ import { byName, byType, descendants, freshRun, planDocument, readStackConfig, R
 const NS = "ci";
 const ROBOT_SECRET = "robot-secret-value-7f3a9c";
 const GIT_TOKEN = "ghp_testtoken000000000000000000000000";
+const GIT_READ_TOKEN = "ghp_readonly0000000000000000000000000";
 const WEBHOOK_SECRET = "webhook-hmac-secret-4d2e";
 const BOT = "platform-bot@example.com";
 const SOURCE = "https://github.com/example/shop.git";
@@ -45,6 +46,7 @@ function baseArgs(provider: k8s.Provider, clientId: pulumi.Input<string>): Suppl
         blockSeverity: "high",
         cveAllowlist: ["CVE-2024-0001"],
         gitPushToken: pulumi.secret(GIT_TOKEN),
+        gitReadToken: pulumi.secret(GIT_READ_TOKEN),
         webhookSecret: pulumi.secret(WEBHOOK_SECRET),
         hooksHostname: "hooks.dev.example.com",
         policyBundleYaml: "apiVersion: templates.gatekeeper.sh/v1\nkind: ConstraintTemplate\nmetadata:\n  name: k8sallowedrepos\n",
@@ -352,7 +354,7 @@ describe("SupplyChainPipeline", () => {
 
         it("creates the Harbor robot docker config, git token and webhook secret only in the pipeline namespace", () => {
             const secrets = byType(r, "kubernetes:core/v1:Secret").map(s => s.rawInputs as Any);
-            assert.deepEqual(secrets.map(s => s.metadata.name).sort(), ["git-token", "github-webhook", "harbor-robot"]);
+            assert.deepEqual(secrets.map(s => s.metadata.name).sort(), ["git-read-token", "git-token", "github-webhook", "harbor-robot"]);
             for (const s of secrets) assert.equal(s.metadata.namespace, NS);
             const harbor = secrets.find(s => s.metadata.name === "harbor-robot")!;
             assert.equal(harbor.type, "kubernetes.io/dockerconfigjson");
@@ -369,10 +371,10 @@ describe("SupplyChainPipeline", () => {
 
         it("keeps every secret out of the plan document", () => {
             const doc = JSON.stringify(planDocument(r));
-            for (const s of [ROBOT_SECRET, GIT_TOKEN, WEBHOOK_SECRET, Buffer.from(`robot$staging+pipeline:${ROBOT_SECRET}`).toString("base64")]) {
+            for (const s of [ROBOT_SECRET, GIT_TOKEN, GIT_READ_TOKEN, WEBHOOK_SECRET, Buffer.from(`robot$staging+pipeline:${ROBOT_SECRET}`).toString("base64")]) {
                 assert.ok(!doc.includes(s), "a secret leaked into the plan");
             }
-            for (const name of ["harbor-robot", "git-token", "github-webhook"]) {
+            for (const name of ["harbor-robot", "git-token", "git-read-token", "github-webhook"]) {
                 const s = byType(r, "kubernetes:core/v1:Secret").find(x => (x.rawInputs as Any).metadata.name === name)!;
                 assert.ok(JSON.stringify(s.inputs).includes("[secret]"), name);
             }
@@ -389,6 +391,32 @@ describe("SupplyChainPipeline", () => {
             });
             const found = credentialFindings(leaky).map(f => `${f.namespace}: ${f.what}`).sort();
             assert.deepEqual([...new Set(found)], ["apps: Secret of type kubernetes.io/dockerconfigjson", "harbor: imagePullSecrets"]);
+        });
+    });
+
+    describe("manifests check: which task holds which git token", () => {
+        it("the PR is cloned with the read-only token; the push-capable token reaches only the status reports", () => {
+            // PipelineRun workspace → Secret, as the TriggerTemplate binds them.
+            const run = byMetaName(r, "TriggerTemplate", "manifests-check").spec.resourcetemplates[0];
+            const secretOf: Record<string, string> = Object.fromEntries((run.spec.workspaces as Any[]).filter(w => w.secret).map(w => [w.name, w.secret.secretName]));
+            assert.deepEqual(secretOf, { "git-read": "git-read-token", "git-auth": "git-token" });
+            // Pipeline task → the Secret each of its workspaces resolves to.
+            const p = byMetaName(r, "Pipeline", "manifests-check").spec;
+            const held = Object.fromEntries([...p.tasks, ...p.finally].map((t: Any) => [t.name,
+                ((t.workspaces ?? []) as Any[]).map(w => (secretOf as Record<string, string>)[String(w.workspace)]).filter(Boolean)]));
+            assert.deepEqual(held, {
+                pending: ["git-token"], clone: ["git-read-token"], policy: [], schemas: [], "deprecated-apis": [], report: ["git-token"],
+            });
+            // The status tasks run report-status, which reads no file of the PR.
+            for (const t of ["pending", "report"]) {
+                const task = [...p.tasks, ...p.finally].find((x: Any) => x.name === t);
+                assert.equal(task.taskRef.name, "report-status");
+                assert.ok(!(task.workspaces as Any[]).some(w => w.workspace === "source"), t);
+            }
+            // Each Secret holds the token it is named for (secret values, resolved in the engine's raw inputs).
+            const secret = (name: string) => (byType(r, "kubernetes:core/v1:Secret").find(s => (s.rawInputs as Any).metadata.name === name)!.rawInputs as Any).stringData.token;
+            assert.equal(secret("git-read-token"), GIT_READ_TOKEN);
+            assert.equal(secret("git-token"), GIT_TOKEN);
         });
     });
 

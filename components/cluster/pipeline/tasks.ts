@@ -725,15 +725,17 @@ export function checkPipeline(o: CheckPipelineOptions): Obj {
             workspaces: [
                 { name: "source" },
                 { name: "policy", description: "ConfigMap with key policy.yaml: the stack's ConstraintTemplates and Constraints" },
-                { name: "git-auth", description: "git token (key `token`): clone a private manifests repo, report the status" },
+                { name: "git-read", description: "read-only git token (key `token`, the one Argo CD reads the manifests repo with): clone the pull request" },
+                { name: "git-auth", description: "push-capable git token (key `token`): report the commit status only" },
             ],
             tasks: [
                 { name: "pending", taskRef: ref(TASKS.reportStatus), params: status("pending"), workspaces: [{ name: "git-auth", workspace: "git-auth" }] },
                 {
                     name: "clone", taskRef: ref(TASKS.clone),
                     params: [{ name: "url", value: "$(params.clone-url)" }, { name: "revision", value: "$(params.sha)" }],
-                    // The manifests repo is usually private; the clone step only runs git.
-                    workspaces: [{ name: "output", workspace: "source" }, { name: "git-auth", workspace: "git-auth" }],
+                    // The manifests repo is usually private. The PR's content is untrusted, so it is
+                    // fetched with the read-only token: the push-capable one never shares a pod with it.
+                    workspaces: [{ name: "output", workspace: "source" }, { name: "git-auth", workspace: "git-read" }],
                 },
                 {
                     name: "policy", taskRef: ref(TASKS.policyCheck), runAfter: ["clone"],
