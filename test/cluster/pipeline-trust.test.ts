@@ -52,6 +52,13 @@ for (const stack of ["dev", "prod"] as const) {
             }
         });
 
+        it("the policy pack's images-only-from-acr passes the whole plan, pipeline Tasks included (no blanket exception left)", () => {
+            const out = evaluatePolicies(run, { environment: stack, pipelineNamespace: pipelineNs }).filter(v => v.policy === "images-only-from-acr");
+            assert.deepEqual(out.map(v => v.message), []);
+            const tasks = run.resources.filter(r => r.type === "kubernetes:tekton.dev/v1:Task");
+            assert.ok(tasks.length >= 12 && tasks.every(t => (t.rawInputs as Any).metadata.namespace === pipelineNs));
+        });
+
         it("the policy pack's credential rule passes it in the pipeline namespace only", () => {
             const urn = serviceAccount(run, PIPELINE_SERVICE_ACCOUNT).urn;
             const creds = (ns: string) => evaluatePolicies(run, { environment: stack, pipelineNamespace: ns })

@@ -13,7 +13,7 @@ import { BUILD_PIPELINE_ORDER, isChainsTypeHint, severitiesAtOrAbove, TASKS, WOR
 import { pullRequestFilter, pushFilter } from "../../components/cluster/pipeline/triggers";
 import {
     DIGEST_PINNED, imageReference, imagesLookedUp, isPlaceholderDigest, registryLookupName, SHA256_DIGEST, STEP_IMAGES, stepImage,
-    StepImageName, StepImageSpec,
+    StepImageName, StepImageSpec, stepImageThroughAcr,
 } from "../../components/cluster/pipeline/images";
 import { mergedSteps } from "./pipeline/tekton";
 import { byName, byType, descendants, freshRun, planDocument, readStackConfig, RecordedResource, StackRun, stackRun } from "../harness";
@@ -74,9 +74,15 @@ function pipelineRun(overrides: Partial<SupplyChainPipelineArgs> = {}): Promise<
 }
 
 /** The image a step gets offline: its pin, or the digest the offline registry answers for the tag. */
+/** The upstream reference of a step image as the offline engine resolves it. */
 function offlineStepImage(name: StepImageName): string {
     const i: StepImageSpec = STEP_IMAGES[name];
     return imageReference(i, i.source === "public-pin" ? i.digest : mockRegistryDigest(registryLookupName(i)));
+}
+
+/** What a step of the registered Tasks runs: the upstream image through the test's ACR. */
+function acrStepImage(name: StepImageName): string {
+    return stepImageThroughAcr("shopacr.azurecr.io", offlineStepImage(name));
 }
 
 const cr = (r: StackRun, kind: string) => r.resources.filter(x => x.type.endsWith(`:${kind}`) && x.type.startsWith("kubernetes:"));
@@ -218,9 +224,9 @@ describe("SupplyChainPipeline", () => {
         it("scans for committed credentials (gitleaks) and vulnerable dependencies (Trivy fs) at the blocking severity", () => {
             const scan = byMetaName(r, "Task", "scan-source");
             const [creds, deps] = scan.spec.steps;
-            assert.equal(creds.image, stepImage("gitleaks"));
+            assert.equal(creds.image, acrStepImage("gitleaks"));
             assert.match(creds.script, /gitleaks dir .*--redact .*--exit-code 1/);
-            assert.equal(deps.image, stepImage("trivy"));
+            assert.equal(deps.image, acrStepImage("trivy"));
             assert.match(deps.script, /trivy fs --config \/tmp\/trivy\.yaml --scanners vuln --severity "\$SEVERITIES"/);
             assert.match(deps.script, /--exit-code 1/);
             assert.equal(deps.env.find((e: Any) => e.name === "SEVERITIES").value, "HIGH,CRITICAL");
@@ -232,7 +238,7 @@ describe("SupplyChainPipeline", () => {
                 const t = byMetaName(r, "Task", name);
                 // The step as Tekton runs it: stepTemplate merged in (see pipeline-security.test.ts).
                 const step = mergedSteps(t)[0];
-                assert.equal(step.image, stepImage("buildkitRootless"));
+                assert.equal(step.image, acrStepImage("buildkitRootless"));
                 assert.match(String(step.image), /-rootless@sha256:/);
                 assert.match(step.script, /buildctl-daemonless\.sh build/);
                 assert.equal(step.securityContext.privileged, false);
@@ -288,7 +294,7 @@ describe("SupplyChainPipeline", () => {
         it("every step image of every Task is pinned by digest and comes from the one table", () => {
             const images = stepImages(r);
             assert.ok(images.length >= 15);
-            const known = new Set((Object.keys(STEP_IMAGES) as StepImageName[]).map(offlineStepImage));
+            const known = new Set((Object.keys(STEP_IMAGES) as StepImageName[]).map(acrStepImage));
             for (const { where, image } of images) {
                 assert.equal(typeof image, "string", where);
                 assert.match(image as string, DIGEST_PINNED, where);
@@ -516,7 +522,7 @@ describe("SupplyChainPipeline", () => {
             const policySteps: Any[] = byMetaName(r, "Task", "policy-check").spec.steps;
             assert.deepEqual(policySteps.map(s => s.name), ["reject-policy-objects", "gator"]);
             const gator = policySteps[1];
-            assert.equal(gator.image, offlineStepImage("gator"));
+            assert.equal(gator.image, acrStepImage("gator"));
             assert.equal(gator.args[0], "test");
             const policyTask = p.spec.tasks.find((t: Any) => t.name === "policy");
             assert.deepEqual(policyTask.params.find((x: Any) => x.name === "filename-args").value, ["--filename=clusters/primary", "--filename=clusters/secondary"]);

@@ -273,7 +273,7 @@ export class SupplyChainPipeline extends pulumi.ComponentResource {
         }, after);
 
         // 5. Tasks and Pipelines.
-        const tasks = supplyChainTasks({ blockSeverity: args.blockSeverity, cveAllowlist: args.cveAllowlist ?? [], kubernetesVersion: args.kubernetesVersion })
+        const tasks = supplyChainTasks({ blockSeverity: args.blockSeverity, cveAllowlist: args.cveAllowlist ?? [], kubernetesVersion: args.kubernetesVersion, acrLoginServer: args.acrLoginServer })
             .map(t => tekton(`task-${(t.metadata as { name: string }).name}`, t));
         const pipeline = tekton("pipeline", buildPipeline({
             sourceRepoUrl: args.sourceRepoUrl, manifestsRepoUrl: args.manifestsRepoUrl, branch: args.branch, manifestsPaths,

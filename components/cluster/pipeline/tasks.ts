@@ -4,7 +4,8 @@
 // Conventions in every Task:
 // - Step scripts are files in ./pipeline/steps (shell linted by shellcheck, run by the tests with
 //   real git / busybox sh / python3), loaded here verbatim with stepScript().
-// - Step images come only from STEP_IMAGES (digest-pinned).
+// - Step images come only from STEP_IMAGES (digest-pinned), and reach the cluster through the ACR
+//   (supplyChainTasks: `<acr>/<upstream host>/<path>@<digest>`).
 // - Values from the webhook (revision, PR number…) reach scripts as environment variables,
 //   never spliced into the script text: a crafted branch or file name cannot inject shell.
 // - Each Task's stepTemplate carries the security context of all its steps, and no step sets its
@@ -17,7 +18,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { stepImage } from "./images";
+import { stepImage, withStepImagesThroughAcr } from "./images";
 
 type Obj = Record<string, unknown>;
 
@@ -539,13 +540,17 @@ export function deprecationCheckTask(kubernetesVersion: string): Obj {
     });
 }
 
-/** Every Task both pipelines run, as the component registers them. */
-export function supplyChainTasks(o: { blockSeverity: Severity; cveAllowlist: readonly string[]; kubernetesVersion: string }): Obj[] {
+/**
+ * Every Task both pipelines run, as the component registers them: step images pulled through the
+ * stack's ACR (`<acr>/<upstream host>/<path>@<digest>`, images.ts withStepImagesThroughAcr), so the
+ * ACR-only admission rule can hold the pipeline namespace too.
+ */
+export function supplyChainTasks(o: { blockSeverity: Severity; cveAllowlist: readonly string[]; kubernetesVersion: string; acrLoginServer: pulumi.Input<string> }): Obj[] {
     return [
         cloneTask(), scanSourceTask(o.blockSeverity, o.cveAllowlist), testTask(), buildTask(), pushTask(),
         waitForScanTask(o.blockSeverity), promoteTask(), openPrTask(),
         reportStatusTask(), policyCheckTask(), schemaCheckTask(o.kubernetesVersion), deprecationCheckTask(o.kubernetesVersion),
-    ];
+    ].map(t => withStepImagesThroughAcr(t, o.acrLoginServer));
 }
 
 // ---------------------------------------------------------------------------------------------
