@@ -15,10 +15,9 @@
 // NOT among them. Available on Basic, Standard and Premium; a cache rule
 // maps a target repository in the registry to a source repository upstream; a repository-level
 // wildcard (`<prefix>/*` => `<upstream>/*`) caches every repository below the prefix; wildcard
-// rules must not overlap each other. Docker Hub, MCR, GHCR, Quay, registry.k8s.io, AWS ECR Public
-// and Google Artifact Registry are supported upstreams; none of the ones used here needs
-// credentials for public images (Docker Hub rate-limits anonymous pulls: give its rule a
-// credential set through `platform:registry.cacheCredentials`).
+// rules must not overlap each other. The same page warns that sourcing from Docker Hub needs a
+// credential set (`platform:registry.cacheCredentials["docker.io"]`); the other upstreams used
+// here serve public images without one. The pipeline's step images take the same `<acr>/<host>/…` form.
 
 /** An upstream registry reached through an ACR cache rule. */
 export interface UpstreamRegistry {

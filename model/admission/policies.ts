@@ -280,7 +280,7 @@ export const POLICIES: readonly PolicyDefinition[] = [
         // namespace and the pipeline's stay exempt. The pipeline namespace cannot lose its exemption
         // yet: every TaskRun pod also runs the init containers Tekton injects (entrypoint, shell,
         // workingdir-init images) and the EventListener's pod runs Triggers' sink image, all named by
-        // the Tekton Operator from its bundled release (ghcr.io/tektoncd/…) unless the operator's
+        // the Tekton Operator from its bundled release manifests (upstream registries) unless the operator's
         // IMAGE_PIPELINES_ARG__* / IMAGE_TRIGGERS_ARG__EL_IMAGE env overrides point them at the ACR
         // (tektoncd/operator v0.81.1 docs/AirGapImageConfiguration.md); and pluto has no reachable
         // cache upstream (STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR). The policy pack already holds the
