@@ -276,7 +276,8 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
         provider: primary.provider,
         namespace: cfg.delivery.pipelineNamespace,
         pipelineIdentityClientId: azure.identities.pipeline.clientId,
-        acrLoginServer: azure.registry.loginServer,
+        // Known at preview, so the policy pack can check the step images (<acr>/<host>/…) then.
+        acrLoginServer: azure.registry.knownLoginServer,
         harbor: {
             host: harbor.registryHost,
             project: harbor.stagingProject,
