@@ -277,7 +277,8 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
         provider: primary.provider,
         namespace: cfg.delivery.pipelineNamespace,
         pipelineIdentityClientId: azure.identities.pipeline.clientId,
-        acrLoginServer: azure.registry.loginServer,
+        // Known at preview, so the policy pack can check the step images (<acr>/<host>/…) then.
+        acrLoginServer: azure.registry.knownLoginServer,
         harbor: {
             host: harbor.registryHost,
             project: harbor.stagingProject,
@@ -293,6 +294,7 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
         blockSeverity: cfg.delivery.blockSeverity,
         cveAllowlist: cfg.delivery.cveAllowlist,
         gitPushToken: cfg.secrets.gitPushToken,
+        gitReadToken: cfg.secrets.gitReadToken,
         webhookSecret: cfg.secrets.webhookSecret,
         hooksHostname: cfg.dns.hooksHostname,
         // The same templates and constraints the primary's Gatekeeper enforces.

@@ -471,7 +471,7 @@ export interface PlatformSecrets {
 /** Secret config keys and what they are for; all required. */
 export const SECRET_KEYS: Record<keyof PlatformSecrets, string> = {
     gitPushToken: "git token allowed to open pull requests on the manifests repo",
-    gitReadToken: "read-only git token for Argo CD",
+    gitReadToken: "read-only git token for Argo CD and the manifests-PR check's clone",
     webhookSecret: "HMAC secret shared with the git webhook",
 };
 

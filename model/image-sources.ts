@@ -7,13 +7,17 @@
 // Dependency-free (the policy pack and the tests import it).
 //
 // ACR artifact cache (Microsoft Learn, "Artifact cache in Azure Container Registry" and
-// "Wildcard support for artifact cache"): available on Basic, Standard and Premium; a cache rule
+// "Wildcard support for artifact cache"; MicrosoftDocs/azure-management-docs
+// articles/container-registry/artifact-cache-overview.md "Upstream support", ms.date 05/12/2025):
+// upstreams are Docker Hub (authenticated pulls only), Microsoft Artifact Registry
+// (mcr.microsoft.com, unauthenticated only), AWS ECR Public, GitHub Container Registry, Quay,
+// registry.k8s.io and Google Container Registry (gcr.io) — Google Artifact Registry (*.pkg.dev) is
+// NOT among them. Available on Basic, Standard and Premium; a cache rule
 // maps a target repository in the registry to a source repository upstream; a repository-level
 // wildcard (`<prefix>/*` => `<upstream>/*`) caches every repository below the prefix; wildcard
-// rules must not overlap each other. Docker Hub, MCR, GHCR, Quay, registry.k8s.io, AWS ECR Public
-// and Google Artifact Registry are supported upstreams; none of the ones used here needs
-// credentials for public images (Docker Hub rate-limits anonymous pulls: give its rule a
-// credential set through `platform:registry.cacheCredentials`).
+// rules must not overlap each other. The same page warns that sourcing from Docker Hub needs a
+// credential set (`platform:registry.cacheCredentials["docker.io"]`); the other upstreams used
+// here serve public images without one. The pipeline's step images take the same `<acr>/<host>/…` form.
 
 /** An upstream registry reached through an ACR cache rule. */
 export interface UpstreamRegistry {
@@ -30,7 +34,25 @@ export const UPSTREAM_REGISTRIES = [
     { host: "quay.io", ruleName: "quay-io", usedBy: "Argo CD, cert-manager, oauth2-proxy" },
     { host: "ghcr.io", ruleName: "ghcr-io", usedBy: "Tekton Operator, Ratify, Argo CD's Redis exporter" },
     { host: "registry.k8s.io", ruleName: "registry-k8s-io", usedBy: "ExternalDNS" },
+    // The pipeline's Task steps (components/cluster/pipeline/images.ts STEP_IMAGES).
+    { host: "mcr.microsoft.com", ruleName: "mcr-microsoft-com", usedBy: "pipeline steps: Azure CLI (ACR token, Harbor/GitHub API calls)" },
+    { host: "gcr.io", ruleName: "gcr-io", usedBy: "pipeline steps: crane (push to Harbor, promote to ACR)" },
 ] as const satisfies readonly UpstreamRegistry[];
+
+/**
+ * Step images whose upstream registry is not an artifact-cache upstream, so they cannot be pulled
+ * through ACR: pluto has been published only to Google Artifact Registry
+ * (us-docker.pkg.dev/fairwinds-ops/oss/pluto) since v5.x (FairwindsOps/pluto .goreleaser.yml
+ * docker_manifests @ v5.24.0). Listed by repository so the policy pack allows exactly these in
+ * the pipeline namespace, digest-pinned, and nothing else.
+ */
+export const STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR: readonly string[] = ["us-docker.pkg.dev/fairwinds-ops/oss/pluto"];
+
+/** A digest-pinned reference (`<repo>[:<tag>]@sha256:<hex>`) to one of STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR. */
+export function isStepImageOutsideAcrException(image: string): boolean {
+    const m = /^([^@]+?)(:[A-Za-z0-9._-]+)?@sha256:[0-9a-f]{64}$/.exec(image);
+    return !!m && STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR.includes(m[1]);
+}
 
 export type UpstreamHost = typeof UPSTREAM_REGISTRIES[number]["host"];
 

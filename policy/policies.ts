@@ -28,7 +28,7 @@ import {
     BUILT_IN_ROLES, BuiltInRole, PRIVILEGED_ROLES as PRIVILEGED_ROLE_LIST, REGISTRY_WRITE_ROLES as REGISTRY_WRITE_ROLE_LIST, ROLE_DISPLAY_NAMES,
 } from "../model/role-ids";
 import { PIPELINE_NAMESPACE_LABEL, SYSTEM_NAMESPACES } from "../model/names";
-import { CHART_IMAGE_VALUES } from "../model/image-sources";
+import { CHART_IMAGE_VALUES, isStepImageOutsideAcrException } from "../model/image-sources";
 import {
     constraint, constraintTemplate, DOCKER_CONFIG_AUTHS_MARKER, DOCKER_CONFIG_FILE_KEYS, POLICIES, REGISTRY_CREDENTIAL_ANNOTATION_PREFIXES,
     REGISTRY_CREDENTIAL_DATA_KEYS, REGISTRY_CREDENTIAL_SECRET_TYPES,
@@ -839,9 +839,10 @@ const imagesOnlyFromAcr = stackPolicy({
             const ns = lookup(r.props, helm ? ["namespace"] : ["metadata", "namespace"]);
             if (!ns.known) { report(unknownMessage(helm ? "namespace" : "metadata.namespace", "whether its images must come from ACR"), r.urn); continue; }
             if (typeof ns.value === "string" && (SYSTEM_NAMESPACES as readonly string[]).includes(ns.value)) continue;
-            // The pipeline's Task steps still run upstream tool images (pipeline-images.ts);
-            // Gatekeeper's ACR-only rule exempts that namespace the same way, for now.
-            if (ns.value === pipelineNs && r.type.startsWith("kubernetes:tekton.dev/")) continue;
+            // The pipeline's Task steps run <acr>/<host>/… too; only a step image no ACR cache rule
+            // can reach (model/image-sources.ts STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR), digest-pinned,
+            // is allowed — in a Tekton object in the pipeline namespace, nowhere else.
+            const stepException = ns.value === pipelineNs && r.type.startsWith("kubernetes:tekton.dev/");
             const problems: string[] = [];
             if (helm) {
                 const chart = str(lookup(r.props, ["chart"])) ?? "";
@@ -858,7 +859,7 @@ const imagesOnlyFromAcr = stackPolicy({
             if (!values.known) problems.push("values are unknown during preview");
             for (const hit of values.known ? findKeys(values.value, k => k === "image") : []) {
                 if (hit.unknown) problems.push(`${hit.path} is unknown during preview`);
-                else if (typeof hit.value === "string" && !fromAcr(hit.value)) problems.push(`${hit.path} = ${hit.value}`);
+                else if (typeof hit.value === "string" && !fromAcr(hit.value) && !(stepException && isStepImageOutsideAcrException(hit.value))) problems.push(`${hit.path} = ${hit.value}`);
             }
             if (problems.length) {
                 report(`images outside the stack's ACR (${servers.join(", ")}) in namespace "${ns.value}": ${[...new Set(problems)].join("; ")}`, r.urn);

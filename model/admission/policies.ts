@@ -275,8 +275,17 @@ export const POLICIES: readonly PolicyDefinition[] = [
         },
         parameters: ctx => ({ registries: [registryPrefix(ctx.acrLoginServer)] }),
         kinds: WORKLOAD_KINDS,
-        // Platform charts pull through the ACR's artifact cache (model/image-sources.ts), so only
-        // Kubernetes' own namespaces, the Tekton components' namespace and the pipeline's stay exempt.
+        // Platform charts and the pipeline's Task steps pull through the ACR's artifact cache
+        // (model/image-sources.ts), so only Kubernetes' own namespaces, the Tekton components'
+        // namespace and the pipeline's stay exempt. The pipeline namespace cannot lose its exemption
+        // yet: every TaskRun pod also runs the init containers Tekton injects (entrypoint, shell,
+        // workingdir-init images: tektoncd/pipeline pkg/pod/entrypoint.go entrypointInitContainer,
+        // pkg/pod/script.go convertScripts "place-scripts") and the EventListener's pod runs Triggers' sink image, all named by
+        // the Tekton Operator from its bundled release manifests (upstream registries) unless the operator's
+        // IMAGE_PIPELINES_ARG__* / IMAGE_TRIGGERS_ARG__EL_IMAGE env overrides point them at the ACR
+        // (tektoncd/operator v0.81.1 docs/AirGapImageConfiguration.md); and pluto has no reachable
+        // cache upstream (STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR). The policy pack already holds the
+        // Task steps themselves to the ACR.
         exemption: "system-and-pipeline",
         source: {
             variables: [POD_SPEC, CONTAINERS],

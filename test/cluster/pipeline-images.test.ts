@@ -6,7 +6,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
-import { imageReference, imagesLookedUp, registryLookupName, STEP_IMAGES, stepImage, StepImageName } from "../../components/cluster/pipeline/images";
+import { imageReference, imagesLookedUp, registryLookupName, STEP_IMAGES, stepImage, StepImageName, stepImageThroughAcr } from "../../components/cluster/pipeline/images";
 import { mockRegistryDigest } from "../../tools/mock-outputs";
 import { freshRun, ROOT, StackRun, stackRun } from "../harness";
 
@@ -62,7 +62,12 @@ describe("step images", () => {
         // Spelled out: the lookup names the exact tag the table pins (gator follows the Gatekeeper chart).
         assert.equal(expected.gator, `docker.io/openpolicyagent/gator:v3.23.0@${mockRegistryDigest("openpolicyagent/gator:v3.23.0")}`);
         assert.equal(expected.pluto, `us-docker.pkg.dev/fairwinds-ops/oss/pluto:v5.24.4@${mockRegistryDigest("us-docker.pkg.dev/fairwinds-ops/oss/pluto:v5.24.4")}`);
-        const images = stepImages(await stackRun("dev"));
+        const run = await stackRun("dev");
+        const acr = (run.rawOutputs as Any).registry.loginServer;
+        const images = stepImages(run);
+        // Steps pull them through the ACR, by the same digest: <acr>/<host>/<path>@<digest>.
+        for (const name of Object.keys(expected) as StepImageName[]) expected[name] = stepImageThroughAcr(acr, expected[name]);
+        assert.equal(expected.gator, `${acr}/docker.io/openpolicyagent/gator:v3.23.0@${mockRegistryDigest("openpolicyagent/gator:v3.23.0")}`);
         const all = new Set(Object.values(expected));
         for (const { where, image } of images) assert.ok(all.has(image as string), `${where}: ${String(image)}`);
         for (const name of imagesLookedUp()) assert.ok(images.some(x => x.image === expected[name]), `${name} is used by some step`);

@@ -10,7 +10,7 @@ import * as https from "https";
 import * as path from "path";
 import { AddressInfo } from "net";
 import {
-    buildTask, cloneTask, openPrTask, policyCheckTask, pushTask, reportStatusTask, scanSourceTask, STEPS_DIR, waitForScanTask,
+    buildTask, cloneTask, openPrTask, policyCheckTask, promoteTask, pushTask, reportStatusTask, scanSourceTask, STEPS_DIR, waitForScanTask,
 } from "../../components/cluster/pipeline/tasks";
 import { dockerConfigJson } from "../../components/cluster/pipeline";
 import {
@@ -363,8 +363,78 @@ describe("pipeline steps, executed (scanners and the policy guard)", function ()
                     params: { image: "harbor.dev.example.com/staging/shop:abc", digest: BUILT },
                 });
                 assert.equal(r.code, code, r.stderr);
-                if (code === 0) assert.equal(r.results.IMAGE_DIGEST, BUILT);
+                // IMAGE_URL + IMAGE_DIGEST: the Chains type hints name the Harbor image (no tag).
+                if (code === 0) assert.deepEqual(r.results, { IMAGE_URL: "harbor.dev.example.com/staging/shop", IMAGE_DIGEST: BUILT });
                 else assert.match(r.stderr, new RegExp(`pushed ${CONFIG}, built ${BUILT}`));
+            });
+        }
+    });
+
+    describe("promote / copy: the image goes to ACR with Chains' signature and attestation (stand-in crane records its calls)", () => {
+        const DIGEST = `sha256:${"a".repeat(64)}`;
+        const TAG = `sha256-${"a".repeat(64)}`;
+        const SOURCE = `harbor.dev.example.com/staging/shop@${DIGEST}`;
+
+        /**
+         * crane on the step's PATH: records each call (argv, one line) in /tmp/crane.calls; `digest`
+         * answers for the tags listed in /tmp/crane.present (what Harbor/ACR hold) and for the ACR
+         * target (the copied image), and fails like crane on a missing manifest otherwise.
+         */
+        function stubCrane(present: string[]): string {
+            fs.writeFileSync(path.join(root, "tmp", "crane.present"), present.map(p => `${p}\n`).join(""));
+            fs.chmodSync(path.join(root, "tmp", "crane.present"), 0o666);
+            fs.writeFileSync(path.join(root, "bin", "crane"), [
+                "#!/bin/sh",
+                "echo \"$*\" >> /tmp/crane.calls",
+                "case \"$1\" in",
+                "  auth) cat > /dev/null;;",
+                "  digest) if grep -qxF \"$2\" /tmp/crane.present; then echo " + DIGEST + "; else echo \"MANIFEST_UNKNOWN: $2\" >&2; exit 1; fi;;",
+                "  copy) echo \"$3\" >> /tmp/crane.present;;",
+                "esac",
+            ].join("\n") + "\n", { mode: 0o755 });
+            return path.join(root, "tmp", "crane.calls");
+        }
+
+        async function promote(timeout: string) {
+            const acr = emptyDir(root, "acr-token");
+            fs.writeFileSync(path.join(acr, "token"), "acr-refresh-token");
+            fs.chmodSync(path.join(acr, "token"), 0o644);
+            const auth = secretWorkspace(root, "registry-auth", { "config.json": dockerConfigJson("harbor.dev.example.com", "robot$staging+pipeline", "pw") });
+            return runStep({
+                task: promoteTask(), step: "copy", root, workspaces: { "registry-auth": auth }, mounts: { "/acr": acr },
+                params: { source: SOURCE, "acr-login-server": "shopacr.azurecr.io", target: "shopacr.azurecr.io/shop:abc", digest: DIGEST, "signature-timeout-seconds": timeout },
+            });
+        }
+
+        it("waits for .sig and .att in Harbor, then copies image, signature and attestation to ACR by digest", async () => {
+            const calls = stubCrane([`harbor.dev.example.com/staging/shop:${TAG}.sig`, `harbor.dev.example.com/staging/shop:${TAG}.att`]);
+            const r = await promote("600");
+            assert.equal(r.code, 0, r.stderr);
+            assert.deepEqual(fs.readFileSync(calls, "utf8").trimEnd().split("\n"), [
+                `digest harbor.dev.example.com/staging/shop:${TAG}.sig`,
+                `digest harbor.dev.example.com/staging/shop:${TAG}.att`,
+                "auth login shopacr.azurecr.io -u 00000000-0000-0000-0000-000000000000 --password-stdin",
+                `copy ${SOURCE} shopacr.azurecr.io/shop:abc`,
+                "digest shopacr.azurecr.io/shop:abc",
+                `copy harbor.dev.example.com/staging/shop:${TAG}.sig shopacr.azurecr.io/shop:${TAG}.sig`,
+                `copy harbor.dev.example.com/staging/shop:${TAG}.att shopacr.azurecr.io/shop:${TAG}.att`,
+            ]);
+            assert.deepEqual(r.results, { ACR_URL: "shopacr.azurecr.io/shop", ACR_DIGEST: DIGEST });
+        });
+
+        for (const [what, present] of [
+            ["no signature", [`harbor.dev.example.com/staging/shop:${TAG}.att`]],
+            ["no attestation", [`harbor.dev.example.com/staging/shop:${TAG}.sig`]],
+        ] as const) {
+            it(`fails closed with ${what} once the wait is over: nothing reaches ACR`, async () => {
+                const calls = stubCrane([...present]);
+                const r = await promote("0");
+                assert.equal(r.code, 1);
+                assert.match(r.stderr, /Tekton Chains has not signed\/attested it; an unsigned image is not promoted/);
+                const log = fs.readFileSync(calls, "utf8");
+                assert.doesNotMatch(log, /^copy /m, log);
+                assert.doesNotMatch(log, /^auth /m, log);
+                assert.deepEqual(r.results, {});
             });
         }
     });

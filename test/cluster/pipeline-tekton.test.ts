@@ -149,12 +149,14 @@ describe("build pod egress (finding 5)", () => {
 });
 
 describe("the push-capable token and the pull request's files (finding 9)", () => {
-    it("no task that reads the PR's checkout gets the git-auth workspace; only clone and the status reports do", async () => {
+    it("no task that reads the PR's checkout gets the git-auth workspace; only the status reports do (clone gets the read-only git-read)", async () => {
         const r = await stackRun("dev");
         const check = tekton(r, "Pipeline").find(p => p.metadata.name === "manifests-check")!;
         const all = [...check.spec.tasks, ...check.spec.finally] as Any[];
         const withToken = all.filter(t => (t.workspaces ?? []).some((w: Any) => w.workspace === "git-auth")).map(t => t.name).sort();
-        assert.deepEqual(withToken, ["clone", "pending", "report"]);
+        assert.deepEqual(withToken, ["pending", "report"]);
+        const withReadToken = all.filter(t => (t.workspaces ?? []).some((w: Any) => w.workspace === "git-read")).map(t => t.name);
+        assert.deepEqual(withReadToken, ["clone"]);
         const readsPr = all.filter(t => t.name !== "clone" && (t.workspaces ?? []).some((w: Any) => w.workspace === "source")).map(t => t.name).sort();
         assert.deepEqual(readsPr, ["deprecated-apis", "policy", "schemas"]);
         // …and the Tasks they run declare no credential workspace at all.

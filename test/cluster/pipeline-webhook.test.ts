@@ -100,7 +100,7 @@ describe("webhook → PipelineRun → steps, executed", function () {
                     sourceRepoUrl: source.url, manifestsRepoUrl: "https://github.com/example/shop-manifests",
                     branch: "main", manifestsPathByRegion: { primary: "clusters/primary", secondary: "clusters/secondary" },
                     botName: "platform-bot", botEmail: BOT, blockSeverity: "high",
-                    gitPushToken: pulumi.secret(TOKEN), webhookSecret: pulumi.secret("hmac"), hooksHostname: "hooks.dev.example.com",
+                    gitPushToken: pulumi.secret(TOKEN), gitReadToken: pulumi.secret("read-token"), webhookSecret: pulumi.secret("hmac"), hooksHostname: "hooks.dev.example.com",
                     policyBundleYaml: "", kubernetesVersion: "1.34",
                 });
             },

@@ -9,11 +9,11 @@ import {
 } from "../../model/names";
 import { mockRegistryDigest, uuidFrom } from "../../tools/mock-outputs";
 import { pipelineNetworkPolicies, SupplyChainPipeline, SupplyChainPipelineArgs } from "../../components/cluster/pipeline";
-import { BUILD_PIPELINE_ORDER, severitiesAtOrAbove, TASKS, WORKLOAD_IDENTITY_TASK } from "../../components/cluster/pipeline/tasks";
+import { BUILD_PIPELINE_ORDER, isChainsTypeHint, severitiesAtOrAbove, TASKS, WORKLOAD_IDENTITY_TASK } from "../../components/cluster/pipeline/tasks";
 import { pullRequestFilter, pushFilter } from "../../components/cluster/pipeline/triggers";
 import {
     DIGEST_PINNED, imageReference, imagesLookedUp, isPlaceholderDigest, registryLookupName, SHA256_DIGEST, STEP_IMAGES, stepImage,
-    StepImageName, StepImageSpec,
+    StepImageName, StepImageSpec, stepImageThroughAcr,
 } from "../../components/cluster/pipeline/images";
 import { mergedSteps } from "./pipeline/tekton";
 import { byName, byType, descendants, freshRun, planDocument, readStackConfig, RecordedResource, StackRun, stackRun } from "../harness";
@@ -21,6 +21,7 @@ import { byName, byType, descendants, freshRun, planDocument, readStackConfig, R
 const NS = "ci";
 const ROBOT_SECRET = "robot-secret-value-7f3a9c";
 const GIT_TOKEN = "ghp_testtoken000000000000000000000000";
+const GIT_READ_TOKEN = "ghp_readonly0000000000000000000000000";
 const WEBHOOK_SECRET = "webhook-hmac-secret-4d2e";
 const BOT = "platform-bot@example.com";
 const SOURCE = "https://github.com/example/shop.git";
@@ -45,6 +46,7 @@ function baseArgs(provider: k8s.Provider, clientId: pulumi.Input<string>): Suppl
         blockSeverity: "high",
         cveAllowlist: ["CVE-2024-0001"],
         gitPushToken: pulumi.secret(GIT_TOKEN),
+        gitReadToken: pulumi.secret(GIT_READ_TOKEN),
         webhookSecret: pulumi.secret(WEBHOOK_SECRET),
         hooksHostname: "hooks.dev.example.com",
         policyBundleYaml: "apiVersion: templates.gatekeeper.sh/v1\nkind: ConstraintTemplate\nmetadata:\n  name: k8sallowedrepos\n",
@@ -72,9 +74,15 @@ function pipelineRun(overrides: Partial<SupplyChainPipelineArgs> = {}): Promise<
 }
 
 /** The image a step gets offline: its pin, or the digest the offline registry answers for the tag. */
+/** The upstream reference of a step image as the offline engine resolves it. */
 function offlineStepImage(name: StepImageName): string {
     const i: StepImageSpec = STEP_IMAGES[name];
     return imageReference(i, i.source === "public-pin" ? i.digest : mockRegistryDigest(registryLookupName(i)));
+}
+
+/** What a step of the registered Tasks runs: the upstream image through the test's ACR. */
+function acrStepImage(name: StepImageName): string {
+    return stepImageThroughAcr("shopacr.azurecr.io", offlineStepImage(name));
 }
 
 const cr = (r: StackRun, kind: string) => r.resources.filter(x => x.type.endsWith(`:${kind}`) && x.type.startsWith("kubernetes:"));
@@ -216,9 +224,9 @@ describe("SupplyChainPipeline", () => {
         it("scans for committed credentials (gitleaks) and vulnerable dependencies (Trivy fs) at the blocking severity", () => {
             const scan = byMetaName(r, "Task", "scan-source");
             const [creds, deps] = scan.spec.steps;
-            assert.equal(creds.image, stepImage("gitleaks"));
+            assert.equal(creds.image, acrStepImage("gitleaks"));
             assert.match(creds.script, /gitleaks dir .*--redact .*--exit-code 1/);
-            assert.equal(deps.image, stepImage("trivy"));
+            assert.equal(deps.image, acrStepImage("trivy"));
             assert.match(deps.script, /trivy fs --config \/tmp\/trivy\.yaml --scanners vuln --severity "\$SEVERITIES"/);
             assert.match(deps.script, /--exit-code 1/);
             assert.equal(deps.env.find((e: Any) => e.name === "SEVERITIES").value, "HIGH,CRITICAL");
@@ -230,7 +238,7 @@ describe("SupplyChainPipeline", () => {
                 const t = byMetaName(r, "Task", name);
                 // The step as Tekton runs it: stepTemplate merged in (see pipeline-security.test.ts).
                 const step = mergedSteps(t)[0];
-                assert.equal(step.image, stepImage("buildkitRootless"));
+                assert.equal(step.image, acrStepImage("buildkitRootless"));
                 assert.match(String(step.image), /-rootless@sha256:/);
                 assert.match(step.script, /buildctl-daemonless\.sh build/);
                 assert.equal(step.securityContext.privileged, false);
@@ -251,7 +259,8 @@ describe("SupplyChainPipeline", () => {
             assert.equal(param("wait-for-scan", "digest"), "$(tasks.push-staging.results.IMAGE_DIGEST)");
             assert.equal(param("promote", "source"), "harbor.dev.example.com/staging/shop@$(tasks.push-staging.results.IMAGE_DIGEST)");
             assert.equal(param("promote", "target"), "shopacr.azurecr.io/shop:$(params.revision)");
-            assert.equal(param("open-pr", "digest"), "$(tasks.promote.results.IMAGE_DIGEST)");
+            assert.equal(param("open-pr", "digest"), "$(tasks.promote.results.ACR_DIGEST)");
+            assert.equal(param("open-pr", "image-url"), "$(tasks.promote.results.ACR_URL)");
             assert.deepEqual(param("open-pr", "paths"), ["clusters/primary", "clusters/secondary"]);
             const wait = byMetaName(r, "Task", "wait-for-scan").spec.steps[0];
             assert.equal(wait.env.find((e: Any) => e.name === "BLOCK").value, "HIGH,CRITICAL");
@@ -263,11 +272,29 @@ describe("SupplyChainPipeline", () => {
         });
     });
 
+    describe("Tekton Chains signs the Harbor staging image (type hints)", () => {
+        it("only push-staging's results are Chains type hints, and they name the Harbor image", () => {
+            // Chains v0.29.1 signs every image its type hints name, with the run's ServiceAccount
+            // credentials (tasks.ts CHAINS_TYPE_HINT_SUFFIXES); those are Harbor's only.
+            const hinted = cr(r, "Task").map(t => t.inputs as Any)
+                .flatMap(t => ((t.spec.results ?? []) as Any[]).filter(x => isChainsTypeHint(x.name)).map(x => `${t.metadata.name}.${x.name}`));
+            assert.deepEqual(hinted.sort(), ["push-staging.IMAGE_DIGEST", "push-staging.IMAGE_URL"]);
+            assert.ok(isChainsTypeHint("PROMOTED_IMAGE_URL") && isChainsTypeHint("IMAGES") && isChainsTypeHint("x-ARTIFACT_OUTPUTS"), "suffix rule as upstream");
+            const push = byMetaName(r, "Task", "push-staging").spec.steps[0];
+            assert.equal(push.env.find((e: Any) => e.name === "URL_RESULT").value, "$(results.IMAGE_URL.path)");
+            const tasks: Any[] = byMetaName(r, "Pipeline", "supply-chain").spec.tasks;
+            const image = tasks.find(t => t.name === "push-staging")!.params.find((p: Any) => p.name === "image").value;
+            assert.match(image, /^harbor\.dev\.example\.com\/staging\/shop:/, "the image push-staging pushes (and reports) is Harbor's");
+            // No pipeline task reads a type-hint result of promote any more.
+            assert.doesNotMatch(JSON.stringify(tasks), /tasks\.promote\.results\.IMAGE_/);
+        });
+    });
+
     describe("step images", () => {
         it("every step image of every Task is pinned by digest and comes from the one table", () => {
             const images = stepImages(r);
             assert.ok(images.length >= 15);
-            const known = new Set((Object.keys(STEP_IMAGES) as StepImageName[]).map(offlineStepImage));
+            const known = new Set((Object.keys(STEP_IMAGES) as StepImageName[]).map(acrStepImage));
             for (const { where, image } of images) {
                 assert.equal(typeof image, "string", where);
                 assert.match(image as string, DIGEST_PINNED, where);
@@ -297,7 +324,9 @@ describe("SupplyChainPipeline", () => {
             assert.equal(sa.metadata.namespace, NS);
             assert.equal(sa.metadata.annotations[WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION], uuidFrom(identity.urn, "client"));
             assert.equal(sa.automountServiceAccountToken, false);
-            assert.equal(sa.imagePullSecrets, undefined);
+            // Chains signs with the run's SA's imagePullSecrets: the Harbor robot, nothing else.
+            assert.deepEqual(sa.imagePullSecrets, [{ name: "harbor-robot" }]);
+            assert.equal(sa.secrets, undefined);
             const fic = byName(r, "azure-native:managedidentity:FederatedIdentityCredential", "pipeline-federation").inputs as Any;
             assert.equal(fic.subject, `system:serviceaccount:${sa.metadata.namespace}:${sa.metadata.name}`);
         });
@@ -331,7 +360,7 @@ describe("SupplyChainPipeline", () => {
 
         it("creates the Harbor robot docker config, git token and webhook secret only in the pipeline namespace", () => {
             const secrets = byType(r, "kubernetes:core/v1:Secret").map(s => s.rawInputs as Any);
-            assert.deepEqual(secrets.map(s => s.metadata.name).sort(), ["git-token", "github-webhook", "harbor-robot"]);
+            assert.deepEqual(secrets.map(s => s.metadata.name).sort(), ["git-read-token", "git-token", "github-webhook", "harbor-robot"]);
             for (const s of secrets) assert.equal(s.metadata.namespace, NS);
             const harbor = secrets.find(s => s.metadata.name === "harbor-robot")!;
             assert.equal(harbor.type, "kubernetes.io/dockerconfigjson");
@@ -348,10 +377,10 @@ describe("SupplyChainPipeline", () => {
 
         it("keeps every secret out of the plan document", () => {
             const doc = JSON.stringify(planDocument(r));
-            for (const s of [ROBOT_SECRET, GIT_TOKEN, WEBHOOK_SECRET, Buffer.from(`robot$staging+pipeline:${ROBOT_SECRET}`).toString("base64")]) {
+            for (const s of [ROBOT_SECRET, GIT_TOKEN, GIT_READ_TOKEN, WEBHOOK_SECRET, Buffer.from(`robot$staging+pipeline:${ROBOT_SECRET}`).toString("base64")]) {
                 assert.ok(!doc.includes(s), "a secret leaked into the plan");
             }
-            for (const name of ["harbor-robot", "git-token", "github-webhook"]) {
+            for (const name of ["harbor-robot", "git-token", "git-read-token", "github-webhook"]) {
                 const s = byType(r, "kubernetes:core/v1:Secret").find(x => (x.rawInputs as Any).metadata.name === name)!;
                 assert.ok(JSON.stringify(s.inputs).includes("[secret]"), name);
             }
@@ -368,6 +397,32 @@ describe("SupplyChainPipeline", () => {
             });
             const found = credentialFindings(leaky).map(f => `${f.namespace}: ${f.what}`).sort();
             assert.deepEqual([...new Set(found)], ["apps: Secret of type kubernetes.io/dockerconfigjson", "harbor: imagePullSecrets"]);
+        });
+    });
+
+    describe("manifests check: which task holds which git token", () => {
+        it("the PR is cloned with the read-only token; the push-capable token reaches only the status reports", () => {
+            // PipelineRun workspace → Secret, as the TriggerTemplate binds them.
+            const run = byMetaName(r, "TriggerTemplate", "manifests-check").spec.resourcetemplates[0];
+            const secretOf: Record<string, string> = Object.fromEntries((run.spec.workspaces as Any[]).filter(w => w.secret).map(w => [w.name, w.secret.secretName]));
+            assert.deepEqual(secretOf, { "git-read": "git-read-token", "git-auth": "git-token" });
+            // Pipeline task → the Secret each of its workspaces resolves to.
+            const p = byMetaName(r, "Pipeline", "manifests-check").spec;
+            const held = Object.fromEntries([...p.tasks, ...p.finally].map((t: Any) => [t.name,
+                ((t.workspaces ?? []) as Any[]).map(w => (secretOf as Record<string, string>)[String(w.workspace)]).filter(Boolean)]));
+            assert.deepEqual(held, {
+                pending: ["git-token"], clone: ["git-read-token"], policy: [], schemas: [], "deprecated-apis": [], report: ["git-token"],
+            });
+            // The status tasks run report-status, which reads no file of the PR.
+            for (const t of ["pending", "report"]) {
+                const task = [...p.tasks, ...p.finally].find((x: Any) => x.name === t);
+                assert.equal(task.taskRef.name, "report-status");
+                assert.ok(!(task.workspaces as Any[]).some(w => w.workspace === "source"), t);
+            }
+            // Each Secret holds the token it is named for (secret values, resolved in the engine's raw inputs).
+            const secret = (name: string) => (byType(r, "kubernetes:core/v1:Secret").find(s => (s.rawInputs as Any).metadata.name === name)!.rawInputs as Any).stringData.token;
+            assert.equal(secret("git-read-token"), GIT_READ_TOKEN);
+            assert.equal(secret("git-token"), GIT_TOKEN);
         });
     });
 
@@ -467,7 +522,7 @@ describe("SupplyChainPipeline", () => {
             const policySteps: Any[] = byMetaName(r, "Task", "policy-check").spec.steps;
             assert.deepEqual(policySteps.map(s => s.name), ["reject-policy-objects", "gator"]);
             const gator = policySteps[1];
-            assert.equal(gator.image, offlineStepImage("gator"));
+            assert.equal(gator.image, acrStepImage("gator"));
             assert.equal(gator.args[0], "test");
             const policyTask = p.spec.tasks.find((t: Any) => t.name === "policy");
             assert.deepEqual(policyTask.params.find((x: Any) => x.name === "filename-args").value, ["--filename=clusters/primary", "--filename=clusters/secondary"]);

@@ -5,7 +5,7 @@
 import { strict as assert } from "assert";
 import { byType, readStackConfig, RecordedResource, stackRun, StackRun } from "../harness";
 import { SYSTEM_NAMESPACES } from "../../model/names";
-import { CHART_IMAGE_VALUES, throughAcr, UPSTREAM_REGISTRIES } from "../../model/image-sources";
+import { CHART_IMAGE_VALUES, STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR, throughAcr, UPSTREAM_REGISTRIES } from "../../model/image-sources";
 import { CHARTS } from "../../model/versions";
 import { CHART_DEFAULTS, CHART_IMAGES, chartOf, effectiveImages, qualified } from "./chart-images";
 
@@ -13,11 +13,12 @@ type Any = Record<string, any>;
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 
 /**
- * The pipeline's Task steps still name upstream tool images (components/cluster/pipeline/images.ts,
- * used by pipeline-tasks.ts, which another change owns); the ACR-only rule keeps exempting the
- * pipeline namespace until they take the ACR prefix. Listed here so the exception is explicit.
+ * The pipeline's Task steps run `<acr>/<host>/<path>@<digest>` (components/cluster/pipeline/images.ts
+ * stepImageThroughAcr), except the repositories no artifact-cache rule can reach
+ * (STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR), which are allowed digest-pinned in the pipeline namespace only.
  */
 const PIPELINE_STEP_KINDS = new Set(["kubernetes:tekton.dev/v1:Task", "kubernetes:tekton.dev/v1:Pipeline"]);
+const outsideAcrException = (image: string) => STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR.some(repo => new RegExp(`^${repo.replace(/[.]/g, "\\.")}(:[A-Za-z0-9._-]+)?@sha256:[0-9a-f]{64}$`).test(image));
 
 /** `ecr-public.aws.com/docker/library/<x>` (argo-cd's Redis/HAProxy) is the Docker official image `docker.io/library/<x>`. */
 function upstreamOf(defaultRef: string): string {
@@ -108,26 +109,34 @@ for (const stack of ["dev", "prod"] as const) {
                     hosts.add(image.slice(acr.length + 1).split("/")[0]);
                 }
             }
+            // …and the pipeline's step images (Tasks): each through ACR, so each host needs its rule.
+            for (const r of run.resources.filter(x => PIPELINE_STEP_KINDS.has(x.type))) {
+                for (const [, image] of imageStrings(r.inputs)) if (image.startsWith(`${acr}/`)) hosts.add(image.slice(acr.length + 1).split("/")[0]);
+            }
             const rules = byType(run, "azure-native:containerregistry:CacheRule").map(r => String(r.inputs.sourceRepository).replace(/\/\*$/, ""));
             assert.deepEqual([...hosts].sort(), [...rules].sort());
             assert.deepEqual([...rules].sort(), UPSTREAM_REGISTRIES.map(u => u.host).sort());
         });
 
-        it("no Kubernetes object outside Kubernetes' own namespaces names an image outside ACR (the pipeline's Task steps excepted, see above)", () => {
+        it("no Kubernetes object outside Kubernetes' own namespaces names an image outside ACR (pipeline steps included; only the listed uncacheable repositories, digest-pinned)", () => {
             const pipelineNamespace = JSON.parse(readStackConfig(stack).config["platform:delivery"]).pipelineNamespace;
             const offenders: string[] = [];
+            const excepted = new Set<string>();
             let checked = 0;
             for (const r of run.resources.filter(x => x.type.startsWith("kubernetes:") && x.type !== RELEASE)) {
                 const ns = namespaceOf(r);
                 if (ns && (SYSTEM_NAMESPACES as readonly string[]).includes(ns)) continue;
-                if (PIPELINE_STEP_KINDS.has(r.type) && ns === pipelineNamespace) continue;
+                const stepException = PIPELINE_STEP_KINDS.has(r.type) && ns === pipelineNamespace;
                 for (const [where, image] of imageStrings(r.inputs)) {
                     checked++;
-                    if (!image.startsWith(`${acr}/`)) offenders.push(`${r.type} ${r.name}${where}: ${image}`);
+                    if (image.startsWith(`${acr}/`)) continue;
+                    if (stepException && outsideAcrException(image)) { excepted.add(image.replace(/@.*/, "")); continue; }
+                    offenders.push(`${r.type} ${r.name}${where}: ${image}`);
                 }
             }
-            assert.ok(checked > 0, "some object names an image (the Envoy proxy's EnvoyProxy)");
+            assert.ok(checked > 15, "the EnvoyProxy and every pipeline step name an image");
             assert.deepEqual(offenders, []);
+            assert.deepEqual([...excepted], [...STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR].map(r => `${r}:v5.24.4`), "each listed exception is in use (pluto)");
         });
     });
 }

@@ -366,11 +366,21 @@ describe("role assignment policies", () => {
             assert.equal(checkStack(P, [acr, pod(`${A}.evil.example/x:1`, "team-a")]).length, 1);
         });
 
-        it("skips Kubernetes' own namespaces and (for now) the pipeline's Tekton steps; rejects an unknown chart", () => {
+        it("skips Kubernetes' own namespaces; holds the pipeline's Tekton steps to ACR too, but for the listed uncacheable repositories; rejects an unknown chart", () => {
             assert.deepEqual(checkStack(P, [acr, pod("docker.io/library/busybox:1.37", "kube-system")]), []);
-            const task = pod("docker.io/alpine/git:v2.49.1", "ci", "kubernetes:tekton.dev/v1:Task");
-            assert.deepEqual(checkStack(P, [acr, task], { pipelineNamespace: "ci" }), []);
-            assert.equal(checkStack(P, [acr, pod("docker.io/alpine/git:v2.49.1", "ci")], { pipelineNamespace: "ci" }).length, 1, "only Tekton objects are excepted");
+            const D = `@sha256:${"b".repeat(64)}`;
+            const task = (image: string, ns = "ci") => pod(image, ns, "kubernetes:tekton.dev/v1:Task");
+            assert.deepEqual(checkStack(P, [acr, task(`${A}/docker.io/alpine/git:v2.49.1${D}`)], { pipelineNamespace: "ci" }), []);
+            const upstream = checkStack(P, [acr, task(`docker.io/alpine/git:v2.49.1${D}`)], { pipelineNamespace: "ci" });
+            assert.equal(upstream.length, 1, "an upstream step image is refused");
+            assert.match(upstream[0].message, /namespace "ci": spec\.containers\[0\]\.image = docker\.io\/alpine\/git/);
+            // pluto (Google Artifact Registry, which ACR's artifact cache cannot reach): digest-pinned, in a Tekton object in the pipeline namespace only.
+            const pluto = `us-docker.pkg.dev/fairwinds-ops/oss/pluto:v5.24.4${D}`;
+            assert.deepEqual(checkStack(P, [acr, task(pluto)], { pipelineNamespace: "ci" }), []);
+            assert.equal(checkStack(P, [acr, task("us-docker.pkg.dev/fairwinds-ops/oss/pluto:v5.24.4")], { pipelineNamespace: "ci" }).length, 1, "not without a digest");
+            assert.equal(checkStack(P, [acr, task(`us-docker.pkg.dev/fairwinds-ops/oss/plutonium:v1${D}`)], { pipelineNamespace: "ci" }).length, 1, "not another repository");
+            assert.equal(checkStack(P, [acr, task(pluto, "apps")], { pipelineNamespace: "ci" }).length, 1, "not outside the pipeline namespace");
+            assert.equal(checkStack(P, [acr, pod(pluto, "ci")], { pipelineNamespace: "ci" }).length, 1, "not in a Pod: only Tekton objects");
             const unknownChart: StackRes = { type: "kubernetes:helm.sh/v3:Release", name: "x", props: { chart: "something", namespace: "x", values: {} } };
             assert.match(checkStack(P, [acr, unknownChart])[0].message, /no entry in CHART_IMAGE_VALUES/);
         });

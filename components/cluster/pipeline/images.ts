@@ -22,6 +22,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import { CHARTS } from "../../../model/versions";
+import { STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR, throughAcr } from "../../../model/image-sources";
 
 interface ImageBase {
     /** Registry and repository, no tag. */
@@ -195,6 +196,33 @@ export function stepImage(name: StepImageName): pulumi.Input<string> {
 
 /** A digest-pinned image reference (tag optional, digest mandatory). */
 export const DIGEST_PINNED = /^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)+(:[A-Za-z0-9._-]+)?@sha256:[0-9a-f]{64}$/;
+
+/**
+ * What a step runs: `<acr>/<upstream host>/<path>:<tag>@<digest>`, pulled through the ACR's
+ * artifact-cache rule for that host (model/image-sources.ts), by the same digest as upstream — the
+ * cache stores the upstream manifest unchanged, so the digest pinned or looked up upstream is the
+ * one ACR serves. `reference` is the upstream `<repo>:<tag>@<digest>` (stepImage). The tag stays
+ * for reviewers (which variant: -rootless, debug, -alpine); with a digest the runtime pulls by
+ * digest only.
+ * A repository on STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR stays upstream (no cache rule can reach it);
+ * any other host without a cache rule is an error (throughAcr).
+ */
+export function stepImageThroughAcr(acrLoginServer: string, reference: string): string {
+    if (!DIGEST_PINNED.test(reference)) throw new Error(`step image ${reference} is not digest-pinned`);
+    const at = reference.lastIndexOf("@");
+    const named = reference.slice(0, at);
+    if (STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR.includes(named.replace(/:[^/:]+$/, ""))) return reference;
+    return `${throughAcr(acrLoginServer, named)}${reference.slice(at)}`;
+}
+
+/** A Task with every step's (and sidecar's) image moved through the ACR (stepImageThroughAcr). */
+export function withStepImagesThroughAcr<T extends Record<string, unknown>>(task: T, acrLoginServer: pulumi.Input<string>): T {
+    const spec = task.spec as { steps?: { image?: pulumi.Input<string> }[]; sidecars?: { image?: pulumi.Input<string> }[] };
+    const move = (containers?: { image?: pulumi.Input<string> }[]) => containers?.map(c => (c.image === undefined ? c : {
+        ...c, image: pulumi.all([acrLoginServer, c.image]).apply(([acr, ref]) => stepImageThroughAcr(acr, ref)),
+    }));
+    return { ...task, spec: { ...spec, ...(spec.steps ? { steps: move(spec.steps) } : {}), ...(spec.sidecars ? { sidecars: move(spec.sidecars) } : {}) } };
+}
 
 /** Images whose digest the registry is asked for at preview/update (no verified pin). */
 export function imagesLookedUp(): StepImageName[] {

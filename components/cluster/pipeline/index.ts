@@ -8,6 +8,7 @@
 // Credentials (all Pulumi secrets, all Secrets in this namespace only):
 // - `harbor-robot`  kubernetes.io/dockerconfigjson for the Harbor staging robot (push/pull staging)
 // - `git-token`     token that opens digest-bump PRs and reports statuses on the manifests repo
+// - `git-read-token` read-only token (Argo CD's) the manifests-PR check clones the PR with
 // - `github-webhook` HMAC secret the GitHub interceptor verifies
 // ACR push has no secret: the promote task's pod exchanges its federated ServiceAccount token
 // for an ACR token (workload identity, the pipeline identity's AcrPush).
@@ -65,6 +66,8 @@ export interface SupplyChainPipelineArgs {
     cveAllowlist?: readonly string[];
     /** Git token for PRs/statuses on the manifests repo (and cloning a private source repo). */
     gitPushToken: pulumi.Output<string>;
+    /** Read-only git token (config secret `gitReadToken`): the manifests-PR check clones with it. */
+    gitReadToken: pulumi.Output<string>;
     /** HMAC secret of the GitHub webhook. */
     webhookSecret: pulumi.Output<string>;
     /** Hostname the webhook is delivered to (`dns.hooksHostname`); path `/hooks`, on the shared Gateway. */
@@ -178,13 +181,14 @@ export function pipelineNetworkPolicies(): NamedNetworkPolicy[] {
 
 type SecretBody = Pick<k8s.core.v1.SecretArgs, "type" | "stringData">;
 
-/** The pipeline's three Secrets (without metadata), every value a Pulumi secret. */
-export function pipelineSecrets(args: Pick<SupplyChainPipelineArgs, "harbor" | "gitPushToken" | "webhookSecret">): Record<keyof typeof SECRET_NAMES, SecretBody> {
+/** The pipeline's Secrets (without metadata), every value a Pulumi secret. */
+export function pipelineSecrets(args: Pick<SupplyChainPipelineArgs, "harbor" | "gitPushToken" | "gitReadToken" | "webhookSecret">): Record<keyof typeof SECRET_NAMES, SecretBody> {
     const dockerConfig = pulumi.secret(pulumi.all([args.harbor.host, args.harbor.robotName, args.harbor.robotSecret])
         .apply(([host, user, password]) => dockerConfigJson(host, user, password)));
     return {
         harborRobot: { type: "kubernetes.io/dockerconfigjson", stringData: { ".dockerconfigjson": dockerConfig } },
         gitToken: { type: "Opaque", stringData: { token: pulumi.secret(args.gitPushToken) } },
+        gitReadToken: { type: "Opaque", stringData: { token: pulumi.secret(args.gitReadToken) } },
         webhook: { type: "Opaque", stringData: { secretToken: pulumi.secret(args.webhookSecret) } },
     };
 }
@@ -232,13 +236,22 @@ export class SupplyChainPipeline extends pulumi.ComponentResource {
         }
 
         // 3. Identities. The pipeline SA: no API token mounted (no step talks to the Kubernetes
-        // API), no imagePullSecrets, no `secrets` list (creds-init is disabled; secrets are workspaces).
+        // API), no `secrets` list (creds-init is disabled; steps get secrets as workspaces). Its one
+        // imagePullSecret is the Harbor robot: Tekton Chains pushes the staging image's signature
+        // and attestation with the registry credentials of the run's ServiceAccount, read through
+        // k8schain from the SA's imagePullSecrets (tektoncd/chains v0.29.1
+        // pkg/chains/storage/oci/legacy.go NewStorageBackend: k8schain.New(…, {Namespace,
+        // ServiceAccountName: obj.GetServiceAccountName()}); go-containerregistry
+        // pkg/authn/kubernetes keychain.go reads sa.ImagePullSecrets). It names a harbor host only,
+        // so the kubelet's pulls of the step images from ACR are unaffected. Gatekeeper's
+        // PlatformNoImagePullSecrets admits it here and nowhere else (test/cluster/pipeline-trust.test.ts).
         const pipelineSa = new k8s.core.v1.ServiceAccount(`${name}-sa`, {
             metadata: {
                 ...inNs(PIPELINE_SERVICE_ACCOUNT),
                 annotations: { [WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION]: args.pipelineIdentityClientId },
             },
             automountServiceAccountToken: false,
+            imagePullSecrets: [{ name: SECRET_NAMES.harborRobot }],
         }, after);
         const checkSa = new k8s.core.v1.ServiceAccount(`${name}-check-sa`, {
             metadata: inNs(CHECK_SERVICE_ACCOUNT),
@@ -252,6 +265,7 @@ export class SupplyChainPipeline extends pulumi.ComponentResource {
             new k8s.core.v1.Secret(`${name}-${logical}`, { metadata: inNs(SECRET_NAMES[key]), ...secretBodies[key] }, after);
         const harborSecret = secret("harbor-robot", "harborRobot");
         const gitSecret = secret("git-token", "gitToken");
+        const gitReadSecret = secret("git-read-token", "gitReadToken");
         const webhookSecret = secret("webhook", "webhook");
         const policyBundle = new k8s.core.v1.ConfigMap(`${name}-policy`, {
             metadata: inNs(POLICY_CONFIGMAP),
@@ -259,7 +273,7 @@ export class SupplyChainPipeline extends pulumi.ComponentResource {
         }, after);
 
         // 5. Tasks and Pipelines.
-        const tasks = supplyChainTasks({ blockSeverity: args.blockSeverity, cveAllowlist: args.cveAllowlist ?? [], kubernetesVersion: args.kubernetesVersion })
+        const tasks = supplyChainTasks({ blockSeverity: args.blockSeverity, cveAllowlist: args.cveAllowlist ?? [], kubernetesVersion: args.kubernetesVersion, acrLoginServer: args.acrLoginServer })
             .map(t => tekton(`task-${(t.metadata as { name: string }).name}`, t));
         const pipeline = tekton("pipeline", buildPipeline({
             sourceRepoUrl: args.sourceRepoUrl, manifestsRepoUrl: args.manifestsRepoUrl, branch: args.branch, manifestsPaths,
@@ -279,7 +293,7 @@ export class SupplyChainPipeline extends pulumi.ComponentResource {
         const pushBindingCr = tekton("push-binding", pushBinding());
         const prBindingCr = tekton("pr-binding", pullRequestBinding());
         const buildTemplate = tekton("build-template", buildTriggerTemplate(), [pipeline, pipelineSa, harborSecret, gitSecret]);
-        const checkTemplate = tekton("check-template", checkTriggerTemplate(), [check, checkSa, policyBundle, gitSecret]);
+        const checkTemplate = tekton("check-template", checkTriggerTemplate(), [check, checkSa, policyBundle, gitSecret, gitReadSecret]);
         const listenerCr = tekton("listener", eventListener({ push: this.pushFilter, pullRequest: this.pullRequestFilter }),
             [...listener, webhookSecret, pushBindingCr, prBindingCr, buildTemplate, checkTemplate]);
 

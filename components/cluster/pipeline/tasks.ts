@@ -4,7 +4,8 @@
 // Conventions in every Task:
 // - Step scripts are files in ./pipeline/steps (shell linted by shellcheck, run by the tests with
 //   real git / busybox sh / python3), loaded here verbatim with stepScript().
-// - Step images come only from STEP_IMAGES (digest-pinned).
+// - Step images come only from STEP_IMAGES (digest-pinned), and reach the cluster through the ACR
+//   (supplyChainTasks: `<acr>/<upstream host>/<path>@<digest>`).
 // - Values from the webhook (revision, PR number…) reach scripts as environment variables,
 //   never spliced into the script text: a crafted branch or file name cannot inject shell.
 // - Each Task's stepTemplate carries the security context of all its steps, and no step sets its
@@ -17,7 +18,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { stepImage } from "./images";
+import { stepImage, withStepImagesThroughAcr } from "./images";
 
 type Obj = Record<string, unknown>;
 
@@ -248,7 +249,12 @@ export function pushTask(): Obj {
             { name: "digest", type: "string", description: "digest the build produced" },
         ],
         workspaces: [{ name: "image", readOnly: true }, { name: "registry-auth", readOnly: true }],
-        results: [{ name: "IMAGE_DIGEST", type: "string" }],
+        // Chains type hints (CHAINS_TYPE_HINTS): this — the Harbor staging image, which the run's
+        // ServiceAccount can push to — is the image Chains signs and attests.
+        results: [
+            { name: "IMAGE_URL", type: "string", description: "<harbor>/<project>/<repository> (no tag)" },
+            { name: "IMAGE_DIGEST", type: "string" },
+        ],
         steps: [{
             name: "push",
             image: stepImage("crane"),
@@ -257,6 +263,7 @@ export function pushTask(): Obj {
                 { name: "IMAGE", value: "$(params.image)" },
                 { name: "EXPECTED", value: "$(params.digest)" },
                 { name: "LAYOUT", value: "$(workspaces.image.path)/layout" },
+                { name: "URL_RESULT", value: "$(results.IMAGE_URL.path)" },
                 { name: "RESULT", value: "$(results.IMAGE_DIGEST.path)" },
             ],
             script: stepScript("push.sh"),
@@ -294,8 +301,28 @@ export function waitForScanTask(blockSeverity: Severity): Obj {
 }
 
 /**
- * Copies the scanned digest from Harbor to ACR. The ACR credential is an ACR refresh token
- * exchanged from the pipeline identity's federated (workload identity) token: no static secret.
+ * Result names Tekton Chains v0.29.1 (the version Tekton Operator v0.81.1 ships: tektoncd/operator
+ * v0.81.1 components.yaml) treats as "sign this image" type hints: a result named IMAGES, or any
+ * pair of results whose names END in IMAGE_URL / IMAGE_DIGEST (or ARTIFACT_URI / ARTIFACT_DIGEST),
+ * or ending in ARTIFACT_OUTPUTS (tektoncd/chains v0.29.1 pkg/artifacts/signable.go
+ * ExtractOCIImagesFromResults, pkg/artifacts/structured.go: strings.HasSuffix(res.Name, suffix);
+ * docs/config.md "type hinting"). Chains then pushes `sha256-<hex>.sig` / `.att` to that image's
+ * repository with the credentials of the run's ServiceAccount.
+ */
+export const CHAINS_TYPE_HINT_SUFFIXES = ["IMAGE_URL", "IMAGE_DIGEST", "ARTIFACT_URI", "ARTIFACT_DIGEST", "ARTIFACT_OUTPUTS"] as const;
+export function isChainsTypeHint(resultName: string): boolean {
+    return resultName === "IMAGES" || CHAINS_TYPE_HINT_SUFFIXES.some(s => resultName.endsWith(s));
+}
+
+/** How long promote waits for Chains to sign and attest the staging image (seconds). */
+export const SIGNATURE_WAIT_SECONDS = "600";
+
+/**
+ * Copies the scanned digest from Harbor to ACR, with the signature and attestation Chains stored
+ * beside it in Harbor. The ACR credential is an ACR refresh token exchanged from the pipeline
+ * identity's federated (workload identity) token: no static secret. Its results are deliberately
+ * NOT Chains type hints (isChainsTypeHint): Chains would try to sign the ACR copy, for which the
+ * run's ServiceAccount has no credential; the copy carries the Harbor image's signature instead.
  */
 export function promoteTask(): Obj {
     return task(TASKS.promote, {
@@ -305,10 +332,13 @@ export function promoteTask(): Obj {
             { name: "acr-login-server", type: "string" },
             { name: "target", type: "string", description: "<acr>/<repository>:<tag>" },
             { name: "digest", type: "string" },
+            { name: "signature-timeout-seconds", type: "string", default: SIGNATURE_WAIT_SECONDS, description: "how long to wait for Chains' .sig/.att in Harbor before failing" },
         ],
         workspaces: [{ name: "registry-auth", readOnly: true }],
-        // Chains type hints: the promoted image is what gets provenance.
-        results: [{ name: "IMAGE_URL", type: "string" }, { name: "IMAGE_DIGEST", type: "string" }],
+        results: [
+            { name: "ACR_URL", type: "string", description: "<acr>/<repository> (no tag)" },
+            { name: "ACR_DIGEST", type: "string" },
+        ],
         volumes: [{ name: "acr-token", emptyDir: { medium: "Memory" } }],
         steps: [
             {
@@ -317,6 +347,7 @@ export function promoteTask(): Obj {
                 env: [
                     { name: "ACR", value: "$(params.acr-login-server)" },
                     { name: "AZURE_CONFIG_DIR", value: "/tmp/.azure" },
+                    { name: "ACR_TOKEN", value: "/acr/token" },
                 ],
                 volumeMounts: [{ name: "acr-token", mountPath: "/acr" }],
                 script: stepScript("acr-token.sh"),
@@ -331,8 +362,10 @@ export function promoteTask(): Obj {
                     { name: "DIGEST", value: "$(params.digest)" },
                     { name: "AUTH_DIR", value: "$(workspaces.registry-auth.path)" },
                     { name: "DOCKER_CONFIG", value: "/acr/docker" },
-                    { name: "URL_RESULT", value: "$(results.IMAGE_URL.path)" },
-                    { name: "DIGEST_RESULT", value: "$(results.IMAGE_DIGEST.path)" },
+                    { name: "ACR_TOKEN", value: "/acr/token" },
+                    { name: "SIGNATURE_TIMEOUT", value: "$(params.signature-timeout-seconds)" },
+                    { name: "URL_RESULT", value: "$(results.ACR_URL.path)" },
+                    { name: "DIGEST_RESULT", value: "$(results.ACR_DIGEST.path)" },
                 ],
                 volumeMounts: [{ name: "acr-token", mountPath: "/acr" }],
                 script: stepScript("promote-copy.sh"),
@@ -507,13 +540,17 @@ export function deprecationCheckTask(kubernetesVersion: string): Obj {
     });
 }
 
-/** Every Task both pipelines run, as the component registers them. */
-export function supplyChainTasks(o: { blockSeverity: Severity; cveAllowlist: readonly string[]; kubernetesVersion: string }): Obj[] {
+/**
+ * Every Task both pipelines run, as the component registers them: step images pulled through the
+ * stack's ACR (`<acr>/<upstream host>/<path>@<digest>`, images.ts withStepImagesThroughAcr), so the
+ * ACR-only admission rule can hold the pipeline namespace too.
+ */
+export function supplyChainTasks(o: { blockSeverity: Severity; cveAllowlist: readonly string[]; kubernetesVersion: string; acrLoginServer: pulumi.Input<string> }): Obj[] {
     return [
         cloneTask(), scanSourceTask(o.blockSeverity, o.cveAllowlist), testTask(), buildTask(), pushTask(),
         waitForScanTask(o.blockSeverity), promoteTask(), openPrTask(),
         reportStatusTask(), policyCheckTask(), schemaCheckTask(o.kubernetesVersion), deprecationCheckTask(o.kubernetesVersion),
-    ];
+    ].map(t => withStepImagesThroughAcr(t, o.acrLoginServer));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -617,8 +654,8 @@ const BUILD_PIPELINE_TASKS = [
                 { name: "manifests-url", value: o.manifestsRepoUrl },
                 { name: "base-branch", value: o.branch },
                 { name: "paths", value: [...o.manifestsPaths] },
-                { name: "image-url", value: "$(tasks.promote.results.IMAGE_URL)" },
-                { name: "digest", value: "$(tasks.promote.results.IMAGE_DIGEST)" },
+                { name: "image-url", value: "$(tasks.promote.results.ACR_URL)" },
+                { name: "digest", value: "$(tasks.promote.results.ACR_DIGEST)" },
                 { name: "source-revision", value: "$(tasks.clone.results.commit)" },
                 { name: "bot-name", value: o.botName },
                 { name: "bot-email", value: o.botEmail },
@@ -693,15 +730,17 @@ export function checkPipeline(o: CheckPipelineOptions): Obj {
             workspaces: [
                 { name: "source" },
                 { name: "policy", description: "ConfigMap with key policy.yaml: the stack's ConstraintTemplates and Constraints" },
-                { name: "git-auth", description: "git token (key `token`): clone a private manifests repo, report the status" },
+                { name: "git-read", description: "read-only git token (key `token`, the one Argo CD reads the manifests repo with): clone the pull request" },
+                { name: "git-auth", description: "push-capable git token (key `token`): report the commit status only" },
             ],
             tasks: [
                 { name: "pending", taskRef: ref(TASKS.reportStatus), params: status("pending"), workspaces: [{ name: "git-auth", workspace: "git-auth" }] },
                 {
                     name: "clone", taskRef: ref(TASKS.clone),
                     params: [{ name: "url", value: "$(params.clone-url)" }, { name: "revision", value: "$(params.sha)" }],
-                    // The manifests repo is usually private; the clone step only runs git.
-                    workspaces: [{ name: "output", workspace: "source" }, { name: "git-auth", workspace: "git-auth" }],
+                    // The manifests repo is usually private. The PR's content is untrusted, so it is
+                    // fetched with the read-only token: the push-capable one never shares a pod with it.
+                    workspaces: [{ name: "output", workspace: "source" }, { name: "git-auth", workspace: "git-read" }],
                 },
                 {
                     name: "policy", taskRef: ref(TASKS.policyCheck), runAfter: ["clone"],

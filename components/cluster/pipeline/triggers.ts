@@ -97,7 +97,7 @@ export const EVENT_LISTENER = "supply-chain";
 export const EVENT_LISTENER_SERVICE_ACCOUNT = "eventlistener";
 /** The ServiceAccount the manifests check runs as (the build runs as PIPELINE_SERVICE_ACCOUNT). */
 export const CHECK_SERVICE_ACCOUNT = "manifests-check";
-export const SECRET_NAMES = { harborRobot: "harbor-robot", gitToken: "git-token", webhook: "github-webhook" } as const;
+export const SECRET_NAMES = { harborRobot: "harbor-robot", gitToken: "git-token", gitReadToken: "git-read-token", webhook: "github-webhook" } as const;
 /** ConfigMap holding the stack's Gatekeeper policy bundle (key policy.yaml) for the manifests check. */
 export const POLICY_CONFIGMAP = "policy-bundle";
 
@@ -183,6 +183,9 @@ export function checkTriggerTemplate(): Obj {
                     workspaces: [
                         { name: "source", ...scratchVolume("1Gi") },
                         { name: "policy", configMap: { name: POLICY_CONFIGMAP } },
+                        // The PR's head is fetched with the read-only token; the push-capable one
+                        // only reaches the status-report tasks, which never read the PR's files.
+                        { name: "git-read", secret: { secretName: SECRET_NAMES.gitReadToken } },
                         { name: "git-auth", secret: { secretName: SECRET_NAMES.gitToken } },
                     ],
                     // The `finally` status report must still run when the checks time out. With only

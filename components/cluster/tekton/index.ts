@@ -90,8 +90,10 @@ export function tektonConfigSpec(pruneKeep: number, pruneSchedule: string): Reco
         dashboard: { readonly: true },
         // Signatures and provenance are OCI artifacts next to the image (tektoncd/chains v0.29.1
         // docs/config.md: `oci` storage pushes `sha256-<digest>.sig` / `.att` beside the image the
-        // run's IMAGE_URL/IMAGE_DIGEST results name), so promotion can copy them with the image
-        // and admission can verify them. The key is the stack's (ChainsSigningSecret), not one
+        // run's IMAGE_URL/IMAGE_DIGEST results name — push-staging's Harbor image; promote's results
+        // are deliberately not type hints, pipeline/tasks.ts CHAINS_TYPE_HINT_SUFFIXES), pushed with
+        // the pipeline ServiceAccount's imagePullSecrets (the Harbor robot), so promotion can copy
+        // them with the image and admission can verify them. The key is the stack's (ChainsSigningSecret), not one
         // the operator generates: admission must trust it before the first build.
         chain: {
             disabled: false,

@@ -108,7 +108,7 @@ export interface StepRunOptions {
     params?: Record<string, ParamValue>;
     /** Workspace name → host path (from volumeWorkspace/secretWorkspace); leave an optional one out for "unbound". */
     workspaces?: Record<string, string>;
-    /** Volume mountPath → host path, for emptyDir volumes a step mounts (e.g. /work). */
+    /** Volume mountPath → host path, for emptyDir volumes a step mounts (e.g. /work): its workingDir and env paths under it. */
     mounts?: Record<string, string>;
     /** Environment the test adds (e.g. SSL_CERT_FILE for a local HTTPS stub); named in the test. */
     extraEnv?: Record<string, string>;
@@ -145,8 +145,13 @@ export async function runStep(o: StepRunOptions): Promise<StepResult> {
     if (typeof sc.runAsUser !== "number" || typeof sc.runAsGroup !== "number") throw new Error(`${o.step}: no runAsUser/runAsGroup after the merge`);
 
     // The container's /tmp is the private R/tmp; a literal /tmp in env stays /tmp.
+    const mapPath = (p: string) => {
+        for (const [mount, host] of Object.entries(o.mounts ?? {})) if (p === mount || p.startsWith(mount + "/")) return host + p.slice(mount.length);
+        return p;
+    };
+    // A path under one of the step's volume mounts (e.g. /acr/token) is the mount's host directory.
     const env: Record<string, string> = { PATH: path.join(o.root, "bin") };
-    for (const e of (step.env ?? []) as Obj[]) env[e.name] = substitute(String(e.value ?? ""), subs);
+    for (const e of (step.env ?? []) as Obj[]) env[e.name] = mapPath(substitute(String(e.value ?? ""), subs));
     Object.assign(env, o.extraEnv ?? {});
 
     const script: string = step.script;
@@ -156,10 +161,6 @@ export async function runStep(o: StepRunOptions): Promise<StepResult> {
     fs.writeFileSync(scriptFile, script, { mode: 0o755 });
     const args = substituteList((step.args ?? []) as string[], subs);
 
-    const mapPath = (p: string) => {
-        for (const [mount, host] of Object.entries(o.mounts ?? {})) if (p === mount || p.startsWith(mount + "/")) return host + p.slice(mount.length);
-        return p;
-    };
     const cwd = step.workingDir ? mapPath(substitute(step.workingDir, subs)) : path.join(o.root, "workspace");
     const inner = [
         which("setpriv"), `--reuid=${sc.runAsUser}`, `--regid=${sc.runAsGroup}`, `--groups=${FS_GROUP}`, "--",
