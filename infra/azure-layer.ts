@@ -130,7 +130,7 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
         namePrefix: prefix,
         sharedLocation: primaryLocation,
         regions: { primary: primaryLocation, secondary: cfg.clusters.secondary.location },
-        lockStateful: protect,
+        lock: protect,
         tags,
     });
 
@@ -214,7 +214,7 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
         appTarget: traffic.fqdn,
         ttlSeconds: cfg.traffic.ttlSeconds,
         protect,
-        lockZone: protect,
+        lock: protect,
         tags,
     });
 

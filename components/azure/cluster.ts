@@ -27,6 +27,7 @@ import { toNonInteractiveKubeconfig } from "./kubeconfig";
 import * as YAML from "yaml";
 import { connectionOf, RbacGrantEffective } from "./rbac-propagation";
 import { BuiltInRole, grantRole, PrincipalType } from "./roles";
+import { AzureGovernance } from "./governance";
 
 /** A weekly maintenance window (AKS maintenance configuration, weekly schedule). */
 export interface MaintenanceWindow {
@@ -91,7 +92,7 @@ export const MAINTENANCE_CONFIG_NAMES = {
 /** The system pool's taint: only critical add-ons (and DaemonSets) run there. */
 export const SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule";
 
-export interface ClusterArgs {
+export interface ClusterArgs extends Pick<AzureGovernance, "tags" | "protect"> {
     key: ClusterKey;
     namePrefix: string;
     location: string;
@@ -112,7 +113,6 @@ export interface ClusterArgs {
     subnetServiceEndpoints?: readonly string[];
     /** `protect` the cluster and its identities (prod). */
     protect: boolean;
-    tags: Record<string, string>;
 }
 
 export interface GatewayIp {

@@ -15,8 +15,9 @@
 // container delete is recoverable).
 import * as pulumi from "@pulumi/pulumi";
 import * as storage from "@pulumi/azure-native/storage";
+import { AzureGovernance } from "./governance";
 
-export interface HarborStorageArgs {
+export interface HarborStorageArgs extends Pick<AzureGovernance, "tags" | "protect"> {
     /** Resource group that holds the account (the stateful "registry" group, locked in prod). */
     resourceGroupName: pulumi.Input<string>;
     location: pulumi.Input<string>;
@@ -30,7 +31,6 @@ export interface HarborStorageArgs {
     allowedSubnetId: pulumi.Input<string>;
     /** Days deleted blobs and containers stay restorable; 0 turns soft delete off (dev). */
     softDeleteDays: number;
-    tags?: Record<string, string>;
 }
 
 /** The service endpoint the admitted subnet needs (set on the primary's node subnet). */

@@ -17,6 +17,7 @@ import {
     AZURE_FEDERATION_AUDIENCE, PIPELINE_SERVICE_ACCOUNT, serviceAccountSubject, WORKLOAD_IDENTITY_SERVICE_ACCOUNTS,
 } from "../../model/names";
 import { grantRole } from "./roles";
+import { AzureGovernance } from "./governance";
 
 export interface IdentityClusterRef {
     clusterName: pulumi.Input<string>;
@@ -24,7 +25,7 @@ export interface IdentityClusterRef {
     kubeletObjectId: pulumi.Input<string>;
 }
 
-export interface IdentitiesArgs {
+export interface IdentitiesArgs extends Pick<AzureGovernance, "tags" | "protect"> {
     namePrefix: string;
     resourceGroupName: pulumi.Input<string>;
     location: string;
@@ -40,7 +41,6 @@ export interface IdentitiesArgs {
      * group, where a replaced principal's old assignment could not be deleted.
      */
     protect: boolean;
-    tags: Record<string, string>;
 }
 
 export interface WorkloadIdentity {

@@ -20,15 +20,13 @@ import * as pulumi from "@pulumi/pulumi";
 import * as resources from "@pulumi/azure-native/resources";
 import * as authorization from "@pulumi/azure-native/authorization";
 import { CLUSTER_KEYS, ClusterKey } from "../../model/names";
+import { AzureGovernance } from "./governance";
 
-export interface ResourceGroupsArgs {
+export interface ResourceGroupsArgs extends Pick<AzureGovernance, "tags" | "lock"> {
     namePrefix: string;
     /** Location of the shared groups (metadata only; their resources choose their own). */
     sharedLocation: string;
     regions: Record<ClusterKey, string>;
-    /** CanNotDelete lock on the registry group (the DNS zone is locked at its SOA record set instead). */
-    lockStateful: boolean;
-    tags: Record<string, string>;
 }
 
 export interface ResourceGroupRef {
@@ -65,7 +63,7 @@ export class ResourceGroups extends pulumi.ComponentResource {
             }
             return { name: rg.name, id: rg.id, location };
         };
-        this.registry = group("registry", args.sharedLocation, args.lockStateful);
+        this.registry = group("registry", args.sharedLocation, args.lock);
         this.dns = group("dns", args.sharedLocation, false);
         this.global = group("global", args.sharedLocation, false);
         this.regional = Object.fromEntries(
