@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { KUBELOGIN_MODES } from "../model/kubelogin";
 import { z } from "zod";
 import {
-    AZURE_REGIONS, cidrsOverlap, isBelowZone, isDnsLabel, isDnsName, isIpv4AddressOrCidr,
+    AZURE_REGIONS, cidrsOverlap, isBelowZone, isDnsLabel, isDnsName, isEmail, isIpv4AddressOrCidr,
     isIpv4Cidr, isUuid,
 } from "../model/validators";
 import { CLUSTER_KEYS, exemptNamespaces } from "../model/names";
@@ -35,6 +35,7 @@ const region = z.string().refine(v => AZURE_REGIONS.includes(v), {
 const cidr = z.string().refine(isIpv4Cidr, { message: "not an IPv4 CIDR with no host bits set (e.g. 10.10.0.0/16)" });
 const ipRange = z.string().refine(isIpv4AddressOrCidr, { message: "not an IPv4 address or CIDR" });
 const dnsName = z.string().refine(isDnsName, { message: "not a lower-case, fully qualified DNS name" });
+const email = z.string().refine(isEmail, { message: "not an e-mail address" });
 const dnsLabel = z.string().refine(isDnsLabel, { message: "not a DNS-1123 label (lower-case letters, digits, '-')" });
 const uuid = z.string().refine(isUuid, { message: "not an Entra object id (a UUID)" });
 /** A group id the platform UIs' sign-in depends on: a missing key says what it is for. */
@@ -185,7 +186,7 @@ const dnsSection = z.object({
     /** Argo CD UI/API, one per region. */
     argocdHostnames: z.object({ primary: dnsName, secondary: dnsName }).strict(),
     /** ACME account e-mail for Let's Encrypt. */
-    acmeEmail: z.string().email("not an e-mail address"),
+    acmeEmail: email,
     /**
      * Let's Encrypt directory the Gateway's certificates come from: `staging` for stacks that are
      * rebuilt often (dev: both regions request the same names on every rebuild and would hit the
@@ -269,7 +270,7 @@ const deliverySection = z.object({
     pipelineNamespace: dnsLabel,
     /** Git identity of the pipeline's bot; its own commits never trigger a build. */
     botName: z.string().min(1),
-    botEmail: z.string().email("not an e-mail address"),
+    botEmail: email,
     /** Harbor pulls (and the pipeline) stop at or above this severity. */
     blockSeverity: severity,
     /** Reviewed CVE ids that do not block a pull. */
@@ -287,7 +288,7 @@ const deliverySection = z.object({
 
 const alertsSection = z.object({
     /** Receivers of the platform alerts (action group e-mail). */
-    emails: z.array(z.string().email("not an e-mail address")).min(1),
+    emails: z.array(email).min(1),
     /** An Argo CD application OutOfSync or Degraded longer than this is GitOps drift. */
     driftMinutes: z.number().int().min(5).max(1440),
 }).strict();
