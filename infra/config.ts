@@ -12,6 +12,7 @@ import {
     isIpv4Cidr, isUuid,
 } from "../model/validators";
 import { CLUSTER_KEYS, exemptNamespaces } from "../model/names";
+import { SEVERITIES } from "../model/severity";
 import { MIN_KUBERNETES_MINOR } from "../model/versions";
 import { UPSTREAM_REGISTRIES, UpstreamHost } from "../model/image-sources";
 
@@ -54,7 +55,7 @@ const utcOffset = z.string().regex(/^[+-](0\d|1[0-4]):[0-5]\d$/, "not a UTC offs
 const cron = z.string().regex(/^(\S+\s+){4}\S+$/, "not a five-field cron expression");
 const duration = z.string().regex(/^\d+[mh]$/, "not a duration such as 30m or 2h");
 const weekDay = z.enum(["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]);
-const severity = z.enum(["none", "low", "medium", "high", "critical"]);
+const severity = z.enum(SEVERITIES);
 const geoCode = z.string().regex(/^(WORLD|GEO-[A-Z]{2}|[A-Z]{2}(-[A-Z0-9]{1,3})?)$/,
     "not a Traffic Manager geographic code (WORLD, GEO-EU, DE, US-CA …)");
 
