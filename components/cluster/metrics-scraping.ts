@@ -24,8 +24,13 @@ export const AMA_METRICS_SETTINGS_CONFIGMAP = { name: "ama-metrics-settings-conf
 /** Namespaces whose annotated pods feed the platform alerts. */
 export const ALERT_METRICS_NAMESPACES: readonly string[] = [NAMESPACES.certManager, NAMESPACES.argocd];
 
-/** Ports the alerting metrics are served on (cert-manager controller, Argo CD application controller). */
-export const METRICS_PORTS = { certManagerController: 9402, argocdApplicationController: 8082 } as const;
+/**
+ * Ports the alerting metrics are served on that the stack annotates itself: the Argo CD
+ * application controller's. cert-manager's chart annotates its own pods (values.yaml v1.21.1
+ * `prometheus.enabled: true`: "'prometheus.io' annotations are added to the cert-manager …
+ * Deployments"), so its port is the chart's business.
+ */
+export const METRICS_PORTS = { argocdApplicationController: 8082 } as const;
 
 /** The pod annotations the add-on's pod-annotation job honours. */
 export function scrapeAnnotations(port: number, path = "/metrics"): Record<string, string> {
