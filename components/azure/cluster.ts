@@ -504,8 +504,6 @@ export class Cluster extends pulumi.ComponentResource {
     readonly kubeletObjectId: pulumi.Output<string>;
     /** Client id of the kubelet identity (in-cluster readers of ACR, e.g. Ratify, log in as it). */
     readonly kubeletClientId: pulumi.Output<string>;
-    /** Principal id of the cluster's pre-created control-plane identity. */
-    readonly controlPlanePrincipalId: pulumi.Output<string>;
     /** ARM id of the node subnet (Harbor's storage admits only it). */
     readonly nodeSubnetId: pulumi.Output<string>;
     readonly gatewayIp: GatewayIp;
@@ -526,7 +524,6 @@ export class Cluster extends pulumi.ComponentResource {
         userPool(name, args, net, cluster.name, this);
         maintenanceConfigurations(name, args, cluster.name, this);
 
-        this.controlPlanePrincipalId = ids.controlPlane.principalId;
         this.nodeSubnetId = net.nodeSubnetId;
         this.grantGroupAccess(name, args, cluster.id);
         this.kubeconfig = userKubeconfig(args, cluster, this);

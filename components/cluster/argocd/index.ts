@@ -120,7 +120,6 @@ const CLIENT_CIDRS_SCHEMA = z.array(z.string()
 export class ArgoCd extends pulumi.ComponentResource {
     readonly namespace: k8s.core.v1.Namespace;
     readonly release: k8s.helm.v3.Release;
-    readonly rootApplication: k8s.apiextensions.CustomResource;
     readonly url: string;
 
     constructor(name: string, args: ArgoCdArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -215,7 +214,7 @@ export class ArgoCd extends pulumi.ComponentResource {
             spec: lockedDefaultProjectSpec(),
         }, crOpts);
 
-        this.rootApplication = new k8s.apiextensions.CustomResource(`${name}-root`, {
+        const rootApplication = new k8s.apiextensions.CustomResource(`${name}-root`, {
             apiVersion: "argoproj.io/v1alpha1",
             kind: "Application",
             // No resources-finalizer: deleting or replacing this object must never cascade into
@@ -224,7 +223,7 @@ export class ArgoCd extends pulumi.ComponentResource {
             spec: rootApplicationSpec(args.manifestsRepoUrl, args.branch, args.path),
         }, { ...k8sOpts, dependsOn: [this.release, rootProject, appsProject, repoSecret, ...(args.applicationsDependOn ?? [])] });
 
-        this.registerOutputs({ url: this.url, rootApplication: this.rootApplication.metadata.name });
+        this.registerOutputs({ url: this.url, rootApplication: rootApplication.metadata.name });
     }
 }
 
