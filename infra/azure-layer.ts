@@ -29,7 +29,7 @@ import { HARBOR_SOFT_DELETE_DAYS, HarborStorage, STORAGE_SERVICE_ENDPOINT } from
 import { ContainerInsights } from "../components/azure/container-insights";
 import { Dns } from "../components/azure/dns";
 import { EntraApps, entraIssuer, SsoApp, SsoGroups } from "../components/azure/entra-apps";
-import { Identities } from "../components/azure/identity";
+import { Identities, IdentityClusterRef } from "../components/azure/identity";
 import { Monitoring } from "../components/azure/monitoring";
 import { Registry } from "../components/azure/registry";
 import { ResourceGroups } from "../components/azure/resource-groups";
@@ -218,6 +218,7 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
         tags,
     });
 
+    const identityRef = (c: Cluster): IdentityClusterRef => ({ clusterName: c.clusterName, oidcIssuerUrl: c.oidcIssuerUrl, kubeletObjectId: c.kubeletObjectId });
     const identities = new Identities("identity", {
         namePrefix: prefix,
         resourceGroupName: groups.global.name,
@@ -226,10 +227,7 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
         registryId: registry.id,
         dnsZoneId: dns.zoneId,
         dnsResourceGroupId: groups.dns.id,
-        clusters: {
-            primary: clusters.primary,
-            secondary: clusters.secondary,
-        },
+        clusters: { primary: identityRef(clusters.primary), secondary: identityRef(clusters.secondary) },
         pipelineNamespace: cfg.delivery.pipelineNamespace,
         protect,
         tags,

@@ -9,7 +9,7 @@ import { KUBELOGIN_MODES } from "../model/kubelogin";
 import { z } from "zod";
 import {
     AZURE_REGIONS, cidrsOverlap, isBelowZone, isDnsLabel, isDnsName, isEmail, isIpv4AddressOrCidr,
-    isIpv4Cidr, isUuid,
+    isIpv4Cidr, isUuid, NAME_PREFIX_PATTERN,
 } from "../model/validators";
 import { CLUSTER_KEYS, exemptNamespaces } from "../model/names";
 import { SEVERITIES } from "../model/severity";
@@ -301,7 +301,7 @@ const stackSection = z.object({
      */
     environment: z.string().regex(/^[a-z][a-z0-9-]{1,15}$/, "2-16 lower-case letters, digits or '-', starting with a letter"),
     /** Short prefix for Azure resource names (letters and digits; ACR names allow nothing else). */
-    namePrefix: z.string().regex(/^[a-z][a-z0-9]{1,11}$/, "2-12 lower-case letters and digits, starting with a letter"),
+    namePrefix: z.string().regex(NAME_PREFIX_PATTERN, "2-12 lower-case letters and digits, starting with a letter"),
     clusters: z.object({ primary: clusterPlacement, secondary: clusterPlacement }).strict(),
     kubernetes: kubernetesSection,
     registry: registrySection,

@@ -16,6 +16,9 @@ export const AZURE_REGIONS: readonly string[] = [
     "westus", "westus2", "westus3",
 ];
 
+/** The platform's short name prefix (config `namePrefix`): 2-12 lower-case letters and digits, starting with a letter. */
+export const NAME_PREFIX_PATTERN = /^[a-z][a-z0-9]{1,11}$/;
+
 /** An IPv4 CIDR such as `10.10.0.0/16`, with no host bits set. */
 export function isIpv4Cidr(value: string): boolean {
     const m = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(value);

@@ -16,7 +16,7 @@ import {
 } from "../../model/names";
 import { podSecurityLabels } from "../../model/admission/pod-security-levels";
 import { z } from "zod";
-import { checkArgs, positiveInteger } from "./args-schema";
+import { checkArgs, positiveInteger } from "../args-schema";
 import { isEmail } from "../../model/validators";
 
 export const ACME_SERVERS = {

@@ -13,7 +13,7 @@ import { mirrored, PLATFORM_IMAGES } from "./platform-images";
 import { WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION, WORKLOAD_IDENTITY_POD_LABEL, WORKLOAD_IDENTITY_SERVICE_ACCOUNTS } from "../../model/names";
 import { podSecurityLabels } from "../../model/admission/pod-security-levels";
 import { z } from "zod";
-import { checkArgs } from "./args-schema";
+import { checkArgs } from "../args-schema";
 import { isDnsName } from "../../model/validators";
 
 /** Where the Azure provider reads its config by default (`--azure-config-file`). */

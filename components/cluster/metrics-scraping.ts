@@ -17,7 +17,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { isDnsLabel } from "../../model/validators";
 import { KUBE_SYSTEM, NAMESPACES } from "../../model/names";
 import { z } from "zod";
-import { checkArgs } from "./args-schema";
+import { checkArgs } from "../args-schema";
 
 export const AMA_METRICS_SETTINGS_CONFIGMAP = { name: "ama-metrics-settings-configmap", namespace: KUBE_SYSTEM } as const;
 

@@ -31,7 +31,7 @@ import { METRICS_PORTS, scrapeAnnotations } from "../metrics-scraping";
 import { ArgoCdSso, argoCdSsoValues, mergeValues } from "./sso";
 import { podSecurityLabels } from "../../../model/admission/pod-security-levels";
 import { z } from "zod";
-import { problemsOf } from "../args-schema";
+import { problemsOf } from "../../args-schema";
 
 /** The in-cluster API server as Argo CD names it. */
 export const IN_CLUSTER = "https://kubernetes.default.svc";

@@ -18,7 +18,7 @@ import {
 } from "../../../model/admission/policies";
 import { podSecurityLabels } from "../../../model/admission/pod-security-levels";
 import { z } from "zod";
-import { checkArgs } from "../args-schema";
+import { checkArgs } from "../../args-schema";
 
 export interface GatekeeperArgs {
     /** The cluster's provider; every object goes through it. */

@@ -33,7 +33,7 @@ import { mirrored, PLATFORM_IMAGES } from "../platform-images";
 import { GATEWAY, GATEWAY_ROUTES_LABEL, NAMESPACES } from "../../../model/names";
 import { podSecurityLabels } from "../../../model/admission/pod-security-levels";
 import { z } from "zod";
-import { checkArgs, positiveInteger } from "../args-schema";
+import { checkArgs, positiveInteger } from "../../args-schema";
 import { isDnsName } from "../../../model/validators";
 
 export { GATEWAY_ROUTES_LABEL };
