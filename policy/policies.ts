@@ -675,7 +675,7 @@ function isArgoCdChart(props: Props): boolean {
  * (argoproj/argo-cd util/settings/accounts.go parseAdminAccount: `Enabled: true` unless
  * ParseBool succeeds; read at commit 00d25447cf01a97afa96df92f115348fe6ad21cd, a v2 release —
  * the pinned v3.4.4 was not available here to re-read). The argo-cd chart 10.1.1 values.yaml
- * sets `configs.cm."admin.enabled": true`; Helm writes a YAML `false` into the ConfigMap as "false".
+ * sets `configs.cm."admin.enabled": true`; the stack sets the boolean `false` (argocd/sso.ts).
  */
 function adminDisabled(value: unknown): boolean {
     return value === false || (typeof value === "string" && ["0", "f", "F", "false", "FALSE", "False"].includes(value));
