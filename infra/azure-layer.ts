@@ -11,19 +11,25 @@
 //     ├─ Dns                   → zone + app CNAME to Traffic Manager
 //     ├─ Identities            → workload identities (cert-manager, ExternalDNS, pipeline) and the
 //     │                          registry/DNS roles
-//     └─ EntraApps             → sign-in to the platform UIs: an app registration per UI, the
-//                                three groups assigned, federated to the UIs' ServiceAccounts
+//     ├─ EntraApps             → sign-in to the platform UIs: an app registration per UI, the
+//     │                          three groups assigned, federated to the UIs' ServiceAccounts
+//     └─ HarborStorage         → blob storage for Harbor's layers (primary's node subnet only)
+//   createAzureAlerts(cfg, azure, gateways) → action group, Traffic Manager and in-cluster alerts
+//                                (after the cluster layer: its serving probe waits for the gateways)
 //   azureOutputs(cfg, azure)   → the Azure half of the output contract (infra/outputs.ts)
+//
+// Every Azure resource of the stack is created here, with the tags of azureTags(cfg).
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as authorization from "@pulumi/azure-native/authorization";
+import { Alerts } from "../components/azure/alerts";
 import { Cluster, GatewayIp } from "../components/azure/cluster";
-import { STORAGE_SERVICE_ENDPOINT } from "../components/azure/harbor-storage";
+import { HARBOR_SOFT_DELETE_DAYS, HarborStorage, STORAGE_SERVICE_ENDPOINT } from "../components/azure/harbor-storage";
 import { ContainerInsights } from "../components/azure/container-insights";
 import { Dns } from "../components/azure/dns";
 import { EntraApps, entraIssuer, SsoApp, SsoGroups } from "../components/azure/entra-apps";
-import { Identities } from "../components/azure/identity";
+import { Identities, IdentityClusterRef } from "../components/azure/identity";
 import { Monitoring } from "../components/azure/monitoring";
 import { Registry } from "../components/azure/registry";
 import { ResourceGroups } from "../components/azure/resource-groups";
@@ -74,6 +80,8 @@ export interface AzureFoundation {
     /** Resource groups other layers place resources in: stateful (registry, locked in prod) and global. */
     resourceGroups: { registry: pulumi.Output<string>; global: pulumi.Output<string> };
     logAnalyticsWorkspaceId: pulumi.Output<string>;
+    /** Harbor's blob storage (account key: a Pulumi secret). */
+    harborStorage: { accountName: pulumi.Output<string>; containerName: pulumi.Output<string>; accountKey: pulumi.Output<string> };
     /** Entra sign-in of the platform UIs. */
     sso: {
         /** The tenant's v2.0 issuer. */
@@ -104,11 +112,16 @@ export function globalNameSuffix(zoneName: string): string {
     return createHash("sha256").update(zoneName).digest("hex").slice(0, 6);
 }
 
+/** The tags every taggable Azure resource carries: the config's, plus who manages it and for which platform. */
+export function azureTags(cfg: PlatformConfig): Record<string, string> {
+    return { ...cfg.tags, "managed-by": "pulumi", platform: cfg.namePrefix };
+}
+
 /** Builds the Azure layer. Registers resources; call once per program run. */
 export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
     const prefix = cfg.namePrefix;
     const suffix = globalNameSuffix(cfg.dns.zoneName);
-    const tags = { ...cfg.tags, "managed-by": "pulumi", platform: prefix };
+    const tags = azureTags(cfg);
     const protect = cfg.protectStatefulResources;
     const primaryLocation = cfg.clusters.primary.location;
     const client = authorization.getClientConfigOutput();
@@ -117,7 +130,7 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
         namePrefix: prefix,
         sharedLocation: primaryLocation,
         regions: { primary: primaryLocation, secondary: cfg.clusters.secondary.location },
-        lockStateful: protect,
+        lock: protect,
         tags,
     });
 
@@ -201,10 +214,11 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
         appTarget: traffic.fqdn,
         ttlSeconds: cfg.traffic.ttlSeconds,
         protect,
-        lockZone: protect,
+        lock: protect,
         tags,
     });
 
+    const identityRef = (c: Cluster): IdentityClusterRef => ({ clusterName: c.clusterName, oidcIssuerUrl: c.oidcIssuerUrl, kubeletObjectId: c.kubeletObjectId });
     const identities = new Identities("identity", {
         namePrefix: prefix,
         resourceGroupName: groups.global.name,
@@ -213,10 +227,7 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
         registryId: registry.id,
         dnsZoneId: dns.zoneId,
         dnsResourceGroupId: groups.dns.id,
-        clusters: {
-            primary: clusters.primary,
-            secondary: clusters.secondary,
-        },
+        clusters: { primary: identityRef(clusters.primary), secondary: identityRef(clusters.secondary) },
         pipelineNamespace: cfg.delivery.pipelineNamespace,
         protect,
         tags,
@@ -232,6 +243,17 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
         harbor: { hostname: cfg.dns.harborHostname, clientSecretVersion: cfg.sso.harborClientSecretVersion },
         // The dashboard and its proxy run on the primary cluster only.
         tektonDashboard: { hostname: cfg.dns.tektonHostname, serviceAccounts: federated(SSO_SERVICE_ACCOUNTS.oauth2Proxy, ["primary"]) },
+    });
+
+    const harborStorage = new HarborStorage("harbor-storage", {
+        resourceGroupName: groups.registry.name,
+        location: clusters.primary.location,
+        namePrefix: prefix,
+        zoneRedundant,
+        protect,
+        allowedSubnetId: clusters.primary.nodeSubnetId,
+        softDeleteDays: protect ? HARBOR_SOFT_DELETE_DAYS : 0,
+        tags,
     });
 
     const foundationCluster = (c: Cluster): FoundationCluster => ({
@@ -262,6 +284,7 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
         trafficManager: { fqdn: traffic.fqdn, profileId: traffic.profileId, endpointNames: traffic.endpointNames },
         resourceGroups: { registry: groups.registry.name, global: groups.global.name },
         logAnalyticsWorkspaceId: monitoring.workspaceId,
+        harborStorage: { accountName: harborStorage.accountName, containerName: harborStorage.containerName, accountKey: harborStorage.accountKey },
         sso: {
             issuer: client.tenantId.apply(entraIssuer),
             groups: signInGroups,
@@ -270,6 +293,36 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
             tektonDashboard: entraApps.tektonDashboard,
         },
     };
+}
+
+/**
+ * The platform's alerts (action group, Traffic Manager, in-cluster rules). Built after the cluster
+ * layer: the serving probe starts once the regions' gateways exist (`gateways`).
+ */
+export function createAzureAlerts(cfg: PlatformConfig, azure: AzureFoundation, gateways: pulumi.Resource[]): Alerts {
+    return new Alerts("alerts", {
+        resourceGroupName: azure.resourceGroups.global,
+        location: cfg.clusters.primary.location,
+        namePrefix: cfg.namePrefix,
+        emails: cfg.alerts.emails,
+        driftMinutes: cfg.alerts.driftMinutes,
+        trafficManagerProfileId: azure.trafficManager.profileId,
+        servingProbe: {
+            addresses: CLUSTER_KEYS.map(key => azure.clusters[key].gatewayIp.address),
+            host: cfg.dns.appHostname,
+            path: cfg.traffic.healthPath,
+            after: gateways,
+        },
+        endpointNames: azure.trafficManager.endpointNames,
+        clusters: CLUSTER_KEYS.map(key => ({
+            key,
+            clusterId: azure.clusters[key].clusterId,
+            clusterName: azure.clusters[key].clusterName,
+            location: azure.clusters[key].location,
+        })),
+        protect: cfg.protectStatefulResources,
+        tags: azureTags(cfg),
+    });
 }
 
 /** The Azure layer's part of the output contract. Kubeconfigs stay secret, under their own key. */

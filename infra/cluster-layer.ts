@@ -12,7 +12,6 @@
 //     Harbor (behind the Gateway) ─▶ Tekton platform ─▶ supply-chain pipeline (the only
 //     component that receives registry credentials: the Harbor robot and the ACR identity)
 import * as pulumi from "@pulumi/pulumi";
-import { HARBOR_SOFT_DELETE_DAYS, HarborStorage } from "../components/azure/harbor-storage";
 import { ArgoCd } from "../components/cluster/argocd";
 import { CertManager } from "../components/cluster/cert-manager";
 import { ExternalDns } from "../components/cluster/external-dns";
@@ -209,22 +208,11 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
     const primaryServices = regions.primary;
     const admitted = admittedOptions(cfg, primaryServices.gatekeeper);
 
-    const harborStorage = new HarborStorage("harbor-storage", {
-        resourceGroupName: azure.resourceGroups.registry,
-        location: primary.location,
-        namePrefix: cfg.namePrefix,
-        zoneRedundant: cfg.kubernetes.availabilityZones.length > 0,
-        protect: cfg.protectStatefulResources,
-        allowedSubnetId: primary.nodeSubnetId,
-        softDeleteDays: cfg.protectStatefulResources ? HARBOR_SOFT_DELETE_DAYS : 0,
-        tags: cfg.tags,
-    });
-
     const harbor = new Harbor("harbor", {
         provider: primary.provider,
         acrLoginServer: azure.registry.knownLoginServer,
         hostname: cfg.dns.harborHostname,
-        storage: { accountName: harborStorage.accountName, containerName: harborStorage.containerName, accountKey: harborStorage.accountKey },
+        storage: azure.harborStorage,
         staging: {
             blockSeverity: cfg.delivery.blockSeverity,
             cveAllowlist: cfg.delivery.cveAllowlist,

@@ -8,10 +8,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { KUBELOGIN_MODES } from "../model/kubelogin";
 import { z } from "zod";
 import {
-    AZURE_REGIONS, cidrsOverlap, isBelowZone, isDnsLabel, isDnsName, isIpv4AddressOrCidr,
-    isIpv4Cidr, isUuid,
+    AZURE_REGIONS, cidrsOverlap, isBelowZone, isDnsLabel, isDnsName, isEmail, isIpv4AddressOrCidr,
+    isIpv4Cidr, isUuid, NAME_PREFIX_PATTERN,
 } from "../model/validators";
 import { CLUSTER_KEYS, exemptNamespaces } from "../model/names";
+import { SEVERITIES } from "../model/severity";
 import { MIN_KUBERNETES_MINOR } from "../model/versions";
 import { UPSTREAM_REGISTRIES, UpstreamHost } from "../model/image-sources";
 
@@ -35,6 +36,7 @@ const region = z.string().refine(v => AZURE_REGIONS.includes(v), {
 const cidr = z.string().refine(isIpv4Cidr, { message: "not an IPv4 CIDR with no host bits set (e.g. 10.10.0.0/16)" });
 const ipRange = z.string().refine(isIpv4AddressOrCidr, { message: "not an IPv4 address or CIDR" });
 const dnsName = z.string().refine(isDnsName, { message: "not a lower-case, fully qualified DNS name" });
+const email = z.string().refine(isEmail, { message: "not an e-mail address" });
 const dnsLabel = z.string().refine(isDnsLabel, { message: "not a DNS-1123 label (lower-case letters, digits, '-')" });
 const uuid = z.string().refine(isUuid, { message: "not an Entra object id (a UUID)" });
 /** A group id the platform UIs' sign-in depends on: a missing key says what it is for. */
@@ -53,7 +55,7 @@ const utcOffset = z.string().regex(/^[+-](0\d|1[0-4]):[0-5]\d$/, "not a UTC offs
 const cron = z.string().regex(/^(\S+\s+){4}\S+$/, "not a five-field cron expression");
 const duration = z.string().regex(/^\d+[mh]$/, "not a duration such as 30m or 2h");
 const weekDay = z.enum(["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]);
-const severity = z.enum(["none", "low", "medium", "high", "critical"]);
+const severity = z.enum(SEVERITIES);
 const geoCode = z.string().regex(/^(WORLD|GEO-[A-Z]{2}|[A-Z]{2}(-[A-Z0-9]{1,3})?)$/,
     "not a Traffic Manager geographic code (WORLD, GEO-EU, DE, US-CA …)");
 
@@ -185,7 +187,7 @@ const dnsSection = z.object({
     /** Argo CD UI/API, one per region. */
     argocdHostnames: z.object({ primary: dnsName, secondary: dnsName }).strict(),
     /** ACME account e-mail for Let's Encrypt. */
-    acmeEmail: z.string().email("not an e-mail address"),
+    acmeEmail: email,
     /**
      * Let's Encrypt directory the Gateway's certificates come from: `staging` for stacks that are
      * rebuilt often (dev: both regions request the same names on every rebuild and would hit the
@@ -269,7 +271,7 @@ const deliverySection = z.object({
     pipelineNamespace: dnsLabel,
     /** Git identity of the pipeline's bot; its own commits never trigger a build. */
     botName: z.string().min(1),
-    botEmail: z.string().email("not an e-mail address"),
+    botEmail: email,
     /** Harbor pulls (and the pipeline) stop at or above this severity. */
     blockSeverity: severity,
     /** Reviewed CVE ids that do not block a pull. */
@@ -287,7 +289,7 @@ const deliverySection = z.object({
 
 const alertsSection = z.object({
     /** Receivers of the platform alerts (action group e-mail). */
-    emails: z.array(z.string().email("not an e-mail address")).min(1),
+    emails: z.array(email).min(1),
     /** An Argo CD application OutOfSync or Degraded longer than this is GitOps drift. */
     driftMinutes: z.number().int().min(5).max(1440),
 }).strict();
@@ -299,7 +301,7 @@ const stackSection = z.object({
      */
     environment: z.string().regex(/^[a-z][a-z0-9-]{1,15}$/, "2-16 lower-case letters, digits or '-', starting with a letter"),
     /** Short prefix for Azure resource names (letters and digits; ACR names allow nothing else). */
-    namePrefix: z.string().regex(/^[a-z][a-z0-9]{1,11}$/, "2-12 lower-case letters and digits, starting with a letter"),
+    namePrefix: z.string().regex(NAME_PREFIX_PATTERN, "2-12 lower-case letters and digits, starting with a letter"),
     clusters: z.object({ primary: clusterPlacement, secondary: clusterPlacement }).strict(),
     kubernetes: kubernetesSection,
     registry: registrySection,

@@ -22,6 +22,13 @@ export const NAMESPACES = {
     tektonDashboardProxy: "tekton-dashboard-proxy",
 } as const;
 
+/**
+ * The Tekton dashboard's Service as the Tekton Operator installs it (tektoncd/dashboard v0.71.0
+ * config/300-service.yaml): no authentication of its own, so only oauth2-proxy may route to it
+ * (components/cluster/tekton/dashboard-proxy.ts; the policy pack's `tekton-dashboard-only-via-oauth2-proxy`).
+ */
+export const TEKTON_DASHBOARD_SERVICE = { namespace: NAMESPACES.tektonPipelines, name: "tekton-dashboard", port: 9097 } as const;
+
 /** Kubernetes' own namespaces: never subject to the application constraints. */
 export const SYSTEM_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease", NAMESPACES.gatekeeper] as const;
 

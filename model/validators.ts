@@ -16,6 +16,9 @@ export const AZURE_REGIONS: readonly string[] = [
     "westus", "westus2", "westus3",
 ];
 
+/** The platform's short name prefix (config `namePrefix`): 2-12 lower-case letters and digits, starting with a letter. */
+export const NAME_PREFIX_PATTERN = /^[a-z][a-z0-9]{1,11}$/;
+
 /** An IPv4 CIDR such as `10.10.0.0/16`, with no host bits set. */
 export function isIpv4Cidr(value: string): boolean {
     const m = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(value);
@@ -48,7 +51,10 @@ export function cidrsOverlap(a: string, b: string): boolean {
     return aStart <= bEnd && bStart <= aEnd;
 }
 
-/** A fully qualified DNS name: lower-case labels of 1-63 characters, at least two labels, no trailing dot. */
+/**
+ * A fully qualified DNS name (the one hostname check of the stack: config, Gateway listeners,
+ * ExternalDNS exclusions): lower-case labels of 1-63 characters, at least two labels, no trailing dot.
+ */
 export function isDnsName(value: string): boolean {
     if (value.length > 253) return false;
     const labels = value.split(".");
@@ -63,6 +69,17 @@ export function isBelowZone(host: string, zone: string): boolean {
 /** A Kubernetes namespace or other DNS-1123 label. */
 export function isDnsLabel(value: string): boolean {
     return /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(value);
+}
+
+/**
+ * An e-mail address (the one e-mail check of the stack: config, cert-manager's ACME account):
+ * zod's own e-mail pattern (zod 4.6.7 v4/core/regexes.js `email`, the one
+ * `z.string().email()` used before; test/model/validators.test.ts holds them equal); kept as a plain predicate so model/ needs no zod.
+ */
+export const EMAIL_PATTERN = /^(?:[A-Za-z0-9_'+\-]+\.)*[A-Za-z0-9_'+\-]*[A-Za-z0-9_+-]@(?:[A-Za-z0-9][A-Za-z0-9\-]*\.)+[A-Za-z]{2,}$/;
+
+export function isEmail(value: string): boolean {
+    return EMAIL_PATTERN.test(value);
 }
 
 export function isUuid(value: string): boolean {

@@ -27,7 +27,7 @@ import {
 import {
     BUILT_IN_ROLES, BuiltInRole, PRIVILEGED_ROLES as PRIVILEGED_ROLE_LIST, REGISTRY_WRITE_ROLES as REGISTRY_WRITE_ROLE_LIST, ROLE_DISPLAY_NAMES,
 } from "../model/role-ids";
-import { PIPELINE_NAMESPACE_LABEL, SYSTEM_NAMESPACES } from "../model/names";
+import { NAMESPACES, PIPELINE_NAMESPACE_LABEL, SYSTEM_NAMESPACES, TEKTON_DASHBOARD_SERVICE } from "../model/names";
 import { CHART_IMAGE_VALUES, isStepImageOutsideAcrException } from "../model/image-sources";
 import {
     constraint, constraintTemplate, DOCKER_CONFIG_AUTHS_MARKER, DOCKER_CONFIG_FILE_KEYS, POLICIES, REGISTRY_CREDENTIAL_ANNOTATION_PREFIXES,
@@ -59,6 +59,8 @@ export const TYPES = {
     sealedSecret: ["kubernetes:bitnami.com/v1alpha1:SealedSecret"],
     namespace: ["kubernetes:core/v1:Namespace"],
     persistentVolumeClaim: ["kubernetes:core/v1:PersistentVolumeClaim"],
+    configMap: ["kubernetes:core/v1:ConfigMap"],
+    httpRoute: ["kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "kubernetes:gateway.networking.k8s.io/v1beta1:HTTPRoute"],
 } as const;
 
 const is = (type: string, list: readonly string[]) => list.includes(type);
@@ -658,6 +660,110 @@ const gatekeeperFailClosed = resourcePolicy({
     },
 });
 
+// ---------------------------------------------------------------------------------------------
+// Sign-in of the platform UIs: Entra ID only
+// ---------------------------------------------------------------------------------------------
+
+function isArgoCdChart(props: Props): boolean {
+    const chart = str(lookup(props, ["chart"])) ?? "";
+    return chart === "argo-cd" || chart.endsWith("/argo-cd");
+}
+
+/**
+ * Whether Argo CD reads `admin.enabled` as off. Argo CD parses the argocd-cm value with Go's
+ * strconv.ParseBool and keeps the admin enabled when the key is absent or unparsable
+ * (argoproj/argo-cd util/settings/accounts.go parseAdminAccount: `Enabled: true` unless
+ * ParseBool succeeds; read at commit 00d25447cf01a97afa96df92f115348fe6ad21cd, a v2 release —
+ * the pinned v3.4.4 was not available here to re-read). The argo-cd chart 10.1.1 values.yaml
+ * sets `configs.cm."admin.enabled": true`; the stack sets the boolean `false` (argocd/sso.ts).
+ */
+function adminDisabled(value: unknown): boolean {
+    return value === false || (typeof value === "string" && ["0", "f", "F", "false", "FALSE", "False"].includes(value));
+}
+
+const ARGOCD_ADMIN_WHY = "the local admin is a shared password outside Entra ID; sign-in is SSO only, break-glass is AKS";
+
+const argocdLocalAdminDisabled = resourcePolicy({
+    name: "argocd-local-admin-disabled",
+    description: "Argo CD's local admin user must be disabled (argocd-cm `admin.enabled: \"false\"`): users sign in with Entra ID.",
+    enforcementLevel: "mandatory",
+    types: [...TYPES.helmRelease, ...TYPES.helmChart, ...TYPES.configMap],
+    remediationSteps: "Set the argo-cd release value `configs.cm.\"admin.enabled\": false` (chart 10.1.1 values.yaml defaults it to true).",
+    check: (props, args, report) => {
+        let at: (string | number)[];
+        if (is(args.type, TYPES.configMap)) {
+            // An argocd-cm the stack writes itself (the chart's `configs.cm.create: false` case).
+            if (str(lookup(props, ["metadata", "name"])) !== "argocd-cm") return;
+            at = ["data", "admin.enabled"];
+        } else {
+            if (!isArgoCdChart(props)) return;
+            // argo-cd chart 10.1.1 values.yaml: `configs.cm.create: true` renders argocd-cm from
+            // `configs.cm`; with create false the chart writes none and this release proves nothing.
+            const create = lookup(props, ["values", "configs", "cm", "create"]);
+            if (!create.known) return report(unknownMessage(create.path, "whether the chart writes argocd-cm"));
+            if (create.value === false) return report(`values.configs.cm.create is false: argocd-cm is not written by this release, so that the local admin is disabled cannot be verified (${ARGOCD_ADMIN_WHY})`);
+            at = ["values", "configs", "cm", "admin.enabled"];
+        }
+        const v = lookup(props, at);
+        if (!v.known) return report(unknownMessage(v.path, "that the Argo CD local admin is disabled"));
+        if (!adminDisabled(v.value)) {
+            report(`${formatPath(at)} must be false (${ARGOCD_ADMIN_WHY}); it is ${v.value === undefined ? "not set (Argo CD and the chart default to enabled)" : JSON.stringify(v.value)}`);
+        }
+    },
+});
+
+/**
+ * Where each backendRef (and request-mirror target) of an HTTPRoute points. Gateway API
+ * BackendObjectReference defaults: group "" (core), kind "Service", namespace the route's own
+ * (kubernetes-sigs/gateway-api v1.6.1 apis/v1/object_reference_types.go; the HTTPRoute CRD as
+ * Envoy Gateway v1.9.0 bundles it, test/vendor/crds/gateway.networking.k8s.io/HTTPRoute.json,
+ * carries the group/kind defaults).
+ */
+function routeBackends(props: Props): { path: string; ref: Lookup }[] {
+    const rules = lookup(props, ["spec", "rules"]);
+    if (!rules.known) return [{ path: rules.path, ref: rules }];
+    const out: { path: string; ref: Lookup }[] = [];
+    (Array.isArray(rules.value) ? rules.value : []).forEach((rule, i) => {
+        const refs = lookup(rule, ["backendRefs"]);
+        const base = `spec.rules[${i}]`;
+        if (!refs.known) out.push({ path: `${base}.backendRefs`, ref: { known: false, path: `${base}.backendRefs` } });
+        else (Array.isArray(refs.value) ? refs.value : []).forEach((ref, j) => out.push({ path: `${base}.backendRefs[${j}]`, ref: lookup(ref, []) }));
+        const filters = lookup(rule, ["filters"]);
+        if (!filters.known) out.push({ path: `${base}.filters`, ref: { known: false, path: `${base}.filters` } });
+        else (Array.isArray(filters.value) ? filters.value : []).forEach((f, k) => {
+            const mirror = lookup(f, ["requestMirror", "backendRef"]);
+            if (!mirror.known || mirror.value !== undefined) out.push({ path: `${base}.filters[${k}].requestMirror.backendRef`, ref: mirror });
+        });
+    });
+    return out;
+}
+
+const tektonDashboardOnlyViaProxy = resourcePolicy({
+    name: "tekton-dashboard-only-via-oauth2-proxy",
+    description: "No HTTPRoute may send traffic to the Tekton dashboard Service: it has no sign-in of its own, so it is reached only through oauth2-proxy (Entra ID).",
+    enforcementLevel: "mandatory",
+    types: TYPES.httpRoute,
+    remediationSteps: "Route the dashboard hostname to the oauth2-proxy Service (components/cluster/tekton/dashboard-proxy.ts); oauth2-proxy forwards to the dashboard after sign-in.",
+    check: (props, args, report) => {
+        const ns = objectNamespace(props, args, ["metadata", "namespace"]);
+        if (!ns.known) return report(unknownMessage(ns.path, "where the route's backends live"));
+        const target = `${TEKTON_DASHBOARD_SERVICE.namespace}/${TEKTON_DASHBOARD_SERVICE.name}`;
+        for (const { path, ref } of routeBackends(props)) {
+            if (!ref.known) { report(unknownMessage(ref.path, `that it does not route to the Tekton dashboard (${target})`)); continue; }
+            const field = (name: string, fallback: string): string | undefined => {
+                const f = lookup(ref.value, [name]);
+                if (!f.known) { report(unknownMessage(`${path}.${name}`, `that it does not route to the Tekton dashboard (${target})`)); return undefined; }
+                return typeof f.value === "string" ? f.value : fallback;
+            };
+            const [group, kind, name, namespace] = [field("group", ""), field("kind", "Service"), field("name", ""), field("namespace", String(ns.value))];
+            if ([group, kind, name, namespace].includes(undefined)) continue;
+            if (group === "" && kind === "Service" && name === TEKTON_DASHBOARD_SERVICE.name && namespace === TEKTON_DASHBOARD_SERVICE.namespace) {
+                report(`${path} sends traffic to the Tekton dashboard Service ${target}, bypassing oauth2-proxy (namespace ${NAMESPACES.tektonDashboardProxy}): the dashboard has no sign-in of its own`);
+            }
+        }
+    },
+});
+
 const trafficManagerHostHeader = resourcePolicy({
     name: "traffic-manager-probe-host-header",
     description: "Traffic Manager health probes must send a Host header, or the gateway cannot route them and every endpoint shows Degraded.",
@@ -882,6 +988,8 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
     pipelineNamespaceConsistent,
     podSecurityStandards,
     imagesOnlyFromAcr,
+    argocdLocalAdminDisabled,
+    tektonDashboardOnlyViaProxy,
     gatekeeperFailClosed,
     trafficManagerHostHeader,
     statefulProtected,

@@ -35,15 +35,11 @@ const ARM_TYPE: Record<string, string> = {
     "managedidentity:UserAssignedIdentity": "Microsoft.ManagedIdentity/userAssignedIdentities",
     "network:VirtualNetwork": "Microsoft.Network/virtualNetworks",
     "network:PublicIPAddress": "Microsoft.Network/publicIPAddresses",
-    "network:Profile": "Microsoft.Network/trafficmanagerprofiles",
     "trafficmanager:Profile": "Microsoft.Network/trafficmanagerprofiles",
     "dns:Zone": "Microsoft.Network/dnsZones",
     "operationalinsights:Workspace": "Microsoft.OperationalInsights/workspaces",
     "storage:StorageAccount": "Microsoft.Storage/storageAccounts",
     "containerservice:AgentPool": "Microsoft.ContainerService/managedClusters/agentPools",
-    "insights:ActionGroup": "Microsoft.Insights/actionGroups",
-    "insights:MetricAlert": "Microsoft.Insights/metricAlerts",
-    "insights:ScheduledQueryRule": "Microsoft.Insights/scheduledQueryRules",
     "monitor:ActionGroup": "Microsoft.Insights/actionGroups",
     "monitor:MetricAlert": "Microsoft.Insights/metricAlerts",
     "monitor:AzureMonitorWorkspace": "Microsoft.Monitor/accounts",
@@ -239,20 +235,15 @@ function mockAzure(ctx: MockContext, mod: string, state: Props): { id: string; s
         case "managedidentity:FederatedIdentityCredential":
             id = `${rgId(rg)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${inputs.resourceName}/federatedIdentityCredentials/${name}`;
             break;
-        case "network:Subnet":
-            id = `${rgId(rg)}/providers/Microsoft.Network/virtualNetworks/${inputs.virtualNetworkName}/subnets/${name}`;
-            break;
         case "network:PublicIPAddress":
             state.ipAddress = publicIp(urn);
             if (inputs.dnsSettings?.domainNameLabel) {
                 state.dnsSettings = { ...inputs.dnsSettings, fqdn: `${inputs.dnsSettings.domainNameLabel}.${inputs.location ?? "westeurope"}.cloudapp.azure.com` };
             }
             break;
-        case "network:Profile":
         case "trafficmanager:Profile":
             state.dnsConfig = { ...(inputs.dnsConfig ?? {}), fqdn: `${inputs.dnsConfig?.relativeName ?? name}.trafficmanager.net` };
             break;
-        case "network:Endpoint":
         case "trafficmanager:Endpoint":
             id = `${rgId(rg)}/providers/Microsoft.Network/trafficmanagerprofiles/${inputs.profileName}/${inputs.endpointType ?? "AzureEndpoints"}/${name}`;
             state.endpointMonitorStatus = "Online";

@@ -15,6 +15,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as monitor from "@pulumi/azure-native/monitor";
 import * as alertsmanagement from "@pulumi/azure-native/alertsmanagement";
 import { GatewaysServing } from "./serving-check";
+import { AzureGovernance } from "./governance";
 
 /** Traffic Manager platform metric: 1 while an endpoint's probe status is Online, else 0. */
 export const TM_ENDPOINT_STATE_METRIC = "ProbeAgentCurrentEndpointStateByProfileResourceId";
@@ -39,7 +40,7 @@ export interface AlertsCluster {
     location: string;
 }
 
-export interface AlertsArgs {
+export interface AlertsArgs extends Pick<AzureGovernance, "tags" | "protect"> {
     resourceGroupName: pulumi.Input<string>;
     /** Region of the Azure Monitor workspace, its data collection endpoints/rules and rule groups. */
     location: string;
@@ -60,10 +61,9 @@ export interface AlertsArgs {
     endpointNames: readonly pulumi.Input<string>[];
     clusters: readonly AlertsCluster[];
     /** `protect` the Azure Monitor workspace (prod): it holds the clusters' Prometheus metrics. */
-    protect?: boolean;
+    protect: boolean;
     /** Action group short name (≤ 12 characters, shown in SMS/e-mail); defaults to `<prefix>-ops`, truncated. */
     shortName?: string;
-    tags?: Record<string, string>;
 }
 
 /** The Traffic Manager alert's evaluation window. */
@@ -145,7 +145,7 @@ export class Alerts extends pulumi.ComponentResource {
         const shortName = args.shortName ?? `${args.namePrefix}-ops`.slice(0, 12);
         const bad = problems(args, shortName);
         if (bad.length > 0) throw new Error(`Alerts ${name}: ${bad.join("; ")}`);
-        const tags = args.tags ?? {};
+        const tags = args.tags;
         const parent = { parent: this };
 
         const actionGroup = new monitor.ActionGroup(`${name}-action-group`, {
@@ -211,7 +211,7 @@ export class Alerts extends pulumi.ComponentResource {
             resourceGroupName: args.resourceGroupName,
             location: args.location,
             tags,
-        }, { parent: this, protect: args.protect ?? false });
+        }, { parent: this, protect: args.protect });
 
         const rules = prometheusAlertRules(args.driftMinutes);
         this.dataCollectionRuleIds = {};

@@ -27,6 +27,7 @@ import { toNonInteractiveKubeconfig } from "./kubeconfig";
 import * as YAML from "yaml";
 import { connectionOf, RbacGrantEffective } from "./rbac-propagation";
 import { BuiltInRole, grantRole, PrincipalType } from "./roles";
+import { AzureGovernance } from "./governance";
 
 /** A weekly maintenance window (AKS maintenance configuration, weekly schedule). */
 export interface MaintenanceWindow {
@@ -91,7 +92,7 @@ export const MAINTENANCE_CONFIG_NAMES = {
 /** The system pool's taint: only critical add-ons (and DaemonSets) run there. */
 export const SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule";
 
-export interface ClusterArgs {
+export interface ClusterArgs extends Pick<AzureGovernance, "tags" | "protect"> {
     key: ClusterKey;
     namePrefix: string;
     location: string;
@@ -112,7 +113,6 @@ export interface ClusterArgs {
     subnetServiceEndpoints?: readonly string[];
     /** `protect` the cluster and its identities (prod). */
     protect: boolean;
-    tags: Record<string, string>;
 }
 
 export interface GatewayIp {
@@ -504,8 +504,6 @@ export class Cluster extends pulumi.ComponentResource {
     readonly kubeletObjectId: pulumi.Output<string>;
     /** Client id of the kubelet identity (in-cluster readers of ACR, e.g. Ratify, log in as it). */
     readonly kubeletClientId: pulumi.Output<string>;
-    /** Principal id of the cluster's pre-created control-plane identity. */
-    readonly controlPlanePrincipalId: pulumi.Output<string>;
     /** ARM id of the node subnet (Harbor's storage admits only it). */
     readonly nodeSubnetId: pulumi.Output<string>;
     readonly gatewayIp: GatewayIp;
@@ -526,7 +524,6 @@ export class Cluster extends pulumi.ComponentResource {
         userPool(name, args, net, cluster.name, this);
         maintenanceConfigurations(name, args, cluster.name, this);
 
-        this.controlPlanePrincipalId = ids.controlPlane.principalId;
         this.nodeSubnetId = net.nodeSubnetId;
         this.grantGroupAccess(name, args, cluster.id);
         this.kubeconfig = userKubeconfig(args, cluster, this);

@@ -10,6 +10,7 @@
 // `ContainerInsightsExtension` on the cluster. Without them the agent has no route for its data.
 import * as pulumi from "@pulumi/pulumi";
 import * as monitor from "@pulumi/azure-native/monitor";
+import { AzureGovernance } from "./governance";
 
 /** The stream group the ContainerInsights extension emits (every standard Container Insights table). */
 export const CONTAINER_INSIGHTS_STREAM = "Microsoft-ContainerInsights-Group-Default";
@@ -32,7 +33,7 @@ export function containerInsightsRuleName(location: string, clusterName: string)
     return `MSCI-${location}-${clusterName}`.slice(0, 64);
 }
 
-export interface ContainerInsightsArgs {
+export interface ContainerInsightsArgs extends Pick<AzureGovernance, "tags"> {
     /** ARM id of the AKS cluster: the association's scope. */
     clusterId: pulumi.Input<string>;
     /** AKS cluster name (part of the rule's name). */
@@ -43,7 +44,6 @@ export interface ContainerInsightsArgs {
     workspaceId: pulumi.Input<string>;
     /** Group holding the rule (the cluster's own group, as with the CLI). */
     resourceGroupName: pulumi.Input<string>;
-    tags?: Record<string, string>;
 }
 
 export class ContainerInsights extends pulumi.ComponentResource {
@@ -76,7 +76,7 @@ export class ContainerInsights extends pulumi.ComponentResource {
                 logAnalytics: [{ name: WORKSPACE_DESTINATION, workspaceResourceId: args.workspaceId }],
             },
             dataFlows: [{ streams: [CONTAINER_INSIGHTS_STREAM], destinations: [WORKSPACE_DESTINATION] }],
-            tags: args.tags ?? {},
+            tags: args.tags,
         }, parent);
 
         new monitor.DataCollectionRuleAssociation(`${name}-dcra`, {

@@ -4,8 +4,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as dns from "@pulumi/azure-native/dns";
 import * as authorization from "@pulumi/azure-native/authorization";
+import { AzureGovernance } from "./governance";
 
-export interface DnsArgs {
+/**
+ * `lock`: a CanNotDelete lock on the zone's SOA record set: the zone cannot be deleted (ARM would
+ * have to delete the locked SOA with it) while every other record set stays freely writable and
+ * deletable. Never a lock on the zone or its group: locks are inherited by record sets.
+ */
+export interface DnsArgs extends AzureGovernance {
     zoneName: string;
     appHostname: string;
     resourceGroupName: pulumi.Input<string>;
@@ -13,14 +19,6 @@ export interface DnsArgs {
     appTarget: pulumi.Input<string>;
     /** TTL of the app CNAME: no longer than Traffic Manager's own, or failover waits on it. */
     ttlSeconds: number;
-    protect: boolean;
-    /**
-     * CanNotDelete lock on the zone's SOA record set: the zone cannot be deleted (ARM would have
-     * to delete the locked SOA with it) while every other record set stays freely writable and
-     * deletable. Never a lock on the zone or its group: locks are inherited by record sets.
-     */
-    lockZone: boolean;
-    tags: Record<string, string>;
 }
 
 /** Name of the SOA record set: the zone apex. Azure creates it with the zone; it cannot be deleted alone. */
@@ -52,7 +50,7 @@ export class Dns extends pulumi.ComponentResource {
             zoneType: "Public",
             tags: args.tags,
         }, { parent: this, protect: args.protect });
-        if (args.lockZone) {
+        if (args.lock) {
             // Azure DNS, "How to protect DNS zones and records": lock the SOA record set rather
             // than the zone, so DNS-01 challenge cleanup and ExternalDNS deletions keep working.
             new authorization.ManagementLockByScope(`${name}-zone-lock`, {

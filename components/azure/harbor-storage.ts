@@ -15,8 +15,9 @@
 // container delete is recoverable).
 import * as pulumi from "@pulumi/pulumi";
 import * as storage from "@pulumi/azure-native/storage";
+import { AzureGovernance } from "./governance";
 
-export interface HarborStorageArgs {
+export interface HarborStorageArgs extends Pick<AzureGovernance, "tags" | "protect"> {
     /** Resource group that holds the account (the stateful "registry" group, locked in prod). */
     resourceGroupName: pulumi.Input<string>;
     location: pulumi.Input<string>;
@@ -30,7 +31,6 @@ export interface HarborStorageArgs {
     allowedSubnetId: pulumi.Input<string>;
     /** Days deleted blobs and containers stay restorable; 0 turns soft delete off (dev). */
     softDeleteDays: number;
-    tags?: Record<string, string>;
 }
 
 /** The service endpoint the admitted subnet needs (set on the primary's node subnet). */
@@ -43,8 +43,6 @@ export const HARBOR_SOFT_DELETE_DAYS = 14;
 export const HARBOR_CONTAINER_NAME = "harbor-registry";
 
 export class HarborStorage extends pulumi.ComponentResource {
-    readonly account: storage.StorageAccount;
-    readonly container: storage.BlobContainer;
     /** Storage account name (Harbor's `accountname`). */
     readonly accountName: pulumi.Output<string>;
     /** Blob container name (Harbor's `container`). */
@@ -58,7 +56,7 @@ export class HarborStorage extends pulumi.ComponentResource {
         // Auto-named (azure-native appends 8 random characters once, kept in state): global
         // uniqueness without guessing. The logical prefix is cut so the result fits in 24.
         const logical = `${args.namePrefix}harbor`.replace(/[^a-z0-9]/g, "").slice(0, 16);
-        this.account = new storage.StorageAccount(logical, {
+        const account = new storage.StorageAccount(logical, {
             resourceGroupName: args.resourceGroupName,
             location: args.location,
             kind: storage.Kind.StorageV2,
@@ -82,25 +80,25 @@ export class HarborStorage extends pulumi.ComponentResource {
         if (args.softDeleteDays > 0) {
             new storage.BlobServiceProperties(`${name}-blob-service`, {
                 resourceGroupName: args.resourceGroupName,
-                accountName: this.account.name,
+                accountName: account.name,
                 blobServicesName: "default",
                 deleteRetentionPolicy: { enabled: true, days: args.softDeleteDays },
                 containerDeleteRetentionPolicy: { enabled: true, days: args.softDeleteDays },
             }, { parent: this });
         }
 
-        this.container = new storage.BlobContainer(`${name}-registry`, {
+        const container = new storage.BlobContainer(`${name}-registry`, {
             resourceGroupName: args.resourceGroupName,
-            accountName: this.account.name,
+            accountName: account.name,
             containerName: HARBOR_CONTAINER_NAME,
             publicAccess: storage.PublicAccess.None,
         }, { parent: this, protect: args.protect });
 
-        this.accountName = this.account.name;
-        this.containerName = this.container.name;
+        this.accountName = account.name;
+        this.containerName = container.name;
         const keys = storage.listStorageAccountKeysOutput({
             resourceGroupName: args.resourceGroupName,
-            accountName: this.account.name,
+            accountName: account.name,
         }, { parent: this });
         this.accountKey = pulumi.secret(keys.keys.apply(k => {
             const key = k.find(x => x.keyName === "key1") ?? k[0];

@@ -17,31 +17,53 @@ import {
     AZURE_FEDERATION_AUDIENCE, PIPELINE_SERVICE_ACCOUNT, serviceAccountSubject, WORKLOAD_IDENTITY_SERVICE_ACCOUNTS,
 } from "../../model/names";
 import { grantRole } from "./roles";
+import { z } from "zod";
+import { isDnsLabel, NAME_PREFIX_PATTERN } from "../../model/validators";
+import { checkArgs } from "../args-schema";
+import { AzureGovernance } from "./governance";
 
+/** What the identities need of one cluster. */
 export interface IdentityClusterRef {
+    /** AKS cluster name (in federated credential descriptions). */
     clusterName: pulumi.Input<string>;
+    /** The cluster's OIDC issuer: the federated credentials trust tokens it signs. */
     oidcIssuerUrl: pulumi.Input<string>;
+    /** Object id of the cluster's kubelet identity: it gets AcrPull on the registry. */
     kubeletObjectId: pulumi.Input<string>;
 }
 
-export interface IdentitiesArgs {
+/** The identities are named `id-<namePrefix>-<cert-manager|external-dns|pipeline>`. */
+export interface IdentitiesArgs extends Pick<AzureGovernance, "tags" | "protect"> {
+    /** The platform's short prefix: 2-12 lower-case letters and digits, starting with a letter. */
     namePrefix: string;
+    /** Group holding the identities (the global group, not the locked registry group). */
     resourceGroupName: pulumi.Input<string>;
+    /** Azure region of the identities. */
     location: string;
+    /** Subscription of the role assignments' definitions. */
     subscriptionId: pulumi.Input<string>;
+    /** ARM id of the registry: AcrPull for the kubelets, AcrPush for the pipeline. */
     registryId: pulumi.Input<string>;
+    /** ARM id of the DNS zone: DNS Zone Contributor for cert-manager and ExternalDNS. */
     dnsZoneId: pulumi.Input<string>;
     /** The resource group holding the zone (and nothing else): ExternalDNS lists zones in it. */
     dnsResourceGroupId: pulumi.Input<string>;
-    clusters: Record<ClusterKey, IdentityClusterRef>;
+    /** Both clusters: their kubelets pull, their issuers are trusted. */
+    clusters: Readonly<Record<ClusterKey, IdentityClusterRef>>;
+    /** Namespace of the pipeline's ServiceAccount (a DNS-1123 label); federated on the primary only. */
     pipelineNamespace: string;
     /**
      * `protect` the identities (prod): the pipeline's holds AcrPush inside the locked registry
      * group, where a replaced principal's old assignment could not be deleted.
      */
     protect: boolean;
-    tags: Record<string, string>;
 }
+
+/** What IdentitiesArgs must satisfy (messages name the key). */
+const ARGS_SCHEMA = z.object({
+    namePrefix: z.string().regex(NAME_PREFIX_PATTERN, { error: iss => `namePrefix '${iss.input}' must be 2-12 lower-case letters and digits, starting with a letter` }),
+    pipelineNamespace: z.string().refine(isDnsLabel, { error: iss => `pipelineNamespace '${iss.input}' is not a namespace name` }),
+});
 
 export interface WorkloadIdentity {
     clientId: pulumi.Output<string>;
@@ -56,6 +78,7 @@ export class Identities extends pulumi.ComponentResource {
 
     constructor(name: string, args: IdentitiesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:azure:Identities", name, {}, opts);
+        checkArgs(ARGS_SCHEMA, args, `Identities ${name}`);
 
         for (const key of CLUSTER_KEYS) {
             grantRole(`${name}-${key}-kubelet-acrpull`, {

@@ -1,14 +1,13 @@
 // Log Analytics workspace: Container Insights and Defender for both clusters report here.
 import * as pulumi from "@pulumi/pulumi";
 import * as operationalinsights from "@pulumi/azure-native/operationalinsights";
+import { AzureGovernance } from "./governance";
 
-export interface MonitoringArgs {
+export interface MonitoringArgs extends Pick<AzureGovernance, "tags" | "protect"> {
     namePrefix: string;
     resourceGroupName: pulumi.Input<string>;
     location: string;
     retentionDays: number;
-    protect: boolean;
-    tags: Record<string, string>;
 }
 
 export class Monitoring extends pulumi.ComponentResource {

@@ -19,17 +19,33 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as resources from "@pulumi/azure-native/resources";
 import * as authorization from "@pulumi/azure-native/authorization";
+import { z } from "zod";
 import { CLUSTER_KEYS, ClusterKey } from "../../model/names";
+import { AZURE_REGIONS, NAME_PREFIX_PATTERN } from "../../model/validators";
+import { checkArgs } from "../args-schema";
+import { AzureGovernance } from "./governance";
 
-export interface ResourceGroupsArgs {
+/**
+ * The groups are named `rg-<namePrefix>-<registry|dns|global|primary|secondary>`. `lock`: a
+ * CanNotDelete lock on the registry group only (the DNS zone is locked at its SOA record set instead).
+ */
+export interface ResourceGroupsArgs extends Pick<AzureGovernance, "tags" | "lock"> {
+    /** The platform's short prefix: 2-12 lower-case letters and digits, starting with a letter. */
     namePrefix: string;
-    /** Location of the shared groups (metadata only; their resources choose their own). */
+    /** Azure region (programmatic name) of the shared groups: metadata only, their resources choose their own. */
     sharedLocation: string;
-    regions: Record<ClusterKey, string>;
-    /** CanNotDelete lock on the registry group (the DNS zone is locked at its SOA record set instead). */
-    lockStateful: boolean;
-    tags: Record<string, string>;
+    /** Azure region (programmatic name) of each cluster's group. */
+    regions: Readonly<Record<ClusterKey, string>>;
 }
+
+const region = (key: string) => z.string().refine(r => AZURE_REGIONS.includes(r), { error: iss => `${key} '${iss.input}' is not an Azure region (programmatic name, e.g. westeurope)` });
+
+/** What ResourceGroupsArgs must satisfy (messages name the key). */
+const ARGS_SCHEMA = z.object({
+    namePrefix: z.string().regex(NAME_PREFIX_PATTERN, { error: iss => `namePrefix '${iss.input}' must be 2-12 lower-case letters and digits, starting with a letter` }),
+    sharedLocation: region("sharedLocation"),
+    regions: z.object(Object.fromEntries(CLUSTER_KEYS.map(key => [key, region(`regions.${key}`)]))),
+});
 
 export interface ResourceGroupRef {
     name: pulumi.Output<string>;
@@ -49,6 +65,7 @@ export class ResourceGroups extends pulumi.ComponentResource {
 
     constructor(name: string, args: ResourceGroupsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:azure:ResourceGroups", name, {}, opts);
+        checkArgs(ARGS_SCHEMA, args, `ResourceGroups ${name}`);
         const group = (suffix: string, location: string, lock: boolean): ResourceGroupRef => {
             const rg = new resources.ResourceGroup(`${name}-${suffix}`, {
                 resourceGroupName: `rg-${args.namePrefix}-${suffix}`,
@@ -65,7 +82,7 @@ export class ResourceGroups extends pulumi.ComponentResource {
             }
             return { name: rg.name, id: rg.id, location };
         };
-        this.registry = group("registry", args.sharedLocation, args.lockStateful);
+        this.registry = group("registry", args.sharedLocation, args.lock);
         this.dns = group("dns", args.sharedLocation, false);
         this.global = group("global", args.sharedLocation, false);
         this.regional = Object.fromEntries(

@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as trafficmanager from "@pulumi/azure-native/trafficmanager";
 import { CLUSTER_KEYS, ClusterKey } from "../../model/names";
+import { AzureGovernance } from "./governance";
 
 /**
  * How Traffic Manager picks a region; each method carries only the settings it uses.
@@ -19,7 +20,7 @@ export type TrafficRouting =
     | { method: "Weighted"; weights: Readonly<Record<ClusterKey, number>> }
     | { method: "Geographic"; geoMappings: Readonly<Record<ClusterKey, readonly string[]>> };
 
-export interface TrafficArgs {
+export interface TrafficArgs extends Pick<AzureGovernance, "tags"> {
     /** Globally unique label: `<relativeName>.trafficmanager.net`. */
     relativeName: string;
     resourceGroupName: pulumi.Input<string>;
@@ -32,7 +33,6 @@ export interface TrafficArgs {
     probeHost: string;
     /** Per region, the public IP resource id the endpoint targets. */
     targets: Record<ClusterKey, pulumi.Input<string>>;
-    tags: Record<string, string>;
 }
 
 /** Probe timing: 30 s interval, 10 s timeout, 3 tolerated failures (about 90 s to fail over). */

@@ -15,6 +15,9 @@ import {
     WORKLOAD_IDENTITY_SERVICE_ACCOUNTS,
 } from "../../model/names";
 import { podSecurityLabels } from "../../model/admission/pod-security-levels";
+import { z } from "zod";
+import { checkArgs, positiveInteger } from "../args-schema";
+import { isEmail } from "../../model/validators";
 
 export const ACME_SERVERS = {
     staging: "https://acme-staging-v02.api.letsencrypt.org/directory",
@@ -40,6 +43,13 @@ export interface CertManagerArgs {
     acrLoginServer: pulumi.Input<string>;
 }
 
+/** What CertManagerArgs must satisfy (messages name the key). */
+const ARGS_SCHEMA = z.object({
+    acmeEmail: z.string().refine(isEmail, { error: iss => `acmeEmail '${iss.input}' is not an e-mail address` }),
+    dependsOn: z.array(z.unknown()).min(1, "dependsOn must include the Gateway API CRDs (the Envoy Gateway release)"),
+    replicas: positiveInteger("replicas").optional(),
+});
+
 export class CertManager extends pulumi.ComponentResource {
     readonly release: k8s.helm.v3.Release;
     /** Issuer names (CLUSTER_ISSUERS), outputs so consumers order after the issuers exist. */
@@ -49,12 +59,8 @@ export class CertManager extends pulumi.ComponentResource {
 
     constructor(name: string, args: CertManagerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:cluster:CertManager", name, {}, opts);
-        const problems: string[] = [];
-        if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(args.acmeEmail)) problems.push(`acmeEmail '${args.acmeEmail}' is not an e-mail address`);
-        if (!args.dependsOn.length) problems.push("dependsOn must include the Gateway API CRDs (the Envoy Gateway release)");
+        checkArgs(ARGS_SCHEMA, args, `CertManager ${name}`);
         const replicas = args.replicas ?? 1;
-        if (!Number.isInteger(replicas) || replicas < 1) problems.push("replicas must be a positive integer");
-        if (problems.length) throw new Error(`CertManager ${name}: ${problems.join("; ")}`);
 
         const child = { parent: this, provider: args.provider };
         const sa = WORKLOAD_IDENTITY_SERVICE_ACCOUNTS.certManager;

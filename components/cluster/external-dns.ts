@@ -12,6 +12,9 @@ import { chartRelease } from "./chart";
 import { mirrored, PLATFORM_IMAGES } from "./platform-images";
 import { WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION, WORKLOAD_IDENTITY_POD_LABEL, WORKLOAD_IDENTITY_SERVICE_ACCOUNTS } from "../../model/names";
 import { podSecurityLabels } from "../../model/admission/pod-security-levels";
+import { z } from "zod";
+import { checkArgs } from "../args-schema";
+import { isDnsName } from "../../model/validators";
 
 /** Where the Azure provider reads its config by default (`--azure-config-file`). */
 export const AZURE_CONFIG_DIR = "/etc/kubernetes";
@@ -37,18 +40,21 @@ export interface ExternalDnsArgs {
 /** Sources ExternalDNS watches: routes on the shared Gateway, and LoadBalancer Services. */
 export const EXTERNAL_DNS_SOURCES = ["gateway-httproute", "service"] as const;
 
+/** What ExternalDnsArgs must satisfy (messages name the key). */
+const ARGS_SCHEMA = z.object({
+    // TXT owner ids end up in record values; keep them simple and recognisable.
+    txtOwnerId: z.string().regex(/^[a-z0-9][-a-z0-9]{0,62}$/, { error: iss => `txtOwnerId '${iss.input}' must be lowercase alphanumerics and '-'` }),
+    policy: z.enum(["sync", "upsert-only"], { error: iss => `policy '${iss.input}' must be sync or upsert-only` }),
+    excludeHostnames: z.array(z.string().refine(isDnsName, { error: iss => `excludeHostnames entry '${iss.input}' is not a hostname` })),
+});
+
 export class ExternalDns extends pulumi.ComponentResource {
     readonly release: k8s.helm.v3.Release;
     readonly namespace: pulumi.Output<string>;
 
     constructor(name: string, args: ExternalDnsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:cluster:ExternalDns", name, {}, opts);
-        const problems: string[] = [];
-        // TXT owner ids end up in record values; keep them simple and recognisable.
-        if (!/^[a-z0-9][-a-z0-9]{0,62}$/.test(args.txtOwnerId)) problems.push(`txtOwnerId '${args.txtOwnerId}' must be lowercase alphanumerics and '-'`);
-        if (!["sync", "upsert-only"].includes(args.policy)) problems.push(`policy '${args.policy}' must be sync or upsert-only`);
-        for (const h of args.excludeHostnames) if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/.test(h)) problems.push(`excludeHostnames entry '${h}' is not a hostname`);
-        if (problems.length) throw new Error(`ExternalDns ${name}: ${problems.join("; ")}`);
+        checkArgs(ARGS_SCHEMA, args, `ExternalDns ${name}`);
 
         const child = { parent: this, provider: args.provider };
         const sa = WORKLOAD_IDENTITY_SERVICE_ACCOUNTS.externalDns;

@@ -16,14 +16,21 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { isDnsLabel } from "../../model/validators";
 import { KUBE_SYSTEM, NAMESPACES } from "../../model/names";
+import { z } from "zod";
+import { checkArgs } from "../args-schema";
 
 export const AMA_METRICS_SETTINGS_CONFIGMAP = { name: "ama-metrics-settings-configmap", namespace: KUBE_SYSTEM } as const;
 
 /** Namespaces whose annotated pods feed the platform alerts. */
 export const ALERT_METRICS_NAMESPACES: readonly string[] = [NAMESPACES.certManager, NAMESPACES.argocd];
 
-/** Ports the alerting metrics are served on (cert-manager controller, Argo CD application controller). */
-export const METRICS_PORTS = { certManagerController: 9402, argocdApplicationController: 8082 } as const;
+/**
+ * Ports the alerting metrics are served on that the stack annotates itself: the Argo CD
+ * application controller's. cert-manager's chart annotates its own pods (values.yaml v1.21.1
+ * `prometheus.enabled: true`: "'prometheus.io' annotations are added to the cert-manager …
+ * Deployments"), so its port is the chart's business.
+ */
+export const METRICS_PORTS = { argocdApplicationController: 8082 } as const;
 
 /** The pod annotations the add-on's pod-annotation job honours. */
 export function scrapeAnnotations(port: number, path = "/metrics"): Record<string, string> {
@@ -44,6 +51,9 @@ export interface MetricsScrapingArgs {
     namespaces?: readonly string[];
 }
 
+const NAMESPACES_SCHEMA = z.array(z.string().refine(isDnsLabel, { error: iss => `namespaces: '${iss.input}' is not a namespace name` }))
+    .min(1, "namespaces: at least one is required");
+
 export class MetricsScraping extends pulumi.ComponentResource {
     readonly configMap: k8s.core.v1.ConfigMap;
     /** The namespace regex the add-on applies. */
@@ -52,10 +62,7 @@ export class MetricsScraping extends pulumi.ComponentResource {
     constructor(name: string, args: MetricsScrapingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:cluster:MetricsScraping", name, {}, opts);
         const namespaces = args.namespaces ?? ALERT_METRICS_NAMESPACES;
-        const problems: string[] = [];
-        if (namespaces.length === 0) problems.push("namespaces: at least one is required");
-        for (const ns of namespaces) if (!isDnsLabel(ns)) problems.push(`namespaces: '${ns}' is not a namespace name`);
-        if (problems.length > 0) throw new Error(`MetricsScraping ${name}: ${problems.join("; ")}`);
+        checkArgs(NAMESPACES_SCHEMA, namespaces, `MetricsScraping ${name}`);
         this.namespaceRegex = namespaceRegex(namespaces);
 
         this.configMap = new k8s.core.v1.ConfigMap(`${name}-settings`, {

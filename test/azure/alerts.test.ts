@@ -20,6 +20,7 @@ function args(overrides: Partial<AlertsArgs> = {}): AlertsArgs {
             { key: "primary", clusterId: clusterId("primary"), clusterName: "aks-scdev-primary", location: "westeurope" },
             { key: "secondary", clusterId: clusterId("secondary"), clusterName: "aks-scdev-secondary", location: "northeurope" },
         ],
+        protect: false,
         tags: { env: "dev" },
         ...overrides,
     };

@@ -11,7 +11,7 @@ function storageRun(protect: boolean): Promise<StackRun> {
             const s = new HarborStorage("harbor-storage", {
                 resourceGroupName: "rg-registry", location: "westeurope", namePrefix: "scdev",
                 zoneRedundant: protect, protect,
-                allowedSubnetId: SUBNET, softDeleteDays: protect ? 14 : 0,
+                allowedSubnetId: SUBNET, softDeleteDays: protect ? 14 : 0, tags: { env: "dev" },
             });
             return { accountName: s.accountName, containerName: s.containerName, accountKey: s.accountKey };
         },

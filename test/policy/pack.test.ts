@@ -80,8 +80,13 @@ describe("policy pack served over gRPC (as `pulumi preview --policy-pack policy`
     });
 
     it("walks Helm values for pull secrets", async () => {
-        const out = await analyze("kubernetes:helm.sh/v3:Release", "argocd", { chart: "argo-cd", namespace: "argocd", values: { controller: { imagePullSecrets: [{ name: "x" }] } } });
+        const out = await analyze("kubernetes:helm.sh/v3:Release", "argocd", { chart: "argo-cd", namespace: "argocd", values: { configs: { cm: { "admin.enabled": false } }, controller: { imagePullSecrets: [{ name: "x" }] } } });
         assert.deepEqual(out.map(d => [d.policy, d.level]), [["no-registry-credentials-outside-pipeline-namespace", "mandatory"]]);
+    });
+
+    it("rejects an Argo CD release that leaves the local admin at the chart default (enabled)", async () => {
+        const out = await analyze("kubernetes:helm.sh/v3:Release", "argocd", { chart: "argo-cd", namespace: "argocd", values: {} });
+        assert.deepEqual(out.map(d => [d.policy, d.level]), [["argocd-local-admin-disabled", "mandatory"]]);
     });
 
     it("runs stack policies over the stack's resources", async () => {

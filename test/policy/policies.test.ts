@@ -15,7 +15,9 @@ import { policies, PRIVILEGED_ROLES, REGISTRY_WRITE_ROLES, ROLES, TYPES } from "
 import { BUILT_IN_ROLES } from "../../model/role-ids";
 import { evaluate, evaluatePolicies, PolicyViolation } from "../../tools/policy-offline";
 import { UNKNOWN_SENTINELS } from "../../policy/values";
-import { freshRun, RecordedResource, StackRun } from "../harness";
+import { freshRun, RecordedResource, stackRun, StackRun } from "../harness";
+import { policyContext } from "../../tools/plan";
+import { TEKTON_DASHBOARD_SERVICE } from "../../model/names";
 
 // ---------------------------------------------------------------------------------------------
 // Hand-built analyzer arguments
@@ -671,6 +673,104 @@ describe("advisory policies", () => {
         assert.match(check("aks-defender-in-prod", CLUSTER, { securityProfile: {} }, prod)[0], /no runtime threat detection/);
         assert.match(check("traffic-manager-probe-https", TYPES.trafficManagerProfile[0], { monitorConfig: { protocol: "HTTP", path: "/healthz" } })[0], /HTTPS/);
     });
+});
+
+describe("sign-in guardrails", () => {
+    const ARGO = { chart: "argo-cd", namespace: "argocd", repositoryOpts: { repo: "https://argoproj.github.io/argo-helm" } };
+    const argo = (cm: Props) => ({ ...ARGO, values: { configs: { cm } } });
+    const A = "argocd-local-admin-disabled";
+
+    it("Argo CD: passes admin.enabled false (or the strings ParseBool reads as false)", () => {
+        assert.deepEqual(check(A, RELEASE, argo({ "admin.enabled": false })), []);
+        assert.deepEqual(check(A, TYPES.helmChart[0], argo({ "admin.enabled": "false" })), []);
+        assert.deepEqual(check(A, TYPES.configMap[0], { metadata: { name: "argocd-cm" }, data: { "admin.enabled": "false" } }), []);
+    });
+
+    it("Argo CD: rejects the local admin enabled, left at the chart default, or not verifiable", () => {
+        assert.match(check(A, RELEASE, argo({ "admin.enabled": true }))[0], /admin\.enabled"\] must be false.*it is true/);
+        assert.match(check(A, RELEASE, argo({ "exec.enabled": false }))[0], /not set \(Argo CD and the chart default to enabled\)/);
+        assert.match(check(A, RELEASE, { ...ARGO, values: {} })[0], /not set/);
+        assert.match(check(A, RELEASE, argo({ "admin.enabled": "no" }))[0], /"no"/, "ParseBool cannot read it, so Argo CD keeps the admin");
+        assert.match(check(A, RELEASE, argo({ create: false, "admin.enabled": false }))[0], /argocd-cm is not written by this release/);
+        assert.match(check(A, TYPES.configMap[0], { metadata: { name: "argocd-cm" }, data: {} })[0], /data\["admin\.enabled"\] must be false/);
+        assertUnknownReported(check(A, RELEASE, argo({ "admin.enabled": UNKNOWN_BOOL })), "admin.enabled");
+    });
+
+    it("Argo CD: ignores other charts and ConfigMaps", () => {
+        assert.deepEqual(check(A, RELEASE, { chart: "harbor", values: { configs: { cm: { "admin.enabled": true } } } }), []);
+        assert.deepEqual(check(A, TYPES.configMap[0], { metadata: { name: "other" }, data: { "admin.enabled": "true" } }), []);
+    });
+
+    const T = "tekton-dashboard-only-via-oauth2-proxy";
+    const ROUTE = TYPES.httpRoute[0];
+    const route = (namespace: string | undefined, rule: Props) => ({ metadata: { name: "r", ...(namespace ? { namespace } : {}) }, spec: { rules: [rule] } });
+    const dash = TEKTON_DASHBOARD_SERVICE;
+
+    it("Tekton dashboard: passes the route to oauth2-proxy and routes to other Services", () => {
+        assert.deepEqual(check(T, ROUTE, route("tekton-dashboard-proxy", { backendRefs: [{ kind: "Service", name: "oauth2-proxy", port: 80 }] })), []);
+        assert.deepEqual(check(T, ROUTE, route("apps", { backendRefs: [{ name: dash.name, port: dash.port }] })), [], "a same-named Service in another namespace");
+        assert.deepEqual(check(T, ROUTE, route(dash.namespace, { backendRefs: [{ group: "example.com", kind: "Backend", name: dash.name }] })), []);
+    });
+
+    it("Tekton dashboard: rejects a route to its Service, by explicit namespace, by the route's own namespace (kind and group defaulted), or as a mirror", () => {
+        assert.match(check(T, ROUTE, route("tekton-dashboard-proxy", { backendRefs: [{ name: dash.name, namespace: dash.namespace, port: dash.port }] }))[0],
+            /spec\.rules\[0\]\.backendRefs\[0\] sends traffic to the Tekton dashboard Service tekton-pipelines\/tekton-dashboard, bypassing oauth2-proxy/);
+        assert.equal(check(T, ROUTE, route(dash.namespace, { backendRefs: [{ name: dash.name, port: dash.port }] })).length, 1);
+        assert.equal(check(T, ROUTE, route(dash.namespace, { backendRefs: [{ group: "", kind: "Service", name: dash.name }] })).length, 1);
+        assert.equal(check(T, ROUTE, route(undefined, { backendRefs: [{ name: dash.name }] }), { provider: { type: "pulumi:providers:kubernetes", props: { namespace: dash.namespace } } }).length, 1,
+            "no namespace: the provider's default namespace");
+        assert.match(check(T, ROUTE, route("apps", { backendRefs: [{ name: "app" }], filters: [{ type: "RequestMirror", requestMirror: { backendRef: { name: dash.name, namespace: dash.namespace } } }] }))[0],
+            /filters\[0\]\.requestMirror\.backendRef sends traffic to the Tekton dashboard/);
+        assert.match(check(T, "kubernetes:gateway.networking.k8s.io/v1beta1:HTTPRoute", route(dash.namespace, { backendRefs: [{ name: dash.name }] }))[0], /bypassing oauth2-proxy/);
+    });
+
+    it("Tekton dashboard: reports backends unknown at preview", () => {
+        assertUnknownReported(check(T, ROUTE, route("apps", { backendRefs: [{ name: UNKNOWN }] })), "backendRefs[0].name");
+        assertUnknownReported(check(T, ROUTE, { metadata: { namespace: "apps" }, spec: { rules: UNKNOWN } }), "spec.rules");
+    });
+});
+
+describe("the pack on the stack's own plans", () => {
+    for (const stack of ["dev", "prod"] as const) {
+        describe(stack, () => {
+            let run: StackRun;
+            before(async () => { run = await stackRun(stack); });
+            const judge = (r: StackRun) => evaluatePolicies(r, policyContext(stack));
+            /** The run with one resource's inputs changed (as a later edit of the program would). */
+            const edited = (match: (r: RecordedResource) => boolean, edit: (inputs: Props) => Props): { run: StackRun; urn: string } => {
+                const target = run.resources.find(match);
+                assert.ok(target, "resource to edit");
+                const resources = run.resources.map(r => r === target
+                    ? { ...r, inputs: edit(structuredClone(r.inputs)), rawInputs: edit(structuredClone(r.rawInputs)) } as RecordedResource : r);
+                return { run: { ...run, resources }, urn: target.urn };
+            };
+
+            it("passes every policy (mandatory and advisory)", () => {
+                assert.deepEqual(judge(run).map(v => `${v.policy}: ${v.message}`), []);
+            });
+
+            it("rejects the Argo CD release with its local admin back on", () => {
+                const { run: r, urn } = edited(x => x.type === RELEASE && x.inputs.chart === "argo-cd",
+                    i => ({ ...i, values: { ...i.values, configs: { ...i.values.configs, cm: { ...i.values.configs.cm, "admin.enabled": true } } } }));
+                assert.deepEqual(judge(r).filter(v => v.policy === "argocd-local-admin-disabled").map(v => v.urn), [urn]);
+            });
+
+            it("rejects the Tekton dashboard route pointed straight at the dashboard", () => {
+                const { run: r, urn } = edited(x => x.type === TYPES.httpRoute[0] && (x.inputs.metadata as Props | undefined)?.name === "tekton-dashboard",
+                    i => ({ ...i, spec: { ...i.spec, rules: [{ backendRefs: [{ name: TEKTON_DASHBOARD_SERVICE.name, namespace: TEKTON_DASHBOARD_SERVICE.namespace, port: TEKTON_DASHBOARD_SERVICE.port }] }] } }));
+                assert.deepEqual(judge(r).filter(v => v.policy === "tekton-dashboard-only-via-oauth2-proxy").map(v => v.urn), [urn]);
+            });
+
+            it(stack === "prod" ? "checks the user pool (an AgentPool resource) for zones" : "applies no zone advice in dev", () => {
+                const { run: r, urn } = edited(x => x.type === TYPES.agentPool[0], i => ({ ...i, availabilityZones: [] }));
+                const zones = judge(r).filter(v => v.policy === "aks-availability-zones-in-prod");
+                if (stack === "prod") {
+                    assert.deepEqual(zones.map(v => v.urn), [urn]);
+                    assert.match(zones[0].message, /is not spread over availability zones/);
+                } else assert.deepEqual(zones, []);
+            });
+        });
+    }
 });
 
 // ---------------------------------------------------------------------------------------------

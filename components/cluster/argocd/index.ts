@@ -30,6 +30,8 @@ import { GATEWAY_PROXY_NAMESPACE, isolatedNamespace, NamedNetworkPolicy, namespa
 import { METRICS_PORTS, scrapeAnnotations } from "../metrics-scraping";
 import { ArgoCdSso, argoCdSsoValues, mergeValues } from "./sso";
 import { podSecurityLabels } from "../../../model/admission/pod-security-levels";
+import { z } from "zod";
+import { problemsOf } from "../../args-schema";
 
 /** The in-cluster API server as Argo CD names it. */
 export const IN_CLUSTER = "https://kubernetes.default.svc";
@@ -102,24 +104,22 @@ export interface ArgoCdArgs {
 
 /** `allowedClientCidrs` as the SecurityPolicy wants them (a bare address becomes /32), or the problems. */
 export function normaliseClientCidrs(cidrs: readonly string[]): { cidrs: string[]; problems: string[] } {
-    const problems: string[] = [];
-    if (cidrs.length === 0) {
-        problems.push("allowedClientCidrs is empty: the UI would be open to every client on the internet; list the operators' networks");
-    }
-    const out: string[] = [];
-    for (const c of cidrs) {
-        const cidr = net.isIPv4(c) ? `${c}/32` : c;
-        if (!isIpv4Cidr(cidr)) problems.push(`allowedClientCidrs: '${c}' is not an IPv4 address or CIDR (without host bits)`);
-        else if (cidr.endsWith("/0")) problems.push(`allowedClientCidrs: '${c}' allows every client`);
-        else if (!out.includes(cidr)) out.push(cidr);
-    }
+    const problems = problemsOf(CLIENT_CIDRS_SCHEMA, cidrs);
+    const out = [...new Set(cidrs.map(asCidr).filter(c => isIpv4Cidr(c) && !c.endsWith("/0")))];
     return { cidrs: out, problems };
 }
+
+/** A bare address is its /32. */
+const asCidr = (c: string) => net.isIPv4(c) ? `${c}/32` : c;
+
+const CLIENT_CIDRS_SCHEMA = z.array(z.string()
+    .refine(c => isIpv4Cidr(asCidr(c)), { error: iss => `allowedClientCidrs: '${iss.input}' is not an IPv4 address or CIDR (without host bits)`, abort: true })
+    .refine(c => !asCidr(c).endsWith("/0"), { error: iss => `allowedClientCidrs: '${iss.input}' allows every client` }))
+    .min(1, "allowedClientCidrs is empty: the UI would be open to every client on the internet; list the operators' networks");
 
 export class ArgoCd extends pulumi.ComponentResource {
     readonly namespace: k8s.core.v1.Namespace;
     readonly release: k8s.helm.v3.Release;
-    readonly rootApplication: k8s.apiextensions.CustomResource;
     readonly url: string;
 
     constructor(name: string, args: ArgoCdArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -214,7 +214,7 @@ export class ArgoCd extends pulumi.ComponentResource {
             spec: lockedDefaultProjectSpec(),
         }, crOpts);
 
-        this.rootApplication = new k8s.apiextensions.CustomResource(`${name}-root`, {
+        const rootApplication = new k8s.apiextensions.CustomResource(`${name}-root`, {
             apiVersion: "argoproj.io/v1alpha1",
             kind: "Application",
             // No resources-finalizer: deleting or replacing this object must never cascade into
@@ -223,7 +223,7 @@ export class ArgoCd extends pulumi.ComponentResource {
             spec: rootApplicationSpec(args.manifestsRepoUrl, args.branch, args.path),
         }, { ...k8sOpts, dependsOn: [this.release, rootProject, appsProject, repoSecret, ...(args.applicationsDependOn ?? [])] });
 
-        this.registerOutputs({ url: this.url, rootApplication: this.rootApplication.metadata.name });
+        this.registerOutputs({ url: this.url, rootApplication: rootApplication.metadata.name });
     }
 }
 

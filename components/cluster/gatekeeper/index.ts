@@ -17,6 +17,8 @@ import {
     templateName,
 } from "../../../model/admission/policies";
 import { podSecurityLabels } from "../../../model/admission/pod-security-levels";
+import { z } from "zod";
+import { checkArgs } from "../../args-schema";
 
 export interface GatekeeperArgs {
     /** The cluster's provider; every object goes through it. */
@@ -213,12 +215,15 @@ export function waitForAdmissionWebhook(release: pulumi.Resource): pulumi.Compon
     return { transformations: [transformation] };
 }
 
+/** What GatekeeperArgs must satisfy (messages name the key). */
+const ARGS_SCHEMA = z.object({
+    replicas: z.number().refine(n => Number.isInteger(n) && n >= 1, { error: iss => `replicas must be a positive integer (got ${iss.input})` }),
+    pipelineNamespace: z.string().min(1, "pipelineNamespace is required"),
+    exemptNamespaces: z.array(z.string()),
+}).refine(a => !a.exemptNamespaces.includes(a.pipelineNamespace), {
+    error: iss => `pipeline namespace '${(iss.input as { pipelineNamespace: string }).pipelineNamespace}' must not be exempt: the credential constraints are what confine it`,
+});
+
 function validate(args: GatekeeperArgs): void {
-    const problems: string[] = [];
-    if (!Number.isInteger(args.replicas) || args.replicas < 1) problems.push(`replicas must be a positive integer (got ${args.replicas})`);
-    if (!args.pipelineNamespace) problems.push("pipelineNamespace is required");
-    if (args.exemptNamespaces.includes(args.pipelineNamespace)) {
-        problems.push(`pipeline namespace '${args.pipelineNamespace}' must not be exempt: the credential constraints are what confine it`);
-    }
-    if (problems.length) throw new Error(`Gatekeeper: ${problems.join("; ")}`);
+    checkArgs(ARGS_SCHEMA, args, "Gatekeeper");
 }

@@ -32,6 +32,9 @@ import { chartRelease, crdChart } from "../chart";
 import { mirrored, PLATFORM_IMAGES } from "../platform-images";
 import { GATEWAY, GATEWAY_ROUTES_LABEL, NAMESPACES } from "../../../model/names";
 import { podSecurityLabels } from "../../../model/admission/pod-security-levels";
+import { z } from "zod";
+import { checkArgs, positiveInteger } from "../../args-schema";
+import { isDnsName } from "../../../model/validators";
 
 export { GATEWAY_ROUTES_LABEL };
 
@@ -107,30 +110,29 @@ export const DEFAULT_LISTENER_SAN = `${GATEWAY.name}.${GATEWAY.namespace}.invali
 /** Validity of the default listener's certificate; renewed (replaced) by `up` in its last year. */
 export const DEFAULT_LISTENER_CERT_VALIDITY_HOURS = 5 * 365 * 24;
 
-const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/;
-
 /** Stable, DNS-1123 secret name per hostname (cert-manager names the Certificate after it). */
 export function tlsSecretName(hostname: string): string {
     return `tls-${hostname.replace(/\./g, "-")}`;
 }
 
-function validate(args: PlatformGatewayArgs): string[] {
-    const problems: string[] = [];
+const hostname = z.string().refine(isDnsName, { error: iss => `'${iss.input}' is not a lowercase, fully qualified hostname` });
+
+/** What PlatformGatewayArgs must satisfy (messages name the key). */
+const ARGS_SCHEMA = z.object({
+    hostnames: z.array(hostname)
+        .refine(hs => new Set(hs).size === hs.length, "hostnames contain duplicates")
+        .refine(hs => hs.length > 0, "at least one hostname is required"),
+    probeHostname: hostname,
+    healthPath: z.string().refine(p => p.startsWith("/"), { error: iss => `healthPath '${iss.input}' must start with '/'` }),
+    routeNamespaces: z.record(z.string(), z.unknown()).optional(),
+    proxyReplicas: positiveInteger("proxyReplicas").optional(),
+}).superRefine((args, ctx) => {
     const all = [...args.hostnames, args.probeHostname];
-    for (const h of all) if (!DNS_NAME.test(h)) problems.push(`'${h}' is not a lowercase, fully qualified hostname`);
-    if (new Set(args.hostnames).size !== args.hostnames.length) problems.push("hostnames contain duplicates");
-    if (!args.hostnames.length) problems.push("at least one hostname is required");
-    if (!args.healthPath.startsWith("/")) problems.push(`healthPath '${args.healthPath}' must start with '/'`);
-    const secrets = new Set(all.map(tlsSecretName));
-    if (secrets.size !== new Set(all).size) problems.push("two hostnames map to the same TLS secret name");
+    if (new Set(all.map(tlsSecretName)).size !== new Set(all).size) ctx.addIssue({ code: "custom", message: "two hostnames map to the same TLS secret name" });
     for (const h of Object.keys(args.routeNamespaces ?? {})) {
-        if (!all.includes(h)) problems.push(`routeNamespaces names '${h}', which has no listener`);
+        if (!all.includes(h)) ctx.addIssue({ code: "custom", message: `routeNamespaces names '${h}', which has no listener` });
     }
-    if (args.proxyReplicas !== undefined && !(Number.isInteger(args.proxyReplicas) && args.proxyReplicas >= 1)) {
-        problems.push("proxyReplicas must be a positive integer");
-    }
-    return problems;
-}
+});
 
 export class PlatformGateway extends pulumi.ComponentResource {
     /** The Envoy Gateway controller release (its CRDs come from `crds`). */
@@ -149,8 +151,7 @@ export class PlatformGateway extends pulumi.ComponentResource {
 
     constructor(name: string, args: PlatformGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:cluster:PlatformGateway", name, {}, opts);
-        const problems = validate(args);
-        if (problems.length) throw new Error(`PlatformGateway ${name}: ${problems.join("; ")}`);
+        checkArgs(ARGS_SCHEMA, args, `PlatformGateway ${name}`);
 
         const provider = args.provider;
         const child = { parent: this, provider };

@@ -16,7 +16,9 @@ import * as pulumi from "@pulumi/pulumi";
 // Shapes
 // ---------------------------------------------------------------------------------------------
 
-export type Severity = "none" | "low" | "medium" | "high" | "critical";
+// Type only (erased): the serialized providers import nothing at run time.
+import type { Severity } from "../../../model/severity";
+export type { Severity };
 
 /** How the providers reach Harbor: admin basic auth over HTTPS. */
 export interface HarborConnection {

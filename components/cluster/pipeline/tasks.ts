@@ -103,8 +103,7 @@ const BUILDKIT_VOLUME_MOUNTS = [{ name: "buildkitd", mountPath: "/home/user/.loc
 const BUILDKIT_VOLUMES = [{ name: "buildkitd", emptyDir: {} }];
 
 /** Trivy/Harbor severities at or above a threshold (config `delivery.blockSeverity`). */
-export const SEVERITY_ORDER = ["none", "low", "medium", "high", "critical"] as const;
-export type Severity = typeof SEVERITY_ORDER[number];
+import { SEVERITIES as SEVERITY_ORDER, Severity } from "../../../model/severity"; export type { Severity };
 
 export function severitiesAtOrAbove(threshold: Severity): string[] {
     // `none` blocks on any finding, including those the scanner could not rate.

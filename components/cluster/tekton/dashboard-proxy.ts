@@ -21,7 +21,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { mirroredRegistry, PLATFORM_IMAGES } from "../platform-images";
 import * as random from "@pulumi/random";
 import {
-    NAMESPACES, SSO_SERVICE_ACCOUNTS, WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION, WORKLOAD_IDENTITY_POD_LABEL,
+    NAMESPACES, SSO_SERVICE_ACCOUNTS, TEKTON_DASHBOARD_SERVICE, WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION, WORKLOAD_IDENTITY_POD_LABEL,
 } from "../../../model/names";
 import { clientAllowlistPolicySpec, normaliseClientCidrs } from "../argocd";
 import { chartRelease } from "../chart";
@@ -30,9 +30,9 @@ import { GATEWAY_PROXY_NAMESPACE, isolatedNamespace, NamedNetworkPolicy, namespa
 
 /** The dashboard as the Tekton Operator installs it (tektoncd/dashboard v0.71.0 config/300-service.yaml, 300-deployment.yaml). */
 export const TEKTON_DASHBOARD = {
-    service: "tekton-dashboard",
-    namespace: NAMESPACES.tektonPipelines,
-    port: 9097,
+    service: TEKTON_DASHBOARD_SERVICE.name,
+    namespace: TEKTON_DASHBOARD_SERVICE.namespace,
+    port: TEKTON_DASHBOARD_SERVICE.port,
     podLabels: { "app.kubernetes.io/part-of": "tekton-dashboard", "app.kubernetes.io/name": "dashboard" },
 } as const;
 
