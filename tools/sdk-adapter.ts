@@ -26,6 +26,10 @@ const sdkState = require("@pulumi/pulumi/runtime/state") as {
 };
 // runtime/settings.js: resolves once every outstanding RPC of the run has answered.
 const sdkSettings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+// runtime/closure/serializeClosure.js: dynamic/index.js (serializeFunctionMaybeSecret) looks
+// `serializeFunction` up on this module's exports at each call, once per provider object per
+// process, with `() => provider` and `{ allowSecrets: true }`.
+const sdkClosure = require("@pulumi/pulumi/runtime/closure/serializeClosure") as { serializeFunction: SerializeFunction };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Names of the internal entry points, for the adapter test. */
@@ -33,6 +37,7 @@ export const INTERNAL_ENTRY_POINTS = {
     "runtime/state.withLocalStorage": () => sdkState.withLocalStorage,
     "runtime/state.getStore": () => sdkState.getStore,
     "runtime/settings.waitForRPCs": () => sdkSettings.waitForRPCs,
+    "runtime/closure/serializeClosure.serializeFunction": () => sdkClosure.serializeFunction,
     "runtime/mocks.MockMonitor.prototype.registerResourceOutputs": () => (MockMonitor.prototype as unknown as Record<string, unknown>).registerResourceOutputs,
     "runtime/mocks.MockMonitor.prototype.newUrn": () => (MockMonitor.prototype as unknown as Record<string, unknown>).newUrn,
 } as const;
@@ -65,6 +70,21 @@ export function withMockRuntime<T>(monitor: object, project: string, stack: stri
         pulumi.runtime.setAllConfig(config, secretKeys);
         return fn();
     });
+}
+
+/** What the SDK's closure serializer returns (runtime/closure/serializeClosure.d.ts). */
+export interface SerializedFunction { text: string; exportName: string; containsSecrets: boolean }
+export type SerializeFunction = (func: () => unknown, args?: Record<string, unknown>) => Promise<SerializedFunction>;
+
+/** The SDK's own closure serializer, as installed (before any replacement). */
+export const sdkSerializeFunction: SerializeFunction = sdkClosure.serializeFunction;
+
+/**
+ * Replaces the closure serializer the SDK's dynamic resources call (process-wide; the offline
+ * engine's processes only — the program never loads tools/).
+ */
+export function replaceSerializeFunction(serialize: SerializeFunction): void {
+    sdkClosure.serializeFunction = serialize;
 }
 
 /** Waits until every RPC the program started has been answered. */
