@@ -10,7 +10,7 @@ import * as YAML from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { mockCall, mockResource } from "./mock-outputs";
 import { installProviderTextCache } from "./provider-cache";
-import { Callback, MockMonitorBase, provproto, resproto, SIG, structproto, waitForRPCs, withMockRuntime } from "./sdk-adapter";
+import { Callback, MockMonitorBase, provproto, resproto, SIG, skipSourcePositions, structproto, waitForRPCs, withMockRuntime } from "./sdk-adapter";
 
 export const ROOT = path.resolve(__dirname, "..");
 export const SECRET = "[secret]";
@@ -380,6 +380,8 @@ export async function runStack(options: RunOptions): Promise<StackRun> {
     // The SDK also records `new Error().stack` on every internal promise (runtime/debuggable.js
     // debuggablePromise), printed only under PULUMI_DEBUG_PROMISE_LEAKS: offline, no stack is
     // captured at all unless PLATFORM_ENGINE_STACK_TRACES is set (errors keep their messages).
+    // The per-resource source positions themselves are not captured either (skipSourcePositions).
+    if (!process.env.PLATFORM_ENGINE_STACK_TRACES) skipSourcePositions();
     const sourceMaps = process.sourceMapsEnabled;
     const stackTraceLimit = Error.stackTraceLimit;
     process.setSourceMapsEnabled(false);

@@ -38,6 +38,7 @@ export const INTERNAL_ENTRY_POINTS = {
     "runtime/state.getStore": () => sdkState.getStore,
     "runtime/settings.waitForRPCs": () => sdkSettings.waitForRPCs,
     "runtime/closure/serializeClosure.serializeFunction": () => sdkClosure.serializeFunction,
+    "resource.Resource.callsites": () => (pulumi.Resource as unknown as ResourceStatics).callsites,
     "runtime/mocks.MockMonitor.prototype.registerResourceOutputs": () => (MockMonitor.prototype as unknown as Record<string, unknown>).registerResourceOutputs,
     "runtime/mocks.MockMonitor.prototype.newUrn": () => (MockMonitor.prototype as unknown as Record<string, unknown>).newUrn,
 } as const;
@@ -85,6 +86,18 @@ export const sdkSerializeFunction: SerializeFunction = sdkClosure.serializeFunct
  */
 export function replaceSerializeFunction(serialize: SerializeFunction): void {
     sdkClosure.serializeFunction = serialize;
+}
+
+interface ResourceStatics { callsites(): { file?: string; line?: number; column?: number }[] }
+
+/**
+ * Stops the SDK from capturing each resource's call stack (resource.js Resource.callsites: it
+ * raises Error.stackTraceLimit to Infinity and parses `new Error().stack` for every resource, to
+ * send the real engine a source position for its diagnostics). The offline monitor never reads
+ * them. Process-wide; the offline engine's processes only.
+ */
+export function skipSourcePositions(): void {
+    (pulumi.Resource as unknown as ResourceStatics).callsites = () => [];
 }
 
 /** Waits until every RPC the program started has been answered. */
