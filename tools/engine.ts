@@ -10,7 +10,7 @@ import * as YAML from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { mockCall, mockResource } from "./mock-outputs";
 import { installProviderTextCache } from "./provider-cache";
-import { Callback, MockMonitorBase, provproto, resproto, SIG, skipSourcePositions, structproto, waitForRPCs, withMockRuntime } from "./sdk-adapter";
+import { Callback, MockMonitorBase, provproto, registerResourceResponse, resproto, SIG, skipSourcePositions, structproto, waitForRPCs, withMockRuntime } from "./sdk-adapter";
 
 export const ROOT = path.resolve(__dirname, "..");
 export const SECRET = "[secret]";
@@ -301,7 +301,8 @@ class RecordingMonitor extends MockMonitorBase {
                 // outputs the provider computes; its clusters map is a throwaway, so no invoke can
                 // see a cluster that does not exist yet.
                 const created = mockResource({ urn, type, name, inputs: rawInputs, clusters: new Map() }).state;
-                state = previewState(type, structuredClone(serializedInputs), created);
+                // JSON data, as a protobuf Struct would carry it (registerResourceResponse).
+                state = previewState(type, JSON.parse(JSON.stringify(serializedInputs)), created);
                 for (const key of additionalSecretOutputs) {
                     if (key in state && !secretKeysOf(state).includes(key)) state[key] = wrapSecret(state[key]);
                 }
@@ -317,11 +318,7 @@ class RecordingMonitor extends MockMonitorBase {
                 }
             }
             this.resources.set(urn, { urn, id, state });
-            const response = new resproto.RegisterResourceResponse();
-            response.setUrn(urn);
-            response.setId(id);
-            response.setObject(structproto.Struct.fromJavaScript(state as Record<string, any>));
-            callback(null, response);
+            callback(null, registerResourceResponse(urn, id, state));
         } catch (err) {
             this.failures.push(err as Error);
             callback(asGrpcError(err), undefined);

@@ -100,6 +100,22 @@ export function skipSourcePositions(): void {
     (pulumi.Resource as unknown as ResourceStatics).callsites = () => [];
 }
 
+/**
+ * The monitor's answer to a registration. The SDK reads the outputs only as
+ * `getObject().toJavaScript()` (runtime/resource.js registerResource → resolveOutputs →
+ * runtime/rpc.js deserializeProperties), so they are handed over as the plain JSON value they
+ * already are instead of being converted to a protobuf Struct and straight back (a tenth of an
+ * offline run). `state` must be JSON data (what a Struct round-trip would give).
+ */
+export function registerResourceResponse(urn: string, id: string, state: Record<string, unknown>): resproto.RegisterResourceResponse {
+    const response = new resproto.RegisterResourceResponse();
+    response.setUrn(urn);
+    response.setId(id);
+    const object = { toJavaScript: () => state } as unknown as structproto.Struct;
+    response.getObject = () => object;
+    return response;
+}
+
 /** Waits until every RPC the program started has been answered. */
 export function waitForRPCs(): Promise<void> {
     return sdkSettings.waitForRPCs();
