@@ -107,7 +107,7 @@ async function bench(argv: string[]): Promise<number> {
     }
     const out = (s = "") => process.stdout.write(`${s}\n`);
     out(`Node ${process.version}, ${os.cpus().length} cores; ${opts.pairs} alternating (floor, plan) pairs after one warm-up each.`);
-    out(`  plan:  ${planCommand("<stack>").slice(NPM.length - 1).join(" ")}`);
+    out(`  plan:  npm ${planCommand("<stack>").slice(NPM.length).join(" ")}`);
     out("  floor: node tools/bench-floor.cjs <the node_modules files plan loaded, in load order>");
     out();
     out(`  ${"stack".padEnd(6)}${"modules".padStart(8)}${"floor".padStart(8)}${"plan".padStart(8)}${"warm".padStart(7)}${"cold".padStart(7)}${"fresh".padStart(7)}  plan min–max   floor min–max  plan peak RSS`);
@@ -140,9 +140,12 @@ async function bench(argv: string[]): Promise<number> {
         out(`npm test: ${secs(seconds)} wall from a warm checkout (target < 25 s on ${os.cpus().length} cores); the run before it: ${secs(first)}`);
     }
 
-    // Loaded only now: the engine is not needed for the timings above.
-    const { runStack } = await import("./engine");
-    const { deployEstimate, formatDuration } = await import("./deploy-path");
+    // Loaded only now: the engine is not needed for the timings above. `require`, not
+    // `import()`: the launcher (tools/launch.cjs) compiles TypeScript for CommonJS loading only.
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { runStack } = require("./engine") as typeof import("./engine");
+    const { deployEstimate, formatDuration } = require("./deploy-path") as typeof import("./deploy-path");
+    /* eslint-enable @typescript-eslint/no-require-imports */
     out();
     out("deploy path (from-scratch `pulumi up`; typical durations from tools/deploy-path.ts):");
     out(`  ${"stack".padEnd(8)}${"estimate".padStart(10)}${"lower bound".padStart(13)}  longest chain`);
