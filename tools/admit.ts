@@ -67,9 +67,12 @@ export async function main(argv: string[], deps: AdmitDeps = {}): Promise<number
         let run = deps.run;
         if (!run) {
             // Loaded only when needed: the Pulumi SDK is slow to load, and usage or input errors
-            // should come back at once.
-            const { runStack, StackNotFoundError } = await import("./engine");
-            const { ConfigError } = await import("../infra/config");
+            // should come back at once. `require`, not `import()`: the launcher (tools/launch.cjs)
+            // compiles TypeScript for CommonJS loading only.
+            /* eslint-disable @typescript-eslint/no-require-imports */
+            const { runStack, StackNotFoundError } = require("./engine") as typeof import("./engine");
+            const { ConfigError } = require("../infra/config") as typeof import("../infra/config");
+            /* eslint-enable @typescript-eslint/no-require-imports */
             try {
                 run = await runStack({ stack: args.stack });
             } catch (e) {

@@ -9,7 +9,8 @@ import * as path from "path";
 import * as YAML from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { mockCall, mockResource } from "./mock-outputs";
-import { Callback, MockMonitorBase, provproto, resproto, SIG, structproto, waitForRPCs, withMockRuntime } from "./sdk-adapter";
+import { installProviderTextCache } from "./provider-cache";
+import { Callback, MockMonitorBase, provproto, registerResourceResponse, resproto, SIG, skipSourcePositions, structproto, waitForRPCs, withMockRuntime } from "./sdk-adapter";
 
 export const ROOT = path.resolve(__dirname, "..");
 export const SECRET = "[secret]";
@@ -300,7 +301,8 @@ class RecordingMonitor extends MockMonitorBase {
                 // outputs the provider computes; its clusters map is a throwaway, so no invoke can
                 // see a cluster that does not exist yet.
                 const created = mockResource({ urn, type, name, inputs: rawInputs, clusters: new Map() }).state;
-                state = previewState(type, structuredClone(serializedInputs), created);
+                // JSON data, as a protobuf Struct would carry it (registerResourceResponse).
+                state = previewState(type, JSON.parse(JSON.stringify(serializedInputs)), created);
                 for (const key of additionalSecretOutputs) {
                     if (key in state && !secretKeysOf(state).includes(key)) state[key] = wrapSecret(state[key]);
                 }
@@ -316,11 +318,7 @@ class RecordingMonitor extends MockMonitorBase {
                 }
             }
             this.resources.set(urn, { urn, id, state });
-            const response = new resproto.RegisterResourceResponse();
-            response.setUrn(urn);
-            response.setId(id);
-            response.setObject(structproto.Struct.fromJavaScript(state as Record<string, any>));
-            callback(null, response);
+            callback(null, registerResourceResponse(urn, id, state));
         } catch (err) {
             this.failures.push(err as Error);
             callback(asGrpcError(err), undefined);
@@ -370,6 +368,8 @@ export async function runStack(options: RunOptions): Promise<StackRun> {
     const { config, secretKeys } = readStackConfig(options.stack, options.stackConfigDir, options.configOverrides);
     const program = options.program ?? defaultProgram;
     const monitor = new RecordingMonitor(options.dryRun ?? false);
+    // Dynamic providers' text from the content-addressed cache (tools/provider-cache.ts).
+    installProviderTextCache();
 
     // The SDK captures a stack trace for every resource (its source position, for the real
     // engine's diagnostics); mapping those through source maps dominated offline runs. Errors
@@ -377,6 +377,8 @@ export async function runStack(options: RunOptions): Promise<StackRun> {
     // The SDK also records `new Error().stack` on every internal promise (runtime/debuggable.js
     // debuggablePromise), printed only under PULUMI_DEBUG_PROMISE_LEAKS: offline, no stack is
     // captured at all unless PLATFORM_ENGINE_STACK_TRACES is set (errors keep their messages).
+    // The per-resource source positions themselves are not captured either (skipSourcePositions).
+    if (!process.env.PLATFORM_ENGINE_STACK_TRACES) skipSourcePositions();
     const sourceMaps = process.sourceMapsEnabled;
     const stackTraceLimit = Error.stackTraceLimit;
     process.setSourceMapsEnabled(false);
@@ -473,11 +475,45 @@ export function dependencyClosure(run: StackRun, resource: RecordedResource, opt
     return seen;
 }
 
-/** The plan document `plan --json` writes: DESIGN.md's contract, keys sorted, secrets redacted. */
+/**
+ * The resources in plan order: each after its parent, its provider and every resource it depends
+ * on (an order the engine could have registered them in); among those that are ready, by URN.
+ * Registration order itself is not stable: it follows how many promise turns each input takes to
+ * resolve (a dynamic provider's serialized text resolves at once from the provider cache and
+ * after thousands of turns without it, and only once per process), so the plan document does
+ * not use it.
+ */
+export function planOrder(resources: RecordedResource[]): RecordedResource[] {
+    const known = new Set(resources.map(r => r.urn));
+    const waitsFor = new Map(resources.map(r => [r.urn, new Set([r.parent, r.provider, ...r.dependencies]
+        .filter((u): u is string => !!u && u !== r.urn && known.has(u)))]));
+    const dependents = new Map<string, string[]>();
+    for (const [urn, deps] of waitsFor) for (const d of deps) dependents.set(d, [...(dependents.get(d) ?? []), urn]);
+    const byUrn = new Map(resources.map(r => [r.urn, r]));
+    const ready = resources.filter(r => waitsFor.get(r.urn)!.size === 0).map(r => r.urn);
+    const ordered: RecordedResource[] = [];
+    while (ready.length > 0) {
+        ready.sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
+        const urn = ready.pop()!;
+        ordered.push(byUrn.get(urn)!);
+        for (const d of dependents.get(urn) ?? []) {
+            const deps = waitsFor.get(d)!;
+            deps.delete(urn);
+            if (deps.size === 0) ready.push(d);
+        }
+    }
+    if (ordered.length !== resources.length) throw new Error("planOrder: the resources' dependencies form a cycle");
+    return ordered;
+}
+
+/**
+ * The plan document `plan --json` writes: DESIGN.md's contract, keys sorted, secrets redacted;
+ * resources in plan order (see planOrder).
+ */
 export function planDocument(run: StackRun): { stack: string; resources: unknown[]; outputs: unknown } {
     return sortKeys({
         stack: run.stack,
-        resources: run.resources.map(r => ({
+        resources: planOrder(run.resources).map(r => ({
             urn: r.urn, type: r.type, name: r.name,
             parent: r.parent ?? null,
             provider: r.provider ?? null,

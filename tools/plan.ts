@@ -2,8 +2,9 @@
 //
 // What `pulumi up` would create, offline: a readable tree, a summary and the deploy-path
 // estimate on stdout; the offline policy results; with --json, the plan document of DESIGN.md
-// (resources in registration order, keys sorted, secrets as "[secret]"); with --diff, what
-// changed against an earlier plan document, security-relevant changes first.
+// (resources in plan order — dependencies first, then by URN: tools/engine.ts planOrder — keys
+// sorted, secrets as "[secret]"); with --diff, what changed against an earlier plan document,
+// security-relevant changes first.
 // Exit 0 on success, 1 when a mandatory policy of the offline policy pack fails, 2 on bad config
 // or usage (including an unreadable or malformed --diff file).
 import * as fs from "fs";

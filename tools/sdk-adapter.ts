@@ -26,6 +26,10 @@ const sdkState = require("@pulumi/pulumi/runtime/state") as {
 };
 // runtime/settings.js: resolves once every outstanding RPC of the run has answered.
 const sdkSettings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+// runtime/closure/serializeClosure.js: dynamic/index.js (serializeFunctionMaybeSecret) looks
+// `serializeFunction` up on this module's exports at each call, once per provider object per
+// process, with `() => provider` and `{ allowSecrets: true }`.
+const sdkClosure = require("@pulumi/pulumi/runtime/closure/serializeClosure") as { serializeFunction: SerializeFunction };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Names of the internal entry points, for the adapter test. */
@@ -33,6 +37,8 @@ export const INTERNAL_ENTRY_POINTS = {
     "runtime/state.withLocalStorage": () => sdkState.withLocalStorage,
     "runtime/state.getStore": () => sdkState.getStore,
     "runtime/settings.waitForRPCs": () => sdkSettings.waitForRPCs,
+    "runtime/closure/serializeClosure.serializeFunction": () => sdkClosure.serializeFunction,
+    "resource.Resource.callsites": () => (pulumi.Resource as unknown as ResourceStatics).callsites,
     "runtime/mocks.MockMonitor.prototype.registerResourceOutputs": () => (MockMonitor.prototype as unknown as Record<string, unknown>).registerResourceOutputs,
     "runtime/mocks.MockMonitor.prototype.newUrn": () => (MockMonitor.prototype as unknown as Record<string, unknown>).newUrn,
 } as const;
@@ -65,6 +71,49 @@ export function withMockRuntime<T>(monitor: object, project: string, stack: stri
         pulumi.runtime.setAllConfig(config, secretKeys);
         return fn();
     });
+}
+
+/** What the SDK's closure serializer returns (runtime/closure/serializeClosure.d.ts). */
+export interface SerializedFunction { text: string; exportName: string; containsSecrets: boolean }
+export type SerializeFunction = (func: () => unknown, args?: Record<string, unknown>) => Promise<SerializedFunction>;
+
+/** The SDK's own closure serializer, as installed (before any replacement). */
+export const sdkSerializeFunction: SerializeFunction = sdkClosure.serializeFunction;
+
+/**
+ * Replaces the closure serializer the SDK's dynamic resources call (process-wide; the offline
+ * engine's processes only — the program never loads tools/).
+ */
+export function replaceSerializeFunction(serialize: SerializeFunction): void {
+    sdkClosure.serializeFunction = serialize;
+}
+
+interface ResourceStatics { callsites(): { file?: string; line?: number; column?: number }[] }
+
+/**
+ * Stops the SDK from capturing each resource's call stack (resource.js Resource.callsites: it
+ * raises Error.stackTraceLimit to Infinity and parses `new Error().stack` for every resource, to
+ * send the real engine a source position for its diagnostics). The offline monitor never reads
+ * them. Process-wide; the offline engine's processes only.
+ */
+export function skipSourcePositions(): void {
+    (pulumi.Resource as unknown as ResourceStatics).callsites = () => [];
+}
+
+/**
+ * The monitor's answer to a registration. The SDK reads the outputs only as
+ * `getObject().toJavaScript()` (runtime/resource.js registerResource → resolveOutputs →
+ * runtime/rpc.js deserializeProperties), so they are handed over as the plain JSON value they
+ * already are instead of being converted to a protobuf Struct and straight back (a tenth of an
+ * offline run). `state` must be JSON data (what a Struct round-trip would give).
+ */
+export function registerResourceResponse(urn: string, id: string, state: Record<string, unknown>): resproto.RegisterResourceResponse {
+    const response = new resproto.RegisterResourceResponse();
+    response.setUrn(urn);
+    response.setId(id);
+    const object = { toJavaScript: () => state } as unknown as structproto.Struct;
+    response.getObject = () => object;
+    return response;
 }
 
 /** Waits until every RPC the program started has been answered. */

@@ -274,7 +274,21 @@ function env(): CelEnv {
     return sharedEnv;
 }
 
+// Parsing dominates (the parser is a generated PEG, ~20 ms per template expression) and a planned
+// program keeps no state between evaluations, so each expression is compiled once per process:
+// every `admit` of a stack run, and every test, compiles the same templates.
+const compiled = new Map<string, Program>();
+
 function compile(expression: string, where: string): Program {
+    let program = compiled.get(expression);
+    if (!program) {
+        program = compileUncached(expression, where);
+        compiled.set(expression, program);
+    }
+    return program;
+}
+
+function compileUncached(expression: string, where: string): Program {
     let parsed;
     try {
         parsed = parse(expression);

@@ -13,8 +13,12 @@ import { CHARTS, ChartName } from "../../model/versions";
 type Any = Record<string, any>;
 const FIXTURES = path.join(__dirname, "..", "fixtures", "charts");
 
+// Parsed once per process (the large values.yaml files took seconds to parse per release);
+// each caller gets its own copy.
+const parsed = new Map<string, Any>();
 function load(file: string): Any {
-    return YAML.parse(fs.readFileSync(path.join(FIXTURES, file), "utf8")) ?? {};
+    if (!parsed.has(file)) parsed.set(file, YAML.parse(fs.readFileSync(path.join(FIXTURES, file), "utf8")) ?? {});
+    return structuredClone(parsed.get(file)!);
 }
 
 /** Helm's values coalescing: maps merge key by key, anything else (lists, scalars) is replaced; null deletes. */
