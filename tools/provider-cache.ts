@@ -9,7 +9,7 @@
 // (module-level values of the project's own sources) and the toolchain, so it is cached on disk
 // under a key made of exactly those: the source of the provider's functions (and of the SDK's
 // `() => provider` factory), every source file under
-// components/ and infra/, package-lock.json (SDK, tsx and every dependency version) and the Node
+// components/, infra/ and model/, package-lock.json (SDK, tsx and every dependency version) and the Node
 // version. Entries are written by a real serialization only, so the plan shows the real text;
 // test/tools/provider-cache.test.ts checks every provider of both stacks against a fresh one.
 //
@@ -23,7 +23,7 @@ import { replaceSerializeFunction, sdkSerializeFunction, SerializedFunction, Ser
 
 const ROOT = path.resolve(__dirname, "..");
 /** Source folders whose module-level values a provider may capture. */
-const SOURCE_DIRS = ["components", "infra"];
+const SOURCE_DIRS = ["components", "infra", "model"];
 export const DEFAULT_CACHE_DIR = path.join(ROOT, "node_modules", ".cache", "dynamic-providers");
 /** Bump when the key or the entry format changes. */
 const FORMAT = "1";

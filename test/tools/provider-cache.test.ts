@@ -75,11 +75,13 @@ describe("dynamic-provider text cache", () => {
         }
     });
 
-    it("keys on every source under components/ and infra/ and on the lock file", () => {
+    it("keys on every source under components/, infra/ and model/ and on the lock file", () => {
         const root = tempDir();
         try {
             fs.mkdirSync(path.join(root, "components", "cluster"), { recursive: true });
             fs.mkdirSync(path.join(root, "infra"));
+            fs.mkdirSync(path.join(root, "model"));
+            fs.writeFileSync(path.join(root, "model", "severity.ts"), "export const s = 'high';\n");
             fs.writeFileSync(path.join(root, "components", "cluster", "a.ts"), "export const x = 1;\n");
             fs.writeFileSync(path.join(root, "infra", "names.ts"), "export const n = 'a';\n");
             fs.writeFileSync(path.join(root, "package-lock.json"), "{}\n");
@@ -90,8 +92,11 @@ describe("dynamic-provider text cache", () => {
             digests.push(projectDigest(root));
             fs.writeFileSync(path.join(root, "package-lock.json"), "{\"v\":1}\n");
             digests.push(projectDigest(root));
+            // Providers capture model/ code too (e.g. the severity scale in Harbor's provider).
+            fs.writeFileSync(path.join(root, "model", "severity.ts"), "export const s = 'critical';\n");
+            digests.push(projectDigest(root));
             assert.equal(new Set(digests).size, digests.length, "each change gives a new key");
-            assert.equal(projectDigest(root), digests[3], "the same sources give the same key");
+            assert.equal(projectDigest(root), digests[4], "the same sources give the same key");
         } finally {
             fs.rmSync(root, { recursive: true, force: true });
         }
@@ -100,7 +105,7 @@ describe("dynamic-provider text cache", () => {
     it("is offline only: no program source imports tools/", () => {
         const sources = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true })
             .flatMap(e => e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : []);
-        const offenders = ["infra", "components"].flatMap(d => sources(path.join(ROOT, d)))
+        const offenders = ["infra", "components", "model"].flatMap(d => sources(path.join(ROOT, d)))
             .filter(f => /from\s+["'](\.\.\/)+tools\/|require\(["'](\.\.\/)+tools\//.test(fs.readFileSync(f, "utf8")));
         assert.deepEqual(offenders, []);
     });
