@@ -16,4 +16,7 @@ export function checkArgs(schema: z.ZodType, value: unknown, label: string): voi
 
 /** A positive integer, with the components' message. */
 export const positiveInteger = (what: string) =>
-    z.number({ error: `${what} must be a positive integer` }).int(`${what} must be a positive integer`).min(1, `${what} must be a positive integer`);
+    z
+        .number({ error: `${what} must be a positive integer` })
+        .int(`${what} must be a positive integer`)
+        .min(1, `${what} must be a positive integer`);

@@ -72,7 +72,12 @@ export interface AzureFoundation {
     clusters: Record<ClusterKey, FoundationCluster>;
     /** `knownLoginServer`: the same login server, known at preview (image references use it). */
     registry: { loginServer: pulumi.Output<string>; knownLoginServer: string; id: pulumi.Output<string>; name: pulumi.Output<string> };
-    dnsZone: { name: pulumi.Output<string>; resourceGroupName: pulumi.Output<string>; id: pulumi.Output<string>; nameServers: pulumi.Output<string[]> };
+    dnsZone: {
+        name: pulumi.Output<string>;
+        resourceGroupName: pulumi.Output<string>;
+        id: pulumi.Output<string>;
+        nameServers: pulumi.Output<string[]>;
+    };
     subscriptionId: pulumi.Output<string>;
     tenantId: pulumi.Output<string>;
     identities: { certManager: FoundationIdentity; externalDns: FoundationIdentity; pipeline: FoundationIdentity };
@@ -143,26 +148,31 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
         tags,
     });
 
-    const clusters = Object.fromEntries(CLUSTER_KEYS.map(key => [key, new Cluster(key, {
-        key,
-        namePrefix: prefix,
-        location: cfg.clusters[key].location,
-        resourceGroupName: groups.regional[key].name,
-        vnetCidr: cfg.clusters[key].vnetCidr,
-        kubernetes: cfg.kubernetes,
-        skuTier: cfg.kubernetes.skuTier,
-        logAnalyticsWorkspaceId: monitoring.workspaceId,
-        subscriptionId: client.subscriptionId,
-        tenantId: client.tenantId,
-        deployer: cfg.kubernetes.deployer
-            ? { objectId: cfg.kubernetes.deployer.objectId, principalType: cfg.kubernetes.deployer.principalType }
-            : { objectId: client.objectId, principalType: client.clientId.apply(deployerPrincipalType) },
-        gatewayDnsLabel: `${prefix}-${key}-${suffix}`,
-        // Harbor's storage account (primary only) admits only the primary's node subnet.
-        subnetServiceEndpoints: key === "primary" ? [STORAGE_SERVICE_ENDPOINT] : [],
-        protect,
-        tags,
-    })])) as Record<ClusterKey, Cluster>;
+    const clusters = Object.fromEntries(
+        CLUSTER_KEYS.map(key => [
+            key,
+            new Cluster(key, {
+                key,
+                namePrefix: prefix,
+                location: cfg.clusters[key].location,
+                resourceGroupName: groups.regional[key].name,
+                vnetCidr: cfg.clusters[key].vnetCidr,
+                kubernetes: cfg.kubernetes,
+                skuTier: cfg.kubernetes.skuTier,
+                logAnalyticsWorkspaceId: monitoring.workspaceId,
+                subscriptionId: client.subscriptionId,
+                tenantId: client.tenantId,
+                deployer: cfg.kubernetes.deployer
+                    ? { objectId: cfg.kubernetes.deployer.objectId, principalType: cfg.kubernetes.deployer.principalType }
+                    : { objectId: client.objectId, principalType: client.clientId.apply(deployerPrincipalType) },
+                gatewayDnsLabel: `${prefix}-${key}-${suffix}`,
+                // Harbor's storage account (primary only) admits only the primary's node subnet.
+                subnetServiceEndpoints: key === "primary" ? [STORAGE_SERVICE_ENDPOINT] : [],
+                protect,
+                tags,
+            }),
+        ]),
+    ) as Record<ClusterKey, Cluster>;
 
     // Container Insights authenticates with managed identity (useAADAuth): each cluster's agent
     // needs its data collection rule to the workspace, in the workspace's region, and the
@@ -218,7 +228,11 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
         tags,
     });
 
-    const identityRef = (c: Cluster): IdentityClusterRef => ({ clusterName: c.clusterName, oidcIssuerUrl: c.oidcIssuerUrl, kubeletObjectId: c.kubeletObjectId });
+    const identityRef = (c: Cluster): IdentityClusterRef => ({
+        clusterName: c.clusterName,
+        oidcIssuerUrl: c.oidcIssuerUrl,
+        kubeletObjectId: c.kubeletObjectId,
+    });
     const identities = new Identities("identity", {
         namePrefix: prefix,
         resourceGroupName: groups.global.name,
@@ -271,8 +285,10 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
         kubeletClientId: c.kubeletClientId,
         kubeconfig: c.kubeconfig,
     });
-    const id = (i: { clientId: pulumi.Output<string>; principalId: pulumi.Output<string> }): FoundationIdentity =>
-        ({ clientId: i.clientId, principalId: i.principalId });
+    const id = (i: { clientId: pulumi.Output<string>; principalId: pulumi.Output<string> }): FoundationIdentity => ({
+        clientId: i.clientId,
+        principalId: i.principalId,
+    });
 
     return {
         clusters: { primary: foundationCluster(clusters.primary), secondary: foundationCluster(clusters.secondary) },
@@ -284,7 +300,11 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
         trafficManager: { fqdn: traffic.fqdn, profileId: traffic.profileId, endpointNames: traffic.endpointNames },
         resourceGroups: { registry: groups.registry.name, global: groups.global.name },
         logAnalyticsWorkspaceId: monitoring.workspaceId,
-        harborStorage: { accountName: harborStorage.accountName, containerName: harborStorage.containerName, accountKey: harborStorage.accountKey },
+        harborStorage: {
+            accountName: harborStorage.accountName,
+            containerName: harborStorage.containerName,
+            accountKey: harborStorage.accountKey,
+        },
         sso: {
             issuer: client.tenantId.apply(entraIssuer),
             groups: signInGroups,
@@ -327,16 +347,22 @@ export function createAzureAlerts(cfg: PlatformConfig, azure: AzureFoundation, g
 
 /** The Azure layer's part of the output contract. Kubeconfigs stay secret, under their own key. */
 export function azureOutputs(cfg: PlatformConfig, azure: AzureFoundation): Exported<AzureOutputValues> {
-    const cluster = (c: FoundationCluster): pulumi.Output<ClusterOutputValues> => pulumi.output({
-        name: c.clusterName,
-        resourceGroupName: c.resourceGroupName,
-        location: c.location,
-        id: c.clusterId,
-        fqdn: c.fqdn,
-        oidcIssuerUrl: c.oidcIssuerUrl,
-        gatewayIp: { name: c.gatewayIp.name, resourceGroupName: c.gatewayIp.resourceGroupName, address: c.gatewayIp.address, fqdn: c.gatewayIp.fqdn },
-        egressIpAddress: c.egressIpAddress,
-    });
+    const cluster = (c: FoundationCluster): pulumi.Output<ClusterOutputValues> =>
+        pulumi.output({
+            name: c.clusterName,
+            resourceGroupName: c.resourceGroupName,
+            location: c.location,
+            id: c.clusterId,
+            fqdn: c.fqdn,
+            oidcIssuerUrl: c.oidcIssuerUrl,
+            gatewayIp: {
+                name: c.gatewayIp.name,
+                resourceGroupName: c.gatewayIp.resourceGroupName,
+                address: c.gatewayIp.address,
+                fqdn: c.gatewayIp.fqdn,
+            },
+            egressIpAddress: c.egressIpAddress,
+        });
     const identity = (i: FoundationIdentity) => ({ clientId: i.clientId, principalId: i.principalId });
     return {
         environment: pulumi.output(cfg.environment),
@@ -347,7 +373,11 @@ export function azureOutputs(cfg: PlatformConfig, azure: AzureFoundation): Expor
         kubeconfigs: pulumi.secret({ primary: azure.clusters.primary.kubeconfig, secondary: azure.clusters.secondary.kubeconfig }),
         trafficManagerFqdn: azure.trafficManager.fqdn,
         appHostname: pulumi.output(cfg.dns.appHostname),
-        dnsZone: pulumi.output({ name: azure.dnsZone.name, resourceGroupName: azure.dnsZone.resourceGroupName, nameServers: azure.dnsZone.nameServers }),
+        dnsZone: pulumi.output({
+            name: azure.dnsZone.name,
+            resourceGroupName: azure.dnsZone.resourceGroupName,
+            nameServers: azure.dnsZone.nameServers,
+        }),
         pipelineNamespace: pulumi.output(cfg.delivery.pipelineNamespace),
         pipelineIdentityClientId: azure.identities.pipeline.clientId,
         identities: pulumi.output({

@@ -59,11 +59,13 @@ export function servedHostnames(cfg: PlatformConfig, key: ClusterKey): { hostnam
     return [
         { hostname: cfg.dns.appHostname },
         { hostname: cfg.dns.argocdHostnames[key], routesFrom: NAMESPACES.argocd },
-        ...(key === "primary" ? [
-            { hostname: cfg.dns.harborHostname, routesFrom: NAMESPACES.harbor },
-            { hostname: cfg.dns.hooksHostname, routesFrom: cfg.delivery.pipelineNamespace },
-            { hostname: cfg.dns.tektonHostname, routesFrom: NAMESPACES.tektonDashboardProxy },
-        ] : []),
+        ...(key === "primary"
+            ? [
+                  { hostname: cfg.dns.harborHostname, routesFrom: NAMESPACES.harbor },
+                  { hostname: cfg.dns.hooksHostname, routesFrom: cfg.delivery.pipelineNamespace },
+                  { hostname: cfg.dns.tektonHostname, routesFrom: NAMESPACES.tektonDashboardProxy },
+              ]
+            : []),
     ];
 }
 
@@ -76,8 +78,13 @@ function admittedOptions(cfg: PlatformConfig, gatekeeper: Gatekeeper): pulumi.Co
     return cfg.gatekeeper.failurePolicy === "Fail" ? waitForAdmissionWebhook(gatekeeper.release) : {};
 }
 
-function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: ClusterKey, sealingKeys: SealingKeyGeneration[],
-    signingKeys: SigningKeyGeneration[]): RegionalServices {
+function regionalServices(
+    cfg: PlatformConfig,
+    azure: AzureFoundation,
+    key: ClusterKey,
+    sealingKeys: SealingKeyGeneration[],
+    signingKeys: SigningKeyGeneration[],
+): RegionalServices {
     const cluster = azure.clusters[key];
     const provider = cluster.provider;
     const dnsZone = { name: azure.dnsZone.name, resourceGroupName: azure.dnsZone.resourceGroupName };
@@ -102,87 +109,111 @@ function regionalServices(cfg: PlatformConfig, azure: AzureFoundation, key: Clus
     const admitted = admittedOptions(cfg, gatekeeper);
 
     const served = servedHostnames(cfg, key);
-    const gateway = new PlatformGateway(`${key}-gateway`, {
-        provider,
-        publicIp: cluster.gatewayIp,
-        hostnames: served.map(s => s.hostname),
-        probeHostname: cfg.dns.appHostname,
-        healthPath: cfg.traffic.healthPath,
-        // Per stack (dns.acmeIssuer): dev uses Let's Encrypt staging, so rebuilds spend no production rate limit.
-        clusterIssuer: CLUSTER_ISSUERS[cfg.dns.acmeIssuer],
-        routeNamespaces: Object.fromEntries(served.filter(s => s.routesFrom).map(s => [s.hostname, [s.routesFrom!]])),
-        proxyReplicas: cfg.replicas.gatewayProxy,
-        crds: gatewayCrds,
-        acrLoginServer: azure.registry.knownLoginServer,
-    }, admitted);
+    const gateway = new PlatformGateway(
+        `${key}-gateway`,
+        {
+            provider,
+            publicIp: cluster.gatewayIp,
+            hostnames: served.map(s => s.hostname),
+            probeHostname: cfg.dns.appHostname,
+            healthPath: cfg.traffic.healthPath,
+            // Per stack (dns.acmeIssuer): dev uses Let's Encrypt staging, so rebuilds spend no production rate limit.
+            clusterIssuer: CLUSTER_ISSUERS[cfg.dns.acmeIssuer],
+            routeNamespaces: Object.fromEntries(served.filter(s => s.routesFrom).map(s => [s.hostname, [s.routesFrom!]])),
+            proxyReplicas: cfg.replicas.gatewayProxy,
+            crds: gatewayCrds,
+            acrLoginServer: azure.registry.knownLoginServer,
+        },
+        admitted,
+    );
 
-    const certManager = new CertManager(`${key}-cert-manager`, {
-        provider,
-        identityClientId: azure.identities.certManager.clientId,
-        subscriptionId: azure.subscriptionId,
-        dnsZone,
-        acmeEmail: cfg.dns.acmeEmail,
-        dependsOn: [gateway.crdsReady],
-        replicas: cfg.replicas.certManager,
-        acrLoginServer: azure.registry.knownLoginServer,
-    }, admitted);
+    const certManager = new CertManager(
+        `${key}-cert-manager`,
+        {
+            provider,
+            identityClientId: azure.identities.certManager.clientId,
+            subscriptionId: azure.subscriptionId,
+            dnsZone,
+            acmeEmail: cfg.dns.acmeEmail,
+            dependsOn: [gateway.crdsReady],
+            replicas: cfg.replicas.certManager,
+            acrLoginServer: azure.registry.knownLoginServer,
+        },
+        admitted,
+    );
 
-    const externalDns = new ExternalDns(`${key}-external-dns`, {
-        provider,
-        identityClientId: azure.identities.externalDns.clientId,
-        tenantId: azure.tenantId,
-        subscriptionId: azure.subscriptionId,
-        dnsZone,
-        // Distinct per cluster: each region's ExternalDNS only touches the records it created.
-        txtOwnerId: `${cfg.namePrefix}-${key}`,
-        policy: cfg.externalDnsPolicy,
-        // Pulumi owns the shared app hostname's CNAME to Traffic Manager.
-        excludeHostnames: [cfg.dns.appHostname],
-        dependsOn: [gateway.crdsReady],
-        acrLoginServer: azure.registry.knownLoginServer,
-    }, admitted);
+    const externalDns = new ExternalDns(
+        `${key}-external-dns`,
+        {
+            provider,
+            identityClientId: azure.identities.externalDns.clientId,
+            tenantId: azure.tenantId,
+            subscriptionId: azure.subscriptionId,
+            dnsZone,
+            // Distinct per cluster: each region's ExternalDNS only touches the records it created.
+            txtOwnerId: `${cfg.namePrefix}-${key}`,
+            policy: cfg.externalDnsPolicy,
+            // Pulumi owns the shared app hostname's CNAME to Traffic Manager.
+            excludeHostnames: [cfg.dns.appHostname],
+            dependsOn: [gateway.crdsReady],
+            acrLoginServer: azure.registry.knownLoginServer,
+        },
+        admitted,
+    );
 
-    const sealedSecrets = new SealedSecrets(`${key}-sealed-secrets`, { provider, sealingKeys, acrLoginServer: azure.registry.knownLoginServer }, admitted);
+    const sealedSecrets = new SealedSecrets(
+        `${key}-sealed-secrets`,
+        { provider, sealingKeys, acrLoginServer: azure.registry.knownLoginServer },
+        admitted,
+    );
 
     // Signatures are checked in application namespaces only: system and platform namespaces run
     // upstream images (through the ACR cache), the pipeline namespace its tool images.
-    const imageVerification = new ImageVerification(`${key}-image-verification`, {
-        provider,
-        gatekeeperNamespace: gatekeeper.namespace,
-        dependsOn: [gatekeeper],
-        acrLoginServer: azure.registry.knownLoginServer,
-        trustedPublicKeys: signingKeys.map(k => k.publicKeyPem),
-        kubeletClientId: cluster.kubeletClientId,
-        tenantId: azure.tenantId,
-        enforcementAction: cfg.imageVerification.enforcementAction,
-        excludedNamespaces: [...exempt, cfg.delivery.pipelineNamespace],
-        replicas: cfg.gatekeeper.replicas > 1 ? 2 : 1,
-    }, admitted);
+    const imageVerification = new ImageVerification(
+        `${key}-image-verification`,
+        {
+            provider,
+            gatekeeperNamespace: gatekeeper.namespace,
+            dependsOn: [gatekeeper],
+            acrLoginServer: azure.registry.knownLoginServer,
+            trustedPublicKeys: signingKeys.map(k => k.publicKeyPem),
+            kubeletClientId: cluster.kubeletClientId,
+            tenantId: azure.tenantId,
+            enforcementAction: cfg.imageVerification.enforcementAction,
+            excludedNamespaces: [...exempt, cfg.delivery.pipelineNamespace],
+            replicas: cfg.gatekeeper.replicas > 1 ? 2 : 1,
+        },
+        admitted,
+    );
 
     new MetricsScraping(`${key}-metrics`, { provider }, admitted);
 
-    const argocd = new ArgoCd(`${key}-argocd`, {
-        provider,
-        clusterKey: key,
-        hostname: argocdHost,
-        manifestsRepoUrl: cfg.delivery.manifestsRepoUrl,
-        branch: cfg.delivery.branch,
-        path: cfg.delivery.manifestsPaths[key],
-        repoReadToken: cfg.secrets.gitReadToken,
-        ha: cfg.delivery.argocdHa,
-        syncWindows: cfg.delivery.syncWindows,
-        // Applications may never deploy into system/platform namespaces or the pipeline's.
-        exemptNamespaces: [...exempt, cfg.delivery.pipelineNamespace],
-        gatewayListener: listenerName(argocdHost),
-        // The UI/API answers only the networks that may reach the API servers (operators, CI).
-        allowedClientCidrs: [...cfg.kubernetes.authorizedIpRanges],
-        // Sign-in with Entra ID; RBAC from the same three groups as AKS.
-        sso: { issuer: azure.sso.issuer, clientId: azure.sso.argocd.clientId, groups: azure.sso.groups },
-        routeDependsOn: [gateway.crdsReady],
-        // No application is synced before the guard rails exist.
-        applicationsDependOn: [gatekeeper, imageVerification],
-        acrLoginServer: azure.registry.knownLoginServer,
-    }, admitted);
+    const argocd = new ArgoCd(
+        `${key}-argocd`,
+        {
+            provider,
+            clusterKey: key,
+            hostname: argocdHost,
+            manifestsRepoUrl: cfg.delivery.manifestsRepoUrl,
+            branch: cfg.delivery.branch,
+            path: cfg.delivery.manifestsPaths[key],
+            repoReadToken: cfg.secrets.gitReadToken,
+            ha: cfg.delivery.argocdHa,
+            syncWindows: cfg.delivery.syncWindows,
+            // Applications may never deploy into system/platform namespaces or the pipeline's.
+            exemptNamespaces: [...exempt, cfg.delivery.pipelineNamespace],
+            gatewayListener: listenerName(argocdHost),
+            // The UI/API answers only the networks that may reach the API servers (operators, CI).
+            allowedClientCidrs: [...cfg.kubernetes.authorizedIpRanges],
+            // Sign-in with Entra ID; RBAC from the same three groups as AKS.
+            sso: { issuer: azure.sso.issuer, clientId: azure.sso.argocd.clientId, groups: azure.sso.groups },
+            routeDependsOn: [gateway.crdsReady],
+            // No application is synced before the guard rails exist.
+            applicationsDependOn: [gatekeeper, imageVerification],
+            acrLoginServer: azure.registry.knownLoginServer,
+        },
+        admitted,
+    );
 
     return { gateway, certManager, externalDns, sealedSecrets, gatekeeper, imageVerification, argocd };
 }
@@ -208,24 +239,28 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
     const primaryServices = regions.primary;
     const admitted = admittedOptions(cfg, primaryServices.gatekeeper);
 
-    const harbor = new Harbor("harbor", {
-        provider: primary.provider,
-        acrLoginServer: azure.registry.knownLoginServer,
-        hostname: cfg.dns.harborHostname,
-        storage: azure.harborStorage,
-        staging: {
-            blockSeverity: cfg.delivery.blockSeverity,
-            cveAllowlist: cfg.delivery.cveAllowlist,
-            retainTags: cfg.delivery.retainTags,
-            gcSchedule: cfg.delivery.gcSchedule,
+    const harbor = new Harbor(
+        "harbor",
+        {
+            provider: primary.provider,
+            acrLoginServer: azure.registry.knownLoginServer,
+            hostname: cfg.dns.harborHostname,
+            storage: azure.harborStorage,
+            staging: {
+                blockSeverity: cfg.delivery.blockSeverity,
+                cveAllowlist: cfg.delivery.cveAllowlist,
+                retainTags: cfg.delivery.retainTags,
+                gcSchedule: cfg.delivery.gcSchedule,
+            },
+            robotSecretVersion: cfg.delivery.robotSecretVersion,
+            gatewayListener: listenerName(cfg.dns.harborHostname),
+            routeDependsOn: [primaryServices.gateway.crdsReady],
+            // Harbor's API is configured through its public hostname: the Gateway (listener and
+            // certificate), cert-manager (issuer) and DNS first. The chart installs meanwhile.
+            apiDependsOn: [primaryServices.gateway, primaryServices.certManager, primaryServices.externalDns],
         },
-        robotSecretVersion: cfg.delivery.robotSecretVersion,
-        gatewayListener: listenerName(cfg.dns.harborHostname),
-        routeDependsOn: [primaryServices.gateway.crdsReady],
-        // Harbor's API is configured through its public hostname: the Gateway (listener and
-        // certificate), cert-manager (issuer) and DNS first. The chart installs meanwhile.
-        apiDependsOn: [primaryServices.gateway, primaryServices.certManager, primaryServices.externalDns],
-    }, admitted);
+        admitted,
+    );
 
     // People sign in to Harbor with Entra ID; the admin password stays for the API providers.
     new HarborSso("harbor-sso", {
@@ -241,56 +276,68 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
     const tekton = new TektonPlatform("tekton", { provider: primary.provider, acrLoginServer: azure.registry.knownLoginServer }, admitted);
 
     // The read-only dashboard, only behind oauth2-proxy (Entra sign-in, the three groups).
-    const tektonDashboard = new TektonDashboardProxy("tekton-dashboard", {
-        provider: primary.provider,
-        hostname: cfg.dns.tektonHostname,
-        issuer: azure.sso.issuer,
-        clientId: azure.sso.tektonDashboard.clientId,
-        allowedGroups: Object.values(azure.sso.groups),
-        allowedClientCidrs: [...cfg.kubernetes.authorizedIpRanges],
-        gatewayListener: listenerName(cfg.dns.tektonHostname),
-        routeDependsOn: [primaryServices.gateway.crdsReady],
-        dashboardDependsOn: [tekton],
-        acrLoginServer: azure.registry.knownLoginServer,
-    }, admitted);
-    new ChainsSigningSecret("chains-signing", {
-        provider: primary.provider,
-        privateKeyPem: signingKeys[signingKeys.length - 1].privateKeyPem,
-        // The operator creates Chains' namespace (and its empty signing-secrets) while reconciling.
-        dependsOn: [tekton.config],
-    }, admitted);
+    const tektonDashboard = new TektonDashboardProxy(
+        "tekton-dashboard",
+        {
+            provider: primary.provider,
+            hostname: cfg.dns.tektonHostname,
+            issuer: azure.sso.issuer,
+            clientId: azure.sso.tektonDashboard.clientId,
+            allowedGroups: Object.values(azure.sso.groups),
+            allowedClientCidrs: [...cfg.kubernetes.authorizedIpRanges],
+            gatewayListener: listenerName(cfg.dns.tektonHostname),
+            routeDependsOn: [primaryServices.gateway.crdsReady],
+            dashboardDependsOn: [tekton],
+            acrLoginServer: azure.registry.knownLoginServer,
+        },
+        admitted,
+    );
+    new ChainsSigningSecret(
+        "chains-signing",
+        {
+            provider: primary.provider,
+            privateKeyPem: signingKeys[signingKeys.length - 1].privateKeyPem,
+            // The operator creates Chains' namespace (and its empty signing-secrets) while reconciling.
+            dependsOn: [tekton.config],
+        },
+        admitted,
+    );
 
     // The only component that receives registry credentials (the Harbor robot and the ACR push identity).
-    const pipeline = new SupplyChainPipeline("supply-chain", {
-        provider: primary.provider,
-        namespace: cfg.delivery.pipelineNamespace,
-        pipelineIdentityClientId: azure.identities.pipeline.clientId,
-        // Known at preview, so the policy pack can check the step images (<acr>/<host>/…) then.
-        acrLoginServer: azure.registry.knownLoginServer,
-        harbor: {
-            host: harbor.registryHost,
-            project: harbor.stagingProject,
-            robotName: harbor.robot.name,
-            robotSecret: harbor.robot.secret,
+    const pipeline = new SupplyChainPipeline(
+        "supply-chain",
+        {
+            provider: primary.provider,
+            namespace: cfg.delivery.pipelineNamespace,
+            pipelineIdentityClientId: azure.identities.pipeline.clientId,
+            // Known at preview, so the policy pack can check the step images (<acr>/<host>/…) then.
+            acrLoginServer: azure.registry.knownLoginServer,
+            harbor: {
+                host: harbor.registryHost,
+                project: harbor.stagingProject,
+                robotName: harbor.robot.name,
+                robotSecret: harbor.robot.secret,
+            },
+            sourceRepoUrl: cfg.delivery.sourceRepoUrl,
+            manifestsRepoUrl: cfg.delivery.manifestsRepoUrl,
+            branch: cfg.delivery.branch,
+            manifestsPathByRegion: cfg.delivery.manifestsPaths,
+            botName: cfg.delivery.botName,
+            botEmail: cfg.delivery.botEmail,
+            blockSeverity: cfg.delivery.blockSeverity,
+            cveAllowlist: cfg.delivery.cveAllowlist,
+            gitPushToken: cfg.secrets.gitPushToken,
+            gitReadToken: cfg.secrets.gitReadToken,
+            webhookSecret: cfg.secrets.webhookSecret,
+            hooksHostname: cfg.dns.hooksHostname,
+            // The same templates and constraints the primary's Gatekeeper enforces.
+            policyBundleYaml: primaryServices.gatekeeper.policyBundleYaml,
+            kubernetesVersion: cfg.kubernetes.version,
+            tektonDependsOn: [tekton],
+            routeDependsOn: [primaryServices.gateway.crdsReady],
         },
-        sourceRepoUrl: cfg.delivery.sourceRepoUrl,
-        manifestsRepoUrl: cfg.delivery.manifestsRepoUrl,
-        branch: cfg.delivery.branch,
-        manifestsPathByRegion: cfg.delivery.manifestsPaths,
-        botName: cfg.delivery.botName,
-        botEmail: cfg.delivery.botEmail,
-        blockSeverity: cfg.delivery.blockSeverity,
-        cveAllowlist: cfg.delivery.cveAllowlist,
-        gitPushToken: cfg.secrets.gitPushToken,
-        gitReadToken: cfg.secrets.gitReadToken,
-        webhookSecret: cfg.secrets.webhookSecret,
-        hooksHostname: cfg.dns.hooksHostname,
-        // The same templates and constraints the primary's Gatekeeper enforces.
-        policyBundleYaml: primaryServices.gatekeeper.policyBundleYaml,
-        kubernetesVersion: cfg.kubernetes.version,
-        tektonDependsOn: [tekton],
-        routeDependsOn: [primaryServices.gateway.crdsReady],
-    }, admitted);
+        admitted,
+    );
 
     // kubeseal seals with what the controllers seal with: the newest generation (same in both regions).
     return { regions, sealingCertificate: regions.primary.sealedSecrets.certificatePem, signingKeys, harbor, pipeline, tektonDashboard };

@@ -8,8 +8,16 @@ import * as pulumi from "@pulumi/pulumi";
 import { KUBELOGIN_MODES } from "../model/kubelogin";
 import { z } from "zod";
 import {
-    AZURE_REGIONS, cidrsOverlap, isBelowZone, isDnsLabel, isDnsName, isEmail, isIpv4AddressOrCidr,
-    isIpv4Cidr, isUuid, NAME_PREFIX_PATTERN,
+    AZURE_REGIONS,
+    cidrsOverlap,
+    isBelowZone,
+    isDnsLabel,
+    isDnsName,
+    isEmail,
+    isIpv4AddressOrCidr,
+    isIpv4Cidr,
+    isUuid,
+    NAME_PREFIX_PATTERN,
 } from "../model/validators";
 import { CLUSTER_KEYS, exemptNamespaces } from "../model/names";
 import { SEVERITIES } from "../model/severity";
@@ -25,7 +33,6 @@ export type { ClusterKey } from "../model/names";
 
 /** Non-interactive kubelogin modes the Kubernetes providers may use. */
 
-
 // ---------------------------------------------------------------------------------------------
 // Field types
 // ---------------------------------------------------------------------------------------------
@@ -40,14 +47,22 @@ const email = z.string().refine(isEmail, { message: "not an e-mail address" });
 const dnsLabel = z.string().refine(isDnsLabel, { message: "not a DNS-1123 label (lower-case letters, digits, '-')" });
 const uuid = z.string().refine(isUuid, { message: "not an Entra object id (a UUID)" });
 /** A group id the platform UIs' sign-in depends on: a missing key says what it is for. */
-const requiredGroup = (role: string) => z.string({
-    error: iss => iss.input === undefined
-        ? `missing required key: the object id of the Entra ${role} group (AKS, Argo CD, Harbor and the Tekton dashboard sign in by group)`
-        : undefined,
-}).refine(isUuid, { message: "not an Entra object id (a UUID)" });
+const requiredGroup = (role: string) =>
+    z
+        .string({
+            error: iss =>
+                iss.input === undefined
+                    ? `missing required key: the object id of the Entra ${role} group (AKS, Argo CD, Harbor and the Tekton dashboard sign in by group)`
+                    : undefined,
+        })
+        .refine(isUuid, { message: "not an Entra object id (a UUID)" });
 const vmSize = z.string().regex(/^Standard_[A-Za-z0-9_]+$/, "not an Azure VM size (e.g. Standard_D4ds_v5)");
-const keyVaultSecretId = z.string().regex(/^https:\/\/[a-z0-9-]+\.vault\.azure\.net\/secrets\/[A-Za-z0-9-]+(\/[0-9a-f]{32})?$/,
-    "not a Key Vault secret identifier (https://<vault>.vault.azure.net/secrets/<name>)");
+const keyVaultSecretId = z
+    .string()
+    .regex(
+        /^https:\/\/[a-z0-9-]+\.vault\.azure\.net\/secrets\/[A-Za-z0-9-]+(\/[0-9a-f]{32})?$/,
+        "not a Key Vault secret identifier (https://<vault>.vault.azure.net/secrets/<name>)",
+    );
 const httpsUrl = z.string().regex(/^https:\/\/[^\s/]+\/\S+$/, "not an https:// repository URL");
 const path = z.string().regex(/^\/[A-Za-z0-9._~\/-]*$/, "not an absolute URL path (e.g. /healthz)");
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "not a time of day in HH:MM");
@@ -56,243 +71,298 @@ const cron = z.string().regex(/^(\S+\s+){4}\S+$/, "not a five-field cron express
 const duration = z.string().regex(/^\d+[mh]$/, "not a duration such as 30m or 2h");
 const weekDay = z.enum(["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]);
 const severity = z.enum(SEVERITIES);
-const geoCode = z.string().regex(/^(WORLD|GEO-[A-Z]{2}|[A-Z]{2}(-[A-Z0-9]{1,3})?)$/,
-    "not a Traffic Manager geographic code (WORLD, GEO-EU, DE, US-CA …)");
+const geoCode = z
+    .string()
+    .regex(/^(WORLD|GEO-[A-Z]{2}|[A-Z]{2}(-[A-Z0-9]{1,3})?)$/, "not a Traffic Manager geographic code (WORLD, GEO-EU, DE, US-CA …)");
 
 // ---------------------------------------------------------------------------------------------
 // Sections (one per top-level config key)
 // ---------------------------------------------------------------------------------------------
 
-const clusterPlacement = z.object({
-    /** Azure region of this cluster and its VNet. */
-    location: region,
-    /** Address space of the cluster's own VNet; node subnets are carved from it. */
-    vnetCidr: cidr,
-}).strict();
+const clusterPlacement = z
+    .object({
+        /** Azure region of this cluster and its VNet. */
+        location: region,
+        /** Address space of the cluster's own VNet; node subnets are carved from it. */
+        vnetCidr: cidr,
+    })
+    .strict();
 
-const maintenanceWindow = z.object({
-    dayOfWeek: weekDay,
-    startTime: hhmm,
-    utcOffset: utcOffset.default("+00:00"),
-    durationHours: z.number().int().min(4).max(24),
-}).strict();
+const maintenanceWindow = z
+    .object({
+        dayOfWeek: weekDay,
+        startTime: hhmm,
+        utcOffset: utcOffset.default("+00:00"),
+        durationHours: z.number().int().min(4).max(24),
+    })
+    .strict();
 
-const nodePool = z.object({
-    vmSize,
-    minCount: z.number().int().min(1).max(1000),
-    maxCount: z.number().int().min(1).max(1000),
-}).strict().refine(p => p.minCount <= p.maxCount, {
-    path: ["minCount"],
-    message: "is greater than maxCount",
-});
+const nodePool = z
+    .object({
+        vmSize,
+        minCount: z.number().int().min(1).max(1000),
+        maxCount: z.number().int().min(1).max(1000),
+    })
+    .strict()
+    .refine(p => p.minCount <= p.maxCount, {
+        path: ["minCount"],
+        message: "is greater than maxCount",
+    });
 
-const kubernetesSection = z.object({
-    /** Kubernetes minor version, e.g. "1.34"; patches come from the `patch` upgrade channel. */
-    version: z.string().regex(/^1\.\d{2}$/, "not a Kubernetes minor version such as \"1.34\" (no patch number)"),
-    /** Availability zones for every node pool; empty for a region without zones or a cheap dev stack. */
-    availabilityZones: z.array(z.enum(["1", "2", "3"])).max(3),
-    systemPool: nodePool,
-    userPool: nodePool,
-    /** Network-policy engine that enforces NetworkPolicies on the CNI Overlay data plane. */
-    networkPolicy: z.enum(["cilium", "calico", "azure"]),
-    podCidr: cidr,
-    serviceCidr: cidr,
-    dnsServiceIp: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, "not an IPv4 address"),
-    /** API server authorized IP ranges; the deploying machine and CI runners must be inside them. */
-    authorizedIpRanges: z.array(ipRange).min(1, "at least one range is required (the API server must not be open to the internet)"),
-    /**
-     * Entra group whose members are cluster admins (Azure RBAC Cluster Admin) and admins of every
-     * platform UI (Argo CD role:admin, Harbor system admin). Exactly one: Harbor takes a single
-     * admin group (`oidc_admin_group`), and the three groups must mean the same everywhere.
-     */
-    adminGroupObjectIds: z.array(uuid).min(1, "at least one admin group is required")
-        .max(1, "exactly one admin group: the platform UIs map one Entra admin group (Harbor's oidc_admin_group takes one)"),
-    /**
-     * Entra group with read-only access (Azure Kubernetes Service RBAC Reader; read-only in Argo
-     * CD, guest in Harbor staging, the Tekton dashboard). Required: sign-in to the UIs is by group.
-     */
-    developersGroupObjectId: requiredGroup("developers"),
-    /**
-     * Entra group with read access everywhere and write access (Azure Kubernetes Service RBAC
-     * Writer) only in `operatorNamespaces`: cluster-wide Writer would reach the pipeline
-     * namespace's credentials and identity, and the platform namespaces.
-     */
-    operatorsGroupObjectId: requiredGroup("operators"),
-    /** Application namespaces where the operators group may write (never system, platform or pipeline). */
-    operatorNamespaces: z.array(dnsLabel).default([]),
-    /**
-     * Who gets Azure Kubernetes Service RBAC Cluster Admin to deploy in-cluster resources: a
-     * group all deployers belong to, or the CI identity. Unset: whoever runs `pulumi up`
-     * (getClientConfig) — a standing personal grant, so prod requires it and rejects a User.
-     * `principalType` is declared here and ARM checks it against the object on the role
-     * assignment (a mismatch fails the assignment), so a User cannot pass as a Group.
-     */
-    deployer: z.object({
-        objectId: uuid,
-        principalType: z.enum(["User", "ServicePrincipal", "Group"]),
-    }).strict().optional(),
-    /** kubelogin login mode used by the Kubernetes providers: non-interactive only. */
-    kubeloginMode: z.enum(KUBELOGIN_MODES).default("azurecli"),
-    /** Node OS + Kubernetes patch upgrade window. */
-    upgradeWindow: maintenanceWindow,
-    /** Node image upgrade window. */
-    nodeOsUpgradeWindow: maintenanceWindow,
-    /** AKS control-plane tier: Standard (or Premium) carries the uptime SLA; Free has none. */
-    skuTier: z.enum(["Free", "Standard", "Premium"]),
-    /** Microsoft Defender for Containers sensor. */
-    defender: z.boolean(),
-    logRetentionDays: z.number().int().min(30).max(730),
-}).strict();
+const kubernetesSection = z
+    .object({
+        /** Kubernetes minor version, e.g. "1.34"; patches come from the `patch` upgrade channel. */
+        version: z.string().regex(/^1\.\d{2}$/, 'not a Kubernetes minor version such as "1.34" (no patch number)'),
+        /** Availability zones for every node pool; empty for a region without zones or a cheap dev stack. */
+        availabilityZones: z.array(z.enum(["1", "2", "3"])).max(3),
+        systemPool: nodePool,
+        userPool: nodePool,
+        /** Network-policy engine that enforces NetworkPolicies on the CNI Overlay data plane. */
+        networkPolicy: z.enum(["cilium", "calico", "azure"]),
+        podCidr: cidr,
+        serviceCidr: cidr,
+        dnsServiceIp: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, "not an IPv4 address"),
+        /** API server authorized IP ranges; the deploying machine and CI runners must be inside them. */
+        authorizedIpRanges: z.array(ipRange).min(1, "at least one range is required (the API server must not be open to the internet)"),
+        /**
+         * Entra group whose members are cluster admins (Azure RBAC Cluster Admin) and admins of every
+         * platform UI (Argo CD role:admin, Harbor system admin). Exactly one: Harbor takes a single
+         * admin group (`oidc_admin_group`), and the three groups must mean the same everywhere.
+         */
+        adminGroupObjectIds: z
+            .array(uuid)
+            .min(1, "at least one admin group is required")
+            .max(1, "exactly one admin group: the platform UIs map one Entra admin group (Harbor's oidc_admin_group takes one)"),
+        /**
+         * Entra group with read-only access (Azure Kubernetes Service RBAC Reader; read-only in Argo
+         * CD, guest in Harbor staging, the Tekton dashboard). Required: sign-in to the UIs is by group.
+         */
+        developersGroupObjectId: requiredGroup("developers"),
+        /**
+         * Entra group with read access everywhere and write access (Azure Kubernetes Service RBAC
+         * Writer) only in `operatorNamespaces`: cluster-wide Writer would reach the pipeline
+         * namespace's credentials and identity, and the platform namespaces.
+         */
+        operatorsGroupObjectId: requiredGroup("operators"),
+        /** Application namespaces where the operators group may write (never system, platform or pipeline). */
+        operatorNamespaces: z.array(dnsLabel).default([]),
+        /**
+         * Who gets Azure Kubernetes Service RBAC Cluster Admin to deploy in-cluster resources: a
+         * group all deployers belong to, or the CI identity. Unset: whoever runs `pulumi up`
+         * (getClientConfig) — a standing personal grant, so prod requires it and rejects a User.
+         * `principalType` is declared here and ARM checks it against the object on the role
+         * assignment (a mismatch fails the assignment), so a User cannot pass as a Group.
+         */
+        deployer: z
+            .object({
+                objectId: uuid,
+                principalType: z.enum(["User", "ServicePrincipal", "Group"]),
+            })
+            .strict()
+            .optional(),
+        /** kubelogin login mode used by the Kubernetes providers: non-interactive only. */
+        kubeloginMode: z.enum(KUBELOGIN_MODES).default("azurecli"),
+        /** Node OS + Kubernetes patch upgrade window. */
+        upgradeWindow: maintenanceWindow,
+        /** Node image upgrade window. */
+        nodeOsUpgradeWindow: maintenanceWindow,
+        /** AKS control-plane tier: Standard (or Premium) carries the uptime SLA; Free has none. */
+        skuTier: z.enum(["Free", "Standard", "Premium"]),
+        /** Microsoft Defender for Containers sensor. */
+        defender: z.boolean(),
+        logRetentionDays: z.number().int().min(30).max(730),
+    })
+    .strict();
 
-const registrySection = z.object({
-    /**
-     * The ACR name (global across Azure, part of `<name>.azurecr.io`). Set once per environment
-     * and never derived from the DNS zone: renaming replaces the registry, which in prod is
-     * protected and locked, so the replacement could not succeed.
-     */
-    name: z.string().regex(/^[a-z0-9]{5,50}$/, "5-50 lower-case letters and digits (a global ACR name)"),
-    sku: z.enum(["Basic", "Standard", "Premium"]),
-    /** Replicate to the secondary region (Premium only). */
-    geoReplication: z.boolean().default(false),
-    /** Days to keep untagged manifests (Premium only); omit to keep forever. */
-    untaggedRetentionDays: z.number().int().min(0).max(365).optional(),
-    /** Public IP ranges allowed to reach the registry (Premium only); omit for no network rules. */
-    allowedIpRanges: z.array(ipRange).optional(),
-    /**
-     * Artifact cache: credentials for upstream registries that need them, by upstream host
-     * (model/image-sources.ts). Only Key Vault references: the values stay in the vault.
-     */
-    cacheCredentials: z.partialRecord(
-        z.enum(UPSTREAM_REGISTRIES.map(r => r.host) as [UpstreamHost, ...UpstreamHost[]]),
-        z.object({
-            keyVaultId: z.string().regex(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.KeyVault\/vaults\/[^/]+$/i,
-                "not a Key Vault resource id (/subscriptions/…/providers/Microsoft.KeyVault/vaults/<name>)"),
-            usernameSecretId: keyVaultSecretId,
-            passwordSecretId: keyVaultSecretId,
-        }).strict(),
-    ).optional(),
-}).strict();
+const registrySection = z
+    .object({
+        /**
+         * The ACR name (global across Azure, part of `<name>.azurecr.io`). Set once per environment
+         * and never derived from the DNS zone: renaming replaces the registry, which in prod is
+         * protected and locked, so the replacement could not succeed.
+         */
+        name: z.string().regex(/^[a-z0-9]{5,50}$/, "5-50 lower-case letters and digits (a global ACR name)"),
+        sku: z.enum(["Basic", "Standard", "Premium"]),
+        /** Replicate to the secondary region (Premium only). */
+        geoReplication: z.boolean().default(false),
+        /** Days to keep untagged manifests (Premium only); omit to keep forever. */
+        untaggedRetentionDays: z.number().int().min(0).max(365).optional(),
+        /** Public IP ranges allowed to reach the registry (Premium only); omit for no network rules. */
+        allowedIpRanges: z.array(ipRange).optional(),
+        /**
+         * Artifact cache: credentials for upstream registries that need them, by upstream host
+         * (model/image-sources.ts). Only Key Vault references: the values stay in the vault.
+         */
+        cacheCredentials: z
+            .partialRecord(
+                z.enum(UPSTREAM_REGISTRIES.map(r => r.host) as [UpstreamHost, ...UpstreamHost[]]),
+                z
+                    .object({
+                        keyVaultId: z
+                            .string()
+                            .regex(
+                                /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.KeyVault\/vaults\/[^/]+$/i,
+                                "not a Key Vault resource id (/subscriptions/…/providers/Microsoft.KeyVault/vaults/<name>)",
+                            ),
+                        usernameSecretId: keyVaultSecretId,
+                        passwordSecretId: keyVaultSecretId,
+                    })
+                    .strict(),
+            )
+            .optional(),
+    })
+    .strict();
 
-const dnsSection = z.object({
-    /** Azure DNS zone the stack creates; delegate to its name servers (a stack output). */
-    zoneName: dnsName,
-    /** Shared application hostname: a CNAME to Traffic Manager, so never the zone apex. */
-    appHostname: dnsName,
-    /** Harbor (primary cluster only). */
-    harborHostname: dnsName,
-    /** Git webhook receiver for the Tekton EventListener (primary cluster only). */
-    hooksHostname: dnsName,
-    /** Tekton dashboard (read-only, primary cluster only), behind oauth2-proxy (Entra sign-in). */
-    tektonHostname: dnsName,
-    /** Argo CD UI/API, one per region. */
-    argocdHostnames: z.object({ primary: dnsName, secondary: dnsName }).strict(),
-    /** ACME account e-mail for Let's Encrypt. */
-    acmeEmail: email,
-    /**
-     * Let's Encrypt directory the Gateway's certificates come from: `staging` for stacks that are
-     * rebuilt often (dev: both regions request the same names on every rebuild and would hit the
-     * production rate limits), `production` where browsers must trust the certificates. Required,
-     * so a new stack decides it explicitly.
-     */
-    acmeIssuer: z.enum(["staging", "production"], {
-        error: iss => iss.input === undefined ? "missing required key" : "must be 'staging' or 'production'",
-    }),
-}).strict();
+const dnsSection = z
+    .object({
+        /** Azure DNS zone the stack creates; delegate to its name servers (a stack output). */
+        zoneName: dnsName,
+        /** Shared application hostname: a CNAME to Traffic Manager, so never the zone apex. */
+        appHostname: dnsName,
+        /** Harbor (primary cluster only). */
+        harborHostname: dnsName,
+        /** Git webhook receiver for the Tekton EventListener (primary cluster only). */
+        hooksHostname: dnsName,
+        /** Tekton dashboard (read-only, primary cluster only), behind oauth2-proxy (Entra sign-in). */
+        tektonHostname: dnsName,
+        /** Argo CD UI/API, one per region. */
+        argocdHostnames: z.object({ primary: dnsName, secondary: dnsName }).strict(),
+        /** ACME account e-mail for Let's Encrypt. */
+        acmeEmail: email,
+        /**
+         * Let's Encrypt directory the Gateway's certificates come from: `staging` for stacks that are
+         * rebuilt often (dev: both regions request the same names on every rebuild and would hit the
+         * production rate limits), `production` where browsers must trust the certificates. Required,
+         * so a new stack decides it explicitly.
+         */
+        acmeIssuer: z.enum(["staging", "production"], {
+            error: iss => (iss.input === undefined ? "missing required key" : "must be 'staging' or 'production'"),
+        }),
+    })
+    .strict();
 
 const regionPair = z.object({ primary: z.number().int().min(1).max(1000), secondary: z.number().int().min(1).max(1000) }).strict();
 
-const trafficSection = z.object({
-    routingMethod: z.enum(["Performance", "Priority", "Weighted", "Geographic"]).default("Performance"),
-    /** Path answered by each region's gateway for the Traffic Manager probe. */
-    healthPath: path,
-    /** DNS TTL of the Traffic Manager profile, in seconds. */
-    ttlSeconds: z.number().int().min(0).max(2147483647).default(30),
-    /** Priority routing: lower is preferred. */
-    priorities: regionPair.optional(),
-    /** Weighted routing. */
-    weights: regionPair.optional(),
-    /** Geographic routing: the geographic codes each region serves. */
-    geoMappings: z.object({ primary: z.array(geoCode), secondary: z.array(geoCode) }).strict().optional(),
-}).strict().transform((t, ctx) => {
-    // The settings of the chosen method are required, and the result carries only those (the
-    // component's TrafficRouting), so nothing downstream re-checks them.
-    const missing = (key: string) => { ctx.addIssue({ code: "custom", path: [key], message: `required when routingMethod is ${t.routingMethod}` }); return z.NEVER; };
-    const base = { healthPath: t.healthPath, ttlSeconds: t.ttlSeconds };
-    switch (t.routingMethod) {
-        case "Performance":
-            return { ...base, routing: { method: "Performance" as const } };
-        case "Priority":
-            if (!t.priorities) return missing("priorities");
-            if (t.priorities.primary === t.priorities.secondary) ctx.addIssue({ code: "custom", path: ["priorities"], message: "the two regions need different priorities" });
-            return { ...base, routing: { method: "Priority" as const, priorities: t.priorities } };
-        case "Weighted":
-            if (!t.weights) return missing("weights");
-            return { ...base, routing: { method: "Weighted" as const, weights: t.weights } };
-        case "Geographic": {
-            const geo = t.geoMappings;
-            if (!geo) return missing("geoMappings");
-            for (const key of CLUSTER_KEYS) {
-                if (geo[key].length === 0) ctx.addIssue({ code: "custom", path: ["geoMappings", key], message: "is empty; every region must serve at least one geographic code" });
+const trafficSection = z
+    .object({
+        routingMethod: z.enum(["Performance", "Priority", "Weighted", "Geographic"]).default("Performance"),
+        /** Path answered by each region's gateway for the Traffic Manager probe. */
+        healthPath: path,
+        /** DNS TTL of the Traffic Manager profile, in seconds. */
+        ttlSeconds: z.number().int().min(0).max(2147483647).default(30),
+        /** Priority routing: lower is preferred. */
+        priorities: regionPair.optional(),
+        /** Weighted routing. */
+        weights: regionPair.optional(),
+        /** Geographic routing: the geographic codes each region serves. */
+        geoMappings: z
+            .object({ primary: z.array(geoCode), secondary: z.array(geoCode) })
+            .strict()
+            .optional(),
+    })
+    .strict()
+    .transform((t, ctx) => {
+        // The settings of the chosen method are required, and the result carries only those (the
+        // component's TrafficRouting), so nothing downstream re-checks them.
+        const missing = (key: string) => {
+            ctx.addIssue({ code: "custom", path: [key], message: `required when routingMethod is ${t.routingMethod}` });
+            return z.NEVER;
+        };
+        const base = { healthPath: t.healthPath, ttlSeconds: t.ttlSeconds };
+        switch (t.routingMethod) {
+            case "Performance":
+                return { ...base, routing: { method: "Performance" as const } };
+            case "Priority":
+                if (!t.priorities) return missing("priorities");
+                if (t.priorities.primary === t.priorities.secondary)
+                    ctx.addIssue({ code: "custom", path: ["priorities"], message: "the two regions need different priorities" });
+                return { ...base, routing: { method: "Priority" as const, priorities: t.priorities } };
+            case "Weighted":
+                if (!t.weights) return missing("weights");
+                return { ...base, routing: { method: "Weighted" as const, weights: t.weights } };
+            case "Geographic": {
+                const geo = t.geoMappings;
+                if (!geo) return missing("geoMappings");
+                for (const key of CLUSTER_KEYS) {
+                    if (geo[key].length === 0)
+                        ctx.addIssue({
+                            code: "custom",
+                            path: ["geoMappings", key],
+                            message: "is empty; every region must serve at least one geographic code",
+                        });
+                }
+                const overlap = geo.primary.filter(g => geo.secondary.includes(g));
+                if (overlap.length > 0)
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["geoMappings", "secondary"],
+                        message: `overlaps primary: ${overlap.join(", ")} (a code can map to one region only)`,
+                    });
+                return { ...base, routing: { method: "Geographic" as const, geoMappings: geo } };
             }
-            const overlap = geo.primary.filter(g => geo.secondary.includes(g));
-            if (overlap.length > 0) ctx.addIssue({ code: "custom", path: ["geoMappings", "secondary"], message: `overlaps primary: ${overlap.join(", ")} (a code can map to one region only)` });
-            return { ...base, routing: { method: "Geographic" as const, geoMappings: geo } };
         }
-    }
-});
+    });
 
-const gatekeeperSection = z.object({
-    /** Admission webhook failure policy: `Fail` blocks the API when Gatekeeper is down (prod). */
-    failurePolicy: z.enum(["Fail", "Ignore"]),
-    /** Constraint enforcement: deny in prod; warn/dryrun to roll out a new rule. */
-    enforcementAction: z.enum(["deny", "warn", "dryrun"]),
-    replicas: z.number().int().min(1).max(10),
-    /** Extra namespaces, besides the built-in system/platform list, exempt from the constraints. */
-    extraExemptNamespaces: z.array(dnsLabel).default([]),
-}).strict();
+const gatekeeperSection = z
+    .object({
+        /** Admission webhook failure policy: `Fail` blocks the API when Gatekeeper is down (prod). */
+        failurePolicy: z.enum(["Fail", "Ignore"]),
+        /** Constraint enforcement: deny in prod; warn/dryrun to roll out a new rule. */
+        enforcementAction: z.enum(["deny", "warn", "dryrun"]),
+        replicas: z.number().int().min(1).max(10),
+        /** Extra namespaces, besides the built-in system/platform list, exempt from the constraints. */
+        extraExemptNamespaces: z.array(dnsLabel).default([]),
+    })
+    .strict();
 
-const syncWindow = z.object({
-    kind: z.enum(["allow", "deny"]),
-    schedule: cron,
-    duration,
-    manualSync: z.boolean().default(false),
-}).strict();
+const syncWindow = z
+    .object({
+        kind: z.enum(["allow", "deny"]),
+        schedule: cron,
+        duration,
+        manualSync: z.boolean().default(false),
+    })
+    .strict();
 
-const deliverySection = z.object({
-    /** Application source repository (Tekton builds it). */
-    sourceRepoUrl: httpsUrl,
-    /** Manifests repository (Argo CD deploys it; the pipeline opens digest-bump PRs on it). */
-    manifestsRepoUrl: httpsUrl,
-    /** Branch that triggers builds and that Argo CD tracks. */
-    branch: z.string().regex(/^[A-Za-z0-9._\/-]+$/, "not a git branch name"),
-    /** Path in the manifests repo per region, watched by that region's root Application. */
-    manifestsPaths: z.object({ primary: z.string().min(1), secondary: z.string().min(1) }).strict(),
-    /** Namespace of the pipeline: the only place registry credentials may exist. */
-    pipelineNamespace: dnsLabel,
-    /** Git identity of the pipeline's bot; its own commits never trigger a build. */
-    botName: z.string().min(1),
-    botEmail: email,
-    /** Harbor pulls (and the pipeline) stop at or above this severity. */
-    blockSeverity: severity,
-    /** Reviewed CVE ids that do not block a pull. */
-    cveAllowlist: z.array(z.string().regex(/^CVE-\d{4}-\d{4,}$/, "not a CVE id")).default([]),
-    /** Bump to rotate the Harbor robot's secret (Harbor issues a new one; the pipeline's copy follows). */
-    robotSecretVersion: z.number().int().min(1).default(1),
-    /** Tags kept per repository in Harbor staging. */
-    retainTags: z.number().int().min(1).max(1000),
-    /** Harbor garbage-collection schedule. */
-    gcSchedule: cron,
-    /** Argo CD in HA mode (redis-ha, several replicas). */
-    argocdHa: z.boolean(),
-    syncWindows: z.array(syncWindow).default([]),
-}).strict();
+const deliverySection = z
+    .object({
+        /** Application source repository (Tekton builds it). */
+        sourceRepoUrl: httpsUrl,
+        /** Manifests repository (Argo CD deploys it; the pipeline opens digest-bump PRs on it). */
+        manifestsRepoUrl: httpsUrl,
+        /** Branch that triggers builds and that Argo CD tracks. */
+        branch: z.string().regex(/^[A-Za-z0-9._\/-]+$/, "not a git branch name"),
+        /** Path in the manifests repo per region, watched by that region's root Application. */
+        manifestsPaths: z.object({ primary: z.string().min(1), secondary: z.string().min(1) }).strict(),
+        /** Namespace of the pipeline: the only place registry credentials may exist. */
+        pipelineNamespace: dnsLabel,
+        /** Git identity of the pipeline's bot; its own commits never trigger a build. */
+        botName: z.string().min(1),
+        botEmail: email,
+        /** Harbor pulls (and the pipeline) stop at or above this severity. */
+        blockSeverity: severity,
+        /** Reviewed CVE ids that do not block a pull. */
+        cveAllowlist: z.array(z.string().regex(/^CVE-\d{4}-\d{4,}$/, "not a CVE id")).default([]),
+        /** Bump to rotate the Harbor robot's secret (Harbor issues a new one; the pipeline's copy follows). */
+        robotSecretVersion: z.number().int().min(1).default(1),
+        /** Tags kept per repository in Harbor staging. */
+        retainTags: z.number().int().min(1).max(1000),
+        /** Harbor garbage-collection schedule. */
+        gcSchedule: cron,
+        /** Argo CD in HA mode (redis-ha, several replicas). */
+        argocdHa: z.boolean(),
+        syncWindows: z.array(syncWindow).default([]),
+    })
+    .strict();
 
-const alertsSection = z.object({
-    /** Receivers of the platform alerts (action group e-mail). */
-    emails: z.array(email).min(1),
-    /** An Argo CD application OutOfSync or Degraded longer than this is GitOps drift. */
-    driftMinutes: z.number().int().min(5).max(1440),
-}).strict();
+const alertsSection = z
+    .object({
+        /** Receivers of the platform alerts (action group e-mail). */
+        emails: z.array(email).min(1),
+        /** An Argo CD application OutOfSync or Degraded longer than this is GitOps drift. */
+        driftMinutes: z.number().int().min(5).max(1440),
+    })
+    .strict();
 
 const stackSection = z.object({
     /**
@@ -310,41 +380,56 @@ const stackSection = z.object({
     gatekeeper: gatekeeperSection,
     externalDnsPolicy: z.enum(["sync", "upsert-only"]),
     /** Replicas of the platform's own data-path and issuing controllers, per cluster. */
-    replicas: z.object({
-        /** Envoy proxies behind each Gateway (a PDB keeps all but one up during drains). */
-        gatewayProxy: z.number().int().min(1).max(10),
-        /** cert-manager controller (more than one enables a PDB and leader election takes over). */
-        certManager: z.number().int().min(1).max(5),
-    }).strict(),
+    replicas: z
+        .object({
+            /** Envoy proxies behind each Gateway (a PDB keeps all but one up during drains). */
+            gatewayProxy: z.number().int().min(1).max(10),
+            /** cert-manager controller (more than one enables a PDB and leader election takes over). */
+            certManager: z.number().int().min(1).max(5),
+        })
+        .strict(),
     delivery: deliverySection,
     alerts: alertsSection,
-    sealedSecrets: z.object({
-        /**
-         * Generations of the shared sealing key, oldest first. All unseal; the newest seals.
-         * Rotate by appending a generation, re-sealing, then dropping the old one.
-         */
-        keyGenerations: z.array(z.number().int().min(1)).min(1, "at least one key generation is required").max(3)
-            .refine(g => g.every((v, i) => i === 0 || v > g[i - 1]), "must be strictly increasing (oldest first)"),
-    }).strict(),
+    sealedSecrets: z
+        .object({
+            /**
+             * Generations of the shared sealing key, oldest first. All unseal; the newest seals.
+             * Rotate by appending a generation, re-sealing, then dropping the old one.
+             */
+            keyGenerations: z
+                .array(z.number().int().min(1))
+                .min(1, "at least one key generation is required")
+                .max(3)
+                .refine(g => g.every((v, i) => i === 0 || v > g[i - 1]), "must be strictly increasing (oldest first)"),
+        })
+        .strict(),
     /** Single sign-on to the platform UIs (the groups are kubernetes.*GroupObjectId*). */
-    sso: z.object({
-        /**
-         * Bump to rotate the Harbor app registration's client secret (Harbor's OIDC client cannot
-         * use workload identity); Harbor's configuration follows on the same `up` (docs/runbooks.md).
-         */
-        harborClientSecretVersion: z.number().int().min(1).default(1),
-    }).strict().prefault({}),
+    sso: z
+        .object({
+            /**
+             * Bump to rotate the Harbor app registration's client secret (Harbor's OIDC client cannot
+             * use workload identity); Harbor's configuration follows on the same `up` (docs/runbooks.md).
+             */
+            harborClientSecretVersion: z.number().int().min(1).default(1),
+        })
+        .strict()
+        .prefault({}),
     /** Image signatures: the pipeline signs (Tekton Chains), Ratify verifies at admission. */
-    imageVerification: z.object({
-        /**
-         * Generations of the signing key, oldest first. Chains signs with the newest; admission
-         * accepts a signature by any listed one. Rotate: append, re-sign or rebuild, drop the old.
-         */
-        keyGenerations: z.array(z.number().int().min(1)).min(1, "at least one key generation is required").max(3)
-            .refine(g => g.every((v, i) => i === 0 || v > g[i - 1]), "must be strictly increasing (oldest first)"),
-        /** Unsigned images in application namespaces: `deny` (fail closed, prod) or `dryrun` (audit only, dev). */
-        enforcementAction: z.enum(["deny", "warn", "dryrun"]),
-    }).strict(),
+    imageVerification: z
+        .object({
+            /**
+             * Generations of the signing key, oldest first. Chains signs with the newest; admission
+             * accepts a signature by any listed one. Rotate: append, re-sign or rebuild, drop the old.
+             */
+            keyGenerations: z
+                .array(z.number().int().min(1))
+                .min(1, "at least one key generation is required")
+                .max(3)
+                .refine(g => g.every((v, i) => i === 0 || v > g[i - 1]), "must be strictly increasing (oldest first)"),
+            /** Unsigned images in application namespaces: `deny` (fail closed, prod) or `dryrun` (audit only, dev). */
+            enforcementAction: z.enum(["deny", "warn", "dryrun"]),
+        })
+        .strict(),
     /**
      * `protect` stateful resources; CanNotDelete locks on the registry's resource group and on
      * the DNS zone's SOA record (a zone or group lock would block record deletes: DNS-01 clean-up).
@@ -373,7 +458,11 @@ function crossFieldIssues(c: Sections): Issue[] {
     if (c.kubernetes && c.delivery) {
         const forbidden = new Set([...exemptNamespaces(c.gatekeeper?.extraExemptNamespaces ?? []), c.delivery.pipelineNamespace]);
         c.kubernetes.operatorNamespaces.forEach((ns, i) => {
-            if (forbidden.has(ns)) add(["kubernetes", "operatorNamespaces", i], `${ns} is a system, platform or pipeline namespace; operators get write access only to application namespaces`);
+            if (forbidden.has(ns))
+                add(
+                    ["kubernetes", "operatorNamespaces", i],
+                    `${ns} is a system, platform or pipeline namespace; operators get write access only to application namespaces`,
+                );
         });
     }
     if (c.environment === "prod" && c.kubernetes) deployerRules(c.kubernetes.deployer, add);
@@ -388,7 +477,10 @@ type Out = z.output<typeof stackSection>;
 
 function clusterRules(clusters: Out["clusters"], k8s: Out["kubernetes"] | undefined, add: Add): void {
     if (clusters.primary.location === clusters.secondary.location) {
-        add(["clusters", "secondary", "location"], `is the same region as clusters.primary.location (${clusters.primary.location}); the two clusters must be in different regions`);
+        add(
+            ["clusters", "secondary", "location"],
+            `is the same region as clusters.primary.location (${clusters.primary.location}); the two clusters must be in different regions`,
+        );
     }
     if (cidrsOverlap(clusters.primary.vnetCidr, clusters.secondary.vnetCidr)) {
         add(["clusters", "secondary", "vnetCidr"], "overlaps clusters.primary.vnetCidr; the VNets must be peerable");
@@ -416,9 +508,15 @@ function kubernetesRules(k8s: Out["kubernetes"], add: Add): void {
 /** Prod: access by group (or the CI identity) only — no personal Cluster Admin grant. */
 function deployerRules(deployer: Out["kubernetes"]["deployer"], add: Add): void {
     if (!deployer) {
-        add(["kubernetes", "deployer"], "required in prod: a group of the deployers or the CI identity (unset grants Cluster Admin to whoever runs up)");
+        add(
+            ["kubernetes", "deployer"],
+            "required in prod: a group of the deployers or the CI identity (unset grants Cluster Admin to whoever runs up)",
+        );
     } else if (deployer.principalType === "User") {
-        add(["kubernetes", "deployer", "principalType"], "is User; in prod the deployer must be a Group or the CI identity (ServicePrincipal): access by group only");
+        add(
+            ["kubernetes", "deployer", "principalType"],
+            "is User; in prod the deployer must be a Group or the CI identity (ServicePrincipal): access by group only",
+        );
     }
 }
 
@@ -441,7 +539,11 @@ function dnsRules(dns: Out["dns"], add: Add): void {
         [["dns", "argocdHostnames", "secondary"], dns.argocdHostnames.secondary],
     ];
     for (const [p, host] of hosts) {
-        if (host === zone) add(p, `${host} is the apex of zone ${zone}; it must be a name below it${p[1] === "appHostname" ? " (the app hostname is a CNAME to Traffic Manager, which the apex cannot be)" : ""}`);
+        if (host === zone)
+            add(
+                p,
+                `${host} is the apex of zone ${zone}; it must be a name below it${p[1] === "appHostname" ? " (the app hostname is a CNAME to Traffic Manager, which the apex cannot be)" : ""}`,
+            );
         else if (!isBelowZone(host, zone)) add(p, `${host} is outside the DNS zone ${zone}`);
     }
     const seen = new Map<string, string>();
@@ -482,15 +584,17 @@ export const CONFIG_KEYS = Object.keys(stackSection.shape) as (keyof RawConfig)[
 
 export class ConfigError extends Error {
     constructor(readonly problems: string[]) {
-        super(`Invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
-            problems.map(p => `  - ${p}`).join("\n"));
+        super(
+            `Invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+                problems.map(p => `  - ${p}`).join("\n"),
+        );
         this.name = "ConfigError";
     }
 }
 
 function keyName(path: readonly PropertyKey[]): string {
     const [head, ...rest] = path.map(String);
-    return `${CONFIG_NAMESPACE}:${head}${rest.map(r => /^\d+$/.test(r) ? `[${r}]` : `.${r}`).join("")}`;
+    return `${CONFIG_NAMESPACE}:${head}${rest.map(r => (/^\d+$/.test(r) ? `[${r}]` : `.${r}`)).join("")}`;
 }
 
 /**
@@ -506,13 +610,15 @@ export function parseConfig(raw: Record<string, unknown>, presentSecrets: readon
     }
     for (const key of Object.keys(SECRET_KEYS)) {
         if (!presentSecrets.includes(key)) {
-            problems.push(`${keyName([key])}: missing required secret (${SECRET_KEYS[key as keyof PlatformSecrets]}); set it with \`pulumi config set --secret ${keyName([key])} …\``);
+            problems.push(
+                `${keyName([key])}: missing required secret (${SECRET_KEYS[key as keyof PlatformSecrets]}); set it with \`pulumi config set --secret ${keyName([key])} …\``,
+            );
         }
     }
     // Each section is parsed on its own so that a malformed section does not hide the
     // cross-field problems of the others.
     const sections: Sections = {};
-    const errorMap: z.core.$ZodErrorMap = iss => iss.input === undefined ? "missing required key" : undefined;
+    const errorMap: z.core.$ZodErrorMap = iss => (iss.input === undefined ? "missing required key" : undefined);
     for (const key of CONFIG_KEYS) {
         const result = stackSection.shape[key].safeParse(raw[key], { error: errorMap });
         if (result.success) {
@@ -520,9 +626,10 @@ export function parseConfig(raw: Record<string, unknown>, presentSecrets: readon
             continue;
         }
         for (const issue of result.error.issues) {
-            const message = issue.code === "unrecognized_keys"
-                ? `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.join(", ")}`
-                : issue.message;
+            const message =
+                issue.code === "unrecognized_keys"
+                    ? `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.join(", ")}`
+                    : issue.message;
             problems.push(`${keyName([key, ...issue.path])}: ${message}`);
         }
     }
@@ -585,9 +692,7 @@ export function loadConfig(): PlatformConfig {
         throw e;
     }
     if (envProblems.length) throw new ConfigError(envProblems);
-    const secrets = Object.fromEntries(
-        Object.keys(SECRET_KEYS).map(k => [k, cfg.requireSecret(k)]),
-    ) as unknown as PlatformSecrets;
+    const secrets = Object.fromEntries(Object.keys(SECRET_KEYS).map(k => [k, cfg.requireSecret(k)])) as unknown as PlatformSecrets;
     return Object.freeze({ ...parsed, secrets });
 }
 

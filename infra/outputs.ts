@@ -80,6 +80,9 @@ export type Exported<T> = { [K in keyof T]: pulumi.Output<T[K]> };
 export type PlatformOutputs = Exported<PlatformOutputValues>;
 
 /** Use from another repository: `platformOutput(new pulumi.StackReference("org/platform/prod"), "registry")`. */
-export function platformOutput<K extends keyof PlatformOutputValues & string>(ref: pulumi.StackReference, key: K): pulumi.Output<PlatformOutputValues[K]> {
+export function platformOutput<K extends keyof PlatformOutputValues & string>(
+    ref: pulumi.StackReference,
+    key: K,
+): pulumi.Output<PlatformOutputValues[K]> {
     return ref.requireOutput(key) as pulumi.Output<PlatformOutputValues[K]>;
 }

@@ -17,7 +17,11 @@ import { PlatformOutputs } from "./outputs";
 export function createPlatform(cfg: PlatformConfig): PlatformOutputs {
     const azure = createAzureFoundation(cfg);
     const clusters = createClusterLayer(cfg, azure);
-    createAzureAlerts(cfg, azure, CLUSTER_KEYS.map(key => clusters.regions[key].gateway));
+    createAzureAlerts(
+        cfg,
+        azure,
+        CLUSTER_KEYS.map(key => clusters.regions[key].gateway),
+    );
     return {
         ...azureOutputs(cfg, azure),
         ...clusterOutputs(clusters),

@@ -30,7 +30,11 @@ export interface UpstreamRegistry {
 }
 
 export const UPSTREAM_REGISTRIES = [
-    { host: "docker.io", ruleName: "docker-io", usedBy: "Envoy Gateway (controller, proxy, rate limit), Gatekeeper, Sealed Secrets, Harbor, Argo CD's Redis and HAProxy" },
+    {
+        host: "docker.io",
+        ruleName: "docker-io",
+        usedBy: "Envoy Gateway (controller, proxy, rate limit), Gatekeeper, Sealed Secrets, Harbor, Argo CD's Redis and HAProxy",
+    },
     { host: "quay.io", ruleName: "quay-io", usedBy: "Argo CD, cert-manager, oauth2-proxy" },
     { host: "ghcr.io", ruleName: "ghcr-io", usedBy: "Tekton Operator, Ratify, Argo CD's Redis exporter" },
     { host: "registry.k8s.io", ruleName: "registry-k8s-io", usedBy: "ExternalDNS" },
@@ -54,7 +58,7 @@ export function isStepImageOutsideAcrException(image: string): boolean {
     return !!m && STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR.includes(m[1]);
 }
 
-export type UpstreamHost = typeof UPSTREAM_REGISTRIES[number]["host"];
+export type UpstreamHost = (typeof UPSTREAM_REGISTRIES)[number]["host"];
 
 /** ACR repository (target) and upstream repository (source) of a cache rule: `<host>/*` => `<host>/*`. */
 export function cacheRuleRepositories(host: string): { targetRepository: string; sourceRepository: string } {
@@ -94,27 +98,52 @@ export function acrMirrorOf(acrLoginServer: string, host: UpstreamHost): string 
  * and templates that setting these moves every image the chart runs.
  */
 export const CHART_IMAGE_VALUES: Readonly<Record<string, readonly string[]>> = {
-    "oci://docker.io/envoyproxy/gateway-helm": ["global.images.envoyGateway.image", "global.images.ratelimit.image", "global.images.envoyProxy.image"],
+    "oci://docker.io/envoyproxy/gateway-helm": [
+        "global.images.envoyGateway.image",
+        "global.images.ratelimit.image",
+        "global.images.envoyProxy.image",
+    ],
     "cert-manager": ["imageRegistry"],
     "external-dns": ["image.repository"],
     "sealed-secrets": ["image.registry"],
-    "gatekeeper": [
-        "image.repository", "image.crdRepository", "postInstall.labelNamespace.image.repository",
-        "postInstall.probeWebhook.image.repository", "postUpgrade.labelNamespace.image.repository",
+    gatekeeper: [
+        "image.repository",
+        "image.crdRepository",
+        "postInstall.labelNamespace.image.repository",
+        "postInstall.probeWebhook.image.repository",
+        "postUpgrade.labelNamespace.image.repository",
         "preUninstall.deleteWebhookConfigurations.image.repository",
     ],
     "argo-cd": [
-        "global.image.repository", "dex.image.repository", "redis.image.repository", "redis.exporter.image.repository",
-        "redis-ha.image.repository", "redis-ha.exporter.image", "redis-ha.haproxy.image.repository",
-        "redis-ha.configmapTest.image.repository", "server.extensions.image.repository",
+        "global.image.repository",
+        "dex.image.repository",
+        "redis.image.repository",
+        "redis.exporter.image.repository",
+        "redis-ha.image.repository",
+        "redis-ha.exporter.image",
+        "redis-ha.haproxy.image.repository",
+        "redis-ha.configmapTest.image.repository",
+        "server.extensions.image.repository",
     ],
-    "harbor": [
-        "nginx.image.repository", "portal.image.repository", "core.image.repository", "jobservice.image.repository",
-        "registry.registry.image.repository", "registry.controller.image.repository", "trivy.image.repository",
-        "database.internal.image.repository", "redis.internal.image.repository", "exporter.image.repository",
+    harbor: [
+        "nginx.image.repository",
+        "portal.image.repository",
+        "core.image.repository",
+        "jobservice.image.repository",
+        "registry.registry.image.repository",
+        "registry.controller.image.repository",
+        "trivy.image.repository",
+        "database.internal.image.repository",
+        "redis.internal.image.repository",
+        "exporter.image.repository",
     ],
-    "tekton-operator": ["operator.image.repository", "webhook.image.repository", "webhookProxy.image.repository", "pruner.image.repository"],
-    "ratify": ["image.repository", "image.crdRepository"],
+    "tekton-operator": [
+        "operator.image.repository",
+        "webhook.image.repository",
+        "webhookProxy.image.repository",
+        "pruner.image.repository",
+    ],
+    ratify: ["image.repository", "image.crdRepository"],
     "oauth2-proxy": ["image.registry"],
     // CRDs only (rendered by Pulumi, helm.v4.Chart): no image.
     "oci://docker.io/envoyproxy/gateway-crds-helm": [],

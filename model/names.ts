@@ -4,7 +4,7 @@
 
 /** The two cluster roles. `primary` also hosts Harbor and Tekton. */
 export const CLUSTER_KEYS = ["primary", "secondary"] as const;
-export type ClusterKey = typeof CLUSTER_KEYS[number];
+export type ClusterKey = (typeof CLUSTER_KEYS)[number];
 
 /** Namespaces of the platform components, per cluster. */
 export const NAMESPACES = {

@@ -63,11 +63,20 @@ export const ROLE_DISPLAY_NAMES: Readonly<Record<BuiltInRole, string>> = {
  * identity may hold one, and the stack grants it AcrPush only.
  */
 export const REGISTRY_WRITE_ROLES: readonly BuiltInRole[] = [
-    "AcrPush", "ContainerRegistryRepositoryWriter", "ContainerRegistryTasksContributor", "Contributor", "Owner",
+    "AcrPush",
+    "ContainerRegistryRepositoryWriter",
+    "ContainerRegistryTasksContributor",
+    "Contributor",
+    "Owner",
 ];
 
 /** Roles the stack must never assign: full control, or the power to grant it. */
-export const PRIVILEGED_ROLES: readonly BuiltInRole[] = ["Owner", "Contributor", "UserAccessAdministrator", "RoleBasedAccessControlAdministrator"];
+export const PRIVILEGED_ROLES: readonly BuiltInRole[] = [
+    "Owner",
+    "Contributor",
+    "UserAccessAdministrator",
+    "RoleBasedAccessControlAdministrator",
+];
 
 /** The built-in role a (lower-case or upper-case) GUID names, if it is in the table. */
 export function builtInRoleOf(guid: string): BuiltInRole | undefined {

@@ -3,4 +3,4 @@
 // threshold (upper-cased, "none" dropped) all read this one list.
 
 export const SEVERITIES = ["none", "low", "medium", "high", "critical"] as const;
-export type Severity = typeof SEVERITIES[number];
+export type Severity = (typeof SEVERITIES)[number];

@@ -4,16 +4,61 @@ import * as net from "net";
 
 /** Azure public-cloud regions (programmatic names) that offer AKS, ACR and Traffic Manager endpoints. */
 export const AZURE_REGIONS: readonly string[] = [
-    "australiacentral", "australiaeast", "australiasoutheast", "austriaeast", "belgiumcentral",
-    "brazilsouth", "brazilsoutheast", "canadacentral", "canadaeast", "centralindia", "centralus",
-    "chilecentral", "denmarkeast", "eastasia", "eastus", "eastus2", "francecentral", "francesouth",
-    "germanynorth", "germanywestcentral", "indonesiacentral", "israelcentral", "italynorth",
-    "japaneast", "japanwest", "koreacentral", "koreasouth", "malaysiawest", "mexicocentral",
-    "newzealandnorth", "northcentralus", "northeurope", "norwayeast", "norwaywest", "polandcentral",
-    "qatarcentral", "southafricanorth", "southafricawest", "southcentralus", "southeastasia",
-    "southindia", "spaincentral", "swedencentral", "switzerlandnorth", "switzerlandwest",
-    "uaecentral", "uaenorth", "uksouth", "ukwest", "westcentralus", "westeurope", "westindia",
-    "westus", "westus2", "westus3",
+    "australiacentral",
+    "australiaeast",
+    "australiasoutheast",
+    "austriaeast",
+    "belgiumcentral",
+    "brazilsouth",
+    "brazilsoutheast",
+    "canadacentral",
+    "canadaeast",
+    "centralindia",
+    "centralus",
+    "chilecentral",
+    "denmarkeast",
+    "eastasia",
+    "eastus",
+    "eastus2",
+    "francecentral",
+    "francesouth",
+    "germanynorth",
+    "germanywestcentral",
+    "indonesiacentral",
+    "israelcentral",
+    "italynorth",
+    "japaneast",
+    "japanwest",
+    "koreacentral",
+    "koreasouth",
+    "malaysiawest",
+    "mexicocentral",
+    "newzealandnorth",
+    "northcentralus",
+    "northeurope",
+    "norwayeast",
+    "norwaywest",
+    "polandcentral",
+    "qatarcentral",
+    "southafricanorth",
+    "southafricawest",
+    "southcentralus",
+    "southeastasia",
+    "southindia",
+    "spaincentral",
+    "swedencentral",
+    "switzerlandnorth",
+    "switzerlandwest",
+    "uaecentral",
+    "uaenorth",
+    "uksouth",
+    "ukwest",
+    "westcentralus",
+    "westeurope",
+    "westindia",
+    "westus",
+    "westus2",
+    "westus3",
 ];
 
 /** The platform's short name prefix (config `namePrefix`): 2-12 lower-case letters and digits, starting with a letter. */
@@ -25,7 +70,7 @@ export function isIpv4Cidr(value: string): boolean {
     if (!m || !net.isIPv4(m[1])) return false;
     const prefix = Number(m[2]);
     if (prefix > 32) return false;
-    const hostMask = prefix === 32 ? 0 : (0xffffffff >>> prefix);
+    const hostMask = prefix === 32 ? 0 : 0xffffffff >>> prefix;
     return (ipv4ToInt(m[1]) & hostMask) === 0;
 }
 

@@ -23,9 +23,24 @@ export const CHARTS = {
     // Envoy Gateway's and the Gateway API's CRDs, as templates (rendered by Pulumi, see chart.ts crdChart); same version as gateway-helm.
     envoyGatewayCrds: { repo: "", chart: "oci://docker.io/envoyproxy/gateway-crds-helm", version: "v1.9.0", appVersion: "v1.9.0" },
     certManager: { repo: "https://charts.jetstack.io", chart: "cert-manager", version: "v1.21.1", appVersion: "v1.21.1" },
-    externalDns: { repo: "https://kubernetes-sigs.github.io/external-dns/", chart: "external-dns", version: "1.21.1", appVersion: "0.21.0" },
-    sealedSecrets: { repo: "https://bitnami-labs.github.io/sealed-secrets", chart: "sealed-secrets", version: "2.18.5", appVersion: "0.36.6" },
-    gatekeeper: { repo: "https://open-policy-agent.github.io/gatekeeper/charts", chart: "gatekeeper", version: "3.23.0", appVersion: "v3.23.0" },
+    externalDns: {
+        repo: "https://kubernetes-sigs.github.io/external-dns/",
+        chart: "external-dns",
+        version: "1.21.1",
+        appVersion: "0.21.0",
+    },
+    sealedSecrets: {
+        repo: "https://bitnami-labs.github.io/sealed-secrets",
+        chart: "sealed-secrets",
+        version: "2.18.5",
+        appVersion: "0.36.6",
+    },
+    gatekeeper: {
+        repo: "https://open-policy-agent.github.io/gatekeeper/charts",
+        chart: "gatekeeper",
+        version: "3.23.0",
+        appVersion: "v3.23.0",
+    },
     argocd: { repo: "https://argoproj.github.io/argo-helm", chart: "argo-cd", version: "10.1.1", appVersion: "v3.4.4" },
     harbor: { repo: "https://helm.goharbor.io", chart: "harbor", version: "1.19.1", appVersion: "2.15.1" },
     tektonOperator: { repo: "https://tektoncd.github.io/operator", chart: "tekton-operator", version: "0.81.1", appVersion: "v0.81.1" },

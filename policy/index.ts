@@ -6,7 +6,8 @@ import { PolicyPack } from "@pulumi/policy";
 import { policies } from "./policies";
 
 new PolicyPack("supply-chain-guardrails", {
-    description: "Guardrails of the two-region AKS supply chain: registry and cluster hardening, registry credentials only in the pipeline namespace, prod protection.",
+    description:
+        "Guardrails of the two-region AKS supply chain: registry and cluster hardening, registry credentials only in the pipeline namespace, prod protection.",
     // Each policy sets its own level; this is the default for any that does not.
     enforcementLevel: "mandatory",
     policies,

@@ -17,21 +17,35 @@
 // - Pipeline identity: a UserAssignedIdentity whose Pulumi name or Azure `resourceName` matches
 //   the `pipelineIdentityPattern` config (default /pipeline/i).
 import {
-    EnforcementLevel, PolicyConfigSchema, PolicyResource, ReportViolation, ResourceValidationArgs,
-    ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy,
+    EnforcementLevel,
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
 } from "@pulumi/policy";
-import {
-    findKeys, formatPath, isNonEmpty, isUnknown, KeyHit, lookup, Lookup, roleGuid, unknownMessage, unwrap,
-} from "./values";
+import { findKeys, formatPath, isNonEmpty, isUnknown, KeyHit, lookup, Lookup, roleGuid, unknownMessage, unwrap } from "./values";
 // Relative imports of dependency-free modules only (a test follows them): no provider SDKs.
 import {
-    BUILT_IN_ROLES, BuiltInRole, PRIVILEGED_ROLES as PRIVILEGED_ROLE_LIST, REGISTRY_WRITE_ROLES as REGISTRY_WRITE_ROLE_LIST, ROLE_DISPLAY_NAMES,
+    BUILT_IN_ROLES,
+    BuiltInRole,
+    PRIVILEGED_ROLES as PRIVILEGED_ROLE_LIST,
+    REGISTRY_WRITE_ROLES as REGISTRY_WRITE_ROLE_LIST,
+    ROLE_DISPLAY_NAMES,
 } from "../model/role-ids";
 import { NAMESPACES, PIPELINE_NAMESPACE_LABEL, SYSTEM_NAMESPACES, TEKTON_DASHBOARD_SERVICE } from "../model/names";
 import { CHART_IMAGE_VALUES, isStepImageOutsideAcrException } from "../model/image-sources";
 import {
-    constraint, constraintTemplate, DOCKER_CONFIG_AUTHS_MARKER, DOCKER_CONFIG_FILE_KEYS, POLICIES, REGISTRY_CREDENTIAL_ANNOTATION_PREFIXES,
-    REGISTRY_CREDENTIAL_DATA_KEYS, REGISTRY_CREDENTIAL_SECRET_TYPES,
+    constraint,
+    constraintTemplate,
+    DOCKER_CONFIG_AUTHS_MARKER,
+    DOCKER_CONFIG_FILE_KEYS,
+    POLICIES,
+    REGISTRY_CREDENTIAL_ANNOTATION_PREFIXES,
+    REGISTRY_CREDENTIAL_DATA_KEYS,
+    REGISTRY_CREDENTIAL_SECRET_TYPES,
 } from "../model/admission/policies";
 // The offline Gatekeeper evaluator (@bufbuild/cel, no provider SDK): the pod-security rule below
 // runs the very CEL templates admission enforces.
@@ -85,7 +99,8 @@ export const ROLES = {
 
 /** Display name by (lower-case) GUID, for messages. */
 const ROLE_NAMES: Readonly<Record<string, string>> = Object.fromEntries(
-    (Object.keys(BUILT_IN_ROLES) as BuiltInRole[]).map(role => [BUILT_IN_ROLES[role], ROLE_DISPLAY_NAMES[role]]));
+    (Object.keys(BUILT_IN_ROLES) as BuiltInRole[]).map(role => [BUILT_IN_ROLES[role], ROLE_DISPLAY_NAMES[role]]),
+);
 
 /** GUIDs of the roles the stack must never assign: full control, or the power to grant it. */
 export const PRIVILEGED_ROLES: ReadonlySet<string> = new Set(PRIVILEGED_ROLE_LIST.map(role => BUILT_IN_ROLES[role]));
@@ -102,16 +117,38 @@ export const DEFAULT_PIPELINE_IDENTITY_PATTERN = "pipeline";
 export { PIPELINE_NAMESPACE_LABEL };
 
 const ENVIRONMENT_SCHEMA: PolicyConfigSchema = {
-    properties: { environment: { type: "string", description: "Stack environment (dev, prod …); prod-only rules apply when \"prod\". Unset: the stack tag `environment`, else assumed prod." } },
+    properties: {
+        environment: {
+            type: "string",
+            description:
+                'Stack environment (dev, prod …); prod-only rules apply when "prod". Unset: the stack tag `environment`, else assumed prod.',
+        },
+    },
 };
 const PIPELINE_NAMESPACE_SCHEMA: PolicyConfigSchema = {
-    properties: { pipelineNamespace: { type: "string", default: DEFAULT_PIPELINE_NAMESPACE, description: "The only namespace where registry credentials may exist." } },
+    properties: {
+        pipelineNamespace: {
+            type: "string",
+            default: DEFAULT_PIPELINE_NAMESPACE,
+            description: "The only namespace where registry credentials may exist.",
+        },
+    },
 };
 const PIPELINE_IDENTITY_SCHEMA: PolicyConfigSchema = {
-    properties: { pipelineIdentityPattern: { type: "string", default: DEFAULT_PIPELINE_IDENTITY_PATTERN, description: "Case-insensitive regular expression matched against a UserAssignedIdentity's Pulumi name and Azure resourceName." } },
+    properties: {
+        pipelineIdentityPattern: {
+            type: "string",
+            default: DEFAULT_PIPELINE_IDENTITY_PATTERN,
+            description: "Case-insensitive regular expression matched against a UserAssignedIdentity's Pulumi name and Azure resourceName.",
+        },
+    },
 };
 
-interface Environment { name: string; prod: boolean; note: string }
+interface Environment {
+    name: string;
+    prod: boolean;
+    note: string;
+}
 
 /** Config `environment`, else stack tag `environment`, else assume prod (fail closed). */
 export function environmentOf(args: { getConfig<T extends object>(): T; stackTags: ReadonlyMap<string, string> }): Environment {
@@ -204,7 +241,9 @@ function requireValue(props: Props, path: readonly string[], expected: unknown, 
     const name = formatPath(path);
     if (!v.known) report(unknownMessage(v.path, `that ${name} is ${JSON.stringify(expected)} (${why})`));
     else if (v.value !== expected) {
-        report(`${name} must be ${JSON.stringify(expected)} (${why}); it is ${v.value === undefined ? "not set" : JSON.stringify(v.value)}`);
+        report(
+            `${name} must be ${JSON.stringify(expected)} (${why}); it is ${v.value === undefined ? "not set" : JSON.stringify(v.value)}`,
+        );
     }
 }
 
@@ -222,8 +261,14 @@ const acrAdminUserDisabled = resourcePolicy({
     enforcementLevel: "mandatory",
     types: TYPES.registry,
     remediationSteps: "Set `adminUserEnabled: false` on the registry (explicitly: an absent input is not tracked for drift).",
-    check: (props, _args, report) => requireValue(props, ["adminUserEnabled"], false, report,
-        "the admin user is a static push credential; workloads use their kubelet identity, the pipeline its managed identity"),
+    check: (props, _args, report) =>
+        requireValue(
+            props,
+            ["adminUserEnabled"],
+            false,
+            report,
+            "the admin user is a static push credential; workloads use their kubelet identity, the pipeline its managed identity",
+        ),
 });
 
 const acrAnonymousPullDisabled = resourcePolicy({
@@ -232,8 +277,8 @@ const acrAnonymousPullDisabled = resourcePolicy({
     enforcementLevel: "mandatory",
     types: TYPES.registry,
     remediationSteps: "Set `anonymousPullEnabled: false` on the registry.",
-    check: (props, _args, report) => requireValue(props, ["anonymousPullEnabled"], false, report,
-        "anonymous pull exposes every image to the internet"),
+    check: (props, _args, report) =>
+        requireValue(props, ["anonymousPullEnabled"], false, report, "anonymous pull exposes every image to the internet"),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -246,8 +291,8 @@ const aksLocalAccountsDisabled = resourcePolicy({
     enforcementLevel: "mandatory",
     types: TYPES.cluster,
     remediationSteps: "Set `disableLocalAccounts: true`; use Entra ID with Azure RBAC.",
-    check: (props, _args, report) => requireValue(props, ["disableLocalAccounts"], true, report,
-        "local accounts bypass Entra ID and cannot be revoked per user"),
+    check: (props, _args, report) =>
+        requireValue(props, ["disableLocalAccounts"], true, report, "local accounts bypass Entra ID and cannot be revoked per user"),
 });
 
 const aksEntraRbac = resourcePolicy({
@@ -270,7 +315,13 @@ const aksWorkloadIdentity = resourcePolicy({
     remediationSteps: "Set `oidcIssuerProfile: { enabled: true }` and `securityProfile: { workloadIdentity: { enabled: true } }`.",
     check: (props, _args, report) => {
         requireValue(props, ["oidcIssuerProfile", "enabled"], true, report, "federated credentials need the cluster's OIDC issuer");
-        requireValue(props, ["securityProfile", "workloadIdentity", "enabled"], true, report, "pods authenticate to Azure with workload identity, not secrets");
+        requireValue(
+            props,
+            ["securityProfile", "workloadIdentity", "enabled"],
+            true,
+            report,
+            "pods authenticate to Azure with workload identity, not secrets",
+        );
     },
 });
 
@@ -279,7 +330,8 @@ const aksApiServerRestricted = resourcePolicy({
     description: "The AKS API server must be private or limited to authorized IP ranges (never 0.0.0.0/0).",
     enforcementLevel: "mandatory",
     types: TYPES.cluster,
-    remediationSteps: "Set `apiServerAccessProfile.authorizedIPRanges` to the deployers' and CI runners' egress ranges, or `enablePrivateCluster: true`.",
+    remediationSteps:
+        "Set `apiServerAccessProfile.authorizedIPRanges` to the deployers' and CI runners' egress ranges, or `enablePrivateCluster: true`.",
     check: (props, _args, report) => {
         const priv = lookup(props, ["apiServerAccessProfile", "enablePrivateCluster"]);
         if (priv.known && priv.value === true) return;
@@ -287,12 +339,15 @@ const aksApiServerRestricted = resourcePolicy({
         if (!ranges.known) return report(unknownMessage(ranges.path, "API server exposure"));
         if (!Array.isArray(ranges.value) || ranges.value.length === 0) {
             if (!priv.known) return report(unknownMessage(priv.path, "API server exposure"));
-            return report("apiServerAccessProfile must set authorizedIPRanges (non-empty) or enablePrivateCluster: true; the API server is open to the internet");
+            return report(
+                "apiServerAccessProfile must set authorizedIPRanges (non-empty) or enablePrivateCluster: true; the API server is open to the internet",
+            );
         }
         ranges.value.forEach((r, i) => {
             const path = `apiServerAccessProfile.authorizedIPRanges[${i}]`;
             if (isUnknown(r)) report(unknownMessage(path, "that the range does not open the API server to the internet"));
-            else if (typeof r === "string" && /^0\.0\.0\.0\/0$|^::\/0$/.test(r.trim())) report(`${path} is ${r}: that authorizes every address`);
+            else if (typeof r === "string" && /^0\.0\.0\.0\/0$|^::\/0$/.test(r.trim()))
+                report(`${path} is ${r}: that authorizes every address`);
         });
     },
 });
@@ -306,13 +361,16 @@ const noPrivilegedRoleAssignments = resourcePolicy({
     description: "The stack must not create Owner, Contributor, User Access Administrator or RBAC Administrator assignments.",
     enforcementLevel: "mandatory",
     types: TYPES.roleAssignment,
-    remediationSteps: "Grant the narrowest built-in role (AcrPull, Network Contributor, AKS RBAC roles, DNS Zone Contributor …) at the narrowest scope.",
+    remediationSteps:
+        "Grant the narrowest built-in role (AcrPull, Network Contributor, AKS RBAC roles, DNS Zone Contributor …) at the narrowest scope.",
     check: (props, _args, report) => {
         const role = lookup(props, ["roleDefinitionId"]);
         if (!role.known) return report(unknownMessage(role.path, "which role is granted"));
         const guid = typeof role.value === "string" ? roleGuid(role.value) : undefined;
         if (guid && PRIVILEGED_ROLES.has(guid)) {
-            report(`assigns ${ROLE_NAMES[guid]} (${guid}): full control of (or the power to grant access to) everything at its scope, registry write included`);
+            report(
+                `assigns ${ROLE_NAMES[guid]} (${guid}): full control of (or the power to grant access to) everything at its scope, registry write included`,
+            );
         }
     },
 });
@@ -328,12 +386,18 @@ const registryWriteOnlyPipeline = stackPolicy({
     description: "Only the pipeline's user-assigned identity may hold a role that writes to the registry (AcrPush and equivalents).",
     enforcementLevel: "mandatory",
     configSchema: PIPELINE_IDENTITY_SCHEMA,
-    remediationSteps: "Grant AcrPull to readers; give push only to the pipeline identity (a UserAssignedIdentity named *pipeline*), federated to the pipeline ServiceAccount.",
+    remediationSteps:
+        "Grant AcrPull to readers; give push only to the pipeline identity (a UserAssignedIdentity named *pipeline*), federated to the pipeline ServiceAccount.",
     check: (resources, args, report) => {
         const source = args.getConfig<{ pipelineIdentityPattern?: string }>().pipelineIdentityPattern || DEFAULT_PIPELINE_IDENTITY_PATTERN;
         const pattern = new RegExp(source, "i");
         const pipeline = resources.filter(r => isPipelineIdentity(r, pattern));
-        const knownIds = new Set(pipeline.map(u => str(lookup(u.props, ["principalId"]))).filter((v): v is string => !!v).map(v => v.toLowerCase()));
+        const knownIds = new Set(
+            pipeline
+                .map(u => str(lookup(u.props, ["principalId"])))
+                .filter((v): v is string => !!v)
+                .map(v => v.toLowerCase()),
+        );
         // A pipeline identity whose principalId is not in its props (new at preview, or inputs only offline).
         const unresolved = new Set(pipeline.filter(u => !str(lookup(u.props, ["principalId"]))).map(u => u.urn));
 
@@ -348,7 +412,10 @@ const registryWriteOnlyPipeline = stackPolicy({
             if (!guid || !REGISTRY_WRITE_ROLES.has(guid)) continue;
             const roleName = ROLE_NAMES[guid];
             if (pipeline.length === 0) {
-                report(`${ra.name} grants ${roleName} (registry write) but the stack has no pipeline identity (a UserAssignedIdentity whose name matches /${source}/i)`, ra.urn);
+                report(
+                    `${ra.name} grants ${roleName} (registry write) but the stack has no pipeline identity (a UserAssignedIdentity whose name matches /${source}/i)`,
+                    ra.urn,
+                );
                 continue;
             }
             // Provenance: which pipeline identities the principalId was computed from. The engine
@@ -358,13 +425,20 @@ const registryWriteOnlyPipeline = stackPolicy({
             const derived = deps.some(d => unresolved.has(d.urn));
             const principal = lookup(props, ["principalId"]);
             if (!principal.known) {
-                if (!derived) report(`${ra.name} grants ${roleName}: ${unknownMessage(principal.path, "that the grantee is the pipeline identity")} (it is not computed from a pipeline identity)`, ra.urn);
+                if (!derived)
+                    report(
+                        `${ra.name} grants ${roleName}: ${unknownMessage(principal.path, "that the grantee is the pipeline identity")} (it is not computed from a pipeline identity)`,
+                        ra.urn,
+                    );
                 continue;
             }
             const id = typeof principal.value === "string" ? principal.value.toLowerCase() : undefined;
             if (id && knownIds.has(id)) continue;
             if (id && derived) continue;
-            report(`${ra.name} grants ${roleName} (registry write) to principal ${principal.value ?? "(none)"}, which is not the pipeline identity's principalId (${pipeline.map(p => p.name).join(", ")})`, ra.urn);
+            report(
+                `${ra.name} grants ${roleName} (registry write) to principal ${principal.value ?? "(none)"}, which is not the pipeline identity's principalId (${pipeline.map(p => p.name).join(", ")})`,
+                ra.urn,
+            );
         }
     },
 });
@@ -383,7 +457,13 @@ const isCredentialAnnotation = (key: string) => REGISTRY_CREDENTIAL_ANNOTATION_P
 /** Keys under which a pod spec / chart values place pull credentials. */
 const PULL_SECRET_KEYS = new Set(["imagepullsecrets", "imagepullsecret", "pullsecrets", "pullsecret"]);
 /** Extra Helm-values keys that carry registry credentials (charts that render their own pull secret). */
-const VALUES_CREDENTIAL_KEYS = new Set([...PULL_SECRET_KEYS, "imagecredentials", "registrycredentials", ...REGISTRY_CREDENTIAL_DATA_KEYS.map(k => k.toLowerCase()), "dockerconfigjson"]);
+const VALUES_CREDENTIAL_KEYS = new Set([
+    ...PULL_SECRET_KEYS,
+    "imagecredentials",
+    "registrycredentials",
+    ...REGISTRY_CREDENTIAL_DATA_KEYS.map(k => k.toLowerCase()),
+    "dockerconfigjson",
+]);
 /** Keys whose unknown value could hide a pod spec (so an unknown there is reported). */
 const POD_SPEC_CONTAINERS = new Set(["spec", "template", "jobTemplate", "podTemplate"]);
 /**
@@ -393,7 +473,10 @@ const POD_SPEC_CONTAINERS = new Set(["spec", "template", "jobTemplate", "podTemp
  */
 const VALUES_CONTAINERS = new Set([...POD_SPEC_CONTAINERS, "global", "image"]);
 
-interface Finding { what: string; unknown: boolean }
+interface Finding {
+    what: string;
+    unknown: boolean;
+}
 
 function pullSecretFindings(hits: KeyHit[]): Finding[] {
     return hits
@@ -405,12 +488,15 @@ function secretFindings(props: Props): Finding[] {
     const findings: Finding[] = [];
     const type = lookup(props, ["type"]);
     if (!type.known) findings.push({ what: "Secret type (unknown during preview)", unknown: true });
-    else if (typeof type.value === "string" && REGISTRY_SECRET_TYPES.has(type.value)) findings.push({ what: `Secret of type ${type.value}`, unknown: false });
+    else if (typeof type.value === "string" && REGISTRY_SECRET_TYPES.has(type.value))
+        findings.push({ what: `Secret of type ${type.value}`, unknown: false });
     const annotations = lookup(props, ["metadata", "annotations"]);
     if (!annotations.known) {
-        findings.push({ what: `metadata.annotations (unknown during preview; could hold ${REGISTRY_CREDENTIAL_ANNOTATION_PREFIXES.map(p => `${p}*`).join(", ")})`, unknown: true });
-    }
-    else if (annotations.value && typeof annotations.value === "object") {
+        findings.push({
+            what: `metadata.annotations (unknown during preview; could hold ${REGISTRY_CREDENTIAL_ANNOTATION_PREFIXES.map(p => `${p}*`).join(", ")})`,
+            unknown: true,
+        });
+    } else if (annotations.value && typeof annotations.value === "object") {
         for (const key of Object.keys(annotations.value).sort()) {
             if (isCredentialAnnotation(key)) findings.push({ what: `Tekton registry credential annotation ${key}`, unknown: false });
         }
@@ -467,11 +553,13 @@ function objectNamespace(props: Props, args: ResourceValidationArgs, path: reado
 
 const noRegistryCredentials = resourcePolicy({
     name: "no-registry-credentials-outside-pipeline-namespace",
-    description: "Registry-credential Secrets and imagePullSecrets (in objects and in Helm values) may exist only in the pipeline namespace.",
+    description:
+        "Registry-credential Secrets and imagePullSecrets (in objects and in Helm values) may exist only in the pipeline namespace.",
     enforcementLevel: "mandatory",
     types: type => type.startsWith("kubernetes:") && !type.startsWith("kubernetes:index:"),
     configSchema: PIPELINE_NAMESPACE_SCHEMA,
-    remediationSteps: "Pull from ACR with the kubelet identity (AcrPull) — no imagePullSecrets; keep push credentials (Harbor robot, Tekton docker secrets) in the pipeline namespace only.",
+    remediationSteps:
+        "Pull from ACR with the kubelet identity (AcrPull) — no imagePullSecrets; keep push credentials (Harbor robot, Tekton docker secrets) in the pipeline namespace only.",
     check: (props, args, report) => {
         const pipelineNs = pipelineNamespaceOf(args);
         let findings: Finding[];
@@ -481,11 +569,13 @@ const noRegistryCredentials = resourcePolicy({
             // image.pullSecrets, controller.imagePullSecrets …).
             const values = lookup(props, ["values"]);
             findings = values.known
-                ? pullSecretFindings(findKeys(values.value, k => VALUES_CREDENTIAL_KEYS.has(k.toLowerCase()), VALUES_CONTAINERS))
-                    .map(f => ({ ...f, what: `values.${f.what}` }))
+                ? pullSecretFindings(findKeys(values.value, k => VALUES_CREDENTIAL_KEYS.has(k.toLowerCase()), VALUES_CONTAINERS)).map(
+                      f => ({ ...f, what: `values.${f.what}` }),
+                  )
                 : [{ what: "values (unknown during preview)", unknown: true }];
             const files = lookup(props, ["valueYamlFiles"]);
-            if (!files.known || isNonEmpty(files.value)) findings.push({ what: "valueYamlFiles (values files cannot be inspected; pass values inline)", unknown: true });
+            if (!files.known || isNonEmpty(files.value))
+                findings.push({ what: "valueYamlFiles (values files cannot be inspected; pass values inline)", unknown: true });
             ns = objectNamespace(props, args, ["namespace"]);
         } else {
             findings = [
@@ -500,11 +590,15 @@ const noRegistryCredentials = resourcePolicy({
         const where = ns.known ? `namespace "${ns.value}"` : "a namespace unknown during preview";
         const certain = findings.filter(f => !f.unknown);
         if (certain.length) {
-            report(`registry credentials in ${where}, outside the pipeline namespace "${pipelineNs}": ${certain.map(f => f.what).join("; ")}`);
+            report(
+                `registry credentials in ${where}, outside the pipeline namespace "${pipelineNs}": ${certain.map(f => f.what).join("; ")}`,
+            );
         }
         const unknown = findings.filter(f => f.unknown);
         if (unknown.length) {
-            report(`cannot verify that no registry credential lands in ${where} (pipeline namespace "${pipelineNs}"): ${unknown.map(f => f.what).join("; ")}; a mandatory guardrail does not pass what it cannot see`);
+            report(
+                `cannot verify that no registry credential lands in ${where} (pipeline namespace "${pipelineNs}"): ${unknown.map(f => f.what).join("; ")}; a mandatory guardrail does not pass what it cannot see`,
+            );
         }
     },
 });
@@ -521,9 +615,16 @@ const pipelineNamespaceConsistent = stackPolicy({
             const label = lookup(ns.props, ["metadata", "labels", PIPELINE_NAMESPACE_LABEL]);
             if (!label.known || String(label.value) !== "true") continue;
             const name = lookup(ns.props, ["metadata", "name"]);
-            if (!name.known) report(unknownMessage("metadata.name of the labelled pipeline Namespace", "that it is the configured pipeline namespace"), ns.urn);
+            if (!name.known)
+                report(
+                    unknownMessage("metadata.name of the labelled pipeline Namespace", "that it is the configured pipeline namespace"),
+                    ns.urn,
+                );
             else if (name.value !== configured) {
-                report(`Namespace ${JSON.stringify(name.value ?? ns.name)} is labelled ${PIPELINE_NAMESPACE_LABEL}=true but the policy pack's pipelineNamespace is "${configured}"; registry credentials there will be rejected (or the label is wrong)`, ns.urn);
+                report(
+                    `Namespace ${JSON.stringify(name.value ?? ns.name)} is labelled ${PIPELINE_NAMESPACE_LABEL}=true but the policy pack's pipelineNamespace is "${configured}"; registry credentials there will be rejected (or the label is wrong)`,
+                    ns.urn,
+                );
             }
         }
     },
@@ -536,7 +637,8 @@ const pipelineNamespaceConsistent = stackPolicy({
 /** Constraint kinds of the Pod Security Standards templates (baseline, and restricted by namespace label). */
 export const POD_SECURITY_KINDS: readonly string[] = ["PlatformPodSecurity", "PlatformPodSecurityRestricted"];
 
-const WORKLOAD_TYPE = /^kubernetes:(core\/v1:(Pod|ReplicationController)|apps\/v1:(Deployment|StatefulSet|DaemonSet|ReplicaSet)|batch\/v1:(Job|CronJob))$/;
+const WORKLOAD_TYPE =
+    /^kubernetes:(core\/v1:(Pod|ReplicationController)|apps\/v1:(Deployment|StatefulSet|DaemonSet|ReplicaSet)|batch\/v1:(Job|CronJob))$/;
 const TEKTON_TASK_TYPE = /^kubernetes:tekton\.dev\/v1(beta1)?:Task$/;
 const EVENT_LISTENER_TYPE = /^kubernetes:triggers\.tekton\.dev\/v1(alpha1|beta1)?:EventListener$/;
 
@@ -561,7 +663,10 @@ function unknownPaths(node: unknown, path: (string | number)[]): string[] {
     node = unwrap(node);
     if (isUnknown(node)) return path[path.length - 1] === "image" ? [] : [formatPath(path)];
     if (Array.isArray(node)) return node.flatMap((v, i) => unknownPaths(v, [...path, i]));
-    if (node && typeof node === "object") return Object.keys(node).sort().flatMap(k => unknownPaths((node as Props)[k], [...path, k]));
+    if (node && typeof node === "object")
+        return Object.keys(node)
+            .sort()
+            .flatMap(k => unknownPaths((node as Props)[k], [...path, k]));
     return [];
 }
 
@@ -589,11 +694,18 @@ function podOf(type: string, props: Loose): KubeObject | undefined {
         const sidecars = props.spec?.sidecars ?? [];
         const whole = unknownOf(props.spec, template, steps, sidecars);
         if (whole !== undefined) return { apiVersion: "v1", kind: "Pod", metadata, spec: { containers: whole } };
-        const containers = (steps as Loose[]).map(step => isUnknown(step) ? step : {
-            ...template, ...step,
-            securityContext: unknownOf(step.securityContext, template.securityContext)
-                ?? { ...(template.securityContext ?? {}), ...(step.securityContext ?? {}) },
-        });
+        const containers = (steps as Loose[]).map(step =>
+            isUnknown(step)
+                ? step
+                : {
+                      ...template,
+                      ...step,
+                      securityContext: unknownOf(step.securityContext, template.securityContext) ?? {
+                          ...(template.securityContext ?? {}),
+                          ...(step.securityContext ?? {}),
+                      },
+                  },
+        );
         return { apiVersion: "v1", kind: "Pod", metadata, spec: { containers: [...containers, ...(sidecars as Loose[])] } };
     }
     if (EVENT_LISTENER_TYPE.test(type)) {
@@ -605,17 +717,25 @@ function podOf(type: string, props: Loose): KubeObject | undefined {
 
 export const podSecurityStandards = stackPolicy({
     name: "pod-security-standards",
-    description: "Pods, pod templates, Tekton Tasks and EventListeners the stack creates meet the Pod Security Standards baseline (restricted in namespaces labelled for it), checked with the same CEL Gatekeeper enforces.",
+    description:
+        "Pods, pod templates, Tekton Tasks and EventListeners the stack creates meet the Pod Security Standards baseline (restricted in namespaces labelled for it), checked with the same CEL Gatekeeper enforces.",
     enforcementLevel: "mandatory",
     configSchema: PIPELINE_NAMESPACE_SCHEMA,
-    remediationSteps: "Fix the container's securityContext as the message says; the same rule would refuse the pod at admission (README, security table).",
+    remediationSteps:
+        "Fix the container's securityContext as the message says; the same rule would refuse the pod at admission (README, security table).",
     check: (resources, args, report) => {
         const admission = podSecurityAdmission(pipelineNamespaceOf(args));
         // The stack's Namespaces with their labels decide where restricted applies.
-        const namespaces: KubeObject[] = resources.filter(r => is(r.type, TYPES.namespace)).map(r => {
-            const p = unwrap(r.props) as Loose;
-            return { apiVersion: "v1", kind: "Namespace", metadata: { name: String(p.metadata?.name ?? r.name), labels: { ...(p.metadata?.labels ?? {}) } } };
-        });
+        const namespaces: KubeObject[] = resources
+            .filter(r => is(r.type, TYPES.namespace))
+            .map(r => {
+                const p = unwrap(r.props) as Loose;
+                return {
+                    apiVersion: "v1",
+                    kind: "Namespace",
+                    metadata: { name: String(p.metadata?.name ?? r.name), labels: { ...(p.metadata?.labels ?? {}) } },
+                };
+            });
         for (const r of resources) {
             const pod = podOf(r.type, unwrap(r.props) as Loose);
             if (!pod) continue;
@@ -626,7 +746,8 @@ export const podSecurityStandards = stackPolicy({
                 continue;
             }
             const review = admission.reviewAll([...namespaces, pod])[namespaces.length];
-            for (const d of review.denials) report(`${r.name} (namespace ${pod.metadata.namespace}): [${d.constraint}] ${d.message}`, r.urn);
+            for (const d of review.denials)
+                report(`${r.name} (namespace ${pod.metadata.namespace}): [${d.constraint}] ${d.message}`, r.urn);
         }
     },
 });
@@ -647,7 +768,8 @@ const gatekeeperFailClosed = resourcePolicy({
     enforcementLevel: "mandatory",
     types: [...TYPES.helmRelease, ...TYPES.helmChart],
     configSchema: ENVIRONMENT_SCHEMA,
-    remediationSteps: "Set the Gatekeeper release value `validatingWebhookFailurePolicy: Fail` (the chart default is Ignore) with system namespaces exempt and replicas + PDB for HA.",
+    remediationSteps:
+        "Set the Gatekeeper release value `validatingWebhookFailurePolicy: Fail` (the chart default is Ignore) with system namespaces exempt and replicas + PDB for HA.",
     check: (props, args, report) => {
         if (!isGatekeeperChart(props)) return;
         const env = environmentOf(args);
@@ -655,7 +777,9 @@ const gatekeeperFailClosed = resourcePolicy({
         const policy = lookup(props, ["values", "validatingWebhookFailurePolicy"]);
         if (!policy.known) return report(unknownMessage(policy.path, "the admission failure policy") + env.note);
         if (policy.value !== "Fail") {
-            report(`values.validatingWebhookFailurePolicy is ${policy.value === undefined ? "not set (chart default Ignore)" : JSON.stringify(policy.value)}: with Gatekeeper down, every image would be admitted unchecked${env.note}`);
+            report(
+                `values.validatingWebhookFailurePolicy is ${policy.value === undefined ? "not set (chart default Ignore)" : JSON.stringify(policy.value)}: with Gatekeeper down, every image would be admitted unchecked${env.note}`,
+            );
         }
     },
 });
@@ -685,10 +809,10 @@ const ARGOCD_ADMIN_WHY = "the local admin is a shared password outside Entra ID;
 
 const argocdLocalAdminDisabled = resourcePolicy({
     name: "argocd-local-admin-disabled",
-    description: "Argo CD's local admin user must be disabled (argocd-cm `admin.enabled: \"false\"`): users sign in with Entra ID.",
+    description: 'Argo CD\'s local admin user must be disabled (argocd-cm `admin.enabled: "false"`): users sign in with Entra ID.',
     enforcementLevel: "mandatory",
     types: [...TYPES.helmRelease, ...TYPES.helmChart, ...TYPES.configMap],
-    remediationSteps: "Set the argo-cd release value `configs.cm.\"admin.enabled\": false` (chart 10.1.1 values.yaml defaults it to true).",
+    remediationSteps: 'Set the argo-cd release value `configs.cm."admin.enabled": false` (chart 10.1.1 values.yaml defaults it to true).',
     check: (props, args, report) => {
         let at: (string | number)[];
         if (is(args.type, TYPES.configMap)) {
@@ -701,13 +825,18 @@ const argocdLocalAdminDisabled = resourcePolicy({
             // `configs.cm`; with create false the chart writes none and this release proves nothing.
             const create = lookup(props, ["values", "configs", "cm", "create"]);
             if (!create.known) return report(unknownMessage(create.path, "whether the chart writes argocd-cm"));
-            if (create.value === false) return report(`values.configs.cm.create is false: argocd-cm is not written by this release, so that the local admin is disabled cannot be verified (${ARGOCD_ADMIN_WHY})`);
+            if (create.value === false)
+                return report(
+                    `values.configs.cm.create is false: argocd-cm is not written by this release, so that the local admin is disabled cannot be verified (${ARGOCD_ADMIN_WHY})`,
+                );
             at = ["values", "configs", "cm", "admin.enabled"];
         }
         const v = lookup(props, at);
         if (!v.known) return report(unknownMessage(v.path, "that the Argo CD local admin is disabled"));
         if (!adminDisabled(v.value)) {
-            report(`${formatPath(at)} must be false (${ARGOCD_ADMIN_WHY}); it is ${v.value === undefined ? "not set (Argo CD and the chart default to enabled)" : JSON.stringify(v.value)}`);
+            report(
+                `${formatPath(at)} must be false (${ARGOCD_ADMIN_WHY}); it is ${v.value === undefined ? "not set (Argo CD and the chart default to enabled)" : JSON.stringify(v.value)}`,
+            );
         }
     },
 });
@@ -727,38 +856,63 @@ function routeBackends(props: Props): { path: string; ref: Lookup }[] {
         const refs = lookup(rule, ["backendRefs"]);
         const base = `spec.rules[${i}]`;
         if (!refs.known) out.push({ path: `${base}.backendRefs`, ref: { known: false, path: `${base}.backendRefs` } });
-        else (Array.isArray(refs.value) ? refs.value : []).forEach((ref, j) => out.push({ path: `${base}.backendRefs[${j}]`, ref: lookup(ref, []) }));
+        else
+            (Array.isArray(refs.value) ? refs.value : []).forEach((ref, j) =>
+                out.push({ path: `${base}.backendRefs[${j}]`, ref: lookup(ref, []) }),
+            );
         const filters = lookup(rule, ["filters"]);
         if (!filters.known) out.push({ path: `${base}.filters`, ref: { known: false, path: `${base}.filters` } });
-        else (Array.isArray(filters.value) ? filters.value : []).forEach((f, k) => {
-            const mirror = lookup(f, ["requestMirror", "backendRef"]);
-            if (!mirror.known || mirror.value !== undefined) out.push({ path: `${base}.filters[${k}].requestMirror.backendRef`, ref: mirror });
-        });
+        else
+            (Array.isArray(filters.value) ? filters.value : []).forEach((f, k) => {
+                const mirror = lookup(f, ["requestMirror", "backendRef"]);
+                if (!mirror.known || mirror.value !== undefined)
+                    out.push({ path: `${base}.filters[${k}].requestMirror.backendRef`, ref: mirror });
+            });
     });
     return out;
 }
 
 const tektonDashboardOnlyViaProxy = resourcePolicy({
     name: "tekton-dashboard-only-via-oauth2-proxy",
-    description: "No HTTPRoute may send traffic to the Tekton dashboard Service: it has no sign-in of its own, so it is reached only through oauth2-proxy (Entra ID).",
+    description:
+        "No HTTPRoute may send traffic to the Tekton dashboard Service: it has no sign-in of its own, so it is reached only through oauth2-proxy (Entra ID).",
     enforcementLevel: "mandatory",
     types: TYPES.httpRoute,
-    remediationSteps: "Route the dashboard hostname to the oauth2-proxy Service (components/cluster/tekton/dashboard-proxy.ts); oauth2-proxy forwards to the dashboard after sign-in.",
+    remediationSteps:
+        "Route the dashboard hostname to the oauth2-proxy Service (components/cluster/tekton/dashboard-proxy.ts); oauth2-proxy forwards to the dashboard after sign-in.",
     check: (props, args, report) => {
         const ns = objectNamespace(props, args, ["metadata", "namespace"]);
         if (!ns.known) return report(unknownMessage(ns.path, "where the route's backends live"));
         const target = `${TEKTON_DASHBOARD_SERVICE.namespace}/${TEKTON_DASHBOARD_SERVICE.name}`;
         for (const { path, ref } of routeBackends(props)) {
-            if (!ref.known) { report(unknownMessage(ref.path, `that it does not route to the Tekton dashboard (${target})`)); continue; }
+            if (!ref.known) {
+                report(unknownMessage(ref.path, `that it does not route to the Tekton dashboard (${target})`));
+                continue;
+            }
             const field = (name: string, fallback: string): string | undefined => {
                 const f = lookup(ref.value, [name]);
-                if (!f.known) { report(unknownMessage(`${path}.${name}`, `that it does not route to the Tekton dashboard (${target})`)); return undefined; }
+                if (!f.known) {
+                    report(unknownMessage(`${path}.${name}`, `that it does not route to the Tekton dashboard (${target})`));
+                    return undefined;
+                }
                 return typeof f.value === "string" ? f.value : fallback;
             };
-            const [group, kind, name, namespace] = [field("group", ""), field("kind", "Service"), field("name", ""), field("namespace", String(ns.value))];
+            const [group, kind, name, namespace] = [
+                field("group", ""),
+                field("kind", "Service"),
+                field("name", ""),
+                field("namespace", String(ns.value)),
+            ];
             if ([group, kind, name, namespace].includes(undefined)) continue;
-            if (group === "" && kind === "Service" && name === TEKTON_DASHBOARD_SERVICE.name && namespace === TEKTON_DASHBOARD_SERVICE.namespace) {
-                report(`${path} sends traffic to the Tekton dashboard Service ${target}, bypassing oauth2-proxy (namespace ${NAMESPACES.tektonDashboardProxy}): the dashboard has no sign-in of its own`);
+            if (
+                group === "" &&
+                kind === "Service" &&
+                name === TEKTON_DASHBOARD_SERVICE.name &&
+                namespace === TEKTON_DASHBOARD_SERVICE.namespace
+            ) {
+                report(
+                    `${path} sends traffic to the Tekton dashboard Service ${target}, bypassing oauth2-proxy (namespace ${NAMESPACES.tektonDashboardProxy}): the dashboard has no sign-in of its own`,
+                );
             }
         }
     },
@@ -766,10 +920,11 @@ const tektonDashboardOnlyViaProxy = resourcePolicy({
 
 const trafficManagerHostHeader = resourcePolicy({
     name: "traffic-manager-probe-host-header",
-    description: "Traffic Manager health probes must send a Host header, or the gateway cannot route them and every endpoint shows Degraded.",
+    description:
+        "Traffic Manager health probes must send a Host header, or the gateway cannot route them and every endpoint shows Degraded.",
     enforcementLevel: "mandatory",
     types: TYPES.trafficManagerProfile,
-    remediationSteps: "Add `monitorConfig.customHeaders: [{ name: \"Host\", value: <app hostname> }]`.",
+    remediationSteps: 'Add `monitorConfig.customHeaders: [{ name: "Host", value: <app hostname> }]`.',
     check: (props, _args, report) => {
         const headers = lookup(props, ["monitorConfig", "customHeaders"]);
         if (!headers.known) return report(unknownMessage(headers.path, "the probe's Host header"));
@@ -783,13 +938,22 @@ const trafficManagerHostHeader = resourcePolicy({
                 if (!value.known || isNonEmpty(value.value)) found = true;
             }
         });
-        if (!found) report("monitorConfig.customHeaders has no non-empty Host header: the gateway will not route the probe and both endpoints will show Degraded");
+        if (!found)
+            report(
+                "monitorConfig.customHeaders has no non-empty Host header: the gateway will not route the probe and both endpoints will show Degraded",
+            );
     },
 });
 
 export const STATEFUL_TYPES: readonly string[] = [
-    ...TYPES.registry, ...TYPES.dnsZone, ...TYPES.privateDnsZone, ...TYPES.cluster, ...TYPES.logAnalyticsWorkspace,
-    ...TYPES.storageAccount, ...TYPES.keyVault, ...TYPES.persistentVolumeClaim,
+    ...TYPES.registry,
+    ...TYPES.dnsZone,
+    ...TYPES.privateDnsZone,
+    ...TYPES.cluster,
+    ...TYPES.logAnalyticsWorkspace,
+    ...TYPES.storageAccount,
+    ...TYPES.keyVault,
+    ...TYPES.persistentVolumeClaim,
 ];
 
 const statefulProtected = resourcePolicy({
@@ -802,7 +966,9 @@ const statefulProtected = resourcePolicy({
     check: (_props, args, report) => {
         const env = environmentOf(args);
         if (env.prod && args.opts?.protect !== true) {
-            report(`${args.type.split(":").slice(1).join(":")} ${args.name} holds state and is not protected: a stray delete or replace would destroy it${env.note}`);
+            report(
+                `${args.type.split(":").slice(1).join(":")} ${args.name} holds state and is not protected: a stray delete or replace would destroy it${env.note}`,
+            );
         }
     },
 });
@@ -813,7 +979,8 @@ const statefulProtected = resourcePolicy({
 
 const acrPremiumInProd = resourcePolicy({
     name: "acr-premium-in-prod",
-    description: "Prod ACR should be Premium (geo-replication, retention, network rules). Advisory: a SKU is a cost/availability decision, not an exposure, and the config schema already ties the Premium-only features to it.",
+    description:
+        "Prod ACR should be Premium (geo-replication, retention, network rules). Advisory: a SKU is a cost/availability decision, not an exposure, and the config schema already ties the Premium-only features to it.",
     enforcementLevel: "advisory",
     types: TYPES.registry,
     configSchema: ENVIRONMENT_SCHEMA,
@@ -822,13 +989,17 @@ const acrPremiumInProd = resourcePolicy({
         if (!env.prod) return;
         const sku = lookup(props, ["sku", "name"]);
         if (!sku.known) report(unknownMessage(sku.path, "the registry SKU"));
-        else if (sku.value !== "Premium") report(`registry SKU is ${JSON.stringify(sku.value)}: no geo-replication to the second region, no retention, no network rules${env.note}`);
+        else if (sku.value !== "Premium")
+            report(
+                `registry SKU is ${JSON.stringify(sku.value)}: no geo-replication to the second region, no retention, no network rules${env.note}`,
+            );
     },
 });
 
 const aksZonesInProd = resourcePolicy({
     name: "aks-availability-zones-in-prod",
-    description: "Prod node pools should span availability zones. Advisory: some regions have no zones (the config allows an empty list there), and zones cannot be added to an existing pool.",
+    description:
+        "Prod node pools should span availability zones. Advisory: some regions have no zones (the config allows an empty list there), and zones cannot be added to an existing pool.",
     enforcementLevel: "advisory",
     types: [...TYPES.cluster, ...TYPES.agentPool],
     configSchema: ENVIRONMENT_SCHEMA,
@@ -847,14 +1018,16 @@ const aksZonesInProd = resourcePolicy({
         }
         for (const pool of pools) {
             if (!pool.zones.known) report(unknownMessage(pool.zones.path, `zones of pool ${pool.name}`));
-            else if (!Array.isArray(pool.zones.value) || pool.zones.value.length < 2) report(`node pool ${pool.name} is not spread over availability zones: a zone outage takes the pool down${env.note}`);
+            else if (!Array.isArray(pool.zones.value) || pool.zones.value.length < 2)
+                report(`node pool ${pool.name} is not spread over availability zones: a zone outage takes the pool down${env.note}`);
         }
     },
 });
 
 const aksDefenderInProd = resourcePolicy({
     name: "aks-defender-in-prod",
-    description: "Prod clusters should run the Microsoft Defender for Containers sensor. Advisory: Defender is often enabled subscription-wide by Azure Policy, which this pack cannot see, and it is a paid plan.",
+    description:
+        "Prod clusters should run the Microsoft Defender for Containers sensor. Advisory: Defender is often enabled subscription-wide by Azure Policy, which this pack cannot see, and it is a paid plan.",
     enforcementLevel: "advisory",
     types: TYPES.cluster,
     configSchema: ENVIRONMENT_SCHEMA,
@@ -863,20 +1036,27 @@ const aksDefenderInProd = resourcePolicy({
         if (!env.prod) return;
         const on = lookup(props, ["securityProfile", "defender", "securityMonitoring", "enabled"]);
         if (!on.known) report(unknownMessage(on.path, "the Defender sensor"));
-        else if (on.value !== true) report(`securityProfile.defender.securityMonitoring.enabled is not true: no runtime threat detection on this cluster${env.note}`);
+        else if (on.value !== true)
+            report(
+                `securityProfile.defender.securityMonitoring.enabled is not true: no runtime threat detection on this cluster${env.note}`,
+            );
     },
 });
 
 const trafficManagerHttpsProbe = resourcePolicy({
     name: "traffic-manager-probe-https",
-    description: "Traffic Manager should probe over HTTPS on a health path. Advisory: HTTP probes still work; HTTPS also proves the certificate and the TLS listener.",
+    description:
+        "Traffic Manager should probe over HTTPS on a health path. Advisory: HTTP probes still work; HTTPS also proves the certificate and the TLS listener.",
     enforcementLevel: "advisory",
     types: TYPES.trafficManagerProfile,
     check: (props, _args, report) => {
         const protocol = lookup(props, ["monitorConfig", "protocol"]);
         const path = lookup(props, ["monitorConfig", "path"]);
         if (!protocol.known || !path.known) return;
-        if (protocol.value !== "HTTPS") report(`monitorConfig.protocol is ${JSON.stringify(protocol.value ?? "not set")}: probe over HTTPS so a broken certificate or listener marks the endpoint Degraded`);
+        if (protocol.value !== "HTTPS")
+            report(
+                `monitorConfig.protocol is ${JSON.stringify(protocol.value ?? "not set")}: probe over HTTPS so a broken certificate or listener marks the endpoint Degraded`,
+            );
         if (!isNonEmpty(path.value)) report("monitorConfig.path is not set: probe a health path the gateway answers");
     },
 });
@@ -905,7 +1085,8 @@ const imageDigestsResolved = resourcePolicy({
     description: "Images must be pinned by a real digest: a placeholder (e.g. all-zero) digest cannot be pulled.",
     enforcementLevel: "mandatory",
     types: type => type.startsWith("kubernetes:"),
-    remediationSteps: "Pin the digest the tag resolves to (`crane digest <repo>:<tag>`), or let the registry lookup resolve it at preview (components/cluster/pipeline/images.ts, source \"registry-lookup\").",
+    remediationSteps:
+        'Pin the digest the tag resolves to (`crane digest <repo>:<tag>`), or let the registry lookup resolve it at preview (components/cluster/pipeline/images.ts, source "registry-lookup").',
     check: (props, _args, report) => {
         const images = [...placeholderImages(props)].sort();
         if (images.length) report(`placeholder digest, the image cannot be pulled: ${images.join(", ")}`);
@@ -921,7 +1102,10 @@ function acrLoginServers(resources: PolicyResource[], report: (message: string) 
     const servers: string[] = [];
     for (const r of resources.filter(x => is(x.type, TYPES.registry))) {
         const name = lookup(r.props, ["registryName"]);
-        if (!name.known) { report(unknownMessage(`${r.name}.registryName`, "which registry images must come from")); return undefined; }
+        if (!name.known) {
+            report(unknownMessage(`${r.name}.registryName`, "which registry images must come from"));
+            return undefined;
+        }
         if (typeof name.value === "string" && name.value) servers.push(`${name.value.toLowerCase()}.azurecr.io`);
     }
     return servers;
@@ -929,10 +1113,12 @@ function acrLoginServers(resources: PolicyResource[], report: (message: string) 
 
 const imagesOnlyFromAcr = stackPolicy({
     name: "images-only-from-acr",
-    description: "Outside Kubernetes' own namespaces, every image a chart release or a Kubernetes object names comes from the stack's ACR (upstream registries through its cache rules).",
+    description:
+        "Outside Kubernetes' own namespaces, every image a chart release or a Kubernetes object names comes from the stack's ACR (upstream registries through its cache rules).",
     enforcementLevel: "mandatory",
     configSchema: PIPELINE_NAMESPACE_SCHEMA,
-    remediationSteps: "Set the chart's image values (model/image-sources.ts CHART_IMAGE_VALUES) to <acr>/<upstream host>/… (components/cluster/platform-images.ts), and give a new upstream registry a cache rule (UPSTREAM_REGISTRIES).",
+    remediationSteps:
+        "Set the chart's image values (model/image-sources.ts CHART_IMAGE_VALUES) to <acr>/<upstream host>/… (components/cluster/platform-images.ts), and give a new upstream registry a cache rule (UPSTREAM_REGISTRIES).",
     check: (resources, args, report) => {
         const servers = acrLoginServers(resources, report);
         if (!servers) return;
@@ -943,7 +1129,10 @@ const imagesOnlyFromAcr = stackPolicy({
             if (!r.type.startsWith("kubernetes:") || r.type.startsWith("kubernetes:index:")) continue;
             const helm = is(r.type, TYPES.helmRelease) || is(r.type, TYPES.helmChart);
             const ns = lookup(r.props, helm ? ["namespace"] : ["metadata", "namespace"]);
-            if (!ns.known) { report(unknownMessage(helm ? "namespace" : "metadata.namespace", "whether its images must come from ACR"), r.urn); continue; }
+            if (!ns.known) {
+                report(unknownMessage(helm ? "namespace" : "metadata.namespace", "whether its images must come from ACR"), r.urn);
+                continue;
+            }
             if (typeof ns.value === "string" && (SYSTEM_NAMESPACES as readonly string[]).includes(ns.value)) continue;
             // The pipeline's Task steps run <acr>/<host>/… too; only a step image no ACR cache rule
             // can reach (model/image-sources.ts STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR), digest-pinned,
@@ -953,11 +1142,15 @@ const imagesOnlyFromAcr = stackPolicy({
             if (helm) {
                 const chart = str(lookup(r.props, ["chart"])) ?? "";
                 const keys = CHART_IMAGE_VALUES[chart];
-                if (!keys) problems.push(`chart ${JSON.stringify(chart)} has no entry in CHART_IMAGE_VALUES, so which values carry its images is not known`);
+                if (!keys)
+                    problems.push(
+                        `chart ${JSON.stringify(chart)} has no entry in CHART_IMAGE_VALUES, so which values carry its images is not known`,
+                    );
                 for (const key of keys ?? []) {
                     const v = lookup(r.props, ["values", ...key.split(".")]);
                     if (!v.known) problems.push(`values.${key} is unknown during preview`);
-                    else if (typeof v.value !== "string" || !v.value) problems.push(`values.${key} is not set (the chart's upstream default applies)`);
+                    else if (typeof v.value !== "string" || !v.value)
+                        problems.push(`values.${key} is not set (the chart's upstream default applies)`);
                     else if (!fromAcr(v.value)) problems.push(`values.${key} = ${v.value}`);
                 }
             }
@@ -965,10 +1158,18 @@ const imagesOnlyFromAcr = stackPolicy({
             if (!values.known) problems.push("values are unknown during preview");
             for (const hit of values.known ? findKeys(values.value, k => k === "image") : []) {
                 if (hit.unknown) problems.push(`${hit.path} is unknown during preview`);
-                else if (typeof hit.value === "string" && !fromAcr(hit.value) && !(stepException && isStepImageOutsideAcrException(hit.value))) problems.push(`${hit.path} = ${hit.value}`);
+                else if (
+                    typeof hit.value === "string" &&
+                    !fromAcr(hit.value) &&
+                    !(stepException && isStepImageOutsideAcrException(hit.value))
+                )
+                    problems.push(`${hit.path} = ${hit.value}`);
             }
             if (problems.length) {
-                report(`images outside the stack's ACR (${servers.join(", ")}) in namespace "${ns.value}": ${[...new Set(problems)].join("; ")}`, r.urn);
+                report(
+                    `images outside the stack's ACR (${servers.join(", ")}) in namespace "${ns.value}": ${[...new Set(problems)].join("; ")}`,
+                    r.urn,
+                );
             }
         }
     },

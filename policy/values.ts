@@ -41,12 +41,12 @@ export function unwrap<T>(value: T): T {
 
 export type Path = readonly (string | number)[];
 
-export type Lookup =
-    | { known: true; value: unknown }
-    | { known: false; path: string };
+export type Lookup = { known: true; value: unknown } | { known: false; path: string };
 
 export function formatPath(path: Path): string {
-    return path.map((p, i) => typeof p === "number" ? `[${p}]` : /^[A-Za-z_$][\w$]*$/.test(p) ? (i ? `.${p}` : p) : `[${JSON.stringify(p)}]`).join("");
+    return path
+        .map((p, i) => (typeof p === "number" ? `[${p}]` : /^[A-Za-z_$][\w$]*$/.test(p) ? (i ? `.${p}` : p) : `[${JSON.stringify(p)}]`))
+        .join("");
 }
 
 /**
@@ -65,8 +65,10 @@ export function lookup(root: unknown, path: Path): Lookup {
 }
 
 export function unknownMessage(path: string, what: string): string {
-    return `${path} is unknown during preview (computed from another resource's output), so ${what} cannot be verified; ` +
-        "a mandatory guardrail does not pass what it cannot see — make it a plain value in the program";
+    return (
+        `${path} is unknown during preview (computed from another resource's output), so ${what} cannot be verified; ` +
+        "a mandatory guardrail does not pass what it cannot see — make it a plain value in the program"
+    );
 }
 
 /** Last GUID of a role definition id (`/subscriptions/…/roleDefinitions/<guid>` or a bare guid), lower-case. */

@@ -59,7 +59,12 @@ export function toJsonSchema(node: Schema, o: { patch?: boolean } = {}): Schema 
         out.allOf = [...((out.allOf as Schema[] | undefined) ?? []), either];
     }
     if (node["x-kubernetes-embedded-resource"] === true) {
-        out.properties = { apiVersion: { type: "string" }, kind: { type: "string" }, metadata: { type: "object" }, ...(out.properties as Schema | undefined) };
+        out.properties = {
+            apiVersion: { type: "string" },
+            kind: { type: "string" },
+            metadata: { type: "object" },
+            ...(out.properties as Schema | undefined),
+        };
         if (!o.patch) out.required = [...new Set([...((out.required as string[] | undefined) ?? []), "apiVersion", "kind"])];
     }
     const isObject = node.type === "object" || (node.type === undefined && node.properties !== undefined);
@@ -75,9 +80,10 @@ function valueOnly(node: Schema): Schema {
     const out: Schema = {};
     for (const [key, value] of Object.entries(node)) {
         if (key.startsWith("x-kubernetes-") || key === "nullable" || key === "format" || key === "default") continue;
-        if (key === "properties") out.properties = Object.fromEntries(Object.entries(value as Record<string, Schema>).map(([k, v]) => [k, valueOnly(v)]));
+        if (key === "properties")
+            out.properties = Object.fromEntries(Object.entries(value as Record<string, Schema>).map(([k, v]) => [k, valueOnly(v)]));
         else if (key === "items" && value && typeof value === "object" && !Array.isArray(value)) out.items = valueOnly(value as Schema);
-        else if ((VALUE_BRANCHES.includes(key)) && Array.isArray(value)) out[key] = value.map(v => valueOnly(v as Schema));
+        else if (VALUE_BRANCHES.includes(key) && Array.isArray(value)) out[key] = value.map(v => valueOnly(v as Schema));
         else if (key === "not") out.not = valueOnly(value as Schema);
         else out[key] = value;
     }
@@ -103,7 +109,13 @@ export function resourceSchema(root: Schema, apiVersion: string, kind: string, o
         },
         additionalProperties: false,
     };
-    return { ...converted, properties, required: [...new Set([...((o.patch ? [] : converted.required) as string[] | undefined ?? []), "apiVersion", "kind", "metadata"])] };
+    return {
+        ...converted,
+        properties,
+        required: [
+            ...new Set([...(((o.patch ? [] : converted.required) as string[] | undefined) ?? []), "apiVersion", "kind", "metadata"]),
+        ],
+    };
 }
 
 export class StructuralValidator {
@@ -132,7 +144,8 @@ export class StructuralValidator {
 
 function describe(e: ErrorObject): string {
     const where = e.instancePath || "/";
-    if (e.keyword === "additionalProperties") return `${where}: unknown field "${(e.params as { additionalProperty: string }).additionalProperty}" (the API server prunes it)`;
+    if (e.keyword === "additionalProperties")
+        return `${where}: unknown field "${(e.params as { additionalProperty: string }).additionalProperty}" (the API server prunes it)`;
     if (e.keyword === "required") return `${where}: missing required field "${(e.params as { missingProperty: string }).missingProperty}"`;
     return `${where}: ${e.message}${e.keyword === "enum" ? ` ${JSON.stringify((e.params as { allowedValues: unknown }).allowedValues)}` : ""}`;
 }
@@ -181,12 +194,36 @@ function program(rule: string): Program | Error {
     return p;
 }
 
-interface Rule { rule: string; message?: string }
+interface Rule {
+    rule: string;
+    message?: string;
+}
 
 // CEL reserved words; a schema property with such a name is `__<name>__` in rules
 // (k8s.io/apiserver pkg/cel/escaping.go, e.g. Gateway API's `p1.__namespace__`).
-const CEL_RESERVED = new Set(["true", "false", "null", "in", "as", "break", "const", "continue", "else", "for", "function", "if",
-    "import", "let", "loop", "package", "namespace", "return", "var", "void", "while"]);
+const CEL_RESERVED = new Set([
+    "true",
+    "false",
+    "null",
+    "in",
+    "as",
+    "break",
+    "const",
+    "continue",
+    "else",
+    "for",
+    "function",
+    "if",
+    "import",
+    "let",
+    "loop",
+    "package",
+    "namespace",
+    "return",
+    "var",
+    "void",
+    "while",
+]);
 
 /** A declared property's name as CEL rules see it (escaping.go Escape). */
 export function celPropertyName(name: string): string {
@@ -206,7 +243,8 @@ export function celValue(node: Schema, value: unknown): unknown {
     if (value && typeof value === "object") {
         const out: Record<string, unknown> = {};
         const props = (node.properties ?? {}) as Record<string, Schema>;
-        const map = node.additionalProperties && typeof node.additionalProperties === "object" ? node.additionalProperties as Schema : undefined;
+        const map =
+            node.additionalProperties && typeof node.additionalProperties === "object" ? (node.additionalProperties as Schema) : undefined;
         for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
             if (v === null || v === undefined) continue;
             if (props[key]) out[celPropertyName(key)] = celValue(props[key], v);
@@ -227,7 +265,8 @@ export function celViolations(node: Schema, value: unknown, where = ""): string[
         const p = program(r.rule);
         const result = p instanceof Error ? p : p({ self: celValue(node, value) });
         if (result === true) continue;
-        const why = p instanceof Error || isCelError(result) ? ` (could not evaluate: ${String((result as Error).message).split("\n")[0]})` : "";
+        const why =
+            p instanceof Error || isCelError(result) ? ` (could not evaluate: ${String((result as Error).message).split("\n")[0]})` : "";
         out.push(`${where || "/"}: ${r.message ?? `failed rule: ${r.rule}`}${why}`);
     }
     if (Array.isArray(value)) {
@@ -247,7 +286,13 @@ export function celViolations(node: Schema, value: unknown, where = ""): string[
 }
 
 /** Structural and CEL violations of a whole custom resource (`patch`: structure only, partial). */
-export function resourceViolations(validator: StructuralValidator, key: string, root: Schema, object: Record<string, unknown>, o: { patch?: boolean } = {}): string[] {
+export function resourceViolations(
+    validator: StructuralValidator,
+    key: string,
+    root: Schema,
+    object: Record<string, unknown>,
+    o: { patch?: boolean } = {},
+): string[] {
     const structural = validator.validate(key, () => resourceSchema(root, String(object.apiVersion), String(object.kind), o), object);
     if (o.patch) return structural;
     return [...structural, ...celViolations(root, withDefaults(root, object))];

@@ -10,7 +10,17 @@
 // Image signatures are not checked here (that needs the registry): the stack's signature
 // constraint (Ratify, external data) is left out, and a NOTE on stderr says the cluster checks it.
 import { parseStackArgs, UsageError } from "./cli";
-import { Admission, formatReview, formatWarnings, ManifestError, PolicyError, PolicySet, policySetsFromRun, readManifests, Review } from "../model/admission/evaluator";
+import {
+    Admission,
+    formatReview,
+    formatWarnings,
+    ManifestError,
+    PolicyError,
+    PolicySet,
+    policySetsFromRun,
+    readManifests,
+    Review,
+} from "../model/admission/evaluator";
 import type { StackRun } from "./engine";
 import { VERIFICATION_CONSTRAINT, VERIFICATION_KIND } from "../components/cluster/image-verification/names";
 
@@ -122,15 +132,20 @@ export function withoutSignatureCheck(sets: PolicySet[]): { sets: PolicySet[]; s
         };
     });
     if (!action) return { sets: kept };
-    const effect = action === "deny" ? "an image without a valid signature by the pipeline's key is denied"
-        : `an image without a valid signature by the pipeline's key is reported (${action}), not denied`;
+    const effect =
+        action === "deny"
+            ? "an image without a valid signature by the pipeline's key is denied"
+            : `an image without a valid signature by the pipeline's key is reported (${action}), not denied`;
     return {
         sets: kept,
-        signatureNote: `NOTE: image signatures are not checked here (admit cannot reach a registry); they are checked at admission `
-            + `by the cluster (Ratify, constraint ${VERIFICATION_CONSTRAINT}): in application namespaces ${effect}.`,
+        signatureNote:
+            `NOTE: image signatures are not checked here (admit cannot reach a registry); they are checked at admission ` +
+            `by the cluster (Ratify, constraint ${VERIFICATION_CONSTRAINT}): in application namespaces ${effect}.`,
     };
 }
 
 if (require.main === module) {
-    main(process.argv.slice(2)).then(code => { process.exitCode = code; });
+    main(process.argv.slice(2)).then(code => {
+        process.exitCode = code;
+    });
 }

@@ -77,9 +77,24 @@ const PARENT_PATH_INPUTS: Readonly<Record<string, readonly string[]>> = {
 const FORCE_NEW: Readonly<Record<string, readonly string[]>> = {
     "authorization:RoleAssignment": ["principalId", "scope"],
     "containerservice:ManagedCluster": [
-        "diskEncryptionSetID", "dnsPrefix", "fqdnSubdomain", "linuxProfile", "nodeResourceGroup", "windowsProfile",
-        ...["serviceCidr", "serviceCidrs", "dnsServiceIP", "networkMode", "networkPlugin", "networkPluginMode", "podCidr",
-            "networkDataplane", "networkPolicy", "outboundType"].map(p => `networkProfile.${p}`),
+        "diskEncryptionSetID",
+        "dnsPrefix",
+        "fqdnSubdomain",
+        "linuxProfile",
+        "nodeResourceGroup",
+        "windowsProfile",
+        ...[
+            "serviceCidr",
+            "serviceCidrs",
+            "dnsServiceIP",
+            "networkMode",
+            "networkPlugin",
+            "networkPluginMode",
+            "podCidr",
+            "networkDataplane",
+            "networkPolicy",
+            "outboundType",
+        ].map(p => `networkProfile.${p}`),
     ],
     "containerservice:AgentPool": ["gpuInstanceProfile", "vmSize", "networkProfile.nodePublicIPTags"],
     "network:PublicIPAddress": ["publicIPAddressVersion", "publicIPPrefix", "sku"],
@@ -101,7 +116,8 @@ export function replaceReason(type: string, path: string): string | undefined {
     if (!mod || !path.startsWith("inputs.")) return undefined;
     const p = path.slice("inputs.".length);
     const under = (prop: string) => p === prop || p.startsWith(`${prop}.`) || p.startsWith(`${prop}[`);
-    if (AZURE_NAME_INPUT[mod] && under(AZURE_NAME_INPUT[mod])) return `the resource's name (${AZURE_NAME_INPUT[mod]}) is part of its ARM id`;
+    if (AZURE_NAME_INPUT[mod] && under(AZURE_NAME_INPUT[mod]))
+        return `the resource's name (${AZURE_NAME_INPUT[mod]}) is part of its ARM id`;
     if (under("resourceGroupName")) return "its resource group is part of its ARM id";
     const parent = (PARENT_PATH_INPUTS[mod] ?? []).find(under);
     if (parent) return `${parent} is part of its ARM id`;

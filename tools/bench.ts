@@ -28,13 +28,21 @@ const TARGET_COLD = 2.5;
 const USAGE = "usage: npm run bench -- [--pairs <n>] [--stacks dev,prod] [--test]";
 const NPM = process.env.npm_execpath ? [process.execPath, process.env.npm_execpath] : ["npm"];
 
-interface Probe { argv: string[]; maxRssKb: number; modules: string[] }
+interface Probe {
+    argv: string[];
+    maxRssKb: number;
+    modules: string[];
+}
 
 /** Runs `plan` once with the probe preloaded; returns the plan process's record. */
 export function recordPlan(stack: string): Probe {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-probe-"));
     try {
-        const env = { ...process.env, BENCH_PROBE_DIR: dir, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --require ${path.join(ROOT, "tools", "bench-probe.cjs")}` };
+        const env = {
+            ...process.env,
+            BENCH_PROBE_DIR: dir,
+            NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --require ${path.join(ROOT, "tools", "bench-probe.cjs")}`,
+        };
         run(planCommand(stack), [0, 1], env);
         const records = fs.readdirSync(dir).map(f => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as Probe);
         // The plan process is the one whose script (argv[1]) is tools/plan.ts (npm itself is another).
@@ -57,7 +65,12 @@ function run(command: string[], okCodes: number[], env: NodeJS.ProcessEnv = proc
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     if (r.error) throw r.error;
     if (!okCodes.includes(r.status ?? -1)) {
-        throw new Error(`\`${command.join(" ")}\` exited ${r.status}:\n${(r.stderr ?? "").split("\n").filter(l => !/^npm warn/.test(l)).join("\n")}`);
+        throw new Error(
+            `\`${command.join(" ")}\` exited ${r.status}:\n${(r.stderr ?? "")
+                .split("\n")
+                .filter(l => !/^npm warn/.test(l))
+                .join("\n")}`,
+        );
     }
     return seconds;
 }
@@ -86,9 +99,13 @@ function parse(argv: string[]): { pairs: number; stacks: string[]; test: boolean
     let test = false;
     for (let i = 0; i < argv.length; i++) {
         const [flag, value] = [argv[i], argv[i + 1]];
-        if (flag === "--pairs" && value && /^[1-9]\d*$/.test(value)) { n = Number(value); i++; }
-        else if (flag === "--stacks" && value) { stacks = value.split(",").filter(Boolean); i++; }
-        else if (flag === "--test") test = true;
+        if (flag === "--pairs" && value && /^[1-9]\d*$/.test(value)) {
+            n = Number(value);
+            i++;
+        } else if (flag === "--stacks" && value) {
+            stacks = value.split(",").filter(Boolean);
+            i++;
+        } else if (flag === "--test") test = true;
         else throw new Error(`unexpected argument '${flag}'\n${USAGE}`);
     }
     if (n < 5) throw new Error(`--pairs ${n}: at least 5 pairs make a median worth reading\n${USAGE}`);
@@ -110,7 +127,9 @@ async function bench(argv: string[]): Promise<number> {
     out(`  plan:  npm ${planCommand("<stack>").slice(NPM.length).join(" ")}`);
     out("  floor: node tools/bench-floor.cjs <the node_modules files plan loaded, in load order>");
     out();
-    out(`  ${"stack".padEnd(6)}${"modules".padStart(8)}${"floor".padStart(8)}${"plan".padStart(8)}${"warm".padStart(7)}${"cold".padStart(7)}${"fresh".padStart(7)}  plan min–max   floor min–max  plan peak RSS`);
+    out(
+        `  ${"stack".padEnd(6)}${"modules".padStart(8)}${"floor".padStart(8)}${"plan".padStart(8)}${"warm".padStart(7)}${"cold".padStart(7)}${"fresh".padStart(7)}  plan min–max   floor min–max  plan peak RSS`,
+    );
     for (const stack of opts.stacks) {
         const probe = recordPlan(stack);
         const list = path.join(os.tmpdir(), `bench-floor-${process.pid}-${stack}.json`);
@@ -120,14 +139,20 @@ async function bench(argv: string[]): Promise<number> {
             const floorCommand = [process.execPath, path.join(ROOT, "tools", "bench-floor.cjs"), list];
             const warm = pairs(floorCommand, planCommand(stack), opts.pairs, [0], [0, 1]);
             const cold = pairs(floorCommand, planCommand(stack), opts.pairs, [0], [0, 1], { ...process.env, TSX_DISABLE_CACHE: "1" });
-            const fresh = pairs(floorCommand, planCommand(stack), opts.pairs, [0], [0, 1], { ...process.env, TSX_DISABLE_CACHE: "1", PLATFORM_PROVIDER_CACHE: "off" });
+            const fresh = pairs(floorCommand, planCommand(stack), opts.pairs, [0], [0, 1], {
+                ...process.env,
+                TSX_DISABLE_CACHE: "1",
+                PLATFORM_PROVIDER_CACHE: "off",
+            });
             const [warmRatio, coldRatio, freshRatio] = [warm.plan / warm.floor, cold.plan / cold.floor, fresh.plan / fresh.floor];
-            out(`  ${stack.padEnd(6)}${String(probe.modules.length).padStart(8)}${secs(warm.floor).padStart(8)}${secs(warm.plan).padStart(8)}` +
-                `${`${warmRatio.toFixed(2)}×`.padStart(7)}${`${coldRatio.toFixed(2)}×`.padStart(7)}${`${freshRatio.toFixed(2)}×`.padStart(7)}` +
-                `  ${secs(Math.min(...warm.all.b))}–${secs(Math.max(...warm.all.b))}   ${secs(Math.min(...warm.all.a))}–${secs(Math.max(...warm.all.a))}` +
-                `  ${(probe.maxRssKb / 1024).toFixed(0)} MB` +
-                `  ${warmRatio <= TARGET_WARM ? "warm ok" : `warm OVER ${TARGET_WARM}×`}, ${coldRatio <= TARGET_COLD ? "cold ok" : `cold OVER ${TARGET_COLD}×`}` +
-                `, ${freshRatio <= TARGET_COLD ? "fresh ok" : `fresh OVER ${TARGET_COLD}×`} (cold plan ${secs(cold.plan)}, fresh plan ${secs(fresh.plan)})`);
+            out(
+                `  ${stack.padEnd(6)}${String(probe.modules.length).padStart(8)}${secs(warm.floor).padStart(8)}${secs(warm.plan).padStart(8)}` +
+                    `${`${warmRatio.toFixed(2)}×`.padStart(7)}${`${coldRatio.toFixed(2)}×`.padStart(7)}${`${freshRatio.toFixed(2)}×`.padStart(7)}` +
+                    `  ${secs(Math.min(...warm.all.b))}–${secs(Math.max(...warm.all.b))}   ${secs(Math.min(...warm.all.a))}–${secs(Math.max(...warm.all.a))}` +
+                    `  ${(probe.maxRssKb / 1024).toFixed(0)} MB` +
+                    `  ${warmRatio <= TARGET_WARM ? "warm ok" : `warm OVER ${TARGET_WARM}×`}, ${coldRatio <= TARGET_COLD ? "cold ok" : `cold OVER ${TARGET_COLD}×`}` +
+                    `, ${freshRatio <= TARGET_COLD ? "fresh ok" : `fresh OVER ${TARGET_COLD}×`} (cold plan ${secs(cold.plan)}, fresh plan ${secs(fresh.plan)})`,
+            );
         } finally {
             fs.rmSync(list, { force: true });
         }
@@ -137,7 +162,9 @@ async function bench(argv: string[]): Promise<number> {
         // The first run may re-typecheck and re-lint what changed; the second is a warm checkout's.
         const first = run([...NPM, "test", "--silent"], [0]);
         const seconds = run([...NPM, "test", "--silent"], [0]);
-        out(`npm test: ${secs(seconds)} wall from a warm checkout (target < 25 s on ${os.cpus().length} cores); the run before it: ${secs(first)}`);
+        out(
+            `npm test: ${secs(seconds)} wall from a warm checkout (target < 25 s on ${os.cpus().length} cores); the run before it: ${secs(first)}`,
+        );
     }
 
     // Loaded only now: the engine is not needed for the timings above. `require`, not
@@ -153,15 +180,22 @@ async function bench(argv: string[]): Promise<number> {
         const run = await runStack({ stack });
         const e = deployEstimate(run.resources);
         const chain = e.estimate.chain.map(s => s.name).join(" → ");
-        out(`  ${stack.padEnd(8)}${formatDuration(e.estimate.totalSeconds).padStart(10)}${formatDuration(e.lowerBound.totalSeconds).padStart(13)}  ${chain}`);
+        out(
+            `  ${stack.padEnd(8)}${formatDuration(e.estimate.totalSeconds).padStart(10)}${formatDuration(e.lowerBound.totalSeconds).padStart(13)}  ${chain}`,
+        );
         out(`  ${"".padEnd(31)}  essential: ${e.lowerBound.chain.map(s => s.name).join(" → ")} (data edges by ${e.lowerBoundBasis})`);
     }
     return 0;
 }
 
 if (require.main === module) {
-    bench(process.argv.slice(2)).then(code => { process.exitCode = code; }, e => {
-        process.stderr.write(`bench: ${(e as Error).message}\n`);
-        process.exitCode = 1;
-    });
+    bench(process.argv.slice(2)).then(
+        code => {
+            process.exitCode = code;
+        },
+        e => {
+            process.stderr.write(`bench: ${(e as Error).message}\n`);
+            process.exitCode = 1;
+        },
+    );
 }

@@ -95,19 +95,35 @@ export const DURATIONS: readonly DurationRule[] = [
     { type: /^azure-native:dns:Zone$/, seconds: 30, typical: "20-40 s" },
     { type: /^azure-native:dns:RecordSet$/, seconds: 5, typical: "2-10 s" },
     { type: /^azure-native:managedidentity:UserAssignedIdentity$/, seconds: 10, typical: "5-15 s" },
-    { type: /^azure-native:managedidentity:FederatedIdentityCredential$/, seconds: 10, typical: "~10 s (Entra rejects concurrent writes: serialised per identity)" },
+    {
+        type: /^azure-native:managedidentity:FederatedIdentityCredential$/,
+        seconds: 10,
+        typical: "~10 s (Entra rejects concurrent writes: serialised per identity)",
+    },
     // Microsoft Graph writes (azuread); the provider waits out Entra's replication after each create.
     { type: /^azuread:index\/application:Application$/, seconds: 10, typical: "~10 s assumed (create + replication wait)" },
     { type: /^azuread:index\/servicePrincipal:ServicePrincipal$/, seconds: 10, typical: "~10 s assumed" },
     { type: /^azuread:index\/appRoleAssignment:AppRoleAssignment$/, seconds: 5, typical: "~5 s assumed" },
-    { type: /^azuread:index\/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential$/, seconds: 5, typical: "~5 s assumed" },
+    {
+        type: /^azuread:index\/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential$/,
+        seconds: 5,
+        typical: "~5 s assumed",
+    },
     { type: /^azuread:index\/applicationPassword:ApplicationPassword$/, seconds: 5, typical: "~5 s assumed" },
-    { type: /^azure-native:authorization:RoleAssignment$/, seconds: 30, typical: "~30 s incl. ARM; RBAC propagation can take minutes more, not modelled" },
+    {
+        type: /^azure-native:authorization:RoleAssignment$/,
+        seconds: 30,
+        typical: "~30 s incl. ARM; RBAC propagation can take minutes more, not modelled",
+    },
     { type: /^azure-native:authorization:ManagementLock/, seconds: 5, typical: "2-10 s" },
     { type: /^azure-native:resources:ResourceGroup$/, seconds: 5, typical: "2-10 s" },
     { type: /^azure-native:operationalinsights:Workspace$/, seconds: 30, typical: "20-60 s" },
     // Azure Monitor is `monitor` in azure-native v3 (v2's `insights`); Prometheus rule groups are `alertsmanagement`.
-    { type: /^azure-native:(monitor|alertsmanagement):/, seconds: 15, typical: "10-20 s (alerts, action groups, diagnostics, data collection, Prometheus rule groups)" },
+    {
+        type: /^azure-native:(monitor|alertsmanagement):/,
+        seconds: 15,
+        typical: "10-20 s (alerts, action groups, diagnostics, data collection, Prometheus rule groups)",
+    },
     { type: /^azure-native:storage:StorageAccount$/, seconds: 30, typical: "20-40 s" },
     { type: /^azure-native:storage:BlobContainer$/, seconds: 15, typical: "10-20 s" },
     { type: /^azure-native:storage:BlobServiceProperties$/, seconds: 10, typical: "5-15 s (soft-delete settings)" },
@@ -124,7 +140,11 @@ export const DURATIONS: readonly DurationRule[] = [
     { type: /^kubernetes:helm\.sh\/v3:Release$/, seconds: 120, typical: "1-3 min (other charts)" },
     // Kubernetes objects
     { type: /^kubernetes:templates\.gatekeeper\.sh\/v1:ConstraintTemplate$/, seconds: 15, typical: "5-20 s (waits for status.created)" },
-    { type: /^kubernetes:operator\.tekton\.dev\/v1alpha1:TektonConfig$/, seconds: 20, typical: "10-30 s (created; the operator installs components afterwards)" },
+    {
+        type: /^kubernetes:operator\.tekton\.dev\/v1alpha1:TektonConfig$/,
+        seconds: 20,
+        typical: "10-30 s (created; the operator installs components afterwards)",
+    },
     { type: /^kubernetes:apps\/v1:(Deployment|StatefulSet|DaemonSet)$/, seconds: 60, typical: "30-90 s (rollout await)" },
     { type: /^kubernetes:core\/v1:Service$/, seconds: 5, typical: "seconds (LoadBalancer IP awaited: ~30-60 s)" },
     { type: /^kubernetes:/, seconds: 3, typical: "seconds (namespaces, CRDs, custom resources, RBAC)" },
@@ -153,7 +173,8 @@ export const ESSENTIAL_PREREQUISITES: readonly RegExp[] = [
 ];
 
 /** Built-in API groups that look like CRD groups (contain a dot) but are served by Kubernetes itself. */
-const BUILTIN_GROUPS = /^kubernetes:(networking|rbac\.authorization|admissionregistration|apiextensions|storage|scheduling|coordination|discovery|certificates|node|events|resource|flowcontrol\.apiserver|apiregistration)\.k8s\.io\//;
+const BUILTIN_GROUPS =
+    /^kubernetes:(networking|rbac\.authorization|admissionregistration|apiextensions|storage|scheduling|coordination|discovery|certificates|node|events|resource|flowcontrol\.apiserver|apiregistration)\.k8s\.io\//;
 const CUSTOM_KUBERNETES_RESOURCE = /^kubernetes:(?!helm\.sh\/)[a-z0-9-]+(\.[a-z0-9-]+)+\/[^:]+:/;
 
 /** Is `type` a Kubernetes custom resource (its kind comes from a CRD)? */
@@ -166,15 +187,31 @@ export function isKubernetesCustomResource(type: string): boolean {
  * dependency of type `to` keeps that edge in the lower bound.
  */
 export const ESSENTIAL_ORDERING: readonly { from: (type: string) => boolean; to: RegExp; why: string }[] = [
-    { from: isKubernetesCustomResource, to: /^kubernetes:helm\.sh\/v3:Release$/, why: "the chart installs the CRD (and the controller/webhook that admits it)" },
-    { from: t => /^azure-native:managedidentity:FederatedIdentityCredential$/.test(t), to: /^azure-native:managedidentity:FederatedIdentityCredential$/,
-        why: "Entra rejects concurrent federated-credential writes on one identity" },
-    { from: t => /^pulumi:providers:kubernetes$/.test(t), to: /^azure-native:authorization:RoleAssignment$/,
-        why: "the provider acts as the deployer, which needs its cluster role first" },
-    { from: t => /^pulumi:providers:kubernetes$/.test(t), to: /^pulumi-nodejs:dynamic:Resource$/,
-        why: "the role must have propagated to the API server (the RBAC propagation delay)" },
-    { from: t => /^pulumi-nodejs:dynamic:Resource$/.test(t), to: /^kubernetes:helm\.sh\/v3:Release$/,
-        why: "an application configured through its API (Harbor) answers only once its chart is ready" },
+    {
+        from: isKubernetesCustomResource,
+        to: /^kubernetes:helm\.sh\/v3:Release$/,
+        why: "the chart installs the CRD (and the controller/webhook that admits it)",
+    },
+    {
+        from: t => /^azure-native:managedidentity:FederatedIdentityCredential$/.test(t),
+        to: /^azure-native:managedidentity:FederatedIdentityCredential$/,
+        why: "Entra rejects concurrent federated-credential writes on one identity",
+    },
+    {
+        from: t => /^pulumi:providers:kubernetes$/.test(t),
+        to: /^azure-native:authorization:RoleAssignment$/,
+        why: "the provider acts as the deployer, which needs its cluster role first",
+    },
+    {
+        from: t => /^pulumi:providers:kubernetes$/.test(t),
+        to: /^pulumi-nodejs:dynamic:Resource$/,
+        why: "the role must have propagated to the API server (the RBAC propagation delay)",
+    },
+    {
+        from: t => /^pulumi-nodejs:dynamic:Resource$/.test(t),
+        to: /^kubernetes:helm\.sh\/v3:Release$/,
+        why: "an application configured through its API (Harbor) answers only once its chart is ready",
+    },
 ];
 
 /** Components: recorded as non-custom; for plan documents, the stack and `platform:` types. */
@@ -194,12 +231,20 @@ export function durationOf(r: GraphResource): number {
     if (isComponent(r)) return 0;
     // The RBAC grant check (components/azure/rbac-propagation.ts) polls until AKS has picked the
     // assignment up: typically a minute or two, at most its timeoutSeconds.
-    if (r.type === "pulumi-nodejs:dynamic:Resource" && typeof r.inputs?.roleAssignmentId === "string" && typeof r.inputs?.timeoutSeconds === "number") {
+    if (
+        r.type === "pulumi-nodejs:dynamic:Resource" &&
+        typeof r.inputs?.roleAssignmentId === "string" &&
+        typeof r.inputs?.timeoutSeconds === "number"
+    ) {
         return Math.min(RBAC_PROPAGATION_TYPICAL_SECONDS, r.inputs.timeoutSeconds);
     }
     // The gateways-serving check (components/azure/serving-check.ts) lasts at least its sustained
     // window once the gateways answer, plus one probe interval.
-    if (r.type === "pulumi-nodejs:dynamic:Resource" && typeof r.inputs?.sustainSeconds === "number" && typeof r.inputs?.intervalSeconds === "number") {
+    if (
+        r.type === "pulumi-nodejs:dynamic:Resource" &&
+        typeof r.inputs?.sustainSeconds === "number" &&
+        typeof r.inputs?.intervalSeconds === "number"
+    ) {
         return r.inputs.sustainSeconds + r.inputs.intervalSeconds;
     }
     return durationRuleOf(r)?.seconds ?? 0;
@@ -281,7 +326,10 @@ export function criticalPath(resources: readonly GraphResource[], options: Criti
         const stack: string[] = [root];
         while (stack.length) {
             const urn = stack[stack.length - 1];
-            if (memo.has(urn)) { stack.pop(); continue; }
+            if (memo.has(urn)) {
+                stack.pop();
+                continue;
+            }
             const r = byUrn.get(urn)!;
             const preds = waitsFor(r);
             const pending = preds.filter(p => !memo.has(p));
@@ -302,7 +350,10 @@ export function criticalPath(resources: readonly GraphResource[], options: Criti
             let via: string | undefined;
             for (const p of preds) {
                 const f = memo.get(p)!.finish;
-                if (f > start || (via === undefined && f === start && f > 0)) { start = f; via = p; }
+                if (f > start || (via === undefined && f === start && f > 0)) {
+                    start = f;
+                    via = p;
+                }
             }
             memo.set(urn, { start, finish: start + duration(r), via });
             stack.pop();
@@ -314,7 +365,10 @@ export function criticalPath(resources: readonly GraphResource[], options: Criti
     let total = 0;
     for (const r of resources) {
         const f = finishOf(r.urn);
-        if (f > total) { total = f; last = r.urn; }
+        if (f > total) {
+            total = f;
+            last = r.urn;
+        }
     }
     const chain: PathStep[] = [];
     for (let u = last; u; u = memo.get(u)!.via) {
@@ -345,7 +399,9 @@ export function deployEstimate(resources: readonly GraphResource[], durations?: 
 /** `9m 30s`, `45s`, `1h 2m 0s`. */
 export function formatDuration(seconds: number): string {
     const s = Math.round(seconds);
-    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+    const h = Math.floor(s / 3600),
+        m = Math.floor((s % 3600) / 60),
+        r = s % 60;
     if (h) return `${h}h ${m}m ${r}s`;
     if (m) return `${m}m ${r}s`;
     return `${r}s`;

@@ -10,7 +10,18 @@ import * as YAML from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { mockCall, mockResource } from "./mock-outputs";
 import { installProviderTextCache } from "./provider-cache";
-import { Callback, MockMonitorBase, provproto, registerResourceResponse, resproto, SIG, skipSourcePositions, structproto, waitForRPCs, withMockRuntime } from "./sdk-adapter";
+import {
+    Callback,
+    MockMonitorBase,
+    provproto,
+    registerResourceResponse,
+    resproto,
+    SIG,
+    skipSourcePositions,
+    structproto,
+    waitForRPCs,
+    withMockRuntime,
+} from "./sdk-adapter";
 
 export const ROOT = path.resolve(__dirname, "..");
 export const SECRET = "[secret]";
@@ -85,7 +96,8 @@ export function projectName(): string {
 }
 
 export function listStacks(dir = path.join(ROOT, "stacks")): string[] {
-    return fs.readdirSync(dir)
+    return fs
+        .readdirSync(dir)
         .map(f => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
         .filter((s): s is string => !!s)
         .sort();
@@ -114,11 +126,16 @@ function parseStackFile(file: string): { config?: Record<string, unknown> } {
  * Reads a stack's config file the way Pulumi hands it to the program: every value as a string
  * (objects as JSON). `secure:` values cannot be decrypted offline and become placeholder secrets.
  */
-export function readStackConfig(stack: string, dir = path.join(ROOT, "stacks"), overrides: Record<string, unknown> = {}):
-    { config: Record<string, string>; secretKeys: string[] } {
+export function readStackConfig(
+    stack: string,
+    dir = path.join(ROOT, "stacks"),
+    overrides: Record<string, unknown> = {},
+): { config: Record<string, string>; secretKeys: string[] } {
     const file = path.join(dir, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(file)) {
-        throw new StackNotFoundError(`no config for stack '${stack}': ${path.relative(process.cwd(), file)} does not exist (stacks: ${listStacks(dir).join(", ")})`);
+        throw new StackNotFoundError(
+            `no config for stack '${stack}': ${path.relative(process.cwd(), file)} does not exist (stacks: ${listStacks(dir).join(", ")})`,
+        );
     }
     const doc = parseStackFile(file);
     const values: Record<string, unknown> = { ...(doc.config ?? {}) };
@@ -153,10 +170,14 @@ function plain(value: unknown, reveal: boolean): unknown {
         switch (obj[SIG_KEY]) {
             // SDK ≥ 3.25x wraps an unknown that depends on a secret as a secret: still unknown, and
             // saying so reveals nothing.
-            case SECRET_SIG: return obj.value === UNKNOWN_VALUE ? UNKNOWN : reveal ? plain(obj.value, reveal) : SECRET;
-            case RESOURCE_SIG: return obj.urn;
-            case ASSET_SIG: return { asset: obj.path ?? obj.uri ?? obj.text };
-            case ARCHIVE_SIG: return { archive: obj.path ?? obj.uri ?? Object.keys(obj.assets as object ?? {}) };
+            case SECRET_SIG:
+                return obj.value === UNKNOWN_VALUE ? UNKNOWN : reveal ? plain(obj.value, reveal) : SECRET;
+            case RESOURCE_SIG:
+                return obj.urn;
+            case ASSET_SIG:
+                return { asset: obj.path ?? obj.uri ?? obj.text };
+            case ARCHIVE_SIG:
+                return { archive: obj.path ?? obj.uri ?? Object.keys((obj.assets as object) ?? {}) };
         }
         const out: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(obj)) out[k] = plain(v, reveal);
@@ -207,10 +228,15 @@ function previewState(type: string, inputs: Record<string, unknown>, created: Re
     for (const [key, value] of Object.entries(inputs)) state[key] = withNestedUnknowns(value, created[key]);
     if (type.startsWith("kubernetes:")) {
         const createdName = isPlainObject(created.metadata) ? created.metadata.name : undefined;
-        if (typeof createdName === "string" && (inputs.metadata === undefined || (isPlainObject(inputs.metadata) && !(SIG_KEY in inputs.metadata) && !("name" in inputs.metadata)))) {
+        if (
+            typeof createdName === "string" &&
+            (inputs.metadata === undefined ||
+                (isPlainObject(inputs.metadata) && !(SIG_KEY in inputs.metadata) && !("name" in inputs.metadata)))
+        ) {
             state.metadata = { ...(isPlainObject(state.metadata) ? state.metadata : {}), name: createdName };
         }
-        if (type === "kubernetes:helm.sh/v3:Release" && inputs.name === undefined && typeof created.name === "string") state.name = created.name;
+        if (type === "kubernetes:helm.sh/v3:Release" && inputs.name === undefined && typeof created.name === "string")
+            state.name = created.name;
     }
     return state;
 }
@@ -242,8 +268,12 @@ class RecordingMonitor extends MockMonitorBase {
     /** `dryRun`: answer as a preview of a from-scratch stack (inputs only, no ids, no outputs). */
     constructor(private readonly dryRun: boolean) {
         super({
-            newResource: () => { throw new Error("unreachable: RecordingMonitor handles registrations itself"); },
-            call: () => { throw new Error("unreachable: RecordingMonitor handles invokes itself"); },
+            newResource: () => {
+                throw new Error("unreachable: RecordingMonitor handles registrations itself");
+            },
+            call: () => {
+                throw new Error("unreachable: RecordingMonitor handles invokes itself");
+            },
         });
     }
 
@@ -265,7 +295,9 @@ class RecordingMonitor extends MockMonitorBase {
             // (e.g. two clusters' components giving their children the same fixed names).
             if (this.resources.has(urn)) throw new Error(`Duplicate resource URN '${urn}'; try giving it a unique name`);
             const propertyDependencies: Record<string, string[]> = {};
-            for (const [key, deps] of [...req.getPropertydependenciesMap().entries()].sort(([a], [b]) => String(a).localeCompare(String(b)))) {
+            for (const [key, deps] of [...req.getPropertydependenciesMap().entries()].sort(([a], [b]) =>
+                String(a).localeCompare(String(b)),
+            )) {
                 const urns = [...new Set((deps as resproto.RegisterResourceRequest.PropertyDependencies).getUrnsList())].sort();
                 if (urns.length > 0) propertyDependencies[String(key)] = urns;
             }
@@ -273,7 +305,9 @@ class RecordingMonitor extends MockMonitorBase {
             const additionalSecretOutputs = req.getAdditionalsecretoutputsList();
 
             this.recorded.push({
-                urn, type, name,
+                urn,
+                type,
+                name,
                 parent: req.getParent() || undefined,
                 provider: providerUrn(req.getProvider()),
                 dependencies,
@@ -405,8 +439,13 @@ function withoutVersionAliases(args: pulumi.ResourceTransformationArgs): pulumi.
     return { props: args.props, opts: { ...args.opts, aliases: args.opts.aliases.filter(a => !isVersionAlias(a)) } };
 }
 
-function runWithMocks(options: RunOptions, program: () => unknown, monitor: RecordingMonitor,
-    config: Record<string, string>, secretKeys: string[]): Promise<StackRun> {
+function runWithMocks(
+    options: RunOptions,
+    program: () => unknown,
+    monitor: RecordingMonitor,
+    config: Record<string, string>,
+    secretKeys: string[],
+): Promise<StackRun> {
     return withMockRuntime(monitor, projectName(), options.stack, options.dryRun ?? false, config, secretKeys, async () => {
         // The program's own error (e.g. ConfigError) is caught inside the stack and rethrown
         // after the run, so it surfaces as itself rather than as an unhandled rejection.
@@ -442,7 +481,11 @@ export function byType(run: StackRun, type: string): RecordedResource[] {
 export function byName(run: StackRun, type: string, name: string): RecordedResource {
     const found = run.resources.filter(r => r.type === type && r.name === name);
     if (found.length !== 1) {
-        throw new Error(`expected one ${type} named ${name}, found ${found.length} (names: ${byType(run, type).map(r => r.name).join(", ")})`);
+        throw new Error(
+            `expected one ${type} named ${name}, found ${found.length} (names: ${byType(run, type)
+                .map(r => r.name)
+                .join(", ")})`,
+        );
     }
     return found[0];
 }
@@ -485,8 +528,12 @@ export function dependencyClosure(run: StackRun, resource: RecordedResource, opt
  */
 export function planOrder(resources: RecordedResource[]): RecordedResource[] {
     const known = new Set(resources.map(r => r.urn));
-    const waitsFor = new Map(resources.map(r => [r.urn, new Set([r.parent, r.provider, ...r.dependencies]
-        .filter((u): u is string => !!u && u !== r.urn && known.has(u)))]));
+    const waitsFor = new Map(
+        resources.map(r => [
+            r.urn,
+            new Set([r.parent, r.provider, ...r.dependencies].filter((u): u is string => !!u && u !== r.urn && known.has(u))),
+        ]),
+    );
     const dependents = new Map<string, string[]>();
     for (const [urn, deps] of waitsFor) for (const d of deps) dependents.set(d, [...(dependents.get(d) ?? []), urn]);
     const byUrn = new Map(resources.map(r => [r.urn, r]));
@@ -514,7 +561,9 @@ export function planDocument(run: StackRun): { stack: string; resources: unknown
     return sortKeys({
         stack: run.stack,
         resources: planOrder(run.resources).map(r => ({
-            urn: r.urn, type: r.type, name: r.name,
+            urn: r.urn,
+            type: r.type,
+            name: r.name,
             parent: r.parent ?? null,
             provider: r.provider ?? null,
             dependencies: r.dependencies,
@@ -528,7 +577,11 @@ export function planDocument(run: StackRun): { stack: string; resources: unknown
 export function sortKeys(value: unknown): unknown {
     if (Array.isArray(value)) return value.map(sortKeys);
     if (value && typeof value === "object") {
-        return Object.fromEntries(Object.keys(value).sort().map(k => [k, sortKeys((value as Record<string, unknown>)[k])]));
+        return Object.fromEntries(
+            Object.keys(value)
+                .sort()
+                .map(k => [k, sortKeys((value as Record<string, unknown>)[k])]),
+        );
     }
     return value;
 }

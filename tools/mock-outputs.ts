@@ -27,7 +27,6 @@ export function uuidFrom(...parts: string[]): string {
 
 type Props = Record<string, any>;
 
-
 /** ARM resource type path per azure-native type, for realistic ids. */
 const ARM_TYPE: Record<string, string> = {
     "containerregistry:Registry": "Microsoft.ContainerRegistry/registries",
@@ -212,13 +211,15 @@ function mockAzure(ctx: MockContext, mod: string, state: Props): { id: string; s
             state.identity = { ...(inputs.identity ?? {}), principalId: uuidFrom(urn, "controlplane"), tenantId: MOCK_TENANT_ID };
             const kubeletName = `${name}-agentpool`;
             // A pre-created kubelet identity is returned as given; otherwise AKS makes one in the node group.
-            state.identityProfile = inputs.identityProfile?.kubeletidentity ? inputs.identityProfile : {
-                kubeletidentity: {
-                    clientId: uuidFrom(urn, "kubelet-client"),
-                    objectId: uuidFrom(urn, "kubelet-object"),
-                    resourceId: `${rgId(state.nodeResourceGroup)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${kubeletName}`,
-                },
-            };
+            state.identityProfile = inputs.identityProfile?.kubeletidentity
+                ? inputs.identityProfile
+                : {
+                      kubeletidentity: {
+                          clientId: uuidFrom(urn, "kubelet-client"),
+                          objectId: uuidFrom(urn, "kubelet-object"),
+                          resourceId: `${rgId(state.nodeResourceGroup)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${kubeletName}`,
+                      },
+                  };
             state.oidcIssuerProfile = {
                 ...(inputs.oidcIssuerProfile ?? {}),
                 issuerURL: oidcIssuerUrl(location, urn),
@@ -238,7 +239,10 @@ function mockAzure(ctx: MockContext, mod: string, state: Props): { id: string; s
         case "network:PublicIPAddress":
             state.ipAddress = publicIp(urn);
             if (inputs.dnsSettings?.domainNameLabel) {
-                state.dnsSettings = { ...inputs.dnsSettings, fqdn: `${inputs.dnsSettings.domainNameLabel}.${inputs.location ?? "westeurope"}.cloudapp.azure.com` };
+                state.dnsSettings = {
+                    ...inputs.dnsSettings,
+                    fqdn: `${inputs.dnsSettings.domainNameLabel}.${inputs.location ?? "westeurope"}.cloudapp.azure.com`,
+                };
             }
             break;
         case "trafficmanager:Profile":
@@ -249,7 +253,9 @@ function mockAzure(ctx: MockContext, mod: string, state: Props): { id: string; s
             state.endpointMonitorStatus = "Online";
             break;
         case "dns:Zone":
-            state.nameServers = [1, 2, 3, 4].map(i => `ns${i}-0${(parseInt(hash(urn).slice(i, i + 1), 16) % 9) + 1}.azure-dns.${["com", "net", "org", "info"][i - 1]}.`);
+            state.nameServers = [1, 2, 3, 4].map(
+                i => `ns${i}-0${(parseInt(hash(urn).slice(i, i + 1), 16) % 9) + 1}.azure-dns.${["com", "net", "org", "info"][i - 1]}.`,
+            );
             break;
         case "dns:RecordSet":
             id = `${rgId(rg)}/providers/Microsoft.Network/dnsZones/${inputs.zoneName}/${inputs.recordType}/${name}`;
@@ -291,7 +297,9 @@ function mockAzure(ctx: MockContext, mod: string, state: Props): { id: string; s
         }
         case "monitor:DataCollectionEndpoint":
             state.immutableId = `dce-${hash(urn, "immutable").slice(0, 32)}`;
-            state.metricsIngestion = { endpoint: `https://${name.toLowerCase()}-${hash(urn).slice(0, 4)}.${inputs.location ?? "westeurope"}-1.metrics.ingest.monitor.azure.com` };
+            state.metricsIngestion = {
+                endpoint: `https://${name.toLowerCase()}-${hash(urn).slice(0, 4)}.${inputs.location ?? "westeurope"}-1.metrics.ingest.monitor.azure.com`,
+            };
             break;
         case "monitor:DataCollectionRule":
             state.immutableId = `dcr-${hash(urn, "immutable").slice(0, 32)}`;
@@ -372,7 +380,8 @@ export function mockCall(token: string, args: Props, clusters: Map<string, Props
             };
         case "azure-native:containerservice:listManagedClusterUserCredentials": {
             const cluster = clusters.get(`${args.resourceGroupName}/${args.resourceName}`);
-            if (!cluster) throw new Error(`listManagedClusterUserCredentials: no cluster ${args.resourceGroupName}/${args.resourceName} registered`);
+            if (!cluster)
+                throw new Error(`listManagedClusterUserCredentials: no cluster ${args.resourceGroupName}/${args.resourceName} registered`);
             const kubeconfig = userKubeconfig(args.resourceGroupName, args.resourceName, cluster.location);
             return { kubeconfigs: [{ name: "clusterUser", value: Buffer.from(kubeconfig).toString("base64") }] };
         }

@@ -43,7 +43,8 @@ export function parsePlanDocument(text: string, label: string): PlanDoc {
         throw new PlanDocumentError(`${label}: not valid JSON (${(e as Error).message})`);
     }
     const problems: string[] = [];
-    if (!isRecord(doc)) throw new PlanDocumentError(`${label}: not a plan document (expected a JSON object with stack, resources, outputs)`);
+    if (!isRecord(doc))
+        throw new PlanDocumentError(`${label}: not a plan document (expected a JSON object with stack, resources, outputs)`);
     if (typeof doc.stack !== "string") problems.push("`stack` is not a string");
     if (!isRecord(doc.outputs)) problems.push("`outputs` is not an object");
     if (!Array.isArray(doc.resources)) {
@@ -52,10 +53,15 @@ export function parsePlanDocument(text: string, label: string): PlanDoc {
         const seen = new Set<string>();
         doc.resources.forEach((r, i) => {
             const at = `resources[${i}]`;
-            if (!isRecord(r)) { problems.push(`${at} is not an object`); return; }
+            if (!isRecord(r)) {
+                problems.push(`${at} is not an object`);
+                return;
+            }
             for (const k of ["urn", "type", "name"]) if (typeof r[k] !== "string") problems.push(`${at}.${k} is not a string`);
-            for (const k of ["parent", "provider"]) if (r[k] !== null && typeof r[k] !== "string") problems.push(`${at}.${k} is not a string or null`);
-            if (!Array.isArray(r.dependencies) || !r.dependencies.every(d => typeof d === "string")) problems.push(`${at}.dependencies is not an array of URNs`);
+            for (const k of ["parent", "provider"])
+                if (r[k] !== null && typeof r[k] !== "string") problems.push(`${at}.${k} is not a string or null`);
+            if (!Array.isArray(r.dependencies) || !r.dependencies.every(d => typeof d === "string"))
+                problems.push(`${at}.dependencies is not an array of URNs`);
             if (typeof r.protect !== "boolean") problems.push(`${at}.protect is not a boolean`);
             if (!isRecord(r.inputs)) problems.push(`${at}.inputs is not an object`);
             if (typeof r.urn === "string") {
@@ -135,7 +141,8 @@ function deepEqual(a: unknown, b: unknown): boolean {
     if (a === b) return true;
     if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => deepEqual(v, b[i]));
     if (isRecord(a) && isRecord(b)) {
-        const ka = Object.keys(a), kb = Object.keys(b);
+        const ka = Object.keys(a),
+            kb = Object.keys(b);
         return ka.length === kb.length && ka.every(k => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]));
     }
     return false;
@@ -164,7 +171,8 @@ function diffResource(before: PlanResource, after: PlanResource): ValueChange[] 
     for (const key of ["protect", "provider", "parent"] as const) {
         if (before[key] !== after[key]) changes.push({ path: key, before: before[key] ?? undefined, after: after[key] ?? undefined });
     }
-    const oldDeps = new Set(before.dependencies), newDeps = new Set(after.dependencies);
+    const oldDeps = new Set(before.dependencies),
+        newDeps = new Set(after.dependencies);
     for (const d of before.dependencies) if (!newDeps.has(d)) changes.push({ path: "dependencies", before: d });
     for (const d of after.dependencies) if (!oldDeps.has(d)) changes.push({ path: "dependencies", after: d });
     return changes;
@@ -179,14 +187,27 @@ export function diffPlans(previous: PlanDoc, current: PlanDoc): PlanDiff {
     let unchanged = 0;
     for (const r of current.resources) {
         const old = oldByUrn.get(r.urn);
-        if (!old) { added.push(r); continue; }
+        if (!old) {
+            added.push(r);
+            continue;
+        }
         const changes = diffResource(old, r);
         if (changes.length === 0) unchanged++;
         else changed.push({ urn: r.urn, type: r.type, name: r.name, before: old, after: r, changes });
     }
     const removed = previous.resources.filter(r => !newUrns.has(r.urn));
     const outputChanges = diffValues(previous.outputs, current.outputs, "outputs");
-    const diff = { oldStack: previous.stack, newStack: current.stack, added, removed, changed, unchanged, outputChanges, replacements: [], security: [] };
+    const diff = {
+        oldStack: previous.stack,
+        newStack: current.stack,
+        added,
+        removed,
+        changed,
+        unchanged,
+        outputChanges,
+        replacements: [],
+        security: [],
+    };
     return { ...diff, replacements: findReplacements(changed, previous), security: classify(diff) };
 }
 
@@ -213,9 +234,17 @@ function lockedScopes(plan: PlanDoc): { scope: string; label: string }[] {
         const level = str(r.inputs.level);
         if (level !== "CanNotDelete" && level !== "ReadOnly") continue;
         if (r.type === "azure-native:authorization:ManagementLockAtResourceGroupLevel" && str(r.inputs.resourceGroupName)) {
-            out.push({ scope: `/resourcegroups/${str(r.inputs.resourceGroupName)!.toLowerCase()}`, label: `resource group ${r.inputs.resourceGroupName} is locked (${level})` });
+            out.push({
+                scope: `/resourcegroups/${str(r.inputs.resourceGroupName)!.toLowerCase()}`,
+                label: `resource group ${r.inputs.resourceGroupName} is locked (${level})`,
+            });
         } else if (r.type === "azure-native:authorization:ManagementLockByScope" && str(r.inputs.scope)) {
-            out.push({ scope: str(r.inputs.scope)!.toLowerCase().replace(/^\/subscriptions\/[^/]+/, ""), label: `${r.inputs.scope} is locked (${level})` });
+            out.push({
+                scope: str(r.inputs.scope)!
+                    .toLowerCase()
+                    .replace(/^\/subscriptions\/[^/]+/, ""),
+                label: `${r.inputs.scope} is locked (${level})`,
+            });
         }
     }
     return out;
@@ -227,11 +256,18 @@ function lockBlocker(r: PlanResource, locks: { scope: string; label: string }[])
     const places = [
         rg ? `/resourcegroups/${rg}` : undefined,
         // Extension resources (role assignments, diagnostic settings) live at their scope.
-        str(r.inputs.scope)?.toLowerCase().replace(/^\/subscriptions\/[^/]+/, ""),
-        str(r.inputs.resourceUri)?.toLowerCase().replace(/^\/subscriptions\/[^/]+/, ""),
+        str(r.inputs.scope)
+            ?.toLowerCase()
+            .replace(/^\/subscriptions\/[^/]+/, ""),
+        str(r.inputs.resourceUri)
+            ?.toLowerCase()
+            .replace(/^\/subscriptions\/[^/]+/, ""),
     ].filter((p): p is string => !!p);
     // A lock at a child scope (a DNS zone's SOA record) blocks deleting its parent (the zone).
-    const zone = r.type === "azure-native:dns:Zone" && rg ? `/resourcegroups/${rg}/providers/microsoft.network/dnszones/${String(r.inputs.zoneName).toLowerCase()}/` : undefined;
+    const zone =
+        r.type === "azure-native:dns:Zone" && rg
+            ? `/resourcegroups/${rg}/providers/microsoft.network/dnszones/${String(r.inputs.zoneName).toLowerCase()}/`
+            : undefined;
     const hit = locks.find(l => places.some(p => p === l.scope || p.startsWith(`${l.scope}/`)) || (zone && l.scope.startsWith(zone)));
     return hit?.label;
 }
@@ -257,7 +293,10 @@ function findReplacements(changed: ResourceChange[], previous: PlanDoc): Replace
         if (locked) blockers.push(`${locked}: ARM will not delete the old one`);
         out.push({ urn: c.urn, type: c.type, name: c.name, causes, blockers });
     }
-    return out.map((r, i) => ({ r, i })).sort((a, b) => Number(b.r.blockers.length > 0) - Number(a.r.blockers.length > 0) || a.i - b.i).map(({ r }) => r);
+    return out
+        .map((r, i) => ({ r, i }))
+        .sort((a, b) => Number(b.r.blockers.length > 0) - Number(a.r.blockers.length > 0) || a.i - b.i)
+        .map(({ r }) => r);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -295,62 +334,194 @@ const ANY: readonly ChangeKind[] = ["added", "removed", "changed"];
 const WHOLE: readonly ChangeKind[] = ["added", "removed"];
 const CHANGED: readonly ChangeKind[] = ["changed"];
 const isSecret = (v: unknown) => v === SECRET;
-const inputAt = (r: PlanResource, ...keys: string[]): unknown =>
-    keys.reduce<unknown>((v, k) => (isRecord(v) ? v[k] : undefined), r.inputs);
+const inputAt = (r: PlanResource, ...keys: string[]): unknown => keys.reduce<unknown>((v, k) => (isRecord(v) ? v[k] : undefined), r.inputs);
 
 export const SECURITY_RULES: readonly SecurityRule[] = [
     // access: who may do what
-    { category: "access", reason: "Azure role assignment created or deleted", on: WHOLE, type: /^azure-native:authorization:RoleAssignment$/ },
-    { category: "access", reason: "Azure role assignment changes role, principal or scope", on: CHANGED, type: /^azure-native:authorization:RoleAssignment$/,
-        path: /^inputs\.(roleDefinitionId|principalId|principalType|scope|condition)\b/ },
-    { category: "access", reason: "Kubernetes RBAC (roles, bindings)", on: ANY, type: /^kubernetes:rbac\.authorization\.k8s\.io\/v1:(Cluster)?Role(Binding)?$/,
-        path: /^inputs\.(rules|subjects|roleRef|aggregationRule)\b/ },
-    { category: "access", reason: "workload identity trust (federated credential)", on: ANY, type: /^azure-native:managedidentity:FederatedIdentityCredential$/,
-        path: /^inputs\.(subject|issuer|audiences)\b/ },
-    { category: "access", reason: "authentication / authorization setting", on: CHANGED,
-        path: /\.(adminUserEnabled|anonymousPullEnabled|disableLocalAccounts|enableAzureRBAC|enableRBAC|adminGroupObjectIDs|managed|oidcIssuerProfile|workloadIdentity)\b/ },
-    { category: "access", reason: "Argo CD project boundary (repos, destinations, kinds)", on: ANY, type: /^kubernetes:argoproj\.io\/v1alpha1:AppProject$/,
-        path: /^inputs\.spec\b/ },
+    {
+        category: "access",
+        reason: "Azure role assignment created or deleted",
+        on: WHOLE,
+        type: /^azure-native:authorization:RoleAssignment$/,
+    },
+    {
+        category: "access",
+        reason: "Azure role assignment changes role, principal or scope",
+        on: CHANGED,
+        type: /^azure-native:authorization:RoleAssignment$/,
+        path: /^inputs\.(roleDefinitionId|principalId|principalType|scope|condition)\b/,
+    },
+    {
+        category: "access",
+        reason: "Kubernetes RBAC (roles, bindings)",
+        on: ANY,
+        type: /^kubernetes:rbac\.authorization\.k8s\.io\/v1:(Cluster)?Role(Binding)?$/,
+        path: /^inputs\.(rules|subjects|roleRef|aggregationRule)\b/,
+    },
+    {
+        category: "access",
+        reason: "workload identity trust (federated credential)",
+        on: ANY,
+        type: /^azure-native:managedidentity:FederatedIdentityCredential$/,
+        path: /^inputs\.(subject|issuer|audiences)\b/,
+    },
+    {
+        category: "access",
+        reason: "authentication / authorization setting",
+        on: CHANGED,
+        path: /\.(adminUserEnabled|anonymousPullEnabled|disableLocalAccounts|enableAzureRBAC|enableRBAC|adminGroupObjectIDs|managed|oidcIssuerProfile|workloadIdentity)\b/,
+    },
+    {
+        category: "access",
+        reason: "Argo CD project boundary (repos, destinations, kinds)",
+        on: ANY,
+        type: /^kubernetes:argoproj\.io\/v1alpha1:AppProject$/,
+        path: /^inputs\.spec\b/,
+    },
     // access: who may sign in to the platform UIs, with which role (Entra apps, the UIs' own settings)
-    { category: "access", reason: "Entra group assigned to or removed from a UI's app registration (who may sign in)", on: ANY,
-        type: /^azuread:index\/appRoleAssignment:AppRoleAssignment$/ },
-    { category: "access", reason: "app registration sign-in surface (redirect URIs, audience, group claims, permissions)", on: ANY,
-        type: /^azuread:index\/application:Application$/, path: /^inputs\.(web|publicClient|signInAudience|groupMembershipClaims|requiredResourceAccesses)\b/ },
-    { category: "access", reason: "app registration no longer limited to assigned groups", on: CHANGED,
-        type: /^azuread:index\/servicePrincipal:ServicePrincipal$/, path: /^inputs\.appRoleAssignmentRequired$/ },
-    { category: "access", reason: "workload identity trust (federated credential on an app registration)", on: ANY,
-        type: /^azuread:index\/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential$/, path: /^inputs\.(subject|issuer|audiences)\b/ },
-    { category: "access", reason: "Argo CD sign-in or RBAC (local admin, OIDC, policy)", on: CHANGED, type: /^kubernetes:helm\.sh\/v3:Release$/,
-        path: /^inputs\.values\.configs\.(rbac\b|cm\["(admin\.enabled|oidc\.config)"\])/ },
-    { category: "access", reason: "Harbor authentication or group role", on: ANY, type: /^pulumi-nodejs:dynamic:Resource$/,
-        path: /^inputs\.(settings|roleId|groupName)\b/, when: e => inputAt(e.resource, "settings") !== undefined || inputAt(e.resource, "roleId") !== undefined },
+    {
+        category: "access",
+        reason: "Entra group assigned to or removed from a UI's app registration (who may sign in)",
+        on: ANY,
+        type: /^azuread:index\/appRoleAssignment:AppRoleAssignment$/,
+    },
+    {
+        category: "access",
+        reason: "app registration sign-in surface (redirect URIs, audience, group claims, permissions)",
+        on: ANY,
+        type: /^azuread:index\/application:Application$/,
+        path: /^inputs\.(web|publicClient|signInAudience|groupMembershipClaims|requiredResourceAccesses)\b/,
+    },
+    {
+        category: "access",
+        reason: "app registration no longer limited to assigned groups",
+        on: CHANGED,
+        type: /^azuread:index\/servicePrincipal:ServicePrincipal$/,
+        path: /^inputs\.appRoleAssignmentRequired$/,
+    },
+    {
+        category: "access",
+        reason: "workload identity trust (federated credential on an app registration)",
+        on: ANY,
+        type: /^azuread:index\/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential$/,
+        path: /^inputs\.(subject|issuer|audiences)\b/,
+    },
+    {
+        category: "access",
+        reason: "Argo CD sign-in or RBAC (local admin, OIDC, policy)",
+        on: CHANGED,
+        type: /^kubernetes:helm\.sh\/v3:Release$/,
+        path: /^inputs\.values\.configs\.(rbac\b|cm\["(admin\.enabled|oidc\.config)"\])/,
+    },
+    {
+        category: "access",
+        reason: "Harbor authentication or group role",
+        on: ANY,
+        type: /^pulumi-nodejs:dynamic:Resource$/,
+        path: /^inputs\.(settings|roleId|groupName)\b/,
+        when: e => inputAt(e.resource, "settings") !== undefined || inputAt(e.resource, "roleId") !== undefined,
+    },
     // network: what is reachable from where
-    { category: "network", reason: "network exposure (authorized ranges, public access, network rules)", on: CHANGED,
-        path: /\.(authorizedIPRanges|enablePrivateCluster|publicNetworkAccess|networkRuleSet|networkRuleBypassOptions|ipRules|loadBalancerSourceRanges|outboundType)\b/ },
+    {
+        category: "network",
+        reason: "network exposure (authorized ranges, public access, network rules)",
+        on: CHANGED,
+        path: /\.(authorizedIPRanges|enablePrivateCluster|publicNetworkAccess|networkRuleSet|networkRuleBypassOptions|ipRules|loadBalancerSourceRanges|outboundType)\b/,
+    },
     { category: "network", reason: "public IP address", on: ANY, type: /^azure-native:network:PublicIPAddress$/ },
-    { category: "network", reason: "LoadBalancer Service (public endpoint)", on: WHOLE, type: /^kubernetes:core\/v1:Service$/,
-        when: e => inputAt(e.resource, "spec", "type") === "LoadBalancer" },
-    { category: "network", reason: "Service exposure (type, source ranges, Azure load-balancer annotations)", on: CHANGED, type: /^kubernetes:core\/v1:Service$/,
-        path: /^inputs\.(spec\.(type|loadBalancerSourceRanges|externalTrafficPolicy|externalIPs)\b|metadata\.annotations\["service\.beta\.kubernetes\.io\/azure)/ },
-    { category: "network", reason: "Gateway listeners (ports, hostnames, TLS)", on: ANY, type: /^kubernetes:gateway\.networking\.k8s\.io\/v1:Gateway$/,
-        path: /^inputs\.spec\b/ },
-    { category: "network", reason: "route attached to a Gateway (what is exposed)", on: ANY, type: /^kubernetes:gateway\.networking\.k8s\.io\/v1(alpha2|beta1)?:(HTTPRoute|GRPCRoute|TLSRoute|TCPRoute)$/,
-        path: /^inputs\.spec\b/ },
-    { category: "network", reason: "NetworkPolicy", on: ANY, type: /^kubernetes:(networking\.k8s\.io\/v1:NetworkPolicy|cilium\.io\/v2:Cilium(Clusterwide)?NetworkPolicy)$/ },
+    {
+        category: "network",
+        reason: "LoadBalancer Service (public endpoint)",
+        on: WHOLE,
+        type: /^kubernetes:core\/v1:Service$/,
+        when: e => inputAt(e.resource, "spec", "type") === "LoadBalancer",
+    },
+    {
+        category: "network",
+        reason: "Service exposure (type, source ranges, Azure load-balancer annotations)",
+        on: CHANGED,
+        type: /^kubernetes:core\/v1:Service$/,
+        path: /^inputs\.(spec\.(type|loadBalancerSourceRanges|externalTrafficPolicy|externalIPs)\b|metadata\.annotations\["service\.beta\.kubernetes\.io\/azure)/,
+    },
+    {
+        category: "network",
+        reason: "Gateway listeners (ports, hostnames, TLS)",
+        on: ANY,
+        type: /^kubernetes:gateway\.networking\.k8s\.io\/v1:Gateway$/,
+        path: /^inputs\.spec\b/,
+    },
+    {
+        category: "network",
+        reason: "route attached to a Gateway (what is exposed)",
+        on: ANY,
+        type: /^kubernetes:gateway\.networking\.k8s\.io\/v1(alpha2|beta1)?:(HTTPRoute|GRPCRoute|TLSRoute|TCPRoute)$/,
+        path: /^inputs\.spec\b/,
+    },
+    {
+        category: "network",
+        reason: "NetworkPolicy",
+        on: ANY,
+        type: /^kubernetes:(networking\.k8s\.io\/v1:NetworkPolicy|cilium\.io\/v2:Cilium(Clusterwide)?NetworkPolicy)$/,
+    },
     // policy: what is enforced at admission
-    { category: "policy", reason: "Gatekeeper ConstraintTemplate (admission rule logic)", on: ANY, type: /^kubernetes:templates\.gatekeeper\.sh\/v1(beta1)?:ConstraintTemplate$/ },
-    { category: "policy", reason: "Gatekeeper constraint (match, parameters, enforcement)", on: ANY, type: /^kubernetes:constraints\.gatekeeper\.sh\// },
-    { category: "policy", reason: "policy enforcement action", on: CHANGED, path: /\.(enforcementAction|validationFailureAction|enforcementLevel)\b/ },
-    { category: "policy", reason: "admission webhook failure policy / exemptions", on: CHANGED,
-        path: /\.(validatingWebhookFailurePolicy|mutatingWebhookFailurePolicy|failurePolicy|validatingWebhookExemptNamespacesLabels|exemptNamespaces|exemptNamespacePrefixes)\b/ },
+    {
+        category: "policy",
+        reason: "Gatekeeper ConstraintTemplate (admission rule logic)",
+        on: ANY,
+        type: /^kubernetes:templates\.gatekeeper\.sh\/v1(beta1)?:ConstraintTemplate$/,
+    },
+    {
+        category: "policy",
+        reason: "Gatekeeper constraint (match, parameters, enforcement)",
+        on: ANY,
+        type: /^kubernetes:constraints\.gatekeeper\.sh\//,
+    },
+    {
+        category: "policy",
+        reason: "policy enforcement action",
+        on: CHANGED,
+        path: /\.(enforcementAction|validationFailureAction|enforcementLevel)\b/,
+    },
+    {
+        category: "policy",
+        reason: "admission webhook failure policy / exemptions",
+        on: CHANGED,
+        path: /\.(validatingWebhookFailurePolicy|mutatingWebhookFailurePolicy|failurePolicy|validatingWebhookExemptNamespacesLabels|exemptNamespaces|exemptNamespacePrefixes)\b/,
+    },
     // protection: what stops an accidental delete
-    { category: "protection", reason: "protect removed", on: CHANGED, path: /^protect$/, when: e => e.change?.before === true && e.change?.after === false },
+    {
+        category: "protection",
+        reason: "protect removed",
+        on: CHANGED,
+        path: /^protect$/,
+        when: e => e.change?.before === true && e.change?.after === false,
+    },
     { category: "protection", reason: "protected resource removed", on: ["removed"], when: e => e.resource.protect },
-    { category: "protection", reason: "management lock removed or changed", on: ["removed", "changed"], type: /^azure-native:authorization:ManagementLock/ },
+    {
+        category: "protection",
+        reason: "management lock removed or changed",
+        on: ["removed", "changed"],
+        type: /^azure-native:authorization:ManagementLock/,
+    },
     // secrets: what could leak
-    { category: "secrets", reason: "value moved into or out of a secret", on: CHANGED, when: e => isSecret(e.change?.before) !== isSecret(e.change?.after) },
-    { category: "secrets", reason: "client secret of an app registration created, rotated or deleted", on: ANY, type: /^azuread:index\/applicationPassword:ApplicationPassword$/ },
-    { category: "secrets", reason: "Kubernetes Secret created or deleted", on: WHOLE, type: /^kubernetes:(core\/v1:Secret|bitnami\.com\/v1alpha1:SealedSecret)$/ },
+    {
+        category: "secrets",
+        reason: "value moved into or out of a secret",
+        on: CHANGED,
+        when: e => isSecret(e.change?.before) !== isSecret(e.change?.after),
+    },
+    {
+        category: "secrets",
+        reason: "client secret of an app registration created, rotated or deleted",
+        on: ANY,
+        type: /^azuread:index\/applicationPassword:ApplicationPassword$/,
+    },
+    {
+        category: "secrets",
+        reason: "Kubernetes Secret created or deleted",
+        on: WHOLE,
+        type: /^kubernetes:(core\/v1:Secret|bitnami\.com\/v1alpha1:SealedSecret)$/,
+    },
 ];
 
 export interface SecurityFinding {
@@ -377,9 +548,21 @@ function classify(diff: Omit<PlanDiff, "security">): SecurityFinding[] {
     const findings: SecurityFinding[] = [];
     const add = (rule: SecurityRule, e: ChangeEvent, kind: SecurityFinding["kind"]) => {
         const r = e.resource;
-            // One finding per resource, kind and category; several rules add their reasons to it.
+        // One finding per resource, kind and category; several rules add their reasons to it.
         let f = findings.find(x => x.urn === r.urn && x.category === rule.category && x.kind === kind);
-        if (!f) findings.push(f = { category: rule.category, reason: rule.reason, reasons: [], kind, urn: r.urn, type: r.type, name: r.name, changes: [] });
+        if (!f)
+            findings.push(
+                (f = {
+                    category: rule.category,
+                    reason: rule.reason,
+                    reasons: [],
+                    kind,
+                    urn: r.urn,
+                    type: r.type,
+                    name: r.name,
+                    changes: [],
+                }),
+            );
         if (!f.reasons.includes(rule.reason)) f.reasons.push(rule.reason);
         f.reason = f.reasons.join("; ");
         if (e.change && !f.changes.includes(e.change)) f.changes.push(e.change);
@@ -391,14 +574,30 @@ function classify(diff: Omit<PlanDiff, "security">): SecurityFinding[] {
     ];
     for (const e of events) for (const rule of SECURITY_RULES) if (ruleMatches(rule, e)) add(rule, e, e.kind);
     // Stack outputs: a value leaving a secret is as bad there as in an input.
-    const outputs: PlanResource = { urn: "outputs", type: "stack outputs", name: "outputs", parent: null, provider: null, dependencies: [], protect: false, inputs: {} };
+    const outputs: PlanResource = {
+        urn: "outputs",
+        type: "stack outputs",
+        name: "outputs",
+        parent: null,
+        provider: null,
+        dependencies: [],
+        protect: false,
+        inputs: {},
+    };
     for (const change of diff.outputChanges) {
         if (isSecret(change.before) !== isSecret(change.after)) {
-            add({ category: "secrets", reason: "stack output moved into or out of a secret", on: CHANGED }, { kind: "changed", resource: outputs, change }, "output");
+            add(
+                { category: "secrets", reason: "stack output moved into or out of a secret", on: CHANGED },
+                { kind: "changed", resource: outputs, change },
+                "output",
+            );
         }
     }
     const order = (f: SecurityFinding) => CATEGORY_ORDER.indexOf(f.category);
-    return findings.map((f, i) => ({ f, i })).sort((a, b) => order(a.f) - order(b.f) || a.i - b.i).map(({ f }) => f);
+    return findings
+        .map((f, i) => ({ f, i }))
+        .sort((a, b) => order(a.f) - order(b.f) || a.i - b.i)
+        .map(({ f }) => f);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -426,10 +625,15 @@ const SIGN: Record<SecurityFinding["kind"], string> = { added: "+", removed: "-"
 export function renderDiff(diff: PlanDiff, oldLabel: string): string {
     const lines: string[] = [];
     lines.push(`Plan diff: stack ${diff.newStack} against ${oldLabel} (stack ${diff.oldStack})`);
-    lines.push(`  ${diff.added.length} to add, ${diff.removed.length} to remove, ${diff.changed.length} to change, ${diff.unchanged} unchanged; ${diff.outputChanges.length} output value(s) changed.`);
+    lines.push(
+        `  ${diff.added.length} to add, ${diff.removed.length} to remove, ${diff.changed.length} to change, ${diff.unchanged} unchanged; ${diff.outputChanges.length} output value(s) changed.`,
+    );
     if (diff.oldStack !== diff.newStack) lines.push(`  note: comparing different stacks; URNs embed the stack name, so nothing matches.`);
     const failing = diff.replacements.filter(r => r.blockers.length > 0).length;
-    lines.push("", `Replacements (${diff.replacements.length}${failing ? `, ${failing} CANNOT SUCCEED` : ""}): changes Azure makes only by replacing the resource`);
+    lines.push(
+        "",
+        `Replacements (${diff.replacements.length}${failing ? `, ${failing} CANNOT SUCCEED` : ""}): changes Azure makes only by replacing the resource`,
+    );
     if (diff.replacements.length === 0) lines.push("  none");
     for (const r of diff.replacements) {
         lines.push(`  REPLACE ${r.type}  ${r.name}${r.blockers.length ? "  — CANNOT SUCCEED" : ""}`);
@@ -446,9 +650,23 @@ export function renderDiff(diff: PlanDiff, oldLabel: string): string {
         lines.push("", `${title} (${count}):`);
         lines.push(...(items.length ? items : ["  none"]));
     };
-    section("Added", diff.added.map(r => `  + ${r.type}  ${r.name}`));
-    section("Removed", diff.removed.map(r => `  - ${r.type}  ${r.name}${r.protect ? "  (protected)" : ""}`));
-    section("Changed", diff.changed.flatMap(c => [`  ~ ${c.type}  ${c.name}`, ...c.changes.map(x => `      ${renderChange(x)}`)]), diff.changed.length);
-    if (diff.outputChanges.length) section("Outputs changed", diff.outputChanges.map(c => `  ~ ${renderChange(c)}`));
+    section(
+        "Added",
+        diff.added.map(r => `  + ${r.type}  ${r.name}`),
+    );
+    section(
+        "Removed",
+        diff.removed.map(r => `  - ${r.type}  ${r.name}${r.protect ? "  (protected)" : ""}`),
+    );
+    section(
+        "Changed",
+        diff.changed.flatMap(c => [`  ~ ${c.type}  ${c.name}`, ...c.changes.map(x => `      ${renderChange(x)}`)]),
+        diff.changed.length,
+    );
+    if (diff.outputChanges.length)
+        section(
+            "Outputs changed",
+            diff.outputChanges.map(c => `  ~ ${renderChange(c)}`),
+        );
     return lines.join("\n");
 }

@@ -37,14 +37,20 @@ export interface PlanOptions {
     policies?: EvaluatePolicies | null;
 }
 
-interface Writer { write(s: string): unknown }
+interface Writer {
+    write(s: string): unknown;
+}
 
 export function parsePlanArgs(argv: string[]): PlanArgs {
-    const { stack, values } = parseStackArgs(argv, {
-        json: { type: "string" },
-        diff: { type: "string" },
-        preview: { type: "boolean", default: false },
-    }, USAGE);
+    const { stack, values } = parseStackArgs(
+        argv,
+        {
+            json: { type: "string" },
+            diff: { type: "string" },
+            preview: { type: "boolean", default: false },
+        },
+        USAGE,
+    );
     const json = values.json as string | undefined;
     const diff = values.diff as string | undefined;
     if (json !== undefined && !json) throw new UsageError(`--json needs a file name\n${USAGE}`);
@@ -127,20 +133,31 @@ export function policyContext(stack: string, stackConfigDir?: string): { environ
     try {
         const delivery = JSON.parse(config["platform:delivery"] ?? "{}");
         if (typeof delivery?.pipelineNamespace === "string") pipelineNamespace = delivery.pipelineNamespace;
-    } catch { /* validated by the program already */ }
+    } catch {
+        /* validated by the program already */
+    }
     return { environment: config["platform:environment"] ?? stack, pipelineNamespace };
 }
 
 export function renderViolations(violations: PolicyViolation[]): string {
     const mandatory = violations.filter(v => v.enforcementLevel === "mandatory").length;
     const lines = [`Policies: ${mandatory} mandatory, ${violations.length - mandatory} advisory violation(s).`];
-    for (const v of [...violations].sort((a, b) => (a.enforcementLevel === b.enforcementLevel ? 0 : a.enforcementLevel === "mandatory" ? -1 : 1))) {
-        lines.push(`  ${v.enforcementLevel === "mandatory" ? "FAIL" : "warn"} [${v.enforcementLevel}] ${v.policy}: ${v.message}${v.urn ? `\n       ${v.urn}` : ""}`);
+    for (const v of [...violations].sort((a, b) =>
+        a.enforcementLevel === b.enforcementLevel ? 0 : a.enforcementLevel === "mandatory" ? -1 : 1,
+    )) {
+        lines.push(
+            `  ${v.enforcementLevel === "mandatory" ? "FAIL" : "warn"} [${v.enforcementLevel}] ${v.policy}: ${v.message}${v.urn ? `\n       ${v.urn}` : ""}`,
+        );
     }
     return lines.join("\n");
 }
 
-export async function main(argv: string[], out: Writer = process.stdout, err: Writer = process.stderr, options: PlanOptions = {}): Promise<number> {
+export async function main(
+    argv: string[],
+    out: Writer = process.stdout,
+    err: Writer = process.stderr,
+    options: PlanOptions = {},
+): Promise<number> {
     let args: PlanArgs;
     let oldPlan: PlanDoc | undefined;
     try {
@@ -187,8 +204,13 @@ export async function main(argv: string[], out: Writer = process.stdout, err: Wr
 }
 
 if (require.main === module) {
-    main(process.argv.slice(2)).then(code => { process.exitCode = code; }, e => {
-        process.stderr.write(`plan: ${(e as Error).stack ?? e}\n`);
-        process.exitCode = 3;
-    });
+    main(process.argv.slice(2)).then(
+        code => {
+            process.exitCode = code;
+        },
+        e => {
+            process.stderr.write(`plan: ${(e as Error).stack ?? e}\n`);
+            process.exitCode = 3;
+        },
+    );
 }

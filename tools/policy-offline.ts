@@ -7,8 +7,13 @@
 // real analyzer also sees them in plaintext — e.g. a Secret's data keys) but every violation
 // message is scrubbed of secret values before it is returned, so nothing secret reaches the plan.
 import type {
-    PolicyProviderResource, PolicyResource, PolicyResourceOptions, ResourceValidationArgs,
-    ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy,
+    PolicyProviderResource,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
 } from "@pulumi/policy";
 import type { RecordedResource, StackRun } from "./engine";
 import { policies as packPolicies } from "../policy/policies";
@@ -49,10 +54,13 @@ function secretStrings(redacted: unknown, raw: unknown, out: Set<string>): void 
                 out.add(JSON.stringify(v).slice(1, -1));
                 // A JSON document (a docker config, a kubeconfig as JSON): its leaves are secret too.
                 if (/^\s*[[{]/.test(v)) {
-                    try { collect(JSON.parse(v)); } catch { /* not JSON */ }
+                    try {
+                        collect(JSON.parse(v));
+                    } catch {
+                        /* not JSON */
+                    }
                 }
-            }
-            else if (typeof v === "number" && String(v).length >= 6) out.add(String(v));
+            } else if (typeof v === "number" && String(v).length >= 6) out.add(String(v));
             else if (Array.isArray(v)) v.forEach(collect);
             else if (v && typeof v === "object") Object.values(v).forEach(collect);
         };
@@ -90,7 +98,11 @@ export function evaluatePolicies(run: StackRun, options: { environment: string; 
 }
 
 /** As evaluatePolicies, with an explicit policy list (tests). */
-export function evaluate(run: StackRun, opts: { environment: string; pipelineNamespace?: string }, policies: AnyPolicy[]): PolicyViolation[] {
+export function evaluate(
+    run: StackRun,
+    opts: { environment: string; pipelineNamespace?: string },
+    policies: AnyPolicy[],
+): PolicyViolation[] {
     const byUrn = new Map(run.resources.map(r => [r.urn, r]));
     const secrets = new Set<string>();
     for (const r of run.resources) secretStrings(r.inputs, r.rawInputs, secrets);
@@ -100,7 +112,9 @@ export function evaluate(run: StackRun, opts: { environment: string; pipelineNam
         return p ? { type: p.type, props: p.rawInputs, urn: p.urn, name: p.name } : undefined;
     };
     const stackTags: ReadonlyMap<string, string> = new Map();
-    const notApplicable = (reason?: string): never => { throw new NotApplicable(reason); };
+    const notApplicable = (reason?: string): never => {
+        throw new NotApplicable(reason);
+    };
     const violations: PolicyViolation[] = [];
 
     for (const policy of policies) {
@@ -127,29 +141,53 @@ export function evaluate(run: StackRun, opts: { environment: string; pipelineNam
             const resources = new Map<string, PolicyResource>();
             for (const r of run.resources) {
                 resources.set(r.urn, {
-                    type: r.type, props: r.rawInputs, urn: r.urn, name: r.name, opts: resourceOptions(r),
-                    provider: providerOf(r), dependencies: [], propertyDependencies: {},
-                    isType: () => false, asType: () => undefined,
+                    type: r.type,
+                    props: r.rawInputs,
+                    urn: r.urn,
+                    name: r.name,
+                    opts: resourceOptions(r),
+                    provider: providerOf(r),
+                    dependencies: [],
+                    propertyDependencies: {},
+                    isType: () => false,
+                    asType: () => undefined,
                 });
             }
             for (const r of run.resources) {
                 const pr = resources.get(r.urn)!;
                 pr.parent = r.parent ? resources.get(r.parent) : undefined;
                 pr.dependencies = r.dependencies.map(d => resources.get(d)).filter((d): d is PolicyResource => !!d);
-                pr.propertyDependencies = Object.fromEntries(Object.entries(r.propertyDependencies ?? {}).map(([key, urns]) =>
-                    [key, urns.map(u => resources.get(u)).filter((d): d is PolicyResource => !!d)]));
+                pr.propertyDependencies = Object.fromEntries(
+                    Object.entries(r.propertyDependencies ?? {}).map(([key, urns]) => [
+                        key,
+                        urns.map(u => resources.get(u)).filter((d): d is PolicyResource => !!d),
+                    ]),
+                );
             }
             const args: StackValidationArgs = { resources: [...resources.values()], stackTags, getConfig, notApplicable };
             guarded(undefined, () => policy.validateStack(args, (message, urn) => push(message, urn)));
             continue;
         }
 
-        const validations = policy.validateResource === undefined ? [] : Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
+        const validations =
+            policy.validateResource === undefined
+                ? []
+                : Array.isArray(policy.validateResource)
+                  ? policy.validateResource
+                  : [policy.validateResource];
         for (const r of run.resources) {
             const args: ResourceValidationArgs = {
-                type: r.type, props: r.rawInputs, urn: r.urn, name: r.name, opts: resourceOptions(r),
-                provider: providerOf(r), stackTags, getConfig, notApplicable,
-                isType: () => false, asType: () => undefined,
+                type: r.type,
+                props: r.rawInputs,
+                urn: r.urn,
+                name: r.name,
+                opts: resourceOptions(r),
+                provider: providerOf(r),
+                stackTags,
+                getConfig,
+                notApplicable,
+                isType: () => false,
+                asType: () => undefined,
             };
             for (const validate of validations) guarded(r.urn, () => validate(args, message => push(message, r.urn)));
         }

@@ -39,8 +39,9 @@ export interface ProviderTextCacheOptions {
 
 function filesUnder(dir: string): string[] {
     if (!fs.existsSync(dir)) return [];
-    return fs.readdirSync(dir, { withFileTypes: true })
-        .flatMap(e => e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)])
+    return fs
+        .readdirSync(dir, { withFileTypes: true })
+        .flatMap(e => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]))
         .sort();
 }
 
@@ -48,7 +49,9 @@ function filesUnder(dir: string): string[] {
 export function projectDigest(root = ROOT): string {
     const hash = createHash("sha256").update(`format ${FORMAT}\nnode ${process.version}\n`);
     for (const file of [...SOURCE_DIRS.flatMap(d => filesUnder(path.join(root, d))), path.join(root, "package-lock.json")]) {
-        hash.update(`${path.relative(root, file)}\n`).update(fs.readFileSync(file)).update("\n");
+        hash.update(`${path.relative(root, file)}\n`)
+            .update(fs.readFileSync(file))
+            .update("\n");
     }
     return hash.digest("hex");
 }
@@ -77,7 +80,9 @@ export function createProviderTextCache(options: ProviderTextCacheOptions): Seri
         seen.push(func);
         context ??= options.contextDigest();
         // The factory's own text is part of the serialized text (the SDK's is `() => provider`).
-        const key = createHash("sha256").update(`${context}\n${JSON.stringify(args)}\n${func.toString()}\n${source}`).digest("hex");
+        const key = createHash("sha256")
+            .update(`${context}\n${JSON.stringify(args)}\n${func.toString()}\n${source}`)
+            .digest("hex");
         const file = path.join(options.dir, `${key}.json`);
         try {
             return JSON.parse(fs.readFileSync(file, "utf8")) as SerializedFunction;

@@ -39,7 +39,8 @@ export const INTERNAL_ENTRY_POINTS = {
     "runtime/settings.waitForRPCs": () => sdkSettings.waitForRPCs,
     "runtime/closure/serializeClosure.serializeFunction": () => sdkClosure.serializeFunction,
     "resource.Resource.callsites": () => (pulumi.Resource as unknown as ResourceStatics).callsites,
-    "runtime/mocks.MockMonitor.prototype.registerResourceOutputs": () => (MockMonitor.prototype as unknown as Record<string, unknown>).registerResourceOutputs,
+    "runtime/mocks.MockMonitor.prototype.registerResourceOutputs": () =>
+        (MockMonitor.prototype as unknown as Record<string, unknown>).registerResourceOutputs,
     "runtime/mocks.MockMonitor.prototype.newUrn": () => (MockMonitor.prototype as unknown as Record<string, unknown>).newUrn,
 } as const;
 
@@ -57,8 +58,15 @@ export const MockMonitorBase = MockMonitor as unknown as new (mocks: pulumi.runt
  * announces (secrets, resource references, deleted-with, alias specs; no output values), each
  * dynamic provider serialized once per run as the real engine's process does.
  */
-export function withMockRuntime<T>(monitor: object, project: string, stack: string, dryRun: boolean,
-    config: Record<string, string>, secretKeys: string[], fn: () => Promise<T>): Promise<T> {
+export function withMockRuntime<T>(
+    monitor: object,
+    project: string,
+    stack: string,
+    dryRun: boolean,
+    config: Record<string, string>,
+    secretKeys: string[],
+    fn: () => Promise<T>,
+): Promise<T> {
     return sdkState.withLocalStorage(async () => {
         pulumi.runtime.setMockOptions(monitor as MockMonitor, project, stack, dryRun);
         const store = sdkState.getStore();
@@ -74,7 +82,11 @@ export function withMockRuntime<T>(monitor: object, project: string, stack: stri
 }
 
 /** What the SDK's closure serializer returns (runtime/closure/serializeClosure.d.ts). */
-export interface SerializedFunction { text: string; exportName: string; containsSecrets: boolean }
+export interface SerializedFunction {
+    text: string;
+    exportName: string;
+    containsSecrets: boolean;
+}
 export type SerializeFunction = (func: () => unknown, args?: Record<string, unknown>) => Promise<SerializedFunction>;
 
 /** The SDK's own closure serializer, as installed (before any replacement). */
@@ -88,7 +100,9 @@ export function replaceSerializeFunction(serialize: SerializeFunction): void {
     sdkClosure.serializeFunction = serialize;
 }
 
-interface ResourceStatics { callsites(): { file?: string; line?: number; column?: number }[] }
+interface ResourceStatics {
+    callsites(): { file?: string; line?: number; column?: number }[];
+}
 
 /**
  * Stops the SDK from capturing each resource's call stack (resource.js Resource.callsites: it

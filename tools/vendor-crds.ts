@@ -62,7 +62,11 @@ export function stripDescriptions(schema: Schema): Schema {
         const value = schema[key];
         if (key === "description") continue;
         if (SCHEMA_MAP_KEYWORDS.includes(key) && value && typeof value === "object") {
-            out[key] = Object.fromEntries(Object.keys(value).sort().map(k => [k, stripDescriptions((value as Record<string, Schema>)[k])]));
+            out[key] = Object.fromEntries(
+                Object.keys(value)
+                    .sort()
+                    .map(k => [k, stripDescriptions((value as Record<string, Schema>)[k])]),
+            );
         } else if (SCHEMA_LIST_KEYWORDS.includes(key) && Array.isArray(value)) {
             out[key] = value.map(v => stripDescriptions(v as Schema));
         } else if ((SCHEMA_KEYWORDS.includes(key) || key === "items") && value && typeof value === "object") {
@@ -77,7 +81,11 @@ export function stripDescriptions(schema: Schema): Schema {
 function sortKeys(value: unknown): unknown {
     if (Array.isArray(value)) return value.map(sortKeys);
     if (value && typeof value === "object") {
-        return Object.fromEntries(Object.keys(value).sort().map(k => [k, sortKeys((value as Record<string, unknown>)[k])]));
+        return Object.fromEntries(
+            Object.keys(value)
+                .sort()
+                .map(k => [k, sortKeys((value as Record<string, unknown>)[k])]),
+        );
     }
     return value;
 }
@@ -127,7 +135,9 @@ export function vendorFile(source: CrdSource, content: Buffer): VendoredCrd[] {
     const found = crds.map(d => d.spec.names.kind as string);
     const missing = (source.kinds ?? []).filter(k => !found.includes(k));
     if (crds.length === 0 || missing.length > 0) {
-        throw new VendorError(`${source.repository}@${source.ref}:${source.path}: no CRD for ${missing.join(", ") || "any kind"} (found: ${found.join(", ") || "none"})`);
+        throw new VendorError(
+            `${source.repository}@${source.ref}:${source.path}: no CRD for ${missing.join(", ") || "any kind"} (found: ${found.join(", ") || "none"})`,
+        );
     }
     return crds.map(d => {
         const versions: VendoredCrd["versions"] = {};
@@ -135,7 +145,8 @@ export function vendorFile(source: CrdSource, content: Buffer): VendoredCrd[] {
             if (!v.served) continue;
             versions[v.name] = { storage: v.storage === true, schema: stripDescriptions(v.schema?.openAPIV3Schema ?? {}) };
         }
-        if (Object.keys(versions).length === 0) throw new VendorError(`${source.repository}@${source.ref}:${source.path}: CRD ${d.spec.names.kind} serves no version`);
+        if (Object.keys(versions).length === 0)
+            throw new VendorError(`${source.repository}@${source.ref}:${source.path}: CRD ${d.spec.names.kind} serves no version`);
         return {
             origin: { repository: source.repository, ref: source.ref, commit: source.commit, path: source.path, blob: gitBlobId(content) },
             group: d.spec.group,
@@ -160,7 +171,10 @@ export function readVendored(dir = VENDOR_DIR): Map<string, VendoredCrd> {
     for (const group of fs.readdirSync(dir).sort()) {
         const groupDir = path.join(dir, group);
         if (!fs.statSync(groupDir).isDirectory()) continue;
-        for (const file of fs.readdirSync(groupDir).filter(f => f.endsWith(".json")).sort()) {
+        for (const file of fs
+            .readdirSync(groupDir)
+            .filter(f => f.endsWith(".json"))
+            .sort()) {
             const crd = JSON.parse(fs.readFileSync(path.join(groupDir, file), "utf8")) as VendoredCrd;
             out.set(`${crd.group}/${crd.kind}`, crd);
         }
@@ -186,7 +200,8 @@ export function renderSourcesMd(vendored: Map<string, VendoredCrd>, sources: Crd
         lines.push(`| \`${key}.json\` | ${o.repository} | \`${o.path}\` | \`${o.ref}\` (\`${o.commit}\`) | \`${o.blob}\` |`);
     }
     lines.push("", "## Why these files", "");
-    for (const s of sources) lines.push(`- ${s.repository} \`${s.path}\` @ \`${s.ref}\`${s.kinds ? ` (${s.kinds.join(", ")})` : ""}: ${s.why}`);
+    for (const s of sources)
+        lines.push(`- ${s.repository} \`${s.path}\` @ \`${s.ref}\`${s.kinds ? ` (${s.kinds.join(", ")})` : ""}: ${s.why}`);
     return lines.join("\n") + "\n";
 }
 
@@ -214,7 +229,9 @@ export function main(argv: string[]): number {
     const sources = readSources();
     const unknown = [...repos.keys()].filter(r => !sources.some(s => s.repository === r));
     if (repos.size === 0 || unknown.length > 0) {
-        process.stderr.write(`vendor-crds: give one or more of: ${[...new Set(sources.map(s => s.repository))].join(", ")}${unknown.length ? ` (unknown: ${unknown.join(", ")})` : ""}\n`);
+        process.stderr.write(
+            `vendor-crds: give one or more of: ${[...new Set(sources.map(s => s.repository))].join(", ")}${unknown.length ? ` (unknown: ${unknown.join(", ")})` : ""}\n`,
+        );
         return 2;
     }
     try {

@@ -84,7 +84,11 @@ export function isoMinutes(minutes: number): string {
 
 /** The Prometheus alert rules evaluated per cluster. Pure, so tests and docs can read them. */
 export function prometheusAlertRules(driftMinutes: number): {
-    alert: string; expression: string; for: string; severity: number; summary: string;
+    alert: string;
+    expression: string;
+    for: string;
+    severity: number;
+    summary: string;
 }[] {
     const drift = isoMinutes(driftMinutes);
     return [
@@ -124,7 +128,8 @@ function problems(args: AlertsArgs, shortName: string): string[] {
     if (args.emails.length === 0) out.push("emails: at least one receiver is required");
     if (new Set(args.emails.map(e => e.toLowerCase())).size !== args.emails.length) out.push("emails: duplicate address");
     if (shortName.length === 0 || shortName.length > 12) out.push(`shortName: '${shortName}' must be 1-12 characters`);
-    if (!Number.isInteger(args.driftMinutes) || args.driftMinutes <= 0) out.push(`driftMinutes: ${args.driftMinutes} is not a positive whole number`);
+    if (!Number.isInteger(args.driftMinutes) || args.driftMinutes <= 0)
+        out.push(`driftMinutes: ${args.driftMinutes} is not a positive whole number`);
     const keys = args.clusters.map(c => c.key);
     if (new Set(keys).size !== keys.length) out.push(`clusters: duplicate key in ${keys.join(", ")}`);
     return out;
@@ -148,70 +153,90 @@ export class Alerts extends pulumi.ComponentResource {
         const tags = args.tags;
         const parent = { parent: this };
 
-        const actionGroup = new monitor.ActionGroup(`${name}-action-group`, {
-            actionGroupName: `ag-${args.namePrefix}-platform`,
-            resourceGroupName: args.resourceGroupName,
-            location: "Global", // action groups are global resources
-            groupShortName: shortName,
-            enabled: true,
-            emailReceivers: args.emails.map((email, i) => ({
-                name: `email-${i + 1}`,
-                emailAddress: email,
-                useCommonAlertSchema: true,
-            })),
-            tags,
-        }, parent);
+        const actionGroup = new monitor.ActionGroup(
+            `${name}-action-group`,
+            {
+                actionGroupName: `ag-${args.namePrefix}-platform`,
+                resourceGroupName: args.resourceGroupName,
+                location: "Global", // action groups are global resources
+                groupShortName: shortName,
+                enabled: true,
+                emailReceivers: args.emails.map((email, i) => ({
+                    name: `email-${i + 1}`,
+                    emailAddress: email,
+                    useCommonAlertSchema: true,
+                })),
+                tags,
+            },
+            parent,
+        );
         const actions = [{ actionGroupId: actionGroup.id }];
 
         // Traffic Manager: Maximum over 5 minutes below 1 means the endpoint stayed down for the
         // whole window (the profile's own probe tolerance already absorbs single failures).
         // Created only after both regions have served the probe for that window (no page while
         // a first deployment is still building them).
-        const serving = new GatewaysServing(`${name}-gateways-serving`, {
-            addresses: args.servingProbe.addresses,
-            host: args.servingProbe.host,
-            path: args.servingProbe.path,
-            sustainSeconds: isoSeconds(TM_ALERT_WINDOW),
-        }, { parent: this, dependsOn: args.servingProbe.after });
-        const endpointAlert = new monitor.MetricAlert(`${name}-tm-endpoint-degraded`, {
-            ruleName: `${args.namePrefix}-tm-endpoint-degraded`,
-            resourceGroupName: args.resourceGroupName,
-            location: "global",
-            description: "A Traffic Manager endpoint is Degraded: its health probe fails, so the region receives no traffic.",
-            severity: 1,
-            enabled: true,
-            scopes: [args.trafficManagerProfileId],
-            evaluationFrequency: "PT1M",
-            windowSize: TM_ALERT_WINDOW,
-            autoMitigate: true,
-            criteria: {
-                odataType: "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",
-                allOf: [{
-                    criterionType: "StaticThresholdCriterion",
-                    name: "EndpointDegraded",
-                    metricName: TM_ENDPOINT_STATE_METRIC,
-                    metricNamespace: TM_METRIC_NAMESPACE,
-                    operator: "LessThan",
-                    threshold: 1,
-                    timeAggregation: "Maximum",
-                    // Listing the endpoints (or "*") splits the rule into one series per endpoint.
-                    dimensions: [{
-                        name: TM_ENDPOINT_DIMENSION,
-                        operator: "Include",
-                        values: args.endpointNames.length > 0 ? [...args.endpointNames] : ["*"],
-                    }],
-                }],
+        const serving = new GatewaysServing(
+            `${name}-gateways-serving`,
+            {
+                addresses: args.servingProbe.addresses,
+                host: args.servingProbe.host,
+                path: args.servingProbe.path,
+                sustainSeconds: isoSeconds(TM_ALERT_WINDOW),
             },
-            actions,
-            tags,
-        }, { parent: this, dependsOn: [serving] });
+            { parent: this, dependsOn: args.servingProbe.after },
+        );
+        const endpointAlert = new monitor.MetricAlert(
+            `${name}-tm-endpoint-degraded`,
+            {
+                ruleName: `${args.namePrefix}-tm-endpoint-degraded`,
+                resourceGroupName: args.resourceGroupName,
+                location: "global",
+                description: "A Traffic Manager endpoint is Degraded: its health probe fails, so the region receives no traffic.",
+                severity: 1,
+                enabled: true,
+                scopes: [args.trafficManagerProfileId],
+                evaluationFrequency: "PT1M",
+                windowSize: TM_ALERT_WINDOW,
+                autoMitigate: true,
+                criteria: {
+                    odataType: "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",
+                    allOf: [
+                        {
+                            criterionType: "StaticThresholdCriterion",
+                            name: "EndpointDegraded",
+                            metricName: TM_ENDPOINT_STATE_METRIC,
+                            metricNamespace: TM_METRIC_NAMESPACE,
+                            operator: "LessThan",
+                            threshold: 1,
+                            timeAggregation: "Maximum",
+                            // Listing the endpoints (or "*") splits the rule into one series per endpoint.
+                            dimensions: [
+                                {
+                                    name: TM_ENDPOINT_DIMENSION,
+                                    operator: "Include",
+                                    values: args.endpointNames.length > 0 ? [...args.endpointNames] : ["*"],
+                                },
+                            ],
+                        },
+                    ],
+                },
+                actions,
+                tags,
+            },
+            { parent: this, dependsOn: [serving] },
+        );
 
-        const workspace = new monitor.AzureMonitorWorkspace(`${name}-prometheus`, {
-            azureMonitorWorkspaceName: `amw-${args.namePrefix}`,
-            resourceGroupName: args.resourceGroupName,
-            location: args.location,
-            tags,
-        }, { parent: this, protect: args.protect });
+        const workspace = new monitor.AzureMonitorWorkspace(
+            `${name}-prometheus`,
+            {
+                azureMonitorWorkspaceName: `amw-${args.namePrefix}`,
+                resourceGroupName: args.resourceGroupName,
+                location: args.location,
+                tags,
+            },
+            { parent: this, protect: args.protect },
+        );
 
         const rules = prometheusAlertRules(args.driftMinutes);
         this.dataCollectionRuleIds = {};
@@ -220,59 +245,76 @@ export class Alerts extends pulumi.ComponentResource {
             // Names follow the `MSProm-<region>-<cluster>` convention of the CLI/portal onboarding,
             // with the stable cluster key instead of the (possibly generated) cluster name.
             const base = `${args.namePrefix}-${cluster.key}`;
-            const dce = new monitor.DataCollectionEndpoint(`${name}-${cluster.key}-dce`, {
-                dataCollectionEndpointName: `MSProm-${args.location}-${base}`.slice(0, 44),
-                resourceGroupName: args.resourceGroupName,
-                location: args.location,
-                kind: "Linux",
-                description: `Managed Prometheus ingestion for cluster ${cluster.key}`,
-                tags,
-            }, parent);
-            const dcr = new monitor.DataCollectionRule(`${name}-${cluster.key}-dcr`, {
-                dataCollectionRuleName: `MSProm-${args.location}-${base}`.slice(0, 64),
-                resourceGroupName: args.resourceGroupName,
-                location: args.location,
-                kind: "Linux",
-                description: `Managed Prometheus (ama-metrics) of cluster ${cluster.key} to the platform Azure Monitor workspace`,
-                dataCollectionEndpointId: dce.id,
-                dataSources: {
-                    prometheusForwarder: [{ name: "PrometheusDataSource", streams: [PROMETHEUS_STREAM], labelIncludeFilter: {} }],
+            const dce = new monitor.DataCollectionEndpoint(
+                `${name}-${cluster.key}-dce`,
+                {
+                    dataCollectionEndpointName: `MSProm-${args.location}-${base}`.slice(0, 44),
+                    resourceGroupName: args.resourceGroupName,
+                    location: args.location,
+                    kind: "Linux",
+                    description: `Managed Prometheus ingestion for cluster ${cluster.key}`,
+                    tags,
                 },
-                destinations: {
-                    monitoringAccounts: [{ name: WORKSPACE_DESTINATION, accountResourceId: workspace.id }],
+                parent,
+            );
+            const dcr = new monitor.DataCollectionRule(
+                `${name}-${cluster.key}-dcr`,
+                {
+                    dataCollectionRuleName: `MSProm-${args.location}-${base}`.slice(0, 64),
+                    resourceGroupName: args.resourceGroupName,
+                    location: args.location,
+                    kind: "Linux",
+                    description: `Managed Prometheus (ama-metrics) of cluster ${cluster.key} to the platform Azure Monitor workspace`,
+                    dataCollectionEndpointId: dce.id,
+                    dataSources: {
+                        prometheusForwarder: [{ name: "PrometheusDataSource", streams: [PROMETHEUS_STREAM], labelIncludeFilter: {} }],
+                    },
+                    destinations: {
+                        monitoringAccounts: [{ name: WORKSPACE_DESTINATION, accountResourceId: workspace.id }],
+                    },
+                    dataFlows: [{ streams: [PROMETHEUS_STREAM], destinations: [WORKSPACE_DESTINATION] }],
+                    tags,
                 },
-                dataFlows: [{ streams: [PROMETHEUS_STREAM], destinations: [WORKSPACE_DESTINATION] }],
-                tags,
-            }, parent);
-            new monitor.DataCollectionRuleAssociation(`${name}-${cluster.key}-dcra`, {
-                associationName: `MSProm-${cluster.location}-${base}`.slice(0, 64),
-                resourceUri: cluster.clusterId,
-                dataCollectionRuleId: dcr.id,
-                description: "Association of data collection rule. Deleting this association will break the Prometheus metrics collection of this AKS cluster.",
-            }, parent);
+                parent,
+            );
+            new monitor.DataCollectionRuleAssociation(
+                `${name}-${cluster.key}-dcra`,
+                {
+                    associationName: `MSProm-${cluster.location}-${base}`.slice(0, 64),
+                    resourceUri: cluster.clusterId,
+                    dataCollectionRuleId: dcr.id,
+                    description:
+                        "Association of data collection rule. Deleting this association will break the Prometheus metrics collection of this AKS cluster.",
+                },
+                parent,
+            );
 
-            const group = new alertsmanagement.PrometheusRuleGroup(`${name}-${cluster.key}-rules`, {
-                ruleGroupName: `${base}-platform-alerts`,
-                resourceGroupName: args.resourceGroupName,
-                location: args.location,
-                description: `Certificate expiry and GitOps drift alerts for cluster ${cluster.key}`,
-                scopes: [workspace.id],
-                clusterName: cluster.clusterName,
-                enabled: true,
-                interval: "PT1M",
-                rules: rules.map(r => ({
-                    alert: r.alert,
-                    expression: r.expression,
-                    for: r.for,
-                    severity: r.severity,
+            const group = new alertsmanagement.PrometheusRuleGroup(
+                `${name}-${cluster.key}-rules`,
+                {
+                    ruleGroupName: `${base}-platform-alerts`,
+                    resourceGroupName: args.resourceGroupName,
+                    location: args.location,
+                    description: `Certificate expiry and GitOps drift alerts for cluster ${cluster.key}`,
+                    scopes: [workspace.id],
+                    clusterName: cluster.clusterName,
                     enabled: true,
-                    labels: { cluster_key: cluster.key },
-                    annotations: { summary: r.summary },
-                    resolveConfiguration: { autoResolved: true, timeToResolve: "PT10M" },
-                    actions,
-                })),
-                tags,
-            }, parent);
+                    interval: "PT1M",
+                    rules: rules.map(r => ({
+                        alert: r.alert,
+                        expression: r.expression,
+                        for: r.for,
+                        severity: r.severity,
+                        enabled: true,
+                        labels: { cluster_key: cluster.key },
+                        annotations: { summary: r.summary },
+                        resolveConfiguration: { autoResolved: true, timeToResolve: "PT10M" },
+                        actions,
+                    })),
+                    tags,
+                },
+                parent,
+            );
             this.dataCollectionRuleIds[cluster.key] = dcr.id;
             this.ruleGroupIds[cluster.key] = group.id;
         }

@@ -220,34 +220,45 @@ interface ClusterNetwork {
 function clusterNetwork(name: string, args: ClusterArgs, parent: pulumi.Resource): ClusterNetwork {
     const { key, namePrefix, location } = args;
     const subnetName = "snet-nodes";
-    const vnet = new network.VirtualNetwork(`${name}-vnet`, {
-        virtualNetworkName: `vnet-${namePrefix}-${key}`,
-        resourceGroupName: args.resourceGroupName,
-        location,
-        addressSpace: { addressPrefixes: [args.vnetCidr] },
-        // Inline, so an update of the VNet never drops the subnet.
-        subnets: [{
-            name: subnetName,
-            addressPrefix: nodeSubnetCidr(args.vnetCidr),
-            serviceEndpoints: args.subnetServiceEndpoints?.length
-                ? args.subnetServiceEndpoints.map(service => ({ service, locations: [location] }))
-                : undefined,
-        }],
-        tags: args.tags,
-    }, { parent });
+    const vnet = new network.VirtualNetwork(
+        `${name}-vnet`,
+        {
+            virtualNetworkName: `vnet-${namePrefix}-${key}`,
+            resourceGroupName: args.resourceGroupName,
+            location,
+            addressSpace: { addressPrefixes: [args.vnetCidr] },
+            // Inline, so an update of the VNet never drops the subnet.
+            subnets: [
+                {
+                    name: subnetName,
+                    addressPrefix: nodeSubnetCidr(args.vnetCidr),
+                    serviceEndpoints: args.subnetServiceEndpoints?.length
+                        ? args.subnetServiceEndpoints.map(service => ({ service, locations: [location] }))
+                        : undefined,
+                },
+            ],
+            tags: args.tags,
+        },
+        { parent },
+    );
 
-    const publicIp = (suffix: string, dnsLabel?: string) => new network.PublicIPAddress(`${name}-${suffix}-ip`, {
-        publicIpAddressName: `pip-${namePrefix}-${key}-${suffix}`,
-        resourceGroupName: args.resourceGroupName,
-        location,
-        sku: { name: "Standard", tier: "Regional" },
-        publicIPAllocationMethod: "Static",
-        publicIPAddressVersion: "IPv4",
-        // Zone-redundant where the region has zones in use.
-        zones: zonesOf(args.kubernetes),
-        dnsSettings: dnsLabel ? { domainNameLabel: dnsLabel } : undefined,
-        tags: args.tags,
-    }, { parent });
+    const publicIp = (suffix: string, dnsLabel?: string) =>
+        new network.PublicIPAddress(
+            `${name}-${suffix}-ip`,
+            {
+                publicIpAddressName: `pip-${namePrefix}-${key}-${suffix}`,
+                resourceGroupName: args.resourceGroupName,
+                location,
+                sku: { name: "Standard", tier: "Regional" },
+                publicIPAllocationMethod: "Static",
+                publicIPAddressVersion: "IPv4",
+                // Zone-redundant where the region has zones in use.
+                zones: zonesOf(args.kubernetes),
+                dnsSettings: dnsLabel ? { domainNameLabel: dnsLabel } : undefined,
+                tags: args.tags,
+            },
+            { parent },
+        );
 
     return {
         nodeSubnetId: pulumi.interpolate`${vnet.id}/subnets/${subnetName}`,
@@ -271,22 +282,35 @@ interface ClusterIdentities {
  * ManagedCluster's `identityProfile` doc in @pulumi/azure-native 3.28.0 containerservice types:
  * "The only accepted key is kubeletidentity"). Returns the grants the cluster must wait for.
  */
-function clusterIdentities(name: string, args: ClusterArgs, parent: pulumi.Resource): { ids: ClusterIdentities; grants: pulumi.Resource[] } {
-    const identity = (role: string) => new managedidentity.UserAssignedIdentity(`${name}-${role}-identity`, {
-        resourceName: `id-${args.namePrefix}-${args.key}-${role}`,
-        resourceGroupName: args.resourceGroupName,
-        location: args.location,
-        tags: args.tags,
-    }, { parent, protect: args.protect });
+function clusterIdentities(
+    name: string,
+    args: ClusterArgs,
+    parent: pulumi.Resource,
+): { ids: ClusterIdentities; grants: pulumi.Resource[] } {
+    const identity = (role: string) =>
+        new managedidentity.UserAssignedIdentity(
+            `${name}-${role}-identity`,
+            {
+                resourceName: `id-${args.namePrefix}-${args.key}-${role}`,
+                resourceGroupName: args.resourceGroupName,
+                location: args.location,
+                tags: args.tags,
+            },
+            { parent, protect: args.protect },
+        );
     const ids = { controlPlane: identity("controlplane"), kubelet: identity("kubelet") };
-    const operator = grantRole(`${name}-controlplane-kubelet-operator`, {
-        subscriptionId: args.subscriptionId,
-        role: "ManagedIdentityOperator",
-        scope: ids.kubelet.id,
-        principalId: ids.controlPlane.principalId,
-        principalType: "ServicePrincipal",
-        description: `AKS ${aksClusterName(args)} control plane assigns its kubelet identity to the nodes`,
-    }, { parent });
+    const operator = grantRole(
+        `${name}-controlplane-kubelet-operator`,
+        {
+            subscriptionId: args.subscriptionId,
+            role: "ManagedIdentityOperator",
+            scope: ids.kubelet.id,
+            principalId: ids.controlPlane.principalId,
+            principalType: "ServicePrincipal",
+            description: `AKS ${aksClusterName(args)} control plane assigns its kubelet identity to the nodes`,
+        },
+        { parent },
+    );
     return { ids, grants: [operator] };
 }
 
@@ -297,24 +321,42 @@ function clusterIdentities(name: string, args: ClusterArgs, parent: pulumi.Resou
  * (mspnp/aks-baseline, workload-team/modules/role-assignment-EnsureClusterIdentityHasRbacToSelfManagedResources.bicep:
  * the control-plane identity's Network Contributor on the cluster subnets, ahead of the cluster).
  */
-function controlPlaneNetworkGrants(name: string, args: ClusterArgs, net: ClusterNetwork, principalId: pulumi.Input<string>, parent: pulumi.Resource): pulumi.Resource[] {
+function controlPlaneNetworkGrants(
+    name: string,
+    args: ClusterArgs,
+    net: ClusterNetwork,
+    principalId: pulumi.Input<string>,
+    parent: pulumi.Resource,
+): pulumi.Resource[] {
     const scopes: [string, pulumi.Input<string>][] = [
-        ["subnet", net.nodeSubnetId], ["gateway-ip", net.gatewayIp.id], ["egress-ip", net.egressIp.id],
+        ["subnet", net.nodeSubnetId],
+        ["gateway-ip", net.gatewayIp.id],
+        ["egress-ip", net.egressIp.id],
     ];
-    return scopes.map(([what, scope]) => grantRole(`${name}-controlplane-network-${what}`, {
-        subscriptionId: args.subscriptionId,
-        role: "NetworkContributor",
-        scope,
-        principalId,
-        principalType: "ServicePrincipal",
-        description: `AKS ${aksClusterName(args)} control plane: ${what}`,
-    }, { parent }));
+    return scopes.map(([what, scope]) =>
+        grantRole(
+            `${name}-controlplane-network-${what}`,
+            {
+                subscriptionId: args.subscriptionId,
+                role: "NetworkContributor",
+                scope,
+                principalId,
+                principalType: "ServicePrincipal",
+                description: `AKS ${aksClusterName(args)} control plane: ${what}`,
+            },
+            { parent },
+        ),
+    );
 }
 
 /** One autoscaling VMSS pool in the node subnet, across the configured zones. */
 function agentPool(
-    kc: KubernetesConfig, nodeSubnetId: pulumi.Input<string>,
-    poolName: string, mode: "System" | "User", size: KubernetesConfig["systemPool"], taints?: string[],
+    kc: KubernetesConfig,
+    nodeSubnetId: pulumi.Input<string>,
+    poolName: string,
+    mode: "System" | "User",
+    size: KubernetesConfig["systemPool"],
+    taints?: string[],
 ) {
     return {
         name: poolName,
@@ -336,75 +378,84 @@ function agentPool(
 
 /** The AKS cluster itself; see the file comment for what it is configured with. */
 function managedCluster(
-    name: string, args: ClusterArgs, net: ClusterNetwork, ids: ClusterIdentities, dependsOn: pulumi.Resource[], parent: pulumi.Resource,
+    name: string,
+    args: ClusterArgs,
+    net: ClusterNetwork,
+    ids: ClusterIdentities,
+    dependsOn: pulumi.Resource[],
+    parent: pulumi.Resource,
 ): containerservice.ManagedCluster {
     const { key, namePrefix, location, kubernetes: kc } = args;
-    return new containerservice.ManagedCluster(`${name}-aks`, {
-        resourceName: aksClusterName(args),
-        resourceGroupName: args.resourceGroupName,
-        location,
-        dnsPrefix: `${namePrefix}-${key}`,
-        nodeResourceGroup: `rg-${namePrefix}-${key}-nodes`,
-        sku: { name: "Base", tier: args.skuTier },
-        identity: { type: "UserAssigned", userAssignedIdentities: [ids.controlPlane.id] },
-        identityProfile: {
-            kubeletidentity: { resourceId: ids.kubelet.id, clientId: ids.kubelet.clientId, objectId: ids.kubelet.principalId },
-        },
-        kubernetesVersion: kc.version,
-        autoUpgradeProfile: { upgradeChannel: "patch", nodeOSUpgradeChannel: "NodeImage" },
-        enableRBAC: true,
-        disableLocalAccounts: true,
-        aadProfile: {
-            managed: true,
-            enableAzureRBAC: true,
-            adminGroupObjectIDs: [...kc.adminGroupObjectIds],
-            tenantID: args.tenantId,
-        },
-        oidcIssuerProfile: { enabled: true },
-        securityProfile: {
-            workloadIdentity: { enabled: true },
-            defender: kc.defender
-                ? { logAnalyticsWorkspaceResourceId: args.logAnalyticsWorkspaceId, securityMonitoring: { enabled: true } }
-                : undefined,
-        },
-        networkProfile: {
-            networkPlugin: "azure",
-            networkPluginMode: "overlay",
-            ...networkPolicySettings(kc.networkPolicy),
-            podCidr: kc.podCidr,
-            serviceCidr: kc.serviceCidr,
-            dnsServiceIP: kc.dnsServiceIp,
-            loadBalancerSku: "standard",
-            outboundType: "loadBalancer",
-            loadBalancerProfile: { outboundIPs: { publicIPs: [{ id: net.egressIp.id }] } },
-        },
-        apiServerAccessProfile: { authorizedIPRanges: [...kc.authorizedIpRanges] },
-        // Managed Prometheus: certificate-expiry and GitOps-drift alerts read cert-manager
-        // and Argo CD metrics scraped by the add-on (components/azure/alerts.ts).
-        azureMonitorProfile: { metrics: { enabled: true } },
-        addonProfiles: {
-            // Container Insights, authenticating with the add-on's managed identity rather than
-            // the workspace's shared key. The agent then needs the cluster's data collection rule
-            // and association (components/azure/container-insights.ts, wired in infra/azure-layer.ts).
-            omsagent: {
-                enabled: true,
-                config: { logAnalyticsWorkspaceResourceID: args.logAnalyticsWorkspaceId, useAADAuth: "true" },
+    return new containerservice.ManagedCluster(
+        `${name}-aks`,
+        {
+            resourceName: aksClusterName(args),
+            resourceGroupName: args.resourceGroupName,
+            location,
+            dnsPrefix: `${namePrefix}-${key}`,
+            nodeResourceGroup: `rg-${namePrefix}-${key}-nodes`,
+            sku: { name: "Base", tier: args.skuTier },
+            identity: { type: "UserAssigned", userAssignedIdentities: [ids.controlPlane.id] },
+            identityProfile: {
+                kubeletidentity: { resourceId: ids.kubelet.id, clientId: ids.kubelet.clientId, objectId: ids.kubelet.principalId },
             },
+            kubernetesVersion: kc.version,
+            autoUpgradeProfile: { upgradeChannel: "patch", nodeOSUpgradeChannel: "NodeImage" },
+            enableRBAC: true,
+            disableLocalAccounts: true,
+            aadProfile: {
+                managed: true,
+                enableAzureRBAC: true,
+                adminGroupObjectIDs: [...kc.adminGroupObjectIds],
+                tenantID: args.tenantId,
+            },
+            oidcIssuerProfile: { enabled: true },
+            securityProfile: {
+                workloadIdentity: { enabled: true },
+                defender: kc.defender
+                    ? { logAnalyticsWorkspaceResourceId: args.logAnalyticsWorkspaceId, securityMonitoring: { enabled: true } }
+                    : undefined,
+            },
+            networkProfile: {
+                networkPlugin: "azure",
+                networkPluginMode: "overlay",
+                ...networkPolicySettings(kc.networkPolicy),
+                podCidr: kc.podCidr,
+                serviceCidr: kc.serviceCidr,
+                dnsServiceIP: kc.dnsServiceIp,
+                loadBalancerSku: "standard",
+                outboundType: "loadBalancer",
+                loadBalancerProfile: { outboundIPs: { publicIPs: [{ id: net.egressIp.id }] } },
+            },
+            apiServerAccessProfile: { authorizedIPRanges: [...kc.authorizedIpRanges] },
+            // Managed Prometheus: certificate-expiry and GitOps-drift alerts read cert-manager
+            // and Argo CD metrics scraped by the add-on (components/azure/alerts.ts).
+            azureMonitorProfile: { metrics: { enabled: true } },
+            addonProfiles: {
+                // Container Insights, authenticating with the add-on's managed identity rather than
+                // the workspace's shared key. The agent then needs the cluster's data collection rule
+                // and association (components/azure/container-insights.ts, wired in infra/azure-layer.ts).
+                omsagent: {
+                    enabled: true,
+                    config: { logAnalyticsWorkspaceResourceID: args.logAnalyticsWorkspaceId, useAADAuth: "true" },
+                },
+            },
+            // Only the system pool inline: AKS needs one at creation, and azure-native does not
+            // update `agentPoolProfiles` in place (its ManagedCluster doc: "The Azure API does not
+            // currently allow this property to be updated directly. Instead, additional agent pools
+            // can be defined via the AgentPool resource"). Every other pool is an AgentPool (userPool).
+            agentPoolProfiles: [agentPool(kc, net.nodeSubnetId, "system", "System", kc.systemPool, [SYSTEM_POOL_TAINT])],
+            tags: args.tags,
         },
-        // Only the system pool inline: AKS needs one at creation, and azure-native does not
-        // update `agentPoolProfiles` in place (its ManagedCluster doc: "The Azure API does not
-        // currently allow this property to be updated directly. Instead, additional agent pools
-        // can be defined via the AgentPool resource"). Every other pool is an AgentPool (userPool).
-        agentPoolProfiles: [agentPool(kc, net.nodeSubnetId, "system", "System", kc.systemPool, [SYSTEM_POOL_TAINT])],
-        tags: args.tags,
-    }, {
-        parent,
-        protect: args.protect,
-        dependsOn,
-        // The cluster autoscaler changes pool sizes; sending the initial count again would
-        // fight it on every `pulumi up`.
-        ignoreChanges: ["agentPoolProfiles[0].count"],
-    });
+        {
+            parent,
+            protect: args.protect,
+            dependsOn,
+            // The cluster autoscaler changes pool sizes; sending the initial count again would
+            // fight it on every `pulumi up`.
+            ignoreChanges: ["agentPoolProfiles[0].count"],
+        },
+    );
 }
 
 /** AgentPool name of the user pool. */
@@ -415,27 +466,41 @@ export const USER_POOL_NAME = "user";
  * orchestratorVersion) are applied by an update of the pool (azure-native AgentPool; a vmSize
  * change replaces the pool: provider/pkg/gen/replacement.go lists AgentPool `vmSize`).
  */
-function userPool(name: string, args: ClusterArgs, net: ClusterNetwork, clusterName: pulumi.Input<string>, parent: pulumi.Resource): containerservice.AgentPool {
+function userPool(
+    name: string,
+    args: ClusterArgs,
+    net: ClusterNetwork,
+    clusterName: pulumi.Input<string>,
+    parent: pulumi.Resource,
+): containerservice.AgentPool {
     const { name: _, ...pool } = agentPool(args.kubernetes, net.nodeSubnetId, USER_POOL_NAME, "User", args.kubernetes.userPool);
-    return new containerservice.AgentPool(`${name}-pool-${USER_POOL_NAME}`, {
-        agentPoolName: USER_POOL_NAME,
-        resourceName: clusterName,
-        resourceGroupName: args.resourceGroupName,
-        ...pool,
-        tags: args.tags,
-    }, { parent, ignoreChanges: ["count"] });
+    return new containerservice.AgentPool(
+        `${name}-pool-${USER_POOL_NAME}`,
+        {
+            agentPoolName: USER_POOL_NAME,
+            resourceName: clusterName,
+            resourceGroupName: args.resourceGroupName,
+            ...pool,
+            tags: args.tags,
+        },
+        { parent, ignoreChanges: ["count"] },
+    );
 }
 
 /** Both AKS-named planned-maintenance windows (Kubernetes patch upgrades, node OS images). */
 function maintenanceConfigurations(name: string, args: ClusterArgs, clusterName: pulumi.Input<string>, parent: pulumi.Resource): void {
     const kc = args.kubernetes;
     for (const [kind, configName] of Object.entries(MAINTENANCE_CONFIG_NAMES) as [keyof typeof MAINTENANCE_CONFIG_NAMES, string][]) {
-        new containerservice.MaintenanceConfiguration(`${name}-maintenance-${kind}`, {
-            configName,
-            resourceGroupName: args.resourceGroupName,
-            resourceName: clusterName,
-            maintenanceWindow: maintenanceWindow(kind === "upgrade" ? kc.upgradeWindow : kc.nodeOsUpgradeWindow),
-        }, { parent });
+        new containerservice.MaintenanceConfiguration(
+            `${name}-maintenance-${kind}`,
+            {
+                configName,
+                resourceGroupName: args.resourceGroupName,
+                resourceName: clusterName,
+                maintenanceWindow: maintenanceWindow(kind === "upgrade" ? kc.upgradeWindow : kc.nodeOsUpgradeWindow),
+            },
+            { parent },
+        );
     }
 }
 
@@ -446,50 +511,75 @@ function maintenanceConfigurations(name: string, args: ClusterArgs, clusterName:
  * kubeconfig (rbac-propagation.ts).
  */
 function deployerClusterAdmin(
-    name: string, args: ClusterArgs, clusterId: pulumi.Input<string>, kubeconfig: pulumi.Output<string>, parent: pulumi.Resource,
+    name: string,
+    args: ClusterArgs,
+    clusterId: pulumi.Input<string>,
+    kubeconfig: pulumi.Output<string>,
+    parent: pulumi.Resource,
 ): pulumi.Resource[] {
-    const grant = grantRole(`${name}-deployer-cluster-admin`, {
-        subscriptionId: args.subscriptionId,
-        role: "AksRbacClusterAdmin",
-        scope: clusterId,
-        principalId: args.deployer.objectId,
-        principalType: args.deployer.principalType,
-        description: "The principal running pulumi up manages in-cluster resources (local accounts are disabled)",
-    }, { parent });
-    const propagated = new RbacGrantEffective(`${name}-deployer-rbac-propagation`, {
-        roleAssignmentId: grant.id,
-        connection: kubeconfig.apply(k => connectionOf(YAML.parse(k))),
-    }, { parent });
+    const grant = grantRole(
+        `${name}-deployer-cluster-admin`,
+        {
+            subscriptionId: args.subscriptionId,
+            role: "AksRbacClusterAdmin",
+            scope: clusterId,
+            principalId: args.deployer.objectId,
+            principalType: args.deployer.principalType,
+            description: "The principal running pulumi up manages in-cluster resources (local accounts are disabled)",
+        },
+        { parent },
+    );
+    const propagated = new RbacGrantEffective(
+        `${name}-deployer-rbac-propagation`,
+        {
+            roleAssignmentId: grant.id,
+            connection: kubeconfig.apply(k => connectionOf(YAML.parse(k))),
+        },
+        { parent },
+    );
     return [grant, propagated];
 }
 
 /** The cluster's *user* kubeconfig (never admin credentials), rewritten to a non-interactive kubelogin mode (secret). */
 function userKubeconfig(args: ClusterArgs, cluster: containerservice.ManagedCluster, parent: pulumi.Resource): pulumi.Output<string> {
     const clusterName = aksClusterName(args);
-    const credentials = containerservice.listManagedClusterUserCredentialsOutput({
-        resourceGroupName: args.resourceGroupName,
-        resourceName: cluster.name,
-    }, { parent });
+    const credentials = containerservice.listManagedClusterUserCredentialsOutput(
+        {
+            resourceGroupName: args.resourceGroupName,
+            resourceName: cluster.name,
+        },
+        { parent },
+    );
     const mode = args.kubernetes.kubeloginMode;
-    return pulumi.secret(credentials.kubeconfigs.apply(kubeconfigs => {
-        if (!kubeconfigs?.length) throw new Error(`AKS ${clusterName} returned no user kubeconfig`);
-        return toNonInteractiveKubeconfig(Buffer.from(kubeconfigs[0].value, "base64").toString("utf8"), mode);
-    }));
+    return pulumi.secret(
+        credentials.kubeconfigs.apply(kubeconfigs => {
+            if (!kubeconfigs?.length) throw new Error(`AKS ${clusterName} returned no user kubeconfig`);
+            return toNonInteractiveKubeconfig(Buffer.from(kubeconfigs[0].value, "base64").toString("utf8"), mode);
+        }),
+    );
 }
 
 /** The Kubernetes provider on the user kubeconfig; created after `dependsOn` (the effective grant). */
 function kubernetesProvider(
-    name: string, cluster: containerservice.ManagedCluster, kubeconfig: pulumi.Output<string>, dependsOn: pulumi.Resource[], parent: pulumi.Resource,
+    name: string,
+    cluster: containerservice.ManagedCluster,
+    kubeconfig: pulumi.Output<string>,
+    dependsOn: pulumi.Resource[],
+    parent: pulumi.Resource,
 ): k8s.Provider {
-    return new k8s.Provider(`${name}-k8s`, {
-        kubeconfig,
-        // Replace the provider (and everything on it) only when the cluster itself changes,
-        // not when the kubeconfig's CA or server field is refreshed.
-        clusterIdentifier: cluster.id,
-        enableServerSideApply: true,
-        // deleteUnreachable stays off: a run from outside the authorized IP ranges must fail,
-        // not silently drop every in-cluster resource from state.
-    }, { parent, dependsOn });
+    return new k8s.Provider(
+        `${name}-k8s`,
+        {
+            kubeconfig,
+            // Replace the provider (and everything on it) only when the cluster itself changes,
+            // not when the kubeconfig's CA or server field is refreshed.
+            clusterIdentifier: cluster.id,
+            enableServerSideApply: true,
+            // deleteUnreachable stays off: a run from outside the authorized IP ranges must fail,
+            // not silently drop every in-cluster resource from state.
+        },
+        { parent, dependsOn },
+    );
 }
 
 export class Cluster extends pulumi.ComponentResource {
@@ -548,17 +638,28 @@ export class Cluster extends pulumi.ComponentResource {
         };
         this.egressIpAddress = net.egressIp.ipAddress.apply(a => a!);
         this.registerOutputs({
-            clusterName: this.clusterName, clusterId: this.clusterId, oidcIssuerUrl: this.oidcIssuerUrl,
-            gatewayIp: this.gatewayIp.address, egressIp: this.egressIpAddress,
+            clusterName: this.clusterName,
+            clusterId: this.clusterId,
+            oidcIssuerUrl: this.oidcIssuerUrl,
+            gatewayIp: this.gatewayIp.address,
+            egressIp: this.egressIpAddress,
         });
     }
 
     /** The Entra groups' access (clusterAccessGrants), one role assignment each. */
     private grantGroupAccess(name: string, args: ClusterArgs, clusterId: pulumi.Input<string>): void {
         for (const { who, role, scope, groupObjectId } of clusterAccessGrants(args.kubernetes, clusterId)) {
-            grantRole(`${name}-${who}`, {
-                subscriptionId: args.subscriptionId, role, scope, principalId: groupObjectId, principalType: "Group",
-            }, { parent: this });
+            grantRole(
+                `${name}-${who}`,
+                {
+                    subscriptionId: args.subscriptionId,
+                    role,
+                    scope,
+                    principalId: groupObjectId,
+                    principalType: "Group",
+                },
+                { parent: this },
+            );
         }
     }
 
@@ -568,12 +669,16 @@ export class Cluster extends pulumi.ComponentResource {
      * (guard) and autoscaler decisions. Container Insights covers the workloads.
      */
     private sendControlPlaneLogs(name: string, args: ClusterArgs, clusterId: pulumi.Input<string>): void {
-        new monitor.DiagnosticSetting(`${name}-control-plane-logs`, {
-            name: "control-plane-to-log-analytics",
-            resourceUri: clusterId,
-            workspaceId: args.logAnalyticsWorkspaceId,
-            logAnalyticsDestinationType: "Dedicated",
-            logs: CONTROL_PLANE_LOG_CATEGORIES.map(category => ({ category, enabled: true })),
-        }, { parent: this });
+        new monitor.DiagnosticSetting(
+            `${name}-control-plane-logs`,
+            {
+                name: "control-plane-to-log-analytics",
+                resourceUri: clusterId,
+                workspaceId: args.logAnalyticsWorkspaceId,
+                logAnalyticsDestinationType: "Dedicated",
+                logs: CONTROL_PLANE_LOG_CATEGORIES.map(category => ({ category, enabled: true })),
+            },
+            { parent: this },
+        );
     }
 }

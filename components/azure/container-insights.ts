@@ -58,33 +58,44 @@ export class ContainerInsights extends pulumi.ComponentResource {
         }
         const parent = { parent: this };
 
-        const dcr = new monitor.DataCollectionRule(`${name}-dcr`, {
-            dataCollectionRuleName: pulumi.output(args.clusterName).apply(n => containerInsightsRuleName(args.location, n)),
-            resourceGroupName: args.resourceGroupName,
-            location: args.location,
-            kind: "Linux",
-            description: "Container Insights (ama-logs, managed-identity auth) to the platform Log Analytics workspace",
-            dataSources: {
-                extensions: [{
-                    name: CONTAINER_INSIGHTS_EXTENSION,
-                    extensionName: "ContainerInsights",
-                    streams: [CONTAINER_INSIGHTS_STREAM],
-                    extensionSettings: { dataCollectionSettings: { ...DATA_COLLECTION_SETTINGS } },
-                }],
+        const dcr = new monitor.DataCollectionRule(
+            `${name}-dcr`,
+            {
+                dataCollectionRuleName: pulumi.output(args.clusterName).apply(n => containerInsightsRuleName(args.location, n)),
+                resourceGroupName: args.resourceGroupName,
+                location: args.location,
+                kind: "Linux",
+                description: "Container Insights (ama-logs, managed-identity auth) to the platform Log Analytics workspace",
+                dataSources: {
+                    extensions: [
+                        {
+                            name: CONTAINER_INSIGHTS_EXTENSION,
+                            extensionName: "ContainerInsights",
+                            streams: [CONTAINER_INSIGHTS_STREAM],
+                            extensionSettings: { dataCollectionSettings: { ...DATA_COLLECTION_SETTINGS } },
+                        },
+                    ],
+                },
+                destinations: {
+                    logAnalytics: [{ name: WORKSPACE_DESTINATION, workspaceResourceId: args.workspaceId }],
+                },
+                dataFlows: [{ streams: [CONTAINER_INSIGHTS_STREAM], destinations: [WORKSPACE_DESTINATION] }],
+                tags: args.tags,
             },
-            destinations: {
-                logAnalytics: [{ name: WORKSPACE_DESTINATION, workspaceResourceId: args.workspaceId }],
-            },
-            dataFlows: [{ streams: [CONTAINER_INSIGHTS_STREAM], destinations: [WORKSPACE_DESTINATION] }],
-            tags: args.tags,
-        }, parent);
+            parent,
+        );
 
-        new monitor.DataCollectionRuleAssociation(`${name}-dcra`, {
-            associationName: CONTAINER_INSIGHTS_EXTENSION,
-            resourceUri: args.clusterId,
-            dataCollectionRuleId: dcr.id,
-            description: "Association of the Container Insights data collection rule. Deleting this association will break the data collection for this AKS cluster.",
-        }, parent);
+        new monitor.DataCollectionRuleAssociation(
+            `${name}-dcra`,
+            {
+                associationName: CONTAINER_INSIGHTS_EXTENSION,
+                resourceUri: args.clusterId,
+                dataCollectionRuleId: dcr.id,
+                description:
+                    "Association of the Container Insights data collection rule. Deleting this association will break the data collection for this AKS cluster.",
+            },
+            parent,
+        );
 
         this.dataCollectionRuleId = dcr.id;
         this.dataCollectionRuleName = dcr.name;

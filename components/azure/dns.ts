@@ -43,31 +43,43 @@ export class Dns extends pulumi.ComponentResource {
 
     constructor(name: string, args: DnsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:azure:Dns", name, {}, opts);
-        const zone = new dns.Zone(`${name}-zone`, {
-            zoneName: args.zoneName,
-            resourceGroupName: args.resourceGroupName,
-            location: "global",
-            zoneType: "Public",
-            tags: args.tags,
-        }, { parent: this, protect: args.protect });
+        const zone = new dns.Zone(
+            `${name}-zone`,
+            {
+                zoneName: args.zoneName,
+                resourceGroupName: args.resourceGroupName,
+                location: "global",
+                zoneType: "Public",
+                tags: args.tags,
+            },
+            { parent: this, protect: args.protect },
+        );
         if (args.lock) {
             // Azure DNS, "How to protect DNS zones and records": lock the SOA record set rather
             // than the zone, so DNS-01 challenge cleanup and ExternalDNS deletions keep working.
-            new authorization.ManagementLockByScope(`${name}-zone-lock`, {
-                scope: soaRecordSetId(zone.id),
-                lockName: "do-not-delete-zone",
-                level: "CanNotDelete",
-                notes: "Prevents deleting the platform DNS zone (it cannot be deleted without its SOA record set); record sets stay writable. Managed by Pulumi (protectStatefulResources).",
-            }, { parent: this });
+            new authorization.ManagementLockByScope(
+                `${name}-zone-lock`,
+                {
+                    scope: soaRecordSetId(zone.id),
+                    lockName: "do-not-delete-zone",
+                    level: "CanNotDelete",
+                    notes: "Prevents deleting the platform DNS zone (it cannot be deleted without its SOA record set); record sets stay writable. Managed by Pulumi (protectStatefulResources).",
+                },
+                { parent: this },
+            );
         }
-        new dns.RecordSet(`${name}-app-cname`, {
-            zoneName: zone.name,
-            resourceGroupName: args.resourceGroupName,
-            relativeRecordSetName: relativeRecordName(args.appHostname, args.zoneName),
-            recordType: "CNAME",
-            ttl: args.ttlSeconds,
-            cnameRecord: { cname: args.appTarget },
-        }, { parent: this });
+        new dns.RecordSet(
+            `${name}-app-cname`,
+            {
+                zoneName: zone.name,
+                resourceGroupName: args.resourceGroupName,
+                relativeRecordSetName: relativeRecordName(args.appHostname, args.zoneName),
+                recordType: "CNAME",
+                ttl: args.ttlSeconds,
+                cnameRecord: { cname: args.appTarget },
+            },
+            { parent: this },
+        );
         this.zoneId = zone.id;
         this.zoneName = zone.name;
         this.nameServers = zone.nameServers.apply(ns => [...(ns ?? [])]);

@@ -114,39 +114,60 @@ interface SsoAppArgs {
 
 /** One app registration + its service principal, group assignments and federated credentials. */
 function ssoApp(parent: pulumi.Resource, name: string, a: SsoAppArgs): { app: azuread.Application; sso: SsoApp } {
-    const app = new azuread.Application(name, {
-        displayName: a.displayName,
-        signInAudience: "AzureADMyOrg",
-        // Only the groups assigned to the app (the three below), as object ids, in every token.
-        groupMembershipClaims: ["ApplicationGroup"],
-        web: { redirectUris: [...a.webRedirectUris].sort(), implicitGrant: { accessTokenIssuanceEnabled: false, idTokenIssuanceEnabled: false } },
-        ...(a.publicClientRedirectUris ? { publicClient: { redirectUris: [...a.publicClientRedirectUris] } } : {}),
-        requiredResourceAccesses: [{
-            resourceAppId: MICROSOFT_GRAPH_APP_ID,
-            resourceAccesses: a.scopes.map(s => ({ id: GRAPH_DELEGATED_SCOPES[s], type: "Scope" })),
-        }],
-    }, { parent });
-    const sp = new azuread.ServicePrincipal(name, {
-        clientId: app.clientId,
-        // Only the assigned groups' members can sign in (Entra refuses everyone else a token).
-        appRoleAssignmentRequired: true,
-    }, { parent });
+    const app = new azuread.Application(
+        name,
+        {
+            displayName: a.displayName,
+            signInAudience: "AzureADMyOrg",
+            // Only the groups assigned to the app (the three below), as object ids, in every token.
+            groupMembershipClaims: ["ApplicationGroup"],
+            web: {
+                redirectUris: [...a.webRedirectUris].sort(),
+                implicitGrant: { accessTokenIssuanceEnabled: false, idTokenIssuanceEnabled: false },
+            },
+            ...(a.publicClientRedirectUris ? { publicClient: { redirectUris: [...a.publicClientRedirectUris] } } : {}),
+            requiredResourceAccesses: [
+                {
+                    resourceAppId: MICROSOFT_GRAPH_APP_ID,
+                    resourceAccesses: a.scopes.map(s => ({ id: GRAPH_DELEGATED_SCOPES[s], type: "Scope" })),
+                },
+            ],
+        },
+        { parent },
+    );
+    const sp = new azuread.ServicePrincipal(
+        name,
+        {
+            clientId: app.clientId,
+            // Only the assigned groups' members can sign in (Entra refuses everyone else a token).
+            appRoleAssignmentRequired: true,
+        },
+        { parent },
+    );
     for (const [role, groupId] of Object.entries(a.groups)) {
-        new azuread.AppRoleAssignment(`${name}-${role}`, {
-            appRoleId: DEFAULT_ACCESS_APP_ROLE,
-            principalObjectId: groupId,
-            resourceObjectId: sp.objectId,
-        }, { parent });
+        new azuread.AppRoleAssignment(
+            `${name}-${role}`,
+            {
+                appRoleId: DEFAULT_ACCESS_APP_ROLE,
+                principalObjectId: groupId,
+                resourceObjectId: sp.objectId,
+            },
+            { parent },
+        );
     }
     for (const f of a.federated) {
-        new azuread.ApplicationFederatedIdentityCredential(`${name}-${f.key}`, {
-            applicationId: app.id,
-            displayName: `${f.namespace}-${f.name}-${f.key}`,
-            description: `Workload identity of ${f.namespace}/${f.name} on the ${f.key} cluster`,
-            audiences: [AZURE_FEDERATION_AUDIENCE],
-            issuer: f.issuer,
-            subject: serviceAccountSubject(f.namespace, f.name),
-        }, { parent });
+        new azuread.ApplicationFederatedIdentityCredential(
+            `${name}-${f.key}`,
+            {
+                applicationId: app.id,
+                displayName: `${f.namespace}-${f.name}-${f.key}`,
+                description: `Workload identity of ${f.namespace}/${f.name} on the ${f.key} cluster`,
+                audiences: [AZURE_FEDERATION_AUDIENCE],
+                issuer: f.issuer,
+                subject: serviceAccountSubject(f.namespace, f.name),
+            },
+            { parent },
+        );
     }
     return { app, sso: { clientId: app.clientId, servicePrincipalObjectId: sp.objectId } };
 }
@@ -177,11 +198,15 @@ export class EntraApps extends pulumi.ComponentResource {
         });
         // Harbor's OIDC client authenticates with a secret only. A new version replaces the
         // password (Entra issues a new value); Harbor's configuration takes it on the same `up`.
-        const password = new azuread.ApplicationPassword(`${name}-harbor`, {
-            applicationId: harbor.app.id,
-            displayName: `harbor-oidc-v${args.harbor.clientSecretVersion}`,
-            rotateWhenChanged: { version: String(args.harbor.clientSecretVersion) },
-        }, { parent: this, deleteBeforeReplace: false });
+        const password = new azuread.ApplicationPassword(
+            `${name}-harbor`,
+            {
+                applicationId: harbor.app.id,
+                displayName: `harbor-oidc-v${args.harbor.clientSecretVersion}`,
+                rotateWhenChanged: { version: String(args.harbor.clientSecretVersion) },
+            },
+            { parent: this, deleteBeforeReplace: false },
+        );
         // Explicit: under mocks the SDK does not apply the resource's additionalSecretOutputs.
         this.harbor = { ...harbor.sso, clientSecret: pulumi.secret(password.value) };
 

@@ -56,55 +56,72 @@ export class HarborStorage extends pulumi.ComponentResource {
         // Auto-named (azure-native appends 8 random characters once, kept in state): global
         // uniqueness without guessing. The logical prefix is cut so the result fits in 24.
         const logical = `${args.namePrefix}harbor`.replace(/[^a-z0-9]/g, "").slice(0, 16);
-        const account = new storage.StorageAccount(logical, {
-            resourceGroupName: args.resourceGroupName,
-            location: args.location,
-            kind: storage.Kind.StorageV2,
-            sku: { name: args.zoneRedundant ? storage.SkuName.Standard_ZRS : storage.SkuName.Standard_LRS },
-            accessTier: storage.AccessTier.Hot,
-            enableHttpsTrafficOnly: true,
-            minimumTlsVersion: storage.MinimumTlsVersion.TLS1_2,
-            allowBlobPublicAccess: false,
-            // Required: the registry's azure driver signs requests with the account key.
-            allowSharedKeyAccess: true,
-            allowCrossTenantReplication: false,
-            // "Enabled from selected networks": the public endpoint answers only the admitted subnet.
-            publicNetworkAccess: storage.PublicNetworkAccess.Enabled,
-            networkRuleSet: {
-                defaultAction: storage.DefaultAction.Deny,
-                bypass: storage.Bypass.None,
-                virtualNetworkRules: [{ virtualNetworkResourceId: args.allowedSubnetId, action: storage.Action.Allow }],
-            },
-            tags: args.tags,
-        }, { parent: this, protect: args.protect });
-        if (args.softDeleteDays > 0) {
-            new storage.BlobServiceProperties(`${name}-blob-service`, {
+        const account = new storage.StorageAccount(
+            logical,
+            {
                 resourceGroupName: args.resourceGroupName,
-                accountName: account.name,
-                blobServicesName: "default",
-                deleteRetentionPolicy: { enabled: true, days: args.softDeleteDays },
-                containerDeleteRetentionPolicy: { enabled: true, days: args.softDeleteDays },
-            }, { parent: this });
+                location: args.location,
+                kind: storage.Kind.StorageV2,
+                sku: { name: args.zoneRedundant ? storage.SkuName.Standard_ZRS : storage.SkuName.Standard_LRS },
+                accessTier: storage.AccessTier.Hot,
+                enableHttpsTrafficOnly: true,
+                minimumTlsVersion: storage.MinimumTlsVersion.TLS1_2,
+                allowBlobPublicAccess: false,
+                // Required: the registry's azure driver signs requests with the account key.
+                allowSharedKeyAccess: true,
+                allowCrossTenantReplication: false,
+                // "Enabled from selected networks": the public endpoint answers only the admitted subnet.
+                publicNetworkAccess: storage.PublicNetworkAccess.Enabled,
+                networkRuleSet: {
+                    defaultAction: storage.DefaultAction.Deny,
+                    bypass: storage.Bypass.None,
+                    virtualNetworkRules: [{ virtualNetworkResourceId: args.allowedSubnetId, action: storage.Action.Allow }],
+                },
+                tags: args.tags,
+            },
+            { parent: this, protect: args.protect },
+        );
+        if (args.softDeleteDays > 0) {
+            new storage.BlobServiceProperties(
+                `${name}-blob-service`,
+                {
+                    resourceGroupName: args.resourceGroupName,
+                    accountName: account.name,
+                    blobServicesName: "default",
+                    deleteRetentionPolicy: { enabled: true, days: args.softDeleteDays },
+                    containerDeleteRetentionPolicy: { enabled: true, days: args.softDeleteDays },
+                },
+                { parent: this },
+            );
         }
 
-        const container = new storage.BlobContainer(`${name}-registry`, {
-            resourceGroupName: args.resourceGroupName,
-            accountName: account.name,
-            containerName: HARBOR_CONTAINER_NAME,
-            publicAccess: storage.PublicAccess.None,
-        }, { parent: this, protect: args.protect });
+        const container = new storage.BlobContainer(
+            `${name}-registry`,
+            {
+                resourceGroupName: args.resourceGroupName,
+                accountName: account.name,
+                containerName: HARBOR_CONTAINER_NAME,
+                publicAccess: storage.PublicAccess.None,
+            },
+            { parent: this, protect: args.protect },
+        );
 
         this.accountName = account.name;
         this.containerName = container.name;
-        const keys = storage.listStorageAccountKeysOutput({
-            resourceGroupName: args.resourceGroupName,
-            accountName: account.name,
-        }, { parent: this });
-        this.accountKey = pulumi.secret(keys.keys.apply(k => {
-            const key = k.find(x => x.keyName === "key1") ?? k[0];
-            if (!key) throw new Error("storage account returned no keys");
-            return key.value;
-        }));
+        const keys = storage.listStorageAccountKeysOutput(
+            {
+                resourceGroupName: args.resourceGroupName,
+                accountName: account.name,
+            },
+            { parent: this },
+        );
+        this.accountKey = pulumi.secret(
+            keys.keys.apply(k => {
+                const key = k.find(x => x.keyName === "key1") ?? k[0];
+                if (!key) throw new Error("storage account returned no keys");
+                return key.value;
+            }),
+        );
 
         this.registerOutputs({
             accountName: this.accountName,

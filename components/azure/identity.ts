@@ -14,7 +14,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import { CLUSTER_KEYS, ClusterKey } from "../../model/names";
 import {
-    AZURE_FEDERATION_AUDIENCE, PIPELINE_SERVICE_ACCOUNT, serviceAccountSubject, WORKLOAD_IDENTITY_SERVICE_ACCOUNTS,
+    AZURE_FEDERATION_AUDIENCE,
+    PIPELINE_SERVICE_ACCOUNT,
+    serviceAccountSubject,
+    WORKLOAD_IDENTITY_SERVICE_ACCOUNTS,
 } from "../../model/names";
 import { grantRole } from "./roles";
 import { z } from "zod";
@@ -61,7 +64,9 @@ export interface IdentitiesArgs extends Pick<AzureGovernance, "tags" | "protect"
 
 /** What IdentitiesArgs must satisfy (messages name the key). */
 const ARGS_SCHEMA = z.object({
-    namePrefix: z.string().regex(NAME_PREFIX_PATTERN, { error: iss => `namePrefix '${iss.input}' must be 2-12 lower-case letters and digits, starting with a letter` }),
+    namePrefix: z.string().regex(NAME_PREFIX_PATTERN, {
+        error: iss => `namePrefix '${iss.input}' must be 2-12 lower-case letters and digits, starting with a letter`,
+    }),
     pipelineNamespace: z.string().refine(isDnsLabel, { error: iss => `pipelineNamespace '${iss.input}' is not a namespace name` }),
 });
 
@@ -81,33 +86,45 @@ export class Identities extends pulumi.ComponentResource {
         checkArgs(ARGS_SCHEMA, args, `Identities ${name}`);
 
         for (const key of CLUSTER_KEYS) {
-            grantRole(`${name}-${key}-kubelet-acrpull`, {
-                subscriptionId: args.subscriptionId,
-                role: "AcrPull",
-                scope: args.registryId,
-                principalId: args.clusters[key].kubeletObjectId,
-                principalType: "ServicePrincipal",
-                description: `Kubelet of the ${key} cluster pulls images`,
-            }, { parent: this });
+            grantRole(
+                `${name}-${key}-kubelet-acrpull`,
+                {
+                    subscriptionId: args.subscriptionId,
+                    role: "AcrPull",
+                    scope: args.registryId,
+                    principalId: args.clusters[key].kubeletObjectId,
+                    principalType: "ServicePrincipal",
+                    description: `Kubelet of the ${key} cluster pulls images`,
+                },
+                { parent: this },
+            );
         }
 
         const identity = (id: string, federations: { cluster: ClusterKey; subject: string }[]): WorkloadIdentity => {
-            const uai = new managedidentity.UserAssignedIdentity(`${name}-${id}`, {
-                resourceName: `id-${args.namePrefix}-${id}`,
-                resourceGroupName: args.resourceGroupName,
-                location: args.location,
-                tags: args.tags,
-            }, { parent: this, protect: args.protect });
+            const uai = new managedidentity.UserAssignedIdentity(
+                `${name}-${id}`,
+                {
+                    resourceName: `id-${args.namePrefix}-${id}`,
+                    resourceGroupName: args.resourceGroupName,
+                    location: args.location,
+                    tags: args.tags,
+                },
+                { parent: this, protect: args.protect },
+            );
             let previous: pulumi.Resource | undefined;
             for (const f of federations) {
-                previous = new managedidentity.FederatedIdentityCredential(`${name}-${id}-${f.cluster}`, {
-                    federatedIdentityCredentialResourceName: pulumi.interpolate`${args.clusters[f.cluster].clusterName}`,
-                    resourceName: uai.name,
-                    resourceGroupName: args.resourceGroupName,
-                    issuer: args.clusters[f.cluster].oidcIssuerUrl,
-                    subject: f.subject,
-                    audiences: [AZURE_FEDERATION_AUDIENCE],
-                }, { parent: this, dependsOn: previous ? [previous] : [] });
+                previous = new managedidentity.FederatedIdentityCredential(
+                    `${name}-${id}-${f.cluster}`,
+                    {
+                        federatedIdentityCredentialResourceName: pulumi.interpolate`${args.clusters[f.cluster].clusterName}`,
+                        resourceName: uai.name,
+                        resourceGroupName: args.resourceGroupName,
+                        issuer: args.clusters[f.cluster].oidcIssuerUrl,
+                        subject: f.subject,
+                        audiences: [AZURE_FEDERATION_AUDIENCE],
+                    },
+                    { parent: this, dependsOn: previous ? [previous] : [] },
+                );
             }
             return { clientId: uai.clientId, principalId: uai.principalId, name: uai.name };
         };
@@ -115,34 +132,49 @@ export class Identities extends pulumi.ComponentResource {
         this.pipeline = identity("pipeline", [
             { cluster: "primary", subject: serviceAccountSubject(args.pipelineNamespace, PIPELINE_SERVICE_ACCOUNT) },
         ]);
-        grantRole(`${name}-pipeline-acrpush`, {
-            subscriptionId: args.subscriptionId,
-            role: "AcrPush",
-            scope: args.registryId,
-            principalId: this.pipeline.principalId,
-            principalType: "ServicePrincipal",
-            description: "The pipeline promotes scanned images by digest; the only registry-write grant",
-        }, { parent: this });
+        grantRole(
+            `${name}-pipeline-acrpush`,
+            {
+                subscriptionId: args.subscriptionId,
+                role: "AcrPush",
+                scope: args.registryId,
+                principalId: this.pipeline.principalId,
+                principalType: "ServicePrincipal",
+                description: "The pipeline promotes scanned images by digest; the only registry-write grant",
+            },
+            { parent: this },
+        );
 
         const dnsIdentity = (id: string, sa: { namespace: string; name: string }, listsZones: boolean): WorkloadIdentity => {
-            const wi = identity(id, CLUSTER_KEYS.map(cluster => ({ cluster, subject: serviceAccountSubject(sa.namespace, sa.name) })));
-            grantRole(`${name}-${id}-dns-zone-contributor`, {
-                subscriptionId: args.subscriptionId,
-                role: "DnsZoneContributor",
-                scope: args.dnsZoneId,
-                principalId: wi.principalId,
-                principalType: "ServicePrincipal",
-                description: `${sa.namespace}/${sa.name} writes records in the platform zone only`,
-            }, { parent: this });
-            if (listsZones) {
-                grantRole(`${name}-${id}-dns-group-reader`, {
+            const wi = identity(
+                id,
+                CLUSTER_KEYS.map(cluster => ({ cluster, subject: serviceAccountSubject(sa.namespace, sa.name) })),
+            );
+            grantRole(
+                `${name}-${id}-dns-zone-contributor`,
+                {
                     subscriptionId: args.subscriptionId,
-                    role: "Reader",
-                    scope: args.dnsResourceGroupId,
+                    role: "DnsZoneContributor",
+                    scope: args.dnsZoneId,
                     principalId: wi.principalId,
                     principalType: "ServicePrincipal",
-                    description: `${sa.namespace}/${sa.name} lists the zones in the DNS resource group (read only)`,
-                }, { parent: this });
+                    description: `${sa.namespace}/${sa.name} writes records in the platform zone only`,
+                },
+                { parent: this },
+            );
+            if (listsZones) {
+                grantRole(
+                    `${name}-${id}-dns-group-reader`,
+                    {
+                        subscriptionId: args.subscriptionId,
+                        role: "Reader",
+                        scope: args.dnsResourceGroupId,
+                        principalId: wi.principalId,
+                        principalType: "ServicePrincipal",
+                        description: `${sa.namespace}/${sa.name} lists the zones in the DNS resource group (read only)`,
+                    },
+                    { parent: this },
+                );
             }
             return wi;
         };

@@ -50,7 +50,13 @@ export function toNonInteractiveKubeconfig(kubeconfig: string, mode: KubeloginMo
     let converted = 0;
     for (const entry of doc?.users ?? []) {
         const exec = entry.user?.exec;
-        if (!exec || !String(exec.command ?? "").toLowerCase().includes("kubelogin")) continue;
+        if (
+            !exec ||
+            !String(exec.command ?? "")
+                .toLowerCase()
+                .includes("kubelogin")
+        )
+            continue;
         const args = Array.isArray(exec.args) ? exec.args.map(String) : [];
         entry.user!.exec = {
             apiVersion: exec.apiVersion ?? EXEC_API_VERSION,

@@ -16,14 +16,18 @@ export class Monitoring extends pulumi.ComponentResource {
 
     constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:azure:Monitoring", name, {}, opts);
-        const workspace = new operationalinsights.Workspace(`${name}-workspace`, {
-            workspaceName: `log-${args.namePrefix}`,
-            resourceGroupName: args.resourceGroupName,
-            location: args.location,
-            sku: { name: "PerGB2018" },
-            retentionInDays: args.retentionDays,
-            tags: args.tags,
-        }, { parent: this, protect: args.protect });
+        const workspace = new operationalinsights.Workspace(
+            `${name}-workspace`,
+            {
+                workspaceName: `log-${args.namePrefix}`,
+                resourceGroupName: args.resourceGroupName,
+                location: args.location,
+                sku: { name: "PerGB2018" },
+                retentionInDays: args.retentionDays,
+                tags: args.tags,
+            },
+            { parent: this, protect: args.protect },
+        );
         this.workspaceId = workspace.id;
         this.workspaceName = workspace.name;
         this.registerOutputs({ workspaceId: this.workspaceId });

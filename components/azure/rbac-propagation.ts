@@ -114,7 +114,11 @@ export async function execCredentialToken(exec: ExecPlugin): Promise<string> {
 }
 
 /** POSTs one SelfSubjectAccessReview; returns HTTP status and parsed body. */
-export async function postAccessReview(connection: ClusterConnection, token: string, check: AccessCheck): Promise<{ status: number; body: any }> {
+export async function postAccessReview(
+    connection: ClusterConnection,
+    token: string,
+    check: AccessCheck,
+): Promise<{ status: number; body: any }> {
     const url = new URL("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", connection.server);
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded inside the function: it runs in a serialized dynamic provider
     const transport = (url.protocol === "https:" ? require("https") : require("http")) as typeof import("https");
@@ -124,21 +128,36 @@ export async function postAccessReview(connection: ClusterConnection, token: str
         spec: { resourceAttributes: { verb: check.verb, group: check.group, resource: check.resource } },
     });
     return new Promise((resolve, reject) => {
-        const req = transport.request(url, {
-            method: "POST",
-            ca: Buffer.from(connection.certificateAuthorityData, "base64"),
-            headers: { "Content-Type": "application/json", Accept: "application/json", Authorization: `Bearer ${token}`, "Content-Length": Buffer.byteLength(payload) },
-            timeout: 30_000,
-        }, res => {
-            let text = "";
-            res.setEncoding("utf8");
-            res.on("data", chunk => { text += chunk; });
-            res.on("end", () => {
-                let body: unknown = text;
-                try { body = JSON.parse(text); } catch { /* keep the text for the message */ }
-                resolve({ status: res.statusCode ?? 0, body });
-            });
-        });
+        const req = transport.request(
+            url,
+            {
+                method: "POST",
+                ca: Buffer.from(connection.certificateAuthorityData, "base64"),
+                headers: {
+                    "Content-Type": "application/json",
+                    Accept: "application/json",
+                    Authorization: `Bearer ${token}`,
+                    "Content-Length": Buffer.byteLength(payload),
+                },
+                timeout: 30_000,
+            },
+            res => {
+                let text = "";
+                res.setEncoding("utf8");
+                res.on("data", chunk => {
+                    text += chunk;
+                });
+                res.on("end", () => {
+                    let body: unknown = text;
+                    try {
+                        body = JSON.parse(text);
+                    } catch {
+                        /* keep the text for the message */
+                    }
+                    resolve({ status: res.statusCode ?? 0, body });
+                });
+            },
+        );
         req.on("timeout", () => req.destroy(new Error("no answer within 30 s")));
         req.on("error", reject);
         req.end(payload);
@@ -151,8 +170,13 @@ async function reviewRound(connection: ClusterConnection, checks: readonly Acces
     for (const check of checks) {
         const action = `${check.verb} ${check.group ? `${check.group}/` : ""}${check.resource}`;
         const { status, body } = await postAccessReview(connection, token, check);
-        if (status !== 201 && status !== 200) return { allowed: false, detail: `${action}: HTTP ${status} ${typeof body === "string" ? body.slice(0, 200) : body?.message ?? ""}`.trim() };
-        if (body?.status?.allowed !== true) return { allowed: false, detail: `${action}: not allowed${body?.status?.reason ? ` (${body.status.reason})` : ""}` };
+        if (status !== 201 && status !== 200)
+            return {
+                allowed: false,
+                detail: `${action}: HTTP ${status} ${typeof body === "string" ? body.slice(0, 200) : (body?.message ?? "")}`.trim(),
+            };
+        if (body?.status?.allowed !== true)
+            return { allowed: false, detail: `${action}: not allowed${body?.status?.reason ? ` (${body.status.reason})` : ""}` };
     }
     return { allowed: true, detail: "allowed" };
 }
@@ -175,9 +199,11 @@ export async function waitForGrant(opts: WaitOptions): Promise<{ rounds: number 
         }
         if (round < rounds) await sleep(opts.intervalSeconds * 1000);
     }
-    throw new Error(`${opts.what} is not effective on ${opts.connection.server} after ${rounds} checks over ${opts.timeoutSeconds} s ` +
-        `(last answer: ${last}). Azure documents up to five minutes for AKS to pick up a role assignment: check the assignment ` +
-        `(az role assignment list --scope <cluster id>) and that this machine is inside the authorized IP ranges, then run \`pulumi up\` again.`);
+    throw new Error(
+        `${opts.what} is not effective on ${opts.connection.server} after ${rounds} checks over ${opts.timeoutSeconds} s ` +
+            `(last answer: ${last}). Azure documents up to five minutes for AKS to pick up a role assignment: check the assignment ` +
+            `(az role assignment list --scope <cluster id>) and that this machine is inside the authorized IP ranges, then run \`pulumi up\` again.`,
+    );
 }
 
 const provider: pulumi.dynamic.ResourceProvider = {
@@ -240,15 +266,22 @@ export class RbacGrantEffective extends pulumi.dynamic.Resource {
             throw new Error(`${name}: intervalSeconds must be an integer from 1 to 60, got ${intervalSeconds}`);
         }
         if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < intervalSeconds || timeoutSeconds > MAX_TIMEOUT_SECONDS) {
-            throw new Error(`${name}: timeoutSeconds must be an integer from intervalSeconds to ${MAX_TIMEOUT_SECONDS}, got ${timeoutSeconds}`);
+            throw new Error(
+                `${name}: timeoutSeconds must be an integer from intervalSeconds to ${MAX_TIMEOUT_SECONDS}, got ${timeoutSeconds}`,
+            );
         }
-        super(provider, name, {
-            roleAssignmentId: args.roleAssignmentId,
-            connection: pulumi.secret(args.connection),
-            checks: [...(args.checks ?? DEPLOYER_ACCESS_CHECKS)],
-            intervalSeconds,
-            timeoutSeconds,
-        }, opts);
+        super(
+            provider,
+            name,
+            {
+                roleAssignmentId: args.roleAssignmentId,
+                connection: pulumi.secret(args.connection),
+                checks: [...(args.checks ?? DEPLOYER_ACCESS_CHECKS)],
+                intervalSeconds,
+                timeoutSeconds,
+            },
+            opts,
+        );
     }
 }
 

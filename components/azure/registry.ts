@@ -71,52 +71,69 @@ export class Registry extends pulumi.ComponentResource {
         super("platform:azure:Registry", name, {}, opts);
         const premium = args.sku === "Premium";
         const zoneRedundancy = premium && args.zoneRedundant ? "Enabled" : "Disabled";
-        const networkRuleSet = premium && args.allowedIpRanges !== undefined
-            ? pulumi.all(args.clusterEgressIps ?? []).apply(egress => ({
-                defaultAction: "Deny",
-                // Sorted and de-duplicated: a stable input, whatever order the addresses arrive in.
-                ipRules: [...new Set([...args.allowedIpRanges!, ...egress])].sort()
-                    .map(range => ({ iPAddressOrRange: range, action: "Allow" })),
-            }))
-            : undefined;
-        const registry = new containerregistry.Registry(`${name}-acr`, {
-            registryName: args.registryName,
-            resourceGroupName: args.resourceGroupName,
-            location: args.location,
-            sku: { name: args.sku },
-            adminUserEnabled: false,
-            anonymousPullEnabled: false,
-            zoneRedundancy,
-            policies: premium && args.untaggedRetentionDays !== undefined
-                ? { retentionPolicy: { status: "enabled", days: args.untaggedRetentionDays } }
-                : undefined,
-            networkRuleSet,
-            // Trusted Azure services (e.g. Defender image scanning) pass the network rules.
-            networkRuleBypassOptions: "AzureServices",
-            publicNetworkAccess: "Enabled",
-            tags: args.tags,
-        }, { parent: this, protect: args.protect });
-        if (premium && args.replicaLocation) {
-            new containerregistry.Replication(`${name}-replica-${args.replicaLocation}`, {
-                registryName: registry.name,
+        const networkRuleSet =
+            premium && args.allowedIpRanges !== undefined
+                ? pulumi.all(args.clusterEgressIps ?? []).apply(egress => ({
+                      defaultAction: "Deny",
+                      // Sorted and de-duplicated: a stable input, whatever order the addresses arrive in.
+                      ipRules: [...new Set([...args.allowedIpRanges!, ...egress])]
+                          .sort()
+                          .map(range => ({ iPAddressOrRange: range, action: "Allow" })),
+                  }))
+                : undefined;
+        const registry = new containerregistry.Registry(
+            `${name}-acr`,
+            {
+                registryName: args.registryName,
                 resourceGroupName: args.resourceGroupName,
-                replicationName: args.replicaLocation,
-                location: args.replicaLocation,
-                regionEndpointEnabled: true,
+                location: args.location,
+                sku: { name: args.sku },
+                adminUserEnabled: false,
+                anonymousPullEnabled: false,
                 zoneRedundancy,
+                policies:
+                    premium && args.untaggedRetentionDays !== undefined
+                        ? { retentionPolicy: { status: "enabled", days: args.untaggedRetentionDays } }
+                        : undefined,
+                networkRuleSet,
+                // Trusted Azure services (e.g. Defender image scanning) pass the network rules.
+                networkRuleBypassOptions: "AzureServices",
+                publicNetworkAccess: "Enabled",
                 tags: args.tags,
-            }, { parent: this, protect: args.protect });
+            },
+            { parent: this, protect: args.protect },
+        );
+        if (premium && args.replicaLocation) {
+            new containerregistry.Replication(
+                `${name}-replica-${args.replicaLocation}`,
+                {
+                    registryName: registry.name,
+                    resourceGroupName: args.resourceGroupName,
+                    replicationName: args.replicaLocation,
+                    location: args.replicaLocation,
+                    regionEndpointEnabled: true,
+                    zoneRedundancy,
+                    tags: args.tags,
+                },
+                { parent: this, protect: args.protect },
+            );
         }
         this.cacheRules = UPSTREAM_REGISTRIES.map(upstream => {
             const credentials = args.cacheCredentials?.[upstream.host];
-            const credentialSet = credentials ? this.credentialSet(name, upstream.ruleName, upstream.host, credentials, registry, args) : undefined;
-            return new containerregistry.CacheRule(`${name}-cache-${upstream.ruleName}`, {
-                registryName: registry.name,
-                resourceGroupName: args.resourceGroupName,
-                cacheRuleName: upstream.ruleName,
-                ...cacheRuleRepositories(upstream.host),
-                credentialSetResourceId: credentialSet?.id,
-            }, { parent: this });
+            const credentialSet = credentials
+                ? this.credentialSet(name, upstream.ruleName, upstream.host, credentials, registry, args)
+                : undefined;
+            return new containerregistry.CacheRule(
+                `${name}-cache-${upstream.ruleName}`,
+                {
+                    registryName: registry.name,
+                    resourceGroupName: args.resourceGroupName,
+                    cacheRuleName: upstream.ruleName,
+                    ...cacheRuleRepositories(upstream.host),
+                    credentialSetResourceId: credentialSet?.id,
+                },
+                { parent: this },
+            );
         });
         this.id = registry.id;
         this.name = registry.name;
@@ -125,28 +142,44 @@ export class Registry extends pulumi.ComponentResource {
         this.registerOutputs({ id: this.id, loginServer: this.loginServer });
     }
 
-    private credentialSet(name: string, ruleName: string, host: string, credentials: UpstreamCredentials,
-        registry: containerregistry.Registry, args: RegistryArgs): containerregistry.CredentialSet {
-        const set = new containerregistry.CredentialSet(`${name}-credentials-${ruleName}`, {
-            registryName: registry.name,
-            resourceGroupName: args.resourceGroupName,
-            credentialSetName: ruleName,
-            loginServer: host,
-            identity: { type: "SystemAssigned" },
-            authCredentials: [{
-                name: "Credential1",
-                usernameSecretIdentifier: credentials.usernameSecretId,
-                passwordSecretIdentifier: credentials.passwordSecretId,
-            }],
-        }, { parent: this });
-        grantRole(`${name}-credentials-${ruleName}-secrets-user`, {
-            subscriptionId: args.subscriptionId,
-            role: "KeyVaultSecretsUser",
-            scope: credentials.keyVaultId,
-            principalId: set.identity.apply(i => i?.principalId ?? ""),
-            principalType: "ServicePrincipal",
-            description: `ACR cache credential set ${ruleName} reads its upstream credentials`,
-        }, { parent: this });
+    private credentialSet(
+        name: string,
+        ruleName: string,
+        host: string,
+        credentials: UpstreamCredentials,
+        registry: containerregistry.Registry,
+        args: RegistryArgs,
+    ): containerregistry.CredentialSet {
+        const set = new containerregistry.CredentialSet(
+            `${name}-credentials-${ruleName}`,
+            {
+                registryName: registry.name,
+                resourceGroupName: args.resourceGroupName,
+                credentialSetName: ruleName,
+                loginServer: host,
+                identity: { type: "SystemAssigned" },
+                authCredentials: [
+                    {
+                        name: "Credential1",
+                        usernameSecretIdentifier: credentials.usernameSecretId,
+                        passwordSecretIdentifier: credentials.passwordSecretId,
+                    },
+                ],
+            },
+            { parent: this },
+        );
+        grantRole(
+            `${name}-credentials-${ruleName}-secrets-user`,
+            {
+                subscriptionId: args.subscriptionId,
+                role: "KeyVaultSecretsUser",
+                scope: credentials.keyVaultId,
+                principalId: set.identity.apply(i => i?.principalId ?? ""),
+                principalType: "ServicePrincipal",
+                description: `ACR cache credential set ${ruleName} reads its upstream credentials`,
+            },
+            { parent: this },
+        );
         return set;
     }
 }

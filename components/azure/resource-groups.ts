@@ -38,11 +38,16 @@ export interface ResourceGroupsArgs extends Pick<AzureGovernance, "tags" | "lock
     regions: Readonly<Record<ClusterKey, string>>;
 }
 
-const region = (key: string) => z.string().refine(r => AZURE_REGIONS.includes(r), { error: iss => `${key} '${iss.input}' is not an Azure region (programmatic name, e.g. westeurope)` });
+const region = (key: string) =>
+    z.string().refine(r => AZURE_REGIONS.includes(r), {
+        error: iss => `${key} '${iss.input}' is not an Azure region (programmatic name, e.g. westeurope)`,
+    });
 
 /** What ResourceGroupsArgs must satisfy (messages name the key). */
 const ARGS_SCHEMA = z.object({
-    namePrefix: z.string().regex(NAME_PREFIX_PATTERN, { error: iss => `namePrefix '${iss.input}' must be 2-12 lower-case letters and digits, starting with a letter` }),
+    namePrefix: z.string().regex(NAME_PREFIX_PATTERN, {
+        error: iss => `namePrefix '${iss.input}' must be 2-12 lower-case letters and digits, starting with a letter`,
+    }),
     sharedLocation: region("sharedLocation"),
     regions: z.object(Object.fromEntries(CLUSTER_KEYS.map(key => [key, region(`regions.${key}`)]))),
 });
@@ -67,30 +72,42 @@ export class ResourceGroups extends pulumi.ComponentResource {
         super("platform:azure:ResourceGroups", name, {}, opts);
         checkArgs(ARGS_SCHEMA, args, `ResourceGroups ${name}`);
         const group = (suffix: string, location: string, lock: boolean): ResourceGroupRef => {
-            const rg = new resources.ResourceGroup(`${name}-${suffix}`, {
-                resourceGroupName: `rg-${args.namePrefix}-${suffix}`,
-                location,
-                tags: args.tags,
-            }, { parent: this });
+            const rg = new resources.ResourceGroup(
+                `${name}-${suffix}`,
+                {
+                    resourceGroupName: `rg-${args.namePrefix}-${suffix}`,
+                    location,
+                    tags: args.tags,
+                },
+                { parent: this },
+            );
             if (lock) {
-                new authorization.ManagementLockAtResourceGroupLevel(`${name}-${suffix}-lock`, {
-                    resourceGroupName: rg.name,
-                    lockName: "do-not-delete",
-                    level: "CanNotDelete",
-                    notes: "Holds platform state; managed by Pulumi (protectStatefulResources). Remove deliberately before decommissioning.",
-                }, { parent: this });
+                new authorization.ManagementLockAtResourceGroupLevel(
+                    `${name}-${suffix}-lock`,
+                    {
+                        resourceGroupName: rg.name,
+                        lockName: "do-not-delete",
+                        level: "CanNotDelete",
+                        notes: "Holds platform state; managed by Pulumi (protectStatefulResources). Remove deliberately before decommissioning.",
+                    },
+                    { parent: this },
+                );
             }
             return { name: rg.name, id: rg.id, location };
         };
         this.registry = group("registry", args.sharedLocation, args.lock);
         this.dns = group("dns", args.sharedLocation, false);
         this.global = group("global", args.sharedLocation, false);
-        this.regional = Object.fromEntries(
-            CLUSTER_KEYS.map(key => [key, group(key, args.regions[key], false)]),
-        ) as Record<ClusterKey, ResourceGroupRef>;
+        this.regional = Object.fromEntries(CLUSTER_KEYS.map(key => [key, group(key, args.regions[key], false)])) as Record<
+            ClusterKey,
+            ResourceGroupRef
+        >;
         this.registerOutputs({
-            registry: this.registry.name, dns: this.dns.name, global: this.global.name,
-            primary: this.regional.primary.name, secondary: this.regional.secondary.name,
+            registry: this.registry.name,
+            dns: this.dns.name,
+            global: this.global.name,
+            primary: this.regional.primary.name,
+            secondary: this.regional.secondary.name,
         });
     }
 }

@@ -55,13 +55,18 @@ export interface RoleGrant {
 /** One role assignment with a deterministic name; `opts` must carry the caller's `parent`. */
 export function grantRole(name: string, grant: RoleGrant, opts: pulumi.CustomResourceOptions): authorization.RoleAssignment {
     const roleId = pulumi.output(grant.subscriptionId).apply(sub => roleDefinitionId(sub, grant.role));
-    return new authorization.RoleAssignment(name, {
-        roleAssignmentName: pulumi.all([grant.scope, grant.principalId])
-            .apply(([scope, principal]) => deterministicGuid(scope, BUILT_IN_ROLES[grant.role], principal)),
-        roleDefinitionId: roleId,
-        scope: grant.scope,
-        principalId: grant.principalId,
-        principalType: grant.principalType,
-        description: grant.description,
-    }, opts);
+    return new authorization.RoleAssignment(
+        name,
+        {
+            roleAssignmentName: pulumi
+                .all([grant.scope, grant.principalId])
+                .apply(([scope, principal]) => deterministicGuid(scope, BUILT_IN_ROLES[grant.role], principal)),
+            roleDefinitionId: roleId,
+            scope: grant.scope,
+            principalId: grant.principalId,
+            principalType: grant.principalType,
+            description: grant.description,
+        },
+        opts,
+    );
 }

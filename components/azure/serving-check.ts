@@ -44,15 +44,22 @@ export async function probe(t: ProbeTarget): Promise<number> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded inside the function: it runs in a serialized dynamic provider
     const https = require("https") as typeof import("https");
     return new Promise((resolve, reject) => {
-        const req = https.request({
-            host: t.address, port: t.port, path: t.path, method: "GET",
-            headers: { Host: t.host }, servername: t.host,
-            rejectUnauthorized: false, // as Traffic Manager: the certificate is not validated
-            timeout: 10_000, // Traffic Manager's probe timeout (components/azure/traffic.ts PROBE)
-        }, res => {
-            res.resume();
-            res.on("end", () => resolve(res.statusCode ?? 0));
-        });
+        const req = https.request(
+            {
+                host: t.address,
+                port: t.port,
+                path: t.path,
+                method: "GET",
+                headers: { Host: t.host },
+                servername: t.host,
+                rejectUnauthorized: false, // as Traffic Manager: the certificate is not validated
+                timeout: 10_000, // Traffic Manager's probe timeout (components/azure/traffic.ts PROBE)
+            },
+            res => {
+                res.resume();
+                res.on("end", () => resolve(res.statusCode ?? 0));
+            },
+        );
         req.on("timeout", () => req.destroy(new Error("no answer within 10 s")));
         req.on("error", reject);
         req.end();
@@ -89,9 +96,11 @@ export async function waitUntilServing(opts: ServingWaitOptions): Promise<{ roun
         if (streak >= needed) return { rounds: round };
         if (round < rounds) await sleep(opts.intervalSeconds * 1000);
     }
-    throw new Error(`the regional gateways did not serve Traffic Manager's health probe for ${opts.sustainSeconds} s in a row ` +
-        `within ${opts.timeoutSeconds} s (last failure: ${last || "none; not yet sustained"}). The endpoint alert is created only ` +
-        `once they do; check the Gateway, its certificate and DNS (docs/runbooks.md §1), then run \`pulumi up\` again.`);
+    throw new Error(
+        `the regional gateways did not serve Traffic Manager's health probe for ${opts.sustainSeconds} s in a row ` +
+            `within ${opts.timeoutSeconds} s (last failure: ${last || "none; not yet sustained"}). The endpoint alert is created only ` +
+            `once they do; check the Gateway, its certificate and DNS (docs/runbooks.md §1), then run \`pulumi up\` again.`,
+    );
 }
 
 const provider: pulumi.dynamic.ResourceProvider = {
@@ -131,15 +140,29 @@ export class GatewaysServing extends pulumi.dynamic.Resource {
     constructor(name: string, args: GatewaysServingArgs, opts?: pulumi.CustomResourceOptions) {
         const intervalSeconds = args.intervalSeconds ?? 30;
         const timeoutSeconds = args.timeoutSeconds ?? DEFAULT_SERVING_TIMEOUT_SECONDS;
-        if (!(intervalSeconds >= 1 && args.sustainSeconds >= intervalSeconds && timeoutSeconds >= args.sustainSeconds && timeoutSeconds <= 7200)) {
-            throw new Error(`${name}: need 1 <= intervalSeconds <= sustainSeconds <= timeoutSeconds <= 7200, got ${intervalSeconds}, ${args.sustainSeconds}, ${timeoutSeconds}`);
+        if (!(
+            intervalSeconds >= 1 &&
+            args.sustainSeconds >= intervalSeconds &&
+            timeoutSeconds >= args.sustainSeconds &&
+            timeoutSeconds <= 7200
+        )) {
+            throw new Error(
+                `${name}: need 1 <= intervalSeconds <= sustainSeconds <= timeoutSeconds <= 7200, got ${intervalSeconds}, ${args.sustainSeconds}, ${timeoutSeconds}`,
+            );
         }
-        super(provider, name, {
-            targets: pulumi.all(args.addresses).apply(addresses => addresses.map(address => ({ address, host: args.host, path: args.path, port: 443 }))),
-            intervalSeconds,
-            sustainSeconds: args.sustainSeconds,
-            timeoutSeconds,
-        }, opts);
+        super(
+            provider,
+            name,
+            {
+                targets: pulumi
+                    .all(args.addresses)
+                    .apply(addresses => addresses.map(address => ({ address, host: args.host, path: args.path, port: 443 }))),
+                intervalSeconds,
+                sustainSeconds: args.sustainSeconds,
+                timeoutSeconds,
+            },
+            opts,
+        );
     }
 }
 

@@ -41,10 +41,14 @@ export const PROBE = { intervalInSeconds: 30, timeoutInSeconds: 10, toleratedNum
 /** Routing-specific endpoint properties for one region. */
 export function endpointRouting(routing: TrafficRouting, key: ClusterKey): { priority?: number; weight?: number; geoMapping?: string[] } {
     switch (routing.method) {
-        case "Priority": return { priority: routing.priorities[key] };
-        case "Weighted": return { weight: routing.weights[key] };
-        case "Geographic": return { geoMapping: [...routing.geoMappings[key]] };
-        case "Performance": return {};
+        case "Priority":
+            return { priority: routing.priorities[key] };
+        case "Weighted":
+            return { weight: routing.weights[key] };
+        case "Geographic":
+            return { geoMapping: [...routing.geoMappings[key]] };
+        case "Performance":
+            return {};
     }
 }
 
@@ -57,37 +61,45 @@ export class Traffic extends pulumi.ComponentResource {
 
     constructor(name: string, args: TrafficArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:azure:Traffic", name, {}, opts);
-        const profile = new trafficmanager.Profile(`${name}-profile`, {
-            profileName: args.relativeName,
-            resourceGroupName: args.resourceGroupName,
-            location: "global",
-            profileStatus: "Enabled",
-            trafficRoutingMethod: args.routing.method,
-            dnsConfig: { relativeName: args.relativeName, ttl: args.ttlSeconds },
-            monitorConfig: {
-                protocol: "HTTPS",
-                port: 443,
-                path: args.healthPath,
-                customHeaders: [{ name: "Host", value: args.probeHost }],
-                expectedStatusCodeRanges: [{ min: 200, max: 299 }],
-                ...PROBE,
+        const profile = new trafficmanager.Profile(
+            `${name}-profile`,
+            {
+                profileName: args.relativeName,
+                resourceGroupName: args.resourceGroupName,
+                location: "global",
+                profileStatus: "Enabled",
+                trafficRoutingMethod: args.routing.method,
+                dnsConfig: { relativeName: args.relativeName, ttl: args.ttlSeconds },
+                monitorConfig: {
+                    protocol: "HTTPS",
+                    port: 443,
+                    path: args.healthPath,
+                    customHeaders: [{ name: "Host", value: args.probeHost }],
+                    expectedStatusCodeRanges: [{ min: 200, max: 299 }],
+                    ...PROBE,
+                },
+                trafficViewEnrollmentStatus: "Disabled",
+                tags: args.tags,
             },
-            trafficViewEnrollmentStatus: "Disabled",
-            tags: args.tags,
-        }, { parent: this });
+            { parent: this },
+        );
         let previous: pulumi.Resource | undefined;
         for (const key of CLUSTER_KEYS) {
             // One after another: both are writes under the same profile; serialising costs seconds
             // and rules out concurrent-modification conflicts on it.
-            previous = new trafficmanager.Endpoint(`${name}-${key}`, {
-                endpointName: key,
-                profileName: profile.name.apply(n => n!),
-                resourceGroupName: args.resourceGroupName,
-                endpointType: "AzureEndpoints",
-                targetResourceId: args.targets[key],
-                endpointStatus: "Enabled",
-                ...endpointRouting(args.routing, key),
-            }, { parent: this, dependsOn: previous ? [previous] : [] });
+            previous = new trafficmanager.Endpoint(
+                `${name}-${key}`,
+                {
+                    endpointName: key,
+                    profileName: profile.name.apply(n => n!),
+                    resourceGroupName: args.resourceGroupName,
+                    endpointType: "AzureEndpoints",
+                    targetResourceId: args.targets[key],
+                    endpointStatus: "Enabled",
+                    ...endpointRouting(args.routing, key),
+                },
+                { parent: this, dependsOn: previous ? [previous] : [] },
+            );
         }
         this.profileName = profile.name.apply(n => n!);
         this.profileId = profile.id;

@@ -11,7 +11,9 @@ import * as k8s from "@pulumi/kubernetes";
 import { chartRelease } from "./chart";
 import { mirroredRegistry, PLATFORM_IMAGES } from "./platform-images";
 import {
-    CLUSTER_ISSUERS, WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION, WORKLOAD_IDENTITY_POD_LABEL,
+    CLUSTER_ISSUERS,
+    WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION,
+    WORKLOAD_IDENTITY_POD_LABEL,
     WORKLOAD_IDENTITY_SERVICE_ACCOUNTS,
 } from "../../model/names";
 import { podSecurityLabels } from "../../model/admission/pod-security-levels";
@@ -65,61 +67,76 @@ export class CertManager extends pulumi.ComponentResource {
         const child = { parent: this, provider: args.provider };
         const sa = WORKLOAD_IDENTITY_SERVICE_ACCOUNTS.certManager;
 
-        const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: sa.namespace, labels: podSecurityLabels(sa.namespace) } }, child);
+        const ns = new k8s.core.v1.Namespace(
+            `${name}-ns`,
+            { metadata: { name: sa.namespace, labels: podSecurityLabels(sa.namespace) } },
+            child,
+        );
 
-        this.release = chartRelease(`${name}-cert-manager`, {
-            chart: "certManager",
-            releaseName: "cert-manager",
-            namespace: ns.metadata.name,
-            values: {
-                crds: { enabled: true, keep: true },
-                // cert-manager v1.21.1 templates/_helpers.tpl "cert-manager.image": with no
-                // image.repository the reference is <imageRegistry>/<imageNamespace>/<image.name>:<appVersion>
-                // for the controller, webhook, cainjector, ACME solver and startupapicheck alike.
-                imageRegistry: mirroredRegistry(args.acrLoginServer, PLATFORM_IMAGES.certManager.registry),
-                replicaCount: replicas,
-                podDisruptionBudget: replicas > 1 ? { enabled: true, minAvailable: 1 } : { enabled: false },
-                serviceAccount: {
-                    create: true,
-                    // Fixed name: the federated credential's subject is system:serviceaccount:<ns>:<name>.
-                    name: sa.name,
-                    annotations: { [WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION]: args.identityClientId },
-                },
-                podLabels: { ...WORKLOAD_IDENTITY_POD_LABEL },
-                config: {
-                    apiVersion: "controller.config.cert-manager.io/v1alpha1",
-                    kind: "ControllerConfiguration",
-                    // v1.21 field (the top-level enableGatewayAPI is its deprecated alias).
-                    gatewayAPI: { enabled: true },
+        this.release = chartRelease(
+            `${name}-cert-manager`,
+            {
+                chart: "certManager",
+                releaseName: "cert-manager",
+                namespace: ns.metadata.name,
+                values: {
+                    crds: { enabled: true, keep: true },
+                    // cert-manager v1.21.1 templates/_helpers.tpl "cert-manager.image": with no
+                    // image.repository the reference is <imageRegistry>/<imageNamespace>/<image.name>:<appVersion>
+                    // for the controller, webhook, cainjector, ACME solver and startupapicheck alike.
+                    imageRegistry: mirroredRegistry(args.acrLoginServer, PLATFORM_IMAGES.certManager.registry),
+                    replicaCount: replicas,
+                    podDisruptionBudget: replicas > 1 ? { enabled: true, minAvailable: 1 } : { enabled: false },
+                    serviceAccount: {
+                        create: true,
+                        // Fixed name: the federated credential's subject is system:serviceaccount:<ns>:<name>.
+                        name: sa.name,
+                        annotations: { [WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION]: args.identityClientId },
+                    },
+                    podLabels: { ...WORKLOAD_IDENTITY_POD_LABEL },
+                    config: {
+                        apiVersion: "controller.config.cert-manager.io/v1alpha1",
+                        kind: "ControllerConfiguration",
+                        // v1.21 field (the top-level enableGatewayAPI is its deprecated alias).
+                        gatewayAPI: { enabled: true },
+                    },
                 },
             },
-        }, { ...child, dependsOn: args.dependsOn });
+            { ...child, dependsOn: args.dependsOn },
+        );
 
-        const issuer = (key: keyof typeof CLUSTER_ISSUERS) => new k8s.apiextensions.CustomResource(`${name}-issuer-${key}`, {
-            apiVersion: "cert-manager.io/v1",
-            kind: "ClusterIssuer",
-            metadata: { name: CLUSTER_ISSUERS[key] },
-            spec: {
-                acme: {
-                    server: ACME_SERVERS[key],
-                    email: args.acmeEmail,
-                    privateKeySecretRef: { name: `${CLUSTER_ISSUERS[key]}-account-key` },
-                    solvers: [{
-                        selector: { dnsZones: [args.dnsZone.name] },
-                        dns01: {
-                            azureDNS: {
-                                subscriptionID: args.subscriptionId,
-                                resourceGroupName: args.dnsZone.resourceGroupName,
-                                hostedZoneName: args.dnsZone.name,
-                                environment: AZURE_ENVIRONMENT,
-                                // Workload identity: the token comes from the projected SA token.
-                                managedIdentity: { clientID: args.identityClientId },
-                            },
+        const issuer = (key: keyof typeof CLUSTER_ISSUERS) =>
+            new k8s.apiextensions.CustomResource(
+                `${name}-issuer-${key}`,
+                {
+                    apiVersion: "cert-manager.io/v1",
+                    kind: "ClusterIssuer",
+                    metadata: { name: CLUSTER_ISSUERS[key] },
+                    spec: {
+                        acme: {
+                            server: ACME_SERVERS[key],
+                            email: args.acmeEmail,
+                            privateKeySecretRef: { name: `${CLUSTER_ISSUERS[key]}-account-key` },
+                            solvers: [
+                                {
+                                    selector: { dnsZones: [args.dnsZone.name] },
+                                    dns01: {
+                                        azureDNS: {
+                                            subscriptionID: args.subscriptionId,
+                                            resourceGroupName: args.dnsZone.resourceGroupName,
+                                            hostedZoneName: args.dnsZone.name,
+                                            environment: AZURE_ENVIRONMENT,
+                                            // Workload identity: the token comes from the projected SA token.
+                                            managedIdentity: { clientID: args.identityClientId },
+                                        },
+                                    },
+                                },
+                            ],
                         },
-                    }],
+                    },
                 },
-            },
-        }, { ...child, dependsOn: [this.release] });
+                { ...child, dependsOn: [this.release] },
+            );
 
         this.stagingIssuer = issuer("staging").metadata.name;
         this.productionIssuer = issuer("production").metadata.name;

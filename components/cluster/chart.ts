@@ -38,20 +38,24 @@ export function chartRelease(
     opts: pulumi.CustomResourceOptions & { provider: k8s.Provider },
 ): k8s.helm.v3.Release {
     const pin = CHARTS[args.chart];
-    return new k8s.helm.v3.Release(name, {
-        name: args.releaseName,
-        chart: pin.chart,
-        version: pin.version,
-        repositoryOpts: pin.repo ? { repo: pin.repo } : undefined,
-        namespace: args.namespace,
-        createNamespace: false,
-        values: args.values,
-        // Roll back a failed upgrade instead of leaving a half-applied release.
-        atomic: true,
-        cleanupOnFail: true,
-        timeout: args.timeoutSeconds ?? 600,
-        ...(args.skipCrds ? { skipCrds: true } : {}),
-    }, opts);
+    return new k8s.helm.v3.Release(
+        name,
+        {
+            name: args.releaseName,
+            chart: pin.chart,
+            version: pin.version,
+            repositoryOpts: pin.repo ? { repo: pin.repo } : undefined,
+            namespace: args.namespace,
+            createNamespace: false,
+            values: args.values,
+            // Roll back a failed upgrade instead of leaving a half-applied release.
+            atomic: true,
+            cleanupOnFail: true,
+            timeout: args.timeoutSeconds ?? 600,
+            ...(args.skipCrds ? { skipCrds: true } : {}),
+        },
+        opts,
+    );
 }
 
 export interface CrdChartArgs {
@@ -78,11 +82,15 @@ export function crdChart(
     opts: pulumi.ComponentResourceOptions & { provider: k8s.Provider },
 ): k8s.helm.v4.Chart {
     const pin = CHARTS[args.chart];
-    return new k8s.helm.v4.Chart(name, {
-        chart: pin.chart,
-        version: pin.version,
-        repositoryOpts: pin.repo ? { repo: pin.repo } : undefined,
-        values: args.values,
-        skipCrds: false,
-    }, opts);
+    return new k8s.helm.v4.Chart(
+        name,
+        {
+            chart: pin.chart,
+            version: pin.version,
+            repositoryOpts: pin.repo ? { repo: pin.repo } : undefined,
+            values: args.values,
+            skipCrds: false,
+        },
+        opts,
+    );
 }

@@ -43,7 +43,9 @@ export const EXTERNAL_DNS_SOURCES = ["gateway-httproute", "service"] as const;
 /** What ExternalDnsArgs must satisfy (messages name the key). */
 const ARGS_SCHEMA = z.object({
     // TXT owner ids end up in record values; keep them simple and recognisable.
-    txtOwnerId: z.string().regex(/^[a-z0-9][-a-z0-9]{0,62}$/, { error: iss => `txtOwnerId '${iss.input}' must be lowercase alphanumerics and '-'` }),
+    txtOwnerId: z
+        .string()
+        .regex(/^[a-z0-9][-a-z0-9]{0,62}$/, { error: iss => `txtOwnerId '${iss.input}' must be lowercase alphanumerics and '-'` }),
     policy: z.enum(["sync", "upsert-only"], { error: iss => `policy '${iss.input}' must be sync or upsert-only` }),
     excludeHostnames: z.array(z.string().refine(isDnsName, { error: iss => `excludeHostnames entry '${iss.input}' is not a hostname` })),
 });
@@ -59,49 +61,61 @@ export class ExternalDns extends pulumi.ComponentResource {
         const child = { parent: this, provider: args.provider };
         const sa = WORKLOAD_IDENTITY_SERVICE_ACCOUNTS.externalDns;
 
-        const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: sa.namespace, labels: podSecurityLabels(sa.namespace) } }, child);
+        const ns = new k8s.core.v1.Namespace(
+            `${name}-ns`,
+            { metadata: { name: sa.namespace, labels: podSecurityLabels(sa.namespace) } },
+            child,
+        );
 
         // With workload identity the provider config holds no credential (ids only), so a ConfigMap,
         // reviewable in the plan, rather than the chart's deprecated secretConfiguration.
-        const azureConfig = new k8s.core.v1.ConfigMap(`${name}-azure-config`, {
-            metadata: { name: "external-dns-azure", namespace: ns.metadata.name },
-            data: {
-                "azure.json": pulumi.jsonStringify({
-                    tenantId: args.tenantId,
-                    subscriptionId: args.subscriptionId,
-                    resourceGroup: args.dnsZone.resourceGroupName,
-                    useWorkloadIdentityExtension: true,
-                }),
-            },
-        }, child);
-
-        this.release = chartRelease(`${name}-external-dns`, {
-            chart: "externalDns",
-            releaseName: "external-dns",
-            namespace: ns.metadata.name,
-            values: {
-                fullnameOverride: "external-dns",
-                // Chart 1.21.1 _helpers.tpl external-dns.image: <image.repository>:<tag or v+appVersion>.
-                image: { repository: mirrored(args.acrLoginServer, PLATFORM_IMAGES.externalDns.repository) },
-                provider: { name: "azure" },
-                serviceAccount: {
-                    create: true,
-                    name: sa.name,
-                    annotations: { [WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION]: args.identityClientId },
+        const azureConfig = new k8s.core.v1.ConfigMap(
+            `${name}-azure-config`,
+            {
+                metadata: { name: "external-dns-azure", namespace: ns.metadata.name },
+                data: {
+                    "azure.json": pulumi.jsonStringify({
+                        tenantId: args.tenantId,
+                        subscriptionId: args.subscriptionId,
+                        resourceGroup: args.dnsZone.resourceGroupName,
+                        useWorkloadIdentityExtension: true,
+                    }),
                 },
-                podLabels: { ...WORKLOAD_IDENTITY_POD_LABEL },
-                // The pod template changes with the config, so the pod restarts on a config change.
-                podAnnotations: { "checksum/azure-config": azureConfig.data.apply(d => hashOf(d["azure.json"])) },
-                sources: [...EXTERNAL_DNS_SOURCES],
-                domainFilters: [args.dnsZone.name],
-                excludeDomains: [...args.excludeHostnames].sort(),
-                policy: args.policy,
-                registry: "txt",
-                txtOwnerId: args.txtOwnerId,
-                extraVolumes: [{ name: "azure-config", configMap: { name: azureConfig.metadata.name } }],
-                extraVolumeMounts: [{ name: "azure-config", mountPath: AZURE_CONFIG_DIR, readOnly: true }],
             },
-        }, { ...child, dependsOn: [azureConfig, ...(args.dependsOn ?? [])] });
+            child,
+        );
+
+        this.release = chartRelease(
+            `${name}-external-dns`,
+            {
+                chart: "externalDns",
+                releaseName: "external-dns",
+                namespace: ns.metadata.name,
+                values: {
+                    fullnameOverride: "external-dns",
+                    // Chart 1.21.1 _helpers.tpl external-dns.image: <image.repository>:<tag or v+appVersion>.
+                    image: { repository: mirrored(args.acrLoginServer, PLATFORM_IMAGES.externalDns.repository) },
+                    provider: { name: "azure" },
+                    serviceAccount: {
+                        create: true,
+                        name: sa.name,
+                        annotations: { [WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION]: args.identityClientId },
+                    },
+                    podLabels: { ...WORKLOAD_IDENTITY_POD_LABEL },
+                    // The pod template changes with the config, so the pod restarts on a config change.
+                    podAnnotations: { "checksum/azure-config": azureConfig.data.apply(d => hashOf(d["azure.json"])) },
+                    sources: [...EXTERNAL_DNS_SOURCES],
+                    domainFilters: [args.dnsZone.name],
+                    excludeDomains: [...args.excludeHostnames].sort(),
+                    policy: args.policy,
+                    registry: "txt",
+                    txtOwnerId: args.txtOwnerId,
+                    extraVolumes: [{ name: "azure-config", configMap: { name: azureConfig.metadata.name } }],
+                    extraVolumeMounts: [{ name: "azure-config", mountPath: AZURE_CONFIG_DIR, readOnly: true }],
+                },
+            },
+            { ...child, dependsOn: [azureConfig, ...(args.dependsOn ?? [])] },
+        );
 
         this.namespace = ns.metadata.name;
         this.registerOutputs({ namespace: this.namespace });

@@ -51,7 +51,8 @@ export interface MetricsScrapingArgs {
     namespaces?: readonly string[];
 }
 
-const NAMESPACES_SCHEMA = z.array(z.string().refine(isDnsLabel, { error: iss => `namespaces: '${iss.input}' is not a namespace name` }))
+const NAMESPACES_SCHEMA = z
+    .array(z.string().refine(isDnsLabel, { error: iss => `namespaces: '${iss.input}' is not a namespace name` }))
     .min(1, "namespaces: at least one is required");
 
 export class MetricsScraping extends pulumi.ComponentResource {
@@ -65,19 +66,23 @@ export class MetricsScraping extends pulumi.ComponentResource {
         checkArgs(NAMESPACES_SCHEMA, namespaces, `MetricsScraping ${name}`);
         this.namespaceRegex = namespaceRegex(namespaces);
 
-        this.configMap = new k8s.core.v1.ConfigMap(`${name}-settings`, {
-            metadata: {
-                name: AMA_METRICS_SETTINGS_CONFIGMAP.name,
-                namespace: AMA_METRICS_SETTINGS_CONFIGMAP.namespace,
-                labels: { "app.kubernetes.io/managed-by": "pulumi" },
+        this.configMap = new k8s.core.v1.ConfigMap(
+            `${name}-settings`,
+            {
+                metadata: {
+                    name: AMA_METRICS_SETTINGS_CONFIGMAP.name,
+                    namespace: AMA_METRICS_SETTINGS_CONFIGMAP.namespace,
+                    labels: { "app.kubernetes.io/managed-by": "pulumi" },
+                },
+                data: {
+                    "schema-version": "v1",
+                    "config-version": SETTINGS_CONFIG_VERSION,
+                    // TOML; namespace names need no escaping (DNS labels).
+                    "pod-annotation-based-scraping": `podannotationnamespaceregex = "${this.namespaceRegex}"`,
+                },
             },
-            data: {
-                "schema-version": "v1",
-                "config-version": SETTINGS_CONFIG_VERSION,
-                // TOML; namespace names need no escaping (DNS labels).
-                "pod-annotation-based-scraping": `podannotationnamespaceregex = "${this.namespaceRegex}"`,
-            },
-        }, { parent: this, provider: args.provider });
+            { parent: this, provider: args.provider },
+        );
 
         this.registerOutputs({ namespaceRegex: this.namespaceRegex });
     }

@@ -17,11 +17,14 @@ export function namespacePeer(namespace: string): k8s.types.input.networking.v1.
 export function isolatedNamespace(): NamedNetworkPolicy[] {
     return [
         ["default-deny-ingress", { podSelector: {}, policyTypes: ["Ingress"] }],
-        ["allow-same-namespace", {
-            podSelector: {},
-            policyTypes: ["Ingress"],
-            // A bare podSelector peer means "any pod in this policy's namespace".
-            ingress: [{ from: [{ podSelector: {} }] }],
-        }],
+        [
+            "allow-same-namespace",
+            {
+                podSelector: {},
+                policyTypes: ["Ingress"],
+                // A bare podSelector peer means "any pod in this policy's namespace".
+                ingress: [{ from: [{ podSelector: {} }] }],
+            },
+        ],
     ];
 }

@@ -28,9 +28,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { celEnv, CelEnv, isCelError, parse, plan } from "@bufbuild/cel";
 import { strings } from "@bufbuild/cel/ext";
-import {
-    CEL_ENGINE, CelSource, ConstraintMatch, ConstraintObject, ConstraintTemplateObject, LabelSelector,
-} from "./policies";
+import { CEL_ENGINE, CelSource, ConstraintMatch, ConstraintObject, ConstraintTemplateObject, LabelSelector } from "./policies";
 
 /** What the evaluator reads of an offline engine run (tools/engine.ts StackRun): the registrations. */
 export interface RecordedRun {
@@ -95,10 +93,25 @@ export class PolicyError extends Error {}
 
 // Kinds that are cluster-scoped, so a default namespace is never applied to them.
 const CLUSTER_SCOPED = new Set([
-    "Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition",
-    "StorageClass", "PriorityClass", "RuntimeClass", "IngressClass", "GatewayClass", "CSIDriver", "APIService",
-    "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "ValidatingAdmissionPolicy",
-    "ValidatingAdmissionPolicyBinding", "ConstraintTemplate", "ClusterIssuer",
+    "Namespace",
+    "Node",
+    "PersistentVolume",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "StorageClass",
+    "PriorityClass",
+    "RuntimeClass",
+    "IngressClass",
+    "GatewayClass",
+    "CSIDriver",
+    "APIService",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+    "ConstraintTemplate",
+    "ClusterIssuer",
 ]);
 
 const YAML_OPTIONS: YAML.ParseOptions & YAML.DocumentOptions & YAML.SchemaOptions = {
@@ -138,7 +151,8 @@ export function parseManifests(text: string, source: string): ManifestObject[] {
 }
 
 function checkObject(value: unknown, where: string): KubeObject {
-    if (!isPlainObject(value)) throw new ManifestError(`${where}: not a Kubernetes object (expected a mapping, got ${describeType(value)})`);
+    if (!isPlainObject(value))
+        throw new ManifestError(`${where}: not a Kubernetes object (expected a mapping, got ${describeType(value)})`);
     const problems: string[] = [];
     if (typeof value.apiVersion !== "string" || !value.apiVersion) problems.push("apiVersion");
     if (typeof value.kind !== "string" || !value.kind) problems.push("kind");
@@ -146,8 +160,10 @@ function checkObject(value: unknown, where: string): KubeObject {
     const isList = typeof value.kind === "string" && value.kind.endsWith("List") && Array.isArray(value.items);
     if (!isList) {
         if (!isPlainObject(meta)) problems.push("metadata");
-        else if (!(typeof meta.name === "string" && meta.name) && !(typeof meta.generateName === "string" && meta.generateName)) problems.push("metadata.name");
-        else if (meta.namespace !== undefined && meta.namespace !== null && typeof meta.namespace !== "string") problems.push("metadata.namespace (must be a string)");
+        else if (!(typeof meta.name === "string" && meta.name) && !(typeof meta.generateName === "string" && meta.generateName))
+            problems.push("metadata.name");
+        else if (meta.namespace !== undefined && meta.namespace !== null && typeof meta.namespace !== "string")
+            problems.push("metadata.namespace (must be a string)");
     }
     if (problems.length) throw new ManifestError(`${where}: not a Kubernetes object: missing or invalid ${problems.join(", ")}`);
     return value as KubeObject;
@@ -156,7 +172,9 @@ function checkObject(value: unknown, where: string): KubeObject {
 /** `kind: List` (and `*List` with items) is applied by kubectl item by item: review each. */
 function expandList(obj: KubeObject, where: string): KubeObject[] {
     if (!(obj.kind.endsWith("List") && Array.isArray(obj.items))) return [obj];
-    return (obj.items as unknown[]).flatMap((item, j) => expandList(checkObject(item, `${where}: item ${j + 1}`), `${where}: item ${j + 1}`));
+    return (obj.items as unknown[]).flatMap((item, j) =>
+        expandList(checkObject(item, `${where}: item ${j + 1}`), `${where}: item ${j + 1}`),
+    );
 }
 
 /** Reads files (or directories, recursively: *.yaml, *.yml, sorted; `-` is stdin). Every problem in one ManifestError. */
@@ -192,9 +210,11 @@ function expandPath(p: string, problems: string[]): string[] {
         return [];
     }
     if (!stat.isDirectory()) return [p];
-    return fs.readdirSync(p).sort()
+    return fs
+        .readdirSync(p)
+        .sort()
         .map(f => path.join(p, f))
-        .flatMap(f => fs.statSync(f).isDirectory() ? expandPath(f, problems) : /\.ya?ml$/.test(f) ? [f] : []);
+        .flatMap(f => (fs.statSync(f).isDirectory() ? expandPath(f, problems) : /\.ya?ml$/.test(f) ? [f] : []));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -215,8 +235,15 @@ export function policySetsFromRun(run: RecordedRun): PolicySet[] {
     };
     for (const r of run.resources) {
         if (r.type === TEMPLATE_RESOURCE_TYPE) setOf(r.provider).templates.push(r.rawInputs as unknown as ConstraintTemplateObject);
-        else if (r.type.startsWith(CONSTRAINT_RESOURCE_TYPE_PREFIX)) setOf(r.provider).constraints.push(r.rawInputs as unknown as ConstraintObject);
-        else if (r.type === NAMESPACE_RESOURCE_TYPE) setOf(r.provider).namespaces!.push({ apiVersion: "v1", kind: "Namespace", ...(r.rawInputs as object), metadata: { ...(r.rawInputs.metadata as object) } } as KubeObject);
+        else if (r.type.startsWith(CONSTRAINT_RESOURCE_TYPE_PREFIX))
+            setOf(r.provider).constraints.push(r.rawInputs as unknown as ConstraintObject);
+        else if (r.type === NAMESPACE_RESOURCE_TYPE)
+            setOf(r.provider).namespaces!.push({
+                apiVersion: "v1",
+                kind: "Namespace",
+                ...(r.rawInputs as object),
+                metadata: { ...(r.rawInputs.metadata as object) },
+            } as KubeObject);
     }
     // A cluster's namespaces without its policy (another provider) play no part.
     for (const [key, set] of byCluster) if (!set.templates.length && !set.constraints.length) byCluster.delete(key);
@@ -224,8 +251,12 @@ export function policySetsFromRun(run: RecordedRun): PolicySet[] {
     for (const set of byCluster.values()) {
         const canonical = stableJson({
             templates: [...set.templates].sort(byName),
-            constraints: [...set.constraints].sort((a, b) => `${a.kind}/${a.metadata?.name}`.localeCompare(`${b.kind}/${b.metadata?.name}`)),
-            namespaces: (set.namespaces ?? []).map(n => ({ name: n.metadata.name, labels: n.metadata.labels ?? {} })).sort((a, b) => (a.name ?? "").localeCompare(b.name ?? "")),
+            constraints: [...set.constraints].sort((a, b) =>
+                `${a.kind}/${a.metadata?.name}`.localeCompare(`${b.kind}/${b.metadata?.name}`),
+            ),
+            namespaces: (set.namespaces ?? [])
+                .map(n => ({ name: n.metadata.name, labels: n.metadata.labels ?? {} }))
+                .sort((a, b) => (a.name ?? "").localeCompare(b.name ?? "")),
         });
         if (!distinct.has(canonical)) distinct.set(canonical, set);
     }
@@ -238,7 +269,11 @@ function byName(a: { metadata: { name: string } }, b: { metadata: { name: string
 
 function stableJson(v: unknown): string {
     if (Array.isArray(v)) return `[${v.map(stableJson).join(",")}]`;
-    if (isPlainObject(v)) return `{${Object.keys(v).sort().map(k => `${JSON.stringify(k)}:${stableJson(v[k])}`).join(",")}}`;
+    if (isPlainObject(v))
+        return `{${Object.keys(v)
+            .sort()
+            .map(k => `${JSON.stringify(k)}:${stableJson(v[k])}`)
+            .join(",")}}`;
     return JSON.stringify(v) ?? "null";
 }
 
@@ -305,14 +340,17 @@ function compileTemplate(t: ConstraintTemplateObject): CompiledTemplate {
     const targets = t.spec.targets ?? [];
     if (targets.length !== 1) throw new PolicyError(`ConstraintTemplate ${name}: expected exactly one target, found ${targets.length}`);
     const code = (targets[0].code ?? []).find(c => c.engine === CEL_ENGINE);
-    if (!code) throw new PolicyError(`ConstraintTemplate ${name}: no ${CEL_ENGINE} (CEL) code; only CEL templates can be evaluated offline`);
+    if (!code)
+        throw new PolicyError(`ConstraintTemplate ${name}: no ${CEL_ENGINE} (CEL) code; only CEL templates can be evaluated offline`);
     const source = code.source as CelSource;
     if (!isPlainObject(source) || !Array.isArray(source.validations) || source.validations.length === 0) {
         throw new PolicyError(`ConstraintTemplate ${name}: ${CEL_ENGINE} source has no validations`);
     }
     const variables = (source.variables ?? []).map((v, i) => {
-        if (!v?.name || !v.expression) throw new PolicyError(`ConstraintTemplate ${name}: variable ${i + 1} needs a name and an expression`);
-        if (RESERVED_VARIABLES.has(v.name)) throw new PolicyError(`ConstraintTemplate ${name}: variable name '${v.name}' is reserved by Gatekeeper`);
+        if (!v?.name || !v.expression)
+            throw new PolicyError(`ConstraintTemplate ${name}: variable ${i + 1} needs a name and an expression`);
+        if (RESERVED_VARIABLES.has(v.name))
+            throw new PolicyError(`ConstraintTemplate ${name}: variable name '${v.name}' is reserved by Gatekeeper`);
         return { name: v.name, program: compile(v.expression, `ConstraintTemplate ${name}: variable ${v.name}`) };
     });
     const validations = source.validations.map((v, i) => {
@@ -369,7 +407,12 @@ function versionOf(apiVersion: string): string {
 
 /** Gatekeeper's wildcard: `*` only as a prefix or suffix. */
 function globMatches(pattern: string, value: string): boolean {
-    const re = new RegExp(`^${pattern.split("*").map(s => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+    const re = new RegExp(
+        `^${pattern
+            .split("*")
+            .map(s => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+            .join(".*")}$`,
+    );
     return re.test(value);
 }
 
@@ -378,11 +421,20 @@ function selectorMatches(selector: LabelSelector, labels: Record<string, string>
     for (const e of selector.matchExpressions ?? []) {
         const has = Object.prototype.hasOwnProperty.call(labels, e.key);
         switch (e.operator) {
-            case "In": if (!has || !(e.values ?? []).includes(labels[e.key])) return false; break;
-            case "NotIn": if (has && (e.values ?? []).includes(labels[e.key])) return false; break;
-            case "Exists": if (!has) return false; break;
-            case "DoesNotExist": if (has) return false; break;
-            default: return false;
+            case "In":
+                if (!has || !(e.values ?? []).includes(labels[e.key])) return false;
+                break;
+            case "NotIn":
+                if (has && (e.values ?? []).includes(labels[e.key])) return false;
+                break;
+            case "Exists":
+                if (!has) return false;
+                break;
+            case "DoesNotExist":
+                if (has) return false;
+                break;
+            default:
+                return false;
         }
     }
     return true;
@@ -391,9 +443,15 @@ function selectorMatches(selector: LabelSelector, labels: Record<string, string>
 function matches(match: ConstraintMatch, obj: KubeObject, namespaceNamed: (name: string) => KubeObject | undefined): boolean {
     const group = groupOf(obj.apiVersion);
     const kinds = match.kinds ?? [];
-    if (kinds.length && !kinds.some(k =>
-        (!k.apiGroups?.length || k.apiGroups.includes("*") || k.apiGroups.includes(group)) &&
-        (!k.kinds?.length || k.kinds.includes("*") || k.kinds.includes(obj.kind)))) return false;
+    if (
+        kinds.length &&
+        !kinds.some(
+            k =>
+                (!k.apiGroups?.length || k.apiGroups.includes("*") || k.apiGroups.includes(group)) &&
+                (!k.kinds?.length || k.kinds.includes("*") || k.kinds.includes(obj.kind)),
+        )
+    )
+        return false;
 
     const namespace = obj.metadata.namespace ?? "";
     const isNamespace = obj.kind === "Namespace" && group === "";
@@ -449,9 +507,13 @@ export class Admission {
 
     /** Reviews objects in order; Namespace objects among them inform namespaceSelector matching. */
     reviewAll(objects: (KubeObject | ManifestObject)[], options: AdmissionOptions = {}): Review[] {
-        const items = objects.map(o => ("object" in o && "source" in o ? o as ManifestObject : { source: undefined, object: o as KubeObject }));
+        const items = objects.map(o =>
+            "object" in o && "source" in o ? (o as ManifestObject) : { source: undefined, object: o as KubeObject },
+        );
         const namespaces = new Map<string, KubeObject>();
-        for (const { object } of items) if (object.kind === "Namespace" && groupOf(object.apiVersion) === "" && object.metadata.name) namespaces.set(object.metadata.name, object);
+        for (const { object } of items)
+            if (object.kind === "Namespace" && groupOf(object.apiVersion) === "" && object.metadata.name)
+                namespaces.set(object.metadata.name, object);
         return items.map(({ source, object }) => ({ ...this.review(object, options, namespaces), ...(source ? { source } : {}) }));
     }
 
@@ -527,7 +589,12 @@ function withNamespace(obj: KubeObject, ns: string | undefined): KubeObject {
 }
 
 /** Messages of every failed validation of one constraint on one object. */
-function evaluate(c: CompiledConstraint, object: Record<string, unknown>, request: Record<string, unknown>, namespaceObject: unknown): string[] {
+function evaluate(
+    c: CompiledConstraint,
+    object: Record<string, unknown>,
+    request: Record<string, unknown>,
+    namespaceObject: unknown,
+): string[] {
     const variables: Record<string, unknown> = { params: c.parameters, anyObject: object };
     const ctx: Record<string, unknown> = { object, oldObject: null, request, params: c.object, namespaceObject, variables };
     const variableErrors: string[] = [];
@@ -589,5 +656,5 @@ function isPlainObject(v: unknown): v is Record<string, any> {
 function describeType(v: unknown): string {
     if (v === null) return "null";
     if (Array.isArray(v)) return "a list";
-    return typeof v === "object" ? (v as object).constructor?.name ?? "object" : typeof v;
+    return typeof v === "object" ? ((v as object).constructor?.name ?? "object") : typeof v;
 }

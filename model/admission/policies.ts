@@ -225,7 +225,8 @@ const IMAGE_FROM_REGISTRY = "(has(c.image) && variables.params.registries.exists
 // Pinned: a sha256 digest, or (no digest at all) a tag after the last path segment that is not
 // `latest`. The tag's character class excludes `/` and `:`, so a registry port (`reg:5000/app`)
 // is not mistaken for a tag.
-const IMAGE_PINNED = "(has(c.image) && (c.image.matches('@sha256:[a-f0-9]{64}$') || (!c.image.contains('@') && c.image.matches(':[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$') && !c.image.endsWith(':latest'))))";
+const IMAGE_PINNED =
+    "(has(c.image) && (c.image.matches('@sha256:[a-f0-9]{64}$') || (!c.image.contains('@') && c.image.matches(':[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$') && !c.image.endsWith(':latest'))))";
 
 /**
  * The namespace label that raises a namespace to the restricted level: Kubernetes' own Pod
@@ -268,7 +269,8 @@ export const POLICIES: readonly PolicyDefinition[] = [
     {
         kind: "PlatformAllowedRegistries",
         constraintName: "images-from-platform-registry",
-        description: "Every container image (containers, initContainers, ephemeralContainers) of pods and pod templates comes from the platform registry.",
+        description:
+            "Every container image (containers, initContainers, ephemeralContainers) of pods and pod templates comes from the platform registry.",
         parametersSchema: {
             type: "object",
             properties: { registries: { ...stringList, description: "Allowed image prefixes, each ending in '/'." } },
@@ -289,11 +291,13 @@ export const POLICIES: readonly PolicyDefinition[] = [
         exemption: "system-and-pipeline",
         source: {
             variables: [POD_SPEC, CONTAINERS],
-            validations: [{
-                expression: `variables.containers.all(c, ${IMAGE_FROM_REGISTRY})`,
-                message: "container images must come from the platform registry",
-                messageExpression: `'container images must come from ' + variables.params.registries.join(' or ') + '; not allowed: ' + variables.containers.filter(c, !${IMAGE_FROM_REGISTRY}).map(c, ${DESCRIBE}).join(', ')`,
-            }],
+            validations: [
+                {
+                    expression: `variables.containers.all(c, ${IMAGE_FROM_REGISTRY})`,
+                    message: "container images must come from the platform registry",
+                    messageExpression: `'container images must come from ' + variables.params.registries.join(' or ') + '; not allowed: ' + variables.containers.filter(c, !${IMAGE_FROM_REGISTRY}).map(c, ${DESCRIBE}).join(', ')`,
+                },
+            ],
         },
     },
     {
@@ -306,11 +310,13 @@ export const POLICIES: readonly PolicyDefinition[] = [
         exemption: "platform",
         source: {
             variables: [POD_SPEC, CONTAINERS],
-            validations: [{
-                expression: `variables.containers.all(c, ${IMAGE_PINNED})`,
-                message: "container images must be pinned by @sha256 digest or a tag other than latest",
-                messageExpression: `'container images must be pinned by @sha256 digest or a tag other than latest: ' + variables.containers.filter(c, !${IMAGE_PINNED}).map(c, ${DESCRIBE}).join(', ')`,
-            }],
+            validations: [
+                {
+                    expression: `variables.containers.all(c, ${IMAGE_PINNED})`,
+                    message: "container images must be pinned by @sha256 digest or a tag other than latest",
+                    messageExpression: `'container images must be pinned by @sha256 digest or a tag other than latest: ' + variables.containers.filter(c, !${IMAGE_PINNED}).map(c, ${DESCRIBE}).join(', ')`,
+                },
+            ],
         },
     },
     {
@@ -334,7 +340,8 @@ export const POLICIES: readonly PolicyDefinition[] = [
     {
         kind: "PlatformRegistryCredentials",
         constraintName: "registry-credentials-only-in-pipeline",
-        description: "Registry credentials (dockerconfigjson/dockercfg Secrets, Secrets annotated tekton.dev/docker-*, or any Secret or SealedSecret carrying .dockerconfigjson/.dockercfg data or a docker config.json with auths) exist only in the pipeline namespace.",
+        description:
+            "Registry credentials (dockerconfigjson/dockercfg Secrets, Secrets annotated tekton.dev/docker-*, or any Secret or SealedSecret carrying .dockerconfigjson/.dockercfg data or a docker config.json with auths) exist only in the pipeline namespace.",
         parametersSchema: {
             type: "object",
             properties: {
@@ -360,7 +367,10 @@ export const POLICIES: readonly PolicyDefinition[] = [
         // the SealedSecret itself gives app teams the error at `admit` time rather than at sync.
         // What the SealedSecret holds encrypted cannot be read here (a sealed `config.json` is
         // only known by its key); the Secret the controller creates is reviewed on its own.
-        kinds: [{ apiGroups: [""], kinds: ["Secret"] }, { apiGroups: ["bitnami.com"], kinds: ["SealedSecret"] }],
+        kinds: [
+            { apiGroups: [""], kinds: ["Secret"] },
+            { apiGroups: ["bitnami.com"], kinds: ["SealedSecret"] },
+        ],
         exemption: "system",
         source: {
             variables: [
@@ -413,17 +423,22 @@ export const POLICIES: readonly PolicyDefinition[] = [
                     ].join("\n"),
                 },
             ],
-            validations: [{
-                expression: `size(variables.reasons) == 0 || ${IN_PIPELINE_NAMESPACE}`,
-                message: "registry credentials are only allowed in the pipeline namespace; clusters pull from ACR with their kubelet identity",
-                messageExpression: "'registry credentials (' + variables.reasons.join(', ') + ') are only allowed in namespace ' + variables.params.pipelineNamespace + '; clusters pull from ACR with their kubelet identity'",
-            }],
+            validations: [
+                {
+                    expression: `size(variables.reasons) == 0 || ${IN_PIPELINE_NAMESPACE}`,
+                    message:
+                        "registry credentials are only allowed in the pipeline namespace; clusters pull from ACR with their kubelet identity",
+                    messageExpression:
+                        "'registry credentials (' + variables.reasons.join(', ') + ') are only allowed in namespace ' + variables.params.pipelineNamespace + '; clusters pull from ACR with their kubelet identity'",
+                },
+            ],
         },
     },
     {
         kind: "PlatformNoImagePullSecrets",
         constraintName: "no-image-pull-secrets",
-        description: "No imagePullSecrets on workloads or ServiceAccounts outside the pipeline namespace: clusters pull from ACR with their kubelet identity.",
+        description:
+            "No imagePullSecrets on workloads or ServiceAccounts outside the pipeline namespace: clusters pull from ACR with their kubelet identity.",
         parametersSchema: { type: "object", properties: { pipelineNamespace: { type: "string" } } },
         parameters: ctx => ({ pipelineNamespace: ctx.pipelineNamespace }),
         kinds: [...WORKLOAD_KINDS, { apiGroups: [""], kinds: ["ServiceAccount"] }],
@@ -439,11 +454,15 @@ export const POLICIES: readonly PolicyDefinition[] = [
                     ].join("\n"),
                 },
             ],
-            validations: [{
-                expression: `size(variables.pullSecrets) == 0 || ${IN_PIPELINE_NAMESPACE}`,
-                message: "imagePullSecrets are not allowed outside the pipeline namespace; clusters pull from ACR with their kubelet identity",
-                messageExpression: "'imagePullSecrets are not allowed outside namespace ' + variables.params.pipelineNamespace + ' (clusters pull from ACR with their kubelet identity): ' + variables.pullSecrets.map(s, has(s.name) ? s.name : '<unnamed>').join(', ')",
-            }],
+            validations: [
+                {
+                    expression: `size(variables.pullSecrets) == 0 || ${IN_PIPELINE_NAMESPACE}`,
+                    message:
+                        "imagePullSecrets are not allowed outside the pipeline namespace; clusters pull from ACR with their kubelet identity",
+                    messageExpression:
+                        "'imagePullSecrets are not allowed outside namespace ' + variables.params.pipelineNamespace + ' (clusters pull from ACR with their kubelet identity): ' + variables.pullSecrets.map(s, has(s.name) ? s.name : '<unnamed>').join(', ')",
+                },
+            ],
         },
     },
 ];
@@ -466,10 +485,12 @@ export function constraintTemplate(policy: PolicyDefinition): ConstraintTemplate
         },
         spec: {
             crd: { spec: { names: { kind: policy.kind }, validation: { openAPIV3Schema: policy.parametersSchema } } },
-            targets: [{
-                target: GATEKEEPER_TARGET,
-                code: [{ engine: CEL_ENGINE, source: policy.source }],
-            }],
+            targets: [
+                {
+                    target: GATEKEEPER_TARGET,
+                    code: [{ engine: CEL_ENGINE, source: policy.source }],
+                },
+            ],
         },
     };
 }
@@ -484,9 +505,12 @@ export interface ConstraintSettings {
 
 /** The namespaces a policy's constraint excludes (see PolicyDefinition.exemption). */
 export function excludedNamespaces(policy: PolicyDefinition, ctx: PolicyContext, settings: ConstraintSettings): string[] {
-    const list = policy.exemption === "system" ? settings.systemNamespaces
-        : policy.exemption === "system-and-pipeline" ? [...settings.systemNamespaces, ...UNMIRRORED_NAMESPACES, ctx.pipelineNamespace]
-        : settings.exemptNamespaces;
+    const list =
+        policy.exemption === "system"
+            ? settings.systemNamespaces
+            : policy.exemption === "system-and-pipeline"
+              ? [...settings.systemNamespaces, ...UNMIRRORED_NAMESPACES, ctx.pipelineNamespace]
+              : settings.exemptNamespaces;
     return [...new Set(list)].sort();
 }
 
@@ -517,8 +541,10 @@ export function constraint(policy: PolicyDefinition, ctx: PolicyContext, setting
 }
 
 /** Every template and constraint for a context: the same objects the component registers. */
-export function policyBundle(ctx: PolicyContext, settings: ConstraintSettings):
-    { templates: ConstraintTemplateObject[]; constraints: ConstraintObject[] } {
+export function policyBundle(
+    ctx: PolicyContext,
+    settings: ConstraintSettings,
+): { templates: ConstraintTemplateObject[]; constraints: ConstraintObject[] } {
     return {
         templates: POLICIES.map(constraintTemplate),
         constraints: POLICIES.map(p => constraint(p, ctx, settings)),

@@ -3,8 +3,10 @@ import { Alerts, AlertsArgs, isoMinutes, prometheusAlertRules } from "../../comp
 import { byName, byType, descendants, freshRun, StackRun } from "../harness";
 
 const RG = "rg-platform";
-const PROFILE_ID = "/subscriptions/00000000-1111-4222-8333-444444444444/resourceGroups/rg-platform/providers/Microsoft.Network/trafficmanagerprofiles/tm-scdev";
-const clusterId = (key: string) => `/subscriptions/00000000-1111-4222-8333-444444444444/resourceGroups/rg-${key}/providers/Microsoft.ContainerService/managedClusters/aks-scdev-${key}`;
+const PROFILE_ID =
+    "/subscriptions/00000000-1111-4222-8333-444444444444/resourceGroups/rg-platform/providers/Microsoft.Network/trafficmanagerprofiles/tm-scdev";
+const clusterId = (key: string) =>
+    `/subscriptions/00000000-1111-4222-8333-444444444444/resourceGroups/rg-${key}/providers/Microsoft.ContainerService/managedClusters/aks-scdev-${key}`;
 
 function args(overrides: Partial<AlertsArgs> = {}): AlertsArgs {
     return {
@@ -27,7 +29,12 @@ function args(overrides: Partial<AlertsArgs> = {}): AlertsArgs {
 }
 
 function run(overrides: Partial<AlertsArgs> = {}): Promise<StackRun> {
-    return freshRun({ stack: "dev", program: () => { new Alerts("alerts", args(overrides)); } });
+    return freshRun({
+        stack: "dev",
+        program: () => {
+            new Alerts("alerts", args(overrides));
+        },
+    });
 }
 
 const T = {
@@ -61,8 +68,13 @@ describe("Alerts", () => {
     it("is one component whose resources are all its children", () => {
         const [component] = byType(r, T.component);
         assert.ok(component);
-        const mine = descendants(r, component.urn).map(c => c.urn).sort();
-        const all = r.resources.filter(x => x.type !== T.component && x.type !== "pulumi:pulumi:Stack").map(x => x.urn).sort();
+        const mine = descendants(r, component.urn)
+            .map(c => c.urn)
+            .sort();
+        const all = r.resources
+            .filter(x => x.type !== T.component && x.type !== "pulumi:pulumi:Stack")
+            .map(x => x.urn)
+            .sort();
         assert.deepEqual(mine, all);
     });
 
@@ -73,7 +85,10 @@ describe("Alerts", () => {
         const shortName = ag.inputs.groupShortName as string;
         assert.ok(shortName.length >= 1 && shortName.length <= 12, `short name '${shortName}'`);
         const receivers = ag.inputs.emailReceivers as { name: string; emailAddress: string; useCommonAlertSchema: boolean }[];
-        assert.deepEqual(receivers.map(x => x.emailAddress), ["oncall@example.com", "platform@example.com"]);
+        assert.deepEqual(
+            receivers.map(x => x.emailAddress),
+            ["oncall@example.com", "platform@example.com"],
+        );
         assert.ok(receivers.every(x => x.useCommonAlertSchema === true));
         assert.equal(new Set(receivers.map(x => x.name)).size, receivers.length, "receiver names must be unique");
     });
@@ -131,18 +146,32 @@ describe("Alerts", () => {
             assert.equal(dce.inputs.kind, "Linux");
             assert.ok(String(dce.inputs.dataCollectionEndpointName).length <= 44);
             // The DCR shape managed-Prometheus onboarding creates.
-            assert.equal(dcr.inputs.dataCollectionEndpointId, `/subscriptions/00000000-1111-4222-8333-444444444444/resourceGroups/${RG}/providers/Microsoft.Insights/dataCollectionEndpoints/${dce.inputs.dataCollectionEndpointName}`);
+            assert.equal(
+                dcr.inputs.dataCollectionEndpointId,
+                `/subscriptions/00000000-1111-4222-8333-444444444444/resourceGroups/${RG}/providers/Microsoft.Insights/dataCollectionEndpoints/${dce.inputs.dataCollectionEndpointName}`,
+            );
             const sources = dcr.inputs.dataSources as { prometheusForwarder: { name: string; streams: string[] }[] };
-            assert.deepEqual(sources.prometheusForwarder.map(s => s.streams), [["Microsoft-PrometheusMetrics"]]);
+            assert.deepEqual(
+                sources.prometheusForwarder.map(s => s.streams),
+                [["Microsoft-PrometheusMetrics"]],
+            );
             const destinations = dcr.inputs.destinations as { monitoringAccounts: { name: string; accountResourceId: string }[] };
             assert.equal(destinations.monitoringAccounts.length, 1);
             assert.equal(destinations.monitoringAccounts[0].accountResourceId, workspaceId);
-            assert.deepEqual(dcr.inputs.dataFlows, [{ streams: ["Microsoft-PrometheusMetrics"], destinations: [destinations.monitoringAccounts[0].name] }]);
+            assert.deepEqual(dcr.inputs.dataFlows, [
+                { streams: ["Microsoft-PrometheusMetrics"], destinations: [destinations.monitoringAccounts[0].name] },
+            ]);
             // Associated with this cluster, to this cluster's rule.
             assert.equal(dcra.inputs.resourceUri, clusterId(key));
-            assert.equal(dcra.inputs.dataCollectionRuleId, `/subscriptions/00000000-1111-4222-8333-444444444444/resourceGroups/${RG}/providers/Microsoft.Insights/dataCollectionRules/${dcr.inputs.dataCollectionRuleName}`);
+            assert.equal(
+                dcra.inputs.dataCollectionRuleId,
+                `/subscriptions/00000000-1111-4222-8333-444444444444/resourceGroups/${RG}/providers/Microsoft.Insights/dataCollectionRules/${dcr.inputs.dataCollectionRuleName}`,
+            );
         }
-        assert.notEqual(byName(r, T.dcra, "alerts-primary-dcra").inputs.dataCollectionRuleId, byName(r, T.dcra, "alerts-secondary-dcra").inputs.dataCollectionRuleId);
+        assert.notEqual(
+            byName(r, T.dcra, "alerts-primary-dcra").inputs.dataCollectionRuleId,
+            byName(r, T.dcra, "alerts-secondary-dcra").inputs.dataCollectionRuleId,
+        );
     });
 
     it("gives each cluster its own rule group, filtered to that cluster, on the workspace", () => {
@@ -151,7 +180,10 @@ describe("Alerts", () => {
             const g = byName(r, T.ruleGroup, `alerts-${key}-rules`);
             assert.equal(g.inputs.clusterName, `aks-scdev-${key}`);
             assert.equal((g.inputs.scopes as string[]).length, 1);
-            assert.match((g.inputs.scopes as string[])[0], new RegExp(`/providers/Microsoft\\.Monitor/accounts/${workspace.inputs.azureMonitorWorkspaceName}$`));
+            assert.match(
+                (g.inputs.scopes as string[])[0],
+                new RegExp(`/providers/Microsoft\\.Monitor/accounts/${workspace.inputs.azureMonitorWorkspaceName}$`),
+            );
             assert.ok(minutesOf(g.inputs.interval as string) >= 1 && minutesOf(g.inputs.interval as string) <= 15);
         }
     });
@@ -159,12 +191,19 @@ describe("Alerts", () => {
     it("alerts on certificates expiring within 14 days or not Ready", () => {
         const rules = byName(r, T.ruleGroup, "alerts-primary-rules").inputs.rules as Rule[];
         const expressions = rules.map(x => x.expression);
-        assert.ok(expressions.includes("certmanager_certificate_expiration_timestamp_seconds - time() < 14 * 24 * 3600"), expressions.join("\n"));
+        assert.ok(
+            expressions.includes("certmanager_certificate_expiration_timestamp_seconds - time() < 14 * 24 * 3600"),
+            expressions.join("\n"),
+        );
         assert.ok(expressions.includes(`certmanager_certificate_ready_status{condition="False"} == 1`));
     });
 
     it("alerts on Argo CD applications OutOfSync or Degraded for longer than driftMinutes", async () => {
-        for (const [driftMinutes, result] of [[30, r], [90, await run({ driftMinutes: 90 })], [120, await run({ driftMinutes: 120 })]] as const) {
+        for (const [driftMinutes, result] of [
+            [30, r],
+            [90, await run({ driftMinutes: 90 })],
+            [120, await run({ driftMinutes: 120 })],
+        ] as const) {
             for (const g of byType(result, T.ruleGroup)) {
                 const rules = g.inputs.rules as Rule[];
                 const drift = rules.filter(x => /^argocd_app_info\{/.test(x.expression));

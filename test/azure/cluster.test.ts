@@ -18,8 +18,16 @@ const mockClusterId = (rg: string, name: string) =>
     `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${rg}/providers/Microsoft.ContainerService/managedClusters/${name}`;
 const roleOf = (r: RecordedResource) => String(r.inputs.roleDefinitionId).split("/").pop();
 const groups = {
-    dev: { admin: "6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7", dev: "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", ops: "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e" },
-    prod: { admin: "7a2b3c4d-5e6f-4a70-8b81-a2c3d4e5f607", dev: "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f", ops: "3d4e5f6a-7b8c-4d9e-8f0a-2b3c4d5e6f70" },
+    dev: {
+        admin: "6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7",
+        dev: "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+        ops: "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e",
+    },
+    prod: {
+        admin: "7a2b3c4d-5e6f-4a70-8b81-a2c3d4e5f607",
+        dev: "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+        ops: "3d4e5f6a-7b8c-4d9e-8f0a-2b3c4d5e6f70",
+    },
 } as const;
 /** kubernetes.deployer in the committed stacks. */
 const deployer = {
@@ -32,7 +40,9 @@ const operatorNamespaces = { dev: ["team-a"], prod: [] as string[] } as const;
 for (const stack of ["dev", "prod"] as const) {
     describe(`AKS clusters (${stack})`, () => {
         let run: StackRun;
-        before(async () => { run = await stackRun(stack); });
+        before(async () => {
+            run = await stackRun(stack);
+        });
 
         it("creates exactly two clusters, in the two configured regions, with distinct names", () => {
             const clusters = byType(run, AKS);
@@ -51,10 +61,14 @@ for (const stack of ["dev", "prod"] as const) {
             assert.equal(primary.length, secondary.length);
             const overlap = primary.map(r => r.name).filter(n => secondary.some(s => s.name === n));
             assert.deepEqual(overlap, []);
-            const physical = (rs: RecordedResource[]) => rs
-                .map(r => r.inputs.resourceName ?? r.inputs.virtualNetworkName ?? r.inputs.publicIpAddressName)
-                .filter((n): n is string => typeof n === "string");
-            assert.deepEqual(physical(primary).filter(n => physical(secondary).includes(n)), []);
+            const physical = (rs: RecordedResource[]) =>
+                rs
+                    .map(r => r.inputs.resourceName ?? r.inputs.virtualNetworkName ?? r.inputs.publicIpAddressName)
+                    .filter((n): n is string => typeof n === "string");
+            assert.deepEqual(
+                physical(primary).filter(n => physical(secondary).includes(n)),
+                [],
+            );
         });
 
         for (const key of CLUSTER_KEYS) {
@@ -74,20 +88,28 @@ for (const stack of ["dev", "prod"] as const) {
                 const i = cluster(run, key).inputs as Record<string, any>;
                 assert.equal(i.aadProfile.managed, true);
                 assert.equal(i.aadProfile.enableAzureRBAC, true);
-                assert.deepEqual(i.aadProfile.adminGroupObjectIDs, [stack === "dev" ? "6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7" : "7a2b3c4d-5e6f-4a70-8b81-a2c3d4e5f607"]);
+                assert.deepEqual(i.aadProfile.adminGroupObjectIDs, [
+                    stack === "dev" ? "6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7" : "7a2b3c4d-5e6f-4a70-8b81-a2c3d4e5f607",
+                ]);
                 assert.equal(i.disableLocalAccounts, true);
                 assert.equal(i.enableRBAC, true);
                 assert.equal(i.oidcIssuerProfile.enabled, true);
                 assert.equal(i.securityProfile.workloadIdentity.enabled, true);
-                assert.equal(i.identity.type, "UserAssigned", "the pre-created control-plane identity (test/azure/day2-identities.test.ts)");
+                assert.equal(
+                    i.identity.type,
+                    "UserAssigned",
+                    "the pre-created control-plane identity (test/azure/day2-identities.test.ts)",
+                );
             });
 
             it(`${key}: minor version pinned, patch + NodeImage channels, authorized IP ranges`, () => {
                 const i = cluster(run, key).inputs as Record<string, any>;
                 assert.equal(i.kubernetesVersion, "1.34");
                 assert.deepEqual(i.autoUpgradeProfile, { upgradeChannel: "patch", nodeOSUpgradeChannel: "NodeImage" });
-                assert.deepEqual(i.apiServerAccessProfile.authorizedIPRanges,
-                    stack === "dev" ? ["203.0.113.0/24"] : ["203.0.113.0/24", "198.51.100.16/28"]);
+                assert.deepEqual(
+                    i.apiServerAccessProfile.authorizedIPRanges,
+                    stack === "dev" ? ["203.0.113.0/24"] : ["203.0.113.0/24", "198.51.100.16/28"],
+                );
             });
 
             it(`${key}: tainted System pool and autoscaling User pool, in the configured zones and the node subnet`, () => {
@@ -119,7 +141,10 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.equal(i.addonProfiles.omsagent.config.logAnalyticsWorkspaceResourceID, workspaceId);
                 assert.equal(i.addonProfiles.omsagent.config.useAADAuth, "true", "managed-identity auth, no workspace shared key");
                 if (stack === "prod") {
-                    assert.deepEqual(i.securityProfile.defender, { logAnalyticsWorkspaceResourceId: workspaceId, securityMonitoring: { enabled: true } });
+                    assert.deepEqual(i.securityProfile.defender, {
+                        logAnalyticsWorkspaceResourceId: workspaceId,
+                        securityMonitoring: { enabled: true },
+                    });
                 } else {
                     assert.equal(i.securityProfile.defender, undefined);
                 }
@@ -129,13 +154,24 @@ for (const stack of ["dev", "prod"] as const) {
             it(`${key}: both named maintenance windows, weekly, from config`, () => {
                 const c = cluster(run, key);
                 const configs = byType(run, MAINT).filter(m => m.inputs.resourceName === c.inputs.resourceName);
-                const byConfig = Object.fromEntries(configs.map(m => [m.inputs.configName, m.inputs.maintenanceWindow as Record<string, any>]));
+                const byConfig = Object.fromEntries(
+                    configs.map(m => [m.inputs.configName, m.inputs.maintenanceWindow as Record<string, any>]),
+                );
                 assert.deepEqual(Object.keys(byConfig).sort(), ["aksManagedAutoUpgradeSchedule", "aksManagedNodeOSUpgradeSchedule"]);
-                const expected = stack === "dev"
-                    ? { upgrade: ["Tuesday", "09:00"], nodeOs: ["Wednesday", "09:00"] }
-                    : { upgrade: ["Sunday", "02:00"], nodeOs: ["Saturday", "02:00"] };
-                for (const [name, [day, start]] of [["aksManagedAutoUpgradeSchedule", expected.upgrade], ["aksManagedNodeOSUpgradeSchedule", expected.nodeOs]] as const) {
-                    assert.deepEqual(byConfig[name], { schedule: { weekly: { dayOfWeek: day, intervalWeeks: 1 } }, startTime: start, utcOffset: "+00:00", durationHours: 4 });
+                const expected =
+                    stack === "dev"
+                        ? { upgrade: ["Tuesday", "09:00"], nodeOs: ["Wednesday", "09:00"] }
+                        : { upgrade: ["Sunday", "02:00"], nodeOs: ["Saturday", "02:00"] };
+                for (const [name, [day, start]] of [
+                    ["aksManagedAutoUpgradeSchedule", expected.upgrade],
+                    ["aksManagedNodeOSUpgradeSchedule", expected.nodeOs],
+                ] as const) {
+                    assert.deepEqual(byConfig[name], {
+                        schedule: { weekly: { dayOfWeek: day, intervalWeeks: 1 } },
+                        startTime: start,
+                        utcOffset: "+00:00",
+                        durationHours: 4,
+                    });
                 }
                 for (const m of configs) assert.ok(m.dependencies.includes(c.urn));
             });
@@ -150,7 +186,11 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.equal(ip.inputs.location, c.inputs.location);
                 assert.match(String((ip.inputs.dnsSettings as any).domainNameLabel), new RegExp(`^sc${stack}-${key}-[0-9a-f]{6}$`));
                 const nc = byType(run, RA).filter(r => roleOf(r) === BUILT_IN_ROLES.NetworkContributor && r.urn.includes(`::${key}-`));
-                const onIp = nc.filter(r => r.inputs.scope === `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${ip.inputs.resourceGroupName}/providers/Microsoft.Network/publicIPAddresses/${ip.inputs.publicIpAddressName}`);
+                const onIp = nc.filter(
+                    r =>
+                        r.inputs.scope ===
+                        `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${ip.inputs.resourceGroupName}/providers/Microsoft.Network/publicIPAddresses/${ip.inputs.publicIpAddressName}`,
+                );
                 assert.equal(onIp.length, 1, "on the IP itself, not its resource group");
                 assert.equal(onIp[0].inputs.principalId, uuidFrom(cp.urn, "principal"));
                 assert.equal(onIp[0].inputs.principalType, "ServicePrincipal");
@@ -160,7 +200,11 @@ for (const stack of ["dev", "prod"] as const) {
                 const c = cluster(run, key);
                 const egress = byName(run, PIP, `${key}-egress-ip`);
                 const lb = (c.inputs.networkProfile as any).loadBalancerProfile;
-                assert.deepEqual(lb.outboundIPs.publicIPs, [{ id: `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${egress.inputs.resourceGroupName}/providers/Microsoft.Network/publicIPAddresses/${egress.inputs.publicIpAddressName}` }]);
+                assert.deepEqual(lb.outboundIPs.publicIPs, [
+                    {
+                        id: `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${egress.inputs.resourceGroupName}/providers/Microsoft.Network/publicIPAddresses/${egress.inputs.publicIpAddressName}`,
+                    },
+                ]);
             });
 
             it(`${key}: at cluster scope the deployer and admins are Cluster Admin, operators and developers only Reader (+ Cluster User)`, () => {
@@ -169,23 +213,30 @@ for (const stack of ["dev", "prod"] as const) {
                 const onCluster = byType(run, RA).filter(r => r.inputs.scope === id);
                 const grants = onCluster.map(r => `${roleOf(r)} ${r.inputs.principalId} ${r.inputs.principalType}`).sort();
                 const cfg = groups[stack];
-                assert.deepEqual(grants, [
-                    `${BUILT_IN_ROLES.AksRbacClusterAdmin} ${deployer[stack].objectId} ${deployer[stack].principalType}`,
-                    `${BUILT_IN_ROLES.AksRbacClusterAdmin} ${cfg.admin} Group`,
-                    `${BUILT_IN_ROLES.AksRbacReader} ${cfg.ops} Group`,
-                    `${BUILT_IN_ROLES.AksRbacReader} ${cfg.dev} Group`,
-                    `${BUILT_IN_ROLES.AksClusterUser} ${cfg.admin} Group`,
-                    `${BUILT_IN_ROLES.AksClusterUser} ${cfg.ops} Group`,
-                    `${BUILT_IN_ROLES.AksClusterUser} ${cfg.dev} Group`,
-                ].sort());
+                assert.deepEqual(
+                    grants,
+                    [
+                        `${BUILT_IN_ROLES.AksRbacClusterAdmin} ${deployer[stack].objectId} ${deployer[stack].principalType}`,
+                        `${BUILT_IN_ROLES.AksRbacClusterAdmin} ${cfg.admin} Group`,
+                        `${BUILT_IN_ROLES.AksRbacReader} ${cfg.ops} Group`,
+                        `${BUILT_IN_ROLES.AksRbacReader} ${cfg.dev} Group`,
+                        `${BUILT_IN_ROLES.AksClusterUser} ${cfg.admin} Group`,
+                        `${BUILT_IN_ROLES.AksClusterUser} ${cfg.ops} Group`,
+                        `${BUILT_IN_ROLES.AksClusterUser} ${cfg.dev} Group`,
+                    ].sort(),
+                );
             });
 
             it(`${key}: RBAC Writer only at namespace scope, for the operators group, in exactly kubernetes.operatorNamespaces`, () => {
                 const c = cluster(run, key);
                 const id = mockClusterId(String(c.inputs.resourceGroupName), String(c.inputs.resourceName));
-                const writers = byType(run, RA).filter(r => roleOf(r) === BUILT_IN_ROLES.AksRbacWriter && String(r.inputs.scope).startsWith(id));
-                assert.deepEqual(writers.map(r => [r.inputs.scope, r.inputs.principalId, r.inputs.principalType]),
-                    operatorNamespaces[stack].map(ns => [`${id}/namespaces/${ns}`, groups[stack].ops, "Group"]));
+                const writers = byType(run, RA).filter(
+                    r => roleOf(r) === BUILT_IN_ROLES.AksRbacWriter && String(r.inputs.scope).startsWith(id),
+                );
+                assert.deepEqual(
+                    writers.map(r => [r.inputs.scope, r.inputs.principalId, r.inputs.principalType]),
+                    operatorNamespaces[stack].map(ns => [`${id}/namespaces/${ns}`, groups[stack].ops, "Group"]),
+                );
                 for (const w of writers) assert.ok(w.dependencies.includes(c.urn), "scope comes from the cluster's id");
             });
             it(`${key}: the Kubernetes provider uses the rewritten user kubeconfig (secret), clusterIdentifier, SSA, after the deployer's grant`, () => {
@@ -194,12 +245,23 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.equal(provider.inputs.kubeconfig, "[secret]");
                 const kubeconfig = YAML.parse(String(provider.rawInputs.kubeconfig));
                 assert.match(kubeconfig.users[0].name, /^clusterUser_/, "user credentials, never clusterAdmin");
-                assert.deepEqual(kubeconfig.users[0].user.exec.args, ["get-token", "--login", "azurecli", "--server-id", AKS_AAD_SERVER_ID]);
+                assert.deepEqual(kubeconfig.users[0].user.exec.args, [
+                    "get-token",
+                    "--login",
+                    "azurecli",
+                    "--server-id",
+                    AKS_AAD_SERVER_ID,
+                ]);
                 assert.match(kubeconfig.clusters[0].cluster.server, new RegExp(`^https://${c.inputs.resourceName}-`));
-                assert.equal(provider.inputs.clusterIdentifier, mockClusterId(String(c.inputs.resourceGroupName), String(c.inputs.resourceName)));
+                assert.equal(
+                    provider.inputs.clusterIdentifier,
+                    mockClusterId(String(c.inputs.resourceGroupName), String(c.inputs.resourceName)),
+                );
                 assert.equal(provider.inputs.enableServerSideApply, "true");
                 assert.notEqual(provider.inputs.deleteUnreachable, "true");
-                const deployerGrant = byType(run, RA).find(r => r.inputs.principalId === deployer[stack].objectId && r.inputs.scope === provider.inputs.clusterIdentifier)!;
+                const deployerGrant = byType(run, RA).find(
+                    r => r.inputs.principalId === deployer[stack].objectId && r.inputs.scope === provider.inputs.clusterIdentifier,
+                )!;
                 assert.ok(provider.dependencies.includes(deployerGrant.urn), "the provider waits for the deployer's RBAC grant");
                 assert.ok(provider.dependencies.includes(c.urn));
             });
@@ -207,13 +269,17 @@ for (const stack of ["dev", "prod"] as const) {
             it(`${key}: a bounded check that the deployer's grant is effective sits between the grant and the provider`, () => {
                 const c = cluster(run, key);
                 const provider = byName(run, PROVIDER, `${key}-k8s`);
-                const deployerGrant = byType(run, RA).find(r => r.inputs.principalId === deployer[stack].objectId && r.inputs.scope === provider.inputs.clusterIdentifier)!;
+                const deployerGrant = byType(run, RA).find(
+                    r => r.inputs.principalId === deployer[stack].objectId && r.inputs.scope === provider.inputs.clusterIdentifier,
+                )!;
                 const check = byName(run, DYNAMIC, `${key}-deployer-rbac-propagation`);
                 assert.equal(check.parent, byName(run, "platform:azure:Cluster", key).urn);
                 assert.ok(check.dependencies.includes(deployerGrant.urn), "the check starts after the grant exists");
                 assert.ok(provider.dependencies.includes(check.urn), "the provider (and every Kubernetes object) waits for it");
-                assert.equal(check.inputs.roleAssignmentId,
-                    `${deployerGrant.inputs.scope}/providers/Microsoft.Authorization/roleAssignments/${deployerGrant.inputs.roleAssignmentName}`);
+                assert.equal(
+                    check.inputs.roleAssignmentId,
+                    `${deployerGrant.inputs.scope}/providers/Microsoft.Authorization/roleAssignments/${deployerGrant.inputs.roleAssignmentName}`,
+                );
                 assert.deepEqual([check.inputs.intervalSeconds, check.inputs.timeoutSeconds], [10, 600]);
                 // It asks as the provider does: the same server and exec login, kept secret.
                 assert.equal(check.inputs.connection, "[secret]");
@@ -221,7 +287,10 @@ for (const stack of ["dev", "prod"] as const) {
                 const connection = check.rawInputs.connection as Record<string, any>;
                 assert.equal(connection.server, kubeconfig.clusters[0].cluster.server);
                 assert.deepEqual(connection.exec.args, kubeconfig.users[0].user.exec.args);
-                assert.deepEqual((check.rawInputs.checks as any[]).map(x => x.resource), ["customresourcedefinitions", "namespaces", "clusterrolebindings", "validatingwebhookconfigurations"]);
+                assert.deepEqual(
+                    (check.rawInputs.checks as any[]).map(x => x.resource),
+                    ["customresourcedefinitions", "namespaces", "clusterrolebindings", "validatingwebhookconfigurations"],
+                );
                 assert.doesNotMatch(JSON.stringify({ ...check.inputs, __provider: undefined }), /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/);
                 assert.ok(!String(check.rawInputs.__provider).includes("Date"), "the provider never reads the clock");
                 assert.ok(!c.dependencies.includes(check.urn));
@@ -234,22 +303,39 @@ describe("AKS clusters: configuration variants", () => {
     const devKubernetes = () => JSON.parse(readStackConfig("dev").config["platform:kubernetes"]);
 
     it("kubeloginMode selects the provider's non-interactive login", async () => {
-        const run = await freshRun({ stack: "dev", configOverrides: { "platform:kubernetes": { ...devKubernetes(), kubeloginMode: "workloadidentity" } } });
+        const run = await freshRun({
+            stack: "dev",
+            configOverrides: { "platform:kubernetes": { ...devKubernetes(), kubeloginMode: "workloadidentity" } },
+        });
         for (const key of CLUSTER_KEYS) {
             const kubeconfig = YAML.parse(String(byName(run, PROVIDER, `${key}-k8s`).rawInputs.kubeconfig));
-            assert.deepEqual(kubeconfig.users[0].user.exec.args, ["get-token", "--login", "workloadidentity", "--server-id", AKS_AAD_SERVER_ID]);
+            assert.deepEqual(kubeconfig.users[0].user.exec.args, [
+                "get-token",
+                "--login",
+                "workloadidentity",
+                "--server-id",
+                AKS_AAD_SERVER_ID,
+            ]);
         }
     });
 
     it("operators get namespace-scoped Writer per configured namespace and never a cluster-scoped one", async () => {
-        const run = await freshRun({ stack: "dev", configOverrides: { "platform:kubernetes": { ...devKubernetes(), operatorNamespaces: ["team-b", "team-a"] } } });
+        const run = await freshRun({
+            stack: "dev",
+            configOverrides: { "platform:kubernetes": { ...devKubernetes(), operatorNamespaces: ["team-b", "team-a"] } },
+        });
         const writers = byType(run, RA).filter(r => roleOf(r) === BUILT_IN_ROLES.AksRbacWriter);
         assert.equal(writers.length, 4);
         for (const key of CLUSTER_KEYS) {
             const c = cluster(run, key);
             const id = mockClusterId(String(c.inputs.resourceGroupName), String(c.inputs.resourceName));
-            assert.deepEqual(writers.filter(w => String(w.inputs.scope).startsWith(`${id}/`)).map(w => w.inputs.scope).sort(),
-                [`${id}/namespaces/team-a`, `${id}/namespaces/team-b`]);
+            assert.deepEqual(
+                writers
+                    .filter(w => String(w.inputs.scope).startsWith(`${id}/`))
+                    .map(w => w.inputs.scope)
+                    .sort(),
+                [`${id}/namespaces/team-a`, `${id}/namespaces/team-b`],
+            );
         }
         for (const w of writers) assert.equal(w.inputs.principalId, groups.dev.ops);
         // The operators group is required (sign-in to the platform UIs): test/infra/config.test.ts.
@@ -257,7 +343,10 @@ describe("AKS clusters: configuration variants", () => {
 
     it("calico and azure policy engines run on the Azure data plane", async () => {
         for (const engine of ["calico", "azure"]) {
-            const run = await freshRun({ stack: "dev", configOverrides: { "platform:kubernetes": { ...devKubernetes(), networkPolicy: engine } } });
+            const run = await freshRun({
+                stack: "dev",
+                configOverrides: { "platform:kubernetes": { ...devKubernetes(), networkPolicy: engine } },
+            });
             const np = cluster(run, "primary").inputs.networkProfile as Record<string, unknown>;
             assert.deepEqual([np.networkPolicy, np.networkDataplane, np.networkPluginMode], [engine, "azure", "overlay"]);
         }
@@ -273,8 +362,15 @@ describe("cluster control-plane logs", () => {
         const workspace = (run.rawOutputs as Record<string, any>).logAnalyticsWorkspaceId;
         for (const s of settings) {
             assert.equal(s.rawInputs.workspaceId, workspace);
-            assert.deepEqual((s.rawInputs.logs as { category: string }[]).map(l => l.category).sort(), ["cluster-autoscaler", "guard", "kube-audit-admin"]);
-            assert.ok(clusters.some(c => s.propertyDependencies.resourceUri?.includes(c.urn)), "scoped to a cluster");
+            assert.deepEqual((s.rawInputs.logs as { category: string }[]).map(l => l.category).sort(), [
+                "cluster-autoscaler",
+                "guard",
+                "kube-audit-admin",
+            ]);
+            assert.ok(
+                clusters.some(c => s.propertyDependencies.resourceUri?.includes(c.urn)),
+                "scoped to a cluster",
+            );
         }
         assert.notEqual(settings[0].rawInputs.resourceUri, settings[1].rawInputs.resourceUri);
     });

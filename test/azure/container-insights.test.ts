@@ -13,12 +13,20 @@ const STREAM = "Microsoft-ContainerInsights-Group-Default";
 
 const armId = (rg: unknown, type: string, name: unknown) =>
     `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${rg}/providers/${type}/${name}`;
-const clusterIdOf = (c: RecordedResource) => armId(c.inputs.resourceGroupName, "Microsoft.ContainerService/managedClusters", c.inputs.resourceName);
-const dcrIdOf = (r: RecordedResource) => armId(r.inputs.resourceGroupName, "Microsoft.Insights/dataCollectionRules", r.inputs.dataCollectionRuleName);
-type Extension = { name: string; extensionName: string; streams: string[]; extensionSettings: { dataCollectionSettings: Record<string, unknown> } };
-const extensionsOf = (r: RecordedResource) => ((r.inputs.dataSources as { extensions?: Extension[] } | undefined)?.extensions ?? []);
+const clusterIdOf = (c: RecordedResource) =>
+    armId(c.inputs.resourceGroupName, "Microsoft.ContainerService/managedClusters", c.inputs.resourceName);
+const dcrIdOf = (r: RecordedResource) =>
+    armId(r.inputs.resourceGroupName, "Microsoft.Insights/dataCollectionRules", r.inputs.dataCollectionRuleName);
+type Extension = {
+    name: string;
+    extensionName: string;
+    streams: string[];
+    extensionSettings: { dataCollectionSettings: Record<string, unknown> };
+};
+const extensionsOf = (r: RecordedResource) => (r.inputs.dataSources as { extensions?: Extension[] } | undefined)?.extensions ?? [];
 /** Data collection rules that carry the ContainerInsights extension (alerts.ts adds managed-Prometheus ones). */
-const containerInsightsRules = (run: StackRun) => byType(run, DCR).filter(r => extensionsOf(r).some(e => e.extensionName === "ContainerInsights"));
+const containerInsightsRules = (run: StackRun) =>
+    byType(run, DCR).filter(r => extensionsOf(r).some(e => e.extensionName === "ContainerInsights"));
 
 for (const stack of ["dev", "prod"] as const) {
     describe(`Container Insights with managed-identity auth (${stack})`, () => {
@@ -27,7 +35,11 @@ for (const stack of ["dev", "prod"] as const) {
         before(async () => {
             run = await stackRun(stack);
             const [workspace] = byType(run, WORKSPACE);
-            workspaceId = armId(workspace.inputs.resourceGroupName, "Microsoft.OperationalInsights/workspaces", workspace.inputs.workspaceName);
+            workspaceId = armId(
+                workspace.inputs.resourceGroupName,
+                "Microsoft.OperationalInsights/workspaces",
+                workspace.inputs.workspaceName,
+            );
         });
 
         it("every cluster's monitoring add-on authenticates with its managed identity (useAADAuth), to the shared workspace", () => {
@@ -37,7 +49,11 @@ for (const stack of ["dev", "prod"] as const) {
                 const omsagent = (c.inputs.addonProfiles as Record<string, any>).omsagent;
                 assert.equal(omsagent.enabled, true);
                 // AKS reads the add-on config as strings: exactly "true", not a boolean.
-                assert.strictEqual(omsagent.config.useAADAuth, "true", `${c.name}: without useAADAuth the agent uses the workspace shared key`);
+                assert.strictEqual(
+                    omsagent.config.useAADAuth,
+                    "true",
+                    `${c.name}: without useAADAuth the agent uses the workspace shared key`,
+                );
                 assert.equal(omsagent.config.logAnalyticsWorkspaceResourceID, workspaceId);
             }
         });
@@ -55,12 +71,16 @@ for (const stack of ["dev", "prod"] as const) {
 
                 // The rule the CLI's --enable-msi-auth-for-monitoring onboarding creates.
                 assert.equal(dcr.inputs.kind, "Linux");
-                assert.deepEqual(extensionsOf(dcr), [{
-                    name: "ContainerInsightsExtension",
-                    extensionName: "ContainerInsights",
-                    streams: [STREAM],
-                    extensionSettings: { dataCollectionSettings: { interval: "1m", namespaceFilteringMode: "Off", enableContainerLogV2: true } },
-                }]);
+                assert.deepEqual(extensionsOf(dcr), [
+                    {
+                        name: "ContainerInsightsExtension",
+                        extensionName: "ContainerInsights",
+                        streams: [STREAM],
+                        extensionSettings: {
+                            dataCollectionSettings: { interval: "1m", namespaceFilteringMode: "Off", enableContainerLogV2: true },
+                        },
+                    },
+                ]);
                 const destinations = dcr.inputs.destinations as { logAnalytics: { name: string; workspaceResourceId: string }[] };
                 assert.equal(destinations.logAnalytics.length, 1);
                 assert.equal(destinations.logAnalytics[0].workspaceResourceId, workspaceId);
@@ -93,19 +113,36 @@ for (const stack of ["dev", "prod"] as const) {
 }
 
 describe("ContainerInsights component", () => {
-    const clusterId = "/subscriptions/00000000-1111-4222-8333-444444444444/resourceGroups/rg-scdev-primary/providers/Microsoft.ContainerService/managedClusters/aks-scdev-primary";
-    const workspaceId = "/subscriptions/00000000-1111-4222-8333-444444444444/resourceGroups/rg-scdev-global/providers/Microsoft.OperationalInsights/workspaces/log-scdev";
+    const clusterId =
+        "/subscriptions/00000000-1111-4222-8333-444444444444/resourceGroups/rg-scdev-primary/providers/Microsoft.ContainerService/managedClusters/aks-scdev-primary";
+    const workspaceId =
+        "/subscriptions/00000000-1111-4222-8333-444444444444/resourceGroups/rg-scdev-global/providers/Microsoft.OperationalInsights/workspaces/log-scdev";
     const args = (overrides: Partial<ContainerInsightsArgs> = {}): ContainerInsightsArgs => ({
-        clusterId, clusterName: "aks-scdev-primary", location: "westeurope", workspaceId,
-        resourceGroupName: "rg-scdev-primary", tags: { env: "dev" }, ...overrides,
+        clusterId,
+        clusterName: "aks-scdev-primary",
+        location: "westeurope",
+        workspaceId,
+        resourceGroupName: "rg-scdev-primary",
+        tags: { env: "dev" },
+        ...overrides,
     });
     const run = (overrides: Partial<ContainerInsightsArgs> = {}) =>
-        freshRun({ stack: "dev", program: () => { new ContainerInsights("ci", args(overrides)); } });
+        freshRun({
+            stack: "dev",
+            program: () => {
+                new ContainerInsights("ci", args(overrides));
+            },
+        });
 
     it("is one component holding exactly a rule and its association", async () => {
         const r = await run();
         const [component] = byType(r, COMPONENT);
-        assert.deepEqual(descendants(r, component.urn).map(x => x.type).sort(), [DCR, DCRA]);
+        assert.deepEqual(
+            descendants(r, component.urn)
+                .map(x => x.type)
+                .sort(),
+            [DCR, DCRA],
+        );
         const dcr = byName(r, DCR, "ci-dcr");
         assert.equal(dcr.inputs.dataCollectionRuleName, "MSCI-westeurope-aks-scdev-primary");
         assert.deepEqual(dcr.inputs.tags, { env: "dev" });

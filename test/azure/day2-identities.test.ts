@@ -14,7 +14,8 @@ const RA = "azure-native:authorization:RoleAssignment";
 const UAI = "azure-native:managedidentity:UserAssignedIdentity";
 const LOCK = "azure-native:authorization:ManagementLockAtResourceGroupLevel";
 const rg = (name: string) => `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${name}`;
-const uaiId = (r: RecordedResource) => `${rg(String(r.inputs.resourceGroupName))}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${r.inputs.resourceName}`;
+const uaiId = (r: RecordedResource) =>
+    `${rg(String(r.inputs.resourceGroupName))}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${r.inputs.resourceName}`;
 const principal = (r: RecordedResource) => uuidFrom(r.urn, "principal");
 const roleOf = (r: RecordedResource) => String(r.inputs.roleDefinitionId).split("/").pop();
 const idOf = (run: StackRun, type: string, name: string, armType: string, nameKey: string) => {
@@ -24,7 +25,9 @@ const idOf = (run: StackRun, type: string, name: string, armType: string, nameKe
 
 describe("day two: identities under the registry lock (prod)", () => {
     let run: StackRun;
-    before(async () => { run = await stackRun("prod"); });
+    before(async () => {
+        run = await stackRun("prod");
+    });
 
     it("every role assignment inside the locked registry group goes to a pre-created, protected identity", () => {
         const locks = byType(run, LOCK);
@@ -32,10 +35,16 @@ describe("day two: identities under the registry lock (prod)", () => {
         const locked = rg(String(locks[0].inputs.resourceGroupName));
         const inside = byType(run, RA).filter(a => String(a.inputs.scope).toLowerCase().startsWith(`${locked.toLowerCase()}/`));
         assert.ok(inside.length >= 3, "AcrPull ×2 and AcrPush are scoped inside the registry group");
-        const protectedIdentities = new Map(byType(run, UAI).filter(u => u.protect).map(u => [principal(u), u.name]));
+        const protectedIdentities = new Map(
+            byType(run, UAI)
+                .filter(u => u.protect)
+                .map(u => [principal(u), u.name]),
+        );
         for (const a of inside) {
-            assert.ok(protectedIdentities.has(String(a.inputs.principalId)),
-                `${a.name}: principal ${a.inputs.principalId} is not a protected user-assigned identity (a rebuilt principal would leave an undeletable assignment)`);
+            assert.ok(
+                protectedIdentities.has(String(a.inputs.principalId)),
+                `${a.name}: principal ${a.inputs.principalId} is not a protected user-assigned identity (a rebuilt principal would leave an undeletable assignment)`,
+            );
         }
     });
 
@@ -47,8 +56,11 @@ describe("day two: identities under the registry lock (prod)", () => {
             assert.ok(cp.protect && kubelet.protect, "protected in prod");
             const inputs = cluster.inputs as any;
             assert.deepEqual(inputs.identity, { type: "UserAssigned", userAssignedIdentities: [uaiId(cp)] });
-            assert.deepEqual(inputs.identityProfile.kubeletidentity,
-                { resourceId: uaiId(kubelet), clientId: uuidFrom(kubelet.urn, "client"), objectId: principal(kubelet) });
+            assert.deepEqual(inputs.identityProfile.kubeletidentity, {
+                resourceId: uaiId(kubelet),
+                clientId: uuidFrom(kubelet.urn, "client"),
+                objectId: principal(kubelet),
+            });
             const pull = byType(run, RA).find(a => roleOf(a) === BUILT_IN_ROLES.AcrPull && a.inputs.principalId === principal(kubelet));
             assert.ok(pull, "AcrPull goes to the pre-created kubelet identity");
             assert.ok(!pull!.dependencies.includes(cluster.urn), "AcrPull does not wait for (or change with) the cluster");
@@ -63,8 +75,21 @@ describe("day two: identities under the registry lock (prod)", () => {
             const cluster = byName(run, AKS, `${key}-aks`);
             const cp = byName(run, UAI, `${key}-controlplane-identity`);
             const grants = byType(run, RA).filter(a => roleOf(a) === BUILT_IN_ROLES.NetworkContributor && a.name.startsWith(`${key}-`));
-            const vnet = idOf(run, "azure-native:network:VirtualNetwork", `${key}-vnet`, "Microsoft.Network/virtualNetworks", "virtualNetworkName");
-            const ip = (what: string) => idOf(run, "azure-native:network:PublicIPAddress", `${key}-${what}-ip`, "Microsoft.Network/publicIPAddresses", "publicIpAddressName");
+            const vnet = idOf(
+                run,
+                "azure-native:network:VirtualNetwork",
+                `${key}-vnet`,
+                "Microsoft.Network/virtualNetworks",
+                "virtualNetworkName",
+            );
+            const ip = (what: string) =>
+                idOf(
+                    run,
+                    "azure-native:network:PublicIPAddress",
+                    `${key}-${what}-ip`,
+                    "Microsoft.Network/publicIPAddresses",
+                    "publicIpAddressName",
+                );
             assert.deepEqual(grants.map(g => g.inputs.scope).sort(), [`${vnet}/subnets/snet-nodes`, ip("gateway"), ip("egress")].sort());
             for (const g of grants) {
                 assert.equal(g.inputs.principalId, principal(cp));
@@ -76,13 +101,18 @@ describe("day two: identities under the registry lock (prod)", () => {
             const kc = JSON.parse(readStackConfig("prod").config["platform:kubernetes"]);
             const cluster = byName(run, AKS, `${key}-aks`);
             const profiles = (cluster.inputs as any).agentPoolProfiles as any[];
-            assert.deepEqual(profiles.map(p => [p.name, p.mode]), [["system", "System"]]);
+            assert.deepEqual(
+                profiles.map(p => [p.name, p.mode]),
+                [["system", "System"]],
+            );
             const pool = byName(run, POOL, `${key}-pool-user`);
             const i = pool.inputs as any;
             assert.equal(i.agentPoolName, "user");
             assert.equal(i.resourceName, cluster.inputs.resourceName);
-            assert.deepEqual([i.mode, i.vmSize, i.enableAutoScaling, i.minCount, i.maxCount, i.orchestratorVersion],
-                ["User", kc.userPool.vmSize, true, kc.userPool.minCount, kc.userPool.maxCount, kc.version]);
+            assert.deepEqual(
+                [i.mode, i.vmSize, i.enableAutoScaling, i.minCount, i.maxCount, i.orchestratorVersion],
+                ["User", kc.userPool.vmSize, true, kc.userPool.minCount, kc.userPool.maxCount, kc.version],
+            );
             assert.deepEqual(i.availabilityZones, kc.availabilityZones);
             assert.ok(pool.dependencies.includes(cluster.urn));
         });
@@ -90,7 +120,10 @@ describe("day two: identities under the registry lock (prod)", () => {
 
     it("a user pool resize changes the AgentPool, not the cluster's (non-updatable) inline profiles", async () => {
         const kc = JSON.parse(readStackConfig("prod").config["platform:kubernetes"]);
-        const resized = await freshRun({ stack: "prod", configOverrides: { "platform:kubernetes": { ...kc, userPool: { ...kc.userPool, maxCount: kc.userPool.maxCount + 4 } } } });
+        const resized = await freshRun({
+            stack: "prod",
+            configOverrides: { "platform:kubernetes": { ...kc, userPool: { ...kc.userPool, maxCount: kc.userPool.maxCount + 4 } } },
+        });
         for (const key of CLUSTER_KEYS) {
             assert.deepEqual(byName(resized, AKS, `${key}-aks`).inputs, byName(run, AKS, `${key}-aks`).inputs);
             assert.equal((byName(resized, POOL, `${key}-pool-user`).inputs as any).maxCount, kc.userPool.maxCount + 4);
@@ -98,7 +131,8 @@ describe("day two: identities under the registry lock (prod)", () => {
     });
 
     it("the workload identities and the Azure Monitor workspace are protected", () => {
-        for (const id of ["identity-pipeline", "identity-cert-manager", "identity-external-dns"]) assert.ok(byName(run, UAI, id).protect, id);
+        for (const id of ["identity-pipeline", "identity-cert-manager", "identity-external-dns"])
+            assert.ok(byName(run, UAI, id).protect, id);
         assert.ok(byType(run, "azure-native:monitor:AzureMonitorWorkspace").every(w => w.protect));
         assert.equal(byType(run, "azure-native:monitor:AzureMonitorWorkspace").length, 1);
     });
@@ -112,7 +146,8 @@ describe("day two: Harbor's storage admits only the primary's node subnet", () =
             const vnet = byName(run, "azure-native:network:VirtualNetwork", "primary-vnet");
             const subnetId = `${rg(String(vnet.inputs.resourceGroupName))}/providers/Microsoft.Network/virtualNetworks/${vnet.inputs.virtualNetworkName}/subnets/snet-nodes`;
             assert.deepEqual(account.inputs.networkRuleSet, {
-                defaultAction: "Deny", bypass: "None",
+                defaultAction: "Deny",
+                bypass: "None",
                 virtualNetworkRules: [{ virtualNetworkResourceId: subnetId, action: "Allow" }],
             });
             const subnet = (vnet.inputs.subnets as any[])[0];
@@ -122,8 +157,13 @@ describe("day two: Harbor's storage admits only the primary's node subnet", () =
             const soft = byType(run, "azure-native:storage:BlobServiceProperties");
             if (stack === "prod") {
                 assert.equal(soft.length, 1);
-                assert.deepEqual([soft[0].inputs.deleteRetentionPolicy, soft[0].inputs.containerDeleteRetentionPolicy],
-                    [{ enabled: true, days: 14 }, { enabled: true, days: 14 }]);
+                assert.deepEqual(
+                    [soft[0].inputs.deleteRetentionPolicy, soft[0].inputs.containerDeleteRetentionPolicy],
+                    [
+                        { enabled: true, days: 14 },
+                        { enabled: true, days: 14 },
+                    ],
+                );
             } else {
                 assert.equal(soft.length, 0);
             }

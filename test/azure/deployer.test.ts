@@ -11,9 +11,11 @@ import { byType, freshRun, rejection, stackRun } from "../harness";
 
 function stackValues(stack: string): Record<string, any> {
     const doc = YAML.parse(fs.readFileSync(path.join(ROOT, "stacks", `Pulumi.${stack}.yaml`), "utf8"));
-    return Object.fromEntries(Object.entries(doc.config as Record<string, unknown>)
-        .filter(([k]) => k.startsWith("platform:") && !(k.slice(9) in SECRET_KEYS))
-        .map(([k, v]) => [k.slice(9), structuredClone(v)]));
+    return Object.fromEntries(
+        Object.entries(doc.config as Record<string, unknown>)
+            .filter(([k]) => k.startsWith("platform:") && !(k.slice(9) in SECRET_KEYS))
+            .map(([k, v]) => [k.slice(9), structuredClone(v)]),
+    );
 }
 
 function problems(stack: string, mutate: (c: Record<string, any>) => void): string[] {
@@ -37,25 +39,51 @@ describe("deploying principal (kubernetes.deployer)", () => {
             const run = await stackRun(stack as "dev" | "prod");
             const admins = byType(run, "azure-native:authorization:RoleAssignment").filter(a => a.name.endsWith("-deployer-cluster-admin"));
             assert.equal(admins.length, 2);
-            for (const a of admins) assert.deepEqual([a.rawInputs.principalId, a.rawInputs.principalType], [deployer.objectId, deployer.principalType]);
+            for (const a of admins)
+                assert.deepEqual([a.rawInputs.principalId, a.rawInputs.principalType], [deployer.objectId, deployer.principalType]);
         });
     }
 
     it("prod: a User deployer fails validation, naming the key", () => {
-        const p = problems("prod", c => { c.kubernetes.deployer.principalType = "User"; });
-        assert.ok(p.some(x => /^platform:kubernetes\.deployer\.principalType: is User; in prod/.test(x)), p.join("\n"));
+        const p = problems("prod", c => {
+            c.kubernetes.deployer.principalType = "User";
+        });
+        assert.ok(
+            p.some(x => /^platform:kubernetes\.deployer\.principalType: is User; in prod/.test(x)),
+            p.join("\n"),
+        );
     });
 
     it("prod: no deployer (whoever runs up) fails validation; dev may still omit it", () => {
-        const p = problems("prod", c => { delete c.kubernetes.deployer; });
-        assert.ok(p.some(x => /^platform:kubernetes\.deployer: required in prod/.test(x)), p.join("\n"));
-        assert.deepEqual(problems("dev", c => { delete c.kubernetes.deployer; }), []);
-        assert.deepEqual(problems("dev", c => { c.kubernetes.deployer.principalType = "User"; }), []);
+        const p = problems("prod", c => {
+            delete c.kubernetes.deployer;
+        });
+        assert.ok(
+            p.some(x => /^platform:kubernetes\.deployer: required in prod/.test(x)),
+            p.join("\n"),
+        );
+        assert.deepEqual(
+            problems("dev", c => {
+                delete c.kubernetes.deployer;
+            }),
+            [],
+        );
+        assert.deepEqual(
+            problems("dev", c => {
+                c.kubernetes.deployer.principalType = "User";
+            }),
+            [],
+        );
     });
 
     it("prod: the error stops the program before any resource is registered", async () => {
         const k8s = stackValues("prod").kubernetes;
-        const err = await rejection(() => freshRun({ stack: "prod", configOverrides: { "platform:kubernetes": { ...k8s, deployer: { ...k8s.deployer, principalType: "User" } } } }));
+        const err = await rejection(() =>
+            freshRun({
+                stack: "prod",
+                configOverrides: { "platform:kubernetes": { ...k8s, deployer: { ...k8s.deployer, principalType: "User" } } },
+            }),
+        );
         assert.match(err.message, /platform:kubernetes\.deployer\.principalType/);
     });
 });

@@ -39,13 +39,23 @@ describe("Entra app registrations", () => {
             const dns = cfg["platform:dns"];
             const k8s = cfg["platform:kubernetes"];
             const groups = [k8s.adminGroupObjectIds[0], k8s.operatorsGroupObjectId, k8s.developersGroupObjectId].sort();
-            before(async () => { run = await stackRun(stack); });
+            before(async () => {
+                run = await stackRun(stack);
+            });
 
             it("one app per UI, single-tenant, emitting only assigned groups, with redirect URIs from the stack's hostnames", () => {
-                assert.deepEqual(byType(run, T.app).map(a => a.name).sort(), ["sso-argocd", "sso-harbor", "sso-tekton-dashboard"]);
+                assert.deepEqual(
+                    byType(run, T.app)
+                        .map(a => a.name)
+                        .sort(),
+                    ["sso-argocd", "sso-harbor", "sso-tekton-dashboard"],
+                );
                 const expectRedirects: Record<string, { web: string[]; publicClient?: string[] }> = {
                     "sso-argocd": {
-                        web: [`https://${dns.argocdHostnames.primary}/auth/callback`, `https://${dns.argocdHostnames.secondary}/auth/callback`].sort(),
+                        web: [
+                            `https://${dns.argocdHostnames.primary}/auth/callback`,
+                            `https://${dns.argocdHostnames.secondary}/auth/callback`,
+                        ].sort(),
                         publicClient: ["http://localhost:8085/auth/callback"],
                     },
                     "sso-harbor": { web: [`https://${dns.harborHostname}/c/oidc/callback`] },
@@ -60,7 +70,10 @@ describe("Entra app registrations", () => {
                     assert.equal(i.web.implicitGrant.accessTokenIssuanceEnabled, false);
                     assert.equal(i.web.implicitGrant.idTokenIssuanceEnabled, false);
                     const graph = (i.requiredResourceAccesses as Any[]).find(r => r.resourceAppId === MICROSOFT_GRAPH_APP_ID)!;
-                    assert.ok(graph.resourceAccesses.every((x: Any) => x.type === "Scope"), "delegated permissions only");
+                    assert.ok(
+                        graph.resourceAccesses.every((x: Any) => x.type === "Scope"),
+                        "delegated permissions only",
+                    );
                     assert.ok(graph.resourceAccesses.some((x: Any) => x.id === GRAPH_DELEGATED_SCOPES.openid));
                 }
             });
@@ -83,14 +96,33 @@ describe("Entra app registrations", () => {
             });
 
             it("Argo CD and oauth2-proxy sign in with federated ServiceAccount tokens on their clusters' issuers", () => {
-                const fics = byType(run, T.fic).map(f => ({
-                    app: byType(run, T.app).find(a => f.propertyDependencies.applicationId?.includes(a.urn))!.name,
-                    issuer: f.rawInputs.issuer, subject: f.rawInputs.subject, audiences: f.rawInputs.audiences,
-                })).sort((a, b) => `${a.app}${a.issuer}`.localeCompare(`${b.app}${b.issuer}`));
+                const fics = byType(run, T.fic)
+                    .map(f => ({
+                        app: byType(run, T.app).find(a => f.propertyDependencies.applicationId?.includes(a.urn))!.name,
+                        issuer: f.rawInputs.issuer,
+                        subject: f.rawInputs.subject,
+                        audiences: f.rawInputs.audiences,
+                    }))
+                    .sort((a, b) => `${a.app}${a.issuer}`.localeCompare(`${b.app}${b.issuer}`));
                 const expected = [
-                    { app: "sso-argocd", issuer: issuerOf(run, "primary-aks"), subject: "system:serviceaccount:argocd:argocd-server", audiences: ["api://AzureADTokenExchange"] },
-                    { app: "sso-argocd", issuer: issuerOf(run, "secondary-aks"), subject: "system:serviceaccount:argocd:argocd-server", audiences: ["api://AzureADTokenExchange"] },
-                    { app: "sso-tekton-dashboard", issuer: issuerOf(run, "primary-aks"), subject: "system:serviceaccount:tekton-dashboard-proxy:oauth2-proxy", audiences: ["api://AzureADTokenExchange"] },
+                    {
+                        app: "sso-argocd",
+                        issuer: issuerOf(run, "primary-aks"),
+                        subject: "system:serviceaccount:argocd:argocd-server",
+                        audiences: ["api://AzureADTokenExchange"],
+                    },
+                    {
+                        app: "sso-argocd",
+                        issuer: issuerOf(run, "secondary-aks"),
+                        subject: "system:serviceaccount:argocd:argocd-server",
+                        audiences: ["api://AzureADTokenExchange"],
+                    },
+                    {
+                        app: "sso-tekton-dashboard",
+                        issuer: issuerOf(run, "primary-aks"),
+                        subject: "system:serviceaccount:tekton-dashboard-proxy:oauth2-proxy",
+                        audiences: ["api://AzureADTokenExchange"],
+                    },
                 ].sort((a, b) => `${a.app}${a.issuer}`.localeCompare(`${b.app}${b.issuer}`));
                 assert.deepEqual(fics, expected);
                 for (const f of byType(run, T.fic)) {
@@ -101,15 +133,24 @@ describe("Entra app registrations", () => {
 
             it("the only client secret is Harbor's; it reaches Harbor's configuration and never the plan", () => {
                 const passwords = byType(run, T.password);
-                assert.deepEqual(passwords.map(p => p.name), ["sso-harbor"]);
+                assert.deepEqual(
+                    passwords.map(p => p.name),
+                    ["sso-harbor"],
+                );
                 const harborApp = one(run, T.app, "sso-harbor");
                 assert.deepEqual(passwords[0].propertyDependencies.applicationId, [harborApp.urn]);
                 assert.deepEqual(passwords[0].rawInputs.rotateWhenChanged, { version: "1" });
                 const config = byType(run, "pulumi-nodejs:dynamic:Resource").find(r => r.name === "harbor-sso-oidc")!;
-                assert.ok(config.propertyDependencies.clientSecret?.includes(passwords[0].urn), "Harbor's configuration takes the password's value");
+                assert.ok(
+                    config.propertyDependencies.clientSecret?.includes(passwords[0].urn),
+                    "Harbor's configuration takes the password's value",
+                );
                 assert.match(String(config.rawInputs.clientSecret), /^.{3}8Q~/);
                 assert.equal(config.inputs.clientSecret, "[secret]");
-                assert.ok(!JSON.stringify(planDocument(run)).includes(String(config.rawInputs.clientSecret)), "the secret never appears in the plan");
+                assert.ok(
+                    !JSON.stringify(planDocument(run)).includes(String(config.rawInputs.clientSecret)),
+                    "the secret never appears in the plan",
+                );
             });
         });
     }

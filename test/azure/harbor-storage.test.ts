@@ -9,9 +9,14 @@ function storageRun(protect: boolean): Promise<StackRun> {
         stack: "dev",
         program: () => {
             const s = new HarborStorage("harbor-storage", {
-                resourceGroupName: "rg-registry", location: "westeurope", namePrefix: "scdev",
-                zoneRedundant: protect, protect,
-                allowedSubnetId: SUBNET, softDeleteDays: protect ? 14 : 0, tags: { env: "dev" },
+                resourceGroupName: "rg-registry",
+                location: "westeurope",
+                namePrefix: "scdev",
+                zoneRedundant: protect,
+                protect,
+                allowedSubnetId: SUBNET,
+                softDeleteDays: protect ? 14 : 0,
+                tags: { env: "dev" },
             });
             return { accountName: s.accountName, containerName: s.containerName, accountKey: s.accountKey };
         },

@@ -26,25 +26,39 @@ const principalOf = (run: StackRun, identity: string) => uuidFrom(byName(run, UA
 for (const stack of ["dev", "prod"] as const) {
     describe(`identities and roles (${stack})`, () => {
         let run: StackRun;
-        before(async () => { run = await stackRun(stack); });
+        before(async () => {
+            run = await stackRun(stack);
+        });
 
         it("every role assignment: full role definition id from the subscription, a principal type, a deterministic name", () => {
             const assignments = byType(run, RA);
             assert.ok(assignments.length >= 15);
             const known = new Set<string>(Object.values(BUILT_IN_ROLES));
             for (const r of assignments) {
-                assert.match(String(r.inputs.roleDefinitionId), new RegExp(`^/subscriptions/${MOCK_SUBSCRIPTION_ID}/providers/Microsoft\\.Authorization/roleDefinitions/[0-9a-f-]{36}$`), r.name);
+                assert.match(
+                    String(r.inputs.roleDefinitionId),
+                    new RegExp(
+                        `^/subscriptions/${MOCK_SUBSCRIPTION_ID}/providers/Microsoft\\.Authorization/roleDefinitions/[0-9a-f-]{36}$`,
+                    ),
+                    r.name,
+                );
                 assert.ok(known.has(roleOf(r)!), `${r.name}: role from the one table`);
                 assert.ok(["ServicePrincipal", "Group", "User"].includes(String(r.inputs.principalType)), `${r.name}: principalType`);
-                assert.equal(r.inputs.roleAssignmentName, deterministicGuid(String(r.inputs.scope), roleOf(r)!, String(r.inputs.principalId)), r.name);
+                assert.equal(
+                    r.inputs.roleAssignmentName,
+                    deterministicGuid(String(r.inputs.scope), roleOf(r)!, String(r.inputs.principalId)),
+                    r.name,
+                );
             }
             assert.equal(new Set(assignments.map(r => r.inputs.roleAssignmentName)).size, assignments.length);
         });
 
         it("each cluster's kubelet identity gets AcrPull on the registry (wired to that cluster's kubelet)", () => {
             const pulls = byType(run, RA).filter(r => roleOf(r) === BUILT_IN_ROLES.AcrPull);
-            assert.deepEqual(pulls.map(r => r.inputs.principalId).sort(),
-                [kubeletObjectIdOf(run, "primary-aks"), kubeletObjectIdOf(run, "secondary-aks")].sort());
+            assert.deepEqual(
+                pulls.map(r => r.inputs.principalId).sort(),
+                [kubeletObjectIdOf(run, "primary-aks"), kubeletObjectIdOf(run, "secondary-aks")].sort(),
+            );
             for (const key of ["primary", "secondary"]) {
                 const pull = pulls.find(r => r.inputs.principalId === kubeletObjectIdOf(run, `${key}-aks`))!;
                 assert.equal(pull.inputs.scope, registryId(run));
@@ -74,11 +88,17 @@ for (const stack of ["dev", "prod"] as const) {
             assert.equal(fics[0].inputs.resourceName, byName(run, UAI, "identity-pipeline").inputs.resourceName);
         });
 
-        for (const [id, sa] of [["cert-manager", "system:serviceaccount:cert-manager:cert-manager"], ["external-dns", "system:serviceaccount:external-dns:external-dns"]] as const) {
+        for (const [id, sa] of [
+            ["cert-manager", "system:serviceaccount:cert-manager:cert-manager"],
+            ["external-dns", "system:serviceaccount:external-dns:external-dns"],
+        ] as const) {
             it(`${id}: DNS Zone Contributor on the zone, federated on each cluster's issuer, one credential after another`, () => {
                 const primary = byName(run, FIC, `identity-${id}-primary`);
                 const secondary = byName(run, FIC, `identity-${id}-secondary`);
-                for (const [fic, key] of [[primary, "primary"], [secondary, "secondary"]] as const) {
+                for (const [fic, key] of [
+                    [primary, "primary"],
+                    [secondary, "secondary"],
+                ] as const) {
                     assert.equal(fic.inputs.subject, sa);
                     assert.equal(fic.inputs.issuer, issuerOf(run, `${key}-aks`));
                     assert.deepEqual(fic.inputs.audiences, ["api://AzureADTokenExchange"]);
@@ -90,19 +110,28 @@ for (const stack of ["dev", "prod"] as const) {
 
         it("cert-manager: DNS Zone Contributor on the zone and nothing else (its issuers name the zone; it never lists the group)", () => {
             const grants = byType(run, RA).filter(r => r.inputs.principalId === principalOf(run, "identity-cert-manager"));
-            assert.deepEqual(grants.map(r => [roleOf(r), r.inputs.scope]), [[BUILT_IN_ROLES.DnsZoneContributor, zoneId(run)]]);
+            assert.deepEqual(
+                grants.map(r => [roleOf(r), r.inputs.scope]),
+                [[BUILT_IN_ROLES.DnsZoneContributor, zoneId(run)]],
+            );
         });
 
         it("external-dns: DNS Zone Contributor on the zone plus Reader on the zone's resource group (it lists zones there)", () => {
             const grants = byType(run, RA).filter(r => r.inputs.principalId === principalOf(run, "identity-external-dns"));
-            assert.deepEqual(grants.map(r => [roleOf(r), r.inputs.scope]).sort(), [
-                [BUILT_IN_ROLES.DnsZoneContributor, zoneId(run)],
-                [BUILT_IN_ROLES.Reader, dnsGroupId(run)],
-            ].sort());
+            assert.deepEqual(
+                grants.map(r => [roleOf(r), r.inputs.scope]).sort(),
+                [
+                    [BUILT_IN_ROLES.DnsZoneContributor, zoneId(run)],
+                    [BUILT_IN_ROLES.Reader, dnsGroupId(run)],
+                ].sort(),
+            );
             assert.ok(zoneId(run).startsWith(`${dnsGroupId(run)}/providers/`), "the group that holds the zone");
             // The Reader grant is the only one at resource-group scope on the DNS group, and it is read-only.
             const onGroup = byType(run, RA).filter(r => r.inputs.scope === dnsGroupId(run));
-            assert.deepEqual(onGroup.map(r => roleOf(r)), [BUILT_IN_ROLES.Reader]);
+            assert.deepEqual(
+                onGroup.map(r => roleOf(r)),
+                [BUILT_IN_ROLES.Reader],
+            );
         });
 
         it("grants nothing to principals other than kubelets, the control planes, the three workload identities, the deployer and the configured groups", () => {
@@ -111,7 +140,15 @@ for (const stack of ["dev", "prod"] as const) {
             assert.deepEqual([...principals].sort(), ["Group", "ServicePrincipal"]);
             const groups = byType(run, RA).filter(r => r.inputs.principalType === "Group");
             for (const g of groups) {
-                assert.ok([BUILT_IN_ROLES.AksRbacClusterAdmin, BUILT_IN_ROLES.AksRbacWriter, BUILT_IN_ROLES.AksRbacReader, BUILT_IN_ROLES.AksClusterUser].includes(roleOf(g) as never), g.name);
+                assert.ok(
+                    [
+                        BUILT_IN_ROLES.AksRbacClusterAdmin,
+                        BUILT_IN_ROLES.AksRbacWriter,
+                        BUILT_IN_ROLES.AksRbacReader,
+                        BUILT_IN_ROLES.AksClusterUser,
+                    ].includes(roleOf(g) as never),
+                    g.name,
+                );
             }
         });
     });
@@ -119,7 +156,10 @@ for (const stack of ["dev", "prod"] as const) {
 
 describe("role helpers", () => {
     it("builds full role definition ids and stable GUID names", () => {
-        assert.equal(roleDefinitionId("sub", "AcrPull"), "/subscriptions/sub/providers/Microsoft.Authorization/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d");
+        assert.equal(
+            roleDefinitionId("sub", "AcrPull"),
+            "/subscriptions/sub/providers/Microsoft.Authorization/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d",
+        );
         const a = deterministicGuid("/scope", "role", "principal");
         assert.equal(a, deterministicGuid("/scope", "role", "principal"));
         assert.match(a, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);

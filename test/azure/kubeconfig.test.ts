@@ -39,13 +39,27 @@ describe("kubeconfig rewrite (devicecode -> non-interactive kubelogin)", () => {
 
     it("workloadidentity and msi take only the server id (the rest comes from the environment)", () => {
         for (const mode of ["workloadidentity", "msi"] as const) {
-            assert.deepEqual(user(toNonInteractiveKubeconfig(devicecode, mode)).args, ["get-token", "--login", mode, "--server-id", AKS_AAD_SERVER_ID]);
+            assert.deepEqual(user(toNonInteractiveKubeconfig(devicecode, mode)).args, [
+                "get-token",
+                "--login",
+                mode,
+                "--server-id",
+                AKS_AAD_SERVER_ID,
+            ]);
         }
     });
 
     it("spn keeps tenant and environment but not the Azure CLI's client id", () => {
         assert.deepEqual(user(toNonInteractiveKubeconfig(devicecode, "spn")).args, [
-            "get-token", "--login", "spn", "--server-id", AKS_AAD_SERVER_ID, "--tenant-id", MOCK_TENANT_ID, "--environment", "AzurePublicCloud",
+            "get-token",
+            "--login",
+            "spn",
+            "--server-id",
+            AKS_AAD_SERVER_ID,
+            "--tenant-id",
+            MOCK_TENANT_ID,
+            "--environment",
+            "AzurePublicCloud",
         ]);
     });
 

@@ -48,8 +48,15 @@ describe("registry (ACR)", () => {
         const rules = acr.inputs.networkRuleSet as { defaultAction: string; ipRules: { iPAddressOrRange: string; action: string }[] };
         assert.equal(rules.defaultAction, "Deny");
         // The configured ranges plus each cluster's egress address (kubelets pull, the pipeline pushes).
-        const expected = ["203.0.113.0/24", publicIpAddressOf(run, "primary-egress-ip"), publicIpAddressOf(run, "secondary-egress-ip")].sort();
-        assert.deepEqual(rules.ipRules, expected.map(r => ({ iPAddressOrRange: r, action: "Allow" })));
+        const expected = [
+            "203.0.113.0/24",
+            publicIpAddressOf(run, "primary-egress-ip"),
+            publicIpAddressOf(run, "secondary-egress-ip"),
+        ].sort();
+        assert.deepEqual(
+            rules.ipRules,
+            expected.map(r => ({ iPAddressOrRange: r, action: "Allow" })),
+        );
         const replicas = byType(run, REPLICA);
         assert.equal(replicas.length, 1);
         assert.equal(replicas[0].inputs.location, "northeurope");
@@ -88,25 +95,39 @@ describe("registry (ACR)", () => {
 
     it("an upstream with credentials gets a credential set (Key Vault references) and its identity may read that vault's secrets", async () => {
         const registry = JSON.parse(readStackConfig("dev").config["platform:registry"]) as Record<string, unknown>;
-        const vault = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-sec/providers/Microsoft.KeyVault/vaults/kv-platform";
-        const run = await freshRun({ stack: "dev", configOverrides: { "platform:registry": { ...registry, cacheCredentials: { "docker.io": {
-            keyVaultId: vault,
-            usernameSecretId: "https://kv-platform.vault.azure.net/secrets/dockerhub-username",
-            passwordSecretId: "https://kv-platform.vault.azure.net/secrets/dockerhub-token",
-        } } } } });
+        const vault =
+            "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-sec/providers/Microsoft.KeyVault/vaults/kv-platform";
+        const run = await freshRun({
+            stack: "dev",
+            configOverrides: {
+                "platform:registry": {
+                    ...registry,
+                    cacheCredentials: {
+                        "docker.io": {
+                            keyVaultId: vault,
+                            usernameSecretId: "https://kv-platform.vault.azure.net/secrets/dockerhub-username",
+                            passwordSecretId: "https://kv-platform.vault.azure.net/secrets/dockerhub-token",
+                        },
+                    },
+                },
+            },
+        });
         const sets = byType(run, CREDENTIAL_SET);
         assert.equal(sets.length, 1);
         assert.equal(sets[0].inputs.loginServer, "docker.io");
         assert.deepEqual(sets[0].inputs.identity, { type: "SystemAssigned" });
-        assert.deepEqual(sets[0].inputs.authCredentials, [{
-            name: "Credential1",
-            usernameSecretIdentifier: "https://kv-platform.vault.azure.net/secrets/dockerhub-username",
-            passwordSecretIdentifier: "https://kv-platform.vault.azure.net/secrets/dockerhub-token",
-        }]);
+        assert.deepEqual(sets[0].inputs.authCredentials, [
+            {
+                name: "Credential1",
+                usernameSecretIdentifier: "https://kv-platform.vault.azure.net/secrets/dockerhub-username",
+                passwordSecretIdentifier: "https://kv-platform.vault.azure.net/secrets/dockerhub-token",
+            },
+        ]);
         const docker = byType(run, CACHE_RULE).find(r => r.inputs.sourceRepository === "docker.io/*")!;
         assert.ok(docker.dependencies.includes(sets[0].urn), "the Docker Hub rule uses the credential set");
         assert.ok(docker.inputs.credentialSetResourceId);
-        for (const other of byType(run, CACHE_RULE).filter(r => r !== docker)) assert.equal(other.inputs.credentialSetResourceId, undefined);
+        for (const other of byType(run, CACHE_RULE).filter(r => r !== docker))
+            assert.equal(other.inputs.credentialSetResourceId, undefined);
         const grant = byType(run, "azure-native:authorization:RoleAssignment").find(r => r.inputs.scope === vault);
         assert.ok(grant, "a role assignment on the vault");
         assert.ok(String(grant.inputs.roleDefinitionId).endsWith(BUILT_IN_ROLES.KeyVaultSecretsUser));
@@ -115,9 +136,23 @@ describe("registry (ACR)", () => {
 
     it("bad cache credentials are a config error naming the key", async () => {
         const registry = JSON.parse(readStackConfig("dev").config["platform:registry"]) as Record<string, unknown>;
-        const err = await rejection(() => freshRun({ stack: "dev", configOverrides: { "platform:registry": { ...registry, cacheCredentials: {
-            "docker.io": { keyVaultId: "kv-platform", usernameSecretId: "dockerhub-username", passwordSecretId: "https://kv-platform.vault.azure.net/secrets/t" },
-        } } } }));
+        const err = await rejection(() =>
+            freshRun({
+                stack: "dev",
+                configOverrides: {
+                    "platform:registry": {
+                        ...registry,
+                        cacheCredentials: {
+                            "docker.io": {
+                                keyVaultId: "kv-platform",
+                                usernameSecretId: "dockerhub-username",
+                                passwordSecretId: "https://kv-platform.vault.azure.net/secrets/t",
+                            },
+                        },
+                    },
+                },
+            }),
+        );
         assert.match(err.message, /platform:registry\.cacheCredentials\.docker\.io\.keyVaultId: not a Key Vault resource id/);
         assert.match(err.message, /platform:registry\.cacheCredentials\.docker\.io\.usernameSecretId: not a Key Vault secret identifier/);
     });

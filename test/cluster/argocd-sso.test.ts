@@ -34,8 +34,11 @@ export function globMatch(text: string, pattern: string): boolean {
         else if (c === "{") re += "(?:";
         else if (c === "}") re += ")";
         else if (c === "," && re.includes("(?:")) re += "|";
-        else if (c === "[") { const end = pattern.indexOf("]", i); re += pattern.slice(i, end + 1).replace("[!", "[^"); i = end; }
-        else re += c.replace(/[.+^$()|\\]/g, "\\$&");
+        else if (c === "[") {
+            const end = pattern.indexOf("]", i);
+            re += pattern.slice(i, end + 1).replace("[!", "[^");
+            i = end;
+        } else re += c.replace(/[.+^$()|\\]/g, "\\$&");
     }
     return new RegExp(`^${re}$`, "s").test(text);
 }
@@ -51,14 +54,16 @@ async function argoRbac(rbacCm: Any): Promise<(groups: string[], res: string, ac
     // server/rbacpolicy/rbacpolicy.go EnforceClaims: the subject, then each group of the
     // `scopes` claims (here `groups`).
     return async (groups, res, act, obj) => {
-        if (defaultRole && await enforcer.enforce(defaultRole, res, act, obj)) return true;
+        if (defaultRole && (await enforcer.enforce(defaultRole, res, act, obj))) return true;
         for (const g of groups) if (await enforcer.enforce(g, res, act, obj)) return true;
         return false;
     };
 }
 
 function argoReleases(run: StackRun): Any[] {
-    return byType(run, "kubernetes:helm.sh/v3:Release").filter(r => r.rawInputs.chart === "argo-cd").map(r => r.rawInputs.values as Any);
+    return byType(run, "kubernetes:helm.sh/v3:Release")
+        .filter(r => r.rawInputs.chart === "argo-cd")
+        .map(r => r.rawInputs.values as Any);
 }
 
 /** Representative requests: [resource, action, object]. */
@@ -81,18 +86,76 @@ type Request = keyof typeof REQUESTS;
 
 /** What each group may do (true) or not (false): admins admin, operators sync/manage, developers read-only. */
 const EXPECTED: Record<"admins" | "operators" | "developers" | "outsider", Record<Request, boolean>> = {
-    admins: { getApp: true, logs: true, sync: true, restart: true, deletePod: true, createApp: true, updateApp: true, deleteApp: true, overrideSync: true, updateProject: true, addCluster: true, addRepo: true, exec: true },
-    operators: { getApp: true, logs: true, sync: true, restart: true, deletePod: true, createApp: false, updateApp: false, deleteApp: false, overrideSync: false, updateProject: false, addCluster: false, addRepo: false, exec: false },
-    developers: { getApp: true, logs: true, sync: false, restart: false, deletePod: false, createApp: false, updateApp: false, deleteApp: false, overrideSync: false, updateProject: false, addCluster: false, addRepo: false, exec: false },
+    admins: {
+        getApp: true,
+        logs: true,
+        sync: true,
+        restart: true,
+        deletePod: true,
+        createApp: true,
+        updateApp: true,
+        deleteApp: true,
+        overrideSync: true,
+        updateProject: true,
+        addCluster: true,
+        addRepo: true,
+        exec: true,
+    },
+    operators: {
+        getApp: true,
+        logs: true,
+        sync: true,
+        restart: true,
+        deletePod: true,
+        createApp: false,
+        updateApp: false,
+        deleteApp: false,
+        overrideSync: false,
+        updateProject: false,
+        addCluster: false,
+        addRepo: false,
+        exec: false,
+    },
+    developers: {
+        getApp: true,
+        logs: true,
+        sync: false,
+        restart: false,
+        deletePod: false,
+        createApp: false,
+        updateApp: false,
+        deleteApp: false,
+        overrideSync: false,
+        updateProject: false,
+        addCluster: false,
+        addRepo: false,
+        exec: false,
+    },
     // Signed in (somehow) with none of the three groups: nothing at all.
-    outsider: { getApp: false, logs: false, sync: false, restart: false, deletePod: false, createApp: false, updateApp: false, deleteApp: false, overrideSync: false, updateProject: false, addCluster: false, addRepo: false, exec: false },
+    outsider: {
+        getApp: false,
+        logs: false,
+        sync: false,
+        restart: false,
+        deletePod: false,
+        createApp: false,
+        updateApp: false,
+        deleteApp: false,
+        overrideSync: false,
+        updateProject: false,
+        addCluster: false,
+        addRepo: false,
+        exec: false,
+    },
 };
 
 describe("Argo CD sign-in (committed stacks)", () => {
     for (const stack of ["dev", "prod"] as const) {
         describe(stack, () => {
             let run: StackRun;
-            before(async () => { run = await stackRun(stack); });
+            before(async () => {
+                run = await stackRun(stack);
+            });
 
             it("RBAC grants each Entra group what it means everywhere (casbin with Argo CD's model and built-in policy)", async () => {
                 const groups = stackGroups(stack);
@@ -103,13 +166,16 @@ describe("Argo CD sign-in (committed stacks)", () => {
                     assert.deepEqual(rbac.scopes, "[groups]");
                     const can = await argoRbac(rbac);
                     const members: Record<keyof typeof EXPECTED, string[]> = {
-                        admins: [groups.admins], operators: [groups.operators], developers: [groups.developers],
+                        admins: [groups.admins],
+                        operators: [groups.operators],
+                        developers: [groups.developers],
                         outsider: ["99999999-9999-4999-8999-999999999999"],
                     };
                     const actual: Record<string, Record<string, boolean>> = {};
                     for (const who of Object.keys(EXPECTED) as (keyof typeof EXPECTED)[]) {
                         actual[who] = {};
-                        for (const [req, [res, act, obj]] of Object.entries(REQUESTS)) actual[who][req] = await can(members[who], res, act, obj);
+                        for (const [req, [res, act, obj]] of Object.entries(REQUESTS))
+                            actual[who][req] = await can(members[who], res, act, obj);
                     }
                     assert.deepEqual(actual, EXPECTED);
                 }
@@ -154,7 +220,11 @@ describe("Argo CD sign-in (committed stacks)", () => {
     }
 
     it("the role lines follow the configured groups (another stack's groups get nothing)", async () => {
-        const mine = { admins: "11111111-1111-4111-8111-111111111111", operators: "22222222-2222-4222-8222-222222222222", developers: "33333333-3333-4333-8333-333333333333" };
+        const mine = {
+            admins: "11111111-1111-4111-8111-111111111111",
+            operators: "22222222-2222-4222-8222-222222222222",
+            developers: "33333333-3333-4333-8333-333333333333",
+        };
         const can = await argoRbac({ "policy.csv": argoCdRbacPolicy(mine), "policy.default": "" });
         assert.equal(await can([mine.operators], "applications", "sync", "apps/x"), true);
         assert.equal(await can([stackGroups("dev").operators], "applications", "sync", "apps/x"), false);
@@ -173,7 +243,10 @@ describe("Argo CD sign-in (committed stacks)", () => {
     it("a stack whose groups change rewires RBAC (freshRun with other ids)", async () => {
         const k8s = YAML.parse(fs.readFileSync(path.join(ROOT, "stacks/Pulumi.dev.yaml"), "utf8")).config["platform:kubernetes"];
         const operators = "44444444-4444-4444-8444-444444444444";
-        const run = await freshRun({ stack: "dev", configOverrides: { "platform:kubernetes": { ...k8s, operatorsGroupObjectId: operators } } });
+        const run = await freshRun({
+            stack: "dev",
+            configOverrides: { "platform:kubernetes": { ...k8s, operatorsGroupObjectId: operators } },
+        });
         for (const values of argoReleases(run)) {
             const can = await argoRbac(values.configs.rbac);
             assert.equal(await can([operators], "applications", "sync", "apps/shop"), true);

@@ -9,7 +9,11 @@ import { exemptNamespaces, GATEWAY, NAMESPACES } from "../../model/names";
 const REPO = "https://github.com/example-org/platform-manifests";
 const TOKEN = "ghp_read_only_token_for_tests";
 const EXEMPT = [...exemptNamespaces(), "ci"];
-const SSO_GROUPS = { admins: "6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7", operators: "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e", developers: "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d" };
+const SSO_GROUPS = {
+    admins: "6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7",
+    operators: "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e",
+    developers: "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+};
 
 function argoRun(ha: boolean, syncWindows: SyncWindow[] = [], allowedClientCidrs: string[] = ["203.0.113.0/24"]): Promise<StackRun> {
     return freshRun({
@@ -29,7 +33,11 @@ function argoRun(ha: boolean, syncWindows: SyncWindow[] = [], allowedClientCidrs
                 syncWindows,
                 exemptNamespaces: EXEMPT,
                 allowedClientCidrs,
-                sso: { issuer: "https://login.microsoftonline.com/72f988bf-0000-4000-8000-00000000d011/v2.0", clientId: "5d0b1c2a-3e4f-4a5b-8c6d-7e8f9a0b1c2d", groups: SSO_GROUPS },
+                sso: {
+                    issuer: "https://login.microsoftonline.com/72f988bf-0000-4000-8000-00000000d011/v2.0",
+                    clientId: "5d0b1c2a-3e4f-4a5b-8c6d-7e8f9a0b1c2d",
+                    groups: SSO_GROUPS,
+                },
             });
         },
     });
@@ -63,7 +71,10 @@ const ARGO_PDB_COMPONENTS = ["server", "repoServer", "applicationSet", "controll
  * minAvailable: {{ .pdb.minAvailable | default 0 }}`. Go templates treat "", 0, nil and false as
  * empty; values.yaml defaults both to "".
  */
-function renderArgoCdPdbSpec(values: any, component: typeof ARGO_PDB_COMPONENTS[number]): { maxUnavailable?: number; minAvailable?: number } | undefined {
+function renderArgoCdPdbSpec(
+    values: any,
+    component: (typeof ARGO_PDB_COMPONENTS)[number],
+): { maxUnavailable?: number; minAvailable?: number } | undefined {
     const empty = (v: unknown) => v === undefined || v === null || v === "" || v === 0 || v === false;
     const c = values[component] ?? {};
     const pdb = c.pdb ?? {};
@@ -114,7 +125,11 @@ describe("ArgoCd", () => {
     it("prod's PDBs keep a pod up during drains: none renders minAvailable 0 (chart 10.1.1 templates)", () => {
         const p = byType(prod, "kubernetes:helm.sh/v3:Release")[0].inputs.values as any;
         const rendered = ARGO_PDB_COMPONENTS.map(c => [c, renderArgoCdPdbSpec(p, c)] as const).filter(([, spec]) => spec);
-        assert.deepEqual(rendered.map(([c]) => c).sort(), ["applicationSet", "repoServer", "server"], "a PDB for each replicated component");
+        assert.deepEqual(
+            rendered.map(([c]) => c).sort(),
+            ["applicationSet", "repoServer", "server"],
+            "a PDB for each replicated component",
+        );
         for (const [c, spec] of rendered) {
             const replicas = p[c].replicas as number;
             const allowedDown = spec!.maxUnavailable ?? replicas - (spec!.minAvailable ?? 0);
@@ -122,7 +137,10 @@ describe("ArgoCd", () => {
         }
         // Dev runs single replicas: no PDB at all (one that allows nothing would block node drains).
         const d = byType(dev, "kubernetes:helm.sh/v3:Release")[0].inputs.values as any;
-        assert.deepEqual(ARGO_PDB_COMPONENTS.filter(c => renderArgoCdPdbSpec(d, c)), []);
+        assert.deepEqual(
+            ARGO_PDB_COMPONENTS.filter(c => renderArgoCdPdbSpec(d, c)),
+            [],
+        );
     });
 
     it("the route does not cut long-lived UI and gRPC-web streams (no 15 s Envoy default)", () => {
@@ -131,8 +149,10 @@ describe("ArgoCd", () => {
             assert.deepEqual(rule.timeouts, ARGOCD_ROUTE_TIMEOUTS);
             // Gateway API v1.6.1 HTTPRoute CRD: Duration pattern (GEP-2257); "0s" disables the timeout.
             assert.match(rule.timeouts.request, /^([0-9]{1,5}(h|m|s|ms)){1,4}$/);
-            assert.ok(["0s", "0ms", "0m", "0h"].includes(rule.timeouts.request) || durationSeconds(rule.timeouts.request) >= 3600,
-                `request timeout ${rule.timeouts.request} would cut streams`);
+            assert.ok(
+                ["0s", "0ms", "0m", "0h"].includes(rule.timeouts.request) || durationSeconds(rule.timeouts.request) >= 3600,
+                `request timeout ${rule.timeouts.request} would cut streams`,
+            );
             assert.equal(rule.timeouts.backendRequest, undefined, "a backend timeout would cut them as well");
         }
     });
@@ -143,24 +163,40 @@ describe("ArgoCd", () => {
         assert.deepEqual(spec.hostnames, ["argocd-weu.dev.platform.example.com"]);
         assert.equal(spec.parentRefs[0].name, GATEWAY.name);
         assert.equal(spec.parentRefs[0].namespace, GATEWAY.namespace);
-        assert.deepEqual(spec.rules[0].backendRefs.map((b: any) => [b.name, b.port]), [[ARGOCD_SERVER_SERVICE.name, ARGOCD_SERVER_SERVICE.port]]);
-        assert.deepEqual(spec, gatewayRouteSpec({ hostname: "argocd-weu.dev.platform.example.com", backend: ARGOCD_SERVER_SERVICE, timeouts: { ...ARGOCD_ROUTE_TIMEOUTS } }),
-            "built by the shared route builder");
+        assert.deepEqual(
+            spec.rules[0].backendRefs.map((b: any) => [b.name, b.port]),
+            [[ARGOCD_SERVER_SERVICE.name, ARGOCD_SERVER_SERVICE.port]],
+        );
+        assert.deepEqual(
+            spec,
+            gatewayRouteSpec({
+                hostname: "argocd-weu.dev.platform.example.com",
+                backend: ARGOCD_SERVER_SERVICE,
+                timeouts: { ...ARGOCD_ROUTE_TIMEOUTS },
+            }),
+            "built by the shared route builder",
+        );
     });
 
     it("annotates the application controller pods for ama-metrics on 8082 (argocd_app_info feeds the drift alerts)", () => {
         for (const run of [dev, prod]) {
             const v = byType(run, "kubernetes:helm.sh/v3:Release")[0].inputs.values as any;
             assert.deepEqual(v.controller.podAnnotations, {
-                "prometheus.io/scrape": "true", "prometheus.io/port": "8082", "prometheus.io/path": "/metrics",
+                "prometheus.io/scrape": "true",
+                "prometheus.io/port": "8082",
+                "prometheus.io/path": "/metrics",
             });
         }
     });
 
     it("denies ingress to the argocd namespace except from itself, the Envoy proxies (server) and kube-system (controller metrics)", () => {
         const policies = byType(dev, "kubernetes:networking.k8s.io/v1:NetworkPolicy").map(p => p.inputs as any);
-        assert.deepEqual(policies.map(p => p.metadata.name).sort(),
-            ["allow-controller-metrics", "allow-same-namespace", "allow-server-from-gateway", "default-deny-ingress"]);
+        assert.deepEqual(policies.map(p => p.metadata.name).sort(), [
+            "allow-controller-metrics",
+            "allow-same-namespace",
+            "allow-server-from-gateway",
+            "default-deny-ingress",
+        ]);
         for (const p of policies) {
             assert.equal(p.metadata.namespace, NAMESPACES.argocd);
             assert.deepEqual(p.spec.policyTypes, ["Ingress"], `${p.metadata.name}: egress stays open (git)`);
@@ -171,10 +207,18 @@ describe("ArgoCd", () => {
         const ns = (name: string) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } } });
         assert.deepEqual(find("allow-same-namespace").spec.podSelector, {});
         assert.deepEqual(find("allow-same-namespace").spec.ingress, [{ from: [{ podSelector: {} }] }]);
-        assert.deepEqual(find("allow-server-from-gateway").spec.podSelector, { matchLabels: { "app.kubernetes.io/name": "argocd-server" } });
-        assert.deepEqual(find("allow-server-from-gateway").spec.ingress, [{ from: [ns("envoy-gateway-system")], ports: [{ protocol: "TCP", port: 8080 }] }]);
-        assert.deepEqual(find("allow-controller-metrics").spec.podSelector, { matchLabels: { "app.kubernetes.io/name": "argocd-application-controller" } });
-        assert.deepEqual(find("allow-controller-metrics").spec.ingress, [{ from: [ns("kube-system")], ports: [{ protocol: "TCP", port: 8082 }] }]);
+        assert.deepEqual(find("allow-server-from-gateway").spec.podSelector, {
+            matchLabels: { "app.kubernetes.io/name": "argocd-server" },
+        });
+        assert.deepEqual(find("allow-server-from-gateway").spec.ingress, [
+            { from: [ns("envoy-gateway-system")], ports: [{ protocol: "TCP", port: 8080 }] },
+        ]);
+        assert.deepEqual(find("allow-controller-metrics").spec.podSelector, {
+            matchLabels: { "app.kubernetes.io/name": "argocd-application-controller" },
+        });
+        assert.deepEqual(find("allow-controller-metrics").spec.ingress, [
+            { from: [ns("kube-system")], ports: [{ protocol: "TCP", port: 8082 }] },
+        ]);
     });
 
     describe("client allowlist (SecurityPolicy on the route)", () => {
@@ -187,7 +231,9 @@ describe("ArgoCd", () => {
             assert.equal((policy.inputs.metadata as any).namespace, NAMESPACES.argocd, "same namespace as the route it targets");
             const route = byName(run, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "argocd-route");
             const spec = policy.inputs.spec as any;
-            assert.deepEqual(spec.targetRefs, [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", name: (route.inputs.metadata as any).name }]);
+            assert.deepEqual(spec.targetRefs, [
+                { group: "gateway.networking.k8s.io", kind: "HTTPRoute", name: (route.inputs.metadata as any).name },
+            ]);
             assert.equal(spec.authorization.defaultAction, "Deny");
             assert.equal(spec.authorization.rules.length, 1);
             assert.equal(spec.authorization.rules[0].action, "Allow");
@@ -248,7 +294,10 @@ describe("ArgoCd", () => {
         for (const ns of ["kube-system", "argocd", "harbor", "gatekeeper-system", "ci"]) assert.ok(denies.includes(ns), ns);
         const allows = spec.destinations.filter((d: any) => !d.namespace.startsWith("!"));
         assert.deepEqual(allows, [{ server: IN_CLUSTER, namespace: "*" }]);
-        assert.ok(spec.destinations.every((d: any) => d.server === IN_CLUSTER), "this cluster only");
+        assert.ok(
+            spec.destinations.every((d: any) => d.server === IN_CLUSTER),
+            "this cluster only",
+        );
         assert.deepEqual(spec.clusterResourceWhitelist, [{ group: "", kind: "Namespace" }]);
         assert.ok(spec.clusterResourceBlacklist.every((b: any) => b.kind === "Namespace" && EXEMPT.includes(b.name)));
         assert.deepEqual(spec.namespaceResourceWhitelist, [{ group: "*", kind: "*" }]);
@@ -258,8 +307,10 @@ describe("ArgoCd", () => {
         assert.deepEqual(project(dev, "apps").syncWindows, []);
         const w = project(prod, "apps").syncWindows;
         assert.equal(w.length, 1);
-        assert.deepEqual({ kind: w[0].kind, schedule: w[0].schedule, duration: w[0].duration, manualSync: w[0].manualSync },
-            { kind: "allow", schedule: "0 7 * * 1-4", duration: "10h", manualSync: true });
+        assert.deepEqual(
+            { kind: w[0].kind, schedule: w[0].schedule, duration: w[0].duration, manualSync: w[0].manualSync },
+            { kind: "allow", schedule: "0 7 * * 1-4", duration: "10h", manualSync: true },
+        );
         assert.deepEqual(w[0].applications, ["*"]);
     });
 
@@ -295,7 +346,11 @@ describe("ArgoCd", () => {
 
     it("creates custom resources only after the chart (its CRDs) and the root app after its projects", () => {
         const release = byType(dev, "kubernetes:helm.sh/v3:Release")[0].urn;
-        const crs: RecordedResource[] = [...byType(dev, CR("AppProject")), ...byType(dev, CR("AppProjectPatch")), ...byType(dev, CR("Application"))];
+        const crs: RecordedResource[] = [
+            ...byType(dev, CR("AppProject")),
+            ...byType(dev, CR("AppProjectPatch")),
+            ...byType(dev, CR("Application")),
+        ];
         for (const r of crs) assert.ok(r.dependencies.includes(release), `${r.type} ${r.name} waits for the chart`);
         const [app] = byType(dev, CR("Application"));
         for (const p of byType(dev, CR("AppProject"))) assert.ok(app.dependencies.includes(p.urn), `root app waits for ${p.name}`);

@@ -52,7 +52,9 @@ describe("CertManager", () => {
         assert.equal(release.rawInputs.version, "v1.21.1");
         assert.equal(release.rawInputs.namespace, WORKLOAD_IDENTITY_SERVICE_ACCOUNTS.certManager.namespace);
         assert.deepEqual(values().crds, { enabled: true, keep: true });
-        const crdChart = byType(run, "kubernetes:helm.sh/v4:Chart").find(r => r.rawInputs.chart === "oci://docker.io/envoyproxy/gateway-crds-helm")!;
+        const crdChart = byType(run, "kubernetes:helm.sh/v4:Chart").find(
+            r => r.rawInputs.chart === "oci://docker.io/envoyproxy/gateway-crds-helm",
+        )!;
         assert.ok(release.dependencies.includes(crdChart.urn), "cert-manager waits for Envoy Gateway's CRD chart (Gateway API CRDs)");
         assert.ok(release.dependencies.includes(byName(run, "kubernetes:core/v1:Namespace", "primary-ns").urn));
     });
@@ -67,12 +69,18 @@ describe("CertManager", () => {
 
     it("authenticates with workload identity: fixed ServiceAccount with the client id, labelled pods", () => {
         const sa = WORKLOAD_IDENTITY_SERVICE_ACCOUNTS.certManager;
-        assert.deepEqual(values().serviceAccount, { create: true, name: sa.name, annotations: { "azure.workload.identity/client-id": CLIENT_ID } });
+        assert.deepEqual(values().serviceAccount, {
+            create: true,
+            name: sa.name,
+            annotations: { "azure.workload.identity/client-id": CLIENT_ID },
+        });
         assert.deepEqual(values().podLabels, { "azure.workload.identity/use": "true" });
     });
 
     it("creates staging and production ACME issuers solving DNS-01 on the Azure zone with the managed identity", () => {
-        const byIssuer: Record<string, Spec> = Object.fromEntries(issuers.map(i => [(i.rawInputs.metadata as Spec).name, (i.rawInputs.spec as Spec).acme]));
+        const byIssuer: Record<string, Spec> = Object.fromEntries(
+            issuers.map(i => [(i.rawInputs.metadata as Spec).name, (i.rawInputs.spec as Spec).acme]),
+        );
         assert.deepEqual(Object.keys(byIssuer).sort(), [CLUSTER_ISSUERS.production, CLUSTER_ISSUERS.staging].sort());
         assert.equal(byIssuer[CLUSTER_ISSUERS.staging].server, ACME_SERVERS.staging);
         assert.equal(byIssuer[CLUSTER_ISSUERS.production].server, ACME_SERVERS.production);

@@ -29,7 +29,8 @@ export function helmMerge(base: unknown, override: unknown): any {
         const out: Any = { ...base };
         for (const [k, v] of Object.entries(override)) {
             const merged = helmMerge(base[k], v);
-            if (merged === undefined) delete out[k]; else out[k] = merged;
+            if (merged === undefined) delete out[k];
+            else out[k] = merged;
         }
         return out;
     }
@@ -39,7 +40,8 @@ const isMap = (v: unknown): v is Any => typeof v === "object" && v !== null && !
 
 /** gateway-helm v1.9.0 values.tmpl.yaml after the release's envsubst (release workflow: GatewayImage, GatewayImagePullPolicy). */
 function envoyGatewayDefaults(): Any {
-    const raw = fs.readFileSync(path.join(FIXTURES, "envoy-gateway", "values.tmpl.yaml"), "utf8")
+    const raw = fs
+        .readFileSync(path.join(FIXTURES, "envoy-gateway", "values.tmpl.yaml"), "utf8")
         .replace("${GatewayImage}", `docker.io/envoyproxy/gateway:${CHARTS.envoyGateway.appVersion}`)
         .replace("${GatewayImagePullPolicy}", "IfNotPresent");
     return YAML.parse(raw);
@@ -76,14 +78,20 @@ function envoyGatewayImages(v: Any): Record<string, string> {
     };
     const dep = v.deployment?.envoyGateway?.image ?? {};
     const controller = dep.repository
-        ? (g.imageRegistry ? `${g.imageRegistry}/${splitn2(dep.repository, "/")[1]}:${dep.tag || CHARTS.envoyGateway.version}` : `${dep.repository}:${dep.tag || CHARTS.envoyGateway.version}`)
-        : g.images?.envoyGateway?.image ? fromFull(g.images.envoyGateway.image) : `docker.io/envoyproxy/gateway:${CHARTS.envoyGateway.version}`;
+        ? g.imageRegistry
+            ? `${g.imageRegistry}/${splitn2(dep.repository, "/")[1]}:${dep.tag || CHARTS.envoyGateway.version}`
+            : `${dep.repository}:${dep.tag || CHARTS.envoyGateway.version}`
+        : g.images?.envoyGateway?.image
+          ? fromFull(g.images.envoyGateway.image)
+          : `docker.io/envoyproxy/gateway:${CHARTS.envoyGateway.version}`;
     const out: Record<string, string> = {
         controller, // envoy-gateway Deployment and the certgen Job
         ratelimit: fromFull(g.images.ratelimit.image),
         // eg.default-envoy-gateway-config: the proxy image only when global.images.envoyProxy.image
         // is set; otherwise the controller's built-in default (api/v1alpha1/shared_types.go).
-        proxy: g.images?.envoyProxy?.image ? fromFull(g.images.envoyProxy.image, "distroless-v1.39.0") : "docker.io/envoyproxy/envoy:distroless-v1.39.0",
+        proxy: g.images?.envoyProxy?.image
+            ? fromFull(g.images.envoyProxy.image, "distroless-v1.39.0")
+            : "docker.io/envoyproxy/envoy:distroless-v1.39.0",
         // eg.default-envoy-gateway-config sets provider.kubernetes.shutdownManager.image to eg.image;
         // templates/envoy-gateway-config.yaml merges the user's config.envoyGateway over it.
         shutdownManager: v.config?.envoyGateway?.provider?.kubernetes?.shutdownManager?.image ?? controller,
@@ -102,14 +110,24 @@ function certManagerImages(v: Any): Record<string, string> {
             if (v.imageRegistry) repository = `${v.imageRegistry}/${repository}`;
         }
         if (img.registry) repository = `${img.registry}/${repository}`;
-        const suffix = img.tag && img.digest ? `:${img.tag}@${img.digest}` : img.tag ? `:${img.tag}` : img.digest ? `@${img.digest}` : `:${CHARTS.certManager.appVersion}`;
+        const suffix =
+            img.tag && img.digest
+                ? `:${img.tag}@${img.digest}`
+                : img.tag
+                  ? `:${img.tag}`
+                  : img.digest
+                    ? `@${img.digest}`
+                    : `:${CHARTS.certManager.appVersion}`;
         return repository + suffix;
     };
     // deployment.yaml, webhook-deployment.yaml, cainjector-deployment.yaml, the controller's
     // --acme-http01-solver-image flag, startupapicheck-job.yaml.
     return {
-        controller: image(v.image), webhook: image(v.webhook.image), cainjector: image(v.cainjector.image),
-        acmesolver: image(v.acmesolver.image), startupapicheck: image(v.startupapicheck.image),
+        controller: image(v.image),
+        webhook: image(v.webhook.image),
+        cainjector: image(v.cainjector.image),
+        acmesolver: image(v.acmesolver.image),
+        startupapicheck: image(v.startupapicheck.image),
     };
 }
 
@@ -125,7 +143,7 @@ function sealedSecretsImages(v: Any): Record<string, string> {
 
 /** gatekeeper chart 3.23.0 templates (see components/cluster/gatekeeper/index.ts for the files). */
 function gatekeeperImages(v: Any): Record<string, string> {
-    const withTag = (repo: string, tag: string | undefined) => tag ? `${repo}:${tag}` : repo;
+    const withTag = (repo: string, tag: string | undefined) => (tag ? `${repo}:${tag}` : repo);
     const pre = v.preInstall?.crdRepository?.image ?? {};
     return {
         controllerManager: withTag(v.image.repository, v.image.release),
@@ -173,9 +191,16 @@ function argocdImages(v: Any): Record<string, string> {
 function harborImages(v: Any): Record<string, string> {
     const i = (img: Any) => `${img.repository}:${img.tag}`;
     return {
-        nginx: i(v.nginx.image), portal: i(v.portal.image), core: i(v.core.image), jobservice: i(v.jobservice.image),
-        registry: i(v.registry.registry.image), registryctl: i(v.registry.controller.image), trivy: i(v.trivy.image),
-        database: i(v.database.internal.image), redis: i(v.redis.internal.image), exporter: i(v.exporter.image),
+        nginx: i(v.nginx.image),
+        portal: i(v.portal.image),
+        core: i(v.core.image),
+        jobservice: i(v.jobservice.image),
+        registry: i(v.registry.registry.image),
+        registryctl: i(v.registry.controller.image),
+        trivy: i(v.trivy.image),
+        database: i(v.database.internal.image),
+        redis: i(v.redis.internal.image),
+        exporter: i(v.exporter.image),
     };
 }
 
@@ -206,7 +231,9 @@ function ratifyImages(v: Any): Record<string, string> {
  */
 function oauth2ProxyImages(v: Any): Record<string, string> {
     const registry = v.image.registry || v.global?.imageRegistry || "quay.io";
-    const images: Record<string, string> = { proxy: `${registry}/${v.image.repository}:${v.image.tag || `v${CHARTS.oauth2Proxy.appVersion}`}` };
+    const images: Record<string, string> = {
+        proxy: `${registry}/${v.image.repository}:${v.image.tag || `v${CHARTS.oauth2Proxy.appVersion}`}`,
+    };
     if (v["redis-ha"]?.enabled && v.initContainers?.waitForRedis?.enabled) {
         images.waitForRedis = `${v.initContainers.waitForRedis.image.repository}:${v.initContainers.waitForRedis.image.tag}`;
     }
@@ -230,7 +257,9 @@ export const CHART_IMAGES: Record<ChartName, (values: Any) => Record<string, str
 
 /** The pinned chart a recorded helm Release installs. */
 export function chartOf(release: { inputs: Any }): ChartName {
-    const name = (Object.keys(CHARTS) as ChartName[]).find(k => CHARTS[k].chart === release.inputs.chart && CHARTS[k].version === release.inputs.version);
+    const name = (Object.keys(CHARTS) as ChartName[]).find(
+        k => CHARTS[k].chart === release.inputs.chart && CHARTS[k].version === release.inputs.version,
+    );
     if (!name) throw new Error(`release of ${release.inputs.chart}@${release.inputs.version} is not a pinned chart`);
     return name;
 }

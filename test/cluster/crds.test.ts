@@ -71,7 +71,9 @@ function gitBlob(file: string): string {
 for (const stack of ["dev", "prod"] as const) {
     describe(`CRDs are upgraded with their charts (${stack})`, () => {
         let run: StackRun;
-        before(async () => { run = await stackRun(stack); });
+        before(async () => {
+            run = await stackRun(stack);
+        });
 
         it("every Helm release gets its chart's CRDs on upgrade too, not only on first install", () => {
             const releases = byType(run, RELEASE);
@@ -94,12 +96,18 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.equal(c.rawInputs.version, CHARTS.envoyGatewayCrds.version);
                 // Both groups are off by default in gateway-crds-helm's values.yaml; the experimental
                 // channel is what gateway-helm's crds subchart installed so far (no CRD is dropped).
-                assert.deepEqual(values(c), { crds: { gatewayAPI: { enabled: true, channel: "experimental" }, envoyGateway: { enabled: true } } });
+                assert.deepEqual(values(c), {
+                    crds: { gatewayAPI: { enabled: true, channel: "experimental" }, envoyGateway: { enabled: true } },
+                });
                 assert.notEqual(c.rawInputs.skipCrds, true);
 
                 // Every Gateway API / Envoy Gateway object on that cluster waits for them.
-                const objects = run.resources.filter(r => r.provider === c.provider && isKubernetesCustomResource(r.type)
-                    && /^kubernetes:gateway\.(networking\.k8s|envoyproxy)\.io\//.test(r.type));
+                const objects = run.resources.filter(
+                    r =>
+                        r.provider === c.provider &&
+                        isKubernetesCustomResource(r.type) &&
+                        /^kubernetes:gateway\.(networking\.k8s|envoyproxy)\.io\//.test(r.type),
+                );
                 assert.ok(objects.length >= 6);
                 for (const o of objects) assert.ok(dependencyClosure(run, o).has(c.urn), `${o.type} ${o.name} waits for the CRDs`);
             }
@@ -118,7 +126,9 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.equal(meta.name, "sealedsecrets.bitnami.com");
                 assert.equal(meta.annotations["pulumi.com/patchForce"], "true", "takes the fields over from Helm's crds/ install");
                 assert.deepEqual(p.rawInputs.spec, upstream.spec);
-                const release = byType(run, RELEASE).find(r => r.provider === p.provider && r.rawInputs.chart === CHARTS.sealedSecrets.chart)!;
+                const release = byType(run, RELEASE).find(
+                    r => r.provider === p.provider && r.rawInputs.chart === CHARTS.sealedSecrets.chart,
+                )!;
                 assert.equal(release.rawInputs.skipCrds, true);
                 assert.ok(release.dependencies.includes(p.urn), "the controller starts after its CRD");
             }
@@ -128,13 +138,19 @@ for (const stack of ["dev", "prod"] as const) {
 
 describe("the vendored SealedSecret CRD", () => {
     it("is byte for byte the chart's crds/ file at the pinned chart version", () => {
-        assert.equal(SEALED_SECRETS_CRD.chartVersion, CHARTS.sealedSecrets.version,
-            "bumping the sealed-secrets chart needs the CRD of the new tag vendored too");
+        assert.equal(
+            SEALED_SECRETS_CRD.chartVersion,
+            CHARTS.sealedSecrets.version,
+            "bumping the sealed-secrets chart needs the CRD of the new tag vendored too",
+        );
         assert.equal(SEALED_SECRETS_CRD.ref, `helm-v${CHARTS.sealedSecrets.version}`);
         assert.ok(SEALED_SECRETS_CRD.file.includes(`sealed-secrets-${CHARTS.sealedSecrets.version}.`));
         assert.equal(gitBlob(SEALED_SECRETS_CRD.file), SEALED_SECRETS_CRD.gitBlob);
         const crd = sealedSecretsCrd();
         assert.equal(crd.kind, "CustomResourceDefinition");
-        assert.deepEqual(crd.spec.versions.map((v: Any) => [v.name, v.served, v.storage]), [["v1alpha1", true, true]]);
+        assert.deepEqual(
+            crd.spec.versions.map((v: Any) => [v.name, v.served, v.storage]),
+            [["v1alpha1", true, true]],
+        );
     });
 });

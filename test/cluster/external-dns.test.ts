@@ -49,11 +49,18 @@ describe("ExternalDns", () => {
 
     it("authenticates with workload identity and a credential-free azure.json", () => {
         const sa = WORKLOAD_IDENTITY_SERVICE_ACCOUNTS.externalDns;
-        assert.deepEqual(values.serviceAccount, { create: true, name: sa.name, annotations: { "azure.workload.identity/client-id": CLIENT_ID } });
+        assert.deepEqual(values.serviceAccount, {
+            create: true,
+            name: sa.name,
+            annotations: { "azure.workload.identity/client-id": CLIENT_ID },
+        });
         assert.deepEqual(values.podLabels, { "azure.workload.identity/use": "true" });
         const cm = byName(run, "kubernetes:core/v1:ConfigMap", "primary-azure-config");
         assert.deepEqual(JSON.parse((cm.rawInputs.data as Spec)["azure.json"]), {
-            tenantId: "tenant-1", subscriptionId: "sub-123", resourceGroup: "rg-dns", useWorkloadIdentityExtension: true,
+            tenantId: "tenant-1",
+            subscriptionId: "sub-123",
+            resourceGroup: "rg-dns",
+            useWorkloadIdentityExtension: true,
         });
         const cmName = (cm.rawInputs.metadata as Spec).name;
         assert.deepEqual(values.extraVolumes, [{ name: "azure-config", configMap: { name: cmName } }]);
@@ -72,10 +79,12 @@ describe("ExternalDns", () => {
     });
 
     it("rejects an unusable owner id, policy or exclusion", async () => {
-        const err = await rejection(() => freshRun({
-            stack: "dev",
-            program: program({ txtOwnerId: "Prod Primary", policy: "create-only" as never, excludeHostnames: ["not a host"] }),
-        }));
+        const err = await rejection(() =>
+            freshRun({
+                stack: "dev",
+                program: program({ txtOwnerId: "Prod Primary", policy: "create-only" as never, excludeHostnames: ["not a host"] }),
+            }),
+        );
         assert.match(err.message, /txtOwnerId/);
         assert.match(err.message, /policy/);
         assert.match(err.message, /not a host/);

@@ -7,7 +7,13 @@ import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { Gatekeeper, GatekeeperArgs, waitForAdmissionWebhook } from "../../components/cluster/gatekeeper";
 import {
-    base64Infixes, CEL_ENGINE, GATEKEEPER_TARGET, policyBundle, POLICIES, POLICY_DIR, REGISTRY_CREDENTIAL_SECRET_TYPES,
+    base64Infixes,
+    CEL_ENGINE,
+    GATEKEEPER_TARGET,
+    policyBundle,
+    POLICIES,
+    POLICY_DIR,
+    REGISTRY_CREDENTIAL_SECRET_TYPES,
 } from "../../model/admission/policies";
 import { exemptNamespaces, NAMESPACES, SYSTEM_NAMESPACES } from "../../model/names";
 import { CHARTS } from "../../model/versions";
@@ -21,8 +27,20 @@ const CONSTRAINT_PREFIX = "kubernetes:constraints.gatekeeper.sh/v1beta1:";
 
 /** The explicit exempt list: a change to names.ts must show up here as a deliberate test change. */
 const EXPECTED_EXEMPT = [
-    "argocd", "cert-manager", "envoy-gateway-system", "external-dns", "gatekeeper-system", "gateway", "harbor",
-    "kube-node-lease", "kube-public", "kube-system", "sealed-secrets", "tekton-dashboard-proxy", "tekton-operator", "tekton-pipelines",
+    "argocd",
+    "cert-manager",
+    "envoy-gateway-system",
+    "external-dns",
+    "gatekeeper-system",
+    "gateway",
+    "harbor",
+    "kube-node-lease",
+    "kube-public",
+    "kube-system",
+    "sealed-secrets",
+    "tekton-dashboard-proxy",
+    "tekton-operator",
+    "tekton-pipelines",
 ];
 
 function args(overrides: Partial<Omit<GatekeeperArgs, "provider">> = {}): Omit<GatekeeperArgs, "provider"> {
@@ -74,7 +92,8 @@ describe("Gatekeeper", () => {
             assert.equal(r.rawInputs.createNamespace, false);
             assert.ok(r.dependencies.includes(ns.urn), "release waits for its namespace");
             const provider = byType(prod, "pulumi:providers:kubernetes")[0].urn;
-            for (const child of descendants(prod, component.urn)) assert.equal(child.provider, provider, `${child.name} uses the cluster provider`);
+            for (const child of descendants(prod, component.urn))
+                assert.equal(child.provider, provider, `${child.name} uses the cluster provider`);
         });
 
         it("fails closed (webhook Fail) in prod and open (Ignore) in dev", () => {
@@ -117,7 +136,13 @@ describe("Gatekeeper", () => {
             const registryRuleSkips = [...SYSTEM_NAMESPACES, NAMESPACES.tektonPipelines, "ci"].sort();
             assert.deepEqual(excluded(prod, "PlatformAllowedRegistries"), registryRuleSkips);
             assert.deepEqual(excluded(dev, "PlatformAllowedRegistries"), registryRuleSkips);
-            for (const platformNs of [NAMESPACES.argocd, NAMESPACES.harbor, NAMESPACES.certManager, NAMESPACES.envoyGateway, NAMESPACES.tektonOperator]) {
+            for (const platformNs of [
+                NAMESPACES.argocd,
+                NAMESPACES.harbor,
+                NAMESPACES.certManager,
+                NAMESPACES.envoyGateway,
+                NAMESPACES.tektonOperator,
+            ]) {
                 assert.ok(!excluded(prod, "PlatformAllowedRegistries").includes(platformNs), platformNs);
             }
             // … and the credential and pod-security rules bind every namespace but Kubernetes' own:
@@ -125,11 +150,21 @@ describe("Gatekeeper", () => {
             // host access (write access to e.g. gateway must not buy a node-owning pod).
             const everyScope = new Set(POLICIES.map(p => p.exemption));
             assert.deepEqual([...everyScope].sort(), ["platform", "system", "system-and-pipeline"]);
-            assert.deepEqual(POLICIES.filter(p => p.exemption === "system").map(p => p.kind).sort(),
-                ["PlatformNoImagePullSecrets", "PlatformPodSecurity", "PlatformPodSecurityRestricted", "PlatformRegistryCredentials"]);
-            for (const kind of ["PlatformRegistryCredentials", "PlatformNoImagePullSecrets", "PlatformPodSecurity", "PlatformPodSecurityRestricted"]) {
+            assert.deepEqual(
+                POLICIES.filter(p => p.exemption === "system")
+                    .map(p => p.kind)
+                    .sort(),
+                ["PlatformNoImagePullSecrets", "PlatformPodSecurity", "PlatformPodSecurityRestricted", "PlatformRegistryCredentials"],
+            );
+            for (const kind of [
+                "PlatformRegistryCredentials",
+                "PlatformNoImagePullSecrets",
+                "PlatformPodSecurity",
+                "PlatformPodSecurityRestricted",
+            ]) {
                 assert.deepEqual(excluded(prod, kind), [...SYSTEM_NAMESPACES].sort(), kind);
-                for (const platformNs of Object.values(NAMESPACES).filter(n => !(SYSTEM_NAMESPACES as readonly string[]).includes(n))) assert.ok(!excluded(dev, kind).includes(platformNs), `${kind} skips ${platformNs}`);
+                for (const platformNs of Object.values(NAMESPACES).filter(n => !(SYSTEM_NAMESPACES as readonly string[]).includes(n)))
+                    assert.ok(!excluded(dev, kind).includes(platformNs), `${kind} skips ${platformNs}`);
             }
         });
 
@@ -144,7 +179,8 @@ describe("Gatekeeper", () => {
             assert.deepEqual(values(dev).controllerManager.exemptNamespaces, systemOnly);
             for (const run of [prod, dev]) {
                 for (const ns of values(run).controllerManager.exemptNamespaces as string[]) {
-                    for (const c of constraints(run)) assert.ok((c.rawInputs.spec as Spec).match.excludedNamespaces.includes(ns), `${c.name} skips ${ns}`);
+                    for (const c of constraints(run))
+                        assert.ok((c.rawInputs.spec as Spec).match.excludedNamespaces.includes(ns), `${c.name} skips ${ns}`);
                 }
             }
         });
@@ -167,7 +203,10 @@ describe("Gatekeeper", () => {
                 assert.equal(spec.targets.length, 1);
                 assert.equal(spec.targets[0].target, GATEKEEPER_TARGET);
                 assert.equal(spec.targets[0].rego, undefined, "no Rego: the same CEL runs offline");
-                assert.deepEqual(spec.targets[0].code.map((c: Spec) => c.engine), [CEL_ENGINE]);
+                assert.deepEqual(
+                    spec.targets[0].code.map((c: Spec) => c.engine),
+                    [CEL_ENGINE],
+                );
                 assert.ok(spec.targets[0].code[0].source.validations.length > 0);
                 assert.equal((t.rawInputs.metadata as Spec).name, spec.crd.spec.names.kind.toLowerCase());
             }
@@ -228,9 +267,12 @@ describe("Gatekeeper", () => {
             const marker = '"auths"';
             const infixes = base64Infixes(marker);
             assert.equal(infixes.length, 3);
-            for (const prefix of ["", "{", "{\n", "{\n  ", "  {", "{\"credsStore\":\"x\",", "\u00e9{"]) {
+            for (const prefix of ["", "{", "{\n", "{\n  ", "  {", '{"credsStore":"x",', "\u00e9{"]) {
                 const encoded = Buffer.from(`${prefix}${marker}: {"reg": {"auth": "eDp5"}}}`).toString("base64");
-                assert.ok(infixes.some(i => encoded.includes(i)), `marker after ${JSON.stringify(prefix)}`);
+                assert.ok(
+                    infixes.some(i => encoded.includes(i)),
+                    `marker after ${JSON.stringify(prefix)}`,
+                );
             }
             for (const plain of ['{"auth": {"issuer": "x"}}', '{"author": "a"}', '{"logLevel": "info"}', "auths without quotes"]) {
                 const encoded = Buffer.from(plain).toString("base64");
@@ -239,24 +281,49 @@ describe("Gatekeeper", () => {
         });
 
         it("matches Pods and every pod-template kind for the image and pod-security rules", () => {
-            for (const kind of ["PlatformAllowedRegistries", "PlatformPinnedImages", "PlatformPodSecurity", "PlatformPodSecurityRestricted"]) {
+            for (const kind of [
+                "PlatformAllowedRegistries",
+                "PlatformPinnedImages",
+                "PlatformPodSecurity",
+                "PlatformPodSecurityRestricted",
+            ]) {
                 const c = constraints(prod).find(r => r.rawInputs.kind === kind)!;
-                const matched = (c.rawInputs.spec as Spec).match.kinds.map((k: Spec) => k.kinds.map((n: string) => `${k.apiGroups.join(",")}/${n}`)).flat().sort();
-                assert.deepEqual(matched, [
-                    "/Pod", "/ReplicationController", "apps/DaemonSet", "apps/Deployment", "apps/ReplicaSet", "apps/StatefulSet", "batch/CronJob", "batch/Job",
-                ], kind);
+                const matched = (c.rawInputs.spec as Spec).match.kinds
+                    .map((k: Spec) => k.kinds.map((n: string) => `${k.apiGroups.join(",")}/${n}`))
+                    .flat()
+                    .sort();
+                assert.deepEqual(
+                    matched,
+                    [
+                        "/Pod",
+                        "/ReplicationController",
+                        "apps/DaemonSet",
+                        "apps/Deployment",
+                        "apps/ReplicaSet",
+                        "apps/StatefulSet",
+                        "batch/CronJob",
+                        "batch/Job",
+                    ],
+                    kind,
+                );
             }
         });
 
         it("registers exactly the objects the policy module defines (what admit evaluates is what is deployed)", () => {
-            const expected = policyBundle({ acrLoginServer: ACR, pipelineNamespace: "ci" }, { enforcementAction: "deny", exemptNamespaces: EXPECTED_EXEMPT, systemNamespaces: [...SYSTEM_NAMESPACES] });
+            const expected = policyBundle(
+                { acrLoginServer: ACR, pipelineNamespace: "ci" },
+                { enforcementAction: "deny", exemptNamespaces: EXPECTED_EXEMPT, systemNamespaces: [...SYSTEM_NAMESPACES] },
+            );
             const sets = policySetsFromRun(prod);
             assert.equal(sets.length, 1);
             const fromRun = sets[0];
             const byKind = <T extends { kind: string; spec: unknown }>(xs: T[]) => [...xs].sort((a, b) => a.kind.localeCompare(b.kind));
             assert.deepEqual(byKind(fromRun.constraints), byKind(expected.constraints));
             const tKey = (t: { metadata: { name: string } }) => t.metadata.name;
-            assert.deepEqual([...fromRun.templates].sort((a, b) => tKey(a).localeCompare(tKey(b))), [...expected.templates].sort((a, b) => tKey(a).localeCompare(tKey(b))));
+            assert.deepEqual(
+                [...fromRun.templates].sort((a, b) => tKey(a).localeCompare(tKey(b))),
+                [...expected.templates].sort((a, b) => tKey(a).localeCompare(tKey(b))),
+            );
         });
 
         it("registers the CEL template files as written (the file is what is deployed)", () => {
@@ -271,11 +338,15 @@ describe("Gatekeeper", () => {
 
         it("selects the restricted level by the Pod Security Admission label, and relaxes only seccomp/AppArmor in the pipeline namespace", () => {
             const spec = (kind: string) => constraints(prod).find(r => r.rawInputs.kind === kind)!.rawInputs.spec as Spec;
-            assert.deepEqual(spec("PlatformPodSecurityRestricted").parameters, { namespaceLabel: { key: "pod-security.kubernetes.io/enforce", value: "restricted" } });
+            assert.deepEqual(spec("PlatformPodSecurityRestricted").parameters, {
+                namespaceLabel: { key: "pod-security.kubernetes.io/enforce", value: "restricted" },
+            });
             // No namespaceSelector: gator (the manifests-PR check) would auto-reject every object whose
             // Namespace is not among the manifests; the template reads namespaceObject instead.
             for (const c of constraints(prod)) assert.equal((c.rawInputs.spec as Spec).match.namespaceSelector, undefined, c.name);
-            assert.deepEqual(spec("PlatformPodSecurity").parameters, { relaxations: [{ namespace: "ci", controls: ["seccompProfile", "appArmorProfile"] }] });
+            assert.deepEqual(spec("PlatformPodSecurity").parameters, {
+                relaxations: [{ namespace: "ci", controls: ["seccompProfile", "appArmorProfile"] }],
+            });
         });
 
         it("gives two instances (two clusters) distinct resource names", async () => {
@@ -313,33 +384,53 @@ describe("waitForAdmissionWebhook", () => {
             program: () => {
                 const provider = new k8s.Provider("c", {});
                 const release = new k8s.core.v1.ConfigMap("stand-in-release", {}, { provider });
-                new Holder("outer", outer => {
-                    new k8s.core.v1.Namespace("ns", {}, { parent: outer, provider });
-                    new Holder("inner", inner => {
-                        new k8s.core.v1.ConfigMap("cm", {}, { parent: inner, provider, dependsOn: [outer] });
-                        new random.RandomPassword("pw", { length: 8 }, { parent: inner });
-                    }, { parent: outer });
-                }, waitForAdmissionWebhook(release));
+                new Holder(
+                    "outer",
+                    outer => {
+                        new k8s.core.v1.Namespace("ns", {}, { parent: outer, provider });
+                        new Holder(
+                            "inner",
+                            inner => {
+                                new k8s.core.v1.ConfigMap("cm", {}, { parent: inner, provider, dependsOn: [outer] });
+                                new random.RandomPassword("pw", { length: 8 }, { parent: inner });
+                            },
+                            { parent: outer },
+                        );
+                    },
+                    waitForAdmissionWebhook(release),
+                );
             },
         });
         const release = byName(run, "kubernetes:core/v1:ConfigMap", "stand-in-release");
-        for (const [type, name] of [["kubernetes:core/v1:Namespace", "ns"], ["kubernetes:core/v1:ConfigMap", "cm"]]) {
+        for (const [type, name] of [
+            ["kubernetes:core/v1:Namespace", "ns"],
+            ["kubernetes:core/v1:ConfigMap", "cm"],
+        ]) {
             assert.ok(byName(run, type, name).dependencies.includes(release.urn), name);
         }
-        assert.ok(!byName(run, "random:index/randomPassword:RandomPassword", "pw").dependencies.includes(release.urn), "not a Kubernetes object");
+        assert.ok(
+            !byName(run, "random:index/randomPassword:RandomPassword", "pw").dependencies.includes(release.urn),
+            "not a Kubernetes object",
+        );
     });
 
     it("refuses a helm.v4.Chart below it (the provider creates its objects: they could not be made to wait)", async () => {
-        const err = await rejection(() => freshRun({
-            stack: "prod",
-            program: () => {
-                const provider = new k8s.Provider("c", {});
-                const release = new k8s.core.v1.ConfigMap("stand-in-release", {}, { provider });
-                new Holder("outer", outer => {
-                    new k8s.helm.v4.Chart("crds", { chart: "oci://example/crds" }, { parent: outer, provider });
-                }, waitForAdmissionWebhook(release));
-            },
-        }));
+        const err = await rejection(() =>
+            freshRun({
+                stack: "prod",
+                program: () => {
+                    const provider = new k8s.Provider("c", {});
+                    const release = new k8s.core.v1.ConfigMap("stand-in-release", {}, { provider });
+                    new Holder(
+                        "outer",
+                        outer => {
+                            new k8s.helm.v4.Chart("crds", { chart: "oci://example/crds" }, { parent: outer, provider });
+                        },
+                        waitForAdmissionWebhook(release),
+                    );
+                },
+            }),
+        );
         assert.match(err.message, /helm\.v4\.Chart.*install it before Gatekeeper/);
     });
 });

@@ -1,6 +1,12 @@
 import { strict as assert } from "assert";
 import * as k8s from "@pulumi/kubernetes";
-import { DEFAULT_LISTENER_SECRET, PlatformGateway, PlatformGatewayArgs, GATEWAY_ROUTES_LABEL, tlsSecretName } from "../../components/cluster/gateway";
+import {
+    DEFAULT_LISTENER_SECRET,
+    PlatformGateway,
+    PlatformGatewayArgs,
+    GATEWAY_ROUTES_LABEL,
+    tlsSecretName,
+} from "../../components/cluster/gateway";
 import { CertManager } from "../../components/cluster/cert-manager";
 import { ExternalDns } from "../../components/cluster/external-dns";
 import { SealedSecrets, SealingKey } from "../../components/cluster/sealed-secrets";
@@ -57,9 +63,8 @@ function gatewayArgs(provider: k8s.Provider, overrides: Partial<PlatformGatewayA
  */
 function egHostnamesOverlap(a: string | undefined, b: string | undefined): boolean {
     if (a === undefined || b === undefined) return true;
-    const matches = (x: string, y: string) => y.startsWith("*") && !x.startsWith("*")
-        ? x.endsWith(y.slice(1)) && !x.slice(0, x.length - y.length + 1).includes(".")
-        : x === y;
+    const matches = (x: string, y: string) =>
+        y.startsWith("*") && !x.startsWith("*") ? x.endsWith(y.slice(1)) && !x.slice(0, x.length - y.length + 1).includes(".") : x === y;
     return matches(a, b) || matches(b, a);
 }
 
@@ -89,7 +94,9 @@ describe("PlatformGateway", () => {
     before(async () => {
         run = await freshRun({
             stack: "dev",
-            program: () => { new PlatformGateway("primary", gatewayArgs(new k8s.Provider("primary", {}))); },
+            program: () => {
+                new PlatformGateway("primary", gatewayArgs(new k8s.Provider("primary", {})));
+            },
         });
         component = byName(run, "platform:cluster:PlatformGateway", "primary");
     });
@@ -118,8 +125,11 @@ describe("PlatformGateway", () => {
             "service.beta.kubernetes.io/azure-load-balancer-resource-group": "rg-net-primary",
         });
         const gateway = one(crOfKind(run, component, "Gateway"), "Gateway");
-        assert.deepEqual(spec(gateway).infrastructure.parametersRef,
-            { group: "gateway.envoyproxy.io", kind: "EnvoyProxy", name: (proxy.rawInputs.metadata as Spec).name });
+        assert.deepEqual(spec(gateway).infrastructure.parametersRef, {
+            group: "gateway.envoyproxy.io",
+            kind: "EnvoyProxy",
+            name: (proxy.rawInputs.metadata as Spec).name,
+        });
         assert.equal((proxy.rawInputs.metadata as Spec).namespace, GATEWAY.namespace, "Gateway-level parametersRef is same-namespace");
         assert.ok(gateway.dependencies.includes(proxy.urn), "EnvoyProxy exists before the Gateway references it");
     });
@@ -131,8 +141,10 @@ describe("PlatformGateway", () => {
         assert.ok(String(spec(gc).description).length <= 64, "GatewayClass description is limited to 64 characters");
         const gateway = one(crOfKind(run, component, "Gateway"), "Gateway");
         assert.equal(gateway.rawInputs.apiVersion, "gateway.networking.k8s.io/v1");
-        assert.deepEqual({ name: (gateway.rawInputs.metadata as Spec).name, namespace: (gateway.rawInputs.metadata as Spec).namespace },
-            { name: GATEWAY.name, namespace: GATEWAY.namespace });
+        assert.deepEqual(
+            { name: (gateway.rawInputs.metadata as Spec).name, namespace: (gateway.rawInputs.metadata as Spec).namespace },
+            { name: GATEWAY.name, namespace: GATEWAY.namespace },
+        );
         assert.equal(spec(gateway).gatewayClassName, GATEWAY.className);
     });
 
@@ -140,11 +152,17 @@ describe("PlatformGateway", () => {
         const gateway = one(crOfKind(run, component, "Gateway"), "Gateway");
         assert.equal((gateway.rawInputs.metadata as Spec).annotations["cert-manager.io/cluster-issuer"], CLUSTER_ISSUERS.production);
         const https = (spec(gateway).listeners as Spec[]).filter(l => l.protocol === "HTTPS" && l.hostname);
-        assert.deepEqual(https.map(l => l.hostname), [APP, ARGO]);
+        assert.deepEqual(
+            https.map(l => l.hostname),
+            [APP, ARGO],
+        );
         for (const l of https) {
             assert.equal(l.port, 443);
             // The gateway-shim requires an explicit mode and a same-namespace core Secret ref.
-            assert.deepEqual(l.tls, { mode: "Terminate", certificateRefs: [{ group: "", kind: "Secret", name: tlsSecretName(l.hostname) }] });
+            assert.deepEqual(l.tls, {
+                mode: "Terminate",
+                certificateRefs: [{ group: "", kind: "Secret", name: tlsSecretName(l.hostname) }],
+            });
         }
         assert.equal(new Set(https.map(l => l.tls.certificateRefs[0].name)).size, https.length, "one secret (Certificate) per hostname");
     });
@@ -152,7 +170,10 @@ describe("PlatformGateway", () => {
     it("gives the default (no-SNI) listener its own self-signed certificate, so no listener loses HTTP/2", () => {
         const gateway = one(crOfKind(run, component, "Gateway"), "Gateway");
         const listeners = spec(gateway).listeners as Spec[];
-        const fallback = one(listeners.filter(l => l.name === "https-default"), "https-default listener");
+        const fallback = one(
+            listeners.filter(l => l.name === "https-default"),
+            "https-default listener",
+        );
         assert.equal(fallback.hostname, undefined, "the default filter chain matches every SNI (and none)");
         assert.deepEqual(fallback.tls.certificateRefs, [{ group: "", kind: "Secret", name: DEFAULT_LISTENER_SECRET }]);
 
@@ -172,19 +193,23 @@ describe("PlatformGateway", () => {
         // @ v1.21.1, 24e33194: tlsHosts[secretRef] gets the listener's hostname), the default one
         // carries the SANs the stack gave it.
         const selfSignedSans = cert.rawInputs.dnsNames as string[];
-        const sansOf = (secretName: string) => secretName === DEFAULT_LISTENER_SECRET
-            ? selfSignedSans
-            : listeners.filter(l => l.hostname && tlsSecretName(l.hostname) === secretName).map(l => l.hostname as string);
+        const sansOf = (secretName: string) =>
+            secretName === DEFAULT_LISTENER_SECRET
+                ? selfSignedSans
+                : listeners.filter(l => l.hostname && tlsSecretName(l.hostname) === secretName).map(l => l.hostname as string);
         assert.deepEqual(egHttp1OnlyListeners(listeners, sansOf), [], "no listener is forced to ALPN http/1.1");
     });
 
     it("restricts which namespaces may attach routes to each hostname", () => {
         const listeners = spec(one(crOfKind(run, component, "Gateway"), "Gateway")).listeners as Spec[];
         const byHost = (h: string) => listeners.find(l => l.hostname === h)!;
-        assert.deepEqual(byHost(APP).allowedRoutes.namespaces,
-            { from: "Selector", selector: { matchLabels: { [GATEWAY_ROUTES_LABEL]: "true" } } });
-        assert.deepEqual(byHost(ARGO).allowedRoutes.namespaces.selector.matchExpressions,
-            [{ key: "kubernetes.io/metadata.name", operator: "In", values: [NAMESPACES.argocd, GATEWAY.namespace].sort() }]);
+        assert.deepEqual(byHost(APP).allowedRoutes.namespaces, {
+            from: "Selector",
+            selector: { matchLabels: { [GATEWAY_ROUTES_LABEL]: "true" } },
+        });
+        assert.deepEqual(byHost(ARGO).allowedRoutes.namespaces.selector.matchExpressions, [
+            { key: "kubernetes.io/metadata.name", operator: "In", values: [NAMESPACES.argocd, GATEWAY.namespace].sort() },
+        ]);
         for (const l of listeners.filter(l => !l.hostname)) {
             assert.deepEqual(l.allowedRoutes, { namespaces: { from: "Same" } }, `${l.name} admits only the gateway namespace`);
         }
@@ -194,10 +219,18 @@ describe("PlatformGateway", () => {
 
     it("redirects plain HTTP to HTTPS", () => {
         const listeners = spec(one(crOfKind(run, component, "Gateway"), "Gateway")).listeners as Spec[];
-        assert.deepEqual(listeners.find(l => l.name === "http"), { name: "http", protocol: "HTTP", port: 80, allowedRoutes: { namespaces: { from: "Same" } } });
+        assert.deepEqual(
+            listeners.find(l => l.name === "http"),
+            { name: "http", protocol: "HTTP", port: 80, allowedRoutes: { namespaces: { from: "Same" } } },
+        );
         const redirect = crOfKind(run, component, "HTTPRoute").find(r => (r.rawInputs.metadata as Spec).name === "http-to-https")!;
-        assert.deepEqual(spec(redirect).parentRefs.map((p: Spec) => p.sectionName), ["http"]);
-        assert.deepEqual(spec(redirect).rules, [{ filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }] }]);
+        assert.deepEqual(
+            spec(redirect).parentRefs.map((p: Spec) => p.sectionName),
+            ["http"],
+        );
+        assert.deepEqual(spec(redirect).rules, [
+            { filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }] },
+        ]);
         assert.equal(spec(redirect).rules[0].backendRefs, undefined);
     });
 
@@ -208,14 +241,19 @@ describe("PlatformGateway", () => {
         assert.deepEqual(rule.matches, [{ path: { type: "Exact", value: "/healthz" } }]);
         assert.equal(rule.backendRefs, undefined);
         const filter = one(crOfKind(run, component, "HTTPRouteFilter"), "HTTPRouteFilter");
-        assert.deepEqual(rule.filters, [{
-            type: "ExtensionRef",
-            extensionRef: { group: "gateway.envoyproxy.io", kind: "HTTPRouteFilter", name: (filter.rawInputs.metadata as Spec).name },
-        }]);
+        assert.deepEqual(rule.filters, [
+            {
+                type: "ExtensionRef",
+                extensionRef: { group: "gateway.envoyproxy.io", kind: "HTTPRouteFilter", name: (filter.rawInputs.metadata as Spec).name },
+            },
+        ]);
         assert.equal(spec(filter).directResponse.statusCode, 200);
         assert.deepEqual(spec(filter).directResponse.body, { type: "Inline", inline: "ok\n" });
         // Attached to the probe hostname's listener and to the SNI-less default listener.
-        assert.deepEqual(spec(route).parentRefs.map((p: Spec) => p.sectionName), [APP, "https-default"]);
+        assert.deepEqual(
+            spec(route).parentRefs.map((p: Spec) => p.sectionName),
+            [APP, "https-default"],
+        );
         const listeners = spec(one(crOfKind(run, component, "Gateway"), "Gateway")).listeners as Spec[];
         const fallback = listeners.find(l => l.name === "https-default")!;
         assert.equal(fallback.hostname, undefined);
@@ -235,22 +273,36 @@ describe("PlatformGateway", () => {
     it("adds a listener for a probe hostname that is not among the hostnames", async () => {
         const r = await freshRun({
             stack: "dev",
-            program: () => { new PlatformGateway("g", gatewayArgs(new k8s.Provider("p", {}), { probeHostname: "probe.platform.example.com", routeNamespaces: {} })); },
+            program: () => {
+                new PlatformGateway(
+                    "g",
+                    gatewayArgs(new k8s.Provider("p", {}), { probeHostname: "probe.platform.example.com", routeNamespaces: {} }),
+                );
+            },
         });
         const gateway = byType(r, "kubernetes:gateway.networking.k8s.io/v1:Gateway")[0];
-        assert.deepEqual((spec(gateway).listeners as Spec[]).filter(l => l.hostname).map(l => l.hostname),
-            [APP, ARGO, "probe.platform.example.com"]);
+        assert.deepEqual(
+            (spec(gateway).listeners as Spec[]).filter(l => l.hostname).map(l => l.hostname),
+            [APP, ARGO, "probe.platform.example.com"],
+        );
     });
 
     it("rejects bad hostnames, paths and routeNamespaces with one message", async () => {
-        const err = await rejection(() => freshRun({
-            stack: "dev",
-            program: () => {
-                new PlatformGateway("g", gatewayArgs(new k8s.Provider("p", {}), {
-                    hostnames: ["App.Example.com"], healthPath: "healthz", routeNamespaces: { "nope.example.com": ["x"] },
-                }));
-            },
-        }));
+        const err = await rejection(() =>
+            freshRun({
+                stack: "dev",
+                program: () => {
+                    new PlatformGateway(
+                        "g",
+                        gatewayArgs(new k8s.Provider("p", {}), {
+                            hostnames: ["App.Example.com"],
+                            healthPath: "healthz",
+                            routeNamespaces: { "nope.example.com": ["x"] },
+                        }),
+                    );
+                },
+            }),
+        );
         assert.match(err.message, /App\.Example\.com/);
         assert.match(err.message, /healthPath/);
         assert.match(err.message, /nope\.example\.com/);
@@ -263,8 +315,18 @@ describe("PlatformGateway", () => {
 
 const ZONE = { name: "platform.example.com", resourceGroupName: "rg-dns" };
 const CLUSTERS = {
-    primary: { ip: "pip-gw-primary", ipRg: "rg-primary", dnsClientId: "11111111-1111-4111-8111-111111111111", hostnames: [APP, ARGO, "harbor.platform.example.com"] },
-    secondary: { ip: "pip-gw-secondary", ipRg: "rg-secondary", dnsClientId: "22222222-2222-4222-8222-222222222222", hostnames: [APP, "argocd-secondary.platform.example.com"] },
+    primary: {
+        ip: "pip-gw-primary",
+        ipRg: "rg-primary",
+        dnsClientId: "11111111-1111-4111-8111-111111111111",
+        hostnames: [APP, ARGO, "harbor.platform.example.com"],
+    },
+    secondary: {
+        ip: "pip-gw-secondary",
+        ipRg: "rg-secondary",
+        dnsClientId: "22222222-2222-4222-8222-222222222222",
+        hostnames: [APP, "argocd-secondary.platform.example.com"],
+    },
 } as const;
 
 export function twoClusterProgram(): Record<string, unknown> {
@@ -310,7 +372,9 @@ describe("cluster base in two clusters (primary, secondary)", () => {
     let run: StackRun;
     const component = (type: string, cluster: string) => byName(run, `platform:cluster:${type}`, cluster);
     const release = (type: string, cluster: string) => one(under(run, component(type, cluster), RELEASE), `${type} release`);
-    before(async () => { run = await freshRun({ stack: "dev", program: twoClusterProgram }); });
+    before(async () => {
+        run = await freshRun({ stack: "dev", program: twoClusterProgram });
+    });
 
     it("registers unique URNs (children are named after their component, so two clusters cannot collide)", () => {
         const urns = run.resources.map(r => r.urn);
@@ -339,7 +403,8 @@ describe("cluster base in two clusters (primary, secondary)", () => {
     });
 
     it("installs cert-manager only after the Gateway API CRDs (the Envoy Gateway CRD chart) of the same cluster", () => {
-        const crdChart = (cluster: string) => one(under(run, component("PlatformGateway", cluster), "kubernetes:helm.sh/v4:Chart"), "CRD chart");
+        const crdChart = (cluster: string) =>
+            one(under(run, component("PlatformGateway", cluster), "kubernetes:helm.sh/v4:Chart"), "CRD chart");
         for (const cluster of Object.keys(CLUSTERS)) {
             const deps = release("CertManager", cluster).dependencies;
             assert.ok(deps.includes(crdChart(cluster).urn), cluster);
@@ -350,11 +415,17 @@ describe("cluster base in two clusters (primary, secondary)", () => {
 
     it("puts each cluster's DNS identity client id on the right ServiceAccounts, with the pod label", () => {
         for (const [cluster, c] of Object.entries(CLUSTERS)) {
-            for (const [type, sa] of [["CertManager", WORKLOAD_IDENTITY_SERVICE_ACCOUNTS.certManager], ["ExternalDns", WORKLOAD_IDENTITY_SERVICE_ACCOUNTS.externalDns]] as const) {
+            for (const [type, sa] of [
+                ["CertManager", WORKLOAD_IDENTITY_SERVICE_ACCOUNTS.certManager],
+                ["ExternalDns", WORKLOAD_IDENTITY_SERVICE_ACCOUNTS.externalDns],
+            ] as const) {
                 const r = release(type, cluster);
                 assert.equal(r.rawInputs.namespace, sa.namespace);
-                assert.deepEqual(values(r).serviceAccount,
-                    { create: true, name: sa.name, annotations: { "azure.workload.identity/client-id": c.dnsClientId } });
+                assert.deepEqual(values(r).serviceAccount, {
+                    create: true,
+                    name: sa.name,
+                    annotations: { "azure.workload.identity/client-id": c.dnsClientId },
+                });
                 assert.deepEqual(values(r).podLabels, { "azure.workload.identity/use": "true" });
             }
         }
@@ -363,8 +434,10 @@ describe("cluster base in two clusters (primary, secondary)", () => {
     it("creates staging and production DNS-01 ClusterIssuers after the cert-manager release", () => {
         for (const [cluster, c] of Object.entries(CLUSTERS)) {
             const issuers = crOfKind(run, component("CertManager", cluster), "ClusterIssuer");
-            assert.deepEqual(issuers.map(i => (i.rawInputs.metadata as Spec).name).sort(),
-                [CLUSTER_ISSUERS.production, CLUSTER_ISSUERS.staging].sort());
+            assert.deepEqual(
+                issuers.map(i => (i.rawInputs.metadata as Spec).name).sort(),
+                [CLUSTER_ISSUERS.production, CLUSTER_ISSUERS.staging].sort(),
+            );
             for (const i of issuers) {
                 assert.ok(i.dependencies.includes(release("CertManager", cluster).urn));
                 const azureDNS = spec(i).acme.solvers[0].dns01.azureDNS;
@@ -385,11 +458,16 @@ describe("cluster base in two clusters (primary, secondary)", () => {
 
     it("installs the SAME sealing key in both clusters, before each controller starts, with renewal off", () => {
         const secrets = Object.keys(CLUSTERS).map(cluster =>
-            one(under(run, component("SealedSecrets", cluster), "kubernetes:core/v1:Secret"), "key secret"));
+            one(under(run, component("SealedSecrets", cluster), "kubernetes:core/v1:Secret"), "key secret"),
+        );
         assert.deepEqual(secrets[0].rawInputs.stringData, secrets[1].rawInputs.stringData);
         assert.match(JSON.stringify(secrets[0].rawInputs.stringData), /BEGIN RSA PRIVATE KEY/);
         // (The other keys are the Gateways' ECDSA default-listener keys, one per cluster.)
-        assert.equal(byType(run, "tls:index/privateKey:PrivateKey").filter(k => k.rawInputs.algorithm === "RSA").length, 1, "one sealing key per stack");
+        assert.equal(
+            byType(run, "tls:index/privateKey:PrivateKey").filter(k => k.rawInputs.algorithm === "RSA").length,
+            1,
+            "one sealing key per stack",
+        );
         for (const [i, cluster] of Object.keys(CLUSTERS).entries()) {
             const chart = release("SealedSecrets", cluster);
             assert.ok(chart.dependencies.includes(secrets[i].urn), `${cluster}: key Secret exists before the controller`);

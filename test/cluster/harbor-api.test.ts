@@ -4,16 +4,39 @@
 // swagger excerpt).
 import { strict as assert } from "assert";
 import {
-    blockSettings, canonical, gcPayload, gcSpecFromRemote, harborCron, idFromLocation, isProjectRobotNamed, isTransient,
-    normalizeAccess, projectCreatePayload, projectPayload, projectRobotsQuery, projectSpecFromRemote, providers, retentionPayload,
-    retentionSpecFromRemote, robotCreatePayload, robotFullName, robotSpecFromRemote, specDiff, ProjectSpec,
+    blockSettings,
+    canonical,
+    gcPayload,
+    gcSpecFromRemote,
+    harborCron,
+    idFromLocation,
+    isProjectRobotNamed,
+    isTransient,
+    normalizeAccess,
+    projectCreatePayload,
+    projectPayload,
+    projectRobotsQuery,
+    projectSpecFromRemote,
+    providers,
+    retentionPayload,
+    retentionSpecFromRemote,
+    robotCreatePayload,
+    robotFullName,
+    robotSpecFromRemote,
+    specDiff,
+    ProjectSpec,
 } from "../../components/cluster/harbor/api";
 import { HarborStub, parseQ } from "../fixtures/harbor/stub";
 
 const conn = { apiUrl: "https://harbor.example.com", username: "admin", password: "pw" };
 const staging: ProjectSpec = {
-    name: "staging", public: false, autoScan: true, preventVul: true, severity: "high",
-    reuseSysCveAllowlist: false, cveAllowlist: ["CVE-2024-0002", "cve-2024-0001", "CVE-2024-0002"],
+    name: "staging",
+    public: false,
+    autoScan: true,
+    preventVul: true,
+    severity: "high",
+    reuseSysCveAllowlist: false,
+    cveAllowlist: ["CVE-2024-0002", "cve-2024-0001", "CVE-2024-0002"],
 };
 
 describe("Harbor API: payloads", () => {
@@ -21,7 +44,11 @@ describe("Harbor API: payloads", () => {
         const p = projectPayload(staging) as any;
         assert.equal(p.project_name, "staging");
         assert.deepEqual(p.metadata, {
-            public: "false", auto_scan: "true", prevent_vul: "true", severity: "high", reuse_sys_cve_allowlist: "false",
+            public: "false",
+            auto_scan: "true",
+            prevent_vul: "true",
+            severity: "high",
+            reuse_sys_cve_allowlist: "false",
         });
         assert.deepEqual(p.cve_allowlist.items, [{ cve_id: "CVE-2024-0001" }, { cve_id: "CVE-2024-0002" }]);
         assert.equal(p.cve_allowlist.expires_at, undefined, "reviewed entries do not expire");
@@ -38,7 +65,8 @@ describe("Harbor API: payloads", () => {
 
     it("reads a project back into the same shape (round trip)", () => {
         const remote = {
-            project_id: 3, name: "staging",
+            project_id: 3,
+            name: "staging",
             metadata: projectPayload(staging).metadata,
             cve_allowlist: { id: 1, project_id: 3, items: [{ cve_id: "CVE-2024-0002" }, { cve_id: "CVE-2024-0001" }] },
         };
@@ -48,8 +76,15 @@ describe("Harbor API: payloads", () => {
 
     it("creates a project-level robot with permissions in that one project only", () => {
         const p = robotCreatePayload({
-            name: "pipeline", project: "staging", description: "d", duration: -1,
-            access: [{ resource: "repository", action: "push" }, { resource: "repository", action: "pull" }, { resource: "repository", action: "push" }],
+            name: "pipeline",
+            project: "staging",
+            description: "d",
+            duration: -1,
+            access: [
+                { resource: "repository", action: "push" },
+                { resource: "repository", action: "pull" },
+                { resource: "repository", action: "push" },
+            ],
         }) as any;
         assert.equal(p.level, "project");
         assert.equal(p.permissions.length, 1);
@@ -76,14 +111,21 @@ describe("Harbor API: payloads", () => {
 
     it("maps a robot back, flagging permissions outside one project", () => {
         const one = robotSpecFromRemote({
-            id: 9, name: "robot$staging+pipeline", level: "project", duration: -1, description: "d",
+            id: 9,
+            name: "robot$staging+pipeline",
+            level: "project",
+            duration: -1,
+            description: "d",
             permissions: [{ kind: "project", namespace: "staging", access: [{ resource: "repository", action: "push" }] }],
         });
         assert.equal(one.name, "pipeline");
         assert.equal(one.project, "staging");
         const two = robotSpecFromRemote({
             name: "robot$staging+pipeline",
-            permissions: [{ kind: "project", namespace: "staging", access: [] }, { kind: "project", namespace: "other", access: [] }],
+            permissions: [
+                { kind: "project", namespace: "staging", access: [] },
+                { kind: "project", namespace: "other", access: [] },
+            ],
         });
         assert.notEqual(two.project, "staging");
     });
@@ -106,7 +148,10 @@ describe("Harbor API: payloads", () => {
         assert.deepEqual(p.schedule, { type: "Custom", cron: "0 0 3 * * *" });
         assert.deepEqual(p.parameters, { delete_untagged: true, workers: 1 });
         // GET answers a GCHistory: the parameters come back as the JSON string job_parameters.
-        const got = { schedule: { type: "Custom", cron: "0 0 3 * * *" }, job_parameters: '{"delete_untagged":true,"time_window":2,"workers":1}' };
+        const got = {
+            schedule: { type: "Custom", cron: "0 0 3 * * *" },
+            job_parameters: '{"delete_untagged":true,"time_window":2,"workers":1}',
+        };
         assert.deepEqual(gcSpecFromRemote(got), { cron: "0 0 3 * * *", deleteUntagged: true, workers: 1 });
         assert.equal(gcSpecFromRemote({ schedule: { type: "None" } }), undefined);
         assert.equal(gcSpecFromRemote(undefined), undefined, "no schedule: 200 with an empty body");
@@ -122,8 +167,16 @@ describe("Harbor API: payloads", () => {
     });
 
     it("sorts permissions so order never shows as a diff", () => {
-        assert.deepEqual(normalizeAccess([{ resource: "repository", action: "push" }, { resource: "artifact", action: "read" }]),
-            [{ resource: "artifact", action: "read" }, { resource: "repository", action: "push" }]);
+        assert.deepEqual(
+            normalizeAccess([
+                { resource: "repository", action: "push" },
+                { resource: "artifact", action: "read" },
+            ]),
+            [
+                { resource: "artifact", action: "read" },
+                { resource: "repository", action: "push" },
+            ],
+        );
     });
 });
 
@@ -151,7 +204,16 @@ describe("Harbor API: diff", () => {
     });
 
     it("robot: new secretVersion is an update (rotation), new project a replacement", async () => {
-        const robot = { ...conn, name: "pipeline", project: "staging", description: "d", duration: -1, access: [{ resource: "repository", action: "push" }], secretVersion: 1, fullName: "robot$staging+pipeline" };
+        const robot = {
+            ...conn,
+            name: "pipeline",
+            project: "staging",
+            description: "d",
+            duration: -1,
+            access: [{ resource: "repository", action: "push" }],
+            secretVersion: 1,
+            fullName: "robot$staging+pipeline",
+        };
         assert.equal((await providers.robot.diff!("9", robot, { ...robot })).changes, false);
         const rotate = await providers.robot.diff!("9", robot, { ...robot, secretVersion: 2 });
         assert.equal(rotate.changes, true);
@@ -168,8 +230,17 @@ describe("Harbor API providers against Harbor v2.15.1's answers (local stub)", (
     let harbor: HarborStub;
     let c: { apiUrl: string; username: string; password: string };
     const robotInputs = () => ({
-        ...c, name: "pipeline", project: "staging", fullName: "robot$staging+pipeline", description: "d",
-        duration: -1, secretVersion: 1, access: [{ resource: "repository", action: "push" }, { resource: "repository", action: "pull" }],
+        ...c,
+        name: "pipeline",
+        project: "staging",
+        fullName: "robot$staging+pipeline",
+        description: "d",
+        duration: -1,
+        secretVersion: 1,
+        access: [
+            { resource: "repository", action: "push" },
+            { resource: "repository", action: "pull" },
+        ],
     });
     beforeEach(async () => {
         harbor = new HarborStub({ adminPassword: "pw" });
@@ -186,8 +257,10 @@ describe("Harbor API providers against Harbor v2.15.1's answers (local stub)", (
         const stored = harbor.projects.get(Number(created.id))!;
         assert.deepEqual(stored.cve_allowlist.items, [{ cve_id: "CVE-2024-0001" }, { cve_id: "CVE-2024-0002" }]);
         assert.equal(stored.metadata.prevent_vul, "true");
-        assert.deepEqual(harbor.calls.map(x => `${x.method} ${x.path} ${x.status}`),
-            ["POST /api/v2.0/projects 201", `PUT /api/v2.0/projects/${created.id} 200`]);
+        assert.deepEqual(
+            harbor.calls.map(x => `${x.method} ${x.path} ${x.status}`),
+            ["POST /api/v2.0/projects 201", `PUT /api/v2.0/projects/${created.id} 200`],
+        );
         const read = await providers.project.read!(created.id, created.outs);
         const d = await providers.project.diff!(created.id, read.props, inputs);
         assert.equal(d.changes, false, "no diff after create + refresh");
@@ -245,7 +318,10 @@ describe("Harbor API providers against Harbor v2.15.1's answers (local stub)", (
         assert.equal(created.outs.fullName, "robot$staging+pipeline");
         assert.equal(created.outs.secret, old.robot.secret, "the freshly issued secret");
         assert.notEqual(created.outs.secret, old.secret);
-        assert.deepEqual(old.robot.permissions[0].access.map(a => `${a.resource}:${a.action}`).sort(), ["repository:pull", "repository:push"]);
+        assert.deepEqual(old.robot.permissions[0].access.map(a => `${a.resource}:${a.action}`).sort(), [
+            "repository:pull",
+            "repository:push",
+        ]);
         const list = harbor.calls.find(x => x.method === "GET" && x.path === "/api/v2.0/robots")!;
         assert.equal(list.status, 200);
         assert.deepEqual(parseQ(new URLSearchParams(list.query).get("q")!), { Level: "project", ProjectID: String(project.project_id) });
@@ -275,19 +351,25 @@ describe("Harbor API providers against Harbor v2.15.1's answers (local stub)", (
 
         // Deleted in the UI (DELETE /retentions/{id} also drops the project's retention_id).
         const res = await fetch(`${c.apiUrl}/api/v2.0/retentions/${retention.id}`, {
-            method: "DELETE", headers: { Authorization: `Basic ${Buffer.from("admin:pw").toString("base64")}` },
+            method: "DELETE",
+            headers: { Authorization: `Basic ${Buffer.from("admin:pw").toString("base64")}` },
         });
         assert.equal(res.status, 200);
         harbor.calls = [];
         const gone = await providers.retention.read!(retention.id, retention.outs);
         assert.equal(gone.id, undefined, "refresh drops it from state");
-        assert.deepEqual(harbor.calls.map(x => `${x.method} ${x.path} ${x.status}`),
-            [`GET /api/v2.0/retentions/${retention.id} 500`, `GET /api/v2.0/projects/${projectId} 200`], "Harbor answers 500, not 404");
+        assert.deepEqual(
+            harbor.calls.map(x => `${x.method} ${x.path} ${x.status}`),
+            [`GET /api/v2.0/retentions/${retention.id} 500`, `GET /api/v2.0/projects/${projectId} 200`],
+            "Harbor answers 500, not 404",
+        );
         await providers.retention.delete!(retention.id, retention.outs);
         assert.equal(harbor.calls.at(-2)!.status, 400, "DELETE of a missing policy is a 400");
         // An update without a refresh first says what to do.
-        await assert.rejects(providers.retention.update!(retention.id, retention.outs, { ...retention.outs, retainTags: 5 }),
-            /deleted outside Pulumi: run `pulumi refresh`/);
+        await assert.rejects(
+            providers.retention.update!(retention.id, retention.outs, { ...retention.outs, retainTags: 5 }),
+            /deleted outside Pulumi: run `pulumi refresh`/,
+        );
     });
 
     it("still fails on a 500 for a policy the project has (a real server error)", async () => {
@@ -303,8 +385,10 @@ describe("Harbor API providers against Harbor v2.15.1's answers (local stub)", (
         assert.ok(harbor.calls.some(x => x.method === "POST" && x.path === "/api/v2.0/system/gc/schedule" && x.status === 201));
         assert.deepEqual(harbor.gc?.extraAttrs.delete_untagged, true);
         const gRead = await providers.gc.read!(gc.id, gc.outs);
-        assert.deepEqual({ cron: gRead.props.cron, deleteUntagged: gRead.props.deleteUntagged, workers: gRead.props.workers },
-            { cron: "0 0 3 * * *", deleteUntagged: true, workers: 1 });
+        assert.deepEqual(
+            { cron: gRead.props.cron, deleteUntagged: gRead.props.deleteUntagged, workers: gRead.props.workers },
+            { cron: "0 0 3 * * *", deleteUntagged: true, workers: 1 },
+        );
         assert.equal((await providers.gc.diff!(gc.id, gRead.props, gc.outs)).changes, false, "no diff after create + refresh");
         await providers.gc.update!(gc.id, gRead.props, { ...gc.outs, cron: "0 0 4 * * *" });
         assert.ok(harbor.calls.some(x => x.method === "PUT" && x.path === "/api/v2.0/system/gc/schedule" && x.status === 200));

@@ -5,13 +5,22 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import {
-    groupMemberPayload, HARBOR_ROLES, harborOidcSettings, OIDC_GROUP_TYPE, oidcProviders, oidcSettingsFromRemote,
+    groupMemberPayload,
+    HARBOR_ROLES,
+    harborOidcSettings,
+    OIDC_GROUP_TYPE,
+    oidcProviders,
+    oidcSettingsFromRemote,
     stagingProjectRoles,
 } from "../../components/cluster/harbor/oidc";
 
 const conn = { apiUrl: "https://harbor.example.com", username: "admin", password: "pw" };
 const ISSUER = "https://login.microsoftonline.com/72f988bf-0000-4000-8000-00000000d011/v2.0";
-const GROUPS = { admins: "6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7", operators: "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e", developers: "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d" };
+const GROUPS = {
+    admins: "6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7",
+    operators: "1b2c3d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e",
+    developers: "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+};
 
 type Res = { status: number; body?: any; location?: string };
 
@@ -30,7 +39,10 @@ class FakeHarbor {
         if (path === "/configurations") {
             if (method === "GET") {
                 // Every item as {value, editable}; the client secret is never returned.
-                return { status: 200, body: Object.fromEntries(Object.entries(this.config).map(([k, v]) => [k, { value: v, editable: true }])) };
+                return {
+                    status: 200,
+                    body: Object.fromEntries(Object.entries(this.config).map(([k, v]) => [k, { value: v, editable: true }])),
+                };
             }
             if (method === "PUT") {
                 const { oidc_client_secret, ...rest } = body;
@@ -47,20 +59,32 @@ class FakeHarbor {
             if (method === "POST") {
                 const name = body.member_group.group_name;
                 assert.equal(body.member_group.group_type, OIDC_GROUP_TYPE);
-                if ([...this.members.values()].some(x => x.entity_name === name && x.project === project)) return { status: 409, body: { errors: [{ code: "CONFLICT" }] } };
+                if ([...this.members.values()].some(x => x.entity_name === name && x.project === project))
+                    return { status: 409, body: { errors: [{ code: "CONFLICT" }] } };
                 const mid = this.next++;
                 this.members.set(mid, { entity_name: name, entity_type: "g", role_id: body.role_id, project });
                 return { status: 201, location: `/api/v2.0/projects/${project}/members/${mid}` };
             }
             if (method === "GET" && id === undefined) {
                 const q = u.searchParams.get("entityname") ?? "";
-                return { status: 200, body: [...this.members.entries()].filter(([, x]) => x.project === project && x.entity_name.includes(q)).map(([mid, x]) => ({ id: mid, ...x })) };
+                return {
+                    status: 200,
+                    body: [...this.members.entries()]
+                        .filter(([, x]) => x.project === project && x.entity_name.includes(q))
+                        .map(([mid, x]) => ({ id: mid, ...x })),
+                };
             }
             const member = id === undefined ? undefined : this.members.get(id);
             if (!member) return { status: 404, body: { errors: [{ code: "NOT_FOUND" }] } };
             if (method === "GET") return { status: 200, body: { id, ...member } };
-            if (method === "PUT") { member.role_id = body.role_id; return { status: 200 }; }
-            if (method === "DELETE") { this.members.delete(id!); return { status: 200 }; }
+            if (method === "PUT") {
+                member.role_id = body.role_id;
+                return { status: 200 };
+            }
+            if (method === "DELETE") {
+                this.members.delete(id!);
+                return { status: 200 };
+            }
         }
         return { status: 405, body: { errors: [{ code: "METHOD_NOT_ALLOWED" }] } };
     }
@@ -84,12 +108,21 @@ describe("Harbor OIDC: payloads", () => {
             { key: "operators", group: GROUPS.operators, roleId: HARBOR_ROLES.maintainer },
             { key: "developers", group: GROUPS.developers, roleId: HARBOR_ROLES.guest },
         ]);
-        assert.deepEqual(groupMemberPayload(GROUPS.operators, 4), { role_id: 4, member_group: { group_name: GROUPS.operators, group_type: 3 } });
+        assert.deepEqual(groupMemberPayload(GROUPS.operators, 4), {
+            role_id: 4,
+            member_group: { group_name: GROUPS.operators, group_type: 3 },
+        });
     });
 
     it("maps GET /configurations' {value, editable} items back", () => {
-        assert.deepEqual(oidcSettingsFromRemote({ auth_mode: { value: "oidc_auth", editable: false }, oidc_verify_cert: { value: true, editable: true }, other: { value: 1 } }),
-            { auth_mode: "oidc_auth", oidc_verify_cert: true });
+        assert.deepEqual(
+            oidcSettingsFromRemote({
+                auth_mode: { value: "oidc_auth", editable: false },
+                oidc_verify_cert: { value: true, editable: true },
+                other: { value: 1 },
+            }),
+            { auth_mode: "oidc_auth", oidc_verify_cert: true },
+        );
     });
 });
 
@@ -100,15 +133,27 @@ describe("Harbor OIDC providers against a fake Harbor", () => {
         harbor = new FakeHarbor();
         globalThis.fetch = (async (url: string, init: any) => {
             assert.equal(init.headers.Authorization, `Basic ${Buffer.from("admin:pw").toString("base64")}`);
-            const res = harbor.handle(init.method, String(url), init.body ? JSON.parse(init.body) : undefined, init.headers["X-Is-Resource-Name"] === "true");
+            const res = harbor.handle(
+                init.method,
+                String(url),
+                init.body ? JSON.parse(init.body) : undefined,
+                init.headers["X-Is-Resource-Name"] === "true",
+            );
             return new Response(res.body === undefined ? "" : JSON.stringify(res.body), {
-                status: res.status, headers: res.location ? { location: res.location } : {},
+                status: res.status,
+                headers: res.location ? { location: res.location } : {},
             });
         }) as typeof fetch;
     });
-    afterEach(() => { globalThis.fetch = realFetch; });
+    afterEach(() => {
+        globalThis.fetch = realFetch;
+    });
 
-    const configInputs = (secret: string) => ({ ...conn, settings: harborOidcSettings(ISSUER, "client-1", GROUPS.admins), clientSecret: secret });
+    const configInputs = (secret: string) => ({
+        ...conn,
+        settings: harborOidcSettings(ISSUER, "client-1", GROUPS.admins),
+        clientSecret: secret,
+    });
 
     it("switches Harbor to OIDC with the secret; a refresh shows no change; a UI edit is drift that update reverts", async () => {
         const p = oidcProviders.configuration;
@@ -140,7 +185,10 @@ describe("Harbor OIDC providers against a fake Harbor", () => {
         const p = oidcProviders.member;
         const inputs = { ...conn, project: "staging", groupName: GROUPS.operators, roleId: HARBOR_ROLES.maintainer };
         const created = await p.create(inputs);
-        assert.deepEqual([...harbor.members.values()], [{ entity_name: GROUPS.operators, entity_type: "g", role_id: 4, project: "staging" }]);
+        assert.deepEqual(
+            [...harbor.members.values()],
+            [{ entity_name: GROUPS.operators, entity_type: "g", role_id: 4, project: "staging" }],
+        );
         const read = await p.read!(created.id, created.outs);
         assert.equal((await p.diff!(created.id, read.props, inputs)).changes, false);
 

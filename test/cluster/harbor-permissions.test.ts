@@ -9,7 +9,13 @@ import * as os from "os";
 import * as path from "path";
 import { PIPELINE_ROBOT_ACCESS } from "../../components/cluster/harbor";
 import {
-    HARBOR_CALLS, HarborCall, PIPELINE_HARBOR_TASKS, permissionsTableMarkdown, pipelineRobotNeeds, robotPasses, RobotAccess,
+    HARBOR_CALLS,
+    HarborCall,
+    PIPELINE_HARBOR_TASKS,
+    permissionsTableMarkdown,
+    pipelineRobotNeeds,
+    robotPasses,
+    RobotAccess,
 } from "../../components/cluster/harbor/permissions";
 import { buildPipeline, TASKS, waitForScanTask } from "../../components/cluster/pipeline/tasks";
 import projectPermissions from "../fixtures/harbor/project-permissions-v2.15.1.json";
@@ -20,7 +26,9 @@ const key = (a: RobotAccess) => `${a.resource}:${a.action}`;
 const pipelineCalls = HARBOR_CALLS.filter(c => c.caller.kind === "pipeline-task");
 /** The robot as the pipeline had it before issue 8 (push, pull, artifact read). */
 const OLD_ROBOT_ACCESS: RobotAccess[] = [
-    { resource: "repository", action: "push" }, { resource: "repository", action: "pull" }, { resource: "artifact", action: "read" },
+    { resource: "repository", action: "push" },
+    { resource: "repository", action: "pull" },
+    { resource: "artifact", action: "read" },
 ];
 
 describe("Harbor permissions: the table", () => {
@@ -34,8 +42,10 @@ describe("Harbor permissions: the table", () => {
 
     it("is rendered, up to date, in components/cluster/harbor/PERMISSIONS.md", () => {
         const doc = fs.readFileSync(path.join(__dirname, "../../components/cluster/harbor/PERMISSIONS.md"), "utf8");
-        assert.ok(doc.includes(permissionsTableMarkdown()),
-            "regenerate: npx tsx -e 'console.log(require(\"./components/cluster/harbor/permissions\").permissionsTableMarkdown())'");
+        assert.ok(
+            doc.includes(permissionsTableMarkdown()),
+            "regenerate: npx tsx -e 'console.log(require(\"./components/cluster/harbor/permissions\").permissionsTableMarkdown())'",
+        );
     });
 
     it("lists REST calls that exist in Harbor's swagger (operationId, method, path)", () => {
@@ -48,13 +58,24 @@ describe("Harbor permissions: the table", () => {
 
     it("covers every pipeline task that holds the Harbor robot's credentials, and only those", () => {
         const pipeline = buildPipeline({
-            sourceRepoUrl: "https://github.com/o/app.git", manifestsRepoUrl: "https://github.com/o/m.git", branch: "main",
-            manifestsPaths: ["a"], harborImage: "h/staging/app", harborHost: "h", harborProject: "staging", imageRepository: "app",
-            acrLoginServer: "acr.azurecr.io", botName: "bot", botEmail: "b@x", githubApiUrl: "https://api.github.com", manifestsSlug: "o/m",
+            sourceRepoUrl: "https://github.com/o/app.git",
+            manifestsRepoUrl: "https://github.com/o/m.git",
+            branch: "main",
+            manifestsPaths: ["a"],
+            harborImage: "h/staging/app",
+            harborHost: "h",
+            harborProject: "staging",
+            imageRepository: "app",
+            acrLoginServer: "acr.azurecr.io",
+            botName: "bot",
+            botEmail: "b@x",
+            githubApiUrl: "https://api.github.com",
+            manifestsSlug: "o/m",
         }) as any;
         const withRobot = (pipeline.spec.tasks as any[])
             .filter(t => (t.workspaces ?? []).some((w: any) => w.workspace === "harbor-auth"))
-            .map(t => t.taskRef.name).sort();
+            .map(t => t.taskRef.name)
+            .sort();
         const inTable = [...new Set(pipelineCalls.map(c => (c.caller as { task: string }).task))].sort();
         assert.deepEqual(inTable, withRobot);
         assert.deepEqual(PIPELINE_HARBOR_TASKS, { push: TASKS.push, waitForScan: TASKS.waitForScan, promote: TASKS.promote });
@@ -80,8 +101,16 @@ describe("Harbor permissions: the pipeline robot", () => {
         assert.ok(robotPasses([{ resource: "repository", action: "push" }], { scope: "project", resource: "repository", action: "pull" }));
         assert.ok(!robotPasses([{ resource: "repository", action: "pull" }], { scope: "project", resource: "repository", action: "push" }));
         assert.ok(!robotPasses([{ resource: "project", action: "read" }], { scope: "project", resource: "artifact", action: "read" }));
-        assert.ok(!robotPasses([{ resource: "artifact", action: "read" }], { scope: "project", resource: "artifact-addition", action: "read" }));
-        assert.ok(!robotPasses([{ resource: "garbage-collection", action: "read" }], { scope: "system", resource: "garbage-collection", action: "read" }));
+        assert.ok(
+            !robotPasses([{ resource: "artifact", action: "read" }], { scope: "project", resource: "artifact-addition", action: "read" }),
+        );
+        assert.ok(
+            !robotPasses([{ resource: "garbage-collection", action: "read" }], {
+                scope: "system",
+                resource: "garbage-collection",
+                action: "read",
+            }),
+        );
         assert.ok(robotPasses([], { scope: "authenticated" }));
     });
 
@@ -97,7 +126,10 @@ describe("Harbor permissions: the pipeline robot", () => {
 
 const DIGEST = `sha256:${"ab".repeat(32)}`;
 
-interface StepRun { status: number | null; output: string }
+interface StepRun {
+    status: number | null;
+    output: string;
+}
 
 describe("Harbor permissions: the scan gate step as the pipeline robot", function () {
     let dir: string;
@@ -105,17 +137,36 @@ describe("Harbor permissions: the scan gate step as the pipeline robot", functio
     before(() => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "harbor-gate-"));
         // A throwaway certificate for 127.0.0.1: the step only speaks https.
-        execFileSync("openssl", [
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-            "-addext", "subjectAltName=IP:127.0.0.1",
-            "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem"),
-        ], { stdio: "ignore" });
+        execFileSync(
+            "openssl",
+            [
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+                "-keyout",
+                path.join(dir, "key.pem"),
+                "-out",
+                path.join(dir, "cert.pem"),
+            ],
+            { stdio: "ignore" },
+        );
         tls = { key: fs.readFileSync(path.join(dir, "key.pem"), "utf8"), cert: fs.readFileSync(path.join(dir, "cert.pem"), "utf8") };
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
     /** Runs the step's script the way Tekton would: env with params and workspace paths substituted. */
-    async function runGate(access: readonly RobotAccess[], seed: (h: HarborStub, p: StubProject) => void): Promise<StepRun & { harbor: HarborStub }> {
+    async function runGate(
+        access: readonly RobotAccess[],
+        seed: (h: HarborStub, p: StubProject) => void,
+    ): Promise<StepRun & { harbor: HarborStub }> {
         const harbor = new HarborStub();
         const base = await harbor.start(tls);
         try {
@@ -125,11 +176,20 @@ describe("Harbor permissions: the scan gate step as the pipeline robot", functio
             seed(harbor, project);
             const host = base.replace(/^https:\/\//, "");
             const authDir = fs.mkdtempSync(path.join(dir, "auth-"));
-            fs.writeFileSync(path.join(authDir, "config.json"), JSON.stringify({
-                auths: { [host]: { auth: Buffer.from(`${robot.fullName}:${robot.secret}`).toString("base64") } },
-            }));
+            fs.writeFileSync(
+                path.join(authDir, "config.json"),
+                JSON.stringify({
+                    auths: { [host]: { auth: Buffer.from(`${robot.fullName}:${robot.secret}`).toString("base64") } },
+                }),
+            );
             const step = (waitForScanTask("high") as any).spec.steps[0];
-            const params: Record<string, string> = { "harbor-host": host, project: "staging", repository: "app", digest: DIGEST, "timeout-seconds": "30" };
+            const params: Record<string, string> = {
+                "harbor-host": host,
+                project: "staging",
+                repository: "app",
+                digest: DIGEST,
+                "timeout-seconds": "30",
+            };
             const env: Record<string, string> = {};
             for (const e of step.env as { name: string; value: string }[]) {
                 env[e.name] = e.value
@@ -141,10 +201,16 @@ describe("Harbor permissions: the scan gate step as the pipeline robot", functio
             fs.writeFileSync(script, step.script, { mode: 0o755 });
             // Async: the stand-in answers on this process's event loop.
             const child = await new Promise<StepRun>(resolve => {
-                const p = spawn(script, [], { env: { PATH: process.env.PATH!, HOME: dir, SSL_CERT_FILE: path.join(dir, "cert.pem"), ...env } });
+                const p = spawn(script, [], {
+                    env: { PATH: process.env.PATH!, HOME: dir, SSL_CERT_FILE: path.join(dir, "cert.pem"), ...env },
+                });
                 let output = "";
-                p.stdout.on("data", d => { output += d; });
-                p.stderr.on("data", d => { output += d; });
+                p.stdout.on("data", d => {
+                    output += d;
+                });
+                p.stderr.on("data", d => {
+                    output += d;
+                });
                 p.on("close", status => resolve({ status, output }));
             });
             return { ...child, harbor };
@@ -153,13 +219,19 @@ describe("Harbor permissions: the scan gate step as the pipeline robot", functio
         }
     }
 
-    const clean = (h: HarborStub) => h.artifacts.set(`staging/app@${DIGEST}`, {
-        scanStatus: "Success",
-        vulnerabilities: [{ id: "CVE-2024-0001", severity: "Critical" }, { id: "CVE-2024-0003", severity: "Low" }],
-    });
-    const vulnerable = (h: HarborStub) => h.artifacts.set(`staging/app@${DIGEST}`, {
-        scanStatus: "Success", vulnerabilities: [{ id: "CVE-2024-0002", severity: "High" }],
-    });
+    const clean = (h: HarborStub) =>
+        h.artifacts.set(`staging/app@${DIGEST}`, {
+            scanStatus: "Success",
+            vulnerabilities: [
+                { id: "CVE-2024-0001", severity: "Critical" },
+                { id: "CVE-2024-0003", severity: "Low" },
+            ],
+        });
+    const vulnerable = (h: HarborStub) =>
+        h.artifacts.set(`staging/app@${DIGEST}`, {
+            scanStatus: "Success",
+            vulnerabilities: [{ id: "CVE-2024-0002", severity: "High" }],
+        });
 
     it("python3 is here to run the step", () => {
         assert.equal(spawnSync("python3", ["--version"]).status, 0);
@@ -176,8 +248,11 @@ describe("Harbor permissions: the scan gate step as the pipeline robot", functio
             assert.equal(call.user, "robot$staging+pipeline");
             assert.ok(tableRowFor(call.method, call.path), `${call.method} ${call.path} is not in the permission table`);
         }
-        assert.deepEqual([...new Set(run.harbor.calls.map(c => tableRowFor(c.method, c.path)!.operation))].sort(),
-            ["GetArtifact", "GetProject", "GetVulnerabilitiesAddition"]);
+        assert.deepEqual([...new Set(run.harbor.calls.map(c => tableRowFor(c.method, c.path)!.operation))].sort(), [
+            "GetArtifact",
+            "GetProject",
+            "GetVulnerabilitiesAddition",
+        ]);
     });
 
     it("fails on a High finding that is not allowlisted", async () => {
@@ -190,13 +265,19 @@ describe("Harbor permissions: the scan gate step as the pipeline robot", functio
         const run = await runGate(OLD_ROBOT_ACCESS, clean);
         assert.notEqual(run.status, 0);
         assert.match(run.output, /HTTP Error 403/);
-        assert.deepEqual(run.harbor.calls.map(c => `${c.method} ${c.path} ${c.status}`).filter(c => c.endsWith("403")),
-            ["GET /api/v2.0/projects/staging 403"]);
+        assert.deepEqual(
+            run.harbor.calls.map(c => `${c.method} ${c.path} ${c.status}`).filter(c => c.endsWith("403")),
+            ["GET /api/v2.0/projects/staging 403"],
+        );
     });
 });
 
 /** The table row for a concrete REST call (path parameters matched by segment). */
 function tableRowFor(method: string, concretePath: string): HarborCall | undefined {
-    return HARBOR_CALLS.find(c => c.caller.kind === "pipeline-task" && c.method === method
-        && new RegExp(`^${c.path.replace(/\{[^}]+\}/g, "[^/]+")}$`).test(concretePath));
+    return HARBOR_CALLS.find(
+        c =>
+            c.caller.kind === "pipeline-task" &&
+            c.method === method &&
+            new RegExp(`^${c.path.replace(/\{[^}]+\}/g, "[^/]+")}$`).test(concretePath),
+    );
 }

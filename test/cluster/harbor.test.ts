@@ -29,8 +29,10 @@ function harborRun(opts: { blockSeverity?: Severity; cveAllowlist?: string[] } =
                 },
             });
             return {
-                robotName: harbor.robot.name, robotSecret: harbor.robot.secret,
-                registryHost: harbor.registryHost, adminPassword: harbor.adminPassword,
+                robotName: harbor.robot.name,
+                robotSecret: harbor.robot.secret,
+                registryHost: harbor.registryHost,
+                adminPassword: harbor.adminPassword,
             };
         },
     });
@@ -52,7 +54,9 @@ function keyPaths(value: unknown, prefix = ""): string[] {
 
 describe("Harbor", () => {
     let run: StackRun;
-    before(async () => { run = await harborRun(); });
+    before(async () => {
+        run = await harborRun();
+    });
 
     it("installs the pinned chart exposed as ClusterIP behind the Gateway, Trivy on, azure storage", () => {
         const release = byType(run, "kubernetes:helm.sh/v3:Release")[0];
@@ -87,7 +91,10 @@ describe("Harbor", () => {
 
     it("stores the storage key in one Secret, in Harbor's namespace only", () => {
         const holders = run.resources.filter(r => JSON.stringify(r.rawInputs).includes(STORAGE_KEY));
-        assert.deepEqual(holders.map(r => r.type), ["kubernetes:core/v1:Secret"]);
+        assert.deepEqual(
+            holders.map(r => r.type),
+            ["kubernetes:core/v1:Secret"],
+        );
         assert.equal((holders[0].rawInputs.metadata as any).namespace, NAMESPACES.harbor);
         assert.equal(holders[0].inputs.stringData, "[secret]");
     });
@@ -98,7 +105,10 @@ describe("Harbor", () => {
             const data = JSON.stringify(s.rawInputs.stringData ?? {});
             assert.ok(!/robot/i.test(data), `${s.name} carries robot data`);
         }
-        assert.deepEqual(secrets.map(s => (s.rawInputs.metadata as any).namespace).filter(n => n !== NAMESPACES.harbor), []);
+        assert.deepEqual(
+            secrets.map(s => (s.rawInputs.metadata as any).namespace).filter(n => n !== NAMESPACES.harbor),
+            [],
+        );
         assert.equal(run.outputs.robotSecret, "[secret]");
         assert.equal(run.outputs.robotName, "robot$staging+pipeline");
         assert.equal(run.outputs.registryHost, "harbor.dev.platform.example.com");
@@ -124,7 +134,9 @@ describe("Harbor", () => {
         const password = String(raw.internal.password);
         assert.notEqual(password, "changeit");
         assert.match(password, /^mockpw-/, "from a RandomPassword");
-        const generator = run.resources.find(r => r.type === "random:index/randomPassword:RandomPassword" && r.name === "harbor-database-password");
+        const generator = run.resources.find(
+            r => r.type === "random:index/randomPassword:RandomPassword" && r.name === "harbor-database-password",
+        );
         assert.ok(generator, "a RandomPassword for the database");
         assert.equal(generator!.inputs.special, false, "alphanumeric: it goes into connection URLs");
         assert.ok(Number(generator!.inputs.length) >= 32);
@@ -167,11 +179,17 @@ describe("Harbor", () => {
         for (const rule of spec.rules) {
             assert.equal(rule.timeouts?.request, "0s", "request timeout disabled (Envoy's default 15 s breaks large pushes)");
             assert.ok(rule.timeouts.backendRequest === undefined || rule.timeouts.backendRequest === "0s");
-            assert.deepEqual(rule.backendRefs.map((b: any) => [b.name, b.port]), [[HARBOR_SERVICE.name, HARBOR_SERVICE.port]]);
+            assert.deepEqual(
+                rule.backendRefs.map((b: any) => [b.name, b.port]),
+                [[HARBOR_SERVICE.name, HARBOR_SERVICE.port]],
+            );
         }
         assert.ok(route.dependencies.includes(byType(run, "kubernetes:helm.sh/v3:Release")[0].urn), "route waits for the chart");
-        assert.deepEqual(spec, gatewayRouteSpec({ hostname: "harbor.dev.platform.example.com", backend: HARBOR_SERVICE, timeouts: { request: "0s" } }),
-            "built by the shared route builder");
+        assert.deepEqual(
+            spec,
+            gatewayRouteSpec({ hostname: "harbor.dev.platform.example.com", backend: HARBOR_SERVICE, timeouts: { request: "0s" } }),
+            "built by the shared route builder",
+        );
     });
 
     it("configures the staging project from config: scan on push, pull blocking, allowlist", () => {
@@ -197,7 +215,12 @@ describe("Harbor", () => {
         assert.equal(r.project, "staging");
         const access = (r.access as any[]).map(a => `${a.resource}:${a.action}`).sort();
         // The registered resource, not the constant: what `pulumi up` sends is what is checked.
-        assert.deepEqual(access, pipelineRobotNeeds().map(a => `${a.resource}:${a.action}`).sort());
+        assert.deepEqual(
+            access,
+            pipelineRobotNeeds()
+                .map(a => `${a.resource}:${a.action}`)
+                .sort(),
+        );
         assert.ok(dynamic(run, "harbor-robot-pipeline").additionalSecretOutputs.includes("secret"));
     });
 

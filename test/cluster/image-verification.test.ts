@@ -7,7 +7,18 @@ import { strict as assert } from "assert";
 import { MOCK_TENANT_ID } from "../../tools/mock-outputs";
 import * as fs from "fs";
 import * as path from "path";
-import { byName, byType, descendants, freshRun, planDocument, readStackConfig, rejection, RecordedResource, stackRun, StackRun } from "../harness";
+import {
+    byName,
+    byType,
+    descendants,
+    freshRun,
+    planDocument,
+    readStackConfig,
+    rejection,
+    RecordedResource,
+    stackRun,
+    StackRun,
+} from "../harness";
 import { exemptNamespaces, NAMESPACES, SYSTEM_NAMESPACES } from "../../model/names";
 import { CHARTS } from "../../model/versions";
 import { uuidFrom } from "../../tools/mock-outputs";
@@ -42,7 +53,10 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.equal(r.inputs.version, CHARTS.ratify.version);
                 assert.equal(r.inputs.namespace, NAMESPACES.gatekeeper);
                 const gatekeeperChart = byName(run, RELEASE, `${key}-gatekeeper-chart`);
-                assert.ok(r.dependencies.some(d => d.includes(`${key}-gatekeeper`)), "after Gatekeeper (its Provider and template CRDs)");
+                assert.ok(
+                    r.dependencies.some(d => d.includes(`${key}-gatekeeper`)),
+                    "after Gatekeeper (its Provider and template CRDs)",
+                );
                 assert.ok(gatekeeperChart);
             }
         });
@@ -87,7 +101,11 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.deepEqual(spec.match.excludedNamespaces, [...new Set([...exemptNamespaces(), pipelineNamespace])].sort());
                 for (const ns of SYSTEM_NAMESPACES) assert.ok(spec.match.excludedNamespaces.includes(ns));
                 assert.ok(!spec.match.excludedNamespaces.includes("team-a"));
-                const template = byName(run, "kubernetes:templates.gatekeeper.sh/v1:ConstraintTemplate", `${key}-image-verification-template`);
+                const template = byName(
+                    run,
+                    "kubernetes:templates.gatekeeper.sh/v1:ConstraintTemplate",
+                    `${key}-image-verification-template`,
+                );
                 assert.ok(c.dependencies.includes(template.urn));
                 assert.ok(template.dependencies.includes(ratifyRelease(run, key).urn));
                 const rego = (template.inputs.spec as Any).targets[0].rego as string;
@@ -100,8 +118,13 @@ for (const stack of ["dev", "prod"] as const) {
         it("no application is synced before the verifier exists", () => {
             for (const key of ["primary", "secondary"]) {
                 const root = byName(run, "kubernetes:argoproj.io/v1alpha1:Application", `${key}-argocd-root`);
-                const verification = run.resources.find(r => r.type === "platform:cluster:ImageVerification" && r.name === `${key}-image-verification`)!;
-                assert.ok(root.dependencies.includes(verification.urn) || root.dependencies.some(d => descendants(run, verification.urn).some(x => x.urn === d)));
+                const verification = run.resources.find(
+                    r => r.type === "platform:cluster:ImageVerification" && r.name === `${key}-image-verification`,
+                )!;
+                assert.ok(
+                    root.dependencies.includes(verification.urn) ||
+                        root.dependencies.some(d => descendants(run, verification.urn).some(x => x.urn === d)),
+                );
             }
         });
 
@@ -109,10 +132,14 @@ for (const stack of ["dev", "prod"] as const) {
             const config = byType(run, "kubernetes:operator.tekton.dev/v1alpha1:TektonConfig")[0];
             const chain = (config.inputs.spec as Any).chain;
             assert.equal(chain.generateSigningSecret, false);
-            for (const k of ["artifacts.oci.storage", "artifacts.taskrun.storage", "artifacts.pipelinerun.storage"]) assert.equal(chain[k], "oci", k);
-            for (const k of ["artifacts.oci.signer", "artifacts.taskrun.signer", "artifacts.pipelinerun.signer"]) assert.equal(chain[k], "x509", k);
+            for (const k of ["artifacts.oci.storage", "artifacts.taskrun.storage", "artifacts.pipelinerun.storage"])
+                assert.equal(chain[k], "oci", k);
+            for (const k of ["artifacts.oci.signer", "artifacts.taskrun.signer", "artifacts.pipelinerun.signer"])
+                assert.equal(chain[k], "x509", k);
 
-            const patch = byType(run, "kubernetes:core/v1:SecretPatch").find(r => (r.inputs.metadata as Any).name === CHAINS_SIGNING_SECRET.name)!;
+            const patch = byType(run, "kubernetes:core/v1:SecretPatch").find(
+                r => (r.inputs.metadata as Any).name === CHAINS_SIGNING_SECRET.name,
+            )!;
             assert.ok(patch, "signing-secrets");
             assert.equal((patch.inputs.metadata as Any).namespace, NAMESPACES.tektonPipelines);
             assert.ok(patch.dependencies.includes(config.urn), "after the operator created Chains' namespace");
@@ -135,7 +162,10 @@ for (const stack of ["dev", "prod"] as const) {
 
 describe("image verification: rotation and config", () => {
     it("a second key generation: both trusted in both clusters, Chains signs with the newest", async () => {
-        const run = await freshRun({ stack: "dev", configOverrides: { "platform:imageVerification": { keyGenerations: [1, 2], enforcementAction: "dryrun" } } });
+        const run = await freshRun({
+            stack: "dev",
+            configOverrides: { "platform:imageVerification": { keyGenerations: [1, 2], enforcementAction: "dryrun" } },
+        });
         const out = run.rawOutputs as Any;
         assert.equal(out.imageSigning.trustedPublicKeys.length, 2);
         assert.notEqual(out.imageSigning.trustedPublicKeys[0], out.imageSigning.trustedPublicKeys[1]);
@@ -143,21 +173,38 @@ describe("image verification: rotation and config", () => {
         for (const key of ["primary", "secondary"]) {
             assert.deepEqual((ratifyRelease(run, key).inputs.values as Any).cosignKeys, out.imageSigning.trustedPublicKeys);
         }
-        const patch = byType(run, "kubernetes:core/v1:SecretPatch").find(r => (r.inputs.metadata as Any).name === CHAINS_SIGNING_SECRET.name)!;
+        const patch = byType(run, "kubernetes:core/v1:SecretPatch").find(
+            r => (r.inputs.metadata as Any).name === CHAINS_SIGNING_SECRET.name,
+        )!;
         const g2 = byName(run, "tls:index/privateKey:PrivateKey", "image-signing-key-g2-key");
         const g1 = byName(run, "tls:index/privateKey:PrivateKey", "image-signing-key-g1-key");
         assert.ok(patch.dependencies.includes(g2.urn) && !patch.dependencies.includes(g1.urn));
     });
 
     it("bad settings are config errors naming the key", async () => {
-        const err = await rejection(() => freshRun({ stack: "dev", configOverrides: { "platform:imageVerification": { keyGenerations: [2, 1], enforcementAction: "block" } } }));
+        const err = await rejection(() =>
+            freshRun({
+                stack: "dev",
+                configOverrides: { "platform:imageVerification": { keyGenerations: [2, 1], enforcementAction: "block" } },
+            }),
+        );
         assert.match(err.message, /platform:imageVerification\.keyGenerations: must be strictly increasing/);
         assert.match(err.message, /platform:imageVerification\.enforcementAction/);
     });
 
     it("the Rego is Ratify's default verification template at the pinned version (vendored file, unchanged)", () => {
-        const rego = fs.readFileSync(path.join(__dirname, "..", "..", "components", "cluster", "image-verification", "verification.rego"), "utf8");
-        for (const rule of ["violation[{\"msg\": msg}]", "remote_data.system_error", "count(remote_data.errors) > 0", "subject_validation[1].isSuccess == false", "input.review.object.spec.initContainers", "input.review.object.spec.ephemeralContainers"]) {
+        const rego = fs.readFileSync(
+            path.join(__dirname, "..", "..", "components", "cluster", "image-verification", "verification.rego"),
+            "utf8",
+        );
+        for (const rule of [
+            'violation[{"msg": msg}]',
+            "remote_data.system_error",
+            "count(remote_data.errors) > 0",
+            "subject_validation[1].isSuccess == false",
+            "input.review.object.spec.initContainers",
+            "input.review.object.spec.ephemeralContainers",
+        ]) {
             assert.ok(rego.includes(rule), rule);
         }
     });

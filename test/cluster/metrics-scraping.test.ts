@@ -5,7 +5,8 @@ import { byType, freshRun, StackRun } from "../harness";
 
 function run(args: Omit<MetricsScrapingArgs, "provider"> = {}): Promise<StackRun> {
     return freshRun({
-        stack: "dev", program: () => {
+        stack: "dev",
+        program: () => {
             const provider = new k8s.Provider("primary", { kubeconfig: "{}" });
             new MetricsScraping("metrics", { provider, ...args });
         },
@@ -58,6 +59,10 @@ describe("MetricsScraping", () => {
     });
 
     it("offers the pod annotations the charts must set", () => {
-        assert.deepEqual(scrapeAnnotations(8082), { "prometheus.io/scrape": "true", "prometheus.io/port": "8082", "prometheus.io/path": "/metrics" });
+        assert.deepEqual(scrapeAnnotations(8082), {
+            "prometheus.io/scrape": "true",
+            "prometheus.io/port": "8082",
+            "prometheus.io/path": "/metrics",
+        });
     });
 });

@@ -6,7 +6,15 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
-import { imageReference, imagesLookedUp, registryLookupName, STEP_IMAGES, stepImage, StepImageName, stepImageThroughAcr } from "../../components/cluster/pipeline/images";
+import {
+    imageReference,
+    imagesLookedUp,
+    registryLookupName,
+    STEP_IMAGES,
+    stepImage,
+    StepImageName,
+    stepImageThroughAcr,
+} from "../../components/cluster/pipeline/images";
 import { mockRegistryDigest } from "../../tools/mock-outputs";
 import { freshRun, ROOT, StackRun, stackRun } from "../harness";
 
@@ -43,7 +51,9 @@ describe("step images", () => {
     it("no placeholder digest anywhere: not in a tracked file, not in the dev or prod plan", async () => {
         const tracked = execFileSync("git", ["ls-files", "-z"], { cwd: ROOT }).toString().split("\0").filter(Boolean);
         assert.ok(tracked.length > 50);
-        const inFiles = tracked.filter(f => fs.existsSync(path.join(ROOT, f)) && PLACEHOLDER.test(fs.readFileSync(path.join(ROOT, f), "latin1")));
+        const inFiles = tracked.filter(
+            f => fs.existsSync(path.join(ROOT, f)) && PLACEHOLDER.test(fs.readFileSync(path.join(ROOT, f), "latin1")),
+        );
         assert.deepEqual(inFiles, []);
         for (const stack of ["dev", "prod"] as const) {
             const run = await stackRun(stack);
@@ -61,16 +71,26 @@ describe("step images", () => {
         }
         // Spelled out: the lookup names the exact tag the table pins (gator follows the Gatekeeper chart).
         assert.equal(expected.gator, `docker.io/openpolicyagent/gator:v3.23.0@${mockRegistryDigest("openpolicyagent/gator:v3.23.0")}`);
-        assert.equal(expected.pluto, `us-docker.pkg.dev/fairwinds-ops/oss/pluto:v5.24.4@${mockRegistryDigest("us-docker.pkg.dev/fairwinds-ops/oss/pluto:v5.24.4")}`);
+        assert.equal(
+            expected.pluto,
+            `us-docker.pkg.dev/fairwinds-ops/oss/pluto:v5.24.4@${mockRegistryDigest("us-docker.pkg.dev/fairwinds-ops/oss/pluto:v5.24.4")}`,
+        );
         const run = await stackRun("dev");
         const acr = (run.rawOutputs as Any).registry.loginServer;
         const images = stepImages(run);
         // Steps pull them through the ACR, by the same digest: <acr>/<host>/<path>@<digest>.
         for (const name of Object.keys(expected) as StepImageName[]) expected[name] = stepImageThroughAcr(acr, expected[name]);
-        assert.equal(expected.gator, `${acr}/docker.io/openpolicyagent/gator:v3.23.0@${mockRegistryDigest("openpolicyagent/gator:v3.23.0")}`);
+        assert.equal(
+            expected.gator,
+            `${acr}/docker.io/openpolicyagent/gator:v3.23.0@${mockRegistryDigest("openpolicyagent/gator:v3.23.0")}`,
+        );
         const all = new Set(Object.values(expected));
         for (const { where, image } of images) assert.ok(all.has(image as string), `${where}: ${String(image)}`);
-        for (const name of imagesLookedUp()) assert.ok(images.some(x => x.image === expected[name]), `${name} is used by some step`);
+        for (const name of imagesLookedUp())
+            assert.ok(
+                images.some(x => x.image === expected[name]),
+                `${name} is used by some step`,
+            );
     });
 
     it("Docker Hub images are looked up without `docker.io/` (the provider would query https://docker.io), others by full name", () => {
@@ -87,14 +107,23 @@ describe("step images", () => {
             program: () => {
                 same = stepImage("azureCli") === stepImage("azureCli");
                 const provider = new k8s.Provider("primary", {});
-                new k8s.apiextensions.CustomResource("probe", {
-                    apiVersion: "tekton.dev/v1", kind: "Task", metadata: { name: "probe" },
-                    spec: { steps: [{ name: "gator", image: stepImage("gator") }] },
-                }, { provider });
+                new k8s.apiextensions.CustomResource(
+                    "probe",
+                    {
+                        apiVersion: "tekton.dev/v1",
+                        kind: "Task",
+                        metadata: { name: "probe" },
+                        spec: { steps: [{ name: "gator", image: stepImage("gator") }] },
+                    },
+                    { provider },
+                );
             },
         });
         assert.ok(same, "the same Output for every use of an image in one run");
         const task = run.resources.find(r => r.name === "probe")!;
-        assert.equal((task.inputs as Any).spec.steps[0].image, imageReference(STEP_IMAGES.gator, mockRegistryDigest("openpolicyagent/gator:v3.23.0")));
+        assert.equal(
+            (task.inputs as Any).spec.steps[0].image,
+            imageReference(STEP_IMAGES.gator, mockRegistryDigest("openpolicyagent/gator:v3.23.0")),
+        );
     });
 });

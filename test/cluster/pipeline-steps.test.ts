@@ -10,11 +10,29 @@ import * as https from "https";
 import * as path from "path";
 import { AddressInfo } from "net";
 import {
-    buildTask, cloneTask, openPrTask, policyCheckTask, promoteTask, pushTask, reportStatusTask, scanSourceTask, STEPS_DIR, waitForScanTask,
+    buildTask,
+    cloneTask,
+    openPrTask,
+    policyCheckTask,
+    promoteTask,
+    pushTask,
+    reportStatusTask,
+    scanSourceTask,
+    STEPS_DIR,
+    waitForScanTask,
 } from "../../components/cluster/pipeline/tasks";
 import { dockerConfigJson } from "../../components/cluster/pipeline";
 import {
-    FS_GROUP, fixtureRepo, git, newRunRoot, removeRunRoot, requireStepTools, runStep, secretWorkspace, volumeWorkspace, which,
+    FS_GROUP,
+    fixtureRepo,
+    git,
+    newRunRoot,
+    removeRunRoot,
+    requireStepTools,
+    runStep,
+    secretWorkspace,
+    volumeWorkspace,
+    which,
 } from "./pipeline/run-step";
 
 type Any = Record<string, any>;
@@ -25,7 +43,10 @@ describe("pipeline step scripts", () => {
     it("every shell step script passes shellcheck (installed, not skipped)", () => {
         // shellcheck from Debian (CI: .ci/run). Missing → a clear failure, never a silent pass.
         const shellcheck = which("shellcheck");
-        const scripts = fs.readdirSync(STEPS_DIR).filter(f => f.endsWith(".sh")).map(f => path.join(STEPS_DIR, f));
+        const scripts = fs
+            .readdirSync(STEPS_DIR)
+            .filter(f => f.endsWith(".sh"))
+            .map(f => path.join(STEPS_DIR, f));
         assert.ok(scripts.length >= 8, `found ${scripts.length} shell scripts in ${STEPS_DIR}`);
         const r = spawnSync(shellcheck, ["--severity=style", ...scripts], { encoding: "utf8" });
         assert.equal(r.status, 0, `shellcheck:\n${r.stdout}${r.stderr}`);
@@ -35,7 +56,11 @@ describe("pipeline step scripts", () => {
         const scripts = fs.readdirSync(STEPS_DIR).filter(f => f.endsWith(".py"));
         assert.ok(scripts.length >= 4);
         for (const f of scripts) {
-            const r = spawnSync("/usr/bin/python3", ["-c", "import ast,sys; ast.parse(open(sys.argv[1]).read(), sys.argv[1])", path.join(STEPS_DIR, f)], { encoding: "utf8" });
+            const r = spawnSync(
+                "/usr/bin/python3",
+                ["-c", "import ast,sys; ast.parse(open(sys.argv[1]).read(), sys.argv[1])", path.join(STEPS_DIR, f)],
+                { encoding: "utf8" },
+            );
             assert.equal(r.status, 0, `${f}: ${r.stderr}`);
         }
     });
@@ -50,30 +75,48 @@ describe("pipeline step scripts", () => {
 describe("pipeline steps, executed", function () {
     let root: string;
     before(() => requireStepTools());
-    beforeEach(() => { root = newRunRoot(); });
+    beforeEach(() => {
+        root = newRunRoot();
+    });
     afterEach(() => removeRunRoot(root));
 
     describe("git-clone", () => {
         it("clones one commit as uid 65532 into the root-owned workspace (subPath src) and reports it", async () => {
-            const repo = fixtureRepo(root, "shop", { "Dockerfile": "FROM scratch\n", "src/app.ts": "export {};\n" });
+            const repo = fixtureRepo(root, "shop", { Dockerfile: "FROM scratch\n", "src/app.ts": "export {};\n" });
             const out = volumeWorkspace(root, "source", "src");
             assert.equal(fs.statSync(out).uid, 0, "the workspace is root's, as the kubelet creates it");
             fs.writeFileSync(path.join(out, "stale"), "left by an earlier run");
-            const r = await runStep({ task: cloneTask(), step: "clone", root, params: { url: repo.url, revision: repo.head }, workspaces: { output: out } });
+            const r = await runStep({
+                task: cloneTask(),
+                step: "clone",
+                root,
+                params: { url: repo.url, revision: repo.head },
+                workspaces: { output: out },
+            });
             assert.equal(r.code, 0, r.stderr);
             assert.equal(r.step.securityContext.runAsUser, 65532);
             assert.equal(r.results.commit, repo.head);
             assert.equal(fs.readFileSync(path.join(out, "src/app.ts"), "utf8"), "export {};\n");
             assert.ok(!fs.existsSync(path.join(out, "stale")), "the workspace is emptied first");
             assert.equal(fs.statSync(path.join(out, ".git")).uid, 65532);
-            assert.doesNotMatch(fs.readFileSync(path.join(out, ".git/config"), "utf8"), /safe|extraheader|token/i, "nothing written to .git/config");
+            assert.doesNotMatch(
+                fs.readFileSync(path.join(out, ".git/config"), "utf8"),
+                /safe|extraheader|token/i,
+                "nothing written to .git/config",
+            );
         });
 
         it("with the git-auth workspace bound, sends the token only as a command-line header", async () => {
             const repo = fixtureRepo(root, "shop", { "a.txt": "a\n" });
             const out = volumeWorkspace(root, "source", "src");
             const auth = secretWorkspace(root, "git-auth", { token: TOKEN });
-            const r = await runStep({ task: cloneTask(), step: "clone", root, params: { url: repo.url, revision: repo.head }, workspaces: { output: out, "git-auth": auth } });
+            const r = await runStep({
+                task: cloneTask(),
+                step: "clone",
+                root,
+                params: { url: repo.url, revision: repo.head },
+                workspaces: { output: out, "git-auth": auth },
+            });
             assert.equal(r.code, 0, r.stderr);
             assert.ok(!fs.readFileSync(path.join(out, ".git/config"), "utf8").includes(TOKEN));
         });
@@ -82,7 +125,13 @@ describe("pipeline steps, executed", function () {
             const out = volumeWorkspace(root, "source");
             fs.writeFileSync(path.join(out, "keep"), "x");
             for (const revision of ["main", "$(rm -rf /)", "abc"]) {
-                const r = await runStep({ task: cloneTask(), step: "clone", root, params: { url: "file:///nonexistent", revision }, workspaces: { output: out } });
+                const r = await runStep({
+                    task: cloneTask(),
+                    step: "clone",
+                    root,
+                    params: { url: "file:///nonexistent", revision },
+                    workspaces: { output: out },
+                });
                 assert.equal(r.code, 1, revision);
                 assert.match(r.stderr, /not a (40-hex )?commit SHA/);
             }
@@ -106,28 +155,52 @@ describe("pipeline steps, executed", function () {
 
         function prParams(url: string, api: string): Record<string, string | string[]> {
             return {
-                "manifests-url": url, "base-branch": "main", paths: ["clusters/primary", "clusters/secondary"],
-                "image-url": IMAGE, digest: NEW, "source-revision": "c".repeat(40),
-                "bot-name": BOT.name, "bot-email": BOT.email, "api-url": api, "repo-slug": "example/shop-manifests",
+                "manifests-url": url,
+                "base-branch": "main",
+                paths: ["clusters/primary", "clusters/secondary"],
+                "image-url": IMAGE,
+                digest: NEW,
+                "source-revision": "c".repeat(40),
+                "bot-name": BOT.name,
+                "bot-email": BOT.email,
+                "api-url": api,
+                "repo-slug": "example/shop-manifests",
             };
         }
 
         it("pushes a bump branch that pins the image at the new digest under each region path only, then opens the PR", async () => {
             const repo = manifests();
-            const github = await stubServer(http.createServer(), () => ({ status: 201, body: { html_url: "https://github.com/example/shop-manifests/pull/8" } }));
+            const github = await stubServer(http.createServer(), () => ({
+                status: 201,
+                body: { html_url: "https://github.com/example/shop-manifests/pull/8" },
+            }));
             try {
                 const work = emptyDir(root, "work");
                 const auth = secretWorkspace(root, "git-auth", { token: TOKEN });
                 const params = prParams(repo.url, github.url);
-                const push = await runStep({ task: openPrTask(), step: "push-branch", root, params, workspaces: { "git-auth": auth }, mounts: { "/work": work } });
+                const push = await runStep({
+                    task: openPrTask(),
+                    step: "push-branch",
+                    root,
+                    params,
+                    workspaces: { "git-auth": auth },
+                    mounts: { "/work": work },
+                });
                 assert.equal(push.code, 0, push.stderr);
                 const branch = `bump/shop-${"b".repeat(12)}`;
                 assert.equal(push.results.branch, branch);
                 const show = (f: string) => git(repo.bare, "show", `${branch}:${f}`);
-                assert.equal(show("clusters/primary/app.yaml"), `image: ${IMAGE}@${NEW}\nsidecar: ${IMAGE}per@${OLD}`, "tag@digest replaced, another image untouched");
+                assert.equal(
+                    show("clusters/primary/app.yaml"),
+                    `image: ${IMAGE}@${NEW}\nsidecar: ${IMAGE}per@${OLD}`,
+                    "tag@digest replaced, another image untouched",
+                );
                 assert.equal(show("clusters/secondary/app.yml"), `image: ${IMAGE}@${NEW}`);
                 assert.equal(show("docs/app.yaml"), `image: ${IMAGE}@${OLD}`, "only the region paths");
-                assert.equal(git(repo.bare, "log", "-1", "--format=%an <%ae> | %cn <%ce> | %s", branch), `${BOT.name} <${BOT.email}> | ${BOT.name} <${BOT.email}> | Deploy shop@${NEW}`);
+                assert.equal(
+                    git(repo.bare, "log", "-1", "--format=%an <%ae> | %cn <%ce> | %s", branch),
+                    `${BOT.name} <${BOT.email}> | ${BOT.name} <${BOT.email}> | Deploy shop@${NEW}`,
+                );
 
                 const pr = await runStep({ task: openPrTask(), step: "pull-request", root, params, workspaces: { "git-auth": auth } });
                 assert.equal(pr.code, 0, pr.stderr);
@@ -136,7 +209,10 @@ describe("pipeline steps, executed", function () {
                 const [req] = github.requests;
                 assert.equal(`${req.method} ${req.url}`, "POST /repos/example/shop-manifests/pulls");
                 assert.equal(req.headers.authorization, `Bearer ${TOKEN}`);
-                assert.deepEqual({ head: req.body.head, base: req.body.base, title: req.body.title }, { head: branch, base: "main", title: `Deploy shop@${NEW.slice(0, 19)}` });
+                assert.deepEqual(
+                    { head: req.body.head, base: req.body.base, title: req.body.title },
+                    { head: branch, base: "main", title: `Deploy shop@${NEW.slice(0, 19)}` },
+                );
             } finally {
                 github.close();
             }
@@ -144,27 +220,53 @@ describe("pipeline steps, executed", function () {
 
         it("does nothing (no branch, no PR) when the manifests are already at the digest; a 422 on re-run is not an error", async () => {
             const repo = manifests();
-            const github = await stubServer(http.createServer(), () => ({ status: 422, body: { message: "A pull request already exists" } }));
+            const github = await stubServer(http.createServer(), () => ({
+                status: 422,
+                body: { message: "A pull request already exists" },
+            }));
             try {
                 const auth = secretWorkspace(root, "git-auth", { token: TOKEN });
                 const params = prParams(repo.url, github.url);
-                const first = await runStep({ task: openPrTask(), step: "push-branch", root, params, workspaces: { "git-auth": auth }, mounts: { "/work": emptyDir(root, "work") } });
+                const first = await runStep({
+                    task: openPrTask(),
+                    step: "push-branch",
+                    root,
+                    params,
+                    workspaces: { "git-auth": auth },
+                    mounts: { "/work": emptyDir(root, "work") },
+                });
                 assert.equal(first.code, 0, first.stderr);
                 const again = await runStep({ task: openPrTask(), step: "pull-request", root, params, workspaces: { "git-auth": auth } });
                 assert.equal(again.code, 0, again.stderr);
                 assert.match(again.stdout, /already open/);
 
                 // The base branch already carries the new digest: nothing to push, no PR.
-                const bumped = fixtureRepo(root, "bumped", { "clusters/primary/a.yaml": `image: ${IMAGE}@${NEW}\n`, "clusters/secondary/a.yaml": "x: 1\n" });
+                const bumped = fixtureRepo(root, "bumped", {
+                    "clusters/primary/a.yaml": `image: ${IMAGE}@${NEW}\n`,
+                    "clusters/secondary/a.yaml": "x: 1\n",
+                });
                 const root2 = newRunRoot();
                 try {
                     const auth2 = secretWorkspace(root2, "git-auth", { token: TOKEN });
                     const p2 = prParams(bumped.url, github.url);
-                    const noop = await runStep({ task: openPrTask(), step: "push-branch", root: root2, params: p2, workspaces: { "git-auth": auth2 }, mounts: { "/work": emptyDir(root2, "work") } });
+                    const noop = await runStep({
+                        task: openPrTask(),
+                        step: "push-branch",
+                        root: root2,
+                        params: p2,
+                        workspaces: { "git-auth": auth2 },
+                        mounts: { "/work": emptyDir(root2, "work") },
+                    });
                     assert.equal(noop.code, 0, noop.stderr);
                     assert.equal(noop.results.branch, "");
                     const before = github.requests.length;
-                    const nopr = await runStep({ task: openPrTask(), step: "pull-request", root: root2, params: p2, workspaces: { "git-auth": auth2 } });
+                    const nopr = await runStep({
+                        task: openPrTask(),
+                        step: "pull-request",
+                        root: root2,
+                        params: p2,
+                        workspaces: { "git-auth": auth2 },
+                    });
                     assert.equal(nopr.code, 0, nopr.stderr);
                     assert.equal(github.requests.length, before, "no API call");
                 } finally {
@@ -179,7 +281,14 @@ describe("pipeline steps, executed", function () {
             const repo = manifests();
             const auth = secretWorkspace(root, "git-auth", { token: TOKEN });
             const params = { ...prParams(repo.url, "http://127.0.0.1:9"), paths: ["clusters/primary", "clusters/missing"] };
-            const r = await runStep({ task: openPrTask(), step: "push-branch", root, params, workspaces: { "git-auth": auth }, mounts: { "/work": emptyDir(root, "work") } });
+            const r = await runStep({
+                task: openPrTask(),
+                step: "push-branch",
+                root,
+                params,
+                workspaces: { "git-auth": auth },
+                mounts: { "/work": emptyDir(root, "work") },
+            });
             assert.equal(r.code, 1);
             assert.match(r.stderr, /no path clusters\/missing/);
         });
@@ -191,9 +300,18 @@ describe("pipeline steps, executed", function () {
             try {
                 const auth = secretWorkspace(root, "git-auth", { token: TOKEN });
                 const sha = "d".repeat(40);
-                for (const [state, expected] of [["pending", "pending"], ["Succeeded", "success"], ["Completed", "success"], ["Failed", "failure"], ["None", "failure"]]) {
+                for (const [state, expected] of [
+                    ["pending", "pending"],
+                    ["Succeeded", "success"],
+                    ["Completed", "success"],
+                    ["Failed", "failure"],
+                    ["None", "failure"],
+                ]) {
                     const r = await runStep({
-                        task: reportStatusTask(), step: "status", root, workspaces: { "git-auth": auth },
+                        task: reportStatusTask(),
+                        step: "status",
+                        root,
+                        workspaces: { "git-auth": auth },
                         params: { "api-url": github.url, "repo-slug": "example/shop-manifests", sha, state },
                     });
                     assert.equal(r.code, 0, r.stderr);
@@ -220,16 +338,22 @@ describe("pipeline steps, executed", function () {
                 const expectedAuth = `Basic ${Buffer.from(`${robot.user}:${robot.password}`).toString("base64")}`;
                 if (req.headers.authorization !== expectedAuth) return { status: 401, body: { errors: [{ code: "UNAUTHORIZED" }] } };
                 const artifact = `/api/v2.0/projects/staging/repositories/team%252Fshop/artifacts/${DIGEST}`;
-                if (req.url === `${artifact}?with_scan_overview=true`) return { status: 200, body: { digest: DIGEST, scan_overview: { [REPORT]: { scan_status: "Success" } } } };
-                if (req.url === "/api/v2.0/projects/staging") return { status: 200, body: { name: "staging", cve_allowlist: { items: allowlist.map(cve_id => ({ cve_id })) } } };
-                if (req.url === `${artifact}/additions/vulnerabilities`) return { status: 200, body: { [REPORT]: { vulnerabilities: vulns } } };
+                if (req.url === `${artifact}?with_scan_overview=true`)
+                    return { status: 200, body: { digest: DIGEST, scan_overview: { [REPORT]: { scan_status: "Success" } } } };
+                if (req.url === "/api/v2.0/projects/staging")
+                    return { status: 200, body: { name: "staging", cve_allowlist: { items: allowlist.map(cve_id => ({ cve_id })) } } };
+                if (req.url === `${artifact}/additions/vulnerabilities`)
+                    return { status: 200, body: { [REPORT]: { vulnerabilities: vulns } } };
                 return { status: 404, body: { errors: [{ code: "NOT_FOUND", message: req.url }] } };
             });
             try {
                 const host = `127.0.0.1:${harbor.port}`;
                 const auth = secretWorkspace(root, "registry-auth", { "config.json": dockerConfigJson(host, robot.user, robot.password) });
                 const r = await runStep({
-                    task: waitForScanTask("high"), step: "wait", root, workspaces: { "registry-auth": auth },
+                    task: waitForScanTask("high"),
+                    step: "wait",
+                    root,
+                    workspaces: { "registry-auth": auth },
                     params: { "harbor-host": host, project: "staging", repository: "team/shop", digest: DIGEST },
                     // The test's trust store for the stub's self-signed certificate (the image trusts public CAs).
                     extraEnv: { SSL_CERT_FILE: cert.certFile },
@@ -241,18 +365,34 @@ describe("pipeline steps, executed", function () {
         }
 
         it("passes when every finding is below the threshold or on the project's CVE allowlist", async () => {
-            const { r, requests } = await gate([{ id: "CVE-1", severity: "Medium" }, { id: "CVE-2", severity: "High" }], ["CVE-2"]);
+            const { r, requests } = await gate(
+                [
+                    { id: "CVE-1", severity: "Medium" },
+                    { id: "CVE-2", severity: "High" },
+                ],
+                ["CVE-2"],
+            );
             assert.equal(r.code, 0, r.stderr);
             assert.match(r.stdout, /2 findings, 0 blocking \(HIGH,CRITICAL\), 1 allowlisted/);
-            assert.deepEqual(requests.map(q => q.url.replace(/\/artifacts\/sha256:e+/, "/artifacts/<digest>")), [
-                "/api/v2.0/projects/staging/repositories/team%252Fshop/artifacts/<digest>?with_scan_overview=true",
-                "/api/v2.0/projects/staging",
-                "/api/v2.0/projects/staging/repositories/team%252Fshop/artifacts/<digest>/additions/vulnerabilities",
-            ]);
+            assert.deepEqual(
+                requests.map(q => q.url.replace(/\/artifacts\/sha256:e+/, "/artifacts/<digest>")),
+                [
+                    "/api/v2.0/projects/staging/repositories/team%252Fshop/artifacts/<digest>?with_scan_overview=true",
+                    "/api/v2.0/projects/staging",
+                    "/api/v2.0/projects/staging/repositories/team%252Fshop/artifacts/<digest>/additions/vulnerabilities",
+                ],
+            );
         });
 
         it("fails naming the blocking CVEs at or above the threshold", async () => {
-            const { r } = await gate([{ id: "CVE-3", severity: "Critical" }, { id: "CVE-4", severity: "High" }, { id: "CVE-5", severity: "Low" }], []);
+            const { r } = await gate(
+                [
+                    { id: "CVE-3", severity: "Critical" },
+                    { id: "CVE-4", severity: "High" },
+                    { id: "CVE-5", severity: "Low" },
+                ],
+                [],
+            );
             assert.equal(r.code, 1);
             assert.match(r.stderr, /blocking vulnerabilities: CVE-3, CVE-4$/m);
         });
@@ -262,7 +402,9 @@ describe("pipeline steps, executed", function () {
 describe("pipeline steps, executed (scanners and the policy guard)", function () {
     let root: string;
     before(() => requireStepTools());
-    beforeEach(() => { root = newRunRoot(); });
+    beforeEach(() => {
+        root = newRunRoot();
+    });
     afterEach(() => removeRunRoot(root));
 
     /** A checkout in a root-owned workspace, files written as git would leave them. */
@@ -280,7 +422,13 @@ describe("pipeline steps, executed (scanners and the policy guard)", function ()
         const TEMPLATE = "apiVersion: templates.gatekeeper.sh/v1\nkind: ConstraintTemplate\nmetadata:\n  name: k8sallowedrepos\nspec: {}\n";
         const DEPLOYMENT = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: shop\nspec: {}\n";
         const guard = (src: string, paths = ["clusters/primary", "clusters/secondary"]) =>
-            runStep({ task: policyCheckTask(), step: "reject-policy-objects", root, params: { paths, "filename-args": paths.map(p => `--filename=${p}`) }, workspaces: { source: src, policy: volumeWorkspace(root, "policy") } });
+            runStep({
+                task: policyCheckTask(),
+                step: "reject-policy-objects",
+                root,
+                params: { paths, "filename-args": paths.map(p => `--filename=${p}`) },
+                workspaces: { source: src, policy: volumeWorkspace(root, "policy") },
+            });
 
         it("passes ordinary manifests (and files gator does not read)", async () => {
             const src = checkout({
@@ -293,11 +441,28 @@ describe("pipeline steps, executed (scanners and the policy guard)", function ()
         });
 
         for (const [what, files] of Object.entries<Record<string, string>>({
-            "a ConstraintTemplate replacing the stack's (second document)": { "clusters/primary/app.yaml": `${DEPLOYMENT}---\n${TEMPLATE}` },
-            "a constraint in JSON flow style": { "clusters/secondary/x.json": JSON.stringify({ apiVersion: "constraints.gatekeeper.sh/v1beta1", kind: "K8sAllowedRepos", metadata: { name: "repos" }, spec: { enforcementAction: "dryrun" } }) },
-            "an ExpansionTemplate in a nested .yml": { "clusters/primary/deep/er/e.yml": "apiVersion: expansion.gatekeeper.sh/v1beta1\nkind: ExpansionTemplate\nmetadata:\n  name: e\n" },
-            "a gatekeeper Config (referential data)": { "clusters/primary/c.yaml": "apiVersion: config.gatekeeper.sh/v1alpha1\nkind: Config\nmetadata:\n  name: config\n" },
-            "a duplicate-key trick (parsers disagree on which kind wins)": { "clusters/primary/d.yaml": "apiVersion: templates.gatekeeper.sh/v1\nkind: ConfigMap\nkind: ConstraintTemplate\nmetadata:\n  name: k8sallowedrepos\n" },
+            "a ConstraintTemplate replacing the stack's (second document)": {
+                "clusters/primary/app.yaml": `${DEPLOYMENT}---\n${TEMPLATE}`,
+            },
+            "a constraint in JSON flow style": {
+                "clusters/secondary/x.json": JSON.stringify({
+                    apiVersion: "constraints.gatekeeper.sh/v1beta1",
+                    kind: "K8sAllowedRepos",
+                    metadata: { name: "repos" },
+                    spec: { enforcementAction: "dryrun" },
+                }),
+            },
+            "an ExpansionTemplate in a nested .yml": {
+                "clusters/primary/deep/er/e.yml":
+                    "apiVersion: expansion.gatekeeper.sh/v1beta1\nkind: ExpansionTemplate\nmetadata:\n  name: e\n",
+            },
+            "a gatekeeper Config (referential data)": {
+                "clusters/primary/c.yaml": "apiVersion: config.gatekeeper.sh/v1alpha1\nkind: Config\nmetadata:\n  name: config\n",
+            },
+            "a duplicate-key trick (parsers disagree on which kind wins)": {
+                "clusters/primary/d.yaml":
+                    "apiVersion: templates.gatekeeper.sh/v1\nkind: ConfigMap\nkind: ConstraintTemplate\nmetadata:\n  name: k8sallowedrepos\n",
+            },
             "a file that cannot be parsed": { "clusters/primary/bad.yaml": "kind: [unclosed\n" },
         })) {
             it(`fails on ${what}`, async () => {
@@ -323,24 +488,32 @@ describe("pipeline steps, executed (scanners and the policy guard)", function ()
         it("build runs as uid 1000, writes the OCI layout into the fsGroup workspace and reports containerimage.digest", async () => {
             // buildctl --metadata-file writes json.MarshalIndent(…, "", "  ") of the exporter response
             // (moby/buildkit cmd/buildctl/build.go writeMetadataFile), nested descriptor included.
-            const metadata = JSON.stringify({
-                "containerimage.config.digest": CONFIG,
-                "containerimage.descriptor": { mediaType: "application/vnd.oci.image.index.v1+json", digest: BUILT, size: 856 },
-                "containerimage.digest": BUILT,
-            }, null, 2);
-            fs.writeFileSync(path.join(root, "bin", "buildctl-daemonless.sh"), [
-                "#!/bin/sh",
-                "set -eu",
-                "printf '%s\\n' \"$(id -u)\" \"$@\" > /tmp/buildctl.argv",
-                "while [ $# -gt 0 ]; do",
-                "  case \"$1\" in",
-                "    --metadata-file) meta=$2; shift;;",
-                "    --output) dest=$(printf '%s' \"$2\" | sed 's/.*dest=\\([^,]*\\).*/\\1/'); shift;;",
-                "  esac; shift",
-                "done",
-                "mkdir -p \"$dest\" && echo '{}' > \"$dest/index.json\"",
-                `cat > "$meta" <<'JSON'\n${metadata}\nJSON`,
-            ].join("\n") + "\n", { mode: 0o755 });
+            const metadata = JSON.stringify(
+                {
+                    "containerimage.config.digest": CONFIG,
+                    "containerimage.descriptor": { mediaType: "application/vnd.oci.image.index.v1+json", digest: BUILT, size: 856 },
+                    "containerimage.digest": BUILT,
+                },
+                null,
+                2,
+            );
+            fs.writeFileSync(
+                path.join(root, "bin", "buildctl-daemonless.sh"),
+                [
+                    "#!/bin/sh",
+                    "set -eu",
+                    'printf \'%s\\n\' "$(id -u)" "$@" > /tmp/buildctl.argv',
+                    "while [ $# -gt 0 ]; do",
+                    '  case "$1" in',
+                    "    --metadata-file) meta=$2; shift;;",
+                    "    --output) dest=$(printf '%s' \"$2\" | sed 's/.*dest=\\([^,]*\\).*/\\1/'); shift;;",
+                    "  esac; shift",
+                    "done",
+                    'mkdir -p "$dest" && echo \'{}\' > "$dest/index.json"',
+                    `cat > "$meta" <<'JSON'\n${metadata}\nJSON`,
+                ].join("\n") + "\n",
+                { mode: 0o755 },
+            );
             const src = checkout({ Dockerfile: "FROM scratch\n" });
             const image = volumeWorkspace(root, "image", "image");
             const r = await runStep({ task: buildTask(), step: "build", root, workspaces: { source: src, image } });
@@ -353,13 +526,23 @@ describe("pipeline steps, executed (scanners and the policy guard)", function ()
             assert.ok(argv.includes(`context=${src}`) && argv.includes(`type=oci,dest=${image}/layout,tar=false`), argv.join(" "));
         });
 
-        for (const [what, pushed, code] of [["the digest it built", BUILT, 0], ["another digest", CONFIG, 1]] as const) {
+        for (const [what, pushed, code] of [
+            ["the digest it built", BUILT, 0],
+            ["another digest", CONFIG, 1],
+        ] as const) {
             it(`push-staging accepts only ${what}`, async () => {
-                fs.writeFileSync(path.join(root, "bin", "crane"), `#!/bin/sh\n[ "$1" = push ] && [ -f "$DOCKER_CONFIG/config.json" ] && printf '%s@%s\\n' "\${3%:*}" '${pushed}'\n`, { mode: 0o755 });
+                fs.writeFileSync(
+                    path.join(root, "bin", "crane"),
+                    `#!/bin/sh\n[ "$1" = push ] && [ -f "$DOCKER_CONFIG/config.json" ] && printf '%s@%s\\n' "\${3%:*}" '${pushed}'\n`,
+                    { mode: 0o755 },
+                );
                 const image = volumeWorkspace(root, "image", "image");
                 const auth = secretWorkspace(root, "registry-auth", { "config.json": "{}" });
                 const r = await runStep({
-                    task: pushTask(), step: "push", root, workspaces: { image, "registry-auth": auth },
+                    task: pushTask(),
+                    step: "push",
+                    root,
+                    workspaces: { image, "registry-auth": auth },
                     params: { image: "harbor.dev.example.com/staging/shop:abc", digest: BUILT },
                 });
                 assert.equal(r.code, code, r.stderr);
@@ -383,15 +566,21 @@ describe("pipeline steps, executed (scanners and the policy guard)", function ()
         function stubCrane(present: string[]): string {
             fs.writeFileSync(path.join(root, "tmp", "crane.present"), present.map(p => `${p}\n`).join(""));
             fs.chmodSync(path.join(root, "tmp", "crane.present"), 0o666);
-            fs.writeFileSync(path.join(root, "bin", "crane"), [
-                "#!/bin/sh",
-                "echo \"$*\" >> /tmp/crane.calls",
-                "case \"$1\" in",
-                "  auth) cat > /dev/null;;",
-                "  digest) if grep -qxF \"$2\" /tmp/crane.present; then echo " + DIGEST + "; else echo \"MANIFEST_UNKNOWN: $2\" >&2; exit 1; fi;;",
-                "  copy) echo \"$3\" >> /tmp/crane.present;;",
-                "esac",
-            ].join("\n") + "\n", { mode: 0o755 });
+            fs.writeFileSync(
+                path.join(root, "bin", "crane"),
+                [
+                    "#!/bin/sh",
+                    'echo "$*" >> /tmp/crane.calls',
+                    'case "$1" in',
+                    "  auth) cat > /dev/null;;",
+                    '  digest) if grep -qxF "$2" /tmp/crane.present; then echo ' +
+                        DIGEST +
+                        '; else echo "MANIFEST_UNKNOWN: $2" >&2; exit 1; fi;;',
+                    '  copy) echo "$3" >> /tmp/crane.present;;',
+                    "esac",
+                ].join("\n") + "\n",
+                { mode: 0o755 },
+            );
             return path.join(root, "tmp", "crane.calls");
         }
 
@@ -399,10 +588,22 @@ describe("pipeline steps, executed (scanners and the policy guard)", function ()
             const acr = emptyDir(root, "acr-token");
             fs.writeFileSync(path.join(acr, "token"), "acr-refresh-token");
             fs.chmodSync(path.join(acr, "token"), 0o644);
-            const auth = secretWorkspace(root, "registry-auth", { "config.json": dockerConfigJson("harbor.dev.example.com", "robot$staging+pipeline", "pw") });
+            const auth = secretWorkspace(root, "registry-auth", {
+                "config.json": dockerConfigJson("harbor.dev.example.com", "robot$staging+pipeline", "pw"),
+            });
             return runStep({
-                task: promoteTask(), step: "copy", root, workspaces: { "registry-auth": auth }, mounts: { "/acr": acr },
-                params: { source: SOURCE, "acr-login-server": "shopacr.azurecr.io", target: "shopacr.azurecr.io/shop:abc", digest: DIGEST, "signature-timeout-seconds": timeout },
+                task: promoteTask(),
+                step: "copy",
+                root,
+                workspaces: { "registry-auth": auth },
+                mounts: { "/acr": acr },
+                params: {
+                    source: SOURCE,
+                    "acr-login-server": "shopacr.azurecr.io",
+                    target: "shopacr.azurecr.io/shop:abc",
+                    digest: DIGEST,
+                    "signature-timeout-seconds": timeout,
+                },
             });
         }
 
@@ -442,10 +643,18 @@ describe("pipeline steps, executed (scanners and the policy guard)", function ()
     describe("scan-source (finding 8): the repository cannot switch its scans off", () => {
         /** A stand-in scanner binary on the step's PATH that records its working directory and argv. */
         function recordingTool(name: string): string {
-            fs.writeFileSync(path.join(root, "bin", name), `#!/bin/sh\n{ pwd; for a in "$@"; do printf '%s\\n' "$a"; done; } > /tmp/${name}.argv\n`, { mode: 0o755 });
+            fs.writeFileSync(
+                path.join(root, "bin", name),
+                `#!/bin/sh\n{ pwd; for a in "$@"; do printf '%s\\n' "$a"; done; } > /tmp/${name}.argv\n`,
+                { mode: 0o755 },
+            );
             return path.join(root, "tmp", `${name}.argv`);
         }
-        const repoOwnConfig = { ".gitleaks.toml": "[allowlist]\npaths = ['''.*''']\n", "trivy.yaml": "severity: [LOW]\nexit-code: 0\n", ".trivyignore": "CVE-2099-0001\n" };
+        const repoOwnConfig = {
+            ".gitleaks.toml": "[allowlist]\npaths = ['''.*''']\n",
+            "trivy.yaml": "severity: [LOW]\nexit-code: 0\n",
+            ".trivyignore": "CVE-2099-0001\n",
+        };
 
         it("gitleaks: the stack's config, an ignore file outside the checkout, gitleaks:allow ignored, run from /tmp", async () => {
             const log = recordingTool("gitleaks");
@@ -454,9 +663,23 @@ describe("pipeline steps, executed (scanners and the policy guard)", function ()
             assert.equal(r.code, 0, r.stderr);
             const [cwd, ...argv] = fs.readFileSync(log, "utf8").trimEnd().split("\n");
             assert.equal(cwd, "/tmp", "not the checkout: gitleaks reads .gitleaksignore from its working directory by default");
-            assert.deepEqual(argv, ["dir", "--no-banner", "--redact", "--exit-code", "1", "--config", "/tmp/gitleaks.toml",
-                "--gitleaks-ignore-path", "/tmp/gitleaksignore", "--ignore-gitleaks-allow", src]);
-            assert.equal(fs.readFileSync(path.join(root, "tmp", "gitleaks.toml"), "utf8"), fs.readFileSync(path.join(STEPS_DIR, "..", "gitleaks.toml"), "utf8") + "\n");
+            assert.deepEqual(argv, [
+                "dir",
+                "--no-banner",
+                "--redact",
+                "--exit-code",
+                "1",
+                "--config",
+                "/tmp/gitleaks.toml",
+                "--gitleaks-ignore-path",
+                "/tmp/gitleaksignore",
+                "--ignore-gitleaks-allow",
+                src,
+            ]);
+            assert.equal(
+                fs.readFileSync(path.join(root, "tmp", "gitleaks.toml"), "utf8"),
+                fs.readFileSync(path.join(STEPS_DIR, "..", "gitleaks.toml"), "utf8") + "\n",
+            );
         });
 
         it("gitleaks: a checkout carrying its own .gitleaksignore (always loaded from the scanned root) is refused", async () => {
@@ -471,14 +694,35 @@ describe("pipeline steps, executed (scanners and the policy guard)", function ()
         it("Trivy: the stack's trivy.yaml and the reviewed allowlist, run from /tmp, whatever the repository carries", async () => {
             const log = recordingTool("trivy");
             const src = checkout({ ...repoOwnConfig, "package-lock.json": "{}" });
-            const r = await runStep({ task: scanSourceTask("medium", ["CVE-2024-0002", "CVE-2024-0001"]), step: "dependencies", root, workspaces: { source: src } });
+            const r = await runStep({
+                task: scanSourceTask("medium", ["CVE-2024-0002", "CVE-2024-0001"]),
+                step: "dependencies",
+                root,
+                workspaces: { source: src },
+            });
             assert.equal(r.code, 0, r.stderr);
             const [cwd, ...argv] = fs.readFileSync(log, "utf8").trimEnd().split("\n");
             assert.equal(cwd, "/tmp", "not the checkout: Trivy's defaults trivy.yaml and .trivyignore are relative to it");
-            assert.deepEqual(argv, ["fs", "--config", "/tmp/trivy.yaml", "--scanners", "vuln", "--severity", "MEDIUM,HIGH,CRITICAL",
-                "--ignorefile", "/tmp/allowlist", "--exit-code", "1", "--no-progress", src]);
+            assert.deepEqual(argv, [
+                "fs",
+                "--config",
+                "/tmp/trivy.yaml",
+                "--scanners",
+                "vuln",
+                "--severity",
+                "MEDIUM,HIGH,CRITICAL",
+                "--ignorefile",
+                "/tmp/allowlist",
+                "--exit-code",
+                "1",
+                "--no-progress",
+                src,
+            ]);
             assert.equal(fs.readFileSync(path.join(root, "tmp", "allowlist"), "utf8"), "CVE-2024-0001\nCVE-2024-0002\n");
-            assert.equal(fs.readFileSync(path.join(root, "tmp", "trivy.yaml"), "utf8"), fs.readFileSync(path.join(STEPS_DIR, "..", "trivy.yaml"), "utf8") + "\n");
+            assert.equal(
+                fs.readFileSync(path.join(root, "tmp", "trivy.yaml"), "utf8"),
+                fs.readFileSync(path.join(STEPS_DIR, "..", "trivy.yaml"), "utf8") + "\n",
+            );
         });
     });
 });
@@ -487,14 +731,21 @@ describe("pipeline steps, executed (scanners and the policy guard)", function ()
 // Local stubs
 // ---------------------------------------------------------------------------------------------
 
-interface Recorded { method: string; url: string; headers: http.IncomingHttpHeaders; body: Any }
+interface Recorded {
+    method: string;
+    url: string;
+    headers: http.IncomingHttpHeaders;
+    body: Any;
+}
 
 /** An HTTP(S) server on 127.0.0.1 answering JSON from `answer`, recording every request. */
 async function stubServer(server: http.Server | https.Server, answer: (req: Recorded, body: Any) => { status: number; body: unknown }) {
     const requests: Recorded[] = [];
     server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
         let raw = "";
-        req.on("data", d => { raw += d; });
+        req.on("data", d => {
+            raw += d;
+        });
         req.on("end", () => {
             const rec: Recorded = { method: req.method!, url: req.url!, headers: req.headers, body: raw ? JSON.parse(raw) : undefined };
             requests.push(rec);
@@ -513,13 +764,34 @@ async function stubServer(server: http.Server | https.Server, answer: (req: Reco
 function selfSignedCert(root: string): { key: string; cert: string; certFile: string } {
     const dir = path.join(root, "tls");
     fs.mkdirSync(dir, { mode: 0o755 });
-    const r = spawnSync(which("openssl"), [
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-        "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem"),
-    ], { encoding: "utf8" });
+    const r = spawnSync(
+        which("openssl"),
+        [
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            path.join(dir, "key.pem"),
+            "-out",
+            path.join(dir, "cert.pem"),
+        ],
+        { encoding: "utf8" },
+    );
     if (r.status !== 0) throw new Error(`openssl: ${r.stderr}`);
     fs.chmodSync(path.join(dir, "cert.pem"), 0o644);
-    return { key: fs.readFileSync(path.join(dir, "key.pem"), "utf8"), cert: fs.readFileSync(path.join(dir, "cert.pem"), "utf8"), certFile: path.join(dir, "cert.pem") };
+    return {
+        key: fs.readFileSync(path.join(dir, "key.pem"), "utf8"),
+        cert: fs.readFileSync(path.join(dir, "cert.pem"), "utf8"),
+        certFile: path.join(dir, "cert.pem"),
+    };
 }
 
 /** An emptyDir volume: root-owned, mode 0777 (kubelet pkg/volume/emptydir), group fsGroup. */

@@ -2,9 +2,7 @@
 // stack deploys: step security AFTER the stepTemplate merge, PipelineRun timeouts, egress of the
 // build pods, kubeconform's cache, and which tasks may see the push-capable token.
 import { strict as assert } from "assert";
-import {
-    BUILDKIT_TASKS, RESTRICTED_STEP_SECURITY, ROOTLESS_BUILDKIT_SECURITY, TASKS,
-} from "../../components/cluster/pipeline/tasks";
+import { BUILDKIT_TASKS, RESTRICTED_STEP_SECURITY, ROOTLESS_BUILDKIT_SECURITY, TASKS } from "../../components/cluster/pipeline/tasks";
 import { pipelineNetworkPolicies, TEKTON_TASK_LABEL } from "../../components/cluster/pipeline";
 import { CHECK_RUN_TIMEOUTS } from "../../components/cluster/pipeline/triggers";
 import { finallyTimeout, mergedSteps, mergeStepWithTemplate, onTasksStillRunning, tasksTimeout, validateTimeouts } from "./pipeline/tekton";
@@ -24,19 +22,43 @@ describe("Tekton stepTemplate merge (tektoncd/pipeline v1.15.0 MergeStepsWithSte
     // Cases from upstream's own pkg/apis/pipeline/v1/merge_test.go TestMergeStepsWithStepTemplate,
     // so the port is checked against Tekton's expectations, order included.
     it("reproduces upstream's merge_test.go cases", () => {
-        assert.deepEqual(mergeStepWithTemplate({ command: ["/somecmd"] }, { image: "some-image", onError: "foo" }),
-            { command: ["/somecmd"], image: "some-image", onError: "foo" });
-        assert.deepEqual(mergeStepWithTemplate({ image: "some-image", command: ["/somecmd"] }, { image: "some-other-image" }),
-            { command: ["/somecmd"], image: "some-other-image" });
+        assert.deepEqual(mergeStepWithTemplate({ command: ["/somecmd"] }, { image: "some-image", onError: "foo" }), {
+            command: ["/somecmd"],
+            image: "some-image",
+            onError: "foo",
+        });
+        assert.deepEqual(mergeStepWithTemplate({ image: "some-image", command: ["/somecmd"] }, { image: "some-other-image" }), {
+            command: ["/somecmd"],
+            image: "some-other-image",
+        });
         assert.deepEqual(
             mergeStepWithTemplate(
-                { env: [{ name: "KEEP_THIS", value: "A_VALUE" }, { name: "SOME_KEY", value: "ORIGINAL_VALUE" }] },
-                { env: [{ name: "NEW_KEY", value: "A_VALUE" }, { name: "SOME_KEY", value: "NEW_VALUE" }] }).env,
-            [{ name: "NEW_KEY", value: "A_VALUE" }, { name: "KEEP_THIS", value: "A_VALUE" }, { name: "SOME_KEY", value: "NEW_VALUE" }]);
+                {
+                    env: [
+                        { name: "KEEP_THIS", value: "A_VALUE" },
+                        { name: "SOME_KEY", value: "ORIGINAL_VALUE" },
+                    ],
+                },
+                {
+                    env: [
+                        { name: "NEW_KEY", value: "A_VALUE" },
+                        { name: "SOME_KEY", value: "NEW_VALUE" },
+                    ],
+                },
+            ).env,
+            [
+                { name: "NEW_KEY", value: "A_VALUE" },
+                { name: "KEEP_THIS", value: "A_VALUE" },
+                { name: "SOME_KEY", value: "NEW_VALUE" },
+            ],
+        );
     });
 
     it("merges securityContext field by field: a step cannot 'unset' what the template sets", () => {
-        const merged = mergeStepWithTemplate({ securityContext: RESTRICTED_STEP_SECURITY }, { securityContext: ROOTLESS_BUILDKIT_SECURITY });
+        const merged = mergeStepWithTemplate(
+            { securityContext: RESTRICTED_STEP_SECURITY },
+            { securityContext: ROOTLESS_BUILDKIT_SECURITY },
+        );
         assert.equal(merged.securityContext.allowPrivilegeEscalation, false);
         assert.deepEqual(merged.securityContext.capabilities, { drop: ["ALL"] });
     });
@@ -44,7 +66,9 @@ describe("Tekton stepTemplate merge (tektoncd/pipeline v1.15.0 MergeStepsWithSte
 
 describe("pipeline steps as Tekton runs them (dev stack)", () => {
     let r: StackRun;
-    before(async () => { r = await stackRun("dev"); });
+    before(async () => {
+        r = await stackRun("dev");
+    });
 
     it("BuildKit steps, after the merge, keep privilege escalation and capabilities (newuidmap), never privileged (finding 2)", () => {
         const tasks = tekton(r, "Task");
@@ -66,7 +90,8 @@ describe("pipeline steps as Tekton runs them (dev stack)", () => {
         const others = tekton(r, "Task").filter(t => !BUILDKIT_TASKS.includes(t.metadata.name));
         assert.ok(others.length >= 10);
         for (const t of others) {
-            for (const step of mergedSteps(t)) assert.deepEqual(step.securityContext, RESTRICTED_STEP_SECURITY, `${t.metadata.name}/${step.name}`);
+            for (const step of mergedSteps(t))
+                assert.deepEqual(step.securityContext, RESTRICTED_STEP_SECURITY, `${t.metadata.name}/${step.name}`);
         }
     });
 
@@ -79,13 +104,18 @@ describe("pipeline steps as Tekton runs them (dev stack)", () => {
 
 describe("PipelineRun timeouts (Tekton v1.15 semantics)", () => {
     let r: StackRun;
-    before(async () => { r = await stackRun("dev"); });
+    before(async () => {
+        r = await stackRun("dev");
+    });
 
     it("a run whose pipeline has `finally` gives it its own budget: a tasks timeout still runs the status report (finding 7)", () => {
         const pipelines = new Map(tekton(r, "Pipeline").map(p => [p.metadata.name, p]));
         const runs = triggersTemplates(r).flatMap(tt => tt.spec.resourcetemplates as Any[]);
         const withFinally = runs.filter(run => (pipelines.get(run.spec.pipelineRef.name)?.spec.finally ?? []).length > 0);
-        assert.deepEqual(withFinally.map(run => run.spec.pipelineRef.name), ["manifests-check"]);
+        assert.deepEqual(
+            withFinally.map(run => run.spec.pipelineRef.name),
+            ["manifests-check"],
+        );
         for (const run of runs) {
             const t = run.spec.timeouts;
             assert.deepEqual(validateTimeouts(t), [], run.spec.pipelineRef.name);
@@ -93,7 +123,10 @@ describe("PipelineRun timeouts (Tekton v1.15 semantics)", () => {
         for (const run of withFinally) {
             const t = run.spec.timeouts;
             const tasks = tasksTimeout(t);
-            assert.ok(tasks !== undefined, "timeouts.tasks (or pipeline + finally) must be set, or the pipeline timeout cancels finally too");
+            assert.ok(
+                tasks !== undefined,
+                "timeouts.tasks (or pipeline + finally) must be set, or the pipeline timeout cancels finally too",
+            );
             assert.ok(finallyTimeout(t)! >= 5 * 60_000, "finally gets at least 5 minutes");
             // The checks hang: past the tasks budget, the reconciler times out the tasks and runs finally.
             assert.equal(onTasksStillRunning(t, tasks + 1), "tasks-timed-out-finally-runs");
@@ -119,7 +152,10 @@ describe("kubeconform cache (finding 7)", () => {
         assert.ok(i >= 0 && i + 1 < args.length, "-cache DIR");
         const mount = (step.volumeMounts as Any[]).find(m => m.mountPath === args[i + 1]);
         assert.ok(mount, "the cache folder is a mounted volume (kubeconform fails on a missing folder)");
-        assert.deepEqual((task.spec.volumes as Any[]).find(v => v.name === mount.name), { name: mount.name, emptyDir: {} });
+        assert.deepEqual(
+            (task.spec.volumes as Any[]).find(v => v.name === mount.name),
+            { name: mount.name, emptyDir: {} },
+        );
         assert.ok(!(step.env ?? []).some((e: Any) => e.name === "KUBECONFORM_CACHE"));
     });
 });
@@ -153,17 +189,27 @@ describe("the push-capable token and the pull request's files (finding 9)", () =
         const r = await stackRun("dev");
         const check = tekton(r, "Pipeline").find(p => p.metadata.name === "manifests-check")!;
         const all = [...check.spec.tasks, ...check.spec.finally] as Any[];
-        const withToken = all.filter(t => (t.workspaces ?? []).some((w: Any) => w.workspace === "git-auth")).map(t => t.name).sort();
+        const withToken = all
+            .filter(t => (t.workspaces ?? []).some((w: Any) => w.workspace === "git-auth"))
+            .map(t => t.name)
+            .sort();
         assert.deepEqual(withToken, ["pending", "report"]);
         const withReadToken = all.filter(t => (t.workspaces ?? []).some((w: Any) => w.workspace === "git-read")).map(t => t.name);
         assert.deepEqual(withReadToken, ["clone"]);
-        const readsPr = all.filter(t => t.name !== "clone" && (t.workspaces ?? []).some((w: Any) => w.workspace === "source")).map(t => t.name).sort();
+        const readsPr = all
+            .filter(t => t.name !== "clone" && (t.workspaces ?? []).some((w: Any) => w.workspace === "source"))
+            .map(t => t.name)
+            .sort();
         assert.deepEqual(readsPr, ["deprecated-apis", "policy", "schemas"]);
         // …and the Tasks they run declare no credential workspace at all.
         const tasks = new Map(tekton(r, "Task").map(t => [t.metadata.name, t]));
         for (const name of readsPr) {
             const ref = all.find(t => t.name === name)!.taskRef.name;
-            assert.deepEqual((tasks.get(ref)!.spec.workspaces as Any[]).map(w => w.name).filter(n => /auth/.test(n)), [], ref);
+            assert.deepEqual(
+                (tasks.get(ref)!.spec.workspaces as Any[]).map(w => w.name).filter(n => /auth/.test(n)),
+                [],
+                ref,
+            );
         }
     });
 
@@ -174,10 +220,17 @@ describe("the push-capable token and the pull request's files (finding 9)", () =
         assert.equal(guard.name, "reject-policy-objects");
         assert.deepEqual(guard.args, ["$(params.paths[*])"]);
         assert.equal(guard.workingDir, gator.workingDir);
-        assert.equal(gator.args[1], "--filename=$(workspaces.policy.path)/policy.yaml", "the stack's bundle comes from the policy workspace, not the PR");
+        assert.equal(
+            gator.args[1],
+            "--filename=$(workspaces.policy.path)/policy.yaml",
+            "the stack's bundle comes from the policy workspace, not the PR",
+        );
         const check = tekton(r, "Pipeline").find(p => p.metadata.name === "manifests-check")!;
         const policy = (check.spec.tasks as Any[]).find(t => t.name === "policy")!;
         const param = (n: string) => policy.params.find((p: Any) => p.name === n).value as string[];
-        assert.deepEqual(param("filename-args"), param("paths").map(p => `--filename=${p}`));
+        assert.deepEqual(
+            param("filename-args"),
+            param("paths").map(p => `--filename=${p}`),
+        );
     });
 });

@@ -30,7 +30,9 @@ for (const stack of ["dev", "prod"] as const) {
 
         it("the pipeline ServiceAccount carries the Harbor robot as its one imagePullSecret (what Chains signs with)", () => {
             assert.deepEqual((sa as Any).imagePullSecrets, [{ name: "harbor-robot" }]);
-            const robot = run.resources.find(r => r.type === "kubernetes:core/v1:Secret" && (r.rawInputs as Any).metadata?.name === "harbor-robot")!;
+            const robot = run.resources.find(
+                r => r.type === "kubernetes:core/v1:Secret" && (r.rawInputs as Any).metadata?.name === "harbor-robot",
+            )!;
             assert.equal((robot.rawInputs as Any).metadata.namespace, pipelineNs);
             assert.equal((robot.rawInputs as Any).type, "kubernetes.io/dockerconfigjson");
         });
@@ -53,16 +55,23 @@ for (const stack of ["dev", "prod"] as const) {
         });
 
         it("the policy pack's images-only-from-acr passes the whole plan, pipeline Tasks included (no blanket exception left)", () => {
-            const out = evaluatePolicies(run, { environment: stack, pipelineNamespace: pipelineNs }).filter(v => v.policy === "images-only-from-acr");
-            assert.deepEqual(out.map(v => v.message), []);
+            const out = evaluatePolicies(run, { environment: stack, pipelineNamespace: pipelineNs }).filter(
+                v => v.policy === "images-only-from-acr",
+            );
+            assert.deepEqual(
+                out.map(v => v.message),
+                [],
+            );
             const tasks = run.resources.filter(r => r.type === "kubernetes:tekton.dev/v1:Task");
             assert.ok(tasks.length >= 12 && tasks.every(t => (t.rawInputs as Any).metadata.namespace === pipelineNs));
         });
 
         it("the policy pack's credential rule passes it in the pipeline namespace only", () => {
             const urn = serviceAccount(run, PIPELINE_SERVICE_ACCOUNT).urn;
-            const creds = (ns: string) => evaluatePolicies(run, { environment: stack, pipelineNamespace: ns })
-                .filter(v => v.policy === "no-registry-credentials-outside-pipeline-namespace" && v.urn === urn);
+            const creds = (ns: string) =>
+                evaluatePolicies(run, { environment: stack, pipelineNamespace: ns }).filter(
+                    v => v.policy === "no-registry-credentials-outside-pipeline-namespace" && v.urn === urn,
+                );
             assert.deepEqual(creds(pipelineNs), []);
             assert.equal(creds("some-other-namespace").length, 1);
         });

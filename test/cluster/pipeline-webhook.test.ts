@@ -21,10 +21,19 @@ const TOKEN = "ghp_fixturetoken0000000000000000000000";
 
 /** The registered Tekton/Triggers objects by kind and metadata.name. */
 function objects(r: StackRun) {
-    const of = (kind: string) => new Map(r.resources
-        .filter(x => x.type.startsWith("kubernetes:") && x.type.endsWith(`:${kind}`))
-        .map(x => [(x.inputs as Any).metadata.name as string, x.inputs as Any]));
-    return { listener: [...of("EventListener").values()][0], bindings: of("TriggerBinding"), templates: of("TriggerTemplate"), pipelines: of("Pipeline"), tasks: of("Task") };
+    const of = (kind: string) =>
+        new Map(
+            r.resources
+                .filter(x => x.type.startsWith("kubernetes:") && x.type.endsWith(`:${kind}`))
+                .map(x => [(x.inputs as Any).metadata.name as string, x.inputs as Any]),
+        );
+    return {
+        listener: [...of("EventListener").values()][0],
+        bindings: of("TriggerBinding"),
+        templates: of("TriggerTemplate"),
+        pipelines: of("Pipeline"),
+        tasks: of("Task"),
+    };
 }
 
 /** Triggers' `$(body.a.b)` in a binding value (a dotted path into the payload). */
@@ -48,22 +57,35 @@ function triggered(r: StackRun, body: Any): Any | undefined {
         const result = celRun(cel!.params.find((p: Any) => p.name === "filter").value, { body });
         if (result !== true) continue;
         const params: Record<string, string> = {};
-        for (const b of trigger.bindings as Any[]) for (const p of o.bindings.get(b.ref)!.spec.params as Any[]) params[p.name] = bindingValue(p.value, body);
+        for (const b of trigger.bindings as Any[])
+            for (const p of o.bindings.get(b.ref)!.spec.params as Any[]) params[p.name] = bindingValue(p.value, body);
         const template = o.templates.get(trigger.template.ref)!;
         for (const p of template.spec.params as Any[]) assert.ok(p.name in params, `binding provides ${p.name}`);
-        const json = JSON.stringify(template.spec.resourcetemplates[0]).replace(/\$\(tt\.params\.([A-Za-z0-9_-]+)\)/g, (_, n) => JSON.stringify(params[n]).slice(1, -1));
+        const json = JSON.stringify(template.spec.resourcetemplates[0]).replace(/\$\(tt\.params\.([A-Za-z0-9_-]+)\)/g, (_, n) =>
+            JSON.stringify(params[n]).slice(1, -1),
+        );
         return JSON.parse(json);
     }
     return undefined;
 }
 
 /** The Task and its params for one task of the PipelineRun's Pipeline. */
-function taskRun(r: StackRun, run: Any, pipelineTask: string, results: Record<string, Record<string, string>> = {}, context: Record<string, string> = {}) {
+function taskRun(
+    r: StackRun,
+    run: Any,
+    pipelineTask: string,
+    results: Record<string, Record<string, string>> = {},
+    context: Record<string, string> = {},
+) {
     const o = objects(r);
     const pipeline = o.pipelines.get(run.spec.pipelineRef.name)!;
     const pt = [...pipeline.spec.tasks, ...(pipeline.spec.finally ?? [])].find((t: Any) => t.name === pipelineTask);
     const runParams: Record<string, ParamValue> = Object.fromEntries((run.spec.params as Any[]).map(p => [p.name, p.value]));
-    return { task: o.tasks.get(pt.taskRef.name)!, params: pipelineTaskParams(pt, runParams, results, context), bindings: pt.workspaces as Any[] };
+    return {
+        task: o.tasks.get(pt.taskRef.name)!,
+        params: pipelineTaskParams(pt, runParams, results, context),
+        bindings: pt.workspaces as Any[],
+    };
 }
 
 describe("webhook → PipelineRun → steps, executed", function () {
@@ -76,7 +98,7 @@ describe("webhook → PipelineRun → steps, executed", function () {
     before(async () => {
         requireStepTools();
         root = newRunRoot();
-        source = fixtureRepo(root, "shop", { "Dockerfile": "FROM scratch\n", "src/app.ts": "export {};\n" });
+        source = fixtureRepo(root, "shop", { Dockerfile: "FROM scratch\n", "src/app.ts": "export {};\n" });
         manifests = fixtureRepo(root, "shop-manifests", {
             "clusters/primary/app.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: shop\n",
             "clusters/secondary/app.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: shop\n",
@@ -84,8 +106,14 @@ describe("webhook → PipelineRun → steps, executed", function () {
         const requests: Any[] = [];
         const server = http.createServer((req, res) => {
             let raw = "";
-            req.on("data", d => { raw += d; });
-            req.on("end", () => { requests.push({ method: req.method, url: req.url, body: JSON.parse(raw || "null") }); res.writeHead(201); res.end("{}"); });
+            req.on("data", d => {
+                raw += d;
+            });
+            req.on("end", () => {
+                requests.push({ method: req.method, url: req.url, body: JSON.parse(raw || "null") });
+                res.writeHead(201);
+                res.end("{}");
+            });
         });
         await new Promise<void>(resolve => server.listen(0, "127.0.0.1", resolve));
         github = { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests };
@@ -93,26 +121,50 @@ describe("webhook → PipelineRun → steps, executed", function () {
             stack: "dev",
             program: () => {
                 new SupplyChainPipeline("delivery", {
-                    provider: new k8s.Provider("primary", {}), namespace: "ci", pipelineIdentityClientId: "00000000-0000-0000-0000-000000000001",
+                    provider: new k8s.Provider("primary", {}),
+                    namespace: "ci",
+                    pipelineIdentityClientId: "00000000-0000-0000-0000-000000000001",
                     acrLoginServer: "shopacr.azurecr.io",
-                    harbor: { host: "harbor.dev.example.com", project: "staging", robotName: "robot$staging+pipeline", robotSecret: pulumi.secret("s") },
+                    harbor: {
+                        host: "harbor.dev.example.com",
+                        project: "staging",
+                        robotName: "robot$staging+pipeline",
+                        robotSecret: pulumi.secret("s"),
+                    },
                     // Local fixture repositories stand in for GitHub (the Tasks take any git URL).
-                    sourceRepoUrl: source.url, manifestsRepoUrl: "https://github.com/example/shop-manifests",
-                    branch: "main", manifestsPathByRegion: { primary: "clusters/primary", secondary: "clusters/secondary" },
-                    botName: "platform-bot", botEmail: BOT, blockSeverity: "high",
-                    gitPushToken: pulumi.secret(TOKEN), gitReadToken: pulumi.secret("read-token"), webhookSecret: pulumi.secret("hmac"), hooksHostname: "hooks.dev.example.com",
-                    policyBundleYaml: "", kubernetesVersion: "1.34",
+                    sourceRepoUrl: source.url,
+                    manifestsRepoUrl: "https://github.com/example/shop-manifests",
+                    branch: "main",
+                    manifestsPathByRegion: { primary: "clusters/primary", secondary: "clusters/secondary" },
+                    botName: "platform-bot",
+                    botEmail: BOT,
+                    blockSeverity: "high",
+                    gitPushToken: pulumi.secret(TOKEN),
+                    gitReadToken: pulumi.secret("read-token"),
+                    webhookSecret: pulumi.secret("hmac"),
+                    hooksHostname: "hooks.dev.example.com",
+                    policyBundleYaml: "",
+                    kubernetesVersion: "1.34",
                 });
             },
         });
     });
-    after(() => { github?.server.close(); if (root) removeRunRoot(root); });
+    after(() => {
+        github?.server.close();
+        if (root) removeRunRoot(root);
+    });
 
     const repoHtml = () => source.url.replace(/\.git$/, "");
     const push = (o: { email?: string } = {}) => ({
-        ref: "refs/heads/main", deleted: false, after: source.head,
+        ref: "refs/heads/main",
+        deleted: false,
+        after: source.head,
         repository: { html_url: repoHtml() },
-        head_commit: { id: source.head, author: { email: o.email ?? "dev@example.com" }, committer: { email: o.email ?? "dev@example.com" } },
+        head_commit: {
+            id: source.head,
+            author: { email: o.email ?? "dev@example.com" },
+            committer: { email: o.email ?? "dev@example.com" },
+        },
         commits: [{ added: [], modified: ["src/app.ts"], removed: [] }],
     });
 
@@ -129,7 +181,13 @@ describe("webhook → PipelineRun → steps, executed", function () {
         assert.ok(run.spec.workspaces.find((w: Any) => w.name === sourceBinding.workspace).volumeClaimTemplate);
         const out = volumeWorkspace(root, "build-source", sourceBinding.subPath);
         const auth = secretWorkspace(root, "build-git-auth", { token: TOKEN });
-        const res = await runStep({ task: clone.task, step: "clone", root, params: clone.params, workspaces: { output: out, "git-auth": auth } });
+        const res = await runStep({
+            task: clone.task,
+            step: "clone",
+            root,
+            params: clone.params,
+            workspaces: { output: out, "git-auth": auth },
+        });
         assert.equal(res.code, 0, res.stderr);
         assert.equal(res.results.commit, source.head);
         assert.ok(fs.existsSync(path.join(out, "Dockerfile")));
@@ -142,7 +200,8 @@ describe("webhook → PipelineRun → steps, executed", function () {
 
     describe("a manifests pull request", () => {
         const pr = (sha: string) => ({
-            action: "opened", repository: { html_url: "https://github.com/example/shop-manifests" },
+            action: "opened",
+            repository: { html_url: "https://github.com/example/shop-manifests" },
             pull_request: { base: { ref: "main" }, head: { sha, repo: { clone_url: manifests.url } } },
         });
 
@@ -154,11 +213,23 @@ describe("webhook → PipelineRun → steps, executed", function () {
             assert.deepEqual(clone.params, { url: manifests.url, revision: manifests.head });
             const src = volumeWorkspace(root, "check-source");
             const auth = secretWorkspace(root, "check-git-auth", { token: TOKEN });
-            const cloned = await runStep({ task: clone.task, step: "clone", root, params: clone.params, workspaces: { output: src, "git-auth": auth } });
+            const cloned = await runStep({
+                task: clone.task,
+                step: "clone",
+                root,
+                params: clone.params,
+                workspaces: { output: src, "git-auth": auth },
+            });
             assert.equal(cloned.code, 0, cloned.stderr);
 
             const policy = taskRun(r, run, "policy");
-            const guard = await runStep({ task: policy.task, step: "reject-policy-objects", root, params: policy.params, workspaces: { source: src, policy: volumeWorkspace(root, "policy") } });
+            const guard = await runStep({
+                task: policy.task,
+                step: "reject-policy-objects",
+                root,
+                params: policy.params,
+                workspaces: { source: src, policy: volumeWorkspace(root, "policy") },
+            });
             assert.equal(guard.code, 0, guard.stderr);
 
             // finally: `$(tasks.status)` is the aggregate status; the report posts to the API base
@@ -166,7 +237,10 @@ describe("webhook → PipelineRun → steps, executed", function () {
             const report = taskRun(r, run, "report", {}, { "tasks.status": "Failed" });
             assert.equal(report.params["api-url"], "https://api.github.com");
             const status = await runStep({
-                task: report.task, step: "status", root, params: { ...report.params, "api-url": github.url },
+                task: report.task,
+                step: "status",
+                root,
+                params: { ...report.params, "api-url": github.url },
                 workspaces: { "git-auth": auth },
             });
             assert.equal(status.code, 0, status.stderr);
@@ -178,17 +252,30 @@ describe("webhook → PipelineRun → steps, executed", function () {
         it("a PR bringing its own ConstraintTemplate fails the policy task before gator runs", async () => {
             const evil = fixtureRepo(root, "evil", {
                 "clusters/primary/app.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: shop\n",
-                "clusters/secondary/override.yaml": "apiVersion: templates.gatekeeper.sh/v1\nkind: ConstraintTemplate\nmetadata:\n  name: k8sallowedrepos\nspec: {}\n",
+                "clusters/secondary/override.yaml":
+                    "apiVersion: templates.gatekeeper.sh/v1\nkind: ConstraintTemplate\nmetadata:\n  name: k8sallowedrepos\nspec: {}\n",
             });
-            const run = triggered(r, { ...pr(evil.head), pull_request: { base: { ref: "main" }, head: { sha: evil.head, repo: { clone_url: evil.url } } } })!;
+            const run = triggered(r, {
+                ...pr(evil.head),
+                pull_request: { base: { ref: "main" }, head: { sha: evil.head, repo: { clone_url: evil.url } } },
+            })!;
             const clone = taskRun(r, run, "clone");
             const src = volumeWorkspace(root, "evil-source");
             const cloned = await runStep({ task: clone.task, step: "clone", root, params: clone.params, workspaces: { output: src } });
             assert.equal(cloned.code, 0, cloned.stderr);
             const policy = taskRun(r, run, "policy");
-            const guard = await runStep({ task: policy.task, step: "reject-policy-objects", root, params: policy.params, workspaces: { source: src, policy: volumeWorkspace(root, "evil-policy") } });
+            const guard = await runStep({
+                task: policy.task,
+                step: "reject-policy-objects",
+                root,
+                params: policy.params,
+                workspaces: { source: src, policy: volumeWorkspace(root, "evil-policy") },
+            });
             assert.equal(guard.code, 1);
-            assert.match(guard.stderr, /clusters\/secondary\/override\.yaml: templates\.gatekeeper\.sh\/v1 ConstraintTemplate k8sallowedrepos/);
+            assert.match(
+                guard.stderr,
+                /clusters\/secondary\/override\.yaml: templates\.gatekeeper\.sh\/v1 ConstraintTemplate k8sallowedrepos/,
+            );
         });
     });
 });

@@ -4,16 +4,35 @@ import * as k8s from "@pulumi/kubernetes";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import { run as celRun } from "@bufbuild/cel";
 import {
-    AZURE_FEDERATION_AUDIENCE, GATEWAY, NAMESPACES, PIPELINE_SERVICE_ACCOUNT, serviceAccountSubject,
+    AZURE_FEDERATION_AUDIENCE,
+    GATEWAY,
+    NAMESPACES,
+    PIPELINE_SERVICE_ACCOUNT,
+    serviceAccountSubject,
     WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION,
 } from "../../model/names";
 import { mockRegistryDigest, uuidFrom } from "../../tools/mock-outputs";
 import { pipelineNetworkPolicies, SupplyChainPipeline, SupplyChainPipelineArgs } from "../../components/cluster/pipeline";
-import { BUILD_PIPELINE_ORDER, isChainsTypeHint, severitiesAtOrAbove, TASKS, WORKLOAD_IDENTITY_TASK } from "../../components/cluster/pipeline/tasks";
+import {
+    BUILD_PIPELINE_ORDER,
+    isChainsTypeHint,
+    severitiesAtOrAbove,
+    TASKS,
+    WORKLOAD_IDENTITY_TASK,
+} from "../../components/cluster/pipeline/tasks";
 import { pullRequestFilter, pushFilter } from "../../components/cluster/pipeline/triggers";
 import {
-    DIGEST_PINNED, imageReference, imagesLookedUp, isPlaceholderDigest, registryLookupName, SHA256_DIGEST, STEP_IMAGES, stepImage,
-    StepImageName, StepImageSpec, stepImageThroughAcr,
+    DIGEST_PINNED,
+    imageReference,
+    imagesLookedUp,
+    isPlaceholderDigest,
+    registryLookupName,
+    SHA256_DIGEST,
+    STEP_IMAGES,
+    stepImage,
+    StepImageName,
+    StepImageSpec,
+    stepImageThroughAcr,
 } from "../../components/cluster/pipeline/images";
 import { mergedSteps } from "./pipeline/tekton";
 import { byName, byType, descendants, freshRun, planDocument, readStackConfig, RecordedResource, StackRun, stackRun } from "../harness";
@@ -36,7 +55,12 @@ function baseArgs(provider: k8s.Provider, clientId: pulumi.Input<string>): Suppl
         namespace: NS,
         pipelineIdentityClientId: clientId,
         acrLoginServer: "shopacr.azurecr.io",
-        harbor: { host: "harbor.dev.example.com", project: "staging", robotName: "robot$staging+pipeline", robotSecret: pulumi.secret(ROBOT_SECRET) },
+        harbor: {
+            host: "harbor.dev.example.com",
+            project: "staging",
+            robotName: "robot$staging+pipeline",
+            robotSecret: pulumi.secret(ROBOT_SECRET),
+        },
         sourceRepoUrl: SOURCE,
         manifestsRepoUrl: MANIFESTS,
         branch: "main",
@@ -59,7 +83,10 @@ function pipelineRun(overrides: Partial<SupplyChainPipelineArgs> = {}): Promise<
         stack: "dev",
         program: () => {
             const provider = new k8s.Provider("primary", {});
-            const identity = new managedidentity.UserAssignedIdentity("pipeline-identity", { resourceGroupName: "rg-delivery", resourceName: "id-pipeline" });
+            const identity = new managedidentity.UserAssignedIdentity("pipeline-identity", {
+                resourceGroupName: "rg-delivery",
+                resourceName: "id-pipeline",
+            });
             new managedidentity.FederatedIdentityCredential("pipeline-federation", {
                 resourceGroupName: "rg-delivery",
                 resourceName: "id-pipeline",
@@ -97,14 +124,21 @@ const byMetaName = (r: StackRun, kind: string, name: string): Any => {
 // Walks every recorded input, including Helm release values and Tekton specs.
 // ---------------------------------------------------------------------------------------------
 
-interface Finding { where: string; namespace: string | undefined; what: string }
+interface Finding {
+    where: string;
+    namespace: string | undefined;
+    what: string;
+}
 
 const REGISTRY_SECRET_TYPES = ["kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg"];
 
 function credentialFindings(run: StackRun): Finding[] {
     const findings: Finding[] = [];
     const visit = (v: unknown, where: string, ns: string | undefined): void => {
-        if (Array.isArray(v)) { v.forEach((x, i) => visit(x, `${where}[${i}]`, ns)); return; }
+        if (Array.isArray(v)) {
+            v.forEach((x, i) => visit(x, `${where}[${i}]`, ns));
+            return;
+        }
         if (!v || typeof v !== "object") return;
         const o = v as Any;
         const here = typeof o.metadata?.namespace === "string" ? o.metadata.namespace : ns;
@@ -113,14 +147,16 @@ function credentialFindings(run: StackRun): Finding[] {
         for (const key of Object.keys(o.metadata?.annotations ?? {})) {
             if (key.startsWith("tekton.dev/docker-")) findings.push({ where, namespace: here, what: `annotation ${key}` });
         }
-        if (Array.isArray(o.imagePullSecrets) && o.imagePullSecrets.length > 0) findings.push({ where, namespace: here, what: "imagePullSecrets" });
+        if (Array.isArray(o.imagePullSecrets) && o.imagePullSecrets.length > 0)
+            findings.push({ where, namespace: here, what: "imagePullSecrets" });
         for (const [k, x] of Object.entries(o)) visit(x, `${where}.${k}`, here);
     };
     for (const res of run.resources) {
         const ns = res.type === "kubernetes:helm.sh/v3:Release" ? (res.rawInputs as Any).namespace : undefined;
         if (res.type === "kubernetes:core/v1:Secret") {
             const i = res.rawInputs as Any;
-            if (REGISTRY_SECRET_TYPES.includes(i.type)) findings.push({ where: res.urn, namespace: i.metadata?.namespace, what: `Secret of type ${i.type}` });
+            if (REGISTRY_SECRET_TYPES.includes(i.type))
+                findings.push({ where: res.urn, namespace: i.metadata?.namespace, what: `Secret of type ${i.type}` });
         }
         visit(res.rawInputs, res.urn, ns);
     }
@@ -131,7 +167,10 @@ function credentialFindings(run: StackRun): Finding[] {
 function stepImages(run: StackRun): { where: string; image: unknown }[] {
     const out: { where: string; image: unknown }[] = [];
     const visit = (v: unknown, where: string): void => {
-        if (Array.isArray(v)) { v.forEach((x, i) => visit(x, `${where}[${i}]`)); return; }
+        if (Array.isArray(v)) {
+            v.forEach((x, i) => visit(x, `${where}[${i}]`));
+            return;
+        }
         if (!v || typeof v !== "object") return;
         const o = v as Any;
         for (const list of ["steps", "sidecars"]) {
@@ -148,7 +187,9 @@ function stepImages(run: StackRun): { where: string; image: unknown }[] {
 // Sample GitHub payloads
 // ---------------------------------------------------------------------------------------------
 
-function pushPayload(o: { ref?: string; email?: string; committerEmail?: string; files?: string[]; repo?: string; deleted?: boolean } = {}): Any {
+function pushPayload(
+    o: { ref?: string; email?: string; committerEmail?: string; files?: string[]; repo?: string; deleted?: boolean } = {},
+): Any {
     const files = o.files ?? ["src/app.ts"];
     const email = o.email ?? "dev@example.com";
     return {
@@ -156,13 +197,20 @@ function pushPayload(o: { ref?: string; email?: string; committerEmail?: string;
         before: "f".repeat(40),
         after: o.deleted ? "0".repeat(40) : SHA,
         deleted: o.deleted ?? false,
-        repository: { html_url: o.repo ?? "https://github.com/example/shop", clone_url: `${o.repo ?? "https://github.com/example/shop"}.git` },
-        head_commit: o.deleted ? null : {
-            id: SHA,
-            author: { name: "Dev", email },
-            committer: { name: "Dev", email: o.committerEmail ?? email },
-            added: [], modified: files, removed: [],
+        repository: {
+            html_url: o.repo ?? "https://github.com/example/shop",
+            clone_url: `${o.repo ?? "https://github.com/example/shop"}.git`,
         },
+        head_commit: o.deleted
+            ? null
+            : {
+                  id: SHA,
+                  author: { name: "Dev", email },
+                  committer: { name: "Dev", email: o.committerEmail ?? email },
+                  added: [],
+                  modified: files,
+                  removed: [],
+              },
         commits: o.deleted ? [] : [{ id: SHA, added: [], modified: files, removed: [] }],
     };
 }
@@ -208,8 +256,14 @@ describe("SupplyChainPipeline", () => {
         it("runs clone ▶ scan ▶ test ▶ build ▶ push to Harbor ▶ wait for Trivy ▶ promote ▶ PR, strictly in order", () => {
             const p = byMetaName(r, "Pipeline", "supply-chain");
             const tasks: Any[] = p.spec.tasks;
-            assert.deepEqual([...BUILD_PIPELINE_ORDER], ["clone", "scan-source", "test", "build", "push-staging", "wait-for-scan", "promote", "open-pr"]);
-            assert.deepEqual(tasks.map(t => t.name), [...BUILD_PIPELINE_ORDER]);
+            assert.deepEqual(
+                [...BUILD_PIPELINE_ORDER],
+                ["clone", "scan-source", "test", "build", "push-staging", "wait-for-scan", "promote", "open-pr"],
+            );
+            assert.deepEqual(
+                tasks.map(t => t.name),
+                [...BUILD_PIPELINE_ORDER],
+            );
             // Pipeline task names are not Task names: `clone` runs the Task `git-clone`.
             assert.equal(tasks[0].taskRef.name, TASKS.clone);
             tasks.forEach((t, i) => {
@@ -268,7 +322,7 @@ describe("SupplyChainPipeline", () => {
             assert.match(promote[0].script, /az login --service-principal .*\n.*--federated-token/);
             assert.match(promote[0].script, /az acr login .*--expose-token/);
             assert.match(promote[1].script, /crane copy/);
-            assert.ok(!JSON.stringify(promote).includes("password\":"), "no static ACR secret");
+            assert.ok(!JSON.stringify(promote).includes('password":'), "no static ACR secret");
         });
     });
 
@@ -276,10 +330,16 @@ describe("SupplyChainPipeline", () => {
         it("only push-staging's results are Chains type hints, and they name the Harbor image", () => {
             // Chains v0.29.1 signs every image its type hints name, with the run's ServiceAccount
             // credentials (tasks.ts CHAINS_TYPE_HINT_SUFFIXES); those are Harbor's only.
-            const hinted = cr(r, "Task").map(t => t.inputs as Any)
-                .flatMap(t => ((t.spec.results ?? []) as Any[]).filter(x => isChainsTypeHint(x.name)).map(x => `${t.metadata.name}.${x.name}`));
+            const hinted = cr(r, "Task")
+                .map(t => t.inputs as Any)
+                .flatMap(t =>
+                    ((t.spec.results ?? []) as Any[]).filter(x => isChainsTypeHint(x.name)).map(x => `${t.metadata.name}.${x.name}`),
+                );
             assert.deepEqual(hinted.sort(), ["push-staging.IMAGE_DIGEST", "push-staging.IMAGE_URL"]);
-            assert.ok(isChainsTypeHint("PROMOTED_IMAGE_URL") && isChainsTypeHint("IMAGES") && isChainsTypeHint("x-ARTIFACT_OUTPUTS"), "suffix rule as upstream");
+            assert.ok(
+                isChainsTypeHint("PROMOTED_IMAGE_URL") && isChainsTypeHint("IMAGES") && isChainsTypeHint("x-ARTIFACT_OUTPUTS"),
+                "suffix rule as upstream",
+            );
             const push = byMetaName(r, "Task", "push-staging").spec.steps[0];
             assert.equal(push.env.find((e: Any) => e.name === "URL_RESULT").value, "$(results.IMAGE_URL.path)");
             const tasks: Any[] = byMetaName(r, "Pipeline", "supply-chain").spec.tasks;
@@ -338,10 +398,16 @@ describe("SupplyChainPipeline", () => {
             assert.equal(run.kind, "PipelineRun");
             assert.equal(run.spec.taskRunTemplate.serviceAccountName, PIPELINE_SERVICE_ACCOUNT);
             const labelled = run.spec.taskRunSpecs.filter((s: Any) => s.metadata?.labels?.["azure.workload.identity/use"] === "true");
-            assert.deepEqual(labelled.map((s: Any) => s.pipelineTaskName), [WORKLOAD_IDENTITY_TASK]);
+            assert.deepEqual(
+                labelled.map((s: Any) => s.pipelineTaskName),
+                [WORKLOAD_IDENTITY_TASK],
+            );
             // …and that pipeline task is the one running the promote Task.
             const tasks: Any[] = byMetaName(r, "Pipeline", "supply-chain").spec.tasks;
-            assert.deepEqual(tasks.filter(t => t.taskRef.name === TASKS.promote).map(t => t.name), [WORKLOAD_IDENTITY_TASK]);
+            assert.deepEqual(
+                tasks.filter(t => t.taskRef.name === TASKS.promote).map(t => t.name),
+                [WORKLOAD_IDENTITY_TASK],
+            );
             assert.equal(run.metadata.labels["azure.workload.identity/use"], undefined, "not on every pod: test/build run repository code");
         });
     });
@@ -349,7 +415,8 @@ describe("SupplyChainPipeline", () => {
     describe("credentials", () => {
         it("the git token reaches git as a Basic header on the command line and the GitHub API as Bearer, the same way in every task", () => {
             const steps = (task: string): Any[] => byMetaName(r, "Task", task).spec.steps;
-            const header = /^ *HDR="Authorization: Basic \$\(printf 'x-access-token:%s' "\$\(cat "\$AUTH_DIR\/token"\)" \| base64 \| tr -d '\\n'\)"$/m;
+            const header =
+                /^ *HDR="Authorization: Basic \$\(printf 'x-access-token:%s' "\$\(cat "\$AUTH_DIR\/token"\)" \| base64 \| tr -d '\\n'\)"$/m;
             for (const script of [steps("git-clone")[0].script, steps("open-pr")[0].script]) {
                 assert.match(script, header);
                 assert.doesNotMatch(script, /git config/, "the token is never written to .git/config");
@@ -372,12 +439,21 @@ describe("SupplyChainPipeline", () => {
         it("no registry-credential Secret, tekton.dev/docker-* annotation or imagePullSecrets outside the pipeline namespace", () => {
             const bad = credentialFindings(r).filter(f => f.namespace !== NS);
             assert.deepEqual(bad, []);
-            assert.ok(credentialFindings(r).some(f => f.what.includes("dockerconfigjson")), "the walker sees the robot secret");
+            assert.ok(
+                credentialFindings(r).some(f => f.what.includes("dockerconfigjson")),
+                "the walker sees the robot secret",
+            );
         });
 
         it("keeps every secret out of the plan document", () => {
             const doc = JSON.stringify(planDocument(r));
-            for (const s of [ROBOT_SECRET, GIT_TOKEN, GIT_READ_TOKEN, WEBHOOK_SECRET, Buffer.from(`robot$staging+pipeline:${ROBOT_SECRET}`).toString("base64")]) {
+            for (const s of [
+                ROBOT_SECRET,
+                GIT_TOKEN,
+                GIT_READ_TOKEN,
+                WEBHOOK_SECRET,
+                Buffer.from(`robot$staging+pipeline:${ROBOT_SECRET}`).toString("base64"),
+            ]) {
                 assert.ok(!doc.includes(s), "a secret leaked into the plan");
             }
             for (const name of ["harbor-robot", "git-token", "git-read-token", "github-webhook"]) {
@@ -391,11 +467,25 @@ describe("SupplyChainPipeline", () => {
                 stack: "dev",
                 program: () => {
                     const provider = new k8s.Provider("primary", {});
-                    new k8s.core.v1.Secret("pull", { metadata: { name: "pull", namespace: "apps" }, type: "kubernetes.io/dockerconfigjson", stringData: { ".dockerconfigjson": "{}" } }, { provider });
-                    new k8s.helm.v3.Release("chart", { chart: "x", namespace: "harbor", values: { core: { imagePullSecrets: [{ name: "regcred" }] } } }, { provider });
+                    new k8s.core.v1.Secret(
+                        "pull",
+                        {
+                            metadata: { name: "pull", namespace: "apps" },
+                            type: "kubernetes.io/dockerconfigjson",
+                            stringData: { ".dockerconfigjson": "{}" },
+                        },
+                        { provider },
+                    );
+                    new k8s.helm.v3.Release(
+                        "chart",
+                        { chart: "x", namespace: "harbor", values: { core: { imagePullSecrets: [{ name: "regcred" }] } } },
+                        { provider },
+                    );
                 },
             });
-            const found = credentialFindings(leaky).map(f => `${f.namespace}: ${f.what}`).sort();
+            const found = credentialFindings(leaky)
+                .map(f => `${f.namespace}: ${f.what}`)
+                .sort();
             assert.deepEqual([...new Set(found)], ["apps: Secret of type kubernetes.io/dockerconfigjson", "harbor: imagePullSecrets"]);
         });
     });
@@ -404,14 +494,25 @@ describe("SupplyChainPipeline", () => {
         it("the PR is cloned with the read-only token; the push-capable token reaches only the status reports", () => {
             // PipelineRun workspace → Secret, as the TriggerTemplate binds them.
             const run = byMetaName(r, "TriggerTemplate", "manifests-check").spec.resourcetemplates[0];
-            const secretOf: Record<string, string> = Object.fromEntries((run.spec.workspaces as Any[]).filter(w => w.secret).map(w => [w.name, w.secret.secretName]));
+            const secretOf: Record<string, string> = Object.fromEntries(
+                (run.spec.workspaces as Any[]).filter(w => w.secret).map(w => [w.name, w.secret.secretName]),
+            );
             assert.deepEqual(secretOf, { "git-read": "git-read-token", "git-auth": "git-token" });
             // Pipeline task → the Secret each of its workspaces resolves to.
             const p = byMetaName(r, "Pipeline", "manifests-check").spec;
-            const held = Object.fromEntries([...p.tasks, ...p.finally].map((t: Any) => [t.name,
-                ((t.workspaces ?? []) as Any[]).map(w => (secretOf as Record<string, string>)[String(w.workspace)]).filter(Boolean)]));
+            const held = Object.fromEntries(
+                [...p.tasks, ...p.finally].map((t: Any) => [
+                    t.name,
+                    ((t.workspaces ?? []) as Any[]).map(w => (secretOf as Record<string, string>)[String(w.workspace)]).filter(Boolean),
+                ]),
+            );
             assert.deepEqual(held, {
-                pending: ["git-token"], clone: ["git-read-token"], policy: [], schemas: [], "deprecated-apis": [], report: ["git-token"],
+                pending: ["git-token"],
+                clone: ["git-read-token"],
+                policy: [],
+                schemas: [],
+                "deprecated-apis": [],
+                report: ["git-token"],
             });
             // The status tasks run report-status, which reads no file of the PR.
             for (const t of ["pending", "report"]) {
@@ -420,7 +521,9 @@ describe("SupplyChainPipeline", () => {
                 assert.ok(!(task.workspaces as Any[]).some(w => w.workspace === "source"), t);
             }
             // Each Secret holds the token it is named for (secret values, resolved in the engine's raw inputs).
-            const secret = (name: string) => (byType(r, "kubernetes:core/v1:Secret").find(s => (s.rawInputs as Any).metadata.name === name)!.rawInputs as Any).stringData.token;
+            const secret = (name: string) =>
+                (byType(r, "kubernetes:core/v1:Secret").find(s => (s.rawInputs as Any).metadata.name === name)!.rawInputs as Any).stringData
+                    .token;
             assert.equal(secret("git-read-token"), GIT_READ_TOKEN);
             assert.equal(secret("git-token"), GIT_TOKEN);
         });
@@ -483,7 +586,12 @@ describe("SupplyChainPipeline", () => {
         });
 
         it("when source and manifests share a repo, a push touching only manifests does not build", () => {
-            const filter = pushFilter({ branch: "main", repoUrl: SOURCE, botEmail: BOT, manifestsOnlyPaths: ["clusters/primary", "./clusters/secondary/"] });
+            const filter = pushFilter({
+                branch: "main",
+                repoUrl: SOURCE,
+                botEmail: BOT,
+                manifestsOnlyPaths: ["clusters/primary", "./clusters/secondary/"],
+            });
             assert.equal(triggers(filter, pushPayload({ files: ["clusters/primary/app.yaml", "clusters/secondary/app.yaml"] })), false);
             assert.equal(triggers(filter, pushPayload({ files: ["clusters/primary/app.yaml", "src/main.go"] })), true);
             // A merged bump PR (merge commit by a human) is manifest-only too.
@@ -504,7 +612,10 @@ describe("SupplyChainPipeline", () => {
         it("exposes /hooks on the shared Gateway to el-supply-chain:8080", () => {
             const route = byMetaName(r, "HTTPRoute", "hooks");
             assert.equal(route.metadata.namespace, NS);
-            assert.deepEqual(route.spec.parentRefs.map((p: Any) => [p.name, p.namespace]), [[GATEWAY.name, GATEWAY.namespace]]);
+            assert.deepEqual(
+                route.spec.parentRefs.map((p: Any) => [p.name, p.namespace]),
+                [[GATEWAY.name, GATEWAY.namespace]],
+            );
             assert.deepEqual(route.spec.hostnames, ["hooks.dev.example.com"]);
             assert.deepEqual(route.spec.rules[0].matches, [{ path: { type: "PathPrefix", value: "/hooks" } }]);
             assert.deepEqual(route.spec.rules[0].backendRefs, [{ kind: "Service", name: "el-supply-chain", port: 8080 }]);
@@ -517,20 +628,32 @@ describe("SupplyChainPipeline", () => {
             assert.equal(cm.metadata.namespace, NS);
             assert.match(cm.data["policy.yaml"], /ConstraintTemplate/);
             const p = byMetaName(r, "Pipeline", "manifests-check");
-            assert.deepEqual(p.spec.tasks.map((t: Any) => t.name), ["pending", "clone", "policy", "schemas", "deprecated-apis"]);
+            assert.deepEqual(
+                p.spec.tasks.map((t: Any) => t.name),
+                ["pending", "clone", "policy", "schemas", "deprecated-apis"],
+            );
             assert.equal(p.spec.finally[0].params.find((x: Any) => x.name === "state").value, "$(tasks.status)");
             const policySteps: Any[] = byMetaName(r, "Task", "policy-check").spec.steps;
-            assert.deepEqual(policySteps.map(s => s.name), ["reject-policy-objects", "gator"]);
+            assert.deepEqual(
+                policySteps.map(s => s.name),
+                ["reject-policy-objects", "gator"],
+            );
             const gator = policySteps[1];
             assert.equal(gator.image, acrStepImage("gator"));
             assert.equal(gator.args[0], "test");
             const policyTask = p.spec.tasks.find((t: Any) => t.name === "policy");
-            assert.deepEqual(policyTask.params.find((x: Any) => x.name === "filename-args").value, ["--filename=clusters/primary", "--filename=clusters/secondary"]);
+            assert.deepEqual(policyTask.params.find((x: Any) => x.name === "filename-args").value, [
+                "--filename=clusters/primary",
+                "--filename=clusters/secondary",
+            ]);
             assert.deepEqual(policyTask.params.find((x: Any) => x.name === "paths").value, ["clusters/primary", "clusters/secondary"]);
             assert.ok(byMetaName(r, "Task", "schema-check").spec.steps[0].args.includes("1.34.0"));
             assert.ok(byMetaName(r, "Task", "deprecation-check").spec.steps[0].args.includes("k8s=v1.34.0"));
             const tt = byMetaName(r, "TriggerTemplate", "manifests-check").spec.resourcetemplates[0];
-            assert.deepEqual(tt.spec.workspaces.find((w: Any) => w.name === "policy"), { name: "policy", configMap: { name: "policy-bundle" } });
+            assert.deepEqual(
+                tt.spec.workspaces.find((w: Any) => w.name === "policy"),
+                { name: "policy", configMap: { name: "policy-bundle" } },
+            );
             assert.equal(tt.spec.taskRunSpecs, undefined, "the check never gets an Azure token");
         });
     });
@@ -544,7 +667,9 @@ describe("credential invariant across each stack's plan", () => {
             const bad = credentialFindings(run).filter(f => f.namespace !== delivery.pipelineNamespace);
             assert.deepEqual(bad, []);
             for (const { where, image } of stepImages(run)) assert.match(String(image), DIGEST_PINNED, where);
-            const tektonNs = run.resources.filter(x => (x.inputs as Any).metadata?.namespace === NAMESPACES.tektonPipelines && x.type === "kubernetes:core/v1:Secret");
+            const tektonNs = run.resources.filter(
+                x => (x.inputs as Any).metadata?.namespace === NAMESPACES.tektonPipelines && x.type === "kubernetes:core/v1:Secret",
+            );
             assert.deepEqual(tektonNs, []);
         });
     }

@@ -18,7 +18,10 @@ const RELEASE = "kubernetes:helm.sh/v3:Release";
  * (STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR), which are allowed digest-pinned in the pipeline namespace only.
  */
 const PIPELINE_STEP_KINDS = new Set(["kubernetes:tekton.dev/v1:Task", "kubernetes:tekton.dev/v1:Pipeline"]);
-const outsideAcrException = (image: string) => STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR.some(repo => new RegExp(`^${repo.replace(/[.]/g, "\\.")}(:[A-Za-z0-9._-]+)?@sha256:[0-9a-f]{64}$`).test(image));
+const outsideAcrException = (image: string) =>
+    STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR.some(repo =>
+        new RegExp(`^${repo.replace(/[.]/g, "\\.")}(:[A-Za-z0-9._-]+)?@sha256:[0-9a-f]{64}$`).test(image),
+    );
 
 /** `ecr-public.aws.com/docker/library/<x>` (argo-cd's Redis/HAProxy) is the Docker official image `docker.io/library/<x>`. */
 function upstreamOf(defaultRef: string): string {
@@ -43,7 +46,7 @@ function getPath(v: Any, p: string): unknown {
 function setPath(v: Any, p: string, value: unknown): Any {
     const keys = p.split(".");
     let o = v;
-    for (const k of keys.slice(0, -1)) o = (o[k] ??= {});
+    for (const k of keys.slice(0, -1)) o = o[k] ??= {};
     o[keys[keys.length - 1]] = value;
     return v;
 }
@@ -79,7 +82,12 @@ for (const stack of ["dev", "prod"] as const) {
         });
 
         it("the policy pack's table of image values (CHART_IMAGE_VALUES) is exact: those keys alone move every image, and each one matters", () => {
-            assert.deepEqual(Object.keys(CHART_IMAGE_VALUES).sort(), Object.values(CHARTS).map(c => c.chart).sort());
+            assert.deepEqual(
+                Object.keys(CHART_IMAGE_VALUES).sort(),
+                Object.values(CHARTS)
+                    .map(c => c.chart)
+                    .sort(),
+            );
             for (const release of byType(run, RELEASE)) {
                 const chart = chartOf(release);
                 const values = release.inputs.values as Any;
@@ -94,7 +102,7 @@ for (const stack of ["dev", "prod"] as const) {
                 for (const k of keys) {
                     if (k.startsWith("redis-ha.") && !values["redis-ha"]?.enabled) continue;
                     const without = JSON.parse(JSON.stringify(values));
-                    const parent = k.includes(".") ? getPath(without, k.slice(0, k.lastIndexOf("."))) as Any : without;
+                    const parent = k.includes(".") ? (getPath(without, k.slice(0, k.lastIndexOf("."))) as Any) : without;
                     delete parent[k.slice(k.lastIndexOf(".") + 1)];
                     const moved = Object.values(effectiveImages(chart, without)).some(i => !i.startsWith(`${acr}/`));
                     assert.ok(moved, `${release.name}: values.${k} changes no image`);
@@ -111,9 +119,12 @@ for (const stack of ["dev", "prod"] as const) {
             }
             // …and the pipeline's step images (Tasks): each through ACR, so each host needs its rule.
             for (const r of run.resources.filter(x => PIPELINE_STEP_KINDS.has(x.type))) {
-                for (const [, image] of imageStrings(r.inputs)) if (image.startsWith(`${acr}/`)) hosts.add(image.slice(acr.length + 1).split("/")[0]);
+                for (const [, image] of imageStrings(r.inputs))
+                    if (image.startsWith(`${acr}/`)) hosts.add(image.slice(acr.length + 1).split("/")[0]);
             }
-            const rules = byType(run, "azure-native:containerregistry:CacheRule").map(r => String(r.inputs.sourceRepository).replace(/\/\*$/, ""));
+            const rules = byType(run, "azure-native:containerregistry:CacheRule").map(r =>
+                String(r.inputs.sourceRepository).replace(/\/\*$/, ""),
+            );
             assert.deepEqual([...hosts].sort(), [...rules].sort());
             assert.deepEqual([...rules].sort(), UPSTREAM_REGISTRIES.map(u => u.host).sort());
         });
@@ -130,13 +141,20 @@ for (const stack of ["dev", "prod"] as const) {
                 for (const [where, image] of imageStrings(r.inputs)) {
                     checked++;
                     if (image.startsWith(`${acr}/`)) continue;
-                    if (stepException && outsideAcrException(image)) { excepted.add(image.replace(/@.*/, "")); continue; }
+                    if (stepException && outsideAcrException(image)) {
+                        excepted.add(image.replace(/@.*/, ""));
+                        continue;
+                    }
                     offenders.push(`${r.type} ${r.name}${where}: ${image}`);
                 }
             }
             assert.ok(checked > 15, "the EnvoyProxy and every pipeline step name an image");
             assert.deepEqual(offenders, []);
-            assert.deepEqual([...excepted], [...STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR].map(r => `${r}:v5.24.4`), "each listed exception is in use (pluto)");
+            assert.deepEqual(
+                [...excepted],
+                [...STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR].map(r => `${r}:v5.24.4`),
+                "each listed exception is in use (pluto)",
+            );
         });
     });
 }

@@ -33,8 +33,14 @@ type Level = "baseline" | "restricted";
 
 function fixtures(level: Level, verdict: "pass" | "fail"): { file: string; pod: Pod }[] {
     const dir = path.join(VENDOR, "testdata", level, MINOR, verdict);
-    return fs.readdirSync(dir).filter(f => f.endsWith(".yaml")).sort()
-        .map(f => ({ file: `${level}/${verdict}/${f}`, pod: parseManifests(fs.readFileSync(path.join(dir, f), "utf8"), f)[0].object as Pod }));
+    return fs
+        .readdirSync(dir)
+        .filter(f => f.endsWith(".yaml"))
+        .sort()
+        .map(f => ({
+            file: `${level}/${verdict}/${f}`,
+            pod: parseManifests(fs.readFileSync(path.join(dir, f), "utf8"), f)[0].object as Pod,
+        }));
 }
 
 /** Upstream's pod, changed only so that no other rule fires: ACR image pinned by digest, an application namespace. */
@@ -46,13 +52,17 @@ function adapt(pod: Pod): Pod {
 }
 
 function namespace(level: Level): KubeObject {
-    const labels: Record<string, string> = level === "restricted" ? { [RESTRICTED_NAMESPACE_LABEL.key]: RESTRICTED_NAMESPACE_LABEL.value } : {};
+    const labels: Record<string, string> =
+        level === "restricted" ? { [RESTRICTED_NAMESPACE_LABEL.key]: RESTRICTED_NAMESPACE_LABEL.value } : {};
     return { apiVersion: "v1", kind: "Namespace", metadata: { name: APP_NS, labels } };
 }
 
 /** The pod's spec and metadata as the pod template of each built-in workload kind. */
 function asWorkloads(pod: Pod): KubeObject[] {
-    const template = { metadata: { labels: { app: "x" }, ...(pod.metadata.annotations ? { annotations: pod.metadata.annotations } : {}) }, spec: pod.spec };
+    const template = {
+        metadata: { labels: { app: "x" }, ...(pod.metadata.annotations ? { annotations: pod.metadata.annotations } : {}) },
+        spec: pod.spec,
+    };
     const meta = { name: pod.metadata.name, namespace: pod.metadata.namespace };
     const selector = { matchLabels: { app: "x" } };
     return [
@@ -87,8 +97,13 @@ describe("Pod Security Standards against upstream's test data", () => {
             stack: "dev",
             program: () => {
                 new Gatekeeper("primary", {
-                    provider: new k8s.Provider("primary", {}), acrLoginServer: ACR, pipelineNamespace: "ci",
-                    exemptNamespaces: exemptNamespaces(), enforcementAction: "deny", failurePolicy: "Fail", replicas: 1,
+                    provider: new k8s.Provider("primary", {}),
+                    acrLoginServer: ACR,
+                    pipelineNamespace: "ci",
+                    exemptNamespaces: exemptNamespaces(),
+                    enforcementAction: "deny",
+                    failurePolicy: "Fail",
+                    replicas: 1,
                 });
             },
         });
@@ -137,7 +152,9 @@ describe("Pod Security Standards against upstream's test data", () => {
     }
 
     it("leaves an unlabelled namespace at baseline: restricted's own failures are admitted there", () => {
-        const restrictedOnly = fixtures("restricted", "fail").filter(f => /^restricted\/fail\/(allowprivilegeescalation|runasnonroot|runasuser|capabilities_restricted)/.test(f.file));
+        const restrictedOnly = fixtures("restricted", "fail").filter(f =>
+            /^restricted\/fail\/(allowprivilegeescalation|runasnonroot|runasuser|capabilities_restricted)/.test(f.file),
+        );
         assert.ok(restrictedOnly.length >= 10);
         for (const { file, pod } of restrictedOnly) assert.ok(review(adapt(pod), "baseline").allowed, file);
     });
@@ -146,7 +163,10 @@ describe("Pod Security Standards against upstream's test data", () => {
         const pod = (name: string) => adapt(fixtures("baseline", "fail").find(f => f.file.endsWith(`/${name}.yaml`))!.pod);
         const messages = (name: string, level: Level = "baseline") => review(pod(name), level).denials.map(d => d.message);
         assert.deepEqual(messages("hostports0"), ["hostPort 12345 on container container1: host ports are not allowed"]);
-        assert.match(messages("windowshostprocess0").join("\n"), /^windowsOptions.hostProcess on .*container: Windows HostProcess is not allowed$|windowsOptions\.hostProcess on/m);
+        assert.match(
+            messages("windowshostprocess0").join("\n"),
+            /^windowsOptions.hostProcess on .*container: Windows HostProcess is not allowed$|windowsOptions\.hostProcess on/m,
+        );
         for (const m of [...messages("capabilities_baseline0"), ...messages("procmount1"), ...messages("hostprobesandhostlifecycle0")]) {
             assert.match(m, / on container (container1|initcontainer1)/, m);
         }
@@ -154,7 +174,9 @@ describe("Pod Security Standards against upstream's test data", () => {
 
     describe("the pipeline namespace", () => {
         const buildkitPod = (ns: string): KubeObject => ({
-            apiVersion: "v1", kind: "Pod", metadata: { name: "build", namespace: ns },
+            apiVersion: "v1",
+            kind: "Pod",
+            metadata: { name: "build", namespace: ns },
             spec: { containers: [{ name: "build", image: IMAGE, securityContext: structuredClone(ROOTLESS_BUILDKIT_SECURITY) }] },
         });
 
@@ -182,13 +204,15 @@ describe("Pod Security Standards against upstream's test data", () => {
             if (!fs.existsSync(samples)) continue;
             for (const sample of fs.readdirSync(samples).sort()) {
                 it(`${policy}/${sample}: allowed example admitted, disallowed example denied`, () => {
-                    const read = (f: string) => parseManifests(fs.readFileSync(path.join(samples, sample, f), "utf8"), f).map(o => o.object);
+                    const read = (f: string) =>
+                        parseManifests(fs.readFileSync(path.join(samples, sample, f), "utf8"), f).map(o => o.object);
                     const template = YAML.parse(fs.readFileSync(path.join(POLICY_DIR, policy, "template.yaml"), "utf8"));
                     const set: PolicySet = { templates: [template], constraints: read("constraint.yaml") as never };
                     const sampleAdmission = new Admission(set);
                     // Each file is reviewed as a whole, so a Namespace in it supplies its objects' namespaceObject.
                     const verdicts = (f: string) => sampleAdmission.reviewAll(read(f)).filter(r => r.kind !== "Namespace");
-                    for (const r of verdicts("example_allowed.yaml")) assert.ok(r.allowed, `${r.kind}/${r.name}: ${r.denials.map(d => d.message).join("; ")}`);
+                    for (const r of verdicts("example_allowed.yaml"))
+                        assert.ok(r.allowed, `${r.kind}/${r.name}: ${r.denials.map(d => d.message).join("; ")}`);
                     const disallowed = verdicts("example_disallowed.yaml");
                     assert.ok(disallowed.length > 0);
                     for (const r of disallowed) assert.ok(!r.allowed, `${r.kind}/${r.name}`);
@@ -206,14 +230,21 @@ describe("Pod Security Standards: the stack's own namespaces and workloads", () 
 
     it("labels each platform namespace with its level (README, security table)", () => {
         for (const run of Object.values(runs)) {
-            const labelled = new Map(byType(run, "kubernetes:core/v1:Namespace").map(r => {
-                const meta = r.rawInputs.metadata as { name: string; labels?: Record<string, string> };
-                return [meta.name, meta.labels?.[POD_SECURITY_ENFORCE_LABEL]];
-            }));
+            const labelled = new Map(
+                byType(run, "kubernetes:core/v1:Namespace").map(r => {
+                    const meta = r.rawInputs.metadata as { name: string; labels?: Record<string, string> };
+                    return [meta.name, meta.labels?.[POD_SECURITY_ENFORCE_LABEL]];
+                }),
+            );
             for (const [ns, level] of Object.entries(PLATFORM_POD_SECURITY)) assert.equal(labelled.get(ns), level, ns);
         }
-        assert.deepEqual(Object.entries(PLATFORM_POD_SECURITY).filter(([, l]) => l === "restricted").map(([n]) => n).sort(),
-            ["cert-manager", "external-dns", "gatekeeper-system"]);
+        assert.deepEqual(
+            Object.entries(PLATFORM_POD_SECURITY)
+                .filter(([, l]) => l === "restricted")
+                .map(([n]) => n)
+                .sort(),
+            ["cert-manager", "external-dns", "gatekeeper-system"],
+        );
     });
 
     it("the policy pack finds nothing to flag in the workloads the stack creates (BuildKit in the pipeline namespace included)", () => {
@@ -230,48 +261,109 @@ describe("Pod Security Standards: the stack's own namespaces and workloads", () 
             stack: "dev",
             program: () => {
                 const provider = new k8s.Provider("c", {});
-                new k8s.core.v1.Namespace("payments", { metadata: { name: "payments", labels: { [RESTRICTED_NAMESPACE_LABEL.key]: RESTRICTED_NAMESPACE_LABEL.value } } }, { provider });
-                new k8s.apps.v1.Deployment("web", {
-                    metadata: { name: "web", namespace: APP_NS },
-                    spec: {
-                        selector: { matchLabels: { app: "web" } },
-                        template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "web", image: IMAGE, ports: [{ containerPort: 8080, hostPort: 8080 }] }] } },
+                new k8s.core.v1.Namespace(
+                    "payments",
+                    { metadata: { name: "payments", labels: { [RESTRICTED_NAMESPACE_LABEL.key]: RESTRICTED_NAMESPACE_LABEL.value } } },
+                    { provider },
+                );
+                new k8s.apps.v1.Deployment(
+                    "web",
+                    {
+                        metadata: { name: "web", namespace: APP_NS },
+                        spec: {
+                            selector: { matchLabels: { app: "web" } },
+                            template: {
+                                metadata: { labels: { app: "web" } },
+                                spec: { containers: [{ name: "web", image: IMAGE, ports: [{ containerPort: 8080, hostPort: 8080 }] }] },
+                            },
+                        },
                     },
-                }, { provider });
+                    { provider },
+                );
                 // Rootless BuildKit outside the pipeline namespace; and a plain pod where restricted applies.
-                new k8s.apiextensions.CustomResource("build", {
-                    apiVersion: "tekton.dev/v1", kind: "Task", metadata: { name: "build", namespace: APP_NS },
-                    spec: { steps: [{ name: "build", image: IMAGE, securityContext: structuredClone(ROOTLESS_BUILDKIT_SECURITY) }] },
-                }, { provider });
-                new k8s.core.v1.Pod("plain", { metadata: { name: "plain", namespace: "payments" }, spec: { containers: [{ name: "app", image: IMAGE }] } }, { provider });
+                new k8s.apiextensions.CustomResource(
+                    "build",
+                    {
+                        apiVersion: "tekton.dev/v1",
+                        kind: "Task",
+                        metadata: { name: "build", namespace: APP_NS },
+                        spec: { steps: [{ name: "build", image: IMAGE, securityContext: structuredClone(ROOTLESS_BUILDKIT_SECURITY) }] },
+                    },
+                    { provider },
+                );
+                new k8s.core.v1.Pod(
+                    "plain",
+                    { metadata: { name: "plain", namespace: "payments" }, spec: { containers: [{ name: "app", image: IMAGE }] } },
+                    { provider },
+                );
             },
         });
-        const messages = evaluate(bad, { environment: "dev" }, [podSecurityStandards]).map(v => v.message).sort();
-        assert.deepEqual(messages.filter(m => !m.startsWith("plain")), [
-            "build (namespace team-a): [pod-security-baseline] AppArmor profile on container build: AppArmor may only be RuntimeDefault or Localhost",
-            "build (namespace team-a): [pod-security-baseline] seccompProfile on container build: seccomp may only be RuntimeDefault or Localhost",
-            "web (namespace team-a): [pod-security-baseline] hostPort 8080 on container web: host ports are not allowed",
-        ]);
-        assert.ok(messages.filter(m => m.startsWith("plain (namespace payments): [pod-security-restricted]")).length >= 4, messages.join("\n"));
+        const messages = evaluate(bad, { environment: "dev" }, [podSecurityStandards])
+            .map(v => v.message)
+            .sort();
+        assert.deepEqual(
+            messages.filter(m => !m.startsWith("plain")),
+            [
+                "build (namespace team-a): [pod-security-baseline] AppArmor profile on container build: AppArmor may only be RuntimeDefault or Localhost",
+                "build (namespace team-a): [pod-security-baseline] seccompProfile on container build: seccomp may only be RuntimeDefault or Localhost",
+                "web (namespace team-a): [pod-security-baseline] hostPort 8080 on container web: host ports are not allowed",
+            ],
+        );
+        assert.ok(
+            messages.filter(m => m.startsWith("plain (namespace payments): [pod-security-restricted]")).length >= 4,
+            messages.join("\n"),
+        );
     });
 
     it("the policy pack reports a securityContext unknown at preview as unverifiable (mandatory), and ignores unknown images", () => {
         /* eslint-disable-next-line @typescript-eslint/no-require-imports -- the SDK's own unknown sentinel and proxy */
-        const sdk = require("@pulumi/policy/proxy") as { unknownCheckingProxy<T>(v: T): T; unknownStringValue: string; unknownObjectValue: string };
-        const task = (name: string, step: Record<string, unknown>): PolicyResource => ({
-            type: "kubernetes:tekton.dev/v1:Task", name, urn: `urn:pulumi:test::platform::kubernetes:tekton.dev/v1:Task::${name}`,
-            props: sdk.unknownCheckingProxy({ apiVersion: "tekton.dev/v1", kind: "Task", metadata: { name, namespace: APP_NS }, spec: { steps: [{ name: "s", ...step }] } }),
-            opts: { protect: false, ignoreChanges: [], aliases: [], additionalSecretOutputs: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 } },
-            dependencies: [], propertyDependencies: {}, isType: () => false, asType: () => undefined,
-        } as unknown as PolicyResource);
+        const sdk = require("@pulumi/policy/proxy") as {
+            unknownCheckingProxy<T>(v: T): T;
+            unknownStringValue: string;
+            unknownObjectValue: string;
+        };
+        const task = (name: string, step: Record<string, unknown>): PolicyResource =>
+            ({
+                type: "kubernetes:tekton.dev/v1:Task",
+                name,
+                urn: `urn:pulumi:test::platform::kubernetes:tekton.dev/v1:Task::${name}`,
+                props: sdk.unknownCheckingProxy({
+                    apiVersion: "tekton.dev/v1",
+                    kind: "Task",
+                    metadata: { name, namespace: APP_NS },
+                    spec: { steps: [{ name: "s", ...step }] },
+                }),
+                opts: {
+                    protect: false,
+                    ignoreChanges: [],
+                    aliases: [],
+                    additionalSecretOutputs: [],
+                    customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+                },
+                dependencies: [],
+                propertyDependencies: {},
+                isType: () => false,
+                asType: () => undefined,
+            }) as unknown as PolicyResource;
         const args = {
-            resources: [task("unknown-image", { image: sdk.unknownStringValue }), task("unknown-context", { image: IMAGE, securityContext: sdk.unknownObjectValue })],
-            stackTags: new Map(), getConfig: <T extends object>() => ({ pipelineNamespace: "ci" }) as T,
-            notApplicable: (reason?: string): never => { throw new Error(`not applicable: ${reason}`); },
+            resources: [
+                task("unknown-image", { image: sdk.unknownStringValue }),
+                task("unknown-context", { image: IMAGE, securityContext: sdk.unknownObjectValue }),
+            ],
+            stackTags: new Map(),
+            getConfig: <T extends object>() => ({ pipelineNamespace: "ci" }) as T,
+            notApplicable: (reason?: string): never => {
+                throw new Error(`not applicable: ${reason}`);
+            },
         };
         const out: string[] = [];
-        podSecurityStandards.validateStack(args, message => { out.push(message); });
+        podSecurityStandards.validateStack(args, message => {
+            out.push(message);
+        });
         assert.equal(out.length, 1, out.join("\n"));
-        assert.match(out[0], /^unknown-context: spec\.containers\[0\]\.securityContext is unknown during preview .*its pod security cannot be verified/);
+        assert.match(
+            out[0],
+            /^unknown-context: spec\.containers\[0\]\.securityContext is unknown during preview .*its pod security cannot be verified/,
+        );
     });
 });

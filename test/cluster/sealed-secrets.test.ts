@@ -1,7 +1,12 @@
 import { strict as assert } from "assert";
 import * as k8s from "@pulumi/kubernetes";
 import {
-    SEALED_SECRETS_CONTROLLER, SEALING_CERT_VALIDITY_HOURS, SEALING_KEY_LABEL, SEALING_KEY_SECRET, SealedSecrets, SealingKey,
+    SEALED_SECRETS_CONTROLLER,
+    SEALING_CERT_VALIDITY_HOURS,
+    SEALING_KEY_LABEL,
+    SEALING_KEY_SECRET,
+    SealedSecrets,
+    SealingKey,
     sealingKeySecretName,
 } from "../../components/cluster/sealed-secrets";
 import { byName, byType, freshRun, planDocument, StackRun } from "../harness";
@@ -15,7 +20,11 @@ describe("SealingKey and SealedSecrets", () => {
             stack: "dev",
             program: () => {
                 const key = new SealingKey("sealing");
-                const s = new SealedSecrets("primary", { acrLoginServer: "platformacr.azurecr.io", provider: new k8s.Provider("primary", {}), sealingKeys: [{ generation: 1, certificatePem: key.certificatePem, privateKeyPem: key.privateKeyPem }] });
+                const s = new SealedSecrets("primary", {
+                    acrLoginServer: "platformacr.azurecr.io",
+                    provider: new k8s.Provider("primary", {}),
+                    sealingKeys: [{ generation: 1, certificatePem: key.certificatePem, privateKeyPem: key.privateKeyPem }],
+                });
                 return { certificate: key.certificatePem, controllerCertificate: s.certificatePem, privateKey: key.privateKeyPem };
             },
         });
@@ -35,7 +44,9 @@ describe("SealingKey and SealedSecrets", () => {
         const secret = byName(run, "kubernetes:core/v1:Secret", "primary-sealing-key-g1");
         assert.equal(secret.rawInputs.type, "kubernetes.io/tls");
         assert.deepEqual(secret.rawInputs.metadata, {
-            name: sealingKeySecretName(1), namespace: SEALED_SECRETS_CONTROLLER.namespace, labels: { [SEALING_KEY_LABEL]: "active" },
+            name: sealingKeySecretName(1),
+            namespace: SEALED_SECRETS_CONTROLLER.namespace,
+            labels: { [SEALING_KEY_LABEL]: "active" },
         });
         const data = secret.rawInputs.stringData as Spec;
         assert.match(data["tls.key"], /BEGIN RSA PRIVATE KEY/);
@@ -76,12 +87,19 @@ describe("SealedSecrets key rotation", () => {
                     const k = new SealingKey(`sealing-g${g}`);
                     return { generation: g, certificatePem: k.certificatePem, privateKeyPem: k.privateKeyPem };
                 });
-                const s = new SealedSecrets("primary", { acrLoginServer: "platformacr.azurecr.io", provider: new k8s.Provider("primary", {}), sealingKeys: keys });
+                const s = new SealedSecrets("primary", {
+                    acrLoginServer: "platformacr.azurecr.io",
+                    provider: new k8s.Provider("primary", {}),
+                    sealingKeys: keys,
+                });
                 return { newest: keys[1].certificatePem, sealing: s.certificatePem };
             },
         });
         const secrets = byType(run, "kubernetes:core/v1:Secret").map(s => s.rawInputs.metadata as Spec);
-        assert.deepEqual(secrets.map(m => m.name), [sealingKeySecretName(1), sealingKeySecretName(2)]);
+        assert.deepEqual(
+            secrets.map(m => m.name),
+            [sealingKeySecretName(1), sealingKeySecretName(2)],
+        );
         for (const m of secrets) assert.equal(m.labels[SEALING_KEY_LABEL], "active");
         assert.equal(run.outputs.sealing, run.outputs.newest);
         const release = byType(run, "kubernetes:helm.sh/v3:Release")[0];
@@ -91,8 +109,17 @@ describe("SealedSecrets key rotation", () => {
     it("refuses to start a controller without a key", async () => {
         const err = await freshRun({
             stack: "dev",
-            program: () => { new SealedSecrets("primary", { acrLoginServer: "platformacr.azurecr.io", provider: new k8s.Provider("primary", {}), sealingKeys: [] }); },
-        }).then(() => undefined, e => e as Error);
+            program: () => {
+                new SealedSecrets("primary", {
+                    acrLoginServer: "platformacr.azurecr.io",
+                    provider: new k8s.Provider("primary", {}),
+                    sealingKeys: [],
+                });
+            },
+        }).then(
+            () => undefined,
+            e => e as Error,
+        );
         assert.match(String(err), /at least one sealing key/);
     });
 });

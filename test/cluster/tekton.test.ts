@@ -13,14 +13,21 @@ function run(): Promise<StackRun> {
         stack: "dev",
         program: () => {
             const provider = new k8s.Provider("primary", {});
-            new TektonPlatform("tekton", { provider, acrLoginServer: "platformacr.azurecr.io", pruneKeep: 20, pruneSchedule: "15 2 * * *" });
+            new TektonPlatform("tekton", {
+                provider,
+                acrLoginServer: "platformacr.azurecr.io",
+                pruneKeep: 20,
+                pruneSchedule: "15 2 * * *",
+            });
         },
     });
 }
 
 describe("TektonPlatform", () => {
     let r: StackRun;
-    before(async () => { r = await run(); });
+    before(async () => {
+        r = await run();
+    });
 
     it("installs the pinned operator chart with its CRDs and without auto-installed components", () => {
         const release = byName(r, RELEASE, "tekton-operator");

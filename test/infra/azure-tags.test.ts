@@ -35,12 +35,19 @@ describe("Azure tags", () => {
             const run = await stackRun(stack);
             const taggable = run.resources.filter(r => r.custom && r.type.startsWith("azure-native:") && takesTags(r.type));
             assert.ok(taggable.length > 20, "the plan has taggable Azure resources");
-            const wrong = taggable.filter(r => !isDeepEqual(r.inputs.tags, expected)).map(r => `${r.type} ${r.name}: ${JSON.stringify(r.inputs.tags)}`);
+            const wrong = taggable
+                .filter(r => !isDeepEqual(r.inputs.tags, expected))
+                .map(r => `${r.type} ${r.name}: ${JSON.stringify(r.inputs.tags)}`);
             assert.deepEqual(wrong, [], `expected tags ${JSON.stringify(expected)}`);
         });
     }
 });
 
 function isDeepEqual(a: unknown, b: unknown): boolean {
-    try { assert.deepStrictEqual(a, b); return true; } catch { return false; }
+    try {
+        assert.deepStrictEqual(a, b);
+        return true;
+    } catch {
+        return false;
+    }
 }

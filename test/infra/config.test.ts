@@ -32,14 +32,21 @@ function problemsAfter(mutate: (c: Record<string, any>) => void, secrets = allSe
 }
 
 function assertProblem(problems: string[], key: string, fragment: RegExp): void {
-    assert.ok(problems.some(p => p.startsWith(`${key}: `) && fragment.test(p)),
-        `expected a problem for ${key} matching ${fragment}, got:\n${problems.join("\n")}`);
+    assert.ok(
+        problems.some(p => p.startsWith(`${key}: `) && fragment.test(p)),
+        `expected a problem for ${key} matching ${fragment}, got:\n${problems.join("\n")}`,
+    );
 }
 
 describe("config: the committed stacks", () => {
     for (const stack of ["dev", "prod"]) {
         it(`${stack} is valid`, () => {
-            assert.deepEqual(problemsAfter(() => { /* as committed */ }, allSecrets).length, 0);
+            assert.deepEqual(
+                problemsAfter(() => {
+                    /* as committed */
+                }, allSecrets).length,
+                0,
+            );
             const parsed = parseConfig(stackValues(stack), allSecrets);
             assert.equal(parsed.environment, stack);
         });
@@ -74,24 +81,42 @@ describe("config: the committed stacks", () => {
 
     it("the parsed config is frozen (components cannot mutate shared settings)", () => {
         const dev = parseConfig(stackValues("dev"), allSecrets);
-        assert.throws(() => { (dev.kubernetes as any).version = "1.99"; });
+        assert.throws(() => {
+            (dev.kubernetes as any).version = "1.99";
+        });
     });
 });
 
 describe("config: validation names every problem and its key", () => {
     it("rejects the same region twice", () => {
-        assertProblem(problemsAfter(c => { c.clusters.secondary.location = c.clusters.primary.location; }),
-            "platform:clusters.secondary.location", /same region/);
+        assertProblem(
+            problemsAfter(c => {
+                c.clusters.secondary.location = c.clusters.primary.location;
+            }),
+            "platform:clusters.secondary.location",
+            /same region/,
+        );
     });
 
     it("rejects an unknown region", () => {
-        assertProblem(problemsAfter(c => { c.clusters.primary.location = "westeu"; }),
-            "platform:clusters.primary.location", /unknown Azure region/);
+        assertProblem(
+            problemsAfter(c => {
+                c.clusters.primary.location = "westeu";
+            }),
+            "platform:clusters.primary.location",
+            /unknown Azure region/,
+        );
     });
 
     it("rejects min > max nodes", () => {
-        assertProblem(problemsAfter(c => { c.kubernetes.userPool.minCount = 5; c.kubernetes.userPool.maxCount = 2; }),
-            "platform:kubernetes.userPool.minCount", /greater than maxCount/);
+        assertProblem(
+            problemsAfter(c => {
+                c.kubernetes.userPool.minCount = 5;
+                c.kubernetes.userPool.maxCount = 2;
+            }),
+            "platform:kubernetes.userPool.minCount",
+            /greater than maxCount/,
+        );
     });
 
     it("rejects malformed and host-bit CIDRs, and overlapping VNets", () => {
@@ -101,42 +126,124 @@ describe("config: validation names every problem and its key", () => {
         });
         assertProblem(problems, "platform:clusters.primary.vnetCidr", /not an IPv4 CIDR/);
         assertProblem(problems, "platform:kubernetes.podCidr", /not an IPv4 CIDR/);
-        assertProblem(problemsAfter(c => { c.clusters.secondary.vnetCidr = "10.10.128.0/17"; }),
-            "platform:clusters.secondary.vnetCidr", /overlaps/);
+        assertProblem(
+            problemsAfter(c => {
+                c.clusters.secondary.vnetCidr = "10.10.128.0/17";
+            }),
+            "platform:clusters.secondary.vnetCidr",
+            /overlaps/,
+        );
     });
 
     it("rejects malformed authorized IP ranges and an empty list", () => {
-        assertProblem(problemsAfter(c => { c.kubernetes.authorizedIpRanges = ["203.0.113.0/24", "300.1.1.1"]; }),
-            "platform:kubernetes.authorizedIpRanges[1]", /not an IPv4 address or CIDR/);
-        assertProblem(problemsAfter(c => { c.kubernetes.authorizedIpRanges = []; }),
-            "platform:kubernetes.authorizedIpRanges", /at least one range/);
+        assertProblem(
+            problemsAfter(c => {
+                c.kubernetes.authorizedIpRanges = ["203.0.113.0/24", "300.1.1.1"];
+            }),
+            "platform:kubernetes.authorizedIpRanges[1]",
+            /not an IPv4 address or CIDR/,
+        );
+        assertProblem(
+            problemsAfter(c => {
+                c.kubernetes.authorizedIpRanges = [];
+            }),
+            "platform:kubernetes.authorizedIpRanges",
+            /at least one range/,
+        );
     });
 
     it("rejects a patch version or garbage where a Kubernetes minor is expected, and minors below 1.34", () => {
-        assertProblem(problemsAfter(c => { c.kubernetes.version = "1.34.2"; }), "platform:kubernetes.version", /minor version/);
-        assertProblem(problemsAfter(c => { c.kubernetes.version = "latest"; }), "platform:kubernetes.version", /minor version/);
-        assertProblem(problemsAfter(c => { c.kubernetes.version = "1.33"; }), "platform:kubernetes.version", /below 1\.34/);
+        assertProblem(
+            problemsAfter(c => {
+                c.kubernetes.version = "1.34.2";
+            }),
+            "platform:kubernetes.version",
+            /minor version/,
+        );
+        assertProblem(
+            problemsAfter(c => {
+                c.kubernetes.version = "latest";
+            }),
+            "platform:kubernetes.version",
+            /minor version/,
+        );
+        assertProblem(
+            problemsAfter(c => {
+                c.kubernetes.version = "1.33";
+            }),
+            "platform:kubernetes.version",
+            /below 1\.34/,
+        );
     });
 
     it("rejects malformed hostnames, hostnames outside the zone, and the app hostname at the apex", () => {
-        assertProblem(problemsAfter(c => { c.dns.harborHostname = "Harbor_.example.com"; }), "platform:dns.harborHostname", /DNS name/);
-        assertProblem(problemsAfter(c => { c.dns.hooksHostname = "hooks.other.example.org"; }), "platform:dns.hooksHostname", /outside the DNS zone/);
-        assertProblem(problemsAfter(c => { c.dns.appHostname = "evildev.platform.example.com"; }), "platform:dns.appHostname", /outside the DNS zone/);
-        assertProblem(problemsAfter(c => { c.dns.appHostname = c.dns.zoneName; }), "platform:dns.appHostname", /apex.*CNAME/);
+        assertProblem(
+            problemsAfter(c => {
+                c.dns.harborHostname = "Harbor_.example.com";
+            }),
+            "platform:dns.harborHostname",
+            /DNS name/,
+        );
+        assertProblem(
+            problemsAfter(c => {
+                c.dns.hooksHostname = "hooks.other.example.org";
+            }),
+            "platform:dns.hooksHostname",
+            /outside the DNS zone/,
+        );
+        assertProblem(
+            problemsAfter(c => {
+                c.dns.appHostname = "evildev.platform.example.com";
+            }),
+            "platform:dns.appHostname",
+            /outside the DNS zone/,
+        );
+        assertProblem(
+            problemsAfter(c => {
+                c.dns.appHostname = c.dns.zoneName;
+            }),
+            "platform:dns.appHostname",
+            /apex.*CNAME/,
+        );
     });
 
     it("rejects a missing required key and a missing secret, and unknown keys", () => {
-        const problems = problemsAfter(c => { delete c.dns.acmeEmail; delete c.registry; c.registy = {}; }, ["gitReadToken", "webhookSecret"]);
+        const problems = problemsAfter(
+            c => {
+                delete c.dns.acmeEmail;
+                delete c.registry;
+                c.registy = {};
+            },
+            ["gitReadToken", "webhookSecret"],
+        );
         assertProblem(problems, "platform:dns.acmeEmail", /missing required key/);
         assertProblem(problems, "platform:registry", /missing required key/);
         assertProblem(problems, "platform:registy", /unknown config key/);
         assertProblem(problems, "platform:gitPushToken", /missing required secret.*pulumi config set --secret/);
-        assertProblem(problemsAfter(c => { c.kubernetes.verison = "1.34"; }), "platform:kubernetes", /unknown key verison/);
+        assertProblem(
+            problemsAfter(c => {
+                c.kubernetes.verison = "1.34";
+            }),
+            "platform:kubernetes",
+            /unknown key verison/,
+        );
     });
 
     it("the ACME issuer is a required per-stack choice: staging or production, nothing else", () => {
-        assertProblem(problemsAfter(c => { delete c.dns.acmeIssuer; }), "platform:dns.acmeIssuer", /missing required key/);
-        assertProblem(problemsAfter(c => { c.dns.acmeIssuer = "letsencrypt-prod"; }), "platform:dns.acmeIssuer", /'staging' or 'production'/);
+        assertProblem(
+            problemsAfter(c => {
+                delete c.dns.acmeIssuer;
+            }),
+            "platform:dns.acmeIssuer",
+            /missing required key/,
+        );
+        assertProblem(
+            problemsAfter(c => {
+                c.dns.acmeIssuer = "letsencrypt-prod";
+            }),
+            "platform:dns.acmeIssuer",
+            /'staging' or 'production'/,
+        );
         // Dev is rebuilt often in two regions: it must not spend Let's Encrypt production rate limits.
         assert.equal(stackValues("dev").dns.acmeIssuer, "staging");
         assert.equal(stackValues("prod").dns.acmeIssuer, "production");
@@ -144,7 +251,13 @@ describe("config: validation names every problem and its key", () => {
 
     it("rejects Premium-only registry features on a lower SKU", () => {
         const problems = problemsAfter(c => {
-            c.registry = { name: c.registry.name, sku: "Standard", geoReplication: true, untaggedRetentionDays: 7, allowedIpRanges: ["203.0.113.0/24"] };
+            c.registry = {
+                name: c.registry.name,
+                sku: "Standard",
+                geoReplication: true,
+                untaggedRetentionDays: 7,
+                allowedIpRanges: ["203.0.113.0/24"],
+            };
         });
         assertProblem(problems, "platform:registry.geoReplication", /Premium/);
         assertProblem(problems, "platform:registry.untaggedRetentionDays", /Premium/);
@@ -152,18 +265,60 @@ describe("config: validation names every problem and its key", () => {
     });
 
     it("requires the settings of the chosen Traffic Manager routing method", () => {
-        assertProblem(problemsAfter(c => { c.traffic.routingMethod = "Priority"; }), "platform:traffic.priorities", /required/);
-        assertProblem(problemsAfter(c => { c.traffic.routingMethod = "Weighted"; }), "platform:traffic.weights", /required/);
-        assertProblem(problemsAfter(c => { c.traffic.routingMethod = "Geographic"; }), "platform:traffic.geoMappings", /required/);
-        assertProblem(problemsAfter(c => { c.traffic.routingMethod = "Roundrobin"; }), "platform:traffic.routingMethod", /Performance/);
+        assertProblem(
+            problemsAfter(c => {
+                c.traffic.routingMethod = "Priority";
+            }),
+            "platform:traffic.priorities",
+            /required/,
+        );
+        assertProblem(
+            problemsAfter(c => {
+                c.traffic.routingMethod = "Weighted";
+            }),
+            "platform:traffic.weights",
+            /required/,
+        );
+        assertProblem(
+            problemsAfter(c => {
+                c.traffic.routingMethod = "Geographic";
+            }),
+            "platform:traffic.geoMappings",
+            /required/,
+        );
+        assertProblem(
+            problemsAfter(c => {
+                c.traffic.routingMethod = "Roundrobin";
+            }),
+            "platform:traffic.routingMethod",
+            /Performance/,
+        );
     });
 
     it("rejects empty or overlapping geographic mappings", () => {
-        assertProblem(problemsAfter(c => { c.traffic.routingMethod = "Geographic"; c.traffic.geoMappings = { primary: ["GEO-EU"], secondary: [] }; }),
-            "platform:traffic.geoMappings.secondary", /empty/);
-        assertProblem(problemsAfter(c => { c.traffic.routingMethod = "Geographic"; c.traffic.geoMappings = { primary: ["GEO-EU", "DE"], secondary: ["DE", "WORLD"] }; }),
-            "platform:traffic.geoMappings.secondary", /overlaps primary: DE/);
-        assert.deepEqual(problemsAfter(c => { c.traffic.routingMethod = "Geographic"; c.traffic.geoMappings = { primary: ["GEO-EU"], secondary: ["WORLD"] }; }), []);
+        assertProblem(
+            problemsAfter(c => {
+                c.traffic.routingMethod = "Geographic";
+                c.traffic.geoMappings = { primary: ["GEO-EU"], secondary: [] };
+            }),
+            "platform:traffic.geoMappings.secondary",
+            /empty/,
+        );
+        assertProblem(
+            problemsAfter(c => {
+                c.traffic.routingMethod = "Geographic";
+                c.traffic.geoMappings = { primary: ["GEO-EU", "DE"], secondary: ["DE", "WORLD"] };
+            }),
+            "platform:traffic.geoMappings.secondary",
+            /overlaps primary: DE/,
+        );
+        assert.deepEqual(
+            problemsAfter(c => {
+                c.traffic.routingMethod = "Geographic";
+                c.traffic.geoMappings = { primary: ["GEO-EU"], secondary: ["WORLD"] };
+            }),
+            [],
+        );
     });
 
     it("reports every problem at once, across sections", () => {
@@ -179,10 +334,12 @@ describe("config: validation names every problem and its key", () => {
 
 describe("config: validation happens before any resource is registered", () => {
     it("a bad stack config fails the whole run with one ConfigError naming each key", async () => {
-        const err = await rejection(() => freshRun({
-            stack: "dev",
-            configOverrides: { "platform:kubernetes": { version: "1.34.1" }, "platform:gitPushToken": undefined },
-        }));
+        const err = await rejection(() =>
+            freshRun({
+                stack: "dev",
+                configOverrides: { "platform:kubernetes": { version: "1.34.1" }, "platform:gitPushToken": undefined },
+            }),
+        );
         assert.ok(err instanceof ConfigError, String(err));
         assert.match(err.message, /platform:kubernetes\.version/);
         assert.match(err.message, /platform:gitPushToken: missing required secret/);
@@ -209,15 +366,34 @@ describe("config validators", () => {
 
 describe("config: sealing key generations", () => {
     it("must be a non-empty, strictly increasing list", () => {
-        assertProblem(problemsAfter(c => { c.sealedSecrets.keyGenerations = []; }), "platform:sealedSecrets.keyGenerations", /at least one/);
-        assertProblem(problemsAfter(c => { c.sealedSecrets.keyGenerations = [2, 1]; }), "platform:sealedSecrets.keyGenerations", /strictly increasing/);
-        assert.deepEqual(problemsAfter(c => { c.sealedSecrets.keyGenerations = [1, 2]; }), []);
+        assertProblem(
+            problemsAfter(c => {
+                c.sealedSecrets.keyGenerations = [];
+            }),
+            "platform:sealedSecrets.keyGenerations",
+            /at least one/,
+        );
+        assertProblem(
+            problemsAfter(c => {
+                c.sealedSecrets.keyGenerations = [2, 1];
+            }),
+            "platform:sealedSecrets.keyGenerations",
+            /strictly increasing/,
+        );
+        assert.deepEqual(
+            problemsAfter(c => {
+                c.sealedSecrets.keyGenerations = [1, 2];
+            }),
+            [],
+        );
     });
 });
 
 describe("config: operator write access", () => {
     it("is only for application namespaces", () => {
-        const problems = problemsAfter(c => { c.kubernetes.operatorNamespaces = ["team-a", "ci", "argocd", "kube-system"]; });
+        const problems = problemsAfter(c => {
+            c.kubernetes.operatorNamespaces = ["team-a", "ci", "argocd", "kube-system"];
+        });
         assertProblem(problems, "platform:kubernetes.operatorNamespaces[1]", /pipeline namespace/);
         assertProblem(problems, "platform:kubernetes.operatorNamespaces[2]", /platform/);
         assertProblem(problems, "platform:kubernetes.operatorNamespaces[3]", /system/);
@@ -230,7 +406,10 @@ describe("config: the kubelogin mode follows where `up` runs", () => {
         const raw = stackValues("dev");
         assert.deepEqual(applyEnvironmentOverrides(raw, { PLATFORM_KUBELOGIN_MODE: "workloadidentity" }), []);
         assert.equal(parseConfig(raw, allSecrets).kubernetes.kubeloginMode, "workloadidentity");
-        assert.match(applyEnvironmentOverrides(stackValues("dev"), { PLATFORM_KUBELOGIN_MODE: "devicecode" })[0], /PLATFORM_KUBELOGIN_MODE: 'devicecode' is not a kubelogin mode/);
+        assert.match(
+            applyEnvironmentOverrides(stackValues("dev"), { PLATFORM_KUBELOGIN_MODE: "devicecode" })[0],
+            /PLATFORM_KUBELOGIN_MODE: 'devicecode' is not a kubelogin mode/,
+        );
         const untouched = stackValues("dev");
         assert.deepEqual(applyEnvironmentOverrides(untouched, {}), []);
         assert.equal(parseConfig(untouched, allSecrets).kubernetes.kubeloginMode, "azurecli");
@@ -255,8 +434,19 @@ describe("config: the kubelogin mode follows where `up` runs", () => {
 
 describe("config: environments", () => {
     it("are named freely (a staging stack is a copy of a stack file), but validated", () => {
-        assert.deepEqual(problemsAfter(c => { c.environment = "staging"; }), []);
-        assertProblem(problemsAfter(c => { c.environment = "Prod!"; }), "platform:environment", /lower-case/);
+        assert.deepEqual(
+            problemsAfter(c => {
+                c.environment = "staging";
+            }),
+            [],
+        );
+        assertProblem(
+            problemsAfter(c => {
+                c.environment = "Prod!";
+            }),
+            "platform:environment",
+            /lower-case/,
+        );
     });
 });
 
@@ -267,7 +457,11 @@ describe("config: sign-in groups and hostnames", () => {
             delete c.kubernetes.operatorsGroupObjectId;
         });
         for (const key of ["developersGroupObjectId", "operatorsGroupObjectId"]) {
-            assertProblem(problems, `platform:kubernetes.${key}`, /missing required key: the object id of the Entra (developers|operators) group/);
+            assertProblem(
+                problems,
+                `platform:kubernetes.${key}`,
+                /missing required key: the object id of the Entra (developers|operators) group/,
+            );
         }
     });
 
@@ -283,22 +477,62 @@ describe("config: sign-in groups and hostnames", () => {
     });
 
     it("exactly one admin group (Harbor's oidc_admin_group takes one)", () => {
-        assertProblem(problemsAfter(c => { c.kubernetes.adminGroupObjectIds = []; }), "platform:kubernetes.adminGroupObjectIds", /at least one admin group/);
-        assertProblem(problemsAfter(c => {
-            c.kubernetes.adminGroupObjectIds = ["6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7", "7a2b3c4d-5e6f-4a70-8b81-a2c3d4e5f607"];
-        }), "platform:kubernetes.adminGroupObjectIds", /exactly one admin group.*oidc_admin_group/);
+        assertProblem(
+            problemsAfter(c => {
+                c.kubernetes.adminGroupObjectIds = [];
+            }),
+            "platform:kubernetes.adminGroupObjectIds",
+            /at least one admin group/,
+        );
+        assertProblem(
+            problemsAfter(c => {
+                c.kubernetes.adminGroupObjectIds = ["6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7", "7a2b3c4d-5e6f-4a70-8b81-a2c3d4e5f607"];
+            }),
+            "platform:kubernetes.adminGroupObjectIds",
+            /exactly one admin group.*oidc_admin_group/,
+        );
     });
 
     it("the Tekton dashboard hostname is required, inside the zone, and not shared", () => {
-        assertProblem(problemsAfter(c => { delete c.dns.tektonHostname; }), "platform:dns.tektonHostname", /missing required key/);
-        assertProblem(problemsAfter(c => { c.dns.tektonHostname = "tekton.example.org"; }), "platform:dns.tektonHostname", /outside the DNS zone/);
-        assertProblem(problemsAfter(c => { c.dns.tektonHostname = c.dns.harborHostname; }), "platform:dns.tektonHostname", /already used by dns.harborHostname/);
+        assertProblem(
+            problemsAfter(c => {
+                delete c.dns.tektonHostname;
+            }),
+            "platform:dns.tektonHostname",
+            /missing required key/,
+        );
+        assertProblem(
+            problemsAfter(c => {
+                c.dns.tektonHostname = "tekton.example.org";
+            }),
+            "platform:dns.tektonHostname",
+            /outside the DNS zone/,
+        );
+        assertProblem(
+            problemsAfter(c => {
+                c.dns.tektonHostname = c.dns.harborHostname;
+            }),
+            "platform:dns.tektonHostname",
+            /already used by dns.harborHostname/,
+        );
     });
 
     it("sso.harborClientSecretVersion defaults to 1 and must be a positive integer", () => {
         assert.equal(parseConfig(stackValues("dev"), allSecrets).sso.harborClientSecretVersion, 1);
-        assertProblem(problemsAfter(c => { c.sso = { harborClientSecretVersion: 0 }; }), "platform:sso.harborClientSecretVersion", /.+/);
-        assertProblem(problemsAfter(c => { c.sso = { harborSecret: 2 }; }), "platform:sso", /unknown key harborSecret/);
+        assertProblem(
+            problemsAfter(c => {
+                c.sso = { harborClientSecretVersion: 0 };
+            }),
+            "platform:sso.harborClientSecretVersion",
+            /.+/,
+        );
+        assertProblem(
+            problemsAfter(c => {
+                c.sso = { harborSecret: 2 };
+            }),
+            "platform:sso",
+            /unknown key harborSecret/,
+        );
     });
 
     it("a stack without the groups fails before any resource is registered, naming the keys", async () => {

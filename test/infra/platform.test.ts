@@ -34,13 +34,21 @@ describe("platform composition (Azure layer)", () => {
         // No lock on the DNS group or the zone: locks are inherited by record sets and would block
         // DNS-01 challenge cleanup, ExternalDNS deletions and replacing the app CNAME.
         const locks = byType(run, LOCK);
-        assert.deepEqual(locks.map(l => [l.inputs.resourceGroupName, l.inputs.level]),
-            [["rg-scprod-registry", "CanNotDelete"]]);
+        assert.deepEqual(
+            locks.map(l => [l.inputs.resourceGroupName, l.inputs.level]),
+            [["rg-scprod-registry", "CanNotDelete"]],
+        );
         const zone = byType(run, "azure-native:dns:Zone")[0];
         const scoped = byType(run, SCOPE_LOCK);
-        assert.deepEqual(scoped.map(l => [l.inputs.scope, l.inputs.level]), [[`${zoneIdOf(run)}/SOA/@`, "CanNotDelete"]]);
+        assert.deepEqual(
+            scoped.map(l => [l.inputs.scope, l.inputs.level]),
+            [[`${zoneIdOf(run)}/SOA/@`, "CanNotDelete"]],
+        );
         assert.ok(scoped[0].dependencies.includes(zone.urn), "the lock follows the zone");
-        const lockedScopes = [...scoped.map(l => String(l.inputs.scope)), ...locks.map(l => `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${l.inputs.resourceGroupName}`)];
+        const lockedScopes = [
+            ...scoped.map(l => String(l.inputs.scope)),
+            ...locks.map(l => `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${l.inputs.resourceGroupName}`),
+        ];
         for (const rs of byType(run, "azure-native:dns:RecordSet")) {
             const id = `${zoneIdOf(run)}/${rs.inputs.recordType}/${rs.inputs.relativeRecordSetName}`;
             assert.ok(!lockedScopes.some(scope => id.startsWith(`${scope}/`) || id === scope), `${id} inherits no lock`);
@@ -49,19 +57,27 @@ describe("platform composition (Azure layer)", () => {
         assert.equal(byType(run, "azure-native:dns:Zone")[0].inputs.resourceGroupName, "rg-scprod-dns");
         // Nothing else is protected: replacing an endpoint or a role assignment must stay possible.
         const others = run.resources.filter(r => r.protect && !STATEFUL.includes(r.type));
-        assert.deepEqual(others.map(r => r.type), []);
+        assert.deepEqual(
+            others.map(r => r.type),
+            [],
+        );
     });
 
     it("dev: nothing protected, no locks", async () => {
         const run = await stackRun("dev");
-        assert.deepEqual(run.resources.filter(r => r.protect).map(r => r.name), []);
+        assert.deepEqual(
+            run.resources.filter(r => r.protect).map(r => r.name),
+            [],
+        );
         assert.equal(byType(run, LOCK).length, 0);
         assert.equal(byType(run, SCOPE_LOCK).length, 0);
     });
 
     it("resource group names do not collide, per region and shared", async () => {
         const run = await stackRun("dev");
-        const names = byType(run, "azure-native:resources:ResourceGroup").map(r => r.inputs.resourceGroupName).sort();
+        const names = byType(run, "azure-native:resources:ResourceGroup")
+            .map(r => r.inputs.resourceGroupName)
+            .sort();
         assert.deepEqual(names, ["rg-scdev-dns", "rg-scdev-global", "rg-scdev-primary", "rg-scdev-registry", "rg-scdev-secondary"]);
     });
 
@@ -103,7 +119,10 @@ describe("platform composition (Azure layer)", () => {
             assert.match(o.trafficManagerFqdn, /\.trafficmanager\.net$/);
             assert.equal(o.pipelineNamespace, "ci");
             assert.equal(o.pipelineIdentityClientId, o.identities.pipeline.clientId);
-            assert.equal(new Set([o.identities.pipeline.clientId, o.identities.certManager.clientId, o.identities.externalDns.clientId]).size, 3);
+            assert.equal(
+                new Set([o.identities.pipeline.clientId, o.identities.certManager.clientId, o.identities.externalDns.clientId]).size,
+                3,
+            );
             assert.match(o.logAnalyticsWorkspaceId, /\/Microsoft\.OperationalInsights\/workspaces\//);
         });
     }
@@ -135,13 +154,17 @@ describe("platform composition (Azure layer)", () => {
         // What a from-scratch preview cannot know: computed outputs of resources to be created.
         const o = preview.outputs as Record<string, unknown>;
         assert.equal(o.environment, "dev");
-        for (const key of ["registry", "clusters", "identities", "kubeconfigs", "pipelineIdentityClientId"]) assert.equal(o[key], "[unknown]", key);
+        for (const key of ["registry", "clusters", "identities", "kubeconfigs", "pipelineIdentityClientId"])
+            assert.equal(o[key], "[unknown]", key);
         for (const fic of byType(preview, "azure-native:managedidentity:FederatedIdentityCredential")) {
             assert.equal(fic.inputs.issuer, "[unknown]", "the AKS OIDC issuer is computed");
             assert.notEqual(fic.inputs.subject, "[unknown]");
         }
         for (const p of byType(preview, "pulumi:providers:kubernetes")) assert.equal(p.inputs.kubeconfig, "[unknown]");
         const unknowns = preview.resources.filter(r => JSON.stringify(r.inputs).includes('"[unknown]"')).length;
-        assert.ok(unknowns > 0 && unknowns < preview.resources.length, `${unknowns} of ${preview.resources.length} resources have unknown inputs`);
+        assert.ok(
+            unknowns > 0 && unknowns < preview.resources.length,
+            `${unknowns} of ${preview.resources.length} resources have unknown inputs`,
+        );
     });
 });

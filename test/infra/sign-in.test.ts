@@ -25,7 +25,8 @@ function routeTable(run: StackRun): Record<string, string[]> {
         const spec = (r.rawInputs as Any).spec;
         for (const host of spec.hostnames ?? ["*"]) {
             for (const rule of spec.rules ?? []) {
-                for (const b of rule.backendRefs ?? []) (table[host] ??= []).push(`${(r.rawInputs as Any).metadata.namespace}/${b.name}:${b.port}`);
+                for (const b of rule.backendRefs ?? [])
+                    (table[host] ??= []).push(`${(r.rawInputs as Any).metadata.namespace}/${b.name}:${b.port}`);
             }
         }
     }
@@ -61,8 +62,14 @@ describe("sign-in: no UI without Entra ID", () => {
             const cfg = stackConfig(stack);
             const dns = cfg["platform:dns"];
             const k8s = cfg["platform:kubernetes"];
-            const groups = { admins: k8s.adminGroupObjectIds[0], operators: k8s.operatorsGroupObjectId, developers: k8s.developersGroupObjectId };
-            before(async () => { run = await stackRun(stack); });
+            const groups = {
+                admins: k8s.adminGroupObjectIds[0],
+                operators: k8s.operatorsGroupObjectId,
+                developers: k8s.developersGroupObjectId,
+            };
+            before(async () => {
+                run = await stackRun(stack);
+            });
 
             it("every UI hostname routes only to the UI's own OIDC or to the sign-in proxy", () => {
                 const table = routeTable(run);
@@ -73,19 +80,30 @@ describe("sign-in: no UI without Entra ID", () => {
                 // Nothing else serves a UI: the other hostnames are the apps' and the webhook's.
                 const uiBackends = /argocd-server|harbor:|oauth2-proxy|tekton-dashboard:/;
                 for (const [host, backends] of Object.entries(table)) {
-                    if ([dns.argocdHostnames.primary, dns.argocdHostnames.secondary, dns.harborHostname, dns.tektonHostname].includes(host)) continue;
+                    if ([dns.argocdHostnames.primary, dns.argocdHostnames.secondary, dns.harborHostname, dns.tektonHostname].includes(host))
+                        continue;
                     assert.ok(!backends.some(b => uiBackends.test(b)), `${host} → ${backends}`);
                 }
-                assert.ok(!Object.values(table).flat().some(b => b.includes("tekton-dashboard:")), "no route to the dashboard itself");
+                assert.ok(
+                    !Object.values(table)
+                        .flat()
+                        .some(b => b.includes("tekton-dashboard:")),
+                    "no route to the dashboard itself",
+                );
             });
 
             it("the Tekton listener admits routes only from the proxy's namespace; TLS from cert-manager", () => {
                 const gateways = byType(run, "kubernetes:gateway.networking.k8s.io/v1:Gateway");
-                const withTekton = gateways.filter(g => ((g.rawInputs as Any).spec.listeners as Any[]).some(l => l.hostname === dns.tektonHostname));
+                const withTekton = gateways.filter(g =>
+                    ((g.rawInputs as Any).spec.listeners as Any[]).some(l => l.hostname === dns.tektonHostname),
+                );
                 assert.equal(withTekton.length, 1, "primary only");
                 const g = withTekton[0].rawInputs as Any;
                 const listener = (g.spec.listeners as Any[]).find(l => l.hostname === dns.tektonHostname)!;
-                assert.deepEqual(listener.allowedRoutes.namespaces.selector.matchExpressions[0].values, ["gateway", "tekton-dashboard-proxy"]);
+                assert.deepEqual(listener.allowedRoutes.namespaces.selector.matchExpressions[0].values, [
+                    "gateway",
+                    "tekton-dashboard-proxy",
+                ]);
                 assert.equal(listener.tls.mode, "Terminate");
                 assert.ok(g.metadata.annotations["cert-manager.io/cluster-issuer"]);
             });
@@ -118,7 +136,9 @@ describe("sign-in: no UI without Entra ID", () => {
             it("Harbor: operators maintain and developers read (guest) the staging project", () => {
                 const project = dynamic(run, "harbor-staging");
                 const members = byType(run, "pulumi-nodejs:dynamic:Resource").filter(r => r.name.startsWith("harbor-sso-staging-"));
-                const mapping = Object.fromEntries(members.map(m => [(m.rawInputs as Any).groupName, [(m.rawInputs as Any).project, (m.rawInputs as Any).roleId]]));
+                const mapping = Object.fromEntries(
+                    members.map(m => [(m.rawInputs as Any).groupName, [(m.rawInputs as Any).project, (m.rawInputs as Any).roleId]]),
+                );
                 assert.deepEqual(mapping, {
                     [groups.operators]: ["staging", HARBOR_ROLES.maintainer],
                     [groups.developers]: ["staging", HARBOR_ROLES.guest],
@@ -145,7 +165,10 @@ describe("sign-in: no UI without Entra ID", () => {
                 assert.equal(values.podLabels["azure.workload.identity/use"], "true");
                 const secret = byType(run, "kubernetes:core/v1:Secret").find(s => (s.rawInputs as Any).metadata.name === "oauth2-proxy")!;
                 assert.equal((secret.rawInputs as Any).stringData["client-id"], uuidFrom(app.urn, "client"));
-                assert.ok(!JSON.stringify(secret.inputs).includes(String((secret.rawInputs as Any).stringData["cookie-secret"])), "cookie secret redacted");
+                assert.ok(
+                    !JSON.stringify(secret.inputs).includes(String((secret.rawInputs as Any).stringData["cookie-secret"])),
+                    "cookie secret redacted",
+                );
             });
 
             it("the stack outputs list the sign-in URLs; the dashboard behind the proxy is the read-only one", () => {
@@ -160,16 +183,27 @@ describe("sign-in: no UI without Entra ID", () => {
 
             it("inside the cluster only the proxy reaches the dashboard; only the Gateway reaches the proxy", () => {
                 const nps = byType(run, "kubernetes:networking.k8s.io/v1:NetworkPolicy").map(n => n.rawInputs as Any);
-                const dashboard = nps.filter(n => n.metadata.namespace === "tekton-pipelines" && n.spec.podSelector.matchLabels?.["app.kubernetes.io/part-of"] === "tekton-dashboard");
+                const dashboard = nps.filter(
+                    n =>
+                        n.metadata.namespace === "tekton-pipelines" &&
+                        n.spec.podSelector.matchLabels?.["app.kubernetes.io/part-of"] === "tekton-dashboard",
+                );
                 assert.equal(dashboard.length, 1);
-                assert.deepEqual(dashboard[0].spec.ingress, [{
-                    from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "tekton-dashboard-proxy" } } }],
-                    ports: [{ protocol: "TCP", port: 9097 }],
-                }]);
+                assert.deepEqual(dashboard[0].spec.ingress, [
+                    {
+                        from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "tekton-dashboard-proxy" } } }],
+                        ports: [{ protocol: "TCP", port: 9097 }],
+                    },
+                ]);
                 const proxyNs = nps.filter(n => n.metadata.namespace === "tekton-dashboard-proxy");
-                assert.ok(proxyNs.some(n => n.metadata.name === "default-deny-ingress" && n.spec.policyTypes[0] === "Ingress" && !n.spec.ingress));
+                assert.ok(
+                    proxyNs.some(n => n.metadata.name === "default-deny-ingress" && n.spec.policyTypes[0] === "Ingress" && !n.spec.ingress),
+                );
                 const fromOutside = proxyNs.filter(n => n.spec.ingress?.some((i: Any) => i.from.some((f: Any) => f.namespaceSelector)));
-                assert.deepEqual(fromOutside.map(n => n.spec.ingress[0].from[0].namespaceSelector.matchLabels["kubernetes.io/metadata.name"]), ["envoy-gateway-system"]);
+                assert.deepEqual(
+                    fromOutside.map(n => n.spec.ingress[0].from[0].namespaceSelector.matchLabels["kubernetes.io/metadata.name"]),
+                    ["envoy-gateway-system"],
+                );
             });
         });
     }
@@ -178,14 +212,19 @@ describe("sign-in: no UI without Entra ID", () => {
 describe("sign-in: upstream option names and chart keys", () => {
     const UP = path.join(ROOT, "test/fixtures/upstream");
     let run: StackRun;
-    before(async () => { run = await stackRun("dev"); });
+    before(async () => {
+        run = await stackRun("dev");
+    });
 
     /** Every key path of `mine` exists in the chart's values.yaml, except below the free-form maps. */
     function unknownKeys(mine: Any, chart: Any, freeForm: string[], prefix = ""): string[] {
         const out: string[] = [];
         for (const [k, v] of Object.entries(mine)) {
             const p = prefix ? `${prefix}.${k}` : k;
-            if (!chart || typeof chart !== "object" || !(k in chart)) { out.push(p); continue; }
+            if (!chart || typeof chart !== "object" || !(k in chart)) {
+                out.push(p);
+                continue;
+            }
             if (freeForm.includes(p)) continue;
             if (v && typeof v === "object" && !Array.isArray(v)) out.push(...unknownKeys(v, chart[k], freeForm, p));
         }
@@ -193,10 +232,15 @@ describe("sign-in: upstream option names and chart keys", () => {
     }
 
     it("oauth2-proxy's config file uses only options oauth2-proxy v7.15.3 knows", () => {
-        const known = new Set(fs.readFileSync(path.join(UP, "oauth2-proxy/config-options-v7.15.3.txt"), "utf8").split("\n").filter(Boolean));
+        const known = new Set(
+            fs.readFileSync(path.join(UP, "oauth2-proxy/config-options-v7.15.3.txt"), "utf8").split("\n").filter(Boolean),
+        );
         const used = Object.keys(tomlKeys(oauth2ProxyValues(run).config.configFile));
         assert.ok(used.length >= 10);
-        assert.deepEqual(used.filter(k => !known.has(k)), []);
+        assert.deepEqual(
+            used.filter(k => !known.has(k)),
+            [],
+        );
     });
 
     it("oauth2-proxy chart values exist in chart 10.7.0's values.yaml", () => {
@@ -206,13 +250,19 @@ describe("sign-in: upstream option names and chart keys", () => {
         assert.match(text, /^ {2}# existingSecret: secret$/m);
         const documentedInComments = ["config.existingSecret"];
         const unknown = unknownKeys(oauth2ProxyValues(run), YAML.parse(text), ["serviceAccount.annotations", "podLabels"]);
-        assert.deepEqual(unknown.filter(k => !documentedInComments.includes(k)), []);
+        assert.deepEqual(
+            unknown.filter(k => !documentedInComments.includes(k)),
+            [],
+        );
     });
 
     it("Argo CD's SSO values exist in argo-cd chart 10.1.1's values.yaml (argocd-cm/rbac-cm entries are free-form)", () => {
         const chart = YAML.parse(fs.readFileSync(path.join(UP, "argo-cd/chart-10.1.1-values.yaml"), "utf8"));
         const values = byType(run, "kubernetes:helm.sh/v3:Release").find(r => r.rawInputs.chart === "argo-cd")!.rawInputs.values as Any;
-        const sso = { configs: { cm: values.configs.cm, rbac: values.configs.rbac }, server: { podLabels: values.server.podLabels, serviceAccount: values.server.serviceAccount } };
+        const sso = {
+            configs: { cm: values.configs.cm, rbac: values.configs.rbac },
+            server: { podLabels: values.server.podLabels, serviceAccount: values.server.serviceAccount },
+        };
         // argocd-cm takes any key (oidc.config is commented in the chart); the rbac keys are listed.
         assert.deepEqual(unknownKeys(sso, chart, ["configs.cm", "server.podLabels", "server.serviceAccount.annotations"]), []);
         assert.ok("admin.enabled" in chart.configs.cm, "admin.enabled is a chart value");

@@ -37,7 +37,11 @@ describe("import arrows point one way", () => {
         it(`${folder}/ imports only from ${allowed.join(", ")}`, () => {
             const files = tsFiles(folder);
             assert.ok(files.length > 0, `no files in ${folder}/`);
-            const wrong = files.flatMap(f => importedFolders(f).filter(i => !allowed.includes(i.folder)).map(i => `${f} imports ${i.spec}`));
+            const wrong = files.flatMap(f =>
+                importedFolders(f)
+                    .filter(i => !allowed.includes(i.folder))
+                    .map(i => `${f} imports ${i.spec}`),
+            );
             assert.deepEqual(wrong, []);
         });
     }

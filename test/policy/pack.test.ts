@@ -14,10 +14,17 @@ import * as pulumi from "@pulumi/pulumi";
 const ROOT = path.resolve(__dirname, "..", "..");
 const LEVELS = ["advisory", "mandatory", "disabled", "remediate"] as const;
 
-interface Diagnostic { policy: string; level: string; message: string; urn: string }
+interface Diagnostic {
+    policy: string;
+    level: string;
+    message: string;
+    urn: string;
+}
 
 function toDiagnostics(resp: apb.AnalyzeResponse): Diagnostic[] {
-    return resp.getDiagnosticsList().map(d => ({ policy: d.getPolicyname(), level: LEVELS[d.getEnforcementlevel()], message: d.getMessage(), urn: d.getUrn() }));
+    return resp
+        .getDiagnosticsList()
+        .map(d => ({ policy: d.getPolicyname(), level: LEVELS[d.getEnforcementlevel()], message: d.getMessage(), urn: d.getUrn() }));
 }
 
 function options(protect = false): apb.AnalyzerResourceOptions {
@@ -32,12 +39,16 @@ describe("policy pack served over gRPC (as `pulumi preview --policy-pack policy`
     let client: agrpc.AnalyzerClient;
 
     before(async () => {
-        child = spawn(process.execPath, [path.join(ROOT, "node_modules/@pulumi/pulumi/cmd/run-policy-pack"), "127.0.0.1:1", "."], { cwd: path.join(ROOT, "policy") });
+        child = spawn(process.execPath, [path.join(ROOT, "node_modules/@pulumi/pulumi/cmd/run-policy-pack"), "127.0.0.1:1", "."], {
+            cwd: path.join(ROOT, "policy"),
+        });
         // Never leave the server behind, even if mocha is interrupted before `after`.
         const stop = () => child.kill();
         process.once("exit", stop);
         let stderr = "";
-        child.stderr!.on("data", d => { stderr += d; });
+        child.stderr!.on("data", d => {
+            stderr += d;
+        });
         const port = await new Promise<string>((resolve, reject) => {
             let out = "";
             child.stdout!.on("data", d => {
@@ -66,8 +77,12 @@ describe("policy pack served over gRPC (as `pulumi preview --policy-pack policy`
     };
 
     it("reports a security input unknown at preview as a mandatory violation", async () => {
-        const out = await analyze("azure-native:containerregistry:Registry", "acr",
-            { adminUserEnabled: pulumi.runtime.unknownValue, anonymousPullEnabled: false, sku: { name: "Premium" } }, true);
+        const out = await analyze(
+            "azure-native:containerregistry:Registry",
+            "acr",
+            { adminUserEnabled: pulumi.runtime.unknownValue, anonymousPullEnabled: false, sku: { name: "Premium" } },
+            true,
+        );
         const admin = out.filter(d => d.policy === "acr-admin-user-disabled");
         assert.equal(admin.length, 1);
         assert.equal(admin[0].level, "mandatory");
@@ -75,18 +90,36 @@ describe("policy pack served over gRPC (as `pulumi preview --policy-pack policy`
     });
 
     it("passes a compliant resource", async () => {
-        const out = await analyze("azure-native:containerregistry:Registry", "acr", { adminUserEnabled: false, anonymousPullEnabled: false, sku: { name: "Premium" } }, true);
-        assert.deepEqual(out.filter(d => d.level === "mandatory"), []);
+        const out = await analyze(
+            "azure-native:containerregistry:Registry",
+            "acr",
+            { adminUserEnabled: false, anonymousPullEnabled: false, sku: { name: "Premium" } },
+            true,
+        );
+        assert.deepEqual(
+            out.filter(d => d.level === "mandatory"),
+            [],
+        );
     });
 
     it("walks Helm values for pull secrets", async () => {
-        const out = await analyze("kubernetes:helm.sh/v3:Release", "argocd", { chart: "argo-cd", namespace: "argocd", values: { configs: { cm: { "admin.enabled": false } }, controller: { imagePullSecrets: [{ name: "x" }] } } });
-        assert.deepEqual(out.map(d => [d.policy, d.level]), [["no-registry-credentials-outside-pipeline-namespace", "mandatory"]]);
+        const out = await analyze("kubernetes:helm.sh/v3:Release", "argocd", {
+            chart: "argo-cd",
+            namespace: "argocd",
+            values: { configs: { cm: { "admin.enabled": false } }, controller: { imagePullSecrets: [{ name: "x" }] } },
+        });
+        assert.deepEqual(
+            out.map(d => [d.policy, d.level]),
+            [["no-registry-credentials-outside-pipeline-namespace", "mandatory"]],
+        );
     });
 
     it("rejects an Argo CD release that leaves the local admin at the chart default (enabled)", async () => {
         const out = await analyze("kubernetes:helm.sh/v3:Release", "argocd", { chart: "argo-cd", namespace: "argocd", values: {} });
-        assert.deepEqual(out.map(d => [d.policy, d.level]), [["argocd-local-admin-disabled", "mandatory"]]);
+        assert.deepEqual(
+            out.map(d => [d.policy, d.level]),
+            [["argocd-local-admin-disabled", "mandatory"]],
+        );
     });
 
     it("runs stack policies over the stack's resources", async () => {
@@ -101,13 +134,18 @@ describe("policy pack served over gRPC (as `pulumi preview --policy-pack policy`
         };
         const req = new apb.AnalyzeStackRequest();
         req.setResourcesList([
-            resource("azure-native:managedidentity:UserAssignedIdentity", "primary-pipeline", { resourceName: "id-pipeline", principalId: "11111111-1111-4111-8111-111111111111" }),
+            resource("azure-native:managedidentity:UserAssignedIdentity", "primary-pipeline", {
+                resourceName: "id-pipeline",
+                principalId: "11111111-1111-4111-8111-111111111111",
+            }),
             resource("azure-native:authorization:RoleAssignment", "other-push", {
                 principalId: "22222222-2222-4222-8222-222222222222",
                 roleDefinitionId: "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/8311e382-0749-4cb8-b61a-304f252e45ec",
             }),
         ]);
-        const out = await new Promise<Diagnostic[]>((resolve, reject) => client.analyzeStack(req, (e, r) => (e ? reject(e) : resolve(toDiagnostics(r!)))));
+        const out = await new Promise<Diagnostic[]>((resolve, reject) =>
+            client.analyzeStack(req, (e, r) => (e ? reject(e) : resolve(toDiagnostics(r!)))),
+        );
         const write = out.filter(d => d.policy === "registry-write-roles-only-for-pipeline-identity");
         assert.equal(write.length, 1);
         assert.equal(write[0].level, "mandatory");

@@ -9,7 +9,11 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as containerregistry from "@pulumi/azure-native/containerregistry";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import {
-    PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy,
+    PolicyResource,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
 } from "@pulumi/policy";
 import { policies, PRIVILEGED_ROLES, REGISTRY_WRITE_ROLES, ROLES, TYPES } from "../../policy/policies";
 import { BUILT_IN_ROLES } from "../../model/role-ids";
@@ -27,8 +31,13 @@ import { TEKTON_DASHBOARD_SERVICE } from "../../model/names";
 // The SDK's own proxy and sentinels (internal): props are wrapped exactly as the analyzer does.
 const sdkProxy = require("@pulumi/policy/proxy") as {
     unknownCheckingProxy<T>(v: T): T;
-    unknownStringValue: string; unknownBooleanValue: string; unknownNumberValue: string; unknownArrayValue: string;
-    unknownAssetValue: string; unknownArchiveValue: string; unknownObjectValue: string;
+    unknownStringValue: string;
+    unknownBooleanValue: string;
+    unknownNumberValue: string;
+    unknownArrayValue: string;
+    unknownAssetValue: string;
+    unknownArchiveValue: string;
+    unknownObjectValue: string;
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 const UNKNOWN = sdkProxy.unknownStringValue;
@@ -51,7 +60,10 @@ function resourceArgs(type: string, props: Props, o: ArgOptions = {}): ResourceV
         urn: `urn:pulumi:test::platform::${type}::${name}`,
         name,
         opts: {
-            protect: o.protect ?? false, ignoreChanges: [], aliases: [], additionalSecretOutputs: [],
+            protect: o.protect ?? false,
+            ignoreChanges: [],
+            aliases: [],
+            additionalSecretOutputs: [],
             customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
         },
         provider: o.provider ? { ...o.provider, urn: "urn:provider", name: "provider" } : undefined,
@@ -59,7 +71,9 @@ function resourceArgs(type: string, props: Props, o: ArgOptions = {}): ResourceV
         isType: () => false,
         asType: () => undefined,
         getConfig: <T extends object>() => ({ ...(o.config ?? {}) }) as T,
-        notApplicable: (reason?: string): never => { throw new Error(`not applicable: ${reason}`); },
+        notApplicable: (reason?: string): never => {
+            throw new Error(`not applicable: ${reason}`);
+        },
     };
 }
 
@@ -78,16 +92,34 @@ function check(policyName: string, type: string, props: Props, o: ArgOptions = {
     return messages;
 }
 
-interface StackRes { type: string; name: string; props: Props; deps?: string[]; propertyDeps?: Record<string, string[]> }
+interface StackRes {
+    type: string;
+    name: string;
+    props: Props;
+    deps?: string[];
+    propertyDeps?: Record<string, string[]>;
+}
 
 function checkStack(policyName: string, resources: StackRes[], config: Record<string, unknown> = {}): { message: string; urn?: string }[] {
     const urn = (r: StackRes) => `urn:pulumi:test::platform::${r.type}::${r.name}`;
     const built = new Map<string, PolicyResource>();
     for (const r of resources) {
         built.set(r.name, {
-            type: r.type, props: sdkProxy.unknownCheckingProxy(r.props), urn: urn(r), name: r.name,
-            opts: { protect: false, ignoreChanges: [], aliases: [], additionalSecretOutputs: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 } },
-            dependencies: [], propertyDependencies: {}, isType: () => false, asType: () => undefined,
+            type: r.type,
+            props: sdkProxy.unknownCheckingProxy(r.props),
+            urn: urn(r),
+            name: r.name,
+            opts: {
+                protect: false,
+                ignoreChanges: [],
+                aliases: [],
+                additionalSecretOutputs: [],
+                customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+            },
+            dependencies: [],
+            propertyDependencies: {},
+            isType: () => false,
+            asType: () => undefined,
         });
     }
     for (const r of resources) {
@@ -96,9 +128,12 @@ function checkStack(policyName: string, resources: StackRes[], config: Record<st
         b.propertyDependencies = Object.fromEntries(Object.entries(r.propertyDeps ?? {}).map(([k, v]) => [k, v.map(d => built.get(d)!)]));
     }
     const args: StackValidationArgs = {
-        resources: [...built.values()], stackTags: new Map(),
+        resources: [...built.values()],
+        stackTags: new Map(),
         getConfig: <T extends object>() => ({ ...config }) as T,
-        notApplicable: (reason?: string): never => { throw new Error(`not applicable: ${reason}`); },
+        notApplicable: (reason?: string): never => {
+            throw new Error(`not applicable: ${reason}`);
+        },
     };
     const out: { message: string; urn?: string }[] = [];
     policy<StackValidationPolicy>(policyName).validateStack(args, (message, u) => out.push({ message, urn: u }));
@@ -106,7 +141,10 @@ function checkStack(policyName: string, resources: StackRes[], config: Record<st
 }
 
 const assertUnknownReported = (messages: string[], fragment: string) => {
-    assert.ok(messages.some(m => m.includes(fragment) && /unknown during preview/.test(m)), `expected an unknown-at-preview violation about ${fragment}, got ${JSON.stringify(messages)}`);
+    assert.ok(
+        messages.some(m => m.includes(fragment) && /unknown during preview/.test(m)),
+        `expected an unknown-at-preview violation about ${fragment}, got ${JSON.stringify(messages)}`,
+    );
 };
 
 const REGISTRY = TYPES.registry[0];
@@ -114,7 +152,8 @@ const CLUSTER = TYPES.cluster[0];
 const ROLE_ASSIGNMENT = TYPES.roleAssignment[0];
 const UAI = TYPES.userAssignedIdentity[0];
 const RELEASE = "kubernetes:helm.sh/v3:Release";
-const roleId = (guid: string) => `/subscriptions/00000000-0000-0000-0000-000000000000/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
+const roleId = (guid: string) =>
+    `/subscriptions/00000000-0000-0000-0000-000000000000/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
 
 // ---------------------------------------------------------------------------------------------
 // The pack itself
@@ -129,7 +168,15 @@ describe("policy pack", () => {
     });
 
     it("recognises every unknown sentinel the SDK uses (a version bump that changes them fails here)", () => {
-        for (const key of ["unknownStringValue", "unknownBooleanValue", "unknownNumberValue", "unknownArrayValue", "unknownAssetValue", "unknownArchiveValue", "unknownObjectValue"] as const) {
+        for (const key of [
+            "unknownStringValue",
+            "unknownBooleanValue",
+            "unknownNumberValue",
+            "unknownArrayValue",
+            "unknownAssetValue",
+            "unknownArchiveValue",
+            "unknownObjectValue",
+        ] as const) {
             assert.ok(UNKNOWN_SENTINELS.has(sdkProxy[key]), key);
         }
         assert.ok(UNKNOWN_SENTINELS.has(pulumi.runtime.unknownValue));
@@ -144,10 +191,14 @@ describe("policy pack", () => {
 
     it("enforces the shared role groups (model/role-ids.ts), the same the stack's tests use", () => {
         const B = BUILT_IN_ROLES;
-        assert.deepEqual([...REGISTRY_WRITE_ROLES].sort(), [
-            B.AcrPush, B.ContainerRegistryRepositoryWriter, B.ContainerRegistryTasksContributor, B.Contributor, B.Owner,
-        ].sort());
-        assert.deepEqual([...PRIVILEGED_ROLES].sort(), [B.Owner, B.Contributor, B.UserAccessAdministrator, B.RoleBasedAccessControlAdministrator].sort());
+        assert.deepEqual(
+            [...REGISTRY_WRITE_ROLES].sort(),
+            [B.AcrPush, B.ContainerRegistryRepositoryWriter, B.ContainerRegistryTasksContributor, B.Contributor, B.Owner].sort(),
+        );
+        assert.deepEqual(
+            [...PRIVILEGED_ROLES].sort(),
+            [B.Owner, B.Contributor, B.UserAccessAdministrator, B.RoleBasedAccessControlAdministrator].sort(),
+        );
         for (const guid of Object.values(B)) assert.match(guid, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
         assert.equal(new Set(Object.values(B)).size, Object.values(B).length, "one GUID per role");
     });
@@ -168,7 +219,11 @@ describe("policy pack", () => {
             for (const p of policies.filter(p => p.configSchema?.properties.environment)) {
                 assert.equal(cfg[p.name]?.environment, env, `${env}.json: ${p.name}`);
             }
-            for (const key of Object.keys(cfg)) assert.ok(policies.some(p => p.name === key), `${env}.json names unknown policy ${key}`);
+            for (const key of Object.keys(cfg))
+                assert.ok(
+                    policies.some(p => p.name === key),
+                    `${env}.json names unknown policy ${key}`,
+                );
         }
     });
 
@@ -201,12 +256,17 @@ describe("policy pack", () => {
         // The shared tables the pack reads (a walk that missed them would prove nothing).
         assert.ok(graph.files.has(path.join(root, "model", "role-ids.ts")), [...graph.files].map(rel).join(", "));
         assert.ok(graph.files.has(path.join(root, "model", "admission", "policies.ts")));
-        const providers = [...graph.packages].filter(([p]) => /^@pulumi\/(azure-native|kubernetes)(\/|$)/.test(p))
+        const providers = [...graph.packages]
+            .filter(([p]) => /^@pulumi\/(azure-native|kubernetes)(\/|$)/.test(p))
             .map(([p, from]) => `${p} (imported by ${rel(from)})`);
         assert.deepEqual(providers, []);
         // Besides @pulumi/policy: the offline Gatekeeper evaluator (CEL, YAML) the pod-security rule
         // runs admission's own templates with, and Node's fs/path that read those template files.
-        assert.deepEqual([...graph.packages.keys()].sort(), ["@bufbuild/cel", "@bufbuild/cel/ext", "@pulumi/policy", "fs", "path", "yaml"], "the pack's only package dependencies");
+        assert.deepEqual(
+            [...graph.packages.keys()].sort(),
+            ["@bufbuild/cel", "@bufbuild/cel/ext", "@pulumi/policy", "fs", "path", "yaml"],
+            "the pack's only package dependencies",
+        );
     });
 });
 
@@ -231,7 +291,9 @@ function runtimeImportGraph(entry: string): { files: Set<string>; packages: Map<
         files.add(file);
         const src = fs.readFileSync(file, "utf8");
         const specifiers = [
-            ...[...src.matchAll(/^\s*(import|export)\s+(type\s+)?(?:[^"';]*?\s+from\s+)?["']([^"']+)["']/gm)].filter(m => !m[2]).map(m => m[3]),
+            ...[...src.matchAll(/^\s*(import|export)\s+(type\s+)?(?:[^"';]*?\s+from\s+)?["']([^"']+)["']/gm)]
+                .filter(m => !m[2])
+                .map(m => m[3]),
             ...[...src.matchAll(/\b(?:require|import)\s*\(\s*["']([^"']+)["']\s*\)/g)].map(m => m[1]),
         ];
         for (const spec of specifiers) {
@@ -255,12 +317,18 @@ describe("ACR policies", () => {
     });
 
     it("reject the admin user enabled, or left implicit", () => {
-        assert.match(check("acr-admin-user-disabled", REGISTRY, { ...good, adminUserEnabled: true })[0], /adminUserEnabled must be false.*it is true/);
+        assert.match(
+            check("acr-admin-user-disabled", REGISTRY, { ...good, adminUserEnabled: true })[0],
+            /adminUserEnabled must be false.*it is true/,
+        );
         assert.match(check("acr-admin-user-disabled", REGISTRY, { anonymousPullEnabled: false })[0], /not set/);
     });
 
     it("reject anonymous pull", () => {
-        assert.match(check("acr-anonymous-pull-disabled", REGISTRY, { ...good, anonymousPullEnabled: true })[0], /anonymousPullEnabled must be false/);
+        assert.match(
+            check("acr-anonymous-pull-disabled", REGISTRY, { ...good, anonymousPullEnabled: true })[0],
+            /anonymousPullEnabled must be false/,
+        );
     });
 
     it("report an admin user flag unknown at preview instead of passing", () => {
@@ -292,31 +360,70 @@ describe("AKS policies", () => {
     });
 
     it("reject local accounts", () => {
-        assert.match(check("aks-local-accounts-disabled", CLUSTER, { ...good, disableLocalAccounts: false })[0], /disableLocalAccounts must be true/);
+        assert.match(
+            check("aks-local-accounts-disabled", CLUSTER, { ...good, disableLocalAccounts: false })[0],
+            /disableLocalAccounts must be true/,
+        );
         assert.equal(check("aks-local-accounts-disabled", CLUSTER, { ...good, disableLocalAccounts: undefined }).length, 1);
     });
 
     it("reject missing Entra ID integration or Azure RBAC", () => {
-        assert.match(check("aks-entra-id-azure-rbac", CLUSTER, { ...good, aadProfile: { managed: true, enableAzureRBAC: false } })[0], /enableAzureRBAC must be true/);
-        assert.match(check("aks-entra-id-azure-rbac", CLUSTER, { ...good, aadProfile: { enableAzureRBAC: true } })[0], /aadProfile.managed must be true/);
+        assert.match(
+            check("aks-entra-id-azure-rbac", CLUSTER, { ...good, aadProfile: { managed: true, enableAzureRBAC: false } })[0],
+            /enableAzureRBAC must be true/,
+        );
+        assert.match(
+            check("aks-entra-id-azure-rbac", CLUSTER, { ...good, aadProfile: { enableAzureRBAC: true } })[0],
+            /aadProfile.managed must be true/,
+        );
         assert.equal(check("aks-entra-id-azure-rbac", CLUSTER, { ...good, aadProfile: undefined }).length, 2);
     });
 
     it("reject workload identity or the OIDC issuer off", () => {
-        assert.match(check("aks-workload-identity", CLUSTER, { ...good, securityProfile: {} })[0], /securityProfile.workloadIdentity.enabled must be true/);
-        assert.match(check("aks-workload-identity", CLUSTER, { ...good, oidcIssuerProfile: { enabled: false } })[0], /oidcIssuerProfile.enabled must be true/);
+        assert.match(
+            check("aks-workload-identity", CLUSTER, { ...good, securityProfile: {} })[0],
+            /securityProfile.workloadIdentity.enabled must be true/,
+        );
+        assert.match(
+            check("aks-workload-identity", CLUSTER, { ...good, oidcIssuerProfile: { enabled: false } })[0],
+            /oidcIssuerProfile.enabled must be true/,
+        );
     });
 
     it("require authorized ranges or a private API server, and no open range", () => {
-        assert.match(check("aks-api-server-restricted", CLUSTER, { ...good, apiServerAccessProfile: undefined })[0], /open to the internet/);
-        assert.match(check("aks-api-server-restricted", CLUSTER, { ...good, apiServerAccessProfile: { authorizedIPRanges: [] } })[0], /open to the internet/);
-        assert.deepEqual(check("aks-api-server-restricted", CLUSTER, { ...good, apiServerAccessProfile: { enablePrivateCluster: true } }), []);
-        assert.match(check("aks-api-server-restricted", CLUSTER, { ...good, apiServerAccessProfile: { authorizedIPRanges: ["10.0.0.0/8", "0.0.0.0/0"] } })[0], /\[1\] is 0\.0\.0\.0\/0/);
+        assert.match(
+            check("aks-api-server-restricted", CLUSTER, { ...good, apiServerAccessProfile: undefined })[0],
+            /open to the internet/,
+        );
+        assert.match(
+            check("aks-api-server-restricted", CLUSTER, { ...good, apiServerAccessProfile: { authorizedIPRanges: [] } })[0],
+            /open to the internet/,
+        );
+        assert.deepEqual(
+            check("aks-api-server-restricted", CLUSTER, { ...good, apiServerAccessProfile: { enablePrivateCluster: true } }),
+            [],
+        );
+        assert.match(
+            check("aks-api-server-restricted", CLUSTER, {
+                ...good,
+                apiServerAccessProfile: { authorizedIPRanges: ["10.0.0.0/8", "0.0.0.0/0"] },
+            })[0],
+            /\[1\] is 0\.0\.0\.0\/0/,
+        );
     });
 
     it("report authorized ranges unknown at preview instead of passing", () => {
-        assertUnknownReported(check("aks-api-server-restricted", CLUSTER, { ...good, apiServerAccessProfile: { authorizedIPRanges: UNKNOWN } }), "authorizedIPRanges");
-        assertUnknownReported(check("aks-api-server-restricted", CLUSTER, { ...good, apiServerAccessProfile: { authorizedIPRanges: ["203.0.113.0/24", UNKNOWN] } }), "authorizedIPRanges[1]");
+        assertUnknownReported(
+            check("aks-api-server-restricted", CLUSTER, { ...good, apiServerAccessProfile: { authorizedIPRanges: UNKNOWN } }),
+            "authorizedIPRanges",
+        );
+        assertUnknownReported(
+            check("aks-api-server-restricted", CLUSTER, {
+                ...good,
+                apiServerAccessProfile: { authorizedIPRanges: ["203.0.113.0/24", UNKNOWN] },
+            }),
+            "authorizedIPRanges[1]",
+        );
         assertUnknownReported(check("aks-entra-id-azure-rbac", CLUSTER, { ...good, aadProfile: UNKNOWN }), "aadProfile");
     });
 });
@@ -328,14 +435,27 @@ describe("AKS policies", () => {
 describe("role assignment policies", () => {
     it("reject Owner, Contributor and the access-granting roles", () => {
         for (const guid of [ROLES.owner, ROLES.contributor, ROLES.userAccessAdministrator, ROLES.rbacAdministrator]) {
-            assert.equal(check("no-privileged-role-assignments", ROLE_ASSIGNMENT, { roleDefinitionId: roleId(guid), principalId: "p" }).length, 1, guid);
+            assert.equal(
+                check("no-privileged-role-assignments", ROLE_ASSIGNMENT, { roleDefinitionId: roleId(guid), principalId: "p" }).length,
+                1,
+                guid,
+            );
         }
-        assert.match(check("no-privileged-role-assignments", ROLE_ASSIGNMENT, { roleDefinitionId: roleId(ROLES.owner.toUpperCase()) })[0], /Owner/);
+        assert.match(
+            check("no-privileged-role-assignments", ROLE_ASSIGNMENT, { roleDefinitionId: roleId(ROLES.owner.toUpperCase()) })[0],
+            /Owner/,
+        );
     });
 
     it("allow narrow roles", () => {
-        assert.deepEqual(check("no-privileged-role-assignments", ROLE_ASSIGNMENT, { roleDefinitionId: roleId(ROLES.acrPull), principalId: "p" }), []);
-        assert.deepEqual(check("no-privileged-role-assignments", ROLE_ASSIGNMENT, { roleDefinitionId: roleId(ROLES.acrPush), principalId: "p" }), []);
+        assert.deepEqual(
+            check("no-privileged-role-assignments", ROLE_ASSIGNMENT, { roleDefinitionId: roleId(ROLES.acrPull), principalId: "p" }),
+            [],
+        );
+        assert.deepEqual(
+            check("no-privileged-role-assignments", ROLE_ASSIGNMENT, { roleDefinitionId: roleId(ROLES.acrPush), principalId: "p" }),
+            [],
+        );
     });
 
     it("report a role definition unknown at preview", () => {
@@ -344,17 +464,32 @@ describe("role assignment policies", () => {
 
     describe("images only from the stack's ACR (stack)", () => {
         const P = "images-only-from-acr";
-        const acr: StackRes = { type: "azure-native:containerregistry:Registry", name: "registry-acr", props: { registryName: "scDev123" } };
+        const acr: StackRes = {
+            type: "azure-native:containerregistry:Registry",
+            name: "registry-acr",
+            props: { registryName: "scDev123" },
+        };
         const A = "scdev123.azurecr.io";
         const sealed = (values: Props, namespace = "sealed-secrets"): StackRes => ({
-            type: "kubernetes:helm.sh/v3:Release", name: "sealed", props: { chart: "sealed-secrets", namespace, values },
+            type: "kubernetes:helm.sh/v3:Release",
+            name: "sealed",
+            props: { chart: "sealed-secrets", namespace, values },
         });
         const pod = (image: string, namespace: string, type = "kubernetes:core/v1:Pod"): StackRes => ({
-            type, name: `pod-${namespace}`, props: { metadata: { name: "p", namespace }, spec: { containers: [{ name: "c", image }] } },
+            type,
+            name: `pod-${namespace}`,
+            props: { metadata: { name: "p", namespace }, spec: { containers: [{ name: "c", image }] } },
         });
 
         it("passes charts whose image values name the ACR and objects whose images come from it", () => {
-            assert.deepEqual(checkStack(P, [acr, sealed({ image: { registry: `${A}/docker.io` } }), pod(`${A}/docker.io/envoyproxy/envoy:distroless-v1.39.0`, "envoy-gateway-system")]), []);
+            assert.deepEqual(
+                checkStack(P, [
+                    acr,
+                    sealed({ image: { registry: `${A}/docker.io` } }),
+                    pod(`${A}/docker.io/envoyproxy/envoy:distroless-v1.39.0`, "envoy-gateway-system"),
+                ]),
+                [],
+            );
         });
 
         it("rejects a chart left on its upstream default, an upstream value, and an upstream image in a platform namespace", () => {
@@ -379,16 +514,39 @@ describe("role assignment policies", () => {
             // pluto (Google Artifact Registry, which ACR's artifact cache cannot reach): digest-pinned, in a Tekton object in the pipeline namespace only.
             const pluto = `us-docker.pkg.dev/fairwinds-ops/oss/pluto:v5.24.4${D}`;
             assert.deepEqual(checkStack(P, [acr, task(pluto)], { pipelineNamespace: "ci" }), []);
-            assert.equal(checkStack(P, [acr, task("us-docker.pkg.dev/fairwinds-ops/oss/pluto:v5.24.4")], { pipelineNamespace: "ci" }).length, 1, "not without a digest");
-            assert.equal(checkStack(P, [acr, task(`us-docker.pkg.dev/fairwinds-ops/oss/plutonium:v1${D}`)], { pipelineNamespace: "ci" }).length, 1, "not another repository");
-            assert.equal(checkStack(P, [acr, task(pluto, "apps")], { pipelineNamespace: "ci" }).length, 1, "not outside the pipeline namespace");
-            assert.equal(checkStack(P, [acr, pod(pluto, "ci")], { pipelineNamespace: "ci" }).length, 1, "not in a Pod: only Tekton objects");
-            const unknownChart: StackRes = { type: "kubernetes:helm.sh/v3:Release", name: "x", props: { chart: "something", namespace: "x", values: {} } };
+            assert.equal(
+                checkStack(P, [acr, task("us-docker.pkg.dev/fairwinds-ops/oss/pluto:v5.24.4")], { pipelineNamespace: "ci" }).length,
+                1,
+                "not without a digest",
+            );
+            assert.equal(
+                checkStack(P, [acr, task(`us-docker.pkg.dev/fairwinds-ops/oss/plutonium:v1${D}`)], { pipelineNamespace: "ci" }).length,
+                1,
+                "not another repository",
+            );
+            assert.equal(
+                checkStack(P, [acr, task(pluto, "apps")], { pipelineNamespace: "ci" }).length,
+                1,
+                "not outside the pipeline namespace",
+            );
+            assert.equal(
+                checkStack(P, [acr, pod(pluto, "ci")], { pipelineNamespace: "ci" }).length,
+                1,
+                "not in a Pod: only Tekton objects",
+            );
+            const unknownChart: StackRes = {
+                type: "kubernetes:helm.sh/v3:Release",
+                name: "x",
+                props: { chart: "something", namespace: "x", values: {} },
+            };
             assert.match(checkStack(P, [acr, unknownChart])[0].message, /no entry in CHART_IMAGE_VALUES/);
         });
 
         it("reports image values unknown at preview", () => {
-            assertUnknownReported(checkStack(P, [acr, sealed({ image: { registry: UNKNOWN } })]).map(v => v.message), "values.image.registry");
+            assertUnknownReported(
+                checkStack(P, [acr, sealed({ image: { registry: UNKNOWN } })]).map(v => v.message),
+                "values.image.registry",
+            );
         });
     });
 
@@ -396,16 +554,32 @@ describe("role assignment policies", () => {
         const P = "registry-write-roles-only-for-pipeline-identity";
         const pipelineId = "11111111-1111-4111-8111-111111111111";
         const pipeline: StackRes = { type: UAI, name: "primary-pipeline", props: { resourceName: "id-pipeline", principalId: pipelineId } };
-        const other: StackRes = { type: UAI, name: "external-dns", props: { resourceName: "id-external-dns", principalId: "22222222-2222-4222-8222-222222222222" } };
+        const other: StackRes = {
+            type: UAI,
+            name: "external-dns",
+            props: { resourceName: "id-external-dns", principalId: "22222222-2222-4222-8222-222222222222" },
+        };
 
         it("passes AcrPush to the pipeline identity's principalId", () => {
-            const ra: StackRes = { type: ROLE_ASSIGNMENT, name: "pipeline-acr-push", props: { roleDefinitionId: roleId(ROLES.acrPush), principalId: pipelineId } };
+            const ra: StackRes = {
+                type: ROLE_ASSIGNMENT,
+                name: "pipeline-acr-push",
+                props: { roleDefinitionId: roleId(ROLES.acrPush), principalId: pipelineId },
+            };
             assert.deepEqual(checkStack(P, [pipeline, other, ra]), []);
         });
 
         it("rejects AcrPush (or Contributor) to another principal", () => {
-            const push: StackRes = { type: ROLE_ASSIGNMENT, name: "dns-acr-push", props: { roleDefinitionId: roleId(ROLES.acrPush), principalId: other.props.principalId } };
-            const contrib: StackRes = { type: ROLE_ASSIGNMENT, name: "dns-contrib", props: { roleDefinitionId: roleId(ROLES.contributor), principalId: other.props.principalId } };
+            const push: StackRes = {
+                type: ROLE_ASSIGNMENT,
+                name: "dns-acr-push",
+                props: { roleDefinitionId: roleId(ROLES.acrPush), principalId: other.props.principalId },
+            };
+            const contrib: StackRes = {
+                type: ROLE_ASSIGNMENT,
+                name: "dns-contrib",
+                props: { roleDefinitionId: roleId(ROLES.contributor), principalId: other.props.principalId },
+            };
             const out = checkStack(P, [pipeline, other, push, contrib]);
             assert.equal(out.length, 2);
             assert.match(out[0].message, /dns-acr-push grants AcrPush .* not the pipeline identity/);
@@ -414,13 +588,20 @@ describe("role assignment policies", () => {
 
         it("passes at preview when the unknown principalId is computed from the pipeline identity", () => {
             const newPipeline = { ...pipeline, props: { resourceName: "id-pipeline", principalId: UNKNOWN } };
-            const ra: StackRes = { type: ROLE_ASSIGNMENT, name: "pipeline-acr-push", props: { roleDefinitionId: roleId(ROLES.acrPush), principalId: UNKNOWN }, propertyDeps: { principalId: ["primary-pipeline"], scope: [] } };
+            const ra: StackRes = {
+                type: ROLE_ASSIGNMENT,
+                name: "pipeline-acr-push",
+                props: { roleDefinitionId: roleId(ROLES.acrPush), principalId: UNKNOWN },
+                propertyDeps: { principalId: ["primary-pipeline"], scope: [] },
+            };
             assert.deepEqual(checkStack(P, [newPipeline, ra]), []);
         });
 
         it("reports an unknown principalId that is not computed from a pipeline identity", () => {
             const ra: StackRes = {
-                type: ROLE_ASSIGNMENT, name: "mystery-push", props: { roleDefinitionId: roleId(ROLES.acrPush), principalId: UNKNOWN },
+                type: ROLE_ASSIGNMENT,
+                name: "mystery-push",
+                props: { roleDefinitionId: roleId(ROLES.acrPush), principalId: UNKNOWN },
                 deps: ["primary-pipeline"], // ordering only: not where the principal comes from
                 propertyDeps: { principalId: ["external-dns"] },
             };
@@ -430,17 +611,29 @@ describe("role assignment policies", () => {
         });
 
         it("rejects registry write when the stack has no pipeline identity", () => {
-            const ra: StackRes = { type: ROLE_ASSIGNMENT, name: "push", props: { roleDefinitionId: roleId(ROLES.acrPush), principalId: "x" } };
+            const ra: StackRes = {
+                type: ROLE_ASSIGNMENT,
+                name: "push",
+                props: { roleDefinitionId: roleId(ROLES.acrPush), principalId: "x" },
+            };
             assert.match(checkStack(P, [other, ra])[0].message, /no pipeline identity/);
         });
 
         it("honours a configured identity pattern", () => {
-            const ra: StackRes = { type: ROLE_ASSIGNMENT, name: "push", props: { roleDefinitionId: roleId(ROLES.acrPush), principalId: other.props.principalId } };
+            const ra: StackRes = {
+                type: ROLE_ASSIGNMENT,
+                name: "push",
+                props: { roleDefinitionId: roleId(ROLES.acrPush), principalId: other.props.principalId },
+            };
             assert.deepEqual(checkStack(P, [other, ra], { pipelineIdentityPattern: "^external-dns$" }), []);
         });
 
         it("ignores AcrPull", () => {
-            const ra: StackRes = { type: ROLE_ASSIGNMENT, name: "kubelet-pull", props: { roleDefinitionId: roleId(ROLES.acrPull), principalId: "kubelet" } };
+            const ra: StackRes = {
+                type: ROLE_ASSIGNMENT,
+                name: "kubelet-pull",
+                props: { roleDefinitionId: roleId(ROLES.acrPull), principalId: "kubelet" },
+            };
             assert.deepEqual(checkStack(P, [pipeline, ra]), []);
         });
     });
@@ -458,7 +651,10 @@ describe("no registry credentials outside the pipeline namespace", () => {
         type: "kubernetes.io/dockerconfigjson",
         stringData: { ".dockerconfigjson": "{}" },
     });
-    const podSpec = (pullSecrets?: unknown) => ({ containers: [{ name: "app", image: "acr.azurecr.io/app@sha256:abc" }], ...(pullSecrets !== undefined ? { imagePullSecrets: pullSecrets } : {}) });
+    const podSpec = (pullSecrets?: unknown) => ({
+        containers: [{ name: "app", image: "acr.azurecr.io/app@sha256:abc" }],
+        ...(pullSecrets !== undefined ? { imagePullSecrets: pullSecrets } : {}),
+    });
 
     it("allows a docker-config Secret in the pipeline namespace (default ci, or configured)", () => {
         assert.deepEqual(check(P, SECRET, dockerSecret("ci")), []);
@@ -466,18 +662,28 @@ describe("no registry credentials outside the pipeline namespace", () => {
     });
 
     it("rejects docker-config Secrets elsewhere, including the configured namespace moving away", () => {
-        assert.match(check(P, SECRET, dockerSecret("apps"))[0], /namespace "apps", outside the pipeline namespace "ci".*kubernetes\.io\/dockerconfigjson/);
+        assert.match(
+            check(P, SECRET, dockerSecret("apps"))[0],
+            /namespace "apps", outside the pipeline namespace "ci".*kubernetes\.io\/dockerconfigjson/,
+        );
         assert.equal(check(P, SECRET, dockerSecret("ci"), { config: { pipelineNamespace: "build" } }).length, 1);
         assert.equal(check(P, SECRET, { ...dockerSecret("apps"), type: "kubernetes.io/dockercfg" }).length, 1);
     });
 
     it("resolves a missing namespace to the provider's default namespace, else default", () => {
         assert.match(check(P, SECRET, dockerSecret())[0], /namespace "default"/);
-        assert.deepEqual(check(P, SECRET, dockerSecret(), { provider: { type: "pulumi:providers:kubernetes", props: { namespace: "ci" } } }), []);
+        assert.deepEqual(
+            check(P, SECRET, dockerSecret(), { provider: { type: "pulumi:providers:kubernetes", props: { namespace: "ci" } } }),
+            [],
+        );
     });
 
     it("rejects Tekton docker credential annotations and docker config data outside ci", () => {
-        const tekton = { metadata: { namespace: "apps", annotations: { "tekton.dev/docker-0": "https://acr.azurecr.io" } }, type: "kubernetes.io/basic-auth", stringData: { username: "u", password: "p" } };
+        const tekton = {
+            metadata: { namespace: "apps", annotations: { "tekton.dev/docker-0": "https://acr.azurecr.io" } },
+            type: "kubernetes.io/basic-auth",
+            stringData: { username: "u", password: "p" },
+        };
         assert.match(check(P, SECRET, tekton)[0], /tekton\.dev\/docker-0/);
         const opaque = { metadata: { namespace: "apps" }, type: "Opaque", data: { ".dockerconfigjson": "e30=" } };
         assert.match(check(P, SECRET, opaque)[0], /a docker registry config/);
@@ -485,20 +691,53 @@ describe("no registry credentials outside the pipeline namespace", () => {
 
     it("rejects a docker config.json (with auths) outside ci, as the Gatekeeper constraint does", () => {
         const auths = JSON.stringify({ auths: { "acr.azurecr.io": { auth: "dTpw" } } });
-        assert.match(check(P, SECRET, { metadata: { namespace: "apps" }, type: "Opaque", stringData: { "config.json": auths } })[0], /config\.json.*auths/);
-        assert.match(check(P, SECRET, { metadata: { namespace: "apps" }, type: "Opaque", data: { "config.json": Buffer.from(auths).toString("base64") } })[0], /config\.json/);
+        assert.match(
+            check(P, SECRET, { metadata: { namespace: "apps" }, type: "Opaque", stringData: { "config.json": auths } })[0],
+            /config\.json.*auths/,
+        );
+        assert.match(
+            check(P, SECRET, {
+                metadata: { namespace: "apps" },
+                type: "Opaque",
+                data: { "config.json": Buffer.from(auths).toString("base64") },
+            })[0],
+            /config\.json/,
+        );
         // An application's own config.json is not a registry credential.
-        assert.deepEqual(check(P, SECRET, { metadata: { namespace: "apps" }, type: "Opaque", stringData: { "config.json": "{\"logLevel\":\"info\"}" } }), []);
+        assert.deepEqual(
+            check(P, SECRET, { metadata: { namespace: "apps" }, type: "Opaque", stringData: { "config.json": '{"logLevel":"info"}' } }),
+            [],
+        );
     });
 
     it("judges a SealedSecret by the Secret it unseals into", () => {
         const SEALED = "kubernetes:bitnami.com/v1alpha1:SealedSecret";
         const sealed = (spec: Props) => ({ metadata: { namespace: "apps" }, spec });
-        assert.match(check(P, SEALED, sealed({ template: { type: "kubernetes.io/dockerconfigjson" }, encryptedData: { ".dockerconfigjson": "AgB…" } }))[0], /SealedSecret: Secret of type kubernetes\.io\/dockerconfigjson/);
+        assert.match(
+            check(
+                P,
+                SEALED,
+                sealed({ template: { type: "kubernetes.io/dockerconfigjson" }, encryptedData: { ".dockerconfigjson": "AgB…" } }),
+            )[0],
+            /SealedSecret: Secret of type kubernetes\.io\/dockerconfigjson/,
+        );
         assert.match(check(P, SEALED, sealed({ encryptedData: { ".dockerconfigjson": "AgB…" } }))[0], /a docker registry config/);
-        assert.match(check(P, SEALED, sealed({ template: { metadata: { annotations: { "tekton.dev/docker-0": "https://r" } } }, encryptedData: { password: "AgB…" } }))[0], /tekton\.dev\/docker-0/);
+        assert.match(
+            check(
+                P,
+                SEALED,
+                sealed({
+                    template: { metadata: { annotations: { "tekton.dev/docker-0": "https://r" } } },
+                    encryptedData: { password: "AgB…" },
+                }),
+            )[0],
+            /tekton\.dev\/docker-0/,
+        );
         assert.deepEqual(check(P, SEALED, sealed({ encryptedData: { password: "AgB…" } })), []);
-        assert.deepEqual(check(P, SEALED, { metadata: { namespace: "ci" }, spec: { template: { type: "kubernetes.io/dockerconfigjson" } } }), []);
+        assert.deepEqual(
+            check(P, SEALED, { metadata: { namespace: "ci" }, spec: { template: { type: "kubernetes.io/dockerconfigjson" } } }),
+            [],
+        );
     });
 
     it("rejects (mandatory) images pinned by a placeholder digest: all-zero or any one repeated hex digit", () => {
@@ -508,7 +747,10 @@ describe("no registry credentials outside the pipeline namespace", () => {
         const fs = `us-docker.pkg.dev/fairwinds-ops/oss/pluto:v5.24.4@sha256:${"f".repeat(64)}`;
         const real = `ghcr.io/yannh/kubeconform:v0.7.0-alpine@sha256:${"8f".repeat(32)}`;
         const task = { spec: { steps: [{ image: zero }, { image: real }, { image: fs }] } };
-        assert.match(check(D, "kubernetes:tekton.dev/v1:Task", task)[0], /gator:v3\.23\.0@sha256:0{64}, us-docker\.pkg\.dev\/fairwinds-ops\/oss\/pluto:v5\.24\.4@sha256:f{64}$/);
+        assert.match(
+            check(D, "kubernetes:tekton.dev/v1:Task", task)[0],
+            /gator:v3\.23\.0@sha256:0{64}, us-docker\.pkg\.dev\/fairwinds-ops\/oss\/pluto:v5\.24\.4@sha256:f{64}$/,
+        );
         assert.deepEqual(check(D, "kubernetes:tekton.dev/v1:Task", { spec: { steps: [{ image: real }] } }), []);
     });
 
@@ -519,11 +761,26 @@ describe("no registry credentials outside the pipeline namespace", () => {
     it("rejects imagePullSecrets in Pods, workload pod templates, CronJobs and ServiceAccounts", () => {
         const cases: [string, Props][] = [
             ["kubernetes:core/v1:Pod", { metadata: { namespace: "apps" }, spec: podSpec([{ name: "regcred" }]) }],
-            ["kubernetes:apps/v1:Deployment", { metadata: { namespace: "apps" }, spec: { template: { spec: podSpec([{ name: "regcred" }]) } } }],
-            ["kubernetes:apps/v1:StatefulSet", { metadata: { namespace: "apps" }, spec: { template: { spec: podSpec([{ name: "regcred" }]) } } }],
-            ["kubernetes:batch/v1:CronJob", { metadata: { namespace: "apps" }, spec: { jobTemplate: { spec: { template: { spec: podSpec([{ name: "regcred" }]) } } } } }],
+            [
+                "kubernetes:apps/v1:Deployment",
+                { metadata: { namespace: "apps" }, spec: { template: { spec: podSpec([{ name: "regcred" }]) } } },
+            ],
+            [
+                "kubernetes:apps/v1:StatefulSet",
+                { metadata: { namespace: "apps" }, spec: { template: { spec: podSpec([{ name: "regcred" }]) } } },
+            ],
+            [
+                "kubernetes:batch/v1:CronJob",
+                {
+                    metadata: { namespace: "apps" },
+                    spec: { jobTemplate: { spec: { template: { spec: podSpec([{ name: "regcred" }]) } } } },
+                },
+            ],
             ["kubernetes:core/v1:ServiceAccount", { metadata: { namespace: "apps" }, imagePullSecrets: [{ name: "regcred" }] }],
-            ["kubernetes:tekton.dev/v1:TaskRun", { metadata: { namespace: "apps" }, spec: { podTemplate: { imagePullSecrets: [{ name: "regcred" }] } } }],
+            [
+                "kubernetes:tekton.dev/v1:TaskRun",
+                { metadata: { namespace: "apps" }, spec: { podTemplate: { imagePullSecrets: [{ name: "regcred" }] } } },
+            ],
         ];
         for (const [type, props] of cases) {
             const out = check(P, type, props);
@@ -533,32 +790,54 @@ describe("no registry credentials outside the pipeline namespace", () => {
     });
 
     it("allows empty imagePullSecrets, and imagePullSecrets in the pipeline namespace", () => {
-        assert.deepEqual(check(P, "kubernetes:apps/v1:Deployment", { metadata: { namespace: "apps" }, spec: { template: { spec: podSpec([]) } } }), []);
-        assert.deepEqual(check(P, "kubernetes:apps/v1:Deployment", { metadata: { namespace: "ci" }, spec: { template: { spec: podSpec([{ name: "harbor-robot" }]) } } }), []);
+        assert.deepEqual(
+            check(P, "kubernetes:apps/v1:Deployment", { metadata: { namespace: "apps" }, spec: { template: { spec: podSpec([]) } } }),
+            [],
+        );
+        assert.deepEqual(
+            check(P, "kubernetes:apps/v1:Deployment", {
+                metadata: { namespace: "ci" },
+                spec: { template: { spec: podSpec([{ name: "harbor-robot" }]) } },
+            }),
+            [],
+        );
     });
 
     it("reports a credential whose namespace is unknown at preview, and a Secret type unknown at preview", () => {
         assert.match(check(P, SECRET, { ...dockerSecret(), metadata: { namespace: UNKNOWN } })[0], /a namespace unknown during preview/);
         assertUnknownReported(check(P, SECRET, { metadata: { namespace: "apps" }, type: UNKNOWN }), "Secret type");
-        assertUnknownReported(check(P, "kubernetes:apps/v1:Deployment", { metadata: { namespace: "apps" }, spec: { template: UNKNOWN } }), "spec.template");
+        assertUnknownReported(
+            check(P, "kubernetes:apps/v1:Deployment", { metadata: { namespace: "apps" }, spec: { template: UNKNOWN } }),
+            "spec.template",
+        );
     });
 
     describe("Helm release values walk", () => {
         const release = (values: unknown, namespace = "argocd") => ({ name: "r", chart: "argo-cd", namespace, values });
 
         it("finds pull secrets at any depth and under chart-specific keys", () => {
-            const out = check(P, RELEASE, release({
-                global: { imagePullSecrets: [] },
-                controller: { replicas: 2, imagePullSecrets: [{ name: "regcred" }] },
-                image: { pullSecrets: ["regcred"] },
-                nested: { list: [{ deeper: { imagePullSecrets: ["x"] } }] },
-            }));
+            const out = check(
+                P,
+                RELEASE,
+                release({
+                    global: { imagePullSecrets: [] },
+                    controller: { replicas: 2, imagePullSecrets: [{ name: "regcred" }] },
+                    image: { pullSecrets: ["regcred"] },
+                    nested: { list: [{ deeper: { imagePullSecrets: ["x"] } }] },
+                }),
+            );
             assert.equal(out.length, 1);
-            assert.match(out[0], /namespace "argocd".*values\.controller\.imagePullSecrets; values\.image\.pullSecrets; values\.nested\.list\[0\]\.deeper\.imagePullSecrets/);
+            assert.match(
+                out[0],
+                /namespace "argocd".*values\.controller\.imagePullSecrets; values\.image\.pullSecrets; values\.nested\.list\[0\]\.deeper\.imagePullSecrets/,
+            );
         });
 
         it("finds charts that render their own pull secret from values", () => {
-            assert.match(check(P, RELEASE, release({ imageCredentials: { registry: "r", username: "u", password: "p" } }))[0], /values\.imageCredentials/);
+            assert.match(
+                check(P, RELEASE, release({ imageCredentials: { registry: "r", username: "u", password: "p" } }))[0],
+                /values\.imageCredentials/,
+            );
         });
 
         it("passes values without credentials, and any values in the pipeline namespace", () => {
@@ -568,9 +847,15 @@ describe("no registry credentials outside the pipeline namespace", () => {
 
         it("reports unknown values and unknown pull-secret keys, but not an unknown scalar elsewhere", () => {
             assertUnknownReported(check(P, RELEASE, release(UNKNOWN)), "values");
-            assertUnknownReported(check(P, RELEASE, release({ controller: { imagePullSecrets: UNKNOWN } })), "values.controller.imagePullSecrets");
+            assertUnknownReported(
+                check(P, RELEASE, release({ controller: { imagePullSecrets: UNKNOWN } })),
+                "values.controller.imagePullSecrets",
+            );
             assertUnknownReported(check(P, RELEASE, release({ global: UNKNOWN })), "values.global");
-            assert.deepEqual(check(P, RELEASE, release({ serviceAccount: { annotations: { "azure.workload.identity/client-id": UNKNOWN } } })), []);
+            assert.deepEqual(
+                check(P, RELEASE, release({ serviceAccount: { annotations: { "azure.workload.identity/client-id": UNKNOWN } } })),
+                [],
+            );
         });
 
         it("reports values files it cannot read", () => {
@@ -579,9 +864,16 @@ describe("no registry credentials outside the pipeline namespace", () => {
     });
 
     it("cross-checks a Namespace labelled as the pipeline namespace (stack)", () => {
-        const ns = (name: string): StackRes => ({ type: "kubernetes:core/v1:Namespace", name, props: { metadata: { name, labels: { "platform.example.com/pipeline": "true" } } } });
+        const ns = (name: string): StackRes => ({
+            type: "kubernetes:core/v1:Namespace",
+            name,
+            props: { metadata: { name, labels: { "platform.example.com/pipeline": "true" } } },
+        });
         assert.deepEqual(checkStack("pipeline-namespace-consistent", [ns("ci")]), []);
-        assert.match(checkStack("pipeline-namespace-consistent", [ns("build")])[0].message, /"build" is labelled .* pipelineNamespace is "ci"/);
+        assert.match(
+            checkStack("pipeline-namespace-consistent", [ns("build")])[0].message,
+            /"build" is labelled .* pipelineNamespace is "ci"/,
+        );
         assert.deepEqual(checkStack("pipeline-namespace-consistent", [ns("build")], { pipelineNamespace: "build" }), []);
     });
 });
@@ -592,7 +884,13 @@ describe("no registry credentials outside the pipeline namespace", () => {
 
 describe("Gatekeeper fails closed in prod", () => {
     const P = "gatekeeper-webhook-fail-closed-in-prod";
-    const gk = (values: unknown) => ({ name: "gatekeeper", chart: "gatekeeper", repositoryOpts: { repo: "https://open-policy-agent.github.io/gatekeeper/charts" }, namespace: "gatekeeper-system", values });
+    const gk = (values: unknown) => ({
+        name: "gatekeeper",
+        chart: "gatekeeper",
+        repositoryOpts: { repo: "https://open-policy-agent.github.io/gatekeeper/charts" },
+        namespace: "gatekeeper-system",
+        values,
+    });
     const prod = { config: { environment: "prod" } };
 
     it("passes Fail in prod, and Ignore in dev", () => {
@@ -631,7 +929,17 @@ describe("Traffic Manager probe Host header", () => {
 
     it("rejects a probe without a Host header", () => {
         assert.match(check(P, TYPES.trafficManagerProfile[0], profile(undefined))[0], /no non-empty Host header/);
-        assert.equal(check(P, TYPES.trafficManagerProfile[0], profile([{ name: "X-Probe", value: "1" }, { name: "Host", value: "" }])).length, 1);
+        assert.equal(
+            check(
+                P,
+                TYPES.trafficManagerProfile[0],
+                profile([
+                    { name: "X-Probe", value: "1" },
+                    { name: "Host", value: "" },
+                ]),
+            ).length,
+            1,
+        );
     });
 
     it("reports headers unknown at preview", () => {
@@ -644,7 +952,8 @@ describe("stateful resources protected in prod", () => {
     const stateful = [REGISTRY, TYPES.dnsZone[0], CLUSTER, TYPES.logAnalyticsWorkspace[0], TYPES.storageAccount[0]];
 
     it("rejects unprotected stateful resources in prod", () => {
-        for (const type of stateful) assert.match(check(P, type, {}, { config: { environment: "prod" }, name: "x" })[0], /holds state and is not protected/, type);
+        for (const type of stateful)
+            assert.match(check(P, type, {}, { config: { environment: "prod" }, name: "x" })[0], /holds state and is not protected/, type);
     });
 
     it("passes protected ones in prod, anything in dev, and stateless types", () => {
@@ -660,7 +969,12 @@ describe("advisory policies", () => {
     const prod = { config: { environment: "prod" } };
 
     it("are advisory", () => {
-        for (const name of ["acr-premium-in-prod", "aks-availability-zones-in-prod", "aks-defender-in-prod", "traffic-manager-probe-https"]) {
+        for (const name of [
+            "acr-premium-in-prod",
+            "aks-availability-zones-in-prod",
+            "aks-defender-in-prod",
+            "traffic-manager-probe-https",
+        ]) {
             assert.equal(policy(name).enforcementLevel, "advisory", name);
         }
     });
@@ -668,10 +982,21 @@ describe("advisory policies", () => {
     it("flag a non-Premium registry, zoneless pools and Defender off in prod only", () => {
         assert.match(check("acr-premium-in-prod", REGISTRY, { sku: { name: "Standard" } }, prod)[0], /"Standard"/);
         assert.deepEqual(check("acr-premium-in-prod", REGISTRY, { sku: { name: "Standard" } }, { config: { environment: "dev" } }), []);
-        assert.match(check("aks-availability-zones-in-prod", CLUSTER, { agentPoolProfiles: [{ name: "system", availabilityZones: [] }] }, prod)[0], /system is not spread/);
-        assert.match(check("aks-availability-zones-in-prod", TYPES.agentPool[0], { availabilityZones: ["1"] }, { ...prod, name: "user" })[0], /user is not spread/);
+        assert.match(
+            check("aks-availability-zones-in-prod", CLUSTER, { agentPoolProfiles: [{ name: "system", availabilityZones: [] }] }, prod)[0],
+            /system is not spread/,
+        );
+        assert.match(
+            check("aks-availability-zones-in-prod", TYPES.agentPool[0], { availabilityZones: ["1"] }, { ...prod, name: "user" })[0],
+            /user is not spread/,
+        );
         assert.match(check("aks-defender-in-prod", CLUSTER, { securityProfile: {} }, prod)[0], /no runtime threat detection/);
-        assert.match(check("traffic-manager-probe-https", TYPES.trafficManagerProfile[0], { monitorConfig: { protocol: "HTTP", path: "/healthz" } })[0], /HTTPS/);
+        assert.match(
+            check("traffic-manager-probe-https", TYPES.trafficManagerProfile[0], {
+                monitorConfig: { protocol: "HTTP", path: "/healthz" },
+            })[0],
+            /HTTPS/,
+        );
     });
 });
 
@@ -692,7 +1017,10 @@ describe("sign-in guardrails", () => {
         assert.match(check(A, RELEASE, { ...ARGO, values: {} })[0], /not set/);
         assert.match(check(A, RELEASE, argo({ "admin.enabled": "no" }))[0], /"no"/, "ParseBool cannot read it, so Argo CD keeps the admin");
         assert.match(check(A, RELEASE, argo({ create: false, "admin.enabled": false }))[0], /argocd-cm is not written by this release/);
-        assert.match(check(A, TYPES.configMap[0], { metadata: { name: "argocd-cm" }, data: {} })[0], /data\["admin\.enabled"\] must be false/);
+        assert.match(
+            check(A, TYPES.configMap[0], { metadata: { name: "argocd-cm" }, data: {} })[0],
+            /data\["admin\.enabled"\] must be false/,
+        );
         assertUnknownReported(check(A, RELEASE, argo({ "admin.enabled": UNKNOWN_BOOL })), "admin.enabled");
     });
 
@@ -703,25 +1031,65 @@ describe("sign-in guardrails", () => {
 
     const T = "tekton-dashboard-only-via-oauth2-proxy";
     const ROUTE = TYPES.httpRoute[0];
-    const route = (namespace: string | undefined, rule: Props) => ({ metadata: { name: "r", ...(namespace ? { namespace } : {}) }, spec: { rules: [rule] } });
+    const route = (namespace: string | undefined, rule: Props) => ({
+        metadata: { name: "r", ...(namespace ? { namespace } : {}) },
+        spec: { rules: [rule] },
+    });
     const dash = TEKTON_DASHBOARD_SERVICE;
 
     it("Tekton dashboard: passes the route to oauth2-proxy and routes to other Services", () => {
-        assert.deepEqual(check(T, ROUTE, route("tekton-dashboard-proxy", { backendRefs: [{ kind: "Service", name: "oauth2-proxy", port: 80 }] })), []);
-        assert.deepEqual(check(T, ROUTE, route("apps", { backendRefs: [{ name: dash.name, port: dash.port }] })), [], "a same-named Service in another namespace");
-        assert.deepEqual(check(T, ROUTE, route(dash.namespace, { backendRefs: [{ group: "example.com", kind: "Backend", name: dash.name }] })), []);
+        assert.deepEqual(
+            check(T, ROUTE, route("tekton-dashboard-proxy", { backendRefs: [{ kind: "Service", name: "oauth2-proxy", port: 80 }] })),
+            [],
+        );
+        assert.deepEqual(
+            check(T, ROUTE, route("apps", { backendRefs: [{ name: dash.name, port: dash.port }] })),
+            [],
+            "a same-named Service in another namespace",
+        );
+        assert.deepEqual(
+            check(T, ROUTE, route(dash.namespace, { backendRefs: [{ group: "example.com", kind: "Backend", name: dash.name }] })),
+            [],
+        );
     });
 
     it("Tekton dashboard: rejects a route to its Service, by explicit namespace, by the route's own namespace (kind and group defaulted), or as a mirror", () => {
-        assert.match(check(T, ROUTE, route("tekton-dashboard-proxy", { backendRefs: [{ name: dash.name, namespace: dash.namespace, port: dash.port }] }))[0],
-            /spec\.rules\[0\]\.backendRefs\[0\] sends traffic to the Tekton dashboard Service tekton-pipelines\/tekton-dashboard, bypassing oauth2-proxy/);
+        assert.match(
+            check(
+                T,
+                ROUTE,
+                route("tekton-dashboard-proxy", { backendRefs: [{ name: dash.name, namespace: dash.namespace, port: dash.port }] }),
+            )[0],
+            /spec\.rules\[0\]\.backendRefs\[0\] sends traffic to the Tekton dashboard Service tekton-pipelines\/tekton-dashboard, bypassing oauth2-proxy/,
+        );
         assert.equal(check(T, ROUTE, route(dash.namespace, { backendRefs: [{ name: dash.name, port: dash.port }] })).length, 1);
         assert.equal(check(T, ROUTE, route(dash.namespace, { backendRefs: [{ group: "", kind: "Service", name: dash.name }] })).length, 1);
-        assert.equal(check(T, ROUTE, route(undefined, { backendRefs: [{ name: dash.name }] }), { provider: { type: "pulumi:providers:kubernetes", props: { namespace: dash.namespace } } }).length, 1,
-            "no namespace: the provider's default namespace");
-        assert.match(check(T, ROUTE, route("apps", { backendRefs: [{ name: "app" }], filters: [{ type: "RequestMirror", requestMirror: { backendRef: { name: dash.name, namespace: dash.namespace } } }] }))[0],
-            /filters\[0\]\.requestMirror\.backendRef sends traffic to the Tekton dashboard/);
-        assert.match(check(T, "kubernetes:gateway.networking.k8s.io/v1beta1:HTTPRoute", route(dash.namespace, { backendRefs: [{ name: dash.name }] }))[0], /bypassing oauth2-proxy/);
+        assert.equal(
+            check(T, ROUTE, route(undefined, { backendRefs: [{ name: dash.name }] }), {
+                provider: { type: "pulumi:providers:kubernetes", props: { namespace: dash.namespace } },
+            }).length,
+            1,
+            "no namespace: the provider's default namespace",
+        );
+        assert.match(
+            check(
+                T,
+                ROUTE,
+                route("apps", {
+                    backendRefs: [{ name: "app" }],
+                    filters: [{ type: "RequestMirror", requestMirror: { backendRef: { name: dash.name, namespace: dash.namespace } } }],
+                }),
+            )[0],
+            /filters\[0\]\.requestMirror\.backendRef sends traffic to the Tekton dashboard/,
+        );
+        assert.match(
+            check(
+                T,
+                "kubernetes:gateway.networking.k8s.io/v1beta1:HTTPRoute",
+                route(dash.namespace, { backendRefs: [{ name: dash.name }] }),
+            )[0],
+            /bypassing oauth2-proxy/,
+        );
     });
 
     it("Tekton dashboard: reports backends unknown at preview", () => {
@@ -734,38 +1102,89 @@ describe("the pack on the stack's own plans", () => {
     for (const stack of ["dev", "prod"] as const) {
         describe(stack, () => {
             let run: StackRun;
-            before(async () => { run = await stackRun(stack); });
+            before(async () => {
+                run = await stackRun(stack);
+            });
             const judge = (r: StackRun) => evaluatePolicies(r, policyContext(stack));
             /** The run with one resource's inputs changed (as a later edit of the program would). */
             const edited = (match: (r: RecordedResource) => boolean, edit: (inputs: Props) => Props): { run: StackRun; urn: string } => {
                 const target = run.resources.find(match);
                 assert.ok(target, "resource to edit");
-                const resources = run.resources.map(r => r === target
-                    ? { ...r, inputs: edit(structuredClone(r.inputs)), rawInputs: edit(structuredClone(r.rawInputs)) } as RecordedResource : r);
+                const resources = run.resources.map(r =>
+                    r === target
+                        ? ({
+                              ...r,
+                              inputs: edit(structuredClone(r.inputs)),
+                              rawInputs: edit(structuredClone(r.rawInputs)),
+                          } as RecordedResource)
+                        : r,
+                );
                 return { run: { ...run, resources }, urn: target.urn };
             };
 
             it("passes every policy (mandatory and advisory)", () => {
-                assert.deepEqual(judge(run).map(v => `${v.policy}: ${v.message}`), []);
+                assert.deepEqual(
+                    judge(run).map(v => `${v.policy}: ${v.message}`),
+                    [],
+                );
             });
 
             it("rejects the Argo CD release with its local admin back on", () => {
-                const { run: r, urn } = edited(x => x.type === RELEASE && x.inputs.chart === "argo-cd",
-                    i => ({ ...i, values: { ...i.values, configs: { ...i.values.configs, cm: { ...i.values.configs.cm, "admin.enabled": true } } } }));
-                assert.deepEqual(judge(r).filter(v => v.policy === "argocd-local-admin-disabled").map(v => v.urn), [urn]);
+                const { run: r, urn } = edited(
+                    x => x.type === RELEASE && x.inputs.chart === "argo-cd",
+                    i => ({
+                        ...i,
+                        values: { ...i.values, configs: { ...i.values.configs, cm: { ...i.values.configs.cm, "admin.enabled": true } } },
+                    }),
+                );
+                assert.deepEqual(
+                    judge(r)
+                        .filter(v => v.policy === "argocd-local-admin-disabled")
+                        .map(v => v.urn),
+                    [urn],
+                );
             });
 
             it("rejects the Tekton dashboard route pointed straight at the dashboard", () => {
-                const { run: r, urn } = edited(x => x.type === TYPES.httpRoute[0] && (x.inputs.metadata as Props | undefined)?.name === "tekton-dashboard",
-                    i => ({ ...i, spec: { ...i.spec, rules: [{ backendRefs: [{ name: TEKTON_DASHBOARD_SERVICE.name, namespace: TEKTON_DASHBOARD_SERVICE.namespace, port: TEKTON_DASHBOARD_SERVICE.port }] }] } }));
-                assert.deepEqual(judge(r).filter(v => v.policy === "tekton-dashboard-only-via-oauth2-proxy").map(v => v.urn), [urn]);
+                const { run: r, urn } = edited(
+                    x => x.type === TYPES.httpRoute[0] && (x.inputs.metadata as Props | undefined)?.name === "tekton-dashboard",
+                    i => ({
+                        ...i,
+                        spec: {
+                            ...i.spec,
+                            rules: [
+                                {
+                                    backendRefs: [
+                                        {
+                                            name: TEKTON_DASHBOARD_SERVICE.name,
+                                            namespace: TEKTON_DASHBOARD_SERVICE.namespace,
+                                            port: TEKTON_DASHBOARD_SERVICE.port,
+                                        },
+                                    ],
+                                },
+                            ],
+                        },
+                    }),
+                );
+                assert.deepEqual(
+                    judge(r)
+                        .filter(v => v.policy === "tekton-dashboard-only-via-oauth2-proxy")
+                        .map(v => v.urn),
+                    [urn],
+                );
             });
 
             it(stack === "prod" ? "checks the user pool (an AgentPool resource) for zones" : "applies no zone advice in dev", () => {
-                const { run: r, urn } = edited(x => x.type === TYPES.agentPool[0], i => ({ ...i, availabilityZones: [] }));
+                const { run: r, urn } = edited(
+                    x => x.type === TYPES.agentPool[0],
+                    i => ({ ...i, availabilityZones: [] }),
+                );
                 const zones = judge(r).filter(v => v.policy === "aks-availability-zones-in-prod");
                 if (stack === "prod") {
-                    assert.deepEqual(zones.map(v => v.urn), [urn]);
+                    assert.deepEqual(
+                        zones.map(v => v.urn),
+                        [urn],
+                    );
                     assert.match(zones[0].message, /is not spread over availability zones/);
                 } else assert.deepEqual(zones, []);
             });
@@ -788,23 +1207,57 @@ describe("evaluatePolicies on an engine run", () => {
             stack: "dev",
             program: () => {
                 const registry = new containerregistry.Registry("acr", {
-                    resourceGroupName: "rg-registry", registryName: "scdevacr", sku: { name: "Standard" },
-                    adminUserEnabled: true, anonymousPullEnabled: false,
+                    resourceGroupName: "rg-registry",
+                    registryName: "scdevacr",
+                    sku: { name: "Standard" },
+                    adminUserEnabled: true,
+                    anonymousPullEnabled: false,
                 });
-                const pipeline = new managedidentity.UserAssignedIdentity("primary-pipeline", { resourceGroupName: "rg-identity", resourceName: "id-pipeline" });
-                const dns = new managedidentity.UserAssignedIdentity("external-dns", { resourceGroupName: "rg-identity", resourceName: "id-external-dns" });
-                new authorization.RoleAssignment("pipeline-acr-push", { scope: registry.id, principalId: pipeline.principalId, principalType: "ServicePrincipal", roleDefinitionId: `${SUB}/providers/Microsoft.Authorization/roleDefinitions/${ROLES.acrPush}` });
-                new authorization.RoleAssignment("dns-acr-push", { scope: registry.id, principalId: dns.principalId, principalType: "ServicePrincipal", roleDefinitionId: `${SUB}/providers/Microsoft.Authorization/roleDefinitions/${ROLES.acrPush}` });
-                new authorization.RoleAssignment("dns-owner", { scope: registry.id, principalId: dns.principalId, principalType: "ServicePrincipal", roleDefinitionId: `${SUB}/providers/Microsoft.Authorization/roleDefinitions/${ROLES.owner}` });
+                const pipeline = new managedidentity.UserAssignedIdentity("primary-pipeline", {
+                    resourceGroupName: "rg-identity",
+                    resourceName: "id-pipeline",
+                });
+                const dns = new managedidentity.UserAssignedIdentity("external-dns", {
+                    resourceGroupName: "rg-identity",
+                    resourceName: "id-external-dns",
+                });
+                new authorization.RoleAssignment("pipeline-acr-push", {
+                    scope: registry.id,
+                    principalId: pipeline.principalId,
+                    principalType: "ServicePrincipal",
+                    roleDefinitionId: `${SUB}/providers/Microsoft.Authorization/roleDefinitions/${ROLES.acrPush}`,
+                });
+                new authorization.RoleAssignment("dns-acr-push", {
+                    scope: registry.id,
+                    principalId: dns.principalId,
+                    principalType: "ServicePrincipal",
+                    roleDefinitionId: `${SUB}/providers/Microsoft.Authorization/roleDefinitions/${ROLES.acrPush}`,
+                });
+                new authorization.RoleAssignment("dns-owner", {
+                    scope: registry.id,
+                    principalId: dns.principalId,
+                    principalType: "ServicePrincipal",
+                    roleDefinitionId: `${SUB}/providers/Microsoft.Authorization/roleDefinitions/${ROLES.owner}`,
+                });
                 const provider = new k8s.Provider("primary", {});
-                new k8s.core.v1.Secret("apps-regcred", {
-                    metadata: { name: "regcred", namespace: "apps" }, type: "kubernetes.io/dockerconfigjson",
-                    stringData: { ".dockerconfigjson": pulumi.secret(JSON.stringify({ auths: { "h": { auth: TOKEN } } })) },
-                }, { provider });
-                new k8s.core.v1.Secret("ci-robot", {
-                    metadata: { name: "harbor-robot", namespace: "ci" }, type: "kubernetes.io/dockerconfigjson",
-                    stringData: { ".dockerconfigjson": pulumi.secret(JSON.stringify({ auths: { "h": { auth: TOKEN } } })) },
-                }, { provider });
+                new k8s.core.v1.Secret(
+                    "apps-regcred",
+                    {
+                        metadata: { name: "regcred", namespace: "apps" },
+                        type: "kubernetes.io/dockerconfigjson",
+                        stringData: { ".dockerconfigjson": pulumi.secret(JSON.stringify({ auths: { h: { auth: TOKEN } } })) },
+                    },
+                    { provider },
+                );
+                new k8s.core.v1.Secret(
+                    "ci-robot",
+                    {
+                        metadata: { name: "harbor-robot", namespace: "ci" },
+                        type: "kubernetes.io/dockerconfigjson",
+                        stringData: { ".dockerconfigjson": pulumi.secret(JSON.stringify({ auths: { h: { auth: TOKEN } } })) },
+                    },
+                    { provider },
+                );
             },
         });
         violations = evaluatePolicies(run, { environment: "prod" });
@@ -841,13 +1294,20 @@ describe("evaluatePolicies on an engine run", () => {
     it("applies the pipeline namespace option", () => {
         const moved = evaluatePolicies(run, { environment: "dev", pipelineNamespace: "apps" });
         const creds = moved.filter(v => v.policy === "no-registry-credentials-outside-pipeline-namespace");
-        assert.deepEqual(creds.map(v => v.urn?.split("::").pop()), ["ci-robot"]);
+        assert.deepEqual(
+            creds.map(v => v.urn?.split("::").pop()),
+            ["ci-robot"],
+        );
     });
 
     it("never puts a secret value in a message", () => {
         const echo: ResourceValidationPolicy = {
-            name: "echo", description: "echoes props", enforcementLevel: "advisory",
-            validateResource: (args, report) => { if (args.type === "kubernetes:core/v1:Secret") report(JSON.stringify(args.props)); },
+            name: "echo",
+            description: "echoes props",
+            enforcementLevel: "advisory",
+            validateResource: (args, report) => {
+                if (args.type === "kubernetes:core/v1:Secret") report(JSON.stringify(args.props));
+            },
         };
         const out = evaluate(run, { environment: "dev" }, [echo]);
         assert.equal(out.length, 2);
@@ -862,7 +1322,13 @@ describe("evaluatePolicies on an engine run", () => {
         const base = run.resources.find(r => r.name === "acr")!;
         const unknownRun: StackRun = {
             ...run,
-            resources: [{ ...base, inputs: { ...base.inputs, adminUserEnabled: "[unknown]" }, rawInputs: { ...base.rawInputs, adminUserEnabled: "[unknown]" } } as RecordedResource],
+            resources: [
+                {
+                    ...base,
+                    inputs: { ...base.inputs, adminUserEnabled: "[unknown]" },
+                    rawInputs: { ...base.rawInputs, adminUserEnabled: "[unknown]" },
+                } as RecordedResource,
+            ],
         };
         const out = evaluatePolicies(unknownRun, { environment: "dev" }).filter(v => v.policy === "acr-admin-user-disabled");
         assert.equal(out.length, 1);
@@ -872,8 +1338,12 @@ describe("evaluatePolicies on an engine run", () => {
 
     it("turns a policy that throws into a mandatory violation, not a pass", () => {
         const broken: ResourceValidationPolicy = {
-            name: "broken", description: "throws", enforcementLevel: "advisory",
-            validateResource: () => { throw new Error("boom"); },
+            name: "broken",
+            description: "throws",
+            enforcementLevel: "advisory",
+            validateResource: () => {
+                throw new Error("boom");
+            },
         };
         const out = evaluate(run, { environment: "dev" }, [broken]);
         assert.ok(out.length > 0 && out.every(v => /policy failed: boom/.test(v.message)));

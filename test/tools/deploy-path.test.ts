@@ -1,6 +1,14 @@
 import { strict as assert } from "assert";
 import {
-    criticalPath, deployEstimate, durationOf, durationRuleOf, formatDuration, GraphResource, isComponent, isKubernetesCustomResource, renderDeployPath,
+    criticalPath,
+    deployEstimate,
+    durationOf,
+    durationRuleOf,
+    formatDuration,
+    GraphResource,
+    isComponent,
+    isKubernetesCustomResource,
+    renderDeployPath,
 } from "../../tools/deploy-path";
 import { stackRun } from "../harness";
 
@@ -29,14 +37,33 @@ const REGISTRY = U("azure-native:containerregistry:Registry", "acr");
 const REPLICA = U("azure-native:containerregistry:Replication", "acr-replica");
 
 const SECONDS: Record<string, number> = {
-    rg: 5, "vnet-a": 10, "aks-a": 600, "vnet-b": 10, "aks-b": 700, "prov-a": 1, ns: 2, gateway: 90, "cert-manager": 120, issuer: 3, app: 10,
-    acr: 60, "acr-replica": 240,
+    rg: 5,
+    "vnet-a": 10,
+    "aks-a": 600,
+    "vnet-b": 10,
+    "aks-b": 700,
+    "prov-a": 1,
+    ns: 2,
+    gateway: 90,
+    "cert-manager": 120,
+    issuer: 3,
+    app: 10,
+    acr: 60,
+    "acr-replica": 240,
 };
-const seconds = (r: GraphResource) => (r.custom === false ? 0 : SECONDS[r.name] ?? 0);
+const seconds = (r: GraphResource) => (r.custom === false ? 0 : (SECONDS[r.name] ?? 0));
 
 function res(urn: string, parent: string | null, deps: string[] = [], more: Partial<GraphResource> = {}): GraphResource {
     const [, , type, name] = urn.split("::");
-    return { urn, type, name, parent, dependencies: deps, custom: !(type === "pulumi:pulumi:Stack" || type.startsWith("platform:")), ...more };
+    return {
+        urn,
+        type,
+        name,
+        parent,
+        dependencies: deps,
+        custom: !(type === "pulumi:pulumi:Stack" || type.startsWith("platform:")),
+        ...more,
+    };
 }
 
 function graph(withPropertyDeps: boolean): GraphResource[] {
@@ -72,10 +99,20 @@ describe("deploy path", () => {
         // rg 0-5, vnet-a 5-15, aks-a 15-615, prov 615-616, ns 616-618, gateway 618-708,
         // cert-manager 708-828, issuer 828-831, app (waits for the add-ons component) 831-841.
         assert.equal(p.totalSeconds, 841);
-        assert.deepEqual(p.chain.map(s => [s.name, s.start, s.finish]), [
-            ["rg", 0, 5], ["vnet-a", 5, 15], ["aks-a", 15, 615], ["prov-a", 615, 616], ["ns", 616, 618],
-            ["gateway", 618, 708], ["cert-manager", 708, 828], ["issuer", 828, 831], ["app", 831, 841],
-        ]);
+        assert.deepEqual(
+            p.chain.map(s => [s.name, s.start, s.finish]),
+            [
+                ["rg", 0, 5],
+                ["vnet-a", 5, 15],
+                ["aks-a", 15, 615],
+                ["prov-a", 615, 616],
+                ["ns", 616, 618],
+                ["gateway", 618, 708],
+                ["cert-manager", 708, 828],
+                ["issuer", 828, 831],
+                ["app", 831, 841],
+            ],
+        );
     });
 
     it("the secondary region does not wait for the primary", () => {
@@ -83,13 +120,22 @@ describe("deploy path", () => {
         const g = graph(false);
         const p = criticalPath(g, { durationOf: r => (r.name === "aks-b" ? 900 : seconds(r)) });
         assert.equal(p.totalSeconds, 5 + 10 + 900);
-        assert.deepEqual(p.chain.map(s => s.name), ["rg", "vnet-b", "aks-b"]);
+        assert.deepEqual(
+            p.chain.map(s => s.name),
+            ["rg", "vnet-b", "aks-b"],
+        );
     });
 
     it("a child of a custom resource waits for its parent", () => {
-        const p = criticalPath(graph(false).filter(r => [STACK, RG, REGISTRY, REPLICA].includes(r.urn)), { durationOf: seconds });
+        const p = criticalPath(
+            graph(false).filter(r => [STACK, RG, REGISTRY, REPLICA].includes(r.urn)),
+            { durationOf: seconds },
+        );
         assert.equal(p.totalSeconds, 5 + 60 + 240);
-        assert.deepEqual(p.chain.map(s => s.name), ["rg", "acr", "acr-replica"]);
+        assert.deepEqual(
+            p.chain.map(s => s.name),
+            ["rg", "acr", "acr-replica"],
+        );
     });
 
     it("lower bound from property dependencies drops ordering-only edges", () => {
@@ -99,7 +145,10 @@ describe("deploy path", () => {
         // cert-manager no longer waits for the gateway chart: 618 + 120 = 738; the issuer still
         // waits for cert-manager (its CRD): 741; `app` has no data dependency on the add-ons.
         assert.equal(e.lowerBound.totalSeconds, 741);
-        assert.deepEqual(e.lowerBound.chain.map(s => s.name), ["rg", "vnet-a", "aks-a", "prov-a", "ns", "cert-manager", "issuer"]);
+        assert.deepEqual(
+            e.lowerBound.chain.map(s => s.name),
+            ["rg", "vnet-a", "aks-a", "prov-a", "ns", "cert-manager", "issuer"],
+        );
     });
 
     it("without property dependencies, the lower bound keeps edges to prerequisite types only", () => {
@@ -112,8 +161,14 @@ describe("deploy path", () => {
     });
 
     it("uses the documented table: per type, per chart, components free", () => {
-        const r = (type: string, inputs: Record<string, unknown> = {}, custom = true): GraphResource =>
-            ({ urn: U(type, "x"), type, name: "x", dependencies: [], custom, inputs });
+        const r = (type: string, inputs: Record<string, unknown> = {}, custom = true): GraphResource => ({
+            urn: U(type, "x"),
+            type,
+            name: "x",
+            dependencies: [],
+            custom,
+            inputs,
+        });
         assert.equal(durationOf(r("azure-native:containerservice:ManagedCluster")), 540);
         assert.equal(durationOf(r("azure-native:trafficmanager:Profile")), 60);
         assert.equal(durationOf(r("azure-native:trafficmanager:Endpoint")), 30);
@@ -168,8 +223,14 @@ describe("deploy path", () => {
 
 describe("deploy path: declared waits", () => {
     it("counts the RBAC grant check as the typical propagation time, capped by its bound", () => {
-        const check = (timeoutSeconds: number): GraphResource => ({ urn: "urn:d", type: "pulumi-nodejs:dynamic:Resource", name: "d", dependencies: [], custom: true,
-            inputs: { roleAssignmentId: "/x", intervalSeconds: 10, timeoutSeconds } });
+        const check = (timeoutSeconds: number): GraphResource => ({
+            urn: "urn:d",
+            type: "pulumi-nodejs:dynamic:Resource",
+            name: "d",
+            dependencies: [],
+            custom: true,
+            inputs: { roleAssignmentId: "/x", intervalSeconds: 10, timeoutSeconds },
+        });
         assert.equal(durationOf(check(600)), 120);
         assert.equal(durationOf(check(60)), 60);
     });
@@ -184,10 +245,20 @@ describe("deploy path: the committed stacks", function () {
         it(`${stack}: every custom resource type has its own DURATIONS row (no fallback)`, async () => {
             const run = await stackRun(stack);
             const custom = run.resources.filter(r => !isComponent(r));
-            assert.ok(custom.some(r => r.type === "azure-native:trafficmanager:Profile"), "the stack registers a Traffic Manager profile");
-            const unmatched = [...new Set(custom
-                .filter(r => { const rule = durationRuleOf(r); return !rule || rule.fallback; })
-                .map(r => `${r.type} (${durationRuleOf(r)?.typical ?? "no row"})`))].sort();
+            assert.ok(
+                custom.some(r => r.type === "azure-native:trafficmanager:Profile"),
+                "the stack registers a Traffic Manager profile",
+            );
+            const unmatched = [
+                ...new Set(
+                    custom
+                        .filter(r => {
+                            const rule = durationRuleOf(r);
+                            return !rule || rule.fallback;
+                        })
+                        .map(r => `${r.type} (${durationRuleOf(r)?.typical ?? "no row"})`),
+                ),
+            ].sort();
             assert.deepEqual(unmatched, []);
         });
     }

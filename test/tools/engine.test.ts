@@ -14,7 +14,8 @@ function secretsProgram() {
     const password = new random.RandomPassword("pw", { length: 24 });
     const key = new tls.PrivateKey("key", { algorithm: "RSA", rsaBits: 4096 });
     const cluster = new containerservice.ManagedCluster("aks", { resourceGroupName: "rg-a", location: "westeurope", dnsPrefix: "a" });
-    const kubeconfig = containerservice.listManagedClusterUserCredentialsOutput({ resourceGroupName: "rg-a", resourceName: cluster.name })
+    const kubeconfig = containerservice
+        .listManagedClusterUserCredentialsOutput({ resourceGroupName: "rg-a", resourceName: cluster.name })
         .kubeconfigs.apply(k => Buffer.from(k[0].value, "base64").toString());
     new k8s.core.v1.Secret("s", { stringData: { password: password.result, key: key.privateKeyPem } });
     const token = new pulumi.Config("platform").requireSecret("gitPushToken");
@@ -49,7 +50,8 @@ describe("offline engine", () => {
 
     it("returns unique, realistically shaped identities per resource", async () => {
         const run = await freshRun({
-            stack: "dev", program: () => {
+            stack: "dev",
+            program: () => {
                 const a = new managedidentity.UserAssignedIdentity("a", { resourceGroupName: "rg" });
                 const b = new managedidentity.UserAssignedIdentity("b", { resourceGroupName: "rg" });
                 return { a: a.clientId, b: b.clientId, aPrincipal: a.principalId, id: a.id };
@@ -59,12 +61,16 @@ describe("offline engine", () => {
         assert.match(String(run.outputs.a), uuid);
         assert.notEqual(run.outputs.a, run.outputs.b);
         assert.notEqual(run.outputs.a, run.outputs.aPrincipal);
-        assert.match(String(run.outputs.id), /^\/subscriptions\/[0-9a-f-]+\/resourceGroups\/rg\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/a[0-9a-f]{7}$/);
+        assert.match(
+            String(run.outputs.id),
+            /^\/subscriptions\/[0-9a-f-]+\/resourceGroups\/rg\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/a[0-9a-f]{7}$/,
+        );
     });
 
     it("records parent, explicit provider, dependencies and protect", async () => {
         const run = await freshRun({
-            stack: "dev", program: () => {
+            stack: "dev",
+            program: () => {
                 const parent = new pulumi.ComponentResource("platform:test:Parent", "parent", {}, {});
                 const provider = new k8s.Provider("p", {}, { parent });
                 const ns = new k8s.core.v1.Namespace("ns", { metadata: { name: "x" } }, { parent, provider, protect: true });
@@ -94,11 +100,15 @@ describe("offline engine", () => {
 
     it("reports a missing mock instead of silently dropping outputs", async () => {
         const err = await freshRun({
-            stack: "dev", program: async () => {
+            stack: "dev",
+            program: async () => {
                 await pulumi.runtime.invoke("azure-native:nothing:getNothing", {});
                 return {};
             },
-        }).then(() => undefined, e => e as Error);
+        }).then(
+            () => undefined,
+            e => e as Error,
+        );
         assert.ok(err, "expected the run to fail");
         assert.match(String(err), /no mock for function azure-native:nothing:getNothing/);
     });
@@ -108,19 +118,25 @@ describe("offline engine", () => {
 function previewProgram() {
     const identity = new managedidentity.UserAssignedIdentity("id", { resourceGroupName: "rg", location: "westeurope" });
     const cluster = new containerservice.ManagedCluster("aks", {
-        resourceGroupName: "rg", location: "westeurope", dnsPrefix: "a", oidcIssuerProfile: { enabled: true },
+        resourceGroupName: "rg",
+        location: "westeurope",
+        dnsPrefix: "a",
+        oidcIssuerProfile: { enabled: true },
     });
     // A computed output nested in an object the program set (issuerURL under oidcIssuerProfile).
     new managedidentity.FederatedIdentityCredential("fic", {
-        resourceGroupName: "rg", resourceName: identity.name,
+        resourceGroupName: "rg",
+        resourceName: identity.name,
         issuer: cluster.oidcIssuerProfile.apply(p => p!.issuerURL!),
-        subject: "system:serviceaccount:ci:pipeline", audiences: ["api://AzureADTokenExchange"],
+        subject: "system:serviceaccount:ci:pipeline",
+        audiences: ["api://AzureADTokenExchange"],
     });
     new k8s.core.v1.ServiceAccount("sa", {
         metadata: { name: "pipeline", namespace: "ci", annotations: { "azure.workload.identity/client-id": identity.clientId } },
     });
     new k8s.helm.v3.Release("chart", {
-        chart: "external-dns", namespace: "external-dns",
+        chart: "external-dns",
+        namespace: "external-dns",
         values: { replicas: 2, serviceAccount: { annotations: { "azure.workload.identity/client-id": identity.clientId } } },
     });
     // Secret config next to a computed password: the secret stays "[secret]".
@@ -133,8 +149,12 @@ function previewProgram() {
     const kubeconfig = containerservice.listManagedClusterUserCredentialsOutput({ resourceGroupName: "rg", resourceName: cluster.name });
     const client = authorization.getClientConfigOutput();
     return {
-        clientId: identity.clientId, id: identity.id, nothing: nothing.value, kubeconfig: kubeconfig.kubeconfigs,
-        tenantId: client.tenantId, literal: "x",
+        clientId: identity.clientId,
+        id: identity.id,
+        nothing: nothing.value,
+        kubeconfig: kubeconfig.kubeconfigs,
+        tenantId: client.tenantId,
+        literal: "x",
     };
 }
 
@@ -142,14 +162,21 @@ describe("offline engine: dry run (a from-scratch `pulumi preview`)", () => {
     it("knows the inputs only: computed outputs reach dependents as [unknown], literals stay known", async () => {
         const run = await freshRun({ stack: "dev", program: previewProgram, dryRun: true });
         const sa = byName(run, "kubernetes:core/v1:ServiceAccount", "sa");
-        assert.deepEqual(sa.inputs.metadata, { name: "pipeline", namespace: "ci", annotations: { "azure.workload.identity/client-id": "[unknown]" } });
+        assert.deepEqual(sa.inputs.metadata, {
+            name: "pipeline",
+            namespace: "ci",
+            annotations: { "azure.workload.identity/client-id": "[unknown]" },
+        });
         const fic = byName(run, "azure-native:managedidentity:FederatedIdentityCredential", "fic");
         assert.equal(fic.inputs.issuer, "[unknown]", "a computed output nested in an input object is unknown, not undefined");
         assert.equal(fic.inputs.resourceName, "[unknown]", "azure-native's `name` output is computed");
         assert.equal(fic.inputs.subject, "system:serviceaccount:ci:pipeline");
         assert.equal(fic.inputs.resourceGroupName, "rg");
         const release = byName(run, "kubernetes:helm.sh/v3:Release", "chart");
-        assert.deepEqual(release.inputs.values, { replicas: 2, serviceAccount: { annotations: { "azure.workload.identity/client-id": "[unknown]" } } });
+        assert.deepEqual(release.inputs.values, {
+            replicas: 2,
+            serviceAccount: { annotations: { "azure.workload.identity/client-id": "[unknown]" } },
+        });
         const cm = byName(run, "kubernetes:core/v1:ConfigMap", "cm");
         assert.deepEqual(cm.inputs.data, { token: "[secret]", password: "[unknown]" });
         assert.match(String((cm.rawInputs.data as Record<string, unknown>).token), /^offline-placeholder/);
@@ -169,7 +196,10 @@ describe("offline engine: dry run (a from-scratch `pulumi preview`)", () => {
     });
 
     it("in an update run the same invoke is called (its argument is known) and fails for want of a mock", async () => {
-        const err = await freshRun({ stack: "dev", program: previewProgram }).then(() => undefined, e => e as Error);
+        const err = await freshRun({ stack: "dev", program: previewProgram }).then(
+            () => undefined,
+            e => e as Error,
+        );
         assert.match(String(err), /no mock for function azure-native:nothing:getNothing/);
     });
 
@@ -177,10 +207,18 @@ describe("offline engine: dry run (a from-scratch `pulumi preview`)", () => {
         const run = await runStack({ stack: "dev", dryRun: true });
         const json = JSON.stringify(planDocument(run));
         assert.ok(json.includes('"[unknown]"'));
-        for (const leaked of ["offline-placeholder", "mockpw-", "mockrobot-", "BEGIN RSA PRIVATE KEY", "certificate-authority-data", "get-token"]) {
+        for (const leaked of [
+            "offline-placeholder",
+            "mockpw-",
+            "mockrobot-",
+            "BEGIN RSA PRIVATE KEY",
+            "certificate-authority-data",
+            "get-token",
+        ]) {
             assert.ok(!json.includes(leaked), `plan JSON leaks ${leaked}`);
         }
-        for (const p of byType(run, "pulumi:providers:kubernetes")) assert.equal(p.inputs.kubeconfig, "[unknown]", "the kubeconfig invoke's arguments are unknown");
+        for (const p of byType(run, "pulumi:providers:kubernetes"))
+            assert.equal(p.inputs.kubeconfig, "[unknown]", "the kubeconfig invoke's arguments are unknown");
         assert.equal(run.outputs.environment, "dev");
     });
 });
@@ -188,14 +226,18 @@ describe("offline engine: dry run (a from-scratch `pulumi preview`)", () => {
 describe("offline engine: URN uniqueness", () => {
     it("rejects two resources with the same URN, as the real engine does", async () => {
         const err = await freshRun({
-            stack: "dev", program: () => {
+            stack: "dev",
+            program: () => {
                 const a = new pulumi.ComponentResource("platform:test:Cluster", "primary", {}, {});
                 const b = new pulumi.ComponentResource("platform:test:Cluster", "secondary", {}, {});
                 new k8s.core.v1.Namespace("gateway", {}, { parent: a });
                 new k8s.core.v1.Namespace("gateway", {}, { parent: b });
                 return {};
             },
-        }).then(() => undefined, e => e as Error);
+        }).then(
+            () => undefined,
+            e => e as Error,
+        );
         assert.match(String(err), /Duplicate resource URN/);
     });
 });
@@ -203,7 +245,8 @@ describe("offline engine: URN uniqueness", () => {
 describe("offline engine: dependency closure", () => {
     it("follows dependencies transitively, and providers only when asked", async () => {
         const run = await freshRun({
-            stack: "dev", program: () => {
+            stack: "dev",
+            program: () => {
                 const provider = new k8s.Provider("p", {});
                 const a = new k8s.core.v1.Namespace("a", { metadata: { name: "a" } }, { provider });
                 const b = new k8s.core.v1.ConfigMap("b", { metadata: { namespace: a.metadata.name } }, { provider });
@@ -211,8 +254,12 @@ describe("offline engine: dependency closure", () => {
                 return {};
             },
         });
-        const [p, a, b, c] = [["pulumi:providers:kubernetes", "p"], ["kubernetes:core/v1:Namespace", "a"],
-            ["kubernetes:core/v1:ConfigMap", "b"], ["kubernetes:core/v1:ConfigMap", "c"]].map(([t, n]) => byName(run, t, n));
+        const [p, a, b, c] = [
+            ["pulumi:providers:kubernetes", "p"],
+            ["kubernetes:core/v1:Namespace", "a"],
+            ["kubernetes:core/v1:ConfigMap", "b"],
+            ["kubernetes:core/v1:ConfigMap", "c"],
+        ].map(([t, n]) => byName(run, t, n));
         assert.deepEqual([...dependencyClosure(run, c)].sort(), [a.urn, b.urn].sort());
         assert.deepEqual([...dependencyClosure(run, c, { viaProviders: true })].sort(), [a.urn, b.urn, p.urn].sort());
         assert.equal(dependencyClosure(run, a).size, 0);
@@ -236,7 +283,9 @@ describe("offline engine: azure-native version aliases", () => {
 
     it("the program itself strips no alias: what `pulumi up` sends keeps every azure-native version alias", async () => {
         const run = await freshRun({ stack: "dev", keepVersionAliases: true });
-        const withoutAliases = run.resources.filter(r => r.custom && r.type.startsWith("azure-native:") && r.aliasCount === 0).map(r => r.urn);
+        const withoutAliases = run.resources
+            .filter(r => r.custom && r.type.startsWith("azure-native:") && r.aliasCount === 0)
+            .map(r => r.urn);
         assert.ok(run.resources.some(r => r.type.startsWith("azure-native:")));
         assert.deepEqual(withoutAliases, []);
     });

@@ -21,8 +21,11 @@ describe("tools launcher (tools/launch.cjs)", function () {
         const [node, ...args] = scripts.admit.split(" ");
         assert.equal(node, "node");
         // An unknown stack: the engine is loaded and answers, without a whole program run.
-        const r = spawnSync(process.execPath, [...args, "--stack", "nosuchstack", path.join(ROOT, "test", "fixtures", "admit", "allowed", "app.yaml")],
-            { cwd: ROOT, encoding: "utf8" });
+        const r = spawnSync(
+            process.execPath,
+            [...args, "--stack", "nosuchstack", path.join(ROOT, "test", "fixtures", "admit", "allowed", "app.yaml")],
+            { cwd: ROOT, encoding: "utf8" },
+        );
         assert.equal(r.status, 2, `admit exited ${r.status}:\n${r.stderr}\n${r.stdout}`);
         assert.match(r.stderr, /stack 'nosuchstack': no config for stack 'nosuchstack'/);
     });

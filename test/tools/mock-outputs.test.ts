@@ -16,7 +16,8 @@ describe("tools/mock-outputs.ts", () => {
         assert.ok(mocked.size > 10, "found the mocked types");
         const registered = new Set<string>();
         for (const stack of ["dev", "prod"] as const) {
-            for (const r of (await stackRun(stack)).resources) if (r.type.startsWith("azure-native:")) registered.add(r.type.slice("azure-native:".length));
+            for (const r of (await stackRun(stack)).resources)
+                if (r.type.startsWith("azure-native:")) registered.add(r.type.slice("azure-native:".length));
         }
         assert.deepEqual([...mocked].filter(t => !registered.has(t)).sort(), []);
     });

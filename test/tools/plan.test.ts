@@ -8,11 +8,15 @@ import { ROOT } from "../../tools/engine";
 
 class Capture {
     text = "";
-    write(s: string) { this.text += s; return true; }
+    write(s: string) {
+        this.text += s;
+        return true;
+    }
 }
 
 async function plan(argv: string[], options: PlanOptions = {}): Promise<{ code: number; out: string; err: string }> {
-    const out = new Capture(), err = new Capture();
+    const out = new Capture(),
+        err = new Capture();
     const code = await main(argv, out, err, options);
     return { code, out: out.text, err: err.text };
 }
@@ -24,8 +28,12 @@ const RAN = [EXIT.ok] as number[];
 describe("plan", function () {
     this.timeout(120_000);
     let tmp: string;
-    before(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), "plan-test-")); });
-    after(() => { fs.rmSync(tmp, { recursive: true, force: true }); });
+    before(() => {
+        tmp = fs.mkdtempSync(path.join(os.tmpdir(), "plan-test-"));
+    });
+    after(() => {
+        fs.rmSync(tmp, { recursive: true, force: true });
+    });
 
     describe("usage errors exit 2", () => {
         it("without --stack, with an unknown flag, with a positional argument", async () => {
@@ -116,7 +124,8 @@ describe("plan", function () {
             assert.equal(r.code, EXIT.ok, r.out + r.err);
             const text = fs.readFileSync(file, "utf8");
             assert.ok(text.includes('"[unknown]"'), "computed outputs are unknown in a preview");
-            for (const leaked of ["mockpw-", "BEGIN RSA PRIVATE KEY", "offline-placeholder", "mockrobot-"]) assert.ok(!text.includes(leaked), leaked);
+            for (const leaked of ["mockpw-", "BEGIN RSA PRIVATE KEY", "offline-placeholder", "mockrobot-"])
+                assert.ok(!text.includes(leaked), leaked);
             assert.match(r.out, /Policies: 0 mandatory/);
         });
 
@@ -135,7 +144,13 @@ describe("plan", function () {
                 assert.deepEqual(Object.keys(r), ["dependencies", "inputs", "name", "parent", "protect", "provider", "type", "urn"]);
             }
             // What the engine's mocks produce for secrets: passwords, keys, `secure:` config.
-            for (const needle of ["mockpw-", "BEGIN RSA PRIVATE KEY", "BEGIN PRIVATE KEY", "BEGIN OPENSSH PRIVATE KEY", "offline-placeholder"]) {
+            for (const needle of [
+                "mockpw-",
+                "BEGIN RSA PRIVATE KEY",
+                "BEGIN PRIVATE KEY",
+                "BEGIN OPENSSH PRIVATE KEY",
+                "offline-placeholder",
+            ]) {
                 assert.ok(!text.includes(needle), `plan JSON contains ${needle}`);
             }
         });
@@ -152,7 +167,10 @@ describe("plan", function () {
         it("--diff against its own plan reports no change", async () => {
             const r = await plan(["--stack", "dev", "--diff", a()]);
             assert.ok(RAN.includes(r.code), r.err);
-            assert.match(r.out, /Plan diff: stack dev against .*a\.json \(stack dev\)\n {2}0 to add, 0 to remove, 0 to change, \d+ unchanged; 0 output/);
+            assert.match(
+                r.out,
+                /Plan diff: stack dev against .*a\.json \(stack dev\)\n {2}0 to add, 0 to remove, 0 to change, \d+ unchanged; 0 output/,
+            );
             assert.match(r.out, /Security-relevant changes \(0\):\n {2}none/);
         });
 
@@ -161,8 +179,17 @@ describe("plan", function () {
             // A removed role assignment (or, on a program still too small to have one, an added one).
             const ra = doc.resources.findIndex((r: { type: string }) => r.type === "azure-native:authorization:RoleAssignment");
             if (ra >= 0) doc.resources.splice(ra, 1);
-            else doc.resources.push({ urn: "urn:pulumi:dev::platform::azure-native:authorization:RoleAssignment::old", type: "azure-native:authorization:RoleAssignment",
-                name: "old", parent: null, provider: null, dependencies: [], protect: false, inputs: {} });
+            else
+                doc.resources.push({
+                    urn: "urn:pulumi:dev::platform::azure-native:authorization:RoleAssignment::old",
+                    type: "azure-native:authorization:RoleAssignment",
+                    name: "old",
+                    parent: null,
+                    provider: null,
+                    dependencies: [],
+                    protect: false,
+                    inputs: {},
+                });
             const edited = path.join(tmp, "edited.json");
             fs.writeFileSync(edited, JSON.stringify(doc));
             const r = await plan(["--stack", "dev", "--diff", edited]);
@@ -172,9 +199,16 @@ describe("plan", function () {
     });
 
     describe("offline policies", () => {
-        const violations = (level: "mandatory" | "advisory"): EvaluatePolicies => (run, options) => [
-            { policy: "test-policy", enforcementLevel: level, urn: run.resources[0].urn, message: `env=${options.environment} ns=${options.pipelineNamespace}` },
-        ];
+        const violations =
+            (level: "mandatory" | "advisory"): EvaluatePolicies =>
+            (run, options) => [
+                {
+                    policy: "test-policy",
+                    enforcementLevel: level,
+                    urn: run.resources[0].urn,
+                    message: `env=${options.environment} ns=${options.pipelineNamespace}`,
+                },
+            ];
 
         it("exit 1 when a mandatory policy fails, printing the violation", async () => {
             const r = await plan(["--stack", "dev"], { policies: violations("mandatory") });

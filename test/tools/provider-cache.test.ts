@@ -31,8 +31,11 @@ describe("dynamic-provider text cache", () => {
         assert.ok(serialized.length > 0, "no provider went through the cache (PLATFORM_PROVIDER_CACHE=off?)");
         const real = new Set<string>();
         for (const func of serialized) real.add((await sdkSerializeFunction(func, { allowSecrets: true })).text);
-        const planned = new Set(runs.flatMap(run => run.resources.filter(r => r.type.startsWith("pulumi-nodejs:dynamic"))
-            .map(r => String(r.rawInputs.__provider))));
+        const planned = new Set(
+            runs.flatMap(run =>
+                run.resources.filter(r => r.type.startsWith("pulumi-nodejs:dynamic")).map(r => String(r.rawInputs.__provider)),
+            ),
+        );
         assert.ok(planned.size > 0, "the stacks have dynamic resources");
         assert.deepEqual([...planned].sort(), [...real].sort());
     });
@@ -42,13 +45,22 @@ describe("dynamic-provider text cache", () => {
         try {
             const provider = { create: async () => ({ id: "x" }) };
             const first = countingSerializer();
-            const a = await createProviderTextCache({ dir, serialize: first.serialize, contextDigest: () => "ctx" })(() => provider, { allowSecrets: true });
+            const a = await createProviderTextCache({ dir, serialize: first.serialize, contextDigest: () => "ctx" })(() => provider, {
+                allowSecrets: true,
+            });
             assert.equal(first.calls.length, 1);
             const second = countingSerializer();
-            const b = await createProviderTextCache({ dir, serialize: second.serialize, contextDigest: () => "ctx" })(() => provider, { allowSecrets: true });
+            const b = await createProviderTextCache({ dir, serialize: second.serialize, contextDigest: () => "ctx" })(() => provider, {
+                allowSecrets: true,
+            });
             assert.equal(second.calls.length, 0, "a cached provider is not serialized again");
             // The SDK's factory text is part of the serialized text, so it is part of the key.
-            await createProviderTextCache({ dir, serialize: second.serialize, contextDigest: () => "ctx" })(() => { return provider; }, { allowSecrets: true });
+            await createProviderTextCache({ dir, serialize: second.serialize, contextDigest: () => "ctx" })(
+                () => {
+                    return provider;
+                },
+                { allowSecrets: true },
+            );
             assert.equal(second.calls.length, 1, "another factory text is another entry");
             assert.deepEqual(b, a);
         } finally {
@@ -90,7 +102,7 @@ describe("dynamic-provider text cache", () => {
             digests.push(projectDigest(root));
             fs.writeFileSync(path.join(root, "infra", "names.ts"), "export const n = 'b';\n");
             digests.push(projectDigest(root));
-            fs.writeFileSync(path.join(root, "package-lock.json"), "{\"v\":1}\n");
+            fs.writeFileSync(path.join(root, "package-lock.json"), '{"v":1}\n');
             digests.push(projectDigest(root));
             // Providers capture model/ code too (e.g. the severity scale in Harbor's provider).
             fs.writeFileSync(path.join(root, "model", "severity.ts"), "export const s = 'critical';\n");
@@ -103,9 +115,12 @@ describe("dynamic-provider text cache", () => {
     });
 
     it("is offline only: no program source imports tools/", () => {
-        const sources = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true })
-            .flatMap(e => e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : []);
-        const offenders = ["infra", "components", "model"].flatMap(d => sources(path.join(ROOT, d)))
+        const sources = (dir: string): string[] =>
+            fs
+                .readdirSync(dir, { withFileTypes: true })
+                .flatMap(e => (e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : []));
+        const offenders = ["infra", "components", "model"]
+            .flatMap(d => sources(path.join(ROOT, d)))
             .filter(f => /from\s+["'](\.\.\/)+tools\/|require\(["'](\.\.\/)+tools\//.test(fs.readFileSync(f, "utf8")));
         assert.deepEqual(offenders, []);
     });
@@ -116,7 +131,9 @@ describe("plan document order", () => {
         const run = await stackRun("dev");
         const reversed = { ...run, resources: [...run.resources].reverse() };
         assert.deepEqual(planDocument(reversed), planDocument(run));
-        const doc = planDocument(run) as { resources: { urn: string; parent: string | null; provider: string | null; dependencies: string[] }[] };
+        const doc = planDocument(run) as {
+            resources: { urn: string; parent: string | null; provider: string | null; dependencies: string[] }[];
+        };
         const position = new Map(doc.resources.map((r, i) => [r.urn, i]));
         for (const [i, r] of doc.resources.entries()) {
             for (const before of [r.parent, r.provider, ...r.dependencies]) {

@@ -44,7 +44,10 @@ export const ARGOCD_ROUTE = "argocd-server";
 /** Pod labels (`app.kubernetes.io/name`: nameOverride `argocd` + component name) and container ports, chart 10.1.1. */
 export const ARGOCD_PODS = {
     server: { labels: { "app.kubernetes.io/name": "argocd-server" }, port: 8080 },
-    applicationController: { labels: { "app.kubernetes.io/name": "argocd-application-controller" }, port: METRICS_PORTS.argocdApplicationController },
+    applicationController: {
+        labels: { "app.kubernetes.io/name": "argocd-application-controller" },
+        port: METRICS_PORTS.argocdApplicationController,
+    },
 } as const;
 /** Where the AKS managed-Prometheus add-on (ama-metrics) runs. */
 export const METRICS_SCRAPER_NAMESPACE = KUBE_SYSTEM;
@@ -110,11 +113,18 @@ export function normaliseClientCidrs(cidrs: readonly string[]): { cidrs: string[
 }
 
 /** A bare address is its /32. */
-const asCidr = (c: string) => net.isIPv4(c) ? `${c}/32` : c;
+const asCidr = (c: string) => (net.isIPv4(c) ? `${c}/32` : c);
 
-const CLIENT_CIDRS_SCHEMA = z.array(z.string()
-    .refine(c => isIpv4Cidr(asCidr(c)), { error: iss => `allowedClientCidrs: '${iss.input}' is not an IPv4 address or CIDR (without host bits)`, abort: true })
-    .refine(c => !asCidr(c).endsWith("/0"), { error: iss => `allowedClientCidrs: '${iss.input}' allows every client` }))
+const CLIENT_CIDRS_SCHEMA = z
+    .array(
+        z
+            .string()
+            .refine(c => isIpv4Cidr(asCidr(c)), {
+                error: iss => `allowedClientCidrs: '${iss.input}' is not an IPv4 address or CIDR (without host bits)`,
+                abort: true,
+            })
+            .refine(c => !asCidr(c).endsWith("/0"), { error: iss => `allowedClientCidrs: '${iss.input}' allows every client` }),
+    )
     .min(1, "allowedClientCidrs is empty: the UI would be open to every client on the internet; list the operators' networks");
 
 export class ArgoCd extends pulumi.ComponentResource {
@@ -131,97 +141,140 @@ export class ArgoCd extends pulumi.ComponentResource {
         const ns = NAMESPACES.argocd;
         this.url = `https://${args.hostname}`;
 
-        this.namespace = new k8s.core.v1.Namespace(`${name}-ns`, {
-            metadata: { name: ns, labels: { "app.kubernetes.io/part-of": "platform", ...podSecurityLabels(ns) } },
-        }, k8sOpts);
+        this.namespace = new k8s.core.v1.Namespace(
+            `${name}-ns`,
+            {
+                metadata: { name: ns, labels: { "app.kubernetes.io/part-of": "platform", ...podSecurityLabels(ns) } },
+            },
+            k8sOpts,
+        );
 
         // Repository credentials, picked up by label; read-only token, HTTPS.
-        const repoSecret = new k8s.core.v1.Secret(`${name}-manifests-repo`, {
-            metadata: {
-                name: "manifests-repo",
-                namespace: this.namespace.metadata.name,
-                labels: { "argocd.argoproj.io/secret-type": "repository" },
+        const repoSecret = new k8s.core.v1.Secret(
+            `${name}-manifests-repo`,
+            {
+                metadata: {
+                    name: "manifests-repo",
+                    namespace: this.namespace.metadata.name,
+                    labels: { "argocd.argoproj.io/secret-type": "repository" },
+                },
+                type: "Opaque",
+                stringData: {
+                    type: "git",
+                    url: args.manifestsRepoUrl,
+                    // GitHub accepts any username with a token; this one also works for app tokens.
+                    username: "x-access-token",
+                    password: pulumi.secret(args.repoReadToken),
+                },
             },
-            type: "Opaque",
-            stringData: {
-                type: "git",
-                url: args.manifestsRepoUrl,
-                // GitHub accepts any username with a token; this one also works for app tokens.
-                username: "x-access-token",
-                password: pulumi.secret(args.repoReadToken),
-            },
-        }, k8sOpts);
+            k8sOpts,
+        );
 
-        this.release = chartRelease(`${name}-release`, {
-            chart: "argocd",
-            releaseName: "argocd",
-            namespace: this.namespace.metadata.name,
-            values: mergeValues(argoCdValues(args.hostname, args.ha, args.acrLoginServer), argoCdSsoValues(args.sso)),
-            timeoutSeconds: 900,
-        }, k8sOpts);
+        this.release = chartRelease(
+            `${name}-release`,
+            {
+                chart: "argocd",
+                releaseName: "argocd",
+                namespace: this.namespace.metadata.name,
+                values: mergeValues(argoCdValues(args.hostname, args.ha, args.acrLoginServer), argoCdSsoValues(args.sso)),
+                timeoutSeconds: 900,
+            },
+            k8sOpts,
+        );
 
         // Custom resources wait for the chart's CRDs.
         const crOpts = { ...k8sOpts, dependsOn: [this.release] };
 
-        const route = new k8s.apiextensions.CustomResource(`${name}-route`, {
-            apiVersion: "gateway.networking.k8s.io/v1",
-            kind: "HTTPRoute",
-            metadata: { name: ARGOCD_ROUTE, namespace: this.namespace.metadata.name },
-            spec: gatewayRouteSpec({
-                hostname: args.hostname, listener: args.gatewayListener, backend: ARGOCD_SERVER_SERVICE, timeouts: { ...ARGOCD_ROUTE_TIMEOUTS },
-            }),
-        }, { ...k8sOpts, dependsOn: [this.release, ...(args.routeDependsOn ?? [])] });
+        const route = new k8s.apiextensions.CustomResource(
+            `${name}-route`,
+            {
+                apiVersion: "gateway.networking.k8s.io/v1",
+                kind: "HTTPRoute",
+                metadata: { name: ARGOCD_ROUTE, namespace: this.namespace.metadata.name },
+                spec: gatewayRouteSpec({
+                    hostname: args.hostname,
+                    listener: args.gatewayListener,
+                    backend: ARGOCD_SERVER_SERVICE,
+                    timeouts: { ...ARGOCD_ROUTE_TIMEOUTS },
+                }),
+            },
+            { ...k8sOpts, dependsOn: [this.release, ...(args.routeDependsOn ?? [])] },
+        );
 
         // Envoy Gateway's CRDs come with the gateway chart, which the route waits for.
-        new k8s.apiextensions.CustomResource(`${name}-client-allowlist`, {
-            apiVersion: "gateway.envoyproxy.io/v1alpha1",
-            kind: "SecurityPolicy",
-            metadata: { name: `${ARGOCD_ROUTE}-client-allowlist`, namespace: this.namespace.metadata.name },
-            spec: clientAllowlistPolicySpec(ARGOCD_ROUTE, allowlist.cidrs),
-        }, { ...k8sOpts, dependsOn: [route] });
+        new k8s.apiextensions.CustomResource(
+            `${name}-client-allowlist`,
+            {
+                apiVersion: "gateway.envoyproxy.io/v1alpha1",
+                kind: "SecurityPolicy",
+                metadata: { name: `${ARGOCD_ROUTE}-client-allowlist`, namespace: this.namespace.metadata.name },
+                spec: clientAllowlistPolicySpec(ARGOCD_ROUTE, allowlist.cidrs),
+            },
+            { ...k8sOpts, dependsOn: [route] },
+        );
 
         for (const [id, spec] of argoCdNetworkPolicies()) {
-            new k8s.networking.v1.NetworkPolicy(`${name}-${id}`, {
-                metadata: { name: id, namespace: this.namespace.metadata.name },
-                spec,
-            }, k8sOpts);
+            new k8s.networking.v1.NetworkPolicy(
+                `${name}-${id}`,
+                {
+                    metadata: { name: id, namespace: this.namespace.metadata.name },
+                    spec,
+                },
+                k8sOpts,
+            );
         }
 
-        const rootProject = new k8s.apiextensions.CustomResource(`${name}-project-root`, {
-            apiVersion: "argoproj.io/v1alpha1",
-            kind: "AppProject",
-            metadata: { name: ROOT_PROJECT, namespace: this.namespace.metadata.name },
-            spec: rootProjectSpec(args.manifestsRepoUrl),
-        }, crOpts);
+        const rootProject = new k8s.apiextensions.CustomResource(
+            `${name}-project-root`,
+            {
+                apiVersion: "argoproj.io/v1alpha1",
+                kind: "AppProject",
+                metadata: { name: ROOT_PROJECT, namespace: this.namespace.metadata.name },
+                spec: rootProjectSpec(args.manifestsRepoUrl),
+            },
+            crOpts,
+        );
 
-        const appsProject = new k8s.apiextensions.CustomResource(`${name}-project-apps`, {
-            apiVersion: "argoproj.io/v1alpha1",
-            kind: "AppProject",
-            metadata: { name: APPS_PROJECT, namespace: this.namespace.metadata.name },
-            spec: appsProjectSpec(args.manifestsRepoUrl, args.exemptNamespaces, args.syncWindows),
-        }, crOpts);
+        const appsProject = new k8s.apiextensions.CustomResource(
+            `${name}-project-apps`,
+            {
+                apiVersion: "argoproj.io/v1alpha1",
+                kind: "AppProject",
+                metadata: { name: APPS_PROJECT, namespace: this.namespace.metadata.name },
+                spec: appsProjectSpec(args.manifestsRepoUrl, args.exemptNamespaces, args.syncWindows),
+            },
+            crOpts,
+        );
 
         // argocd-server creates `default` (open to everything) when it starts; take its fields
         // over with a forced server-side apply patch rather than a create (which would collide).
-        new k8s.apiextensions.CustomResourcePatch(`${name}-project-default`, {
-            apiVersion: "argoproj.io/v1alpha1",
-            kind: "AppProject",
-            metadata: {
-                name: "default",
-                namespace: this.namespace.metadata.name,
-                annotations: { "pulumi.com/patchForce": "true" },
+        new k8s.apiextensions.CustomResourcePatch(
+            `${name}-project-default`,
+            {
+                apiVersion: "argoproj.io/v1alpha1",
+                kind: "AppProject",
+                metadata: {
+                    name: "default",
+                    namespace: this.namespace.metadata.name,
+                    annotations: { "pulumi.com/patchForce": "true" },
+                },
+                spec: lockedDefaultProjectSpec(),
             },
-            spec: lockedDefaultProjectSpec(),
-        }, crOpts);
+            crOpts,
+        );
 
-        const rootApplication = new k8s.apiextensions.CustomResource(`${name}-root`, {
-            apiVersion: "argoproj.io/v1alpha1",
-            kind: "Application",
-            // No resources-finalizer: deleting or replacing this object must never cascade into
-            // deleting every workload in the region.
-            metadata: { name: `root-${args.clusterKey}`, namespace: this.namespace.metadata.name },
-            spec: rootApplicationSpec(args.manifestsRepoUrl, args.branch, args.path),
-        }, { ...k8sOpts, dependsOn: [this.release, rootProject, appsProject, repoSecret, ...(args.applicationsDependOn ?? [])] });
+        const rootApplication = new k8s.apiextensions.CustomResource(
+            `${name}-root`,
+            {
+                apiVersion: "argoproj.io/v1alpha1",
+                kind: "Application",
+                // No resources-finalizer: deleting or replacing this object must never cascade into
+                // deleting every workload in the region.
+                metadata: { name: `root-${args.clusterKey}`, namespace: this.namespace.metadata.name },
+                spec: rootApplicationSpec(args.manifestsRepoUrl, args.branch, args.path),
+            },
+            { ...k8sOpts, dependsOn: [this.release, rootProject, appsProject, repoSecret, ...(args.applicationsDependOn ?? [])] },
+        );
 
         this.registerOutputs({ url: this.url, rootApplication: rootApplication.metadata.name });
     }
@@ -314,7 +367,6 @@ export function clientAllowlistPolicySpec(routeName: string, cidrs: readonly str
     };
 }
 
-
 /**
  * Default-deny ingress plus: Argo CD's own pods (server, repo-server, controller, redis,
  * applicationset talk to each other), the Envoy proxies to argocd-server's HTTP port, and
@@ -324,16 +376,22 @@ export function argoCdNetworkPolicies(): NamedNetworkPolicy[] {
     const tcp = (port: number) => [{ protocol: "TCP", port }];
     return [
         ...isolatedNamespace(),
-        ["allow-server-from-gateway", {
-            podSelector: { matchLabels: { ...ARGOCD_PODS.server.labels } },
-            policyTypes: ["Ingress"],
-            ingress: [{ from: [namespacePeer(GATEWAY_PROXY_NAMESPACE)], ports: tcp(ARGOCD_PODS.server.port) }],
-        }],
-        ["allow-controller-metrics", {
-            podSelector: { matchLabels: { ...ARGOCD_PODS.applicationController.labels } },
-            policyTypes: ["Ingress"],
-            ingress: [{ from: [namespacePeer(METRICS_SCRAPER_NAMESPACE)], ports: tcp(ARGOCD_PODS.applicationController.port) }],
-        }],
+        [
+            "allow-server-from-gateway",
+            {
+                podSelector: { matchLabels: { ...ARGOCD_PODS.server.labels } },
+                policyTypes: ["Ingress"],
+                ingress: [{ from: [namespacePeer(GATEWAY_PROXY_NAMESPACE)], ports: tcp(ARGOCD_PODS.server.port) }],
+            },
+        ],
+        [
+            "allow-controller-metrics",
+            {
+                podSelector: { matchLabels: { ...ARGOCD_PODS.applicationController.labels } },
+                policyTypes: ["Ingress"],
+                ingress: [{ from: [namespacePeer(METRICS_SCRAPER_NAMESPACE)], ports: tcp(ARGOCD_PODS.applicationController.port) }],
+            },
+        ],
     ];
 }
 

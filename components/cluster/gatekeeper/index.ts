@@ -13,7 +13,14 @@ import { chartRelease } from "../chart";
 import { mirrored, PLATFORM_IMAGES } from "../platform-images";
 import { VERIFICATION_TIMEOUT_SECONDS } from "../image-verification";
 import {
-    constraint, CONSTRAINT_API_VERSION, constraintTemplate, EnforcementAction, fullyExemptNamespaces, POLICIES, policyBundle, PolicyDefinition,
+    constraint,
+    CONSTRAINT_API_VERSION,
+    constraintTemplate,
+    EnforcementAction,
+    fullyExemptNamespaces,
+    POLICIES,
+    policyBundle,
+    PolicyDefinition,
     templateName,
 } from "../../../model/admission/policies";
 import { podSecurityLabels } from "../../../model/admission/pod-security-levels";
@@ -71,16 +78,20 @@ export class Gatekeeper extends pulumi.ComponentResource {
         // Match rules depend on the pipeline namespace only, never on the registry's login server.
         const ctxForMatch = { acrLoginServer: "", pipelineNamespace: args.pipelineNamespace };
 
-        const ns = new k8s.core.v1.Namespace(`${name}-ns`, {
-            metadata: {
-                name: NAMESPACES.gatekeeper,
-                labels: {
-                    // Gatekeeper never reviews its own namespace (the chart's post-install job sets the same).
-                    "admission.gatekeeper.sh/ignore": "no-self-managing",
-                    ...podSecurityLabels(NAMESPACES.gatekeeper),
+        const ns = new k8s.core.v1.Namespace(
+            `${name}-ns`,
+            {
+                metadata: {
+                    name: NAMESPACES.gatekeeper,
+                    labels: {
+                        // Gatekeeper never reviews its own namespace (the chart's post-install job sets the same).
+                        "admission.gatekeeper.sh/ignore": "no-self-managing",
+                        ...podSecurityLabels(NAMESPACES.gatekeeper),
+                    },
                 },
             },
-        }, { parent: this, provider });
+            { parent: this, provider },
+        );
 
         // With one replica a PDB of minAvailable 1 would block every node drain (AKS upgrades
         // stall); with more, at most one webhook pod is voluntarily disrupted at a time.
@@ -90,60 +101,73 @@ export class Gatekeeper extends pulumi.ComponentResource {
             crds: mirrored(args.acrLoginServer, PLATFORM_IMAGES.gatekeeper.crds),
             curl: mirrored(args.acrLoginServer, PLATFORM_IMAGES.gatekeeper.curl),
         };
-        const release = this.release = chartRelease(`${name}-chart`, {
-            chart: "gatekeeper",
-            releaseName: "gatekeeper",
-            namespace: ns.metadata.name,
-            values: {
-                // Chart 3.23.0 templates: the controller and audit run <image.repository>:<image.release>;
-                // the CRD-upgrade hook <image.crdRepository>:<image.release> unless
-                // preInstall.crdRepository.image.repository is set (upgrade-crds-hook.yaml); the
-                // other hooks <…image.repository>:<…image.tag> (namespace-post-install.yaml,
-                // namespace-post-upgrade.yaml, webhook-configs-pre-delete.yaml, _helpers.tpl probeWebhook).
-                image: { repository: images.controller, crdRepository: images.crds },
-                postInstall: { labelNamespace: { image: { repository: images.crds } }, probeWebhook: { image: { repository: images.curl } } },
-                postUpgrade: { labelNamespace: { image: { repository: images.crds } } },
-                preUninstall: { deleteWebhookConfigurations: { image: { repository: images.crds } } },
-                replicas: args.replicas,
-                pdb: { controllerManager: { minAvailable } },
-                validatingWebhookFailurePolicy: args.failurePolicy,
-                // Ratify's external-data provider must answer within this (its chart's provider
-                // timeout "MUST match"; components/cluster/image-verification/index.ts).
-                validatingWebhookTimeoutSeconds: VERIFICATION_TIMEOUT_SECONDS,
-                // Audit reports violations of existing objects (e.g. created before a constraint).
-                disableAudit: false,
-                auditInterval: 60,
-                auditFromCache: false,
-                constraintViolationsLimit: 20,
-                // The templates are CEL; the engine must be on.
-                enableK8sNativeValidation: true,
-                // No mutation policies in this stack: one webhook less on the API path.
-                disableMutation: true,
-                logDenies: true,
-                controllerManager: {
-                    // Only namespaces that no constraint binds. `--exempt-namespace` lets a namespace
-                    // carry the admission.gatekeeper.sh/ignore label, and Gatekeeper 3.23 (flag
-                    // --sync-vap-enforcement-scope, default true) also copies the list into every
-                    // generated ValidatingAdmissionPolicy as a match condition that skips every
-                    // object in those namespaces, labelled or not (open-policy-agent/gatekeeper
-                    // v3.23.0 cdf332c: pkg/controller/constrainttemplate/constrainttemplate_controller.go
-                    // transformTemplateToVAP -> webhook.GetAllExemptedNamespacesWithWildcard;
-                    // pkg/drivers/k8scel/transform/cel_snippets.go matchGlobalExemptedNamespacesGlob).
-                    // A platform namespace listed here would escape the pod-security and credential
-                    // policies meant to bind it; per-policy exclusions stay in each constraint's match.
-                    exemptNamespaces: fullyExemptNamespaces(POLICIES, ctxForMatch, settings),
-                    topologySpreadConstraints: args.replicas > 1 ? [{
-                        maxSkew: 1,
-                        topologyKey: "topology.kubernetes.io/zone",
-                        whenUnsatisfiable: "ScheduleAnyway",
-                        labelSelector: { matchLabels: { "gatekeeper.sh/operation": "webhook" } },
-                    }] : [],
+        const release = (this.release = chartRelease(
+            `${name}-chart`,
+            {
+                chart: "gatekeeper",
+                releaseName: "gatekeeper",
+                namespace: ns.metadata.name,
+                values: {
+                    // Chart 3.23.0 templates: the controller and audit run <image.repository>:<image.release>;
+                    // the CRD-upgrade hook <image.crdRepository>:<image.release> unless
+                    // preInstall.crdRepository.image.repository is set (upgrade-crds-hook.yaml); the
+                    // other hooks <…image.repository>:<…image.tag> (namespace-post-install.yaml,
+                    // namespace-post-upgrade.yaml, webhook-configs-pre-delete.yaml, _helpers.tpl probeWebhook).
+                    image: { repository: images.controller, crdRepository: images.crds },
+                    postInstall: {
+                        labelNamespace: { image: { repository: images.crds } },
+                        probeWebhook: { image: { repository: images.curl } },
+                    },
+                    postUpgrade: { labelNamespace: { image: { repository: images.crds } } },
+                    preUninstall: { deleteWebhookConfigurations: { image: { repository: images.crds } } },
+                    replicas: args.replicas,
+                    pdb: { controllerManager: { minAvailable } },
+                    validatingWebhookFailurePolicy: args.failurePolicy,
+                    // Ratify's external-data provider must answer within this (its chart's provider
+                    // timeout "MUST match"; components/cluster/image-verification/index.ts).
+                    validatingWebhookTimeoutSeconds: VERIFICATION_TIMEOUT_SECONDS,
+                    // Audit reports violations of existing objects (e.g. created before a constraint).
+                    disableAudit: false,
+                    auditInterval: 60,
+                    auditFromCache: false,
+                    constraintViolationsLimit: 20,
+                    // The templates are CEL; the engine must be on.
+                    enableK8sNativeValidation: true,
+                    // No mutation policies in this stack: one webhook less on the API path.
+                    disableMutation: true,
+                    logDenies: true,
+                    controllerManager: {
+                        // Only namespaces that no constraint binds. `--exempt-namespace` lets a namespace
+                        // carry the admission.gatekeeper.sh/ignore label, and Gatekeeper 3.23 (flag
+                        // --sync-vap-enforcement-scope, default true) also copies the list into every
+                        // generated ValidatingAdmissionPolicy as a match condition that skips every
+                        // object in those namespaces, labelled or not (open-policy-agent/gatekeeper
+                        // v3.23.0 cdf332c: pkg/controller/constrainttemplate/constrainttemplate_controller.go
+                        // transformTemplateToVAP -> webhook.GetAllExemptedNamespacesWithWildcard;
+                        // pkg/drivers/k8scel/transform/cel_snippets.go matchGlobalExemptedNamespacesGlob).
+                        // A platform namespace listed here would escape the pod-security and credential
+                        // policies meant to bind it; per-policy exclusions stay in each constraint's match.
+                        exemptNamespaces: fullyExemptNamespaces(POLICIES, ctxForMatch, settings),
+                        topologySpreadConstraints:
+                            args.replicas > 1
+                                ? [
+                                      {
+                                          maxSkew: 1,
+                                          topologyKey: "topology.kubernetes.io/zone",
+                                          whenUnsatisfiable: "ScheduleAnyway",
+                                          labelSelector: { matchLabels: { "gatekeeper.sh/operation": "webhook" } },
+                                      },
+                                  ]
+                                : [],
+                    },
                 },
             },
-        }, { parent: this, provider, dependsOn: args.installAfter ?? [] });
+            { parent: this, provider, dependsOn: args.installAfter ?? [] },
+        ));
 
         const ctx = pulumi.output(args.acrLoginServer).apply(acrLoginServer => ({
-            acrLoginServer, pipelineNamespace: args.pipelineNamespace,
+            acrLoginServer,
+            pipelineNamespace: args.pipelineNamespace,
         }));
 
         this.constraintKinds = POLICIES.map(p => p.kind);
@@ -152,12 +176,16 @@ export class Gatekeeper extends pulumi.ComponentResource {
             // Only the parameters depend on the registry's login server: the match rules and the
             // enforcement action stay known (reviewable) even in a from-scratch preview.
             const known = constraint(policy, ctxForMatch, settings);
-            new k8s.apiextensions.CustomResource(`${name}-${policy.constraintName}`, {
-                apiVersion: CONSTRAINT_API_VERSION,
-                kind: policy.kind,
-                metadata: { name: policy.constraintName },
-                spec: { ...known.spec, parameters: ctx.apply(x => constraint(policy, x, settings).spec.parameters ?? {}) },
-            }, { parent: this, provider, dependsOn: [template] });
+            new k8s.apiextensions.CustomResource(
+                `${name}-${policy.constraintName}`,
+                {
+                    apiVersion: CONSTRAINT_API_VERSION,
+                    kind: policy.kind,
+                    metadata: { name: policy.constraintName },
+                    spec: { ...known.spec, parameters: ctx.apply(x => constraint(policy, x, settings).spec.parameters ?? {}) },
+                },
+                { parent: this, provider, dependsOn: [template] },
+            );
         }
 
         this.policyBundleYaml = ctx.apply(x => {
@@ -168,14 +196,23 @@ export class Gatekeeper extends pulumi.ComponentResource {
         this.registerOutputs({ namespace: this.namespace, constraintKinds: this.constraintKinds });
     }
 
-    private template(name: string, policy: PolicyDefinition, release: pulumi.Resource, provider: k8s.Provider): k8s.apiextensions.CustomResource {
+    private template(
+        name: string,
+        policy: PolicyDefinition,
+        release: pulumi.Resource,
+        provider: k8s.Provider,
+    ): k8s.apiextensions.CustomResource {
         const t = constraintTemplate(policy);
-        return new k8s.apiextensions.CustomResource(`${name}-${templateName(policy)}`, {
-            apiVersion: t.apiVersion,
-            kind: t.kind,
-            metadata: t.metadata,
-            spec: t.spec,
-        }, { parent: this, provider, dependsOn: [release] });
+        return new k8s.apiextensions.CustomResource(
+            `${name}-${templateName(policy)}`,
+            {
+                apiVersion: t.apiVersion,
+                kind: t.kind,
+                metadata: t.metadata,
+                spec: t.spec,
+            },
+            { parent: this, provider, dependsOn: [release] },
+        );
     }
 }
 
@@ -203,7 +240,9 @@ export function waitForAdmissionWebhook(release: pulumi.Resource): pulumi.Compon
         if (!type.startsWith("kubernetes:")) return undefined;
         // A helm.v4.Chart's objects are created by the provider: no transformation here reaches them.
         if (type === "kubernetes:helm.sh/v4:Chart") {
-            throw new Error("waitForAdmissionWebhook: a helm.v4.Chart's objects cannot be made to wait; install it before Gatekeeper (installAfter)");
+            throw new Error(
+                "waitForAdmissionWebhook: a helm.v4.Chart's objects cannot be made to wait; install it before Gatekeeper (installAfter)",
+            );
         }
         const own = opts.dependsOn;
         if (own !== undefined && !Array.isArray(own) && !pulumi.Resource.isInstance(own)) {
@@ -216,13 +255,18 @@ export function waitForAdmissionWebhook(release: pulumi.Resource): pulumi.Compon
 }
 
 /** What GatekeeperArgs must satisfy (messages name the key). */
-const ARGS_SCHEMA = z.object({
-    replicas: z.number().refine(n => Number.isInteger(n) && n >= 1, { error: iss => `replicas must be a positive integer (got ${iss.input})` }),
-    pipelineNamespace: z.string().min(1, "pipelineNamespace is required"),
-    exemptNamespaces: z.array(z.string()),
-}).refine(a => !a.exemptNamespaces.includes(a.pipelineNamespace), {
-    error: iss => `pipeline namespace '${(iss.input as { pipelineNamespace: string }).pipelineNamespace}' must not be exempt: the credential constraints are what confine it`,
-});
+const ARGS_SCHEMA = z
+    .object({
+        replicas: z
+            .number()
+            .refine(n => Number.isInteger(n) && n >= 1, { error: iss => `replicas must be a positive integer (got ${iss.input})` }),
+        pipelineNamespace: z.string().min(1, "pipelineNamespace is required"),
+        exemptNamespaces: z.array(z.string()),
+    })
+    .refine(a => !a.exemptNamespaces.includes(a.pipelineNamespace), {
+        error: iss =>
+            `pipeline namespace '${(iss.input as { pipelineNamespace: string }).pipelineNamespace}' must not be exempt: the credential constraints are what confine it`,
+    });
 
 function validate(args: GatekeeperArgs): void {
     checkArgs(ARGS_SCHEMA, args, "Gatekeeper");

@@ -95,10 +95,14 @@ export class GatewayApiCrds extends pulumi.ComponentResource {
 
     constructor(name: string, args: GatewayApiCrdsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:cluster:GatewayApiCrds", name, {}, opts);
-        this.chart = crdChart(`${name}-chart`, {
-            chart: "envoyGatewayCrds",
-            values: { crds: { gatewayAPI: { enabled: true, channel: "experimental" }, envoyGateway: { enabled: true } } },
-        }, { parent: this, provider: args.provider });
+        this.chart = crdChart(
+            `${name}-chart`,
+            {
+                chart: "envoyGatewayCrds",
+                values: { crds: { gatewayAPI: { enabled: true, channel: "experimental" }, envoyGateway: { enabled: true } } },
+            },
+            { parent: this, provider: args.provider },
+        );
         this.registerOutputs({});
     }
 }
@@ -118,21 +122,25 @@ export function tlsSecretName(hostname: string): string {
 const hostname = z.string().refine(isDnsName, { error: iss => `'${iss.input}' is not a lowercase, fully qualified hostname` });
 
 /** What PlatformGatewayArgs must satisfy (messages name the key). */
-const ARGS_SCHEMA = z.object({
-    hostnames: z.array(hostname)
-        .refine(hs => new Set(hs).size === hs.length, "hostnames contain duplicates")
-        .refine(hs => hs.length > 0, "at least one hostname is required"),
-    probeHostname: hostname,
-    healthPath: z.string().refine(p => p.startsWith("/"), { error: iss => `healthPath '${iss.input}' must start with '/'` }),
-    routeNamespaces: z.record(z.string(), z.unknown()).optional(),
-    proxyReplicas: positiveInteger("proxyReplicas").optional(),
-}).superRefine((args, ctx) => {
-    const all = [...args.hostnames, args.probeHostname];
-    if (new Set(all.map(tlsSecretName)).size !== new Set(all).size) ctx.addIssue({ code: "custom", message: "two hostnames map to the same TLS secret name" });
-    for (const h of Object.keys(args.routeNamespaces ?? {})) {
-        if (!all.includes(h)) ctx.addIssue({ code: "custom", message: `routeNamespaces names '${h}', which has no listener` });
-    }
-});
+const ARGS_SCHEMA = z
+    .object({
+        hostnames: z
+            .array(hostname)
+            .refine(hs => new Set(hs).size === hs.length, "hostnames contain duplicates")
+            .refine(hs => hs.length > 0, "at least one hostname is required"),
+        probeHostname: hostname,
+        healthPath: z.string().refine(p => p.startsWith("/"), { error: iss => `healthPath '${iss.input}' must start with '/'` }),
+        routeNamespaces: z.record(z.string(), z.unknown()).optional(),
+        proxyReplicas: positiveInteger("proxyReplicas").optional(),
+    })
+    .superRefine((args, ctx) => {
+        const all = [...args.hostnames, args.probeHostname];
+        if (new Set(all.map(tlsSecretName)).size !== new Set(all).size)
+            ctx.addIssue({ code: "custom", message: "two hostnames map to the same TLS secret name" });
+        for (const h of Object.keys(args.routeNamespaces ?? {})) {
+            if (!all.includes(h)) ctx.addIssue({ code: "custom", message: `routeNamespaces names '${h}', which has no listener` });
+        }
+    });
 
 export class PlatformGateway extends pulumi.ComponentResource {
     /** The Envoy Gateway controller release (its CRDs come from `crds`). */
@@ -158,13 +166,21 @@ export class PlatformGateway extends pulumi.ComponentResource {
         const hostnames = args.hostnames.includes(args.probeHostname) ? [...args.hostnames] : [...args.hostnames, args.probeHostname];
         this.listenerHostnames = hostnames;
 
-        const controllerNs = new k8s.core.v1.Namespace(`${name}-envoy-gateway-ns`, {
-            metadata: { name: NAMESPACES.envoyGateway, labels: podSecurityLabels(NAMESPACES.envoyGateway) },
-        }, child);
-        const gatewayNs = new k8s.core.v1.Namespace(`${name}-gateway-ns`, {
-            // Labelled so its own routes (probe) may attach to label-selected listeners.
-            metadata: { name: GATEWAY.namespace, labels: { [GATEWAY_ROUTES_LABEL]: "true", ...podSecurityLabels(NAMESPACES.gateway) } },
-        }, child);
+        const controllerNs = new k8s.core.v1.Namespace(
+            `${name}-envoy-gateway-ns`,
+            {
+                metadata: { name: NAMESPACES.envoyGateway, labels: podSecurityLabels(NAMESPACES.envoyGateway) },
+            },
+            child,
+        );
+        const gatewayNs = new k8s.core.v1.Namespace(
+            `${name}-gateway-ns`,
+            {
+                // Labelled so its own routes (probe) may attach to label-selected listeners.
+                metadata: { name: GATEWAY.namespace, labels: { [GATEWAY_ROUTES_LABEL]: "true", ...podSecurityLabels(NAMESPACES.gateway) } },
+            },
+            child,
+        );
 
         // The CRDs: given (so the cluster layer can order them before Gatekeeper) or made here.
         this.crds = args.crds ?? new GatewayApiCrds(`${name}-crds`, { provider }, { parent: this });
@@ -175,73 +191,87 @@ export class PlatformGateway extends pulumi.ComponentResource {
             ratelimit: mirrored(args.acrLoginServer, PLATFORM_IMAGES.envoyGateway.ratelimit),
             proxy: mirrored(args.acrLoginServer, PLATFORM_IMAGES.envoyGateway.proxy),
         };
-        this.release = chartRelease(`${name}-envoy-gateway`, {
-            chart: "envoyGateway",
-            releaseName: "envoy-gateway",
-            namespace: controllerNs.metadata.name,
-            values: {
-                crds: { enabled: false },
-                // gateway-helm v1.9.0 templates/_helpers.tpl: eg.image, eg.ratelimit.image and
-                // eg.envoyProxy.image split these at the first '/' into registry and repository:tag.
-                global: { images: {
-                    envoyGateway: { image: images.controller },
-                    ratelimit: { image: images.ratelimit },
-                    envoyProxy: { image: images.proxy },
-                } },
-                deployment: { replicas: 2 },
-                // At most one controller pod down during drains (leader election keeps one active).
-                podDisruptionBudget: { minAvailable: 1 },
-                config: {
-                    envoyGateway: {
-                        gateway: { controllerName: ENVOY_GATEWAY_CONTROLLER },
-                        // The proxies' shutdown-manager sidecar runs eg.image, the controller image above
-                        // (the chart's eg.default-envoy-gateway-config, _helpers.tpl).
-                        provider: { type: "Kubernetes" },
+        this.release = chartRelease(
+            `${name}-envoy-gateway`,
+            {
+                chart: "envoyGateway",
+                releaseName: "envoy-gateway",
+                namespace: controllerNs.metadata.name,
+                values: {
+                    crds: { enabled: false },
+                    // gateway-helm v1.9.0 templates/_helpers.tpl: eg.image, eg.ratelimit.image and
+                    // eg.envoyProxy.image split these at the first '/' into registry and repository:tag.
+                    global: {
+                        images: {
+                            envoyGateway: { image: images.controller },
+                            ratelimit: { image: images.ratelimit },
+                            envoyProxy: { image: images.proxy },
+                        },
+                    },
+                    deployment: { replicas: 2 },
+                    // At most one controller pod down during drains (leader election keeps one active).
+                    podDisruptionBudget: { minAvailable: 1 },
+                    config: {
+                        envoyGateway: {
+                            gateway: { controllerName: ENVOY_GATEWAY_CONTROLLER },
+                            // The proxies' shutdown-manager sidecar runs eg.image, the controller image above
+                            // (the chart's eg.default-envoy-gateway-config, _helpers.tpl).
+                            provider: { type: "Kubernetes" },
+                        },
                     },
                 },
             },
-        }, { ...child, dependsOn: [this.crds] });
+            { ...child, dependsOn: [this.crds] },
+        );
         this.crdsReady = this.crds;
         // Gateway API / Envoy Gateway objects: after their CRDs and the controller that reconciles them.
         const afterCrds = { ...child, dependsOn: [this.crds, this.release] };
 
-        const gatewayClass = new k8s.apiextensions.CustomResource(`${name}-gatewayclass`, {
-            apiVersion: "gateway.networking.k8s.io/v1",
-            kind: "GatewayClass",
-            metadata: { name: GATEWAY.className },
-            spec: {
-                controllerName: ENVOY_GATEWAY_CONTROLLER,
-                // Max 64 characters (GatewayClass CRD).
-                description: "Envoy Gateway; proxy settings per Gateway (EnvoyProxy)",
+        const gatewayClass = new k8s.apiextensions.CustomResource(
+            `${name}-gatewayclass`,
+            {
+                apiVersion: "gateway.networking.k8s.io/v1",
+                kind: "GatewayClass",
+                metadata: { name: GATEWAY.className },
+                spec: {
+                    controllerName: ENVOY_GATEWAY_CONTROLLER,
+                    // Max 64 characters (GatewayClass CRD).
+                    description: "Envoy Gateway; proxy settings per Gateway (EnvoyProxy)",
+                },
             },
-        }, afterCrds);
+            afterCrds,
+        );
 
-        const envoyProxy = new k8s.apiextensions.CustomResource(`${name}-envoyproxy`, {
-            apiVersion: "gateway.envoyproxy.io/v1alpha1",
-            kind: "EnvoyProxy",
-            metadata: { name: `${GATEWAY.name}-proxy`, namespace: gatewayNs.metadata.name },
-            spec: {
-                provider: {
-                    type: "Kubernetes",
-                    kubernetes: {
-                        // Set here too: this Gateway's EnvoyProxy, not only the controller's default.
-                        envoyDeployment: { replicas: args.proxyReplicas ?? 2, container: { image: images.proxy } },
-                        envoyPDB: { minAvailable: 1 },
-                        envoyService: {
-                            type: "LoadBalancer",
-                            // Local keeps the client IP and makes the Azure LB probe kube-proxy's
-                            // healthCheckNodePort, so only nodes running Envoy receive traffic; no
-                            // health-probe annotation is needed for that policy.
-                            externalTrafficPolicy: "Local",
-                            annotations: {
-                                "service.beta.kubernetes.io/azure-pip-name": args.publicIp.name,
-                                "service.beta.kubernetes.io/azure-load-balancer-resource-group": args.publicIp.resourceGroupName,
+        const envoyProxy = new k8s.apiextensions.CustomResource(
+            `${name}-envoyproxy`,
+            {
+                apiVersion: "gateway.envoyproxy.io/v1alpha1",
+                kind: "EnvoyProxy",
+                metadata: { name: `${GATEWAY.name}-proxy`, namespace: gatewayNs.metadata.name },
+                spec: {
+                    provider: {
+                        type: "Kubernetes",
+                        kubernetes: {
+                            // Set here too: this Gateway's EnvoyProxy, not only the controller's default.
+                            envoyDeployment: { replicas: args.proxyReplicas ?? 2, container: { image: images.proxy } },
+                            envoyPDB: { minAvailable: 1 },
+                            envoyService: {
+                                type: "LoadBalancer",
+                                // Local keeps the client IP and makes the Azure LB probe kube-proxy's
+                                // healthCheckNodePort, so only nodes running Envoy receive traffic; no
+                                // health-probe annotation is needed for that policy.
+                                externalTrafficPolicy: "Local",
+                                annotations: {
+                                    "service.beta.kubernetes.io/azure-pip-name": args.publicIp.name,
+                                    "service.beta.kubernetes.io/azure-load-balancer-resource-group": args.publicIp.resourceGroupName,
+                                },
                             },
                         },
                     },
                 },
             },
-        }, afterCrds);
+            afterCrds,
+        );
 
         const defaultCertSecret = this.defaultListenerCertificate(name, gatewayNs, child);
 
@@ -284,69 +314,97 @@ export class PlatformGateway extends pulumi.ComponentResource {
             },
         ];
 
-        this.gateway = new k8s.apiextensions.CustomResource(`${name}-gateway`, {
-            apiVersion: "gateway.networking.k8s.io/v1",
-            kind: "Gateway",
-            metadata: {
-                name: GATEWAY.name,
-                namespace: gatewayNs.metadata.name,
-                annotations: { "cert-manager.io/cluster-issuer": args.clusterIssuer },
-            },
-            spec: {
-                gatewayClassName: gatewayClass.metadata.name,
-                infrastructure: {
-                    parametersRef: { group: "gateway.envoyproxy.io", kind: "EnvoyProxy", name: envoyProxy.metadata.name },
+        this.gateway = new k8s.apiextensions.CustomResource(
+            `${name}-gateway`,
+            {
+                apiVersion: "gateway.networking.k8s.io/v1",
+                kind: "Gateway",
+                metadata: {
+                    name: GATEWAY.name,
+                    namespace: gatewayNs.metadata.name,
+                    annotations: { "cert-manager.io/cluster-issuer": args.clusterIssuer },
                 },
-                listeners,
+                spec: {
+                    gatewayClassName: gatewayClass.metadata.name,
+                    infrastructure: {
+                        parametersRef: { group: "gateway.envoyproxy.io", kind: "EnvoyProxy", name: envoyProxy.metadata.name },
+                    },
+                    listeners,
+                },
             },
-        }, { ...child, dependsOn: [this.release, envoyProxy, defaultCertSecret] });
+            { ...child, dependsOn: [this.release, envoyProxy, defaultCertSecret] },
+        );
 
         // Plain HTTP only ever redirects.
-        new k8s.apiextensions.CustomResource(`${name}-http-redirect`, {
-            apiVersion: "gateway.networking.k8s.io/v1",
-            kind: "HTTPRoute",
-            metadata: { name: "http-to-https", namespace: gatewayNs.metadata.name },
-            spec: {
-                parentRefs: [{ ...gatewayRef, name: this.gateway.metadata.name, sectionName: "http" }],
-                rules: [{
-                    filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }],
-                }],
+        new k8s.apiextensions.CustomResource(
+            `${name}-http-redirect`,
+            {
+                apiVersion: "gateway.networking.k8s.io/v1",
+                kind: "HTTPRoute",
+                metadata: { name: "http-to-https", namespace: gatewayNs.metadata.name },
+                spec: {
+                    parentRefs: [{ ...gatewayRef, name: this.gateway.metadata.name, sectionName: "http" }],
+                    rules: [
+                        {
+                            filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }],
+                        },
+                    ],
+                },
             },
-        }, afterCrds);
+            afterCrds,
+        );
 
         // Traffic Manager's probe: answered by Envoy itself, so an endpoint is Online exactly when
         // its region's gateway and load balancer path work, independent of any app rollout.
-        const healthFilter = new k8s.apiextensions.CustomResource(`${name}-health-response`, {
-            apiVersion: "gateway.envoyproxy.io/v1alpha1",
-            kind: "HTTPRouteFilter",
-            metadata: { name: "health-ok", namespace: gatewayNs.metadata.name },
-            spec: {
-                directResponse: {
-                    statusCode: 200,
-                    contentType: "text/plain",
-                    body: { type: "Inline", inline: "ok\n" },
+        const healthFilter = new k8s.apiextensions.CustomResource(
+            `${name}-health-response`,
+            {
+                apiVersion: "gateway.envoyproxy.io/v1alpha1",
+                kind: "HTTPRouteFilter",
+                metadata: { name: "health-ok", namespace: gatewayNs.metadata.name },
+                spec: {
+                    directResponse: {
+                        statusCode: 200,
+                        contentType: "text/plain",
+                        body: { type: "Inline", inline: "ok\n" },
+                    },
                 },
             },
-        }, afterCrds);
+            afterCrds,
+        );
 
-        new k8s.apiextensions.CustomResource(`${name}-health-route`, {
-            apiVersion: "gateway.networking.k8s.io/v1",
-            kind: "HTTPRoute",
-            metadata: { name: "traffic-manager-probe", namespace: gatewayNs.metadata.name },
-            spec: {
-                parentRefs: [args.probeHostname, "https-default"].map(sectionName => ({
-                    ...gatewayRef, name: this.gateway.metadata.name, sectionName,
-                })),
-                hostnames: [args.probeHostname],
-                rules: [{
-                    matches: [{ path: { type: "Exact", value: args.healthPath } }],
-                    filters: [{
-                        type: "ExtensionRef",
-                        extensionRef: { group: "gateway.envoyproxy.io", kind: "HTTPRouteFilter", name: healthFilter.metadata.name },
-                    }],
-                }],
+        new k8s.apiextensions.CustomResource(
+            `${name}-health-route`,
+            {
+                apiVersion: "gateway.networking.k8s.io/v1",
+                kind: "HTTPRoute",
+                metadata: { name: "traffic-manager-probe", namespace: gatewayNs.metadata.name },
+                spec: {
+                    parentRefs: [args.probeHostname, "https-default"].map(sectionName => ({
+                        ...gatewayRef,
+                        name: this.gateway.metadata.name,
+                        sectionName,
+                    })),
+                    hostnames: [args.probeHostname],
+                    rules: [
+                        {
+                            matches: [{ path: { type: "Exact", value: args.healthPath } }],
+                            filters: [
+                                {
+                                    type: "ExtensionRef",
+                                    extensionRef: {
+                                        group: "gateway.envoyproxy.io",
+                                        kind: "HTTPRouteFilter",
+                                        name: healthFilter.metadata.name,
+                                    },
+                                },
+                            ],
+                        },
+                    ],
+                },
             },
-        }, afterCrds);
+            afterCrds,
+        );
 
         this.gatewayClassName = gatewayClass.metadata.name;
         this.gatewayName = this.gateway.metadata.name;
@@ -364,21 +422,33 @@ export class PlatformGateway extends pulumi.ComponentResource {
      * (kept in state; the key only as a secret) in a `kubernetes.io/tls` Secret of the Gateway's
      * namespace. No timestamps in inputs: validity counts from creation, so re-runs show no diff.
      */
-    private defaultListenerCertificate(name: string, gatewayNs: k8s.core.v1.Namespace, child: pulumi.CustomResourceOptions): k8s.core.v1.Secret {
+    private defaultListenerCertificate(
+        name: string,
+        gatewayNs: k8s.core.v1.Namespace,
+        child: pulumi.CustomResourceOptions,
+    ): k8s.core.v1.Secret {
         const key = new tls.PrivateKey(`${name}-default-listener-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
-        const cert = new tls.SelfSignedCert(`${name}-default-listener-cert`, {
-            privateKeyPem: key.privateKeyPem,
-            subject: { commonName: DEFAULT_LISTENER_SAN, organization: "platform gateway (default listener)" },
-            dnsNames: [DEFAULT_LISTENER_SAN],
-            validityPeriodHours: DEFAULT_LISTENER_CERT_VALIDITY_HOURS,
-            earlyRenewalHours: 365 * 24,
-            allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
-            isCaCertificate: false,
-        }, { parent: this });
-        return new k8s.core.v1.Secret(`${name}-default-listener-tls`, {
-            metadata: { name: DEFAULT_LISTENER_SECRET, namespace: gatewayNs.metadata.name },
-            type: "kubernetes.io/tls",
-            stringData: { "tls.crt": cert.certPem, "tls.key": pulumi.secret(key.privateKeyPem) },
-        }, child);
+        const cert = new tls.SelfSignedCert(
+            `${name}-default-listener-cert`,
+            {
+                privateKeyPem: key.privateKeyPem,
+                subject: { commonName: DEFAULT_LISTENER_SAN, organization: "platform gateway (default listener)" },
+                dnsNames: [DEFAULT_LISTENER_SAN],
+                validityPeriodHours: DEFAULT_LISTENER_CERT_VALIDITY_HOURS,
+                earlyRenewalHours: 365 * 24,
+                allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+                isCaCertificate: false,
+            },
+            { parent: this },
+        );
+        return new k8s.core.v1.Secret(
+            `${name}-default-listener-tls`,
+            {
+                metadata: { name: DEFAULT_LISTENER_SECRET, namespace: gatewayNs.metadata.name },
+                type: "kubernetes.io/tls",
+                stringData: { "tls.crt": cert.certPem, "tls.key": pulumi.secret(key.privateKeyPem) },
+            },
+            child,
+        );
     }
 }

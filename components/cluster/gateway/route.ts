@@ -24,20 +24,24 @@ export interface GatewayRouteOptions {
 export function gatewayRouteSpec(o: GatewayRouteOptions): Record<string, unknown> {
     const gateway = o.gateway ?? GATEWAY;
     return {
-        parentRefs: [{
-            group: "gateway.networking.k8s.io",
-            kind: "Gateway",
-            name: gateway.name,
-            namespace: gateway.namespace,
-            ...(o.listener ? { sectionName: o.listener } : {}),
-        }],
+        parentRefs: [
+            {
+                group: "gateway.networking.k8s.io",
+                kind: "Gateway",
+                name: gateway.name,
+                namespace: gateway.namespace,
+                ...(o.listener ? { sectionName: o.listener } : {}),
+            },
+        ],
         hostnames: [o.hostname],
-        rules: [{
-            matches: [{ path: { type: "PathPrefix", value: o.pathPrefix ?? "/" } }],
-            ...(o.filters ? { filters: o.filters } : {}),
-            // `group` left out: the core API group ("") is the CRD's default.
-            backendRefs: [{ kind: "Service", name: o.backend.name, port: o.backend.port }],
-            ...(o.timeouts ? { timeouts: o.timeouts } : {}),
-        }],
+        rules: [
+            {
+                matches: [{ path: { type: "PathPrefix", value: o.pathPrefix ?? "/" } }],
+                ...(o.filters ? { filters: o.filters } : {}),
+                // `group` left out: the core API group ("") is the CRD's default.
+                backendRefs: [{ kind: "Service", name: o.backend.name, port: o.backend.port }],
+                ...(o.timeouts ? { timeouts: o.timeouts } : {}),
+            },
+        ],
     };
 }

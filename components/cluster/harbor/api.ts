@@ -43,7 +43,10 @@ export interface ProjectSpec {
     cveAllowlist: string[];
 }
 
-export interface Access { resource: string; action: string }
+export interface Access {
+    resource: string;
+    action: string;
+}
 
 export interface RobotSpec {
     /** Short name; Harbor names the account `robot$<project>+<name>`. */
@@ -96,9 +99,9 @@ export function normalizeCves(ids: readonly string[]): string[] {
 export function normalizeAccess(access: readonly Access[]): Access[] {
     const seen = new Map<string, Access>();
     for (const a of access) seen.set(`${a.resource}\u0000${a.action}`, { resource: a.resource, action: a.action });
-    return [...seen.values()].sort((a, b) => a.resource === b.resource
-        ? (a.action < b.action ? -1 : a.action > b.action ? 1 : 0)
-        : (a.resource < b.resource ? -1 : 1));
+    return [...seen.values()].sort((a, b) =>
+        a.resource === b.resource ? (a.action < b.action ? -1 : a.action > b.action ? 1 : 0) : a.resource < b.resource ? -1 : 1,
+    );
 }
 
 function boolString(v: boolean): string {
@@ -216,11 +219,13 @@ export function robotCreatePayload(spec: RobotSpec): Record<string, unknown> {
         level: "project",
         duration: spec.duration,
         disable: false,
-        permissions: [{
-            kind: "project",
-            namespace: spec.project,
-            access: normalizeAccess(spec.access).map(a => ({ resource: a.resource, action: a.action, effect: "allow" })),
-        }],
+        permissions: [
+            {
+                kind: "project",
+                namespace: spec.project,
+                access: normalizeAccess(spec.access).map(a => ({ resource: a.resource, action: a.action, effect: "allow" })),
+            },
+        ],
     };
 }
 
@@ -236,9 +241,11 @@ export function robotSpecFromRemote(remote: any): RobotSpec & { fullName: string
     const fullName = String(remote?.name ?? "");
     const marker = `${project}+`;
     const short = fullName.includes(marker) ? fullName.slice(fullName.indexOf(marker) + marker.length) : fullName;
-    const access: Access[] = perms.flatMap(p => (p?.access ?? [])
-        .filter((a: any) => (a?.effect ?? "allow") === "allow")
-        .map((a: any) => ({ resource: String(a.resource), action: String(a.action) })));
+    const access: Access[] = perms.flatMap(p =>
+        (p?.access ?? [])
+            .filter((a: any) => (a?.effect ?? "allow") === "allow")
+            .map((a: any) => ({ resource: String(a.resource), action: String(a.action) })),
+    );
     return {
         name: short,
         // A robot with permissions in several projects is not what we created: surface it.
@@ -266,14 +273,16 @@ export function normalizeRobotSpec(spec: RobotSpec): RobotSpec {
 export function retentionPayload(spec: RetentionSpec): Record<string, unknown> {
     return {
         algorithm: "or",
-        rules: [{
-            disabled: false,
-            action: "retain",
-            template: "latestPushedK",
-            params: { latestPushedK: spec.retainTags },
-            tag_selectors: [{ kind: "doublestar", decoration: "matches", pattern: "**" }],
-            scope_selectors: { repository: [{ kind: "doublestar", decoration: "repoMatches", pattern: "**" }] },
-        }],
+        rules: [
+            {
+                disabled: false,
+                action: "retain",
+                template: "latestPushedK",
+                params: { latestPushedK: spec.retainTags },
+                tag_selectors: [{ kind: "doublestar", decoration: "matches", pattern: "**" }],
+                scope_selectors: { repository: [{ kind: "doublestar", decoration: "repoMatches", pattern: "**" }] },
+            },
+        ],
         trigger: { kind: "Schedule", settings: { cron: spec.cron }, references: {} },
         scope: { level: "project", ref: spec.projectId },
     };
@@ -328,7 +337,11 @@ export function canonical(value: unknown): string {
     const sort = (v: unknown): unknown => {
         if (Array.isArray(v)) return v.map(sort);
         if (v && typeof v === "object") {
-            return Object.fromEntries(Object.keys(v as object).sort().map(k => [k, sort((v as Record<string, unknown>)[k])]));
+            return Object.fromEntries(
+                Object.keys(v as object)
+                    .sort()
+                    .map(k => [k, sort((v as Record<string, unknown>)[k])]),
+            );
         }
         return v;
     };
@@ -340,8 +353,10 @@ export function canonical(value: unknown): string {
  * replacement. Connection changes (URL, rotated admin password) update state without touching Harbor.
  */
 export function specDiff(
-    olds: Record<string, unknown>, news: Record<string, unknown>,
-    keys: readonly string[], replaceKeys: readonly string[],
+    olds: Record<string, unknown>,
+    news: Record<string, unknown>,
+    keys: readonly string[],
+    replaceKeys: readonly string[],
 ): { changes: boolean; replaces: string[]; changed: string[] } {
     const changed = keys.filter(k => canonical(olds[k]) !== canonical(news[k]));
     for (const k of ["apiUrl", "username", "password"]) if (olds[k] !== news[k]) changed.push(k);
@@ -353,7 +368,11 @@ export function specDiff(
 // HTTP
 // ---------------------------------------------------------------------------------------------
 
-export interface HarborResponse { status: number; body: any; location?: string }
+export interface HarborResponse {
+    status: number;
+    body: any;
+    location?: string;
+}
 
 /** Statuses that mean "Harbor (or the route to it) is not up yet": retried until the deadline. */
 const TRANSIENT = [425, 429, 502, 503, 504];
@@ -377,7 +396,10 @@ function sleep(ms: number): Promise<void> {
  * minutes after the chart); every other status is returned for the caller to judge.
  */
 export async function harborRequest(
-    conn: HarborConnection, method: string, path: string, body?: unknown,
+    conn: HarborConnection,
+    method: string,
+    path: string,
+    body?: unknown,
     options: { waitSeconds?: number; headers?: Record<string, string> } = {},
 ): Promise<HarborResponse> {
     const url = `${conn.apiUrl.replace(/\/+$/, "")}/api/v2.0${path}`;
@@ -402,7 +424,11 @@ export async function harborRequest(
             const text = await res.text();
             if (!isTransient(res.status, text)) {
                 let parsed: any = undefined;
-                try { parsed = text ? JSON.parse(text) : undefined; } catch { parsed = text; }
+                try {
+                    parsed = text ? JSON.parse(text) : undefined;
+                } catch {
+                    parsed = text;
+                }
                 return { status: res.status, body: parsed, location: res.headers.get("location") ?? undefined };
             }
             lastError = `HTTP ${res.status}`;
@@ -439,17 +465,16 @@ function connectionOf(props: any): HarborConnection {
 const PROJECT_KEYS = ["name", "public", "autoScan", "preventVul", "severity", "reuseSysCveAllowlist", "cveAllowlist"];
 
 async function getProjectByName(conn: HarborConnection, name: string): Promise<any> {
-    const res = await harborRequest(conn, "GET", `/projects/${encodeURIComponent(name)}`, undefined,
-        { headers: { "X-Is-Resource-Name": "true" } });
+    const res = await harborRequest(conn, "GET", `/projects/${encodeURIComponent(name)}`, undefined, {
+        headers: { "X-Is-Resource-Name": "true" },
+    });
     if (res.status !== 200) fail(`GET project ${name}`, res);
     return res.body;
 }
 
 const projectProvider: pulumi.dynamic.ResourceProvider = {
     async diff(_id, olds, news) {
-        const d = specDiff(
-            { ...olds, ...normalizeProjectSpec(olds) }, { ...news, ...normalizeProjectSpec(news) },
-            PROJECT_KEYS, ["name"]);
+        const d = specDiff({ ...olds, ...normalizeProjectSpec(olds) }, { ...news, ...normalizeProjectSpec(news) }, PROJECT_KEYS, ["name"]);
         return { changes: d.changes, replaces: d.replaces, deleteBeforeReplace: true };
     },
     async create(inputs) {
@@ -489,7 +514,9 @@ const projectProvider: pulumi.dynamic.ResourceProvider = {
         const res = await harborRequest(connectionOf(props), "DELETE", `/projects/${id}`);
         if (res.status === 200 || res.status === 404) return;
         if (res.status === 412) {
-            throw new Error(`Harbor project ${props.name} still holds repositories; delete them (or remove the resource from state) before deleting the project`);
+            throw new Error(
+                `Harbor project ${props.name} still holds repositories; delete them (or remove the resource from state) before deleting the project`,
+            );
         }
         fail(`DELETE project ${props.name}`, res);
     },
@@ -520,8 +547,11 @@ async function refreshRobotSecret(conn: HarborConnection, id: number | string): 
 const robotProvider: pulumi.dynamic.ResourceProvider = {
     async diff(_id, olds, news) {
         const d = specDiff(
-            { ...olds, ...normalizeRobotSpec(olds) }, { ...news, ...normalizeRobotSpec(news) },
-            [...ROBOT_KEYS, "secretVersion"], ["name", "project"]);
+            { ...olds, ...normalizeRobotSpec(olds) },
+            { ...news, ...normalizeRobotSpec(news) },
+            [...ROBOT_KEYS, "secretVersion"],
+            ["name", "project"],
+        );
         return { changes: d.changes, replaces: d.replaces, deleteBeforeReplace: true };
     },
     async create(inputs) {
@@ -531,24 +561,40 @@ const robotProvider: pulumi.dynamic.ResourceProvider = {
         if (res.status === 201) {
             return {
                 id: String(res.body.id),
-                outs: { ...inputs, ...spec, robotId: Number(res.body.id), fullName: String(res.body.name), secret: String(res.body.secret) },
+                outs: {
+                    ...inputs,
+                    ...spec,
+                    robotId: Number(res.body.id),
+                    fullName: String(res.body.name),
+                    secret: String(res.body.secret),
+                },
             };
         }
         if (res.status !== 409) fail(`POST robot ${spec.name}`, res);
         // Already there: its secret cannot be read back, so adopt it and issue a new one.
         const existing = await findProjectRobot(conn, spec.project, spec.name);
-        if (!existing) fail(`POST robot ${spec.name} (conflict, but project ${spec.project} has no robot ${spec.project}+${spec.name})`, res);
+        if (!existing)
+            fail(`POST robot ${spec.name} (conflict, but project ${spec.project} has no robot ${spec.project}+${spec.name})`, res);
         const put = await harborRequest(conn, "PUT", `/robots/${existing.id}`, robotUpdatePayload(spec, existing.name));
         if (put.status !== 200) fail(`PUT robot ${existing.name}`, put);
         const secret = await refreshRobotSecret(conn, existing.id);
-        return { id: String(existing.id), outs: { ...inputs, ...spec, robotId: Number(existing.id), fullName: String(existing.name), secret } };
+        return {
+            id: String(existing.id),
+            outs: { ...inputs, ...spec, robotId: Number(existing.id), fullName: String(existing.name), secret },
+        };
     },
     async read(id, props) {
         const res = await harborRequest(connectionOf(props), "GET", `/robots/${id}`);
         if (res.status === 404) return {};
         if (res.status !== 200) fail(`GET robot ${id}`, res);
         const remote = robotSpecFromRemote(res.body);
-        const spec = { name: remote.name, project: remote.project, description: remote.description, access: remote.access, duration: remote.duration };
+        const spec = {
+            name: remote.name,
+            project: remote.project,
+            description: remote.description,
+            access: remote.access,
+            duration: remote.duration,
+        };
         // The secret is never returned by Harbor: keep the one in state.
         return { id, props: { ...props, ...spec, fullName: remote.fullName }, inputs: { ...props, ...spec } };
     },
@@ -592,8 +638,7 @@ function retentionSpecOf(props: any): RetentionSpec {
 
 const retentionProvider: pulumi.dynamic.ResourceProvider = {
     async diff(_id, olds, news) {
-        const d = specDiff({ ...olds, ...retentionSpecOf(olds) }, { ...news, ...retentionSpecOf(news) },
-            RETENTION_KEYS, ["projectId"]);
+        const d = specDiff({ ...olds, ...retentionSpecOf(olds) }, { ...news, ...retentionSpecOf(news) }, RETENTION_KEYS, ["projectId"]);
         return { changes: d.changes, replaces: d.replaces };
     },
     async create(inputs) {
@@ -610,8 +655,8 @@ const retentionProvider: pulumi.dynamic.ResourceProvider = {
         }
         const res = await harborRequest(conn, "POST", "/retentions", retentionPayload(spec));
         if (res.status !== 201) fail(`POST retention for project ${spec.projectId}`, res);
-        const id = idFromLocation(res.location)
-            ?? (await harborRequest(conn, "GET", `/projects/${spec.projectId}`)).body?.metadata?.retention_id;
+        const id =
+            idFromLocation(res.location) ?? (await harborRequest(conn, "GET", `/projects/${spec.projectId}`)).body?.metadata?.retention_id;
         if (!id) throw new Error(`Harbor API: retention for project ${spec.projectId} created but its id is unknown`);
         return { id: String(id), outs: { ...inputs, ...spec } };
     },
@@ -619,7 +664,7 @@ const retentionProvider: pulumi.dynamic.ResourceProvider = {
         const conn = connectionOf(props);
         const res = await harborRequest(conn, "GET", `/retentions/${id}`);
         if (res.status === 404) return {};
-        if ((res.status === 500 || res.status === 400) && await retentionGone(conn, id, Number(props.projectId))) return {};
+        if ((res.status === 500 || res.status === 400) && (await retentionGone(conn, id, Number(props.projectId)))) return {};
         if (res.status !== 200) fail(`GET retention ${id}`, res);
         const remote = retentionSpecFromRemote(res.body);
         return { id, props: { ...props, ...remote }, inputs: { ...props, ...remote } };
@@ -629,7 +674,9 @@ const retentionProvider: pulumi.dynamic.ResourceProvider = {
         const res = await harborRequest(connectionOf(news), "PUT", `/retentions/${id}`, retentionPayload(spec));
         if (res.status === 404) {
             // The project no longer names this policy (handler/retention.go requirePolicyAccess).
-            throw new Error(`Harbor retention policy ${id} of project ${spec.projectId} was deleted outside Pulumi: run \`pulumi refresh\` and \`pulumi up\` to recreate it`);
+            throw new Error(
+                `Harbor retention policy ${id} of project ${spec.projectId} was deleted outside Pulumi: run \`pulumi refresh\` and \`pulumi up\` to recreate it`,
+            );
         }
         if (res.status !== 200) fail(`PUT retention ${id}`, res);
         return { outs: { ...news, ...spec } };
@@ -640,7 +687,7 @@ const retentionProvider: pulumi.dynamic.ResourceProvider = {
         const conn = connectionOf(props);
         const res = await harborRequest(conn, "DELETE", `/retentions/${id}`);
         if ([200, 404, 405].includes(res.status)) return;
-        if ((res.status === 500 || res.status === 400) && await retentionGone(conn, id, Number(props.projectId))) return;
+        if ((res.status === 500 || res.status === 400) && (await retentionGone(conn, id, Number(props.projectId)))) return;
         fail(`DELETE retention ${id}`, res);
     },
 };
@@ -736,8 +783,12 @@ export class HarborRobotAccount extends pulumi.dynamic.Resource {
     declare readonly secret: pulumi.Output<string>;
 
     constructor(name: string, args: HarborRobotAccountArgs, opts?: pulumi.CustomResourceOptions) {
-        super(robotProvider, name, { ...args, robotId: undefined, secret: undefined },
-            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["secret", "password"] }));
+        super(
+            robotProvider,
+            name,
+            { ...args, robotId: undefined, secret: undefined },
+            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["secret", "password"] }),
+        );
     }
 }
 

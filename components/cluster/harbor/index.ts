@@ -28,8 +28,15 @@ import { mirrored, PLATFORM_IMAGES } from "../platform-images";
 import { gatewayRouteSpec } from "../gateway/route";
 import { GATEWAY_PROXY_NAMESPACE, isolatedNamespace, NamedNetworkPolicy, namespacePeer } from "../network-policies";
 import {
-    Access, blockSettings, harborCron, HarborGcSchedule, HarborProject, HarborRetentionPolicy,
-    HarborRobotAccount, robotFullName, Severity,
+    Access,
+    blockSettings,
+    harborCron,
+    HarborGcSchedule,
+    HarborProject,
+    HarborRetentionPolicy,
+    HarborRobotAccount,
+    robotFullName,
+    Severity,
 } from "./api";
 import { podSecurityLabels } from "../../../model/admission/pod-security-levels";
 
@@ -118,38 +125,69 @@ export class Harbor extends pulumi.ComponentResource {
         const ns = NAMESPACES.harbor;
         this.url = `https://${args.hostname}`;
 
-        this.namespace = new k8s.core.v1.Namespace(`${name}-ns`, {
-            metadata: { name: ns, labels: { "app.kubernetes.io/part-of": "platform", ...podSecurityLabels(ns) } },
-        }, k8sOpts);
+        this.namespace = new k8s.core.v1.Namespace(
+            `${name}-ns`,
+            {
+                metadata: { name: ns, labels: { "app.kubernetes.io/part-of": "platform", ...podSecurityLabels(ns) } },
+            },
+            k8sOpts,
+        );
 
         // Harbor requires upper, lower and digits; no specials, so basic auth and env stay simple.
-        const adminPassword = new random.RandomPassword(`${name}-admin-password`, {
-            length: 32, special: false, minUpper: 2, minLower: 2, minNumeric: 2,
-        }, { parent: this });
+        const adminPassword = new random.RandomPassword(
+            `${name}-admin-password`,
+            {
+                length: 32,
+                special: false,
+                minUpper: 2,
+                minLower: 2,
+                minNumeric: 2,
+            },
+            { parent: this },
+        );
         // The key Harbor encrypts stored credentials with: exactly 16 characters, and stable
         // (the chart's default is a public constant).
-        const secretKey = new random.RandomPassword(`${name}-secret-key`, {
-            length: 16, special: false,
-        }, { parent: this });
+        const secretKey = new random.RandomPassword(
+            `${name}-secret-key`,
+            {
+                length: 16,
+                special: false,
+            },
+            { parent: this },
+        );
         // core/jobservice -> registry basic auth; replaces the chart's well-known default password.
-        const registryPassword = new random.RandomPassword(`${name}-registry-password`, {
-            length: 32, special: false,
-        }, { parent: this });
+        const registryPassword = new random.RandomPassword(
+            `${name}-registry-password`,
+            {
+                length: 32,
+                special: false,
+            },
+            { parent: this },
+        );
         // The internal PostgreSQL superuser password (chart default: the public "changeit").
         // Alphanumeric: the chart puts it into connection URLs and env files. PostgreSQL reads
         // it only when the data volume is first initialised: rotating it later needs an
         // `ALTER USER` in the database first (goharbor/harbor-helm#2342).
-        const databasePassword = new random.RandomPassword(`${name}-database-password`, {
-            length: 32, special: false,
-        }, { parent: this });
+        const databasePassword = new random.RandomPassword(
+            `${name}-database-password`,
+            {
+                length: 32,
+                special: false,
+            },
+            { parent: this },
+        );
         this.adminPassword = pulumi.secret(adminPassword.result);
 
         const secret = (id: string, secretName: string, data: Record<string, pulumi.Input<string>>) =>
-            new k8s.core.v1.Secret(`${name}-${id}`, {
-                metadata: { name: secretName, namespace: this.namespace.metadata.name },
-                type: "Opaque",
-                stringData: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, pulumi.secret(v)])),
-            }, k8sOpts);
+            new k8s.core.v1.Secret(
+                `${name}-${id}`,
+                {
+                    metadata: { name: secretName, namespace: this.namespace.metadata.name },
+                    type: "Opaque",
+                    stringData: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, pulumi.secret(v)])),
+                },
+                k8sOpts,
+            );
 
         const adminSecret = secret("admin", "harbor-admin", { HARBOR_ADMIN_PASSWORD: adminPassword.result });
         const keySecret = secret("secret-key", "harbor-secret-key", { secretKey: secretKey.result });
@@ -162,39 +200,55 @@ export class Harbor extends pulumi.ComponentResource {
             AZURE_STORAGE_ACCESS_KEY: args.storage.accountKey,
         });
 
-        this.release = chartRelease(`${name}-release`, {
-            chart: "harbor",
-            releaseName: "harbor",
-            namespace: this.namespace.metadata.name,
-            values: harborValues(args, {
-                adminSecret: "harbor-admin",
-                secretKeySecret: "harbor-secret-key",
-                registryAuthSecret: "harbor-registry-internal-auth",
-                storageSecret: "harbor-azure-storage",
-            }, pulumi.secret(databasePassword.result)),
-            timeoutSeconds: 900,
-        }, { ...k8sOpts, dependsOn: [adminSecret, keySecret, registryAuth, storageSecret] });
+        this.release = chartRelease(
+            `${name}-release`,
+            {
+                chart: "harbor",
+                releaseName: "harbor",
+                namespace: this.namespace.metadata.name,
+                values: harborValues(
+                    args,
+                    {
+                        adminSecret: "harbor-admin",
+                        secretKeySecret: "harbor-secret-key",
+                        registryAuthSecret: "harbor-registry-internal-auth",
+                        storageSecret: "harbor-azure-storage",
+                    },
+                    pulumi.secret(databasePassword.result),
+                ),
+                timeoutSeconds: 900,
+            },
+            { ...k8sOpts, dependsOn: [adminSecret, keySecret, registryAuth, storageSecret] },
+        );
 
-        this.route = new k8s.apiextensions.CustomResource(`${name}-route`, {
-            apiVersion: "gateway.networking.k8s.io/v1",
-            kind: "HTTPRoute",
-            metadata: { name: "harbor", namespace: this.namespace.metadata.name },
-            spec: gatewayRouteSpec({
-                hostname: args.hostname,
-                listener: args.gatewayListener,
-                backend: HARBOR_SERVICE,
-                // Multi-gigabyte layer pushes outlast any fixed deadline (Envoy's default is 15 s).
-                // Gateway API: a zero duration disables the timeout; backendRequest stays unset.
-                timeouts: { request: "0s" },
-            }),
-        }, { ...k8sOpts, dependsOn: [this.release, ...(args.routeDependsOn ?? [])] });
+        this.route = new k8s.apiextensions.CustomResource(
+            `${name}-route`,
+            {
+                apiVersion: "gateway.networking.k8s.io/v1",
+                kind: "HTTPRoute",
+                metadata: { name: "harbor", namespace: this.namespace.metadata.name },
+                spec: gatewayRouteSpec({
+                    hostname: args.hostname,
+                    listener: args.gatewayListener,
+                    backend: HARBOR_SERVICE,
+                    // Multi-gigabyte layer pushes outlast any fixed deadline (Envoy's default is 15 s).
+                    // Gateway API: a zero duration disables the timeout; backendRequest stays unset.
+                    timeouts: { request: "0s" },
+                }),
+            },
+            { ...k8sOpts, dependsOn: [this.release, ...(args.routeDependsOn ?? [])] },
+        );
 
         // --- Network: ingress only from Harbor itself and the Gateway's Envoy proxies ----------
         for (const [id, spec] of harborNetworkPolicies()) {
-            new k8s.networking.v1.NetworkPolicy(`${name}-${id}`, {
-                metadata: { name: id, namespace: this.namespace.metadata.name },
-                spec,
-            }, k8sOpts);
+            new k8s.networking.v1.NetworkPolicy(
+                `${name}-${id}`,
+                {
+                    metadata: { name: id, namespace: this.namespace.metadata.name },
+                    spec,
+                },
+                k8sOpts,
+            );
         }
 
         // --- Harbor's own configuration, through its API -------------------------------------
@@ -207,45 +261,61 @@ export class Harbor extends pulumi.ComponentResource {
         const apiReady = [this.release, this.route, ...(args.apiDependsOn ?? [])];
         const apiOpts: pulumi.CustomResourceOptions = { parent: this, dependsOn: apiReady };
         const block = blockSettings(args.staging.blockSeverity);
-        const project = new HarborProject(`${name}-staging`, {
-            ...connection,
-            name: HARBOR_STAGING_PROJECT,
-            public: false,
-            autoScan: true,
-            preventVul: block.preventVul,
-            severity: block.severity,
-            // The project's own, reviewed list (from config), not the system one.
-            reuseSysCveAllowlist: false,
-            cveAllowlist: [...args.staging.cveAllowlist],
-        }, apiOpts);
+        const project = new HarborProject(
+            `${name}-staging`,
+            {
+                ...connection,
+                name: HARBOR_STAGING_PROJECT,
+                public: false,
+                autoScan: true,
+                preventVul: block.preventVul,
+                severity: block.severity,
+                // The project's own, reviewed list (from config), not the system one.
+                reuseSysCveAllowlist: false,
+                cveAllowlist: [...args.staging.cveAllowlist],
+            },
+            apiOpts,
+        );
 
         const cron = harborCron(args.staging.gcSchedule);
-        new HarborRetentionPolicy(`${name}-staging-retention`, {
-            ...connection,
-            projectId: project.projectId,
-            retainTags: args.staging.retainTags,
-            // Same schedule as GC: what retention untags, the next GC run reclaims.
-            cron,
-        }, { ...apiOpts, dependsOn: [...apiReady, project] });
+        new HarborRetentionPolicy(
+            `${name}-staging-retention`,
+            {
+                ...connection,
+                projectId: project.projectId,
+                retainTags: args.staging.retainTags,
+                // Same schedule as GC: what retention untags, the next GC run reclaims.
+                cron,
+            },
+            { ...apiOpts, dependsOn: [...apiReady, project] },
+        );
 
-        new HarborGcSchedule(`${name}-gc`, {
-            ...connection,
-            cron,
-            deleteUntagged: true,
-            workers: 1,
-        }, apiOpts);
+        new HarborGcSchedule(
+            `${name}-gc`,
+            {
+                ...connection,
+                cron,
+                deleteUntagged: true,
+                workers: 1,
+            },
+            apiOpts,
+        );
 
         const robotName = args.robotName ?? "pipeline";
-        const robot = new HarborRobotAccount(`${name}-robot-${robotName}`, {
-            ...connection,
-            name: robotName,
-            project: HARBOR_STAGING_PROJECT,
-            fullName: robotFullName(HARBOR_STAGING_PROJECT, robotName),
-            description: "Tekton pipeline: push to and read from the staging project only",
-            access: PIPELINE_ROBOT_ACCESS.map(a => ({ ...a })),
-            duration: -1,
-            secretVersion: args.robotSecretVersion ?? 1,
-        }, { ...apiOpts, dependsOn: [...apiReady, project] });
+        const robot = new HarborRobotAccount(
+            `${name}-robot-${robotName}`,
+            {
+                ...connection,
+                name: robotName,
+                project: HARBOR_STAGING_PROJECT,
+                fullName: robotFullName(HARBOR_STAGING_PROJECT, robotName),
+                description: "Tekton pipeline: push to and read from the staging project only",
+                access: PIPELINE_ROBOT_ACCESS.map(a => ({ ...a })),
+                duration: -1,
+                secretVersion: args.robotSecretVersion ?? 1,
+            },
+            { ...apiOpts, dependsOn: [...apiReady, project] },
+        );
 
         this.registryHost = pulumi.output(args.hostname);
         this.stagingProject = project.name;
@@ -284,7 +354,9 @@ export function harborValues(
     secrets: HarborSecretNames,
     databasePassword: pulumi.Output<string>,
 ): Record<string, unknown> {
-    const image = (component: keyof typeof PLATFORM_IMAGES.harbor) => ({ repository: mirrored(args.acrLoginServer, PLATFORM_IMAGES.harbor[component]) });
+    const image = (component: keyof typeof PLATFORM_IMAGES.harbor) => ({
+        repository: mirrored(args.acrLoginServer, PLATFORM_IMAGES.harbor[component]),
+    });
     return {
         expose: {
             // Served through the shared Gateway: a ClusterIP Service, no Ingress, no TLS of its own.
@@ -337,8 +409,6 @@ export function harborValues(
     };
 }
 
-
-
 /**
  * Default-deny ingress plus the two allowed sources: Harbor's own pods (core, jobservice,
  * registry, database, redis, Trivy talk to each other) and the Envoy proxies (every client —
@@ -348,11 +418,13 @@ export function harborValues(
 export function harborNetworkPolicies(): NamedNetworkPolicy[] {
     return [
         ...isolatedNamespace(),
-        ["allow-from-gateway", {
-            podSelector: {},
-            policyTypes: ["Ingress"],
-            ingress: [{ from: [namespacePeer(GATEWAY_PROXY_NAMESPACE)] }],
-        }],
+        [
+            "allow-from-gateway",
+            {
+                podSelector: {},
+                policyTypes: ["Ingress"],
+                ingress: [{ from: [namespacePeer(GATEWAY_PROXY_NAMESPACE)] }],
+            },
+        ],
     ];
 }
-

@@ -41,8 +41,16 @@ export interface HarborOidcSettings {
 }
 
 export const OIDC_SETTING_KEYS: readonly (keyof HarborOidcSettings)[] = [
-    "auth_mode", "oidc_name", "oidc_endpoint", "oidc_client_id", "oidc_scope", "oidc_groups_claim",
-    "oidc_admin_group", "oidc_user_claim", "oidc_verify_cert", "oidc_auto_onboard",
+    "auth_mode",
+    "oidc_name",
+    "oidc_endpoint",
+    "oidc_client_id",
+    "oidc_scope",
+    "oidc_groups_claim",
+    "oidc_admin_group",
+    "oidc_user_claim",
+    "oidc_verify_cert",
+    "oidc_auto_onboard",
 ];
 
 /** Harbor's OIDC settings for Entra ID. */
@@ -99,8 +107,12 @@ const CONFIG_ID = "oidc-configuration";
 
 const configurationProvider: pulumi.dynamic.ResourceProvider = {
     async diff(_id, olds, news) {
-        const d = specDiff({ ...olds, settings: settingsOf(olds) }, { ...news, settings: settingsOf(news) },
-            ["settings", "clientSecret"], []);
+        const d = specDiff(
+            { ...olds, settings: settingsOf(olds) },
+            { ...news, settings: settingsOf(news) },
+            ["settings", "clientSecret"],
+            [],
+        );
         return { changes: d.changes, replaces: d.replaces };
     },
     async create(inputs) {
@@ -126,9 +138,15 @@ const configurationProvider: pulumi.dynamic.ResourceProvider = {
 const byName = { headers: { "X-Is-Resource-Name": "true" } };
 
 async function findGroupMember(conn: HarborConnection, project: string, groupName: string): Promise<any | undefined> {
-    const res = await harborRequest(conn, "GET", `/projects/${encodeURIComponent(project)}/members?entityname=${encodeURIComponent(groupName)}`, undefined, byName);
+    const res = await harborRequest(
+        conn,
+        "GET",
+        `/projects/${encodeURIComponent(project)}/members?entityname=${encodeURIComponent(groupName)}`,
+        undefined,
+        byName,
+    );
     if (res.status !== 200) failed(`GET members of ${project}`, res);
-    return (res.body as any[] ?? []).find(m => m?.entity_type === "g" && m?.entity_name === groupName);
+    return ((res.body as any[]) ?? []).find(m => m?.entity_type === "g" && m?.entity_name === groupName);
 }
 
 async function putRole(conn: HarborConnection, project: string, id: string | number, roleId: number): Promise<void> {
@@ -160,7 +178,13 @@ const memberProvider: pulumi.dynamic.ResourceProvider = {
         return { id: String(existing.id), outs: { ...inputs } };
     },
     async read(id, props) {
-        const res = await harborRequest(connectionOf(props), "GET", `/projects/${encodeURIComponent(props.project)}/members/${id}`, undefined, byName);
+        const res = await harborRequest(
+            connectionOf(props),
+            "GET",
+            `/projects/${encodeURIComponent(props.project)}/members/${id}`,
+            undefined,
+            byName,
+        );
         if (res.status === 404) return {};
         if (res.status !== 200) failed(`GET member ${id}`, res);
         const remote = { ...props, groupName: String(res.body?.entity_name ?? ""), roleId: Number(res.body?.role_id ?? 0) };
@@ -171,7 +195,13 @@ const memberProvider: pulumi.dynamic.ResourceProvider = {
         return { outs: { ...news } };
     },
     async delete(id, props) {
-        const res = await harborRequest(connectionOf(props), "DELETE", `/projects/${encodeURIComponent(props.project)}/members/${id}`, undefined, byName);
+        const res = await harborRequest(
+            connectionOf(props),
+            "DELETE",
+            `/projects/${encodeURIComponent(props.project)}/members/${id}`,
+            undefined,
+            byName,
+        );
         if (res.status !== 200 && res.status !== 404) failed(`DELETE member ${id}`, res);
     },
 };
@@ -185,8 +215,12 @@ export interface HarborOidcConfigurationArgs extends HarborConnectionArgs {
 /** Harbor's authentication settings (`/api/v2.0/configurations`): OIDC against Entra ID. */
 export class HarborOidcConfiguration extends pulumi.dynamic.Resource {
     constructor(name: string, args: HarborOidcConfigurationArgs, opts?: pulumi.CustomResourceOptions) {
-        super(configurationProvider, name, { ...args, clientSecret: pulumi.secret(args.clientSecret) },
-            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["clientSecret", "password"] }));
+        super(
+            configurationProvider,
+            name,
+            { ...args, clientSecret: pulumi.secret(args.clientSecret) },
+            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["clientSecret", "password"] }),
+        );
     }
 }
 
@@ -233,19 +267,28 @@ export class HarborSso extends pulumi.ComponentResource {
     constructor(name: string, args: HarborSsoArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:cluster:HarborSso", name, {}, opts);
         const apiOpts = { parent: this, dependsOn: args.dependsOn };
-        const config = new HarborOidcConfiguration(`${name}-oidc`, {
-            ...args.connection,
-            settings: pulumi.all([args.issuer, args.clientId]).apply(([issuer, clientId]) =>
-                harborOidcSettings(issuer, clientId, args.groups.admins)),
-            clientSecret: args.clientSecret,
-        }, apiOpts);
-        for (const m of stagingProjectRoles(args.groups)) {
-            new HarborGroupMember(`${name}-staging-${m.key}`, {
+        const config = new HarborOidcConfiguration(
+            `${name}-oidc`,
+            {
                 ...args.connection,
-                project: args.stagingProject,
-                groupName: m.group,
-                roleId: m.roleId,
-            }, { parent: this, dependsOn: [...args.dependsOn, config] });
+                settings: pulumi
+                    .all([args.issuer, args.clientId])
+                    .apply(([issuer, clientId]) => harborOidcSettings(issuer, clientId, args.groups.admins)),
+                clientSecret: args.clientSecret,
+            },
+            apiOpts,
+        );
+        for (const m of stagingProjectRoles(args.groups)) {
+            new HarborGroupMember(
+                `${name}-staging-${m.key}`,
+                {
+                    ...args.connection,
+                    project: args.stagingProject,
+                    groupName: m.group,
+                    roleId: m.roleId,
+                },
+                { parent: this, dependsOn: [...args.dependsOn, config] },
+            );
         }
         this.registerOutputs({});
     }

@@ -61,8 +61,10 @@ export const PIPELINE_HARBOR_TASKS = { push: "push-staging", waitForScan: "wait-
  * POST/PATCH/PUT → push) and checks it (auth.go:75); a bearer token from /service/token carries
  * the same decision (src/core/service/token/creator.go:147 repositoryFilter.filter).
  */
-const REGISTRY_SOURCE_PULL = "src/server/middleware/v2auth/access.go:70 (GET/HEAD → pull), auth.go:75 Can(action, /project/<id>/repository)";
-const REGISTRY_SOURCE_PUSH = "src/server/middleware/v2auth/access.go:67 (POST/PATCH/PUT → push), auth.go:75 Can(action, /project/<id>/repository)";
+const REGISTRY_SOURCE_PULL =
+    "src/server/middleware/v2auth/access.go:70 (GET/HEAD → pull), auth.go:75 Can(action, /project/<id>/repository)";
+const REGISTRY_SOURCE_PUSH =
+    "src/server/middleware/v2auth/access.go:67 (POST/PATCH/PUT → push), auth.go:75 Can(action, /project/<id>/repository)";
 const REGISTRY_SOURCE_LOGIN = "src/server/middleware/v2auth/auth.go:56 (/v2/ needs an authenticated caller)";
 
 export const HARBOR_CALLS: readonly HarborCall[] = [
@@ -78,21 +80,24 @@ export const HARBOR_CALLS: readonly HarborCall[] = [
     // --- Pipeline: wait-for-scan (Python, REST API) -----------------------------------------
     {
         caller: { kind: "pipeline-task", task: PIPELINE_HARBOR_TASKS.waitForScan, step: "wait" },
-        operation: "GetArtifact", method: "GET",
+        operation: "GetArtifact",
+        method: "GET",
         path: "/api/v2.0/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}",
         permission: project("artifact", "read"),
         source: `${H}/artifact.go:127 RequireProjectAccess(ActionRead, ResourceArtifact)`,
     },
     {
         caller: { kind: "pipeline-task", task: PIPELINE_HARBOR_TASKS.waitForScan, step: "wait" },
-        operation: "GetProject", method: "GET",
+        operation: "GetProject",
+        method: "GET",
         path: "/api/v2.0/projects/{project_name_or_id}",
         permission: project("project", "read"),
         source: `${H}/project.go:349 RequireProjectAccess(projectNameOrID, ActionRead) (no sub-resource: /project/<id>)`,
     },
     {
         caller: { kind: "pipeline-task", task: PIPELINE_HARBOR_TASKS.waitForScan, step: "wait" },
-        operation: "GetVulnerabilitiesAddition", method: "GET",
+        operation: "GetVulnerabilitiesAddition",
+        method: "GET",
         path: "/api/v2.0/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}/additions/vulnerabilities",
         permission: project("artifact-addition", "read"),
         source: `${H}/artifact.go:400 RequireProjectAccess(ActionRead, ResourceArtifactAddition)`,
@@ -105,67 +110,210 @@ export const HARBOR_CALLS: readonly HarborCall[] = [
     ]),
 
     // --- Provider: HarborProject ------------------------------------------------------------
-    provider("HarborProject", ["create"], "CreateProject", "POST", "/api/v2.0/projects", system("project", "create"),
-        `${H}/project.go:117 isSysAdmin(ActionCreate) when only admins may create projects; :131 a storage_limit is honoured only for it (project.go:863 RequireSystemAccess(…, ResourceProject))`),
-    provider("HarborProject", ["create (409)", "retention create"], "GetProject", "GET", "/api/v2.0/projects/{project_name_or_id}", project("project", "read"),
-        `${H}/project.go:349 RequireProjectAccess(projectNameOrID, ActionRead)`),
-    provider("HarborProject", ["read"], "GetProject", "GET", "/api/v2.0/projects/{project_name_or_id}", project("project", "read"),
-        `${H}/project.go:349 RequireProjectAccess(projectNameOrID, ActionRead)`),
-    provider("HarborProject", ["create", "update"], "UpdateProject", "PUT", "/api/v2.0/projects/{project_name_or_id}", project("project", "update"),
-        `${H}/project.go:547 RequireProjectAccess(projectNameOrID, ActionUpdate)`),
-    provider("HarborProject", ["delete"], "DeleteProject", "DELETE", "/api/v2.0/projects/{project_name_or_id}", project("project", "delete"),
-        `${H}/project.go:267 RequireProjectAccess(projectNameOrID, ActionDelete)`),
+    provider(
+        "HarborProject",
+        ["create"],
+        "CreateProject",
+        "POST",
+        "/api/v2.0/projects",
+        system("project", "create"),
+        `${H}/project.go:117 isSysAdmin(ActionCreate) when only admins may create projects; :131 a storage_limit is honoured only for it (project.go:863 RequireSystemAccess(…, ResourceProject))`,
+    ),
+    provider(
+        "HarborProject",
+        ["create (409)", "retention create"],
+        "GetProject",
+        "GET",
+        "/api/v2.0/projects/{project_name_or_id}",
+        project("project", "read"),
+        `${H}/project.go:349 RequireProjectAccess(projectNameOrID, ActionRead)`,
+    ),
+    provider(
+        "HarborProject",
+        ["read"],
+        "GetProject",
+        "GET",
+        "/api/v2.0/projects/{project_name_or_id}",
+        project("project", "read"),
+        `${H}/project.go:349 RequireProjectAccess(projectNameOrID, ActionRead)`,
+    ),
+    provider(
+        "HarborProject",
+        ["create", "update"],
+        "UpdateProject",
+        "PUT",
+        "/api/v2.0/projects/{project_name_or_id}",
+        project("project", "update"),
+        `${H}/project.go:547 RequireProjectAccess(projectNameOrID, ActionUpdate)`,
+    ),
+    provider(
+        "HarborProject",
+        ["delete"],
+        "DeleteProject",
+        "DELETE",
+        "/api/v2.0/projects/{project_name_or_id}",
+        project("project", "delete"),
+        `${H}/project.go:267 RequireProjectAccess(projectNameOrID, ActionDelete)`,
+    ),
     // --- Provider: HarborRobotAccount (project level: checks on /project/<id>/robot) --------
-    provider("HarborRobotAccount", ["create"], "CreateRobot", "POST", "/api/v2.0/robots", project("robot", "create"),
-        `${H}/robot.go:79 requireAccess(ActionCreate) → :314 RequireProjectAccess(ns, action, ResourceRobot)`),
-    provider("HarborRobotAccount", ["create (409)"], "ListRobot", "GET", "/api/v2.0/robots", project("robot", "list"),
-        `${H}/robot.go:194 requireAccess(ActionList) with q=Level=project,ProjectID=<id> (:165-186; without Level it lists system robots only)`),
-    provider("HarborRobotAccount", ["read"], "GetRobotByID", "GET", "/api/v2.0/robots/{robot_id}", project("robot", "read"),
-        `${H}/robot.go:232 requireAccess(ActionRead)`),
-    provider("HarborRobotAccount", ["create (409)", "update"], "UpdateRobot", "PUT", "/api/v2.0/robots/{robot_id}", project("robot", "update"),
-        `${H}/robot.go:387 updateV2Robot requireAccess(ActionUpdate)`),
-    provider("HarborRobotAccount", ["create (409)", "update (secretVersion)"], "RefreshSec", "PATCH", "/api/v2.0/robots/{robot_id}", project("robot", "update"),
-        `${H}/robot.go:273 requireAccess(ActionUpdate)`),
-    provider("HarborRobotAccount", ["delete"], "DeleteRobot", "DELETE", "/api/v2.0/robots/{robot_id}", project("robot", "delete"),
-        `${H}/robot.go:139 requireAccess(ActionDelete)`),
+    provider(
+        "HarborRobotAccount",
+        ["create"],
+        "CreateRobot",
+        "POST",
+        "/api/v2.0/robots",
+        project("robot", "create"),
+        `${H}/robot.go:79 requireAccess(ActionCreate) → :314 RequireProjectAccess(ns, action, ResourceRobot)`,
+    ),
+    provider(
+        "HarborRobotAccount",
+        ["create (409)"],
+        "ListRobot",
+        "GET",
+        "/api/v2.0/robots",
+        project("robot", "list"),
+        `${H}/robot.go:194 requireAccess(ActionList) with q=Level=project,ProjectID=<id> (:165-186; without Level it lists system robots only)`,
+    ),
+    provider(
+        "HarborRobotAccount",
+        ["read"],
+        "GetRobotByID",
+        "GET",
+        "/api/v2.0/robots/{robot_id}",
+        project("robot", "read"),
+        `${H}/robot.go:232 requireAccess(ActionRead)`,
+    ),
+    provider(
+        "HarborRobotAccount",
+        ["create (409)", "update"],
+        "UpdateRobot",
+        "PUT",
+        "/api/v2.0/robots/{robot_id}",
+        project("robot", "update"),
+        `${H}/robot.go:387 updateV2Robot requireAccess(ActionUpdate)`,
+    ),
+    provider(
+        "HarborRobotAccount",
+        ["create (409)", "update (secretVersion)"],
+        "RefreshSec",
+        "PATCH",
+        "/api/v2.0/robots/{robot_id}",
+        project("robot", "update"),
+        `${H}/robot.go:273 requireAccess(ActionUpdate)`,
+    ),
+    provider(
+        "HarborRobotAccount",
+        ["delete"],
+        "DeleteRobot",
+        "DELETE",
+        "/api/v2.0/robots/{robot_id}",
+        project("robot", "delete"),
+        `${H}/robot.go:139 requireAccess(ActionDelete)`,
+    ),
     // --- Provider: HarborRetentionPolicy (project scope: /project/<id>/tag-retention) --------
-    provider("HarborRetentionPolicy", ["create"], "CreateRetention", "POST", "/api/v2.0/retentions", project("tag-retention", "create"),
-        `${H}/retention.go:169 requireAccess(ActionCreate) → :414 RequireProjectAccess(scope.ref, action, ResourceTagRetention)`),
-    provider("HarborRetentionPolicy", ["read"], "GetRetention", "GET", "/api/v2.0/retentions/{id}", project("tag-retention", "read"),
-        `${H}/retention.go:154 requireAccess(ActionRead)`),
-    provider("HarborRetentionPolicy", ["create (existing)", "update"], "UpdateRetention", "PUT", "/api/v2.0/retentions/{id}", project("tag-retention", "update"),
-        `${H}/retention.go:222 requireAccess(ActionUpdate)`),
-    provider("HarborRetentionPolicy", ["delete"], "DeleteRetention", "DELETE", "/api/v2.0/retentions/{id}", project("tag-retention", "delete"),
-        `${H}/retention.go:255 requireAccess(ActionDelete)`),
-    provider("HarborRetentionPolicy", ["read (500/400)", "delete (500/400)"], "GetProject", "GET", "/api/v2.0/projects/{project_name_or_id}", project("project", "read"),
-        `${H}/project.go:349 RequireProjectAccess(projectNameOrID, ActionRead)`),
+    provider(
+        "HarborRetentionPolicy",
+        ["create"],
+        "CreateRetention",
+        "POST",
+        "/api/v2.0/retentions",
+        project("tag-retention", "create"),
+        `${H}/retention.go:169 requireAccess(ActionCreate) → :414 RequireProjectAccess(scope.ref, action, ResourceTagRetention)`,
+    ),
+    provider(
+        "HarborRetentionPolicy",
+        ["read"],
+        "GetRetention",
+        "GET",
+        "/api/v2.0/retentions/{id}",
+        project("tag-retention", "read"),
+        `${H}/retention.go:154 requireAccess(ActionRead)`,
+    ),
+    provider(
+        "HarborRetentionPolicy",
+        ["create (existing)", "update"],
+        "UpdateRetention",
+        "PUT",
+        "/api/v2.0/retentions/{id}",
+        project("tag-retention", "update"),
+        `${H}/retention.go:222 requireAccess(ActionUpdate)`,
+    ),
+    provider(
+        "HarborRetentionPolicy",
+        ["delete"],
+        "DeleteRetention",
+        "DELETE",
+        "/api/v2.0/retentions/{id}",
+        project("tag-retention", "delete"),
+        `${H}/retention.go:255 requireAccess(ActionDelete)`,
+    ),
+    provider(
+        "HarborRetentionPolicy",
+        ["read (500/400)", "delete (500/400)"],
+        "GetProject",
+        "GET",
+        "/api/v2.0/projects/{project_name_or_id}",
+        project("project", "read"),
+        `${H}/project.go:349 RequireProjectAccess(projectNameOrID, ActionRead)`,
+    ),
     // --- Provider: HarborGcSchedule (system scope: /system/garbage-collection) ----------------
-    provider("HarborGcSchedule", ["create", "read", "update"], "GetGCSchedule", "GET", "/api/v2.0/system/gc/schedule", system("garbage-collection", "read"),
-        `${H}/gc.go:168 RequireSystemAccess(ActionRead, ResourceGarbageCollection)`),
-    provider("HarborGcSchedule", ["create", "update"], "CreateGCSchedule", "POST", "/api/v2.0/system/gc/schedule", system("garbage-collection", "create"),
-        `${H}/gc.go:55 RequireSystemAccess(ActionCreate, ResourceGarbageCollection)`),
-    provider("HarborGcSchedule", ["create", "update", "delete"], "UpdateGCSchedule", "PUT", "/api/v2.0/system/gc/schedule", system("garbage-collection", "update"),
-        `${H}/gc.go:72 RequireSystemAccess(ActionUpdate, ResourceGarbageCollection)`),
+    provider(
+        "HarborGcSchedule",
+        ["create", "read", "update"],
+        "GetGCSchedule",
+        "GET",
+        "/api/v2.0/system/gc/schedule",
+        system("garbage-collection", "read"),
+        `${H}/gc.go:168 RequireSystemAccess(ActionRead, ResourceGarbageCollection)`,
+    ),
+    provider(
+        "HarborGcSchedule",
+        ["create", "update"],
+        "CreateGCSchedule",
+        "POST",
+        "/api/v2.0/system/gc/schedule",
+        system("garbage-collection", "create"),
+        `${H}/gc.go:55 RequireSystemAccess(ActionCreate, ResourceGarbageCollection)`,
+    ),
+    provider(
+        "HarborGcSchedule",
+        ["create", "update", "delete"],
+        "UpdateGCSchedule",
+        "PUT",
+        "/api/v2.0/system/gc/schedule",
+        system("garbage-collection", "update"),
+        `${H}/gc.go:72 RequireSystemAccess(ActionUpdate, ResourceGarbageCollection)`,
+    ),
 ];
 
-function registryCalls(
-    task: string, step: string, operation: string,
-    calls: [string, string, HarborPermission, string][],
-): HarborCall[] {
+function registryCalls(task: string, step: string, operation: string, calls: [string, string, HarborPermission, string][]): HarborCall[] {
     return calls.map(([method, path, permission, source]) => ({
-        caller: { kind: "pipeline-task", task, step }, operation, method, path, permission, source,
+        caller: { kind: "pipeline-task", task, step },
+        operation,
+        method,
+        path,
+        permission,
+        source,
     }));
 }
 
 function provider(
-    resource: string, operations: string[], operation: string, method: string, path: string,
-    permission: HarborPermission, source: string,
+    resource: string,
+    operations: string[],
+    operation: string,
+    method: string,
+    path: string,
+    permission: HarborPermission,
+    source: string,
 ): HarborCall {
     return { caller: { kind: "provider", resource, operations }, operation, method, path, permission, source };
 }
 
 /** A robot's permission entry (RobotCreate.permissions[].access[]). */
-export interface RobotAccess { resource: string; action: string }
+export interface RobotAccess {
+    resource: string;
+    action: string;
+}
 
 /**
  * Whether a project-level robot holding `access` in a project passes `needed` there, evaluated
@@ -180,7 +328,7 @@ export interface RobotAccess { resource: string; action: string }
 export function robotPasses(access: readonly RobotAccess[], needed: HarborPermission): boolean {
     if (needed.scope === "authenticated") return true;
     if (needed.scope !== "project") return false;
-    const policies = access.flatMap(a => a.action === "push" ? [a, { resource: a.resource, action: "pull" }] : [a]);
+    const policies = access.flatMap(a => (a.action === "push" ? [a, { resource: a.resource, action: "pull" }] : [a]));
     return policies.some(p => p.resource === needed.resource && (p.action === needed.action || p.action === "*"));
 }
 
@@ -197,12 +345,14 @@ export function pipelineRobotNeeds(calls: readonly HarborCall[] = HARBOR_CALLS):
 /** The table as Markdown (docs and the report): one row per call. */
 export function permissionsTableMarkdown(calls: readonly HarborCall[] = HARBOR_CALLS): string {
     const rows = calls.map(c => {
-        const who = c.caller.kind === "pipeline-task"
-            ? `pipeline ${c.caller.task}/${c.caller.step}`
-            : `${c.caller.resource} ${c.caller.operations.join(", ")}`;
-        const perm = c.permission.scope === "authenticated"
-            ? "authenticated"
-            : `${c.permission.scope} \`${c.permission.resource}\`:\`${c.permission.action}\``;
+        const who =
+            c.caller.kind === "pipeline-task"
+                ? `pipeline ${c.caller.task}/${c.caller.step}`
+                : `${c.caller.resource} ${c.caller.operations.join(", ")}`;
+        const perm =
+            c.permission.scope === "authenticated"
+                ? "authenticated"
+                : `${c.permission.scope} \`${c.permission.resource}\`:\`${c.permission.action}\``;
         return `| ${who} | ${c.operation} | \`${c.method} ${c.path}\` | ${perm} | ${c.source} |`;
     });
     return [

@@ -31,7 +31,13 @@ import * as tls from "@pulumi/tls";
 import { NAMESPACES } from "../../../model/names";
 import { CHARTS } from "../../../model/versions";
 import { chartRelease } from "../chart";
-import { CONSTRAINT_API_VERSION, EnforcementAction, GATEKEEPER_TARGET, TEMPLATE_API_VERSION, TEMPLATE_WAIT_FOR } from "../../../model/admission/policies";
+import {
+    CONSTRAINT_API_VERSION,
+    EnforcementAction,
+    GATEKEEPER_TARGET,
+    TEMPLATE_API_VERSION,
+    TEMPLATE_WAIT_FOR,
+} from "../../../model/admission/policies";
 import { mirrored } from "../platform-images";
 import { VERIFICATION_CONSTRAINT, VERIFICATION_KIND } from "./names";
 
@@ -133,7 +139,10 @@ export function verificationTemplate(): Record<string, unknown> {
         kind: "ConstraintTemplate",
         metadata: {
             name: VERIFICATION_KIND.toLowerCase(),
-            annotations: { description: "Every Pod image carries a valid signature by the pipeline's signing key (Ratify).", ...TEMPLATE_WAIT_FOR },
+            annotations: {
+                description: "Every Pod image carries a valid signature by the pipeline's signing key (Ratify).",
+                ...TEMPLATE_WAIT_FOR,
+            },
         },
         spec: {
             crd: { spec: { names: { kind: VERIFICATION_KIND } } },
@@ -143,7 +152,10 @@ export function verificationTemplate(): Record<string, unknown> {
 }
 
 /** The constraint: Pods (where images are pulled) outside the excluded namespaces. */
-export function verificationConstraint(enforcementAction: EnforcementAction, excludedNamespaces: readonly string[]): Record<string, unknown> {
+export function verificationConstraint(
+    enforcementAction: EnforcementAction,
+    excludedNamespaces: readonly string[],
+): Record<string, unknown> {
     return {
         apiVersion: CONSTRAINT_API_VERSION,
         kind: VERIFICATION_KIND,
@@ -184,27 +196,47 @@ export class ImageVerification extends pulumi.ComponentResource {
     constructor(name: string, args: ImageVerificationArgs, opts?: pulumi.ComponentResourceOptions) {
         const problems: string[] = [];
         if (args.trustedPublicKeys.length === 0) problems.push("trustedPublicKeys is empty: every signature would be rejected");
-        if (!Number.isInteger(args.replicas) || args.replicas < 1) problems.push(`replicas must be a positive integer (got ${args.replicas})`);
-        if (!args.excludedNamespaces.includes(NAMESPACES.gatekeeper)) problems.push(`excludedNamespaces must include ${NAMESPACES.gatekeeper} (Ratify's own pods)`);
+        if (!Number.isInteger(args.replicas) || args.replicas < 1)
+            problems.push(`replicas must be a positive integer (got ${args.replicas})`);
+        if (!args.excludedNamespaces.includes(NAMESPACES.gatekeeper))
+            problems.push(`excludedNamespaces must include ${NAMESPACES.gatekeeper} (Ratify's own pods)`);
         if (problems.length) throw new Error(`ImageVerification ${name}: ${problems.join("; ")}`);
         super("platform:cluster:ImageVerification", name, {}, opts);
         const child = { parent: this, provider: args.provider };
 
-        this.release = chartRelease(`${name}-ratify`, {
-            chart: "ratify",
-            releaseName: "ratify",
-            namespace: args.gatekeeperNamespace,
-            values: ratifyValues(args),
-        }, { ...child, dependsOn: args.dependsOn });
+        this.release = chartRelease(
+            `${name}-ratify`,
+            {
+                chart: "ratify",
+                releaseName: "ratify",
+                namespace: args.gatekeeperNamespace,
+                values: ratifyValues(args),
+            },
+            { ...child, dependsOn: args.dependsOn },
+        );
 
         const t = verificationTemplate();
-        const template = new k8s.apiextensions.CustomResource(`${name}-template`, {
-            apiVersion: t.apiVersion as string, kind: t.kind as string, metadata: t.metadata as Record<string, unknown>, spec: t.spec,
-        }, { ...child, dependsOn: [this.release] });
+        const template = new k8s.apiextensions.CustomResource(
+            `${name}-template`,
+            {
+                apiVersion: t.apiVersion as string,
+                kind: t.kind as string,
+                metadata: t.metadata as Record<string, unknown>,
+                spec: t.spec,
+            },
+            { ...child, dependsOn: [this.release] },
+        );
         const c = verificationConstraint(args.enforcementAction, args.excludedNamespaces);
-        new k8s.apiextensions.CustomResource(`${name}-constraint`, {
-            apiVersion: c.apiVersion as string, kind: c.kind as string, metadata: c.metadata as Record<string, unknown>, spec: c.spec,
-        }, { ...child, dependsOn: [template] });
+        new k8s.apiextensions.CustomResource(
+            `${name}-constraint`,
+            {
+                apiVersion: c.apiVersion as string,
+                kind: c.kind as string,
+                metadata: c.metadata as Record<string, unknown>,
+                spec: c.spec,
+            },
+            { ...child, dependsOn: [template] },
+        );
 
         this.registerOutputs({});
     }
@@ -217,17 +249,24 @@ export class ImageVerification extends pulumi.ComponentResource {
  * pkg/reconciler/kubernetes/tektonchain/installerset.go keeps the Secret in its own installer set).
  */
 export class ChainsSigningSecret extends pulumi.ComponentResource {
-    constructor(name: string, args: { provider: k8s.Provider; privateKeyPem: pulumi.Output<string>; dependsOn: pulumi.Input<pulumi.Resource>[] },
-        opts?: pulumi.ComponentResourceOptions) {
+    constructor(
+        name: string,
+        args: { provider: k8s.Provider; privateKeyPem: pulumi.Output<string>; dependsOn: pulumi.Input<pulumi.Resource>[] },
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
         super("platform:cluster:ChainsSigningSecret", name, {}, opts);
-        new k8s.core.v1.SecretPatch(`${name}-secret`, {
-            metadata: {
-                name: CHAINS_SIGNING_SECRET.name,
-                namespace: CHAINS_SIGNING_SECRET.namespace,
-                annotations: { "pulumi.com/patchForce": "true" },
+        new k8s.core.v1.SecretPatch(
+            `${name}-secret`,
+            {
+                metadata: {
+                    name: CHAINS_SIGNING_SECRET.name,
+                    namespace: CHAINS_SIGNING_SECRET.namespace,
+                    annotations: { "pulumi.com/patchForce": "true" },
+                },
+                stringData: { [CHAINS_SIGNING_SECRET.key]: pulumi.secret(args.privateKeyPem) },
             },
-            stringData: { [CHAINS_SIGNING_SECRET.key]: pulumi.secret(args.privateKeyPem) },
-        }, { parent: this, provider: args.provider, dependsOn: args.dependsOn });
+            { parent: this, provider: args.provider, dependsOn: args.dependsOn },
+        );
         this.registerOutputs({});
     }
 }

@@ -52,17 +52,21 @@ export const STEP_IMAGES = {
         // Corroborated: >= 8 distinct public pins (build-worker Go consts, compose/README image
         // tables, vLLM build notes, an Earthfile) give this digest for alpine/git:v2.49.1 and for its
         // twin tag :2.49.1; no other digest found for the tag. Index vs platform not stated by sources.
-        repo: "docker.io/alpine/git", tag: "v2.49.1",
+        repo: "docker.io/alpine/git",
+        tag: "v2.49.1",
         digest: "sha256:c0280cf9572316299b08544065d3bf35db65043d5e3963982ec50647d2746e26",
-        source: "public-pin", purpose: "clone the source, push the manifest bump branch",
+        source: "public-pin",
+        purpose: "clone the source, push the manifest bump branch",
     },
     gitleaks: {
         // Corroborated: >= 10 distinct public pins (Makefiles, CI scripts, TS/Python consts) give this
         // digest for v8.30.1, on both ghcr.io/gitleaks/gitleaks and docker.io/zricethezav/gitleaks; the
         // same digest in two registries points to the index. No conflicting digest found.
-        repo: "ghcr.io/gitleaks/gitleaks", tag: "v8.30.1",
+        repo: "ghcr.io/gitleaks/gitleaks",
+        tag: "v8.30.1",
         digest: "sha256:c00b6bd0aeb3071cbcb79009cb16a60dd9e0a7c60e2be9ab65d25e6bc8abbb7f",
-        source: "public-pin", purpose: "scan the checked-out source for committed credentials",
+        source: "public-pin",
+        purpose: "scan the checked-out source for committed credentials",
     },
     trivy: {
         // A scanner runs with the source mounted: verify the release's signature
@@ -71,41 +75,51 @@ export const STEP_IMAGES = {
         // script) give this digest for 0.69.3 on docker.io, ghcr.io/aquasecurity and public.ecr.aws:
         // the index. Some repos pin sha256:7228e304… for 0.69.3 together with `--platform linux/amd64`:
         // that is the per-platform manifest, not the index; do not use it here.
-        repo: "docker.io/aquasec/trivy", tag: "0.69.3",
+        repo: "docker.io/aquasec/trivy",
+        tag: "0.69.3",
         digest: "sha256:bcc376de8d77cfe086a917230e818dc9f8528e3c852f7b1aff648949b6258d1c",
-        source: "public-pin", purpose: "filesystem scan of dependencies (lock files) in the source",
+        source: "public-pin",
+        purpose: "filesystem scan of dependencies (lock files) in the source",
     },
     buildkitRootless: {
         // Corroborated: >= 9 distinct public pins (kuberpack's Go default, compose files, a TS builder
         // const, a VPS quick-start script) give this digest for v0.33.0-rootless; one notes the
         // multi-architecture image was pulled at it (the index). No conflicting digest found.
-        repo: "docker.io/moby/buildkit", tag: "v0.33.0-rootless",
+        repo: "docker.io/moby/buildkit",
+        tag: "v0.33.0-rootless",
         digest: "sha256:80b15f0735e87bab7bf59ec4d695dfb4a7cfb25521cf56dc75d6f256285b63ef",
-        source: "public-pin", purpose: "daemonless rootless builds (test stage and image)",
+        source: "public-pin",
+        purpose: "daemonless rootless builds (test stage and image)",
     },
     azureCli: {
         // Looked up: only ONE public pin of azure-cli:2.80.0 with a digest exists in the public code
         // index (a shell script's AZURE_CLI_IMAGE, sha256:b138e112…; re-checked 2026-12-03), no
         // second source, so it is not taken as verified.
-        repo: "mcr.microsoft.com/azure-cli", tag: "2.80.0",
-        source: "registry-lookup", purpose: "workload-identity login + ACR token; python3 for the Harbor and GitHub APIs",
+        repo: "mcr.microsoft.com/azure-cli",
+        tag: "2.80.0",
+        source: "registry-lookup",
+        purpose: "workload-identity login + ACR token; python3 for the Harbor and GitHub APIs",
     },
     crane: {
         // Corroborated: >= 6 distinct public pins give this digest for crane:debug, and >= 2 others pin
         // the same digest as gcr.io/go-containerregistry/crane/debug:v0.22.1 (upstream's
         // release-container.yml builds `-t debug` and `crane/debug:<tag>` from one ko build, all
         // platforms: an index). `debug` is a floating tag; this digest is the v0.22.1 debug build.
-        repo: "gcr.io/go-containerregistry/crane", tag: "debug",
+        repo: "gcr.io/go-containerregistry/crane",
+        tag: "debug",
         digest: "sha256:e78770b31258a3846f878036d9c1f63fbe4c871f9f56990bf77fd95c013e3c1b",
-        source: "public-pin", purpose: "copy the scanned image by digest from Harbor to ACR",
+        source: "public-pin",
+        purpose: "copy the scanned image by digest from Harbor to ACR",
     },
     kubeconform: {
         // Corroborated: >= 10 distinct public pins (Go consts, justfile vars, shell scripts, a test that
         // asserts the digest) give this digest for v0.7.0-alpine; no conflicting digest found
         // (the non-alpine v0.7.0 tag has its own digest). Index vs platform not stated by sources.
-        repo: "ghcr.io/yannh/kubeconform", tag: "v0.7.0-alpine",
+        repo: "ghcr.io/yannh/kubeconform",
+        tag: "v0.7.0-alpine",
         digest: "sha256:8f0eeaaa96ba27ba1500b0e4b1c215acc358d159c62a7ecae58d7a03403287b0",
-        source: "public-pin", purpose: "schema validation of the manifests in a pull request",
+        source: "public-pin",
+        purpose: "schema validation of the manifests in a pull request",
     },
     gator: {
         // Same version as the Gatekeeper chart the stack installs (model/versions.ts); Gatekeeper's
@@ -113,15 +127,19 @@ export const STEP_IMAGES = {
         // (open-policy-agent/gatekeeper v3.23.0 .github/workflows/release.yaml GATOR_IMAGE_REPO).
         // Looked up: no public pin of openpolicyagent/gator (or ghcr.io/open-policy-agent/gator) with
         // a digest exists for any v3.2x tag, and Gatekeeper's release notes publish none.
-        repo: "docker.io/openpolicyagent/gator", tag: CHARTS.gatekeeper.appVersion,
-        source: "registry-lookup", purpose: "evaluate the stack's Gatekeeper templates/constraints (CEL) on the manifests",
+        repo: "docker.io/openpolicyagent/gator",
+        tag: CHARTS.gatekeeper.appVersion,
+        source: "registry-lookup",
+        purpose: "evaluate the stack's Gatekeeper templates/constraints (CEL) on the manifests",
     },
     pluto: {
         // Fairwinds publishes a multi-arch manifest list us-docker.pkg.dev/fairwinds-ops/oss/pluto:<tag>
         // since v5.24.0 (FairwindsOps/pluto .goreleaser.yml docker_manifests @ v5.24.0). Looked up:
         // public uses are tag-only and the releases publish cosign signatures, not digests.
-        repo: "us-docker.pkg.dev/fairwinds-ops/oss/pluto", tag: "v5.24.4",
-        source: "registry-lookup", purpose: "deprecated/removed Kubernetes API check",
+        repo: "us-docker.pkg.dev/fairwinds-ops/oss/pluto",
+        tag: "v5.24.4",
+        source: "registry-lookup",
+        purpose: "deprecated/removed Kubernetes API check",
     },
 } as const satisfies Record<string, StepImageSpec>;
 
@@ -161,7 +179,9 @@ const lookups = new WeakMap<object, Map<StepImageName, pulumi.Output<string>>>()
  */
 function resolveDigest(name: StepImageName, image: LookedUpImage): pulumi.Output<string> {
     const stack = pulumi.runtime.getStackResource();
-    const cache = stack ? (lookups.get(stack) ?? lookups.set(stack, new Map()).get(stack)!) : new Map<StepImageName, pulumi.Output<string>>();
+    const cache = stack
+        ? (lookups.get(stack) ?? lookups.set(stack, new Map()).get(stack)!)
+        : new Map<StepImageName, pulumi.Output<string>>();
     let ref = cache.get(name);
     if (!ref) {
         const lookupName = registryLookupName(image);
@@ -182,7 +202,9 @@ export function isPlaceholderDigest(digest: string): boolean {
 }
 
 /** Images with a verified pin: their reference is a plain string. */
-export type PinnedStepImageName = { [K in StepImageName]: typeof STEP_IMAGES[K]["source"] extends "public-pin" ? K : never }[StepImageName];
+export type PinnedStepImageName = {
+    [K in StepImageName]: (typeof STEP_IMAGES)[K]["source"] extends "public-pin" ? K : never;
+}[StepImageName];
 
 /**
  * The reference a step uses, `<repo>:<tag>@<digest>`: a plain string for a pinned image (typed
@@ -218,15 +240,22 @@ export function stepImageThroughAcr(acrLoginServer: string, reference: string): 
 /** A Task with every step's (and sidecar's) image moved through the ACR (stepImageThroughAcr). */
 export function withStepImagesThroughAcr<T extends Record<string, unknown>>(task: T, acrLoginServer: pulumi.Input<string>): T {
     const spec = task.spec as { steps?: { image?: pulumi.Input<string> }[]; sidecars?: { image?: pulumi.Input<string> }[] };
-    const move = (containers?: { image?: pulumi.Input<string> }[]) => containers?.map(c => (c.image === undefined ? c : {
-        ...c, image: pulumi.all([acrLoginServer, c.image]).apply(([acr, ref]) => stepImageThroughAcr(acr, ref)),
-    }));
-    return { ...task, spec: { ...spec, ...(spec.steps ? { steps: move(spec.steps) } : {}), ...(spec.sidecars ? { sidecars: move(spec.sidecars) } : {}) } };
+    const move = (containers?: { image?: pulumi.Input<string> }[]) =>
+        containers?.map(c =>
+            c.image === undefined
+                ? c
+                : {
+                      ...c,
+                      image: pulumi.all([acrLoginServer, c.image]).apply(([acr, ref]) => stepImageThroughAcr(acr, ref)),
+                  },
+        );
+    return {
+        ...task,
+        spec: { ...spec, ...(spec.steps ? { steps: move(spec.steps) } : {}), ...(spec.sidecars ? { sidecars: move(spec.sidecars) } : {}) },
+    };
 }
 
 /** Images whose digest the registry is asked for at preview/update (no verified pin). */
 export function imagesLookedUp(): StepImageName[] {
-    return (Object.keys(STEP_IMAGES) as StepImageName[])
-        .filter(k => (STEP_IMAGES[k] as StepImageSpec).source === "registry-lookup")
-        .sort();
+    return (Object.keys(STEP_IMAGES) as StepImageName[]).filter(k => (STEP_IMAGES[k] as StepImageSpec).source === "registry-lookup").sort();
 }

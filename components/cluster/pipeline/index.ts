@@ -18,12 +18,28 @@
 // (pipelineNetworkPolicies, pipelineSecrets). The component only registers them.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { NAMESPACES, PIPELINE_NAMESPACE_LABEL, PIPELINE_SERVICE_ACCOUNT, WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION } from "../../../model/names";
+import {
+    NAMESPACES,
+    PIPELINE_NAMESPACE_LABEL,
+    PIPELINE_SERVICE_ACCOUNT,
+    WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION,
+} from "../../../model/names";
 import { BUILD_PIPELINE, buildPipeline, BUILDKIT_TASKS, CHECK_PIPELINE, checkPipeline, Severity, supplyChainTasks } from "./tasks";
 import {
-    buildTriggerTemplate, CHECK_SERVICE_ACCOUNT, checkTriggerTemplate, EVENT_LISTENER, EVENT_LISTENER_SERVICE_ACCOUNT,
-    eventListener, githubApi, POLICY_CONFIGMAP, pullRequestBinding, pullRequestFilter, pushBinding, pushFilter,
-    repoHtmlUrl, SECRET_NAMES,
+    buildTriggerTemplate,
+    CHECK_SERVICE_ACCOUNT,
+    checkTriggerTemplate,
+    EVENT_LISTENER,
+    EVENT_LISTENER_SERVICE_ACCOUNT,
+    eventListener,
+    githubApi,
+    POLICY_CONFIGMAP,
+    pullRequestBinding,
+    pullRequestFilter,
+    pushBinding,
+    pushFilter,
+    repoHtmlUrl,
+    SECRET_NAMES,
 } from "./triggers";
 import { gatewayRouteSpec } from "../gateway/route";
 import { NamedNetworkPolicy } from "../network-policies";
@@ -128,63 +144,101 @@ export function pipelineNetworkPolicies(): NamedNetworkPolicy[] {
     const listenerPods = { matchLabels: { eventlistener: EVENT_LISTENER } };
     return [
         ["default-deny", { podSelector: {}, policyTypes: ["Ingress", "Egress"] }],
-        ["allow-dns", {
-            podSelector: {},
-            policyTypes: ["Egress"],
-            egress: [{
-                to: [{ ...namespacesPeer(["kube-system"]), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
-                ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
-            }],
-        }],
+        [
+            "allow-dns",
+            {
+                podSelector: {},
+                policyTypes: ["Egress"],
+                egress: [
+                    {
+                        to: [{ ...namespacesPeer(["kube-system"]), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+                        ports: [
+                            { protocol: "UDP", port: 53 },
+                            { protocol: "TCP", port: 53 },
+                        ],
+                    },
+                ],
+            },
+        ],
         // git (GitHub), ACR, Azure AD / ARM, scanner databases, base images: HTTPS to public
         // addresses only — no pod/service/node ranges and no instance metadata endpoint.
-        ["allow-https-internet", {
-            podSelector: {},
-            policyTypes: ["Egress"],
-            egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: NON_INTERNET } }], ports: [{ protocol: "TCP", port: 443 }] }],
-        }],
+        [
+            "allow-https-internet",
+            {
+                podSelector: {},
+                policyTypes: ["Egress"],
+                egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: NON_INTERNET } }], ports: [{ protocol: "TCP", port: 443 }] }],
+            },
+        ],
         // The build and test pods run the repository's Dockerfile: Debian/Ubuntu base images fetch
         // packages over plain http (apt verifies them by signature), so `RUN apt-get …` needs port 80
         // — to public addresses only, and only from these pods. Tekton labels each TaskRun (and so
         // its pod) `tekton.dev/task: <Task name>` (tektoncd/pipeline v1.15.0
         // pkg/reconciler/taskrun/taskrun.go storeTaskSpecAndMergeMeta; pkg/pod/pod.go makeLabels).
-        ["allow-http-internet-for-builds", {
-            podSelector: { matchExpressions: [{ key: TEKTON_TASK_LABEL, operator: "In", values: [...BUILDKIT_TASKS] }] },
-            policyTypes: ["Egress"],
-            egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: NON_INTERNET } }], ports: [{ protocol: "TCP", port: 80 }] }],
-        }],
+        [
+            "allow-http-internet-for-builds",
+            {
+                podSelector: { matchExpressions: [{ key: TEKTON_TASK_LABEL, operator: "In", values: [...BUILDKIT_TASKS] }] },
+                policyTypes: ["Egress"],
+                egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: NON_INTERNET } }], ports: [{ protocol: "TCP", port: 80 }] }],
+            },
+        ],
         // Harbor is reached at its public hostname, which resolves to the Gateway's load balancer;
         // in-cluster that traffic is delivered straight to the Envoy pods (443 is 10443 there).
-        ["allow-harbor-via-gateway", {
-            podSelector: {},
-            policyTypes: ["Egress"],
-            egress: [{ to: [namespacesPeer(GATEWAY_DATAPLANE_NAMESPACES)], ports: [{ protocol: "TCP", port: 443 }, { protocol: "TCP", port: 10443 }] }],
-        }],
+        [
+            "allow-harbor-via-gateway",
+            {
+                podSelector: {},
+                policyTypes: ["Egress"],
+                egress: [
+                    {
+                        to: [namespacesPeer(GATEWAY_DATAPLANE_NAMESPACES)],
+                        ports: [
+                            { protocol: "TCP", port: 443 },
+                            { protocol: "TCP", port: 10443 },
+                        ],
+                    },
+                ],
+            },
+        ],
         // The listener creates PipelineRuns (Kubernetes API, 443 — on AKS the API server address
         // is outside the cluster ranges but the `kubernetes` Service is not, so no `to`) and calls
         // the core interceptors (github, cel) in the Tekton namespace.
-        ["allow-eventlistener-egress", {
-            podSelector: listenerPods,
-            policyTypes: ["Egress"],
-            egress: [
-                { ports: [{ protocol: "TCP", port: 443 }] },
-                { to: [namespacesPeer([NAMESPACES.tektonPipelines])], ports: [{ protocol: "TCP", port: 8443 }] },
-            ],
-        }],
-        ["allow-webhooks-from-gateway", {
-            podSelector: listenerPods,
-            policyTypes: ["Ingress"],
-            ingress: [{ from: [namespacesPeer(GATEWAY_DATAPLANE_NAMESPACES)], ports: [{ protocol: "TCP", port: EVENT_LISTENER_PORT }] }],
-        }],
+        [
+            "allow-eventlistener-egress",
+            {
+                podSelector: listenerPods,
+                policyTypes: ["Egress"],
+                egress: [
+                    { ports: [{ protocol: "TCP", port: 443 }] },
+                    { to: [namespacesPeer([NAMESPACES.tektonPipelines])], ports: [{ protocol: "TCP", port: 8443 }] },
+                ],
+            },
+        ],
+        [
+            "allow-webhooks-from-gateway",
+            {
+                podSelector: listenerPods,
+                policyTypes: ["Ingress"],
+                ingress: [
+                    { from: [namespacesPeer(GATEWAY_DATAPLANE_NAMESPACES)], ports: [{ protocol: "TCP", port: EVENT_LISTENER_PORT }] },
+                ],
+            },
+        ],
     ];
 }
 
 type SecretBody = Pick<k8s.core.v1.SecretArgs, "type" | "stringData">;
 
 /** The pipeline's Secrets (without metadata), every value a Pulumi secret. */
-export function pipelineSecrets(args: Pick<SupplyChainPipelineArgs, "harbor" | "gitPushToken" | "gitReadToken" | "webhookSecret">): Record<keyof typeof SECRET_NAMES, SecretBody> {
-    const dockerConfig = pulumi.secret(pulumi.all([args.harbor.host, args.harbor.robotName, args.harbor.robotSecret])
-        .apply(([host, user, password]) => dockerConfigJson(host, user, password)));
+export function pipelineSecrets(
+    args: Pick<SupplyChainPipelineArgs, "harbor" | "gitPushToken" | "gitReadToken" | "webhookSecret">,
+): Record<keyof typeof SECRET_NAMES, SecretBody> {
+    const dockerConfig = pulumi.secret(
+        pulumi
+            .all([args.harbor.host, args.harbor.robotName, args.harbor.robotSecret])
+            .apply(([host, user, password]) => dockerConfigJson(host, user, password)),
+    );
     return {
         harborRobot: { type: "kubernetes.io/dockerconfigjson", stringData: { ".dockerconfigjson": dockerConfig } },
         gitToken: { type: "Opaque", stringData: { token: pulumi.secret(args.gitPushToken) } },
@@ -211,23 +265,36 @@ export class SupplyChainPipeline extends pulumi.ComponentResource {
         const provider = args.provider;
         const ns = args.namespace;
         const imageRepository = defaultImageRepository(args.sourceRepoUrl);
-        const manifestsPaths = Object.keys(args.manifestsPathByRegion).sort().map(k => args.manifestsPathByRegion[k]);
+        const manifestsPaths = Object.keys(args.manifestsPathByRegion)
+            .sort()
+            .map(k => args.manifestsPathByRegion[k]);
         const sameRepo = repoHtmlUrl(args.sourceRepoUrl) === repoHtmlUrl(args.manifestsRepoUrl);
         const { apiUrl, slug } = githubApi(args.manifestsRepoUrl);
 
         // 1. The namespace; everything else is created in it, after it.
-        const namespace = new k8s.core.v1.Namespace(`${name}-ns`, {
-            metadata: { name: ns, labels: PIPELINE_NAMESPACE_LABELS },
-        }, { parent: this, provider });
+        const namespace = new k8s.core.v1.Namespace(
+            `${name}-ns`,
+            {
+                metadata: { name: ns, labels: PIPELINE_NAMESPACE_LABELS },
+            },
+            { parent: this, provider },
+        );
         const nsName = namespace.metadata.name;
         const inNs = (n: string) => ({ name: n, namespace: nsName });
         const after: pulumi.CustomResourceOptions = { parent: this, provider, dependsOn: [namespace] };
         /** A Tekton object (Task, Pipeline, trigger object) in the namespace, after the Tekton platform. */
         const tekton = (logical: string, obj: Record<string, unknown>, deps: pulumi.Resource[] = []) => {
             const { apiVersion, kind, metadata, ...rest } = obj as { apiVersion: string; kind: string; metadata: Record<string, unknown> };
-            return new k8s.apiextensions.CustomResource(`${name}-${logical}`, {
-                apiVersion, kind, metadata: { ...metadata, namespace: nsName }, ...rest,
-            }, { parent: this, provider, dependsOn: [namespace, ...(args.tektonDependsOn ?? []), ...deps] });
+            return new k8s.apiextensions.CustomResource(
+                `${name}-${logical}`,
+                {
+                    apiVersion,
+                    kind,
+                    metadata: { ...metadata, namespace: nsName },
+                    ...rest,
+                },
+                { parent: this, provider, dependsOn: [namespace, ...(args.tektonDependsOn ?? []), ...deps] },
+            );
         };
 
         // 2. Network: default deny, then exactly what the pipeline and the listener need.
@@ -245,18 +312,26 @@ export class SupplyChainPipeline extends pulumi.ComponentResource {
         // pkg/authn/kubernetes keychain.go reads sa.ImagePullSecrets). It names a harbor host only,
         // so the kubelet's pulls of the step images from ACR are unaffected. Gatekeeper's
         // PlatformNoImagePullSecrets admits it here and nowhere else (test/cluster/pipeline-trust.test.ts).
-        const pipelineSa = new k8s.core.v1.ServiceAccount(`${name}-sa`, {
-            metadata: {
-                ...inNs(PIPELINE_SERVICE_ACCOUNT),
-                annotations: { [WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION]: args.pipelineIdentityClientId },
+        const pipelineSa = new k8s.core.v1.ServiceAccount(
+            `${name}-sa`,
+            {
+                metadata: {
+                    ...inNs(PIPELINE_SERVICE_ACCOUNT),
+                    annotations: { [WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION]: args.pipelineIdentityClientId },
+                },
+                automountServiceAccountToken: false,
+                imagePullSecrets: [{ name: SECRET_NAMES.harborRobot }],
             },
-            automountServiceAccountToken: false,
-            imagePullSecrets: [{ name: SECRET_NAMES.harborRobot }],
-        }, after);
-        const checkSa = new k8s.core.v1.ServiceAccount(`${name}-check-sa`, {
-            metadata: inNs(CHECK_SERVICE_ACCOUNT),
-            automountServiceAccountToken: false,
-        }, after);
+            after,
+        );
+        const checkSa = new k8s.core.v1.ServiceAccount(
+            `${name}-check-sa`,
+            {
+                metadata: inNs(CHECK_SERVICE_ACCOUNT),
+                automountServiceAccountToken: false,
+            },
+            after,
+        );
         const listener = this.listenerIdentity(name, ns, inNs, after);
 
         // 4. Secrets (only here) and the policy bundle the manifests check evaluates.
@@ -267,26 +342,48 @@ export class SupplyChainPipeline extends pulumi.ComponentResource {
         const gitSecret = secret("git-token", "gitToken");
         const gitReadSecret = secret("git-read-token", "gitReadToken");
         const webhookSecret = secret("webhook", "webhook");
-        const policyBundle = new k8s.core.v1.ConfigMap(`${name}-policy`, {
-            metadata: inNs(POLICY_CONFIGMAP),
-            data: { "policy.yaml": args.policyBundleYaml },
-        }, after);
+        const policyBundle = new k8s.core.v1.ConfigMap(
+            `${name}-policy`,
+            {
+                metadata: inNs(POLICY_CONFIGMAP),
+                data: { "policy.yaml": args.policyBundleYaml },
+            },
+            after,
+        );
 
         // 5. Tasks and Pipelines.
-        const tasks = supplyChainTasks({ blockSeverity: args.blockSeverity, cveAllowlist: args.cveAllowlist ?? [], kubernetesVersion: args.kubernetesVersion, acrLoginServer: args.acrLoginServer })
-            .map(t => tekton(`task-${(t.metadata as { name: string }).name}`, t));
-        const pipeline = tekton("pipeline", buildPipeline({
-            sourceRepoUrl: args.sourceRepoUrl, manifestsRepoUrl: args.manifestsRepoUrl, branch: args.branch, manifestsPaths,
-            harborImage: pulumi.interpolate`${args.harbor.host}/${args.harbor.project}/${imageRepository}`,
-            harborHost: args.harbor.host, harborProject: args.harbor.project, imageRepository,
-            acrLoginServer: args.acrLoginServer, botName: args.botName, botEmail: args.botEmail,
-            githubApiUrl: apiUrl, manifestsSlug: slug,
-        }), tasks);
+        const tasks = supplyChainTasks({
+            blockSeverity: args.blockSeverity,
+            cveAllowlist: args.cveAllowlist ?? [],
+            kubernetesVersion: args.kubernetesVersion,
+            acrLoginServer: args.acrLoginServer,
+        }).map(t => tekton(`task-${(t.metadata as { name: string }).name}`, t));
+        const pipeline = tekton(
+            "pipeline",
+            buildPipeline({
+                sourceRepoUrl: args.sourceRepoUrl,
+                manifestsRepoUrl: args.manifestsRepoUrl,
+                branch: args.branch,
+                manifestsPaths,
+                harborImage: pulumi.interpolate`${args.harbor.host}/${args.harbor.project}/${imageRepository}`,
+                harborHost: args.harbor.host,
+                harborProject: args.harbor.project,
+                imageRepository,
+                acrLoginServer: args.acrLoginServer,
+                botName: args.botName,
+                botEmail: args.botEmail,
+                githubApiUrl: apiUrl,
+                manifestsSlug: slug,
+            }),
+            tasks,
+        );
         const check = tekton("check-pipeline", checkPipeline({ manifestsPaths, githubApiUrl: apiUrl, manifestsSlug: slug }), tasks);
 
         // 6. Triggers: push → build, manifests PR → check.
         this.pushFilter = pushFilter({
-            branch: args.branch, repoUrl: args.sourceRepoUrl, botEmail: args.botEmail,
+            branch: args.branch,
+            repoUrl: args.sourceRepoUrl,
+            botEmail: args.botEmail,
             manifestsOnlyPaths: sameRepo ? manifestsPaths : undefined,
         });
         this.pullRequestFilter = pullRequestFilter({ branch: args.branch, repoUrl: args.manifestsRepoUrl });
@@ -294,21 +391,31 @@ export class SupplyChainPipeline extends pulumi.ComponentResource {
         const prBindingCr = tekton("pr-binding", pullRequestBinding());
         const buildTemplate = tekton("build-template", buildTriggerTemplate(), [pipeline, pipelineSa, harborSecret, gitSecret]);
         const checkTemplate = tekton("check-template", checkTriggerTemplate(), [check, checkSa, policyBundle, gitSecret, gitReadSecret]);
-        const listenerCr = tekton("listener", eventListener({ push: this.pushFilter, pullRequest: this.pullRequestFilter }),
-            [...listener, webhookSecret, pushBindingCr, prBindingCr, buildTemplate, checkTemplate]);
+        const listenerCr = tekton("listener", eventListener({ push: this.pushFilter, pullRequest: this.pullRequestFilter }), [
+            ...listener,
+            webhookSecret,
+            pushBindingCr,
+            prBindingCr,
+            buildTemplate,
+            checkTemplate,
+        ]);
 
         // 7. /hooks on the shared Gateway → el-<listener>:8080 (prefix stripped; the sink serves /).
-        new k8s.apiextensions.CustomResource(`${name}-hooks-route`, {
-            apiVersion: "gateway.networking.k8s.io/v1",
-            kind: "HTTPRoute",
-            metadata: { name: "hooks", namespace: nsName },
-            spec: gatewayRouteSpec({
-                hostname: args.hooksHostname,
-                pathPrefix: HOOKS_PATH,
-                filters: [{ type: "URLRewrite", urlRewrite: { path: { type: "ReplacePrefixMatch", replacePrefixMatch: "/" } } }],
-                backend: { name: eventListenerService(EVENT_LISTENER), port: EVENT_LISTENER_PORT },
-            }),
-        }, { parent: this, provider, dependsOn: [listenerCr, ...(args.routeDependsOn ?? [])] });
+        new k8s.apiextensions.CustomResource(
+            `${name}-hooks-route`,
+            {
+                apiVersion: "gateway.networking.k8s.io/v1",
+                kind: "HTTPRoute",
+                metadata: { name: "hooks", namespace: nsName },
+                spec: gatewayRouteSpec({
+                    hostname: args.hooksHostname,
+                    pathPrefix: HOOKS_PATH,
+                    filters: [{ type: "URLRewrite", urlRewrite: { path: { type: "ReplacePrefixMatch", replacePrefixMatch: "/" } } }],
+                    backend: { name: eventListenerService(EVENT_LISTENER), port: EVENT_LISTENER_PORT },
+                }),
+            },
+            { parent: this, provider, dependsOn: [listenerCr, ...(args.routeDependsOn ?? [])] },
+        );
 
         this.namespace = nsName;
         this.serviceAccountName = PIPELINE_SERVICE_ACCOUNT;
@@ -328,21 +435,32 @@ export class SupplyChainPipeline extends pulumi.ComponentResource {
 
     /** The EventListener's ServiceAccount and its Triggers roles (namespaced, and cluster-scoped reads). */
     private listenerIdentity(
-        name: string, ns: string, inNs: (n: string) => { name: string; namespace: pulumi.Output<string> }, after: pulumi.CustomResourceOptions,
+        name: string,
+        ns: string,
+        inNs: (n: string) => { name: string; namespace: pulumi.Output<string> },
+        after: pulumi.CustomResourceOptions,
     ): pulumi.Resource[] {
         const subjects = [{ kind: "ServiceAccount", name: EVENT_LISTENER_SERVICE_ACCOUNT, namespace: ns }];
         const sa = new k8s.core.v1.ServiceAccount(`${name}-listener-sa`, { metadata: inNs(EVENT_LISTENER_SERVICE_ACCOUNT) }, after);
-        const role = new k8s.rbac.v1.RoleBinding(`${name}-listener`, {
-            metadata: inNs(EVENT_LISTENER_SERVICE_ACCOUNT),
-            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "tekton-triggers-eventlistener-roles" },
-            subjects,
-        }, after);
+        const role = new k8s.rbac.v1.RoleBinding(
+            `${name}-listener`,
+            {
+                metadata: inNs(EVENT_LISTENER_SERVICE_ACCOUNT),
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "tekton-triggers-eventlistener-roles" },
+                subjects,
+            },
+            after,
+        );
         // Cluster-scoped read of ClusterInterceptors/ClusterTriggerBindings the listener resolves.
-        const clusterRole = new k8s.rbac.v1.ClusterRoleBinding(`${name}-listener`, {
-            metadata: { name: `${ns}-${EVENT_LISTENER_SERVICE_ACCOUNT}` },
-            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "tekton-triggers-eventlistener-clusterroles" },
-            subjects,
-        }, after);
+        const clusterRole = new k8s.rbac.v1.ClusterRoleBinding(
+            `${name}-listener`,
+            {
+                metadata: { name: `${ns}-${EVENT_LISTENER_SERVICE_ACCOUNT}` },
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "tekton-triggers-eventlistener-clusterroles" },
+                subjects,
+            },
+            after,
+        );
         return [sa, role, clusterRole];
     }
 }

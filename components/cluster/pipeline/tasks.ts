@@ -103,11 +103,14 @@ const BUILDKIT_VOLUME_MOUNTS = [{ name: "buildkitd", mountPath: "/home/user/.loc
 const BUILDKIT_VOLUMES = [{ name: "buildkitd", emptyDir: {} }];
 
 /** Trivy/Harbor severities at or above a threshold (config `delivery.blockSeverity`). */
-import { SEVERITIES as SEVERITY_ORDER, Severity } from "../../../model/severity"; export type { Severity };
+import { SEVERITIES as SEVERITY_ORDER, Severity } from "../../../model/severity";
+export type { Severity };
 
 export function severitiesAtOrAbove(threshold: Severity): string[] {
     // `none` blocks on any finding, including those the scanner could not rate.
-    const levels = SEVERITY_ORDER.slice(SEVERITY_ORDER.indexOf(threshold)).filter(s => s !== "none").map(s => s.toUpperCase());
+    const levels = SEVERITY_ORDER.slice(SEVERITY_ORDER.indexOf(threshold))
+        .filter(s => s !== "none")
+        .map(s => s.toUpperCase());
     return threshold === "none" ? ["UNKNOWN", ...levels] : levels;
 }
 
@@ -142,26 +145,29 @@ export function cloneTask(): Obj {
             { name: "git-auth", optional: true, readOnly: true, description: "Secret with key `token`, for private repositories" },
         ],
         results: [{ name: "commit", type: "string" }],
-        steps: [{
-            name: "clone",
-            image: stepImage("git"),
-            env: [
-                { name: "URL", value: "$(params.url)" },
-                { name: "REVISION", value: "$(params.revision)" },
-                { name: "DEST", value: "$(workspaces.output.path)" },
-                { name: "AUTH_BOUND", value: "$(workspaces.git-auth.bound)" },
-                { name: "AUTH_DIR", value: "$(workspaces.git-auth.path)" },
-                { name: "RESULT", value: "$(results.commit.path)" },
-            ],
-            script: stepScript("clone.sh"),
-        }],
+        steps: [
+            {
+                name: "clone",
+                image: stepImage("git"),
+                env: [
+                    { name: "URL", value: "$(params.url)" },
+                    { name: "REVISION", value: "$(params.revision)" },
+                    { name: "DEST", value: "$(workspaces.output.path)" },
+                    { name: "AUTH_BOUND", value: "$(workspaces.git-auth.bound)" },
+                    { name: "AUTH_DIR", value: "$(workspaces.git-auth.path)" },
+                    { name: "RESULT", value: "$(results.commit.path)" },
+                ],
+                script: stepScript("clone.sh"),
+            },
+        ],
     });
 }
 
 /** gitleaks (committed credentials) then Trivy filesystem (vulnerable dependencies), stack config only. */
 export function scanSourceTask(blockSeverity: Severity, cveAllowlist: readonly string[]): Obj {
     return task(TASKS.scanSource, {
-        description: "Fail on committed credentials (gitleaks) or dependencies with known vulnerabilities at or above the blocking severity (Trivy), with the stack's scanner configuration only.",
+        description:
+            "Fail on committed credentials (gitleaks) or dependencies with known vulnerabilities at or above the blocking severity (Trivy), with the stack's scanner configuration only.",
         workspaces: [{ name: "source", readOnly: true }],
         steps: [
             {
@@ -200,18 +206,20 @@ export function testTask(): Obj {
         ],
         workspaces: [{ name: "source", readOnly: true }],
         volumes: BUILDKIT_VOLUMES,
-        steps: [{
-            name: "test",
-            image: stepImage("buildkitRootless"),
-            env: [
-                ...BUILDKIT_ENV,
-                { name: "CONTEXT", value: "$(workspaces.source.path)" },
-                { name: "DOCKERFILE", value: "$(params.dockerfile)" },
-                { name: "TARGET", value: "$(params.target)" },
-            ],
-            volumeMounts: BUILDKIT_VOLUME_MOUNTS,
-            script: stepScript("buildkit-test.sh"),
-        }],
+        steps: [
+            {
+                name: "test",
+                image: stepImage("buildkitRootless"),
+                env: [
+                    ...BUILDKIT_ENV,
+                    { name: "CONTEXT", value: "$(workspaces.source.path)" },
+                    { name: "DOCKERFILE", value: "$(params.dockerfile)" },
+                    { name: "TARGET", value: "$(params.target)" },
+                ],
+                volumeMounts: BUILDKIT_VOLUME_MOUNTS,
+                script: stepScript("buildkit-test.sh"),
+            },
+        ],
     });
 }
 
@@ -223,19 +231,21 @@ export function buildTask(): Obj {
         workspaces: [{ name: "source", readOnly: true }, { name: "image" }],
         results: [{ name: "digest", type: "string", description: "manifest digest BuildKit produced" }],
         volumes: BUILDKIT_VOLUMES,
-        steps: [{
-            name: "build",
-            image: stepImage("buildkitRootless"),
-            env: [
-                ...BUILDKIT_ENV,
-                { name: "CONTEXT", value: "$(workspaces.source.path)" },
-                { name: "DOCKERFILE", value: "$(params.dockerfile)" },
-                { name: "OUT", value: "$(workspaces.image.path)/layout" },
-                { name: "RESULT", value: "$(results.digest.path)" },
-            ],
-            volumeMounts: BUILDKIT_VOLUME_MOUNTS,
-            script: stepScript("buildkit-build.sh"),
-        }],
+        steps: [
+            {
+                name: "build",
+                image: stepImage("buildkitRootless"),
+                env: [
+                    ...BUILDKIT_ENV,
+                    { name: "CONTEXT", value: "$(workspaces.source.path)" },
+                    { name: "DOCKERFILE", value: "$(params.dockerfile)" },
+                    { name: "OUT", value: "$(workspaces.image.path)/layout" },
+                    { name: "RESULT", value: "$(results.digest.path)" },
+                ],
+                volumeMounts: BUILDKIT_VOLUME_MOUNTS,
+                script: stepScript("buildkit-build.sh"),
+            },
+        ],
     });
 }
 
@@ -247,33 +257,39 @@ export function pushTask(): Obj {
             { name: "image", type: "string", description: "<harbor>/<project>/<repository>:<tag>" },
             { name: "digest", type: "string", description: "digest the build produced" },
         ],
-        workspaces: [{ name: "image", readOnly: true }, { name: "registry-auth", readOnly: true }],
+        workspaces: [
+            { name: "image", readOnly: true },
+            { name: "registry-auth", readOnly: true },
+        ],
         // Chains type hints (CHAINS_TYPE_HINTS): this — the Harbor staging image, which the run's
         // ServiceAccount can push to — is the image Chains signs and attests.
         results: [
             { name: "IMAGE_URL", type: "string", description: "<harbor>/<project>/<repository> (no tag)" },
             { name: "IMAGE_DIGEST", type: "string" },
         ],
-        steps: [{
-            name: "push",
-            image: stepImage("crane"),
-            env: [
-                { name: "DOCKER_CONFIG", value: "$(workspaces.registry-auth.path)" },
-                { name: "IMAGE", value: "$(params.image)" },
-                { name: "EXPECTED", value: "$(params.digest)" },
-                { name: "LAYOUT", value: "$(workspaces.image.path)/layout" },
-                { name: "URL_RESULT", value: "$(results.IMAGE_URL.path)" },
-                { name: "RESULT", value: "$(results.IMAGE_DIGEST.path)" },
-            ],
-            script: stepScript("push.sh"),
-        }],
+        steps: [
+            {
+                name: "push",
+                image: stepImage("crane"),
+                env: [
+                    { name: "DOCKER_CONFIG", value: "$(workspaces.registry-auth.path)" },
+                    { name: "IMAGE", value: "$(params.image)" },
+                    { name: "EXPECTED", value: "$(params.digest)" },
+                    { name: "LAYOUT", value: "$(workspaces.image.path)/layout" },
+                    { name: "URL_RESULT", value: "$(results.IMAGE_URL.path)" },
+                    { name: "RESULT", value: "$(results.IMAGE_DIGEST.path)" },
+                ],
+                script: stepScript("push.sh"),
+            },
+        ],
     });
 }
 
 /** Waits for Harbor's Trivy scan of the digest and fails at or above the blocking severity. */
 export function waitForScanTask(blockSeverity: Severity): Obj {
     return task(TASKS.waitForScan, {
-        description: "Wait for Harbor's scan of the pushed digest; fail on vulnerabilities at or above the blocking severity (the project's reviewed CVE allowlist applies).",
+        description:
+            "Wait for Harbor's scan of the pushed digest; fail on vulnerabilities at or above the blocking severity (the project's reviewed CVE allowlist applies).",
         params: [
             { name: "harbor-host", type: "string" },
             { name: "project", type: "string" },
@@ -282,20 +298,22 @@ export function waitForScanTask(blockSeverity: Severity): Obj {
             { name: "timeout-seconds", type: "string", default: "900" },
         ],
         workspaces: [{ name: "registry-auth", readOnly: true }],
-        steps: [{
-            name: "wait",
-            image: stepImage("azureCli"),
-            env: [
-                { name: "HARBOR", value: "$(params.harbor-host)" },
-                { name: "PROJECT", value: "$(params.project)" },
-                { name: "REPOSITORY", value: "$(params.repository)" },
-                { name: "DIGEST", value: "$(params.digest)" },
-                { name: "TIMEOUT", value: "$(params.timeout-seconds)" },
-                { name: "BLOCK", value: severitiesAtOrAbove(blockSeverity).join(",") },
-                { name: "AUTH_DIR", value: "$(workspaces.registry-auth.path)" },
-            ],
-            script: stepScript("wait-for-scan.py"),
-        }],
+        steps: [
+            {
+                name: "wait",
+                image: stepImage("azureCli"),
+                env: [
+                    { name: "HARBOR", value: "$(params.harbor-host)" },
+                    { name: "PROJECT", value: "$(params.project)" },
+                    { name: "REPOSITORY", value: "$(params.repository)" },
+                    { name: "DIGEST", value: "$(params.digest)" },
+                    { name: "TIMEOUT", value: "$(params.timeout-seconds)" },
+                    { name: "BLOCK", value: severitiesAtOrAbove(blockSeverity).join(",") },
+                    { name: "AUTH_DIR", value: "$(workspaces.registry-auth.path)" },
+                ],
+                script: stepScript("wait-for-scan.py"),
+            },
+        ],
     });
 }
 
@@ -331,7 +349,12 @@ export function promoteTask(): Obj {
             { name: "acr-login-server", type: "string" },
             { name: "target", type: "string", description: "<acr>/<repository>:<tag>" },
             { name: "digest", type: "string" },
-            { name: "signature-timeout-seconds", type: "string", default: SIGNATURE_WAIT_SECONDS, description: "how long to wait for Chains' .sig/.att in Harbor before failing" },
+            {
+                name: "signature-timeout-seconds",
+                type: "string",
+                default: SIGNATURE_WAIT_SECONDS,
+                description: "how long to wait for Chains' .sig/.att in Harbor before failing",
+            },
         ],
         workspaces: [{ name: "registry-auth", readOnly: true }],
         results: [
@@ -449,19 +472,21 @@ export function reportStatusTask(): Obj {
             { name: "context", type: "string", default: "platform/manifests-check" },
         ],
         workspaces: [{ name: "git-auth", readOnly: true }],
-        steps: [{
-            name: "status",
-            image: stepImage("azureCli"),
-            env: [
-                { name: "API", value: "$(params.api-url)" },
-                { name: "SLUG", value: "$(params.repo-slug)" },
-                { name: "SHA", value: "$(params.sha)" },
-                { name: "STATE", value: "$(params.state)" },
-                { name: "CONTEXT", value: "$(params.context)" },
-                { name: "AUTH_DIR", value: "$(workspaces.git-auth.path)" },
-            ],
-            script: stepScript("report-status.py"),
-        }],
+        steps: [
+            {
+                name: "status",
+                image: stepImage("azureCli"),
+                env: [
+                    { name: "API", value: "$(params.api-url)" },
+                    { name: "SLUG", value: "$(params.repo-slug)" },
+                    { name: "SHA", value: "$(params.sha)" },
+                    { name: "STATE", value: "$(params.state)" },
+                    { name: "CONTEXT", value: "$(params.context)" },
+                    { name: "AUTH_DIR", value: "$(workspaces.git-auth.path)" },
+                ],
+                script: stepScript("report-status.py"),
+            },
+        ],
     });
 }
 
@@ -473,12 +498,16 @@ export function reportStatusTask(): Obj {
  */
 export function policyCheckTask(): Obj {
     return task(TASKS.policyCheck, {
-        description: "Reject Gatekeeper policy objects in the pull request, then evaluate the stack's Gatekeeper ConstraintTemplates (K8sNativeValidation/CEL) and Constraints against the manifests with gator.",
+        description:
+            "Reject Gatekeeper policy objects in the pull request, then evaluate the stack's Gatekeeper ConstraintTemplates (K8sNativeValidation/CEL) and Constraints against the manifests with gator.",
         params: [
             { name: "paths", type: "array", description: "the manifests paths of the pull request" },
             { name: "filename-args", type: "array", description: "`--filename=<path>` per manifests path" },
         ],
-        workspaces: [{ name: "source", readOnly: true }, { name: "policy", readOnly: true }],
+        workspaces: [
+            { name: "source", readOnly: true },
+            { name: "policy", readOnly: true },
+        ],
         steps: [
             {
                 name: "reject-policy-objects",
@@ -507,23 +536,32 @@ export function schemaCheckTask(kubernetesVersion: string): Obj {
         params: [{ name: "paths", type: "array" }],
         workspaces: [{ name: "source", readOnly: true }],
         volumes: [{ name: "schema-cache", emptyDir: {} }],
-        steps: [{
-            name: "kubeconform",
-            image: stepImage("kubeconform"),
-            workingDir: "$(workspaces.source.path)",
-            volumeMounts: [{ name: "schema-cache", mountPath: KUBECONFORM_CACHE }],
-            // kubeconform v0.7.0 reads its cache folder only from `-cache` (pkg/config/config.go) and
-            // fails unless it exists (pkg/registry/registry.go New); it has no KUBECONFORM_CACHE.
-            args: [
-                "-strict", "-summary", "-kubernetes-version", `${kubernetesVersion}.0`,
-                "-cache", KUBECONFORM_CACHE,
-                "-ignore-filename-pattern", "kustomization\\.ya?ml$",
-                "-schema-location", "default",
-                "-schema-location", "https://raw.githubusercontent.com/datreeio/CRDs-catalog/main/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json",
-                "-ignore-missing-schemas",
-                "$(params.paths[*])",
-            ],
-        }],
+        steps: [
+            {
+                name: "kubeconform",
+                image: stepImage("kubeconform"),
+                workingDir: "$(workspaces.source.path)",
+                volumeMounts: [{ name: "schema-cache", mountPath: KUBECONFORM_CACHE }],
+                // kubeconform v0.7.0 reads its cache folder only from `-cache` (pkg/config/config.go) and
+                // fails unless it exists (pkg/registry/registry.go New); it has no KUBECONFORM_CACHE.
+                args: [
+                    "-strict",
+                    "-summary",
+                    "-kubernetes-version",
+                    `${kubernetesVersion}.0`,
+                    "-cache",
+                    KUBECONFORM_CACHE,
+                    "-ignore-filename-pattern",
+                    "kustomization\\.ya?ml$",
+                    "-schema-location",
+                    "default",
+                    "-schema-location",
+                    "https://raw.githubusercontent.com/datreeio/CRDs-catalog/main/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json",
+                    "-ignore-missing-schemas",
+                    "$(params.paths[*])",
+                ],
+            },
+        ],
     });
 }
 
@@ -531,11 +569,21 @@ export function deprecationCheckTask(kubernetesVersion: string): Obj {
     return task(TASKS.deprecationCheck, {
         description: "Fail on deprecated or removed Kubernetes APIs for the clusters' version (pluto).",
         workspaces: [{ name: "source", readOnly: true }],
-        steps: [{
-            name: "pluto",
-            image: stepImage("pluto"),
-            args: ["detect-files", "--directory", "$(workspaces.source.path)", "--target-versions", `k8s=v${kubernetesVersion}.0`, "--output", "wide"],
-        }],
+        steps: [
+            {
+                name: "pluto",
+                image: stepImage("pluto"),
+                args: [
+                    "detect-files",
+                    "--directory",
+                    "$(workspaces.source.path)",
+                    "--target-versions",
+                    `k8s=v${kubernetesVersion}.0`,
+                    "--output",
+                    "wide",
+                ],
+            },
+        ],
     });
 }
 
@@ -544,11 +592,25 @@ export function deprecationCheckTask(kubernetesVersion: string): Obj {
  * stack's ACR (`<acr>/<upstream host>/<path>@<digest>`, images.ts withStepImagesThroughAcr), so the
  * ACR-only admission rule can hold the pipeline namespace too.
  */
-export function supplyChainTasks(o: { blockSeverity: Severity; cveAllowlist: readonly string[]; kubernetesVersion: string; acrLoginServer: pulumi.Input<string> }): Obj[] {
+export function supplyChainTasks(o: {
+    blockSeverity: Severity;
+    cveAllowlist: readonly string[];
+    kubernetesVersion: string;
+    acrLoginServer: pulumi.Input<string>;
+}): Obj[] {
     return [
-        cloneTask(), scanSourceTask(o.blockSeverity, o.cveAllowlist), testTask(), buildTask(), pushTask(),
-        waitForScanTask(o.blockSeverity), promoteTask(), openPrTask(),
-        reportStatusTask(), policyCheckTask(), schemaCheckTask(o.kubernetesVersion), deprecationCheckTask(o.kubernetesVersion),
+        cloneTask(),
+        scanSourceTask(o.blockSeverity, o.cveAllowlist),
+        testTask(),
+        buildTask(),
+        pushTask(),
+        waitForScanTask(o.blockSeverity),
+        promoteTask(),
+        openPrTask(),
+        reportStatusTask(),
+        policyCheckTask(),
+        schemaCheckTask(o.kubernetesVersion),
+        deprecationCheckTask(o.kubernetesVersion),
     ].map(t => withStepImagesThroughAcr(t, o.acrLoginServer));
 }
 
@@ -603,17 +665,25 @@ const IMAGE = { name: "image", workspace: "source", subPath: "image" };
  */
 const BUILD_PIPELINE_TASKS = [
     {
-        name: "clone", task: TASKS.clone,
+        name: "clone",
+        task: TASKS.clone,
         bindings: o => ({
-            params: [{ name: "url", value: o.sourceRepoUrl }, { name: "revision", value: "$(params.revision)" }],
-            workspaces: [{ name: "output", workspace: "source", subPath: "src" }, { name: "git-auth", workspace: "git-auth" }],
+            params: [
+                { name: "url", value: o.sourceRepoUrl },
+                { name: "revision", value: "$(params.revision)" },
+            ],
+            workspaces: [
+                { name: "output", workspace: "source", subPath: "src" },
+                { name: "git-auth", workspace: "git-auth" },
+            ],
         }),
     },
     { name: "scan-source", task: TASKS.scanSource, bindings: () => ({ workspaces: [SRC] }) },
     { name: "test", task: TASKS.test, bindings: () => ({ workspaces: [SRC] }) },
     { name: "build", task: TASKS.build, bindings: () => ({ workspaces: [SRC, IMAGE] }) },
     {
-        name: "push-staging", task: TASKS.push,
+        name: "push-staging",
+        task: TASKS.push,
         bindings: o => ({
             params: [
                 { name: "image", value: pulumi.interpolate`${o.harborImage}:$(params.revision)` },
@@ -623,7 +693,8 @@ const BUILD_PIPELINE_TASKS = [
         }),
     },
     {
-        name: "wait-for-scan", task: TASKS.waitForScan,
+        name: "wait-for-scan",
+        task: TASKS.waitForScan,
         bindings: o => ({
             params: [
                 { name: "harbor-host", value: o.harborHost },
@@ -635,7 +706,8 @@ const BUILD_PIPELINE_TASKS = [
         }),
     },
     {
-        name: "promote", task: TASKS.promote,
+        name: "promote",
+        task: TASKS.promote,
         bindings: o => ({
             params: [
                 { name: "source", value: pulumi.interpolate`${o.harborImage}@$(tasks.push-staging.results.IMAGE_DIGEST)` },
@@ -647,7 +719,8 @@ const BUILD_PIPELINE_TASKS = [
         }),
     },
     {
-        name: "open-pr", task: TASKS.openPr,
+        name: "open-pr",
+        task: TASKS.openPr,
         bindings: o => ({
             params: [
                 { name: "manifests-url", value: o.manifestsRepoUrl },
@@ -688,7 +761,8 @@ export function buildPipeline(o: BuildPipelineOptions): Obj {
         kind: "Pipeline",
         metadata: { name: BUILD_PIPELINE },
         spec: {
-            description: "Build one commit of the source repo, quarantine and scan it in Harbor, promote it by digest to ACR and propose it to the manifests repo.",
+            description:
+                "Build one commit of the source repo, quarantine and scan it in Harbor, promote it by digest to ACR and propose it to the manifests repo.",
             params: [{ name: "revision", type: "string", description: "commit SHA to build" }],
             workspaces: [
                 { name: "source", description: "scratch volume: the checkout (src/) and the built OCI layout (image/)" },
@@ -721,7 +795,8 @@ export function checkPipeline(o: CheckPipelineOptions): Obj {
         kind: "Pipeline",
         metadata: { name: CHECK_PIPELINE },
         spec: {
-            description: "Check a manifests pull request with the stack's own admission policy, the API schemas and the deprecated-API list; report a commit status.",
+            description:
+                "Check a manifests pull request with the stack's own admission policy, the API schemas and the deprecated-API list; report a commit status.",
             params: [
                 { name: "sha", type: "string", description: "pull request head commit" },
                 { name: "clone-url", type: "string", description: "repository holding the head commit (a fork for fork PRs)" },
@@ -729,28 +804,59 @@ export function checkPipeline(o: CheckPipelineOptions): Obj {
             workspaces: [
                 { name: "source" },
                 { name: "policy", description: "ConfigMap with key policy.yaml: the stack's ConstraintTemplates and Constraints" },
-                { name: "git-read", description: "read-only git token (key `token`, the one Argo CD reads the manifests repo with): clone the pull request" },
+                {
+                    name: "git-read",
+                    description: "read-only git token (key `token`, the one Argo CD reads the manifests repo with): clone the pull request",
+                },
                 { name: "git-auth", description: "push-capable git token (key `token`): report the commit status only" },
             ],
             tasks: [
-                { name: "pending", taskRef: ref(TASKS.reportStatus), params: status("pending"), workspaces: [{ name: "git-auth", workspace: "git-auth" }] },
                 {
-                    name: "clone", taskRef: ref(TASKS.clone),
-                    params: [{ name: "url", value: "$(params.clone-url)" }, { name: "revision", value: "$(params.sha)" }],
+                    name: "pending",
+                    taskRef: ref(TASKS.reportStatus),
+                    params: status("pending"),
+                    workspaces: [{ name: "git-auth", workspace: "git-auth" }],
+                },
+                {
+                    name: "clone",
+                    taskRef: ref(TASKS.clone),
+                    params: [
+                        { name: "url", value: "$(params.clone-url)" },
+                        { name: "revision", value: "$(params.sha)" },
+                    ],
                     // The manifests repo is usually private. The PR's content is untrusted, so it is
                     // fetched with the read-only token: the push-capable one never shares a pod with it.
-                    workspaces: [{ name: "output", workspace: "source" }, { name: "git-auth", workspace: "git-read" }],
+                    workspaces: [
+                        { name: "output", workspace: "source" },
+                        { name: "git-auth", workspace: "git-read" },
+                    ],
                 },
                 {
-                    name: "policy", taskRef: ref(TASKS.policyCheck), runAfter: ["clone"],
-                    params: [{ name: "paths", value: paths }, { name: "filename-args", value: paths.map(p => `--filename=${p}`) }],
+                    name: "policy",
+                    taskRef: ref(TASKS.policyCheck),
+                    runAfter: ["clone"],
+                    params: [
+                        { name: "paths", value: paths },
+                        { name: "filename-args", value: paths.map(p => `--filename=${p}`) },
+                    ],
                     workspaces: [src, { name: "policy", workspace: "policy" }],
                 },
-                { name: "schemas", taskRef: ref(TASKS.schemaCheck), runAfter: ["clone"], params: [{ name: "paths", value: paths }], workspaces: [src] },
+                {
+                    name: "schemas",
+                    taskRef: ref(TASKS.schemaCheck),
+                    runAfter: ["clone"],
+                    params: [{ name: "paths", value: paths }],
+                    workspaces: [src],
+                },
                 { name: "deprecated-apis", taskRef: ref(TASKS.deprecationCheck), runAfter: ["clone"], workspaces: [src] },
             ],
             finally: [
-                { name: "report", taskRef: ref(TASKS.reportStatus), params: status("$(tasks.status)"), workspaces: [{ name: "git-auth", workspace: "git-auth" }] },
+                {
+                    name: "report",
+                    taskRef: ref(TASKS.reportStatus),
+                    params: status("$(tasks.status)"),
+                    workspaces: [{ name: "git-auth", workspace: "git-auth" }],
+                },
             ],
         },
     };

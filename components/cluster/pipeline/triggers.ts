@@ -56,14 +56,17 @@ export function pushFilter(o: PushFilterOptions): string {
         `body.ref == ${celString(`refs/heads/${o.branch}`)}`,
         "body.deleted == false",
         `body.repository.html_url == ${celString(repoHtmlUrl(o.repoUrl))}`,
-        "body.after.matches(\"^[0-9a-f]{40}$\")",
+        'body.after.matches("^[0-9a-f]{40}$")',
         "has(body.head_commit) && body.head_commit != null",
         `body.head_commit.author.email != ${bot}`,
         `body.head_commit.committer.email != ${bot}`,
     ];
     if (o.manifestsOnlyPaths && o.manifestsOnlyPaths.length > 0) {
-        const underManifests = [...o.manifestsOnlyPaths].map(dirPrefix).sort()
-            .map(p => `f.startsWith(${celString(p)})`).join(" || ");
+        const underManifests = [...o.manifestsOnlyPaths]
+            .map(dirPrefix)
+            .sort()
+            .map(p => `f.startsWith(${celString(p)})`)
+            .join(" || ");
         clauses.push(`!body.commits.all(c, (c.added + c.modified + c.removed).all(f, ${underManifests}))`);
     }
     return clauses.join(" && ");
@@ -79,10 +82,10 @@ export interface PullRequestFilterOptions {
 /** The manifests pull-request filter: a PR to `<branch>` opened, updated or reopened. */
 export function pullRequestFilter(o: PullRequestFilterOptions): string {
     return [
-        "body.action in [\"opened\", \"synchronize\", \"reopened\"]",
+        'body.action in ["opened", "synchronize", "reopened"]',
         `body.pull_request.base.ref == ${celString(o.branch)}`,
         `body.repository.html_url == ${celString(repoHtmlUrl(o.repoUrl))}`,
-        "body.pull_request.head.sha.matches(\"^[0-9a-f]{40}$\")",
+        'body.pull_request.head.sha.matches("^[0-9a-f]{40}$")',
     ].join(" && ");
 }
 
@@ -97,7 +100,12 @@ export const EVENT_LISTENER = "supply-chain";
 export const EVENT_LISTENER_SERVICE_ACCOUNT = "eventlistener";
 /** The ServiceAccount the manifests check runs as (the build runs as PIPELINE_SERVICE_ACCOUNT). */
 export const CHECK_SERVICE_ACCOUNT = "manifests-check";
-export const SECRET_NAMES = { harborRobot: "harbor-robot", gitToken: "git-token", gitReadToken: "git-read-token", webhook: "github-webhook" } as const;
+export const SECRET_NAMES = {
+    harborRobot: "harbor-robot",
+    gitToken: "git-token",
+    gitReadToken: "git-read-token",
+    webhook: "github-webhook",
+} as const;
 /** ConfigMap holding the stack's Gatekeeper policy bundle (key policy.yaml) for the manifests check. */
 export const POLICY_CONFIGMAP = "policy-bundle";
 
@@ -108,7 +116,9 @@ type Obj = Record<string, unknown>;
 /** Push event → the pushed commit (`revision`). */
 export function pushBinding(): Obj {
     return {
-        apiVersion: TRIGGERS_API_VERSION, kind: "TriggerBinding", metadata: { name: BINDINGS.push },
+        apiVersion: TRIGGERS_API_VERSION,
+        kind: "TriggerBinding",
+        metadata: { name: BINDINGS.push },
         spec: { params: [{ name: "revision", value: "$(body.after)" }] },
     };
 }
@@ -116,7 +126,9 @@ export function pushBinding(): Obj {
 /** Pull-request event → the head commit and the repository holding it (a fork for fork PRs). */
 export function pullRequestBinding(): Obj {
     return {
-        apiVersion: TRIGGERS_API_VERSION, kind: "TriggerBinding", metadata: { name: BINDINGS.pullRequest },
+        apiVersion: TRIGGERS_API_VERSION,
+        kind: "TriggerBinding",
+        metadata: { name: BINDINGS.pullRequest },
         spec: {
             params: [
                 { name: "sha", value: "$(body.pull_request.head.sha)" },
@@ -137,28 +149,43 @@ function scratchVolume(size: string): Obj {
 /** Push → PipelineRun of the build pipeline, as the pipeline ServiceAccount, with its credentials. */
 export function buildTriggerTemplate(): Obj {
     return {
-        apiVersion: TRIGGERS_API_VERSION, kind: "TriggerTemplate", metadata: { name: BUILD_PIPELINE },
+        apiVersion: TRIGGERS_API_VERSION,
+        kind: "TriggerTemplate",
+        metadata: { name: BUILD_PIPELINE },
         spec: {
             params: [{ name: "revision", description: "commit SHA pushed" }],
-            resourcetemplates: [{
-                apiVersion: "tekton.dev/v1",
-                kind: "PipelineRun",
-                metadata: { generateName: `${BUILD_PIPELINE}-`, labels: { ...RUN_LABELS, "platform.example/revision": "$(tt.params.revision)" } },
-                spec: {
-                    pipelineRef: { name: BUILD_PIPELINE },
-                    params: [{ name: "revision", value: "$(tt.params.revision)" }],
-                    taskRunTemplate: { serviceAccountName: PIPELINE_SERVICE_ACCOUNT, podTemplate: POD_TEMPLATE },
-                    // Only the promote pod gets the federated token: the tasks that run the
-                    // repository's own code (test, build) never hold an Azure credential.
-                    taskRunSpecs: [{ pipelineTaskName: WORKLOAD_IDENTITY_TASK, metadata: { labels: { ...WORKLOAD_IDENTITY_POD_LABEL } } }],
-                    workspaces: [
-                        { name: "source", ...scratchVolume("4Gi") },
-                        { name: "harbor-auth", secret: { secretName: SECRET_NAMES.harborRobot, items: [{ key: ".dockerconfigjson", path: "config.json" }] } },
-                        { name: "git-auth", secret: { secretName: SECRET_NAMES.gitToken } },
-                    ],
-                    timeouts: { pipeline: "1h30m0s" },
+            resourcetemplates: [
+                {
+                    apiVersion: "tekton.dev/v1",
+                    kind: "PipelineRun",
+                    metadata: {
+                        generateName: `${BUILD_PIPELINE}-`,
+                        labels: { ...RUN_LABELS, "platform.example/revision": "$(tt.params.revision)" },
+                    },
+                    spec: {
+                        pipelineRef: { name: BUILD_PIPELINE },
+                        params: [{ name: "revision", value: "$(tt.params.revision)" }],
+                        taskRunTemplate: { serviceAccountName: PIPELINE_SERVICE_ACCOUNT, podTemplate: POD_TEMPLATE },
+                        // Only the promote pod gets the federated token: the tasks that run the
+                        // repository's own code (test, build) never hold an Azure credential.
+                        taskRunSpecs: [
+                            { pipelineTaskName: WORKLOAD_IDENTITY_TASK, metadata: { labels: { ...WORKLOAD_IDENTITY_POD_LABEL } } },
+                        ],
+                        workspaces: [
+                            { name: "source", ...scratchVolume("4Gi") },
+                            {
+                                name: "harbor-auth",
+                                secret: {
+                                    secretName: SECRET_NAMES.harborRobot,
+                                    items: [{ key: ".dockerconfigjson", path: "config.json" }],
+                                },
+                            },
+                            { name: "git-auth", secret: { secretName: SECRET_NAMES.gitToken } },
+                        ],
+                        timeouts: { pipeline: "1h30m0s" },
+                    },
                 },
-            }],
+            ],
         },
     };
 }
@@ -169,34 +196,44 @@ export const CHECK_RUN_TIMEOUTS = { pipeline: "30m0s", tasks: "25m0s", finally: 
 /** Manifests PR → PipelineRun of the check pipeline, as the check ServiceAccount (no Azure token). */
 export function checkTriggerTemplate(): Obj {
     return {
-        apiVersion: TRIGGERS_API_VERSION, kind: "TriggerTemplate", metadata: { name: CHECK_PIPELINE },
+        apiVersion: TRIGGERS_API_VERSION,
+        kind: "TriggerTemplate",
+        metadata: { name: CHECK_PIPELINE },
         spec: {
             params: [{ name: "sha" }, { name: "clone-url" }],
-            resourcetemplates: [{
-                apiVersion: "tekton.dev/v1",
-                kind: "PipelineRun",
-                metadata: { generateName: `${CHECK_PIPELINE}-`, labels: { ...RUN_LABELS, "platform.example/revision": "$(tt.params.sha)" } },
-                spec: {
-                    pipelineRef: { name: CHECK_PIPELINE },
-                    params: [{ name: "sha", value: "$(tt.params.sha)" }, { name: "clone-url", value: "$(tt.params.clone-url)" }],
-                    taskRunTemplate: { serviceAccountName: CHECK_SERVICE_ACCOUNT, podTemplate: POD_TEMPLATE },
-                    workspaces: [
-                        { name: "source", ...scratchVolume("1Gi") },
-                        { name: "policy", configMap: { name: POLICY_CONFIGMAP } },
-                        // The PR's head is fetched with the read-only token; the push-capable one
-                        // only reaches the status-report tasks, which never read the PR's files.
-                        { name: "git-read", secret: { secretName: SECRET_NAMES.gitReadToken } },
-                        { name: "git-auth", secret: { secretName: SECRET_NAMES.gitToken } },
-                    ],
-                    // The `finally` status report must still run when the checks time out. With only
-                    // `timeouts.pipeline`, Tekton derives no tasks timeout (tektoncd/pipeline v1.15.0
-                    // pkg/apis/pipeline/v1/pipelinerun_types.go TasksTimeout) and cancels everything,
-                    // finally included, when the pipeline timeout expires. So the tasks get 25m and
-                    // finally its own 5m; tasks + finally <= pipeline (pipelinerun_validation.go
-                    // validatePipelineTimeout).
-                    timeouts: CHECK_RUN_TIMEOUTS,
+            resourcetemplates: [
+                {
+                    apiVersion: "tekton.dev/v1",
+                    kind: "PipelineRun",
+                    metadata: {
+                        generateName: `${CHECK_PIPELINE}-`,
+                        labels: { ...RUN_LABELS, "platform.example/revision": "$(tt.params.sha)" },
+                    },
+                    spec: {
+                        pipelineRef: { name: CHECK_PIPELINE },
+                        params: [
+                            { name: "sha", value: "$(tt.params.sha)" },
+                            { name: "clone-url", value: "$(tt.params.clone-url)" },
+                        ],
+                        taskRunTemplate: { serviceAccountName: CHECK_SERVICE_ACCOUNT, podTemplate: POD_TEMPLATE },
+                        workspaces: [
+                            { name: "source", ...scratchVolume("1Gi") },
+                            { name: "policy", configMap: { name: POLICY_CONFIGMAP } },
+                            // The PR's head is fetched with the read-only token; the push-capable one
+                            // only reaches the status-report tasks, which never read the PR's files.
+                            { name: "git-read", secret: { secretName: SECRET_NAMES.gitReadToken } },
+                            { name: "git-auth", secret: { secretName: SECRET_NAMES.gitToken } },
+                        ],
+                        // The `finally` status report must still run when the checks time out. With only
+                        // `timeouts.pipeline`, Tekton derives no tasks timeout (tektoncd/pipeline v1.15.0
+                        // pkg/apis/pipeline/v1/pipelinerun_types.go TasksTimeout) and cancels everything,
+                        // finally included, when the pipeline timeout expires. So the tasks get 25m and
+                        // finally its own 5m; tasks + finally <= pipeline (pipelinerun_validation.go
+                        // validatePipelineTimeout).
+                        timeouts: CHECK_RUN_TIMEOUTS,
+                    },
                 },
-            }],
+            ],
         },
     };
 }
@@ -219,7 +256,9 @@ function celInterceptor(filter: string): Obj {
 /** Two triggers: push → build (pushFilter), manifests PR → check (pullRequestFilter); HMAC first, then CEL. */
 export function eventListener(filters: { push: string; pullRequest: string }): Obj {
     return {
-        apiVersion: TRIGGERS_API_VERSION, kind: "EventListener", metadata: { name: EVENT_LISTENER },
+        apiVersion: TRIGGERS_API_VERSION,
+        kind: "EventListener",
+        metadata: { name: EVENT_LISTENER },
         spec: {
             serviceAccountName: EVENT_LISTENER_SERVICE_ACCOUNT,
             triggers: [

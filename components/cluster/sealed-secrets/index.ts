@@ -75,14 +75,18 @@ export class SealingKey extends pulumi.ComponentResource {
         const key = new tls.PrivateKey(`${name}-key`, { algorithm: "RSA", rsaBits: 4096 }, { parent: this });
         // No timestamps in inputs: validity is counted from creation by the provider, so a second
         // `pulumi up` shows no diff.
-        const cert = new tls.SelfSignedCert(`${name}-cert`, {
-            privateKeyPem: key.privateKeyPem,
-            // The subject the controller itself would use for a key it generated.
-            subject: { commonName: "sealed-secret", organization: "sealed-secret" },
-            validityPeriodHours: SEALING_CERT_VALIDITY_HOURS,
-            allowedUses: ["key_encipherment", "digital_signature"],
-            isCaCertificate: false,
-        }, { parent: this });
+        const cert = new tls.SelfSignedCert(
+            `${name}-cert`,
+            {
+                privateKeyPem: key.privateKeyPem,
+                // The subject the controller itself would use for a key it generated.
+                subject: { commonName: "sealed-secret", organization: "sealed-secret" },
+                validityPeriodHours: SEALING_CERT_VALIDITY_HOURS,
+                allowedUses: ["key_encipherment", "digital_signature"],
+                isCaCertificate: false,
+            },
+            { parent: this },
+        );
         this.certificatePem = cert.certPem;
         this.privateKeyPem = pulumi.secret(key.privateKeyPem);
         this.registerOutputs({ certificatePem: this.certificatePem });
@@ -116,21 +120,32 @@ export class SealedSecrets extends pulumi.ComponentResource {
         super("platform:cluster:SealedSecrets", name, {}, opts);
         const child = { parent: this, provider: args.provider };
 
-        const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: SEALED_SECRETS_CONTROLLER.namespace, labels: podSecurityLabels(NAMESPACES.sealedSecrets) } }, child);
+        const ns = new k8s.core.v1.Namespace(
+            `${name}-ns`,
+            { metadata: { name: SEALED_SECRETS_CONTROLLER.namespace, labels: podSecurityLabels(NAMESPACES.sealedSecrets) } },
+            child,
+        );
 
         if (args.sealingKeys.length === 0) throw new Error(`${name}: at least one sealing key is required`);
-        const keySecrets = args.sealingKeys.map(key => new k8s.core.v1.Secret(`${name}-sealing-key-g${key.generation}`, {
-            metadata: {
-                name: sealingKeySecretName(key.generation),
-                namespace: ns.metadata.name,
-                labels: { [SEALING_KEY_LABEL]: "active" },
-            },
-            type: "kubernetes.io/tls",
-            stringData: {
-                "tls.crt": key.certificatePem,
-                "tls.key": pulumi.secret(key.privateKeyPem),
-            },
-        }, child));
+        const keySecrets = args.sealingKeys.map(
+            key =>
+                new k8s.core.v1.Secret(
+                    `${name}-sealing-key-g${key.generation}`,
+                    {
+                        metadata: {
+                            name: sealingKeySecretName(key.generation),
+                            namespace: ns.metadata.name,
+                            labels: { [SEALING_KEY_LABEL]: "active" },
+                        },
+                        type: "kubernetes.io/tls",
+                        stringData: {
+                            "tls.crt": key.certificatePem,
+                            "tls.key": pulumi.secret(key.privateKeyPem),
+                        },
+                    },
+                    child,
+                ),
+        );
 
         // The CRD, applied by Pulumi so that a chart upgrade upgrades it. A server-side-apply patch
         // (forced), not a plain CRD resource: it takes over the CRD the chart's crds/ installed on
@@ -138,30 +153,38 @@ export class SealedSecrets extends pulumi.ComponentResource {
         // and removing it from the program never deletes the CRD (which would delete every
         // SealedSecret, and with them the Secrets they own).
         const crd = sealedSecretsCrd();
-        const crdPatch = new k8s.apiextensions.v1.CustomResourceDefinitionPatch(`${name}-crd`, {
-            metadata: { ...crd.metadata, annotations: { ...crd.metadata.annotations, "pulumi.com/patchForce": "true" } },
-            spec: crd.spec,
-        }, child);
-
-        this.release = chartRelease(`${name}-sealed-secrets`, {
-            chart: "sealedSecrets",
-            releaseName: "sealed-secrets",
-            namespace: ns.metadata.name,
-            // The CRD comes from crdPatch above.
-            skipCrds: true,
-            values: {
-                // Service and Deployment named as kubeseal's default --controller-name.
-                fullnameOverride: SEALED_SECRETS_CONTROLLER.name,
-                // Chart 2.18.5 templates/deployment.yaml: image "<image.registry>/<image.repository>:<image.tag>".
-                image: {
-                    registry: mirroredRegistry(args.acrLoginServer, PLATFORM_IMAGES.sealedSecrets.registry),
-                    repository: PLATFORM_IMAGES.sealedSecrets.repository,
-                },
-                secretName: SEALING_KEY_SECRET,
-                // "0" (a string) disables renewal; the chart's default ("") means every 30 days.
-                keyrenewperiod: "0",
+        const crdPatch = new k8s.apiextensions.v1.CustomResourceDefinitionPatch(
+            `${name}-crd`,
+            {
+                metadata: { ...crd.metadata, annotations: { ...crd.metadata.annotations, "pulumi.com/patchForce": "true" } },
+                spec: crd.spec,
             },
-        }, { ...child, dependsOn: [...keySecrets, crdPatch] });
+            child,
+        );
+
+        this.release = chartRelease(
+            `${name}-sealed-secrets`,
+            {
+                chart: "sealedSecrets",
+                releaseName: "sealed-secrets",
+                namespace: ns.metadata.name,
+                // The CRD comes from crdPatch above.
+                skipCrds: true,
+                values: {
+                    // Service and Deployment named as kubeseal's default --controller-name.
+                    fullnameOverride: SEALED_SECRETS_CONTROLLER.name,
+                    // Chart 2.18.5 templates/deployment.yaml: image "<image.registry>/<image.repository>:<image.tag>".
+                    image: {
+                        registry: mirroredRegistry(args.acrLoginServer, PLATFORM_IMAGES.sealedSecrets.registry),
+                        repository: PLATFORM_IMAGES.sealedSecrets.repository,
+                    },
+                    secretName: SEALING_KEY_SECRET,
+                    // "0" (a string) disables renewal; the chart's default ("") means every 30 days.
+                    keyrenewperiod: "0",
+                },
+            },
+            { ...child, dependsOn: [...keySecrets, crdPatch] },
+        );
 
         this.certificatePem = pulumi.output(args.sealingKeys[args.sealingKeys.length - 1].certificatePem);
         this.controllerNamespace = ns.metadata.name;

@@ -21,7 +21,11 @@ import * as k8s from "@pulumi/kubernetes";
 import { mirroredRegistry, PLATFORM_IMAGES } from "../platform-images";
 import * as random from "@pulumi/random";
 import {
-    NAMESPACES, SSO_SERVICE_ACCOUNTS, TEKTON_DASHBOARD_SERVICE, WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION, WORKLOAD_IDENTITY_POD_LABEL,
+    NAMESPACES,
+    SSO_SERVICE_ACCOUNTS,
+    TEKTON_DASHBOARD_SERVICE,
+    WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION,
+    WORKLOAD_IDENTITY_POD_LABEL,
 } from "../../../model/names";
 import { clientAllowlistPolicySpec, normaliseClientCidrs } from "../argocd";
 import { chartRelease } from "../chart";
@@ -95,12 +99,19 @@ export function oauth2ProxyConfig(o: { hostname: string; issuer: string; allowed
 }
 
 /** Chart values (keys checked against oauth2-proxy chart 10.7.0 values.yaml, vendored in test/fixtures/charts). */
-export function oauth2ProxyValues(configFile: pulumi.Input<string>, clientId: pulumi.Input<string>, acrLoginServer: pulumi.Input<string>): Record<string, unknown> {
+export function oauth2ProxyValues(
+    configFile: pulumi.Input<string>,
+    clientId: pulumi.Input<string>,
+    acrLoginServer: pulumi.Input<string>,
+): Record<string, unknown> {
     return {
         // oauth2-proxy chart 10.7.0 templates/deployment.yaml: the image is
         // `<image.registry | global.imageRegistry | "quay.io">/<image.repository>:<tag | v+appVersion>`
         // (oauth2-proxy/manifests 2a4bdf83); the tag stays the chart's.
-        image: { registry: mirroredRegistry(acrLoginServer, PLATFORM_IMAGES.oauth2Proxy.registry), repository: PLATFORM_IMAGES.oauth2Proxy.repository },
+        image: {
+            registry: mirroredRegistry(acrLoginServer, PLATFORM_IMAGES.oauth2Proxy.registry),
+            repository: PLATFORM_IMAGES.oauth2Proxy.repository,
+        },
         config: {
             // client-id and cookie-secret from our Secret (the chart renders its own only without
             // existingSecret: templates/secret.yaml); no client-secret key (federated token).
@@ -127,20 +138,28 @@ export function oauth2ProxyValues(configFile: pulumi.Input<string>, clientId: pu
 export function proxyNetworkPolicies(): NamedNetworkPolicy[] {
     return [
         ...isolatedNamespace(),
-        ["allow-proxy-from-gateway", {
-            podSelector: { matchLabels: { ...OAUTH2_PROXY.podLabels } },
-            policyTypes: ["Ingress"],
-            ingress: [{ from: [namespacePeer(GATEWAY_PROXY_NAMESPACE)], ports: [{ protocol: "TCP", port: OAUTH2_PROXY.port }] }],
-        }],
+        [
+            "allow-proxy-from-gateway",
+            {
+                podSelector: { matchLabels: { ...OAUTH2_PROXY.podLabels } },
+                policyTypes: ["Ingress"],
+                ingress: [{ from: [namespacePeer(GATEWAY_PROXY_NAMESPACE)], ports: [{ protocol: "TCP", port: OAUTH2_PROXY.port }] }],
+            },
+        ],
     ];
 }
 
 export function dashboardNetworkPolicy(): NamedNetworkPolicy {
-    return ["tekton-dashboard-only-via-sso-proxy", {
-        podSelector: { matchLabels: { ...TEKTON_DASHBOARD.podLabels } },
-        policyTypes: ["Ingress"],
-        ingress: [{ from: [namespacePeer(NAMESPACES.tektonDashboardProxy)], ports: [{ protocol: "TCP", port: TEKTON_DASHBOARD.port }] }],
-    }];
+    return [
+        "tekton-dashboard-only-via-sso-proxy",
+        {
+            podSelector: { matchLabels: { ...TEKTON_DASHBOARD.podLabels } },
+            policyTypes: ["Ingress"],
+            ingress: [
+                { from: [namespacePeer(NAMESPACES.tektonDashboardProxy)], ports: [{ protocol: "TCP", port: TEKTON_DASHBOARD.port }] },
+            ],
+        },
+    ];
 }
 
 export class TektonDashboardProxy extends pulumi.ComponentResource {
@@ -156,55 +175,84 @@ export class TektonDashboardProxy extends pulumi.ComponentResource {
         const k8sOpts = { parent: this, provider: args.provider };
         this.url = `https://${args.hostname}`;
 
-        const namespace = new k8s.core.v1.Namespace(`${name}-ns`, {
-            metadata: {
-                name: NAMESPACES.tektonDashboardProxy,
-                labels: { "app.kubernetes.io/part-of": "platform", "pod-security.kubernetes.io/enforce": "restricted" },
+        const namespace = new k8s.core.v1.Namespace(
+            `${name}-ns`,
+            {
+                metadata: {
+                    name: NAMESPACES.tektonDashboardProxy,
+                    labels: { "app.kubernetes.io/part-of": "platform", "pod-security.kubernetes.io/enforce": "restricted" },
+                },
             },
-        }, k8sOpts);
+            k8sOpts,
+        );
 
         // oauth2-proxy wants 16, 24 or 32 bytes; 32 alphanumerics are 32 bytes.
         const cookieSecret = new random.RandomPassword(`${name}-cookie-secret`, { length: 32, special: false }, { parent: this });
-        const secret = new k8s.core.v1.Secret(`${name}-secret`, {
-            metadata: { name: OAUTH2_PROXY.secret, namespace: namespace.metadata.name },
-            type: "Opaque",
-            stringData: { "client-id": args.clientId, "cookie-secret": pulumi.secret(cookieSecret.result) },
-        }, k8sOpts);
+        const secret = new k8s.core.v1.Secret(
+            `${name}-secret`,
+            {
+                metadata: { name: OAUTH2_PROXY.secret, namespace: namespace.metadata.name },
+                type: "Opaque",
+                stringData: { "client-id": args.clientId, "cookie-secret": pulumi.secret(cookieSecret.result) },
+            },
+            k8sOpts,
+        );
 
-        const configFile = pulumi.output(args.issuer).apply(issuer =>
-            oauth2ProxyConfig({ hostname: args.hostname, issuer, allowedGroups: args.allowedGroups }));
-        const release = chartRelease(`${name}-release`, {
-            chart: "oauth2Proxy",
-            releaseName: "oauth2-proxy",
-            namespace: namespace.metadata.name,
-            values: oauth2ProxyValues(configFile, args.clientId, args.acrLoginServer),
-        }, { ...k8sOpts, dependsOn: [secret] });
+        const configFile = pulumi
+            .output(args.issuer)
+            .apply(issuer => oauth2ProxyConfig({ hostname: args.hostname, issuer, allowedGroups: args.allowedGroups }));
+        const release = chartRelease(
+            `${name}-release`,
+            {
+                chart: "oauth2Proxy",
+                releaseName: "oauth2-proxy",
+                namespace: namespace.metadata.name,
+                values: oauth2ProxyValues(configFile, args.clientId, args.acrLoginServer),
+            },
+            { ...k8sOpts, dependsOn: [secret] },
+        );
 
-        const route = new k8s.apiextensions.CustomResource(`${name}-route`, {
-            apiVersion: "gateway.networking.k8s.io/v1",
-            kind: "HTTPRoute",
-            metadata: { name: TEKTON_DASHBOARD_ROUTE, namespace: namespace.metadata.name },
-            spec: gatewayRouteSpec({ hostname: args.hostname, listener: args.gatewayListener, backend: OAUTH2_PROXY.service }),
-        }, { ...k8sOpts, dependsOn: [release, ...(args.routeDependsOn ?? [])] });
+        const route = new k8s.apiextensions.CustomResource(
+            `${name}-route`,
+            {
+                apiVersion: "gateway.networking.k8s.io/v1",
+                kind: "HTTPRoute",
+                metadata: { name: TEKTON_DASHBOARD_ROUTE, namespace: namespace.metadata.name },
+                spec: gatewayRouteSpec({ hostname: args.hostname, listener: args.gatewayListener, backend: OAUTH2_PROXY.service }),
+            },
+            { ...k8sOpts, dependsOn: [release, ...(args.routeDependsOn ?? [])] },
+        );
 
-        new k8s.apiextensions.CustomResource(`${name}-client-allowlist`, {
-            apiVersion: "gateway.envoyproxy.io/v1alpha1",
-            kind: "SecurityPolicy",
-            metadata: { name: `${TEKTON_DASHBOARD_ROUTE}-client-allowlist`, namespace: namespace.metadata.name },
-            spec: clientAllowlistPolicySpec(TEKTON_DASHBOARD_ROUTE, allowlist.cidrs),
-        }, { ...k8sOpts, dependsOn: [route] });
+        new k8s.apiextensions.CustomResource(
+            `${name}-client-allowlist`,
+            {
+                apiVersion: "gateway.envoyproxy.io/v1alpha1",
+                kind: "SecurityPolicy",
+                metadata: { name: `${TEKTON_DASHBOARD_ROUTE}-client-allowlist`, namespace: namespace.metadata.name },
+                spec: clientAllowlistPolicySpec(TEKTON_DASHBOARD_ROUTE, allowlist.cidrs),
+            },
+            { ...k8sOpts, dependsOn: [route] },
+        );
 
         for (const [id, spec] of proxyNetworkPolicies()) {
-            new k8s.networking.v1.NetworkPolicy(`${name}-${id}`, {
-                metadata: { name: id, namespace: namespace.metadata.name },
-                spec,
-            }, k8sOpts);
+            new k8s.networking.v1.NetworkPolicy(
+                `${name}-${id}`,
+                {
+                    metadata: { name: id, namespace: namespace.metadata.name },
+                    spec,
+                },
+                k8sOpts,
+            );
         }
         const [dashId, dashSpec] = dashboardNetworkPolicy();
-        new k8s.networking.v1.NetworkPolicy(`${name}-${dashId}`, {
-            metadata: { name: dashId, namespace: TEKTON_DASHBOARD.namespace },
-            spec: dashSpec,
-        }, { ...k8sOpts, dependsOn: args.dashboardDependsOn ?? [] });
+        new k8s.networking.v1.NetworkPolicy(
+            `${name}-${dashId}`,
+            {
+                metadata: { name: dashId, namespace: TEKTON_DASHBOARD.namespace },
+                spec: dashSpec,
+            },
+            { ...k8sOpts, dependsOn: args.dashboardDependsOn ?? [] },
+        );
 
         this.registerOutputs({ url: this.url });
     }

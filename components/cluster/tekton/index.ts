@@ -141,27 +141,39 @@ export class TektonPlatform extends pulumi.ComponentResource {
         super("platform:cluster:TektonPlatform", name, {}, opts);
         const provider = args.provider;
 
-        const namespace = new k8s.core.v1.Namespace(`${name}-operator-ns`, {
-            metadata: {
-                name: NAMESPACES.tektonOperator,
-                labels: { ...podSecurityLabels(NAMESPACES.tektonOperator), "pod-security.kubernetes.io/warn": "restricted" },
+        const namespace = new k8s.core.v1.Namespace(
+            `${name}-operator-ns`,
+            {
+                metadata: {
+                    name: NAMESPACES.tektonOperator,
+                    labels: { ...podSecurityLabels(NAMESPACES.tektonOperator), "pod-security.kubernetes.io/warn": "restricted" },
+                },
             },
-        }, { parent: this, provider });
+            { parent: this, provider },
+        );
 
-        const release = chartRelease(`${name}-operator`, {
-            chart: "tektonOperator",
-            releaseName: "tekton-operator",
-            namespace: namespace.metadata.name,
-            values: tektonOperatorValues(args.acrLoginServer),
-        }, { parent: this, provider });
+        const release = chartRelease(
+            `${name}-operator`,
+            {
+                chart: "tektonOperator",
+                releaseName: "tekton-operator",
+                namespace: namespace.metadata.name,
+                values: tektonOperatorValues(args.acrLoginServer),
+            },
+            { parent: this, provider },
+        );
 
-        this.config = new k8s.apiextensions.CustomResource(`${name}-config`, {
-            apiVersion: "operator.tekton.dev/v1alpha1",
-            kind: "TektonConfig",
-            // Cluster-scoped; the operator reconciles only the one named `config`.
-            metadata: { name: TEKTON_CONFIG_NAME, annotations: TEKTON_CONFIG_READY },
-            spec: tektonConfigSpec(args.pruneKeep ?? 50, args.pruneSchedule ?? "0 3 * * *"),
-        }, { parent: this, provider, dependsOn: [release] });
+        this.config = new k8s.apiextensions.CustomResource(
+            `${name}-config`,
+            {
+                apiVersion: "operator.tekton.dev/v1alpha1",
+                kind: "TektonConfig",
+                // Cluster-scoped; the operator reconciles only the one named `config`.
+                metadata: { name: TEKTON_CONFIG_NAME, annotations: TEKTON_CONFIG_READY },
+                spec: tektonConfigSpec(args.pruneKeep ?? 50, args.pruneSchedule ?? "0 3 * * *"),
+            },
+            { parent: this, provider, dependsOn: [release] },
+        );
 
         this.targetNamespace = NAMESPACES.tektonPipelines;
         this.registerOutputs({ targetNamespace: this.targetNamespace, config: this.config });

@@ -11,11 +11,20 @@ export function selects(selector: Obj, labels: Record<string, string>): boolean 
     for (const e of (selector.matchExpressions ?? []) as Obj[]) {
         const has = e.key in labels;
         switch (e.operator) {
-            case "In": if (!has || !e.values.includes(labels[e.key])) return false; break;
-            case "NotIn": if (has && e.values.includes(labels[e.key])) return false; break;
-            case "Exists": if (!has) return false; break;
-            case "DoesNotExist": if (has) return false; break;
-            default: throw new Error(`operator ${e.operator}`);
+            case "In":
+                if (!has || !e.values.includes(labels[e.key])) return false;
+                break;
+            case "NotIn":
+                if (has && e.values.includes(labels[e.key])) return false;
+                break;
+            case "Exists":
+                if (!has) return false;
+                break;
+            case "DoesNotExist":
+                if (has) return false;
+                break;
+            default:
+                throw new Error(`operator ${e.operator}`);
         }
     }
     return true;
@@ -38,11 +47,24 @@ export function inCidr(ip: string, cidr: string): boolean {
 export function egressAllowed(specs: Obj[], labels: Record<string, string>, ip: string, port: number, protocol = "TCP"): boolean {
     const selecting = specs.filter(s => (s.policyTypes ?? []).includes("Egress") && selects(s.podSelector ?? {}, labels));
     if (selecting.length === 0) return true;
-    return selecting.some(s => ((s.egress ?? []) as Obj[]).some(rule => {
-        const portOk = !rule.ports || rule.ports.length === 0 || (rule.ports as Obj[]).some(p =>
-            (p.protocol ?? "TCP") === protocol && (p.port === undefined || (p.endPort !== undefined ? port >= p.port && port <= p.endPort : p.port === port)));
-        const peerOk = !rule.to || rule.to.length === 0 || (rule.to as Obj[]).some(peer =>
-            peer.ipBlock && inCidr(ip, peer.ipBlock.cidr) && !(peer.ipBlock.except ?? []).some((x: string) => inCidr(ip, x)));
-        return portOk && peerOk;
-    }));
+    return selecting.some(s =>
+        ((s.egress ?? []) as Obj[]).some(rule => {
+            const portOk =
+                !rule.ports ||
+                rule.ports.length === 0 ||
+                (rule.ports as Obj[]).some(
+                    p =>
+                        (p.protocol ?? "TCP") === protocol &&
+                        (p.port === undefined || (p.endPort !== undefined ? port >= p.port && port <= p.endPort : p.port === port)),
+                );
+            const peerOk =
+                !rule.to ||
+                rule.to.length === 0 ||
+                (rule.to as Obj[]).some(
+                    peer =>
+                        peer.ipBlock && inCidr(ip, peer.ipBlock.cidr) && !(peer.ipBlock.except ?? []).some((x: string) => inCidr(ip, x)),
+                );
+            return portOk && peerOk;
+        }),
+    );
 }

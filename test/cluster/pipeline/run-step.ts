@@ -41,13 +41,15 @@ function interpreter(shebang: string): string[] {
 export function which(cmd: string): string {
     const r = spawnSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" });
     const found = r.stdout.trim();
-    if (r.status !== 0 || !found) throw new Error(`${cmd} is not installed: the pipeline step tests run real ${cmd} (CI: .ci/run installs it with apt-get)`);
+    if (r.status !== 0 || !found)
+        throw new Error(`${cmd} is not installed: the pipeline step tests run real ${cmd} (CI: .ci/run installs it with apt-get)`);
     return found;
 }
 
 /** The tools these tests need, with a clear message for each one missing. */
 export function requireStepTools(): void {
-    if (process.getuid?.() !== 0) throw new Error("the pipeline step tests run steps as their uid with setpriv/unshare and must run as root");
+    if (process.getuid?.() !== 0)
+        throw new Error("the pipeline step tests run steps as their uid with setpriv/unshare and must run as root");
     for (const t of ["busybox", "git", "setpriv", "unshare", "mount"]) which(t);
     if (spawnSync(PYTHON, ["-c", "import yaml"]).status !== 0) throw new Error(`${PYTHON} lacks PyYAML (apt-get install python3-yaml)`);
 }
@@ -142,11 +144,13 @@ export async function runStep(o: StepRunOptions): Promise<StepResult> {
         results: Object.fromEntries(((spec.results ?? []) as Obj[]).map(r => [r.name, path.join(resultsDir, r.name)])),
     };
     const sc = step.securityContext ?? {};
-    if (typeof sc.runAsUser !== "number" || typeof sc.runAsGroup !== "number") throw new Error(`${o.step}: no runAsUser/runAsGroup after the merge`);
+    if (typeof sc.runAsUser !== "number" || typeof sc.runAsGroup !== "number")
+        throw new Error(`${o.step}: no runAsUser/runAsGroup after the merge`);
 
     // The container's /tmp is the private R/tmp; a literal /tmp in env stays /tmp.
     const mapPath = (p: string) => {
-        for (const [mount, host] of Object.entries(o.mounts ?? {})) if (p === mount || p.startsWith(mount + "/")) return host + p.slice(mount.length);
+        for (const [mount, host] of Object.entries(o.mounts ?? {}))
+            if (p === mount || p.startsWith(mount + "/")) return host + p.slice(mount.length);
         return p;
     };
     // A path under one of the step's volume mounts (e.g. /acr/token) is the mount's host directory.
@@ -163,14 +167,41 @@ export async function runStep(o: StepRunOptions): Promise<StepResult> {
 
     const cwd = step.workingDir ? mapPath(substitute(step.workingDir, subs)) : path.join(o.root, "workspace");
     const inner = [
-        which("setpriv"), `--reuid=${sc.runAsUser}`, `--regid=${sc.runAsGroup}`, `--groups=${FS_GROUP}`, "--",
-        "env", "-i", ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
-        ...interpreter(shebang), scriptFile, ...args,
+        which("setpriv"),
+        `--reuid=${sc.runAsUser}`,
+        `--regid=${sc.runAsGroup}`,
+        `--groups=${FS_GROUP}`,
+        "--",
+        "env",
+        "-i",
+        ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
+        ...interpreter(shebang),
+        scriptFile,
+        ...args,
     ];
-    const child = spawn(which("unshare"), ["--mount", "--propagation", "private", "--", "sh", "-c", "mount --bind \"$0\" /tmp && exec \"$@\"", path.join(o.root, "tmp"), ...inner], { cwd });
-    let stdout = "", stderr = "";
-    child.stdout.on("data", d => { stdout += d; });
-    child.stderr.on("data", d => { stderr += d; });
+    const child = spawn(
+        which("unshare"),
+        [
+            "--mount",
+            "--propagation",
+            "private",
+            "--",
+            "sh",
+            "-c",
+            'mount --bind "$0" /tmp && exec "$@"',
+            path.join(o.root, "tmp"),
+            ...inner,
+        ],
+        { cwd },
+    );
+    let stdout = "",
+        stderr = "";
+    child.stdout.on("data", d => {
+        stdout += d;
+    });
+    child.stderr.on("data", d => {
+        stderr += d;
+    });
     const code = await new Promise<number | null>(resolve => child.on("close", c => resolve(c)));
     const results: Record<string, string> = {};
     for (const f of fs.readdirSync(resultsDir)) results[f] = fs.readFileSync(path.join(resultsDir, f), "utf8");
@@ -180,11 +211,18 @@ export async function runStep(o: StepRunOptions): Promise<StepResult> {
 /** git as root on the fixture side (author/committer fixed so commits are reproducible). */
 export function git(cwd: string, ...args: string[]): string {
     const r = spawnSync("git", ["-c", "safe.directory=*", ...args], {
-        cwd, encoding: "utf8",
+        cwd,
+        encoding: "utf8",
         env: {
-            PATH: process.env.PATH, HOME: cwd, GIT_CONFIG_NOSYSTEM: "1",
-            GIT_AUTHOR_NAME: "Dev", GIT_AUTHOR_EMAIL: "dev@example.com", GIT_AUTHOR_DATE: "2026-01-01T00:00:00Z",
-            GIT_COMMITTER_NAME: "Dev", GIT_COMMITTER_EMAIL: "dev@example.com", GIT_COMMITTER_DATE: "2026-01-01T00:00:00Z",
+            PATH: process.env.PATH,
+            HOME: cwd,
+            GIT_CONFIG_NOSYSTEM: "1",
+            GIT_AUTHOR_NAME: "Dev",
+            GIT_AUTHOR_EMAIL: "dev@example.com",
+            GIT_AUTHOR_DATE: "2026-01-01T00:00:00Z",
+            GIT_COMMITTER_NAME: "Dev",
+            GIT_COMMITTER_EMAIL: "dev@example.com",
+            GIT_COMMITTER_DATE: "2026-01-01T00:00:00Z",
         },
     });
     if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
@@ -196,7 +234,12 @@ export function git(cwd: string, ...args: string[]): string {
  * that the step's git serves and accepts it over file:// as GitHub would over https — the
  * ownership under test is the WORKSPACE's, not the remote's.
  */
-export function fixtureRepo(root: string, name: string, files: Record<string, string>, branch = "main"): { url: string; bare: string; head: string } {
+export function fixtureRepo(
+    root: string,
+    name: string,
+    files: Record<string, string>,
+    branch = "main",
+): { url: string; bare: string; head: string } {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), `${name}-work-`));
     git(work, "init", "-q", "-b", branch);
     for (const [f, content] of Object.entries(files)) {

@@ -16,7 +16,12 @@ type Obj = Record<string, any>;
  * `patchMergeKey` (k8s.io/api core/v1 types.go: Container.Ports containerPort, Env name,
  * VolumeMounts mountPath, VolumeDevices devicePath). Every other list is replaced whole.
  */
-const CONTAINER_MERGE_KEYS: Record<string, string> = { ports: "containerPort", env: "name", volumeMounts: "mountPath", volumeDevices: "devicePath" };
+const CONTAINER_MERGE_KEYS: Record<string, string> = {
+    ports: "containerPort",
+    env: "name",
+    volumeMounts: "mountPath",
+    volumeDevices: "devicePath",
+};
 
 /** The Step fields that are not corev1.Container fields: Tekton passes them through unmerged. */
 const STEP_ONLY_FIELDS = ["script", "onError", "timeout", "stdoutConfig", "stderrConfig", "results", "params", "ref", "when", "workspaces"];
@@ -52,12 +57,14 @@ function mergeByKey(current: Obj[], modified: Obj[], key: string): Obj[] {
     });
     const serverIndex = (e: Obj) => current.findIndex(c => c[key] === e[key]);
     const out: Obj[] = [];
-    let i = 0, j = 0;
+    let i = 0,
+        j = 0;
     while (i < left.length || j < right.length) {
         if (i >= left.length) out.push(right[j++]);
         else if (j >= right.length) out.push(left[i++]);
         else {
-            const li = serverIndex(left[i]), ri = serverIndex(right[j]);
+            const li = serverIndex(left[i]),
+                ri = serverIndex(right[j]);
             if (li >= 0 && ri >= 0 && li < ri) out.push(left[i++]);
             else out.push(right[j++]);
         }
@@ -164,26 +171,31 @@ export function taskParams(task: Obj, given: Record<string, ParamValue>): Record
  * (pkg/reconciler/pipelinerun/resources/apply.go ApplyParameters / ApplyTaskResults).
  */
 export function pipelineTaskParams(
-    pipelineTask: Obj, runParams: Record<string, ParamValue>, taskResults: Record<string, Record<string, string>> = {},
+    pipelineTask: Obj,
+    runParams: Record<string, ParamValue>,
+    taskResults: Record<string, Record<string, string>> = {},
     /** Other pipeline-level values, e.g. `{ "tasks.status": "Failed" }` for a finally task (apply.go ApplyPipelineTaskStateContext). */
     context: Record<string, string> = {},
 ): Record<string, ParamValue> {
-    const one = (v: string): string => v
-        .replace(/\$\((tasks\.status|context\.[A-Za-z.]+)\)/g, (w, k) => {
-            if (!(k in context)) throw new Error(`${w}: not given`);
-            return context[k];
-        })
-        .replace(/\$\(params\.([A-Za-z0-9_-]+)\)/g, (w, n) => {
-            const x = runParams[n];
-            if (typeof x !== "string") throw new Error(`${w}: no string param`);
-            return x;
-        })
-        .replace(/\$\(tasks\.([A-Za-z0-9_-]+)\.results\.([A-Za-z0-9_-]+)\)/g, (w, t, r) => {
-            const x = taskResults[t]?.[r];
-            if (x === undefined) throw new Error(`${w}: no such result yet`);
-            return x;
-        });
-    return Object.fromEntries(((pipelineTask.params ?? []) as Obj[]).map(p => [p.name, Array.isArray(p.value) ? p.value.map(one) : one(p.value)]));
+    const one = (v: string): string =>
+        v
+            .replace(/\$\((tasks\.status|context\.[A-Za-z.]+)\)/g, (w, k) => {
+                if (!(k in context)) throw new Error(`${w}: not given`);
+                return context[k];
+            })
+            .replace(/\$\(params\.([A-Za-z0-9_-]+)\)/g, (w, n) => {
+                const x = runParams[n];
+                if (typeof x !== "string") throw new Error(`${w}: no string param`);
+                return x;
+            })
+            .replace(/\$\(tasks\.([A-Za-z0-9_-]+)\.results\.([A-Za-z0-9_-]+)\)/g, (w, t, r) => {
+                const x = taskResults[t]?.[r];
+                if (x === undefined) throw new Error(`${w}: no such result yet`);
+                return x;
+            });
+    return Object.fromEntries(
+        ((pipelineTask.params ?? []) as Obj[]).map(p => [p.name, Array.isArray(p.value) ? p.value.map(one) : one(p.value)]),
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -194,13 +206,21 @@ export function pipelineTaskParams(
 export function durationMs(d: string): number {
     const re = /(\d+(?:\.\d+)?)(h|ms|m|s)/g;
     const unit: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
-    let total = 0, consumed = 0;
-    for (const m of d.matchAll(re)) { total += Number(m[1]) * unit[m[2]]; consumed += m[0].length; }
+    let total = 0,
+        consumed = 0;
+    for (const m of d.matchAll(re)) {
+        total += Number(m[1]) * unit[m[2]];
+        consumed += m[0].length;
+    }
     if (consumed !== d.length || d.length === 0) throw new Error(`not a duration: ${d}`);
     return total;
 }
 
-export interface Timeouts { pipeline?: string; tasks?: string; finally?: string }
+export interface Timeouts {
+    pipeline?: string;
+    tasks?: string;
+    finally?: string;
+}
 
 /** pkg/apis/pipeline/v1/pipelinerun_types.go TasksTimeout: explicit, else pipeline − finally, else none. */
 export function tasksTimeout(t: Timeouts): number | undefined {
@@ -230,7 +250,8 @@ export function validateTimeouts(t: Timeouts): string[] {
         const v = t[field];
         if (v === undefined) continue;
         const d = durationMs(v);
-        if ((d > pipeline && pipeline !== 0) || (d === 0 && pipeline !== 0)) errors.push(`timeouts.${field}: ${v} should be <= pipeline duration`);
+        if ((d > pipeline && pipeline !== 0) || (d === 0 && pipeline !== 0))
+            errors.push(`timeouts.${field}: ${v} should be <= pipeline duration`);
     }
     if (t.tasks !== undefined && t.finally !== undefined && durationMs(t.tasks) + durationMs(t.finally) > pipeline) {
         errors.push(`timeouts.tasks + timeouts.finally: ${t.tasks} + ${t.finally} should be <= pipeline duration`);
@@ -246,7 +267,10 @@ export function validateTimeouts(t: Timeouts): string[] {
  * tasks are pending; HasTimedOut (the pipeline timeout) times out the whole run
  * (timeoutPipelineRun), finally tasks included.
  */
-export function onTasksStillRunning(t: Timeouts, elapsedMs: number): "running" | "tasks-timed-out-finally-runs" | "run-timed-out-finally-cancelled" {
+export function onTasksStillRunning(
+    t: Timeouts,
+    elapsedMs: number,
+): "running" | "tasks-timed-out-finally-runs" | "run-timed-out-finally-cancelled" {
     const tasks = tasksTimeout(t);
     const pipeline = durationMs(t.pipeline ?? "1h0m0s");
     if (tasks !== undefined && elapsedMs > tasks && (pipeline === 0 || elapsedMs <= pipeline)) return "tasks-timed-out-finally-runs";
