@@ -3,8 +3,8 @@
 // passed exactly as kubeconfig's certificate-authority-data), the token from a real exec plugin
 // (a sh script printing an ExecCredential), and SelfSubjectAccessReviews answered allowed only
 // after N rounds — or never.
+import { selfSignedLocalhostCert } from "../tls";
 import { strict as assert } from "assert";
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as https from "https";
 import * as os from "os";
@@ -39,27 +39,7 @@ describe("RBAC grant effective (SelfSubjectAccessReview polling)", function () {
 
     before(async () => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "rbac-check-"));
-        execFileSync(
-            "openssl",
-            [
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "1",
-                "-subj",
-                "/CN=127.0.0.1",
-                "-addext",
-                "subjectAltName=IP:127.0.0.1",
-                "-keyout",
-                path.join(dir, "key.pem"),
-                "-out",
-                path.join(dir, "cert.pem"),
-            ],
-            { stdio: "ignore" },
-        );
+        selfSignedLocalhostCert(dir);
         // The exec plugin: counts its calls (one per round) and prints an ExecCredential.
         const plugin = path.join(dir, "kubelogin-stub.sh");
         fs.writeFileSync(

@@ -2,8 +2,8 @@
 // Traffic Manager's health probe for a whole alert window. The probe logic runs for real against
 // HTTPS stub gateways on 127.0.0.1 (self-signed: Traffic Manager does not validate the
 // certificate), which answer 503 until they "serve".
+import { selfSignedLocalhostCert } from "../tls";
 import { strict as assert } from "assert";
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as https from "https";
 import * as os from "os";
@@ -25,25 +25,8 @@ describe("Traffic Manager alert: created after both regions serve", function () 
 
     before(async () => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "serving-"));
-        execFileSync(
-            "openssl",
-            [
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "1",
-                "-subj",
-                "/CN=gateway",
-                "-keyout",
-                path.join(dir, "key.pem"),
-                "-out",
-                path.join(dir, "cert.pem"),
-            ],
-            { stdio: "ignore" },
-        );
+        // The probe does not validate the certificate (as Traffic Manager), so any will do.
+        selfSignedLocalhostCert(dir);
         for (let i = 0; i < 2; i++) {
             const stub: (typeof stubs)[number] = { seen: [], serveAfter: 0 };
             stubs.push(stub);

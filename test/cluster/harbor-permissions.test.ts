@@ -2,8 +2,9 @@
 // and the robot: every Harbor call the pipeline makes is in the table, the robot holds exactly
 // the permissions those calls need, and the scan gate's real script passes Harbor's checks as
 // that robot (run with python3 over HTTPS against the Harbor stand-in on 127.0.0.1).
+import { selfSignedLocalhostCert } from "../tls";
 import { strict as assert } from "assert";
-import { execFileSync, spawn, spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -137,27 +138,7 @@ describe("Harbor permissions: the scan gate step as the pipeline robot", functio
     before(() => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "harbor-gate-"));
         // A throwaway certificate for 127.0.0.1: the step only speaks https.
-        execFileSync(
-            "openssl",
-            [
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "1",
-                "-subj",
-                "/CN=127.0.0.1",
-                "-addext",
-                "subjectAltName=IP:127.0.0.1",
-                "-keyout",
-                path.join(dir, "key.pem"),
-                "-out",
-                path.join(dir, "cert.pem"),
-            ],
-            { stdio: "ignore" },
-        );
+        selfSignedLocalhostCert(dir);
         tls = { key: fs.readFileSync(path.join(dir, "key.pem"), "utf8"), cert: fs.readFileSync(path.join(dir, "cert.pem"), "utf8") };
     });
     after(() => fs.rmSync(dir, { recursive: true, force: true }));

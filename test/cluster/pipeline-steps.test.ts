@@ -2,6 +2,7 @@
 // substitutions applied, as its uid with the pod's fsGroup, in a root-owned workspace, private
 // /tmp), with real git, busybox sh and python3, against local fixture repositories and local
 // stubs of the GitHub and Harbor APIs. See test/cluster/pipeline/run-step.ts for the layout.
+import { selfSignedLocalhostCert } from "../tls";
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -332,7 +333,7 @@ describe("pipeline steps, executed", function () {
         const REPORT = "application/vnd.security.vulnerability.report; version=1.1";
 
         async function gate(vulns: { id: string; severity: string }[], allowlist: string[]) {
-            const cert = selfSignedCert(root);
+            const cert = selfSignedLocalhostCert(path.join(root, "tls"));
             const robot = { user: "robot$staging+pipeline", password: "robot-secret" };
             const harbor = await stubServer(https.createServer({ key: cert.key, cert: cert.cert }), req => {
                 const expectedAuth = `Basic ${Buffer.from(`${robot.user}:${robot.password}`).toString("base64")}`;
@@ -758,40 +759,6 @@ async function stubServer(server: http.Server | https.Server, answer: (req: Reco
     const port = (server.address() as AddressInfo).port;
     const scheme = server instanceof https.Server ? "https" : "http";
     return { url: `${scheme}://127.0.0.1:${port}`, port, requests, close: () => server.close() };
-}
-
-/** A self-signed certificate for 127.0.0.1 (openssl), readable by the step user. */
-function selfSignedCert(root: string): { key: string; cert: string; certFile: string } {
-    const dir = path.join(root, "tls");
-    fs.mkdirSync(dir, { mode: 0o755 });
-    const r = spawnSync(
-        which("openssl"),
-        [
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            path.join(dir, "key.pem"),
-            "-out",
-            path.join(dir, "cert.pem"),
-        ],
-        { encoding: "utf8" },
-    );
-    if (r.status !== 0) throw new Error(`openssl: ${r.stderr}`);
-    fs.chmodSync(path.join(dir, "cert.pem"), 0o644);
-    return {
-        key: fs.readFileSync(path.join(dir, "key.pem"), "utf8"),
-        cert: fs.readFileSync(path.join(dir, "cert.pem"), "utf8"),
-        certFile: path.join(dir, "cert.pem"),
-    };
 }
 
 /** An emptyDir volume: root-owned, mode 0777 (kubelet pkg/volume/emptydir), group fsGroup. */
