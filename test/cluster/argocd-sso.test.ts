@@ -1,6 +1,6 @@
 // Argo CD sign-in in the committed stacks: what its RBAC grants each Entra group, computed by the
 // real casbin engine (node-casbin) with Argo CD's own model and built-in policy at v3.4.4
-// (vendored, test/fixtures/upstream), and the OIDC/workload-identity wiring of the chart values.
+// (vendored, test/vendor/sso), and the OIDC/workload-identity wiring of the chart values.
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
@@ -10,7 +10,7 @@ import { byType, freshRun, ROOT, stackRun, StackRun } from "../harness";
 import { MOCK_TENANT_ID, uuidFrom } from "../../tools/mock-outputs";
 import { argoCdRbacPolicy } from "../../components/cluster/argocd/sso";
 
-const UPSTREAM = path.join(ROOT, "test/fixtures/upstream/argo-cd");
+const UPSTREAM = path.join(ROOT, "test/vendor/sso/argo-cd");
 type Any = Record<string, any>;
 
 /** The stack's three groups, from its committed config. */

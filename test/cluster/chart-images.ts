@@ -1,5 +1,5 @@
 // The images a Helm release actually runs, computed the way each pinned chart's templates compose
-// them from values: the chart's vendored values.yaml (test/fixtures/charts, origins in ORIGIN.md)
+// them from values: the chart's vendored values.yaml (test/vendor/charts, origins in ORIGIN.md)
 // deep-merged with the values the stack passes, exactly as Helm merges user values over defaults.
 //
 // Every function cites the template it mirrors. A slot is included whether or not the component
@@ -11,7 +11,7 @@ import * as YAML from "yaml";
 import { CHARTS, ChartName } from "../../model/versions";
 
 type Any = Record<string, any>;
-const FIXTURES = path.join(__dirname, "..", "fixtures", "charts");
+const FIXTURES = path.join(__dirname, "..", "vendor", "charts");
 
 // Parsed once per process (the large values.yaml files took seconds to parse per release);
 // each caller gets its own copy.

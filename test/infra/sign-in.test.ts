@@ -210,7 +210,7 @@ describe("sign-in: no UI without Entra ID", () => {
 });
 
 describe("sign-in: upstream option names and chart keys", () => {
-    const UP = path.join(ROOT, "test/fixtures/upstream");
+    const UP = path.join(ROOT, "test/vendor/sso");
     let run: StackRun;
     before(async () => {
         run = await stackRun("dev");
@@ -257,7 +257,7 @@ describe("sign-in: upstream option names and chart keys", () => {
     });
 
     it("Argo CD's SSO values exist in argo-cd chart 10.1.1's values.yaml (argocd-cm/rbac-cm entries are free-form)", () => {
-        const chart = YAML.parse(fs.readFileSync(path.join(UP, "argo-cd/chart-10.1.1-values.yaml"), "utf8"));
+        const chart = YAML.parse(fs.readFileSync(path.join(UP, "..", "charts", "argo-cd", "values.yaml"), "utf8"));
         const values = byType(run, "kubernetes:helm.sh/v3:Release").find(r => r.rawInputs.chart === "argo-cd")!.rawInputs.values as Any;
         const sso = {
             configs: { cm: values.configs.cm, rbac: values.configs.rbac },

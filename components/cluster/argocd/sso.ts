@@ -1,7 +1,7 @@
 // Argo CD sign-in: its own OIDC client against Entra ID (no Dex), RBAC from the three platform
 // groups, the local `admin` account disabled. The chart values here are merged into the ones of
 // argocd.ts (keys checked against argo-cd chart 10.1.1 values.yaml; vendored in
-// test/fixtures/charts).
+// test/vendor/charts).
 //
 // - The server authenticates to Entra with AKS workload identity instead of a client secret:
 //   `oidc.config` `azure.useWorkloadIdentity` (argo-cd v3.4.4 util/settings/settings.go

@@ -98,7 +98,7 @@ export function oauth2ProxyConfig(o: { hostname: string; issuer: string; allowed
     ].join("\n");
 }
 
-/** Chart values (keys checked against oauth2-proxy chart 10.7.0 values.yaml, vendored in test/fixtures/charts). */
+/** Chart values (keys checked against oauth2-proxy chart 10.7.0 values.yaml, vendored in test/vendor/charts). */
 export function oauth2ProxyValues(
     configFile: pulumi.Input<string>,
     clientId: pulumi.Input<string>,
