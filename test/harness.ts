@@ -10,6 +10,13 @@ export function stackRun(stack: "dev" | "prod"): Promise<StackRun> {
     return cache.get(stack)!;
 }
 
+/** The same as a from-scratch preview (`dryRun`), run once per test process. */
+export function stackPreview(stack: "dev" | "prod"): Promise<StackRun> {
+    const key = `${stack} preview`;
+    if (!cache.has(key)) cache.set(key, runStack({ stack, dryRun: true }));
+    return cache.get(key)!;
+}
+
 /** A fresh run with options (config overrides, dry run, a custom program); not memoised. */
 export function freshRun(options: RunOptions): Promise<StackRun> {
     return runStack(options);

@@ -10,7 +10,7 @@
 import * as fs from "fs";
 import { parseStackArgs, UsageError } from "./cli";
 import { ConfigError } from "../infra/config";
-import { planDocument, readStackConfig, RecordedResource, runStack, StackNotFoundError, StackRun } from "./engine";
+import { planDocument, readStackConfig, RecordedResource, RunOptions, runStack, StackNotFoundError, StackRun } from "./engine";
 import { deployEstimate, renderDeployPath } from "./deploy-path";
 import { diffPlans, parsePlanDocument, PlanDoc, PlanDocumentError, renderDiff } from "./plan-diff";
 import { evaluatePolicies, PolicyViolation } from "./policy-offline";
@@ -35,6 +35,8 @@ export interface PlanOptions {
     stackConfigDir?: string;
     /** The policy evaluator to use instead of the pack's (tools/policy-offline.ts); `null` skips policies. */
     policies?: EvaluatePolicies | null;
+    /** The engine to run the stack with (tests share one run where the run itself is not under test). */
+    runStack?: (options: RunOptions) => Promise<StackRun>;
 }
 
 interface Writer {
@@ -171,7 +173,7 @@ export async function main(
     }
     let run: StackRun;
     try {
-        run = await runStack({ stack: args.stack, dryRun: args.preview, stackConfigDir: options.stackConfigDir });
+        run = await (options.runStack ?? runStack)({ stack: args.stack, dryRun: args.preview, stackConfigDir: options.stackConfigDir });
     } catch (e) {
         if (e instanceof ConfigError || e instanceof StackNotFoundError) {
             err.write(`plan: stack '${args.stack}': ${e.message}\n`);

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { byType, freshRun, planDocument, stackRun, StackRun } from "../harness";
+import { byType, freshRun, planDocument, stackRun, StackRun, stackPreview } from "../harness";
 import { MOCK_SUBSCRIPTION_ID, MOCK_TENANT_ID } from "../../tools/mock-outputs";
 
 const STATEFUL = [
@@ -134,7 +134,7 @@ describe("platform composition (Azure layer)", () => {
     });
 
     it("completes as a preview (isDryRun) with the same resources; what it knows agrees with the update, computed values are unknown", async () => {
-        const preview: StackRun = await freshRun({ stack: "dev", dryRun: true });
+        const preview: StackRun = await stackPreview("dev");
         const up = await stackRun("dev");
         assert.deepEqual(preview.resources.map(r => r.urn).sort(), up.resources.map(r => r.urn).sort());
         // Every value the preview knows is the value the update registers: "[unknown]" may stand

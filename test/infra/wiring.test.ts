@@ -13,6 +13,7 @@ import {
     RecordedResource,
     stackRun,
     StackRun,
+    stackPreview,
 } from "../harness";
 import { CLUSTER_KEYS } from "../../infra/config";
 import { MOCK_DEPLOYER_OBJECT_ID } from "../../tools/mock-outputs";
@@ -463,7 +464,7 @@ describe("exposure", () => {
 
 describe("a from-scratch preview stays reviewable", () => {
     it("Gatekeeper constraints show their match rules and enforcement; only the ACR prefix is unknown", async () => {
-        const run = await freshRun({ stack: "dev", dryRun: true });
+        const run = await stackPreview("dev");
         // The signature constraint (RatifyVerification) is fully known too: dryrun in dev, no parameters.
         const signature = run.resources.filter(r => r.type.endsWith(":RatifyVerification"));
         assert.equal(signature.length, 2);

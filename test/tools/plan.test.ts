@@ -5,6 +5,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { EvaluatePolicies, EXIT, main, parsePlanArgs, PlanOptions, policyContext, UsageError } from "../../tools/plan";
 import { ROOT } from "../../tools/engine";
+import { stackRun } from "../harness";
 
 class Capture {
     text = "";
@@ -20,6 +21,14 @@ async function plan(argv: string[], options: PlanOptions = {}): Promise<{ code: 
     const code = await main(argv, out, err, options);
     return { code, out: out.text, err: err.text };
 }
+
+/** The dev run shared through the harness, for tests about what plan does with a run, not the run itself. */
+const sharedDev: PlanOptions = {
+    runStack: options => {
+        assert.deepEqual(options, { stack: "dev", dryRun: false, stackConfigDir: undefined });
+        return stackRun("dev");
+    },
+};
 
 const STACK_TRACE = /\n\s+at .+:\d+:\d+/;
 // The committed stacks must pass every mandatory policy (CI plans them and requires exit 0).
@@ -165,7 +174,7 @@ describe("plan", function () {
         });
 
         it("--diff against its own plan reports no change", async () => {
-            const r = await plan(["--stack", "dev", "--diff", a()]);
+            const r = await plan(["--stack", "dev", "--diff", a()], sharedDev);
             assert.ok(RAN.includes(r.code), r.err);
             assert.match(
                 r.out,
@@ -192,7 +201,7 @@ describe("plan", function () {
                 });
             const edited = path.join(tmp, "edited.json");
             fs.writeFileSync(edited, JSON.stringify(doc));
-            const r = await plan(["--stack", "dev", "--diff", edited]);
+            const r = await plan(["--stack", "dev", "--diff", edited], sharedDev);
             assert.ok(RAN.includes(r.code), r.err);
             assert.match(r.out, /Security-relevant changes \(\d+\):\n {2}! access +[+-] azure-native:authorization:RoleAssignment/);
         });
@@ -211,13 +220,13 @@ describe("plan", function () {
             ];
 
         it("exit 1 when a mandatory policy fails, printing the violation", async () => {
-            const r = await plan(["--stack", "dev"], { policies: violations("mandatory") });
+            const r = await plan(["--stack", "dev"], { ...sharedDev, policies: violations("mandatory") });
             assert.equal(r.code, EXIT.policy);
             assert.match(r.out, /Policies: 1 mandatory, 0 advisory violation\(s\)\.\n {2}FAIL \[mandatory\] test-policy: env=dev ns=ci/);
         });
 
         it("advisory violations are printed but do not fail", async () => {
-            const r = await plan(["--stack", "dev"], { policies: violations("advisory") });
+            const r = await plan(["--stack", "dev"], { ...sharedDev, policies: violations("advisory") });
             assert.equal(r.code, EXIT.ok);
             assert.match(r.out, /warn \[advisory\] test-policy/);
         });
