@@ -17,6 +17,7 @@ import {
     registerResourceResponse,
     resproto,
     SIG,
+    skipPromiseLeakTracking,
     skipSourcePositions,
     structproto,
     waitForRPCs,
@@ -412,18 +413,39 @@ export async function runStack(options: RunOptions): Promise<StackRun> {
     // debuggablePromise), printed only under PULUMI_DEBUG_PROMISE_LEAKS: offline, no stack is
     // captured at all unless PLATFORM_ENGINE_STACK_TRACES is set (errors keep their messages).
     // The per-resource source positions themselves are not captured either (skipSourcePositions).
-    if (!process.env.PLATFORM_ENGINE_STACK_TRACES) skipSourcePositions();
+    // The SDK's promise-leak bookkeeping goes too (skipPromiseLeakTracking); a run that never
+    // settles is reported by the exit guard below instead.
+    if (!process.env.PLATFORM_ENGINE_STACK_TRACES) {
+        skipSourcePositions();
+        skipPromiseLeakTracking();
+    }
     const sourceMaps = process.sourceMapsEnabled;
     const stackTraceLimit = Error.stackTraceLimit;
     process.setSourceMapsEnabled(false);
     if (!process.env.PLATFORM_ENGINE_STACK_TRACES) Error.stackTraceLimit = 0;
+    runsInFlight++;
     try {
         return await runWithMocks(options, program, monitor, config, secretKeys);
     } finally {
+        runsInFlight--;
         process.setSourceMapsEnabled(sourceMaps);
         Error.stackTraceLimit = stackTraceLimit;
     }
 }
+
+/**
+ * Runs started and not yet settled. A program that awaits a value which never settles (a promise
+ * or Output nobody resolves) leaves Node's event loop empty with the run still pending: the
+ * process would exit 0 having printed nothing, and a CI step would pass without a plan.
+ */
+let runsInFlight = 0;
+process.on("exit", code => {
+    if (runsInFlight === 0 || code !== 0) return;
+    process.stderr.write(
+        `offline engine: the program never finished (${runsInFlight} run(s) pending at exit): it awaits a promise or Output that never settles; no plan was produced\n`,
+    );
+    process.exitCode = 1;
+});
 
 /** An azure-native alias that names only another API version of the same type. */
 function isVersionAlias(alias: unknown): boolean {

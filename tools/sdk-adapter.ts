@@ -30,6 +30,9 @@ const sdkSettings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(
 // `serializeFunction` up on this module's exports at each call, once per provider object per
 // process, with `() => provider` and `{ allowSecrets: true }`.
 const sdkClosure = require("@pulumi/pulumi/runtime/closure/serializeClosure") as { serializeFunction: SerializeFunction };
+// runtime/debuggable.js: every other runtime module calls `debuggable_1.debuggablePromise(...)`,
+// looking it up on this module's exports at each call.
+const sdkDebuggable = require("@pulumi/pulumi/runtime/debuggable") as { debuggablePromise<T>(p: Promise<T>, ctx: unknown): Promise<T> };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Names of the internal entry points, for the adapter test. */
@@ -38,6 +41,7 @@ export const INTERNAL_ENTRY_POINTS = {
     "runtime/state.getStore": () => sdkState.getStore,
     "runtime/settings.waitForRPCs": () => sdkSettings.waitForRPCs,
     "runtime/closure/serializeClosure.serializeFunction": () => sdkClosure.serializeFunction,
+    "runtime/debuggable.debuggablePromise": () => sdkDebuggable.debuggablePromise,
     "resource.Resource.callsites": () => (pulumi.Resource as unknown as ResourceStatics).callsites,
     "runtime/mocks.MockMonitor.prototype.registerResourceOutputs": () =>
         (MockMonitor.prototype as unknown as Record<string, unknown>).registerResourceOutputs,
@@ -98,6 +102,18 @@ export const sdkSerializeFunction: SerializeFunction = sdkClosure.serializeFunct
  */
 export function replaceSerializeFunction(serialize: SerializeFunction): void {
     sdkClosure.serializeFunction = serialize;
+}
+
+/**
+ * Stops the SDK's promise-leak bookkeeping (runtime/debuggable.js debuggablePromise): for every
+ * internal promise — hundreds of thousands per run — it defines three properties (one a captured
+ * `new Error().stack`), chains `.then/.catch` and tracks the promise in a set, so that a process
+ * exiting with promises still pending can list them. The offline engine awaits every RPC of a run
+ * itself (waitForRPCs) and reports a run that never settles as a timeout; about a fifth of a
+ * run's CPU. Process-wide; the offline engine's processes only.
+ */
+export function skipPromiseLeakTracking(): void {
+    sdkDebuggable.debuggablePromise = p => p;
 }
 
 interface ResourceStatics {

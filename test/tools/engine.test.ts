@@ -1,4 +1,6 @@
 import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
@@ -6,7 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as authorization from "@pulumi/azure-native/authorization";
-import { byName, byType, dependencyClosure, freshRun, planDocument, readStackConfig, runStack } from "../harness";
+import { byName, byType, dependencyClosure, freshRun, planDocument, readStackConfig, ROOT, stackPreview } from "../harness";
 import { MOCK_TENANT_ID } from "../../tools/mock-outputs";
 
 /** A small program touching every secret path the engine must honour. */
@@ -204,7 +206,7 @@ describe("offline engine: dry run (a from-scratch `pulumi preview`)", () => {
     });
 
     it("runs the dev stack as a preview: the plan shows [unknown] and no secret in clear", async () => {
-        const run = await runStack({ stack: "dev", dryRun: true });
+        const run = await stackPreview("dev");
         const json = JSON.stringify(planDocument(run));
         assert.ok(json.includes('"[unknown]"'));
         for (const leaked of [
@@ -288,5 +290,21 @@ describe("offline engine: azure-native version aliases", () => {
             .map(r => r.urn);
         assert.ok(run.resources.some(r => r.type.startsWith("azure-native:")));
         assert.deepEqual(withoutAliases, []);
+    });
+});
+
+describe("offline engine: a program that never finishes", () => {
+    it("fails the process with a clear message instead of exiting 0 with no plan", function () {
+        this.timeout(60_000);
+        // A child process: the guard acts when the process exits with a run still pending.
+        const engine = path.join(ROOT, "tools", "engine.ts");
+        const script = `require(${JSON.stringify(engine)}).runStack({ stack: "dev", program: () => new Promise(() => {}) }).then(() => console.log("settled"));`;
+        const r = spawnSync(process.execPath, ["--require", path.join(ROOT, "tools", "launch.cjs"), "-e", script], {
+            cwd: ROOT,
+            encoding: "utf8",
+        });
+        assert.equal(r.status, 1, `exit ${r.status}\n${r.stdout}${r.stderr}`);
+        assert.match(r.stderr, /the program never finished \(1 run\(s\) pending at exit\)/);
+        assert.doesNotMatch(r.stdout, /settled/);
     });
 });
