@@ -6,11 +6,12 @@
 //    order — recorded from one probed run of `plan` (tools/bench-probe.cjs), not a hand-kept
 //    list — and does nothing else (tools/bench-floor.cjs). One warm-up each, then n alternating
 //    (floor, plan) pairs, so drift in the machine's load hits both alike; median, min and max.
-//    Warm: tsx's compile cache and the dynamic-provider text cache (tools/provider-cache.ts)
-//    filled. Cold: plan with TSX_DISABLE_CACHE=1 (tsx transpiles every file again). Fresh, a
-//    fresh clone's very first plan: no cache at all (also PLATFORM_PROVIDER_CACHE=off: the
-//    SDK serializes every dynamic provider for real). Targets: plan ≤ 2× the floor warm,
-//    ≤ 2.5× cold; fresh is reported against the cold target too.
+//    Warm: tsx's compile cache and the machine's dynamic-provider text cache
+//    (tools/provider-cache.ts) filled. Cold: plan with TSX_DISABLE_CACHE=1 (tsx transpiles every
+//    file again). Fresh, a fresh clone's very first plan: no tsx cache and an empty machine cache
+//    (PLATFORM_PROVIDER_CACHE_DIR, a new empty directory per run), so only what the clone carries
+//    (the committed tools/provider-text/) answers. Targets: plan ≤ 2× the floor warm, ≤ 2.5× cold
+//    and fresh.
 //    Peak memory (max RSS) of plan's process comes from the probed run.
 // 2. With --test: the wall time of `npm test` from a warm checkout (run twice, the second counts:
 //    the first may re-typecheck and re-lint changes).
@@ -82,15 +83,34 @@ export function median(xs: number[]): number {
 }
 
 /** One warm-up each, then n alternating (a, b) pairs; `bEnv` is b's environment. */
-function pairs(a: string[], b: string[], n: number, okA: number[], okB: number[], bEnv: NodeJS.ProcessEnv = process.env) {
-    run(a, okA);
-    run(b, okB, bEnv);
-    const all = { a: [] as number[], b: [] as number[] };
-    for (let i = 0; i < n; i++) {
-        all.a.push(run(a, okA));
-        all.b.push(run(b, okB, bEnv));
+/** `bEnv`: the plan's environment, or a function giving a new one per run (each fresh run its own empty cache). */
+function pairs(
+    a: string[],
+    b: string[],
+    n: number,
+    okA: number[],
+    okB: number[],
+    bEnv: NodeJS.ProcessEnv | (() => NodeJS.ProcessEnv) = process.env,
+) {
+    const envs: NodeJS.ProcessEnv[] = [];
+    const planEnv = () => {
+        envs.push(typeof bEnv === "function" ? bEnv() : bEnv);
+        return envs[envs.length - 1];
+    };
+    try {
+        run(a, okA);
+        run(b, okB, planEnv());
+        const all = { a: [] as number[], b: [] as number[] };
+        for (let i = 0; i < n; i++) {
+            all.a.push(run(a, okA));
+            all.b.push(run(b, okB, planEnv()));
+        }
+        return { floor: median(all.a), plan: median(all.b), all };
+    } finally {
+        // The fresh runs' cache directories.
+        for (const dir of envs.map(e => e.PLATFORM_PROVIDER_CACHE_DIR).filter(d => d && d.startsWith(os.tmpdir())))
+            fs.rmSync(dir!, { recursive: true, force: true });
     }
-    return { floor: median(all.a), plan: median(all.b), all };
 }
 
 function parse(argv: string[]): { pairs: number; stacks: string[]; test: boolean } {
@@ -139,11 +159,11 @@ async function bench(argv: string[]): Promise<number> {
             const floorCommand = [process.execPath, path.join(ROOT, "tools", "bench-floor.cjs"), list];
             const warm = pairs(floorCommand, planCommand(stack), opts.pairs, [0], [0, 1]);
             const cold = pairs(floorCommand, planCommand(stack), opts.pairs, [0], [0, 1], { ...process.env, TSX_DISABLE_CACHE: "1" });
-            const fresh = pairs(floorCommand, planCommand(stack), opts.pairs, [0], [0, 1], {
+            const fresh = pairs(floorCommand, planCommand(stack), opts.pairs, [0], [0, 1], () => ({
                 ...process.env,
                 TSX_DISABLE_CACHE: "1",
-                PLATFORM_PROVIDER_CACHE: "off",
-            });
+                PLATFORM_PROVIDER_CACHE_DIR: fs.mkdtempSync(path.join(os.tmpdir(), "bench-fresh-")),
+            }));
             const [warmRatio, coldRatio, freshRatio] = [warm.plan / warm.floor, cold.plan / cold.floor, fresh.plan / fresh.floor];
             out(
                 `  ${stack.padEnd(6)}${String(probe.modules.length).padStart(8)}${secs(warm.floor).padStart(8)}${secs(warm.plan).padStart(8)}` +

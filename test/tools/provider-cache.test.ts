@@ -1,12 +1,18 @@
 // The dynamic-provider text cache (tools/provider-cache.ts): the plan carries exactly what the SDK's
-// own serializer produces, entries are keyed by everything the text depends on, and only the
-// offline engine uses it.
+// own serializer produces, entries are keyed by everything the text depends on, the committed
+// entries are exactly the current ones, and only the offline engine uses it.
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { planDocument, ROOT, stackRun } from "../harness";
-import { createProviderTextCache, projectDigest, providersSerialized } from "../../tools/provider-cache";
+import {
+    COMMITTED_DIR,
+    createProviderTextCache,
+    importClosure,
+    providerContextDigest,
+    providersSerialized,
+} from "../../tools/provider-cache";
 import { sdkSerializeFunction, SerializedFunction } from "../../tools/sdk-adapter";
 
 function tempDir(): string {
@@ -24,20 +30,30 @@ function countingSerializer() {
 }
 
 describe("dynamic-provider text cache", () => {
-    it("every dynamic resource of both stacks carries the SDK's own serialization of its provider", async function () {
+    it("every dynamic resource of both stacks carries the SDK's own serialization of its provider; tools/provider-text/ holds exactly those", async function () {
         this.timeout(120_000);
         const runs = [await stackRun("dev"), await stackRun("prod")];
-        const serialized = providersSerialized();
-        assert.ok(serialized.length > 0, "no provider went through the cache (PLATFORM_PROVIDER_CACHE=off?)");
-        const real = new Set<string>();
-        for (const func of serialized) real.add((await sdkSerializeFunction(func, { allowSecrets: true })).text);
+        const served = providersSerialized();
+        assert.ok(served.length > 0, "no provider went through the cache (PLATFORM_PROVIDER_CACHE=off?)");
+        const real = new Map<string, string>();
+        for (const { func, key } of served) real.set(key, (await sdkSerializeFunction(func, { allowSecrets: true })).text);
         const planned = new Set(
             runs.flatMap(run =>
                 run.resources.filter(r => r.type.startsWith("pulumi-nodejs:dynamic")).map(r => String(r.rawInputs.__provider)),
             ),
         );
         assert.ok(planned.size > 0, "the stacks have dynamic resources");
-        assert.deepEqual([...planned].sort(), [...real].sort());
+        assert.deepEqual([...planned].sort(), [...new Set(real.values())].sort());
+
+        // The committed texts: one per provider of the program, each the SDK's text today.
+        const stale = "tools/provider-text/ is stale: run `npm run provider-text` and commit the result";
+        const programKeys = new Set(served.filter(p => p.module && !p.module.startsWith(path.join(ROOT, "test"))).map(p => p.key));
+        const committed = fs.readdirSync(COMMITTED_DIR).map(f => f.replace(/\.json$/, ""));
+        assert.deepEqual(committed.sort(), [...programKeys].sort(), stale);
+        for (const key of committed) {
+            const entry = JSON.parse(fs.readFileSync(path.join(COMMITTED_DIR, `${key}.json`), "utf8")) as { text: string[] };
+            assert.equal(entry.text.join("\n"), real.get(key), `${stale} (${key}.json differs from the SDK's text)`);
+        }
     });
 
     it("answers a later process from disk without serializing again; the entry is the real serializer's result", async () => {
@@ -45,17 +61,27 @@ describe("dynamic-provider text cache", () => {
         try {
             const provider = { create: async () => ({ id: "x" }) };
             const first = countingSerializer();
-            const a = await createProviderTextCache({ dir, serialize: first.serialize, contextDigest: () => "ctx" })(() => provider, {
+            const a = await createProviderTextCache({
+                readDirs: [dir],
+                writeDir: dir,
+                serialize: first.serialize,
+                contextDigest: () => "ctx",
+            })(() => provider, {
                 allowSecrets: true,
             });
             assert.equal(first.calls.length, 1);
             const second = countingSerializer();
-            const b = await createProviderTextCache({ dir, serialize: second.serialize, contextDigest: () => "ctx" })(() => provider, {
+            const b = await createProviderTextCache({
+                readDirs: [dir],
+                writeDir: dir,
+                serialize: second.serialize,
+                contextDigest: () => "ctx",
+            })(() => provider, {
                 allowSecrets: true,
             });
             assert.equal(second.calls.length, 0, "a cached provider is not serialized again");
             // The SDK's factory text is part of the serialized text, so it is part of the key.
-            await createProviderTextCache({ dir, serialize: second.serialize, contextDigest: () => "ctx" })(
+            await createProviderTextCache({ readDirs: [dir], writeDir: dir, serialize: second.serialize, contextDigest: () => "ctx" })(
                 () => {
                     return provider;
                 },
@@ -72,7 +98,8 @@ describe("dynamic-provider text cache", () => {
         const dir = tempDir();
         try {
             const { serialize, calls } = countingSerializer();
-            const cache = (context: string) => createProviderTextCache({ dir, serialize, contextDigest: () => context });
+            const cache = (context: string) =>
+                createProviderTextCache({ readDirs: [dir], writeDir: dir, serialize, contextDigest: () => context });
             await cache("ctx")(() => ({ create: async () => ({ id: "x" }) }), { allowSecrets: true });
             await cache("ctx")(() => ({ create: async () => ({ id: "y" }) }), { allowSecrets: true });
             await cache("other sources")(() => ({ create: async () => ({ id: "x" }) }), { allowSecrets: true });
@@ -87,30 +114,70 @@ describe("dynamic-provider text cache", () => {
         }
     });
 
-    it("keys on every source under components/, infra/ and model/ and on the lock file", () => {
+    it("keys on the constructing module and what it imports, transitively, and on the toolchain — not on unrelated sources", () => {
         const root = tempDir();
         try {
-            fs.mkdirSync(path.join(root, "components", "cluster"), { recursive: true });
-            fs.mkdirSync(path.join(root, "infra"));
-            fs.mkdirSync(path.join(root, "model"));
-            fs.writeFileSync(path.join(root, "model", "severity.ts"), "export const s = 'high';\n");
-            fs.writeFileSync(path.join(root, "components", "cluster", "a.ts"), "export const x = 1;\n");
-            fs.writeFileSync(path.join(root, "infra", "names.ts"), "export const n = 'a';\n");
-            fs.writeFileSync(path.join(root, "package-lock.json"), "{}\n");
-            const digests = [projectDigest(root)];
-            fs.writeFileSync(path.join(root, "components", "cluster", "a.ts"), "export const x = 2;\n");
-            digests.push(projectDigest(root));
-            fs.writeFileSync(path.join(root, "infra", "names.ts"), "export const n = 'b';\n");
-            digests.push(projectDigest(root));
-            fs.writeFileSync(path.join(root, "package-lock.json"), '{"v":1}\n');
-            digests.push(projectDigest(root));
-            // Providers capture model/ code too (e.g. the severity scale in Harbor's provider).
-            fs.writeFileSync(path.join(root, "model", "severity.ts"), "export const s = 'critical';\n");
-            digests.push(projectDigest(root));
+            const write = (file: string, text: string) => {
+                fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+                fs.writeFileSync(path.join(root, file), text);
+            };
+            write(
+                "components/cluster/harbor/api.ts",
+                'import type { Severity } from "../../../model/severity";\nimport { x } from "./util";\n',
+            );
+            write("components/cluster/harbor/util/index.ts", 'export const x = require("./deep");\n');
+            write("components/cluster/harbor/util/deep.ts", "export const d = 1;\n");
+            write("model/severity.ts", "export type Severity = 'high';\n");
+            write("components/cluster/other.ts", "export const o = 1;\n");
+            const lock = (pulumi: string, yaml: string) =>
+                write(
+                    "package-lock.json",
+                    JSON.stringify({
+                        packages: { "node_modules/@pulumi/pulumi": { version: pulumi }, "node_modules/yaml": { version: yaml } },
+                    }),
+                );
+            lock("3.276.0", "2.8.0");
+            const module = path.join(root, "components/cluster/harbor/api.ts");
+            assert.deepEqual(
+                importClosure(module).map(f => path.relative(root, f)),
+                [
+                    "components/cluster/harbor/api.ts",
+                    "components/cluster/harbor/util/deep.ts",
+                    "components/cluster/harbor/util/index.ts",
+                    "model/severity.ts",
+                ],
+            );
+            const digests = [providerContextDigest(module, root)];
+            write("components/cluster/other.ts", "export const o = 2;\n");
+            lock("3.276.0", "2.8.1");
+            assert.equal(providerContextDigest(module, root), digests[0], "an unrelated source or dependency is not part of the key");
+            for (const [file, text] of [
+                ["components/cluster/harbor/util/deep.ts", "export const d = 2;\n"],
+                ["model/severity.ts", "export type Severity = 'critical';\n"],
+            ]) {
+                write(file, text);
+                digests.push(providerContextDigest(module, root));
+            }
+            lock("3.277.0", "2.8.1");
+            digests.push(providerContextDigest(module, root));
             assert.equal(new Set(digests).size, digests.length, "each change gives a new key");
-            assert.equal(projectDigest(root), digests[4], "the same sources give the same key");
         } finally {
             fs.rmSync(root, { recursive: true, force: true });
+        }
+    });
+
+    it("finds the constructing module on the call stack (here: this test file)", async () => {
+        const dir = tempDir();
+        try {
+            const modules: (string | undefined)[] = [];
+            const { serialize } = countingSerializer();
+            await createProviderTextCache({ readDirs: [], writeDir: dir, serialize, contextDigest: m => (modules.push(m), "ctx") })(
+                () => ({ create: async () => ({ id: "x" }) }),
+                { allowSecrets: true },
+            );
+            assert.deepEqual(modules, [__filename]);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
         }
     });
 
