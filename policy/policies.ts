@@ -37,6 +37,7 @@ import {
 } from "../model/role-ids";
 import { NAMESPACES, PIPELINE_NAMESPACE_LABEL, SYSTEM_NAMESPACES, TEKTON_DASHBOARD_SERVICE } from "../model/names";
 import { CHART_IMAGE_VALUES, isStepImageOutsideAcrException } from "../model/image-sources";
+import { TEKTON_OPERATOR_IMAGE_ENVS } from "../model/tekton-operator-images";
 import {
     constraint,
     constraintTemplate,
@@ -1111,6 +1112,26 @@ function acrLoginServers(resources: PolicyResource[], report: (message: string) 
     return servers;
 }
 
+/** `value` of every `{name: "IMAGE_…", value}` entry (an env variable naming an image), at any depth. */
+function imageEnvValues(root: unknown): KeyHit[] {
+    const hits: KeyHit[] = [];
+    const walk = (node: unknown, path: string) => {
+        const n = lookup(node, []);
+        if (!n.known) return;
+        if (Array.isArray(n.value)) return n.value.forEach((v, i) => walk(v, `${path}[${i}]`));
+        if (!n.value || typeof n.value !== "object") return;
+        const name = str(lookup(n.value, ["name"]));
+        if (name?.startsWith("IMAGE_") && "value" in n.value) {
+            const v = lookup(n.value, ["value"]);
+            hits.push({ path: `${path}(${name}).value`, value: v.known ? v.value : undefined, unknown: !v.known });
+            return;
+        }
+        for (const key of Object.keys(n.value).sort()) walk((n.value as Record<string, unknown>)[key], path ? `${path}.${key}` : key);
+    };
+    walk(root, "");
+    return hits;
+}
+
 const imagesOnlyFromAcr = stackPolicy({
     name: "images-only-from-acr",
     description:
@@ -1154,8 +1175,26 @@ const imagesOnlyFromAcr = stackPolicy({
                     else if (!fromAcr(v.value)) problems.push(`values.${key} = ${v.value}`);
                 }
             }
+            // The Tekton Operator takes the images of its bundled components from IMAGE_* env
+            // variables (model/tekton-operator-images.ts): each one unset leaves an upstream image.
+            if (helm && str(lookup(r.props, ["chart"])) === "tekton-operator") {
+                const envs = lookup(r.props, ["values", "operator", "additionalEnvs"]);
+                const names = envs.known && Array.isArray(envs.value) ? envs.value.map(e => str(lookup(e, ["name"]))) : [];
+                const missing = TEKTON_OPERATOR_IMAGE_ENVS.filter(n => !names.includes(n));
+                if (!envs.known) problems.push("values.operator.additionalEnvs is unknown during preview");
+                else if (missing.length)
+                    problems.push(
+                        `values.operator.additionalEnvs does not set ${missing.join(", ")} (the operator's bundled upstream images apply)`,
+                    );
+            }
             const values = helm ? lookup(r.props, ["values"]) : { known: true as const, value: r.props };
             if (!values.known) problems.push("values are unknown during preview");
+            // Images passed by env variable (`{name: IMAGE_…, value}`: the operator's overrides, in
+            // chart values or in a Deployment) are images too.
+            for (const hit of values.known ? imageEnvValues(values.value) : []) {
+                if (hit.unknown) problems.push(`${hit.path} is unknown during preview`);
+                else if (typeof hit.value === "string" && !fromAcr(hit.value)) problems.push(`${hit.path} = ${hit.value}`);
+            }
             for (const hit of values.known ? findKeys(values.value, k => k === "image") : []) {
                 if (hit.unknown) problems.push(`${hit.path} is unknown during preview`);
                 else if (

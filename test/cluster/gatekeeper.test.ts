@@ -131,9 +131,9 @@ describe("Gatekeeper", () => {
             assert.deepEqual(excluded(prod, "PlatformPinnedImages"), EXPECTED_EXEMPT);
             assert.deepEqual(excluded(dev, "PlatformPinnedImages"), withExtra);
             // … the ACR-only rule binds platform namespaces (their charts pull through the ACR's
-            // cache rules): only Kubernetes' own, the Tekton components' (the operator picks those
-            // images) and the pipeline's (its steps' tool images) are skipped, whatever is extra-exempt …
-            const registryRuleSkips = [...SYSTEM_NAMESPACES, NAMESPACES.tektonPipelines, "ci"].sort();
+            // cache rules) and the Tekton components' (the operator's image overrides): only
+            // Kubernetes' own and the pipeline's (pluto's registry) are skipped, whatever is extra-exempt …
+            const registryRuleSkips = [...SYSTEM_NAMESPACES, "ci"].sort();
             assert.deepEqual(excluded(prod, "PlatformAllowedRegistries"), registryRuleSkips);
             assert.deepEqual(excluded(dev, "PlatformAllowedRegistries"), registryRuleSkips);
             for (const platformNs of [
@@ -142,6 +142,7 @@ describe("Gatekeeper", () => {
                 NAMESPACES.certManager,
                 NAMESPACES.envoyGateway,
                 NAMESPACES.tektonOperator,
+                NAMESPACES.tektonPipelines,
             ]) {
                 assert.ok(!excluded(prod, "PlatformAllowedRegistries").includes(platformNs), platformNs);
             }
