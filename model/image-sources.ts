@@ -62,22 +62,13 @@ export const UPSTREAM_REGISTRIES = [
         credentials: "forbidden",
     },
     { host: "gcr.io", ruleName: "gcr-io", usedBy: "pipeline steps: crane (push to Harbor, promote to ACR)", credentials: "optional" },
+    // Google Artifact Registry's US multi-region host: pluto has been published only there since
+    // v5.3 (FairwindsOps/pluto .goreleaser.yml: quay.io/fairwinds/pluto until v5.2.x, commit
+    // 0350b68f "push to GCP artifact registry"; us-docker.pkg.dev/fairwinds-ops/oss/pluto at
+    // v5.24.0). The cache pulls from it only authenticated, even for public images: any Google
+    // service-account key will do (README "Upstream registry credentials").
+    { host: "us-docker.pkg.dev", ruleName: "us-docker-pkg-dev", usedBy: "pipeline steps: pluto", credentials: "required" },
 ] as const satisfies readonly UpstreamRegistry[];
-
-/**
- * Step images whose upstream registry is not an artifact-cache upstream, so they cannot be pulled
- * through ACR: pluto has been published only to Google Artifact Registry
- * (us-docker.pkg.dev/fairwinds-ops/oss/pluto) since v5.x (FairwindsOps/pluto .goreleaser.yml
- * docker_manifests @ v5.24.0). Listed by repository so the policy pack allows exactly these in
- * the pipeline namespace, digest-pinned, and nothing else.
- */
-export const STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR: readonly string[] = ["us-docker.pkg.dev/fairwinds-ops/oss/pluto"];
-
-/** A digest-pinned reference (`<repo>[:<tag>]@sha256:<hex>`) to one of STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR. */
-export function isStepImageOutsideAcrException(image: string): boolean {
-    const m = /^([^@]+?)(:[A-Za-z0-9._-]+)?@sha256:[0-9a-f]{64}$/.exec(image);
-    return !!m && STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR.includes(m[1]);
-}
 
 export type UpstreamHost = (typeof UPSTREAM_REGISTRIES)[number]["host"];
 

@@ -36,7 +36,7 @@ import {
     ROLE_DISPLAY_NAMES,
 } from "../model/role-ids";
 import { NAMESPACES, PIPELINE_NAMESPACE_LABEL, SYSTEM_NAMESPACES, TEKTON_DASHBOARD_SERVICE } from "../model/names";
-import { CHART_IMAGE_VALUES, isStepImageOutsideAcrException } from "../model/image-sources";
+import { CHART_IMAGE_VALUES } from "../model/image-sources";
 import { TEKTON_OPERATOR_IMAGE_ENVS } from "../model/tekton-operator-images";
 import {
     constraint,
@@ -1137,15 +1137,13 @@ const imagesOnlyFromAcr = stackPolicy({
     description:
         "Outside Kubernetes' own namespaces, every image a chart release or a Kubernetes object names comes from the stack's ACR (upstream registries through its cache rules).",
     enforcementLevel: "mandatory",
-    configSchema: PIPELINE_NAMESPACE_SCHEMA,
     remediationSteps:
         "Set the chart's image values (model/image-sources.ts CHART_IMAGE_VALUES) to <acr>/<upstream host>/… (components/cluster/platform-images.ts), and give a new upstream registry a cache rule (UPSTREAM_REGISTRIES).",
-    check: (resources, args, report) => {
+    check: (resources, _args, report) => {
         const servers = acrLoginServers(resources, report);
         if (!servers) return;
         if (servers.length === 0) return report("the stack has no ACR: there is no registry images may come from");
         const fromAcr = (image: string) => servers.some(s => image === s || image.startsWith(`${s}/`));
-        const pipelineNs = pipelineNamespaceOf(args);
         for (const r of resources) {
             if (!r.type.startsWith("kubernetes:") || r.type.startsWith("kubernetes:index:")) continue;
             const helm = is(r.type, TYPES.helmRelease) || is(r.type, TYPES.helmChart);
@@ -1155,10 +1153,6 @@ const imagesOnlyFromAcr = stackPolicy({
                 continue;
             }
             if (typeof ns.value === "string" && (SYSTEM_NAMESPACES as readonly string[]).includes(ns.value)) continue;
-            // The pipeline's Task steps run <acr>/<host>/… too; only a step image no ACR cache rule
-            // can reach (model/image-sources.ts STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR), digest-pinned,
-            // is allowed — in a Tekton object in the pipeline namespace, nowhere else.
-            const stepException = ns.value === pipelineNs && r.type.startsWith("kubernetes:tekton.dev/");
             const problems: string[] = [];
             if (helm) {
                 const chart = str(lookup(r.props, ["chart"])) ?? "";
@@ -1197,12 +1191,7 @@ const imagesOnlyFromAcr = stackPolicy({
             }
             for (const hit of values.known ? findKeys(values.value, k => k === "image") : []) {
                 if (hit.unknown) problems.push(`${hit.path} is unknown during preview`);
-                else if (
-                    typeof hit.value === "string" &&
-                    !fromAcr(hit.value) &&
-                    !(stepException && isStepImageOutsideAcrException(hit.value))
-                )
-                    problems.push(`${hit.path} = ${hit.value}`);
+                else if (typeof hit.value === "string" && !fromAcr(hit.value)) problems.push(`${hit.path} = ${hit.value}`);
             }
             if (problems.length) {
                 report(

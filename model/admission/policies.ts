@@ -194,15 +194,12 @@ export interface PolicyDefinition {
     /**
      * Which namespaces the constraint skips:
      * - `platform`: system and platform namespaces (their charts run pinned upstream images);
-     * - `system-and-pipeline`: Kubernetes' own namespaces and the pipeline namespace (its pluto step
-     *   pulls from a registry no ACR cache rule reaches, model/image-sources.ts
-     *   STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR);
      * - `system`: only Kubernetes' own namespaces (Gatekeeper's included). Registry credentials
      *   are confined to the pipeline namespace everywhere else, platform namespaces included; and
      *   no platform chart needs privileged containers or host access, so write access to a
      *   platform namespace (gateway, argocd …) must not buy a privileged, hostPID, hostPath pod.
      */
-    exemption: "platform" | "system-and-pipeline" | "system";
+    exemption: "platform" | "system";
 }
 
 const stringList = { type: "array", items: { type: "string" } };
@@ -268,14 +265,12 @@ export const POLICIES: readonly PolicyDefinition[] = [
         },
         parameters: ctx => ({ registries: [registryPrefix(ctx.acrLoginServer)] }),
         kinds: WORKLOAD_KINDS,
-        // Platform charts, the pipeline's Task steps and the Tekton Operator's bundled images (its
-        // IMAGE_* overrides: components/cluster/tekton/operator-images.ts, which also cover the init
-        // containers Tekton injects into every TaskRun pod and the EventListener's sink image) pull
-        // through the ACR's artifact cache (model/image-sources.ts), so only Kubernetes' own
-        // namespaces and the pipeline's stay exempt: pluto has no reachable cache upstream
-        // (STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR). The policy pack holds the Task steps themselves
-        // to the ACR.
-        exemption: "system-and-pipeline",
+        // Platform charts, the pipeline's Task steps (pluto through the Google Artifact Registry
+        // rule) and the Tekton Operator's bundled images (its IMAGE_* overrides:
+        // components/cluster/tekton/operator-images.ts, which also cover the init containers Tekton
+        // injects into every TaskRun pod and the EventListener's sink image) all pull through the
+        // ACR's artifact cache (model/image-sources.ts): only Kubernetes' own namespaces are exempt.
+        exemption: "system",
         source: {
             variables: [POD_SPEC, CONTAINERS],
             validations: [
@@ -490,14 +485,13 @@ export interface ConstraintSettings {
     systemNamespaces: readonly string[];
 }
 
-/** The namespaces a policy's constraint excludes (see PolicyDefinition.exemption). */
-export function excludedNamespaces(policy: PolicyDefinition, ctx: PolicyContext, settings: ConstraintSettings): string[] {
-    const list =
-        policy.exemption === "system"
-            ? settings.systemNamespaces
-            : policy.exemption === "system-and-pipeline"
-              ? [...settings.systemNamespaces, ctx.pipelineNamespace]
-              : settings.exemptNamespaces;
+/**
+ * The namespaces a policy's constraint excludes (see PolicyDefinition.exemption). No scope depends
+ * on the stack's context any more (the pipeline namespace's own exemption went with pluto's move
+ * through the ACR); the parameter keeps the callers' shape.
+ */
+export function excludedNamespaces(policy: PolicyDefinition, _ctx: PolicyContext, settings: ConstraintSettings): string[] {
+    const list = policy.exemption === "system" ? settings.systemNamespaces : settings.exemptNamespaces;
     return [...new Set(list)].sort();
 }
 

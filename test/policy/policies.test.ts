@@ -504,7 +504,7 @@ describe("role assignment policies", () => {
             assert.equal(checkStack(P, [acr, pod(`${A}.evil.example/x:1`, "team-a")]).length, 1);
         });
 
-        it("skips Kubernetes' own namespaces; holds the pipeline's Tekton steps to ACR too, but for the listed uncacheable repositories; rejects an unknown chart", () => {
+        it("skips Kubernetes' own namespaces; holds the pipeline's Tekton steps to ACR too, pluto included (no exception left); rejects an unknown chart", () => {
             assert.deepEqual(checkStack(P, [acr, pod("docker.io/library/busybox:1.37", "kube-system")]), []);
             const D = `@sha256:${"b".repeat(64)}`;
             const task = (image: string, ns = "ci") => pod(image, ns, "kubernetes:tekton.dev/v1:Task");
@@ -512,29 +512,14 @@ describe("role assignment policies", () => {
             const upstream = checkStack(P, [acr, task(`docker.io/alpine/git:v2.49.1${D}`)], { pipelineNamespace: "ci" });
             assert.equal(upstream.length, 1, "an upstream step image is refused");
             assert.match(upstream[0].message, /namespace "ci": spec\.containers\[0\]\.image = docker\.io\/alpine\/git/);
-            // pluto (Google Artifact Registry, which ACR's artifact cache cannot reach): digest-pinned, in a Tekton object in the pipeline namespace only.
-            const pluto = `us-docker.pkg.dev/fairwinds-ops/oss/pluto:v5.24.4${D}`;
-            assert.deepEqual(checkStack(P, [acr, task(pluto)], { pipelineNamespace: "ci" }), []);
-            assert.equal(
-                checkStack(P, [acr, task("us-docker.pkg.dev/fairwinds-ops/oss/pluto:v5.24.4")], { pipelineNamespace: "ci" }).length,
-                1,
-                "not without a digest",
+            // pluto comes through the ACR's Google Artifact Registry rule like every other step image.
+            assert.deepEqual(
+                checkStack(P, [acr, task(`${A}/us-docker.pkg.dev/fairwinds-ops/oss/pluto:v5.24.4${D}`)], { pipelineNamespace: "ci" }),
+                [],
             );
-            assert.equal(
-                checkStack(P, [acr, task(`us-docker.pkg.dev/fairwinds-ops/oss/plutonium:v1${D}`)], { pipelineNamespace: "ci" }).length,
-                1,
-                "not another repository",
-            );
-            assert.equal(
-                checkStack(P, [acr, task(pluto, "apps")], { pipelineNamespace: "ci" }).length,
-                1,
-                "not outside the pipeline namespace",
-            );
-            assert.equal(
-                checkStack(P, [acr, pod(pluto, "ci")], { pipelineNamespace: "ci" }).length,
-                1,
-                "not in a Pod: only Tekton objects",
-            );
+            const pluto = checkStack(P, [acr, task(`us-docker.pkg.dev/fairwinds-ops/oss/pluto:v5.24.4${D}`)], { pipelineNamespace: "ci" });
+            assert.equal(pluto.length, 1, "pluto straight from Google Artifact Registry is refused, digest-pinned or not");
+            assert.match(pluto[0].message, /image = us-docker\.pkg\.dev\/fairwinds-ops\/oss\/pluto/);
             const unknownChart: StackRes = {
                 type: "kubernetes:helm.sh/v3:Release",
                 name: "x",
