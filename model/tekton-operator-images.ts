@@ -33,6 +33,9 @@
 // Dependency-free (the policy pack imports it).
 import { createHash } from "node:crypto";
 
+/** The operator release this table was read for (model/versions.ts CHARTS.tektonOperator.appVersion must match). */
+export const TEKTON_OPERATOR_BUNDLE_RELEASE = "v0.81.1";
+
 /** A Tekton component the operator installs, at the version operator v0.81.1 bundles (components.yaml). */
 export interface BundledComponent {
     /** tektoncd/<repo>. */

@@ -17,9 +17,11 @@ import {
     releasedImage,
     TEKTON_BUNDLED_COMPONENTS,
     TEKTON_BUNDLED_IMAGES,
+    TEKTON_OPERATOR_BUNDLE_RELEASE,
     TEKTON_OPERATOR_IMAGE_ENVS,
     upstreamImage,
 } from "../../model/tekton-operator-images";
+import { CHARTS } from "../../model/versions";
 import { mockRegistryDigest } from "../../tools/mock-outputs";
 import { byName, freshRun, StackRun } from "../harness";
 
@@ -144,6 +146,10 @@ describe("Tekton Operator bundled images through ACR", () => {
         });
         const values = (byName(r, "kubernetes:helm.sh/v3:Release", "tekton-operator").inputs as Record<string, any>).values;
         env = values.operator.additionalEnvs ?? [];
+    });
+
+    it("the table is read for the operator release the stack installs (an operator bump fails here until it is re-read)", () => {
+        assert.equal(TEKTON_OPERATOR_BUNDLE_RELEASE, CHARTS.tektonOperator.appVersion);
     });
 
     it("the vendored config files are the versions operator v0.81.1 bundles (components.yaml)", () => {
