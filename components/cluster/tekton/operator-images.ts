@@ -10,6 +10,12 @@
 // index digest for a multi-arch image, as `crane digest` reports), so `up` pins what it deploys; a
 // re-pointed tag shows up as a changed env value in the next preview. A literal digest in the
 // upstream config (the Windows shell image) is kept as is.
+//
+// A changed IMAGE_* value reaches the components only when their TektonInstallerSets are
+// re-created: the operator re-applies a set when its spec hash changes, and that hash covers
+// TEKTON_REGISTRY_OVERRIDE but not the IMAGE_* variables (tektoncd/operator v0.81.1
+// pkg/reconciler/kubernetes/tektoninstallerset/client/check.go specHashInput). On a fresh install
+// the variables are there from the start; after a change see docs/runbooks.md §10.
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import { throughAcr } from "../../../model/image-sources";
