@@ -100,6 +100,17 @@ describe("registry (ACR)", () => {
                     .map(u => u.host)
                     .sort(),
             );
+            // Each credential set's own identity may read its secrets (Key Vault Secrets User on the vault).
+            const grants = byType(run, "azure-native:authorization:RoleAssignment").filter(r =>
+                String(r.inputs.roleDefinitionId).endsWith(BUILT_IN_ROLES.KeyVaultSecretsUser),
+            );
+            for (const set of byType(run, CREDENTIAL_SET)) {
+                const grant = grants.filter(g => g.dependencies.includes(set.urn));
+                assert.equal(grant.length, 1, String(set.inputs.loginServer));
+                assert.match(String(grant[0].inputs.scope), /\/providers\/Microsoft\.KeyVault\/vaults\/[^/]+$/);
+                assert.match(String(grant[0].inputs.principalId), /^[0-9a-f-]{36}$/);
+            }
+            assert.equal(new Set(grants.map(g => g.inputs.principalId)).size, grants.length);
         });
     }
 
