@@ -43,7 +43,7 @@ export const UPSTREAM_REGISTRIES = [
     {
         host: "docker.io",
         ruleName: "docker-io",
-        usedBy: "Envoy Gateway (controller, proxy, rate limit), Gatekeeper, Sealed Secrets, Harbor, Argo CD's Redis and HAProxy, Tekton's script init container (busybox)",
+        usedBy: "Envoy Gateway (controller, proxy, rate limit), Gatekeeper, Sealed Secrets, Harbor, Argo CD's Redis and HAProxy",
         credentials: "required",
     },
     { host: "quay.io", ruleName: "quay-io", usedBy: "Argo CD, cert-manager, oauth2-proxy", credentials: "optional" },
@@ -61,7 +61,12 @@ export const UPSTREAM_REGISTRIES = [
         usedBy: "pipeline steps: Azure CLI (ACR token, Harbor/GitHub API calls); Tekton's Windows script image",
         credentials: "forbidden",
     },
-    { host: "gcr.io", ruleName: "gcr-io", usedBy: "pipeline steps: crane (push to Harbor, promote to ACR)", credentials: "optional" },
+    {
+        host: "gcr.io",
+        ruleName: "gcr-io",
+        usedBy: "pipeline steps: crane (push to Harbor, promote to ACR); Tekton's script init container (distroless busybox)",
+        credentials: "optional",
+    },
     // Google Artifact Registry's US multi-region host: pluto has been published only there since
     // v5.3 (FairwindsOps/pluto .goreleaser.yml: quay.io/fairwinds/pluto until v5.2.x, commit
     // 0350b68f "push to GCP artifact registry"; us-docker.pkg.dev/fairwinds-ops/oss/pluto at

@@ -91,11 +91,18 @@ export const TEKTON_BUNDLED_IMAGES: readonly BundledImageSlot[] = [
         bundled: "cgr.dev/chainguard/busybox@sha256:19f02276bf8dbdd62f069b922f10c65262cc34b710eea26ff928129a736be791",
         // The "place-scripts" init container runs `sh -c` with touch, chmod and cat, then Tekton's own
         // entrypoint binary (tektoncd/pipeline v1.15.0 pkg/pod/script.go convertScripts L93-107,
-        // L197-198): any busybox does. It runs as the pod's non-root user (the pipeline's pod
-        // template; pkg/pod/security_context_config.go sets runAsNonRoot only).
+        // L197-198), with runAsNonRoot and no runAsUser when set-security-context is on
+        // (pkg/pod/security_context_config.go LinuxSecurityContext): the image itself must run as a
+        // non-root user, which Docker Hub's busybox (root) does not. Distroless' debug-nonroot
+        // image does: busybox on its PATH, user 65532 (GoogleContainerTools/distroless cd080764
+        // static/static.bzl static_debug_*: PATH "$PATH:/busybox", user = uid; common/variables.bzl
+        // NONROOT = 65532; README tags latest, nonroot, debug, debug-nonroot). Tekton itself shipped
+        // a distroless shell image before cgr.dev (tektoncd/pipeline v0.20.0 config/controller.yaml
+        // -shell-image gcr.io/distroless/base@sha256:9272…). The tag floats: the digest looked up
+        // at preview is the one deployed.
         replacement: {
-            image: "docker.io/library/busybox:1.37.0",
-            why: "cgr.dev is not an ACR artifact-cache upstream; Docker Hub's official busybox serves the same purpose",
+            image: "gcr.io/distroless/static-debian13:debug-nonroot",
+            why: "cgr.dev is not an ACR artifact-cache upstream; distroless' non-root busybox image on gcr.io serves the same purpose",
         },
     },
     {

@@ -271,7 +271,7 @@ describe("Tekton Operator bundled images through ACR", () => {
         // The only replacement: cgr.dev has no cache rule (model/image-sources.ts UPSTREAM_REGISTRIES).
         assert.deepEqual(
             TEKTON_BUNDLED_IMAGES.filter(s => s.replacement).map(s => [s.bundled.split("/")[0], s.replacement!.image]),
-            [["cgr.dev", "docker.io/library/busybox:1.37.0"]],
+            [["cgr.dev", "gcr.io/distroless/static-debian13:debug-nonroot"]],
         );
     });
 });
