@@ -7,6 +7,7 @@ import { byType, RecordedResource, stackRun, StackRun } from "../harness";
 import { SYSTEM_NAMESPACES } from "../../model/names";
 import { CHART_IMAGE_VALUES, throughAcr, UPSTREAM_REGISTRIES } from "../../model/image-sources";
 import { CHARTS } from "../../model/versions";
+import { TEKTON_OPERATOR_IMAGE_ENVS } from "../../model/tekton-operator-images";
 import { CHART_DEFAULTS, CHART_IMAGES, chartOf, effectiveImages, qualified } from "./chart-images";
 
 type Any = Record<string, any>;
@@ -14,6 +15,14 @@ const RELEASE = "kubernetes:helm.sh/v3:Release";
 
 /** The pipeline's Task steps run `<acr>/<host>/<path>@<digest>` (components/cluster/pipeline/images.ts stepImageThroughAcr). */
 const PIPELINE_STEP_KINDS = new Set(["kubernetes:tekton.dev/v1:Task", "kubernetes:tekton.dev/v1:Pipeline"]);
+
+/** The `{name, value}` IMAGE_* env the stack gives the Tekton Operator chart. */
+function operatorImageEnv(run: StackRun): { name: string; value: string }[] {
+    const release = byType(run, RELEASE).find(r => chartOf(r) === "tektonOperator")!;
+    return ((release.inputs.values as Any).operator.additionalEnvs as { name: string; value: string }[]).filter(e =>
+        e.name.startsWith("IMAGE_"),
+    );
+}
 
 /** `ecr-public.aws.com/docker/library/<x>` (argo-cd's Redis/HAProxy) is the Docker official image `docker.io/library/<x>`. */
 function upstreamOf(defaultRef: string): string {
@@ -109,16 +118,28 @@ for (const stack of ["dev", "prod"] as const) {
                     hosts.add(image.slice(acr.length + 1).split("/")[0]);
                 }
             }
-            // …and the pipeline's step images (Tasks): each through ACR, so each host needs its rule.
+            // …the pipeline's step images (Tasks): each through ACR, so each host needs its rule…
             for (const r of run.resources.filter(x => PIPELINE_STEP_KINDS.has(x.type))) {
                 for (const [, image] of imageStrings(r.inputs))
                     if (image.startsWith(`${acr}/`)) hosts.add(image.slice(acr.length + 1).split("/")[0]);
             }
+            // …and the Tekton Operator's IMAGE_* overrides (the components it installs, Tekton's init images).
+            for (const image of operatorImageEnv(run).map(e => e.value)) hosts.add(image.slice(acr.length + 1).split("/")[0]);
             const rules = byType(run, "azure-native:containerregistry:CacheRule").map(r =>
                 String(r.inputs.sourceRepository).replace(/\/\*$/, ""),
             );
             assert.deepEqual([...hosts].sort(), [...rules].sort());
             assert.deepEqual([...rules].sort(), UPSTREAM_REGISTRIES.map(u => u.host).sort());
+        });
+
+        it("the Tekton Operator gets every IMAGE_* override its bundled components need, each <acr>/<host>/…@<digest>", () => {
+            const env = operatorImageEnv(run);
+            assert.deepEqual(
+                env.map(e => e.name),
+                [...TEKTON_OPERATOR_IMAGE_ENVS],
+            );
+            for (const e of env)
+                assert.match(e.value, new RegExp(`^${acr.replace(/\./g, "\\.")}/[a-z0-9.-]+/\\S+@sha256:[0-9a-f]{64}$`), e.name);
         });
 
         it("no Kubernetes object outside Kubernetes' own namespaces names an image outside ACR (pipeline steps included, pluto too)", () => {
