@@ -526,6 +526,23 @@ function registryRules(registry: Out["registry"], add: Add): void {
         if (registry.untaggedRetentionDays !== undefined) add(["registry", "untaggedRetentionDays"], "retention requires sku Premium");
         if (registry.allowedIpRanges !== undefined) add(["registry", "allowedIpRanges"], "network rules require sku Premium");
     }
+    // What each upstream's cache rule supports (model/image-sources.ts `credentials`, from
+    // Microsoft Learn's artifact-cache "Upstream support" table): without a credential set an
+    // authenticated-only upstream's rule pulls nothing, and a credential set on an
+    // unauthenticated-only one is not supported.
+    for (const upstream of UPSTREAM_REGISTRIES) {
+        const set = registry.cacheCredentials?.[upstream.host] !== undefined;
+        if (upstream.credentials === "required" && !set)
+            add(
+                ["registry", "cacheCredentials", upstream.host],
+                `missing required key: ACR's artifact cache pulls from ${upstream.host} only with a credential set (Key Vault references to its username and password/token; README "Upstream registry credentials")`,
+            );
+        if (upstream.credentials === "forbidden" && set)
+            add(
+                ["registry", "cacheCredentials", upstream.host],
+                `ACR's artifact cache pulls from ${upstream.host} only unauthenticated; remove it`,
+            );
+    }
 }
 
 function dnsRules(dns: Out["dns"], add: Add): void {

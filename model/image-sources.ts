@@ -6,18 +6,22 @@
 //
 // Dependency-free (the policy pack and the tests import it).
 //
-// ACR artifact cache (Microsoft Learn, "Artifact cache in Azure Container Registry" and
-// "Wildcard support for artifact cache"; MicrosoftDocs/azure-management-docs
-// articles/container-registry/artifact-cache-overview.md "Upstream support", ms.date 05/12/2025):
-// upstreams are Docker Hub (authenticated pulls only), Microsoft Artifact Registry
-// (mcr.microsoft.com, unauthenticated only), AWS ECR Public, GitHub Container Registry, Quay,
-// registry.k8s.io and Google Container Registry (gcr.io) — Google Artifact Registry (*.pkg.dev) is
-// NOT among them. Available on Basic, Standard and Premium; a cache rule
-// maps a target repository in the registry to a source repository upstream; a repository-level
-// wildcard (`<prefix>/*` => `<upstream>/*`) caches every repository below the prefix; wildcard
-// rules must not overlap each other. The same page warns that sourcing from Docker Hub needs a
-// credential set (`platform:registry.cacheCredentials["docker.io"]`); the other upstreams used
-// here serve public images without one. The pipeline's step images take the same `<acr>/<host>/…` form.
+// ACR artifact cache (Microsoft Learn, "Optimize image pulls with artifact cache in Azure Container
+// Registry" and "Wildcard support for artifact cache"; MicrosoftDocs/azure-management-docs
+// articles/container-registry/artifact-cache-overview.md "Upstream support" @ f8f95bf8726b,
+// ms.date 05/12/2025): upstreams are Docker Hub (authenticated pulls only; "To source content from
+// Docker Hub, you must generate a credential set"), Microsoft Artifact Registry (mcr.microsoft.com,
+// unauthenticated pulls only), AWS ECR Public (unauthenticated only), GitHub Container Registry,
+// Quay, registry.k8s.io and legacy Google Container Registry (gcr.io) (both), and Google Artifact
+// Registry (`*.pkg.dev`, authenticated pulls only: a Google service-account key as the credential
+// set's password, username `_json_key`/`_json_key_base64`). The support is the service's: the
+// CacheRule API (2024-11-01-preview in azure-native 3.28) takes any `sourceRepository` string.
+// Available on Basic, Standard and Premium; a cache rule maps a target repository in the registry
+// to a source repository upstream; a repository-level wildcard (`<prefix>/*` => `<upstream>/*`)
+// caches every repository below the prefix; wildcard rules must not overlap each other. Which
+// upstream needs a credential set is `credentials` below; config requires those
+// (`platform:registry.cacheCredentials`). The pipeline's step images take the same
+// `<acr>/<host>/…` form.
 
 /** An upstream registry reached through an ACR cache rule. */
 export interface UpstreamRegistry {
@@ -27,6 +31,12 @@ export interface UpstreamRegistry {
     readonly ruleName: string;
     /** Which platform images come from it (why the rule exists). */
     readonly usedBy: string;
+    /**
+     * Pulls the cache supports from it (artifact-cache-overview.md "Upstream support"): `required`
+     * (authenticated only: the rule needs a credential set), `forbidden` (unauthenticated only) or
+     * `optional` (both: public images need none).
+     */
+    readonly credentials: "required" | "optional" | "forbidden";
 }
 
 export const UPSTREAM_REGISTRIES = [
@@ -34,29 +44,36 @@ export const UPSTREAM_REGISTRIES = [
         host: "docker.io",
         ruleName: "docker-io",
         usedBy: "Envoy Gateway (controller, proxy, rate limit), Gatekeeper, Sealed Secrets, Harbor, Argo CD's Redis and HAProxy",
+        credentials: "required",
     },
-    { host: "quay.io", ruleName: "quay-io", usedBy: "Argo CD, cert-manager, oauth2-proxy" },
-    { host: "ghcr.io", ruleName: "ghcr-io", usedBy: "Tekton Operator, Ratify, Argo CD's Redis exporter" },
-    { host: "registry.k8s.io", ruleName: "registry-k8s-io", usedBy: "ExternalDNS" },
+    { host: "quay.io", ruleName: "quay-io", usedBy: "Argo CD, cert-manager, oauth2-proxy", credentials: "optional" },
+    {
+        host: "ghcr.io",
+        ruleName: "ghcr-io",
+        usedBy: "Tekton Operator and the components it installs, Ratify, Argo CD's Redis exporter",
+        credentials: "optional",
+    },
+    { host: "registry.k8s.io", ruleName: "registry-k8s-io", usedBy: "ExternalDNS", credentials: "optional" },
     // The pipeline's Task steps (components/cluster/pipeline/images.ts STEP_IMAGES).
-    { host: "mcr.microsoft.com", ruleName: "mcr-microsoft-com", usedBy: "pipeline steps: Azure CLI (ACR token, Harbor/GitHub API calls)" },
-    { host: "gcr.io", ruleName: "gcr-io", usedBy: "pipeline steps: crane (push to Harbor, promote to ACR)" },
+    {
+        host: "mcr.microsoft.com",
+        ruleName: "mcr-microsoft-com",
+        usedBy: "pipeline steps: Azure CLI (ACR token, Harbor/GitHub API calls); Tekton's Windows script image",
+        credentials: "forbidden",
+    },
+    {
+        host: "gcr.io",
+        ruleName: "gcr-io",
+        usedBy: "pipeline steps: crane (push to Harbor, promote to ACR); Tekton's script init container (distroless busybox)",
+        credentials: "optional",
+    },
+    // Google Artifact Registry's US multi-region host: pluto has been published only there since
+    // v5.3 (FairwindsOps/pluto .goreleaser.yml: quay.io/fairwinds/pluto until v5.2.x, commit
+    // 0350b68f "push to GCP artifact registry"; us-docker.pkg.dev/fairwinds-ops/oss/pluto at
+    // v5.24.0). The cache pulls from it only authenticated, even for public images: any Google
+    // service-account key will do (README "Upstream registry credentials").
+    { host: "us-docker.pkg.dev", ruleName: "us-docker-pkg-dev", usedBy: "pipeline steps: pluto", credentials: "required" },
 ] as const satisfies readonly UpstreamRegistry[];
-
-/**
- * Step images whose upstream registry is not an artifact-cache upstream, so they cannot be pulled
- * through ACR: pluto has been published only to Google Artifact Registry
- * (us-docker.pkg.dev/fairwinds-ops/oss/pluto) since v5.x (FairwindsOps/pluto .goreleaser.yml
- * docker_manifests @ v5.24.0). Listed by repository so the policy pack allows exactly these in
- * the pipeline namespace, digest-pinned, and nothing else.
- */
-export const STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR: readonly string[] = ["us-docker.pkg.dev/fairwinds-ops/oss/pluto"];
-
-/** A digest-pinned reference (`<repo>[:<tag>]@sha256:<hex>`) to one of STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR. */
-export function isStepImageOutsideAcrException(image: string): boolean {
-    const m = /^([^@]+?)(:[A-Za-z0-9._-]+)?@sha256:[0-9a-f]{64}$/.exec(image);
-    return !!m && STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR.includes(m[1]);
-}
 
 export type UpstreamHost = (typeof UPSTREAM_REGISTRIES)[number]["host"];
 

@@ -36,7 +36,8 @@ import {
     ROLE_DISPLAY_NAMES,
 } from "../model/role-ids";
 import { NAMESPACES, PIPELINE_NAMESPACE_LABEL, SYSTEM_NAMESPACES, TEKTON_DASHBOARD_SERVICE } from "../model/names";
-import { CHART_IMAGE_VALUES, isStepImageOutsideAcrException } from "../model/image-sources";
+import { CHART_IMAGE_VALUES } from "../model/image-sources";
+import { TEKTON_OPERATOR_IMAGE_ENVS } from "../model/tekton-operator-images";
 import {
     constraint,
     constraintTemplate,
@@ -1111,20 +1112,38 @@ function acrLoginServers(resources: PolicyResource[], report: (message: string) 
     return servers;
 }
 
+/** `value` of every `{name: "IMAGE_…", value}` entry (an env variable naming an image), at any depth. */
+function imageEnvValues(root: unknown): KeyHit[] {
+    const hits: KeyHit[] = [];
+    const walk = (node: unknown, path: string) => {
+        const n = lookup(node, []);
+        if (!n.known) return;
+        if (Array.isArray(n.value)) return n.value.forEach((v, i) => walk(v, `${path}[${i}]`));
+        if (!n.value || typeof n.value !== "object") return;
+        const name = str(lookup(n.value, ["name"]));
+        if (name?.startsWith("IMAGE_") && "value" in n.value) {
+            const v = lookup(n.value, ["value"]);
+            hits.push({ path: `${path}(${name}).value`, value: v.known ? v.value : undefined, unknown: !v.known });
+            return;
+        }
+        for (const key of Object.keys(n.value).sort()) walk((n.value as Record<string, unknown>)[key], path ? `${path}.${key}` : key);
+    };
+    walk(root, "");
+    return hits;
+}
+
 const imagesOnlyFromAcr = stackPolicy({
     name: "images-only-from-acr",
     description:
         "Outside Kubernetes' own namespaces, every image a chart release or a Kubernetes object names comes from the stack's ACR (upstream registries through its cache rules).",
     enforcementLevel: "mandatory",
-    configSchema: PIPELINE_NAMESPACE_SCHEMA,
     remediationSteps:
         "Set the chart's image values (model/image-sources.ts CHART_IMAGE_VALUES) to <acr>/<upstream host>/… (components/cluster/platform-images.ts), and give a new upstream registry a cache rule (UPSTREAM_REGISTRIES).",
-    check: (resources, args, report) => {
+    check: (resources, _args, report) => {
         const servers = acrLoginServers(resources, report);
         if (!servers) return;
         if (servers.length === 0) return report("the stack has no ACR: there is no registry images may come from");
         const fromAcr = (image: string) => servers.some(s => image === s || image.startsWith(`${s}/`));
-        const pipelineNs = pipelineNamespaceOf(args);
         for (const r of resources) {
             if (!r.type.startsWith("kubernetes:") || r.type.startsWith("kubernetes:index:")) continue;
             const helm = is(r.type, TYPES.helmRelease) || is(r.type, TYPES.helmChart);
@@ -1134,10 +1153,6 @@ const imagesOnlyFromAcr = stackPolicy({
                 continue;
             }
             if (typeof ns.value === "string" && (SYSTEM_NAMESPACES as readonly string[]).includes(ns.value)) continue;
-            // The pipeline's Task steps run <acr>/<host>/… too; only a step image no ACR cache rule
-            // can reach (model/image-sources.ts STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR), digest-pinned,
-            // is allowed — in a Tekton object in the pipeline namespace, nowhere else.
-            const stepException = ns.value === pipelineNs && r.type.startsWith("kubernetes:tekton.dev/");
             const problems: string[] = [];
             if (helm) {
                 const chart = str(lookup(r.props, ["chart"])) ?? "";
@@ -1154,16 +1169,29 @@ const imagesOnlyFromAcr = stackPolicy({
                     else if (!fromAcr(v.value)) problems.push(`values.${key} = ${v.value}`);
                 }
             }
+            // The Tekton Operator takes the images of its bundled components from IMAGE_* env
+            // variables (model/tekton-operator-images.ts): each one unset leaves an upstream image.
+            if (helm && str(lookup(r.props, ["chart"])) === "tekton-operator") {
+                const envs = lookup(r.props, ["values", "operator", "additionalEnvs"]);
+                const names = envs.known && Array.isArray(envs.value) ? envs.value.map(e => str(lookup(e, ["name"]))) : [];
+                const missing = TEKTON_OPERATOR_IMAGE_ENVS.filter(n => !names.includes(n));
+                if (!envs.known) problems.push("values.operator.additionalEnvs is unknown during preview");
+                else if (missing.length)
+                    problems.push(
+                        `values.operator.additionalEnvs does not set ${missing.join(", ")} (the operator's bundled upstream images apply)`,
+                    );
+            }
             const values = helm ? lookup(r.props, ["values"]) : { known: true as const, value: r.props };
             if (!values.known) problems.push("values are unknown during preview");
+            // Images passed by env variable (`{name: IMAGE_…, value}`: the operator's overrides, in
+            // chart values or in a Deployment) are images too.
+            for (const hit of values.known ? imageEnvValues(values.value) : []) {
+                if (hit.unknown) problems.push(`${hit.path} is unknown during preview`);
+                else if (typeof hit.value === "string" && !fromAcr(hit.value)) problems.push(`${hit.path} = ${hit.value}`);
+            }
             for (const hit of values.known ? findKeys(values.value, k => k === "image") : []) {
                 if (hit.unknown) problems.push(`${hit.path} is unknown during preview`);
-                else if (
-                    typeof hit.value === "string" &&
-                    !fromAcr(hit.value) &&
-                    !(stepException && isStepImageOutsideAcrException(hit.value))
-                )
-                    problems.push(`${hit.path} = ${hit.value}`);
+                else if (typeof hit.value === "string" && !fromAcr(hit.value)) problems.push(`${hit.path} = ${hit.value}`);
             }
             if (problems.length) {
                 report(

@@ -199,6 +199,10 @@ function mockAzure(ctx: MockContext, mod: string, state: Props): { id: string; s
             state.loginServer = `${name.toLowerCase()}.azurecr.io`;
             state.provisioningState = "Succeeded";
             break;
+        case "containerregistry:CredentialSet":
+            // A system-assigned identity gets its own principal, as ARM returns it.
+            state.identity = { ...(inputs.identity ?? {}), principalId: uuidFrom(urn, "principal"), tenantId: MOCK_TENANT_ID };
+            break;
         case "containerregistry:Replication":
             id = `${rgId(rg)}/providers/Microsoft.ContainerRegistry/registries/${inputs.registryName}/replications/${name}`;
             break;

@@ -18,7 +18,6 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { NAMESPACES } from "../names";
 
 /** Gatekeeper's admission target and CEL engine names. */
 export const GATEKEEPER_TARGET = "admission.k8s.gatekeeper.sh";
@@ -195,26 +194,15 @@ export interface PolicyDefinition {
     /**
      * Which namespaces the constraint skips:
      * - `platform`: system and platform namespaces (their charts run pinned upstream images);
-     * - `system-and-pipeline`: Kubernetes' own namespaces, the pipeline namespace (its Task steps
-     *   name upstream tool images, components/cluster/pipeline/images.ts) and the Tekton
-     *   components' namespace (UNMIRRORED_NAMESPACES: the Tekton Operator picks those images
-     *   itself, from its bundled release manifests, not from chart values);
      * - `system`: only Kubernetes' own namespaces (Gatekeeper's included). Registry credentials
      *   are confined to the pipeline namespace everywhere else, platform namespaces included; and
      *   no platform chart needs privileged containers or host access, so write access to a
      *   platform namespace (gateway, argocd …) must not buy a privileged, hostPID, hostPath pod.
      */
-    exemption: "platform" | "system-and-pipeline" | "system";
+    exemption: "platform" | "system";
 }
 
 const stringList = { type: "array", items: { type: "string" } };
-
-/**
- * Platform namespaces whose images do not come from chart values and so are not yet routed
- * through the ACR cache: the Tekton Operator deploys Pipelines, Triggers, Chains and Dashboard
- * with the image references of its bundled release manifests (ghcr.io/tektoncd/…).
- */
-export const UNMIRRORED_NAMESPACES = [NAMESPACES.tektonPipelines] as const;
 
 /** The registry prefix images must start with: the login server plus `/`, so a look-alike host cannot match. */
 export function registryPrefix(acrLoginServer: string): string {
@@ -277,18 +265,12 @@ export const POLICIES: readonly PolicyDefinition[] = [
         },
         parameters: ctx => ({ registries: [registryPrefix(ctx.acrLoginServer)] }),
         kinds: WORKLOAD_KINDS,
-        // Platform charts and the pipeline's Task steps pull through the ACR's artifact cache
-        // (model/image-sources.ts), so only Kubernetes' own namespaces, the Tekton components'
-        // namespace and the pipeline's stay exempt. The pipeline namespace cannot lose its exemption
-        // yet: every TaskRun pod also runs the init containers Tekton injects (entrypoint, shell,
-        // workingdir-init images: tektoncd/pipeline pkg/pod/entrypoint.go entrypointInitContainer,
-        // pkg/pod/script.go convertScripts "place-scripts") and the EventListener's pod runs Triggers' sink image, all named by
-        // the Tekton Operator from its bundled release manifests (upstream registries) unless the operator's
-        // IMAGE_PIPELINES_ARG__* / IMAGE_TRIGGERS_ARG__EL_IMAGE env overrides point them at the ACR
-        // (tektoncd/operator v0.81.1 docs/AirGapImageConfiguration.md); and pluto has no reachable
-        // cache upstream (STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR). The policy pack already holds the
-        // Task steps themselves to the ACR.
-        exemption: "system-and-pipeline",
+        // Platform charts, the pipeline's Task steps (pluto through the Google Artifact Registry
+        // rule) and the Tekton Operator's bundled images (its IMAGE_* overrides:
+        // components/cluster/tekton/operator-images.ts, which also cover the init containers Tekton
+        // injects into every TaskRun pod and the EventListener's sink image) all pull through the
+        // ACR's artifact cache (model/image-sources.ts): only Kubernetes' own namespaces are exempt.
+        exemption: "system",
         source: {
             variables: [POD_SPEC, CONTAINERS],
             validations: [
@@ -503,14 +485,13 @@ export interface ConstraintSettings {
     systemNamespaces: readonly string[];
 }
 
-/** The namespaces a policy's constraint excludes (see PolicyDefinition.exemption). */
-export function excludedNamespaces(policy: PolicyDefinition, ctx: PolicyContext, settings: ConstraintSettings): string[] {
-    const list =
-        policy.exemption === "system"
-            ? settings.systemNamespaces
-            : policy.exemption === "system-and-pipeline"
-              ? [...settings.systemNamespaces, ...UNMIRRORED_NAMESPACES, ctx.pipelineNamespace]
-              : settings.exemptNamespaces;
+/**
+ * The namespaces a policy's constraint excludes (see PolicyDefinition.exemption). No scope depends
+ * on the stack's context any more (the pipeline namespace's own exemption went with pluto's move
+ * through the ACR); the parameter keeps the callers' shape.
+ */
+export function excludedNamespaces(policy: PolicyDefinition, _ctx: PolicyContext, settings: ConstraintSettings): string[] {
+    const list = policy.exemption === "system" ? settings.systemNamespaces : settings.exemptNamespaces;
     return [...new Set(list)].sort();
 }
 

@@ -71,7 +71,7 @@ describe("registry (ACR)", () => {
             assert.equal((run.rawOutputs as Record<string, any>).registry.loginServer, acrLoginServerOf(String(acr.inputs.registryName)));
         });
 
-        it(`${stack}: one artifact-cache rule per upstream registry, <host>/* => <host>/*, valid names, no overlapping wildcards, no credentials by default`, async () => {
+        it(`${stack}: one artifact-cache rule per upstream registry, <host>/* => <host>/*, valid names, no overlapping wildcards, credentials exactly where the upstream requires them`, async () => {
             const run = await stackRun(stack);
             const acr = byName(run, ACR, "registry-acr");
             const rules = byType(run, CACHE_RULE);
@@ -84,12 +84,33 @@ describe("registry (ACR)", () => {
                 assert.match(String(rule.inputs.cacheRuleName), /^[A-Za-z0-9-]{5,50}$/);
                 // ACR repository names: lower-case path components separated by '.', '_', '-' or '/'.
                 assert.match(String(rule.inputs.targetRepository), /^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*\/\*$/);
-                assert.equal(rule.inputs.credentialSetResourceId, undefined);
+                // Authenticated-only upstreams (Docker Hub) pull nothing without a credential set; the
+                // committed stacks configure only those.
+                const upstream = UPSTREAM_REGISTRIES.find(u => `${u.host}/*` === rule.inputs.sourceRepository)!;
+                assert.equal(rule.inputs.credentialSetResourceId !== undefined, upstream.credentials === "required", upstream.host);
                 for (const other of rules) {
                     if (other !== rule) assert.ok(!overlaps(String(rule.inputs.targetRepository), String(other.inputs.targetRepository)));
                 }
             }
-            assert.equal(byType(run, CREDENTIAL_SET).length, 0);
+            assert.deepEqual(
+                byType(run, CREDENTIAL_SET)
+                    .map(c => c.inputs.loginServer)
+                    .sort(),
+                UPSTREAM_REGISTRIES.filter(u => u.credentials === "required")
+                    .map(u => u.host)
+                    .sort(),
+            );
+            // Each credential set's own identity may read its secrets (Key Vault Secrets User on the vault).
+            const grants = byType(run, "azure-native:authorization:RoleAssignment").filter(r =>
+                String(r.inputs.roleDefinitionId).endsWith(BUILT_IN_ROLES.KeyVaultSecretsUser),
+            );
+            for (const set of byType(run, CREDENTIAL_SET)) {
+                const grant = grants.filter(g => g.dependencies.includes(set.urn));
+                assert.equal(grant.length, 1, String(set.inputs.loginServer));
+                assert.match(String(grant[0].inputs.scope), /\/providers\/Microsoft\.KeyVault\/vaults\/[^/]+$/);
+                assert.match(String(grant[0].inputs.principalId), /^[0-9a-f-]{36}$/);
+            }
+            assert.equal(new Set(grants.map(g => g.inputs.principalId)).size, grants.length);
         });
     }
 
@@ -103,6 +124,7 @@ describe("registry (ACR)", () => {
                 "platform:registry": {
                     ...registry,
                     cacheCredentials: {
+                        ...(registry.cacheCredentials as Record<string, unknown>),
                         "docker.io": {
                             keyVaultId: vault,
                             usernameSecretId: "https://kv-platform.vault.azure.net/secrets/dockerhub-username",
@@ -112,7 +134,7 @@ describe("registry (ACR)", () => {
                 },
             },
         });
-        const sets = byType(run, CREDENTIAL_SET);
+        const sets = byType(run, CREDENTIAL_SET).filter(c => c.inputs.loginServer === "docker.io");
         assert.equal(sets.length, 1);
         assert.equal(sets[0].inputs.loginServer, "docker.io");
         assert.deepEqual(sets[0].inputs.identity, { type: "SystemAssigned" });
@@ -127,11 +149,37 @@ describe("registry (ACR)", () => {
         assert.ok(docker.dependencies.includes(sets[0].urn), "the Docker Hub rule uses the credential set");
         assert.ok(docker.inputs.credentialSetResourceId);
         for (const other of byType(run, CACHE_RULE).filter(r => r !== docker))
-            assert.equal(other.inputs.credentialSetResourceId, undefined);
+            assert.ok(!other.dependencies.includes(sets[0].urn), `${other.name} does not use Docker Hub's credentials`);
         const grant = byType(run, "azure-native:authorization:RoleAssignment").find(r => r.inputs.scope === vault);
         assert.ok(grant, "a role assignment on the vault");
         assert.ok(String(grant.inputs.roleDefinitionId).endsWith(BUILT_IN_ROLES.KeyVaultSecretsUser));
         assert.ok(grant.dependencies.includes(sets[0].urn), "granted to the credential set's identity");
+    });
+
+    it("an upstream that serves the cache only authenticated (Docker Hub) must have credentials; one that serves it only anonymously (MCR) must not", async () => {
+        const registry = JSON.parse(readStackConfig("dev").config["platform:registry"]) as Record<string, any>;
+        const missing = await rejection(() =>
+            freshRun({ stack: "dev", configOverrides: { "platform:registry": { ...registry, cacheCredentials: undefined } } }),
+        );
+        assert.match(
+            missing.message,
+            /platform:registry\.cacheCredentials\.docker\.io: missing required key: ACR's artifact cache pulls from docker\.io only with a credential set/,
+        );
+        const mcr = await rejection(() =>
+            freshRun({
+                stack: "dev",
+                configOverrides: {
+                    "platform:registry": {
+                        ...registry,
+                        cacheCredentials: { ...registry.cacheCredentials, "mcr.microsoft.com": registry.cacheCredentials["docker.io"] },
+                    },
+                },
+            }),
+        );
+        assert.match(
+            mcr.message,
+            /platform:registry\.cacheCredentials\.mcr\.microsoft\.com: ACR's artifact cache pulls from mcr\.microsoft\.com only unauthenticated/,
+        );
     });
 
     it("bad cache credentials are a config error naming the key", async () => {

@@ -131,9 +131,9 @@ describe("Gatekeeper", () => {
             assert.deepEqual(excluded(prod, "PlatformPinnedImages"), EXPECTED_EXEMPT);
             assert.deepEqual(excluded(dev, "PlatformPinnedImages"), withExtra);
             // … the ACR-only rule binds platform namespaces (their charts pull through the ACR's
-            // cache rules): only Kubernetes' own, the Tekton components' (the operator picks those
-            // images) and the pipeline's (its steps' tool images) are skipped, whatever is extra-exempt …
-            const registryRuleSkips = [...SYSTEM_NAMESPACES, NAMESPACES.tektonPipelines, "ci"].sort();
+            // cache rules), the Tekton components' (the operator's image overrides) and the
+            // pipeline's (every step, pluto included): only Kubernetes' own are skipped, whatever is extra-exempt …
+            const registryRuleSkips = [...SYSTEM_NAMESPACES].sort();
             assert.deepEqual(excluded(prod, "PlatformAllowedRegistries"), registryRuleSkips);
             assert.deepEqual(excluded(dev, "PlatformAllowedRegistries"), registryRuleSkips);
             for (const platformNs of [
@@ -142,6 +142,8 @@ describe("Gatekeeper", () => {
                 NAMESPACES.certManager,
                 NAMESPACES.envoyGateway,
                 NAMESPACES.tektonOperator,
+                NAMESPACES.tektonPipelines,
+                "ci",
             ]) {
                 assert.ok(!excluded(prod, "PlatformAllowedRegistries").includes(platformNs), platformNs);
             }
@@ -149,12 +151,18 @@ describe("Gatekeeper", () => {
             // no platform namespace may hold registry credentials, and none needs privileged or
             // host access (write access to e.g. gateway must not buy a node-owning pod).
             const everyScope = new Set(POLICIES.map(p => p.exemption));
-            assert.deepEqual([...everyScope].sort(), ["platform", "system", "system-and-pipeline"]);
+            assert.deepEqual([...everyScope].sort(), ["platform", "system"]);
             assert.deepEqual(
                 POLICIES.filter(p => p.exemption === "system")
                     .map(p => p.kind)
                     .sort(),
-                ["PlatformNoImagePullSecrets", "PlatformPodSecurity", "PlatformPodSecurityRestricted", "PlatformRegistryCredentials"],
+                [
+                    "PlatformAllowedRegistries",
+                    "PlatformNoImagePullSecrets",
+                    "PlatformPodSecurity",
+                    "PlatformPodSecurityRestricted",
+                    "PlatformRegistryCredentials",
+                ],
             );
             for (const kind of [
                 "PlatformRegistryCredentials",
@@ -185,8 +193,8 @@ describe("Gatekeeper", () => {
             }
         });
 
-        it("never exempts the pipeline namespace from the credential and pinning rules", async () => {
-            for (const c of constraints(prod).filter(c => !c.type.endsWith(":PlatformAllowedRegistries"))) {
+        it("never exempts the pipeline namespace from any rule", async () => {
+            for (const c of constraints(prod)) {
                 assert.ok(!(c.rawInputs.spec as Spec).match.excludedNamespaces.includes("ci"), c.type);
             }
             const err = await rejection(() => gatekeeperRun({ exemptNamespaces: exemptNamespaces(["ci"]) }));

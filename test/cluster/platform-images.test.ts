@@ -1,27 +1,28 @@
 // Platform images through ACR, over the whole dev and prod plans: every image a chart release
 // runs (computed from the chart's own values.yaml and templates, test/cluster/chart-images.ts) and
 // every image a Kubernetes object names is `<acr>/<upstream host>/…`, reached by an artifact-cache
-// rule — except in Kubernetes' own namespaces and the documented exceptions below.
+// rule — except in Kubernetes' own namespaces.
 import { strict as assert } from "assert";
-import { byType, readStackConfig, RecordedResource, stackRun, StackRun } from "../harness";
+import { byType, RecordedResource, stackRun, StackRun } from "../harness";
 import { SYSTEM_NAMESPACES } from "../../model/names";
-import { CHART_IMAGE_VALUES, STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR, throughAcr, UPSTREAM_REGISTRIES } from "../../model/image-sources";
+import { CHART_IMAGE_VALUES, throughAcr, UPSTREAM_REGISTRIES } from "../../model/image-sources";
 import { CHARTS } from "../../model/versions";
+import { TEKTON_OPERATOR_IMAGE_ENVS } from "../../model/tekton-operator-images";
 import { CHART_DEFAULTS, CHART_IMAGES, chartOf, effectiveImages, qualified } from "./chart-images";
 
 type Any = Record<string, any>;
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 
-/**
- * The pipeline's Task steps run `<acr>/<host>/<path>@<digest>` (components/cluster/pipeline/images.ts
- * stepImageThroughAcr), except the repositories no artifact-cache rule can reach
- * (STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR), which are allowed digest-pinned in the pipeline namespace only.
- */
+/** The pipeline's Task steps run `<acr>/<host>/<path>@<digest>` (components/cluster/pipeline/images.ts stepImageThroughAcr). */
 const PIPELINE_STEP_KINDS = new Set(["kubernetes:tekton.dev/v1:Task", "kubernetes:tekton.dev/v1:Pipeline"]);
-const outsideAcrException = (image: string) =>
-    STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR.some(repo =>
-        new RegExp(`^${repo.replace(/[.]/g, "\\.")}(:[A-Za-z0-9._-]+)?@sha256:[0-9a-f]{64}$`).test(image),
+
+/** The `{name, value}` IMAGE_* env the stack gives the Tekton Operator chart. */
+function operatorImageEnv(run: StackRun): { name: string; value: string }[] {
+    const release = byType(run, RELEASE).find(r => chartOf(r) === "tektonOperator")!;
+    return ((release.inputs.values as Any).operator.additionalEnvs as { name: string; value: string }[]).filter(e =>
+        e.name.startsWith("IMAGE_"),
     );
+}
 
 /** `ecr-public.aws.com/docker/library/<x>` (argo-cd's Redis/HAProxy) is the Docker official image `docker.io/library/<x>`. */
 function upstreamOf(defaultRef: string): string {
@@ -117,11 +118,13 @@ for (const stack of ["dev", "prod"] as const) {
                     hosts.add(image.slice(acr.length + 1).split("/")[0]);
                 }
             }
-            // …and the pipeline's step images (Tasks): each through ACR, so each host needs its rule.
+            // …the pipeline's step images (Tasks): each through ACR, so each host needs its rule…
             for (const r of run.resources.filter(x => PIPELINE_STEP_KINDS.has(x.type))) {
                 for (const [, image] of imageStrings(r.inputs))
                     if (image.startsWith(`${acr}/`)) hosts.add(image.slice(acr.length + 1).split("/")[0]);
             }
+            // …and the Tekton Operator's IMAGE_* overrides (the components it installs, Tekton's init images).
+            for (const image of operatorImageEnv(run).map(e => e.value)) hosts.add(image.slice(acr.length + 1).split("/")[0]);
             const rules = byType(run, "azure-native:containerregistry:CacheRule").map(r =>
                 String(r.inputs.sourceRepository).replace(/\/\*$/, ""),
             );
@@ -129,32 +132,29 @@ for (const stack of ["dev", "prod"] as const) {
             assert.deepEqual([...rules].sort(), UPSTREAM_REGISTRIES.map(u => u.host).sort());
         });
 
-        it("no Kubernetes object outside Kubernetes' own namespaces names an image outside ACR (pipeline steps included; only the listed uncacheable repositories, digest-pinned)", () => {
-            const pipelineNamespace = JSON.parse(readStackConfig(stack).config["platform:delivery"]).pipelineNamespace;
+        it("the Tekton Operator gets every IMAGE_* override its bundled components need, each <acr>/<host>/…@<digest>", () => {
+            const env = operatorImageEnv(run);
+            assert.deepEqual(
+                env.map(e => e.name),
+                [...TEKTON_OPERATOR_IMAGE_ENVS],
+            );
+            for (const e of env)
+                assert.match(e.value, new RegExp(`^${acr.replace(/\./g, "\\.")}/[a-z0-9.-]+/\\S+@sha256:[0-9a-f]{64}$`), e.name);
+        });
+
+        it("no Kubernetes object outside Kubernetes' own namespaces names an image outside ACR (pipeline steps included, pluto too)", () => {
             const offenders: string[] = [];
-            const excepted = new Set<string>();
             let checked = 0;
             for (const r of run.resources.filter(x => x.type.startsWith("kubernetes:") && x.type !== RELEASE)) {
                 const ns = namespaceOf(r);
                 if (ns && (SYSTEM_NAMESPACES as readonly string[]).includes(ns)) continue;
-                const stepException = PIPELINE_STEP_KINDS.has(r.type) && ns === pipelineNamespace;
                 for (const [where, image] of imageStrings(r.inputs)) {
                     checked++;
-                    if (image.startsWith(`${acr}/`)) continue;
-                    if (stepException && outsideAcrException(image)) {
-                        excepted.add(image.replace(/@.*/, ""));
-                        continue;
-                    }
-                    offenders.push(`${r.type} ${r.name}${where}: ${image}`);
+                    if (!image.startsWith(`${acr}/`)) offenders.push(`${r.type} ${r.name}${where}: ${image}`);
                 }
             }
             assert.ok(checked > 15, "the EnvoyProxy and every pipeline step name an image");
             assert.deepEqual(offenders, []);
-            assert.deepEqual(
-                [...excepted],
-                [...STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR].map(r => `${r}:v5.24.4`),
-                "each listed exception is in use (pluto)",
-            );
         });
     });
 }

@@ -22,6 +22,7 @@ import { UNKNOWN_SENTINELS } from "../../policy/values";
 import { freshRun, RecordedResource, stackRun, StackRun } from "../harness";
 import { policyContext } from "../../tools/plan";
 import { TEKTON_DASHBOARD_SERVICE } from "../../model/names";
+import { TEKTON_OPERATOR_IMAGE_ENVS } from "../../model/tekton-operator-images";
 
 // ---------------------------------------------------------------------------------------------
 // Hand-built analyzer arguments
@@ -503,7 +504,7 @@ describe("role assignment policies", () => {
             assert.equal(checkStack(P, [acr, pod(`${A}.evil.example/x:1`, "team-a")]).length, 1);
         });
 
-        it("skips Kubernetes' own namespaces; holds the pipeline's Tekton steps to ACR too, but for the listed uncacheable repositories; rejects an unknown chart", () => {
+        it("skips Kubernetes' own namespaces; holds the pipeline's Tekton steps to ACR too, pluto included (no exception left); rejects an unknown chart", () => {
             assert.deepEqual(checkStack(P, [acr, pod("docker.io/library/busybox:1.37", "kube-system")]), []);
             const D = `@sha256:${"b".repeat(64)}`;
             const task = (image: string, ns = "ci") => pod(image, ns, "kubernetes:tekton.dev/v1:Task");
@@ -511,29 +512,14 @@ describe("role assignment policies", () => {
             const upstream = checkStack(P, [acr, task(`docker.io/alpine/git:v2.49.1${D}`)], { pipelineNamespace: "ci" });
             assert.equal(upstream.length, 1, "an upstream step image is refused");
             assert.match(upstream[0].message, /namespace "ci": spec\.containers\[0\]\.image = docker\.io\/alpine\/git/);
-            // pluto (Google Artifact Registry, which ACR's artifact cache cannot reach): digest-pinned, in a Tekton object in the pipeline namespace only.
-            const pluto = `us-docker.pkg.dev/fairwinds-ops/oss/pluto:v5.24.4${D}`;
-            assert.deepEqual(checkStack(P, [acr, task(pluto)], { pipelineNamespace: "ci" }), []);
-            assert.equal(
-                checkStack(P, [acr, task("us-docker.pkg.dev/fairwinds-ops/oss/pluto:v5.24.4")], { pipelineNamespace: "ci" }).length,
-                1,
-                "not without a digest",
+            // pluto comes through the ACR's Google Artifact Registry rule like every other step image.
+            assert.deepEqual(
+                checkStack(P, [acr, task(`${A}/us-docker.pkg.dev/fairwinds-ops/oss/pluto:v5.24.4${D}`)], { pipelineNamespace: "ci" }),
+                [],
             );
-            assert.equal(
-                checkStack(P, [acr, task(`us-docker.pkg.dev/fairwinds-ops/oss/plutonium:v1${D}`)], { pipelineNamespace: "ci" }).length,
-                1,
-                "not another repository",
-            );
-            assert.equal(
-                checkStack(P, [acr, task(pluto, "apps")], { pipelineNamespace: "ci" }).length,
-                1,
-                "not outside the pipeline namespace",
-            );
-            assert.equal(
-                checkStack(P, [acr, pod(pluto, "ci")], { pipelineNamespace: "ci" }).length,
-                1,
-                "not in a Pod: only Tekton objects",
-            );
+            const pluto = checkStack(P, [acr, task(`us-docker.pkg.dev/fairwinds-ops/oss/pluto:v5.24.4${D}`)], { pipelineNamespace: "ci" });
+            assert.equal(pluto.length, 1, "pluto straight from Google Artifact Registry is refused, digest-pinned or not");
+            assert.match(pluto[0].message, /image = us-docker\.pkg\.dev\/fairwinds-ops\/oss\/pluto/);
             const unknownChart: StackRes = {
                 type: "kubernetes:helm.sh/v3:Release",
                 name: "x",
@@ -547,6 +533,63 @@ describe("role assignment policies", () => {
                 checkStack(P, [acr, sealed({ image: { registry: UNKNOWN } })]).map(v => v.message),
                 "values.image.registry",
             );
+        });
+
+        it("holds the Tekton Operator's IMAGE_* env overrides to the ACR: every bundled image set, each value from the ACR", () => {
+            const D = `@sha256:${"c".repeat(64)}`;
+            const operator = (additionalEnvs?: { name: string; value: unknown }[]): StackRes => ({
+                type: "kubernetes:helm.sh/v3:Release",
+                name: "tekton-operator",
+                props: {
+                    chart: "tekton-operator",
+                    namespace: "tekton-operator",
+                    values: {
+                        operator: { image: { repository: `${A}/ghcr.io/tektoncd/operator/operator` }, additionalEnvs },
+                        webhook: { image: { repository: `${A}/ghcr.io/tektoncd/operator/webhook` } },
+                        webhookProxy: { image: { repository: `${A}/ghcr.io/tektoncd/operator/proxy-webhook` } },
+                        pruner: { image: { repository: `${A}/ghcr.io/tektoncd/plumbing/tkn` } },
+                    },
+                },
+            });
+            const all = TEKTON_OPERATOR_IMAGE_ENVS.map(name => ({ name, value: `${A}/ghcr.io/tektoncd/x:v1${D}` }));
+            assert.deepEqual(checkStack(P, [acr, operator(all)]), []);
+            // Without the overrides the operator deploys its bundled upstream images.
+            const none = checkStack(P, [acr, operator()]);
+            assert.equal(none.length, 1);
+            assert.match(
+                none[0].message,
+                /values\.operator\.additionalEnvs does not set IMAGE_PIPELINES_TEKTON_PIPELINES_CONTROLLER, .*IMAGE_DASHBOARD_TEKTON_DASHBOARD/,
+            );
+            // An override naming an upstream registry is an image outside the ACR.
+            const upstream = all.map(e =>
+                e.name === "IMAGE_TRIGGERS_ARG__EL_IMAGE" ? { ...e, value: "ghcr.io/tektoncd/triggers/el:v1" } : e,
+            );
+            const out = checkStack(P, [acr, operator(upstream)]);
+            assert.equal(out.length, 1);
+            assert.match(
+                out[0].message,
+                /operator\.additionalEnvs\[\d+\]\(IMAGE_TRIGGERS_ARG__EL_IMAGE\)\.value = ghcr\.io\/tektoncd\/triggers\/el:v1/,
+            );
+            assertUnknownReported(
+                checkStack(P, [acr, operator(all.map((e, i) => (i === 0 ? { ...e, value: UNKNOWN } : e)))]).map(v => v.message),
+                "IMAGE_PIPELINES_TEKTON_PIPELINES_CONTROLLER",
+            );
+            // The same shape anywhere else (a Deployment's env) counts as an image too.
+            const deployment: StackRes = {
+                type: "kubernetes:apps/v1:Deployment",
+                name: "d",
+                props: {
+                    metadata: { name: "d", namespace: "tekton-pipelines" },
+                    spec: {
+                        template: {
+                            spec: {
+                                containers: [{ name: "c", image: `${A}/ghcr.io/x:v1`, env: [{ name: "IMAGE_X", value: "quay.io/x:v1" }] }],
+                            },
+                        },
+                    },
+                },
+            };
+            assert.match(checkStack(P, [acr, deployment])[0].message, /\(IMAGE_X\)\.value = quay\.io\/x:v1/);
         });
     });
 

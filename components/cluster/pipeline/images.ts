@@ -22,7 +22,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import { CHARTS } from "../../../model/versions";
-import { STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR, throughAcr } from "../../../model/image-sources";
+import { throughAcr } from "../../../model/image-sources";
 
 interface ImageBase {
     /** Registry and repository, no tag. */
@@ -134,7 +134,8 @@ export const STEP_IMAGES = {
     },
     pluto: {
         // Fairwinds publishes a multi-arch manifest list us-docker.pkg.dev/fairwinds-ops/oss/pluto:<tag>
-        // since v5.24.0 (FairwindsOps/pluto .goreleaser.yml docker_manifests @ v5.24.0). Looked up:
+        // since v5.24.0 (FairwindsOps/pluto .goreleaser.yml docker_manifests @ v5.24.0), pulled
+        // through the ACR's Google Artifact Registry cache rule (model/image-sources.ts). Looked up:
         // public uses are tag-only and the releases publish cosign signatures, not digests.
         repo: "us-docker.pkg.dev/fairwinds-ops/oss/pluto",
         tag: "v5.24.4",
@@ -226,15 +227,12 @@ export const DIGEST_PINNED = /^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)+(:[A-Za-z0-
  * one ACR serves. `reference` is the upstream `<repo>:<tag>@<digest>` (stepImage). The tag stays
  * for reviewers (which variant: -rootless, debug, -alpine); with a digest the runtime pulls by
  * digest only.
- * A repository on STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR stays upstream (no cache rule can reach it);
- * any other host without a cache rule is an error (throughAcr).
+ * A host without a cache rule is an error (throughAcr).
  */
 export function stepImageThroughAcr(acrLoginServer: string, reference: string): string {
     if (!DIGEST_PINNED.test(reference)) throw new Error(`step image ${reference} is not digest-pinned`);
     const at = reference.lastIndexOf("@");
-    const named = reference.slice(0, at);
-    if (STEP_IMAGE_REPOSITORIES_OUTSIDE_ACR.includes(named.replace(/:[^/:]+$/, ""))) return reference;
-    return `${throughAcr(acrLoginServer, named)}${reference.slice(at)}`;
+    return `${throughAcr(acrLoginServer, reference.slice(0, at))}${reference.slice(at)}`;
 }
 
 /** A Task with every step's (and sidecar's) image moved through the ACR (stepImageThroughAcr). */

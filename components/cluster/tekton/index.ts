@@ -27,6 +27,7 @@ import { NAMESPACES } from "../../../model/names";
 import { chartRelease } from "../chart";
 import { podSecurityLabels } from "../../../model/admission/pod-security-levels";
 import { mirrored, PLATFORM_IMAGES } from "../platform-images";
+import { operatorImageEnv } from "./operator-images";
 
 export interface TektonPlatformArgs {
     /** Kubernetes provider of the primary cluster. */
@@ -71,6 +72,16 @@ export function tektonOperatorValues(acrLoginServer: pulumi.Input<string>): Reco
             autoInstallComponents: false,
             image: repository(images.operator),
             defaultTargetNamespace: NAMESPACES.tektonPipelines,
+            // Every image the operator deploys from its bundled release manifests, or passes to
+            // Tekton as a controller arg (TaskRun init containers, EventListener pods), through the
+            // ACR by digest (operator-images.ts). The chart adds these to both operator containers
+            // (chart 0.81.1 templates/deployment.yaml `range .Values.operator.additionalEnvs`); the
+            // chart itself sets IMAGE_PIPELINES_PROXY and IMAGE_JOB_PRUNER_TKN from
+            // webhookProxy.image and pruner.image above. TEKTON_REGISTRY_OVERRIDE is not used: it
+            // replaces the first path segment of every image with one registry
+            // (pkg/reconciler/common/transformers.go overrideImageRegistry), which cannot map
+            // cgr.dev and mcr.microsoft.com images to their own cache paths.
+            additionalEnvs: operatorImageEnv(acrLoginServer),
         },
     };
 }

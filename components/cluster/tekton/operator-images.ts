@@ -1,0 +1,67 @@
+// The Tekton Operator's image overrides: one env variable per image it would otherwise take from
+// its bundled release manifests (model/tekton-operator-images.ts), each set to
+// `<acr>/<upstream host>/<path>:<tag>@<digest>` so Pipelines, Triggers, Chains, Dashboard, every
+// TaskRun's injected init containers and every EventListener's pod pull through the ACR's cache
+// rules (model/image-sources.ts), by digest.
+//
+// Digests: the bundled release manifests pin `<repo>:<version>@sha256:…`, but those digests exist
+// only in the release artifacts (not reachable here). The registry is asked for the digest of
+// `<repo>:<version>` at preview/update (@pulumi/docker getRegistryImage: HEAD on the manifest, the
+// index digest for a multi-arch image, as `crane digest` reports), so `up` pins what it deploys; a
+// re-pointed tag shows up as a changed env value in the next preview. A literal digest in the
+// upstream config (the Windows shell image) is kept as is.
+//
+// A changed IMAGE_* value reaches the components only when their TektonInstallerSets are
+// re-created: the operator re-applies a set when its spec hash changes, and that hash covers
+// TEKTON_REGISTRY_OVERRIDE but not the IMAGE_* variables (tektoncd/operator v0.81.1
+// pkg/reconciler/kubernetes/tektoninstallerset/client/check.go specHashInput). On a fresh install
+// the variables are there from the start; after a change see docs/runbooks.md §10.
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import { throughAcr } from "../../../model/image-sources";
+import { BundledImageSlot, operatorEnvName, TEKTON_BUNDLED_IMAGES, upstreamImage } from "../../../model/tekton-operator-images";
+
+/** One entry of the chart's `operator.additionalEnvs` (chart 0.81.1 templates/deployment.yaml). */
+export interface OperatorEnv {
+    name: string;
+    value: pulumi.Output<string>;
+}
+
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/**
+ * The name the registry lookup is made with: Docker Hub images without `docker.io/`, since the
+ * provider sends a name whose first component is a host to that host and docker.io serves no
+ * registry API (kreuzwerker/terraform-provider-docker v4.5.0 internal/provider/
+ * resource_docker_image_funcs.go parseImageOptions; as components/cluster/pipeline/images.ts).
+ */
+export function lookupName(upstream: string): string {
+    return upstream.replace(/^docker\.io\//, "");
+}
+
+/** `<upstream>@<digest>`: the upstream reference pinned by the digest the registry reports (or the bundled one). */
+function pinned(slot: BundledImageSlot): pulumi.Output<string> {
+    const upstream = upstreamImage(slot);
+    const at = upstream.indexOf("@");
+    if (at >= 0) return pulumi.output(upstream);
+    const name = lookupName(upstream);
+    return docker.getRegistryImageOutput({ name, insecureSkipVerify: false }).apply(r => {
+        if (!DIGEST.test(r.sha256Digest))
+            throw new Error(`registry lookup of ${name} returned ${JSON.stringify(r.sha256Digest)}, not a digest`);
+        return `${upstream}@${r.sha256Digest}`;
+    });
+}
+
+/** `<acr>/<host>/<path>[:<tag>]@<digest>` for an upstream `<host>/<path>[:<tag>]@<digest>`. */
+export function pinnedThroughAcr(acrLoginServer: string, reference: string): string {
+    const at = reference.indexOf("@");
+    return `${throughAcr(acrLoginServer, reference.slice(0, at))}${reference.slice(at)}`;
+}
+
+/** The operator env that points every bundled image at the stack's ACR, in table order. */
+export function operatorImageEnv(acrLoginServer: pulumi.Input<string>): OperatorEnv[] {
+    return TEKTON_BUNDLED_IMAGES.map(slot => ({
+        name: operatorEnvName(slot),
+        value: pulumi.all([acrLoginServer, pinned(slot)]).apply(([acr, ref]) => pinnedThroughAcr(acr, ref)),
+    }));
+}
