@@ -66,6 +66,12 @@ export const PIPELINE_NAMESPACE_LABEL = "platform.example.com/pipeline";
 /** The pipeline's ServiceAccount name (its namespace comes from config: delivery.pipelineNamespace). */
 export const PIPELINE_SERVICE_ACCOUNT = "pipeline";
 
+/**
+ * The ServiceAccount the manifests-PR check runs as (same namespace). Its identity holds AcrPull
+ * only, federated on the primary cluster, so the check can read image signatures from ACR.
+ */
+export const MANIFESTS_CHECK_SERVICE_ACCOUNT = "manifests-check";
+
 /** Workload identity federation subject for a ServiceAccount. */
 export function serviceAccountSubject(namespace: string, name: string): string {
     return `system:serviceaccount:${namespace}:${name}`;

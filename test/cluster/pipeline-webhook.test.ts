@@ -18,6 +18,8 @@ import { ParamValue, pipelineTaskParams, validateTimeouts } from "./pipeline/tek
 type Any = Record<string, any>;
 const BOT = "platform-bot@example.com";
 const TOKEN = "ghp_fixturetoken0000000000000000000000";
+/** A PR base commit in payloads whose base the test does not fetch. */
+const BASE_SHA = "b".repeat(40);
 
 /** The registered Tekton/Triggers objects by kind and metadata.name. */
 function objects(r: StackRun) {
@@ -124,6 +126,8 @@ describe("webhook → PipelineRun → steps, executed", function () {
                     provider: new k8s.Provider("primary", {}),
                     namespace: "ci",
                     pipelineIdentityClientId: "00000000-0000-0000-0000-000000000001",
+                    checkIdentityClientId: "00000000-0000-0000-0000-000000000002",
+                    signingPublicKeys: [{ generation: 1, publicKeyPem: "-----BEGIN PUBLIC KEY-----\n" }],
                     acrLoginServer: "shopacr.azurecr.io",
                     harbor: {
                         host: "harbor.dev.example.com",
@@ -202,7 +206,7 @@ describe("webhook → PipelineRun → steps, executed", function () {
         const pr = (sha: string) => ({
             action: "opened",
             repository: { html_url: "https://github.com/example/shop-manifests" },
-            pull_request: { base: { ref: "main" }, head: { sha, repo: { clone_url: manifests.url } } },
+            pull_request: { base: { ref: "main", sha: BASE_SHA }, head: { sha, repo: { clone_url: manifests.url } } },
         });
 
         it("clones the PR head, passes the policy guard, and the finally report maps the outcome to a commit status", async () => {
@@ -257,7 +261,7 @@ describe("webhook → PipelineRun → steps, executed", function () {
             });
             const run = triggered(r, {
                 ...pr(evil.head),
-                pull_request: { base: { ref: "main" }, head: { sha: evil.head, repo: { clone_url: evil.url } } },
+                pull_request: { base: { ref: "main", sha: BASE_SHA }, head: { sha: evil.head, repo: { clone_url: evil.url } } },
             })!;
             const clone = taskRun(r, run, "clone");
             const src = volumeWorkspace(root, "evil-source");

@@ -48,12 +48,20 @@ const MANIFESTS = "https://github.com/example/shop-manifests";
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 
 type Any = Record<string, any>;
+const CHECK_CLIENT_ID = "11111111-2222-3333-4444-555555555555";
+const SIGNING_KEY_G1 = "-----BEGIN PUBLIC KEY-----\nZzE=\n-----END PUBLIC KEY-----\n";
+const SIGNING_KEY_G2 = "-----BEGIN PUBLIC KEY-----\nZzI=\n-----END PUBLIC KEY-----\n";
 
 function baseArgs(provider: k8s.Provider, clientId: pulumi.Input<string>): SupplyChainPipelineArgs {
     return {
         provider,
         namespace: NS,
         pipelineIdentityClientId: clientId,
+        checkIdentityClientId: CHECK_CLIENT_ID,
+        signingPublicKeys: [
+            { generation: 1, publicKeyPem: SIGNING_KEY_G1 },
+            { generation: 2, publicKeyPem: SIGNING_KEY_G2 },
+        ],
         acrLoginServer: "shopacr.azurecr.io",
         harbor: {
             host: "harbor.dev.example.com",
@@ -509,9 +517,11 @@ describe("SupplyChainPipeline", () => {
             assert.deepEqual(held, {
                 pending: ["git-token"],
                 clone: ["git-read-token"],
+                "clone-base": ["git-read-token"],
                 policy: [],
                 schemas: [],
                 "deprecated-apis": [],
+                signatures: [],
                 report: ["git-token"],
             });
             // The status tasks run report-status, which reads no file of the PR.
@@ -630,7 +640,7 @@ describe("SupplyChainPipeline", () => {
             const p = byMetaName(r, "Pipeline", "manifests-check");
             assert.deepEqual(
                 p.spec.tasks.map((t: Any) => t.name),
-                ["pending", "clone", "policy", "schemas", "deprecated-apis"],
+                ["pending", "clone", "clone-base", "policy", "schemas", "deprecated-apis", "signatures"],
             );
             assert.equal(p.spec.finally[0].params.find((x: Any) => x.name === "state").value, "$(tasks.status)");
             const policySteps: Any[] = byMetaName(r, "Task", "policy-check").spec.steps;
@@ -654,7 +664,10 @@ describe("SupplyChainPipeline", () => {
                 tt.spec.workspaces.find((w: Any) => w.name === "policy"),
                 { name: "policy", configMap: { name: "policy-bundle" } },
             );
-            assert.equal(tt.spec.taskRunSpecs, undefined, "the check never gets an Azure token");
+            // Only the signature task's pod gets an Azure token (AcrPull, to read signatures).
+            assert.deepEqual(tt.spec.taskRunSpecs, [
+                { pipelineTaskName: "signatures", metadata: { labels: { "azure.workload.identity/use": "true" } } },
+            ]);
         });
     });
 });
