@@ -12,7 +12,18 @@ import * as k8s from "@pulumi/kubernetes";
 import { run as celRun } from "@bufbuild/cel";
 import { SupplyChainPipeline } from "../../components/cluster/pipeline";
 import { freshRun, StackRun } from "../harness";
-import { fixtureRepo, newRunRoot, removeRunRoot, requireStepTools, runStep, secretWorkspace, volumeWorkspace } from "./pipeline/run-step";
+import {
+    fixtureRepo,
+    FS_GROUP,
+    git,
+    newRunRoot,
+    removeRunRoot,
+    requireStepTools,
+    runStep,
+    secretWorkspace,
+    volumeWorkspace,
+} from "./pipeline/run-step";
+import { spawnSync } from "child_process";
 import { ParamValue, pipelineTaskParams, validateTimeouts } from "./pipeline/tekton";
 
 type Any = Record<string, any>;
@@ -251,6 +262,99 @@ describe("webhook → PipelineRun → steps, executed", function () {
             const last = github.requests.at(-1)!;
             assert.equal(last.url, `/repos/example/shop-manifests/statuses/${manifests.head}`);
             assert.equal(last.body.state, "failure");
+        });
+
+        it("a digest bump: the base commit comes from the manifests repo, the bumped digest is found and verified with the stack's key", async () => {
+            // The PR: one commit on top of the manifests fixture, bumping primary's image to a new digest.
+            const OLD = `shopacr.azurecr.io/shop@sha256:${"a".repeat(64)}`;
+            const NEW = `shopacr.azurecr.io/shop@sha256:${"c".repeat(64)}`;
+            const deploy = (image: string) =>
+                `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: shop\nspec:\n  template:\n    spec:\n      containers:\n        - name: shop\n          image: ${image}\n`;
+            const repo = fixtureRepo(root, "bump", {
+                "clusters/primary/app.yaml": deploy(OLD),
+                "clusters/secondary/app.yaml": deploy(OLD),
+            });
+            const work = fs.mkdtempSync(path.join(root, "bump-work-"));
+            spawnSync("chown", ["-R", "0:0", repo.bare]); // the fixture side's git is root
+            git(work, "clone", "-q", repo.bare, ".");
+            fs.writeFileSync(path.join(work, "clusters/primary/app.yaml"), deploy(NEW));
+            git(work, "commit", "-q", "-am", "bump");
+            git(work, "push", "-q", "origin", "HEAD:refs/heads/bump");
+            const head = git(work, "rev-parse", "HEAD");
+            spawnSync("chown", ["-R", `${FS_GROUP}:${FS_GROUP}`, repo.bare]);
+
+            const run = triggered(r, {
+                ...pr(head),
+                pull_request: { base: { ref: "main", sha: repo.head }, head: { sha: head, repo: { clone_url: repo.url } } },
+            })!;
+            // clone (head, from the fork's URL) and clone-base (the configured manifests repo at base.sha).
+            const clone = taskRun(r, run, "clone");
+            const cloneBase = taskRun(r, run, "clone-base");
+            assert.deepEqual(cloneBase.params, { url: "https://github.com/example/shop-manifests", revision: repo.head });
+            const ws: Record<string, string> = {};
+            for (const [sub, t, url] of [
+                ["head", clone, repo.url],
+                ["base", cloneBase, repo.url], // the local fixture stands in for GitHub
+            ] as const) {
+                ws[sub] = volumeWorkspace(root, "sig-source", sub);
+                const cloned = await runStep({
+                    task: t.task,
+                    step: "clone",
+                    root,
+                    params: { ...t.params, url },
+                    workspaces: { output: ws[sub] },
+                });
+                assert.equal(cloned.code, 0, cloned.stderr);
+            }
+
+            const sig = taskRun(r, run, "signatures");
+            assert.deepEqual(
+                run.spec.taskRunSpecs.map((x: Any) => x.pipelineTaskName),
+                ["signatures"],
+                "its pod alone is labelled for workload identity",
+            );
+            const scratch = path.join(root, "sig-work");
+            fs.mkdirSync(scratch, { mode: 0o2777 });
+            fs.chownSync(scratch, 0, FS_GROUP);
+            fs.chmodSync(scratch, 0o2777);
+            const keys = path.join(root, "workspace", "sig-keys");
+            fs.mkdirSync(keys, { recursive: true, mode: 0o755 });
+            fs.writeFileSync(path.join(keys, "generation-1.pub"), "-----BEGIN PUBLIC KEY-----\n");
+            fs.chmodSync(keys, 0o755);
+            const workspaces = { source: ws.head, base: ws.base, "signing-keys": keys };
+            const found = await runStep({
+                task: sig.task,
+                step: "introduced-images",
+                root,
+                params: sig.params,
+                workspaces,
+                mounts: { "/work": scratch },
+            });
+            assert.equal(found.code, 0, found.stderr);
+            assert.equal(fs.readFileSync(path.join(scratch, "introduced.tsv"), "utf8"), `clusters/primary/app.yaml\t10\t${NEW}\t${NEW}\n`);
+
+            const cosign = path.join(root, "bin", "cosign");
+            fs.writeFileSync(cosign, '#!/bin/sh\necho "$*" >> /tmp/cosign.calls\n', { mode: 0o755 });
+            try {
+                const verified = await runStep({
+                    task: sig.task,
+                    step: "verify",
+                    root,
+                    params: sig.params,
+                    workspaces,
+                    mounts: { "/work": scratch },
+                });
+                assert.equal(verified.code, 0, verified.stderr);
+                assert.deepEqual(
+                    fs
+                        .readFileSync(path.join(root, "tmp", "cosign.calls"), "utf8")
+                        .trimEnd()
+                        .split("\n"),
+                    [`verify --k8s-keychain --key ${keys}/generation-1.pub --insecure-ignore-tlog=true --new-bundle-format=false ${NEW}`],
+                );
+            } finally {
+                fs.rmSync(cosign);
+            }
         });
 
         it("a PR bringing its own ConstraintTemplate fails the policy task before gator runs", async () => {

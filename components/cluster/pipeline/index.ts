@@ -435,7 +435,14 @@ export class SupplyChainPipeline extends pulumi.ComponentResource {
         const pushBindingCr = tekton("push-binding", pushBinding());
         const prBindingCr = tekton("pr-binding", pullRequestBinding());
         const buildTemplate = tekton("build-template", buildTriggerTemplate(), [pipeline, pipelineSa, harborSecret, gitSecret]);
-        const checkTemplate = tekton("check-template", checkTriggerTemplate(), [check, checkSa, policyBundle, signingKeys, gitSecret, gitReadSecret]);
+        const checkTemplate = tekton("check-template", checkTriggerTemplate(), [
+            check,
+            checkSa,
+            policyBundle,
+            signingKeys,
+            gitSecret,
+            gitReadSecret,
+        ]);
         const listenerCr = tekton("listener", eventListener({ push: this.pushFilter, pullRequest: this.pullRequestFilter }), [
             ...listener,
             webhookSecret,

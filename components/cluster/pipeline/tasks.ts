@@ -870,7 +870,11 @@ export function checkPipeline(o: CheckPipelineOptions): Obj {
                 "Check a manifests pull request with the stack's own admission policy, the API schemas, the deprecated-API list and the signatures of the image digests it introduces; report a commit status.",
             params: [
                 { name: "sha", type: "string", description: "pull request head commit" },
-                { name: "base-sha", type: "string", description: "pull request base commit (the base branch's head when the event was sent)" },
+                {
+                    name: "base-sha",
+                    type: "string",
+                    description: "pull request base commit (the base branch's head when the event was sent)",
+                },
                 { name: "clone-url", type: "string", description: "repository holding the head commit (a fork for fork PRs)" },
             ],
             workspaces: [
