@@ -9,7 +9,7 @@
 //     ├─ Registry              → ACR (its network rules admit the clusters' egress IPs)
 //     ├─ Traffic               → Traffic Manager over the two gateway IPs
 //     ├─ Dns                   → zone + app CNAME to Traffic Manager
-//     ├─ Identities            → workload identities (cert-manager, ExternalDNS, pipeline) and the
+//     ├─ Identities            → workload identities (cert-manager, ExternalDNS, pipeline, manifests check) and the
 //     │                          registry/DNS roles
 //     ├─ EntraApps             → sign-in to the platform UIs: an app registration per UI, the
 //     │                          three groups assigned, federated to the UIs' ServiceAccounts

@@ -8,7 +8,9 @@ import * as fs from "fs";
 import * as os from "os";
 import { spawnSync } from "child_process";
 import * as path from "path";
-import { cloneTask, signatureCheckTask } from "../../components/cluster/pipeline/tasks";
+import * as http from "http";
+import { AddressInfo } from "net";
+import { cloneTask, reportStatusTask, signatureCheckTask } from "../../components/cluster/pipeline/tasks";
 import { FS_GROUP, git, newRunRoot, removeRunRoot, requireStepTools, runStep, volumeWorkspace } from "./pipeline/run-step";
 
 const ACR = "shopacr.azurecr.io";
@@ -155,6 +157,49 @@ describe("manifests check / signature-check, executed", function () {
     }
 
     const calls = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8").trimEnd().split("\n") : []);
+
+    it("the commit status says signatures are checked, pending and on success", async () => {
+        const bodies: Record<string, string>[] = [];
+        const server = http.createServer((req, res) => {
+            let raw = "";
+            req.on("data", c => (raw += c));
+            req.on("end", () => {
+                bodies.push(JSON.parse(raw));
+                res.writeHead(201).end("{}");
+            });
+        });
+        await new Promise<void>(resolve => server.listen(0, "127.0.0.1", resolve));
+        try {
+            const auth = path.join(root, "workspace", "git-auth");
+            fs.mkdirSync(auth, { recursive: true });
+            fs.writeFileSync(path.join(auth, "token"), "t");
+            spawnSync("chmod", ["-R", "a+rX", auth]);
+            for (const state of ["pending", "Succeeded"]) {
+                const r = await runStep({
+                    task: reportStatusTask(),
+                    step: "status",
+                    root,
+                    workspaces: { "git-auth": auth },
+                    params: {
+                        "api-url": `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+                        "repo-slug": "example/shop-manifests",
+                        sha: "d".repeat(40),
+                        state,
+                    },
+                });
+                assert.equal(r.code, 0, r.stderr);
+            }
+        } finally {
+            server.close();
+        }
+        assert.deepEqual(
+            bodies.map(b => [b.state, b.description]),
+            [
+                ["pending", "Gatekeeper policy, schema, deprecated-API and image-signature checks running"],
+                ["success", "Gatekeeper policy, schemas, API versions and signatures of the new image digests OK"],
+            ],
+        );
+    });
 
     describe("introduced-images: the references the pull request adds or changes", () => {
         const BASE: Tree = {
