@@ -670,10 +670,19 @@ describe("SupplyChainPipeline", () => {
                 tt.spec.workspaces.find((w: Any) => w.name === "policy"),
                 { name: "policy", configMap: { name: "policy-bundle" } },
             );
-            // Only the signature task's pod gets an Azure token (AcrPull, to read signatures).
+            // Only the signature task's pod gets an Azure token (AcrPull, to read signatures), and in it
+            // only cosign's container: the step parsing the PR's files is skipped (container step-<name>).
             assert.deepEqual(tt.spec.taskRunSpecs, [
-                { pipelineTaskName: "signatures", metadata: { labels: { "azure.workload.identity/use": "true" } } },
+                {
+                    pipelineTaskName: "signatures",
+                    metadata: {
+                        labels: { "azure.workload.identity/use": "true" },
+                        annotations: { "azure.workload.identity/skip-containers": "step-introduced-images" },
+                    },
+                },
             ]);
+            const sigSteps = (byMetaName(r, "Task", TASKS.signatureCheck).spec.steps as Any[]).map(x => x.name);
+            assert.deepEqual(sigSteps, ["introduced-images", "verify"], "the skipped container is the parser; cosign's keeps the token");
         });
     });
 });

@@ -588,6 +588,17 @@ export function deprecationCheckTask(kubernetesVersion: string): Obj {
     });
 }
 
+/** The signature check's step that parses the pull request's files: it needs no Azure token. */
+export const SIGNATURE_CHECK_PARSE_STEP = "introduced-images";
+
+/**
+ * A step's container name in its pod: `step-<name>` (tektoncd/pipeline v1.15.0, 70f73081,
+ * pkg/pod/entrypoint.go StepName / GetContainerName).
+ */
+export function stepContainerName(step: string): string {
+    return `step-${step}`;
+}
+
 /** Where the signature check's steps leave the list of introduced images (an emptyDir). */
 const SIGNATURE_CHECK_WORK = "/work";
 const INTRODUCED_LIST = `${SIGNATURE_CHECK_WORK}/introduced.tsv`;
@@ -620,7 +631,7 @@ export function signatureCheckTask(): Obj {
         volumes: [{ name: "work", emptyDir: {} }],
         steps: [
             {
-                name: "introduced-images",
+                name: SIGNATURE_CHECK_PARSE_STEP,
                 image: stepImage("azureCli"),
                 env: [
                     { name: "ACR", value: "$(params.acr-login-server)" },

@@ -6,8 +6,20 @@
 // GitHub interceptor that runs before the CEL interceptor.
 //
 // Below the filters: the TriggerBindings, TriggerTemplates and EventListener that use them.
-import { MANIFESTS_CHECK_SERVICE_ACCOUNT, PIPELINE_SERVICE_ACCOUNT, WORKLOAD_IDENTITY_POD_LABEL } from "../../../model/names";
-import { BUILD_PIPELINE, CHECK_PIPELINE, CHECK_WORKLOAD_IDENTITY_TASK, WORKLOAD_IDENTITY_TASK } from "./tasks";
+import {
+    MANIFESTS_CHECK_SERVICE_ACCOUNT,
+    PIPELINE_SERVICE_ACCOUNT,
+    WORKLOAD_IDENTITY_POD_LABEL,
+    WORKLOAD_IDENTITY_SKIP_CONTAINERS_ANNOTATION,
+} from "../../../model/names";
+import {
+    BUILD_PIPELINE,
+    CHECK_PIPELINE,
+    CHECK_WORKLOAD_IDENTITY_TASK,
+    SIGNATURE_CHECK_PARSE_STEP,
+    stepContainerName,
+    WORKLOAD_IDENTITY_TASK,
+} from "./tasks";
 
 /** A CEL string literal (CEL shares JSON's escapes for the characters a URL/e-mail/path uses). */
 export function celString(value: string): string {
@@ -224,8 +236,20 @@ export function checkTriggerTemplate(): Obj {
                             { name: "base-sha", value: "$(tt.params.base-sha)" },
                         ],
                         taskRunTemplate: { serviceAccountName: CHECK_SERVICE_ACCOUNT, podTemplate: POD_TEMPLATE },
+                        // …and in that pod, not the container parsing the PR's files: only cosign's.
+                        // Tekton copies taskRunSpecs metadata onto the TaskRun and its annotations
+                        // onto the pod (tektoncd/pipeline v1.15.0 pkg/reconciler/pipelinerun/
+                        // pipelinerun.go combineTaskRunAndTaskSpecAnnotations; pkg/pod/pod.go:506).
                         taskRunSpecs: [
-                            { pipelineTaskName: CHECK_WORKLOAD_IDENTITY_TASK, metadata: { labels: { ...WORKLOAD_IDENTITY_POD_LABEL } } },
+                            {
+                                pipelineTaskName: CHECK_WORKLOAD_IDENTITY_TASK,
+                                metadata: {
+                                    labels: { ...WORKLOAD_IDENTITY_POD_LABEL },
+                                    annotations: {
+                                        [WORKLOAD_IDENTITY_SKIP_CONTAINERS_ANNOTATION]: stepContainerName(SIGNATURE_CHECK_PARSE_STEP),
+                                    },
+                                },
+                            },
                         ],
                         workspaces: [
                             { name: "source", ...scratchVolume("1Gi") },
