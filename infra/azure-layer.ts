@@ -395,6 +395,7 @@ export function azureOutputs(cfg: PlatformConfig, azure: AzureFoundation): Expor
             pipeline: identity(azure.identities.pipeline),
             certManager: identity(azure.identities.certManager),
             externalDns: identity(azure.identities.externalDns),
+            manifestsCheck: identity(azure.identities.manifestsCheck),
         }),
         logAnalyticsWorkspaceId: azure.logAnalyticsWorkspaceId,
     };
