@@ -16,7 +16,7 @@ import { FS_GROUP, git, newRunRoot, removeRunRoot, requireStepTools, runStep, vo
 const ACR = "shopacr.azurecr.io";
 const PATHS = ["clusters/primary", "clusters/secondary"];
 const d = (c: string) => `sha256:${c.repeat(64)}`;
-const [D1, D2, D3, D4, D5, D6, D7] = ["1", "2", "3", "4", "5", "6", "7"].map(d);
+const [D1, D2, D3, D4, D5, D6, D7, D8] = ["1", "2", "3", "4", "5", "6", "7", "8"].map(d);
 
 /** Files of a commit; `null` deletes the file in the head commit. */
 type Tree = Record<string, string | null>;
@@ -237,7 +237,9 @@ describe("manifests check / signature-check, executed", function () {
                 }),
                 // A ConfigMap's data is opaque text, not an image reference.
                 "clusters/primary/settings.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  image: nginx\n",
-                "clusters/secondary/kustomization.yaml": `resources:\n  - app.yaml\nimages:\n  - name: shop\n    newName: ${ACR}/shop\n    digest: ${D7}\n`,
+                // shop's digest bumped (the entry's line), and a rename-only entry: the raw reference's digest stays.
+                "clusters/secondary/kustomization.yaml": `resources:\n  - app.yaml\n  - worker.yaml\nimages:\n  - name: shop\n    newName: ${ACR}/shop\n    digest: ${D7}\n  - name: worker\n    newName: ${ACR}/worker\n`,
+                "clusters/secondary/worker.yaml": deployment("worker", `worker@${D8}`),
                 // Outside the manifests paths: Argo CD does not deploy it.
                 "docs/example.yaml": deployment("example", "docker.io/library/nginx:1.27"),
             });
@@ -251,9 +253,10 @@ describe("manifests check / signature-check, executed", function () {
                 ["clusters/primary/app.yaml", "10", `${ACR}/shop@${D4}`, `${ACR}/shop@${D4}`],
                 ["clusters/primary/app.yaml", "39", `${ACR}/migrate:v1@${D5}`, `${ACR}/migrate@${D5}`],
                 ["clusters/primary/worker.json", "1", `${ACR}/worker@${D6}`, `${ACR}/worker@${D6}`],
-                ["clusters/secondary/kustomization.yaml", "4", `${ACR}/shop@${D7}`, `${ACR}/shop@${D7}`],
+                ["clusters/secondary/kustomization.yaml", "5", `${ACR}/shop@${D7}`, `${ACR}/shop@${D7}`],
+                ["clusters/secondary/worker.yaml", "10", `${ACR}/worker@${D8}`, `${ACR}/worker@${D8}`],
             ]);
-            assert.match(r.stdout, /4 image reference\(s\) introduced/);
+            assert.match(r.stdout, /5 image reference\(s\) introduced/);
         });
 
         it("a pull request that changes no image reference introduces none", async () => {

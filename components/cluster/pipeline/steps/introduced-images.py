@@ -7,9 +7,14 @@
 # Unchanged and removed references are not re-checked: the base already held them. Found are
 # - every `image:` string anywhere in any document (Pod, Deployment, CronJob, any CRD that embeds a
 #   pod template…), except in ConfigMap/Secret documents, whose data is opaque text;
-# - every entry of a kustomization's `images:` list, as kustomize composes it: newName (else name),
-#   `:newTag`, `@digest` (kubernetes-sigs/kustomize api/types/image.go Image; api/filters/imagetag
-#   updater.go). A raw `image:` whose name a kustomization in the PR rewrites is left to that entry.
+# - every entry of a kustomization's `images:` list, as kustomize rewrites a matching `image:`
+#   (kubernetes-sigs/kustomize 14947e44 api/filters/imagetag/updater.go SetImageValue; fields:
+#   api/types/image.go Image): newName replaces the name; newTag and/or digest replace BOTH the old
+#   tag and digest — then the entry's line carries the reference `<newName|name>[:newTag][@digest]`
+#   and the raw `image:` it rewrites is skipped; an entry with neither (newName, tagSuffix) keeps
+#   the raw reference's tag and digest — then each raw `image:` it matches is reported, renamed.
+#   Matching is by name across the manifests paths (kustomize scopes it to the kustomization's
+#   resources: an approximation that can only over-report).
 # A reference that is not pinned by digest is REJECTED, not resolved: a tag can be re-pointed after
 # review (what was checked is not what runs), and the signature Chains made is bound to a digest.
 # Files are what gator and kubeconform read (.yaml/.yml/.json, directories walked); a file of the
@@ -71,24 +76,21 @@ def image_fields(node, seen):
 
 
 def kustomize_images(doc):
-    """(line, composed reference, original name) per `images:` entry of a kustomization."""
+    """(line, field dict) per `images:` entry of a kustomization that changes anything."""
     images = field(doc, 'images')
     for entry in images.value if isinstance(images, yaml.SequenceNode) else []:
         if not isinstance(entry, yaml.MappingNode):
             continue
-        get = {k: scalar(field(entry, k)) for k in ('name', 'newName', 'newTag', 'digest')}
-        if not (get['newName'] or get['newTag'] or get['digest']):
-            continue
-        ref = (get['newName'] or get['name'] or '') + (':' + get['newTag'] if get['newTag'] else '') + \
-              ('@' + get['digest'] if get['digest'] else '')
-        yield entry.start_mark.line + 1, ref, get['name']
+        get = {k: scalar(field(entry, k)) for k in ('name', 'newName', 'newTag', 'digest', 'tagSuffix')}
+        if get['name'] and (get['newName'] or get['newTag'] or get['digest'] or get['tagSuffix']):
+            yield entry.start_mark.line + 1, get
 
 
 def references(root, rel):
-    """(line, reference, kustomize name or None) in one file; raises on a file that cannot be parsed."""
+    """(line, raw `image:` value) and (line, kustomize entry) lists of one file; raises if it cannot be parsed."""
     with open(os.path.join(root, rel), encoding='utf-8') as stream:
         docs = list(yaml.compose_all(stream, Loader=yaml.SafeLoader))
-    found = []
+    raw, entries = [], []
     for doc in docs:
         if not isinstance(doc, yaml.MappingNode):
             continue
@@ -96,46 +98,65 @@ def references(root, rel):
         if kind in OPAQUE_KINDS:
             continue
         if kind == 'Kustomization' or os.path.basename(rel) in KUSTOMIZATION_FILES:
-            found += list(kustomize_images(doc))
-        found += [(line, ref, None) for line, ref in image_fields(doc, set())]
-    return found
+            entries += list(kustomize_images(doc))
+        raw += list(image_fields(doc, set()))
+    return raw, entries
 
 
-def image_name(ref):
-    name = ref.split('@', 1)[0]
-    slash = name.rfind('/')
-    colon = name.rfind(':')
-    return name[:colon] if colon > slash else name
+def split(ref):
+    """name, tag, digest of a reference (kustomize api/image Split)."""
+    name, _, digest = ref.partition('@')
+    slash, colon = name.rfind('/'), name.rfind(':')
+    return (name[:colon], name[colon + 1:], digest) if colon > slash else (name, '', digest)
+
+
+def resolved(root, paths):
+    """{file: [(line, reference as deployed)]} under the paths of one checkout, and the problems reading it."""
+    parsed, problems = {}, []
+    for path in paths:
+        for rel in files_under(root, path) if os.path.exists(os.path.join(root, path)) else []:
+            real = os.path.realpath(os.path.join(root, rel))
+            if not real.startswith(os.path.realpath(root) + os.sep):
+                problems.append(f'{rel}: a symbolic link out of the repository')
+                continue
+            try:
+                parsed[rel] = references(root, rel)
+            except (yaml.YAMLError, UnicodeDecodeError, OSError) as e:
+                problems.append(f'{rel}: cannot be read as YAML/JSON ({e.__class__.__name__}: {e})')
+    rewrites = {e['name']: e for _raw, entries in parsed.values() for _line, e in entries}
+    found = {}
+    for rel, (raw, entries) in parsed.items():
+        refs = []
+        for line, e in entries:
+            if e['newTag'] or e['digest']:
+                refs.append((line, (e['newName'] or e['name']) + (':' + e['newTag'] if e['newTag'] else '')
+                             + ('@' + e['digest'] if e['digest'] else '')))
+        for line, ref in raw:
+            name, tag, digest = split(ref)
+            e = rewrites.get(name)
+            if e is None:
+                refs.append((line, ref))
+            elif not (e['newTag'] or e['digest']):
+                tag = tag + (e['tagSuffix'] or '') if tag else tag
+                refs.append((line, (e['newName'] or name) + (':' + tag if tag else '') + ('@' + digest if digest else '')))
+        found[rel] = sorted(refs)
+    return found, problems
 
 
 def main():
     acr, base, head, out = os.environ['ACR'], os.environ['BASE'], os.environ['HEAD'], os.environ['OUT']
-    problems, head_refs, base_refs = [], {}, {}
-    for path in sys.argv[1:]:
-        if not os.path.exists(os.path.join(head, path)):
-            problems.append(f'no path {path} in the pull request')
-            continue
-        for rel in files_under(head, path):
-            real = os.path.realpath(os.path.join(head, rel))
-            if not real.startswith(os.path.realpath(head) + os.sep):
-                problems.append(f'{rel}: a symbolic link out of the repository')
-                continue
-            try:
-                head_refs[rel] = references(head, rel)
-            except (yaml.YAMLError, UnicodeDecodeError, OSError) as e:
-                problems.append(f'{rel}: cannot be read as YAML/JSON ({e.__class__.__name__}: {e})')
-        for rel in files_under(base, path) if os.path.exists(os.path.join(base, path)) else []:
-            try:
-                base_refs[rel] = {ref for _line, ref, _name in references(base, rel)}
-            except (yaml.YAMLError, UnicodeDecodeError, OSError):
-                base_refs[rel] = set()
-    # Names a kustomization of the head rewrites: their raw `image:` fields are not what is deployed.
-    rewritten = {name for refs in head_refs.values() for _l, _r, name in refs if name}
+    paths = sys.argv[1:]
+    problems = [f'no path {p} in the pull request' for p in paths if not os.path.exists(os.path.join(head, p))]
+    head_refs, head_problems = resolved(head, paths)
+    # A base file that cannot be parsed counts as empty: everything in the head's file is introduced.
+    base_refs, _ = resolved(base, paths)
+    problems += head_problems
 
     introduced = []
     for rel in sorted(head_refs):
-        for line, ref, kname in head_refs[rel]:
-            if ref in base_refs.get(rel, set()) or (kname is None and image_name(ref) in rewritten):
+        before = {ref for _line, ref in base_refs.get(rel, [])}
+        for line, ref in head_refs[rel]:
+            if ref in before:
                 continue
             where = f'{rel}:{line}: {ref}'
             m = PINNED.match(ref)
@@ -157,7 +178,7 @@ def main():
         sys.exit(1)
     with open(out, 'w', encoding='utf-8') as f:
         f.writelines(f'{rel}\t{line}\t{ref}\t{pinned}\n' for rel, line, ref, pinned in introduced)
-    print(f'{len(introduced)} image reference(s) introduced under {", ".join(sys.argv[1:])}:')
+    print(f'{len(introduced)} image reference(s) introduced under {", ".join(paths)}:')
     for rel, line, ref, _pinned in introduced:
         print(f'  {rel}:{line}: {ref}')
 
