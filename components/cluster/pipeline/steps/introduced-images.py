@@ -22,9 +22,8 @@
 # as empty (everything in the head's file is then "introduced").
 #
 # Interpreter: the Azure CLI image's virtualenv, which has PyYAML (see policy-guard.py).
-# Env: ACR (login server), BASE (checkout of the PR's base commit), HEAD (checkout of its head;
-# both by git-clone),
-# OUT (tab-separated `file, line, reference, <repo>@<digest>` per introduced reference).
+# Env: ACR (login server), BASE and HEAD (checkouts of the PR's base and head commits, both by
+# git-clone), OUT (tab-separated `file, line, reference, <repo>@<digest>` per introduced reference).
 # Arguments: the manifests paths, relative to the checkouts.
 import os, re, sys
 import yaml
