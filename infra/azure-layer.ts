@@ -9,7 +9,7 @@
 //     ├─ Registry              → ACR (its network rules admit the clusters' egress IPs)
 //     ├─ Traffic               → Traffic Manager over the two gateway IPs
 //     ├─ Dns                   → zone + app CNAME to Traffic Manager
-//     ├─ Identities            → workload identities (cert-manager, ExternalDNS, pipeline) and the
+//     ├─ Identities            → workload identities (cert-manager, ExternalDNS, pipeline, manifests check) and the
 //     │                          registry/DNS roles
 //     ├─ EntraApps             → sign-in to the platform UIs: an app registration per UI, the
 //     │                          three groups assigned, federated to the UIs' ServiceAccounts
@@ -80,7 +80,13 @@ export interface AzureFoundation {
     };
     subscriptionId: pulumi.Output<string>;
     tenantId: pulumi.Output<string>;
-    identities: { certManager: FoundationIdentity; externalDns: FoundationIdentity; pipeline: FoundationIdentity };
+    identities: {
+        certManager: FoundationIdentity;
+        externalDns: FoundationIdentity;
+        pipeline: FoundationIdentity;
+        /** AcrPull only, federated to the manifests-PR check's ServiceAccount (primary cluster). */
+        manifestsCheck: FoundationIdentity;
+    };
     trafficManager: { fqdn: pulumi.Output<string>; profileId: pulumi.Output<string>; endpointNames: string[] };
     /** Resource groups other layers place resources in: stateful (registry, locked in prod) and global. */
     resourceGroups: { registry: pulumi.Output<string>; global: pulumi.Output<string> };
@@ -296,7 +302,12 @@ export function createAzureFoundation(cfg: PlatformConfig): AzureFoundation {
         dnsZone: { name: dns.zoneName, resourceGroupName: dns.resourceGroupName, id: dns.zoneId, nameServers: dns.nameServers },
         subscriptionId: client.subscriptionId,
         tenantId: client.tenantId,
-        identities: { certManager: id(identities.certManager), externalDns: id(identities.externalDns), pipeline: id(identities.pipeline) },
+        identities: {
+            certManager: id(identities.certManager),
+            externalDns: id(identities.externalDns),
+            pipeline: id(identities.pipeline),
+            manifestsCheck: id(identities.manifestsCheck),
+        },
         trafficManager: { fqdn: traffic.fqdn, profileId: traffic.profileId, endpointNames: traffic.endpointNames },
         resourceGroups: { registry: groups.registry.name, global: groups.global.name },
         logAnalyticsWorkspaceId: monitoring.workspaceId,
@@ -384,6 +395,7 @@ export function azureOutputs(cfg: PlatformConfig, azure: AzureFoundation): Expor
             pipeline: identity(azure.identities.pipeline),
             certManager: identity(azure.identities.certManager),
             externalDns: identity(azure.identities.externalDns),
+            manifestsCheck: identity(azure.identities.manifestsCheck),
         }),
         logAnalyticsWorkspaceId: azure.logAnalyticsWorkspaceId,
     };

@@ -310,6 +310,9 @@ export function createClusterLayer(cfg: PlatformConfig, azure: AzureFoundation):
             provider: primary.provider,
             namespace: cfg.delivery.pipelineNamespace,
             pipelineIdentityClientId: azure.identities.pipeline.clientId,
+            checkIdentityClientId: azure.identities.manifestsCheck.clientId,
+            // The manifests-PR check accepts what admission accepts: every key generation.
+            signingPublicKeys: signingKeys.map(k => ({ generation: k.generation, publicKeyPem: k.publicKeyPem })),
             // Known at preview, so the policy pack can check the step images (<acr>/<host>/…) then.
             acrLoginServer: azure.registry.knownLoginServer,
             harbor: {

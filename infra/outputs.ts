@@ -46,6 +46,8 @@ export interface AzureOutputValues {
         pipeline: WorkloadIdentityOutputValues;
         certManager: WorkloadIdentityOutputValues;
         externalDns: WorkloadIdentityOutputValues;
+        /** The manifests-PR check (AcrPull): its ServiceAccount `manifests-check` annotates this client id. */
+        manifestsCheck: WorkloadIdentityOutputValues;
     };
     logAnalyticsWorkspaceId: string;
 }

@@ -66,6 +66,12 @@ export const PIPELINE_NAMESPACE_LABEL = "platform.example.com/pipeline";
 /** The pipeline's ServiceAccount name (its namespace comes from config: delivery.pipelineNamespace). */
 export const PIPELINE_SERVICE_ACCOUNT = "pipeline";
 
+/**
+ * The ServiceAccount the manifests-PR check runs as (same namespace). Its identity holds AcrPull
+ * only, federated on the primary cluster, so the check can read image signatures from ACR.
+ */
+export const MANIFESTS_CHECK_SERVICE_ACCOUNT = "manifests-check";
+
 /** Workload identity federation subject for a ServiceAccount. */
 export function serviceAccountSubject(namespace: string, name: string): string {
     return `system:serviceaccount:${namespace}:${name}`;
@@ -77,6 +83,12 @@ export const AZURE_FEDERATION_AUDIENCE = "api://AzureADTokenExchange";
 /** Label that opts a pod into the workload identity webhook; the SA carries the client-id annotation. */
 export const WORKLOAD_IDENTITY_POD_LABEL = { "azure.workload.identity/use": "true" } as const;
 export const WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id";
+/**
+ * Pod annotation: `;`-separated container names the webhook leaves without the token and Azure
+ * env (Azure/azure-workload-identity v1.6.0, 04d01a2f, pkg/webhook/consts.go:17,
+ * pkg/webhook/webhook.go:231-237, 360-369 getSkipContainers).
+ */
+export const WORKLOAD_IDENTITY_SKIP_CONTAINERS_ANNOTATION = "azure.workload.identity/skip-containers";
 
 /** The one shared Gateway per cluster; apps and platform UIs attach HTTPRoutes to it. */
 export const GATEWAY = { name: "platform", namespace: NAMESPACES.gateway, className: "envoy" } as const;

@@ -3,6 +3,9 @@
 //     inside the locked registry group): AcrPull on the registry (no imagePullSecrets anywhere);
 //   - the pipeline identity: AcrPush on the registry — the only registry-write role the stack
 //     grants — federated to the pipeline ServiceAccount on the PRIMARY cluster only;
+//   - the manifests-check identity: AcrPull on the registry, federated to the manifests-PR check's
+//     ServiceAccount on the PRIMARY cluster only: the check reads the signatures of the image
+//     digests a pull request introduces (components/cluster/pipeline, signature-check);
 //   - cert-manager and ExternalDNS identities: DNS Zone Contributor on the zone, federated to
 //     their ServiceAccounts on every cluster; ExternalDNS also Reader on the zone's resource group,
 //     because its Azure provider discovers zones by listing the group (zones ListByResourceGroup).
@@ -15,6 +18,7 @@ import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import { CLUSTER_KEYS, ClusterKey } from "../../model/names";
 import {
     AZURE_FEDERATION_AUDIENCE,
+    MANIFESTS_CHECK_SERVICE_ACCOUNT,
     PIPELINE_SERVICE_ACCOUNT,
     serviceAccountSubject,
     WORKLOAD_IDENTITY_SERVICE_ACCOUNTS,
@@ -35,7 +39,7 @@ export interface IdentityClusterRef {
     kubeletObjectId: pulumi.Input<string>;
 }
 
-/** The identities are named `id-<namePrefix>-<cert-manager|external-dns|pipeline>`. */
+/** The identities are named `id-<namePrefix>-<cert-manager|external-dns|pipeline|manifests-check>`. */
 export interface IdentitiesArgs extends Pick<AzureGovernance, "tags" | "protect"> {
     /** The platform's short prefix: 2-12 lower-case letters and digits, starting with a letter. */
     namePrefix: string;
@@ -53,7 +57,7 @@ export interface IdentitiesArgs extends Pick<AzureGovernance, "tags" | "protect"
     dnsResourceGroupId: pulumi.Input<string>;
     /** Both clusters: their kubelets pull, their issuers are trusted. */
     clusters: Readonly<Record<ClusterKey, IdentityClusterRef>>;
-    /** Namespace of the pipeline's ServiceAccount (a DNS-1123 label); federated on the primary only. */
+    /** Namespace of the pipeline's and the manifests check's ServiceAccounts (a DNS-1123 label); federated on the primary only. */
     pipelineNamespace: string;
     /**
      * `protect` the identities (prod): the pipeline's holds AcrPush inside the locked registry
@@ -78,6 +82,8 @@ export interface WorkloadIdentity {
 
 export class Identities extends pulumi.ComponentResource {
     readonly pipeline: WorkloadIdentity;
+    /** The manifests-PR check: AcrPull on the registry only (reads signatures), nothing else. */
+    readonly manifestsCheck: WorkloadIdentity;
     readonly certManager: WorkloadIdentity;
     readonly externalDns: WorkloadIdentity;
 
@@ -145,6 +151,22 @@ export class Identities extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        this.manifestsCheck = identity("manifests-check", [
+            { cluster: "primary", subject: serviceAccountSubject(args.pipelineNamespace, MANIFESTS_CHECK_SERVICE_ACCOUNT) },
+        ]);
+        grantRole(
+            `${name}-manifests-check-acrpull`,
+            {
+                subscriptionId: args.subscriptionId,
+                role: "AcrPull",
+                scope: args.registryId,
+                principalId: this.manifestsCheck.principalId,
+                principalType: "ServicePrincipal",
+                description: "The manifests-PR check reads the signatures of the digests a pull request introduces",
+            },
+            { parent: this },
+        );
+
         const dnsIdentity = (id: string, sa: { namespace: string; name: string }, listsZones: boolean): WorkloadIdentity => {
             const wi = identity(
                 id,
@@ -183,6 +205,7 @@ export class Identities extends pulumi.ComponentResource {
 
         this.registerOutputs({
             pipelineClientId: this.pipeline.clientId,
+            manifestsCheckClientId: this.manifestsCheck.clientId,
             certManagerClientId: this.certManager.clientId,
             externalDnsClientId: this.externalDns.clientId,
         });

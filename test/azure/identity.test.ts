@@ -3,6 +3,11 @@ import { byName, byType, RecordedResource, stackRun, StackRun } from "../harness
 import { BUILT_IN_ROLES, REGISTRY_WRITE_ROLES, deterministicGuid, roleDefinitionId } from "../../components/azure/roles";
 import { MOCK_SUBSCRIPTION_ID, uuidFrom } from "../../tools/mock-outputs";
 import { issuerOf, kubeletObjectIdOf } from "./helpers";
+import { readStackConfig } from "../harness";
+import { MANIFESTS_CHECK_SERVICE_ACCOUNT, serviceAccountSubject } from "../../model/names";
+import { CHECK_SERVICE_ACCOUNT } from "../../components/cluster/pipeline";
+
+const readStackConfigDelivery = (stack: string) => JSON.parse(readStackConfig(stack).config["platform:delivery"]);
 
 const RA = "azure-native:authorization:RoleAssignment";
 const UAI = "azure-native:managedidentity:UserAssignedIdentity";
@@ -53,11 +58,15 @@ for (const stack of ["dev", "prod"] as const) {
             assert.equal(new Set(assignments.map(r => r.inputs.roleAssignmentName)).size, assignments.length);
         });
 
-        it("each cluster's kubelet identity gets AcrPull on the registry (wired to that cluster's kubelet)", () => {
+        it("each cluster's kubelet identity gets AcrPull on the registry (wired to that cluster's kubelet); so does the manifests check", () => {
             const pulls = byType(run, RA).filter(r => roleOf(r) === BUILT_IN_ROLES.AcrPull);
             assert.deepEqual(
                 pulls.map(r => r.inputs.principalId).sort(),
-                [kubeletObjectIdOf(run, "primary-aks"), kubeletObjectIdOf(run, "secondary-aks")].sort(),
+                [
+                    kubeletObjectIdOf(run, "primary-aks"),
+                    kubeletObjectIdOf(run, "secondary-aks"),
+                    principalOf(run, "identity-manifests-check"),
+                ].sort(),
             );
             for (const key of ["primary", "secondary"]) {
                 const pull = pulls.find(r => r.inputs.principalId === kubeletObjectIdOf(run, `${key}-aks`))!;
@@ -86,6 +95,35 @@ for (const stack of ["dev", "prod"] as const) {
             assert.equal(fics[0].inputs.issuer, issuerOf(run, "primary-aks"));
             assert.deepEqual(fics[0].inputs.audiences, ["api://AzureADTokenExchange"]);
             assert.equal(fics[0].inputs.resourceName, byName(run, UAI, "identity-pipeline").inputs.resourceName);
+        });
+
+        it("the manifests-check identity: AcrPull on the registry and nothing else, federated to the check's ServiceAccount on the primary only", () => {
+            const grants = byType(run, RA).filter(r => r.inputs.principalId === principalOf(run, "identity-manifests-check"));
+            assert.deepEqual(
+                grants.map(r => [roleOf(r), r.inputs.scope, r.inputs.principalType]),
+                [[BUILT_IN_ROLES.AcrPull, registryId(run), "ServicePrincipal"]],
+            );
+            const fics = byType(run, FIC).filter(f => f.name.startsWith("identity-manifests-check-"));
+            assert.equal(fics.length, 1);
+            // The subject is the ServiceAccount the check's PipelineRuns run as (model/names.ts).
+            const ns = readStackConfigDelivery(stack).pipelineNamespace;
+            assert.equal(fics[0].inputs.subject, serviceAccountSubject(ns, MANIFESTS_CHECK_SERVICE_ACCOUNT));
+            assert.equal(fics[0].inputs.subject, `system:serviceaccount:${ns}:${CHECK_SERVICE_ACCOUNT}`);
+            assert.equal(fics[0].inputs.issuer, issuerOf(run, "primary-aks"));
+            assert.deepEqual(fics[0].inputs.audiences, ["api://AzureADTokenExchange"]);
+            assert.equal(fics[0].inputs.resourceName, byName(run, UAI, "identity-manifests-check").inputs.resourceName);
+            // …and the check's ServiceAccount carries this identity's client id; the run uses that SA.
+            const k8s = (kind: string, name: string) =>
+                run.resources.find(r => r.type === `kubernetes:${kind}` && (r.inputs as Record<string, any>).metadata?.name === name)!
+                    .inputs as Record<string, any>;
+            const sa = k8s("core/v1:ServiceAccount", CHECK_SERVICE_ACCOUNT);
+            assert.equal(sa.metadata.namespace, ns);
+            assert.equal(
+                sa.metadata.annotations["azure.workload.identity/client-id"],
+                uuidFrom(byName(run, UAI, "identity-manifests-check").urn, "client"),
+            );
+            const template = k8s("triggers.tekton.dev/v1beta1:TriggerTemplate", "manifests-check");
+            assert.equal(template.spec.resourcetemplates[0].spec.taskRunTemplate.serviceAccountName, sa.metadata.name);
         });
 
         for (const [id, sa] of [
@@ -134,7 +172,7 @@ for (const stack of ["dev", "prod"] as const) {
             );
         });
 
-        it("grants nothing to principals other than kubelets, the control planes, the three workload identities, the deployer and the configured groups", () => {
+        it("grants nothing to principals other than kubelets, the control planes, the four workload identities, the deployer and the configured groups", () => {
             const principals = new Set(byType(run, RA).map(r => String(r.inputs.principalType)));
             // No User: the committed stacks' deployer is a group (dev) or the CI identity (prod).
             assert.deepEqual([...principals].sort(), ["Group", "ServicePrincipal"]);

@@ -195,12 +195,12 @@ describe("the push-capable token and the pull request's files (finding 9)", () =
             .sort();
         assert.deepEqual(withToken, ["pending", "report"]);
         const withReadToken = all.filter(t => (t.workspaces ?? []).some((w: Any) => w.workspace === "git-read")).map(t => t.name);
-        assert.deepEqual(withReadToken, ["clone"]);
+        assert.deepEqual(withReadToken, ["clone", "clone-base"]);
         const readsPr = all
-            .filter(t => t.name !== "clone" && (t.workspaces ?? []).some((w: Any) => w.workspace === "source"))
+            .filter(t => !["clone", "clone-base"].includes(t.name) && (t.workspaces ?? []).some((w: Any) => w.workspace === "source"))
             .map(t => t.name)
             .sort();
-        assert.deepEqual(readsPr, ["deprecated-apis", "policy", "schemas"]);
+        assert.deepEqual(readsPr, ["deprecated-apis", "policy", "schemas", "signatures"]);
         // …and the Tasks they run declare no credential workspace at all.
         const tasks = new Map(tekton(r, "Task").map(t => [t.metadata.name, t]));
         for (const name of readsPr) {

@@ -12,12 +12,25 @@ import * as k8s from "@pulumi/kubernetes";
 import { run as celRun } from "@bufbuild/cel";
 import { SupplyChainPipeline } from "../../components/cluster/pipeline";
 import { freshRun, StackRun } from "../harness";
-import { fixtureRepo, newRunRoot, removeRunRoot, requireStepTools, runStep, secretWorkspace, volumeWorkspace } from "./pipeline/run-step";
+import {
+    fixtureRepo,
+    FS_GROUP,
+    git,
+    newRunRoot,
+    removeRunRoot,
+    requireStepTools,
+    runStep,
+    secretWorkspace,
+    volumeWorkspace,
+} from "./pipeline/run-step";
+import { spawnSync } from "child_process";
 import { ParamValue, pipelineTaskParams, validateTimeouts } from "./pipeline/tekton";
 
 type Any = Record<string, any>;
 const BOT = "platform-bot@example.com";
 const TOKEN = "ghp_fixturetoken0000000000000000000000";
+/** A PR base commit in payloads whose base the test does not fetch. */
+const BASE_SHA = "b".repeat(40);
 
 /** The registered Tekton/Triggers objects by kind and metadata.name. */
 function objects(r: StackRun) {
@@ -124,6 +137,8 @@ describe("webhook → PipelineRun → steps, executed", function () {
                     provider: new k8s.Provider("primary", {}),
                     namespace: "ci",
                     pipelineIdentityClientId: "00000000-0000-0000-0000-000000000001",
+                    checkIdentityClientId: "00000000-0000-0000-0000-000000000002",
+                    signingPublicKeys: [{ generation: 1, publicKeyPem: "-----BEGIN PUBLIC KEY-----\n" }],
                     acrLoginServer: "shopacr.azurecr.io",
                     harbor: {
                         host: "harbor.dev.example.com",
@@ -202,7 +217,7 @@ describe("webhook → PipelineRun → steps, executed", function () {
         const pr = (sha: string) => ({
             action: "opened",
             repository: { html_url: "https://github.com/example/shop-manifests" },
-            pull_request: { base: { ref: "main" }, head: { sha, repo: { clone_url: manifests.url } } },
+            pull_request: { base: { ref: "main", sha: BASE_SHA }, head: { sha, repo: { clone_url: manifests.url } } },
         });
 
         it("clones the PR head, passes the policy guard, and the finally report maps the outcome to a commit status", async () => {
@@ -249,6 +264,99 @@ describe("webhook → PipelineRun → steps, executed", function () {
             assert.equal(last.body.state, "failure");
         });
 
+        it("a digest bump: the base commit comes from the manifests repo, the bumped digest is found and verified with the stack's key", async () => {
+            // The PR: one commit on top of the manifests fixture, bumping primary's image to a new digest.
+            const OLD = `shopacr.azurecr.io/shop@sha256:${"a".repeat(64)}`;
+            const NEW = `shopacr.azurecr.io/shop@sha256:${"c".repeat(64)}`;
+            const deploy = (image: string) =>
+                `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: shop\nspec:\n  template:\n    spec:\n      containers:\n        - name: shop\n          image: ${image}\n`;
+            const repo = fixtureRepo(root, "bump", {
+                "clusters/primary/app.yaml": deploy(OLD),
+                "clusters/secondary/app.yaml": deploy(OLD),
+            });
+            const work = fs.mkdtempSync(path.join(root, "bump-work-"));
+            spawnSync("chown", ["-R", "0:0", repo.bare]); // the fixture side's git is root
+            git(work, "clone", "-q", repo.bare, ".");
+            fs.writeFileSync(path.join(work, "clusters/primary/app.yaml"), deploy(NEW));
+            git(work, "commit", "-q", "-am", "bump");
+            git(work, "push", "-q", "origin", "HEAD:refs/heads/bump");
+            const head = git(work, "rev-parse", "HEAD");
+            spawnSync("chown", ["-R", `${FS_GROUP}:${FS_GROUP}`, repo.bare]);
+
+            const run = triggered(r, {
+                ...pr(head),
+                pull_request: { base: { ref: "main", sha: repo.head }, head: { sha: head, repo: { clone_url: repo.url } } },
+            })!;
+            // clone (head, from the fork's URL) and clone-base (the configured manifests repo at base.sha).
+            const clone = taskRun(r, run, "clone");
+            const cloneBase = taskRun(r, run, "clone-base");
+            assert.deepEqual(cloneBase.params, { url: "https://github.com/example/shop-manifests", revision: repo.head });
+            const ws: Record<string, string> = {};
+            for (const [sub, t, url] of [
+                ["head", clone, repo.url],
+                ["base", cloneBase, repo.url], // the local fixture stands in for GitHub
+            ] as const) {
+                ws[sub] = volumeWorkspace(root, "sig-source", sub);
+                const cloned = await runStep({
+                    task: t.task,
+                    step: "clone",
+                    root,
+                    params: { ...t.params, url },
+                    workspaces: { output: ws[sub] },
+                });
+                assert.equal(cloned.code, 0, cloned.stderr);
+            }
+
+            const sig = taskRun(r, run, "signatures");
+            assert.deepEqual(
+                run.spec.taskRunSpecs.map((x: Any) => x.pipelineTaskName),
+                ["signatures"],
+                "its pod alone is labelled for workload identity",
+            );
+            const scratch = path.join(root, "sig-work");
+            fs.mkdirSync(scratch, { mode: 0o2777 });
+            fs.chownSync(scratch, 0, FS_GROUP);
+            fs.chmodSync(scratch, 0o2777);
+            const keys = path.join(root, "workspace", "sig-keys");
+            fs.mkdirSync(keys, { recursive: true, mode: 0o755 });
+            fs.writeFileSync(path.join(keys, "generation-1.pub"), "-----BEGIN PUBLIC KEY-----\n");
+            fs.chmodSync(keys, 0o755);
+            const workspaces = { source: ws.head, base: ws.base, "signing-keys": keys };
+            const found = await runStep({
+                task: sig.task,
+                step: "introduced-images",
+                root,
+                params: sig.params,
+                workspaces,
+                mounts: { "/work": scratch },
+            });
+            assert.equal(found.code, 0, found.stderr);
+            assert.equal(fs.readFileSync(path.join(scratch, "introduced.tsv"), "utf8"), `clusters/primary/app.yaml\t10\t${NEW}\t${NEW}\n`);
+
+            const cosign = path.join(root, "bin", "cosign");
+            fs.writeFileSync(cosign, '#!/bin/sh\necho "$*" >> /tmp/cosign.calls\n', { mode: 0o755 });
+            try {
+                const verified = await runStep({
+                    task: sig.task,
+                    step: "verify",
+                    root,
+                    params: sig.params,
+                    workspaces,
+                    mounts: { "/work": scratch },
+                });
+                assert.equal(verified.code, 0, verified.stderr);
+                assert.deepEqual(
+                    fs
+                        .readFileSync(path.join(root, "tmp", "cosign.calls"), "utf8")
+                        .trimEnd()
+                        .split("\n"),
+                    [`verify --k8s-keychain --key ${keys}/generation-1.pub --insecure-ignore-tlog=true --new-bundle-format=false ${NEW}`],
+                );
+            } finally {
+                fs.rmSync(cosign);
+            }
+        });
+
         it("a PR bringing its own ConstraintTemplate fails the policy task before gator runs", async () => {
             const evil = fixtureRepo(root, "evil", {
                 "clusters/primary/app.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: shop\n",
@@ -257,7 +365,7 @@ describe("webhook → PipelineRun → steps, executed", function () {
             });
             const run = triggered(r, {
                 ...pr(evil.head),
-                pull_request: { base: { ref: "main" }, head: { sha: evil.head, repo: { clone_url: evil.url } } },
+                pull_request: { base: { ref: "main", sha: BASE_SHA }, head: { sha: evil.head, repo: { clone_url: evil.url } } },
             })!;
             const clone = taskRun(r, run, "clone");
             const src = volumeWorkspace(root, "evil-source");

@@ -7,12 +7,18 @@ import {
     AZURE_FEDERATION_AUDIENCE,
     GATEWAY,
     NAMESPACES,
+    MANIFESTS_CHECK_SERVICE_ACCOUNT,
     PIPELINE_SERVICE_ACCOUNT,
     serviceAccountSubject,
     WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION,
 } from "../../model/names";
 import { mockRegistryDigest, uuidFrom } from "../../tools/mock-outputs";
-import { pipelineNetworkPolicies, SupplyChainPipeline, SupplyChainPipelineArgs } from "../../components/cluster/pipeline";
+import {
+    CHECK_SERVICE_ACCOUNT,
+    pipelineNetworkPolicies,
+    SupplyChainPipeline,
+    SupplyChainPipelineArgs,
+} from "../../components/cluster/pipeline";
 import {
     BUILD_PIPELINE_ORDER,
     isChainsTypeHint,
@@ -48,12 +54,20 @@ const MANIFESTS = "https://github.com/example/shop-manifests";
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 
 type Any = Record<string, any>;
+const CHECK_CLIENT_ID = "11111111-2222-3333-4444-555555555555";
+const SIGNING_KEY_G1 = "-----BEGIN PUBLIC KEY-----\nZzE=\n-----END PUBLIC KEY-----\n";
+const SIGNING_KEY_G2 = "-----BEGIN PUBLIC KEY-----\nZzI=\n-----END PUBLIC KEY-----\n";
 
 function baseArgs(provider: k8s.Provider, clientId: pulumi.Input<string>): SupplyChainPipelineArgs {
     return {
         provider,
         namespace: NS,
         pipelineIdentityClientId: clientId,
+        checkIdentityClientId: CHECK_CLIENT_ID,
+        signingPublicKeys: [
+            { generation: 1, publicKeyPem: SIGNING_KEY_G1 },
+            { generation: 2, publicKeyPem: SIGNING_KEY_G2 },
+        ],
         acrLoginServer: "shopacr.azurecr.io",
         harbor: {
             host: "harbor.dev.example.com",
@@ -509,9 +523,11 @@ describe("SupplyChainPipeline", () => {
             assert.deepEqual(held, {
                 pending: ["git-token"],
                 clone: ["git-read-token"],
+                "clone-base": ["git-read-token"],
                 policy: [],
                 schemas: [],
                 "deprecated-apis": [],
+                signatures: [],
                 report: ["git-token"],
             });
             // The status tasks run report-status, which reads no file of the PR.
@@ -630,7 +646,7 @@ describe("SupplyChainPipeline", () => {
             const p = byMetaName(r, "Pipeline", "manifests-check");
             assert.deepEqual(
                 p.spec.tasks.map((t: Any) => t.name),
-                ["pending", "clone", "policy", "schemas", "deprecated-apis"],
+                ["pending", "clone", "clone-base", "policy", "schemas", "deprecated-apis", "signatures"],
             );
             assert.equal(p.spec.finally[0].params.find((x: Any) => x.name === "state").value, "$(tasks.status)");
             const policySteps: Any[] = byMetaName(r, "Task", "policy-check").spec.steps;
@@ -654,8 +670,120 @@ describe("SupplyChainPipeline", () => {
                 tt.spec.workspaces.find((w: Any) => w.name === "policy"),
                 { name: "policy", configMap: { name: "policy-bundle" } },
             );
-            assert.equal(tt.spec.taskRunSpecs, undefined, "the check never gets an Azure token");
+            // Only the signature task's pod gets an Azure token (AcrPull, to read signatures), and in it
+            // only cosign's container: the step parsing the PR's files is skipped (container step-<name>).
+            assert.deepEqual(tt.spec.taskRunSpecs, [
+                {
+                    pipelineTaskName: "signatures",
+                    metadata: {
+                        labels: { "azure.workload.identity/use": "true" },
+                        annotations: { "azure.workload.identity/skip-containers": "step-introduced-images" },
+                    },
+                },
+            ]);
+            const sigSteps = (byMetaName(r, "Task", TASKS.signatureCheck).spec.steps as Any[]).map(x => x.name);
+            assert.deepEqual(sigSteps, ["introduced-images", "verify"], "the skipped container is the parser; cosign's keeps the token");
         });
+    });
+});
+
+describe("manifests check: signatures of the introduced image digests", () => {
+    let r: StackRun;
+    before(async () => {
+        r = await pipelineRun();
+    });
+
+    it("runs the signature-check Task after both clones, on the head and base checkouts, with the stack's ACR and keys", () => {
+        const p = byMetaName(r, "Pipeline", "manifests-check").spec;
+        const task = (n: string) => (p.tasks as Any[]).find(t => t.name === n)!;
+        assert.deepEqual(task("signatures").taskRef, { name: TASKS.signatureCheck, kind: "Task" });
+        assert.deepEqual(task("signatures").runAfter, ["clone", "clone-base"]);
+        assert.deepEqual(task("signatures").params, [
+            { name: "paths", value: ["clusters/primary", "clusters/secondary"] },
+            { name: "acr-login-server", value: "shopacr.azurecr.io" },
+        ]);
+        assert.deepEqual(task("signatures").workspaces, [
+            { name: "source", workspace: "source", subPath: "head" },
+            { name: "base", workspace: "source", subPath: "base" },
+            { name: "signing-keys", workspace: "signing-keys" },
+        ]);
+        // The base comes from the configured manifests repository at the PR's base commit, never the fork.
+        assert.deepEqual(task("clone-base").params, [
+            { name: "url", value: MANIFESTS },
+            { name: "revision", value: "$(params.base-sha)" },
+        ]);
+        assert.deepEqual(task("clone").workspaces[0], { name: "output", workspace: "source", subPath: "head" });
+        assert.deepEqual(task("clone-base").workspaces[0], { name: "output", workspace: "source", subPath: "base" });
+        for (const n of ["policy", "schemas", "deprecated-apis"])
+            assert.deepEqual(task(n).workspaces[0], task("signatures").workspaces[0], n);
+        const binding = byMetaName(r, "TriggerBinding", "github-pull-request").spec.params as Any[];
+        assert.deepEqual(
+            binding.find(b => b.name === "base-sha"),
+            { name: "base-sha", value: "$(body.pull_request.base.sha)" },
+        );
+    });
+
+    it("every key generation reaches the verify step (ConfigMap → workspace), oldest first", () => {
+        const cm = byMetaName(r, "ConfigMap", "image-signing-keys");
+        assert.equal(cm.metadata.namespace, NS);
+        assert.deepEqual(cm.data, { "generation-1.pub": SIGNING_KEY_G1, "generation-2.pub": SIGNING_KEY_G2 });
+        const tt = byMetaName(r, "TriggerTemplate", "manifests-check").spec.resourcetemplates[0];
+        assert.deepEqual(
+            tt.spec.workspaces.find((w: Any) => w.name === "signing-keys"),
+            { name: "signing-keys", configMap: { name: "image-signing-keys" } },
+        );
+    });
+
+    it("its steps run as non-root after the stepTemplate merge; cosign is pinned by digest and pulled through the ACR", () => {
+        const t = byMetaName(r, "Task", TASKS.signatureCheck);
+        const steps = mergedSteps(t);
+        assert.deepEqual(
+            steps.map(s => s.name),
+            ["introduced-images", "verify"],
+        );
+        for (const s of steps) {
+            assert.equal(s.securityContext.runAsNonRoot, true, s.name);
+            assert.equal(s.securityContext.runAsUser, 65532, s.name);
+            assert.equal(s.securityContext.allowPrivilegeEscalation, false, s.name);
+        }
+        assert.equal(steps[1].image, acrStepImage("cosign"));
+        assert.equal(
+            steps[1].image,
+            "shopacr.azurecr.io/ghcr.io/sigstore/cosign/cosign:v3.1.1-dev@sha256:0dcd21d8b6464a526e3225f44c50f34687e861dcf010f566b3caa4f0e5cd898a",
+        );
+        assert.ok(steps[1].script.startsWith("#!/busybox/sh\n"), "the -dev image's shell");
+        // No git credential in the pod that reads the PR's files and holds the Azure token.
+        assert.deepEqual(
+            (t.spec.workspaces as Any[]).map(w => w.name),
+            ["source", "base", "signing-keys"],
+        );
+    });
+
+    it("the check's ServiceAccount carries the check identity's client id; the pipeline's keeps its own", () => {
+        const sa = byMetaName(r, "ServiceAccount", CHECK_SERVICE_ACCOUNT);
+        assert.equal(CHECK_SERVICE_ACCOUNT, MANIFESTS_CHECK_SERVICE_ACCOUNT);
+        assert.equal(sa.metadata.annotations[WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION], CHECK_CLIENT_ID);
+        assert.equal(sa.automountServiceAccountToken, false);
+        assert.equal(sa.imagePullSecrets, undefined);
+        assert.notEqual(
+            byMetaName(r, "ServiceAccount", PIPELINE_SERVICE_ACCOUNT).metadata.annotations[WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION],
+            CHECK_CLIENT_ID,
+        );
+    });
+
+    it("refuses an empty key list (or a generation twice) before registering anything, naming the key", async () => {
+        for (const [keys, message] of [
+            [[], /SupplyChainPipeline delivery: signingPublicKeys is empty/],
+            [
+                [
+                    { generation: 1, publicKeyPem: SIGNING_KEY_G1 },
+                    { generation: 1, publicKeyPem: SIGNING_KEY_G2 },
+                ],
+                /signingPublicKeys: each generation at most once/,
+            ],
+        ] as const) {
+            await assert.rejects(pipelineRun({ signingPublicKeys: keys }), message);
+        }
     });
 });
 

@@ -120,8 +120,13 @@ describe("platform composition (Azure layer)", () => {
             assert.equal(o.pipelineNamespace, "ci");
             assert.equal(o.pipelineIdentityClientId, o.identities.pipeline.clientId);
             assert.equal(
-                new Set([o.identities.pipeline.clientId, o.identities.certManager.clientId, o.identities.externalDns.clientId]).size,
-                3,
+                new Set([
+                    o.identities.pipeline.clientId,
+                    o.identities.certManager.clientId,
+                    o.identities.externalDns.clientId,
+                    o.identities.manifestsCheck.clientId,
+                ]).size,
+                4,
             );
             assert.match(o.logAnalyticsWorkspaceId, /\/Microsoft\.OperationalInsights\/workspaces\//);
         });

@@ -142,6 +142,20 @@ export const STEP_IMAGES = {
         source: "registry-lookup",
         purpose: "deprecated/removed Kubernetes API check",
     },
+    cosign: {
+        // The `-dev` variant: the same cosign binary on gcr.io/distroless/static-debian12:debug-nonroot
+        // (busybox at /busybox/sh, uid 65532), where the plain tag has no shell (sigstore/cosign v3.1.2
+        // Makefile ko-cosign-dev, .ko.yaml). Pin from the publisher itself: cosign's own release build
+        // runs exactly this reference (sigstore/cosign v3.1.2, 193d2153, release/cloudbuild.yaml:35),
+        // the newest -dev digest upstream vouches for; no other public pin of a v3.1.x-dev digest was
+        // found in the public code index (2026-12-03). Flags and keychain verified at v3.1.1
+        // (steps/verify-signatures.sh).
+        repo: "ghcr.io/sigstore/cosign/cosign",
+        tag: "v3.1.1-dev",
+        digest: "sha256:0dcd21d8b6464a526e3225f44c50f34687e861dcf010f566b3caa4f0e5cd898a",
+        source: "public-pin",
+        purpose: "verify the signatures of the image digests a manifests pull request introduces",
+    },
 } as const satisfies Record<string, StepImageSpec>;
 
 export type StepImageName = keyof typeof STEP_IMAGES;

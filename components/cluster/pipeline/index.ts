@@ -11,7 +11,8 @@
 // - `git-read-token` read-only token (Argo CD's) the manifests-PR check clones the PR with
 // - `github-webhook` HMAC secret the GitHub interceptor verifies
 // ACR push has no secret: the promote task's pod exchanges its federated ServiceAccount token
-// for an ACR token (workload identity, the pipeline identity's AcrPush).
+// for an ACR token (workload identity, the pipeline identity's AcrPush). The manifests check's
+// signature task reads ACR the same way, as the check identity (AcrPull only).
 //
 // Where the pieces are built: the Tasks and Pipelines in pipeline-tasks.ts, the trigger objects
 // and their CEL filters in pipeline-triggers.ts, the NetworkPolicies and Secrets below
@@ -35,6 +36,7 @@ import {
     githubApi,
     POLICY_CONFIGMAP,
     pullRequestBinding,
+    SIGNING_KEYS_CONFIGMAP,
     pullRequestFilter,
     pushBinding,
     pushFilter,
@@ -43,8 +45,10 @@ import {
 } from "./triggers";
 import { gatewayRouteSpec } from "../gateway/route";
 import { NamedNetworkPolicy } from "../network-policies";
+import { checkArgs } from "../../args-schema";
+import { z } from "zod";
 
-export { CHECK_SERVICE_ACCOUNT, EVENT_LISTENER, EVENT_LISTENER_SERVICE_ACCOUNT, POLICY_CONFIGMAP, SECRET_NAMES };
+export { CHECK_SERVICE_ACCOUNT, EVENT_LISTENER, EVENT_LISTENER_SERVICE_ACCOUNT, POLICY_CONFIGMAP, SECRET_NAMES, SIGNING_KEYS_CONFIGMAP };
 
 export interface HarborRobotArgs {
     /** Harbor's public hostname (registry and API), e.g. harbor.example.com. */
@@ -64,6 +68,13 @@ export interface SupplyChainPipelineArgs {
     namespace: string;
     /** Client id of the pipeline's user-assigned identity (AcrPush, federated to this SA). */
     pipelineIdentityClientId: pulumi.Input<string>;
+    /** Client id of the manifests check's identity (AcrPull only, federated to CHECK_SERVICE_ACCOUNT). */
+    checkIdentityClientId: pulumi.Input<string>;
+    /**
+     * The stack's image-signing public keys, every generation admission trusts: the manifests check
+     * accepts a signature by any of them (so a rotation verifies old and new images alike).
+     */
+    signingPublicKeys: readonly { generation: number; publicKeyPem: pulumi.Input<string> }[];
     /** ACR login server, e.g. myacr.azurecr.io. */
     acrLoginServer: pulumi.Input<string>;
     harbor: HarborRobotArgs;
@@ -97,6 +108,16 @@ export interface SupplyChainPipelineArgs {
     /** What the /hooks HTTPRoute needs first: the Gateway API CRDs (the gateway chart). */
     routeDependsOn?: pulumi.Input<pulumi.Resource>[];
 }
+
+/** What SupplyChainPipelineArgs must satisfy beyond its types (messages name the key). */
+const ARGS_SCHEMA = z.object({
+    signingPublicKeys: z
+        .array(z.object({ generation: z.number() }).loose())
+        .min(1, "signingPublicKeys is empty: the manifests check could verify no signature")
+        .refine(keys => new Set(keys.map(k => k.generation)).size === keys.length, {
+            error: "signingPublicKeys: each generation at most once",
+        }),
+});
 
 /** Service the Triggers controller creates for an EventListener, and its port. */
 export const EVENT_LISTENER_PORT = 8080;
@@ -262,6 +283,7 @@ export class SupplyChainPipeline extends pulumi.ComponentResource {
 
     constructor(name: string, args: SupplyChainPipelineArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:cluster:SupplyChainPipeline", name, {}, opts);
+        checkArgs(ARGS_SCHEMA, args, `SupplyChainPipeline ${name}`);
         const provider = args.provider;
         const ns = args.namespace;
         const imageRepository = defaultImageRepository(args.sourceRepoUrl);
@@ -324,10 +346,15 @@ export class SupplyChainPipeline extends pulumi.ComponentResource {
             },
             after,
         );
+        // The check's SA: the client-id annotation lets its labelled pod (the signature task only)
+        // read ACR with the check identity's AcrPull; no Kubernetes API token.
         const checkSa = new k8s.core.v1.ServiceAccount(
             `${name}-check-sa`,
             {
-                metadata: inNs(CHECK_SERVICE_ACCOUNT),
+                metadata: {
+                    ...inNs(CHECK_SERVICE_ACCOUNT),
+                    annotations: { [WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION]: args.checkIdentityClientId },
+                },
                 automountServiceAccountToken: false,
             },
             after,
@@ -347,6 +374,14 @@ export class SupplyChainPipeline extends pulumi.ComponentResource {
             {
                 metadata: inNs(POLICY_CONFIGMAP),
                 data: { "policy.yaml": args.policyBundleYaml },
+            },
+            after,
+        );
+        const signingKeys = new k8s.core.v1.ConfigMap(
+            `${name}-signing-keys`,
+            {
+                metadata: inNs(SIGNING_KEYS_CONFIGMAP),
+                data: Object.fromEntries(args.signingPublicKeys.map(k => [signingKeyFile(k.generation), k.publicKeyPem])),
             },
             after,
         );
@@ -377,7 +412,17 @@ export class SupplyChainPipeline extends pulumi.ComponentResource {
             }),
             tasks,
         );
-        const check = tekton("check-pipeline", checkPipeline({ manifestsPaths, githubApiUrl: apiUrl, manifestsSlug: slug }), tasks);
+        const check = tekton(
+            "check-pipeline",
+            checkPipeline({
+                manifestsPaths,
+                githubApiUrl: apiUrl,
+                manifestsSlug: slug,
+                manifestsRepoUrl: args.manifestsRepoUrl,
+                acrLoginServer: args.acrLoginServer,
+            }),
+            tasks,
+        );
 
         // 6. Triggers: push → build, manifests PR → check.
         this.pushFilter = pushFilter({
@@ -390,7 +435,14 @@ export class SupplyChainPipeline extends pulumi.ComponentResource {
         const pushBindingCr = tekton("push-binding", pushBinding());
         const prBindingCr = tekton("pr-binding", pullRequestBinding());
         const buildTemplate = tekton("build-template", buildTriggerTemplate(), [pipeline, pipelineSa, harborSecret, gitSecret]);
-        const checkTemplate = tekton("check-template", checkTriggerTemplate(), [check, checkSa, policyBundle, gitSecret, gitReadSecret]);
+        const checkTemplate = tekton("check-template", checkTriggerTemplate(), [
+            check,
+            checkSa,
+            policyBundle,
+            signingKeys,
+            gitSecret,
+            gitReadSecret,
+        ]);
         const listenerCr = tekton("listener", eventListener({ push: this.pushFilter, pullRequest: this.pullRequestFilter }), [
             ...listener,
             webhookSecret,
@@ -463,6 +515,11 @@ export class SupplyChainPipeline extends pulumi.ComponentResource {
         );
         return [sa, role, clusterRole];
     }
+}
+
+/** The file (ConfigMap key) of one signing-key generation in the check's `signing-keys` workspace. */
+export function signingKeyFile(generation: number): string {
+    return `generation-${generation}.pub`;
 }
 
 /** `https://github.com/org/My-Service.git` → `my-service` (registry repository names are lower-case). */

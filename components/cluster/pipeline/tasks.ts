@@ -54,6 +54,7 @@ export const TASKS = {
     policyCheck: "policy-check",
     schemaCheck: "schema-check",
     deprecationCheck: "deprecation-check",
+    signatureCheck: "signature-check",
 } as const;
 
 /** The Tasks whose steps run rootless BuildKit (and so are not "restricted"). */
@@ -587,6 +588,75 @@ export function deprecationCheckTask(kubernetesVersion: string): Obj {
     });
 }
 
+/** The signature check's step that parses the pull request's files: it needs no Azure token. */
+export const SIGNATURE_CHECK_PARSE_STEP = "introduced-images";
+
+/**
+ * A step's container name in its pod: `step-<name>` (tektoncd/pipeline v1.15.0, 70f73081,
+ * pkg/pod/entrypoint.go StepName / GetContainerName).
+ */
+export function stepContainerName(step: string): string {
+    return `step-${step}`;
+}
+
+/** Where the signature check's steps leave the list of introduced images (an emptyDir). */
+const SIGNATURE_CHECK_WORK = "/work";
+const INTRODUCED_LIST = `${SIGNATURE_CHECK_WORK}/introduced.tsv`;
+
+/**
+ * The signatures of the image digests a manifests pull request introduces, checked before merge
+ * (admission checks them again in the clusters, where `dryrun` in dev only reports):
+ * 1. introduced-images: the references the head adds or changes under the manifests paths
+ *    compared with the base commit (both checked out by git-clone), each required to be
+ *    `<acr>/…@sha256:<digest>` (steps/introduced-images.py);
+ * 2. verify: cosign verifies each digest's signature with the stack's public keys, every key
+ *    generation (steps/verify-signatures.sh), reading ACR as the check's workload identity (AcrPull).
+ * No git credential: both commits are fetched by the clone tasks. Only this Task's pod is labelled
+ * for workload identity (checkTriggerTemplate).
+ */
+export function signatureCheckTask(): Obj {
+    const work = { name: "work", mountPath: SIGNATURE_CHECK_WORK };
+    return task(TASKS.signatureCheck, {
+        description:
+            "Find the image references the pull request adds or changes, require each to be in the stack's ACR and pinned by digest, and verify each digest's cosign signature with the stack's image-signing keys.",
+        params: [
+            { name: "paths", type: "array", description: "the manifests paths of the pull request" },
+            { name: "acr-login-server", type: "string" },
+        ],
+        workspaces: [
+            { name: "source", readOnly: true, description: "the pull request's head, checked out" },
+            { name: "base", readOnly: true, description: "the pull request's base commit, checked out" },
+            { name: "signing-keys", readOnly: true, description: "ConfigMap: one `<name>.pub` per image-signing key generation" },
+        ],
+        volumes: [{ name: "work", emptyDir: {} }],
+        steps: [
+            {
+                name: SIGNATURE_CHECK_PARSE_STEP,
+                image: stepImage("azureCli"),
+                env: [
+                    { name: "ACR", value: "$(params.acr-login-server)" },
+                    { name: "BASE", value: "$(workspaces.base.path)" },
+                    { name: "HEAD", value: "$(workspaces.source.path)" },
+                    { name: "OUT", value: INTRODUCED_LIST },
+                ],
+                volumeMounts: [work],
+                args: ["$(params.paths[*])"],
+                script: stepScript("introduced-images.py"),
+            },
+            {
+                name: "verify",
+                image: stepImage("cosign"),
+                env: [
+                    { name: "KEYS", value: "$(workspaces.signing-keys.path)" },
+                    { name: "LIST", value: INTRODUCED_LIST },
+                ],
+                volumeMounts: [work],
+                script: stepScript("verify-signatures.sh"),
+            },
+        ],
+    });
+}
+
 /**
  * Every Task both pipelines run, as the component registers them: step images pulled through the
  * stack's ACR (`<acr>/<upstream host>/<path>@<digest>`, images.ts withStepImagesThroughAcr), so the
@@ -611,6 +681,7 @@ export function supplyChainTasks(o: {
         policyCheckTask(),
         schemaCheckTask(o.kubernetesVersion),
         deprecationCheckTask(o.kubernetesVersion),
+        signatureCheckTask(),
     ].map(t => withStepImagesThroughAcr(t, o.acrLoginServer));
 }
 
@@ -778,9 +849,18 @@ export interface CheckPipelineOptions {
     manifestsPaths: readonly string[];
     githubApiUrl: string;
     manifestsSlug: string;
+    /** The manifests repository: the pull request's base commit is fetched from it. */
+    manifestsRepoUrl: string;
+    acrLoginServer: Str;
 }
 
-/** The manifests PR check: Gatekeeper CEL (gator) + schemas + deprecated APIs, then a commit status. */
+/** The check pipeline's task that verifies signatures: the only one whose pod gets an Azure (AcrPull) token. */
+export const CHECK_WORKLOAD_IDENTITY_TASK = "signatures";
+
+/**
+ * The manifests PR check: Gatekeeper CEL (gator) + schemas + deprecated APIs + signatures of the
+ * introduced image digests, then a commit status.
+ */
 export function checkPipeline(o: CheckPipelineOptions): Obj {
     const status = (state: string) => [
         { name: "api-url", value: o.githubApiUrl },
@@ -788,7 +868,9 @@ export function checkPipeline(o: CheckPipelineOptions): Obj {
         { name: "sha", value: "$(params.sha)" },
         { name: "state", value: state },
     ];
-    const src = { name: "source", workspace: "source" };
+    // The head and the base commit side by side on the scratch volume (git-clone empties its output).
+    const src = { name: "source", workspace: "source", subPath: "head" };
+    const base = { name: "base", workspace: "source", subPath: "base" };
     const paths = [...o.manifestsPaths];
     return {
         apiVersion: TASK_API_VERSION,
@@ -796,9 +878,14 @@ export function checkPipeline(o: CheckPipelineOptions): Obj {
         metadata: { name: CHECK_PIPELINE },
         spec: {
             description:
-                "Check a manifests pull request with the stack's own admission policy, the API schemas and the deprecated-API list; report a commit status.",
+                "Check a manifests pull request with the stack's own admission policy, the API schemas, the deprecated-API list and the signatures of the image digests it introduces; report a commit status.",
             params: [
                 { name: "sha", type: "string", description: "pull request head commit" },
+                {
+                    name: "base-sha",
+                    type: "string",
+                    description: "pull request base commit (the base branch's head when the event was sent)",
+                },
                 { name: "clone-url", type: "string", description: "repository holding the head commit (a fork for fork PRs)" },
             ],
             workspaces: [
@@ -809,6 +896,7 @@ export function checkPipeline(o: CheckPipelineOptions): Obj {
                     description: "read-only git token (key `token`, the one Argo CD reads the manifests repo with): clone the pull request",
                 },
                 { name: "git-auth", description: "push-capable git token (key `token`): report the commit status only" },
+                { name: "signing-keys", description: "ConfigMap: the stack's image-signing public keys, one `<name>.pub` per generation" },
             ],
             tasks: [
                 {
@@ -827,7 +915,21 @@ export function checkPipeline(o: CheckPipelineOptions): Obj {
                     // The manifests repo is usually private. The PR's content is untrusted, so it is
                     // fetched with the read-only token: the push-capable one never shares a pod with it.
                     workspaces: [
-                        { name: "output", workspace: "source" },
+                        { name: "output", workspace: "source", subPath: "head" },
+                        { name: "git-auth", workspace: "git-read" },
+                    ],
+                },
+                {
+                    // The base commit, from the manifests repository itself (never the fork), to
+                    // tell which image references the PR introduces.
+                    name: "clone-base",
+                    taskRef: ref(TASKS.clone),
+                    params: [
+                        { name: "url", value: o.manifestsRepoUrl },
+                        { name: "revision", value: "$(params.base-sha)" },
+                    ],
+                    workspaces: [
+                        { ...base, name: "output" },
                         { name: "git-auth", workspace: "git-read" },
                     ],
                 },
@@ -849,6 +951,16 @@ export function checkPipeline(o: CheckPipelineOptions): Obj {
                     workspaces: [src],
                 },
                 { name: "deprecated-apis", taskRef: ref(TASKS.deprecationCheck), runAfter: ["clone"], workspaces: [src] },
+                {
+                    name: CHECK_WORKLOAD_IDENTITY_TASK,
+                    taskRef: ref(TASKS.signatureCheck),
+                    runAfter: ["clone", "clone-base"],
+                    params: [
+                        { name: "paths", value: paths },
+                        { name: "acr-login-server", value: o.acrLoginServer },
+                    ],
+                    workspaces: [src, base, { name: "signing-keys", workspace: "signing-keys" }],
+                },
             ],
             finally: [
                 {

@@ -6,8 +6,20 @@
 // GitHub interceptor that runs before the CEL interceptor.
 //
 // Below the filters: the TriggerBindings, TriggerTemplates and EventListener that use them.
-import { PIPELINE_SERVICE_ACCOUNT, WORKLOAD_IDENTITY_POD_LABEL } from "../../../model/names";
-import { BUILD_PIPELINE, CHECK_PIPELINE, WORKLOAD_IDENTITY_TASK } from "./tasks";
+import {
+    MANIFESTS_CHECK_SERVICE_ACCOUNT,
+    PIPELINE_SERVICE_ACCOUNT,
+    WORKLOAD_IDENTITY_POD_LABEL,
+    WORKLOAD_IDENTITY_SKIP_CONTAINERS_ANNOTATION,
+} from "../../../model/names";
+import {
+    BUILD_PIPELINE,
+    CHECK_PIPELINE,
+    CHECK_WORKLOAD_IDENTITY_TASK,
+    SIGNATURE_CHECK_PARSE_STEP,
+    stepContainerName,
+    WORKLOAD_IDENTITY_TASK,
+} from "./tasks";
 
 /** A CEL string literal (CEL shares JSON's escapes for the characters a URL/e-mail/path uses). */
 export function celString(value: string): string {
@@ -99,7 +111,7 @@ const TRIGGERS_API_VERSION = "triggers.tekton.dev/v1beta1";
 export const EVENT_LISTENER = "supply-chain";
 export const EVENT_LISTENER_SERVICE_ACCOUNT = "eventlistener";
 /** The ServiceAccount the manifests check runs as (the build runs as PIPELINE_SERVICE_ACCOUNT). */
-export const CHECK_SERVICE_ACCOUNT = "manifests-check";
+export const CHECK_SERVICE_ACCOUNT = MANIFESTS_CHECK_SERVICE_ACCOUNT;
 export const SECRET_NAMES = {
     harborRobot: "harbor-robot",
     gitToken: "git-token",
@@ -108,6 +120,8 @@ export const SECRET_NAMES = {
 } as const;
 /** ConfigMap holding the stack's Gatekeeper policy bundle (key policy.yaml) for the manifests check. */
 export const POLICY_CONFIGMAP = "policy-bundle";
+/** ConfigMap holding the stack's image-signing public keys (`generation-<n>.pub`) for the manifests check. */
+export const SIGNING_KEYS_CONFIGMAP = "image-signing-keys";
 
 const BINDINGS = { push: "github-push", pullRequest: "github-pull-request" } as const;
 
@@ -123,7 +137,7 @@ export function pushBinding(): Obj {
     };
 }
 
-/** Pull-request event → the head commit and the repository holding it (a fork for fork PRs). */
+/** Pull-request event → the head commit, the repository holding it (a fork for fork PRs) and the base commit. */
 export function pullRequestBinding(): Obj {
     return {
         apiVersion: TRIGGERS_API_VERSION,
@@ -133,6 +147,7 @@ export function pullRequestBinding(): Obj {
             params: [
                 { name: "sha", value: "$(body.pull_request.head.sha)" },
                 { name: "clone-url", value: "$(body.pull_request.head.repo.clone_url)" },
+                { name: "base-sha", value: "$(body.pull_request.base.sha)" },
             ],
         },
     };
@@ -193,14 +208,18 @@ export function buildTriggerTemplate(): Obj {
 /** Timeouts of a manifests-check PipelineRun (Tekton duration strings). */
 export const CHECK_RUN_TIMEOUTS = { pipeline: "30m0s", tasks: "25m0s", finally: "5m0s" } as const;
 
-/** Manifests PR → PipelineRun of the check pipeline, as the check ServiceAccount (no Azure token). */
+/**
+ * Manifests PR → PipelineRun of the check pipeline, as the check ServiceAccount. Only the signature
+ * task's pod gets its workload-identity token (AcrPull: reading signatures); the tasks evaluating
+ * the PR's files with gator, kubeconform and pluto get none.
+ */
 export function checkTriggerTemplate(): Obj {
     return {
         apiVersion: TRIGGERS_API_VERSION,
         kind: "TriggerTemplate",
         metadata: { name: CHECK_PIPELINE },
         spec: {
-            params: [{ name: "sha" }, { name: "clone-url" }],
+            params: [{ name: "sha" }, { name: "clone-url" }, { name: "base-sha" }],
             resourcetemplates: [
                 {
                     apiVersion: "tekton.dev/v1",
@@ -214,8 +233,24 @@ export function checkTriggerTemplate(): Obj {
                         params: [
                             { name: "sha", value: "$(tt.params.sha)" },
                             { name: "clone-url", value: "$(tt.params.clone-url)" },
+                            { name: "base-sha", value: "$(tt.params.base-sha)" },
                         ],
                         taskRunTemplate: { serviceAccountName: CHECK_SERVICE_ACCOUNT, podTemplate: POD_TEMPLATE },
+                        // …and in that pod, not the container parsing the PR's files: only cosign's.
+                        // Tekton copies taskRunSpecs metadata onto the TaskRun and its annotations
+                        // onto the pod (tektoncd/pipeline v1.15.0 pkg/reconciler/pipelinerun/
+                        // pipelinerun.go combineTaskRunAndTaskSpecAnnotations; pkg/pod/pod.go:506).
+                        taskRunSpecs: [
+                            {
+                                pipelineTaskName: CHECK_WORKLOAD_IDENTITY_TASK,
+                                metadata: {
+                                    labels: { ...WORKLOAD_IDENTITY_POD_LABEL },
+                                    annotations: {
+                                        [WORKLOAD_IDENTITY_SKIP_CONTAINERS_ANNOTATION]: stepContainerName(SIGNATURE_CHECK_PARSE_STEP),
+                                    },
+                                },
+                            },
+                        ],
                         workspaces: [
                             { name: "source", ...scratchVolume("1Gi") },
                             { name: "policy", configMap: { name: POLICY_CONFIGMAP } },
@@ -223,6 +258,7 @@ export function checkTriggerTemplate(): Obj {
                             // only reaches the status-report tasks, which never read the PR's files.
                             { name: "git-read", secret: { secretName: SECRET_NAMES.gitReadToken } },
                             { name: "git-auth", secret: { secretName: SECRET_NAMES.gitToken } },
+                            { name: "signing-keys", configMap: { name: SIGNING_KEYS_CONFIGMAP } },
                         ],
                         // The `finally` status report must still run when the checks time out. With only
                         // `timeouts.pipeline`, Tekton derives no tasks timeout (tektoncd/pipeline v1.15.0

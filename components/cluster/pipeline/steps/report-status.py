@@ -6,8 +6,11 @@ import json, os, urllib.request
 
 env = os.environ
 state = {'pending': 'pending', 'Succeeded': 'success', 'Completed': 'success'}.get(env['STATE'], 'failure')
-desc = {'pending': 'Gatekeeper policy, schema and deprecated-API checks running',
-        'success': 'Gatekeeper policy, schemas and API versions OK'}.get(state, 'A manifests check failed; see the PipelineRun')
+# What the check verifies (GitHub caps a description at 140 characters). Signatures are checked
+# for the digests the PR introduces; admission checks every image again in the clusters.
+desc = {'pending': 'Gatekeeper policy, schema, deprecated-API and image-signature checks running',
+        'success': 'Gatekeeper policy, schemas, API versions and signatures of the new image digests OK'}.get(
+    state, 'A manifests check failed; see the PipelineRun')
 auth = 'Bearer ' + open(os.path.join(env['AUTH_DIR'], 'token')).read().strip()
 req = urllib.request.Request(f"{env['API']}/repos/{env['SLUG']}/statuses/{env['SHA']}", method='POST',
                              data=json.dumps({'state': state, 'context': env['CONTEXT'], 'description': desc}).encode(),
