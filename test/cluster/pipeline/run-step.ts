@@ -8,7 +8,10 @@
 //   R/tekton/results    results ($(results.<name>.path) = /tekton/results/<name>), world-writable
 //   R/tekton/scripts    the step script (Tekton writes it to /tekton/scripts/script-<i>-<id>)
 //   R/tmp               mounted over /tmp for the step (private mount namespace)
-//   R/bin               PATH: busybox applets + git (the alpine/git image), python3 (the azure-cli image)
+//   R/bin               first on PATH: the stand-ins a test puts there (crane, cosign, …)
+// then, shared by every run root of the process (built once: a few hundred symlinks per root
+// were a tenth of npm test's CPU), the image's tools: busybox applets + git (the alpine/git
+// image), python3 (the azure-cli image).
 //
 // Needs root (setpriv, unshare); the tests say so clearly when it is missing.
 import { spawn, spawnSync } from "child_process";
@@ -38,12 +41,17 @@ function interpreter(shebang: string): string[] {
     }
 }
 
+const found = new Map<string, string>();
+
 export function which(cmd: string): string {
-    const r = spawnSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" });
-    const found = r.stdout.trim();
-    if (r.status !== 0 || !found)
-        throw new Error(`${cmd} is not installed: the pipeline step tests run real ${cmd} (CI: .ci/run installs it with apt-get)`);
-    return found;
+    if (!found.has(cmd)) {
+        const r = spawnSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" });
+        const location = r.stdout.trim();
+        if (r.status !== 0 || !location)
+            throw new Error(`${cmd} is not installed: the pipeline step tests run real ${cmd} (CI: .ci/run installs it with apt-get)`);
+        found.set(cmd, location);
+    }
+    return found.get(cmd)!;
 }
 
 /** The tools these tests need, with a clear message for each one missing. */
@@ -63,12 +71,24 @@ export function newRunRoot(): string {
     fs.mkdirSync(path.join(root, "tekton", "results"), { mode: 0o777 });
     fs.chmodSync(path.join(root, "tekton", "results"), 0o777);
     fs.mkdirSync(path.join(root, "tekton", "scripts"), { mode: 0o755 });
-    const bin = path.join(root, "bin");
-    const r = spawnSync(which("busybox"), ["--install", "-s", bin]);
-    if (r.status !== 0) throw new Error(`busybox --install failed: ${r.stderr}`);
-    fs.symlinkSync(which("git"), path.join(bin, "git"));
-    fs.symlinkSync(PYTHON, path.join(bin, "python3"));
     return root;
+}
+
+let imageTools: string | undefined;
+
+/** The images' tools (busybox applets, git, python3), one directory per test process, traversable by the step users. */
+function imageToolsBin(): string {
+    if (imageTools === undefined) {
+        const bin = fs.mkdtempSync(path.join("/var/tmp", "tekton-tools-"));
+        fs.chmodSync(bin, 0o755);
+        process.on("exit", () => fs.rmSync(bin, { recursive: true, force: true }));
+        const r = spawnSync(which("busybox"), ["--install", "-s", bin]);
+        if (r.status !== 0) throw new Error(`busybox --install failed: ${r.stderr}`);
+        fs.symlinkSync(which("git"), path.join(bin, "git"));
+        fs.symlinkSync(PYTHON, path.join(bin, "python3"));
+        imageTools = bin;
+    }
+    return imageTools;
 }
 
 export function removeRunRoot(root: string): void {
@@ -154,7 +174,7 @@ export async function runStep(o: StepRunOptions): Promise<StepResult> {
         return p;
     };
     // A path under one of the step's volume mounts (e.g. /acr/token) is the mount's host directory.
-    const env: Record<string, string> = { PATH: path.join(o.root, "bin") };
+    const env: Record<string, string> = { PATH: `${path.join(o.root, "bin")}:${imageToolsBin()}` };
     for (const e of (step.env ?? []) as Obj[]) env[e.name] = mapPath(substitute(String(e.value ?? ""), subs));
     Object.assign(env, o.extraEnv ?? {});
 
