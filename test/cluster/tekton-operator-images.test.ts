@@ -6,12 +6,17 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
+import { createHash } from "crypto";
+import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import YAML from "yaml";
-import { TektonPlatform } from "../../components/cluster/tekton";
+import { TektonPlatform, tektonConfigSpec } from "../../components/cluster/tekton";
 import { lookupName } from "../../components/cluster/tekton/operator-images";
 import {
+    BundledComponent,
     BundledComponentName,
+    IMAGE_OVERRIDES_ANNOTATION,
+    imageOverridesDigest,
     koReleaseName,
     operatorEnvName,
     releasedImage,
@@ -19,8 +24,10 @@ import {
     TEKTON_BUNDLED_IMAGES,
     TEKTON_OPERATOR_BUNDLE_RELEASE,
     TEKTON_OPERATOR_IMAGE_ENVS,
+    TEKTON_OVERRIDE_TARGETS,
     upstreamImage,
 } from "../../model/tekton-operator-images";
+import { effectiveImages } from "./chart-images";
 import { CHARTS } from "../../model/versions";
 import { mockRegistryDigest } from "../../tools/mock-outputs";
 import { byName, freshRun, StackRun } from "../harness";
@@ -273,5 +280,153 @@ describe("Tekton Operator bundled images through ACR", () => {
             TEKTON_BUNDLED_IMAGES.filter(s => s.replacement).map(s => [s.bundled.split("/")[0], s.replacement!.image]),
             [["cgr.dev", "gcr.io/distroless/static-debian13:debug-nonroot"]],
         );
+    });
+});
+
+// ---- What makes the operator re-apply a component (tektoncd/operator v0.81.1) ----
+
+/**
+ * The component CR specs the TektonConfig reconciler derives from a TektonConfig spec (JSON as the
+ * API server stores it): Pipeline/Trigger/Chain/Dashboard are inlined into the CR spec next to the
+ * shared CommonSpec (targetNamespace), Config and NetworkPolicy —
+ * pkg/reconciler/shared/tektonconfig/pipeline/pipeline.go GetTektonPipelineCR L65-84,
+ * trigger/trigger.go GetTektonTriggerCR L64-83, chain/chain.go GetTektonChainCR L157-176,
+ * pkg/reconciler/kubernetes/tektonconfig/extension/dashboard.go L72-78 (no NetworkPolicy); the
+ * spec types in pkg/apis/operator/v1alpha1/tekton{pipeline,trigger,chain,dashboard}_types.go.
+ * `options.deployments` is map[string]appsv1.Deployment (additional_options.go), so the annotation
+ * is a typed field (ObjectMeta.Annotations) and survives the decoding into the CR.
+ */
+function componentSpecs(spec: Record<string, any>): Record<BundledComponentName, unknown> {
+    const common = { targetNamespace: spec.targetNamespace, config: spec.config, networkPolicy: spec.networkPolicy };
+    return {
+        pipeline: { ...common, ...spec.pipeline },
+        triggers: { ...common, ...spec.trigger },
+        chains: { ...common, ...spec.chain },
+        dashboard: { targetNamespace: spec.targetNamespace, config: spec.config, ...spec.dashboard },
+    };
+}
+
+/**
+ * The hash the operator compares with the installer sets' operator.tekton.dev/last-applied-hash
+ * (pkg/reconciler/shared/hash/hash.go Compute: sha256 of the JSON): {Spec, PlatformData,
+ * RegistryOverride} for Pipelines, Triggers and Dashboard
+ * (pkg/reconciler/kubernetes/tektoninstallerset/client/check.go L140-150, specHashInput L162-171;
+ * no platform data on Kubernetes, TEKTON_REGISTRY_OVERRIDE unset), the bare spec for Chains
+ * (pkg/reconciler/kubernetes/tektonchain/tektonchain.go L439-448).
+ */
+function operatorSpecHashes(spec: Record<string, any>): Record<BundledComponentName, string> {
+    // Go marshals struct fields in declaration order whatever order the object arrived in: keys sorted here.
+    const canonical = (v: unknown): unknown =>
+        Array.isArray(v)
+            ? v.map(canonical)
+            : v && typeof v === "object"
+              ? Object.fromEntries(
+                    Object.keys(v)
+                        .sort()
+                        .map(k => [k, canonical((v as Record<string, unknown>)[k])]),
+                )
+              : v;
+    const sha = (v: unknown) =>
+        createHash("sha256")
+            .update(JSON.stringify(canonical(v)))
+            .digest("hex");
+    const specs = componentSpecs(spec);
+    return {
+        pipeline: sha({ Spec: specs.pipeline, PlatformData: "", RegistryOverride: "" }),
+        triggers: sha({ Spec: specs.triggers, PlatformData: "", RegistryOverride: "" }),
+        chains: sha(specs.chains),
+        dashboard: sha({ Spec: specs.dashboard, PlatformData: "", RegistryOverride: "" }),
+    };
+}
+
+/** Resolves every Output in a value (the recorded TektonConfig spec holds the digests as Outputs when built directly). */
+async function resolved(value: unknown): Promise<any> {
+    return new Promise(resolve => pulumi.output(value as Record<string, unknown>).apply(v => resolve(v)));
+}
+
+describe("Tekton Operator: a changed image override reaches the running components", () => {
+    let r: StackRun;
+    let env: { name: string; value: string }[];
+    let tektonConfig: Record<string, any>;
+    before(async () => {
+        r = await freshRun({
+            stack: "dev",
+            program: () => {
+                new TektonPlatform("tekton", { provider: new k8s.Provider("primary", {}), acrLoginServer: ACR });
+            },
+        });
+        const values = (byName(r, "kubernetes:helm.sh/v3:Release", "tekton-operator").inputs as Record<string, any>).values;
+        // What the operator's lifecycle container gets (chart 0.81.1 templates/deployment.yaml
+        // L51-54 and the additionalEnvs loop L76-79): the chart's IMAGE_PIPELINES_PROXY as its
+        // helper renders it from the values, then the stack's overrides.
+        const proxy = effectiveImages("tektonOperator", values).webhookProxy;
+        env = [{ name: "IMAGE_PIPELINES_PROXY", value: proxy }, ...values.operator.additionalEnvs];
+        tektonConfig = byName(r, "kubernetes:operator.tekton.dev/v1alpha1:TektonConfig", "tekton-config").inputs as Record<string, any>;
+    });
+
+    it("each component's TektonConfig options annotate one of its Deployments with exactly the digest of its IMAGE_* env", () => {
+        for (const [component, c] of Object.entries(TEKTON_BUNDLED_COMPONENTS) as [BundledComponentName, BundledComponent][]) {
+            const target = TEKTON_OVERRIDE_TARGETS[component];
+            // sha256 over `NAME=value\n` of the component's env, sorted (model/tekton-operator-images.ts).
+            const lines = env
+                .filter(e => e.name.startsWith(c.envPrefix))
+                .map(e => `${e.name}=${e.value}\n`)
+                .sort();
+            assert.ok(lines.length > 0, component);
+            const digest = `sha256:${createHash("sha256").update(lines.join("")).digest("hex")}`;
+            assert.deepEqual(
+                tektonConfig.spec[target.specKey].options,
+                { deployments: { [target.deployment]: { metadata: { annotations: { [IMAGE_OVERRIDES_ANNOTATION]: digest } } } } },
+                component,
+            );
+            // …on a Deployment the component's release really has (so the options transformer finds it).
+            assert.ok(
+                releaseWorkloads(component).some(w => w.kind === "Deployment" && w.metadata.name === target.deployment),
+                `${target.deployment} is a Deployment of ${component}`,
+            );
+        }
+        // The pipeline digest covers the proxy webhook's image too (it is installed with Pipelines).
+        assert.ok(
+            env.some(e => e.name === "IMAGE_PIPELINES_PROXY" && e.value.startsWith(`${ACR}/ghcr.io/tektoncd/operator/proxy-webhook-`)),
+        );
+    });
+
+    it("changing one override value changes the spec hash the operator compares for that component (and only that one)", async () => {
+        const specWith = async (e: { name: string; value: string }[]) => {
+            const digests = Object.fromEntries(
+                (Object.keys(TEKTON_BUNDLED_COMPONENTS) as BundledComponentName[]).map(c => [c, imageOverridesDigest(e, c)]),
+            ) as Record<BundledComponentName, string>;
+            return resolved(tektonConfigSpec(50, "0 3 * * *", digests));
+        };
+        const before = operatorSpecHashes(await specWith(env));
+        // The floating shell image resolves to another digest at the next preview.
+        const shell = "IMAGE_PIPELINES_ARG__SHELL_IMAGE";
+        const changed = env.map(e => (e.name === shell ? { ...e, value: e.value.replace(/@sha256:.*/, `@sha256:${"0".repeat(64)}`) } : e));
+        assert.notDeepEqual(changed, env);
+        const after = operatorSpecHashes(await specWith(changed));
+        assert.notEqual(after.pipeline, before.pipeline, "TektonPipeline spec hash");
+        assert.deepEqual([after.triggers, after.chains, after.dashboard], [before.triggers, before.chains, before.dashboard]);
+        // One value of each other component likewise changes its own hash.
+        for (const component of ["triggers", "chains", "dashboard"] as const) {
+            const name = TEKTON_OPERATOR_IMAGE_ENVS.find(n => n.startsWith(TEKTON_BUNDLED_COMPONENTS[component].envPrefix))!;
+            const other = env.map(e => (e.name === name ? { ...e, value: `${e.value}x` } : e));
+            assert.notEqual(operatorSpecHashes(await specWith(other))[component], before[component], component);
+        }
+    });
+
+    it("the recorded TektonConfig's component specs are what the hash is computed over (the plan carries the digests)", async () => {
+        const recorded = operatorSpecHashes(tektonConfig.spec);
+        const built = operatorSpecHashes(
+            await resolved(
+                tektonConfigSpec(
+                    50,
+                    "0 3 * * *",
+                    Object.fromEntries(
+                        (Object.keys(TEKTON_BUNDLED_COMPONENTS) as BundledComponentName[]).map(c => [c, imageOverridesDigest(env, c)]),
+                    ) as Record<BundledComponentName, string>,
+                ),
+            ),
+        );
+        assert.deepEqual(recorded, built);
     });
 });
