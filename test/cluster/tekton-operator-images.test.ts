@@ -3,6 +3,11 @@
 // of the bundled components (test/vendor/tekton-operator-bundle, byte-for-byte at the versions
 // components.yaml names), resolved as `ko resolve` names release images, then run through a port
 // of the operator's own env → image transformer with the env the stack gives the operator chart.
+// Scope: the four components' workloads (and the images their controllers get as args), the
+// operator's own proxy webhook (its kodata, installed with Pipelines; image from the chart's
+// IMAGE_PIPELINES_PROXY) and the pruner CronJob's image (IMAGE_JOB_PRUNER_TKN, read as is:
+// tektoncd/operator v0.81.1 pkg/reconciler/common/prune.go L45, L171). The operator's own
+// Deployments are the chart's (test/cluster/platform-images.test.ts).
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
@@ -81,6 +86,49 @@ function releaseWorkloads(component: BundledComponentName): Workload[] {
         .map(o => resolveRelease(component, o, kustomizeImages) as Workload);
 }
 
+/**
+ * The operator chart's Deployment template (chart 0.81.1 templates/deployment.yaml) parsed as YAML
+ * with `operator.additionalEnvs` rendered by its `range` loop (L76-79, L136-139: `name`, `value |
+ * quote`) and every other action blanked: a line holding only an action is dropped, an inline one
+ * becomes the word TEMPLATE (if/else branches then both stay, hence duplicate keys allowed). Enough
+ * to read which container gets which env names; the values of the chart's own env are its helpers'
+ * (test/cluster/chart-images.ts).
+ */
+function chartOperatorContainers(
+    additionalEnvs: { name: string; value: string }[],
+): { name: string; env: { name: string; value?: string }[] }[] {
+    const lines = read("operator/chart-deployment.yaml").split("\n");
+    const out: string[] = [];
+    for (let i = 0; i < lines.length; i++) {
+        const range = /^(\s*)\{\{- range \.Values\.(\w+)\.additionalEnvs \}\}$/.exec(lines[i]);
+        if (range) {
+            const end = lines.findIndex((l, j) => j > i && l.trim() === "{{- end }}");
+            assert.deepEqual(
+                lines.slice(i + 1, end).map(l => l.trim()),
+                ["- name: {{ .name }}", "value: {{ .value | quote }}"],
+            );
+            if (range[2] === "operator")
+                for (const e of additionalEnvs)
+                    out.push(`${range[1]}- name: ${JSON.stringify(e.name)}`, `${range[1]}  value: ${JSON.stringify(e.value)}`);
+            i = end;
+            continue;
+        }
+        if (/^\s*\{\{.*\}\}\s*$/.test(lines[i])) continue;
+        out.push(lines[i].replace(/\{\{.*?\}\}/g, "TEMPLATE"));
+    }
+    return YAML.parseAllDocuments(out.join("\n"), { uniqueKeys: false })
+        .map(d => d.toJS() as Workload)
+        .filter(o => o?.kind === "Deployment")
+        .flatMap(w => w.spec.template.spec.containers as unknown as { name: string; env: { name: string; value?: string }[] }[]);
+}
+
+/** The operator's own proxy webhook as it ships in its kodata (the operator installs it with Pipelines). */
+function operatorWebhookWorkloads(): Workload[] {
+    return YAML.parseAllDocuments(read("operator/kodata-webhook.yaml"))
+        .map(d => d.toJS())
+        .filter(o => o && (o.kind === "Deployment" || o.kind === "StatefulSet"));
+}
+
 // ---- Port of tektoncd/operator v0.81.1 pkg/reconciler/common/transformers.go (TEKTON_REGISTRY_OVERRIDE unset) ----
 
 /** ImagesFromEnv (L170-184) + ToLowerCaseKeys (L223-232): env names with the prefix, minus it, lower-cased. */
@@ -144,6 +192,7 @@ function imagesOf(w: Workload): string[] {
 describe("Tekton Operator bundled images through ACR", () => {
     let r: StackRun;
     let env: { name: string; value: string }[];
+    let values: Record<string, any>;
     before(async () => {
         r = await freshRun({
             stack: "dev",
@@ -151,7 +200,7 @@ describe("Tekton Operator bundled images through ACR", () => {
                 new TektonPlatform("tekton", { provider: new k8s.Provider("primary", {}), acrLoginServer: ACR });
             },
         });
-        const values = (byName(r, "kubernetes:helm.sh/v3:Release", "tekton-operator").inputs as Record<string, any>).values;
+        values = (byName(r, "kubernetes:helm.sh/v3:Release", "tekton-operator").inputs as Record<string, any>).values;
         env = values.operator.additionalEnvs ?? [];
     });
 
@@ -236,11 +285,13 @@ describe("Tekton Operator bundled images through ACR", () => {
         ])
             assert.ok(TEKTON_OPERATOR_IMAGE_ENVS.includes(documented), documented);
         // The chart puts operator.additionalEnvs on the operator's lifecycle container (the one
-        // running the component reconcilers), after its own IMAGE_PIPELINES_PROXY / IMAGE_JOB_PRUNER_TKN.
-        const template = read("operator/chart-deployment.yaml");
-        const lifecycle = template.indexOf("name: tekton-operator-lifecycle\n");
-        const loop = template.indexOf("range .Values.operator.additionalEnvs");
-        assert.ok(loop > 0 && loop < lifecycle, "additionalEnvs is rendered into the tekton-operator-lifecycle container");
+        // running the component reconcilers), beside its own IMAGE_PIPELINES_PROXY / IMAGE_JOB_PRUNER_TKN.
+        const lifecycle = chartOperatorContainers(env).find(c => c.name === "tekton-operator-lifecycle");
+        assert.ok(lifecycle, "the chart has a tekton-operator-lifecycle container");
+        const names = lifecycle.env.map(e => e.name);
+        for (const name of ["IMAGE_PIPELINES_PROXY", "IMAGE_JOB_PRUNER_TKN", ...TEKTON_OPERATOR_IMAGE_ENVS])
+            assert.ok(names.includes(name), name);
+        for (const e of env) assert.equal(lifecycle.env.find(x => x.name === e.name)?.value, e.value, e.name);
     });
 
     it("after the operator's transformer, every image it deploys or passes as an arg is <acr>/<host>/<path>:<tag>@<digest>", () => {
@@ -261,6 +312,35 @@ describe("Tekton Operator bundled images through ACR", () => {
             for (const key of images.keys()) assert.ok(used.has(key), `${prefix}${key.toUpperCase()} matches no container or arg`);
         }
         assert.equal(seen.length, TEKTON_BUNDLED_IMAGES.length);
+    });
+
+    it("the operator's proxy webhook (its kodata, installed with Pipelines) and the pruner CronJob run the chart's IMAGE_PIPELINES_PROXY / IMAGE_JOB_PRUNER_TKN, from the ACR", () => {
+        // The chart sets both from webhookProxy.image and pruner.image (templates/deployment.yaml
+        // L51-54; the helpers' rendering in test/cluster/chart-images.ts).
+        const chartImages = effectiveImages("tektonOperator", values);
+        const lifecycleEnv = [
+            { name: "IMAGE_PIPELINES_PROXY", value: chartImages.webhookProxy },
+            { name: "IMAGE_JOB_PRUNER_TKN", value: chartImages.pruner },
+            ...env,
+        ];
+        const images = imagesFromEnv(lifecycleEnv, TEKTON_BUNDLED_COMPONENTS.pipeline.envPrefix);
+        const used = new Set<string>();
+        const webhooks = operatorWebhookWorkloads();
+        assert.deepEqual(
+            webhooks.map(w => w.metadata.name),
+            ["tekton-operator-proxy-webhook"],
+        );
+        for (const w of webhooks) {
+            replaceContainerImages(w.spec.template.spec.containers, images, used);
+            for (const image of imagesOf(w)) assert.ok(image.startsWith(`${ACR}/`), `${w.metadata.name}: ${image} is not from the ACR`);
+        }
+        assert.ok(used.has("proxy"), "IMAGE_PIPELINES_PROXY replaces the proxy container's image");
+        assert.equal(
+            webhooks[0].spec.template.spec.containers[0].image,
+            `${ACR}/ghcr.io/tektoncd/operator/proxy-webhook-f6167da7bc41b96a27c5529f850e63d1:${CHARTS.tektonOperator.appVersion}`,
+        );
+        // The pruner CronJob's container image is the variable's value as is (prune.go L171, L292).
+        assert.match(chartImages.pruner, new RegExp(`^${ACR.replace(/\./g, "\\.")}/ghcr\\.io/tektoncd/plumbing/tkn@sha256:[0-9a-f]{64}$`));
     });
 
     it("each override is the bundled image's own repository and tag through its host's cache rule, pinned by the registry's digest", () => {
