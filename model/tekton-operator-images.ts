@@ -189,8 +189,11 @@ export const TEKTON_OPERATOR_IMAGE_ENVS: readonly string[] = TEKTON_BUNDLED_IMAG
 // (`options.deployments.<name>.metadata.annotations`, merged into the Deployment's annotations by
 // pkg/reconciler/common/transformer_additional_options.go updateDeployments L247-264,
 // updateMapField L137-160; nothing else of the Deployment is set when the option carries only
-// metadata). A changed override changes the digest, the component spec, its hash: the operator
-// re-transforms the manifests with the current env and updates the installer sets.
+// metadata; the TektonConfig webhook validates only webhookConfigurationOptions of `options`:
+// pkg/apis/operator/v1alpha1/additional_options_validation.go L41-48, tektonconfig_validation.go
+// L139-142). A changed override changes the digest, the component spec, its hash: the operator
+// re-transforms the manifests with the current env and updates the installer sets. The first `up`
+// with these annotations re-applies all four components once.
 
 /** The annotation carrying the digest of a component's image overrides. */
 export const IMAGE_OVERRIDES_ANNOTATION = "platform.example.com/tekton-image-overrides";
