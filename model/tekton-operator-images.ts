@@ -172,3 +172,52 @@ export function upstreamImage(slot: BundledImageSlot): string {
 
 /** Every operator env variable the stack sets for the bundled images (the policy pack checks them all). */
 export const TEKTON_OPERATOR_IMAGE_ENVS: readonly string[] = TEKTON_BUNDLED_IMAGES.map(operatorEnvName);
+
+// ---- Making an override change reach the cluster ----
+//
+// The operator re-applies a component's TektonInstallerSets only when the hash of the component's
+// spec changes: Pipelines, Triggers and Dashboard hash {Spec, PlatformData, RegistryOverride}
+// (tektoncd/operator v0.81.1 pkg/reconciler/kubernetes/tektoninstallerset/client/check.go L140-150,
+// specHashInput L162-171; set on update by client/update.go L91-97), Chains hashes its spec
+// (pkg/reconciler/kubernetes/tektonchain/tektonchain.go L439-483). The IMAGE_* env is in none of
+// them, so a changed value alone leaves the running Deployments on the old images
+// (docs/AirGapImageConfiguration.md L57-65). The TektonConfig's per-component `options` are copied
+// into those specs (pkg/reconciler/shared/tektonconfig/pipeline/pipeline.go L79, L137-138;
+// trigger/trigger.go L79, L109-110; chain/chain.go L120-121, L172;
+// pkg/reconciler/kubernetes/tektonconfig/extension/dashboard.go L77, L103-104), so the stack puts
+// a digest of each component's overrides there, as an annotation on one of its Deployments
+// (`options.deployments.<name>.metadata.annotations`, merged into the Deployment's annotations by
+// pkg/reconciler/common/transformer_additional_options.go updateDeployments L247-264,
+// updateMapField L137-160; nothing else of the Deployment is set when the option carries only
+// metadata; the TektonConfig webhook validates only webhookConfigurationOptions of `options`:
+// pkg/apis/operator/v1alpha1/additional_options_validation.go L41-48, tektonconfig_validation.go
+// L139-142). A changed override changes the digest, the component spec, its hash: the operator
+// re-transforms the manifests with the current env and updates the installer sets. The first `up`
+// with these annotations re-applies all four components once.
+
+/** The annotation carrying the digest of a component's image overrides. */
+export const IMAGE_OVERRIDES_ANNOTATION = "platform.example.com/tekton-image-overrides";
+
+/** Where each component's overrides digest goes: its TektonConfig spec key and the Deployment annotated. */
+export const TEKTON_OVERRIDE_TARGETS: Record<BundledComponentName, { readonly specKey: string; readonly deployment: string }> = {
+    // Deployment names: tektoncd/pipeline v1.15.0 config/controller.yaml, triggers v0.37.0
+    // config/controller.yaml, chains v0.29.1 config/100-deployment.yaml, dashboard v0.71.0
+    // config/300-deployment.yaml (vendored; the test checks each is a Deployment of its component).
+    pipeline: { specKey: "pipeline", deployment: "tekton-pipelines-controller" },
+    triggers: { specKey: "trigger", deployment: "tekton-triggers-controller" },
+    chains: { specKey: "chain", deployment: "tekton-chains-controller" },
+    dashboard: { specKey: "dashboard", deployment: "tekton-dashboard" },
+};
+
+/**
+ * `sha256:<hex>` of the image env the operator reads for a component (every `name=value` with its
+ * env prefix, sorted by name, one a line): what its Deployments and args are transformed with.
+ */
+export function imageOverridesDigest(env: readonly { name: string; value: string }[], component: BundledComponentName): string {
+    const prefix = TEKTON_BUNDLED_COMPONENTS[component].envPrefix;
+    const lines = env
+        .filter(e => e.name.startsWith(prefix))
+        .map(e => `${e.name}=${e.value}\n`)
+        .sort();
+    return `sha256:${createHash("sha256").update(lines.join("")).digest("hex")}`;
+}

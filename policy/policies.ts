@@ -1112,24 +1112,45 @@ function acrLoginServers(resources: PolicyResource[], report: (message: string) 
     return servers;
 }
 
-/** `value` of every `{name: "IMAGE_…", value}` entry (an env variable naming an image), at any depth. */
-function imageEnvValues(root: unknown): KeyHit[] {
-    const hits: KeyHit[] = [];
-    const walk = (node: unknown, path: string) => {
-        const n = lookup(node, []);
-        if (!n.known) return;
-        if (Array.isArray(n.value)) return n.value.forEach((v, i) => walk(v, `${path}[${i}]`));
-        if (!n.value || typeof n.value !== "object") return;
-        const name = str(lookup(n.value, ["name"]));
-        if (name?.startsWith("IMAGE_") && "value" in n.value) {
-            const v = lookup(n.value, ["value"]);
-            hits.push({ path: `${path}(${name}).value`, value: v.known ? v.value : undefined, unknown: !v.known });
-            return;
-        }
-        for (const key of Object.keys(n.value).sort()) walk((n.value as Record<string, unknown>)[key], path ? `${path}.${key}` : key);
-    };
-    walk(root, "");
-    return hits;
+/** `value` of each `{name: "IMAGE_…", value}` entry of an env list (an env variable naming an image). */
+function imageEnvEntries(list: Lookup, path: string): KeyHit[] {
+    if (!list.known || !Array.isArray(list.value)) return [];
+    return list.value.flatMap((entry, i): KeyHit[] => {
+        const name = str(lookup(entry, ["name"]));
+        if (!name?.startsWith("IMAGE_")) return [];
+        const v = lookup(entry, ["value"]);
+        return [{ path: `${path}[${i}](${name}).value`, value: v.known ? v.value : undefined, unknown: !v.known }];
+    });
+}
+
+/** Where a workload kind (WORKLOAD_TYPE) keeps its pod spec. */
+function podSpecPath(kind: string): string[] {
+    if (kind === "Pod") return ["spec"];
+    if (kind === "CronJob") return ["spec", "jobTemplate", "spec", "template", "spec"];
+    return ["spec", "template", "spec"];
+}
+
+/**
+ * Images passed by env variable, where they are images: the Tekton Operator's overrides
+ * (`values.operator.additionalEnvs` of its release, model/tekton-operator-images.ts) and the
+ * `env` of a workload's containers. Nowhere else: an `IMAGE_…` name in other places is not an
+ * image — a Pipeline's Chains type hint `{name: IMAGE_URL, value: $(tasks.push.results.IMAGE_URL)}`
+ * among its results or params, say.
+ */
+function imageEnvValues(type: string, props: unknown, chart: string | undefined): KeyHit[] {
+    if (chart !== undefined)
+        return chart === "tekton-operator"
+            ? imageEnvEntries(lookup(props, ["values", "operator", "additionalEnvs"]), "values.operator.additionalEnvs")
+            : [];
+    if (!WORKLOAD_TYPE.test(type)) return [];
+    const path = podSpecPath(type.slice(type.lastIndexOf(":") + 1));
+    const pod = lookup(props, path);
+    if (!pod.known) return [];
+    return ["initContainers", "containers", "ephemeralContainers"].flatMap(key => {
+        const containers = lookup(pod.value, [key]);
+        if (!containers.known || !Array.isArray(containers.value)) return [];
+        return containers.value.flatMap((c, i) => imageEnvEntries(lookup(c, ["env"]), `${path.join(".")}.${key}[${i}].env`));
+    });
 }
 
 const imagesOnlyFromAcr = stackPolicy({
@@ -1183,9 +1204,8 @@ const imagesOnlyFromAcr = stackPolicy({
             }
             const values = helm ? lookup(r.props, ["values"]) : { known: true as const, value: r.props };
             if (!values.known) problems.push("values are unknown during preview");
-            // Images passed by env variable (`{name: IMAGE_…, value}`: the operator's overrides, in
-            // chart values or in a Deployment) are images too.
-            for (const hit of values.known ? imageEnvValues(values.value) : []) {
+            // Images passed by env variable (the operator's overrides, a workload's IMAGE_* env) are images too.
+            for (const hit of imageEnvValues(r.type, r.props, helm ? (str(lookup(r.props, ["chart"])) ?? "") : undefined)) {
                 if (hit.unknown) problems.push(`${hit.path} is unknown during preview`);
                 else if (typeof hit.value === "string" && !fromAcr(hit.value)) problems.push(`${hit.path} = ${hit.value}`);
             }

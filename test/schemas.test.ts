@@ -166,7 +166,12 @@ describe("custom resources validate against the upstream CRD schemas at the pinn
             apiVersion: "operator.tekton.dev/v1alpha1",
             kind: "TektonConfig",
             metadata: { name: "config" },
-            spec: tektonConfigSpec(50, "0 3 * * *"),
+            spec: tektonConfigSpec(50, "0 3 * * *", {
+                pipeline: "sha256:p",
+                triggers: "sha256:t",
+                chains: "sha256:c",
+                dashboard: "sha256:d",
+            }),
         };
         assert.deepEqual(
             validator.validate("tektonconfig-direct", () => resourceSchema(schema, object.apiVersion, object.kind), object),

@@ -7,7 +7,13 @@ import { byType, RecordedResource, stackRun, StackRun } from "../harness";
 import { SYSTEM_NAMESPACES } from "../../model/names";
 import { CHART_IMAGE_VALUES, throughAcr, UPSTREAM_REGISTRIES } from "../../model/image-sources";
 import { CHARTS } from "../../model/versions";
-import { TEKTON_OPERATOR_IMAGE_ENVS } from "../../model/tekton-operator-images";
+import {
+    BundledComponentName,
+    IMAGE_OVERRIDES_ANNOTATION,
+    imageOverridesDigest,
+    TEKTON_OPERATOR_IMAGE_ENVS,
+    TEKTON_OVERRIDE_TARGETS,
+} from "../../model/tekton-operator-images";
 import { CHART_DEFAULTS, CHART_IMAGES, chartOf, effectiveImages, qualified } from "./chart-images";
 
 type Any = Record<string, any>;
@@ -132,7 +138,7 @@ for (const stack of ["dev", "prod"] as const) {
             assert.deepEqual([...rules].sort(), UPSTREAM_REGISTRIES.map(u => u.host).sort());
         });
 
-        it("the Tekton Operator gets every IMAGE_* override its bundled components need, each <acr>/<host>/…@<digest>", () => {
+        it("the Tekton Operator gets every IMAGE_* override its bundled components need, each <acr>/<host>/…@<digest>, and the TektonConfig their digests", () => {
             const env = operatorImageEnv(run);
             assert.deepEqual(
                 env.map(e => e.name),
@@ -140,6 +146,26 @@ for (const stack of ["dev", "prod"] as const) {
             );
             for (const e of env)
                 assert.match(e.value, new RegExp(`^${acr.replace(/\./g, "\\.")}/[a-z0-9.-]+/\\S+@sha256:[0-9a-f]{64}$`), e.name);
+            // …and the TektonConfig carries their digests, so the operator re-applies a component whose
+            // overrides change (test/cluster/tekton-operator-images.test.ts shows the hash it compares).
+            const release = byType(run, RELEASE).find(r => chartOf(r) === "tektonOperator")!;
+            const lifecycleEnv = [
+                { name: "IMAGE_PIPELINES_PROXY", value: effectiveImages("tektonOperator", release.inputs.values as Any).webhookProxy },
+                ...env,
+            ];
+            const config = byType(run, "kubernetes:operator.tekton.dev/v1alpha1:TektonConfig");
+            assert.equal(config.length, 1);
+            for (const [component, target] of Object.entries(TEKTON_OVERRIDE_TARGETS) as [
+                BundledComponentName,
+                { specKey: string; deployment: string },
+            ][]) {
+                const options = (config[0].inputs as Any).spec[target.specKey].options;
+                assert.equal(
+                    options.deployments[target.deployment].metadata.annotations[IMAGE_OVERRIDES_ANNOTATION],
+                    imageOverridesDigest(lifecycleEnv, component),
+                    component,
+                );
+            }
         });
 
         it("no Kubernetes object outside Kubernetes' own namespaces names an image outside ACR (pipeline steps included, pluto too)", () => {

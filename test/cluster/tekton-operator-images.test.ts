@@ -3,15 +3,25 @@
 // of the bundled components (test/vendor/tekton-operator-bundle, byte-for-byte at the versions
 // components.yaml names), resolved as `ko resolve` names release images, then run through a port
 // of the operator's own env → image transformer with the env the stack gives the operator chart.
+// Scope: the four components' workloads (and the images their controllers get as args), the
+// operator's own proxy webhook (its kodata, installed with Pipelines; image from the chart's
+// IMAGE_PIPELINES_PROXY) and the pruner CronJob's image (IMAGE_JOB_PRUNER_TKN, read as is:
+// tektoncd/operator v0.81.1 pkg/reconciler/common/prune.go L45, L171). The operator's own
+// Deployments are the chart's (test/cluster/platform-images.test.ts).
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
+import { createHash } from "crypto";
+import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import YAML from "yaml";
-import { TektonPlatform } from "../../components/cluster/tekton";
+import { TektonPlatform, tektonConfigSpec } from "../../components/cluster/tekton";
 import { lookupName } from "../../components/cluster/tekton/operator-images";
 import {
+    BundledComponent,
     BundledComponentName,
+    IMAGE_OVERRIDES_ANNOTATION,
+    imageOverridesDigest,
     koReleaseName,
     operatorEnvName,
     releasedImage,
@@ -19,8 +29,10 @@ import {
     TEKTON_BUNDLED_IMAGES,
     TEKTON_OPERATOR_BUNDLE_RELEASE,
     TEKTON_OPERATOR_IMAGE_ENVS,
+    TEKTON_OVERRIDE_TARGETS,
     upstreamImage,
 } from "../../model/tekton-operator-images";
+import { effectiveImages } from "./chart-images";
 import { CHARTS } from "../../model/versions";
 import { mockRegistryDigest } from "../../tools/mock-outputs";
 import { byName, freshRun, StackRun } from "../harness";
@@ -72,6 +84,49 @@ function releaseWorkloads(component: BundledComponentName): Workload[] {
         .flatMap(f => YAML.parseAllDocuments(read(f)).map(d => d.toJS()))
         .filter(o => o && (o.kind === "Deployment" || o.kind === "StatefulSet"))
         .map(o => resolveRelease(component, o, kustomizeImages) as Workload);
+}
+
+/**
+ * The operator chart's Deployment template (chart 0.81.1 templates/deployment.yaml) parsed as YAML
+ * with `operator.additionalEnvs` rendered by its `range` loop (L76-79, L136-139: `name`, `value |
+ * quote`) and every other action blanked: a line holding only an action is dropped, an inline one
+ * becomes the word TEMPLATE (if/else branches then both stay, hence duplicate keys allowed). Enough
+ * to read which container gets which env names; the values of the chart's own env are its helpers'
+ * (test/cluster/chart-images.ts).
+ */
+function chartOperatorContainers(
+    additionalEnvs: { name: string; value: string }[],
+): { name: string; env: { name: string; value?: string }[] }[] {
+    const lines = read("operator/chart-deployment.yaml").split("\n");
+    const out: string[] = [];
+    for (let i = 0; i < lines.length; i++) {
+        const range = /^(\s*)\{\{- range \.Values\.(\w+)\.additionalEnvs \}\}$/.exec(lines[i]);
+        if (range) {
+            const end = lines.findIndex((l, j) => j > i && l.trim() === "{{- end }}");
+            assert.deepEqual(
+                lines.slice(i + 1, end).map(l => l.trim()),
+                ["- name: {{ .name }}", "value: {{ .value | quote }}"],
+            );
+            if (range[2] === "operator")
+                for (const e of additionalEnvs)
+                    out.push(`${range[1]}- name: ${JSON.stringify(e.name)}`, `${range[1]}  value: ${JSON.stringify(e.value)}`);
+            i = end;
+            continue;
+        }
+        if (/^\s*\{\{.*\}\}\s*$/.test(lines[i])) continue;
+        out.push(lines[i].replace(/\{\{.*?\}\}/g, "TEMPLATE"));
+    }
+    return YAML.parseAllDocuments(out.join("\n"), { uniqueKeys: false })
+        .map(d => d.toJS() as Workload)
+        .filter(o => o?.kind === "Deployment")
+        .flatMap(w => w.spec.template.spec.containers as unknown as { name: string; env: { name: string; value?: string }[] }[]);
+}
+
+/** The operator's own proxy webhook as it ships in its kodata (the operator installs it with Pipelines). */
+function operatorWebhookWorkloads(): Workload[] {
+    return YAML.parseAllDocuments(read("operator/kodata-webhook.yaml"))
+        .map(d => d.toJS())
+        .filter(o => o && (o.kind === "Deployment" || o.kind === "StatefulSet"));
 }
 
 // ---- Port of tektoncd/operator v0.81.1 pkg/reconciler/common/transformers.go (TEKTON_REGISTRY_OVERRIDE unset) ----
@@ -137,6 +192,7 @@ function imagesOf(w: Workload): string[] {
 describe("Tekton Operator bundled images through ACR", () => {
     let r: StackRun;
     let env: { name: string; value: string }[];
+    let values: Record<string, any>;
     before(async () => {
         r = await freshRun({
             stack: "dev",
@@ -144,7 +200,7 @@ describe("Tekton Operator bundled images through ACR", () => {
                 new TektonPlatform("tekton", { provider: new k8s.Provider("primary", {}), acrLoginServer: ACR });
             },
         });
-        const values = (byName(r, "kubernetes:helm.sh/v3:Release", "tekton-operator").inputs as Record<string, any>).values;
+        values = (byName(r, "kubernetes:helm.sh/v3:Release", "tekton-operator").inputs as Record<string, any>).values;
         env = values.operator.additionalEnvs ?? [];
     });
 
@@ -229,11 +285,13 @@ describe("Tekton Operator bundled images through ACR", () => {
         ])
             assert.ok(TEKTON_OPERATOR_IMAGE_ENVS.includes(documented), documented);
         // The chart puts operator.additionalEnvs on the operator's lifecycle container (the one
-        // running the component reconcilers), after its own IMAGE_PIPELINES_PROXY / IMAGE_JOB_PRUNER_TKN.
-        const template = read("operator/chart-deployment.yaml");
-        const lifecycle = template.indexOf("name: tekton-operator-lifecycle\n");
-        const loop = template.indexOf("range .Values.operator.additionalEnvs");
-        assert.ok(loop > 0 && loop < lifecycle, "additionalEnvs is rendered into the tekton-operator-lifecycle container");
+        // running the component reconcilers), beside its own IMAGE_PIPELINES_PROXY / IMAGE_JOB_PRUNER_TKN.
+        const lifecycle = chartOperatorContainers(env).find(c => c.name === "tekton-operator-lifecycle");
+        assert.ok(lifecycle, "the chart has a tekton-operator-lifecycle container");
+        const names = lifecycle.env.map(e => e.name);
+        for (const name of ["IMAGE_PIPELINES_PROXY", "IMAGE_JOB_PRUNER_TKN", ...TEKTON_OPERATOR_IMAGE_ENVS])
+            assert.ok(names.includes(name), name);
+        for (const e of env) assert.equal(lifecycle.env.find(x => x.name === e.name)?.value, e.value, e.name);
     });
 
     it("after the operator's transformer, every image it deploys or passes as an arg is <acr>/<host>/<path>:<tag>@<digest>", () => {
@@ -256,6 +314,35 @@ describe("Tekton Operator bundled images through ACR", () => {
         assert.equal(seen.length, TEKTON_BUNDLED_IMAGES.length);
     });
 
+    it("the operator's proxy webhook (its kodata, installed with Pipelines) and the pruner CronJob run the chart's IMAGE_PIPELINES_PROXY / IMAGE_JOB_PRUNER_TKN, from the ACR", () => {
+        // The chart sets both from webhookProxy.image and pruner.image (templates/deployment.yaml
+        // L51-54; the helpers' rendering in test/cluster/chart-images.ts).
+        const chartImages = effectiveImages("tektonOperator", values);
+        const lifecycleEnv = [
+            { name: "IMAGE_PIPELINES_PROXY", value: chartImages.webhookProxy },
+            { name: "IMAGE_JOB_PRUNER_TKN", value: chartImages.pruner },
+            ...env,
+        ];
+        const images = imagesFromEnv(lifecycleEnv, TEKTON_BUNDLED_COMPONENTS.pipeline.envPrefix);
+        const used = new Set<string>();
+        const webhooks = operatorWebhookWorkloads();
+        assert.deepEqual(
+            webhooks.map(w => w.metadata.name),
+            ["tekton-operator-proxy-webhook"],
+        );
+        for (const w of webhooks) {
+            replaceContainerImages(w.spec.template.spec.containers, images, used);
+            for (const image of imagesOf(w)) assert.ok(image.startsWith(`${ACR}/`), `${w.metadata.name}: ${image} is not from the ACR`);
+        }
+        assert.ok(used.has("proxy"), "IMAGE_PIPELINES_PROXY replaces the proxy container's image");
+        assert.equal(
+            webhooks[0].spec.template.spec.containers[0].image,
+            `${ACR}/ghcr.io/tektoncd/operator/proxy-webhook-f6167da7bc41b96a27c5529f850e63d1:${CHARTS.tektonOperator.appVersion}`,
+        );
+        // The pruner CronJob's container image is the variable's value as is (prune.go L171, L292).
+        assert.match(chartImages.pruner, new RegExp(`^${ACR.replace(/\./g, "\\.")}/ghcr\\.io/tektoncd/plumbing/tkn@sha256:[0-9a-f]{64}$`));
+    });
+
     it("each override is the bundled image's own repository and tag through its host's cache rule, pinned by the registry's digest", () => {
         for (const slot of TEKTON_BUNDLED_IMAGES) {
             const value = env.find(e => e.name === operatorEnvName(slot))!.value;
@@ -273,5 +360,153 @@ describe("Tekton Operator bundled images through ACR", () => {
             TEKTON_BUNDLED_IMAGES.filter(s => s.replacement).map(s => [s.bundled.split("/")[0], s.replacement!.image]),
             [["cgr.dev", "gcr.io/distroless/static-debian13:debug-nonroot"]],
         );
+    });
+});
+
+// ---- What makes the operator re-apply a component (tektoncd/operator v0.81.1) ----
+
+/**
+ * The component CR specs the TektonConfig reconciler derives from a TektonConfig spec (JSON as the
+ * API server stores it): Pipeline/Trigger/Chain/Dashboard are inlined into the CR spec next to the
+ * shared CommonSpec (targetNamespace), Config and NetworkPolicy —
+ * pkg/reconciler/shared/tektonconfig/pipeline/pipeline.go GetTektonPipelineCR L65-84,
+ * trigger/trigger.go GetTektonTriggerCR L64-83, chain/chain.go GetTektonChainCR L157-176,
+ * pkg/reconciler/kubernetes/tektonconfig/extension/dashboard.go L72-78 (no NetworkPolicy); the
+ * spec types in pkg/apis/operator/v1alpha1/tekton{pipeline,trigger,chain,dashboard}_types.go.
+ * `options.deployments` is map[string]appsv1.Deployment (additional_options.go), so the annotation
+ * is a typed field (ObjectMeta.Annotations) and survives the decoding into the CR.
+ */
+function componentSpecs(spec: Record<string, any>): Record<BundledComponentName, unknown> {
+    const common = { targetNamespace: spec.targetNamespace, config: spec.config, networkPolicy: spec.networkPolicy };
+    return {
+        pipeline: { ...common, ...spec.pipeline },
+        triggers: { ...common, ...spec.trigger },
+        chains: { ...common, ...spec.chain },
+        dashboard: { targetNamespace: spec.targetNamespace, config: spec.config, ...spec.dashboard },
+    };
+}
+
+/**
+ * The hash the operator compares with the installer sets' operator.tekton.dev/last-applied-hash
+ * (pkg/reconciler/shared/hash/hash.go Compute: sha256 of the JSON): {Spec, PlatformData,
+ * RegistryOverride} for Pipelines, Triggers and Dashboard
+ * (pkg/reconciler/kubernetes/tektoninstallerset/client/check.go L140-150, specHashInput L162-171;
+ * no platform data on Kubernetes, TEKTON_REGISTRY_OVERRIDE unset), the bare spec for Chains
+ * (pkg/reconciler/kubernetes/tektonchain/tektonchain.go L439-448).
+ */
+function operatorSpecHashes(spec: Record<string, any>): Record<BundledComponentName, string> {
+    // Go marshals struct fields in declaration order whatever order the object arrived in: keys sorted here.
+    const canonical = (v: unknown): unknown =>
+        Array.isArray(v)
+            ? v.map(canonical)
+            : v && typeof v === "object"
+              ? Object.fromEntries(
+                    Object.keys(v)
+                        .sort()
+                        .map(k => [k, canonical((v as Record<string, unknown>)[k])]),
+                )
+              : v;
+    const sha = (v: unknown) =>
+        createHash("sha256")
+            .update(JSON.stringify(canonical(v)))
+            .digest("hex");
+    const specs = componentSpecs(spec);
+    return {
+        pipeline: sha({ Spec: specs.pipeline, PlatformData: "", RegistryOverride: "" }),
+        triggers: sha({ Spec: specs.triggers, PlatformData: "", RegistryOverride: "" }),
+        chains: sha(specs.chains),
+        dashboard: sha({ Spec: specs.dashboard, PlatformData: "", RegistryOverride: "" }),
+    };
+}
+
+/** Resolves every Output in a value (the recorded TektonConfig spec holds the digests as Outputs when built directly). */
+async function resolved(value: unknown): Promise<any> {
+    return new Promise(resolve => pulumi.output(value as Record<string, unknown>).apply(v => resolve(v)));
+}
+
+describe("Tekton Operator: a changed image override reaches the running components", () => {
+    let r: StackRun;
+    let env: { name: string; value: string }[];
+    let tektonConfig: Record<string, any>;
+    before(async () => {
+        r = await freshRun({
+            stack: "dev",
+            program: () => {
+                new TektonPlatform("tekton", { provider: new k8s.Provider("primary", {}), acrLoginServer: ACR });
+            },
+        });
+        const values = (byName(r, "kubernetes:helm.sh/v3:Release", "tekton-operator").inputs as Record<string, any>).values;
+        // What the operator's lifecycle container gets (chart 0.81.1 templates/deployment.yaml
+        // L51-54 and the additionalEnvs loop L76-79): the chart's IMAGE_PIPELINES_PROXY as its
+        // helper renders it from the values, then the stack's overrides.
+        const proxy = effectiveImages("tektonOperator", values).webhookProxy;
+        env = [{ name: "IMAGE_PIPELINES_PROXY", value: proxy }, ...values.operator.additionalEnvs];
+        tektonConfig = byName(r, "kubernetes:operator.tekton.dev/v1alpha1:TektonConfig", "tekton-config").inputs as Record<string, any>;
+    });
+
+    it("each component's TektonConfig options annotate one of its Deployments with exactly the digest of its IMAGE_* env", () => {
+        for (const [component, c] of Object.entries(TEKTON_BUNDLED_COMPONENTS) as [BundledComponentName, BundledComponent][]) {
+            const target = TEKTON_OVERRIDE_TARGETS[component];
+            // sha256 over `NAME=value\n` of the component's env, sorted (model/tekton-operator-images.ts).
+            const lines = env
+                .filter(e => e.name.startsWith(c.envPrefix))
+                .map(e => `${e.name}=${e.value}\n`)
+                .sort();
+            assert.ok(lines.length > 0, component);
+            const digest = `sha256:${createHash("sha256").update(lines.join("")).digest("hex")}`;
+            assert.deepEqual(
+                tektonConfig.spec[target.specKey].options,
+                { deployments: { [target.deployment]: { metadata: { annotations: { [IMAGE_OVERRIDES_ANNOTATION]: digest } } } } },
+                component,
+            );
+            // …on a Deployment the component's release really has (so the options transformer finds it).
+            assert.ok(
+                releaseWorkloads(component).some(w => w.kind === "Deployment" && w.metadata.name === target.deployment),
+                `${target.deployment} is a Deployment of ${component}`,
+            );
+        }
+        // The pipeline digest covers the proxy webhook's image too (it is installed with Pipelines).
+        assert.ok(
+            env.some(e => e.name === "IMAGE_PIPELINES_PROXY" && e.value.startsWith(`${ACR}/ghcr.io/tektoncd/operator/proxy-webhook-`)),
+        );
+    });
+
+    it("changing one override value changes the spec hash the operator compares for that component (and only that one)", async () => {
+        const specWith = async (e: { name: string; value: string }[]) => {
+            const digests = Object.fromEntries(
+                (Object.keys(TEKTON_BUNDLED_COMPONENTS) as BundledComponentName[]).map(c => [c, imageOverridesDigest(e, c)]),
+            ) as Record<BundledComponentName, string>;
+            return resolved(tektonConfigSpec(50, "0 3 * * *", digests));
+        };
+        const before = operatorSpecHashes(await specWith(env));
+        // The floating shell image resolves to another digest at the next preview.
+        const shell = "IMAGE_PIPELINES_ARG__SHELL_IMAGE";
+        const changed = env.map(e => (e.name === shell ? { ...e, value: e.value.replace(/@sha256:.*/, `@sha256:${"0".repeat(64)}`) } : e));
+        assert.notDeepEqual(changed, env);
+        const after = operatorSpecHashes(await specWith(changed));
+        assert.notEqual(after.pipeline, before.pipeline, "TektonPipeline spec hash");
+        assert.deepEqual([after.triggers, after.chains, after.dashboard], [before.triggers, before.chains, before.dashboard]);
+        // One value of each other component likewise changes its own hash.
+        for (const component of ["triggers", "chains", "dashboard"] as const) {
+            const name = TEKTON_OPERATOR_IMAGE_ENVS.find(n => n.startsWith(TEKTON_BUNDLED_COMPONENTS[component].envPrefix))!;
+            const other = env.map(e => (e.name === name ? { ...e, value: `${e.value}x` } : e));
+            assert.notEqual(operatorSpecHashes(await specWith(other))[component], before[component], component);
+        }
+    });
+
+    it("the recorded TektonConfig's component specs are what the hash is computed over (the plan carries the digests)", async () => {
+        const recorded = operatorSpecHashes(tektonConfig.spec);
+        const built = operatorSpecHashes(
+            await resolved(
+                tektonConfigSpec(
+                    50,
+                    "0 3 * * *",
+                    Object.fromEntries(
+                        (Object.keys(TEKTON_BUNDLED_COMPONENTS) as BundledComponentName[]).map(c => [c, imageOverridesDigest(env, c)]),
+                    ) as Record<BundledComponentName, string>,
+                ),
+            ),
+        );
+        assert.deepEqual(recorded, built);
     });
 });

@@ -591,6 +591,52 @@ describe("role assignment policies", () => {
             };
             assert.match(checkStack(P, [acr, deployment])[0].message, /\(IMAGE_X\)\.value = quay\.io\/x:v1/);
         });
+
+        it("reads IMAGE_* entries as images only where they are: the operator release's additionalEnvs and workload containers' env", () => {
+            // A Pipeline's Chains type hints (tektoncd/chains v0.29.1 docs/slsa-provenance.md): a
+            // result and a param named IMAGE_URL whose values are references to task results.
+            const pipeline: StackRes = {
+                type: "kubernetes:tekton.dev/v1:Pipeline",
+                name: "build",
+                props: {
+                    metadata: { name: "build", namespace: "ci" },
+                    spec: {
+                        params: [{ name: "IMAGE_URL", type: "string", default: "harbor.example.com/team/app" }],
+                        results: [
+                            { name: "IMAGE_URL", value: "$(tasks.push.results.IMAGE_URL)" },
+                            { name: "IMAGE_DIGEST", value: "$(tasks.push.results.IMAGE_DIGEST)" },
+                        ],
+                        tasks: [{ name: "push", taskRef: { name: "push" }, params: [{ name: "IMAGE_URL", value: "$(params.IMAGE_URL)" }] }],
+                    },
+                },
+            };
+            assert.deepEqual(checkStack(P, [acr, pipeline], { pipelineNamespace: "ci" }), []);
+            // A CronJob's container env is a workload's env: an upstream IMAGE_* value there is refused.
+            const cronJob: StackRes = {
+                type: "kubernetes:batch/v1:CronJob",
+                name: "cj",
+                props: {
+                    metadata: { name: "cj", namespace: "tekton-pipelines" },
+                    spec: {
+                        jobTemplate: {
+                            spec: {
+                                template: {
+                                    spec: {
+                                        containers: [
+                                            { name: "c", image: `${A}/ghcr.io/x:v1`, env: [{ name: "IMAGE_Y", value: "quay.io/y:v1" }] },
+                                        ],
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            };
+            assert.match(
+                checkStack(P, [acr, cronJob])[0].message,
+                /spec\.jobTemplate\.spec\.template\.spec\.containers\[0\]\.env\[0\]\(IMAGE_Y\)\.value = quay\.io\/y:v1/,
+            );
+        });
     });
 
     describe("registry write only for the pipeline identity (stack)", () => {

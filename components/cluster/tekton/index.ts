@@ -27,7 +27,15 @@ import { NAMESPACES } from "../../../model/names";
 import { chartRelease } from "../chart";
 import { podSecurityLabels } from "../../../model/admission/pod-security-levels";
 import { mirrored, PLATFORM_IMAGES } from "../platform-images";
-import { operatorImageEnv } from "./operator-images";
+import { CHARTS } from "../../../model/versions";
+import {
+    BundledComponentName,
+    IMAGE_OVERRIDES_ANNOTATION,
+    imageOverridesDigest,
+    TEKTON_BUNDLED_COMPONENTS,
+    TEKTON_OVERRIDE_TARGETS,
+} from "../../../model/tekton-operator-images";
+import { OperatorEnv, operatorImageEnv } from "./operator-images";
 
 export interface TektonPlatformArgs {
     /** Kubernetes provider of the primary cluster. */
@@ -53,8 +61,28 @@ export const TEKTON_CONFIG_READY = {
     "pulumi.com/timeoutSeconds": "1200",
 } as const;
 
+/**
+ * The IMAGE_* env the operator's lifecycle container gets: the chart's own IMAGE_PIPELINES_PROXY
+ * (chart 0.81.1 templates/deployment.yaml L51-52, `tekton-operator.webhook-proxy-image` in
+ * _helpers.tpl L145-160: webhookProxy.image.repository, tag defaulting to appVersion) — the
+ * `proxy` container of the operator's proxy webhook, which the operator installs with Pipelines
+ * (tektoncd/operator v0.81.1 pkg/reconciler/common/initcontroller.go L97-100, L143-147) — and
+ * `additionalEnvs` (the bundled components' overrides). IMAGE_JOB_PRUNER_TKN is left out: the
+ * pruner CronJob is re-created whenever its image changes (pkg/reconciler/common/prune.go L171,
+ * L282-292: its hash covers the tkn image).
+ */
+export function operatorComponentEnv(acrLoginServer: pulumi.Input<string>, overrides: OperatorEnv[]): OperatorEnv[] {
+    const proxy = mirrored(acrLoginServer, PLATFORM_IMAGES.tektonOperator.webhookProxy).apply(
+        repository => `${repository}:${CHARTS.tektonOperator.appVersion}`,
+    );
+    return [{ name: "IMAGE_PIPELINES_PROXY", value: proxy }, ...overrides];
+}
+
 /** The Helm values of the operator chart (keys checked against its values.yaml at 0.81.1). */
-export function tektonOperatorValues(acrLoginServer: pulumi.Input<string>): Record<string, unknown> {
+export function tektonOperatorValues(
+    acrLoginServer: pulumi.Input<string>,
+    imageEnv: OperatorEnv[] = operatorImageEnv(acrLoginServer),
+): Record<string, unknown> {
     const repository = (upstream: string) => ({ repository: mirrored(acrLoginServer, upstream) });
     const images = PLATFORM_IMAGES.tektonOperator;
     return {
@@ -81,13 +109,44 @@ export function tektonOperatorValues(acrLoginServer: pulumi.Input<string>): Reco
             // replaces the first path segment of every image with one registry
             // (pkg/reconciler/common/transformers.go overrideImageRegistry), which cannot map
             // cgr.dev and mcr.microsoft.com images to their own cache paths.
-            additionalEnvs: operatorImageEnv(acrLoginServer),
+            // A changed value reaches the running components through the digests in the
+            // TektonConfig (imageOverridesDigests below).
+            additionalEnvs: imageEnv,
         },
     };
 }
 
-/** The stack's TektonConfig spec. */
-export function tektonConfigSpec(pruneKeep: number, pruneSchedule: string): Record<string, unknown> {
+/** Per component, the digest of the image env the operator transforms its manifests with (operatorComponentEnv). */
+export type ImageOverridesDigests = Record<BundledComponentName, pulumi.Input<string>>;
+
+/** The digests of `env` (resolved values), per bundled component. */
+export function imageOverridesDigests(env: OperatorEnv[]): ImageOverridesDigests {
+    const resolved = pulumi
+        .all(env.map(e => pulumi.all([e.name, e.value])))
+        .apply(pairs => pairs.map(([name, value]) => ({ name, value })));
+    const digests = {} as ImageOverridesDigests;
+    for (const component of Object.keys(TEKTON_BUNDLED_COMPONENTS) as BundledComponentName[])
+        digests[component] = resolved.apply(r => imageOverridesDigest(r, component));
+    return digests;
+}
+
+/**
+ * A component's `options`: the digest of its image overrides as an annotation on one of its
+ * Deployments, so that a changed override changes the component spec the operator hashes and
+ * the operator re-applies the component (model/tekton-operator-images.ts, "Making an override
+ * change reach the cluster").
+ */
+function overridesOptions(component: BundledComponentName, digest: pulumi.Input<string>): Record<string, unknown> {
+    return {
+        deployments: {
+            [TEKTON_OVERRIDE_TARGETS[component].deployment]: { metadata: { annotations: { [IMAGE_OVERRIDES_ANNOTATION]: digest } } },
+        },
+    };
+}
+
+/** The stack's TektonConfig spec; `digests` of the operator's image env (imageOverridesDigests). */
+export function tektonConfigSpec(pruneKeep: number, pruneSchedule: string, digests: ImageOverridesDigests): Record<string, unknown> {
+    const options = (c: BundledComponentName) => ({ options: overridesOptions(c, digests[c]) });
     return {
         profile: TEKTON_PROFILE,
         targetNamespace: NAMESPACES.tektonPipelines,
@@ -96,9 +155,10 @@ export function tektonConfigSpec(pruneKeep: number, pruneSchedule: string): Reco
             "set-security-context": true,
             "enable-provenance-in-status": true,
             "keep-pod-on-cancel": false,
+            ...options("pipeline"),
         },
-        trigger: { disabled: false },
-        dashboard: { readonly: true },
+        trigger: { disabled: false, ...options("triggers") },
+        dashboard: { readonly: true, ...options("dashboard") },
         // Signatures and provenance are OCI artifacts next to the image (tektoncd/chains v0.29.1
         // docs/config.md: `oci` storage pushes `sha256-<digest>.sig` / `.att` beside the image the
         // run's IMAGE_URL/IMAGE_DIGEST results name — push-staging's Harbor image; promote's results
@@ -119,6 +179,7 @@ export function tektonConfigSpec(pruneKeep: number, pruneSchedule: string): Reco
             "artifacts.oci.storage": "oci",
             "artifacts.oci.signer": "x509",
             "transparency.enabled": "false",
+            ...options("chains"),
         },
         pruner: {
             disabled: false,
@@ -163,13 +224,16 @@ export class TektonPlatform extends pulumi.ComponentResource {
             { parent: this, provider },
         );
 
+        // Resolved once (each override is a registry lookup): the chart gets them, the
+        // TektonConfig their digests.
+        const overrides = operatorImageEnv(args.acrLoginServer);
         const release = chartRelease(
             `${name}-operator`,
             {
                 chart: "tektonOperator",
                 releaseName: "tekton-operator",
                 namespace: namespace.metadata.name,
-                values: tektonOperatorValues(args.acrLoginServer),
+                values: tektonOperatorValues(args.acrLoginServer, overrides),
             },
             { parent: this, provider },
         );
@@ -181,7 +245,11 @@ export class TektonPlatform extends pulumi.ComponentResource {
                 kind: "TektonConfig",
                 // Cluster-scoped; the operator reconciles only the one named `config`.
                 metadata: { name: TEKTON_CONFIG_NAME, annotations: TEKTON_CONFIG_READY },
-                spec: tektonConfigSpec(args.pruneKeep ?? 50, args.pruneSchedule ?? "0 3 * * *"),
+                spec: tektonConfigSpec(
+                    args.pruneKeep ?? 50,
+                    args.pruneSchedule ?? "0 3 * * *",
+                    imageOverridesDigests(operatorComponentEnv(args.acrLoginServer, overrides)),
+                ),
             },
             { parent: this, provider, dependsOn: [release] },
         );

@@ -11,11 +11,12 @@
 // re-pointed tag shows up as a changed env value in the next preview. A literal digest in the
 // upstream config (the Windows shell image) is kept as is.
 //
-// A changed IMAGE_* value reaches the components only when their TektonInstallerSets are
-// re-created: the operator re-applies a set when its spec hash changes, and that hash covers
-// TEKTON_REGISTRY_OVERRIDE but not the IMAGE_* variables (tektoncd/operator v0.81.1
-// pkg/reconciler/kubernetes/tektoninstallerset/client/check.go specHashInput). On a fresh install
-// the variables are there from the start; after a change see docs/runbooks.md §10.
+// The operator re-applies a component only when its spec hash changes, and that hash does not
+// cover the IMAGE_* variables (tektoncd/operator v0.81.1
+// pkg/reconciler/kubernetes/tektoninstallerset/client/check.go specHashInput L162-171): the
+// TektonConfig carries a digest of them per component so that a changed value (a re-pointed tag,
+// the floating shell image) changes that hash (./index.ts imageOverridesDigests,
+// model/tekton-operator-images.ts).
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import { throughAcr } from "../../../model/image-sources";
