@@ -51,6 +51,9 @@ export const OAUTH2_PROXY = {
 
 export const TEKTON_DASHBOARD_ROUTE = "tekton-dashboard";
 
+/** oauth2-proxy replicas: more than one, so the chart renders its PodDisruptionBudget. */
+export const OAUTH2_PROXY_REPLICAS = 2;
+
 export interface TektonDashboardProxyArgs {
     /** Kubernetes provider of the primary cluster. */
     provider: k8s.Provider;
@@ -125,7 +128,12 @@ export function oauth2ProxyValues(
             annotations: { [WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION]: clientId },
         },
         podLabels: { ...WORKLOAD_IDENTITY_POD_LABEL },
-        replicaCount: 1,
+        // Two replicas (sessions live in the cookie, so any replica serves any user), so that a node
+        // drain or upgrade never takes sign-in down. Chart 10.7.0 templates/poddisruptionbudget.yaml
+        // L1-5 renders its PDB (values: minAvailable 1) only when replicaCount > 1: with one
+        // replica there was no budget at all.
+        replicaCount: OAUTH2_PROXY_REPLICAS,
+        podDisruptionBudget: { enabled: true, minAvailable: 1, maxUnavailable: null },
         // No ServiceMonitor/Prometheus operator here.
         metrics: { enabled: false },
     };
