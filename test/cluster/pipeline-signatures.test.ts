@@ -252,9 +252,10 @@ describe("manifests check / signature-check, executed", function () {
                 ["clusters/primary/legacy.yaml", "10", `${ACR}/legacy@${D3}`, `${ACR}/legacy@${D3}`],
                 ["clusters/primary/worker.json", "1", `${ACR}/worker@${D6}`, `${ACR}/worker@${D6}`],
                 ["clusters/secondary/app.yaml", "10", `${ACR}/shop@${D1}`, `${ACR}/shop@${D1}`],
+                // What each entry makes of the raw references it matches, at the entry's line.
                 ["clusters/secondary/kustomization.yaml", "5", `${ACR}/shop@${D7}`, `${ACR}/shop@${D7}`],
+                ["clusters/secondary/kustomization.yaml", "7", `${ACR}/worker@${D8}`, `${ACR}/worker@${D8}`],
                 ["clusters/secondary/worker.yaml", "10", `${ACR}/worker-old@${D8}`, `${ACR}/worker-old@${D8}`],
-                ["clusters/secondary/worker.yaml", "10", `${ACR}/worker@${D8}`, `${ACR}/worker@${D8}`],
             ]);
             assert.match(r.stdout, /8 image reference\(s\) under clusters\/primary, clusters\/secondary, all to be verified/);
         });
@@ -350,6 +351,19 @@ describe("manifests check / signature-check, executed", function () {
                     ["clusters/secondary/kustomization.yaml", "4", `${ACR}/shop@${D1}`, `${ACR}/shop@${D1}`],
                 ],
             );
+        });
+
+        it("D2: kustomize matches an entry's name as a regular expression: what it renames is listed, metacharacters are rejected", async () => {
+            const { r } = await references(BASE, {
+                // `.` matches `o`: kustomize renames the raw shop@D1 to the unsigned miner, keeping the digest.
+                "clusters/secondary/kustomization.yaml": `resources:\n  - app.yaml\nimages:\n  - name: ${ACR}/sh.p\n    newName: docker.io/evil/miner\n`,
+                // `.*` would match every reference.
+                "clusters/primary/kustomization.yaml": `resources:\n  - app.yaml\nimages:\n  - name: ".*"\n    newName: ${ACR}/miner\n`,
+            });
+            assert.deepEqual(problems(r), [
+                "  clusters/primary/kustomization.yaml:4: kustomize `images` entry name '.*': kustomize matches it as a regular expression; only letters, digits and `._/:@-` are supported",
+                `  clusters/secondary/kustomization.yaml:4: docker.io/evil/miner@${D1}: not in the stack's registry ${ACR}`,
+            ]);
         });
 
         it("D3: what Argo CD would render and the check cannot is rejected: jsonnet, Helm, kustomize patches/replacements/helmCharts/remote resources, Application overrides", async () => {

@@ -8,13 +8,14 @@
 #
 # Listed are
 # - every `image:` string (or other scalar) anywhere in any document, whatever its kind, as written;
-# - every reference a kustomize `images:` entry can produce (kubernetes-sigs/kustomize 14947e44
-#   api/filters/imagetag/updater.go SetImageValue; fields api/types/image.go Image): an entry with
-#   newTag and/or digest yields `<newName|name>[:newTag][@digest]` (at the entry's line); an entry
-#   with neither (newName, tagSuffix) keeps the matched reference's tag and digest, so each raw
-#   `image:` whose name it matches, anywhere under the paths, is also listed renamed. The raw
-#   reference is listed too: an entry never excuses it (kustomize scopes an entry to its own
-#   resources; pooling entries over the paths can only list more).
+# - what each kustomize `images:` entry makes of each raw `image:` value it matches, anywhere under
+#   the paths, listed at the entry's line — computed as kustomize does (kubernetes-sigs/kustomize
+#   14947e44 api/filters/imagetag/updater.go SetImageValue, api/image/image.go IsImageMatched and
+#   Split; fields api/types/image.go): the entry's name is matched as an (unescaped) regular
+#   expression, so names with metacharacters other than `.` are rejected; newName replaces the
+#   name; newTag and/or digest replace BOTH the old tag and digest. The raw reference is listed too:
+#   an entry never excuses it (kustomize scopes an entry to its own resources; pooling entries over
+#   the paths can only list more).
 # A reference not pinned by digest is REJECTED, not resolved: a tag can be re-pointed after review,
 # and the signature Chains made is bound to a digest.
 #
@@ -61,6 +62,9 @@ UNSUPPORTED_KUSTOMIZE = ('patches', 'patchesStrategicMerge', 'patchesJson6902', 
                          'helmGlobals', 'helmChartInflationGenerator', 'generators', 'transformers', 'validators',
                          'configurations')
 UNSUPPORTED_SOURCE = ('kustomize', 'helm', 'plugin', 'chart')
+# An `images:` entry name whose regular-expression reading is the same in Go (RE2) and Python: `.` is
+# the one metacharacter left, and it means "any character" in both.
+LITERAL_NAME = re.compile(r'^[A-Za-z0-9._/:@-]+\Z')
 # <host>[:port]/<path>[:tag]@sha256:<64 hex> (distribution/reference grammar, lower-case path).
 PINNED = re.compile(r'^(?P<repo>[a-z0-9]+(?:[.-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+)'
                     r'(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?@(?P<digest>sha256:[0-9a-f]{64})$')
@@ -209,10 +213,13 @@ def kustomization(root, rel, top, doc):
     entries = []
     images = doc.get('images')
     for entry in images.value if images is not None and images.kind == 'seq' else []:
-        get = {k: entry.text(k) for k in ('name', 'newName', 'newTag', 'digest', 'tagSuffix')}
+        get = {k: entry.text(k) for k in ('name', 'newName', 'newTag', 'digest')}
         if not get['name']:
             raise Problem(entry.line, 'kustomize `images` entry without a name')
-        if get['newName'] or get['newTag'] or get['digest'] or get['tagSuffix']:
+        if LITERAL_NAME.match(get['name']) is None:
+            raise Problem(entry.line, f"kustomize `images` entry name {get['name']!r}: kustomize matches it as a "
+                          'regular expression; only letters, digits and `._/:@-` are supported')
+        if get['newName'] or get['newTag'] or get['digest']:
             entries.append((entry.line, get))
     return entries
 
@@ -296,26 +303,40 @@ def read_paths(root, paths, repo, branch):
     return raw, entries, problems
 
 
-def split(ref):
-    """name, tag, digest of a reference (kustomize api/image Split)."""
-    name, _, digest = ref.partition('@')
-    slash, colon = name.rfind('/'), name.rfind(':')
-    return (name[:colon], name[colon + 1:], digest) if colon > slash else (name, '', digest)
+def split(image):
+    """name, tag, digest of a reference, as kustomize splits it (api/image/image.go Split)."""
+    slash = image.find('/')
+    search = image[slash:] if slash > 0 else image
+    slash = max(slash, 0)
+    at, colon = search.find('@'), search.find(':')
+    if colon < 0 and at < 0:
+        return image, '', ''
+    if at >= 0 and (at < colon or colon < 0):
+        return image[:at + slash], '', image[at + slash + 1:]
+    if at >= 0:
+        return image[:colon + slash], image[colon + slash + 1:at + slash], image[at + slash + 1:]
+    return image[:colon + slash], image[colon + slash + 1:], ''
+
+
+def rewrite(value, e):
+    """What an `images:` entry makes of an `image:` value, or None where it does not match (kustomize
+    api/filters/imagetag/updater.go SetImageValue; the entry's name is a regular expression, unescaped:
+    api/image/image.go IsImageMatched)."""
+    if not re.match('^' + e['name'] + r'(:[a-zA-Z0-9_.{}-]*)?(@sha256:[a-zA-Z0-9_.{}-]*)?\Z', value):
+        return None
+    name, tag, digest = split(value)
+    name = e['newName'] or name
+    if e['newTag'] or e['digest']:  # overriding either replaces both
+        tag, digest = e['newTag'] or '', e['digest'] or ''
+    return name + (':' + tag if tag else '') + ('@' + digest if digest else '')
 
 
 def references(raw, entries):
-    """(file, line, reference) of every raw reference and every resolution a kustomize entry can produce."""
+    """(file, line, reference) of every raw reference, and of what each kustomize entry makes of each
+    raw reference it matches (at the entry's line)."""
     refs = set(raw)
     for rel, line, e in entries:
-        if e['newTag'] or e['digest']:
-            refs.add((rel, line, (e['newName'] or e['name']) + (':' + e['newTag'] if e['newTag'] else '')
-                      + ('@' + e['digest'] if e['digest'] else '')))
-            continue
-        for raw_rel, raw_line, ref in raw:
-            name, tag, digest = split(ref)
-            if name == e['name']:
-                tag = tag + (e['tagSuffix'] or '') if tag else tag
-                refs.add((raw_rel, raw_line, (e['newName'] or name) + (':' + tag if tag else '') + ('@' + digest if digest else '')))
+        refs |= {(rel, line, new) for _f, _l, ref in raw for new in [rewrite(ref, e)] if new is not None}
     return sorted(refs)
 
 
