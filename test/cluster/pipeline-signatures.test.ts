@@ -264,7 +264,10 @@ describe("manifests check / signature-check, executed", function () {
             // legacy.yaml is unchanged by the PR; its digest was never signed (e.g. since removed on the base branch).
             const { r, work } = await references(BASE, { "clusters/primary/app.yaml": deployment("shop", `${ACR}/shop@${D4}`) });
             assert.equal(r.code, 0, r.stderr);
-            assert.ok(listed(work).some(row => row[2] === `${ACR}/legacy@${D3}`), JSON.stringify(listed(work)));
+            assert.ok(
+                listed(work).some(row => row[2] === `${ACR}/legacy@${D3}`),
+                JSON.stringify(listed(work)),
+            );
             stubCosign([
                 [`${ACR}/shop@${D4}`, "generation-1.pub"],
                 [`${ACR}/shop@${D1}`, "generation-1.pub"],
@@ -306,7 +309,10 @@ describe("manifests check / signature-check, executed", function () {
             const unsigned = "docker.io/evil/miner:latest";
             const { r } = await references(BASE, {
                 // go-yaml v2 keeps the LAST `kind`: a Deployment, whose unpinned image PyYAML's first key hid as a ConfigMap.
-                "clusters/primary/dup-kind.yaml": deployment("miner", unsigned).replace("kind: Deployment\n", "kind: ConfigMap\nkind: Deployment\n"),
+                "clusters/primary/dup-kind.yaml": deployment("miner", unsigned).replace(
+                    "kind: Deployment\n",
+                    "kind: ConfigMap\nkind: Deployment\n",
+                ),
                 // Go encoding/json keeps the last key too.
                 "clusters/primary/dup-kind.json":
                     '{"apiVersion": "apps/v1",\n "kind": "ConfigMap",\n "kind": "Deployment",\n "spec": {"template": {"spec": {"containers": [{"name": "m", "image": "' +
@@ -370,7 +376,8 @@ describe("manifests check / signature-check, executed", function () {
             const k = (body: string) => `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n${body}`;
             const app = (source: string) =>
                 `apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: a\n  namespace: argocd\nspec:\n  project: apps\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: shop\n  source:\n${source}`;
-            const src = (path: string, extra = "", repo = REPO_URL) => `    repoURL: ${repo}\n    path: ${path}\n    targetRevision: ${BRANCH}\n${extra}`;
+            const src = (path: string, extra = "", repo = REPO_URL) =>
+                `    repoURL: ${repo}\n    path: ${path}\n    targetRevision: ${BRANCH}\n${extra}`;
             const { r } = await references(BASE, {
                 "clusters/primary/app.jsonnet": `{ apiVersion: "v1", kind: "Pod", spec: { containers: [{ image: "${"docker.io/evil/miner"}" }] } }\n`,
                 "clusters/primary/chart/Chart.yaml": "apiVersion: v2\nname: evil\nversion: 1.0.0\n",
@@ -385,15 +392,27 @@ describe("manifests check / signature-check, executed", function () {
                 "clusters/primary/k-escape/kustomization.yaml": k("bases:\n  - ../../secondary\n"),
                 "clusters/primary/k-missing/kustomization.yaml": k("components:\n  - github.com/evil/components\n"),
                 "clusters/primary/k-ok/kustomization.yaml": k("resources:\n  - ../app.yaml\n"),
-                "clusters/secondary/apps/kustomize.yaml": app(src("clusters/secondary", `    kustomize:\n      images:\n        - docker.io/evil/miner\n`)),
-                "clusters/secondary/apps/helm.yaml": app(src("clusters/secondary", `    helm:\n      parameters:\n        - name: image\n          value: x\n`)),
+                "clusters/secondary/apps/kustomize.yaml": app(
+                    src("clusters/secondary", `    kustomize:\n      images:\n        - docker.io/evil/miner\n`),
+                ),
+                "clusters/secondary/apps/helm.yaml": app(
+                    src("clusters/secondary", `    helm:\n      parameters:\n        - name: image\n          value: x\n`),
+                ),
                 "clusters/secondary/apps/plugin.yaml": app(src("clusters/secondary", `    plugin:\n      name: evil\n`)),
                 "clusters/secondary/apps/jsonnet.yaml": app(src("clusters/secondary", `    directory:\n      jsonnet: {}\n`)),
                 "clusters/secondary/apps/outside.yaml": app(src("docs")),
                 "clusters/secondary/apps/escape.yaml": app(src("clusters/primary/../../docs")),
                 "clusters/secondary/apps/other-repo.yaml": app(src("clusters/secondary", "", "https://github.com/evil/manifests")),
-                "clusters/secondary/apps/revision.yaml": app(src("clusters/secondary").replace(`targetRevision: ${BRANCH}`, "targetRevision: unreviewed")),
-                "clusters/secondary/apps/appset.yaml": "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: s\nspec: {}\n",
+                "clusters/secondary/apps/revision.yaml": app(
+                    src("clusters/secondary").replace(`targetRevision: ${BRANCH}`, "targetRevision: unreviewed"),
+                ),
+                // An Application inside a List is deployed as one too.
+                "clusters/secondary/apps/list.yaml": `apiVersion: v1\nkind: List\nitems:\n  - ${app(src("docs"))
+                    .split("\n")
+                    .join("\n    ")
+                    .trimEnd()}\n`,
+                "clusters/secondary/apps/appset.yaml":
+                    "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: s\nspec: {}\n",
                 // Allowed: the manifests repository (any spelling Argo CD normalizes), its branch, a path inside, plain directory options.
                 "clusters/secondary/apps/ok.yaml": app(
                     src("clusters/primary/sub", "    directory:\n      recurse: true\n", "https://GitHub.com/example/shop-manifests/"),
@@ -421,6 +440,7 @@ describe("manifests check / signature-check, executed", function () {
                 `  clusters/secondary/apps/helm.yaml:15: ${override("helm")}`,
                 "  clusters/secondary/apps/jsonnet.yaml:16: an Argo CD Application source with `directory.jsonnet`: jsonnet is not checked",
                 `  clusters/secondary/apps/kustomize.yaml:15: ${override("kustomize")}`,
+                "  clusters/secondary/apps/list.yaml:15: an Argo CD Application source path 'docs' outside the manifests paths (clusters/primary, clusters/secondary): not checked",
                 "  clusters/secondary/apps/other-repo.yaml:12: an Argo CD Application source from 'https://github.com/evil/manifests': only the manifests repository https://github.com/example/shop-manifests.git is checked",
                 "  clusters/secondary/apps/outside.yaml:12: an Argo CD Application source path 'docs' outside the manifests paths (clusters/primary, clusters/secondary): not checked",
                 `  clusters/secondary/apps/plugin.yaml:15: ${override("plugin")}`,

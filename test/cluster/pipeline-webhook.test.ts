@@ -29,7 +29,7 @@ import { ParamValue, pipelineTaskParams, validateTimeouts } from "./pipeline/tek
 type Any = Record<string, any>;
 const BOT = "platform-bot@example.com";
 const TOKEN = "ghp_fixturetoken0000000000000000000000";
-/** A PR base commit in payloads whose base the test does not fetch. */
+/** A PR base commit in payloads: GitHub sends it; the check does not use it. */
 const BASE_SHA = "b".repeat(40);
 
 /** The registered Tekton/Triggers objects by kind and metadata.name. */
@@ -350,7 +350,8 @@ describe("webhook → PipelineRun → steps, executed", function () {
                         .trimEnd()
                         .split("\n"),
                     [OLD, NEW].map(
-                        ref => `verify --k8s-keychain --key ${keys}/generation-1.pub --insecure-ignore-tlog=true --new-bundle-format=false ${ref}`,
+                        ref =>
+                            `verify --k8s-keychain --key ${keys}/generation-1.pub --insecure-ignore-tlog=true --new-bundle-format=false ${ref}`,
                     ),
                 );
             } finally {

@@ -678,7 +678,8 @@ describe("SupplyChainPipeline", () => {
                     metadata: {
                         labels: { "azure.workload.identity/use": "true" },
                         annotations: {
-                            "azure.workload.identity/skip-containers": "step-image-references;prepare;place-scripts;working-dir-initializer",
+                            "azure.workload.identity/skip-containers":
+                                "step-image-references;prepare;place-scripts;working-dir-initializer",
                         },
                     },
                 },

@@ -25,9 +25,10 @@
 #   name (util/kustomize/kustomize.go:77 KustomizationNames; util/app/discovery/discovery.go:62, any
 #   name ending in `Chart.yaml`). `.jsonnet`/`.libsonnet` files and Helm charts are rejected: the
 #   check cannot render them.
-# - YAML: Argo CD parses with sigs.k8s.io/yaml v1.6.0 → go.yaml.in/yaml/v2, non-strict: a duplicate
-#   key's LAST value wins (decode.go:685-690 setMapIndex), `!!binary` decodes to its bytes as a
-#   string (decode.go:419-425), a custom tag `!x` resolves to the raw string (resolve.go:86-89) —
+# - YAML: Argo CD parses with sigs.k8s.io/yaml v1.6.0 (yaml.go:56 Unmarshal, non-strict) →
+#   go.yaml.in/yaml/v2 v2.4.2 (github.com/yaml/go-yaml v2.4.2): a duplicate key's LAST value wins
+#   (decode.go:685-690 setMapIndex), `!!binary` decodes to its bytes as a string (decode.go:419-425),
+#   a custom tag `!x` resolves to the raw string (resolve.go:86-89) —
 #   where PyYAML would keep the first key or a non-string node. So a mapping with a duplicate key, a
 #   merge key `<<`, or a node with an explicit tag other than the core str/int/float/bool/null/map/
 #   seq is rejected.
@@ -190,6 +191,17 @@ def image_fields(node, seen):
             yield from image_fields(v, seen)
 
 
+def mappings(node, seen):
+    """node and every mapping under it."""
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if node.kind == 'map':
+        yield node
+    for v in (v for _k, v in node.value) if node.kind == 'map' else node.value if node.kind == 'seq' else ():
+        yield from mappings(v, seen)
+
+
 def inside(path, top):
     return path == top or path.startswith(top + os.sep)
 
@@ -295,7 +307,8 @@ def read_paths(root, paths, repo, branch):
                                 continue
                             if name in KUSTOMIZATION_FILES:
                                 entries += [(rel, line, e) for line, e in kustomization(root, rel, top, doc)]
-                            application(doc, paths, repo, branch)
+                            for m in mappings(doc, set()):  # a `List`'s items included
+                                application(m, paths, repo, branch)
                     except Problem as e:
                         problems.append(f'{rel}:{e}')
                     except (yaml.YAMLError, ValueError, OSError) as e:
