@@ -391,6 +391,8 @@ describe("manifests check / signature-check, executed", function () {
                 "clusters/primary/k-remote/kustomization.yaml": k("resources:\n  - https://github.com/evil/manifests//base?ref=v1\n"),
                 "clusters/primary/k-escape/kustomization.yaml": k("bases:\n  - ../../secondary\n"),
                 "clusters/primary/k-missing/kustomization.yaml": k("components:\n  - github.com/evil/components\n"),
+                "clusters/primary/k-txt/kustomization.yaml": k("resources:\n  - miner.txt\n"),
+                "clusters/primary/k-txt/miner.txt": deployment("miner", "docker.io/evil/miner"),
                 "clusters/primary/k-ok/kustomization.yaml": k("resources:\n  - ../app.yaml\n"),
                 "clusters/secondary/apps/kustomize.yaml": app(
                     src("clusters/secondary", `    kustomize:\n      images:\n        - docker.io/evil/miner\n`),
@@ -435,6 +437,7 @@ describe("manifests check / signature-check, executed", function () {
                 `  clusters/primary/k-psm/kustomization.yaml:3: ${kz("patchesStrategicMerge")}`,
                 `  clusters/primary/k-remote/kustomization.yaml:4: ${remote("resources", "https://github.com/evil/manifests//base?ref=v1")}`,
                 `  clusters/primary/k-replacements/kustomization.yaml:3: ${kz("replacements")}`,
+                "  clusters/primary/k-txt/kustomization.yaml:4: kustomize `resources` entry 'miner.txt' is not a .yaml/.yml/.json file: the check does not read it",
                 "  clusters/secondary/apps/appset.yaml:1: an Argo CD ApplicationSet: its generators choose repositories and paths at run time, which the signature check cannot follow (write the Applications out)",
                 "  clusters/secondary/apps/escape.yaml:12: an Argo CD Application source path 'clusters/primary/../../docs' outside the manifests paths (clusters/primary, clusters/secondary): not checked",
                 `  clusters/secondary/apps/helm.yaml:15: ${override("helm")}`,

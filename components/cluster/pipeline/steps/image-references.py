@@ -39,7 +39,8 @@
 #   `validators` and `configurations` (they rewrite or produce fields, images included, that this
 #   check does not render) are rejected, and so is any `resources`/`bases`/`components` entry that is
 #   not an existing file or directory inside the same manifests path (kustomize fetches anything
-#   else as a remote target).
+#   else as a remote target) or is a file not named .yaml/.yml/.json (kustomize would read it, this
+#   walk would not).
 # - Argo CD Applications (argoproj.io): an ApplicationSet is rejected (its generators template
 #   repoURL and path at run time); an Application's source(s) must be the manifests repository at
 #   the base branch (or HEAD) and a path inside the manifests paths, without kustomize/helm/plugin/
@@ -222,6 +223,10 @@ def kustomization(root, rel, top, doc):
             if not (resolved and inside(resolved, real_top) and os.path.exists(resolved)):
                 raise Problem(item.line, f'kustomize `{key}` entry {target!r} is not a file or directory inside {top} '
                               '(remote and out-of-path resources are not checked)')
+            if os.path.isfile(resolved) and not target.endswith(('.yaml', '.yml', '.json')):
+                # kustomize reads any file as YAML; the check (like Argo CD's directory source) reads these.
+                raise Problem(item.line, f'kustomize `{key}` entry {target!r} is not a .yaml/.yml/.json file: '
+                              'the check does not read it')
     entries = []
     images = doc.get('images')
     for entry in images.value if images is not None and images.kind == 'seq' else []:
