@@ -7,7 +7,9 @@
 # as admission does.
 #
 # Listed are
-# - every `image:` string (or other scalar) anywhere in any document, whatever its kind, as written;
+# - every `image:` string (or other scalar) anywhere in any document, whatever its kind, as written
+#   (an `image:` holding a mapping or list — some operators' CRDs — is no reference and not listed:
+#   the pods such an operator creates are held by admission alone);
 # - what each kustomize `images:` entry makes of each raw `image:` value it matches, anywhere under
 #   the paths, listed at the entry's line — computed as kustomize does (kubernetes-sigs/kustomize
 #   14947e44 api/filters/imagetag/updater.go SetImageValue, api/image/image.go IsImageMatched and
