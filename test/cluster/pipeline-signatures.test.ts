@@ -413,6 +413,9 @@ describe("manifests check / signature-check, executed", function () {
                     .split("\n")
                     .join("\n    ")
                     .trimEnd()}\n`,
+                "clusters/secondary/apps/default-branch.yaml": app(
+                    src("clusters/secondary").replace(`    targetRevision: ${BRANCH}\n`, ""),
+                ),
                 "clusters/secondary/apps/appset.yaml":
                     "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: s\nspec: {}\n",
                 // Allowed: the manifests repository (any spelling Argo CD normalizes), its branch, a path inside, plain directory options.
@@ -439,6 +442,7 @@ describe("manifests check / signature-check, executed", function () {
                 `  clusters/primary/k-replacements/kustomization.yaml:3: ${kz("replacements")}`,
                 "  clusters/primary/k-txt/kustomization.yaml:4: kustomize `resources` entry 'miner.txt' is not a .yaml/.yml/.json file: the check does not read it",
                 "  clusters/secondary/apps/appset.yaml:1: an Argo CD ApplicationSet: its generators choose repositories and paths at run time, which the signature check cannot follow (write the Applications out)",
+                "  clusters/secondary/apps/default-branch.yaml:12: an Argo CD Application source at targetRevision 'HEAD': only main (what this check guards) is checked",
                 "  clusters/secondary/apps/escape.yaml:12: an Argo CD Application source path 'clusters/primary/../../docs' outside the manifests paths (clusters/primary, clusters/secondary): not checked",
                 `  clusters/secondary/apps/helm.yaml:15: ${override("helm")}`,
                 "  clusters/secondary/apps/jsonnet.yaml:16: an Argo CD Application source with `directory.jsonnet`: jsonnet is not checked",

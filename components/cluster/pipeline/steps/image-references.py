@@ -45,9 +45,10 @@
 #   walk would not).
 # - Argo CD Applications (argoproj.io): an ApplicationSet is rejected (its generators template
 #   repoURL and path at run time); an Application's source(s) must be the manifests repository at
-#   the base branch (or HEAD) and a path inside the manifests paths, without kustomize/helm/plugin/
-#   chart or directory.jsonnet overrides — any other repository or path holds manifests this check
-#   never read (the `apps` AppProject already allows only the manifests repository).
+#   the base branch, named (HEAD, the default, is the repository's default branch, maybe another),
+#   and a path inside the manifests paths, without kustomize/helm/plugin/chart or directory.jsonnet
+#   overrides — any other repository, revision or path holds manifests this check never read (the
+#   `apps` AppProject already allows only the manifests repository, not only its paths).
 # A file under the paths that cannot be parsed fails the check; so does a symbolic link out of the
 # repository.
 #
@@ -275,8 +276,9 @@ def application(doc, paths, repo, branch):
         if normalized_repo(s.text('repoURL')) != normalized_repo(repo):
             raise Problem(s.line, f"an Argo CD Application source from {s.text('repoURL')!r}: only the manifests "
                           f'repository {repo} is checked')
+        # Not HEAD (nor none): that is the repository's default branch, not necessarily this one.
         revision = s.text('targetRevision') or 'HEAD'
-        if revision not in ('HEAD', branch, f'refs/heads/{branch}'):
+        if revision not in (branch, f'refs/heads/{branch}'):
             raise Problem(s.line, f'an Argo CD Application source at targetRevision {revision!r}: only {branch} '
                           '(what this check guards) is checked')
         path = os.path.normpath(s.text('path') or '.')
