@@ -1,5 +1,5 @@
 // The manifests-PR check's signature task, EXECUTED: a pull request's base and head commits in a
-// local git repository, both checked out by the real git-clone step, then introduced-images.py
+// local git repository, the head checked out by the real git-clone step, then image-references.py
 // (python3 + PyYAML, as uid 65532) and verify-signatures.sh (busybox sh) with a stand-in `cosign`
 // on PATH that records its argv and answers per (digest, key) — cosign itself cannot be fetched
 // here. See test/cluster/pipeline/run-step.ts for how a step runs.
@@ -10,11 +10,19 @@ import { spawnSync } from "child_process";
 import * as path from "path";
 import * as http from "http";
 import { AddressInfo } from "net";
-import { cloneTask, reportStatusTask, signatureCheckTask } from "../../components/cluster/pipeline/tasks";
+import {
+    IMAGE_LIST_FILE,
+    SIGNATURE_CHECK_PARSE_STEP,
+    cloneTask,
+    reportStatusTask,
+    signatureCheckTask,
+} from "../../components/cluster/pipeline/tasks";
 import { FS_GROUP, git, newRunRoot, removeRunRoot, requireStepTools, runStep, volumeWorkspace } from "./pipeline/run-step";
 
 const ACR = "shopacr.azurecr.io";
 const PATHS = ["clusters/primary", "clusters/secondary"];
+const REPO_URL = "https://github.com/example/shop-manifests.git";
+const BRANCH = "main";
 const d = (c: string) => `sha256:${c.repeat(64)}`;
 const [D1, D2, D3, D4, D5, D6, D7, D8] = ["1", "2", "3", "4", "5", "6", "7", "8"].map(d);
 
@@ -32,6 +40,7 @@ describe("manifests check / signature-check, executed", function () {
     });
     afterEach(() => removeRunRoot(root));
 
+    let repos = 0;
     /** A bare repository with a base commit and a head commit on top (the PR), served to the step user. */
     function pullRequest(base: Tree, head: Tree): { url: string; base: string; head: string } {
         const work = fs.mkdtempSync(path.join(os.tmpdir(), "manifests-pr-"));
@@ -51,7 +60,7 @@ describe("manifests check / signature-check, executed", function () {
         git(work, "init", "-q", "-b", "main");
         const baseSha = write(base);
         const headSha = write(head);
-        const bare = path.join(root, "repos", "manifests.git");
+        const bare = path.join(root, "repos", `manifests-${++repos}.git`);
         fs.mkdirSync(path.dirname(bare), { recursive: true, mode: 0o755 });
         git(path.dirname(bare), "clone", "-q", "--bare", work, bare);
         git(bare, "config", "uploadpack.allowReachableSHA1InWant", "true");
@@ -61,24 +70,18 @@ describe("manifests check / signature-check, executed", function () {
         return { url: `file://${bare}`, base: baseSha, head: headSha };
     }
 
-    /** The scratch volume as the check pipeline lays it out: head/ and base/, each by the real git-clone step. */
-    async function checkouts(pr: { url: string; base: string; head: string }) {
-        const out: Record<string, string> = {};
-        for (const [sub, revision] of [
-            ["head", pr.head],
-            ["base", pr.base],
-        ] as const) {
-            out[sub] = volumeWorkspace(root, "source", sub);
-            const r = await runStep({
-                task: cloneTask(),
-                step: "clone",
-                root,
-                params: { url: pr.url, revision },
-                workspaces: { output: out[sub] },
-            });
-            assert.equal(r.code, 0, r.stderr);
-        }
-        return out as { head: string; base: string };
+    /** The scratch volume as the check pipeline lays it out: head/, by the real git-clone step. */
+    async function checkout(pr: { url: string; head: string }): Promise<string> {
+        const head = volumeWorkspace(root, "source", "head");
+        const r = await runStep({
+            task: cloneTask(),
+            step: "clone",
+            root,
+            params: { url: pr.url, revision: pr.head },
+            workspaces: { output: head },
+        });
+        assert.equal(r.code, 0, r.stderr);
+        return head;
     }
 
     /** The task's emptyDir /work, as the kubelet makes it for a pod with fsGroup. */
@@ -109,26 +112,36 @@ describe("manifests check / signature-check, executed", function () {
         return dir;
     }
 
-    async function step(
-        name: "introduced-images" | "verify",
-        ws: { head: string; base: string },
-        work: string,
-        keys = signingKeys([1, 2]),
-    ) {
+    async function step(name: typeof SIGNATURE_CHECK_PARSE_STEP | "verify", head: string, work: string, keys = signingKeys([1, 2])) {
         return runStep({
             task: signatureCheckTask(),
             step: name,
             root,
-            params: { paths: PATHS, "acr-login-server": ACR },
-            workspaces: { source: ws.head, base: ws.base, "signing-keys": keys },
+            params: { paths: PATHS, "acr-login-server": ACR, "repo-url": REPO_URL, branch: BRANCH },
+            workspaces: { source: head, "signing-keys": keys },
             mounts: { "/work": work },
         });
     }
 
-    /** The list introduced-images wrote, one [file, line, reference, repo@digest] per row. */
+    /** The pull request's head checked out and image-references run on it. */
+    async function references(base: Tree, head: Tree) {
+        const work = workDir();
+        const r = await step(SIGNATURE_CHECK_PARSE_STEP, await checkout(pullRequest(base, head)), work);
+        return { r, work };
+    }
+
+    /** The problems image-references reported, one line each, sorted. */
+    function problems(r: { code: number | null; stderr: string }): string[] {
+        assert.equal(r.code, 1, r.stderr);
+        const lines = r.stderr.trimEnd().split("\n");
+        assert.equal(lines[0], "The pull request holds manifests whose images cannot be verified:");
+        return lines.slice(1).sort();
+    }
+
+    /** The list image-references wrote, one [file, line, reference, repo@digest] per row. */
     const listed = (work: string) =>
         fs
-            .readFileSync(path.join(work, "introduced.tsv"), "utf8")
+            .readFileSync(path.join(work, IMAGE_LIST_FILE), "utf8")
             .trimEnd()
             .split("\n")
             .filter(Boolean)
@@ -196,108 +209,250 @@ describe("manifests check / signature-check, executed", function () {
             bodies.map(b => [b.state, b.description]),
             [
                 ["pending", "Gatekeeper policy, schema, deprecated-API and image-signature checks running"],
-                ["success", "Gatekeeper policy, schemas, API versions and signatures of the new image digests OK"],
+                ["success", "Gatekeeper policy, schemas, API versions and image signatures OK"],
             ],
         );
     });
 
-    describe("introduced-images: the references the pull request adds or changes", () => {
+    describe("image-references: every reference under the manifests paths of the head", () => {
         const BASE: Tree = {
-            // Multi-document: a Deployment, a Service, a CronJob (image nested under jobTemplate).
-            "clusters/primary/app.yaml": [
-                deployment("shop", `${ACR}/shop@${D1}`),
-                "apiVersion: v1\nkind: Service\nmetadata:\n  name: shop\n",
-                `apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: report\nspec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers:\n            - name: report\n              image: ${ACR}/report@${D2}\n`,
-            ].join("---\n"),
+            "clusters/primary/app.yaml": deployment("shop", `${ACR}/shop@${D1}`),
             "clusters/primary/legacy.yaml": deployment("legacy", `${ACR}/legacy@${D3}`),
-            // An unpinned reference the base already holds is not the PR's doing.
-            "clusters/primary/tools.yaml": deployment("tools", `${ACR}/tools:latest`),
-            // kustomize rewrites `image: shop` to the entry's newName@digest.
-            "clusters/secondary/kustomization.yaml": `resources:\n  - app.yaml\nimages:\n  - name: shop\n    newName: ${ACR}/shop\n    digest: ${D1}\n`,
-            "clusters/secondary/app.yaml": deployment("shop", "shop"),
+            "clusters/secondary/kustomization.yaml": `resources:\n  - app.yaml\nimages:\n  - name: ${ACR}/shop\n    digest: ${D1}\n`,
+            "clusters/secondary/app.yaml": deployment("shop", `${ACR}/shop@${D1}`),
             "docs/example.yaml": deployment("example", "docker.io/library/nginx:latest"),
         };
 
-        it("finds the added and changed ones (multi-document, any kind, kustomize), not the unchanged or removed, with file and line", async () => {
-            const pr = pullRequest(BASE, {
-                // shop bumped to D4; the CronJob unchanged; a new third document (Job, initContainers).
+        it("lists every reference, unchanged ones included (multi-document, any kind, JSON, kustomize), with file and line", async () => {
+            const { r, work } = await references(BASE, {
+                // shop bumped to D4, a second document (Job, initContainers); legacy.yaml unchanged.
                 "clusters/primary/app.yaml": [
                     deployment("shop", `${ACR}/shop@${D4}`),
-                    "apiVersion: v1\nkind: Service\nmetadata:\n  name: shop\n",
-                    `apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: report\nspec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers:\n            - name: report\n              image: ${ACR}/report@${D2}\n`,
                     `apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\nspec:\n  template:\n    spec:\n      initContainers:\n        - name: migrate\n          image: ${ACR}/migrate:v1@${D5}\n`,
                 ].join("---\n"),
-                "clusters/primary/legacy.yaml": null,
-                // A new file, JSON.
                 "clusters/primary/worker.json": JSON.stringify({
                     apiVersion: "apps/v1",
                     kind: "StatefulSet",
                     metadata: { name: "worker" },
                     spec: { template: { spec: { containers: [{ name: "worker", image: `${ACR}/worker@${D6}` }] } } },
                 }),
-                // A ConfigMap's data is opaque text, not an image reference.
-                "clusters/primary/settings.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  image: nginx\n",
-                // shop's digest bumped (the entry's line), and a rename-only entry: the raw reference's digest stays.
-                "clusters/secondary/kustomization.yaml": `resources:\n  - app.yaml\n  - worker.yaml\nimages:\n  - name: shop\n    newName: ${ACR}/shop\n    digest: ${D7}\n  - name: worker\n    newName: ${ACR}/worker\n`,
-                "clusters/secondary/worker.yaml": deployment("worker", `worker@${D8}`),
+                // A digest entry (its own line) and a rename-only entry (the raw reference's digest, renamed).
+                "clusters/secondary/kustomization.yaml": `resources:\n  - app.yaml\n  - worker.yaml\nimages:\n  - name: ${ACR}/shop\n    digest: ${D7}\n  - name: ${ACR}/worker-old\n    newName: ${ACR}/worker\n`,
+                "clusters/secondary/worker.yaml": deployment("worker", `${ACR}/worker-old@${D8}`),
                 // Outside the manifests paths: Argo CD does not deploy it.
                 "docs/example.yaml": deployment("example", "docker.io/library/nginx:1.27"),
             });
-            const work = workDir();
-            const r = await step("introduced-images", await checkouts(pr), work);
             assert.equal(r.code, 0, r.stderr);
             assert.equal(r.step.securityContext.runAsUser, 65532);
             assert.equal(r.step.securityContext.runAsNonRoot, true);
-            // Lines: app.yaml's fourth document starts at line 30 (10 + 4 + 12 lines and three `---`), its image on its 10th.
+            // app.yaml's second document starts at line 12 (10 lines and `---`), its image on its 10th.
             assert.deepEqual(listed(work), [
                 ["clusters/primary/app.yaml", "10", `${ACR}/shop@${D4}`, `${ACR}/shop@${D4}`],
-                ["clusters/primary/app.yaml", "39", `${ACR}/migrate:v1@${D5}`, `${ACR}/migrate@${D5}`],
+                ["clusters/primary/app.yaml", "21", `${ACR}/migrate:v1@${D5}`, `${ACR}/migrate@${D5}`],
+                ["clusters/primary/legacy.yaml", "10", `${ACR}/legacy@${D3}`, `${ACR}/legacy@${D3}`],
                 ["clusters/primary/worker.json", "1", `${ACR}/worker@${D6}`, `${ACR}/worker@${D6}`],
+                ["clusters/secondary/app.yaml", "10", `${ACR}/shop@${D1}`, `${ACR}/shop@${D1}`],
+                // What each entry makes of the raw references it matches, at the entry's line.
                 ["clusters/secondary/kustomization.yaml", "5", `${ACR}/shop@${D7}`, `${ACR}/shop@${D7}`],
-                ["clusters/secondary/worker.yaml", "10", `${ACR}/worker@${D8}`, `${ACR}/worker@${D8}`],
+                ["clusters/secondary/kustomization.yaml", "7", `${ACR}/worker@${D8}`, `${ACR}/worker@${D8}`],
+                ["clusters/secondary/worker.yaml", "10", `${ACR}/worker-old@${D8}`, `${ACR}/worker-old@${D8}`],
             ]);
-            assert.match(r.stdout, /5 image reference\(s\) introduced/);
+            assert.match(r.stdout, /8 image reference\(s\) under clusters\/primary, clusters\/secondary, all to be verified/);
         });
 
-        it("a pull request that changes no image reference introduces none", async () => {
-            const pr = pullRequest(BASE, {
-                "clusters/primary/app.yaml": `${BASE["clusters/primary/app.yaml"]}---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: x\n`,
-            });
-            const work = workDir();
-            const r = await step("introduced-images", await checkouts(pr), work);
+        it("D4: a reference the base snapshot already held is listed, and an unsigned one fails the check", async () => {
+            // legacy.yaml is unchanged by the PR; its digest was never signed (e.g. since removed on the base branch).
+            const { r, work } = await references(BASE, { "clusters/primary/app.yaml": deployment("shop", `${ACR}/shop@${D4}`) });
             assert.equal(r.code, 0, r.stderr);
-            assert.deepEqual(listed(work), []);
+            assert.ok(
+                listed(work).some(row => row[2] === `${ACR}/legacy@${D3}`),
+                JSON.stringify(listed(work)),
+            );
+            stubCosign([
+                [`${ACR}/shop@${D4}`, "generation-1.pub"],
+                [`${ACR}/shop@${D1}`, "generation-1.pub"],
+            ]);
+            const v = await step("verify", "", work);
+            assert.equal(v.code, 1, v.stderr);
+            assert.ok(v.stderr.includes(`  clusters/primary/legacy.yaml:10: ${ACR}/legacy@${D3}\n`), v.stderr);
         });
 
-        it("rejects introduced references outside the stack's ACR or not pinned by digest, naming file, line and image", async () => {
-            const pr = pullRequest(BASE, {
+        it("rejects references outside the stack's ACR or not pinned by digest, naming file, line and image", async () => {
+            const { r, work } = await references(BASE, {
                 "clusters/primary/hub.yaml": deployment("hub", `docker.io/library/nginx@${D1}`),
                 "clusters/primary/tag.yaml": deployment("tag", `${ACR}/shop:1.2.3`),
                 // A host that merely starts with the ACR's name is another registry.
                 "clusters/primary/lookalike.yaml": deployment("lookalike", `${ACR}.evil.example/shop@${D1}`),
-                "clusters/secondary/kustomization.yaml": `resources:\n  - app.yaml\nimages:\n  - name: shop\n    newName: ${ACR}/shop\n    newTag: "2.0"\n`,
+                "clusters/secondary/kustomization.yaml": `resources:\n  - app.yaml\nimages:\n  - name: ${ACR}/shop\n    newTag: "2.0"\n`,
+                // A ConfigMap is walked like any kind: an `image:` in it is held to the same rule.
+                "clusters/primary/settings.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  image: nginx\n",
             });
-            const work = workDir();
-            const r = await step("introduced-images", await checkouts(pr), work);
-            assert.equal(r.code, 1);
-            const lines = r.stderr.trimEnd().split("\n");
-            assert.equal(lines[0], "The pull request introduces image references that cannot be verified:");
             const unpinned =
                 "not pinned by digest (<repository>@sha256:<64 hex>): a tag can be moved after review, and signatures are bound to digests";
-            assert.deepEqual(lines.slice(1).sort(), [
+            assert.deepEqual(problems(r), [
                 `  clusters/primary/hub.yaml:10: docker.io/library/nginx@${D1}: not in the stack's registry ${ACR}`,
                 `  clusters/primary/lookalike.yaml:10: ${ACR}.evil.example/shop@${D1}: not in the stack's registry ${ACR}`,
+                `  clusters/primary/settings.yaml:6: nginx: not in the stack's registry ${ACR}; ${unpinned}`,
                 `  clusters/primary/tag.yaml:10: ${ACR}/shop:1.2.3: ${unpinned}`,
                 `  clusters/secondary/kustomization.yaml:4: ${ACR}/shop:2.0: ${unpinned}`,
             ]);
-            assert.ok(!fs.existsSync(path.join(work, "introduced.tsv")), "nothing for the verify step");
+            assert.ok(!fs.existsSync(path.join(work, IMAGE_LIST_FILE)), "nothing for the verify step");
         });
 
-        it("fails closed on a head file it cannot parse", async () => {
-            const pr = pullRequest(BASE, { "clusters/primary/broken.yaml": "image: [unclosed\n" });
-            const r = await step("introduced-images", await checkouts(pr), workDir());
+        it("fails closed on a file it cannot parse", async () => {
+            const { r } = await references(BASE, { "clusters/primary/broken.yaml": "image: [unclosed\n" });
             assert.equal(r.code, 1);
             assert.match(r.stderr, /clusters\/primary\/broken\.yaml: cannot be read as YAML\/JSON/);
+        });
+
+        it("D1: YAML and JSON Argo CD reads differently (duplicate keys, merge keys, !!binary, custom tags) are rejected with file:line", async () => {
+            const unsigned = "docker.io/evil/miner:latest";
+            const { r } = await references(BASE, {
+                // go-yaml v2 keeps the LAST `kind`: a Deployment, whose unpinned image PyYAML's first key hid as a ConfigMap.
+                "clusters/primary/dup-kind.yaml": deployment("miner", unsigned).replace(
+                    "kind: Deployment\n",
+                    "kind: ConfigMap\nkind: Deployment\n",
+                ),
+                // Go encoding/json keeps the last key too.
+                "clusters/primary/dup-kind.json":
+                    '{"apiVersion": "apps/v1",\n "kind": "ConfigMap",\n "kind": "Deployment",\n "spec": {"template": {"spec": {"containers": [{"name": "m", "image": "' +
+                    unsigned +
+                    '"}]}}}}\n',
+                // Decoded by go-yaml to the string the base64 holds / to the raw string.
+                "clusters/primary/binary.yaml": deployment("miner", `!!binary ${Buffer.from(unsigned).toString("base64")}`),
+                "clusters/primary/custom-tag.yaml": deployment("miner", `!x ${unsigned}`),
+                "clusters/secondary/merge.yaml": `base: &b {image: ${unsigned}}\nspec:\n  <<: *b\n`,
+                "clusters/secondary/dup-image.yaml": deployment("shop", `${ACR}/shop@${D1}\n          image: ${unsigned}`),
+            });
+            assert.deepEqual(problems(r), [
+                "  clusters/primary/binary.yaml:10: YAML tag tag:yaml.org,2002:binary (only plain values are read as Argo CD reads them)",
+                "  clusters/primary/custom-tag.yaml:10: YAML tag !x (only plain values are read as Argo CD reads them)",
+                "  clusters/primary/dup-kind.json:1: duplicate key `kind` in the object opening here: Go encoding/json keeps the last one",
+                "  clusters/primary/dup-kind.yaml:3: duplicate key `kind` (also at line 2): Argo CD keeps the last one",
+                "  clusters/secondary/dup-image.yaml:11: duplicate key `image` (also at line 10): Argo CD keeps the last one",
+                "  clusters/secondary/merge.yaml:3: YAML merge key `<<` (not supported: write the keys out)",
+            ]);
+        });
+
+        it("D2: a kustomize `images:` entry never hides a raw reference, in its own or another kustomization", async () => {
+            const { r } = await references(BASE, {
+                // A decoy entry named after the raw references: kustomize would not even apply it to raw.yaml.
+                "clusters/secondary/kustomization.yaml": `resources:\n  - app.yaml\nimages:\n  - name: docker.io/evil/miner\n    newName: ${ACR}/shop\n    digest: ${D1}\n  - name: ${ACR}/unsigned\n    newName: ${ACR}/shop\n    digest: ${D1}\n`,
+                "clusters/primary/raw.yaml": `${deployment("miner", "docker.io/evil/miner")}---\n${deployment("unsigned", `${ACR}/unsigned@${D2}`)}`,
+            });
+            assert.deepEqual(problems(r), [
+                `  clusters/primary/raw.yaml:10: docker.io/evil/miner: not in the stack's registry ${ACR}; not pinned by digest (<repository>@sha256:<64 hex>): a tag can be moved after review, and signatures are bound to digests`,
+            ]);
+            // Without the unpinned one, the pinned raw reference is listed for cosign beside the entry's.
+            const pinned = await references(BASE, {
+                "clusters/secondary/kustomization.yaml": `resources:\n  - app.yaml\nimages:\n  - name: ${ACR}/unsigned\n    newName: ${ACR}/shop\n    digest: ${D1}\n`,
+                "clusters/primary/raw.yaml": deployment("unsigned", `${ACR}/unsigned@${D2}`),
+            });
+            assert.equal(pinned.r.code, 0, pinned.r.stderr);
+            assert.deepEqual(
+                listed(pinned.work).filter(row => row[0] !== "clusters/primary/legacy.yaml" && row[0] !== "clusters/primary/app.yaml"),
+                [
+                    ["clusters/primary/raw.yaml", "10", `${ACR}/unsigned@${D2}`, `${ACR}/unsigned@${D2}`],
+                    ["clusters/secondary/app.yaml", "10", `${ACR}/shop@${D1}`, `${ACR}/shop@${D1}`],
+                    ["clusters/secondary/kustomization.yaml", "4", `${ACR}/shop@${D1}`, `${ACR}/shop@${D1}`],
+                ],
+            );
+        });
+
+        it("D2: kustomize matches an entry's name as a regular expression: what it renames is listed, metacharacters are rejected", async () => {
+            const { r } = await references(BASE, {
+                // `.` matches `o`: kustomize renames the raw shop@D1 to the unsigned miner, keeping the digest.
+                "clusters/secondary/kustomization.yaml": `resources:\n  - app.yaml\nimages:\n  - name: ${ACR}/sh.p\n    newName: docker.io/evil/miner\n`,
+                // `.*` would match every reference.
+                "clusters/primary/kustomization.yaml": `resources:\n  - app.yaml\nimages:\n  - name: ".*"\n    newName: ${ACR}/miner\n`,
+            });
+            assert.deepEqual(problems(r), [
+                "  clusters/primary/kustomization.yaml:4: kustomize `images` entry name '.*': kustomize matches it as a regular expression; only letters, digits and `._/:@-` are supported",
+                `  clusters/secondary/kustomization.yaml:4: docker.io/evil/miner@${D1}: not in the stack's registry ${ACR}`,
+            ]);
+        });
+
+        it("D3: what Argo CD would render and the check cannot is rejected: jsonnet, Helm, kustomize patches/replacements/helmCharts/remote resources, Application overrides", async () => {
+            const k = (body: string) => `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n${body}`;
+            const app = (source: string) =>
+                `apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: a\n  namespace: argocd\nspec:\n  project: apps\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: shop\n  source:\n${source}`;
+            const src = (path: string, extra = "", repo = REPO_URL) =>
+                `    repoURL: ${repo}\n    path: ${path}\n    targetRevision: ${BRANCH}\n${extra}`;
+            const { r } = await references(BASE, {
+                "clusters/primary/app.jsonnet": `{ apiVersion: "v1", kind: "Pod", spec: { containers: [{ image: "${"docker.io/evil/miner"}" }] } }\n`,
+                "clusters/primary/chart/Chart.yaml": "apiVersion: v2\nname: evil\nversion: 1.0.0\n",
+                "clusters/primary/k-patches/kustomization.yaml": k(
+                    `patches:\n  - patch: |-\n      - op: replace\n        path: /spec/template/spec/containers/0/image\n        value: docker.io/evil/miner\n`,
+                ),
+                "clusters/primary/k-psm/kustomization.yaml": k("patchesStrategicMerge:\n  - patch.yaml\n"),
+                "clusters/primary/k-json6902/kustomization.yaml": k("patchesJson6902:\n  - path: p.yaml\n"),
+                "clusters/primary/k-replacements/kustomization.yaml": k("replacements:\n  - path: r.yaml\n"),
+                "clusters/primary/k-helm/kustomization.yaml": k("helmCharts:\n  - name: evil\n    repo: https://evil.example\n"),
+                "clusters/primary/k-remote/kustomization.yaml": k("resources:\n  - https://github.com/evil/manifests//base?ref=v1\n"),
+                "clusters/primary/k-escape/kustomization.yaml": k("bases:\n  - ../../secondary\n"),
+                "clusters/primary/k-missing/kustomization.yaml": k("components:\n  - github.com/evil/components\n"),
+                "clusters/primary/k-txt/kustomization.yaml": k("resources:\n  - miner.txt\n"),
+                "clusters/primary/k-txt/miner.txt": deployment("miner", "docker.io/evil/miner"),
+                "clusters/primary/k-ok/kustomization.yaml": k("resources:\n  - ../app.yaml\n"),
+                "clusters/secondary/apps/kustomize.yaml": app(
+                    src("clusters/secondary", `    kustomize:\n      images:\n        - docker.io/evil/miner\n`),
+                ),
+                "clusters/secondary/apps/helm.yaml": app(
+                    src("clusters/secondary", `    helm:\n      parameters:\n        - name: image\n          value: x\n`),
+                ),
+                "clusters/secondary/apps/plugin.yaml": app(src("clusters/secondary", `    plugin:\n      name: evil\n`)),
+                "clusters/secondary/apps/jsonnet.yaml": app(src("clusters/secondary", `    directory:\n      jsonnet: {}\n`)),
+                "clusters/secondary/apps/outside.yaml": app(src("docs")),
+                "clusters/secondary/apps/escape.yaml": app(src("clusters/primary/../../docs")),
+                "clusters/secondary/apps/other-repo.yaml": app(src("clusters/secondary", "", "https://github.com/evil/manifests")),
+                "clusters/secondary/apps/revision.yaml": app(
+                    src("clusters/secondary").replace(`targetRevision: ${BRANCH}`, "targetRevision: unreviewed"),
+                ),
+                // An Application inside a List is deployed as one too.
+                "clusters/secondary/apps/list.yaml": `apiVersion: v1\nkind: List\nitems:\n  - ${app(src("docs"))
+                    .split("\n")
+                    .join("\n    ")
+                    .trimEnd()}\n`,
+                "clusters/secondary/apps/default-branch.yaml": app(
+                    src("clusters/secondary").replace(`    targetRevision: ${BRANCH}\n`, ""),
+                ),
+                "clusters/secondary/apps/appset.yaml":
+                    "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: s\nspec: {}\n",
+                // Allowed: the manifests repository (any spelling Argo CD normalizes), its branch, a path inside, plain directory options.
+                "clusters/secondary/apps/ok.yaml": app(
+                    src("clusters/primary/sub", "    directory:\n      recurse: true\n", "https://GitHub.com/example/shop-manifests/"),
+                ),
+            });
+            const kz = (key: string) =>
+                `kustomize \`${key}\` is not supported by the signature check (it can rewrite or add image references the check does not render)`;
+            const remote = (key: string, target: string) =>
+                `kustomize \`${key}\` entry '${target}' is not a file or directory inside clusters/primary (remote and out-of-path resources are not checked)`;
+            const override = (key: string) =>
+                `an Argo CD Application source with \`${key}\`: its rendering is not checked (only plain manifests under the manifests paths are)`;
+            assert.deepEqual(problems(r), [
+                "  clusters/primary/app.jsonnet:1: a jsonnet file: Argo CD renders it, the signature check cannot",
+                "  clusters/primary/chart/Chart.yaml:1: a Helm chart: Argo CD renders it, the signature check cannot",
+                `  clusters/primary/k-escape/kustomization.yaml:4: ${remote("bases", "../../secondary")}`,
+                `  clusters/primary/k-helm/kustomization.yaml:3: ${kz("helmCharts")}`,
+                `  clusters/primary/k-json6902/kustomization.yaml:3: ${kz("patchesJson6902")}`,
+                `  clusters/primary/k-missing/kustomization.yaml:4: ${remote("components", "github.com/evil/components")}`,
+                `  clusters/primary/k-patches/kustomization.yaml:3: ${kz("patches")}`,
+                `  clusters/primary/k-psm/kustomization.yaml:3: ${kz("patchesStrategicMerge")}`,
+                `  clusters/primary/k-remote/kustomization.yaml:4: ${remote("resources", "https://github.com/evil/manifests//base?ref=v1")}`,
+                `  clusters/primary/k-replacements/kustomization.yaml:3: ${kz("replacements")}`,
+                "  clusters/primary/k-txt/kustomization.yaml:4: kustomize `resources` entry 'miner.txt' is not a .yaml/.yml/.json file: the check does not read it",
+                "  clusters/secondary/apps/appset.yaml:1: an Argo CD ApplicationSet: its generators choose repositories and paths at run time, which the signature check cannot follow (write the Applications out)",
+                "  clusters/secondary/apps/default-branch.yaml:12: an Argo CD Application source at targetRevision 'HEAD': only main (what this check guards) is checked",
+                "  clusters/secondary/apps/escape.yaml:12: an Argo CD Application source path 'clusters/primary/../../docs' outside the manifests paths (clusters/primary, clusters/secondary): not checked",
+                `  clusters/secondary/apps/helm.yaml:15: ${override("helm")}`,
+                "  clusters/secondary/apps/jsonnet.yaml:16: an Argo CD Application source with `directory.jsonnet`: jsonnet is not checked",
+                `  clusters/secondary/apps/kustomize.yaml:15: ${override("kustomize")}`,
+                "  clusters/secondary/apps/list.yaml:15: an Argo CD Application source path 'docs' outside the manifests paths (clusters/primary, clusters/secondary): not checked",
+                "  clusters/secondary/apps/other-repo.yaml:12: an Argo CD Application source from 'https://github.com/evil/manifests': only the manifests repository https://github.com/example/shop-manifests.git is checked",
+                "  clusters/secondary/apps/outside.yaml:12: an Argo CD Application source path 'docs' outside the manifests paths (clusters/primary, clusters/secondary): not checked",
+                `  clusters/secondary/apps/plugin.yaml:15: ${override("plugin")}`,
+                "  clusters/secondary/apps/revision.yaml:12: an Argo CD Application source at targetRevision 'unreviewed': only main (what this check guards) is checked",
+            ]);
         });
     });
 
@@ -305,9 +460,9 @@ describe("manifests check / signature-check, executed", function () {
         const SHOP = `${ACR}/shop@${D4}`;
         const MIGRATE = `${ACR}/migrate@${D5}`;
 
-        /** Base and head as in a digest bump plus a new migration Job, and the list introduced-images made. */
-        async function introduced(): Promise<string> {
-            const pr = pullRequest(
+        /** Base and head as in a digest bump plus a new migration Job, and the list image-references made. */
+        async function bumpList(): Promise<string> {
+            const { r, work } = await references(
                 {
                     "clusters/primary/app.yaml": deployment("shop", `${ACR}/shop@${D1}`),
                     "clusters/secondary/app.yaml": deployment("shop", `${ACR}/shop@${D1}`),
@@ -317,8 +472,6 @@ describe("manifests check / signature-check, executed", function () {
                     "clusters/secondary/app.yaml": deployment("shop", `${ACR}/shop@${D4}`),
                 },
             );
-            const work = workDir();
-            const r = await step("introduced-images", await checkouts(pr), work);
             assert.equal(r.code, 0, r.stderr);
             return work;
         }
@@ -327,13 +480,13 @@ describe("manifests check / signature-check, executed", function () {
             `verify --k8s-keychain --key ${keys}/${key} --insecure-ignore-tlog=true --new-bundle-format=false ${ref}`;
 
         it("passes when each digest verifies with some key generation: one cosign call per digest and key until one verifies", async () => {
-            const work = await introduced();
+            const work = await bumpList();
             const log = stubCosign([
                 [SHOP, "generation-2.pub"],
                 [MIGRATE, "generation-1.pub"],
             ]);
             const keys = signingKeys([1, 2]);
-            const r = await step("verify", { head: "", base: "" }, work, keys);
+            const r = await step("verify", "", work, keys);
             assert.equal(r.code, 0, r.stderr);
             assert.equal(r.step.securityContext.runAsUser, 65532);
             // By digest (tag dropped), each digest once although referenced twice, keys oldest first.
@@ -346,10 +499,10 @@ describe("manifests check / signature-check, executed", function () {
         });
 
         it("one unsigned digest fails the check, naming every file, line and reference of it", async () => {
-            const work = await introduced();
+            const work = await bumpList();
             const log = stubCosign([[MIGRATE, "generation-2.pub"]]);
             const keys = signingKeys([1, 2]);
-            const r = await step("verify", { head: "", base: "" }, work, keys);
+            const r = await step("verify", "", work, keys);
             assert.equal(r.code, 1);
             assert.equal(calls(log).length, 4, "both keys tried for the unsigned digest");
             assert.match(
@@ -363,35 +516,35 @@ describe("manifests check / signature-check, executed", function () {
         });
 
         it("fails closed when cosign errors (e.g. the registry refuses it), whatever the exit code", async () => {
-            const work = await introduced();
+            const work = await bumpList();
             stubCosign([], 2);
-            const r = await step("verify", { head: "", base: "" }, work);
+            const r = await step("verify", "", work);
             assert.equal(r.code, 1);
             assert.match(r.stderr, /without a valid signature/);
         });
 
         it("fails closed when cosign is missing", async () => {
-            const work = await introduced();
-            const r = await step("verify", { head: "", base: "" }, work);
+            const work = await bumpList();
+            const r = await step("verify", "", work);
             assert.equal(r.code, 1);
             assert.match(r.stderr, /cosign is not on PATH: signatures cannot be verified \(failing closed\)/);
         });
 
-        it("fails closed without keys or without the list; passes without calling cosign when nothing is introduced", async () => {
-            const work = await introduced();
+        it("fails closed without keys or without the list; passes without calling cosign when there is no image reference", async () => {
+            const work = await bumpList();
             const log = stubCosign([[SHOP, "generation-1.pub"]]);
-            const noKeys = await step("verify", { head: "", base: "" }, work, signingKeys([]));
+            const noKeys = await step("verify", "", work, signingKeys([]));
             assert.equal(noKeys.code, 1);
             assert.match(noKeys.stderr, /no public key \(\*\.pub\)/);
 
             const empty = workDir();
-            fs.rmSync(path.join(empty, "introduced.tsv"), { force: true });
-            const noList = await step("verify", { head: "", base: "" }, empty);
+            fs.rmSync(path.join(empty, IMAGE_LIST_FILE), { force: true });
+            const noList = await step("verify", "", empty);
             assert.equal(noList.code, 1);
-            assert.match(noList.stderr, /no list of introduced images/);
+            assert.match(noList.stderr, /no list of image references/);
 
-            fs.writeFileSync(path.join(empty, "introduced.tsv"), "");
-            const nothing = await step("verify", { head: "", base: "" }, empty);
+            fs.writeFileSync(path.join(empty, IMAGE_LIST_FILE), "");
+            const nothing = await step("verify", "", empty);
             assert.equal(nothing.code, 0, nothing.stderr);
             assert.match(nothing.stdout, /nothing to verify/);
             assert.deepEqual(calls(log), []);

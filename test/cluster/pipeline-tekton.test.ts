@@ -195,9 +195,9 @@ describe("the push-capable token and the pull request's files (finding 9)", () =
             .sort();
         assert.deepEqual(withToken, ["pending", "report"]);
         const withReadToken = all.filter(t => (t.workspaces ?? []).some((w: Any) => w.workspace === "git-read")).map(t => t.name);
-        assert.deepEqual(withReadToken, ["clone", "clone-base"]);
+        assert.deepEqual(withReadToken, ["clone"]);
         const readsPr = all
-            .filter(t => !["clone", "clone-base"].includes(t.name) && (t.workspaces ?? []).some((w: Any) => w.workspace === "source"))
+            .filter(t => t.name !== "clone" && (t.workspaces ?? []).some((w: Any) => w.workspace === "source"))
             .map(t => t.name)
             .sort();
         assert.deepEqual(readsPr, ["deprecated-apis", "policy", "schemas", "signatures"]);

@@ -29,7 +29,7 @@ import { ParamValue, pipelineTaskParams, validateTimeouts } from "./pipeline/tek
 type Any = Record<string, any>;
 const BOT = "platform-bot@example.com";
 const TOKEN = "ghp_fixturetoken0000000000000000000000";
-/** A PR base commit in payloads whose base the test does not fetch. */
+/** A PR base commit in payloads: GitHub sends it; the check does not use it. */
 const BASE_SHA = "b".repeat(40);
 
 /** The registered Tekton/Triggers objects by kind and metadata.name. */
@@ -264,7 +264,7 @@ describe("webhook → PipelineRun → steps, executed", function () {
             assert.equal(last.body.state, "failure");
         });
 
-        it("a digest bump: the base commit comes from the manifests repo, the bumped digest is found and verified with the stack's key", async () => {
+        it("a digest bump: every digest under the manifests paths is verified with the stack's key, the unchanged one too", async () => {
             // The PR: one commit on top of the manifests fixture, bumping primary's image to a new digest.
             const OLD = `shopacr.azurecr.io/shop@sha256:${"a".repeat(64)}`;
             const NEW = `shopacr.azurecr.io/shop@sha256:${"c".repeat(64)}`;
@@ -287,25 +287,18 @@ describe("webhook → PipelineRun → steps, executed", function () {
                 ...pr(head),
                 pull_request: { base: { ref: "main", sha: repo.head }, head: { sha: head, repo: { clone_url: repo.url } } },
             })!;
-            // clone (head, from the fork's URL) and clone-base (the configured manifests repo at base.sha).
+            // Only the head is cloned: nothing is diffed against a base snapshot.
+            assert.deepEqual(
+                objects(r)
+                    .pipelines.get(run.spec.pipelineRef.name)!
+                    .spec.tasks.map((t: Any) => t.name)
+                    .filter((n: string) => n.startsWith("clone")),
+                ["clone"],
+            );
             const clone = taskRun(r, run, "clone");
-            const cloneBase = taskRun(r, run, "clone-base");
-            assert.deepEqual(cloneBase.params, { url: "https://github.com/example/shop-manifests", revision: repo.head });
-            const ws: Record<string, string> = {};
-            for (const [sub, t, url] of [
-                ["head", clone, repo.url],
-                ["base", cloneBase, repo.url], // the local fixture stands in for GitHub
-            ] as const) {
-                ws[sub] = volumeWorkspace(root, "sig-source", sub);
-                const cloned = await runStep({
-                    task: t.task,
-                    step: "clone",
-                    root,
-                    params: { ...t.params, url },
-                    workspaces: { output: ws[sub] },
-                });
-                assert.equal(cloned.code, 0, cloned.stderr);
-            }
+            const ws = { head: volumeWorkspace(root, "sig-source", "head") };
+            const cloned = await runStep({ task: clone.task, step: "clone", root, params: clone.params, workspaces: { output: ws.head } });
+            assert.equal(cloned.code, 0, cloned.stderr);
 
             const sig = taskRun(r, run, "signatures");
             assert.deepEqual(
@@ -321,17 +314,23 @@ describe("webhook → PipelineRun → steps, executed", function () {
             fs.mkdirSync(keys, { recursive: true, mode: 0o755 });
             fs.writeFileSync(path.join(keys, "generation-1.pub"), "-----BEGIN PUBLIC KEY-----\n");
             fs.chmodSync(keys, 0o755);
-            const workspaces = { source: ws.head, base: ws.base, "signing-keys": keys };
+            const workspaces = { source: ws.head, "signing-keys": keys };
+            // The Application source rules are bound to the configured manifests repository and branch.
+            assert.equal(sig.params["repo-url"], "https://github.com/example/shop-manifests");
+            assert.equal(sig.params.branch, "main");
             const found = await runStep({
                 task: sig.task,
-                step: "introduced-images",
+                step: "image-references",
                 root,
                 params: sig.params,
                 workspaces,
                 mounts: { "/work": scratch },
             });
             assert.equal(found.code, 0, found.stderr);
-            assert.equal(fs.readFileSync(path.join(scratch, "introduced.tsv"), "utf8"), `clusters/primary/app.yaml\t10\t${NEW}\t${NEW}\n`);
+            assert.equal(
+                fs.readFileSync(path.join(scratch, "images.tsv"), "utf8"),
+                `clusters/primary/app.yaml\t10\t${NEW}\t${NEW}\nclusters/secondary/app.yaml\t10\t${OLD}\t${OLD}\n`,
+            );
 
             const cosign = path.join(root, "bin", "cosign");
             fs.writeFileSync(cosign, '#!/bin/sh\necho "$*" >> /tmp/cosign.calls\n', { mode: 0o755 });
@@ -350,7 +349,10 @@ describe("webhook → PipelineRun → steps, executed", function () {
                         .readFileSync(path.join(root, "tmp", "cosign.calls"), "utf8")
                         .trimEnd()
                         .split("\n"),
-                    [`verify --k8s-keychain --key ${keys}/generation-1.pub --insecure-ignore-tlog=true --new-bundle-format=false ${NEW}`],
+                    [OLD, NEW].map(
+                        ref =>
+                            `verify --k8s-keychain --key ${keys}/generation-1.pub --insecure-ignore-tlog=true --new-bundle-format=false ${ref}`,
+                    ),
                 );
             } finally {
                 fs.rmSync(cosign);

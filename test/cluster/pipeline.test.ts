@@ -523,7 +523,6 @@ describe("SupplyChainPipeline", () => {
             assert.deepEqual(held, {
                 pending: ["git-token"],
                 clone: ["git-read-token"],
-                "clone-base": ["git-read-token"],
                 policy: [],
                 schemas: [],
                 "deprecated-apis": [],
@@ -646,7 +645,7 @@ describe("SupplyChainPipeline", () => {
             const p = byMetaName(r, "Pipeline", "manifests-check");
             assert.deepEqual(
                 p.spec.tasks.map((t: Any) => t.name),
-                ["pending", "clone", "clone-base", "policy", "schemas", "deprecated-apis", "signatures"],
+                ["pending", "clone", "policy", "schemas", "deprecated-apis", "signatures"],
             );
             assert.equal(p.spec.finally[0].params.find((x: Any) => x.name === "state").value, "$(tasks.status)");
             const policySteps: Any[] = byMetaName(r, "Task", "policy-check").spec.steps;
@@ -671,55 +670,64 @@ describe("SupplyChainPipeline", () => {
                 { name: "policy", configMap: { name: "policy-bundle" } },
             );
             // Only the signature task's pod gets an Azure token (AcrPull, to read signatures), and in it
-            // only cosign's container: the step parsing the PR's files is skipped (container step-<name>).
+            // only cosign's container: the step parsing the PR's files (container step-<name>) and Tekton's
+            // init containers (tektoncd/pipeline v1.15.0 pkg/pod/pod.go:89-91) are skipped, `;`-separated.
             assert.deepEqual(tt.spec.taskRunSpecs, [
                 {
                     pipelineTaskName: "signatures",
                     metadata: {
                         labels: { "azure.workload.identity/use": "true" },
-                        annotations: { "azure.workload.identity/skip-containers": "step-introduced-images" },
+                        annotations: {
+                            "azure.workload.identity/skip-containers":
+                                "step-image-references;prepare;place-scripts;working-dir-initializer",
+                        },
                     },
                 },
             ]);
             const sigSteps = (byMetaName(r, "Task", TASKS.signatureCheck).spec.steps as Any[]).map(x => x.name);
-            assert.deepEqual(sigSteps, ["introduced-images", "verify"], "the skipped container is the parser; cosign's keeps the token");
+            assert.deepEqual(sigSteps, ["image-references", "verify"], "the skipped container is the parser; cosign's keeps the token");
         });
     });
 });
 
-describe("manifests check: signatures of the introduced image digests", () => {
+describe("manifests check: signatures of every image digest under the manifests paths", () => {
     let r: StackRun;
     before(async () => {
         r = await pipelineRun();
     });
 
-    it("runs the signature-check Task after both clones, on the head and base checkouts, with the stack's ACR and keys", () => {
+    it("runs the signature-check Task after the clone, on the head alone, with the stack's ACR, keys, manifests repo and branch", () => {
         const p = byMetaName(r, "Pipeline", "manifests-check").spec;
         const task = (n: string) => (p.tasks as Any[]).find(t => t.name === n)!;
         assert.deepEqual(task("signatures").taskRef, { name: TASKS.signatureCheck, kind: "Task" });
-        assert.deepEqual(task("signatures").runAfter, ["clone", "clone-base"]);
+        assert.deepEqual(task("signatures").runAfter, ["clone"]);
         assert.deepEqual(task("signatures").params, [
             { name: "paths", value: ["clusters/primary", "clusters/secondary"] },
             { name: "acr-login-server", value: "shopacr.azurecr.io" },
+            { name: "repo-url", value: MANIFESTS },
+            { name: "branch", value: "main" },
         ]);
         assert.deepEqual(task("signatures").workspaces, [
             { name: "source", workspace: "source", subPath: "head" },
-            { name: "base", workspace: "source", subPath: "base" },
             { name: "signing-keys", workspace: "signing-keys" },
         ]);
-        // The base comes from the configured manifests repository at the PR's base commit, never the fork.
-        assert.deepEqual(task("clone-base").params, [
-            { name: "url", value: MANIFESTS },
-            { name: "revision", value: "$(params.base-sha)" },
-        ]);
         assert.deepEqual(task("clone").workspaces[0], { name: "output", workspace: "source", subPath: "head" });
-        assert.deepEqual(task("clone-base").workspaces[0], { name: "output", workspace: "source", subPath: "base" });
         for (const n of ["policy", "schemas", "deprecated-apis"])
             assert.deepEqual(task(n).workspaces[0], task("signatures").workspaces[0], n);
+        // No base commit anywhere: not in the Pipeline, the TriggerTemplate or the binding.
+        assert.deepEqual(
+            (p.params as Any[]).map(x => x.name),
+            ["sha", "clone-url"],
+        );
+        const tt = byMetaName(r, "TriggerTemplate", "manifests-check").spec;
+        assert.deepEqual(
+            (tt.params as Any[]).map(x => x.name),
+            ["sha", "clone-url"],
+        );
         const binding = byMetaName(r, "TriggerBinding", "github-pull-request").spec.params as Any[];
         assert.deepEqual(
-            binding.find(b => b.name === "base-sha"),
-            { name: "base-sha", value: "$(body.pull_request.base.sha)" },
+            binding.map(b => b.name),
+            ["sha", "clone-url"],
         );
     });
 
@@ -739,7 +747,7 @@ describe("manifests check: signatures of the introduced image digests", () => {
         const steps = mergedSteps(t);
         assert.deepEqual(
             steps.map(s => s.name),
-            ["introduced-images", "verify"],
+            ["image-references", "verify"],
         );
         for (const s of steps) {
             assert.equal(s.securityContext.runAsNonRoot, true, s.name);
@@ -755,7 +763,7 @@ describe("manifests check: signatures of the introduced image digests", () => {
         // No git credential in the pod that reads the PR's files and holds the Azure token.
         assert.deepEqual(
             (t.spec.workspaces as Any[]).map(w => w.name),
-            ["source", "base", "signing-keys"],
+            ["source", "signing-keys"],
         );
     });
 

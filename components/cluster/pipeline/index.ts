@@ -419,6 +419,7 @@ export class SupplyChainPipeline extends pulumi.ComponentResource {
                 githubApiUrl: apiUrl,
                 manifestsSlug: slug,
                 manifestsRepoUrl: args.manifestsRepoUrl,
+                branch: args.branch,
                 acrLoginServer: args.acrLoginServer,
             }),
             tasks,

@@ -589,7 +589,7 @@ export function deprecationCheckTask(kubernetesVersion: string): Obj {
 }
 
 /** The signature check's step that parses the pull request's files: it needs no Azure token. */
-export const SIGNATURE_CHECK_PARSE_STEP = "introduced-images";
+export const SIGNATURE_CHECK_PARSE_STEP = "image-references";
 
 /**
  * A step's container name in its pod: `step-<name>` (tektoncd/pipeline v1.15.0, 70f73081,
@@ -599,33 +599,45 @@ export function stepContainerName(step: string): string {
     return `step-${step}`;
 }
 
-/** Where the signature check's steps leave the list of introduced images (an emptyDir). */
+/**
+ * The init containers Tekton adds to a TaskRun's pod (tektoncd/pipeline v1.15.0, 70f73081,
+ * pkg/pod/pod.go:89-91; created at pod.go:643, script.go:105, workingdir_init.go:65): they copy
+ * Tekton's entrypoint and the step scripts and need no Azure token either.
+ */
+export const TEKTON_INIT_CONTAINERS = ["prepare", "place-scripts", "working-dir-initializer"] as const;
+
+/** Where the signature check's steps leave the list of image references (an emptyDir). */
 const SIGNATURE_CHECK_WORK = "/work";
-const INTRODUCED_LIST = `${SIGNATURE_CHECK_WORK}/introduced.tsv`;
+export const IMAGE_LIST_FILE = "images.tsv";
+const IMAGE_LIST = `${SIGNATURE_CHECK_WORK}/${IMAGE_LIST_FILE}`;
 
 /**
- * The signatures of the image digests a manifests pull request introduces, checked before merge
+ * The signatures of EVERY image a manifests pull request's head would deploy, checked before merge
  * (admission checks them again in the clusters, where `dryrun` in dev only reports):
- * 1. introduced-images: the references the head adds or changes under the manifests paths
- *    compared with the base commit (both checked out by git-clone), each required to be
- *    `<acr>/…@sha256:<digest>` (steps/introduced-images.py);
+ * 1. image-references: every image reference under the manifests paths of the head (raw `image:`
+ *    values and every reference a kustomize `images:` entry can produce), each required to be
+ *    `<acr>/…@sha256:<digest>`; what Argo CD would render and the check cannot (jsonnet, Helm,
+ *    kustomize patches, remote resources, Application overrides, …) is rejected
+ *    (steps/image-references.py);
  * 2. verify: cosign verifies each digest's signature with the stack's public keys, every key
  *    generation (steps/verify-signatures.sh), reading ACR as the check's workload identity (AcrPull).
- * No git credential: both commits are fetched by the clone tasks. Only this Task's pod is labelled
- * for workload identity (checkTriggerTemplate).
+ * No diff against the base branch: an unchanged reference is verified like a new one. No git
+ * credential: the head is fetched by the clone task. Only this Task's pod is labelled for workload
+ * identity (checkTriggerTemplate).
  */
 export function signatureCheckTask(): Obj {
     const work = { name: "work", mountPath: SIGNATURE_CHECK_WORK };
     return task(TASKS.signatureCheck, {
         description:
-            "Find the image references the pull request adds or changes, require each to be in the stack's ACR and pinned by digest, and verify each digest's cosign signature with the stack's image-signing keys.",
+            "List every image reference the pull request's manifests would deploy, require each to be in the stack's ACR and pinned by digest, and verify each digest's cosign signature with the stack's image-signing keys.",
         params: [
             { name: "paths", type: "array", description: "the manifests paths of the pull request" },
             { name: "acr-login-server", type: "string" },
+            { name: "repo-url", type: "string", description: "the manifests repository: the only source an Application may use" },
+            { name: "branch", type: "string", description: "its base branch: the only revision an Application may use" },
         ],
         workspaces: [
             { name: "source", readOnly: true, description: "the pull request's head, checked out" },
-            { name: "base", readOnly: true, description: "the pull request's base commit, checked out" },
             { name: "signing-keys", readOnly: true, description: "ConfigMap: one `<name>.pub` per image-signing key generation" },
         ],
         volumes: [{ name: "work", emptyDir: {} }],
@@ -635,20 +647,21 @@ export function signatureCheckTask(): Obj {
                 image: stepImage("azureCli"),
                 env: [
                     { name: "ACR", value: "$(params.acr-login-server)" },
-                    { name: "BASE", value: "$(workspaces.base.path)" },
                     { name: "HEAD", value: "$(workspaces.source.path)" },
-                    { name: "OUT", value: INTRODUCED_LIST },
+                    { name: "REPO_URL", value: "$(params.repo-url)" },
+                    { name: "BRANCH", value: "$(params.branch)" },
+                    { name: "OUT", value: IMAGE_LIST },
                 ],
                 volumeMounts: [work],
                 args: ["$(params.paths[*])"],
-                script: stepScript("introduced-images.py"),
+                script: stepScript("image-references.py"),
             },
             {
                 name: "verify",
                 image: stepImage("cosign"),
                 env: [
                     { name: "KEYS", value: "$(workspaces.signing-keys.path)" },
-                    { name: "LIST", value: INTRODUCED_LIST },
+                    { name: "LIST", value: IMAGE_LIST },
                 ],
                 volumeMounts: [work],
                 script: stepScript("verify-signatures.sh"),
@@ -849,8 +862,9 @@ export interface CheckPipelineOptions {
     manifestsPaths: readonly string[];
     githubApiUrl: string;
     manifestsSlug: string;
-    /** The manifests repository: the pull request's base commit is fetched from it. */
+    /** The manifests repository and its base branch: the only source Applications in it may use. */
     manifestsRepoUrl: string;
+    branch: string;
     acrLoginServer: Str;
 }
 
@@ -858,8 +872,8 @@ export interface CheckPipelineOptions {
 export const CHECK_WORKLOAD_IDENTITY_TASK = "signatures";
 
 /**
- * The manifests PR check: Gatekeeper CEL (gator) + schemas + deprecated APIs + signatures of the
- * introduced image digests, then a commit status.
+ * The manifests PR check: Gatekeeper CEL (gator) + schemas + deprecated APIs + signatures of every
+ * image digest under the manifests paths, then a commit status.
  */
 export function checkPipeline(o: CheckPipelineOptions): Obj {
     const status = (state: string) => [
@@ -868,9 +882,7 @@ export function checkPipeline(o: CheckPipelineOptions): Obj {
         { name: "sha", value: "$(params.sha)" },
         { name: "state", value: state },
     ];
-    // The head and the base commit side by side on the scratch volume (git-clone empties its output).
     const src = { name: "source", workspace: "source", subPath: "head" };
-    const base = { name: "base", workspace: "source", subPath: "base" };
     const paths = [...o.manifestsPaths];
     return {
         apiVersion: TASK_API_VERSION,
@@ -878,14 +890,9 @@ export function checkPipeline(o: CheckPipelineOptions): Obj {
         metadata: { name: CHECK_PIPELINE },
         spec: {
             description:
-                "Check a manifests pull request with the stack's own admission policy, the API schemas, the deprecated-API list and the signatures of the image digests it introduces; report a commit status.",
+                "Check a manifests pull request with the stack's own admission policy, the API schemas, the deprecated-API list and the signatures of every image digest it would deploy; report a commit status.",
             params: [
                 { name: "sha", type: "string", description: "pull request head commit" },
-                {
-                    name: "base-sha",
-                    type: "string",
-                    description: "pull request base commit (the base branch's head when the event was sent)",
-                },
                 { name: "clone-url", type: "string", description: "repository holding the head commit (a fork for fork PRs)" },
             ],
             workspaces: [
@@ -920,20 +927,6 @@ export function checkPipeline(o: CheckPipelineOptions): Obj {
                     ],
                 },
                 {
-                    // The base commit, from the manifests repository itself (never the fork), to
-                    // tell which image references the PR introduces.
-                    name: "clone-base",
-                    taskRef: ref(TASKS.clone),
-                    params: [
-                        { name: "url", value: o.manifestsRepoUrl },
-                        { name: "revision", value: "$(params.base-sha)" },
-                    ],
-                    workspaces: [
-                        { ...base, name: "output" },
-                        { name: "git-auth", workspace: "git-read" },
-                    ],
-                },
-                {
                     name: "policy",
                     taskRef: ref(TASKS.policyCheck),
                     runAfter: ["clone"],
@@ -954,12 +947,14 @@ export function checkPipeline(o: CheckPipelineOptions): Obj {
                 {
                     name: CHECK_WORKLOAD_IDENTITY_TASK,
                     taskRef: ref(TASKS.signatureCheck),
-                    runAfter: ["clone", "clone-base"],
+                    runAfter: ["clone"],
                     params: [
                         { name: "paths", value: paths },
                         { name: "acr-login-server", value: o.acrLoginServer },
+                        { name: "repo-url", value: o.manifestsRepoUrl },
+                        { name: "branch", value: o.branch },
                     ],
-                    workspaces: [src, base, { name: "signing-keys", workspace: "signing-keys" }],
+                    workspaces: [src, { name: "signing-keys", workspace: "signing-keys" }],
                 },
             ],
             finally: [

@@ -17,6 +17,7 @@ import {
     CHECK_PIPELINE,
     CHECK_WORKLOAD_IDENTITY_TASK,
     SIGNATURE_CHECK_PARSE_STEP,
+    TEKTON_INIT_CONTAINERS,
     stepContainerName,
     WORKLOAD_IDENTITY_TASK,
 } from "./tasks";
@@ -137,7 +138,10 @@ export function pushBinding(): Obj {
     };
 }
 
-/** Pull-request event → the head commit, the repository holding it (a fork for fork PRs) and the base commit. */
+/**
+ * Pull-request event → the head commit and the repository holding it (a fork for fork PRs). Not
+ * `pull_request.base.sha`: the check reads the head alone (a base snapshot is not the merge-base).
+ */
 export function pullRequestBinding(): Obj {
     return {
         apiVersion: TRIGGERS_API_VERSION,
@@ -147,7 +151,6 @@ export function pullRequestBinding(): Obj {
             params: [
                 { name: "sha", value: "$(body.pull_request.head.sha)" },
                 { name: "clone-url", value: "$(body.pull_request.head.repo.clone_url)" },
-                { name: "base-sha", value: "$(body.pull_request.base.sha)" },
             ],
         },
     };
@@ -219,7 +222,7 @@ export function checkTriggerTemplate(): Obj {
         kind: "TriggerTemplate",
         metadata: { name: CHECK_PIPELINE },
         spec: {
-            params: [{ name: "sha" }, { name: "clone-url" }, { name: "base-sha" }],
+            params: [{ name: "sha" }, { name: "clone-url" }],
             resourcetemplates: [
                 {
                     apiVersion: "tekton.dev/v1",
@@ -233,10 +236,10 @@ export function checkTriggerTemplate(): Obj {
                         params: [
                             { name: "sha", value: "$(tt.params.sha)" },
                             { name: "clone-url", value: "$(tt.params.clone-url)" },
-                            { name: "base-sha", value: "$(tt.params.base-sha)" },
                         ],
                         taskRunTemplate: { serviceAccountName: CHECK_SERVICE_ACCOUNT, podTemplate: POD_TEMPLATE },
-                        // …and in that pod, not the container parsing the PR's files: only cosign's.
+                        // …and in that pod, not the container parsing the PR's files nor Tekton's init
+                        // containers: only cosign's.
                         // Tekton copies taskRunSpecs metadata onto the TaskRun and its annotations
                         // onto the pod (tektoncd/pipeline v1.15.0 pkg/reconciler/pipelinerun/
                         // pipelinerun.go combineTaskRunAndTaskSpecAnnotations; pkg/pod/pod.go:506).
@@ -246,7 +249,10 @@ export function checkTriggerTemplate(): Obj {
                                 metadata: {
                                     labels: { ...WORKLOAD_IDENTITY_POD_LABEL },
                                     annotations: {
-                                        [WORKLOAD_IDENTITY_SKIP_CONTAINERS_ANNOTATION]: stepContainerName(SIGNATURE_CHECK_PARSE_STEP),
+                                        [WORKLOAD_IDENTITY_SKIP_CONTAINERS_ANNOTATION]: [
+                                            stepContainerName(SIGNATURE_CHECK_PARSE_STEP),
+                                            ...TEKTON_INIT_CONTAINERS,
+                                        ].join(";"),
                                     },
                                 },
                             },

@@ -9,7 +9,7 @@ state = {'pending': 'pending', 'Succeeded': 'success', 'Completed': 'success'}.g
 # What the check verifies (GitHub caps a description at 140 characters). Signatures are checked
 # for the digests the PR introduces; admission checks every image again in the clusters.
 desc = {'pending': 'Gatekeeper policy, schema, deprecated-API and image-signature checks running',
-        'success': 'Gatekeeper policy, schemas, API versions and signatures of the new image digests OK'}.get(
+        'success': 'Gatekeeper policy, schemas, API versions and image signatures OK'}.get(
     state, 'A manifests check failed; see the PipelineRun')
 auth = 'Bearer ' + open(os.path.join(env['AUTH_DIR'], 'token')).read().strip()
 req = urllib.request.Request(f"{env['API']}/repos/{env['SLUG']}/statuses/{env['SHA']}", method='POST',

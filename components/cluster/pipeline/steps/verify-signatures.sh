@@ -1,6 +1,7 @@
 #!/busybox/sh
-# signature-check / verify: every image digest the pull request introduces (introduced-images.py,
-# LIST: `file<TAB>line<TAB>reference<TAB><repo>@<digest>`) must carry a cosign signature by one of
+# signature-check / verify: every image digest under the manifests paths of the pull request's head
+# (image-references.py, LIST: `file<TAB>line<TAB>reference<TAB><repo>@<digest>`; unchanged ones
+# included) must carry a cosign signature by one of
 # the stack's image-signing keys (KEYS: a ConfigMap workspace, one `*.pub` per key generation, so a
 # rotation verifies old and new signatures alike). Fails closed: cosign missing or erroring, no key,
 # no list, or any digest without a valid signature fails the check, naming file, line and image.
@@ -26,10 +27,10 @@
 set -eu
 fail() { echo "$*" >&2; exit 1; }
 command -v cosign > /dev/null 2>&1 || fail "cosign is not on PATH: signatures cannot be verified (failing closed)"
-[ -f "$LIST" ] || fail "no list of introduced images at $LIST (introduced-images did not run): failing closed"
+[ -f "$LIST" ] || fail "no list of image references at $LIST (image-references did not run): failing closed"
 set -- "$KEYS"/*.pub
 [ -e "$1" ] || fail "no public key (*.pub) in $KEYS: every signature would be unverifiable (failing closed)"
-if [ ! -s "$LIST" ]; then echo "no image reference introduced under the manifests paths: nothing to verify"; exit 0; fi
+if [ ! -s "$LIST" ]; then echo "no image reference under the manifests paths: nothing to verify"; exit 0; fi
 
 unsigned=""
 cut -f4 "$LIST" | sort -u > /tmp/digests
