@@ -171,7 +171,9 @@ async function bench(argv: string[]): Promise<number> {
                     `  ${secs(Math.min(...warm.all.b))}–${secs(Math.max(...warm.all.b))}   ${secs(Math.min(...warm.all.a))}–${secs(Math.max(...warm.all.a))}` +
                     `  ${(probe.maxRssKb / 1024).toFixed(0)} MB` +
                     `  ${warmRatio <= TARGET_WARM ? "warm ok" : `warm OVER ${TARGET_WARM}×`}, ${coldRatio <= TARGET_COLD ? "cold ok" : `cold OVER ${TARGET_COLD}×`}` +
-                    `, ${freshRatio <= TARGET_COLD ? "fresh ok" : `fresh OVER ${TARGET_COLD}×`} (cold plan ${secs(cold.plan)}, fresh plan ${secs(fresh.plan)})`,
+                    `, ${freshRatio <= TARGET_COLD ? "fresh ok" : `fresh OVER ${TARGET_COLD}×`}` +
+                    ` (cold plan ${secs(cold.plan)} ${secs(Math.min(...cold.all.b))}–${secs(Math.max(...cold.all.b))}, floor ${secs(cold.floor)};` +
+                    ` fresh plan ${secs(fresh.plan)} ${secs(Math.min(...fresh.all.b))}–${secs(Math.max(...fresh.all.b))}, floor ${secs(fresh.floor)})`,
             );
         } finally {
             fs.rmSync(list, { force: true });

@@ -109,8 +109,8 @@ export function replaceSerializeFunction(serialize: SerializeFunction): void {
  * internal promise — hundreds of thousands per run — it defines three properties (one a captured
  * `new Error().stack`), chains `.then/.catch` and tracks the promise in a set, so that a process
  * exiting with promises still pending can list them. The offline engine awaits every RPC of a run
- * itself (waitForRPCs) and reports a run that never settles as a timeout; about a fifth of a
- * run's CPU. Process-wide; the offline engine's processes only.
+ * itself (waitForRPCs), and a run that never settles fails the process at exit (tools/engine.ts);
+ * about a fifth of a run's CPU. Process-wide; the offline engine's processes only.
  */
 export function skipPromiseLeakTracking(): void {
     sdkDebuggable.debuggablePromise = p => p;

@@ -2,18 +2,32 @@
 // own serializer produces, entries are keyed by everything the text depends on, the committed
 // entries are exactly the current ones, and only the offline engine uses it.
 import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { planDocument, ROOT, stackRun } from "../harness";
 import {
-    COMMITTED_DIR,
     createProviderTextCache,
     importClosure,
     providerContextDigest,
+    providersOutsideTheirKeys,
     providersSerialized,
 } from "../../tools/provider-cache";
 import { sdkSerializeFunction, SerializedFunction } from "../../tools/sdk-adapter";
+import { compareTexts } from "../../tools/provider-text";
+
+/** `npm run provider-text -- <argv>` in a process of its own. */
+function providerText(argv: string[]) {
+    return spawnSync(
+        process.execPath,
+        ["--require", path.join(ROOT, "tools", "launch.cjs"), path.join(ROOT, "tools", "provider-text.ts"), ...argv],
+        {
+            cwd: ROOT,
+            encoding: "utf8",
+        },
+    );
+}
 
 function tempDir(): string {
     return fs.mkdtempSync(path.join(os.tmpdir(), "provider-cache-test-"));
@@ -30,7 +44,7 @@ function countingSerializer() {
 }
 
 describe("dynamic-provider text cache", () => {
-    it("every dynamic resource of both stacks carries the SDK's own serialization of its provider; tools/provider-text/ holds exactly those", async function () {
+    it("every dynamic resource of both stacks carries the SDK's own serialization of its provider", async function () {
         this.timeout(120_000);
         const runs = [await stackRun("dev"), await stackRun("prod")];
         const served = providersSerialized();
@@ -44,15 +58,34 @@ describe("dynamic-provider text cache", () => {
         );
         assert.ok(planned.size > 0, "the stacks have dynamic resources");
         assert.deepEqual([...planned].sort(), [...new Set(real.values())].sort());
+    });
 
-        // The committed texts: one per provider of the program, each the SDK's text today.
-        const stale = "tools/provider-text/ is stale: run `npm run provider-text` and commit the result";
-        const programKeys = new Set(served.filter(p => p.module && !p.module.startsWith(path.join(ROOT, "test"))).map(p => p.key));
-        const committed = fs.readdirSync(COMMITTED_DIR).map(f => f.replace(/\.json$/, ""));
-        assert.deepEqual(committed.sort(), [...programKeys].sort(), stale);
-        for (const key of committed) {
-            const entry = JSON.parse(fs.readFileSync(path.join(COMMITTED_DIR, `${key}.json`), "utf8")) as { text: string[] };
-            assert.equal(entry.text.join("\n"), real.get(key), `${stale} (${key}.json differs from the SDK's text)`);
+    it("tools/provider-text/ holds exactly the SDK's texts of every stack's providers today, each within its key (provider-text --check)", function () {
+        this.timeout(120_000);
+        // A process of its own: this worker's SDK has already serialized (and memoised) its providers.
+        const r = providerText(["--check"]);
+        assert.equal(r.status, 0, r.stdout + r.stderr);
+    });
+
+    it("provider-text --check names a stale, a missing and an extra committed text", () => {
+        const [generated, committed] = [tempDir(), tempDir()];
+        try {
+            const write = (dir: string, name: string, text: string) => fs.writeFileSync(path.join(dir, `${name}.json`), text);
+            write(generated, "a", "A");
+            write(generated, "b", "B");
+            write(generated, "c", "C");
+            write(committed, "b", "B");
+            write(committed, "c", "C, edited");
+            write(committed, "d", "D");
+            assert.deepEqual(compareTexts(generated, committed), [
+                "missing: a.json",
+                "differs from the SDK's text today: c.json",
+                "no provider uses it: d.json",
+            ]);
+            assert.deepEqual(compareTexts(generated, generated), []);
+        } finally {
+            fs.rmSync(generated, { recursive: true, force: true });
+            fs.rmSync(committed, { recursive: true, force: true });
         }
     });
 
@@ -114,7 +147,7 @@ describe("dynamic-provider text cache", () => {
         }
     });
 
-    it("keys on the constructing module and what it imports, transitively, and on the toolchain — not on unrelated sources", () => {
+    it("keys on the constructing module and what it imports, transitively, and on the toolchain and tsconfig — not on unrelated sources", () => {
         const root = tempDir();
         try {
             const write = (file: string, text: string) => {
@@ -139,7 +172,7 @@ describe("dynamic-provider text cache", () => {
             lock("3.276.0", "2.8.0");
             const module = path.join(root, "components/cluster/harbor/api.ts");
             assert.deepEqual(
-                importClosure(module).map(f => path.relative(root, f)),
+                importClosure(module)!.map(f => path.relative(root, f)),
                 [
                     "components/cluster/harbor/api.ts",
                     "components/cluster/harbor/util/deep.ts",
@@ -160,23 +193,56 @@ describe("dynamic-provider text cache", () => {
             }
             lock("3.277.0", "2.8.1");
             digests.push(providerContextDigest(module, root));
+            write("tsconfig.json", '{"compilerOptions":{"useDefineForClassFields":false}}\n');
+            digests.push(providerContextDigest(module, root));
             assert.equal(new Set(digests).size, digests.length, "each change gives a new key");
+            // An import the scan cannot resolve: every program source is the key.
+            write("components/cluster/harbor/util/deep.ts", 'export const d = require("./gone");\n');
+            assert.equal(importClosure(module), undefined);
+            const broad = providerContextDigest(module, root);
+            write("components/cluster/other.ts", "export const o = 3;\n");
+            assert.notEqual(providerContextDigest(module, root), broad, "an unrelated source is part of a broad key");
         } finally {
             fs.rmSync(root, { recursive: true, force: true });
         }
     });
 
-    it("finds the constructing module on the call stack (here: this test file)", async () => {
+    it("keys on the innermost program module on the stack; a provider defined outside what that key covers is caught", async function () {
+        this.timeout(60_000);
+        // The review's case: the provider lives in prov.ts, the dynamic resource is constructed by
+        // a helper module that does not import prov.ts, so prov.ts is not in the key.
+        const root = tempDir();
         const dir = tempDir();
         try {
+            fs.mkdirSync(path.join(root, "components", "zz"), { recursive: true });
+            fs.writeFileSync(
+                path.join(root, "components", "zz", "helper.ts"),
+                "export function construct(cache: any, provider: object) {\n    return cache(() => provider, { allowSecrets: true });\n}\n",
+            );
+            fs.writeFileSync(
+                path.join(root, "components", "zz", "prov.ts"),
+                'import { construct } from "./helper";\nexport const LIMIT = 1;\nconst provider = { create: async () => ({ id: String(LIMIT) }) };\nexport const make = (cache: any) => construct(cache, provider);\n',
+            );
             const modules: (string | undefined)[] = [];
             const { serialize } = countingSerializer();
-            await createProviderTextCache({ readDirs: [], writeDir: dir, serialize, contextDigest: m => (modules.push(m), "ctx") })(
-                () => ({ create: async () => ({ id: "x" }) }),
-                { allowSecrets: true },
+            const cache = createProviderTextCache({
+                readDirs: [],
+                writeDir: dir,
+                serialize,
+                contextDigest: m => (modules.push(m), "ctx"),
+                root,
+            });
+            // eslint-disable-next-line @typescript-eslint/no-require-imports -- a module written by this test
+            await (require(path.join(root, "components", "zz", "prov.ts")) as { make: (c: unknown) => Promise<unknown> }).make(cache);
+            assert.deepEqual(modules, [path.join(root, "components", "zz", "helper.ts")]);
+            const problems = await providersOutsideTheirKeys(cache.seen, root);
+            assert.equal(problems.length, 1, problems.join("\n"));
+            assert.match(
+                problems[0],
+                /provider function 'create' is defined in components\/zz\/prov\.ts, which the key of a provider constructed in components\/zz\/helper\.ts does not cover/,
             );
-            assert.deepEqual(modules, [__filename]);
         } finally {
+            fs.rmSync(root, { recursive: true, force: true });
             fs.rmSync(dir, { recursive: true, force: true });
         }
     });

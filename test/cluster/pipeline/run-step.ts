@@ -76,10 +76,24 @@ export function newRunRoot(): string {
 
 let imageTools: string | undefined;
 
+function processAlive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch (e) {
+        return (e as NodeJS.ErrnoException).code === "EPERM";
+    }
+}
+
 /** The images' tools (busybox applets, git, python3), one directory per test process, traversable by the step users. */
 function imageToolsBin(): string {
     if (imageTools === undefined) {
-        const bin = fs.mkdtempSync(path.join("/var/tmp", "tekton-tools-"));
+        // Directories left by test processes that were killed before their exit hook ran.
+        for (const stale of fs.readdirSync("/var/tmp").filter(d => d.startsWith("tekton-tools-"))) {
+            const pid = Number(stale.split("-")[2]);
+            if (!Number.isInteger(pid) || !processAlive(pid)) fs.rmSync(path.join("/var/tmp", stale), { recursive: true, force: true });
+        }
+        const bin = fs.mkdtempSync(path.join("/var/tmp", `tekton-tools-${process.pid}-`));
         fs.chmodSync(bin, 0o755);
         process.on("exit", () => fs.rmSync(bin, { recursive: true, force: true }));
         const r = spawnSync(which("busybox"), ["--install", "-s", bin]);
