@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import * as YAML from "yaml";
-import { byName, byType, descendants, freshRun, readStackConfig, RecordedResource, stackRun, StackRun } from "../harness";
+import { byName, byType, descendants, readStackConfig, RecordedResource, stackRun, StackRun, azureLayerRun } from "../harness";
 import { BUILT_IN_ROLES } from "../../components/azure/roles";
 import { uuidFrom, MOCK_SUBSCRIPTION_ID, AKS_AAD_SERVER_ID } from "../../tools/mock-outputs";
 import { CLUSTER_KEYS } from "../../infra/config";
@@ -303,7 +303,7 @@ describe("AKS clusters: configuration variants", () => {
     const devKubernetes = () => JSON.parse(readStackConfig("dev").config["platform:kubernetes"]);
 
     it("kubeloginMode selects the provider's non-interactive login", async () => {
-        const run = await freshRun({
+        const run = await azureLayerRun({
             stack: "dev",
             configOverrides: { "platform:kubernetes": { ...devKubernetes(), kubeloginMode: "workloadidentity" } },
         });
@@ -320,7 +320,7 @@ describe("AKS clusters: configuration variants", () => {
     });
 
     it("operators get namespace-scoped Writer per configured namespace and never a cluster-scoped one", async () => {
-        const run = await freshRun({
+        const run = await azureLayerRun({
             stack: "dev",
             configOverrides: { "platform:kubernetes": { ...devKubernetes(), operatorNamespaces: ["team-b", "team-a"] } },
         });
@@ -343,7 +343,7 @@ describe("AKS clusters: configuration variants", () => {
 
     it("calico and azure policy engines run on the Azure data plane", async () => {
         for (const engine of ["calico", "azure"]) {
-            const run = await freshRun({
+            const run = await azureLayerRun({
                 stack: "dev",
                 configOverrides: { "platform:kubernetes": { ...devKubernetes(), networkPolicy: engine } },
             });

@@ -3,7 +3,7 @@
 // Contributor granted before the cluster, the user pool as its own AgentPool, and Harbor's
 // storage closed to everything but the primary's node subnet.
 import { strict as assert } from "assert";
-import { byName, byType, freshRun, readStackConfig, RecordedResource, stackRun, StackRun } from "../harness";
+import { byName, byType, readStackConfig, RecordedResource, stackRun, StackRun, azureLayerRun } from "../harness";
 import { BUILT_IN_ROLES } from "../../components/azure/roles";
 import { MOCK_SUBSCRIPTION_ID, uuidFrom } from "../../tools/mock-outputs";
 import { CLUSTER_KEYS } from "../../infra/config";
@@ -120,7 +120,7 @@ describe("day two: identities under the registry lock (prod)", () => {
 
     it("a user pool resize changes the AgentPool, not the cluster's (non-updatable) inline profiles", async () => {
         const kc = JSON.parse(readStackConfig("prod").config["platform:kubernetes"]);
-        const resized = await freshRun({
+        const resized = await azureLayerRun({
             stack: "prod",
             configOverrides: { "platform:kubernetes": { ...kc, userPool: { ...kc.userPool, maxCount: kc.userPool.maxCount + 4 } } },
         });

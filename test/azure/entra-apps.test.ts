@@ -5,7 +5,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { byType, freshRun, planDocument, RecordedResource, ROOT, stackRun, StackRun } from "../harness";
+import { byType, planDocument, RecordedResource, ROOT, stackRun, StackRun, azureLayerRun } from "../harness";
 import { issuerOf } from "./helpers";
 import { uuidFrom } from "../../tools/mock-outputs";
 import { DEFAULT_ACCESS_APP_ROLE, GRAPH_DELEGATED_SCOPES, MICROSOFT_GRAPH_APP_ID } from "../../components/azure/entra-apps";
@@ -156,7 +156,7 @@ describe("Entra app registrations", () => {
     }
 
     it("bumping sso.harborClientSecretVersion rotates the Harbor client secret", async () => {
-        const run = await freshRun({ stack: "dev", configOverrides: { "platform:sso": { harborClientSecretVersion: 2 } } });
+        const run = await azureLayerRun({ stack: "dev", configOverrides: { "platform:sso": { harborClientSecretVersion: 2 } } });
         const password = byType(run, T.password)[0];
         assert.deepEqual(password.rawInputs.rotateWhenChanged, { version: "2" });
         assert.equal(password.rawInputs.displayName, "harbor-oidc-v2");

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { byName, byType, freshRun, readStackConfig, rejection, stackRun } from "../harness";
+import { byName, byType, freshRun, readStackConfig, rejection, stackRun, azureLayerRun } from "../harness";
 import { publicIpAddressOf } from "./helpers";
 import { UPSTREAM_REGISTRIES } from "../../model/image-sources";
 import { acrLoginServerOf } from "../../components/azure/registry";
@@ -118,7 +118,7 @@ describe("registry (ACR)", () => {
         const registry = JSON.parse(readStackConfig("dev").config["platform:registry"]) as Record<string, unknown>;
         const vault =
             "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-sec/providers/Microsoft.KeyVault/vaults/kv-platform";
-        const run = await freshRun({
+        const run = await azureLayerRun({
             stack: "dev",
             configOverrides: {
                 "platform:registry": {

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { byName, byType, freshRun, stackRun, StackRun } from "../harness";
+import { byName, byType, stackRun, StackRun, azureLayerRun } from "../harness";
 import { MOCK_SUBSCRIPTION_ID } from "../../tools/mock-outputs";
 import { relativeRecordName } from "../../components/azure/dns";
 
@@ -9,7 +9,7 @@ const PIP = "azure-native:network:PublicIPAddress";
 
 const devTraffic = { routingMethod: "Performance", healthPath: "/healthz", ttlSeconds: 30 };
 const withTraffic = (traffic: Record<string, unknown>) =>
-    freshRun({ stack: "dev", configOverrides: { "platform:traffic": { ...devTraffic, ...traffic } } });
+    azureLayerRun({ stack: "dev", configOverrides: { "platform:traffic": { ...devTraffic, ...traffic } } });
 const endpoint = (run: StackRun, key: string) => byName(run, ENDPOINT, `traffic-${key}`);
 
 describe("Traffic Manager and DNS", () => {

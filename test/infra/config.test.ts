@@ -5,7 +5,7 @@ import * as YAML from "yaml";
 import { applyEnvironmentOverrides, ConfigError, parseConfig, SECRET_KEYS } from "../../infra/config";
 import { cidrsOverlap, isBelowZone, isIpv4AddressOrCidr, isIpv4Cidr } from "../../model/validators";
 import { ROOT } from "../../tools/engine";
-import { freshRun, rejection } from "../harness";
+import { freshRun, rejection, azureLayerRun } from "../harness";
 
 /** The committed stack file as raw config values (what Pulumi hands the program, parsed). */
 function stackValues(stack: string): Record<string, any> {
@@ -418,7 +418,7 @@ describe("config: the kubelogin mode follows where `up` runs", () => {
     it("the override reaches the providers' kubeconfigs (a full run in CI mode)", async () => {
         process.env.PLATFORM_KUBELOGIN_MODE = "workloadidentity";
         try {
-            const run = await freshRun({ stack: "dev" });
+            const run = await azureLayerRun({ stack: "dev" });
             const providers = run.resources.filter(r => r.type === "pulumi:providers:kubernetes");
             assert.equal(providers.length, 2);
             for (const p of providers) {

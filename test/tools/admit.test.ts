@@ -729,6 +729,7 @@ describe("admit on the whole stacks: signatures are checked at admission, not he
             const out = new Capture();
             const err = new Capture();
             const code = await main(["--stack", stack, file], { run, out, err });
+            fs.rmSync(dir, { recursive: true, force: true });
             assert.equal(code, 0, err.text);
             assert.deepEqual(out.lines, ["ALLOW Pod/team-a/web"]);
             assert.match(
