@@ -164,6 +164,12 @@ const CONTAINERS: CelVariable = {
 };
 
 /** `<name>=<image>` for a container, for messages. */
+/** The pod's image volumes (volumes with an `image` source). */
+const IMAGE_VOLUMES: CelVariable = {
+    name: "imageVolumes",
+    expression: "has(variables.podSpec.volumes) ? variables.podSpec.volumes.filter(v, has(v.image)) : []",
+};
+
 const DESCRIBE = "(has(c.name) ? c.name : '<unnamed>') + '=' + (has(c.image) ? c.image : '<no image>')";
 
 const IN_PIPELINE_NAMESPACE = `(has(${OBJ}.metadata.namespace) && ${OBJ}.metadata.namespace == variables.params.pipelineNamespace)`;
@@ -209,6 +215,8 @@ export function registryPrefix(acrLoginServer: string): string {
     return `${acrLoginServer.replace(/\/+$/, "")}/`;
 }
 
+const IMAGE_VOLUME_FROM_REGISTRY =
+    "(has(v.image.reference) && variables.params.registries.exists(r, r.endsWith('/') && v.image.reference.startsWith(r)))";
 const IMAGE_FROM_REGISTRY = "(has(c.image) && variables.params.registries.exists(r, r.endsWith('/') && c.image.startsWith(r)))";
 // Pinned: a sha256 digest, or (no digest at all) a tag after the last path segment that is not
 // `latest`. The tag's character class excludes `/` and `:`, so a registry port (`reg:5000/app`)
@@ -272,12 +280,19 @@ export const POLICIES: readonly PolicyDefinition[] = [
         // ACR's artifact cache (model/image-sources.ts): only Kubernetes' own namespaces are exempt.
         exemption: "system",
         source: {
-            variables: [POD_SPEC, CONTAINERS],
+            variables: [POD_SPEC, CONTAINERS, IMAGE_VOLUMES],
             validations: [
                 {
                     expression: `variables.containers.all(c, ${IMAGE_FROM_REGISTRY})`,
                     message: "container images must come from the platform registry",
                     messageExpression: `'container images must come from ' + variables.params.registries.join(' or ') + '; not allowed: ' + variables.containers.filter(c, !${IMAGE_FROM_REGISTRY}).map(c, ${DESCRIBE}).join(', ')`,
+                },
+                {
+                    // An image volume mounts an OCI image's content into the pod (Kubernetes
+                    // ImageVolumeSource, core/v1 Volume `image.reference`, API since v1.31).
+                    expression: `variables.imageVolumes.all(v, ${IMAGE_VOLUME_FROM_REGISTRY})`,
+                    message: "image volumes must come from the platform registry",
+                    messageExpression: `'image volumes must come from ' + variables.params.registries.join(' or ') + '; not allowed: ' + variables.imageVolumes.filter(v, !${IMAGE_VOLUME_FROM_REGISTRY}).map(v, v.name + '=' + (has(v.image.reference) ? v.image.reference : '<no reference>')).join(', ')`,
                 },
             ],
         },

@@ -74,6 +74,7 @@ const DENIED: Record<string, { object: string; constraints: string[] }> = {
     "latest-tag.yaml": { object: "ReplicaSet/team-a/web", constraints: ["images-pinned"] },
     "init-container-foreign-image.yaml": { object: "Deployment/team-a/web", constraints: ["images-from-platform-registry"] },
     "ephemeral-container-foreign-image.yaml": { object: "Pod/team-a/web", constraints: ["images-from-platform-registry"] },
+    "image-volume-foreign-image.yaml": { object: "Pod/team-a/tools", constraints: ["images-from-platform-registry"] },
     "cronjob-nested-template.yaml": { object: "CronJob/team-a/miner", constraints: ["images-from-platform-registry"] },
     "privileged-init-container.yaml": { object: "Job/team-a/setup", constraints: ["pod-security-baseline"] },
     "privileged-yaml11-boolean.yaml": { object: "Pod/team-a/sneaky", constraints: ["pod-security-baseline"] },
