@@ -7,21 +7,31 @@
 # as admission does.
 #
 # Listed are
-# - every `image:` string (or other scalar) anywhere in any document, whatever its kind, as written
-#   (an `image:` holding a mapping or list — some operators' CRDs — is no reference and not listed:
-#   the pods such an operator creates are held by admission alone);
-# - what each kustomize `images:` entry makes of each raw `image:` value it matches, anywhere under
-#   the paths, listed at the entry's line — computed as kustomize does (kubernetes-sigs/kustomize
-#   14947e44 api/filters/imagetag/updater.go SetImageValue, api/image/image.go IsImageMatched and
-#   Split; fields api/types/image.go): the entry's name is matched as an (unescaped) regular
-#   expression, so names with metacharacters other than `.` are rejected; newName replaces the
-#   name; newTag and/or digest replace BOTH the old tag and digest. The raw reference is listed too:
-#   an entry never excuses it (kustomize scopes an entry to its own resources; pooling entries over
-#   the paths can only list more).
+# - every `image:` string (or other scalar) anywhere in any document, whatever its kind, as written,
+#   and every image volume's `image.reference` (Kubernetes ImageVolume, `volumes[].image.reference`;
+#   any other `image:` holding a mapping or list — some operators' CRDs — is no reference and not
+#   listed: the pods such an operator creates are held by admission alone);
+# - what the kustomize `images:` entries make of each raw value, anywhere under the paths, listed at
+#   the line of the entry producing it — computed as kustomize v5.8.1 does (the version Argo CD v3.4.4
+#   bundles: argoproj/argo-cd hack/tool-versions.sh; kubernetes-sigs/kustomize kustomize/v5.8.1
+#   api/filters/imagetag/updater.go:30-60 SetImageValue, api/internal/image/image.go:13-18
+#   IsImageMatched and Split; fields api/types/image.go): the entry's name is matched as an
+#   (unescaped) regular expression, so names with metacharacters other than `.` are rejected;
+#   newName replaces the name; newTag and/or digest replace BOTH the old tag and digest; tagSuffix
+#   (or any other field) is rejected. Each entry is its own transformer, applied in order
+#   (api/internal/target/kusttarget_configplugin.go:412-421), so a later entry can match an earlier
+#   one's output: entries are applied to every value produced so far until nothing new comes out, and
+#   every intermediate value is listed. The raw reference is listed too: an entry never excuses it
+#   (kustomize scopes an entry to its own resources; pooling entries over the paths can only list more).
 # A reference not pinned by digest is REJECTED, not resolved: a tag can be re-pointed after review,
 # and the signature Chains made is bound to a digest.
 #
 # What Argo CD reads is read the same way or rejected (fail closed), naming file:line:
+# - documents: a YAML file is split as Argo CD splits it (kubernetes/apimachinery v0.34.0
+#   pkg/util/yaml/decoder.go:413-418: a line starting `---` whose rest is blank or a `#` comment,
+#   `---#` included, where PyYAML needs `---` and a space); a `---` line with anything else is an error
+#   there and a separator to kustomize's kyaml (byteio_reader.go:174), so it is rejected; each part
+#   is parsed alone and must be one mapping (or empty).
 # - files: Argo CD's directory source reads `*.yaml|yml|json|jsonnet` (argoproj/argo-cd v3.4.4
 #   reposerver/repository/repository.go:1907 manifestFile); kustomize and Helm are detected by file
 #   name (util/kustomize/kustomize.go:77 KustomizationNames; util/app/discovery/discovery.go:62, any
@@ -36,21 +46,28 @@
 #   seq is rejected.
 # - JSON (`.json`): Go encoding/json, where the last duplicate key also wins (repository.go:1973
 #   getObjsFromYAMLOrJSON); duplicate keys are rejected (line: the object's).
-# - kustomizations: `patches`, `patchesStrategicMerge`, `patchesJson6902`, `replacements`,
-#   `helmCharts`, `helmGlobals`, `helmChartInflationGenerator`, `generators`, `transformers`,
-#   `validators` and `configurations` (they rewrite or produce fields, images included, that this
-#   check does not render) are rejected, and so is any `resources`/`bases`/`components` entry that is
-#   not an existing file or directory inside the same manifests path (kustomize fetches anything
-#   else as a remote target) or is a file not named .yaml/.yml/.json (kustomize would read it, this
-#   walk would not).
+# - kustomizations: kustomize decodes them with Go encoding/json (api/types/kustomization.go:340-356),
+#   which matches field names case-insensitively (`Images:`, `NewName:`), so keys are compared
+#   casefolded (covering Go's folds such as U+017F `ſ` → `s`) and two keys folding alike are
+#   rejected. Only the fields in KUSTOMIZATION_KEYS (what the check reads, plus names, namespace,
+#   labels, annotations, replicas) are accepted; the rest — patches of all kinds, replacements, Helm,
+#   generators, transformers, configurations, vars, imageTags, crds, openapi, … which rewrite or
+#   produce fields the check does not render — are rejected, and so is any `resources`/`bases`/
+#   `components` entry that is not an existing file or directory inside the same manifests path
+#   (kustomize fetches anything else as a remote target) or is a file not named .yaml/.yml/.json
+#   (kustomize would read it, this walk would not).
 # - Argo CD Applications (argoproj.io): an ApplicationSet is rejected (its generators template
 #   repoURL and path at run time); an Application's source(s) must be the manifests repository at
 #   the base branch, named (HEAD, the default, is the repository's default branch, maybe another),
 #   and a path inside the manifests paths, without kustomize/helm/plugin/chart or directory.jsonnet
 #   overrides — any other repository, revision or path holds manifests this check never read (the
-#   `apps` AppProject already allows only the manifests repository, not only its paths).
+#   `apps` AppProject already allows only the manifests repository, not only its paths). The keys of
+#   `spec` (no sourceHydrator, whose syncSource Argo CD deploys instead: types.go:241 GetSource),
+#   of each source and of `directory` are allowlisted; the path must also resolve (through symbolic
+#   links, as util/app/path/path.go:15 does) inside a manifests path.
 # A file under the paths that cannot be parsed fails the check; so does a symbolic link out of the
-# repository.
+# repository, and a symbolic link to a directory under the paths (the walk does not follow it; Argo CD
+# and kustomize would).
 #
 # Interpreter: the Azure CLI image's virtualenv, which has PyYAML (see policy-guard.py).
 # Env: ACR (login server), HEAD (checkout of the PR's head), REPO_URL (the manifests repository),
