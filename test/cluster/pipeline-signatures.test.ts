@@ -567,12 +567,21 @@ describe("manifests check / signature-check, executed", function () {
                 "clusters/primary/twice/kustomization.yaml": k(`images: []\nIMAGES: []\n`),
                 "clusters/primary/image-tags/kustomization.yaml": k(`imageTags:\n  - name: ${ACR}/shop\n    newName: ${MINER}\n`),
                 "clusters/primary/unknown/kustomization.yaml": k(`surprise: {}\n`),
+                "clusters/primary/remote/kustomization.yaml": k(`Resources:\n  - https://github.com/evil/manifests\n`),
+                // A label transformer with its own field paths can write a pair `image: …` into each container
+                // (the pair is an `image:` scalar, listed anyway; `fields` is rejected as well).
+                "clusters/primary/label-fields/kustomization.yaml": k(
+                    `labels:\n  - pairs:\n      image: ${MINER}\n    Fields:\n      - path: spec/template/spec/containers\n        kind: Deployment\n`,
+                ),
             });
             assert.deepEqual(problems(r), [
                 `  clusters/primary/entry/kustomization.yaml:4: ${MINER}-2@${D1}: not in the stack's registry ${ACR}`,
                 "  clusters/primary/image-tags/kustomization.yaml:3: kustomize `imageTags` is not supported by the signature check (it can rewrite or add image references the check does not render)",
+                `  clusters/primary/label-fields/kustomization.yaml:5: ${MINER}: not in the stack's registry ${ACR}; ${UNPINNED}`,
+                "  clusters/primary/label-fields/kustomization.yaml:6: kustomize `labels` entry key `Fields` is not read by the signature check",
                 `  clusters/primary/long-s/kustomization.yaml:4: ${MINER}-3@${D1}: not in the stack's registry ${ACR}`,
                 "  clusters/primary/patches/kustomization.yaml:3: kustomize `Patches` is not supported by the signature check (it can rewrite or add image references the check does not render)",
+                "  clusters/primary/remote/kustomization.yaml:4: kustomize `Resources` entry 'https://github.com/evil/manifests' is not a file or directory inside clusters/primary (remote and out-of-path resources are not checked)",
                 "  clusters/primary/twice/kustomization.yaml:4: kustomization keys `images` and `IMAGES` are the same field to kustomize (Go encoding/json matches names case-insensitively; the last one wins)",
                 "  clusters/primary/unknown/kustomization.yaml:3: kustomization key `surprise` is not read by the signature check",
                 `  clusters/primary/upper/kustomization.yaml:4: ${MINER}@${D1}: not in the stack's registry ${ACR}`,

@@ -27,11 +27,13 @@
 # and the signature Chains made is bound to a digest.
 #
 # What Argo CD reads is read the same way or rejected (fail closed), naming file:line:
-# - documents: a YAML file is split as Argo CD splits it (kubernetes/apimachinery v0.34.0
-#   pkg/util/yaml/decoder.go:413-418: a line starting `---` whose rest is blank or a `#` comment,
+# - documents: a YAML file is split as Argo CD splits it (argo-cd v3.4.4
+#   gitops-engine/pkg/utils/kube/kube.go:329-334 SplitYAMLToString → kubernetes/apimachinery v0.34.0
+#   pkg/util/yaml/decoder.go:413-418 YAMLReader: a line starting `---` whose rest is blank or a `#` comment,
 #   `---#` included, where PyYAML needs `---` and a space); a `---` line with anything else is an error
 #   there and a separator to kustomize's kyaml (byteio_reader.go:174), so it is rejected; each part
-#   is parsed alone and must be one mapping (or empty).
+#   is parsed alone and must be one mapping (or empty). (A file opening with `{` is first read as a
+#   JSON stream there, decoder.go:294-337; PyYAML reads one such object alike and fails on several.)
 # - files: Argo CD's directory source reads `*.yaml|yml|json|jsonnet` (argoproj/argo-cd v3.4.4
 #   reposerver/repository/repository.go:1907 manifestFile); kustomize and Helm are detected by file
 #   name (util/kustomize/kustomize.go:77 KustomizationNames; util/app/discovery/discovery.go:62, any
@@ -325,6 +327,12 @@ def kustomization(root, rel, top, doc):
                 # kustomize reads any file as YAML; the check (like Argo CD's directory source) reads these.
                 raise Problem(item.line, f'kustomize `{written}` entry {target!r} is not a .yaml/.yml/.json file: '
                               'the check does not read it')
+    # A `labels` entry's `fields` (kustomize/v5.8.1 api/types/labels.go:19) sets its pairs at any field
+    # path, e.g. a pair `image: …` into each container: only pairs and the two include flags are read.
+    _written, labels = fields.get('labels', ('labels', None))
+    for entry in labels.value if labels is not None and labels.kind == 'seq' else []:
+        if entry.kind == 'map':
+            folded(entry, ('pairs', 'includeSelectors', 'includeTemplates'), 'kustomize `labels` entry')
     entries = []
     _written, images = fields.get('images', ('images', None))
     for entry in images.value if images is not None and images.kind == 'seq' else []:
