@@ -471,7 +471,8 @@ describe("manifests check / signature-check, executed", function () {
             "not pinned by digest (<repository>@sha256:<64 hex>): a tag can be moved after review, and signatures are bound to digests";
         const app = (spec: string) =>
             `apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: a\n  namespace: argocd\nspec:\n  project: apps\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: shop\n${spec}`;
-        const source = (p: string, extra = "") => `  source:\n    repoURL: ${REPO_URL}\n    path: ${p}\n    targetRevision: ${BRANCH}\n${extra}`;
+        const source = (p: string, extra = "") =>
+            `  source:\n    repoURL: ${REPO_URL}\n    path: ${p}\n    targetRevision: ${BRANCH}\n${extra}`;
 
         it("1: documents split as apimachinery's YAMLReader splits them (`---#`), `---x` rejected, non-object documents rejected", async () => {
             const json = JSON.stringify({
@@ -503,7 +504,9 @@ describe("manifests check / signature-check, executed", function () {
                     `${source("clusters/secondary")}  sourceHydrator:\n    drySource:\n      repoURL: ${REPO_URL}\n      path: docs\n      targetRevision: ${BRANCH}\n    syncTarget:\n      targetBranch: hydrated\n      path: docs\n`,
                 ),
                 "clusters/secondary/apps/ref.yaml": app(source("clusters/secondary", "    ref: values\n")),
-                "clusters/secondary/apps/directory.yaml": app(source("clusters/secondary", "    directory:\n      recurse: true\n      exotic: x\n")),
+                "clusters/secondary/apps/directory.yaml": app(
+                    source("clusters/secondary", "    directory:\n      recurse: true\n      exotic: x\n"),
+                ),
                 // Allowed: the ApplicationSpec fields the check reads or that deploy nothing.
                 "clusters/secondary/apps/ok.yaml": app(
                     `${source("clusters/primary", "    name: primary\n    directory:\n      include: '*.yaml'\n")}  syncPolicy:\n    automated: {}\n  revisionHistoryLimit: 3\n  info:\n    - name: a\n      value: b\n  ignoreDifferences: []\n`,
@@ -532,7 +535,9 @@ describe("manifests check / signature-check, executed", function () {
             const { r } = await references(BASE, {
                 "clusters/secondary/kustomization.yaml": `resources:\n  - app.yaml\nimages:\n  - name: ${ACR}/shop\n    newTag: v2\n    digest: ${D2}\n  - name: ${ACR}/shop:v2\n    newName: ${MINER}\n    newTag: latest\n`,
             });
-            assert.deepEqual(problems(r), [`  clusters/secondary/kustomization.yaml:7: ${MINER}:latest: not in the stack's registry ${ACR}; ${UNPINNED}`]);
+            assert.deepEqual(problems(r), [
+                `  clusters/secondary/kustomization.yaml:7: ${MINER}:latest: not in the stack's registry ${ACR}; ${UNPINNED}`,
+            ]);
             // Every intermediate result is listed too (the first entry's output is pinned and in ACR).
             const ok = await references(BASE, {
                 "clusters/secondary/kustomization.yaml": `resources:\n  - app.yaml\nimages:\n  - name: ${ACR}/shop\n    newName: ${ACR}/mid\n  - name: ${ACR}/mid\n    newName: ${ACR}/final\n`,
@@ -592,7 +597,9 @@ describe("manifests check / signature-check, executed", function () {
             const pod = (ref: string) =>
                 `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      image: ${ACR}/shop@${D1}\n  volumes:\n    - name: tools\n      image:\n        reference: ${ref}\n        pullPolicy: IfNotPresent\n`;
             const { r } = await references(BASE, { "clusters/primary/pod.yaml": pod(`${MINER}:latest`) });
-            assert.deepEqual(problems(r), [`  clusters/primary/pod.yaml:12: ${MINER}:latest: not in the stack's registry ${ACR}; ${UNPINNED}`]);
+            assert.deepEqual(problems(r), [
+                `  clusters/primary/pod.yaml:12: ${MINER}:latest: not in the stack's registry ${ACR}; ${UNPINNED}`,
+            ]);
             const ok = await references(BASE, { "clusters/primary/pod.yaml": pod(`${ACR}/tools@${D3}`) });
             assert.equal(ok.r.code, 0, ok.r.stderr);
             assert.deepEqual(
