@@ -484,12 +484,15 @@ describe("manifests check / signature-check, executed", function () {
             const { r } = await references(BASE, {
                 // PyYAML reads one null document (`---#…` is a plain scalar continuation); Argo CD two, the second a Deployment.
                 "clusters/primary/hash.yaml": `~\n---#\n${json}\n`,
+                // Behind a byte-order mark (dropped by Argo CD's reader) the first line is a separator too.
+                "clusters/primary/bom.yaml": `\ufeff---#\n${json}\n`,
                 "clusters/primary/hash-comment.yaml": `${deployment("shop", `${ACR}/shop@${D1}`)}--- # next\n${deployment("m", MINER)}`,
                 // kustomize (kyaml) splits at `---x`, Argo CD fails: the two disagree.
                 "clusters/secondary/dash.yaml": `${deployment("shop", `${ACR}/shop@${D1}`)}---x\n${deployment("m", `${ACR}/shop@${D2}`)}`,
                 "clusters/secondary/scalar.yaml": "just a string\n",
             });
             assert.deepEqual(problems(r), [
+                `  clusters/primary/bom.yaml:2: ${MINER}: not in the stack's registry ${ACR}; ${UNPINNED}`,
                 `  clusters/primary/hash-comment.yaml:21: ${MINER}: not in the stack's registry ${ACR}; ${UNPINNED}`,
                 `  clusters/primary/hash.yaml:3: ${MINER}: not in the stack's registry ${ACR}; ${UNPINNED}`,
                 "  clusters/secondary/dash.yaml:11: a line starting with `---` followed by 'x': a document separator to kustomize, an error to Argo CD (only `---` and a comment may share the line)",

@@ -232,7 +232,8 @@ def yaml_chunks(text):
 
 
 def documents(root, rel):
-    with open(os.path.join(root, rel), encoding='utf-8') as stream:
+    # A leading byte-order mark is dropped, as Argo CD's reader does (repository.go:1961 utfutil.OpenFile).
+    with open(os.path.join(root, rel), encoding='utf-8-sig') as stream:
         text = stream.read()
     if rel.endswith('.json'):
         docs = [parse_json(text)]
