@@ -26,8 +26,8 @@ const BRANCH = "main";
 const d = (c: string) => `sha256:${c.repeat(64)}`;
 const [D1, D2, D3, D4, D5, D6, D7, D8] = ["1", "2", "3", "4", "5", "6", "7", "8"].map(d);
 
-/** Files of a commit; `null` deletes the file in the head commit. */
-type Tree = Record<string, string | null>;
+/** Files of a commit; `null` deletes the file in the head commit, `{ symlink }` makes a symbolic link (git mode 120000). */
+type Tree = Record<string, string | null | { symlink: string }>;
 
 const deployment = (name: string, image: string) =>
     `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${name}\nspec:\n  template:\n    spec:\n      containers:\n        - name: ${name}\n          image: ${image}\n`;
@@ -48,7 +48,10 @@ describe("manifests check / signature-check, executed", function () {
             for (const [f, content] of Object.entries(files)) {
                 const p = path.join(work, f);
                 if (content === null) fs.rmSync(p);
-                else {
+                else if (typeof content === "object") {
+                    fs.mkdirSync(path.dirname(p), { recursive: true });
+                    fs.symlinkSync(content.symlink, p);
+                } else {
                     fs.mkdirSync(path.dirname(p), { recursive: true });
                     fs.writeFileSync(p, content);
                 }
@@ -453,6 +456,162 @@ describe("manifests check / signature-check, executed", function () {
                 `  clusters/secondary/apps/plugin.yaml:15: ${override("plugin")}`,
                 "  clusters/secondary/apps/revision.yaml:12: an Argo CD Application source at targetRevision 'unreviewed': only main (what this check guards) is checked",
             ]);
+        });
+    });
+
+    // A second review's bypasses: each exited 0 before, while Argo CD v3.4.4 / kustomize 5.8.1 would
+    // deploy a non-ACR or unpinned image.
+    describe("image-references: read as Argo CD v3.4.4 and kustomize 5.8.1 read (second review)", () => {
+        const BASE: Tree = {
+            "clusters/primary/app.yaml": deployment("shop", `${ACR}/shop@${D1}`),
+            "clusters/secondary/app.yaml": deployment("shop", `${ACR}/shop@${D1}`),
+        };
+        const MINER = "docker.io/evil/miner";
+        const UNPINNED =
+            "not pinned by digest (<repository>@sha256:<64 hex>): a tag can be moved after review, and signatures are bound to digests";
+        const app = (spec: string) =>
+            `apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: a\n  namespace: argocd\nspec:\n  project: apps\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: shop\n${spec}`;
+        const source = (p: string, extra = "") =>
+            `  source:\n    repoURL: ${REPO_URL}\n    path: ${p}\n    targetRevision: ${BRANCH}\n${extra}`;
+
+        it("1: documents split as apimachinery's YAMLReader splits them (`---#`), `---x` rejected, non-object documents rejected", async () => {
+            const json = JSON.stringify({
+                apiVersion: "apps/v1",
+                kind: "Deployment",
+                metadata: { name: "m" },
+                spec: { template: { spec: { containers: [{ name: "m", image: MINER }] } } },
+            });
+            const { r } = await references(BASE, {
+                // PyYAML reads one null document (`---#…` is a plain scalar continuation); Argo CD two, the second a Deployment.
+                "clusters/primary/hash.yaml": `~\n---#\n${json}\n`,
+                // Behind a byte-order mark (dropped by Argo CD's reader) the first line is a separator too.
+                "clusters/primary/bom.yaml": `\ufeff---#\n${json}\n`,
+                "clusters/primary/hash-comment.yaml": `${deployment("shop", `${ACR}/shop@${D1}`)}--- # next\n${deployment("m", MINER)}`,
+                // kustomize (kyaml) splits at `---x`, Argo CD fails: the two disagree.
+                "clusters/secondary/dash.yaml": `${deployment("shop", `${ACR}/shop@${D1}`)}---x\n${deployment("m", `${ACR}/shop@${D2}`)}`,
+                "clusters/secondary/scalar.yaml": "just a string\n",
+            });
+            assert.deepEqual(problems(r), [
+                `  clusters/primary/bom.yaml:2: ${MINER}: not in the stack's registry ${ACR}; ${UNPINNED}`,
+                `  clusters/primary/hash-comment.yaml:21: ${MINER}: not in the stack's registry ${ACR}; ${UNPINNED}`,
+                `  clusters/primary/hash.yaml:3: ${MINER}: not in the stack's registry ${ACR}; ${UNPINNED}`,
+                "  clusters/secondary/dash.yaml:11: a line starting with `---` followed by 'x': a document separator to kustomize, an error to Argo CD (only `---` and a comment may share the line)",
+                "  clusters/secondary/scalar.yaml:1: a document that is not a mapping (an object) nor empty",
+            ]);
+        });
+
+        it("2: an Application's spec and sources are allowlisted: sourceHydrator, ref and unknown keys are rejected", async () => {
+            const { r } = await references(BASE, {
+                // GetSource() prefers sourceHydrator's syncSource: Argo CD deploys docs/, not clusters/secondary.
+                "clusters/secondary/apps/hydrator.yaml": app(
+                    `${source("clusters/secondary")}  sourceHydrator:\n    drySource:\n      repoURL: ${REPO_URL}\n      path: docs\n      targetRevision: ${BRANCH}\n    syncTarget:\n      targetBranch: hydrated\n      path: docs\n`,
+                ),
+                "clusters/secondary/apps/ref.yaml": app(source("clusters/secondary", "    ref: values\n")),
+                "clusters/secondary/apps/directory.yaml": app(
+                    source("clusters/secondary", "    directory:\n      recurse: true\n      exotic: x\n"),
+                ),
+                // Allowed: the ApplicationSpec fields the check reads or that deploy nothing.
+                "clusters/secondary/apps/ok.yaml": app(
+                    `${source("clusters/primary", "    name: primary\n    directory:\n      include: '*.yaml'\n")}  syncPolicy:\n    automated: {}\n  revisionHistoryLimit: 3\n  info:\n    - name: a\n      value: b\n  ignoreDifferences: []\n`,
+                ),
+            });
+            assert.deepEqual(problems(r), [
+                "  clusters/secondary/apps/directory.yaml:17: an Argo CD Application source with `directory.exotic`: not checked",
+                "  clusters/secondary/apps/hydrator.yaml:15: an Argo CD Application with `spec.sourceHydrator`: only project, destination, source, sources, syncPolicy, ignoreDifferences, info, revisionHistoryLimit are checked (sourceHydrator deploys another path)",
+                "  clusters/secondary/apps/ref.yaml:15: an Argo CD Application source with `ref`: only repoURL, path, targetRevision, directory, name are checked",
+            ]);
+        });
+
+        it("3: a symbolic link to a directory under the paths, and an Application path through one, are rejected", async () => {
+            const { r } = await references(BASE, {
+                "clusters/outside/sub/app.yaml": deployment("m", MINER),
+                "clusters/primary/link": { symlink: "../outside" },
+                "clusters/secondary/apps/linked.yaml": app(source("clusters/primary/link/sub")),
+            });
+            assert.deepEqual(problems(r), [
+                "  clusters/primary/link: a symbolic link to a directory under the manifests paths (the check does not follow it)",
+                "  clusters/secondary/apps/linked.yaml:12: an Argo CD Application source path 'clusters/primary/link/sub' leads through a symbolic link out of the manifests paths (clusters/primary, clusters/secondary): not checked",
+            ]);
+        });
+
+        it("4: kustomize `images:` entries chain (each a transformer, in order): an entry matching an earlier entry's output is computed", async () => {
+            const { r } = await references(BASE, {
+                "clusters/secondary/kustomization.yaml": `resources:\n  - app.yaml\nimages:\n  - name: ${ACR}/shop\n    newTag: v2\n    digest: ${D2}\n  - name: ${ACR}/shop:v2\n    newName: ${MINER}\n    newTag: latest\n`,
+            });
+            assert.deepEqual(problems(r), [
+                `  clusters/secondary/kustomization.yaml:7: ${MINER}:latest: not in the stack's registry ${ACR}; ${UNPINNED}`,
+            ]);
+            // Every intermediate result is listed too (the first entry's output is pinned and in ACR).
+            const ok = await references(BASE, {
+                "clusters/secondary/kustomization.yaml": `resources:\n  - app.yaml\nimages:\n  - name: ${ACR}/shop\n    newName: ${ACR}/mid\n  - name: ${ACR}/mid\n    newName: ${ACR}/final\n`,
+            });
+            assert.equal(ok.r.code, 0, ok.r.stderr);
+            assert.deepEqual(
+                listed(ok.work).filter(row => row[0] === "clusters/secondary/kustomization.yaml"),
+                [
+                    ["clusters/secondary/kustomization.yaml", "4", `${ACR}/mid@${D1}`, `${ACR}/mid@${D1}`],
+                    ["clusters/secondary/kustomization.yaml", "6", `${ACR}/final@${D1}`, `${ACR}/final@${D1}`],
+                ],
+            );
+        });
+
+        it("5: an `images:` entry field other than name/newName/newTag/digest (tagSuffix) is rejected", async () => {
+            const { r } = await references(BASE, {
+                "clusters/secondary/kustomization.yaml": `resources:\n  - app.yaml\nimages:\n  - name: ${ACR}/shop\n    tagSuffix: -evil\n`,
+            });
+            assert.deepEqual(problems(r), [
+                "  clusters/secondary/kustomization.yaml:5: kustomize `images` entry key `tagSuffix` is not read by the signature check",
+            ]);
+        });
+
+        it("6: kustomization keys match case-insensitively (Go encoding/json, Unicode folds too); collisions and unknown keys are rejected", async () => {
+            const k = (body: string) => `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n${body}`;
+            const { r } = await references(BASE, {
+                "clusters/primary/upper/kustomization.yaml": k(`Images:\n  - name: ${ACR}/shop\n    newName: ${MINER}\n`),
+                "clusters/primary/entry/kustomization.yaml": k(`images:\n  - name: ${ACR}/shop\n    NewName: ${MINER}-2\n`),
+                // U+017F LATIN SMALL LETTER LONG S folds to `s`.
+                "clusters/primary/long-s/kustomization.yaml": k(`image\u017f:\n  - name: ${ACR}/shop\n    newName: ${MINER}-3\n`),
+                "clusters/primary/patches/kustomization.yaml": k(`Patches:\n  - path: p.yaml\n`),
+                "clusters/primary/twice/kustomization.yaml": k(`images: []\nIMAGES: []\n`),
+                "clusters/primary/image-tags/kustomization.yaml": k(`imageTags:\n  - name: ${ACR}/shop\n    newName: ${MINER}\n`),
+                "clusters/primary/unknown/kustomization.yaml": k(`surprise: {}\n`),
+                "clusters/primary/remote/kustomization.yaml": k(`Resources:\n  - https://github.com/evil/manifests\n`),
+                // A label transformer with its own field paths can write a pair `image: …` into each container
+                // (the pair is an `image:` scalar, listed anyway; `fields` is rejected as well).
+                "clusters/primary/label-fields/kustomization.yaml": k(
+                    `labels:\n  - pairs:\n      image: ${MINER}\n    Fields:\n      - path: spec/template/spec/containers\n        kind: Deployment\n`,
+                ),
+            });
+            assert.deepEqual(problems(r), [
+                `  clusters/primary/entry/kustomization.yaml:4: ${MINER}-2@${D1}: not in the stack's registry ${ACR}`,
+                "  clusters/primary/image-tags/kustomization.yaml:3: kustomize `imageTags` is not supported by the signature check (it can rewrite or add image references the check does not render)",
+                `  clusters/primary/label-fields/kustomization.yaml:5: ${MINER}: not in the stack's registry ${ACR}; ${UNPINNED}`,
+                "  clusters/primary/label-fields/kustomization.yaml:6: kustomize `labels` entry key `Fields` is not read by the signature check",
+                `  clusters/primary/long-s/kustomization.yaml:4: ${MINER}-3@${D1}: not in the stack's registry ${ACR}`,
+                "  clusters/primary/patches/kustomization.yaml:3: kustomize `Patches` is not supported by the signature check (it can rewrite or add image references the check does not render)",
+                "  clusters/primary/remote/kustomization.yaml:4: kustomize `Resources` entry 'https://github.com/evil/manifests' is not a file or directory inside clusters/primary (remote and out-of-path resources are not checked)",
+                "  clusters/primary/twice/kustomization.yaml:4: kustomization keys `images` and `IMAGES` are the same field to kustomize (Go encoding/json matches names case-insensitively; the last one wins)",
+                "  clusters/primary/unknown/kustomization.yaml:3: kustomization key `surprise` is not read by the signature check",
+                `  clusters/primary/upper/kustomization.yaml:4: ${MINER}@${D1}: not in the stack's registry ${ACR}`,
+            ]);
+        });
+
+        it("7: an image volume's reference (volumes[].image.reference) is listed and held to the same rule", async () => {
+            const pod = (ref: string) =>
+                `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      image: ${ACR}/shop@${D1}\n  volumes:\n    - name: tools\n      image:\n        reference: ${ref}\n        pullPolicy: IfNotPresent\n`;
+            const { r } = await references(BASE, { "clusters/primary/pod.yaml": pod(`${MINER}:latest`) });
+            assert.deepEqual(problems(r), [
+                `  clusters/primary/pod.yaml:12: ${MINER}:latest: not in the stack's registry ${ACR}; ${UNPINNED}`,
+            ]);
+            const ok = await references(BASE, { "clusters/primary/pod.yaml": pod(`${ACR}/tools@${D3}`) });
+            assert.equal(ok.r.code, 0, ok.r.stderr);
+            assert.deepEqual(
+                listed(ok.work).filter(row => row[0] === "clusters/primary/pod.yaml"),
+                [
+                    ["clusters/primary/pod.yaml", "8", `${ACR}/shop@${D1}`, `${ACR}/shop@${D1}`],
+                    ["clusters/primary/pod.yaml", "12", `${ACR}/tools@${D3}`, `${ACR}/tools@${D3}`],
+                ],
+            );
         });
     });
 
