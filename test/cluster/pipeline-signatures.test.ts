@@ -41,8 +41,11 @@ describe("manifests check / signature-check, executed", function () {
     afterEach(() => removeRunRoot(root));
 
     let repos = 0;
-    /** A bare repository with a base commit and a head commit on top (the PR), served to the step user. */
-    function pullRequest(base: Tree, head: Tree): { url: string; base: string; head: string } {
+    /**
+     * A bare repository whose commit is the PR's head: the base files with the PR's changes applied
+     * (the check reads the head only, never a diff), served to the step user.
+     */
+    function pullRequest(base: Tree, head: Tree): { url: string; head: string } {
         const work = fs.mkdtempSync(path.join(os.tmpdir(), "manifests-pr-"));
         const write = (files: Tree) => {
             for (const [f, content] of Object.entries(files)) {
@@ -56,13 +59,13 @@ describe("manifests check / signature-check, executed", function () {
                     fs.writeFileSync(p, content);
                 }
             }
-            git(work, "add", "-A");
-            git(work, "commit", "-q", "--allow-empty", "-m", "commit");
-            return git(work, "rev-parse", "HEAD");
         };
         git(work, "init", "-q", "-b", "main");
-        const baseSha = write(base);
-        const headSha = write(head);
+        write(base);
+        write(head);
+        git(work, "add", "-A");
+        git(work, "commit", "-q", "--allow-empty", "-m", "head");
+        const headSha = git(work, "rev-parse", "HEAD");
         const bare = path.join(root, "repos", `manifests-${++repos}.git`);
         fs.mkdirSync(path.dirname(bare), { recursive: true, mode: 0o755 });
         git(path.dirname(bare), "clone", "-q", "--bare", work, bare);
@@ -70,7 +73,7 @@ describe("manifests check / signature-check, executed", function () {
         fs.rmSync(work, { recursive: true, force: true });
         spawnSync("chmod", ["a+rx", path.join(root, "repos")]);
         spawnSync("chown", ["-R", `${FS_GROUP}:${FS_GROUP}`, bare]);
-        return { url: `file://${bare}`, base: baseSha, head: headSha };
+        return { url: `file://${bare}`, head: headSha };
     }
 
     /** The scratch volume as the check pipeline lays it out: head/, by the real git-clone step. */
