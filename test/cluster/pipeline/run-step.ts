@@ -27,6 +27,13 @@ export const FS_GROUP = 65532;
 
 const PYTHON = "/usr/bin/python3";
 
+/**
+ * Where run roots go: the tests' tmpfs scratch when there is one (test/scratch.cjs), else /var/tmp.
+ * Never under /tmp, which each step gets privately (a bind mount over it would hide the root).
+ */
+const SCRATCH =
+    process.env.PLATFORM_TEST_SCRATCH && process.env.PLATFORM_TEST_SCRATCH !== "disk" ? process.env.PLATFORM_TEST_SCRATCH : "/var/tmp";
+
 /** The host programs a step's `#!` line stands for. */
 function interpreter(shebang: string): string[] {
     switch (shebang) {
@@ -64,7 +71,7 @@ export function requireStepTools(): void {
 
 /** A fresh run root, traversable by the step users (0755, root-owned). Outside /tmp, which steps get privately. */
 export function newRunRoot(): string {
-    const root = fs.mkdtempSync(path.join("/var/tmp", "tekton-step-"));
+    const root = fs.mkdtempSync(path.join(SCRATCH, "tekton-step-"));
     fs.chmodSync(root, 0o755);
     for (const d of ["workspace", "tekton", "tmp", "bin"]) fs.mkdirSync(path.join(root, d), { mode: 0o755 });
     fs.chmodSync(path.join(root, "tmp"), 0o1777);
@@ -89,11 +96,11 @@ function processAlive(pid: number): boolean {
 function imageToolsBin(): string {
     if (imageTools === undefined) {
         // Directories left by test processes that were killed before their exit hook ran.
-        for (const stale of fs.readdirSync("/var/tmp").filter(d => d.startsWith("tekton-tools-"))) {
+        for (const stale of fs.readdirSync(SCRATCH).filter(d => d.startsWith("tekton-tools-"))) {
             const pid = Number(stale.split("-")[2]);
-            if (!Number.isInteger(pid) || !processAlive(pid)) fs.rmSync(path.join("/var/tmp", stale), { recursive: true, force: true });
+            if (!Number.isInteger(pid) || !processAlive(pid)) fs.rmSync(path.join(SCRATCH, stale), { recursive: true, force: true });
         }
-        const bin = fs.mkdtempSync(path.join("/var/tmp", `tekton-tools-${process.pid}-`));
+        const bin = fs.mkdtempSync(path.join(SCRATCH, `tekton-tools-${process.pid}-`));
         fs.chmodSync(bin, 0o755);
         process.on("exit", () => fs.rmSync(bin, { recursive: true, force: true }));
         const r = spawnSync(which("busybox"), ["--install", "-s", bin]);
