@@ -154,7 +154,7 @@ export const STEP_IMAGES = {
         tag: "v3.1.1-dev",
         digest: "sha256:0dcd21d8b6464a526e3225f44c50f34687e861dcf010f566b3caa4f0e5cd898a",
         source: "public-pin",
-        purpose: "verify the signatures of the image digests a manifests pull request introduces",
+        purpose: "verify the signatures of every image digest under the manifests paths of a pull request's head",
     },
 } as const satisfies Record<string, StepImageSpec>;
 

@@ -7,7 +7,8 @@ import json, os, urllib.request
 env = os.environ
 state = {'pending': 'pending', 'Succeeded': 'success', 'Completed': 'success'}.get(env['STATE'], 'failure')
 # What the check verifies (GitHub caps a description at 140 characters). Signatures are checked
-# for the digests the PR introduces; admission checks every image again in the clusters.
+# for every image digest under the manifests paths of the PR's head; admission checks every
+# image again in the clusters.
 desc = {'pending': 'Gatekeeper policy, schema, deprecated-API and image-signature checks running',
         'success': 'Gatekeeper policy, schemas, API versions and image signatures OK'}.get(
     state, 'A manifests check failed; see the PipelineRun')
