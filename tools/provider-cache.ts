@@ -70,8 +70,11 @@ export interface ProviderTextCacheOptions {
     root?: string;
 }
 
-/** The SDK's dynamic resources: runtime/closure's serializeFunction called from here is a provider (dynamic/index.js serializeFunctionMaybeSecret). */
-// Resolved as Node resolves it (real path), so it matches the stack even through a symlinked node_modules.
+/**
+ * The SDK's dynamic resources: runtime/closure's serializeFunction called from here is a provider
+ * (dynamic/index.js serializeFunctionMaybeSecret). Resolved as Node resolves it (real path), so it
+ * matches the stack even through a symlinked node_modules.
+ */
 export const SDK_DYNAMIC = require.resolve("@pulumi/pulumi/dynamic/index.js");
 
 function filesUnder(dir: string): string[] {
@@ -300,18 +303,21 @@ export async function functionFiles(funcs: readonly unknown[]): Promise<string[]
  * module changes. Slow (an inspector session): `provider-text --check` and tests only.
  */
 export async function providersOutsideTheirKeys(served: readonly CachedProvider[], root = ROOT): Promise<string[]> {
+    const members = served.flatMap(({ func, module }) =>
+        Object.entries(func() as Record<string, unknown>)
+            .filter(([, member]) => typeof member === "function")
+            .map(([name, member]) => ({ name, member, module })),
+    );
+    // One inspector session for all of them: each one replays every loaded script.
+    const files = await functionFiles(members.map(m => m.member));
+    const covered = new Map<string | undefined, Set<string>>();
     const problems: string[] = [];
-    for (const { func, module } of served) {
-        const covered = new Set(keyFiles(module, root));
-        const members = Object.entries(func() as Record<string, unknown>).filter(([, member]) => typeof member === "function");
-        const files = await functionFiles(members.map(([, member]) => member));
-        for (const [i, [name]] of members.entries()) {
-            const file = files[i];
-            if (!covered.has(file))
-                problems.push(
-                    `provider function '${name}' is defined in ${path.relative(root, file)}, which the key of a provider constructed in ${module ? path.relative(root, module) : "(no program file)"} does not cover: construct the dynamic resource in the module that defines its provider (or one importing it)`,
-                );
-        }
+    for (const [i, { name, module }] of members.entries()) {
+        if (!covered.has(module)) covered.set(module, new Set(keyFiles(module, root)));
+        if (!covered.get(module)!.has(files[i]))
+            problems.push(
+                `provider function '${name}' is defined in ${path.relative(root, files[i])}, which the key of a provider constructed in ${module ? path.relative(root, module) : "(no program file)"} does not cover: construct the dynamic resource in the module that defines its provider (or one importing it)`,
+            );
     }
     return problems;
 }

@@ -31,15 +31,14 @@ import {
     DIGEST_PINNED,
     imageReference,
     imagesLookedUp,
-    isPlaceholderDigest,
     registryLookupName,
-    SHA256_DIGEST,
     STEP_IMAGES,
     stepImage,
     StepImageName,
     StepImageSpec,
     stepImageThroughAcr,
 } from "../../components/cluster/pipeline/images";
+import { isPlaceholderDigest, SHA256_DIGEST } from "../../components/cluster/registry-digest";
 import { mergedSteps } from "./pipeline/tekton";
 import { byName, byType, descendants, freshRun, planDocument, readStackConfig, RecordedResource, StackRun, stackRun } from "../harness";
 

@@ -16,7 +16,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import YAML from "yaml";
 import { TektonPlatform, tektonConfigSpec } from "../../components/cluster/tekton";
-import { lookupName } from "../../components/cluster/tekton/operator-images";
+import { registryLookupName as lookupName } from "../../components/cluster/registry-digest";
 import {
     BundledComponent,
     BundledComponentName,

@@ -20,7 +20,7 @@
 // indicate the multi-arch index digest (what `crane digest <repo>:<tag>` returns).
 
 import * as pulumi from "@pulumi/pulumi";
-import * as docker from "@pulumi/docker";
+import { registryDigest, registryLookupName as lookupName } from "../registry-digest";
 import { CHARTS } from "../../../model/versions";
 import { throughAcr } from "../../../model/image-sources";
 
@@ -160,38 +160,20 @@ export const STEP_IMAGES = {
 
 export type StepImageName = keyof typeof STEP_IMAGES;
 
-/** A digest: `sha256:` and 64 hex digits. */
-export const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
-
 /** `<repo>:<tag>@<digest>`, the form every step uses. */
 export function imageReference(image: StepImageSpec, digest: string): string {
     return `${image.repo}:${image.tag}@${digest}`;
 }
 
-/**
- * The name the registry lookup is made with. Docker Hub images go without `docker.io/`: the
- * provider sends a name whose first component is a host to that host
- * (kreuzwerker/terraform-provider-docker v4.5.0, bridged by @pulumi/docker 5.x:
- * internal/provider/resource_docker_image_funcs.go parseImageOptions), and docker.io serves no
- * registry API; without a host it uses registry-1.docker.io.
- */
+/** The name the registry lookup is made with (../registry-digest.ts). */
 export function registryLookupName(image: StepImageSpec): string {
-    return `${image.repo.replace(/^docker\.io\//, "")}:${image.tag}`;
+    return lookupName(`${image.repo}:${image.tag}`);
 }
 
 // One lookup per image and program run (several Tasks share an image; one digest for all).
 const lookups = new WeakMap<object, Map<StepImageName, pulumi.Output<string>>>();
 
-/**
- * The tag's digest as the registry reports it at preview/update. getRegistryImage sends
- * HEAD /v2/<repo>/manifests/<tag> accepting the Docker and OCI manifest-list/index types and
- * returns Docker-Content-Digest (anonymous bearer token where the registry asks for one), so a
- * multi-arch image yields its index digest, as `crane digest` does
- * (terraform-provider-docker v4.5.0 internal/provider/data_source_docker_registry_image.go,
- * authentication_helpers.go setupHTTPHeadersForRegistryRequests). It needs no Docker daemon:
- * provider configuration only records the host (internal/provider/provider.go configure) and
- * the data source never creates a Docker client. A missing tag fails the preview.
- */
+/** The tag's digest as the registry reports it at preview/update (../registry-digest.ts). */
 function resolveDigest(name: StepImageName, image: LookedUpImage): pulumi.Output<string> {
     const stack = pulumi.runtime.getStackResource();
     const cache = stack
@@ -199,21 +181,10 @@ function resolveDigest(name: StepImageName, image: LookedUpImage): pulumi.Output
         : new Map<StepImageName, pulumi.Output<string>>();
     let ref = cache.get(name);
     if (!ref) {
-        const lookupName = registryLookupName(image);
-        ref = docker.getRegistryImageOutput({ name: lookupName, insecureSkipVerify: false }).apply(r => {
-            if (!SHA256_DIGEST.test(r.sha256Digest) || isPlaceholderDigest(r.sha256Digest)) {
-                throw new Error(`registry lookup of ${lookupName} returned ${JSON.stringify(r.sha256Digest)}, not an image digest`);
-            }
-            return imageReference(image, r.sha256Digest);
-        });
+        ref = registryDigest(`${image.repo}:${image.tag}`).apply(digest => imageReference(image, digest));
         cache.set(name, ref);
     }
     return ref;
-}
-
-/** A digest that cannot be real: all one hex digit (the all-zero "fill me in" value, …). */
-export function isPlaceholderDigest(digest: string): boolean {
-    return /^sha256:([0-9a-f])\1{63}$/.test(digest);
 }
 
 /** Images with a verified pin: their reference is a plain string. */

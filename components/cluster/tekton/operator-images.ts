@@ -6,8 +6,7 @@
 //
 // Digests: the bundled release manifests pin `<repo>:<version>@sha256:…`, but those digests exist
 // only in the release artifacts (not reachable here). The registry is asked for the digest of
-// `<repo>:<version>` at preview/update (@pulumi/docker getRegistryImage: HEAD on the manifest, the
-// index digest for a multi-arch image, as `crane digest` reports), so `up` pins what it deploys; a
+// `<repo>:<version>` at preview/update (../registry-digest.ts), so `up` pins what it deploys; a
 // re-pointed tag shows up as a changed env value in the next preview. A literal digest in the
 // upstream config (the Windows shell image) is kept as is.
 //
@@ -18,8 +17,8 @@
 // the floating shell image) changes that hash (./index.ts imageOverridesDigests,
 // model/tekton-operator-images.ts).
 import * as pulumi from "@pulumi/pulumi";
-import * as docker from "@pulumi/docker";
 import { throughAcr } from "../../../model/image-sources";
+import { registryDigest } from "../registry-digest";
 import { BundledImageSlot, operatorEnvName, TEKTON_BUNDLED_IMAGES, upstreamImage } from "../../../model/tekton-operator-images";
 
 /** One entry of the chart's `operator.additionalEnvs` (chart 0.81.1 templates/deployment.yaml). */
@@ -28,29 +27,11 @@ export interface OperatorEnv {
     value: pulumi.Output<string>;
 }
 
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
-
-/**
- * The name the registry lookup is made with: Docker Hub images without `docker.io/`, since the
- * provider sends a name whose first component is a host to that host and docker.io serves no
- * registry API (kreuzwerker/terraform-provider-docker v4.5.0 internal/provider/
- * resource_docker_image_funcs.go parseImageOptions; as components/cluster/pipeline/images.ts).
- */
-export function lookupName(upstream: string): string {
-    return upstream.replace(/^docker\.io\//, "");
-}
-
 /** `<upstream>@<digest>`: the upstream reference pinned by the digest the registry reports (or the bundled one). */
 function pinned(slot: BundledImageSlot): pulumi.Output<string> {
     const upstream = upstreamImage(slot);
-    const at = upstream.indexOf("@");
-    if (at >= 0) return pulumi.output(upstream);
-    const name = lookupName(upstream);
-    return docker.getRegistryImageOutput({ name, insecureSkipVerify: false }).apply(r => {
-        if (!DIGEST.test(r.sha256Digest))
-            throw new Error(`registry lookup of ${name} returned ${JSON.stringify(r.sha256Digest)}, not a digest`);
-        return `${upstream}@${r.sha256Digest}`;
-    });
+    if (upstream.includes("@")) return pulumi.output(upstream);
+    return registryDigest(upstream).apply(digest => `${upstream}@${digest}`);
 }
 
 /** `<acr>/<host>/<path>[:<tag>]@<digest>` for an upstream `<host>/<path>[:<tag>]@<digest>`. */

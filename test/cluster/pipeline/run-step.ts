@@ -18,6 +18,7 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { stepScratchDir, sweepDeadProcessDirs } from "../../scratch";
 import { mergeStepWithTemplate, ParamValue, substitute, substituteList, Substitutions, taskParams } from "./tekton";
 
 type Obj = Record<string, any>;
@@ -27,12 +28,8 @@ export const FS_GROUP = 65532;
 
 const PYTHON = "/usr/bin/python3";
 
-/**
- * Where run roots go: the tests' tmpfs scratch when there is one (test/scratch.cjs), else /var/tmp.
- * Never under /tmp, which each step gets privately (a bind mount over it would hide the root).
- */
-const SCRATCH =
-    process.env.PLATFORM_TEST_SCRATCH && process.env.PLATFORM_TEST_SCRATCH !== "disk" ? process.env.PLATFORM_TEST_SCRATCH : "/var/tmp";
+/** Where run roots go (../../scratch.ts). */
+const SCRATCH = stepScratchDir();
 
 /** The host programs a step's `#!` line stands for. */
 function interpreter(shebang: string): string[] {
@@ -83,23 +80,10 @@ export function newRunRoot(): string {
 
 let imageTools: string | undefined;
 
-function processAlive(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch (e) {
-        return (e as NodeJS.ErrnoException).code === "EPERM";
-    }
-}
-
 /** The images' tools (busybox applets, git, python3), one directory per test process, traversable by the step users. */
 function imageToolsBin(): string {
     if (imageTools === undefined) {
-        // Directories left by test processes that were killed before their exit hook ran.
-        for (const stale of fs.readdirSync(SCRATCH).filter(d => d.startsWith("tekton-tools-"))) {
-            const pid = Number(stale.split("-")[2]);
-            if (!Number.isInteger(pid) || !processAlive(pid)) fs.rmSync(path.join(SCRATCH, stale), { recursive: true, force: true });
-        }
+        sweepDeadProcessDirs(SCRATCH, "tekton-tools-");
         const bin = fs.mkdtempSync(path.join(SCRATCH, `tekton-tools-${process.pid}-`));
         fs.chmodSync(bin, 0o755);
         process.on("exit", () => fs.rmSync(bin, { recursive: true, force: true }));

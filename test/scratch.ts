@@ -5,15 +5,14 @@
 // git and python temp files land there too. Falls back to the disk when /dev/shm is missing,
 // small (a container's default 64 MB), not executable (the step tests exec stand-in binaries), or
 // PLATFORM_TEST_SCRATCH=disk. `npm test` reports nothing about the choice: the tests are the same.
-"use strict";
-const fs = require("fs");
-const path = require("path");
-const { spawnSync } = require("child_process");
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
 
 const SHM = "/dev/shm";
 const MIN_FREE = 2 * 1024 ** 3;
 
-function tmpfsUsable() {
+function tmpfsUsable(): boolean {
     try {
         const st = fs.statfsSync(SHM);
         if (st.bavail * st.bsize < MIN_FREE) return false;
@@ -30,24 +29,35 @@ function tmpfsUsable() {
     }
 }
 
-/** Scratch directories of test runs that were killed before their exit hook ran (tmpfs is memory). */
-function sweepStale() {
-    for (const name of fs.readdirSync(SHM).filter(n => n.startsWith("platform-tests-"))) {
-        const pid = Number(name.split("-")[2]);
-        let alive = false;
-        try {
-            process.kill(pid, 0);
-            alive = true;
-        } catch (e) {
-            alive = e.code === "EPERM";
-        }
-        if (!Number.isInteger(pid) || !alive) fs.rmSync(path.join(SHM, name), { recursive: true, force: true });
+function processAlive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch (e) {
+        return (e as NodeJS.ErrnoException).code === "EPERM";
     }
+}
+
+/**
+ * Removes the directories `<prefix><pid>-…` under `dir` whose process is gone: scratch left by
+ * test processes that were killed before their exit hook ran (tmpfs is memory).
+ */
+export function sweepDeadProcessDirs(dir: string, prefix: string): void {
+    for (const name of fs.readdirSync(dir).filter(n => n.startsWith(prefix))) {
+        const pid = Number(name.slice(prefix.length).split("-")[0]);
+        if (!Number.isInteger(pid) || !processAlive(pid)) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+    }
+}
+
+/** Where the step tests' run roots go: the tmpfs scratch when there is one, else /var/tmp (never under /tmp). */
+export function stepScratchDir(): string {
+    const scratch = process.env.PLATFORM_TEST_SCRATCH;
+    return scratch && scratch !== "disk" ? scratch : "/var/tmp";
 }
 
 // Decided once, in mocha's main process; the workers inherit the environment.
 if (!process.env.PLATFORM_TEST_SCRATCH && tmpfsUsable()) {
-    sweepStale();
+    sweepDeadProcessDirs(SHM, "platform-tests-");
     const dir = fs.mkdtempSync(path.join(SHM, `platform-tests-${process.pid}-`));
     // Traversable by the step users (run roots live here: test/cluster/pipeline/run-step.ts).
     fs.chmodSync(dir, 0o755);
