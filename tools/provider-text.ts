@@ -9,6 +9,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { parseArgs } from "util";
 import { listStacks, runStack } from "./engine";
 import { COMMITTED_DIR, installProviderTextCache, providersOutsideTheirKeys, providersSerialized } from "./provider-cache";
 
@@ -39,11 +40,15 @@ export function compareTexts(generated: string, committed: string): string[] {
 }
 
 export async function main(argv: string[]): Promise<number> {
-    const check = argv[0] === "--check";
-    const rest = check ? argv.slice(1) : argv;
-    const committed = rest[0] === "--dir" && rest[1] && check ? rest[1] : rest.length === 0 ? COMMITTED_DIR : undefined;
-    if (committed === undefined) {
-        process.stderr.write(`provider-text: unexpected arguments '${argv.join(" ")}'\n${USAGE}\n`);
+    let check: boolean;
+    let committed: string;
+    try {
+        const { values } = parseArgs({ args: argv, options: { check: { type: "boolean" }, dir: { type: "string" } }, strict: true });
+        if (values.dir !== undefined && !values.check) throw new Error("--dir goes with --check");
+        check = values.check ?? false;
+        committed = values.dir ?? COMMITTED_DIR;
+    } catch (e) {
+        process.stderr.write(`provider-text: ${(e as Error).message}\n${USAGE}\n`);
         return 2;
     }
     if (process.env.PLATFORM_PROVIDER_CACHE === "off") {
