@@ -5,7 +5,6 @@
 // here. See test/cluster/pipeline/run-step.ts for how a step runs.
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import * as os from "os";
 import { spawnSync } from "child_process";
 import * as path from "path";
 import * as http from "http";
@@ -17,7 +16,7 @@ import {
     reportStatusTask,
     signatureCheckTask,
 } from "../../components/cluster/pipeline/tasks";
-import { FS_GROUP, git, newRunRoot, removeRunRoot, requireStepTools, runStep, volumeWorkspace } from "./pipeline/run-step";
+import { fixtureRepo, FS_GROUP, newRunRoot, removeRunRoot, requireStepTools, runStep, volumeWorkspace } from "./pipeline/run-step";
 
 const ACR = "shopacr.azurecr.io";
 const PATHS = ["clusters/primary", "clusters/secondary"];
@@ -46,34 +45,9 @@ describe("manifests check / signature-check, executed", function () {
      * (the check reads the head only, never a diff), served to the step user.
      */
     function pullRequest(base: Tree, head: Tree): { url: string; head: string } {
-        const work = fs.mkdtempSync(path.join(os.tmpdir(), "manifests-pr-"));
-        const write = (files: Tree) => {
-            for (const [f, content] of Object.entries(files)) {
-                const p = path.join(work, f);
-                if (content === null) fs.rmSync(p);
-                else if (typeof content === "object") {
-                    fs.mkdirSync(path.dirname(p), { recursive: true });
-                    fs.symlinkSync(content.symlink, p);
-                } else {
-                    fs.mkdirSync(path.dirname(p), { recursive: true });
-                    fs.writeFileSync(p, content);
-                }
-            }
-        };
-        git(work, "init", "-q", "-b", "main");
-        write(base);
-        write(head);
-        git(work, "add", "-A");
-        git(work, "commit", "-q", "--allow-empty", "-m", "head");
-        const headSha = git(work, "rev-parse", "HEAD");
-        const bare = path.join(root, "repos", `manifests-${++repos}.git`);
-        fs.mkdirSync(path.dirname(bare), { recursive: true, mode: 0o755 });
-        git(path.dirname(bare), "clone", "-q", "--bare", work, bare);
-        git(bare, "config", "uploadpack.allowReachableSHA1InWant", "true");
-        fs.rmSync(work, { recursive: true, force: true });
-        spawnSync("chmod", ["a+rx", path.join(root, "repos")]);
-        spawnSync("chown", ["-R", `${FS_GROUP}:${FS_GROUP}`, bare]);
-        return { url: `file://${bare}`, head: headSha };
+        const files = Object.entries({ ...base, ...head }).filter((e): e is [string, string | { symlink: string }] => e[1] !== null);
+        const { url, head: sha } = fixtureRepo(root, `manifests-${++repos}`, Object.fromEntries(files));
+        return { url, head: sha };
     }
 
     /** The scratch volume as the check pipeline lays it out: head/, by the real git-clone step. */

@@ -262,17 +262,19 @@ export function git(cwd: string, ...args: string[]): string {
 export function fixtureRepo(
     root: string,
     name: string,
-    files: Record<string, string>,
+    files: Record<string, string | { symlink: string }>,
     branch = "main",
 ): { url: string; bare: string; head: string } {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), `${name}-work-`));
     git(work, "init", "-q", "-b", branch);
     for (const [f, content] of Object.entries(files)) {
         fs.mkdirSync(path.dirname(path.join(work, f)), { recursive: true });
-        fs.writeFileSync(path.join(work, f), content);
+        // A `{ symlink }` entry is committed as a symbolic link (git mode 120000).
+        if (typeof content === "object") fs.symlinkSync(content.symlink, path.join(work, f));
+        else fs.writeFileSync(path.join(work, f), content);
     }
     git(work, "add", "-A");
-    git(work, "commit", "-q", "-m", "fixture");
+    git(work, "commit", "-q", "--allow-empty", "-m", "fixture");
     const head = git(work, "rev-parse", "HEAD");
     const bare = path.join(root, "repos", `${name}.git`);
     fs.mkdirSync(path.dirname(bare), { recursive: true, mode: 0o755 });
